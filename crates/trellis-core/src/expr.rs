@@ -1,0 +1,130 @@
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::schema::normalize_set;
+use crate::{Address, Value};
+
+/// A reference to another resource: `${kind.name}` (its id) or `${kind.name.attr}`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Ref {
+    pub address: Address,
+    pub attr: Option<String>,
+}
+
+impl Ref {
+    /// The attribute the reference reads; a bare address reads `id`.
+    pub fn attr_name(&self) -> &str {
+        self.attr.as_deref().unwrap_or("id")
+    }
+}
+
+impl fmt::Display for Ref {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.attr {
+            Some(a) => write!(f, "${{{}.{a}}}", self.address),
+            None => write!(f, "${{{}}}", self.address),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    Lit(String),
+    Ref(Ref),
+}
+
+/// An attribute value as the spec wrote it, after variables and environment values
+/// were substituted: literals, references to other resources, and strings that mix
+/// the two. Plans carry these so the engine can fill in values known only after apply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expr {
+    Lit(Value),
+    Ref(Ref),
+    Template(Vec<Part>),
+    List(Vec<Expr>),
+    /// A list whose order does not matter; evaluates sorted and de-duplicated.
+    Set(Vec<Expr>),
+    Map(BTreeMap<String, Expr>),
+}
+
+impl Expr {
+    /// The value, with `resolve` answering each reference (`Value::Unknown` when the
+    /// referenced value will only be known after apply).
+    pub fn eval(&self, resolve: &dyn Fn(&Ref) -> Value) -> Value {
+        match self {
+            Expr::Lit(v) => v.clone(),
+            Expr::Ref(r) => resolve(r),
+            Expr::Template(parts) => {
+                let mut out = String::new();
+                for p in parts {
+                    match p {
+                        Part::Lit(s) => out.push_str(s),
+                        Part::Ref(r) => match resolve(r) {
+                            Value::Str(s) => out.push_str(&s),
+                            Value::Int(i) => out.push_str(&i.to_string()),
+                            Value::Bool(b) => out.push_str(&b.to_string()),
+                            _ => return Value::Unknown,
+                        },
+                    }
+                }
+                Value::Str(out)
+            }
+            Expr::List(items) => Value::List(items.iter().map(|e| e.eval(resolve)).collect()),
+            Expr::Set(items) => {
+                let mut v: Vec<Value> = items.iter().map(|e| e.eval(resolve)).collect();
+                normalize_set(&mut v);
+                Value::List(v)
+            }
+            Expr::Map(m) => Value::Map(m.iter().map(|(k, e)| (k.clone(), e.eval(resolve))).collect()),
+        }
+    }
+
+    /// Every reference inside, in order of appearance.
+    pub fn refs(&self) -> Vec<&Ref> {
+        let mut out = Vec::new();
+        self.collect_refs(&mut out);
+        out
+    }
+
+    fn collect_refs<'a>(&'a self, out: &mut Vec<&'a Ref>) {
+        match self {
+            Expr::Lit(_) => {}
+            Expr::Ref(r) => out.push(r),
+            Expr::Template(parts) => out.extend(parts.iter().filter_map(|p| match p {
+                Part::Ref(r) => Some(r),
+                Part::Lit(_) => None,
+            })),
+            Expr::List(items) | Expr::Set(items) => items.iter().for_each(|e| e.collect_refs(out)),
+            Expr::Map(m) => m.values().for_each(|e| e.collect_refs(out)),
+        }
+    }
+
+    /// The literal value when the expression holds no reference.
+    pub fn as_literal(&self) -> Option<Value> {
+        if self.refs().is_empty() {
+            Some(self.eval(&|_| Value::Unknown))
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evaluates_templates_and_sets() {
+        let r = Ref { address: "vpc.main".parse().unwrap(), attr: None };
+        let e = Expr::Template(vec![Part::Lit("in ".into()), Part::Ref(r.clone())]);
+        assert_eq!(e.eval(&|_| Value::str("vpc-1")), Value::str("in vpc-1"));
+        assert_eq!(e.eval(&|_| Value::Unknown), Value::Unknown);
+        let s = Expr::Set(vec![Expr::Lit(Value::str("b")), Expr::Ref(r), Expr::Lit(Value::str("b"))]);
+        assert_eq!(s.eval(&|_| Value::str("a")), Value::List(vec![Value::str("a"), Value::str("b")]));
+        assert_eq!(s.refs().len(), 1);
+    }
+}

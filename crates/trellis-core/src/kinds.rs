@@ -1,0 +1,241 @@
+//! The resource kinds trellis knows, with their attributes.
+//!
+//! Attribute names follow the awscli flag of the create call (`--cidr-block` is
+//! `cidr_block`), so an awscli script translates line by line. Each kind's docs in
+//! `docs/spec.md` are generated from the same facts and checked by a test.
+
+use crate::schema::{Attr, Default, Kind, Mode, Object, Type};
+use crate::{Attrs, Value};
+
+const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> Attr {
+    Attr { name, ty, mode, default: Default::None, force_new: false, doc }
+}
+
+const fn force(mut a: Attr) -> Attr {
+    a.force_new = true;
+    a
+}
+
+const fn default(mut a: Attr, d: Default) -> Attr {
+    a.default = d;
+    a
+}
+
+const ID: Attr = attr("id", Type::Str, Mode::Computed, "The id AWS assigned.");
+const TAGS: Attr = attr(
+    "tags",
+    Type::Map,
+    Mode::Optional,
+    "Tags. `Name` defaults to `<stack>-<name>`; trellis adds `trellis:stack` and `trellis:address`.",
+);
+
+pub static VPC: Kind = Kind {
+    name: "vpc",
+    doc: "A virtual private cloud (`aws ec2 create-vpc`).",
+    id_prefix: "vpc-",
+    object: Object {
+        check: None,
+        attrs: &[
+            force(attr("cidr_block", Type::Cidr, Mode::Required, "The IPv4 range, /16 to /28.")),
+            force(default(
+                attr("instance_tenancy", Type::Enum(&["default", "dedicated"]), Mode::Optional, "Tenancy of instances launched into it."),
+                Default::Str("default"),
+            )),
+            default(
+                attr("enable_dns_support", Type::Bool, Mode::Optional, "Amazon DNS resolution (`modify-vpc-attribute`)."),
+                Default::Bool(true),
+            ),
+            default(
+                attr("enable_dns_hostnames", Type::Bool, Mode::Optional, "Public DNS hostnames for instances (`modify-vpc-attribute`)."),
+                Default::Bool(false),
+            ),
+            TAGS,
+            ID,
+        ],
+    },
+};
+
+pub static SUBNET: Kind = Kind {
+    name: "subnet",
+    doc: "A subnet of a VPC in one availability zone (`aws ec2 create-subnet`).",
+    id_prefix: "subnet-",
+    object: Object {
+        check: None,
+        attrs: &[
+            force(attr("vpc_id", Type::Ref("vpc"), Mode::Required, "The VPC.")),
+            force(attr("cidr_block", Type::Cidr, Mode::Required, "The IPv4 range, inside the VPC's.")),
+            force(attr(
+                "availability_zone",
+                Type::Str,
+                Mode::OptionalComputed,
+                "The zone, e.g. `us-east-1a`; AWS picks one when left out.",
+            )),
+            default(
+                attr(
+                    "map_public_ip_on_launch",
+                    Type::Bool,
+                    Mode::Optional,
+                    "Give instances launched here a public IPv4 address (`modify-subnet-attribute`).",
+                ),
+                Default::Bool(false),
+            ),
+            TAGS,
+            ID,
+        ],
+    },
+};
+
+pub static INTERNET_GATEWAY: Kind = Kind {
+    name: "internet_gateway",
+    doc: "An internet gateway, attached to a VPC (`create-internet-gateway`, `attach-internet-gateway`).",
+    id_prefix: "igw-",
+    object: Object {
+        check: None,
+        attrs: &[attr("vpc_id", Type::Ref("vpc"), Mode::Optional, "The VPC it is attached to."), TAGS, ID],
+    },
+};
+
+static ROUTE: Object = Object {
+    check: None,
+    attrs: &[
+        attr("destination_cidr_block", Type::Cidr, Mode::Required, "Where the route leads."),
+        attr("gateway_id", Type::Ref("internet_gateway"), Mode::Required, "The internet gateway to send the traffic to."),
+    ],
+};
+
+pub static ROUTE_TABLE: Kind = Kind {
+    name: "route_table",
+    doc: "A route table with its routes and subnet associations (`create-route-table`, `create-route`, `associate-route-table`). The VPC's `local` route is implicit.",
+    id_prefix: "rtb-",
+    object: Object {
+        check: None,
+        attrs: &[
+            force(attr("vpc_id", Type::Ref("vpc"), Mode::Required, "The VPC.")),
+            default(attr("routes", Type::Set(&Type::Object(&ROUTE)), Mode::Optional, "Routes, each `destination_cidr_block` and `gateway_id`."), Default::EmptyList),
+            default(attr("subnet_ids", Type::Set(&Type::Ref("subnet")), Mode::Optional, "Subnets associated with this table."), Default::EmptyList),
+            TAGS,
+            ID,
+        ],
+    },
+};
+
+const PROTOCOLS_WITH_PORTS: &[&str] = &["tcp", "udp"];
+
+fn check_nacl_rule(rule: &Attrs) -> Option<(&'static str, String)> {
+    let protocol = rule.get("protocol").and_then(Value::as_str).unwrap_or("");
+    let has_ports = rule.contains_key("port_range");
+    if PROTOCOLS_WITH_PORTS.contains(&protocol) && !has_ports {
+        return Some(("protocol", format!("a `{protocol}` rule needs a `port_range`")));
+    }
+    if let Some(n) = rule.get("rule_number").and_then(Value::as_int) {
+        if !(1..=32766).contains(&n) {
+            return Some(("rule_number", format!("rule number {n} is out of range: use 1 to 32766")));
+        }
+    }
+    if let Some(Value::Map(range)) = rule.get("port_range") {
+        let from = range.get("from").and_then(Value::as_int);
+        let to = range.get("to").and_then(Value::as_int);
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to || to > 65535 || from < 0 {
+                return Some(("port_range", format!("port range {from}-{to} is not a range of ports 0-65535")));
+            }
+        }
+    }
+    None
+}
+
+static PORT_RANGE: Object = Object {
+    check: None,
+    attrs: &[
+        attr("from", Type::Int, Mode::Required, "First port."),
+        attr("to", Type::Int, Mode::Required, "Last port."),
+    ],
+};
+
+static NACL_RULE: Object = Object {
+    check: Some(check_nacl_rule),
+    attrs: &[
+        attr("rule_number", Type::Int, Mode::Required, "Evaluation order, 1 to 32766, lowest first."),
+        attr("protocol", Type::Protocol, Mode::Required, "`tcp`, `udp`, `icmp` or `all`."),
+        attr("rule_action", Type::Enum(&["allow", "deny"]), Mode::Required, "`allow` or `deny`."),
+        attr("cidr_block", Type::Cidr, Mode::Required, "The traffic's source (ingress) or destination (egress)."),
+        attr("port_range", Type::Object(&PORT_RANGE), Mode::Optional, "`{from: N, to: M}`; needed for tcp and udp."),
+    ],
+};
+
+pub static NETWORK_ACL: Kind = Kind {
+    name: "network_acl",
+    doc: "A network ACL with its rules and subnet associations (`create-network-acl`, `create-network-acl-entry`, `replace-network-acl-association`). Subnets removed from it go back to the VPC's default ACL.",
+    id_prefix: "acl-",
+    object: Object {
+        check: None,
+        attrs: &[
+            force(attr("vpc_id", Type::Ref("vpc"), Mode::Required, "The VPC.")),
+            default(attr("ingress", Type::Set(&Type::Object(&NACL_RULE)), Mode::Optional, "Inbound rules."), Default::EmptyList),
+            default(attr("egress", Type::Set(&Type::Object(&NACL_RULE)), Mode::Optional, "Outbound rules."), Default::EmptyList),
+            default(attr("subnet_ids", Type::Set(&Type::Ref("subnet")), Mode::Optional, "Subnets that use this ACL."), Default::EmptyList),
+            TAGS,
+            ID,
+        ],
+    },
+};
+
+fn check_sg_rule(rule: &Attrs) -> Option<(&'static str, String)> {
+    let protocol = rule.get("protocol").and_then(Value::as_str).unwrap_or("");
+    let sources = ["cidr", "source_group"].iter().filter(|k| rule.contains_key(**k)).count();
+    if sources != 1 {
+        return Some(("protocol", "a rule needs exactly one of `cidr` or `source_group`".to_string()));
+    }
+    if PROTOCOLS_WITH_PORTS.contains(&protocol) && !rule.contains_key("port") {
+        return Some(("protocol", format!("a `{protocol}` rule needs a `port`")));
+    }
+    if protocol == "all" && rule.contains_key("port") {
+        return Some(("port", "a rule for `all` protocols covers every port: remove `port`".to_string()));
+    }
+    None
+}
+
+static SG_RULE: Object = Object {
+    check: Some(check_sg_rule),
+    attrs: &[
+        attr("protocol", Type::Protocol, Mode::Required, "`tcp`, `udp`, `icmp` or `all`."),
+        attr("port", Type::Port, Mode::Optional, "A port (`80`) or range (`\"8000-8010\"`); needed for tcp and udp."),
+        attr("cidr", Type::Cidr, Mode::Optional, "Source (ingress) or destination (egress) range."),
+        attr("source_group", Type::Ref("security_group"), Mode::Optional, "Another security group instead of a range."),
+        attr("description", Type::Str, Mode::Optional, "What the rule is for."),
+    ],
+};
+
+pub static SECURITY_GROUP: Kind = Kind {
+    name: "security_group",
+    doc: "A security group with its rules (`create-security-group`, `authorize-security-group-ingress`/`-egress`).",
+    id_prefix: "sg-",
+    object: Object {
+        check: None,
+        attrs: &[
+            force(default(attr("group_name", Type::Str, Mode::Optional, "The group's name."), Default::StackName)),
+            force(default(attr("description", Type::Str, Mode::Optional, "AWS cannot change it later."), Default::Str("Managed by trellis"))),
+            force(attr("vpc_id", Type::Ref("vpc"), Mode::Required, "The VPC.")),
+            default(attr("ingress", Type::Set(&Type::Object(&SG_RULE)), Mode::Optional, "Inbound rules."), Default::EmptyList),
+            attr(
+                "egress",
+                Type::Set(&Type::Object(&SG_RULE)),
+                Mode::OptionalComputed,
+                "Outbound rules. Left out, AWS's default allow-all stays and is not managed; given (even `[]`), exactly these.",
+            ),
+            TAGS,
+            ID,
+        ],
+    },
+};
+
+/// Every kind, in the order the docs list them.
+pub static ALL: &[&Kind] = &[&VPC, &SUBNET, &INTERNET_GATEWAY, &ROUTE_TABLE, &NETWORK_ACL, &SECURITY_GROUP];
+
+pub fn get(name: &str) -> Option<&'static Kind> {
+    ALL.iter().copied().find(|k| k.name == name)
+}
+
+pub fn names() -> impl Iterator<Item = &'static str> {
+    ALL.iter().map(|k| k.name)
+}

@@ -1,0 +1,16 @@
+//! Vocabulary shared by every trellis crate: resource addresses, attribute values,
+//! the schema of each resource kind, and the contract a cloud provider fulfils.
+//!
+//! Nothing here does IO. The planner depends on this crate and must stay pure.
+
+mod address;
+mod expr;
+pub mod kinds;
+mod provider;
+pub mod schema;
+mod value;
+
+pub use address::{Address, AddressError};
+pub use expr::{Expr, Part, Ref};
+pub use provider::{CreateError, LiveObject, Provider, ProviderError, RefreshRequest, RefreshResult};
+pub use value::{Attrs, Value};

@@ -1,0 +1,99 @@
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+
+use crate::{Address, Attrs};
+
+/// An error from the cloud, as the cloud said it: its error code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderError {
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl ProviderError {
+    pub fn new(code: Option<&str>, message: impl Into<String>) -> Self {
+        ProviderError { code: code.map(str::to_string), message: message.into() }
+    }
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{code}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for ProviderError {}
+
+/// A create that failed. When the object itself was made before the failure (say a
+/// security group whose rule AWS then rejected), `created` carries its id and what is
+/// known of it, so the caller can record it in the state before reporting the error.
+#[derive(Debug, Clone)]
+pub struct CreateError {
+    pub created: Option<LiveObject>,
+    pub error: ProviderError,
+}
+
+impl From<ProviderError> for CreateError {
+    fn from(error: ProviderError) -> Self {
+        CreateError { created: None, error }
+    }
+}
+
+/// One object as the cloud reports it, in the attribute shape of its kind's schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveObject {
+    pub address: Address,
+    pub id: String,
+    pub attrs: Attrs,
+}
+
+/// What to read during a refresh: every object of these kinds tagged with the stack,
+/// plus the objects the state knows by id (found even if their tags were removed).
+#[derive(Debug, Clone)]
+pub struct RefreshRequest {
+    pub stack: String,
+    pub kinds: Vec<&'static str>,
+    pub known: Vec<(Address, String)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RefreshResult {
+    /// Objects of the request's `known` list that still exist, by address.
+    pub found: BTreeMap<Address, LiveObject>,
+    /// Objects tagged with the stack whose id no state knows (left by a crash, or by
+    /// another copy of the state). The address is the one their tag names.
+    pub orphans: Vec<LiveObject>,
+    /// How many API calls the refresh made, for progress output and benchmarks.
+    pub calls: usize,
+}
+
+/// What the engine needs from a cloud. Implemented by `trellis-aws`; every method is
+/// keyed by the resource address so errors can name it.
+pub trait Provider: Send + Sync + 'static {
+    fn refresh(&self, req: RefreshRequest) -> impl Future<Output = Result<RefreshResult, ProviderError>> + Send;
+
+    /// Creates the object, waits until it is usable, and returns it as read back.
+    fn create(
+        &self,
+        stack: &str,
+        address: &Address,
+        attrs: &Attrs,
+    ) -> impl Future<Output = Result<LiveObject, CreateError>> + Send;
+
+    /// Changes a live object in place from `before` to `after`, returns it as read back.
+    fn update(
+        &self,
+        stack: &str,
+        address: &Address,
+        id: &str,
+        before: &Attrs,
+        after: &Attrs,
+    ) -> impl Future<Output = Result<LiveObject, ProviderError>> + Send;
+
+    /// Deletes the object; an object that is already gone counts as deleted.
+    fn delete(&self, address: &Address, id: &str, attrs: &Attrs) -> impl Future<Output = Result<(), ProviderError>> + Send;
+}

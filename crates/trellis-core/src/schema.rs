@@ -1,0 +1,147 @@
+//! The shape of each resource kind: which attributes it takes, their types, which
+//! ones AWS computes, and which ones cannot change without replacing the object.
+//!
+//! One table drives validation (unknown attributes, types, did-you-mean), the planner
+//! (what forces replacement, what is known after apply) and the docs.
+
+use crate::{Attrs, Value};
+
+#[derive(Debug)]
+pub enum Type {
+    Str,
+    Int,
+    Bool,
+    /// An IPv4 CIDR block in canonical form (`10.0.0.0/16`).
+    Cidr,
+    /// One of a fixed set of words.
+    Enum(&'static [&'static str]),
+    /// An IP protocol: `tcp`, `udp`, `icmp`, `all` (also `-1`, `6`, `17`, `1`).
+    Protocol,
+    /// A port or a range of ports: `80` or `"8000-8010"`.
+    Port,
+    /// The id of an object of the named kind; usually `${kind.name}`, or a literal id
+    /// of an object trellis does not manage.
+    Ref(&'static str),
+    /// An ordered list.
+    List(&'static Type),
+    /// An unordered collection: order in the spec does not matter, duplicates merge.
+    Set(&'static Type),
+    Object(&'static Object),
+    /// String keys to string values (tags).
+    Map,
+}
+
+/// How an attribute gets its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Required,
+    /// Set by the user or defaulted; a spec that leaves it out asks for the default.
+    Optional,
+    /// Set by the user, or chosen by AWS when left out (and then not compared).
+    OptionalComputed,
+    /// Only AWS sets it; the spec cannot.
+    Computed,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Default {
+    None,
+    Bool(bool),
+    Int(i64),
+    Str(&'static str),
+    EmptyList,
+    /// `<stack>-<name>`, the default for AWS names.
+    StackName,
+}
+
+#[derive(Debug)]
+pub struct Attr {
+    pub name: &'static str,
+    pub ty: Type,
+    pub mode: Mode,
+    pub default: Default,
+    /// AWS cannot change it on a live object: a change replaces the object.
+    pub force_new: bool,
+    pub doc: &'static str,
+}
+
+/// A check across the attributes of one object, run after each attribute's own type
+/// check. Returns the attribute to point at and the message.
+pub type ObjectCheck = fn(&Attrs) -> Option<(&'static str, String)>;
+
+#[derive(Debug)]
+pub struct Object {
+    pub attrs: &'static [Attr],
+    pub check: Option<ObjectCheck>,
+}
+
+#[derive(Debug)]
+pub struct Kind {
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub object: Object,
+    /// Prefix of the ids AWS gives objects of this kind (`vpc-`), for docs and checks.
+    pub id_prefix: &'static str,
+}
+
+impl Object {
+    pub fn attr(&self, name: &str) -> Option<&'static Attr> {
+        self.attrs.iter().find(|a| a.name == name)
+    }
+}
+
+impl Kind {
+    pub fn attr(&self, name: &str) -> Option<&'static Attr> {
+        self.object.attr(name)
+    }
+
+    /// Names a reference may use: every attribute, settable or computed.
+    pub fn attr_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.object.attrs.iter().map(|a| a.name)
+    }
+}
+
+impl Attr {
+    pub fn settable(&self) -> bool {
+        self.mode != Mode::Computed
+    }
+
+    /// The value an unset attribute takes, or `None` when it stays unset.
+    pub fn default_value(&self, stack: &str, name: &str) -> Option<Value> {
+        match self.default {
+            Default::None => None,
+            Default::Bool(b) => Some(Value::Bool(b)),
+            Default::Int(i) => Some(Value::Int(i)),
+            Default::Str(s) => Some(Value::str(s)),
+            Default::EmptyList => Some(Value::List(Vec::new())),
+            Default::StackName => Some(Value::Str(format!("{stack}-{name}"))),
+        }
+    }
+}
+
+impl Type {
+    /// A short name for messages and docs.
+    pub fn describe(&self) -> String {
+        match self {
+            Type::Str => "string".into(),
+            Type::Int => "integer".into(),
+            Type::Bool => "boolean".into(),
+            Type::Cidr => "IPv4 CIDR block".into(),
+            Type::Enum(words) => format!("one of {}", words.join(", ")),
+            Type::Protocol => "protocol (tcp, udp, icmp, all)".into(),
+            Type::Port => "port or port range".into(),
+            Type::Ref(kind) => format!("{kind} id"),
+            Type::List(t) => format!("list of {}", t.describe()),
+            Type::Set(t) => format!("set of {}", t.describe()),
+            Type::Object(_) => "mapping".into(),
+            Type::Map => "mapping of strings".into(),
+        }
+    }
+}
+
+/// Sorts and de-duplicates a set's items so that two sets compare equal whatever
+/// order they were written or read in.
+pub fn normalize_set(items: &mut Vec<Value>) {
+    items.sort();
+    items.dedup();
+}

@@ -1,0 +1,160 @@
+use std::fmt;
+use std::ops::Range;
+
+use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term::{self, termcolor, Config, Styles, StylesWriter};
+
+/// A spec file's name (as given on the command line) and text.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+}
+
+/// A place in a spec: a byte range, with the 1-based line and column of its start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub line: usize,
+    pub col: usize,
+}
+
+impl SourceFile {
+    /// The span of `len` characters starting at character index `char_index`.
+    pub(crate) fn span_at(&self, char_index: usize, len: usize) -> Span {
+        let start = self.text.char_indices().nth(char_index).map(|(b, _)| b).unwrap_or(self.text.len());
+        let end = self.text[start..].char_indices().nth(len).map(|(b, _)| start + b).unwrap_or(self.text.len());
+        let before = &self.text[..start];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+        Span { start, end, line, col }
+    }
+
+    /// A span `offset` characters further into the same line (for positions inside a
+    /// scalar, such as a `${...}` reference).
+    pub(crate) fn shift(&self, span: Span, offset: usize, len: usize) -> Span {
+        let char_index = self.text[..span.start].chars().count() + offset;
+        self.span_at(char_index, len)
+    }
+}
+
+/// One problem with a spec: what is wrong, where, and what to do about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub message: String,
+    pub span: Option<Span>,
+    /// A short note under the marked place.
+    pub label: Option<String>,
+    /// What to do: a did-you-mean, the expected form.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(message: impl Into<String>, span: Option<Span>) -> Self {
+        Diagnostic { message: message.into(), span, label: None, help: None }
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+}
+
+/// Every problem found in one spec, with the file they refer to.
+#[derive(Clone, Debug)]
+pub struct Diagnostics {
+    pub file: SourceFile,
+    pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    /// Renders every diagnostic as `error: ...` with `--> file:line:col`, the line
+    /// marked, and the help; with ANSI colours when `color` is set.
+    pub fn render(&self, color: bool) -> String {
+        let files = SimpleFile::new(self.file.name.as_str(), self.file.text.as_str());
+        let config = Config::default();
+        let mut out = Vec::new();
+        for d in &self.items {
+            let diag = self.to_codespan(d);
+            let result = if color {
+                let styles = Styles::default();
+                let mut w = StylesWriter::new(termcolor::Ansi::new(&mut out), &styles);
+                term::emit_to_write_style(&mut w, &config, &files, &diag)
+            } else {
+                term::emit_to_io_write(&mut out, &config, &files, &diag)
+            };
+            if result.is_err() {
+                out.extend_from_slice(format!("error: {}\n", d.message).as_bytes());
+            }
+        }
+        let n = self.items.len();
+        out.extend_from_slice(format!("{n} error{} in {}\n", if n == 1 { "" } else { "s" }, self.file.name).as_bytes());
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn to_codespan(&self, d: &Diagnostic) -> CsDiagnostic<()> {
+        let mut diag = CsDiagnostic::error().with_message(&d.message);
+        if let Some(span) = d.span {
+            let range: Range<usize> = span.start..span.end.max(span.start);
+            let mut label = Label::primary((), range);
+            if let Some(l) = &d.label {
+                label = label.with_message(l);
+            }
+            diag = diag.with_labels(vec![label]);
+        }
+        if let Some(h) = &d.help {
+            diag = diag.with_notes(vec![format!("help: {h}")]);
+        }
+        diag
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(false))
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+/// The closest of `candidates` to `word`, when it is close enough to be a likely typo.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    // Jaro-Winkler ranks long names well; short words (`tpc` for `tcp`) need an edit
+    // distance, where one swap or typo is a likely slip.
+    candidates
+        .into_iter()
+        .map(|c| {
+            let close_edit = word.len() >= 3 && strsim::damerau_levenshtein(word, c) <= 1;
+            (strsim::jaro_winkler(word, c).max(if close_edit { 0.85 } else { 0.0 }), c)
+        })
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_words_only() {
+        assert_eq!(did_you_mean("cidr_blok", ["cidr_block", "vpc_id"]), Some("cidr_block"));
+        assert_eq!(did_you_mean("zzz", ["cidr_block", "vpc_id"]), None);
+        assert_eq!(did_you_mean("tpc", ["tcp", "udp", "icmp", "all"]), Some("tcp"));
+    }
+
+    #[test]
+    fn spans_count_lines_and_columns_from_one() {
+        let f = SourceFile { name: "x".into(), text: "a: 1\nbb: ä2\n".into() };
+        let s = f.span_at(9, 2);
+        assert_eq!((s.line, s.col), (2, 5));
+        assert_eq!(&f.text[s.start..s.end], "ä2");
+    }
+}

@@ -1,0 +1,102 @@
+//! Reads a trellis spec (one YAML file) into a validated [`Spec`], or reports every
+//! problem at once as [`Diagnostics`] with `file:line:col`, the reason and a hint.
+//!
+//! The YAML layer is `marked-yaml`, which keeps a position on every node, so any
+//! attribute, key or reference can be pointed at. Values are typed by the kind schemas
+//! of `trellis-core`, not by YAML's guesses (`no` stays a string where a string is due).
+
+mod diag;
+mod parse;
+mod template;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use trellis_core::kinds;
+use trellis_core::schema::Kind;
+use trellis_core::{Address, Expr};
+use trellis_graph::DepGraph;
+
+pub use diag::{did_you_mean, Diagnostic, Diagnostics, SourceFile, Span};
+
+/// A validated spec: the desired stack.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub file: SourceFile,
+    pub stack: String,
+    pub region: Option<String>,
+    /// Variable values after `--var` overrides.
+    pub vars: BTreeMap<String, String>,
+    pub resources: BTreeMap<Address, Resource>,
+    pub outputs: BTreeMap<String, Expr>,
+}
+
+/// One resource as the spec asks for it.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub address: Address,
+    pub kind: &'static Kind,
+    /// Every settable attribute the spec gives or that has a default.
+    pub attrs: BTreeMap<String, Expr>,
+    /// Extra ordering from `depends_on:`.
+    pub depends_on: BTreeSet<Address>,
+    /// Where the resource's key stands in the file.
+    pub span: Span,
+}
+
+impl Resource {
+    /// Every address this resource needs first: its references and `depends_on`.
+    pub fn dependencies(&self) -> BTreeSet<Address> {
+        let mut deps: BTreeSet<Address> =
+            self.attrs.values().flat_map(|e| e.refs()).map(|r| r.address.clone()).collect();
+        deps.extend(self.depends_on.iter().cloned());
+        deps.remove(&self.address);
+        deps
+    }
+}
+
+impl Spec {
+    pub fn graph(&self) -> DepGraph {
+        let deps: Vec<(Address, BTreeSet<Address>)> =
+            self.resources.values().map(|r| (r.address.clone(), r.dependencies())).collect();
+        DepGraph::new(deps.iter().map(|(a, d)| (a, d)))
+    }
+}
+
+/// What the command line adds to a spec: `--var` values and where `${env.X}` reads.
+pub struct LoadOptions<'a> {
+    pub vars: BTreeMap<String, String>,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Default for LoadOptions<'_> {
+    fn default() -> Self {
+        LoadOptions { vars: BTreeMap::new(), env: &|name| std::env::var(name).ok() }
+    }
+}
+
+/// Why a spec could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+/// Reads and validates the spec at `path`.
+pub fn load(path: &Path, opts: &LoadOptions<'_>) -> Result<Spec, LoadError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| LoadError::Read { path: path.display().to_string(), source })?;
+    parse(SourceFile { name: path.display().to_string(), text }, opts).map_err(LoadError::Invalid)
+}
+
+/// Validates a spec held in memory.
+pub fn parse(file: SourceFile, opts: &LoadOptions<'_>) -> Result<Spec, Diagnostics> {
+    parse::Parser::new(&file, opts).run()
+}
+
+/// The names of all kinds, for messages.
+pub fn kind_names() -> Vec<&'static str> {
+    kinds::names().collect()
+}

@@ -1,0 +1,660 @@
+//! From marked YAML nodes to a validated [`Spec`], collecting every problem.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ipnet::Ipv4Net;
+use marked_yaml::loader::LoaderOptions;
+use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
+use marked_yaml::{LoadError as YamlError, Node};
+use trellis_core::kinds;
+use trellis_core::schema::{Mode, Object, Type};
+use trellis_core::{Address, Expr, Part, Ref, Value};
+
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics, SourceFile, Span};
+use crate::template::{split, Piece};
+use crate::{LoadOptions, Resource, Spec};
+
+const TOP_KEYS: &[&str] = &["stack", "region", "vars", "resources", "outputs"];
+const META_KEYS: &[&str] = &["depends_on"];
+
+pub(crate) struct Parser<'a> {
+    file: &'a SourceFile,
+    opts: &'a LoadOptions<'a>,
+    diags: Vec<Diagnostic>,
+    vars: BTreeMap<String, String>,
+    addresses: BTreeSet<Address>,
+    /// Where each reference from one resource to another is written, for cycle errors.
+    edge_sites: BTreeMap<(Address, Address), Span>,
+    current: Option<Address>,
+}
+
+fn suggest(word: &str, candidates: impl IntoIterator<Item = impl AsRef<str>>) -> Option<String> {
+    let owned: Vec<String> = candidates.into_iter().map(|c| c.as_ref().to_string()).collect();
+    did_you_mean(word, owned.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?"))
+}
+
+fn node_kind(node: &Node) -> &'static str {
+    match node {
+        Node::Scalar(_) => "a single value",
+        Node::Sequence(_) => "a list",
+        Node::Mapping(_) => "a mapping",
+    }
+}
+
+impl<'a> Parser<'a> {
+    pub(crate) fn new(file: &'a SourceFile, opts: &'a LoadOptions<'a>) -> Self {
+        Parser {
+            file,
+            opts,
+            diags: Vec::new(),
+            vars: BTreeMap::new(),
+            addresses: BTreeSet::new(),
+            edge_sites: BTreeMap::new(),
+            current: None,
+        }
+    }
+
+    fn error(&mut self, message: impl Into<String>, span: Option<Span>, help: Option<String>) {
+        let mut d = Diagnostic::new(message, span);
+        d.help = help;
+        self.diags.push(d);
+    }
+
+    fn marker_span(&self, m: Option<&marked_yaml::Marker>, len: usize) -> Option<Span> {
+        m.map(|m| self.file.span_at(m.character(), len))
+    }
+
+    fn scalar_span(&self, s: &MarkedScalarNode) -> Span {
+        let len = s.as_str().chars().count().max(1);
+        self.marker_span(s.span().start(), len).unwrap_or_default()
+    }
+
+    fn node_span(&self, node: &Node) -> Span {
+        match node {
+            Node::Scalar(s) => self.scalar_span(s),
+            other => self.marker_span(other.span().start(), 1).unwrap_or_default(),
+        }
+    }
+
+    pub(crate) fn run(mut self) -> Result<Spec, Diagnostics> {
+        let spec = self.parse_document();
+        if self.diags.is_empty() {
+            if let Some(spec) = spec {
+                return Ok(spec);
+            }
+        }
+        self.diags.sort_by_key(|d| d.span.map(|s| s.start).unwrap_or(usize::MAX));
+        Err(Diagnostics { file: self.file.clone(), items: self.diags })
+    }
+
+    fn parse_document(&mut self) -> Option<Spec> {
+        let options = LoaderOptions::default().error_on_duplicate_keys(true);
+        let root = match marked_yaml::parse_yaml_with_options(0, &self.file.text, options) {
+            Ok(root) => root,
+            Err(e) => {
+                self.yaml_error(e);
+                return None;
+            }
+        };
+        let Some(top) = root.as_mapping() else {
+            let span = Some(self.node_span(&root));
+            self.error("a spec must be a mapping with `stack` and `resources`", span, None);
+            return None;
+        };
+        for key in top.keys() {
+            if !TOP_KEYS.contains(&key.as_str()) {
+                let help = suggest(key.as_str(), TOP_KEYS)
+                    .or_else(|| Some(format!("the top-level keys are {}", TOP_KEYS.join(", "))));
+                let span = Some(self.scalar_span(key));
+                self.error(format!("unknown top-level key `{}`", key.as_str()), span, help);
+            }
+        }
+
+        self.parse_vars(top);
+        let stack = self.parse_stack(top);
+        let region = top.get_node("region").and_then(|n| self.literal_string(n, "region"));
+
+        let mut resources = BTreeMap::new();
+        match top.get_node("resources") {
+            None => {
+                let span = self.marker_span(top.span().start(), 1);
+                self.error("the spec has no `resources`", span, Some("add `resources:` with at least one `kind.name:` entry".into()));
+            }
+            Some(Node::Mapping(m)) => {
+                self.collect_addresses(m);
+                for (key, node) in m.iter() {
+                    if let Some(r) = self.parse_resource(key, node, stack.as_deref().unwrap_or("stack")) {
+                        resources.insert(r.address.clone(), r);
+                    }
+                }
+                self.current = None;
+            }
+            Some(other) => {
+                let span = Some(self.node_span(other));
+                self.error(format!("`resources` must be a mapping of `kind.name` to attributes, found {}", node_kind(other)), span, None);
+            }
+        }
+
+        let mut outputs = BTreeMap::new();
+        match top.get_node("outputs") {
+            None => {}
+            Some(Node::Mapping(m)) => {
+                for (key, node) in m.iter() {
+                    if let Some(e) = self.parse_any(node) {
+                        outputs.insert(key.as_str().to_string(), e);
+                    }
+                }
+            }
+            Some(other) => {
+                let span = Some(self.node_span(other));
+                self.error(format!("`outputs` must be a mapping of names to values, found {}", node_kind(other)), span, None);
+            }
+        }
+
+        let spec = Spec {
+            file: self.file.clone(),
+            stack: stack?,
+            region,
+            vars: self.vars.clone(),
+            resources,
+            outputs,
+        };
+        self.check_cycles(&spec);
+        Some(spec)
+    }
+
+    fn yaml_error(&mut self, e: YamlError) {
+        let (message, span, help) = match &e {
+            YamlError::ScanError(m, se) => (format!("not valid YAML: {}", se.info()), self.marker_span(Some(m), 1), None),
+            YamlError::DuplicateKey(inner) => {
+                let first = self.scalar_span(&inner.prev_key);
+                (
+                    format!("`{}` is given twice", inner.key.as_str()),
+                    Some(self.scalar_span(&inner.key)),
+                    Some(format!("the first is at line {}; keep one", first.line)),
+                )
+            }
+            YamlError::TopLevelMustBeMapping(m) | YamlError::TopLevelMustBeSequence(m) => {
+                ("a spec must be a mapping with `stack` and `resources`".to_string(), self.marker_span(Some(m), 1), None)
+            }
+            YamlError::UnexpectedAnchor(m) => ("YAML anchors are not supported in specs".to_string(), self.marker_span(Some(m), 1), Some("use `vars` for shared values".into())),
+            YamlError::MappingKeyMustBeScalar(m) => ("keys must be plain words".to_string(), self.marker_span(Some(m), 1), None),
+            YamlError::UnexpectedTag(m) => ("YAML tags (`!name`) are not supported in specs".to_string(), self.marker_span(Some(m), 1), None),
+        };
+        self.error(message, span, help);
+    }
+
+    fn parse_vars(&mut self, top: &MarkedMappingNode) {
+        match top.get_node("vars") {
+            None => {}
+            Some(Node::Mapping(m)) => {
+                for (key, node) in m.iter() {
+                    match node {
+                        Node::Scalar(s) => {
+                            self.vars.insert(key.as_str().to_string(), s.as_str().to_string());
+                        }
+                        other => {
+                            let span = Some(self.node_span(other));
+                            self.error(format!("variable `{}` must be a single value, found {}", key.as_str(), node_kind(other)), span, None);
+                        }
+                    }
+                }
+            }
+            Some(other) => {
+                let span = Some(self.node_span(other));
+                self.error(format!("`vars` must be a mapping of names to default values, found {}", node_kind(other)), span, None);
+            }
+        }
+        for (name, value) in &self.opts.vars {
+            if self.vars.contains_key(name) {
+                self.vars.insert(name.clone(), value.clone());
+            } else {
+                let help = suggest(name, self.vars.keys()).or_else(|| Some("declare it under `vars:` first".into()));
+                self.diags.push(Diagnostic { message: format!("--var {name}: the spec declares no variable `{name}`"), span: None, label: None, help });
+            }
+        }
+    }
+
+    fn parse_stack(&mut self, top: &MarkedMappingNode) -> Option<String> {
+        let Some(node) = top.get_node("stack") else {
+            let span = self.marker_span(top.span().start(), 1);
+            self.error("the spec has no `stack` name", span, Some("add `stack: my-stack` at the top".into()));
+            return None;
+        };
+        let name = self.literal_string(node, "stack")?;
+        let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && name.len() <= 32;
+        if !ok {
+            let span = Some(self.node_span(node));
+            self.error(
+                format!("`{name}` is not a usable stack name"),
+                span,
+                Some("use up to 32 letters, digits and `-`, starting with a letter: it prefixes AWS names".into()),
+            );
+            return None;
+        }
+        Some(name)
+    }
+
+    /// A value that must be a plain string after `${var.*}` / `${env.*}` substitution.
+    fn literal_string(&mut self, node: &Node, what: &str) -> Option<String> {
+        match self.parse_value(node, &Type::Str)? {
+            Expr::Lit(Value::Str(s)) => Some(s),
+            _ => {
+                let span = Some(self.node_span(node));
+                self.error(format!("`{what}` cannot refer to resources"), span, None);
+                None
+            }
+        }
+    }
+
+    fn collect_addresses(&mut self, m: &MarkedMappingNode) {
+        for key in m.keys() {
+            if let Ok(a) = key.as_str().parse::<Address>() {
+                if kinds::get(&a.kind).is_some() {
+                    self.addresses.insert(a);
+                }
+            }
+        }
+    }
+
+    fn parse_resource(&mut self, key: &MarkedScalarNode, node: &Node, stack: &str) -> Option<Resource> {
+        let key_span = self.scalar_span(key);
+        let address = match key.as_str().parse::<Address>() {
+            Ok(a) => a,
+            Err(e) => {
+                self.error(e.to_string(), Some(key_span), Some("resources are keyed `kind.name`, e.g. `subnet.public_a`".into()));
+                return None;
+            }
+        };
+        let Some(kind) = kinds::get(&address.kind) else {
+            let help = suggest(&address.kind, kinds::names())
+                .or_else(|| Some(format!("the kinds are {}", kinds::names().collect::<Vec<_>>().join(", "))));
+            self.error(format!("unknown resource kind `{}`", address.kind), Some(key_span), help);
+            return None;
+        };
+        let Node::Mapping(body) = node else {
+            let span = Some(self.node_span(node));
+            self.error(format!("`{address}` must be a mapping of attributes, found {}", node_kind(node)), span, None);
+            return None;
+        };
+        self.current = Some(address.clone());
+
+        let mut depends_on = BTreeSet::new();
+        if let Some(dnode) = body.get_node("depends_on") {
+            depends_on = self.parse_depends_on(dnode, &address);
+        }
+        let mut attrs = self.parse_object(&kind.object, body, key_span, META_KEYS, &address.to_string())?;
+
+        for a in kind.object.attrs {
+            if a.mode == Mode::Optional && !attrs.contains_key(a.name) {
+                if let Some(v) = a.default_value(stack, &address.name) {
+                    attrs.insert(a.name.to_string(), Expr::Lit(v));
+                }
+            }
+        }
+        if let Some(Expr::Map(tags)) = attrs.get_mut("tags") {
+            tags.entry("Name".into()).or_insert_with(|| Expr::Lit(Value::Str(format!("{stack}-{}", address.name))));
+        } else if kind.attr("tags").is_some() {
+            let name = Expr::Lit(Value::Str(format!("{stack}-{}", address.name)));
+            attrs.insert("tags".into(), Expr::Map([("Name".to_string(), name)].into_iter().collect()));
+        }
+        Some(Resource { address, kind, attrs, depends_on, span: key_span })
+    }
+
+    fn parse_depends_on(&mut self, node: &Node, me: &Address) -> BTreeSet<Address> {
+        let mut out = BTreeSet::new();
+        let Node::Sequence(items) = node else {
+            let span = Some(self.node_span(node));
+            self.error("`depends_on` must be a list of addresses", span, Some("e.g. `depends_on: [internet_gateway.main]`".into()));
+            return out;
+        };
+        for item in items.iter() {
+            let span = self.node_span(item);
+            let Some(s) = item.as_scalar() else {
+                self.error("`depends_on` lists addresses like `vpc.main`", Some(span), None);
+                continue;
+            };
+            match s.as_str().parse::<Address>() {
+                Ok(a) if self.addresses.contains(&a) && &a != me => {
+                    self.edge_sites.entry((me.clone(), a.clone())).or_insert(span);
+                    out.insert(a);
+                }
+                Ok(a) if &a == me => self.error(format!("`{me}` cannot depend on itself"), Some(span), None),
+                Ok(a) => {
+                    let help = suggest(&a.to_string(), self.addresses.iter().map(ToString::to_string));
+                    self.error(format!("`depends_on` names `{a}`, which the spec does not declare"), Some(span), help);
+                }
+                Err(e) => self.error(e.to_string(), Some(span), None),
+            }
+        }
+        out
+    }
+
+    /// Parses a mapping against an object schema: unknown keys, missing required
+    /// attributes, each value's type, then the object's own check.
+    fn parse_object(
+        &mut self,
+        obj: &Object,
+        body: &MarkedMappingNode,
+        owner_span: Span,
+        skip: &[&str],
+        owner: &str,
+    ) -> Option<BTreeMap<String, Expr>> {
+        let mut attrs = BTreeMap::new();
+        let mut key_spans = BTreeMap::new();
+        let errors_before = self.diags.len();
+        for (key, node) in body.iter() {
+            let name = key.as_str();
+            if skip.contains(&name) {
+                continue;
+            }
+            let key_span = self.scalar_span(key);
+            let Some(attr) = obj.attr(name) else {
+                let names = obj.attrs.iter().filter(|a| a.settable()).map(|a| a.name);
+                let help = suggest(name, names.clone().chain(skip.iter().copied()))
+                    .or_else(|| Some(format!("`{owner}` takes {}", names.collect::<Vec<_>>().join(", "))));
+                self.error(format!("`{owner}` has no attribute `{name}`"), Some(key_span), help);
+                continue;
+            };
+            if !attr.settable() {
+                self.error(format!("`{name}` is set by AWS and cannot be given in the spec"), Some(key_span), Some(format!("read it elsewhere as `${{{owner}.{name}}}`")));
+                continue;
+            }
+            key_spans.insert(name, key_span);
+            if let Some(e) = self.parse_value(node, &attr.ty) {
+                attrs.insert(name.to_string(), e);
+            }
+        }
+        for attr in obj.attrs.iter().filter(|a| a.mode == Mode::Required) {
+            if !body.contains_key(attr.name) {
+                self.error(
+                    format!("`{owner}` is missing `{}`", attr.name),
+                    Some(owner_span),
+                    Some(format!("add `{}:` ({})", attr.name, attr.ty.describe())),
+                );
+            }
+        }
+        if let (Some(check), true) = (obj.check, self.diags.len() == errors_before) {
+            let literal: Option<BTreeMap<String, Value>> =
+                attrs.iter().map(|(k, e)| Some((k.clone(), e.as_literal().unwrap_or(Value::Unknown)))).collect();
+            if let Some((at, message)) = literal.as_ref().and_then(check) {
+                let span = key_spans.get(at).copied().unwrap_or(owner_span);
+                self.error(message, Some(span), None);
+            }
+        }
+        (self.diags.len() == errors_before).then_some(attrs)
+    }
+
+    fn parse_value(&mut self, node: &Node, ty: &Type) -> Option<Expr> {
+        match (ty, node) {
+            (Type::List(item) | Type::Set(item), Node::Sequence(items)) => {
+                let parsed: Vec<Option<Expr>> = items.iter().map(|n| self.parse_value(n, item)).collect();
+                let parsed: Option<Vec<Expr>> = parsed.into_iter().collect();
+                let parsed = parsed?;
+                Some(if matches!(ty, Type::Set(_)) { Expr::Set(parsed) } else { Expr::List(parsed) })
+            }
+            (Type::Object(obj), Node::Mapping(m)) => {
+                let span = self.node_span(node);
+                self.parse_object(obj, m, span, &[], "this entry").map(Expr::Map)
+            }
+            (Type::Map, Node::Mapping(m)) => {
+                let mut out = BTreeMap::new();
+                for (k, v) in m.iter() {
+                    out.insert(k.as_str().to_string(), self.parse_value(v, &Type::Str)?);
+                }
+                Some(Expr::Map(out))
+            }
+            (Type::List(_) | Type::Set(_) | Type::Object(_) | Type::Map, other) => {
+                let span = Some(self.node_span(other));
+                let hint = matches!(other, Node::Scalar(s) if s.as_str().contains("${"))
+                    .then(|| "a `${...}` inside `[...]` or `{...}` needs quotes, or write the list one `- item` per line".to_string());
+                self.error(format!("expected a {}, found {}", ty.describe(), node_kind(other)), span, hint);
+                None
+            }
+            (_, Node::Scalar(s)) => self.parse_scalar(s, ty),
+            (_, other) => {
+                let span = Some(self.node_span(other));
+                self.error(format!("expected a {}, found {}", ty.describe(), node_kind(other)), span, None);
+                None
+            }
+        }
+    }
+
+    /// A value of any shape (outputs): scalars become strings or references.
+    fn parse_any(&mut self, node: &Node) -> Option<Expr> {
+        match node {
+            Node::Scalar(s) => self.parse_scalar(s, &Type::Str),
+            Node::Sequence(items) => {
+                let parsed: Option<Vec<Expr>> = items.iter().map(|n| self.parse_any(n)).collect::<Vec<_>>().into_iter().collect();
+                Some(Expr::List(parsed?))
+            }
+            Node::Mapping(m) => {
+                let mut out = BTreeMap::new();
+                for (k, v) in m.iter() {
+                    out.insert(k.as_str().to_string(), self.parse_any(v)?);
+                }
+                Some(Expr::Map(out))
+            }
+        }
+    }
+
+    fn parse_scalar(&mut self, s: &MarkedScalarNode, ty: &Type) -> Option<Expr> {
+        let span = self.scalar_span(s);
+        let text = s.as_str();
+        // Positions inside the scalar are counted from its first character, past a quote.
+        let quote = matches!(self.file.text[span.start..].chars().next(), Some('"' | '\''));
+        let base = usize::from(quote);
+        let pieces = match split(text) {
+            Ok(p) => p,
+            Err(e) => {
+                let at = self.file.shift(span, base + e.offset, 2);
+                self.error(e.message, Some(at), Some("close it: `${kind.name}`, `${var.name}` or `${env.NAME}`".into()));
+                return None;
+            }
+        };
+        let mut parts: Vec<Part> = Vec::new();
+        let mut ok = true;
+        for piece in pieces {
+            match piece {
+                Piece::Text(t) => parts.push(Part::Lit(t)),
+                Piece::Ref { body, offset } => {
+                    let at = self.file.shift(span, base + offset, body.chars().count() + 3);
+                    match self.resolve_ref(&body, at, ty) {
+                        Some(p) => parts.push(p),
+                        None => ok = false,
+                    }
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        // Merge adjacent text.
+        let mut merged: Vec<Part> = Vec::new();
+        for p in parts {
+            match (merged.last_mut(), p) {
+                (Some(Part::Lit(a)), Part::Lit(b)) => a.push_str(&b),
+                (_, p) => merged.push(p),
+            }
+        }
+        match merged.as_slice() {
+            [] => self.coerce("", ty, span).map(Expr::Lit),
+            [Part::Lit(t)] => self.coerce(t, ty, span).map(Expr::Lit),
+            [Part::Ref(r)] => Some(Expr::Ref(r.clone())),
+            _ => {
+                if !matches!(ty, Type::Str) {
+                    self.error(
+                        format!("a {} cannot be built from text and references", ty.describe()),
+                        Some(span),
+                        Some("give the reference alone, e.g. `${vpc.main}`".into()),
+                    );
+                    return None;
+                }
+                Some(Expr::Template(merged))
+            }
+        }
+    }
+
+    fn resolve_ref(&mut self, body: &str, at: Span, ty: &Type) -> Option<Part> {
+        let segments: Vec<&str> = body.split('.').collect();
+        match segments.as_slice() {
+            ["var", name] => match self.vars.get(*name) {
+                Some(v) => Some(Part::Lit(v.clone())),
+                None => {
+                    let help = suggest(name, self.vars.keys()).or_else(|| Some(format!("declare it: `vars: {{ {name}: ... }}`")));
+                    self.error(format!("unknown variable `{name}`"), Some(at), help);
+                    None
+                }
+            },
+            ["env", name] => match (self.opts.env)(name) {
+                Some(v) => Some(Part::Lit(v)),
+                None => {
+                    self.error(format!("environment variable `{name}` is not set"), Some(at), Some(format!("export {name}=... before running trellis")));
+                    None
+                }
+            },
+            [kind, name] | [kind, name, _] => {
+                let attr = segments.get(2).map(|s| s.to_string());
+                let address = match format!("{kind}.{name}").parse::<Address>() {
+                    Ok(a) => a,
+                    Err(e) => {
+                        self.error(e.to_string(), Some(at), None);
+                        return None;
+                    }
+                };
+                if !self.addresses.contains(&address) {
+                    let candidates: Vec<String> =
+                        self.addresses.iter().map(ToString::to_string).chain(["var.", "env."].map(String::from)).collect();
+                    let help = suggest(&address.to_string(), &candidates)
+                        .or_else(|| kinds::get(kind).is_none().then(|| format!("`{kind}` is not a kind; references are `${{kind.name}}`, `${{var.name}}` or `${{env.NAME}}`")));
+                    self.error(format!("`{address}` is not declared in this spec"), Some(at), help);
+                    return None;
+                }
+                let target = kinds::get(kind).expect("declared addresses have known kinds");
+                if let Some(a) = &attr {
+                    if target.attr(a).is_none() {
+                        let help = suggest(a, target.attr_names());
+                        self.error(format!("`{address}` has no attribute `{a}`"), Some(at), help);
+                        return None;
+                    }
+                }
+                let r = Ref { address: address.clone(), attr };
+                if let Type::Ref(want) = ty {
+                    if *want != target.name || r.attr_name() != "id" {
+                        self.error(
+                            format!("expected the id of a {want}, but `{r}` is {}", if r.attr_name() == "id" { format!("a {}", target.name) } else { format!("its `{}` attribute", r.attr_name()) }),
+                            Some(at),
+                            Some(format!("refer to a {want} like `${{{want}.NAME}}`")),
+                        );
+                        return None;
+                    }
+                }
+                if let Some(me) = &self.current {
+                    if *me == address {
+                        self.error(format!("`{me}` refers to itself"), Some(at), None);
+                        return None;
+                    }
+                    self.edge_sites.entry((me.clone(), address)).or_insert(at);
+                }
+                Some(Part::Ref(r))
+            }
+            _ => {
+                self.error(
+                    format!("`${{{body}}}` is not a reference"),
+                    Some(at),
+                    Some("write `${kind.name}`, `${kind.name.attribute}`, `${var.name}` or `${env.NAME}`".into()),
+                );
+                None
+            }
+        }
+    }
+
+    fn coerce(&mut self, text: &str, ty: &Type, span: Span) -> Option<Value> {
+        let fail = |p: &mut Self, msg: String, help: Option<String>| {
+            p.error(msg, Some(span), help);
+            None
+        };
+        match ty {
+            Type::Str => Some(Value::str(text)),
+            Type::Int => match text.parse::<i64>() {
+                Ok(i) => Some(Value::Int(i)),
+                Err(_) => fail(self, format!("expected an integer, found `{text}`"), None),
+            },
+            Type::Bool => match text {
+                "true" => Some(Value::Bool(true)),
+                "false" => Some(Value::Bool(false)),
+                _ => fail(self, format!("expected `true` or `false`, found `{text}`"), None),
+            },
+            Type::Cidr => match text.parse::<Ipv4Net>() {
+                Ok(net) if net.trunc() == net => Some(Value::str(text)),
+                Ok(net) => fail(
+                    self,
+                    format!("`{text}` has host bits set past its /{} prefix", net.prefix_len()),
+                    Some(format!("did you mean `{}`?", net.trunc())),
+                ),
+                Err(_) => fail(self, format!("`{text}` is not an IPv4 CIDR block"), Some("write it as address/prefix, e.g. `10.0.0.0/16`".into())),
+            },
+            Type::Enum(words) => {
+                if words.contains(&text) {
+                    Some(Value::str(text))
+                } else {
+                    let help = suggest(text, words.iter()).or_else(|| Some(format!("use one of {}", words.join(", "))));
+                    fail(self, format!("`{text}` is not allowed here"), help)
+                }
+            }
+            Type::Protocol => {
+                let p = match text.to_ascii_lowercase().as_str() {
+                    "tcp" | "6" => "tcp",
+                    "udp" | "17" => "udp",
+                    "icmp" | "1" => "icmp",
+                    "all" | "-1" => "all",
+                    _ => return fail(self, format!("`{text}` is not a protocol"), suggest(text, ["tcp", "udp", "icmp", "all"]).or_else(|| Some("use tcp, udp, icmp or all".into()))),
+                };
+                Some(Value::str(p))
+            }
+            Type::Port => {
+                let port = |s: &str| s.trim().parse::<u16>().ok();
+                match text.split_once('-') {
+                    None => match port(text) {
+                        Some(p) => Some(Value::Int(p.into())),
+                        None => fail(self, format!("`{text}` is not a port"), Some("a port is 0 to 65535, a range `8000-8010`".into())),
+                    },
+                    Some((a, b)) => match (port(a), port(b)) {
+                        (Some(a), Some(b)) if a == b => Some(Value::Int(a.into())),
+                        (Some(a), Some(b)) if a < b => Some(Value::Str(format!("{a}-{b}"))),
+                        _ => fail(self, format!("`{text}` is not a port range"), Some("write `from-to` with from < to, e.g. `8000-8010`".into())),
+                    },
+                }
+            }
+            Type::Ref(kind) => {
+                let prefix = kinds::get(kind).map(|k| k.id_prefix).unwrap_or("");
+                if text.starts_with(prefix) && text.len() > prefix.len() {
+                    Some(Value::str(text))
+                } else {
+                    fail(
+                        self,
+                        format!("`{text}` is not a {kind} id"),
+                        Some(format!("refer to one in this spec as `${{{kind}.NAME}}`, or give an existing id like `{prefix}0123abcd`")),
+                    )
+                }
+            }
+            Type::List(_) | Type::Set(_) | Type::Object(_) | Type::Map => {
+                fail(self, format!("expected a {}, found a single value", ty.describe()), None)
+            }
+        }
+    }
+
+    fn check_cycles(&mut self, spec: &Spec) {
+        if let Some(cycle) = spec.graph().find_cycle() {
+            let path: Vec<String> = cycle.iter().map(ToString::to_string).collect();
+            let span = self.edge_sites.get(&(cycle[0].clone(), cycle[1].clone())).copied();
+            self.diags.push(
+                Diagnostic::new(format!("dependency cycle: {}", path.join(" -> ")), span)
+                    .label(format!("`{}` needs `{}` here", cycle[0], cycle[1]))
+                    .help("nothing in a cycle can be created first: remove one of these references"),
+            );
+        }
+    }
+}

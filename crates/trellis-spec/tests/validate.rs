@@ -1,0 +1,178 @@
+//! Validation of whole specs: the example stacks load, and broken specs get every
+//! problem reported with its place, reason and hint (pinned as snapshots).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use trellis_core::{Expr, Value};
+use trellis_spec::{load, parse, LoadOptions, SourceFile};
+
+fn opts(env: &'static [(&'static str, &'static str)]) -> LoadOptions<'static> {
+    let lookup: &'static dyn Fn(&str) -> Option<String> =
+        Box::leak(Box::new(move |name: &str| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())));
+    LoadOptions { vars: BTreeMap::new(), env: lookup }
+}
+
+fn errors(text: &str) -> String {
+    let file = SourceFile { name: "broken.yaml".into(), text: text.into() };
+    match parse(file, &opts(&[])) {
+        Ok(_) => panic!("spec was accepted"),
+        Err(d) => d.render(false),
+    }
+}
+
+#[test]
+fn example_network_stack_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/examples/network.yaml");
+    let spec = load(&path, &opts(&[])).expect("example is valid");
+    assert_eq!(spec.stack, "network");
+    assert_eq!(spec.resources.len(), 12);
+    let app = &spec.resources[&"security_group.app".parse().unwrap()];
+    // Defaults are filled in, the Name tag too.
+    assert_eq!(app.attrs["group_name"], Expr::Lit(Value::str("network-app")));
+    assert!(matches!(&app.attrs["tags"], Expr::Map(m) if m["Name"] == Expr::Lit(Value::str("network-app"))));
+    let deps: Vec<String> = app.dependencies().iter().map(ToString::to_string).collect();
+    assert_eq!(deps, ["security_group.lb", "vpc.main"]);
+    let order = spec.graph().creation_order().unwrap();
+    assert_eq!(order.first().unwrap().to_string(), "vpc.main");
+}
+
+#[test]
+fn vars_can_be_overridden() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/examples/network.yaml");
+    let mut o = opts(&[]);
+    o.vars.insert("vpc_cidr".into(), "10.9.0.0/16".into());
+    let spec = load(&path, &o).unwrap();
+    let vpc = &spec.resources[&"vpc.main".parse().unwrap()];
+    assert_eq!(vpc.attrs["cidr_block"], Expr::Lit(Value::str("10.9.0.0/16")));
+}
+
+#[test]
+fn typos_get_did_you_mean() {
+    insta::assert_snapshot!(errors(
+        r#"stack: demo
+resorces: {}
+resources:
+  vpc.main:
+    cidr_blok: 10.0.0.0/16
+  subnett.a:
+    vpc_id: ${vpc.main}
+  subnet.b:
+    vpc_id: ${vpc.mian}
+    cidr_block: 10.0.1.0/24
+  subnet.c:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.0.2.0/24
+    map_public_ip_on_lunch: true
+  security_group.web:
+    vpc_id: ${vpc.main}
+    ingress:
+      - protocol: tpc
+        port: 80
+        cidr: 0.0.0.0/0
+      - protocol: tcp
+        port: ${var.web_prot}
+        cidr: 0.0.0.0/0
+vars:
+  web_port: "80"
+"#
+    ));
+}
+
+#[test]
+fn bad_values_are_explained() {
+    insta::assert_snapshot!(errors(
+        r#"stack: demo
+resources:
+  vpc.main:
+    cidr_block: 10.0.0.1/16
+    enable_dns_support: yes
+  subnet.a:
+    vpc_id: ${subnet.b}
+    cidr_block: 10.0.300.0/24
+  subnet.b:
+    vpc_id: vpc
+    cidr_block: 10.0.1.0/24
+    availability_zone: ${env.TRELLIS_TEST_UNSET}
+  network_acl.data:
+    vpc_id: ${vpc.main}
+    ingress:
+      - rule_number: 40000
+        protocol: tcp
+        port_range: { from: 22, to: 22 }
+        cidr_block: 0.0.0.0/0
+        rule_action: allow
+      - rule_number: 100
+        protocol: tcp
+        cidr_block: 0.0.0.0/0
+        rule_action: permit
+  security_group.web:
+    vpc_id: ${vpc.main}
+    id: sg-123
+    ingress:
+      - protocol: tcp
+        port: 80
+  security_group.all:
+    vpc_id: ${vpc.main}
+    ingress:
+      - protocol: all
+        port: 80-70
+        cidr: 0.0.0.0/0
+"#
+    ));
+}
+
+#[test]
+fn cycles_show_the_whole_path() {
+    insta::assert_snapshot!(errors(
+        r#"stack: demo
+resources:
+  vpc.main:
+    cidr_block: 10.0.0.0/16
+  security_group.a:
+    vpc_id: ${vpc.main}
+    ingress:
+      - { protocol: tcp, port: 1, source_group: "${security_group.b}" }
+  security_group.b:
+    vpc_id: ${vpc.main}
+    ingress:
+      - { protocol: tcp, port: 2, source_group: "${security_group.c}" }
+  security_group.c:
+    vpc_id: ${vpc.main}
+    depends_on: [security_group.a]
+"#
+    ));
+}
+
+#[test]
+fn yaml_errors_and_duplicates_have_positions() {
+    insta::assert_snapshot!("yaml_syntax", errors("stack: demo\nresources:\n  vpc.main: [\n"));
+    insta::assert_snapshot!(
+        "duplicate_key",
+        errors("stack: demo\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n  vpc.main:\n    cidr_block: 10.1.0.0/16\n")
+    );
+    insta::assert_snapshot!("missing_stack", errors("resources: {}\nstack: \"bad name!\"\n"));
+}
+
+#[test]
+fn templates_mix_text_and_references() {
+    let text = r#"stack: demo
+vars: { team: web }
+resources:
+  vpc.main:
+    cidr_block: 10.0.0.0/16
+    tags:
+      Owner: ${env.OWNER}
+      Purpose: "${var.team} tier for $${literal}"
+  security_group.a:
+    vpc_id: ${vpc.main}
+    description: "group in ${vpc.main}"
+"#;
+    let spec = parse(SourceFile { name: "t.yaml".into(), text: text.into() }, &opts(&[("OWNER", "ops")])).unwrap();
+    let vpc = &spec.resources[&"vpc.main".parse().unwrap()];
+    let tags = vpc.attrs["tags"].as_literal().unwrap();
+    assert_eq!(tags.as_map().unwrap()["Owner"], Value::str("ops"));
+    assert_eq!(tags.as_map().unwrap()["Purpose"], Value::str("web tier for ${literal}"));
+    let sg = &spec.resources[&"security_group.a".parse().unwrap()];
+    assert!(matches!(&sg.attrs["description"], Expr::Template(p) if p.len() == 2));
+}
