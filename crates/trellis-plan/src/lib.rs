@@ -1,1 +1,327 @@
+//! The planner: compares what the spec asks for with the state of the last run and
+//! the live objects just read, and decides one action per resource.
+//!
+//! Architecture invariant: this crate is pure. No IO, no async runtime, no AWS types:
+//! it takes a spec, a state and a refresh result, and returns a [`Plan`]. Everything it
+//! knows about kinds comes from the schemas in `trellis-core`.
 
+mod json;
+mod render;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use trellis_core::schema::Mode;
+use trellis_core::{kinds, Address, Attrs, Expr, LiveObject, Ref, Value};
+use trellis_graph::DepGraph;
+use trellis_spec::Spec;
+use trellis_state::{ResourceState, State};
+
+pub use json::to_json;
+pub use render::{render, RenderOptions};
+
+/// Version of the plan document (saved and JSON plans).
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    NoOp,
+    Create,
+    Update,
+    /// Delete the old object, then create the new one.
+    Replace,
+    Delete,
+}
+
+impl Action {
+    /// The action as Terraform users read it in JSON plans.
+    pub fn json_actions(self) -> &'static [&'static str] {
+        match self {
+            Action::NoOp => &["no-op"],
+            Action::Create => &["create"],
+            Action::Update => &["update"],
+            Action::Replace => &["delete", "create"],
+            Action::Delete => &["delete"],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    Apply,
+    Destroy,
+}
+
+/// One resource's planned change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceChange {
+    pub address: Address,
+    pub action: Action,
+    /// The live object's id, when there is one.
+    pub id: Option<String>,
+    /// The object as refreshed (none for a create).
+    pub before: Option<Attrs>,
+    /// The object as planned, `Unknown` where only apply can tell (none for a delete).
+    pub after: Option<Attrs>,
+    /// The spec's expressions, evaluated again at apply time once the values of the
+    /// resources they refer to are known.
+    pub config: Option<BTreeMap<String, Expr>>,
+    /// For a replace: the attributes that force it.
+    pub replace_because: Vec<String>,
+    /// What must exist before this change runs (from the spec).
+    pub depends_on: Vec<Address>,
+    /// What the old object depended on (from the state): it is deleted before these.
+    pub prior_depends_on: Vec<Address>,
+}
+
+/// A difference between the last run's state and the live object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Drift {
+    pub address: Address,
+    pub before: Attrs,
+    /// The live object, or none when it was deleted outside trellis.
+    pub after: Option<Attrs>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriorState {
+    pub lineage: Option<String>,
+    pub serial: u64,
+    pub resources: Vec<ResourceState>,
+}
+
+/// Objects tagged with the stack that no state knows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Orphan {
+    pub address: Address,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub stack: String,
+    pub operation: Operation,
+    /// The state as the previous run left it.
+    pub prior_state: PriorState,
+    /// The same objects as just read from the cloud (deleted ones absent).
+    pub refreshed: Vec<ResourceState>,
+    pub drift: Vec<Drift>,
+    /// In the order they would run one at a time: creates and updates after what they
+    /// need, deletes before what they needed.
+    pub changes: Vec<ResourceChange>,
+    pub outputs: BTreeMap<String, Expr>,
+    pub planned_outputs: BTreeMap<String, Value>,
+    pub orphans: Vec<Orphan>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub add: usize,
+    pub change: usize,
+    pub replace: usize,
+    pub destroy: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.changes {
+            match c.action {
+                Action::Create => s.add += 1,
+                Action::Update => s.change += 1,
+                Action::Replace => s.replace += 1,
+                Action::Delete => s.destroy += 1,
+                Action::NoOp => {}
+            }
+        }
+        s
+    }
+
+    /// True when applying would change nothing in the cloud.
+    pub fn is_empty(&self) -> bool {
+        self.changes.iter().all(|c| c.action == Action::NoOp)
+    }
+
+    pub fn change(&self, address: &Address) -> Option<&ResourceChange> {
+        self.changes.iter().find(|c| &c.address == address)
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PlanError {
+    #[error("dependency cycle: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join(" -> "))]
+    Cycle(Vec<Address>),
+    #[error("the state names `{0}` of kind `{1}`, which this trellis does not know")]
+    UnknownKind(Address, String),
+}
+
+/// What the planner compares.
+pub struct PlanInput<'a> {
+    pub spec: &'a Spec,
+    /// The state of the previous run (none for a stack never applied).
+    pub prior: Option<&'a State>,
+    /// Live objects found for the state's addresses.
+    pub live: &'a BTreeMap<Address, LiveObject>,
+    pub orphans: &'a [LiveObject],
+    pub operation: Operation,
+}
+
+/// Plans one run.
+pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
+    let prior_resources: Vec<ResourceState> = input.prior.map(|s| s.resources.clone()).unwrap_or_default();
+    for r in &prior_resources {
+        if kinds::get(&r.kind).is_none() {
+            return Err(PlanError::UnknownKind(r.address.clone(), r.kind.clone()));
+        }
+    }
+
+    // Refresh: the prior state with each object replaced by what is live now.
+    let mut refreshed = Vec::new();
+    let mut drift = Vec::new();
+    for r in &prior_resources {
+        match input.live.get(&r.address) {
+            Some(live) => {
+                if live.attrs != r.attributes {
+                    drift.push(Drift { address: r.address.clone(), before: r.attributes.clone(), after: Some(live.attrs.clone()) });
+                }
+                refreshed.push(ResourceState { id: live.id.clone(), attributes: live.attrs.clone(), ..r.clone() });
+            }
+            None => drift.push(Drift { address: r.address.clone(), before: r.attributes.clone(), after: None }),
+        }
+    }
+    let current: BTreeMap<&Address, &ResourceState> = refreshed.iter().map(|r| (&r.address, r)).collect();
+
+    let mut changes = Vec::new();
+    let mut planned: BTreeMap<Address, Attrs> = BTreeMap::new();
+
+    if input.operation == Operation::Apply {
+        let order = input.spec.graph().creation_order().map_err(PlanError::Cycle)?;
+        for address in &order {
+            let resource = &input.spec.resources[address];
+            let existing = current.get(address).copied();
+            let change = plan_resource(resource, existing, &planned);
+            planned.insert(address.clone(), change.after.clone().unwrap_or_default());
+            changes.push(change);
+        }
+    }
+
+    // Deletions: in state, not wanted (or everything, for destroy), dependents first.
+    let doomed: Vec<&ResourceState> = refreshed
+        .iter()
+        .filter(|r| input.operation == Operation::Destroy || !input.spec.resources.contains_key(&r.address))
+        .collect();
+    let deps: Vec<(Address, BTreeSet<Address>)> =
+        doomed.iter().map(|r| (r.address.clone(), r.dependencies.iter().cloned().collect())).collect();
+    let order = DepGraph::new(deps.iter().map(|(a, d)| (a, d))).deletion_order().map_err(PlanError::Cycle)?;
+    for address in order {
+        let r = current[&address];
+        changes.push(ResourceChange {
+            address: address.clone(),
+            action: Action::Delete,
+            id: Some(r.id.clone()),
+            before: Some(r.attributes.clone()),
+            after: None,
+            config: None,
+            replace_because: vec![],
+            depends_on: vec![],
+            prior_depends_on: r.dependencies.clone(),
+        });
+    }
+
+    let (outputs, planned_outputs) = match input.operation {
+        Operation::Apply => {
+            let outputs = input.spec.outputs.clone();
+            let values = outputs.iter().map(|(k, e)| (k.clone(), e.eval(&|r| lookup(&planned, r)))).collect();
+            (outputs, values)
+        }
+        Operation::Destroy => (BTreeMap::new(), BTreeMap::new()),
+    };
+
+    Ok(Plan {
+        format_version: PLAN_FORMAT_VERSION,
+        stack: input.spec.stack.clone(),
+        operation: input.operation,
+        prior_state: PriorState {
+            lineage: input.prior.map(|s| s.lineage.clone()),
+            serial: input.prior.map(|s| s.serial).unwrap_or(0),
+            resources: prior_resources,
+        },
+        refreshed,
+        drift,
+        changes,
+        outputs,
+        planned_outputs,
+        orphans: input.orphans.iter().map(|o| Orphan { address: o.address.clone(), id: o.id.clone() }).collect(),
+    })
+}
+
+/// The value a reference reads from the planned attributes of another resource.
+pub fn lookup(planned: &BTreeMap<Address, Attrs>, r: &Ref) -> Value {
+    planned.get(&r.address).and_then(|attrs| attrs.get(r.attr_name())).cloned().unwrap_or(Value::Unknown)
+}
+
+/// Equal for planning: an absent attribute and `null` are the same thing.
+fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
+    let a = a.filter(|v| **v != Value::Null);
+    let b = b.filter(|v| **v != Value::Null);
+    a == b
+}
+
+fn plan_resource(
+    resource: &trellis_spec::Resource,
+    existing: Option<&ResourceState>,
+    planned: &BTreeMap<Address, Attrs>,
+) -> ResourceChange {
+    let kind = resource.kind;
+    let mut after: Attrs = resource.attrs.iter().map(|(k, e)| (k.clone(), e.eval(&|r| lookup(planned, r)))).collect();
+    let depends_on: Vec<Address> = resource.dependencies().into_iter().collect();
+
+    let mut replace_because = Vec::new();
+    let mut changed = false;
+    if let Some(existing) = existing {
+        for attr in kind.object.attrs.iter().filter(|a| a.settable()) {
+            let want = after.get(attr.name);
+            if want.is_none() && attr.mode == Mode::OptionalComputed {
+                continue; // left to AWS: whatever is live is fine
+            }
+            let have = existing.attributes.get(attr.name);
+            if want.is_some_and(Value::has_unknown) || !same(want, have) {
+                changed = true;
+                if attr.force_new {
+                    replace_because.push(attr.name.to_string());
+                }
+            }
+        }
+    }
+    let action = match existing {
+        None => Action::Create,
+        Some(_) if !replace_because.is_empty() => Action::Replace,
+        Some(_) if changed => Action::Update,
+        Some(_) => Action::NoOp,
+    };
+    // What AWS decides: kept from the live object unless a new one will be made.
+    for attr in kind.object.attrs.iter().filter(|a| a.mode == Mode::Computed || a.mode == Mode::OptionalComputed) {
+        if after.contains_key(attr.name) {
+            continue;
+        }
+        let known = match (action, existing) {
+            (Action::NoOp | Action::Update, Some(e)) => e.attributes.get(attr.name).cloned(),
+            _ => None,
+        };
+        after.insert(attr.name.to_string(), known.unwrap_or(Value::Unknown));
+    }
+    ResourceChange {
+        address: resource.address.clone(),
+        action,
+        id: existing.map(|e| e.id.clone()),
+        before: existing.map(|e| e.attributes.clone()),
+        after: Some(after),
+        config: Some(resource.attrs.clone()),
+        replace_because,
+        depends_on,
+        prior_depends_on: existing.map(|e| e.dependencies.clone()).unwrap_or_default(),
+    }
+}

@@ -1,0 +1,104 @@
+//! The plan as a JSON document (`trellis plan --json`), described in docs/json-plan.md.
+
+use serde_json::{json, Map, Value as J};
+use trellis_core::{Attrs, Value};
+
+use crate::{Action, Plan};
+
+/// `after` with unknown values as `null`, and the paths of those unknowns.
+fn split_unknown(v: &Value, path: &str, unknown: &mut Vec<String>) -> J {
+    match v {
+        Value::Unknown => {
+            unknown.push(path.to_string());
+            J::Null
+        }
+        Value::List(items) => {
+            J::Array(items.iter().enumerate().map(|(i, x)| split_unknown(x, &format!("{path}[{i}]"), unknown)).collect())
+        }
+        Value::Map(m) => J::Object(
+            m.iter()
+                .map(|(k, x)| {
+                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    (k.clone(), split_unknown(x, &p, unknown))
+                })
+                .collect(),
+        ),
+        other => other.to_json(),
+    }
+}
+
+fn attrs_json(attrs: Option<&Attrs>) -> (J, Vec<String>) {
+    let mut unknown = Vec::new();
+    let j = match attrs {
+        None => J::Null,
+        Some(a) => split_unknown(&Value::Map(a.clone()), "", &mut unknown),
+    };
+    (j, unknown)
+}
+
+pub fn to_json(plan: &Plan) -> J {
+    let changes: Vec<J> = plan
+        .changes
+        .iter()
+        .map(|c| {
+            let (before, _) = attrs_json(c.before.as_ref());
+            let (after, after_unknown) = attrs_json(c.after.as_ref());
+            let reason = match c.action {
+                Action::Replace => J::String("replace_because_cannot_update".into()),
+                Action::Delete if plan.operation == crate::Operation::Apply => J::String("delete_because_no_resource_config".into()),
+                _ => J::Null,
+            };
+            json!({
+                "address": c.address.to_string(),
+                "kind": c.address.kind,
+                "name": c.address.name,
+                "id": c.id,
+                "change": {
+                    "actions": c.action.json_actions(),
+                    "before": before,
+                    "after": after,
+                    "after_unknown": after_unknown,
+                    "replace_paths": c.replace_because.iter().map(|p| vec![p]).collect::<Vec<_>>(),
+                },
+                "action_reason": reason,
+                "depends_on": c.depends_on.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let drift: Vec<J> = plan
+        .drift
+        .iter()
+        .map(|d| {
+            let (before, _) = attrs_json(Some(&d.before));
+            let (after, _) = attrs_json(d.after.as_ref());
+            json!({
+                "address": d.address.to_string(),
+                "kind": d.address.kind,
+                "name": d.address.name,
+                "change": {
+                    "actions": if d.after.is_some() { ["update"] } else { ["delete"] },
+                    "before": before,
+                    "after": after,
+                },
+            })
+        })
+        .collect();
+    let mut outputs = Map::new();
+    for (name, v) in &plan.planned_outputs {
+        let mut unknown = Vec::new();
+        let after = split_unknown(v, "", &mut unknown);
+        outputs.insert(name.clone(), json!({ "after": after, "after_unknown": !unknown.is_empty() }));
+    }
+    let s = plan.summary();
+    json!({
+        "format_version": plan.format_version.to_string(),
+        "stack": plan.stack,
+        "operation": plan.operation,
+        "prior_state": { "lineage": plan.prior_state.lineage, "serial": plan.prior_state.serial },
+        "resource_drift": drift,
+        "resource_changes": changes,
+        "output_changes": outputs,
+        "orphans": plan.orphans.iter().map(|o| json!({"address": o.address.to_string(), "id": o.id})).collect::<Vec<_>>(),
+        "summary": { "add": s.add, "change": s.change, "replace": s.replace, "destroy": s.destroy },
+    })
+}

@@ -1,0 +1,298 @@
+//! The plan as a person reads it: `+ ~ -/+ -` per resource, a per-attribute diff with
+//! unchanged attributes folded, drift first, and a summary line.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use trellis_core::{kinds, Address, Attrs, Value};
+
+use crate::{Action, Operation, Plan};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderOptions {
+    /// ANSI colours (only when writing to a terminal).
+    pub color: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Add,
+    Change,
+    Remove,
+}
+
+struct Out {
+    text: String,
+    color: bool,
+}
+
+impl Out {
+    fn paint(&self, mark: Mark, s: &str) -> String {
+        if !self.color {
+            return s.to_string();
+        }
+        let code = match mark {
+            Mark::Add => "32",
+            Mark::Change => "33",
+            Mark::Remove => "31",
+        };
+        format!("\x1b[{code}m{s}\x1b[0m")
+    }
+
+    fn bold(&self, s: &str) -> String {
+        if self.color {
+            format!("\x1b[1m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn line(&mut self, indent: usize, mark: Mark, body: &str) {
+        let sym = match mark {
+            Mark::Add => "+",
+            Mark::Change => "~",
+            Mark::Remove => "-",
+        };
+        let sym = self.paint(mark, sym);
+        let _ = writeln!(self.text, "{:indent$}{sym} {body}", "");
+    }
+}
+
+/// Orders attributes as the kind's schema lists them, unknown names last.
+fn attr_order(address: &Address, names: BTreeSet<&String>) -> Vec<String> {
+    let schema: Vec<&str> = kinds::get(&address.kind).map(|k| k.attr_names().collect()).unwrap_or_default();
+    let mut out: Vec<String> = schema.iter().filter(|n| names.iter().any(|x| x == *n)).map(|s| s.to_string()).collect();
+    out.extend(names.into_iter().filter(|n| !schema.contains(&n.as_str())).cloned());
+    out
+}
+
+fn is_set(v: Option<&Value>) -> bool {
+    !matches!(v, None | Some(Value::Null))
+}
+
+fn multiline(v: &Value) -> bool {
+    match v {
+        Value::List(items) => items.iter().any(|i| matches!(i, Value::Map(_))),
+        Value::Map(m) => !m.is_empty(),
+        _ => false,
+    }
+}
+
+/// Writes every attribute of `attrs` with one mark (a create or a destroy).
+fn whole(out: &mut Out, attrs: &Attrs, address: &Address, mark: Mark) {
+    let names = attr_order(address, attrs.iter().filter(|(_, v)| is_set(Some(v))).map(|(k, _)| k).collect());
+    let width = names.iter().map(String::len).max().unwrap_or(0);
+    for name in names {
+        let v = &attrs[&name];
+        if multiline(v) {
+            let (open, close) = if matches!(v, Value::List(_)) { ("[", "]") } else { ("{", "}") };
+            out.line(6, mark, &format!("{name:width$} = {open}"));
+            match v {
+                Value::List(items) => items.iter().for_each(|i| out.line(10, mark, &format!("{i},"))),
+                Value::Map(m) => {
+                    let w = m.keys().map(String::len).max().unwrap_or(0);
+                    m.iter().for_each(|(k, x)| out.line(10, mark, &format!("{k:w$} = {x}")));
+                }
+                _ => {}
+            }
+            let _ = writeln!(out.text, "{:8}{close}", "");
+        } else {
+            out.line(6, mark, &format!("{name:width$} = {v}"));
+        }
+    }
+}
+
+/// Writes the attributes that differ between `before` and `after`; returns how many
+/// were the same.
+fn diff(out: &mut Out, before: &Attrs, after: &Attrs, address: &Address, forcing: &[String]) -> usize {
+    let names = attr_order(address, before.keys().chain(after.keys()).collect());
+    let changed: Vec<&String> = names.iter().filter(|n| !same(before.get(*n), after.get(*n))).collect();
+    let width = changed.iter().map(|n| n.len()).max().unwrap_or(0);
+    for name in &changed {
+        let (b, a) = (before.get(*name).filter(|v| is_set(Some(v))), after.get(*name).filter(|v| is_set(Some(v))));
+        let note = if forcing.iter().any(|f| f == *name) { out.paint(Mark::Remove, " # forces replacement") } else { String::new() };
+        match (b, a) {
+            (None, Some(a)) if !multiline(a) => out.line(6, Mark::Add, &format!("{name:width$} = {a}{note}")),
+            (Some(b), None) if !multiline(b) => out.line(6, Mark::Remove, &format!("{name:width$} = {b}{note}")),
+            (b, a) if b.is_none_or(|b| matches!(b, Value::List(_))) && a.is_none_or(|a| matches!(a, Value::List(_))) => {
+                let empty = Vec::new();
+                let bl = b.map(Value::as_list).unwrap_or(&empty);
+                let al = a.map(Value::as_list).unwrap_or(&empty);
+                out.line(6, Mark::Change, &format!("{name:width$} = [{note}"));
+                let mut kept = 0;
+                for item in al {
+                    if bl.contains(item) {
+                        kept += 1;
+                    } else {
+                        out.line(10, Mark::Add, &format!("{item},"));
+                    }
+                }
+                for item in bl.iter().filter(|i| !al.contains(i)) {
+                    out.line(10, Mark::Remove, &format!("{item},"));
+                }
+                if kept > 0 {
+                    let _ = writeln!(out.text, "{:12}# ({kept} unchanged element{} hidden)", "", plural(kept));
+                }
+                let _ = writeln!(out.text, "{:8}]", "");
+            }
+            (b, a) if b.is_none_or(|b| matches!(b, Value::Map(_))) && a.is_none_or(|a| matches!(a, Value::Map(_))) => {
+                let empty = Default::default();
+                let bm = b.and_then(Value::as_map).unwrap_or(&empty);
+                let am = a.and_then(Value::as_map).unwrap_or(&empty);
+                out.line(6, Mark::Change, &format!("{name:width$} = {{{note}"));
+                let keys: BTreeSet<&String> = bm.keys().chain(am.keys()).collect();
+                let w = keys.iter().map(|k| k.len()).max().unwrap_or(0);
+                let mut kept = 0;
+                for k in keys {
+                    match (bm.get(k), am.get(k)) {
+                        (Some(x), Some(y)) if x == y => kept += 1,
+                        (Some(x), Some(y)) => out.line(10, Mark::Change, &format!("{k:w$} = {x} -> {y}")),
+                        (None, Some(y)) => out.line(10, Mark::Add, &format!("{k:w$} = {y}")),
+                        (Some(x), None) => out.line(10, Mark::Remove, &format!("{k:w$} = {x}")),
+                        (None, None) => {}
+                    }
+                }
+                if kept > 0 {
+                    let _ = writeln!(out.text, "{:12}# ({kept} unchanged element{} hidden)", "", plural(kept));
+                }
+                let _ = writeln!(out.text, "{:8}}}", "");
+            }
+            (b, a) => {
+                let b = b.cloned().unwrap_or(Value::Null);
+                let a = a.cloned().unwrap_or(Value::Null);
+                out.line(6, Mark::Change, &format!("{name:width$} = {b} -> {a}{note}"));
+            }
+        }
+    }
+    names.len() - changed.len()
+}
+
+fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
+    a.filter(|v| is_set(Some(v))) == b.filter(|v| is_set(Some(v)))
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn hidden(out: &mut Out, n: usize) {
+    if n > 0 {
+        let _ = writeln!(out.text, "{:8}# ({n} unchanged attribute{} hidden)", "", plural(n));
+    }
+}
+
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => format!("`{one}`"),
+        [init @ .., last] => format!("{} and `{last}`", init.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+/// Renders the plan for a person.
+pub fn render(plan: &Plan, opts: RenderOptions) -> String {
+    let mut out = Out { text: String::new(), color: opts.color };
+
+    for o in &plan.orphans {
+        let _ = writeln!(
+            out.text,
+            "Warning: {} ({}) carries this stack's tags but no state knows it; it is left alone.",
+            o.address, o.id
+        );
+    }
+    if !plan.orphans.is_empty() {
+        out.text.push('\n');
+    }
+
+    if !plan.drift.is_empty() {
+        let _ = writeln!(out.text, "{}\n", out.bold("Objects have changed outside of trellis:"));
+        for d in &plan.drift {
+            match &d.after {
+                Some(after) => {
+                    let _ = writeln!(out.text, "  # {} has changed", d.address);
+                    let head = out.paint(Mark::Change, "~");
+                    let _ = writeln!(out.text, "  {head} {} {{", d.address);
+                    let kept = diff(&mut out, &d.before, after, &d.address, &[]);
+                    hidden(&mut out, kept);
+                    let _ = writeln!(out.text, "    }}\n");
+                }
+                None => {
+                    let _ = writeln!(out.text, "  # {} was deleted outside of trellis\n", d.address);
+                }
+            }
+        }
+        let _ = writeln!(out.text, "The plan below takes these changes into account.\n");
+    }
+
+    if plan.is_empty() {
+        let what = match plan.operation {
+            Operation::Apply => "No changes. The live stack matches the spec.",
+            Operation::Destroy => "No changes. Nothing in the state is left to destroy.",
+        };
+        let _ = writeln!(out.text, "{}", out.bold(what));
+        return out.text;
+    }
+
+    let _ = writeln!(out.text, "{}\n", out.bold("trellis will perform the following actions:"));
+    for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+        let empty = Attrs::new();
+        let (comment, sym, mark) = match c.action {
+            Action::Create => (format!("{} will be created", c.address), "  +", Mark::Add),
+            Action::Update => (format!("{} will be updated in place", c.address), "  ~", Mark::Change),
+            Action::Replace => {
+                let n = c.replace_because.len();
+                (
+                    format!(
+                        "{} must be replaced: {} {} replacement",
+                        c.address,
+                        and_list(&c.replace_because),
+                        if n == 1 { "forces" } else { "force" }
+                    ),
+                    "-/+",
+                    Mark::Remove,
+                )
+            }
+            Action::Delete => {
+                let why = match plan.operation {
+                    Operation::Destroy => "",
+                    Operation::Apply => " (it is no longer in the spec)",
+                };
+                (format!("{} will be destroyed{why}", c.address), "  -", Mark::Remove)
+            }
+            Action::NoOp => unreachable!("filtered"),
+        };
+        let _ = writeln!(out.text, "  # {}", out.bold(&comment));
+        let sym = out.paint(mark, sym);
+        let _ = writeln!(out.text, "{sym} {} {{", c.address);
+        match c.action {
+            Action::Create => whole(&mut out, c.after.as_ref().unwrap_or(&empty), &c.address, Mark::Add),
+            Action::Delete => whole(&mut out, c.before.as_ref().unwrap_or(&empty), &c.address, Mark::Remove),
+            _ => {
+                let kept = diff(
+                    &mut out,
+                    c.before.as_ref().unwrap_or(&empty),
+                    c.after.as_ref().unwrap_or(&empty),
+                    &c.address,
+                    &c.replace_because,
+                );
+                hidden(&mut out, kept);
+            }
+        }
+        let _ = writeln!(out.text, "    }}\n");
+    }
+    let s = plan.summary();
+    let _ = writeln!(
+        out.text,
+        "{} {} to add, {} to change, {} to replace, {} to destroy.",
+        out.bold("Plan:"),
+        s.add,
+        s.change,
+        s.replace,
+        s.destroy
+    );
+    out.text
+}
