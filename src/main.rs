@@ -1,1 +1,3 @@
-fn main() { std::process::exit(trellis_cli::main()) }
+fn main() {
+    std::process::exit(trellis_cli::main())
+}

@@ -1,1 +1,254 @@
+//! The only crate that talks to AWS. It implements [`trellis_core::Provider`] for the
+//! resource kinds of `trellis_core::kinds`: batched, tag-filtered refresh; create,
+//! update and delete per kind, with waits for readiness and retries where AWS is
+//! eventually consistent.
+//!
+//! Architecture invariant: AWS SDK types never leave this crate. Live objects come out
+//! as `trellis_core::Attrs` in the shape of the kind's schema, errors as
+//! `ProviderError { code, message }`.
 
+mod client;
+mod kinds;
+mod util;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use trellis_core::{
+    Address, Attrs, CreateError, LiveObject, Provider, ProviderError, RefreshRequest, RefreshResult,
+};
+
+pub use client::{connect, AwsOptions};
+
+/// The AWS SDK for EC2, for tests that change objects behind trellis's back.
+pub mod sdk {
+    pub use aws_sdk_ec2 as ec2;
+}
+
+/// Tag keys trellis puts on every object it creates.
+pub const TAG_STACK: &str = "trellis:stack";
+pub const TAG_ADDRESS: &str = "trellis:address";
+
+/// Receives progress lines (waits, retries) meant for the person running trellis.
+pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// A connected AWS provider.
+pub struct Aws {
+    pub(crate) ec2: aws_sdk_ec2::Client,
+    pub(crate) region: String,
+    pub(crate) calls: AtomicUsize,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) progress: Option<Progress>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// How long to retry a delete that AWS refuses because something still uses the
+    /// object (`DependencyViolation`), such as interfaces that linger after a load balancer.
+    pub delete: Duration,
+    /// How long a just-created object may stay invisible or not yet ready.
+    pub ready: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            delete: Duration::from_secs(600),
+            ready: Duration::from_secs(300),
+        }
+    }
+}
+
+impl Aws {
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The EC2 client, for tests that change objects outside trellis.
+    pub fn ec2(&self) -> &aws_sdk_ec2::Client {
+        &self.ec2
+    }
+
+    /// API calls made so far.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count(&self, n: usize) {
+        self.calls.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn say(&self, line: &str) {
+        if let Some(p) = &self.progress {
+            p(line);
+        }
+    }
+
+    fn kind_of(address: &Address) -> Result<kinds::KindOps, ProviderError> {
+        kinds::ops(&address.kind).ok_or_else(|| {
+            ProviderError::new(
+                None,
+                format!("trellis-aws has no support for kind `{}`", address.kind),
+            )
+        })
+    }
+}
+
+/// One object as a describe call returned it, before it is matched to an address.
+pub(crate) struct Described {
+    pub id: String,
+    pub tags: BTreeMap<String, String>,
+    pub attrs: Attrs,
+}
+
+impl Described {
+    fn address(&self) -> Option<Address> {
+        self.tags.get(TAG_ADDRESS).and_then(|a| a.parse().ok())
+    }
+}
+
+impl Provider for Aws {
+    async fn refresh(&self, req: RefreshRequest) -> Result<RefreshResult, ProviderError> {
+        let before = self.calls();
+        let mut result = RefreshResult::default();
+        let known_ids: BTreeMap<&str, &Address> =
+            req.known.iter().map(|(a, id)| (id.as_str(), a)).collect();
+        // One tag-filtered, paginated read per kind, all kinds at once.
+        let (stack, known) = (&req.stack, &req.known);
+        let reads = req.kinds.iter().map(|k| async move {
+            let ops = kinds::ops(k).ok_or_else(|| {
+                ProviderError::new(None, format!("trellis-aws has no support for kind `{k}`"))
+            })?;
+            let wanted: Vec<String> = known
+                .iter()
+                .filter(|(a, _)| a.kind == *k)
+                .map(|(_, id)| id.clone())
+                .collect();
+            let mut found = ops.describe(self, util::Select::Stack(stack)).await?;
+            // Objects of the state whose tags were removed: one more read, by id.
+            let seen: BTreeSet<&str> = found.iter().map(|d| d.id.as_str()).collect();
+            let missing: Vec<String> = wanted
+                .iter()
+                .filter(|id| !seen.contains(id.as_str()))
+                .cloned()
+                .collect();
+            if !missing.is_empty() {
+                found.extend(ops.describe(self, util::Select::Ids(&missing)).await?);
+            }
+            Ok::<_, ProviderError>((*k, found))
+        });
+        let per_kind = futures_util::future::try_join_all(reads).await?;
+        for (_, objects) in per_kind {
+            for d in objects {
+                match known_ids.get(d.id.as_str()) {
+                    Some(address) => {
+                        result.found.insert(
+                            (*address).clone(),
+                            LiveObject {
+                                address: (*address).clone(),
+                                id: d.id,
+                                attrs: d.attrs,
+                            },
+                        );
+                    }
+                    None => {
+                        if let Some(address) = d.address() {
+                            result.orphans.push(LiveObject {
+                                address,
+                                id: d.id,
+                                attrs: d.attrs,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        result.calls = self.calls() - before;
+        Ok(result)
+    }
+
+    async fn create(
+        &self,
+        stack: &str,
+        address: &Address,
+        attrs: &Attrs,
+    ) -> Result<LiveObject, CreateError> {
+        let ops = Self::kind_of(address)?;
+        let id = ops.create(self, stack, address, attrs).await?;
+        // From here on the object exists: every failure must hand its id back.
+        let finish = async {
+            ops.configure(self, &id, attrs).await?;
+            self.read_back(address, &id, ops).await
+        };
+        match finish.await {
+            Ok(obj) => Ok(obj),
+            Err(error) => {
+                let created =
+                    self.read_back(address, &id, ops)
+                        .await
+                        .unwrap_or_else(|_| LiveObject {
+                            address: address.clone(),
+                            id: id.clone(),
+                            attrs: Attrs::new(),
+                        });
+                Err(CreateError {
+                    created: Some(created),
+                    error,
+                })
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        _stack: &str,
+        address: &Address,
+        id: &str,
+        before: &Attrs,
+        after: &Attrs,
+    ) -> Result<LiveObject, ProviderError> {
+        let ops = Self::kind_of(address)?;
+        ops.update(self, id, before, after).await?;
+        util::sync_tags(self, id, before.get("tags"), after.get("tags")).await?;
+        self.read_back(address, id, ops).await
+    }
+
+    async fn delete(
+        &self,
+        address: &Address,
+        id: &str,
+        attrs: &Attrs,
+    ) -> Result<(), ProviderError> {
+        let ops = Self::kind_of(address)?;
+        ops.delete(self, address, id, attrs).await
+    }
+}
+
+impl Aws {
+    /// Reads one object by id, waiting while AWS does not show it yet.
+    async fn read_back(
+        &self,
+        address: &Address,
+        id: &str,
+        ops: kinds::KindOps,
+    ) -> Result<LiveObject, ProviderError> {
+        let ids = [id.to_string()];
+        let found = util::retry_until(
+            self,
+            self.timeouts.ready,
+            &format!("{address}: waiting for {id} to be readable"),
+            || async {
+                let mut all = ops.describe(self, util::Select::Ids(&ids)).await?;
+                Ok(all.pop())
+            },
+        )
+        .await?;
+        Ok(LiveObject {
+            address: address.clone(),
+            id: id.to_string(),
+            attrs: found.attrs,
+        })
+    }
+}

@@ -12,5 +12,7 @@ mod value;
 
 pub use address::{Address, AddressError};
 pub use expr::{Expr, Part, Ref};
-pub use provider::{CreateError, LiveObject, Provider, ProviderError, RefreshRequest, RefreshResult};
+pub use provider::{
+    CreateError, LiveObject, Provider, ProviderError, RefreshRequest, RefreshResult,
+};
 pub use value::{Attrs, Value};

@@ -13,7 +13,10 @@ pub struct ProviderError {
 
 impl ProviderError {
     pub fn new(code: Option<&str>, message: impl Into<String>) -> Self {
-        ProviderError { code: code.map(str::to_string), message: message.into() }
+        ProviderError {
+            code: code.map(str::to_string),
+            message: message.into(),
+        }
     }
 }
 
@@ -39,7 +42,10 @@ pub struct CreateError {
 
 impl From<ProviderError> for CreateError {
     fn from(error: ProviderError) -> Self {
-        CreateError { created: None, error }
+        CreateError {
+            created: None,
+            error,
+        }
     }
 }
 
@@ -74,7 +80,10 @@ pub struct RefreshResult {
 /// What the engine needs from a cloud. Implemented by `trellis-aws`; every method is
 /// keyed by the resource address so errors can name it.
 pub trait Provider: Send + Sync + 'static {
-    fn refresh(&self, req: RefreshRequest) -> impl Future<Output = Result<RefreshResult, ProviderError>> + Send;
+    fn refresh(
+        &self,
+        req: RefreshRequest,
+    ) -> impl Future<Output = Result<RefreshResult, ProviderError>> + Send;
 
     /// Creates the object, waits until it is usable, and returns it as read back.
     fn create(
@@ -95,5 +104,10 @@ pub trait Provider: Send + Sync + 'static {
     ) -> impl Future<Output = Result<LiveObject, ProviderError>> + Send;
 
     /// Deletes the object; an object that is already gone counts as deleted.
-    fn delete(&self, address: &Address, id: &str, attrs: &Attrs) -> impl Future<Output = Result<(), ProviderError>> + Send;
+    fn delete(
+        &self,
+        address: &Address,
+        id: &str,
+        attrs: &Attrs,
+    ) -> impl Future<Output = Result<(), ProviderError>> + Send;
 }

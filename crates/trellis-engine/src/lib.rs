@@ -1,1 +1,515 @@
+//! Carries out a plan.
+//!
+//! The operation graph is built from the plan alone (never from the spec): one node per
+//! create, update or delete (a replace is a delete, then a create). Operations whose
+//! dependencies are done run concurrently, up to `parallelism` at a time. After every
+//! finished operation the state is written, so whatever was created is recorded before
+//! the run can report a failure. When an operation fails, everything that waits for it
+//! is skipped and independent branches carry on.
+//!
+//! Architecture invariant: the engine knows no cloud. It drives any
+//! [`trellis_core::Provider`], and owns the only writes of the state during an apply.
 
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+use petgraph::Direction;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use trellis_core::{Address, Attrs, Provider, ProviderError, Value};
+use trellis_plan::{Action, Plan, ResourceChange};
+use trellis_state::{LocalStore, ResourceState, State, StateError, StateLock};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OpKind {
+    Create,
+    Update,
+    Delete,
+}
+
+impl fmt::Display for OpKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OpKind::Create => "create",
+            OpKind::Update => "update",
+            OpKind::Delete => "delete",
+        })
+    }
+}
+
+/// One step of an apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Op {
+    pub address: Address,
+    pub kind: OpKind,
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind, self.address)
+    }
+}
+
+/// What the engine tells the person watching, as it happens.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Started(Op),
+    Finished {
+        op: Op,
+        id: Option<String>,
+        elapsed: Duration,
+    },
+    Failed {
+        op: Op,
+        error: ProviderError,
+    },
+    Skipped {
+        op: Op,
+        because: Address,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub op: Op,
+    pub error: ProviderError,
+}
+
+/// How a run ended.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub created: usize,
+    pub updated: usize,
+    pub deleted: usize,
+    pub failures: Vec<Failure>,
+    pub skipped: Vec<Op>,
+    pub outputs: BTreeMap<String, Value>,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.failures.is_empty() && self.skipped.is_empty()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("could not save the state: {0}")]
+    State(#[from] StateError),
+    #[error("the plan's operations form a cycle at {0}")]
+    Cycle(Address),
+}
+
+pub struct ApplyOptions {
+    pub parallelism: usize,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions { parallelism: 10 }
+    }
+}
+
+/// Builds the operation graph of a plan: nodes are operations, an edge `a -> b` means
+/// `a` must finish before `b` starts.
+pub fn operation_graph(plan: &Plan) -> Result<DiGraph<Op, ()>, EngineError> {
+    let mut g: DiGraph<Op, ()> = DiGraph::new();
+    let mut apply_node: BTreeMap<&Address, NodeIndex> = BTreeMap::new();
+    let mut delete_node: BTreeMap<&Address, NodeIndex> = BTreeMap::new();
+    let changes: BTreeMap<&Address, &ResourceChange> =
+        plan.changes.iter().map(|c| (&c.address, c)).collect();
+
+    for c in &plan.changes {
+        let op = |kind| Op {
+            address: c.address.clone(),
+            kind,
+        };
+        match c.action {
+            Action::NoOp => {}
+            Action::Create => {
+                apply_node.insert(&c.address, g.add_node(op(OpKind::Create)));
+            }
+            Action::Update => {
+                apply_node.insert(&c.address, g.add_node(op(OpKind::Update)));
+            }
+            Action::Delete => {
+                delete_node.insert(&c.address, g.add_node(op(OpKind::Delete)));
+            }
+            Action::Replace => {
+                let d = g.add_node(op(OpKind::Delete));
+                let a = g.add_node(op(OpKind::Create));
+                g.add_edge(d, a, ());
+                delete_node.insert(&c.address, d);
+                apply_node.insert(&c.address, a);
+            }
+        }
+    }
+    for c in &plan.changes {
+        // Creates and updates wait for what they refer to.
+        if let Some(&me) = apply_node.get(&c.address) {
+            for dep in &c.depends_on {
+                if let Some(&d) = apply_node.get(dep) {
+                    g.update_edge(d, me, ());
+                }
+            }
+        }
+        // Deletes run before the deletes of what the old object depended on.
+        if let Some(&me) = delete_node.get(&c.address) {
+            for dep in &c.prior_depends_on {
+                if let Some(&d) = delete_node.get(dep) {
+                    g.update_edge(me, d, ());
+                }
+            }
+        }
+        // An update that lets go of an object being deleted for good runs first
+        // (a route table dropping a subnet before the subnet goes).
+        if let Some(&me) = apply_node.get(&c.address) {
+            for dep in &c.prior_depends_on {
+                let pure_delete = changes.get(dep).is_some_and(|d| d.action == Action::Delete);
+                if let (true, Some(&d)) = (pure_delete, delete_node.get(dep)) {
+                    g.update_edge(me, d, ());
+                }
+            }
+        }
+    }
+    if let Err(cycle) = petgraph::algo::toposort(&g, None) {
+        return Err(EngineError::Cycle(g[cycle.node_id()].address.clone()));
+    }
+    Ok(g)
+}
+
+struct Shared {
+    state: State,
+    /// The attributes each reference reads at apply time.
+    results: BTreeMap<Address, Attrs>,
+}
+
+/// Applies `plan` through `provider`, starting from `state` (the state read under
+/// `lock`), saving to `store` after every operation.
+pub async fn apply<P: Provider>(
+    provider: Arc<P>,
+    plan: &Plan,
+    store: &LocalStore,
+    lock: &StateLock,
+    mut state: State,
+    opts: ApplyOptions,
+    on_event: impl Fn(Event),
+) -> Result<(Report, State), EngineError> {
+    let graph = operation_graph(plan)?;
+    let changes: BTreeMap<Address, ResourceChange> = plan
+        .changes
+        .iter()
+        .map(|c| (c.address.clone(), c.clone()))
+        .collect();
+
+    // The refreshed view replaces the previous one: objects deleted outside trellis leave.
+    state.resources = plan.refreshed.clone();
+    state.resources.sort_by(|a, b| a.address.cmp(&b.address));
+    let results = state
+        .resources
+        .iter()
+        .map(|r| (r.address.clone(), r.attributes.clone()))
+        .collect();
+    let mut shared = Shared { state, results };
+    store.write(lock, &mut shared.state)?;
+
+    let mut report = Report::default();
+    let mut waiting: BTreeMap<NodeIndex, usize> = graph
+        .node_indices()
+        .map(|n| (n, graph.edges_directed(n, Direction::Incoming).count()))
+        .collect();
+    let mut ready: VecDeque<NodeIndex> = waiting
+        .iter()
+        .filter(|(_, c)| **c == 0)
+        .map(|(n, _)| *n)
+        .collect();
+    let mut blocked: BTreeSet<NodeIndex> = BTreeSet::new();
+    let limit = Arc::new(Semaphore::new(opts.parallelism.max(1)));
+    let mut running: JoinSet<Outcome> = JoinSet::new();
+    let mut task_node: BTreeMap<tokio::task::Id, NodeIndex> = BTreeMap::new();
+    let stack = plan.stack.clone();
+    let mut save_error = None;
+
+    loop {
+        while save_error.is_none() {
+            let Some(n) = ready.pop_front() else { break };
+            let op = graph[n].clone();
+            let change = changes[&op.address].clone();
+            let job = match prepare(&op, &change, &shared) {
+                Ok(job) => job,
+                Err(error) => {
+                    on_event(Event::Failed {
+                        op: op.clone(),
+                        error: error.clone(),
+                    });
+                    report.failures.push(Failure { op, error });
+                    skip_after(&graph, n, &mut blocked, &mut report, &on_event);
+                    continue;
+                }
+            };
+            on_event(Event::Started(op.clone()));
+            let provider = provider.clone();
+            let permit = limit.clone().acquire_owned();
+            let stack = stack.clone();
+            let handle = running.spawn(async move {
+                let _permit = permit.await;
+                let start = Instant::now();
+                let outcome = run(&*provider, &stack, &op, job).await;
+                Outcome {
+                    elapsed: start.elapsed(),
+                    ..outcome
+                }
+            });
+            task_node.insert(handle.id(), n);
+        }
+        let Some(joined) = running.join_next_with_id().await else {
+            break;
+        };
+        let (n, outcome) = match joined {
+            Ok((id, outcome)) => (task_node[&id], outcome),
+            // A task that died is a bug in trellis, reported like a failed call.
+            Err(e) => {
+                let message = format!("internal error, please report it: {e}");
+                let error = ProviderError::new(Some("TrellisInternal"), message);
+                (
+                    task_node[&e.id()],
+                    Outcome {
+                        id: None,
+                        object: None,
+                        error: Some(error),
+                        elapsed: Duration::ZERO,
+                    },
+                )
+            }
+        };
+        let op = graph[n].clone();
+        let change = &changes[&op.address];
+        let succeeded = record(&op, change, &outcome, &mut shared, &mut report);
+        match &outcome.error {
+            None => on_event(Event::Finished {
+                op: op.clone(),
+                id: outcome.id.clone(),
+                elapsed: outcome.elapsed,
+            }),
+            Some(error) => {
+                on_event(Event::Failed {
+                    op: op.clone(),
+                    error: error.clone(),
+                });
+                report.failures.push(Failure {
+                    op: op.clone(),
+                    error: error.clone(),
+                });
+            }
+        }
+        if let Err(e) = store.write(lock, &mut shared.state) {
+            save_error.get_or_insert(e);
+        }
+        if succeeded {
+            for e in graph.edges_directed(n, Direction::Outgoing) {
+                let next = e.target();
+                let c = waiting.get_mut(&next).expect("node in graph");
+                *c -= 1;
+                if *c == 0 && !blocked.contains(&next) {
+                    ready.push_back(next);
+                }
+            }
+        } else {
+            skip_after(&graph, n, &mut blocked, &mut report, &on_event);
+        }
+    }
+    if let Some(e) = save_error {
+        return Err(e.into());
+    }
+
+    // Outputs from what is known now; values that failed to appear are left out.
+    let resolve = |r: &trellis_core::Ref| trellis_plan::lookup(&shared.results, r);
+    report.outputs = plan
+        .outputs
+        .iter()
+        .map(|(k, e)| (k.clone(), e.eval(&resolve)))
+        .filter(|(_, v)| !v.has_unknown())
+        .collect();
+    shared.state.outputs = report.outputs.clone();
+    store.write(lock, &mut shared.state)?;
+    Ok((report, shared.state))
+}
+
+/// Marks everything downstream of `n` as skipped.
+fn skip_after(
+    graph: &DiGraph<Op, ()>,
+    n: NodeIndex,
+    blocked: &mut BTreeSet<NodeIndex>,
+    report: &mut Report,
+    on_event: &impl Fn(Event),
+) {
+    let mut stack: Vec<NodeIndex> = graph.neighbors_directed(n, Direction::Outgoing).collect();
+    while let Some(m) = stack.pop() {
+        if blocked.insert(m) {
+            on_event(Event::Skipped {
+                op: graph[m].clone(),
+                because: graph[n].address.clone(),
+            });
+            report.skipped.push(graph[m].clone());
+            stack.extend(graph.neighbors_directed(m, Direction::Outgoing));
+        }
+    }
+}
+
+/// What one operation needs, resolved against the results so far.
+enum Job {
+    Create {
+        attrs: Attrs,
+    },
+    Update {
+        id: String,
+        before: Attrs,
+        after: Attrs,
+    },
+    Delete {
+        id: String,
+        before: Attrs,
+    },
+}
+
+fn prepare(op: &Op, change: &ResourceChange, shared: &Shared) -> Result<Job, ProviderError> {
+    let evaluate = || -> Result<Attrs, ProviderError> {
+        let config = change
+            .config
+            .as_ref()
+            .ok_or_else(|| ProviderError::new(None, "the plan has no configuration for it"))?;
+        let resolve = |r: &trellis_core::Ref| trellis_plan::lookup(&shared.results, r);
+        let attrs: Attrs = config
+            .iter()
+            .map(|(k, e)| (k.clone(), e.eval(&resolve)))
+            .collect();
+        if let Some((name, _)) = attrs.iter().find(|(_, v)| v.has_unknown()) {
+            return Err(ProviderError::new(
+                None,
+                format!("`{name}` refers to a value that is still unknown"),
+            ));
+        }
+        Ok(attrs)
+    };
+    let current = shared.state.get(&op.address);
+    Ok(match op.kind {
+        OpKind::Create => Job::Create { attrs: evaluate()? },
+        OpKind::Update => {
+            let cur = current
+                .ok_or_else(|| ProviderError::new(None, "it is not in the state any more"))?;
+            Job::Update {
+                id: cur.id.clone(),
+                before: cur.attributes.clone(),
+                after: evaluate()?,
+            }
+        }
+        OpKind::Delete => match current {
+            Some(cur) => Job::Delete {
+                id: cur.id.clone(),
+                before: cur.attributes.clone(),
+            },
+            None => Job::Delete {
+                id: change.id.clone().unwrap_or_default(),
+                before: change.before.clone().unwrap_or_default(),
+            },
+        },
+    })
+}
+
+struct Outcome {
+    id: Option<String>,
+    /// The object as it now is (`None` after a delete, or when nothing was made).
+    object: Option<(String, Attrs)>,
+    error: Option<ProviderError>,
+    elapsed: Duration,
+}
+
+async fn run<P: Provider>(provider: &P, stack: &str, op: &Op, job: Job) -> Outcome {
+    let none = Outcome {
+        id: None,
+        object: None,
+        error: None,
+        elapsed: Duration::ZERO,
+    };
+    match job {
+        Job::Create { attrs } => match provider.create(stack, &op.address, &attrs).await {
+            Ok(obj) => Outcome {
+                id: Some(obj.id.clone()),
+                object: Some((obj.id, obj.attrs)),
+                ..none
+            },
+            Err(e) => Outcome {
+                id: e.created.as_ref().map(|o| o.id.clone()),
+                object: e.created.map(|o| (o.id, o.attrs)),
+                error: Some(e.error),
+                ..none
+            },
+        },
+        Job::Update { id, before, after } => match provider
+            .update(stack, &op.address, &id, &before, &after)
+            .await
+        {
+            Ok(obj) => Outcome {
+                id: Some(id),
+                object: Some((obj.id, obj.attrs)),
+                ..none
+            },
+            Err(e) => Outcome {
+                id: Some(id),
+                error: Some(e),
+                ..none
+            },
+        },
+        Job::Delete { id, before } => match provider.delete(&op.address, &id, &before).await {
+            Ok(()) => Outcome {
+                id: Some(id),
+                ..none
+            },
+            Err(e) => Outcome {
+                id: Some(id),
+                error: Some(e),
+                ..none
+            },
+        },
+    }
+}
+
+/// Writes an operation's outcome into the state and the results; true if it succeeded.
+fn record(
+    op: &Op,
+    change: &ResourceChange,
+    outcome: &Outcome,
+    shared: &mut Shared,
+    report: &mut Report,
+) -> bool {
+    match (op.kind, &outcome.object) {
+        (OpKind::Create | OpKind::Update, Some((id, attrs))) => {
+            shared.state.upsert(ResourceState {
+                address: op.address.clone(),
+                kind: op.address.kind.clone(),
+                id: id.clone(),
+                attributes: attrs.clone(),
+                dependencies: change.depends_on.clone(),
+            });
+            shared.results.insert(op.address.clone(), attrs.clone());
+        }
+        (OpKind::Delete, _) if outcome.error.is_none() => {
+            shared.state.remove(&op.address);
+            shared.results.remove(&op.address);
+        }
+        _ => {}
+    }
+    if outcome.error.is_some() {
+        return false;
+    }
+    match op.kind {
+        OpKind::Create => report.created += 1,
+        OpKind::Update => report.updated += 1,
+        OpKind::Delete => report.deleted += 1,
+    }
+    true
+}

@@ -12,13 +12,21 @@ fn split_unknown(v: &Value, path: &str, unknown: &mut Vec<String>) -> J {
             unknown.push(path.to_string());
             J::Null
         }
-        Value::List(items) => {
-            J::Array(items.iter().enumerate().map(|(i, x)| split_unknown(x, &format!("{path}[{i}]"), unknown)).collect())
-        }
+        Value::List(items) => J::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| split_unknown(x, &format!("{path}[{i}]"), unknown))
+                .collect(),
+        ),
         Value::Map(m) => J::Object(
             m.iter()
                 .map(|(k, x)| {
-                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
                     (k.clone(), split_unknown(x, &p, unknown))
                 })
                 .collect(),
@@ -45,7 +53,9 @@ pub fn to_json(plan: &Plan) -> J {
             let (after, after_unknown) = attrs_json(c.after.as_ref());
             let reason = match c.action {
                 Action::Replace => J::String("replace_because_cannot_update".into()),
-                Action::Delete if plan.operation == crate::Operation::Apply => J::String("delete_because_no_resource_config".into()),
+                Action::Delete if plan.operation == crate::Operation::Apply => {
+                    J::String("delete_because_no_resource_config".into())
+                }
                 _ => J::Null,
             };
             json!({
@@ -87,7 +97,10 @@ pub fn to_json(plan: &Plan) -> J {
     for (name, v) in &plan.planned_outputs {
         let mut unknown = Vec::new();
         let after = split_unknown(v, "", &mut unknown);
-        outputs.insert(name.clone(), json!({ "after": after, "after_unknown": !unknown.is_empty() }));
+        outputs.insert(
+            name.clone(),
+            json!({ "after": after, "after_unknown": !unknown.is_empty() }),
+        );
     }
     let s = plan.summary();
     json!({

@@ -171,7 +171,8 @@ pub struct PlanInput<'a> {
 
 /// Plans one run.
 pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
-    let prior_resources: Vec<ResourceState> = input.prior.map(|s| s.resources.clone()).unwrap_or_default();
+    let prior_resources: Vec<ResourceState> =
+        input.prior.map(|s| s.resources.clone()).unwrap_or_default();
     for r in &prior_resources {
         if kinds::get(&r.kind).is_none() {
             return Err(PlanError::UnknownKind(r.address.clone(), r.kind.clone()));
@@ -185,20 +186,37 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         match input.live.get(&r.address) {
             Some(live) => {
                 if live.attrs != r.attributes {
-                    drift.push(Drift { address: r.address.clone(), before: r.attributes.clone(), after: Some(live.attrs.clone()) });
+                    drift.push(Drift {
+                        address: r.address.clone(),
+                        before: r.attributes.clone(),
+                        after: Some(live.attrs.clone()),
+                    });
                 }
-                refreshed.push(ResourceState { id: live.id.clone(), attributes: live.attrs.clone(), ..r.clone() });
+                refreshed.push(ResourceState {
+                    id: live.id.clone(),
+                    attributes: live.attrs.clone(),
+                    ..r.clone()
+                });
             }
-            None => drift.push(Drift { address: r.address.clone(), before: r.attributes.clone(), after: None }),
+            None => drift.push(Drift {
+                address: r.address.clone(),
+                before: r.attributes.clone(),
+                after: None,
+            }),
         }
     }
-    let current: BTreeMap<&Address, &ResourceState> = refreshed.iter().map(|r| (&r.address, r)).collect();
+    let current: BTreeMap<&Address, &ResourceState> =
+        refreshed.iter().map(|r| (&r.address, r)).collect();
 
     let mut changes = Vec::new();
     let mut planned: BTreeMap<Address, Attrs> = BTreeMap::new();
 
     if input.operation == Operation::Apply {
-        let order = input.spec.graph().creation_order().map_err(PlanError::Cycle)?;
+        let order = input
+            .spec
+            .graph()
+            .creation_order()
+            .map_err(PlanError::Cycle)?;
         for address in &order {
             let resource = &input.spec.resources[address];
             let existing = current.get(address).copied();
@@ -211,11 +229,17 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     // Deletions: in state, not wanted (or everything, for destroy), dependents first.
     let doomed: Vec<&ResourceState> = refreshed
         .iter()
-        .filter(|r| input.operation == Operation::Destroy || !input.spec.resources.contains_key(&r.address))
+        .filter(|r| {
+            input.operation == Operation::Destroy || !input.spec.resources.contains_key(&r.address)
+        })
         .collect();
-    let deps: Vec<(Address, BTreeSet<Address>)> =
-        doomed.iter().map(|r| (r.address.clone(), r.dependencies.iter().cloned().collect())).collect();
-    let order = DepGraph::new(deps.iter().map(|(a, d)| (a, d))).deletion_order().map_err(PlanError::Cycle)?;
+    let deps: Vec<(Address, BTreeSet<Address>)> = doomed
+        .iter()
+        .map(|r| (r.address.clone(), r.dependencies.iter().cloned().collect()))
+        .collect();
+    let order = DepGraph::new(deps.iter().map(|(a, d)| (a, d)))
+        .deletion_order()
+        .map_err(PlanError::Cycle)?;
     for address in order {
         let r = current[&address];
         changes.push(ResourceChange {
@@ -234,7 +258,10 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     let (outputs, planned_outputs) = match input.operation {
         Operation::Apply => {
             let outputs = input.spec.outputs.clone();
-            let values = outputs.iter().map(|(k, e)| (k.clone(), e.eval(&|r| lookup(&planned, r)))).collect();
+            let values = outputs
+                .iter()
+                .map(|(k, e)| (k.clone(), e.eval(&|r| lookup(&planned, r))))
+                .collect();
             (outputs, values)
         }
         Operation::Destroy => (BTreeMap::new(), BTreeMap::new()),
@@ -254,13 +281,24 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         changes,
         outputs,
         planned_outputs,
-        orphans: input.orphans.iter().map(|o| Orphan { address: o.address.clone(), id: o.id.clone() }).collect(),
+        orphans: input
+            .orphans
+            .iter()
+            .map(|o| Orphan {
+                address: o.address.clone(),
+                id: o.id.clone(),
+            })
+            .collect(),
     })
 }
 
 /// The value a reference reads from the planned attributes of another resource.
 pub fn lookup(planned: &BTreeMap<Address, Attrs>, r: &Ref) -> Value {
-    planned.get(&r.address).and_then(|attrs| attrs.get(r.attr_name())).cloned().unwrap_or(Value::Unknown)
+    planned
+        .get(&r.address)
+        .and_then(|attrs| attrs.get(r.attr_name()))
+        .cloned()
+        .unwrap_or(Value::Unknown)
 }
 
 /// Equal for planning: an absent attribute and `null` are the same thing.
@@ -276,7 +314,11 @@ fn plan_resource(
     planned: &BTreeMap<Address, Attrs>,
 ) -> ResourceChange {
     let kind = resource.kind;
-    let mut after: Attrs = resource.attrs.iter().map(|(k, e)| (k.clone(), e.eval(&|r| lookup(planned, r)))).collect();
+    let mut after: Attrs = resource
+        .attrs
+        .iter()
+        .map(|(k, e)| (k.clone(), e.eval(&|r| lookup(planned, r))))
+        .collect();
     let depends_on: Vec<Address> = resource.dependencies().into_iter().collect();
 
     let mut replace_because = Vec::new();
@@ -303,7 +345,12 @@ fn plan_resource(
         Some(_) => Action::NoOp,
     };
     // What AWS decides: kept from the live object unless a new one will be made.
-    for attr in kind.object.attrs.iter().filter(|a| a.mode == Mode::Computed || a.mode == Mode::OptionalComputed) {
+    for attr in kind
+        .object
+        .attrs
+        .iter()
+        .filter(|a| a.mode == Mode::Computed || a.mode == Mode::OptionalComputed)
+    {
         if after.contains_key(attr.name) {
             continue;
         }

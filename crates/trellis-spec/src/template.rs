@@ -5,7 +5,10 @@
 pub(crate) enum Piece {
     Text(String),
     /// The text between `${` and `}`, with its character offset in the string.
-    Ref { body: String, offset: usize },
+    Ref {
+        body: String,
+        offset: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,15 +29,28 @@ pub(crate) fn split(s: &str) -> Result<Vec<Piece>, TemplateError> {
             i += 3;
         } else if chars[i] == '$' && chars.get(i + 1) == Some(&'{') {
             let start = i;
-            let close = chars[i + 2..].iter().position(|c| *c == '}').map(|p| p + i + 2);
+            let close = chars[i + 2..]
+                .iter()
+                .position(|c| *c == '}')
+                .map(|p| p + i + 2);
             let Some(close) = close else {
-                return Err(TemplateError { offset: start, message: "`${` is never closed with `}`".into() });
+                return Err(TemplateError {
+                    offset: start,
+                    message: "`${` is never closed with `}`".into(),
+                });
             };
             if !text.is_empty() {
                 pieces.push(Piece::Text(std::mem::take(&mut text)));
             }
-            let body: String = chars[i + 2..close].iter().collect::<String>().trim().to_string();
-            pieces.push(Piece::Ref { body, offset: start });
+            let body: String = chars[i + 2..close]
+                .iter()
+                .collect::<String>()
+                .trim()
+                .to_string();
+            pieces.push(Piece::Ref {
+                body,
+                offset: start,
+            });
             i = close + 1;
         } else {
             text.push(chars[i]);
@@ -58,7 +74,10 @@ mod tests {
             p,
             vec![
                 Piece::Text("a-".into()),
-                Piece::Ref { body: "var.x".into(), offset: 2 },
+                Piece::Ref {
+                    body: "var.x".into(),
+                    offset: 2
+                },
                 Piece::Text("-${b}".into())
             ]
         );

@@ -1,0 +1,48 @@
+use std::sync::atomic::AtomicUsize;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region};
+use trellis_core::ProviderError;
+
+use crate::{Aws, Progress, Timeouts};
+
+/// How to reach AWS. Everything left unset comes from the standard chain of
+/// aws-config: environment (`AWS_REGION`, `AWS_PROFILE`, `AWS_ENDPOINT_URL`, keys),
+/// shared config and credentials files, SSO, instance roles.
+#[derive(Default, Clone)]
+pub struct AwsOptions {
+    /// The spec's `region:`; wins over the environment and profile.
+    pub region: Option<String>,
+    /// `--endpoint-url`; without it aws-config honours `AWS_ENDPOINT_URL`.
+    pub endpoint_url: Option<String>,
+    pub timeouts: Timeouts,
+    pub progress: Option<Progress>,
+}
+
+/// Loads the AWS configuration and builds the clients. No call is made yet.
+pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
+    // Adaptive retries back off on throttling (RequestLimitExceeded) and rate-limit the
+    // client itself, as AWS recommends for bursts of mutating calls.
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::adaptive().with_max_attempts(10));
+    if let Some(region) = &opts.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &opts.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let config = loader.load().await;
+    let Some(region) = config.region().map(|r| r.to_string()) else {
+        return Err(ProviderError::new(
+            None,
+            "no AWS region: set `region:` in the spec, or AWS_REGION, or a region in your AWS profile",
+        ));
+    };
+    Ok(Aws {
+        ec2: aws_sdk_ec2::Client::new(&config),
+        region,
+        calls: AtomicUsize::new(0),
+        timeouts: opts.timeouts,
+        progress: opts.progress,
+    })
+}

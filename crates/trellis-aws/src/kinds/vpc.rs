@@ -1,0 +1,160 @@
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, ResourceType, Tenancy, VpcAttributeName, VpcState,
+};
+use futures_util::future::try_join_all;
+use trellis_core::{Address, Attrs, ProviderError, Value};
+
+use crate::util::{
+    aws_err, bool_attr, delete_with_retry, described, opt_str, retry_until, str_attr, tag_spec,
+    Select,
+};
+use crate::{Aws, Described};
+
+pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+    let mut pages = aws
+        .ec2
+        .describe_vpcs()
+        .filters(sel.filter("vpc-id"))
+        .into_paginator()
+        .send();
+    let mut vpcs = Vec::new();
+    while let Some(page) = pages.next().await {
+        aws.count(1);
+        vpcs.extend(page.map_err(aws_err)?.vpcs.unwrap_or_default());
+    }
+    // DNS settings are only offered one attribute of one VPC per call.
+    let reads = vpcs.iter().map(|v| async move {
+        let id = v.vpc_id().unwrap_or_default();
+        let support = dns_attribute(aws, id, VpcAttributeName::EnableDnsSupport).await?;
+        let hostnames = dns_attribute(aws, id, VpcAttributeName::EnableDnsHostnames).await?;
+        Ok::<_, ProviderError>(described(
+            id,
+            v.tags(),
+            vec![
+                ("cidr_block", opt_str(v.cidr_block())),
+                (
+                    "instance_tenancy",
+                    opt_str(v.instance_tenancy().map(Tenancy::as_str)),
+                ),
+                ("enable_dns_support", Value::Bool(support)),
+                ("enable_dns_hostnames", Value::Bool(hostnames)),
+            ],
+        ))
+    });
+    try_join_all(reads).await
+}
+
+async fn dns_attribute(aws: &Aws, id: &str, attr: VpcAttributeName) -> Result<bool, ProviderError> {
+    aws.count(1);
+    let out = aws
+        .ec2
+        .describe_vpc_attribute()
+        .vpc_id(id)
+        .attribute(attr.clone())
+        .send()
+        .await
+        .map_err(aws_err)?;
+    let v = match attr {
+        VpcAttributeName::EnableDnsSupport => out.enable_dns_support(),
+        _ => out.enable_dns_hostnames(),
+    };
+    Ok(v.and_then(|a| a.value()).unwrap_or(false))
+}
+
+pub(crate) async fn create(
+    aws: &Aws,
+    stack: &str,
+    address: &Address,
+    attrs: &Attrs,
+) -> Result<String, ProviderError> {
+    aws.count(1);
+    let out = aws
+        .ec2
+        .create_vpc()
+        .set_cidr_block(str_attr(attrs, "cidr_block").map(str::to_string))
+        .set_instance_tenancy(str_attr(attrs, "instance_tenancy").map(Tenancy::from))
+        .tag_specifications(tag_spec(
+            ResourceType::Vpc,
+            stack,
+            address,
+            attrs.get("tags"),
+        ))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    out.vpc()
+        .and_then(|v| v.vpc_id())
+        .map(str::to_string)
+        .ok_or_else(|| ProviderError::new(None, "CreateVpc returned no id"))
+}
+
+pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+    retry_until(
+        aws,
+        aws.timeouts.ready,
+        &format!("waiting for {id} to become available"),
+        || async {
+            aws.count(1);
+            let out = aws
+                .ec2
+                .describe_vpcs()
+                .vpc_ids(id)
+                .send()
+                .await
+                .map_err(aws_err)?;
+            Ok(out
+                .vpcs()
+                .first()
+                .filter(|v| v.state() == Some(&VpcState::Available))
+                .map(|_| ()))
+        },
+    )
+    .await?;
+    // AWS's defaults: DNS support on, hostnames off.
+    let defaults: Attrs = [
+        ("enable_dns_support", true),
+        ("enable_dns_hostnames", false),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), Value::Bool(*v)))
+    .collect();
+    update(aws, id, &defaults, attrs).await
+}
+
+pub(crate) async fn update(
+    aws: &Aws,
+    id: &str,
+    before: &Attrs,
+    after: &Attrs,
+) -> Result<(), ProviderError> {
+    for name in ["enable_dns_support", "enable_dns_hostnames"] {
+        let want = bool_attr(after, name);
+        if want.is_none() || want == bool_attr(before, name) {
+            continue;
+        }
+        let value = AttributeBooleanValue::builder().set_value(want).build();
+        let call = aws.ec2.modify_vpc_attribute().vpc_id(id);
+        let call = if name == "enable_dns_support" {
+            call.enable_dns_support(value)
+        } else {
+            call.enable_dns_hostnames(value)
+        };
+        aws.count(1);
+        call.send().await.map_err(aws_err)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
+    delete_with_retry(aws, address, id, || async {
+        aws.count(1);
+        aws.ec2
+            .delete_vpc()
+            .vpc_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(aws_err)
+    })
+    .await
+}

@@ -1,0 +1,276 @@
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use trellis_core::{Address, ProviderError, Value};
+
+use crate::{Aws, Described, TAG_ADDRESS, TAG_STACK};
+
+/// Which objects a describe call asks for.
+#[derive(Clone, Copy)]
+pub(crate) enum Select<'a> {
+    /// Everything tagged with this stack.
+    Stack(&'a str),
+    /// These ids (through a filter, so a missing id is simply absent).
+    Ids(&'a [String]),
+}
+
+impl Select<'_> {
+    /// The filter for this selection; `id_filter` is the kind's id filter name.
+    pub fn filter(&self, id_filter: &str) -> Filter {
+        match self {
+            Select::Stack(stack) => Filter::builder()
+                .name(format!("tag:{TAG_STACK}"))
+                .values(*stack)
+                .build(),
+            Select::Ids(ids) => Filter::builder()
+                .name(id_filter)
+                .set_values(Some(ids.to_vec()))
+                .build(),
+        }
+    }
+}
+
+/// An SDK error as trellis reports it: AWS's code and message.
+pub(crate) fn aws_err<E, R>(e: SdkError<E, R>) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let code = e.code().map(str::to_string);
+    let message = match e.message() {
+        Some(m) => m.to_string(),
+        None => aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+    };
+    ProviderError { code, message }
+}
+
+pub(crate) fn is_code(e: &ProviderError, codes: &[&str]) -> bool {
+    e.code.as_deref().is_some_and(|c| {
+        codes.contains(&c) || codes.iter().any(|p| p.ends_with('.') && c.starts_with(p))
+    })
+}
+
+/// Error codes that mean "no such object" for the kinds here.
+pub(crate) const NOT_FOUND: &[&str] = &[
+    "InvalidVpcID.NotFound",
+    "InvalidSubnetID.NotFound",
+    "InvalidInternetGatewayID.NotFound",
+    "InvalidRouteTableID.NotFound",
+    "InvalidNetworkAclID.NotFound",
+    "InvalidGroup.NotFound",
+    "InvalidAssociationID.NotFound",
+];
+
+/// Calls `f` until it returns `Some`, backing off up to `limit`; says `what` while
+/// waiting. Errors end the wait at once, except "not found" (eventual consistency).
+pub(crate) async fn retry_until<T, F, Fut>(
+    aws: &Aws,
+    limit: Duration,
+    what: &str,
+    mut f: F,
+) -> Result<T, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, ProviderError>>,
+{
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(250);
+    let mut said = false;
+    loop {
+        match f().await {
+            Ok(Some(v)) => return Ok(v),
+            Ok(None) => {}
+            Err(e) if is_code(&e, NOT_FOUND) => {}
+            Err(e) => return Err(e),
+        }
+        if start.elapsed() >= limit {
+            return Err(ProviderError::new(
+                Some("Timeout"),
+                format!("{what}: gave up after {}s", limit.as_secs()),
+            ));
+        }
+        if !said || delay >= Duration::from_secs(8) {
+            aws.say(what);
+            said = true;
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(15));
+    }
+}
+
+/// Deletes through `f`, retrying while AWS answers `DependencyViolation` (something
+/// still uses the object, often for a while after it was itself deleted). An object
+/// already gone counts as deleted.
+pub(crate) async fn delete_with_retry<F, Fut>(
+    aws: &Aws,
+    address: &Address,
+    id: &str,
+    mut f: F,
+) -> Result<(), ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), ProviderError>>,
+{
+    let start = Instant::now();
+    let mut delay = Duration::from_secs(1);
+    loop {
+        match f().await {
+            Ok(()) => return Ok(()),
+            Err(e) if is_code(&e, NOT_FOUND) => return Ok(()),
+            Err(e)
+                if is_code(&e, &["DependencyViolation", "InvalidGroup.InUse"])
+                    && start.elapsed() < aws.timeouts.delete =>
+            {
+                aws.say(&format!(
+                    "{address}: still in use ({e}); retrying the delete of {id} in {}s",
+                    delay.as_secs()
+                ));
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(20));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The tags trellis puts on a new object: the user's (with `Name`), plus its own.
+pub(crate) fn tag_spec(
+    rt: ResourceType,
+    stack: &str,
+    address: &Address,
+    tags: Option<&Value>,
+) -> TagSpecification {
+    let mut all: BTreeMap<String, String> = tag_map(tags);
+    all.insert(TAG_STACK.into(), stack.into());
+    all.insert(TAG_ADDRESS.into(), address.to_string());
+    TagSpecification::builder()
+        .resource_type(rt)
+        .set_tags(Some(
+            all.into_iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
+        .build()
+}
+
+pub(crate) fn tag_map(tags: Option<&Value>) -> BTreeMap<String, String> {
+    tags.and_then(Value::as_map)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Tags from a describe call: all of them (for addressing), and the user-visible ones.
+pub(crate) fn read_tags(tags: &[Tag]) -> (BTreeMap<String, String>, Value) {
+    let all: BTreeMap<String, String> = tags
+        .iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string())))
+        .collect();
+    let visible = all
+        .iter()
+        .filter(|(k, _)| !k.starts_with("trellis:"))
+        .map(|(k, v)| (k.clone(), Value::str(v)))
+        .collect();
+    (all, Value::Map(visible))
+}
+
+/// Brings an object's user tags from `before` to `after` (trellis's own tags stay).
+pub(crate) async fn sync_tags(
+    aws: &Aws,
+    id: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+) -> Result<(), ProviderError> {
+    let (b, a) = (tag_map(before), tag_map(after));
+    let set: Vec<Tag> = a
+        .iter()
+        .filter(|(k, v)| b.get(*k) != Some(v))
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    let unset: Vec<Tag> = b
+        .keys()
+        .filter(|k| !a.contains_key(*k))
+        .map(|k| Tag::builder().key(k).build())
+        .collect();
+    if !set.is_empty() {
+        aws.count(1);
+        aws.ec2
+            .create_tags()
+            .resources(id)
+            .set_tags(Some(set))
+            .send()
+            .await
+            .map_err(aws_err)?;
+    }
+    if !unset.is_empty() {
+        aws.count(1);
+        aws.ec2
+            .delete_tags()
+            .resources(id)
+            .set_tags(Some(unset))
+            .send()
+            .await
+            .map_err(aws_err)?;
+    }
+    Ok(())
+}
+
+/// Builds a `Described` from an id, its tags and attributes, adding `id` and `tags`.
+pub(crate) fn described(id: &str, tags: &[Tag], mut attrs: Vec<(&str, Value)>) -> Described {
+    let (all, visible) = read_tags(tags);
+    attrs.push(("tags", visible));
+    attrs.push(("id", Value::str(id)));
+    Described {
+        id: id.to_string(),
+        tags: all,
+        attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+    }
+}
+
+pub(crate) fn opt_str(v: Option<&str>) -> Value {
+    v.map(Value::str).unwrap_or(Value::Null)
+}
+
+pub(crate) fn str_attr<'a>(attrs: &'a trellis_core::Attrs, name: &str) -> Option<&'a str> {
+    attrs.get(name).and_then(Value::as_str)
+}
+
+pub(crate) fn bool_attr(attrs: &trellis_core::Attrs, name: &str) -> Option<bool> {
+    attrs.get(name).and_then(Value::as_bool)
+}
+
+pub(crate) fn list_attr<'a>(attrs: &'a trellis_core::Attrs, name: &str) -> &'a [Value] {
+    attrs.get(name).map(Value::as_list).unwrap_or(&[])
+}
+
+/// Items of `want` missing from `have`.
+pub(crate) fn missing_from<'a>(want: &'a [Value], have: &[Value]) -> Vec<&'a Value> {
+    want.iter().filter(|w| !have.contains(w)).collect()
+}
+
+/// AWS's protocol names and numbers, as the spec writes them.
+pub(crate) fn protocol_name(p: &str) -> String {
+    match p {
+        "6" | "tcp" => "tcp".into(),
+        "17" | "udp" => "udp".into(),
+        "1" | "icmp" => "icmp".into(),
+        "-1" | "all" => "all".into(),
+        other => other.into(),
+    }
+}
+
+pub(crate) fn protocol_number(p: &str) -> &str {
+    match p {
+        "tcp" => "6",
+        "udp" => "17",
+        "icmp" => "1",
+        "all" => "-1",
+        other => other,
+    }
+}
