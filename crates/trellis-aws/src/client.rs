@@ -23,8 +23,8 @@ pub struct AwsOptions {
 pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
     // Adaptive retries back off on throttling (RequestLimitExceeded) and rate-limit the
     // client itself, as AWS recommends for bursts of mutating calls.
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::adaptive().with_max_attempts(10));
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::adaptive().with_max_attempts(10));
     if let Some(region) = &opts.region {
         loader = loader.region(Region::new(region.clone()));
     }

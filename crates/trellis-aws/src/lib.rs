@@ -16,9 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use trellis_core::{
-    Address, Attrs, CreateError, LiveObject, Provider, ProviderError, RefreshRequest, RefreshResult,
-};
+use trellis_core::{Address, Attrs, CreateError, LiveObject, Provider, ProviderError, RefreshRequest, RefreshResult};
 
 pub use client::{connect, AwsOptions};
 
@@ -54,10 +52,7 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts {
-            delete: Duration::from_secs(600),
-            ready: Duration::from_secs(300),
-        }
+        Timeouts { delete: Duration::from_secs(600), ready: Duration::from_secs(300) }
     }
 }
 
@@ -87,12 +82,8 @@ impl Aws {
     }
 
     fn kind_of(address: &Address) -> Result<kinds::KindOps, ProviderError> {
-        kinds::ops(&address.kind).ok_or_else(|| {
-            ProviderError::new(
-                None,
-                format!("trellis-aws has no support for kind `{}`", address.kind),
-            )
-        })
+        kinds::ops(&address.kind)
+            .ok_or_else(|| ProviderError::new(None, format!("trellis-aws has no support for kind `{}`", address.kind)))
     }
 }
 
@@ -113,27 +104,17 @@ impl Provider for Aws {
     async fn refresh(&self, req: RefreshRequest) -> Result<RefreshResult, ProviderError> {
         let before = self.calls();
         let mut result = RefreshResult::default();
-        let known_ids: BTreeMap<&str, &Address> =
-            req.known.iter().map(|(a, id)| (id.as_str(), a)).collect();
+        let known_ids: BTreeMap<&str, &Address> = req.known.iter().map(|(a, id)| (id.as_str(), a)).collect();
         // One tag-filtered, paginated read per kind, all kinds at once.
         let (stack, known) = (&req.stack, &req.known);
         let reads = req.kinds.iter().map(|k| async move {
-            let ops = kinds::ops(k).ok_or_else(|| {
-                ProviderError::new(None, format!("trellis-aws has no support for kind `{k}`"))
-            })?;
-            let wanted: Vec<String> = known
-                .iter()
-                .filter(|(a, _)| a.kind == *k)
-                .map(|(_, id)| id.clone())
-                .collect();
+            let ops = kinds::ops(k)
+                .ok_or_else(|| ProviderError::new(None, format!("trellis-aws has no support for kind `{k}`")))?;
+            let wanted: Vec<String> = known.iter().filter(|(a, _)| a.kind == *k).map(|(_, id)| id.clone()).collect();
             let mut found = ops.describe(self, util::Select::Stack(stack)).await?;
             // Objects of the state whose tags were removed: one more read, by id.
             let seen: BTreeSet<&str> = found.iter().map(|d| d.id.as_str()).collect();
-            let missing: Vec<String> = wanted
-                .iter()
-                .filter(|id| !seen.contains(id.as_str()))
-                .cloned()
-                .collect();
+            let missing: Vec<String> = wanted.iter().filter(|id| !seen.contains(id.as_str())).cloned().collect();
             if !missing.is_empty() {
                 found.extend(ops.describe(self, util::Select::Ids(&missing)).await?);
             }
@@ -146,20 +127,12 @@ impl Provider for Aws {
                     Some(address) => {
                         result.found.insert(
                             (*address).clone(),
-                            LiveObject {
-                                address: (*address).clone(),
-                                id: d.id,
-                                attrs: d.attrs,
-                            },
+                            LiveObject { address: (*address).clone(), id: d.id, attrs: d.attrs },
                         );
                     }
                     None => {
                         if let Some(address) = d.address() {
-                            result.orphans.push(LiveObject {
-                                address,
-                                id: d.id,
-                                attrs: d.attrs,
-                            });
+                            result.orphans.push(LiveObject { address, id: d.id, attrs: d.attrs });
                         }
                     }
                 }
@@ -169,12 +142,7 @@ impl Provider for Aws {
         Ok(result)
     }
 
-    async fn create(
-        &self,
-        stack: &str,
-        address: &Address,
-        attrs: &Attrs,
-    ) -> Result<LiveObject, CreateError> {
+    async fn create(&self, stack: &str, address: &Address, attrs: &Attrs) -> Result<LiveObject, CreateError> {
         let ops = Self::kind_of(address)?;
         let id = ops.create(self, stack, address, attrs).await?;
         // From here on the object exists: every failure must hand its id back.
@@ -185,18 +153,12 @@ impl Provider for Aws {
         match finish.await {
             Ok(obj) => Ok(obj),
             Err(error) => {
-                let created =
-                    self.read_back(address, &id, ops)
-                        .await
-                        .unwrap_or_else(|_| LiveObject {
-                            address: address.clone(),
-                            id: id.clone(),
-                            attrs: Attrs::new(),
-                        });
-                Err(CreateError {
-                    created: Some(created),
-                    error,
-                })
+                let created = self.read_back(address, &id, ops).await.unwrap_or_else(|_| LiveObject {
+                    address: address.clone(),
+                    id: id.clone(),
+                    attrs: Attrs::new(),
+                });
+                Err(CreateError { created: Some(created), error })
             }
         }
     }
@@ -215,12 +177,7 @@ impl Provider for Aws {
         self.read_back(address, id, ops).await
     }
 
-    async fn delete(
-        &self,
-        address: &Address,
-        id: &str,
-        attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
         let ops = Self::kind_of(address)?;
         ops.delete(self, address, id, attrs).await
     }
@@ -228,12 +185,7 @@ impl Provider for Aws {
 
 impl Aws {
     /// Reads one object by id, waiting while AWS does not show it yet.
-    async fn read_back(
-        &self,
-        address: &Address,
-        id: &str,
-        ops: kinds::KindOps,
-    ) -> Result<LiveObject, ProviderError> {
+    async fn read_back(&self, address: &Address, id: &str, ops: kinds::KindOps) -> Result<LiveObject, ProviderError> {
         let ids = [id.to_string()];
         let found = util::retry_until(
             self,
@@ -245,10 +197,6 @@ impl Aws {
             },
         )
         .await?;
-        Ok(LiveObject {
-            address: address.clone(),
-            id: id.to_string(),
-            attrs: found.attrs,
-        })
+        Ok(LiveObject { address: address.clone(), id: id.to_string(), attrs: found.attrs })
     }
 }

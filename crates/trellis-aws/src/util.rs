@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use trellis_core::{Address, ProviderError, Value};
@@ -21,36 +22,36 @@ impl Select<'_> {
     /// The filter for this selection; `id_filter` is the kind's id filter name.
     pub fn filter(&self, id_filter: &str) -> Filter {
         match self {
-            Select::Stack(stack) => Filter::builder()
-                .name(format!("tag:{TAG_STACK}"))
-                .values(*stack)
-                .build(),
-            Select::Ids(ids) => Filter::builder()
-                .name(id_filter)
-                .set_values(Some(ids.to_vec()))
-                .build(),
+            Select::Stack(stack) => Filter::builder().name(format!("tag:{TAG_STACK}")).values(*stack).build(),
+            Select::Ids(ids) => Filter::builder().name(id_filter).set_values(Some(ids.to_vec())).build(),
         }
     }
 }
 
-/// An SDK error as trellis reports it: AWS's code and message.
-pub(crate) fn aws_err<E, R>(e: SdkError<E, R>) -> ProviderError
+/// An SDK error as trellis reports it: AWS's code and message, or what went wrong on
+/// the way when there is no AWS error to show.
+pub(crate) fn aws_err<E>(e: SdkError<E, HttpResponse>) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     let code = e.code().map(str::to_string);
-    let message = match e.message() {
-        Some(m) => m.to_string(),
-        None => aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+    let message = match (e.message(), &e) {
+        (Some(m), _) => m.to_string(),
+        (None, SdkError::ServiceError(se)) => {
+            format!("the endpoint answered HTTP {} with no AWS error in the body", se.raw().status().as_u16())
+        }
+        (None, SdkError::TimeoutError(_)) => "the request timed out".to_string(),
+        (None, SdkError::DispatchFailure(_)) => {
+            format!("could not reach the endpoint: {}", aws_smithy_types::error::display::DisplayErrorContext(&e))
+        }
+        (None, SdkError::ResponseError(_)) => "the endpoint's answer could not be read".to_string(),
+        (None, _) => aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
     };
     ProviderError { code, message }
 }
 
 pub(crate) fn is_code(e: &ProviderError, codes: &[&str]) -> bool {
-    e.code.as_deref().is_some_and(|c| {
-        codes.contains(&c) || codes.iter().any(|p| p.ends_with('.') && c.starts_with(p))
-    })
+    e.code.as_deref().is_some_and(|c| codes.contains(&c) || codes.iter().any(|p| p.ends_with('.') && c.starts_with(p)))
 }
 
 /// Error codes that mean "no such object" for the kinds here.
@@ -66,12 +67,7 @@ pub(crate) const NOT_FOUND: &[&str] = &[
 
 /// Calls `f` until it returns `Some`, backing off up to `limit`; says `what` while
 /// waiting. Errors end the wait at once, except "not found" (eventual consistency).
-pub(crate) async fn retry_until<T, F, Fut>(
-    aws: &Aws,
-    limit: Duration,
-    what: &str,
-    mut f: F,
-) -> Result<T, ProviderError>
+pub(crate) async fn retry_until<T, F, Fut>(aws: &Aws, limit: Duration, what: &str, mut f: F) -> Result<T, ProviderError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Option<T>, ProviderError>>,
@@ -87,10 +83,7 @@ where
             Err(e) => return Err(e),
         }
         if start.elapsed() >= limit {
-            return Err(ProviderError::new(
-                Some("Timeout"),
-                format!("{what}: gave up after {}s", limit.as_secs()),
-            ));
+            return Err(ProviderError::new(Some("Timeout"), format!("{what}: gave up after {}s", limit.as_secs())));
         }
         if !said || delay >= Duration::from_secs(8) {
             aws.say(what);
@@ -124,10 +117,7 @@ where
                 if is_code(&e, &["DependencyViolation", "InvalidGroup.InUse"])
                     && start.elapsed() < aws.timeouts.delete =>
             {
-                aws.say(&format!(
-                    "{address}: still in use ({e}); retrying the delete of {id} in {}s",
-                    delay.as_secs()
-                ));
+                aws.say(&format!("{address}: still in use ({e}); retrying the delete of {id} in {}s", delay.as_secs()));
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(20));
             }
@@ -137,46 +127,28 @@ where
 }
 
 /// The tags trellis puts on a new object: the user's (with `Name`), plus its own.
-pub(crate) fn tag_spec(
-    rt: ResourceType,
-    stack: &str,
-    address: &Address,
-    tags: Option<&Value>,
-) -> TagSpecification {
+pub(crate) fn tag_spec(rt: ResourceType, stack: &str, address: &Address, tags: Option<&Value>) -> TagSpecification {
     let mut all: BTreeMap<String, String> = tag_map(tags);
     all.insert(TAG_STACK.into(), stack.into());
     all.insert(TAG_ADDRESS.into(), address.to_string());
     TagSpecification::builder()
         .resource_type(rt)
-        .set_tags(Some(
-            all.into_iter()
-                .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                .collect(),
-        ))
+        .set_tags(Some(all.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
         .build()
 }
 
 pub(crate) fn tag_map(tags: Option<&Value>) -> BTreeMap<String, String> {
     tags.and_then(Value::as_map)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
-                .collect()
-        })
+        .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))).collect())
         .unwrap_or_default()
 }
 
 /// Tags from a describe call: all of them (for addressing), and the user-visible ones.
 pub(crate) fn read_tags(tags: &[Tag]) -> (BTreeMap<String, String>, Value) {
-    let all: BTreeMap<String, String> = tags
-        .iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string())))
-        .collect();
-    let visible = all
-        .iter()
-        .filter(|(k, _)| !k.starts_with("trellis:"))
-        .map(|(k, v)| (k.clone(), Value::str(v)))
-        .collect();
+    let all: BTreeMap<String, String> =
+        tags.iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string()))).collect();
+    let visible =
+        all.iter().filter(|(k, _)| !k.starts_with("trellis:")).map(|(k, v)| (k.clone(), Value::str(v))).collect();
     (all, Value::Map(visible))
 }
 
@@ -188,35 +160,16 @@ pub(crate) async fn sync_tags(
     after: Option<&Value>,
 ) -> Result<(), ProviderError> {
     let (b, a) = (tag_map(before), tag_map(after));
-    let set: Vec<Tag> = a
-        .iter()
-        .filter(|(k, v)| b.get(*k) != Some(v))
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
-    let unset: Vec<Tag> = b
-        .keys()
-        .filter(|k| !a.contains_key(*k))
-        .map(|k| Tag::builder().key(k).build())
-        .collect();
+    let set: Vec<Tag> =
+        a.iter().filter(|(k, v)| b.get(*k) != Some(v)).map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+    let unset: Vec<Tag> = b.keys().filter(|k| !a.contains_key(*k)).map(|k| Tag::builder().key(k).build()).collect();
     if !set.is_empty() {
         aws.count(1);
-        aws.ec2
-            .create_tags()
-            .resources(id)
-            .set_tags(Some(set))
-            .send()
-            .await
-            .map_err(aws_err)?;
+        aws.ec2.create_tags().resources(id).set_tags(Some(set)).send().await.map_err(aws_err)?;
     }
     if !unset.is_empty() {
         aws.count(1);
-        aws.ec2
-            .delete_tags()
-            .resources(id)
-            .set_tags(Some(unset))
-            .send()
-            .await
-            .map_err(aws_err)?;
+        aws.ec2.delete_tags().resources(id).set_tags(Some(unset)).send().await.map_err(aws_err)?;
     }
     Ok(())
 }
@@ -226,11 +179,7 @@ pub(crate) fn described(id: &str, tags: &[Tag], mut attrs: Vec<(&str, Value)>) -
     let (all, visible) = read_tags(tags);
     attrs.push(("tags", visible));
     attrs.push(("id", Value::str(id)));
-    Described {
-        id: id.to_string(),
-        tags: all,
-        attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-    }
+    Described { id: id.to_string(), tags: all, attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect() }
 }
 
 pub(crate) fn opt_str(v: Option<&str>) -> Value {

@@ -1,3 +1,149 @@
+//! The `trellis` command line. `main` in the root package only calls [`main`]; each
+//! command here is a thin layer over the library crates.
+
+mod commands;
+mod output;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Exit codes: 0 success, 1 error, 2 changes present (with `plan --detailed-exitcode`).
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_ERROR: i32 = 1;
+pub const EXIT_CHANGES: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(name = "trellis", version, about = "Declarative reconciler for load-balanced AWS stacks")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Never colour the output (colour is only used on a terminal anyway; NO_COLOR works too).
+    #[arg(long, global = true)]
+    no_color: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check a spec offline: kinds, attributes, types, references, cycles.
+    Validate(SpecArgs),
+    /// Print the dependency graph of a spec as Graphviz DOT.
+    Graph(SpecArgs),
+    /// Show what apply would change: spec vs state vs the live cloud.
+    Plan(PlanArgs),
+    /// Make the cloud match the spec.
+    Apply(ApplyArgs),
+    /// Delete everything the stack's state holds, dependents first.
+    Destroy(ApplyArgs),
+    /// Inspect the state.
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Print the stack's outputs from the state.
+    Output(OutputArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct SpecArgs {
+    /// The spec file (YAML).
+    spec: PathBuf,
+    /// Set a variable declared under `vars:` (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+}
+
+#[derive(Args, Debug, Clone)]
+struct CloudArgs {
+    /// The state file [default: state/<stack>.json].
+    #[arg(long, value_name = "PATH")]
+    state: Option<PathBuf>,
+    /// Send AWS calls here instead of AWS's endpoints (or set AWS_ENDPOINT_URL).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct PlanArgs {
+    #[command(flatten)]
+    spec: SpecArgs,
+    #[command(flatten)]
+    cloud: CloudArgs,
+    /// Print the plan as JSON (see docs/json-plan.md).
+    #[arg(long)]
+    json: bool,
+    /// Exit 0 when there is nothing to do, 2 when there are changes, 1 on error.
+    #[arg(long)]
+    detailed_exitcode: bool,
+    /// Plan the destruction of everything in the state.
+    #[arg(long)]
+    destroy: bool,
+}
+
+#[derive(Args, Debug)]
+struct ApplyArgs {
+    #[command(flatten)]
+    spec: SpecArgs,
+    #[command(flatten)]
+    cloud: CloudArgs,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    auto_approve: bool,
+    /// How many operations may run at once.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
+    parallelism: u16,
+}
+
+#[derive(Args, Debug, Clone)]
+struct StateFileArgs {
+    /// The spec, to find `state/<stack>.json` (or give --state).
+    #[arg(long, value_name = "SPEC")]
+    spec: Option<PathBuf>,
+    /// The state file.
+    #[arg(long, value_name = "PATH")]
+    state: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum StateCommand {
+    /// List the addresses and ids in the state.
+    List(StateFileArgs),
+    /// Show one resource's recorded attributes.
+    Show {
+        /// The resource address, `kind.name`.
+        address: String,
+        #[command(flatten)]
+        file: StateFileArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+struct OutputArgs {
+    /// Only this output.
+    name: Option<String>,
+    #[command(flatten)]
+    file: StateFileArgs,
+    /// Print as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    s.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| format!("`{s}` is not NAME=VALUE"))
+}
+
+fn vars(args: &SpecArgs) -> BTreeMap<String, String> {
+    args.vars.iter().cloned().collect()
+}
+
+/// Runs trellis with the process's arguments; returns the exit code.
 pub fn main() -> i32 {
-    0
+    let cli = Cli::parse();
+    let ui = output::Ui::new(cli.no_color);
+    match commands::run(cli.command, &ui) {
+        Ok(code) => code,
+        Err(e) => {
+            ui.error(&e);
+            EXIT_ERROR
+        }
+    }
 }

@@ -20,10 +20,7 @@ pub enum AddressError {
 
 impl Address {
     pub fn new(kind: impl Into<String>, name: impl Into<String>) -> Self {
-        Address {
-            kind: kind.into(),
-            name: name.into(),
-        }
+        Address { kind: kind.into(), name: name.into() }
     }
 }
 
@@ -36,9 +33,7 @@ pub(crate) fn valid_name(s: &str) -> bool {
 impl FromStr for Address {
     type Err = AddressError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (kind, name) = s
-            .split_once('.')
-            .ok_or_else(|| AddressError::Shape(s.to_string()))?;
+        let (kind, name) = s.split_once('.').ok_or_else(|| AddressError::Shape(s.to_string()))?;
         if kind.is_empty() || name.is_empty() || name.contains('.') {
             return Err(AddressError::Shape(s.to_string()));
         }
@@ -82,17 +77,8 @@ mod tests {
 
     #[test]
     fn rejects_bad_shapes() {
-        assert_eq!(
-            "subnet".parse::<Address>(),
-            Err(AddressError::Shape("subnet".into()))
-        );
-        assert_eq!(
-            "a.b.c".parse::<Address>(),
-            Err(AddressError::Shape("a.b.c".into()))
-        );
-        assert_eq!(
-            "subnet.Public".parse::<Address>(),
-            Err(AddressError::Name("subnet.Public".into()))
-        );
+        assert_eq!("subnet".parse::<Address>(), Err(AddressError::Shape("subnet".into())));
+        assert_eq!("a.b.c".parse::<Address>(), Err(AddressError::Shape("a.b.c".into())));
+        assert_eq!("subnet.Public".parse::<Address>(), Err(AddressError::Name("subnet.Public".into())));
     }
 }

@@ -79,11 +79,7 @@ impl Expr {
                 normalize_set(&mut v);
                 Value::List(v)
             }
-            Expr::Map(m) => Value::Map(
-                m.iter()
-                    .map(|(k, e)| (k.clone(), e.eval(resolve)))
-                    .collect(),
-            ),
+            Expr::Map(m) => Value::Map(m.iter().map(|(k, e)| (k.clone(), e.eval(resolve))).collect()),
         }
     }
 
@@ -123,22 +119,12 @@ mod tests {
 
     #[test]
     fn evaluates_templates_and_sets() {
-        let r = Ref {
-            address: "vpc.main".parse().unwrap(),
-            attr: None,
-        };
+        let r = Ref { address: "vpc.main".parse().unwrap(), attr: None };
         let e = Expr::Template(vec![Part::Lit("in ".into()), Part::Ref(r.clone())]);
         assert_eq!(e.eval(&|_| Value::str("vpc-1")), Value::str("in vpc-1"));
         assert_eq!(e.eval(&|_| Value::Unknown), Value::Unknown);
-        let s = Expr::Set(vec![
-            Expr::Lit(Value::str("b")),
-            Expr::Ref(r),
-            Expr::Lit(Value::str("b")),
-        ]);
-        assert_eq!(
-            s.eval(&|_| Value::str("a")),
-            Value::List(vec![Value::str("a"), Value::str("b")])
-        );
+        let s = Expr::Set(vec![Expr::Lit(Value::str("b")), Expr::Ref(r), Expr::Lit(Value::str("b"))]);
+        assert_eq!(s.eval(&|_| Value::str("a")), Value::List(vec![Value::str("a"), Value::str("b")]));
         assert_eq!(s.refs().len(), 1);
     }
 }

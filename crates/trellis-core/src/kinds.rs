@@ -8,14 +8,7 @@ use crate::schema::{Attr, Default, Kind, Mode, Object, Type};
 use crate::{Attrs, Value};
 
 const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> Attr {
-    Attr {
-        name,
-        ty,
-        mode,
-        default: Default::None,
-        force_new: false,
-        doc,
-    }
+    Attr { name, ty, mode, default: Default::None, force_new: false, doc }
 }
 
 const fn force(mut a: Attr) -> Attr {
@@ -43,12 +36,7 @@ pub static VPC: Kind = Kind {
     object: Object {
         check: None,
         attrs: &[
-            force(attr(
-                "cidr_block",
-                Type::Cidr,
-                Mode::Required,
-                "The IPv4 range, /16 to /28.",
-            )),
+            force(attr("cidr_block", Type::Cidr, Mode::Required, "The IPv4 range, /16 to /28.")),
             force(default(
                 attr(
                     "instance_tenancy",
@@ -125,12 +113,7 @@ pub static INTERNET_GATEWAY: Kind = Kind {
 static ROUTE: Object = Object {
     check: None,
     attrs: &[
-        attr(
-            "destination_cidr_block",
-            Type::Cidr,
-            Mode::Required,
-            "Where the route leads.",
-        ),
+        attr("destination_cidr_block", Type::Cidr, Mode::Required, "Where the route leads."),
         attr(
             "gateway_id",
             Type::Ref("internet_gateway"),
@@ -162,17 +145,11 @@ fn check_nacl_rule(rule: &Attrs) -> Option<(&'static str, String)> {
     let protocol = rule.get("protocol").and_then(Value::as_str).unwrap_or("");
     let has_ports = rule.contains_key("port_range");
     if PROTOCOLS_WITH_PORTS.contains(&protocol) && !has_ports {
-        return Some((
-            "protocol",
-            format!("a `{protocol}` rule needs a `port_range`"),
-        ));
+        return Some(("protocol", format!("a `{protocol}` rule needs a `port_range`")));
     }
     if let Some(n) = rule.get("rule_number").and_then(Value::as_int) {
         if !(1..=32766).contains(&n) {
-            return Some((
-                "rule_number",
-                format!("rule number {n} is out of range: use 1 to 32766"),
-            ));
+            return Some(("rule_number", format!("rule number {n} is out of range: use 1 to 32766")));
         }
     }
     if let Some(Value::Map(range)) = rule.get("port_range") {
@@ -180,10 +157,7 @@ fn check_nacl_rule(rule: &Attrs) -> Option<(&'static str, String)> {
         let to = range.get("to").and_then(Value::as_int);
         if let (Some(from), Some(to)) = (from, to) {
             if from > to || to > 65535 || from < 0 {
-                return Some((
-                    "port_range",
-                    format!("port range {from}-{to} is not a range of ports 0-65535"),
-                ));
+                return Some(("port_range", format!("port range {from}-{to} is not a range of ports 0-65535")));
             }
         }
     }
@@ -201,36 +175,11 @@ static PORT_RANGE: Object = Object {
 static NACL_RULE: Object = Object {
     check: Some(check_nacl_rule),
     attrs: &[
-        attr(
-            "rule_number",
-            Type::Int,
-            Mode::Required,
-            "Evaluation order, 1 to 32766, lowest first.",
-        ),
-        attr(
-            "protocol",
-            Type::Protocol,
-            Mode::Required,
-            "`tcp`, `udp`, `icmp` or `all`.",
-        ),
-        attr(
-            "rule_action",
-            Type::Enum(&["allow", "deny"]),
-            Mode::Required,
-            "`allow` or `deny`.",
-        ),
-        attr(
-            "cidr_block",
-            Type::Cidr,
-            Mode::Required,
-            "The traffic's source (ingress) or destination (egress).",
-        ),
-        attr(
-            "port_range",
-            Type::Object(&PORT_RANGE),
-            Mode::Optional,
-            "`{from: N, to: M}`; needed for tcp and udp.",
-        ),
+        attr("rule_number", Type::Int, Mode::Required, "Evaluation order, 1 to 32766, lowest first."),
+        attr("protocol", Type::Protocol, Mode::Required, "`tcp`, `udp`, `icmp` or `all`."),
+        attr("rule_action", Type::Enum(&["allow", "deny"]), Mode::Required, "`allow` or `deny`."),
+        attr("cidr_block", Type::Cidr, Mode::Required, "The traffic's source (ingress) or destination (egress)."),
+        attr("port_range", Type::Object(&PORT_RANGE), Mode::Optional, "`{from: N, to: M}`; needed for tcp and udp."),
     ],
 };
 
@@ -253,24 +202,15 @@ pub static NETWORK_ACL: Kind = Kind {
 
 fn check_sg_rule(rule: &Attrs) -> Option<(&'static str, String)> {
     let protocol = rule.get("protocol").and_then(Value::as_str).unwrap_or("");
-    let sources = ["cidr", "source_group"]
-        .iter()
-        .filter(|k| rule.contains_key(**k))
-        .count();
+    let sources = ["cidr", "source_group"].iter().filter(|k| rule.contains_key(**k)).count();
     if sources != 1 {
-        return Some((
-            "protocol",
-            "a rule needs exactly one of `cidr` or `source_group`".to_string(),
-        ));
+        return Some(("protocol", "a rule needs exactly one of `cidr` or `source_group`".to_string()));
     }
     if PROTOCOLS_WITH_PORTS.contains(&protocol) && !rule.contains_key("port") {
         return Some(("protocol", format!("a `{protocol}` rule needs a `port`")));
     }
     if protocol == "all" && rule.contains_key("port") {
-        return Some((
-            "port",
-            "a rule for `all` protocols covers every port: remove `port`".to_string(),
-        ));
+        return Some(("port", "a rule for `all` protocols covers every port: remove `port`".to_string()));
     }
     None
 }
@@ -278,36 +218,11 @@ fn check_sg_rule(rule: &Attrs) -> Option<(&'static str, String)> {
 static SG_RULE: Object = Object {
     check: Some(check_sg_rule),
     attrs: &[
-        attr(
-            "protocol",
-            Type::Protocol,
-            Mode::Required,
-            "`tcp`, `udp`, `icmp` or `all`.",
-        ),
-        attr(
-            "port",
-            Type::Port,
-            Mode::Optional,
-            "A port (`80`) or range (`\"8000-8010\"`); needed for tcp and udp.",
-        ),
-        attr(
-            "cidr",
-            Type::Cidr,
-            Mode::Optional,
-            "Source (ingress) or destination (egress) range.",
-        ),
-        attr(
-            "source_group",
-            Type::Ref("security_group"),
-            Mode::Optional,
-            "Another security group instead of a range.",
-        ),
-        attr(
-            "description",
-            Type::Str,
-            Mode::Optional,
-            "What the rule is for.",
-        ),
+        attr("protocol", Type::Protocol, Mode::Required, "`tcp`, `udp`, `icmp` or `all`."),
+        attr("port", Type::Port, Mode::Optional, "A port (`80`) or range (`\"8000-8010\"`); needed for tcp and udp."),
+        attr("cidr", Type::Cidr, Mode::Optional, "Source (ingress) or destination (egress) range."),
+        attr("source_group", Type::Ref("security_group"), Mode::Optional, "Another security group instead of a range."),
+        attr("description", Type::Str, Mode::Optional, "What the rule is for."),
     ],
 };
 
@@ -335,14 +250,7 @@ pub static SECURITY_GROUP: Kind = Kind {
 };
 
 /// Every kind, in the order the docs list them.
-pub static ALL: &[&Kind] = &[
-    &VPC,
-    &SUBNET,
-    &INTERNET_GATEWAY,
-    &ROUTE_TABLE,
-    &NETWORK_ACL,
-    &SECURITY_GROUP,
-];
+pub static ALL: &[&Kind] = &[&VPC, &SUBNET, &INTERNET_GATEWAY, &ROUTE_TABLE, &NETWORK_ACL, &SECURITY_GROUP];
 
 pub fn get(name: &str) -> Option<&'static Kind> {
     ALL.iter().copied().find(|k| k.name == name)

@@ -12,7 +12,5 @@ mod value;
 
 pub use address::{Address, AddressError};
 pub use expr::{Expr, Part, Ref};
-pub use provider::{
-    CreateError, LiveObject, Provider, ProviderError, RefreshRequest, RefreshResult,
-};
+pub use provider::{CreateError, LiveObject, Provider, ProviderError, RefreshRequest, RefreshResult};
 pub use value::{Attrs, Value};

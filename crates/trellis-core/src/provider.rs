@@ -13,10 +13,7 @@ pub struct ProviderError {
 
 impl ProviderError {
     pub fn new(code: Option<&str>, message: impl Into<String>) -> Self {
-        ProviderError {
-            code: code.map(str::to_string),
-            message: message.into(),
-        }
+        ProviderError { code: code.map(str::to_string), message: message.into() }
     }
 }
 
@@ -42,10 +39,7 @@ pub struct CreateError {
 
 impl From<ProviderError> for CreateError {
     fn from(error: ProviderError) -> Self {
-        CreateError {
-            created: None,
-            error,
-        }
+        CreateError { created: None, error }
     }
 }
 
@@ -80,10 +74,7 @@ pub struct RefreshResult {
 /// What the engine needs from a cloud. Implemented by `trellis-aws`; every method is
 /// keyed by the resource address so errors can name it.
 pub trait Provider: Send + Sync + 'static {
-    fn refresh(
-        &self,
-        req: RefreshRequest,
-    ) -> impl Future<Output = Result<RefreshResult, ProviderError>> + Send;
+    fn refresh(&self, req: RefreshRequest) -> impl Future<Output = Result<RefreshResult, ProviderError>> + Send;
 
     /// Creates the object, waits until it is usable, and returns it as read back.
     fn create(

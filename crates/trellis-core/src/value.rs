@@ -82,11 +82,7 @@ impl Value {
             Value::Str(s) => J::String(s.clone()),
             Value::List(l) => J::Array(l.iter().map(Value::to_json).collect()),
             Value::Map(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
-            Value::Unknown => J::Object(
-                [(UNKNOWN_KEY.to_string(), J::Bool(true))]
-                    .into_iter()
-                    .collect(),
-            ),
+            Value::Unknown => J::Object([(UNKNOWN_KEY.to_string(), J::Bool(true))].into_iter().collect()),
         }
     }
 
@@ -95,20 +91,11 @@ impl Value {
         match j {
             J::Null => Value::Null,
             J::Bool(b) => Value::Bool(*b),
-            J::Number(n) => n
-                .as_i64()
-                .map(Value::Int)
-                .unwrap_or_else(|| Value::Str(n.to_string())),
+            J::Number(n) => n.as_i64().map(Value::Int).unwrap_or_else(|| Value::Str(n.to_string())),
             J::String(s) => Value::Str(s.clone()),
             J::Array(a) => Value::List(a.iter().map(Value::from_json).collect()),
-            J::Object(o) if o.len() == 1 && o.get(UNKNOWN_KEY) == Some(&J::Bool(true)) => {
-                Value::Unknown
-            }
-            J::Object(o) => Value::Map(
-                o.iter()
-                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
-                    .collect(),
-            ),
+            J::Object(o) if o.len() == 1 && o.get(UNKNOWN_KEY) == Some(&J::Bool(true)) => Value::Unknown,
+            J::Object(o) => Value::Map(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect()),
         }
     }
 }
@@ -168,15 +155,9 @@ mod tests {
     #[test]
     fn json_round_trip_keeps_unknown() {
         let v = Value::Map(
-            [
-                ("a".to_string(), Value::Unknown),
-                (
-                    "b".to_string(),
-                    Value::List(vec![Value::Int(1), Value::str("x")]),
-                ),
-            ]
-            .into_iter()
-            .collect(),
+            [("a".to_string(), Value::Unknown), ("b".to_string(), Value::List(vec![Value::Int(1), Value::str("x")]))]
+                .into_iter()
+                .collect(),
         );
         let text = serde_json::to_string(&v).unwrap();
         let back: Value = serde_json::from_str(&text).unwrap();

@@ -58,19 +58,9 @@ impl fmt::Display for Op {
 #[derive(Debug, Clone)]
 pub enum Event {
     Started(Op),
-    Finished {
-        op: Op,
-        id: Option<String>,
-        elapsed: Duration,
-    },
-    Failed {
-        op: Op,
-        error: ProviderError,
-    },
-    Skipped {
-        op: Op,
-        because: Address,
-    },
+    Finished { op: Op, id: Option<String>, elapsed: Duration },
+    Failed { op: Op, error: ProviderError },
+    Skipped { op: Op, because: Address },
 }
 
 #[derive(Debug, Clone)]
@@ -120,14 +110,10 @@ pub fn operation_graph(plan: &Plan) -> Result<DiGraph<Op, ()>, EngineError> {
     let mut g: DiGraph<Op, ()> = DiGraph::new();
     let mut apply_node: BTreeMap<&Address, NodeIndex> = BTreeMap::new();
     let mut delete_node: BTreeMap<&Address, NodeIndex> = BTreeMap::new();
-    let changes: BTreeMap<&Address, &ResourceChange> =
-        plan.changes.iter().map(|c| (&c.address, c)).collect();
+    let changes: BTreeMap<&Address, &ResourceChange> = plan.changes.iter().map(|c| (&c.address, c)).collect();
 
     for c in &plan.changes {
-        let op = |kind| Op {
-            address: c.address.clone(),
-            kind,
-        };
+        let op = |kind| Op { address: c.address.clone(), kind };
         match c.action {
             Action::NoOp => {}
             Action::Create => {
@@ -200,33 +186,20 @@ pub async fn apply<P: Provider>(
     on_event: impl Fn(Event),
 ) -> Result<(Report, State), EngineError> {
     let graph = operation_graph(plan)?;
-    let changes: BTreeMap<Address, ResourceChange> = plan
-        .changes
-        .iter()
-        .map(|c| (c.address.clone(), c.clone()))
-        .collect();
+    let changes: BTreeMap<Address, ResourceChange> =
+        plan.changes.iter().map(|c| (c.address.clone(), c.clone())).collect();
 
     // The refreshed view replaces the previous one: objects deleted outside trellis leave.
     state.resources = plan.refreshed.clone();
     state.resources.sort_by(|a, b| a.address.cmp(&b.address));
-    let results = state
-        .resources
-        .iter()
-        .map(|r| (r.address.clone(), r.attributes.clone()))
-        .collect();
+    let results = state.resources.iter().map(|r| (r.address.clone(), r.attributes.clone())).collect();
     let mut shared = Shared { state, results };
     store.write(lock, &mut shared.state)?;
 
     let mut report = Report::default();
-    let mut waiting: BTreeMap<NodeIndex, usize> = graph
-        .node_indices()
-        .map(|n| (n, graph.edges_directed(n, Direction::Incoming).count()))
-        .collect();
-    let mut ready: VecDeque<NodeIndex> = waiting
-        .iter()
-        .filter(|(_, c)| **c == 0)
-        .map(|(n, _)| *n)
-        .collect();
+    let mut waiting: BTreeMap<NodeIndex, usize> =
+        graph.node_indices().map(|n| (n, graph.edges_directed(n, Direction::Incoming).count())).collect();
+    let mut ready: VecDeque<NodeIndex> = waiting.iter().filter(|(_, c)| **c == 0).map(|(n, _)| *n).collect();
     let mut blocked: BTreeSet<NodeIndex> = BTreeSet::new();
     let limit = Arc::new(Semaphore::new(opts.parallelism.max(1)));
     let mut running: JoinSet<Outcome> = JoinSet::new();
@@ -242,10 +215,7 @@ pub async fn apply<P: Provider>(
             let job = match prepare(&op, &change, &shared) {
                 Ok(job) => job,
                 Err(error) => {
-                    on_event(Event::Failed {
-                        op: op.clone(),
-                        error: error.clone(),
-                    });
+                    on_event(Event::Failed { op: op.clone(), error: error.clone() });
                     report.failures.push(Failure { op, error });
                     skip_after(&graph, n, &mut blocked, &mut report, &on_event);
                     continue;
@@ -259,10 +229,7 @@ pub async fn apply<P: Provider>(
                 let _permit = permit.await;
                 let start = Instant::now();
                 let outcome = run(&*provider, &stack, &op, job).await;
-                Outcome {
-                    elapsed: start.elapsed(),
-                    ..outcome
-                }
+                Outcome { elapsed: start.elapsed(), ..outcome }
             });
             task_node.insert(handle.id(), n);
         }
@@ -275,35 +242,17 @@ pub async fn apply<P: Provider>(
             Err(e) => {
                 let message = format!("internal error, please report it: {e}");
                 let error = ProviderError::new(Some("TrellisInternal"), message);
-                (
-                    task_node[&e.id()],
-                    Outcome {
-                        id: None,
-                        object: None,
-                        error: Some(error),
-                        elapsed: Duration::ZERO,
-                    },
-                )
+                (task_node[&e.id()], Outcome { id: None, object: None, error: Some(error), elapsed: Duration::ZERO })
             }
         };
         let op = graph[n].clone();
         let change = &changes[&op.address];
         let succeeded = record(&op, change, &outcome, &mut shared, &mut report);
         match &outcome.error {
-            None => on_event(Event::Finished {
-                op: op.clone(),
-                id: outcome.id.clone(),
-                elapsed: outcome.elapsed,
-            }),
+            None => on_event(Event::Finished { op: op.clone(), id: outcome.id.clone(), elapsed: outcome.elapsed }),
             Some(error) => {
-                on_event(Event::Failed {
-                    op: op.clone(),
-                    error: error.clone(),
-                });
-                report.failures.push(Failure {
-                    op: op.clone(),
-                    error: error.clone(),
-                });
+                on_event(Event::Failed { op: op.clone(), error: error.clone() });
+                report.failures.push(Failure { op: op.clone(), error: error.clone() });
             }
         }
         if let Err(e) = store.write(lock, &mut shared.state) {
@@ -328,12 +277,8 @@ pub async fn apply<P: Provider>(
 
     // Outputs from what is known now; values that failed to appear are left out.
     let resolve = |r: &trellis_core::Ref| trellis_plan::lookup(&shared.results, r);
-    report.outputs = plan
-        .outputs
-        .iter()
-        .map(|(k, e)| (k.clone(), e.eval(&resolve)))
-        .filter(|(_, v)| !v.has_unknown())
-        .collect();
+    report.outputs =
+        plan.outputs.iter().map(|(k, e)| (k.clone(), e.eval(&resolve))).filter(|(_, v)| !v.has_unknown()).collect();
     shared.state.outputs = report.outputs.clone();
     store.write(lock, &mut shared.state)?;
     Ok((report, shared.state))
@@ -350,10 +295,7 @@ fn skip_after(
     let mut stack: Vec<NodeIndex> = graph.neighbors_directed(n, Direction::Outgoing).collect();
     while let Some(m) = stack.pop() {
         if blocked.insert(m) {
-            on_event(Event::Skipped {
-                op: graph[m].clone(),
-                because: graph[n].address.clone(),
-            });
+            on_event(Event::Skipped { op: graph[m].clone(), because: graph[n].address.clone() });
             report.skipped.push(graph[m].clone());
             stack.extend(graph.neighbors_directed(m, Direction::Outgoing));
         }
@@ -362,36 +304,19 @@ fn skip_after(
 
 /// What one operation needs, resolved against the results so far.
 enum Job {
-    Create {
-        attrs: Attrs,
-    },
-    Update {
-        id: String,
-        before: Attrs,
-        after: Attrs,
-    },
-    Delete {
-        id: String,
-        before: Attrs,
-    },
+    Create { attrs: Attrs },
+    Update { id: String, before: Attrs, after: Attrs },
+    Delete { id: String, before: Attrs },
 }
 
 fn prepare(op: &Op, change: &ResourceChange, shared: &Shared) -> Result<Job, ProviderError> {
     let evaluate = || -> Result<Attrs, ProviderError> {
-        let config = change
-            .config
-            .as_ref()
-            .ok_or_else(|| ProviderError::new(None, "the plan has no configuration for it"))?;
+        let config =
+            change.config.as_ref().ok_or_else(|| ProviderError::new(None, "the plan has no configuration for it"))?;
         let resolve = |r: &trellis_core::Ref| trellis_plan::lookup(&shared.results, r);
-        let attrs: Attrs = config
-            .iter()
-            .map(|(k, e)| (k.clone(), e.eval(&resolve)))
-            .collect();
+        let attrs: Attrs = config.iter().map(|(k, e)| (k.clone(), e.eval(&resolve))).collect();
         if let Some((name, _)) = attrs.iter().find(|(_, v)| v.has_unknown()) {
-            return Err(ProviderError::new(
-                None,
-                format!("`{name}` refers to a value that is still unknown"),
-            ));
+            return Err(ProviderError::new(None, format!("`{name}` refers to a value that is still unknown")));
         }
         Ok(attrs)
     };
@@ -399,19 +324,11 @@ fn prepare(op: &Op, change: &ResourceChange, shared: &Shared) -> Result<Job, Pro
     Ok(match op.kind {
         OpKind::Create => Job::Create { attrs: evaluate()? },
         OpKind::Update => {
-            let cur = current
-                .ok_or_else(|| ProviderError::new(None, "it is not in the state any more"))?;
-            Job::Update {
-                id: cur.id.clone(),
-                before: cur.attributes.clone(),
-                after: evaluate()?,
-            }
+            let cur = current.ok_or_else(|| ProviderError::new(None, "it is not in the state any more"))?;
+            Job::Update { id: cur.id.clone(), before: cur.attributes.clone(), after: evaluate()? }
         }
         OpKind::Delete => match current {
-            Some(cur) => Job::Delete {
-                id: cur.id.clone(),
-                before: cur.attributes.clone(),
-            },
+            Some(cur) => Job::Delete { id: cur.id.clone(), before: cur.attributes.clone() },
             None => Job::Delete {
                 id: change.id.clone().unwrap_or_default(),
                 before: change.before.clone().unwrap_or_default(),
@@ -429,19 +346,10 @@ struct Outcome {
 }
 
 async fn run<P: Provider>(provider: &P, stack: &str, op: &Op, job: Job) -> Outcome {
-    let none = Outcome {
-        id: None,
-        object: None,
-        error: None,
-        elapsed: Duration::ZERO,
-    };
+    let none = Outcome { id: None, object: None, error: None, elapsed: Duration::ZERO };
     match job {
         Job::Create { attrs } => match provider.create(stack, &op.address, &attrs).await {
-            Ok(obj) => Outcome {
-                id: Some(obj.id.clone()),
-                object: Some((obj.id, obj.attrs)),
-                ..none
-            },
+            Ok(obj) => Outcome { id: Some(obj.id.clone()), object: Some((obj.id, obj.attrs)), ..none },
             Err(e) => Outcome {
                 id: e.created.as_ref().map(|o| o.id.clone()),
                 object: e.created.map(|o| (o.id, o.attrs)),
@@ -449,43 +357,19 @@ async fn run<P: Provider>(provider: &P, stack: &str, op: &Op, job: Job) -> Outco
                 ..none
             },
         },
-        Job::Update { id, before, after } => match provider
-            .update(stack, &op.address, &id, &before, &after)
-            .await
-        {
-            Ok(obj) => Outcome {
-                id: Some(id),
-                object: Some((obj.id, obj.attrs)),
-                ..none
-            },
-            Err(e) => Outcome {
-                id: Some(id),
-                error: Some(e),
-                ..none
-            },
+        Job::Update { id, before, after } => match provider.update(stack, &op.address, &id, &before, &after).await {
+            Ok(obj) => Outcome { id: Some(id), object: Some((obj.id, obj.attrs)), ..none },
+            Err(e) => Outcome { id: Some(id), error: Some(e), ..none },
         },
         Job::Delete { id, before } => match provider.delete(&op.address, &id, &before).await {
-            Ok(()) => Outcome {
-                id: Some(id),
-                ..none
-            },
-            Err(e) => Outcome {
-                id: Some(id),
-                error: Some(e),
-                ..none
-            },
+            Ok(()) => Outcome { id: Some(id), ..none },
+            Err(e) => Outcome { id: Some(id), error: Some(e), ..none },
         },
     }
 }
 
 /// Writes an operation's outcome into the state and the results; true if it succeeded.
-fn record(
-    op: &Op,
-    change: &ResourceChange,
-    outcome: &Outcome,
-    shared: &mut Shared,
-    report: &mut Report,
-) -> bool {
+fn record(op: &Op, change: &ResourceChange, outcome: &Outcome, shared: &mut Shared, report: &mut Report) -> bool {
     match (op.kind, &outcome.object) {
         (OpKind::Create | OpKind::Update, Some((id, attrs))) => {
             shared.state.upsert(ResourceState {

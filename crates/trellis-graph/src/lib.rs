@@ -48,16 +48,10 @@ impl DepGraph {
             return Err(cycle);
         }
         // Kahn's algorithm over dependencies, smallest address first.
-        let mut remaining: BTreeMap<NodeIndex, usize> = self
-            .graph
-            .node_indices()
-            .map(|n| (n, self.graph.edges_directed(n, Direction::Outgoing).count()))
-            .collect();
-        let mut ready: BTreeSet<(Address, NodeIndex)> = remaining
-            .iter()
-            .filter(|(_, c)| **c == 0)
-            .map(|(n, _)| (self.graph[*n].clone(), *n))
-            .collect();
+        let mut remaining: BTreeMap<NodeIndex, usize> =
+            self.graph.node_indices().map(|n| (n, self.graph.edges_directed(n, Direction::Outgoing).count())).collect();
+        let mut ready: BTreeSet<(Address, NodeIndex)> =
+            remaining.iter().filter(|(_, c)| **c == 0).map(|(n, _)| (self.graph[*n].clone(), *n)).collect();
         let mut order = Vec::with_capacity(self.graph.node_count());
         while let Some(first) = ready.pop_first() {
             let (addr, n) = first;
@@ -92,10 +86,7 @@ impl DepGraph {
                 continue;
             }
             let members: BTreeSet<NodeIndex> = scc.iter().copied().collect();
-            let start = *scc
-                .iter()
-                .min_by_key(|n| &self.graph[**n])
-                .expect("non-empty scc");
+            let start = *scc.iter().min_by_key(|n| &self.graph[**n]).expect("non-empty scc");
             // Walk inside the component until we come back to the start.
             let mut path = vec![start];
             let mut seen = BTreeSet::from([start]);
@@ -111,17 +102,10 @@ impl DepGraph {
                     path.push(start);
                     return Some(path.into_iter().map(|n| self.graph[n].clone()).collect());
                 }
-                let step = next
-                    .iter()
-                    .copied()
-                    .find(|n| !seen.contains(n))
-                    .or_else(|| next.first().copied())?;
+                let step = next.iter().copied().find(|n| !seen.contains(n)).or_else(|| next.first().copied())?;
                 if !seen.insert(step) {
                     // Entered a loop not through start: report that loop instead.
-                    let at = path
-                        .iter()
-                        .position(|n| *n == step)
-                        .expect("seen node is on the path");
+                    let at = path.iter().position(|n| *n == step).expect("seen node is on the path");
                     let mut cyc: Vec<_> = path[at..].to_vec();
                     cyc.push(step);
                     return Some(cyc.into_iter().map(|n| self.graph[n].clone()).collect());
@@ -167,11 +151,8 @@ impl DepGraph {
                 }
             }
         }
-        let mut edges: Vec<(&Address, &Address)> = self
-            .graph
-            .edge_references()
-            .map(|e| (&self.graph[e.target()], &self.graph[e.source()]))
-            .collect();
+        let mut edges: Vec<(&Address, &Address)> =
+            self.graph.edge_references().map(|e| (&self.graph[e.target()], &self.graph[e.source()])).collect();
         edges.sort();
         for (dep, dependent) in edges {
             let _ = writeln!(out, "  \"{dep}\" -> \"{dependent}\";");
@@ -190,33 +171,17 @@ mod tests {
     }
 
     fn graph(edges: &[(&str, &[&str])]) -> DepGraph {
-        let nodes: Vec<(Address, BTreeSet<Address>)> = edges
-            .iter()
-            .map(|(n, deps)| (a(n), deps.iter().map(|d| a(d)).collect()))
-            .collect();
+        let nodes: Vec<(Address, BTreeSet<Address>)> =
+            edges.iter().map(|(n, deps)| (a(n), deps.iter().map(|d| a(d)).collect())).collect();
         DepGraph::new(nodes.iter().map(|(n, d)| (n, d)))
     }
 
     #[test]
     fn orders_dependencies_first_and_reverses_for_deletion() {
-        let g = graph(&[
-            ("subnet.a", &["vpc.main"]),
-            ("vpc.main", &[]),
-            ("route_table.rt", &["vpc.main", "subnet.a"]),
-        ]);
-        let order: Vec<String> = g
-            .creation_order()
-            .unwrap()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let g = graph(&[("subnet.a", &["vpc.main"]), ("vpc.main", &[]), ("route_table.rt", &["vpc.main", "subnet.a"])]);
+        let order: Vec<String> = g.creation_order().unwrap().iter().map(ToString::to_string).collect();
         assert_eq!(order, ["vpc.main", "subnet.a", "route_table.rt"]);
-        let rev: Vec<String> = g
-            .deletion_order()
-            .unwrap()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let rev: Vec<String> = g.deletion_order().unwrap().iter().map(ToString::to_string).collect();
         assert_eq!(rev, ["route_table.rt", "subnet.a", "vpc.main"]);
     }
 
@@ -228,21 +193,8 @@ mod tests {
             ("security_group.c", &["security_group.a"]),
             ("vpc.main", &[]),
         ]);
-        let cycle: Vec<String> = g
-            .find_cycle()
-            .unwrap()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        assert_eq!(
-            cycle,
-            [
-                "security_group.a",
-                "security_group.b",
-                "security_group.c",
-                "security_group.a"
-            ]
-        );
+        let cycle: Vec<String> = g.find_cycle().unwrap().iter().map(ToString::to_string).collect();
+        assert_eq!(cycle, ["security_group.a", "security_group.b", "security_group.c", "security_group.a"]);
         assert!(g.creation_order().is_err());
     }
 

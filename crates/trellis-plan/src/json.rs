@@ -13,20 +13,12 @@ fn split_unknown(v: &Value, path: &str, unknown: &mut Vec<String>) -> J {
             J::Null
         }
         Value::List(items) => J::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, x)| split_unknown(x, &format!("{path}[{i}]"), unknown))
-                .collect(),
+            items.iter().enumerate().map(|(i, x)| split_unknown(x, &format!("{path}[{i}]"), unknown)).collect(),
         ),
         Value::Map(m) => J::Object(
             m.iter()
                 .map(|(k, x)| {
-                    let p = if path.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{path}.{k}")
-                    };
+                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
                     (k.clone(), split_unknown(x, &p, unknown))
                 })
                 .collect(),
@@ -97,10 +89,7 @@ pub fn to_json(plan: &Plan) -> J {
     for (name, v) in &plan.planned_outputs {
         let mut unknown = Vec::new();
         let after = split_unknown(v, "", &mut unknown);
-        outputs.insert(
-            name.clone(),
-            json!({ "after": after, "after_unknown": !unknown.is_empty() }),
-        );
+        outputs.insert(name.clone(), json!({ "after": after, "after_unknown": !unknown.is_empty() }));
     }
     let s = plan.summary();
     json!({

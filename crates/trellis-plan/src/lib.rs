@@ -145,6 +145,18 @@ impl Plan {
         self.changes.iter().all(|c| c.action == Action::NoOp)
     }
 
+    /// True when the refreshed objects or the outputs differ from what the state holds,
+    /// so a run with nothing to change still has something to record.
+    pub fn state_moved(&self, prior_outputs: &BTreeMap<String, Value>) -> bool {
+        let known: BTreeMap<String, Value> = self
+            .planned_outputs
+            .iter()
+            .filter(|(_, v)| !v.has_unknown())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        self.refreshed != self.prior_state.resources || &known != prior_outputs
+    }
+
     pub fn change(&self, address: &Address) -> Option<&ResourceChange> {
         self.changes.iter().find(|c| &c.address == address)
     }
@@ -171,8 +183,7 @@ pub struct PlanInput<'a> {
 
 /// Plans one run.
 pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
-    let prior_resources: Vec<ResourceState> =
-        input.prior.map(|s| s.resources.clone()).unwrap_or_default();
+    let prior_resources: Vec<ResourceState> = input.prior.map(|s| s.resources.clone()).unwrap_or_default();
     for r in &prior_resources {
         if kinds::get(&r.kind).is_none() {
             return Err(PlanError::UnknownKind(r.address.clone(), r.kind.clone()));
@@ -185,38 +196,27 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     for r in &prior_resources {
         match input.live.get(&r.address) {
             Some(live) => {
-                if live.attrs != r.attributes {
+                // An object recorded by a create that failed before it could be read
+                // back has no attributes yet: nothing to compare, so no drift.
+                if live.attrs != r.attributes && !r.attributes.is_empty() {
                     drift.push(Drift {
                         address: r.address.clone(),
                         before: r.attributes.clone(),
                         after: Some(live.attrs.clone()),
                     });
                 }
-                refreshed.push(ResourceState {
-                    id: live.id.clone(),
-                    attributes: live.attrs.clone(),
-                    ..r.clone()
-                });
+                refreshed.push(ResourceState { id: live.id.clone(), attributes: live.attrs.clone(), ..r.clone() });
             }
-            None => drift.push(Drift {
-                address: r.address.clone(),
-                before: r.attributes.clone(),
-                after: None,
-            }),
+            None => drift.push(Drift { address: r.address.clone(), before: r.attributes.clone(), after: None }),
         }
     }
-    let current: BTreeMap<&Address, &ResourceState> =
-        refreshed.iter().map(|r| (&r.address, r)).collect();
+    let current: BTreeMap<&Address, &ResourceState> = refreshed.iter().map(|r| (&r.address, r)).collect();
 
     let mut changes = Vec::new();
     let mut planned: BTreeMap<Address, Attrs> = BTreeMap::new();
 
     if input.operation == Operation::Apply {
-        let order = input
-            .spec
-            .graph()
-            .creation_order()
-            .map_err(PlanError::Cycle)?;
+        let order = input.spec.graph().creation_order().map_err(PlanError::Cycle)?;
         for address in &order {
             let resource = &input.spec.resources[address];
             let existing = current.get(address).copied();
@@ -229,17 +229,11 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     // Deletions: in state, not wanted (or everything, for destroy), dependents first.
     let doomed: Vec<&ResourceState> = refreshed
         .iter()
-        .filter(|r| {
-            input.operation == Operation::Destroy || !input.spec.resources.contains_key(&r.address)
-        })
+        .filter(|r| input.operation == Operation::Destroy || !input.spec.resources.contains_key(&r.address))
         .collect();
-    let deps: Vec<(Address, BTreeSet<Address>)> = doomed
-        .iter()
-        .map(|r| (r.address.clone(), r.dependencies.iter().cloned().collect()))
-        .collect();
-    let order = DepGraph::new(deps.iter().map(|(a, d)| (a, d)))
-        .deletion_order()
-        .map_err(PlanError::Cycle)?;
+    let deps: Vec<(Address, BTreeSet<Address>)> =
+        doomed.iter().map(|r| (r.address.clone(), r.dependencies.iter().cloned().collect())).collect();
+    let order = DepGraph::new(deps.iter().map(|(a, d)| (a, d))).deletion_order().map_err(PlanError::Cycle)?;
     for address in order {
         let r = current[&address];
         changes.push(ResourceChange {
@@ -258,10 +252,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     let (outputs, planned_outputs) = match input.operation {
         Operation::Apply => {
             let outputs = input.spec.outputs.clone();
-            let values = outputs
-                .iter()
-                .map(|(k, e)| (k.clone(), e.eval(&|r| lookup(&planned, r))))
-                .collect();
+            let values = outputs.iter().map(|(k, e)| (k.clone(), e.eval(&|r| lookup(&planned, r)))).collect();
             (outputs, values)
         }
         Operation::Destroy => (BTreeMap::new(), BTreeMap::new()),
@@ -281,24 +272,13 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         changes,
         outputs,
         planned_outputs,
-        orphans: input
-            .orphans
-            .iter()
-            .map(|o| Orphan {
-                address: o.address.clone(),
-                id: o.id.clone(),
-            })
-            .collect(),
+        orphans: input.orphans.iter().map(|o| Orphan { address: o.address.clone(), id: o.id.clone() }).collect(),
     })
 }
 
 /// The value a reference reads from the planned attributes of another resource.
 pub fn lookup(planned: &BTreeMap<Address, Attrs>, r: &Ref) -> Value {
-    planned
-        .get(&r.address)
-        .and_then(|attrs| attrs.get(r.attr_name()))
-        .cloned()
-        .unwrap_or(Value::Unknown)
+    planned.get(&r.address).and_then(|attrs| attrs.get(r.attr_name())).cloned().unwrap_or(Value::Unknown)
 }
 
 /// Equal for planning: an absent attribute and `null` are the same thing.
@@ -314,11 +294,7 @@ fn plan_resource(
     planned: &BTreeMap<Address, Attrs>,
 ) -> ResourceChange {
     let kind = resource.kind;
-    let mut after: Attrs = resource
-        .attrs
-        .iter()
-        .map(|(k, e)| (k.clone(), e.eval(&|r| lookup(planned, r))))
-        .collect();
+    let mut after: Attrs = resource.attrs.iter().map(|(k, e)| (k.clone(), e.eval(&|r| lookup(planned, r)))).collect();
     let depends_on: Vec<Address> = resource.dependencies().into_iter().collect();
 
     let mut replace_because = Vec::new();
@@ -345,12 +321,7 @@ fn plan_resource(
         Some(_) => Action::NoOp,
     };
     // What AWS decides: kept from the live object unless a new one will be made.
-    for attr in kind
-        .object
-        .attrs
-        .iter()
-        .filter(|a| a.mode == Mode::Computed || a.mode == Mode::OptionalComputed)
-    {
+    for attr in kind.object.attrs.iter().filter(|a| a.mode == Mode::Computed || a.mode == Mode::OptionalComputed) {
         if after.contains_key(attr.name) {
             continue;
         }

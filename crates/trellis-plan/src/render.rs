@@ -60,20 +60,9 @@ impl Out {
 
 /// Orders attributes as the kind's schema lists them, unknown names last.
 fn attr_order(address: &Address, names: BTreeSet<&String>) -> Vec<String> {
-    let schema: Vec<&str> = kinds::get(&address.kind)
-        .map(|k| k.attr_names().collect())
-        .unwrap_or_default();
-    let mut out: Vec<String> = schema
-        .iter()
-        .filter(|n| names.iter().any(|x| x == *n))
-        .map(|s| s.to_string())
-        .collect();
-    out.extend(
-        names
-            .into_iter()
-            .filter(|n| !schema.contains(&n.as_str()))
-            .cloned(),
-    );
+    let schema: Vec<&str> = kinds::get(&address.kind).map(|k| k.attr_names().collect()).unwrap_or_default();
+    let mut out: Vec<String> = schema.iter().filter(|n| names.iter().any(|x| x == *n)).map(|s| s.to_string()).collect();
+    out.extend(names.into_iter().filter(|n| !schema.contains(&n.as_str())).cloned());
     out
 }
 
@@ -91,32 +80,18 @@ fn multiline(v: &Value) -> bool {
 
 /// Writes every attribute of `attrs` with one mark (a create or a destroy).
 fn whole(out: &mut Out, attrs: &Attrs, address: &Address, mark: Mark) {
-    let names = attr_order(
-        address,
-        attrs
-            .iter()
-            .filter(|(_, v)| is_set(Some(v)))
-            .map(|(k, _)| k)
-            .collect(),
-    );
+    let names = attr_order(address, attrs.iter().filter(|(_, v)| is_set(Some(v))).map(|(k, _)| k).collect());
     let width = names.iter().map(String::len).max().unwrap_or(0);
     for name in names {
         let v = &attrs[&name];
         if multiline(v) {
-            let (open, close) = if matches!(v, Value::List(_)) {
-                ("[", "]")
-            } else {
-                ("{", "}")
-            };
+            let (open, close) = if matches!(v, Value::List(_)) { ("[", "]") } else { ("{", "}") };
             out.line(6, mark, &format!("{name:width$} = {open}"));
             match v {
-                Value::List(items) => items
-                    .iter()
-                    .for_each(|i| out.line(10, mark, &format!("{i},"))),
+                Value::List(items) => items.iter().for_each(|i| out.line(10, mark, &format!("{i},"))),
                 Value::Map(m) => {
                     let w = m.keys().map(String::len).max().unwrap_or(0);
-                    m.iter()
-                        .for_each(|(k, x)| out.line(10, mark, &format!("{k:w$} = {x}")));
+                    m.iter().for_each(|(k, x)| out.line(10, mark, &format!("{k:w$} = {x}")));
                 }
                 _ => {}
             }
@@ -129,39 +104,22 @@ fn whole(out: &mut Out, attrs: &Attrs, address: &Address, mark: Mark) {
 
 /// Writes the attributes that differ between `before` and `after`; returns how many
 /// were the same.
-fn diff(
-    out: &mut Out,
-    before: &Attrs,
-    after: &Attrs,
-    address: &Address,
-    forcing: &[String],
-) -> usize {
+fn diff(out: &mut Out, before: &Attrs, after: &Attrs, address: &Address, forcing: &[String]) -> usize {
     let names = attr_order(address, before.keys().chain(after.keys()).collect());
-    let changed: Vec<&String> = names
-        .iter()
-        .filter(|n| !same(before.get(*n), after.get(*n)))
-        .collect();
+    let changed: Vec<&String> = names.iter().filter(|n| !same(before.get(*n), after.get(*n))).collect();
     let width = changed.iter().map(|n| n.len()).max().unwrap_or(0);
     for name in &changed {
-        let (b, a) = (
-            before.get(*name).filter(|v| is_set(Some(v))),
-            after.get(*name).filter(|v| is_set(Some(v))),
-        );
+        let (b, a) = (before.get(*name).filter(|v| is_set(Some(v))), after.get(*name).filter(|v| is_set(Some(v))));
         let note = if forcing.iter().any(|f| f == *name) {
             out.paint(Mark::Remove, " # forces replacement")
         } else {
             String::new()
         };
         match (b, a) {
-            (None, Some(a)) if !multiline(a) => {
-                out.line(6, Mark::Add, &format!("{name:width$} = {a}{note}"))
-            }
-            (Some(b), None) if !multiline(b) => {
-                out.line(6, Mark::Remove, &format!("{name:width$} = {b}{note}"))
-            }
+            (None, Some(a)) if !multiline(a) => out.line(6, Mark::Add, &format!("{name:width$} = {a}{note}")),
+            (Some(b), None) if !multiline(b) => out.line(6, Mark::Remove, &format!("{name:width$} = {b}{note}")),
             (b, a)
-                if b.is_none_or(|b| matches!(b, Value::List(_)))
-                    && a.is_none_or(|a| matches!(a, Value::List(_))) =>
+                if b.is_none_or(|b| matches!(b, Value::List(_))) && a.is_none_or(|a| matches!(a, Value::List(_))) =>
             {
                 let empty = Vec::new();
                 let bl = b.map(Value::as_list).unwrap_or(&empty);
@@ -179,19 +137,11 @@ fn diff(
                     out.line(10, Mark::Remove, &format!("{item},"));
                 }
                 if kept > 0 {
-                    let _ = writeln!(
-                        out.text,
-                        "{:12}# ({kept} unchanged element{} hidden)",
-                        "",
-                        plural(kept)
-                    );
+                    let _ = writeln!(out.text, "{:12}# ({kept} unchanged element{} hidden)", "", plural(kept));
                 }
                 let _ = writeln!(out.text, "{:8}]", "");
             }
-            (b, a)
-                if b.is_none_or(|b| matches!(b, Value::Map(_)))
-                    && a.is_none_or(|a| matches!(a, Value::Map(_))) =>
-            {
+            (b, a) if b.is_none_or(|b| matches!(b, Value::Map(_))) && a.is_none_or(|a| matches!(a, Value::Map(_))) => {
                 let empty = Default::default();
                 let bm = b.and_then(Value::as_map).unwrap_or(&empty);
                 let am = a.and_then(Value::as_map).unwrap_or(&empty);
@@ -202,32 +152,21 @@ fn diff(
                 for k in keys {
                     match (bm.get(k), am.get(k)) {
                         (Some(x), Some(y)) if x == y => kept += 1,
-                        (Some(x), Some(y)) => {
-                            out.line(10, Mark::Change, &format!("{k:w$} = {x} -> {y}"))
-                        }
+                        (Some(x), Some(y)) => out.line(10, Mark::Change, &format!("{k:w$} = {x} -> {y}")),
                         (None, Some(y)) => out.line(10, Mark::Add, &format!("{k:w$} = {y}")),
                         (Some(x), None) => out.line(10, Mark::Remove, &format!("{k:w$} = {x}")),
                         (None, None) => {}
                     }
                 }
                 if kept > 0 {
-                    let _ = writeln!(
-                        out.text,
-                        "{:12}# ({kept} unchanged element{} hidden)",
-                        "",
-                        plural(kept)
-                    );
+                    let _ = writeln!(out.text, "{:12}# ({kept} unchanged element{} hidden)", "", plural(kept));
                 }
                 let _ = writeln!(out.text, "{:8}}}", "");
             }
             (b, a) => {
                 let b = b.cloned().unwrap_or(Value::Null);
                 let a = a.cloned().unwrap_or(Value::Null);
-                out.line(
-                    6,
-                    Mark::Change,
-                    &format!("{name:width$} = {b} -> {a}{note}"),
-                );
+                out.line(6, Mark::Change, &format!("{name:width$} = {b} -> {a}{note}"));
             }
         }
     }
@@ -248,12 +187,7 @@ fn plural(n: usize) -> &'static str {
 
 fn hidden(out: &mut Out, n: usize) {
     if n > 0 {
-        let _ = writeln!(
-            out.text,
-            "{:8}# ({n} unchanged attribute{} hidden)",
-            "",
-            plural(n)
-        );
+        let _ = writeln!(out.text, "{:8}# ({n} unchanged attribute{} hidden)", "", plural(n));
     }
 }
 
@@ -261,22 +195,15 @@ fn and_list(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => format!("`{one}`"),
-        [init @ .., last] => format!(
-            "{} and `{last}`",
-            init.iter()
-                .map(|i| format!("`{i}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        [init @ .., last] => {
+            format!("{} and `{last}`", init.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", "))
+        }
     }
 }
 
 /// Renders the plan for a person.
 pub fn render(plan: &Plan, opts: RenderOptions) -> String {
-    let mut out = Out {
-        text: String::new(),
-        color: opts.color,
-    };
+    let mut out = Out { text: String::new(), color: opts.color };
 
     for o in &plan.orphans {
         let _ = writeln!(
@@ -290,11 +217,7 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
     }
 
     if !plan.drift.is_empty() {
-        let _ = writeln!(
-            out.text,
-            "{}\n",
-            out.bold("Objects have changed outside of trellis:")
-        );
+        let _ = writeln!(out.text, "{}\n", out.bold("Objects have changed outside of trellis:"));
         for d in &plan.drift {
             match &d.after {
                 Some(after) => {
@@ -306,18 +229,11 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
                     let _ = writeln!(out.text, "    }}\n");
                 }
                 None => {
-                    let _ = writeln!(
-                        out.text,
-                        "  # {} was deleted outside of trellis\n",
-                        d.address
-                    );
+                    let _ = writeln!(out.text, "  # {} was deleted outside of trellis\n", d.address);
                 }
             }
         }
-        let _ = writeln!(
-            out.text,
-            "The plan below takes these changes into account.\n"
-        );
+        let _ = writeln!(out.text, "The plan below takes these changes into account.\n");
     }
 
     if plan.is_empty() {
@@ -329,20 +245,12 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
         return out.text;
     }
 
-    let _ = writeln!(
-        out.text,
-        "{}\n",
-        out.bold("trellis will perform the following actions:")
-    );
+    let _ = writeln!(out.text, "{}\n", out.bold("trellis will perform the following actions:"));
     for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
         let empty = Attrs::new();
         let (comment, sym, mark) = match c.action {
             Action::Create => (format!("{} will be created", c.address), "  +", Mark::Add),
-            Action::Update => (
-                format!("{} will be updated in place", c.address),
-                "  ~",
-                Mark::Change,
-            ),
+            Action::Update => (format!("{} will be updated in place", c.address), "  ~", Mark::Change),
             Action::Replace => {
                 let n = c.replace_because.len();
                 (
@@ -361,11 +269,7 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
                     Operation::Destroy => "",
                     Operation::Apply => " (it is no longer in the spec)",
                 };
-                (
-                    format!("{} will be destroyed{why}", c.address),
-                    "  -",
-                    Mark::Remove,
-                )
+                (format!("{} will be destroyed{why}", c.address), "  -", Mark::Remove)
             }
             Action::NoOp => unreachable!("filtered"),
         };
@@ -373,18 +277,8 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
         let sym = out.paint(mark, sym);
         let _ = writeln!(out.text, "{sym} {} {{", c.address);
         match c.action {
-            Action::Create => whole(
-                &mut out,
-                c.after.as_ref().unwrap_or(&empty),
-                &c.address,
-                Mark::Add,
-            ),
-            Action::Delete => whole(
-                &mut out,
-                c.before.as_ref().unwrap_or(&empty),
-                &c.address,
-                Mark::Remove,
-            ),
+            Action::Create => whole(&mut out, c.after.as_ref().unwrap_or(&empty), &c.address, Mark::Add),
+            Action::Delete => whole(&mut out, c.before.as_ref().unwrap_or(&empty), &c.address, Mark::Remove),
             _ => {
                 let kept = diff(
                     &mut out,

@@ -27,14 +27,7 @@ outputs:
 "#;
 
 fn spec(text: &str) -> Spec {
-    parse(
-        SourceFile {
-            name: "demo.yaml".into(),
-            text: text.into(),
-        },
-        &LoadOptions::default(),
-    )
-    .unwrap()
+    parse(SourceFile { name: "demo.yaml".into(), text: text.into() }, &LoadOptions::default()).unwrap()
 }
 
 fn addr(s: &str) -> Address {
@@ -46,19 +39,11 @@ fn s(v: &str) -> Value {
 }
 
 fn map(pairs: &[(&str, Value)]) -> Value {
-    Value::Map(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
+    Value::Map(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
 }
 
 fn attrs(pairs: &[(&str, Value)]) -> Attrs {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
 /// The live objects exactly as `SPEC` asks for them.
@@ -105,13 +90,7 @@ fn converged() -> Vec<(Address, String, Attrs, Vec<Address>)> {
                         ("protocol", s("tcp")),
                     ])]),
                 ),
-                (
-                    "egress",
-                    Value::List(vec![map(&[
-                        ("cidr", s("0.0.0.0/0")),
-                        ("protocol", s("all")),
-                    ])]),
-                ),
+                ("egress", Value::List(vec![map(&[("cidr", s("0.0.0.0/0")), ("protocol", s("all"))])])),
                 ("tags", map(&[("Name", s("demo-web"))])),
                 ("id", s("sg-1")),
             ]),
@@ -139,34 +118,13 @@ fn state_of(objects: &[(Address, String, Attrs, Vec<Address>)]) -> State {
 fn live_of(objects: &[(Address, String, Attrs, Vec<Address>)]) -> BTreeMap<Address, LiveObject> {
     objects
         .iter()
-        .map(|(a, id, at, _)| {
-            (
-                a.clone(),
-                LiveObject {
-                    address: a.clone(),
-                    id: id.clone(),
-                    attrs: at.clone(),
-                },
-            )
-        })
+        .map(|(a, id, at, _)| (a.clone(), LiveObject { address: a.clone(), id: id.clone(), attrs: at.clone() }))
         .collect()
 }
 
-fn run(
-    spec_text: &str,
-    prior: Option<&State>,
-    live: &BTreeMap<Address, LiveObject>,
-    op: Operation,
-) -> Plan {
+fn run(spec_text: &str, prior: Option<&State>, live: &BTreeMap<Address, LiveObject>, op: Operation) -> Plan {
     let spec = spec(spec_text);
-    plan(PlanInput {
-        spec: &spec,
-        prior,
-        live,
-        orphans: &[],
-        operation: op,
-    })
-    .unwrap()
+    plan(PlanInput { spec: &spec, prior, live, orphans: &[], operation: op }).unwrap()
 }
 
 fn text(p: &Plan) -> String {
@@ -180,10 +138,7 @@ fn first_plan_creates_everything_in_dependency_order() {
     assert_eq!(order, ["vpc.main", "security_group.web", "subnet.a"]);
     assert!(p.changes.iter().all(|c| c.action == Action::Create));
     // The subnet's VPC id is only known after apply.
-    assert_eq!(
-        p.change(&addr("subnet.a")).unwrap().after.as_ref().unwrap()["vpc_id"],
-        Value::Unknown
-    );
+    assert_eq!(p.change(&addr("subnet.a")).unwrap().after.as_ref().unwrap()["vpc_id"], Value::Unknown);
     assert_eq!(p.planned_outputs["subnet"], Value::Unknown);
     insta::assert_snapshot!(text(&p));
 }
@@ -204,67 +159,31 @@ fn in_place_and_forced_changes_are_told_apart() {
     let objects = converged();
     let st = state_of(&objects);
     let edited = SPEC
-        .replace(
-            "cidr_block: 10.0.1.0/24",
-            "cidr_block: 10.0.5.0/24\n    map_public_ip_on_launch: true",
-        )
+        .replace("cidr_block: 10.0.1.0/24", "cidr_block: 10.0.5.0/24\n    map_public_ip_on_launch: true")
         .replace("port: 80", "port: 443");
     let p = run(&edited, Some(&st), &live_of(&objects), Operation::Apply);
     let subnet = p.change(&addr("subnet.a")).unwrap();
     assert_eq!(subnet.action, Action::Replace);
     assert_eq!(subnet.replace_because, ["cidr_block"]);
-    assert_eq!(
-        p.change(&addr("security_group.web")).unwrap().action,
-        Action::Update
-    );
+    assert_eq!(p.change(&addr("security_group.web")).unwrap().action, Action::Update);
     assert_eq!(p.change(&addr("vpc.main")).unwrap().action, Action::NoOp);
     insta::assert_snapshot!(text(&p));
     let j = to_json(&p);
-    let sub = j["resource_changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["address"] == "subnet.a")
-        .unwrap();
-    assert_eq!(
-        sub["change"]["actions"],
-        serde_json::json!(["delete", "create"])
-    );
-    assert_eq!(
-        sub["change"]["replace_paths"],
-        serde_json::json!([["cidr_block"]])
-    );
-    assert!(sub["change"]["after_unknown"]
-        .as_array()
-        .unwrap()
-        .contains(&serde_json::json!("id")));
+    let sub = j["resource_changes"].as_array().unwrap().iter().find(|c| c["address"] == "subnet.a").unwrap();
+    assert_eq!(sub["change"]["actions"], serde_json::json!(["delete", "create"]));
+    assert_eq!(sub["change"]["replace_paths"], serde_json::json!([["cidr_block"]]));
+    assert!(sub["change"]["after_unknown"].as_array().unwrap().contains(&serde_json::json!("id")));
 }
 
 #[test]
 fn replacing_a_dependency_replaces_what_cannot_move() {
     let objects = converged();
     let st = state_of(&objects);
-    let p = run(
-        &SPEC.replace("10.0.0.0/16", "10.1.0.0/16"),
-        Some(&st),
-        &live_of(&objects),
-        Operation::Apply,
-    );
-    assert_eq!(
-        p.change(&addr("vpc.main")).unwrap().replace_because,
-        ["cidr_block"]
-    );
+    let p = run(&SPEC.replace("10.0.0.0/16", "10.1.0.0/16"), Some(&st), &live_of(&objects), Operation::Apply);
+    assert_eq!(p.change(&addr("vpc.main")).unwrap().replace_because, ["cidr_block"]);
     // vpc_id becomes unknown, and it forces replacement of both dependents.
-    assert_eq!(
-        p.change(&addr("subnet.a")).unwrap().replace_because,
-        ["vpc_id"]
-    );
-    assert_eq!(
-        p.change(&addr("security_group.web"))
-            .unwrap()
-            .replace_because,
-        ["vpc_id"]
-    );
+    assert_eq!(p.change(&addr("subnet.a")).unwrap().replace_because, ["vpc_id"]);
+    assert_eq!(p.change(&addr("security_group.web")).unwrap().replace_because, ["vpc_id"]);
 }
 
 #[test]
@@ -277,25 +196,14 @@ fn drift_is_reported_and_repaired() {
     sg.attrs.insert(
         "ingress".into(),
         Value::List(vec![
-            map(&[
-                ("cidr", s("0.0.0.0/0")),
-                ("port", Value::Int(22)),
-                ("protocol", s("tcp")),
-            ]),
-            map(&[
-                ("cidr", s("0.0.0.0/0")),
-                ("port", Value::Int(80)),
-                ("protocol", s("tcp")),
-            ]),
+            map(&[("cidr", s("0.0.0.0/0")), ("port", Value::Int(22)), ("protocol", s("tcp"))]),
+            map(&[("cidr", s("0.0.0.0/0")), ("port", Value::Int(80)), ("protocol", s("tcp"))]),
         ]),
     );
     let p = run(SPEC, Some(&st), &live, Operation::Apply);
     assert_eq!(p.drift.len(), 2);
     assert_eq!(p.change(&addr("subnet.a")).unwrap().action, Action::Create);
-    assert_eq!(
-        p.change(&addr("security_group.web")).unwrap().action,
-        Action::Update
-    );
+    assert_eq!(p.change(&addr("security_group.web")).unwrap().action, Action::Update);
     // The plan keeps the previous run's state beside the refreshed one.
     assert_eq!(p.prior_state.resources.len(), 3);
     assert_eq!(p.refreshed.len(), 2);
@@ -308,12 +216,8 @@ fn removed_resources_are_deleted_dependents_first() {
     let st = state_of(&objects);
     let only_vpc = "stack: demo\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n";
     let p = run(only_vpc, Some(&st), &live_of(&objects), Operation::Apply);
-    let deletes: Vec<String> = p
-        .changes
-        .iter()
-        .filter(|c| c.action == Action::Delete)
-        .map(|c| c.address.to_string())
-        .collect();
+    let deletes: Vec<String> =
+        p.changes.iter().filter(|c| c.action == Action::Delete).map(|c| c.address.to_string()).collect();
     assert_eq!(deletes, ["subnet.a", "security_group.web"]);
     let all = run(SPEC, Some(&st), &live_of(&objects), Operation::Destroy);
     let order: Vec<String> = all.changes.iter().map(|c| c.address.to_string()).collect();

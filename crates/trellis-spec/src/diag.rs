@@ -24,31 +24,12 @@ pub struct Span {
 impl SourceFile {
     /// The span of `len` characters starting at character index `char_index`.
     pub(crate) fn span_at(&self, char_index: usize, len: usize) -> Span {
-        let start = self
-            .text
-            .char_indices()
-            .nth(char_index)
-            .map(|(b, _)| b)
-            .unwrap_or(self.text.len());
-        let end = self.text[start..]
-            .char_indices()
-            .nth(len)
-            .map(|(b, _)| start + b)
-            .unwrap_or(self.text.len());
+        let start = self.text.char_indices().nth(char_index).map(|(b, _)| b).unwrap_or(self.text.len());
+        let end = self.text[start..].char_indices().nth(len).map(|(b, _)| start + b).unwrap_or(self.text.len());
         let before = &self.text[..start];
         let line = before.matches('\n').count() + 1;
-        let col = before
-            .rsplit('\n')
-            .next()
-            .map(|l| l.chars().count())
-            .unwrap_or(0)
-            + 1;
-        Span {
-            start,
-            end,
-            line,
-            col,
-        }
+        let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+        Span { start, end, line, col }
     }
 
     /// A span `offset` characters further into the same line (for positions inside a
@@ -72,12 +53,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(message: impl Into<String>, span: Option<Span>) -> Self {
-        Diagnostic {
-            message: message.into(),
-            span,
-            label: None,
-            help: None,
-        }
+        Diagnostic { message: message.into(), span, label: None, help: None }
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
@@ -119,14 +95,7 @@ impl Diagnostics {
             }
         }
         let n = self.items.len();
-        out.extend_from_slice(
-            format!(
-                "{n} error{} in {}\n",
-                if n == 1 { "" } else { "s" },
-                self.file.name
-            )
-            .as_bytes(),
-        );
+        out.extend_from_slice(format!("{n} error{} in {}\n", if n == 1 { "" } else { "s" }, self.file.name).as_bytes());
         String::from_utf8_lossy(&out).into_owned()
     }
 
@@ -156,20 +125,14 @@ impl fmt::Display for Diagnostics {
 impl std::error::Error for Diagnostics {}
 
 /// The closest of `candidates` to `word`, when it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     // Jaro-Winkler ranks long names well; short words (`tpc` for `tcp`) need an edit
     // distance, where one swap or typo is a likely slip.
     candidates
         .into_iter()
         .map(|c| {
             let close_edit = word.len() >= 3 && strsim::damerau_levenshtein(word, c) <= 1;
-            (
-                strsim::jaro_winkler(word, c).max(if close_edit { 0.85 } else { 0.0 }),
-                c,
-            )
+            (strsim::jaro_winkler(word, c).max(if close_edit { 0.85 } else { 0.0 }), c)
         })
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
@@ -182,23 +145,14 @@ mod tests {
 
     #[test]
     fn suggests_close_words_only() {
-        assert_eq!(
-            did_you_mean("cidr_blok", ["cidr_block", "vpc_id"]),
-            Some("cidr_block")
-        );
+        assert_eq!(did_you_mean("cidr_blok", ["cidr_block", "vpc_id"]), Some("cidr_block"));
         assert_eq!(did_you_mean("zzz", ["cidr_block", "vpc_id"]), None);
-        assert_eq!(
-            did_you_mean("tpc", ["tcp", "udp", "icmp", "all"]),
-            Some("tcp")
-        );
+        assert_eq!(did_you_mean("tpc", ["tcp", "udp", "icmp", "all"]), Some("tcp"));
     }
 
     #[test]
     fn spans_count_lines_and_columns_from_one() {
-        let f = SourceFile {
-            name: "x".into(),
-            text: "a: 1\nbb: ä2\n".into(),
-        };
+        let f = SourceFile { name: "x".into(), text: "a: 1\nbb: ä2\n".into() };
         let s = f.span_at(9, 2);
         assert_eq!((s.line, s.col), (2, 5));
         assert_eq!(&f.text[s.start..s.end], "ä2");

@@ -47,12 +47,8 @@ pub struct Resource {
 impl Resource {
     /// Every address this resource needs first: its references and `depends_on`.
     pub fn dependencies(&self) -> BTreeSet<Address> {
-        let mut deps: BTreeSet<Address> = self
-            .attrs
-            .values()
-            .flat_map(|e| e.refs())
-            .map(|r| r.address.clone())
-            .collect();
+        let mut deps: BTreeSet<Address> =
+            self.attrs.values().flat_map(|e| e.refs()).map(|r| r.address.clone()).collect();
         deps.extend(self.depends_on.iter().cloned());
         deps.remove(&self.address);
         deps
@@ -61,11 +57,8 @@ impl Resource {
 
 impl Spec {
     pub fn graph(&self) -> DepGraph {
-        let deps: Vec<(Address, BTreeSet<Address>)> = self
-            .resources
-            .values()
-            .map(|r| (r.address.clone(), r.dependencies()))
-            .collect();
+        let deps: Vec<(Address, BTreeSet<Address>)> =
+            self.resources.values().map(|r| (r.address.clone(), r.dependencies())).collect();
         DepGraph::new(deps.iter().map(|(a, d)| (a, d)))
     }
 }
@@ -78,10 +71,7 @@ pub struct LoadOptions<'a> {
 
 impl Default for LoadOptions<'_> {
     fn default() -> Self {
-        LoadOptions {
-            vars: BTreeMap::new(),
-            env: &|name| std::env::var(name).ok(),
-        }
+        LoadOptions { vars: BTreeMap::new(), env: &|name| std::env::var(name).ok() }
     }
 }
 
@@ -89,28 +79,16 @@ impl Default for LoadOptions<'_> {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("{0}")]
     Invalid(Diagnostics),
 }
 
 /// Reads and validates the spec at `path`.
 pub fn load(path: &Path, opts: &LoadOptions<'_>) -> Result<Spec, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
-        path: path.display().to_string(),
-        source,
-    })?;
-    parse(
-        SourceFile {
-            name: path.display().to_string(),
-            text,
-        },
-        opts,
-    )
-    .map_err(LoadError::Invalid)
+    let text =
+        std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.display().to_string(), source })?;
+    parse(SourceFile { name: path.display().to_string(), text }, opts).map_err(LoadError::Invalid)
 }
 
 /// Validates a spec held in memory.

@@ -29,10 +29,7 @@ pub(crate) struct Parser<'a> {
 }
 
 fn suggest(word: &str, candidates: impl IntoIterator<Item = impl AsRef<str>>) -> Option<String> {
-    let owned: Vec<String> = candidates
-        .into_iter()
-        .map(|c| c.as_ref().to_string())
-        .collect();
+    let owned: Vec<String> = candidates.into_iter().map(|c| c.as_ref().to_string()).collect();
     did_you_mean(word, owned.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?"))
 }
 
@@ -75,9 +72,7 @@ impl<'a> Parser<'a> {
     fn node_span(&self, node: &Node) -> Span {
         match node {
             Node::Scalar(s) => self.scalar_span(s),
-            other => self
-                .marker_span(other.span().start(), 1)
-                .unwrap_or_default(),
+            other => self.marker_span(other.span().start(), 1).unwrap_or_default(),
         }
     }
 
@@ -88,12 +83,8 @@ impl<'a> Parser<'a> {
                 return Ok(spec);
             }
         }
-        self.diags
-            .sort_by_key(|d| d.span.map(|s| s.start).unwrap_or(usize::MAX));
-        Err(Diagnostics {
-            file: self.file.clone(),
-            items: self.diags,
-        })
+        self.diags.sort_by_key(|d| d.span.map(|s| s.start).unwrap_or(usize::MAX));
+        Err(Diagnostics { file: self.file.clone(), items: self.diags })
     }
 
     fn parse_document(&mut self) -> Option<Spec> {
@@ -107,11 +98,7 @@ impl<'a> Parser<'a> {
         };
         let Some(top) = root.as_mapping() else {
             let span = Some(self.node_span(&root));
-            self.error(
-                "a spec must be a mapping with `stack` and `resources`",
-                span,
-                None,
-            );
+            self.error("a spec must be a mapping with `stack` and `resources`", span, None);
             return None;
         };
         for key in top.keys() {
@@ -119,19 +106,13 @@ impl<'a> Parser<'a> {
                 let help = suggest(key.as_str(), TOP_KEYS)
                     .or_else(|| Some(format!("the top-level keys are {}", TOP_KEYS.join(", "))));
                 let span = Some(self.scalar_span(key));
-                self.error(
-                    format!("unknown top-level key `{}`", key.as_str()),
-                    span,
-                    help,
-                );
+                self.error(format!("unknown top-level key `{}`", key.as_str()), span, help);
             }
         }
 
         self.parse_vars(top);
         let stack = self.parse_stack(top);
-        let region = top
-            .get_node("region")
-            .and_then(|n| self.literal_string(n, "region"));
+        let region = top.get_node("region").and_then(|n| self.literal_string(n, "region"));
 
         let mut resources = BTreeMap::new();
         match top.get_node("resources") {
@@ -146,9 +127,7 @@ impl<'a> Parser<'a> {
             Some(Node::Mapping(m)) => {
                 self.collect_addresses(m);
                 for (key, node) in m.iter() {
-                    if let Some(r) =
-                        self.parse_resource(key, node, stack.as_deref().unwrap_or("stack"))
-                    {
+                    if let Some(r) = self.parse_resource(key, node, stack.as_deref().unwrap_or("stack")) {
                         resources.insert(r.address.clone(), r);
                     }
                 }
@@ -157,10 +136,7 @@ impl<'a> Parser<'a> {
             Some(other) => {
                 let span = Some(self.node_span(other));
                 self.error(
-                    format!(
-                        "`resources` must be a mapping of `kind.name` to attributes, found {}",
-                        node_kind(other)
-                    ),
+                    format!("`resources` must be a mapping of `kind.name` to attributes, found {}", node_kind(other)),
                     span,
                     None,
                 );
@@ -180,35 +156,23 @@ impl<'a> Parser<'a> {
             Some(other) => {
                 let span = Some(self.node_span(other));
                 self.error(
-                    format!(
-                        "`outputs` must be a mapping of names to values, found {}",
-                        node_kind(other)
-                    ),
+                    format!("`outputs` must be a mapping of names to values, found {}", node_kind(other)),
                     span,
                     None,
                 );
             }
         }
 
-        let spec = Spec {
-            file: self.file.clone(),
-            stack: stack?,
-            region,
-            vars: self.vars.clone(),
-            resources,
-            outputs,
-        };
+        let spec = Spec { file: self.file.clone(), stack: stack?, region, vars: self.vars.clone(), resources, outputs };
         self.check_cycles(&spec);
         Some(spec)
     }
 
     fn yaml_error(&mut self, e: YamlError) {
         let (message, span, help) = match &e {
-            YamlError::ScanError(m, se) => (
-                format!("not valid YAML: {}", se.info()),
-                self.marker_span(Some(m), 1),
-                None,
-            ),
+            YamlError::ScanError(m, se) => {
+                (format!("not valid YAML: {}", se.info()), self.marker_span(Some(m), 1), None)
+            }
             YamlError::DuplicateKey(inner) => {
                 let first = self.scalar_span(&inner.prev_key);
                 (
@@ -227,16 +191,12 @@ impl<'a> Parser<'a> {
                 self.marker_span(Some(m), 1),
                 Some("use `vars` for shared values".into()),
             ),
-            YamlError::MappingKeyMustBeScalar(m) => (
-                "keys must be plain words".to_string(),
-                self.marker_span(Some(m), 1),
-                None,
-            ),
-            YamlError::UnexpectedTag(m) => (
-                "YAML tags (`!name`) are not supported in specs".to_string(),
-                self.marker_span(Some(m), 1),
-                None,
-            ),
+            YamlError::MappingKeyMustBeScalar(m) => {
+                ("keys must be plain words".to_string(), self.marker_span(Some(m), 1), None)
+            }
+            YamlError::UnexpectedTag(m) => {
+                ("YAML tags (`!name`) are not supported in specs".to_string(), self.marker_span(Some(m), 1), None)
+            }
         };
         self.error(message, span, help);
     }
@@ -248,8 +208,7 @@ impl<'a> Parser<'a> {
                 for (key, node) in m.iter() {
                     match node {
                         Node::Scalar(s) => {
-                            self.vars
-                                .insert(key.as_str().to_string(), s.as_str().to_string());
+                            self.vars.insert(key.as_str().to_string(), s.as_str().to_string());
                         }
                         other => {
                             let span = Some(self.node_span(other));
@@ -269,10 +228,7 @@ impl<'a> Parser<'a> {
             Some(other) => {
                 let span = Some(self.node_span(other));
                 self.error(
-                    format!(
-                        "`vars` must be a mapping of names to default values, found {}",
-                        node_kind(other)
-                    ),
+                    format!("`vars` must be a mapping of names to default values, found {}", node_kind(other)),
                     span,
                     None,
                 );
@@ -282,8 +238,7 @@ impl<'a> Parser<'a> {
             if self.vars.contains_key(name) {
                 self.vars.insert(name.clone(), value.clone());
             } else {
-                let help = suggest(name, self.vars.keys())
-                    .or_else(|| Some("declare it under `vars:` first".into()));
+                let help = suggest(name, self.vars.keys()).or_else(|| Some("declare it under `vars:` first".into()));
                 self.diags.push(Diagnostic {
                     message: format!("--var {name}: the spec declares no variable `{name}`"),
                     span: None,
@@ -297,11 +252,7 @@ impl<'a> Parser<'a> {
     fn parse_stack(&mut self, top: &MarkedMappingNode) -> Option<String> {
         let Some(node) = top.get_node("stack") else {
             let span = self.marker_span(top.span().start(), 1);
-            self.error(
-                "the spec has no `stack` name",
-                span,
-                Some("add `stack: my-stack` at the top".into()),
-            );
+            self.error("the spec has no `stack` name", span, Some("add `stack: my-stack` at the top".into()));
             return None;
         };
         let name = self.literal_string(node, "stack")?;
@@ -342,12 +293,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn parse_resource(
-        &mut self,
-        key: &MarkedScalarNode,
-        node: &Node,
-        stack: &str,
-    ) -> Option<Resource> {
+    fn parse_resource(&mut self, key: &MarkedScalarNode, node: &Node, stack: &str) -> Option<Resource> {
         let key_span = self.scalar_span(key);
         let address = match key.as_str().parse::<Address>() {
             Ok(a) => a,
@@ -361,29 +307,14 @@ impl<'a> Parser<'a> {
             }
         };
         let Some(kind) = kinds::get(&address.kind) else {
-            let help = suggest(&address.kind, kinds::names()).or_else(|| {
-                Some(format!(
-                    "the kinds are {}",
-                    kinds::names().collect::<Vec<_>>().join(", ")
-                ))
-            });
-            self.error(
-                format!("unknown resource kind `{}`", address.kind),
-                Some(key_span),
-                help,
-            );
+            let help = suggest(&address.kind, kinds::names())
+                .or_else(|| Some(format!("the kinds are {}", kinds::names().collect::<Vec<_>>().join(", "))));
+            self.error(format!("unknown resource kind `{}`", address.kind), Some(key_span), help);
             return None;
         };
         let Node::Mapping(body) = node else {
             let span = Some(self.node_span(node));
-            self.error(
-                format!(
-                    "`{address}` must be a mapping of attributes, found {}",
-                    node_kind(node)
-                ),
-                span,
-                None,
-            );
+            self.error(format!("`{address}` must be a mapping of attributes, found {}", node_kind(node)), span, None);
             return None;
         };
         self.current = Some(address.clone());
@@ -392,13 +323,7 @@ impl<'a> Parser<'a> {
         if let Some(dnode) = body.get_node("depends_on") {
             depends_on = self.parse_depends_on(dnode, &address);
         }
-        let mut attrs = self.parse_object(
-            &kind.object,
-            body,
-            key_span,
-            META_KEYS,
-            &address.to_string(),
-        )?;
+        let mut attrs = self.parse_object(&kind.object, body, key_span, META_KEYS, &address.to_string())?;
 
         for a in kind.object.attrs {
             if a.mode == Mode::Optional && !attrs.contains_key(a.name) {
@@ -408,22 +333,12 @@ impl<'a> Parser<'a> {
             }
         }
         if let Some(Expr::Map(tags)) = attrs.get_mut("tags") {
-            tags.entry("Name".into())
-                .or_insert_with(|| Expr::Lit(Value::Str(format!("{stack}-{}", address.name))));
+            tags.entry("Name".into()).or_insert_with(|| Expr::Lit(Value::Str(format!("{stack}-{}", address.name))));
         } else if kind.attr("tags").is_some() {
             let name = Expr::Lit(Value::Str(format!("{stack}-{}", address.name)));
-            attrs.insert(
-                "tags".into(),
-                Expr::Map([("Name".to_string(), name)].into_iter().collect()),
-            );
+            attrs.insert("tags".into(), Expr::Map([("Name".to_string(), name)].into_iter().collect()));
         }
-        Some(Resource {
-            address,
-            kind,
-            attrs,
-            depends_on,
-            span: key_span,
-        })
+        Some(Resource { address, kind, attrs, depends_on, span: key_span })
     }
 
     fn parse_depends_on(&mut self, node: &Node, me: &Address) -> BTreeSet<Address> {
@@ -440,33 +355,18 @@ impl<'a> Parser<'a> {
         for item in items.iter() {
             let span = self.node_span(item);
             let Some(s) = item.as_scalar() else {
-                self.error(
-                    "`depends_on` lists addresses like `vpc.main`",
-                    Some(span),
-                    None,
-                );
+                self.error("`depends_on` lists addresses like `vpc.main`", Some(span), None);
                 continue;
             };
             match s.as_str().parse::<Address>() {
                 Ok(a) if self.addresses.contains(&a) && &a != me => {
-                    self.edge_sites
-                        .entry((me.clone(), a.clone()))
-                        .or_insert(span);
+                    self.edge_sites.entry((me.clone(), a.clone())).or_insert(span);
                     out.insert(a);
                 }
-                Ok(a) if &a == me => {
-                    self.error(format!("`{me}` cannot depend on itself"), Some(span), None)
-                }
+                Ok(a) if &a == me => self.error(format!("`{me}` cannot depend on itself"), Some(span), None),
                 Ok(a) => {
-                    let help = suggest(
-                        &a.to_string(),
-                        self.addresses.iter().map(ToString::to_string),
-                    );
-                    self.error(
-                        format!("`depends_on` names `{a}`, which the spec does not declare"),
-                        Some(span),
-                        help,
-                    );
+                    let help = suggest(&a.to_string(), self.addresses.iter().map(ToString::to_string));
+                    self.error(format!("`depends_on` names `{a}`, which the spec does not declare"), Some(span), help);
                 }
                 Err(e) => self.error(e.to_string(), Some(span), None),
             }
@@ -495,17 +395,9 @@ impl<'a> Parser<'a> {
             let key_span = self.scalar_span(key);
             let Some(attr) = obj.attr(name) else {
                 let names = obj.attrs.iter().filter(|a| a.settable()).map(|a| a.name);
-                let help = suggest(name, names.clone().chain(skip.iter().copied())).or_else(|| {
-                    Some(format!(
-                        "`{owner}` takes {}",
-                        names.collect::<Vec<_>>().join(", ")
-                    ))
-                });
-                self.error(
-                    format!("`{owner}` has no attribute `{name}`"),
-                    Some(key_span),
-                    help,
-                );
+                let help = suggest(name, names.clone().chain(skip.iter().copied()))
+                    .or_else(|| Some(format!("`{owner}` takes {}", names.collect::<Vec<_>>().join(", "))));
+                self.error(format!("`{owner}` has no attribute `{name}`"), Some(key_span), help);
                 continue;
             };
             if !attr.settable() {
@@ -531,10 +423,8 @@ impl<'a> Parser<'a> {
             }
         }
         if let (Some(check), true) = (obj.check, self.diags.len() == errors_before) {
-            let literal: Option<BTreeMap<String, Value>> = attrs
-                .iter()
-                .map(|(k, e)| Some((k.clone(), e.as_literal().unwrap_or(Value::Unknown))))
-                .collect();
+            let literal: Option<BTreeMap<String, Value>> =
+                attrs.iter().map(|(k, e)| Some((k.clone(), e.as_literal().unwrap_or(Value::Unknown)))).collect();
             if let Some((at, message)) = literal.as_ref().and_then(check) {
                 let span = key_spans.get(at).copied().unwrap_or(owner_span);
                 self.error(message, Some(span), None);
@@ -546,20 +436,14 @@ impl<'a> Parser<'a> {
     fn parse_value(&mut self, node: &Node, ty: &Type) -> Option<Expr> {
         match (ty, node) {
             (Type::List(item) | Type::Set(item), Node::Sequence(items)) => {
-                let parsed: Vec<Option<Expr>> =
-                    items.iter().map(|n| self.parse_value(n, item)).collect();
+                let parsed: Vec<Option<Expr>> = items.iter().map(|n| self.parse_value(n, item)).collect();
                 let parsed: Option<Vec<Expr>> = parsed.into_iter().collect();
                 let parsed = parsed?;
-                Some(if matches!(ty, Type::Set(_)) {
-                    Expr::Set(parsed)
-                } else {
-                    Expr::List(parsed)
-                })
+                Some(if matches!(ty, Type::Set(_)) { Expr::Set(parsed) } else { Expr::List(parsed) })
             }
             (Type::Object(obj), Node::Mapping(m)) => {
                 let span = self.node_span(node);
-                self.parse_object(obj, m, span, &[], "this entry")
-                    .map(Expr::Map)
+                self.parse_object(obj, m, span, &[], "this entry").map(Expr::Map)
             }
             (Type::Map, Node::Mapping(m)) => {
                 let mut out = BTreeMap::new();
@@ -570,23 +454,17 @@ impl<'a> Parser<'a> {
             }
             (Type::List(_) | Type::Set(_) | Type::Object(_) | Type::Map, other) => {
                 let span = Some(self.node_span(other));
-                let hint = matches!(other, Node::Scalar(s) if s.as_str().contains("${"))
-                    .then(|| "a `${...}` inside `[...]` or `{...}` needs quotes, or write the list one `- item` per line".to_string());
-                self.error(
-                    format!("expected a {}, found {}", ty.describe(), node_kind(other)),
-                    span,
-                    hint,
-                );
+                let hint = matches!(other, Node::Scalar(s) if s.as_str().contains("${")).then(|| {
+                    "a `${...}` inside `[...]` or `{...}` needs quotes, or write the list one `- item` per line"
+                        .to_string()
+                });
+                self.error(format!("expected a {}, found {}", ty.describe(), node_kind(other)), span, hint);
                 None
             }
             (_, Node::Scalar(s)) => self.parse_scalar(s, ty),
             (_, other) => {
                 let span = Some(self.node_span(other));
-                self.error(
-                    format!("expected a {}, found {}", ty.describe(), node_kind(other)),
-                    span,
-                    None,
-                );
+                self.error(format!("expected a {}, found {}", ty.describe(), node_kind(other)), span, None);
                 None
             }
         }
@@ -597,12 +475,8 @@ impl<'a> Parser<'a> {
         match node {
             Node::Scalar(s) => self.parse_scalar(s, &Type::Str),
             Node::Sequence(items) => {
-                let parsed: Option<Vec<Expr>> = items
-                    .iter()
-                    .map(|n| self.parse_any(n))
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .collect();
+                let parsed: Option<Vec<Expr>> =
+                    items.iter().map(|n| self.parse_any(n)).collect::<Vec<_>>().into_iter().collect();
                 Some(Expr::List(parsed?))
             }
             Node::Mapping(m) => {
@@ -619,10 +493,7 @@ impl<'a> Parser<'a> {
         let span = self.scalar_span(s);
         let text = s.as_str();
         // Positions inside the scalar are counted from its first character, past a quote.
-        let quote = matches!(
-            self.file.text[span.start..].chars().next(),
-            Some('"' | '\'')
-        );
+        let quote = matches!(self.file.text[span.start..].chars().next(), Some('"' | '\''));
         let base = usize::from(quote);
         let pieces = match split(text) {
             Ok(p) => p,
@@ -642,9 +513,7 @@ impl<'a> Parser<'a> {
             match piece {
                 Piece::Text(t) => parts.push(Part::Lit(t)),
                 Piece::Ref { body, offset } => {
-                    let at = self
-                        .file
-                        .shift(span, base + offset, body.chars().count() + 3);
+                    let at = self.file.shift(span, base + offset, body.chars().count() + 3);
                     match self.resolve_ref(&body, at, ty) {
                         Some(p) => parts.push(p),
                         None => ok = false,
@@ -670,10 +539,7 @@ impl<'a> Parser<'a> {
             _ => {
                 if !matches!(ty, Type::Str) {
                     self.error(
-                        format!(
-                            "a {} cannot be built from text and references",
-                            ty.describe()
-                        ),
+                        format!("a {} cannot be built from text and references", ty.describe()),
                         Some(span),
                         Some("give the reference alone, e.g. `${vpc.main}`".into()),
                     );
@@ -725,29 +591,18 @@ impl<'a> Parser<'a> {
                         .collect();
                     let help = suggest(&address.to_string(), &candidates)
                         .or_else(|| kinds::get(kind).is_none().then(|| format!("`{kind}` is not a kind; references are `${{kind.name}}`, `${{var.name}}` or `${{env.NAME}}`")));
-                    self.error(
-                        format!("`{address}` is not declared in this spec"),
-                        Some(at),
-                        help,
-                    );
+                    self.error(format!("`{address}` is not declared in this spec"), Some(at), help);
                     return None;
                 }
                 let target = kinds::get(kind).expect("declared addresses have known kinds");
                 if let Some(a) = &attr {
                     if target.attr(a).is_none() {
                         let help = suggest(a, target.attr_names());
-                        self.error(
-                            format!("`{address}` has no attribute `{a}`"),
-                            Some(at),
-                            help,
-                        );
+                        self.error(format!("`{address}` has no attribute `{a}`"), Some(at), help);
                         return None;
                     }
                 }
-                let r = Ref {
-                    address: address.clone(),
-                    attr,
-                };
+                let r = Ref { address: address.clone(), attr };
                 if let Type::Ref(want) = ty {
                     if *want != target.name || r.attr_name() != "id" {
                         self.error(
@@ -799,20 +654,13 @@ impl<'a> Parser<'a> {
             Type::Bool => match text {
                 "true" => Some(Value::Bool(true)),
                 "false" => Some(Value::Bool(false)),
-                _ => fail(
-                    self,
-                    format!("expected `true` or `false`, found `{text}`"),
-                    None,
-                ),
+                _ => fail(self, format!("expected `true` or `false`, found `{text}`"), None),
             },
             Type::Cidr => match text.parse::<Ipv4Net>() {
                 Ok(net) if net.trunc() == net => Some(Value::str(text)),
                 Ok(net) => fail(
                     self,
-                    format!(
-                        "`{text}` has host bits set past its /{} prefix",
-                        net.prefix_len()
-                    ),
+                    format!("`{text}` has host bits set past its /{} prefix", net.prefix_len()),
                     Some(format!("did you mean `{}`?", net.trunc())),
                 ),
                 Err(_) => fail(
@@ -825,8 +673,7 @@ impl<'a> Parser<'a> {
                 if words.contains(&text) {
                     Some(Value::str(text))
                 } else {
-                    let help = suggest(text, words.iter())
-                        .or_else(|| Some(format!("use one of {}", words.join(", "))));
+                    let help = suggest(text, words.iter()).or_else(|| Some(format!("use one of {}", words.join(", "))));
                     fail(self, format!("`{text}` is not allowed here"), help)
                 }
             }
@@ -881,27 +728,20 @@ impl<'a> Parser<'a> {
                     )
                 }
             }
-            Type::List(_) | Type::Set(_) | Type::Object(_) | Type::Map => fail(
-                self,
-                format!("expected a {}, found a single value", ty.describe()),
-                None,
-            ),
+            Type::List(_) | Type::Set(_) | Type::Object(_) | Type::Map => {
+                fail(self, format!("expected a {}, found a single value", ty.describe()), None)
+            }
         }
     }
 
     fn check_cycles(&mut self, spec: &Spec) {
         if let Some(cycle) = spec.graph().find_cycle() {
             let path: Vec<String> = cycle.iter().map(ToString::to_string).collect();
-            let span = self
-                .edge_sites
-                .get(&(cycle[0].clone(), cycle[1].clone()))
-                .copied();
+            let span = self.edge_sites.get(&(cycle[0].clone(), cycle[1].clone())).copied();
             self.diags.push(
                 Diagnostic::new(format!("dependency cycle: {}", path.join(" -> ")), span)
                     .label(format!("`{}` needs `{}` here", cycle[0], cycle[1]))
-                    .help(
-                        "nothing in a cycle can be created first: remove one of these references",
-                    ),
+                    .help("nothing in a cycle can be created first: remove one of these references"),
             );
         }
     }

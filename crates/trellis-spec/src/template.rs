@@ -29,28 +29,15 @@ pub(crate) fn split(s: &str) -> Result<Vec<Piece>, TemplateError> {
             i += 3;
         } else if chars[i] == '$' && chars.get(i + 1) == Some(&'{') {
             let start = i;
-            let close = chars[i + 2..]
-                .iter()
-                .position(|c| *c == '}')
-                .map(|p| p + i + 2);
+            let close = chars[i + 2..].iter().position(|c| *c == '}').map(|p| p + i + 2);
             let Some(close) = close else {
-                return Err(TemplateError {
-                    offset: start,
-                    message: "`${` is never closed with `}`".into(),
-                });
+                return Err(TemplateError { offset: start, message: "`${` is never closed with `}`".into() });
             };
             if !text.is_empty() {
                 pieces.push(Piece::Text(std::mem::take(&mut text)));
             }
-            let body: String = chars[i + 2..close]
-                .iter()
-                .collect::<String>()
-                .trim()
-                .to_string();
-            pieces.push(Piece::Ref {
-                body,
-                offset: start,
-            });
+            let body: String = chars[i + 2..close].iter().collect::<String>().trim().to_string();
+            pieces.push(Piece::Ref { body, offset: start });
             i = close + 1;
         } else {
             text.push(chars[i]);
@@ -72,14 +59,7 @@ mod tests {
         let p = split("a-${var.x}-$${b}").unwrap();
         assert_eq!(
             p,
-            vec![
-                Piece::Text("a-".into()),
-                Piece::Ref {
-                    body: "var.x".into(),
-                    offset: 2
-                },
-                Piece::Text("-${b}".into())
-            ]
+            vec![Piece::Text("a-".into()), Piece::Ref { body: "var.x".into(), offset: 2 }, Piece::Text("-${b}".into())]
         );
         assert!(split("x ${vpc.main").is_err());
         assert_eq!(split("").unwrap(), vec![Piece::Text(String::new())]);

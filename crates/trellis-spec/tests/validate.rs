@@ -8,22 +8,13 @@ use trellis_core::{Expr, Value};
 use trellis_spec::{load, parse, LoadOptions, SourceFile};
 
 fn opts(env: &'static [(&'static str, &'static str)]) -> LoadOptions<'static> {
-    let lookup: &'static dyn Fn(&str) -> Option<String> = Box::leak(Box::new(move |name: &str| {
-        env.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
-    }));
-    LoadOptions {
-        vars: BTreeMap::new(),
-        env: lookup,
-    }
+    let lookup: &'static dyn Fn(&str) -> Option<String> =
+        Box::leak(Box::new(move |name: &str| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())));
+    LoadOptions { vars: BTreeMap::new(), env: lookup }
 }
 
 fn errors(text: &str) -> String {
-    let file = SourceFile {
-        name: "broken.yaml".into(),
-        text: text.into(),
-    };
+    let file = SourceFile { name: "broken.yaml".into(), text: text.into() };
     match parse(file, &opts(&[])) {
         Ok(_) => panic!("spec was accepted"),
         Err(d) => d.render(false),
@@ -38,13 +29,8 @@ fn example_network_stack_loads() {
     assert_eq!(spec.resources.len(), 12);
     let app = &spec.resources[&"security_group.app".parse().unwrap()];
     // Defaults are filled in, the Name tag too.
-    assert_eq!(
-        app.attrs["group_name"],
-        Expr::Lit(Value::str("network-app"))
-    );
-    assert!(
-        matches!(&app.attrs["tags"], Expr::Map(m) if m["Name"] == Expr::Lit(Value::str("network-app")))
-    );
+    assert_eq!(app.attrs["group_name"], Expr::Lit(Value::str("network-app")));
+    assert!(matches!(&app.attrs["tags"], Expr::Map(m) if m["Name"] == Expr::Lit(Value::str("network-app"))));
     let deps: Vec<String> = app.dependencies().iter().map(ToString::to_string).collect();
     assert_eq!(deps, ["security_group.lb", "vpc.main"]);
     let order = spec.graph().creation_order().unwrap();
@@ -58,10 +44,7 @@ fn vars_can_be_overridden() {
     o.vars.insert("vpc_cidr".into(), "10.9.0.0/16".into());
     let spec = load(&path, &o).unwrap();
     let vpc = &spec.resources[&"vpc.main".parse().unwrap()];
-    assert_eq!(
-        vpc.attrs["cidr_block"],
-        Expr::Lit(Value::str("10.9.0.0/16"))
-    );
+    assert_eq!(vpc.attrs["cidr_block"], Expr::Lit(Value::str("10.9.0.0/16")));
 }
 
 #[test]
@@ -163,18 +146,12 @@ resources:
 
 #[test]
 fn yaml_errors_and_duplicates_have_positions() {
-    insta::assert_snapshot!(
-        "yaml_syntax",
-        errors("stack: demo\nresources:\n  vpc.main: [\n")
-    );
+    insta::assert_snapshot!("yaml_syntax", errors("stack: demo\nresources:\n  vpc.main: [\n"));
     insta::assert_snapshot!(
         "duplicate_key",
         errors("stack: demo\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n  vpc.main:\n    cidr_block: 10.1.0.0/16\n")
     );
-    insta::assert_snapshot!(
-        "missing_stack",
-        errors("resources: {}\nstack: \"bad name!\"\n")
-    );
+    insta::assert_snapshot!("missing_stack", errors("resources: {}\nstack: \"bad name!\"\n"));
 }
 
 #[test]
@@ -191,21 +168,11 @@ resources:
     vpc_id: ${vpc.main}
     description: "group in ${vpc.main}"
 "#;
-    let spec = parse(
-        SourceFile {
-            name: "t.yaml".into(),
-            text: text.into(),
-        },
-        &opts(&[("OWNER", "ops")]),
-    )
-    .unwrap();
+    let spec = parse(SourceFile { name: "t.yaml".into(), text: text.into() }, &opts(&[("OWNER", "ops")])).unwrap();
     let vpc = &spec.resources[&"vpc.main".parse().unwrap()];
     let tags = vpc.attrs["tags"].as_literal().unwrap();
     assert_eq!(tags.as_map().unwrap()["Owner"], Value::str("ops"));
-    assert_eq!(
-        tags.as_map().unwrap()["Purpose"],
-        Value::str("web tier for ${literal}")
-    );
+    assert_eq!(tags.as_map().unwrap()["Purpose"], Value::str("web tier for ${literal}"));
     let sg = &spec.resources[&"security_group.a".parse().unwrap()];
     assert!(matches!(&sg.attrs["description"], Expr::Template(p) if p.len() == 2));
 }

@@ -42,23 +42,13 @@ pub struct ResourceState {
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("{path} is not a trellis state file: {source}")]
-    Parse {
-        path: String,
-        source: serde_json::Error,
-    },
+    Parse { path: String, source: serde_json::Error },
     #[error("{path} has state format {found}; this trellis reads format {FORMAT_VERSION}")]
     Version { path: String, found: u32 },
     #[error("{path} holds the state of stack `{found}`, not `{expected}`")]
-    OtherStack {
-        path: String,
-        found: String,
-        expected: String,
-    },
+    OtherStack { path: String, found: String, expected: String },
     #[error("the state {path} is locked by {holder}")]
     Locked { path: String, holder: LockInfo },
 }
@@ -77,28 +67,19 @@ impl State {
     }
 
     pub fn get(&self, address: &Address) -> Option<&ResourceState> {
-        self.resources
-            .binary_search_by(|r| r.address.cmp(address))
-            .ok()
-            .map(|i| &self.resources[i])
+        self.resources.binary_search_by(|r| r.address.cmp(address)).ok().map(|i| &self.resources[i])
     }
 
     /// Inserts or replaces the entry for `r.address`, keeping the order.
     pub fn upsert(&mut self, r: ResourceState) {
-        match self
-            .resources
-            .binary_search_by(|x| x.address.cmp(&r.address))
-        {
+        match self.resources.binary_search_by(|x| x.address.cmp(&r.address)) {
             Ok(i) => self.resources[i] = r,
             Err(i) => self.resources.insert(i, r),
         }
     }
 
     pub fn remove(&mut self, address: &Address) -> Option<ResourceState> {
-        let i = self
-            .resources
-            .binary_search_by(|r| r.address.cmp(address))
-            .ok()?;
+        let i = self.resources.binary_search_by(|r| r.address.cmp(address)).ok()?;
         Some(self.resources.remove(i))
     }
 }

@@ -46,12 +46,7 @@ fn format_utc(secs: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 /// A state file on the local disk: `<path>`, its backup `<path>.backup` and its lock
@@ -77,10 +72,7 @@ impl Drop for StateLock {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StateError + '_ {
-    move |source| StateError::Io {
-        path: path.display().to_string(),
-        source,
-    }
+    move |source| StateError::Io { path: path.display().to_string(), source }
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
@@ -113,13 +105,8 @@ impl LocalStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(io(dir))?;
         }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io(&path))?;
+        let mut file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io(&path))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
@@ -132,17 +119,11 @@ impl LocalStore {
                     host: "unknown".into(),
                     since: 0,
                 });
-                return Err(StateError::Locked {
-                    path: self.path.display().to_string(),
-                    holder,
-                });
+                return Err(StateError::Locked { path: self.path.display().to_string(), holder });
             }
             Err(fs::TryLockError::Error(e)) => return Err(io(&path)(e)),
         }
-        let since = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let since = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         let info = LockInfo {
             id: uuid::Uuid::new_v4().to_string(),
             operation: operation.to_string(),
@@ -167,27 +148,15 @@ impl LocalStore {
         };
         let path = self.path.display().to_string();
         let version: serde_json::Value =
-            serde_json::from_str(&text).map_err(|source| StateError::Parse {
-                path: path.clone(),
-                source,
-            })?;
-        let found = version
-            .get("format_version")
-            .and_then(|v| v.as_u64())
-            .unwrap_or(0) as u32;
+            serde_json::from_str(&text).map_err(|source| StateError::Parse { path: path.clone(), source })?;
+        let found = version.get("format_version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
         if found != FORMAT_VERSION {
             return Err(StateError::Version { path, found });
         }
-        let state: State = serde_json::from_value(version).map_err(|source| StateError::Parse {
-            path: path.clone(),
-            source,
-        })?;
+        let state: State =
+            serde_json::from_value(version).map_err(|source| StateError::Parse { path: path.clone(), source })?;
         if state.stack != stack {
-            return Err(StateError::OtherStack {
-                path,
-                found: state.stack,
-                expected: stack.to_string(),
-            });
+            return Err(StateError::OtherStack { path, found: state.stack, expected: stack.to_string() });
         }
         Ok(Some(state))
     }
@@ -198,11 +167,7 @@ impl LocalStore {
     pub fn write(&self, _lock: &StateLock, state: &mut State) -> Result<(), StateError> {
         state.serial += 1;
         let text = serde_json::to_string_pretty(state).expect("state serializes") + "\n";
-        let dir = self
-            .path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         fs::create_dir_all(dir).map_err(io(dir))?;
         let tmp = with_suffix(&self.path, &format!(".tmp-{}", std::process::id()));
         {
@@ -220,8 +185,7 @@ impl LocalStore {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                fs::set_permissions(&backup, fs::Permissions::from_mode(0o600))
-                    .map_err(io(&backup))?;
+                fs::set_permissions(&backup, fs::Permissions::from_mode(0o600)).map_err(io(&backup))?;
             }
         }
         fs::rename(&tmp, &self.path).map_err(io(&self.path))?;
@@ -268,30 +232,16 @@ mod tests {
         let back = store.read("demo").unwrap().unwrap();
         assert_eq!(back, state);
         assert_eq!(back.serial, 2);
-        let backup: State =
-            serde_json::from_str(&fs::read_to_string(store.backup_path()).unwrap()).unwrap();
+        let backup: State = serde_json::from_str(&fs::read_to_string(store.backup_path()).unwrap()).unwrap();
         assert_eq!(backup.serial, 1);
         assert_eq!(backup.lineage, state.lineage);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(
-                fs::metadata(store.path()).unwrap().permissions().mode() & 0o777,
-                0o600
-            );
-            assert_eq!(
-                fs::metadata(store.backup_path())
-                    .unwrap()
-                    .permissions()
-                    .mode()
-                    & 0o777,
-                0o600
-            );
+            assert_eq!(fs::metadata(store.path()).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(fs::metadata(store.backup_path()).unwrap().permissions().mode() & 0o777, 0o600);
         }
-        assert!(matches!(
-            store.read("other"),
-            Err(StateError::OtherStack { .. })
-        ));
+        assert!(matches!(store.read("other"), Err(StateError::OtherStack { .. })));
     }
 
     #[test]
@@ -302,10 +252,7 @@ mod tests {
         let err = store.lock("plan").unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("locked by `apply`"), "{msg}");
-        assert!(
-            msg.contains(&format!("process {}", std::process::id())),
-            "{msg}"
-        );
+        assert!(msg.contains(&format!("process {}", std::process::id())), "{msg}");
         drop(first);
         assert!(store.lock("plan").is_ok());
     }

@@ -37,11 +37,7 @@ pub(crate) fn ops(kind: &str) -> Option<KindOps> {
 
 impl KindOps {
     /// All objects the selection names, with their attributes in schema shape.
-    pub async fn describe(
-        self,
-        aws: &Aws,
-        sel: Select<'_>,
-    ) -> Result<Vec<Described>, ProviderError> {
+    pub async fn describe(self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
         match self {
             KindOps::Vpc => vpc::describe(aws, sel).await,
             KindOps::Subnet => subnet::describe(aws, sel).await,
@@ -83,13 +79,7 @@ impl KindOps {
     }
 
     /// In-place changes from `before` to `after` (tags are handled by the caller).
-    pub async fn update(
-        self,
-        aws: &Aws,
-        id: &str,
-        before: &Attrs,
-        after: &Attrs,
-    ) -> Result<(), ProviderError> {
+    pub async fn update(self, aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
         match self {
             KindOps::Vpc => vpc::update(aws, id, before, after).await,
             KindOps::Subnet => subnet::update(aws, id, before, after).await,
@@ -100,13 +90,7 @@ impl KindOps {
         }
     }
 
-    pub async fn delete(
-        self,
-        aws: &Aws,
-        address: &Address,
-        id: &str,
-        _attrs: &Attrs,
-    ) -> Result<(), ProviderError> {
+    pub async fn delete(self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
         match self {
             KindOps::Vpc => vpc::delete(aws, address, id).await,
             KindOps::Subnet => subnet::delete(aws, address, id).await,

@@ -5,8 +5,8 @@ use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use crate::util::{
-    aws_err, delete_with_retry, described, list_attr, opt_str, protocol_name, protocol_number,
-    str_attr, tag_spec, Select,
+    aws_err, delete_with_retry, described, is_code, list_attr, opt_str, protocol_name, protocol_number, str_attr,
+    tag_spec, Select,
 };
 use crate::{Aws, Described};
 
@@ -17,32 +17,18 @@ fn rules(acl: &NetworkAcl, egress: bool) -> Value {
     let mut out: Vec<Value> = acl
         .entries()
         .iter()
-        .filter(|e| {
-            e.egress() == Some(egress) && e.rule_number().is_some_and(|n| n <= LAST_USER_RULE)
-        })
+        .filter(|e| e.egress() == Some(egress) && e.rule_number().is_some_and(|n| n <= LAST_USER_RULE))
         .map(|e| {
             let protocol = protocol_name(e.protocol().unwrap_or("-1"));
             let mut m: BTreeMap<String, Value> = BTreeMap::new();
-            m.insert(
-                "rule_number".into(),
-                Value::Int(e.rule_number().unwrap_or_default().into()),
-            );
+            m.insert("rule_number".into(), Value::Int(e.rule_number().unwrap_or_default().into()));
             m.insert("protocol".into(), Value::str(&protocol));
-            m.insert(
-                "rule_action".into(),
-                opt_str(e.rule_action().map(RuleAction::as_str)),
-            );
+            m.insert("rule_action".into(), opt_str(e.rule_action().map(RuleAction::as_str)));
             m.insert("cidr_block".into(), opt_str(e.cidr_block()));
             if let (Some(r), true) = (e.port_range(), protocol == "tcp" || protocol == "udp") {
                 let range: BTreeMap<String, Value> = [
-                    (
-                        "from".to_string(),
-                        Value::Int(r.from().unwrap_or_default().into()),
-                    ),
-                    (
-                        "to".to_string(),
-                        Value::Int(r.to().unwrap_or_default().into()),
-                    ),
+                    ("from".to_string(), Value::Int(r.from().unwrap_or_default().into())),
+                    ("to".to_string(), Value::Int(r.to().unwrap_or_default().into())),
                 ]
                 .into_iter()
                 .collect();
@@ -56,12 +42,7 @@ fn rules(acl: &NetworkAcl, egress: bool) -> Value {
 }
 
 async fn acls(aws: &Aws, filters: Vec<Filter>) -> Result<Vec<NetworkAcl>, ProviderError> {
-    let mut pages = aws
-        .ec2
-        .describe_network_acls()
-        .set_filters(Some(filters))
-        .into_paginator()
-        .send();
+    let mut pages = aws.ec2.describe_network_acls().set_filters(Some(filters)).into_paginator().send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         aws.count(1);
@@ -70,16 +51,41 @@ async fn acls(aws: &Aws, filters: Vec<Filter>) -> Result<Vec<NetworkAcl>, Provid
     Ok(out)
 }
 
+/// ACLs by id. Through `NetworkAclIds`, not the `network-acl-id` filter (which moto
+/// lacks); AWS then fails the whole call for one missing id, so ask again one by one.
+async fn by_ids(aws: &Aws, ids: &[String]) -> Result<Vec<NetworkAcl>, ProviderError> {
+    let mut pages = aws.ec2.describe_network_acls().set_network_acl_ids(Some(ids.to_vec())).into_paginator().send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        aws.count(1);
+        match page.map_err(aws_err) {
+            Ok(p) => out.extend(p.network_acls.unwrap_or_default()),
+            Err(e) if is_code(&e, &["InvalidNetworkAclID.NotFound"]) => {
+                if ids.len() == 1 {
+                    return Ok(Vec::new());
+                }
+                let mut found = Vec::new();
+                for id in ids {
+                    found.extend(Box::pin(by_ids(aws, std::slice::from_ref(id))).await?);
+                }
+                return Ok(found);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
 fn subnets_of(acl: &NetworkAcl) -> Vec<String> {
-    acl.associations()
-        .iter()
-        .filter_map(|a| a.subnet_id().map(str::to_string))
-        .collect()
+    acl.associations().iter().filter_map(|a| a.subnet_id().map(str::to_string)).collect()
 }
 
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
-    Ok(acls(aws, vec![sel.filter("network-acl-id")])
-        .await?
+    let found = match sel {
+        Select::Ids(ids) => by_ids(aws, ids).await?,
+        Select::Stack(_) => acls(aws, vec![sel.filter("network-acl-id")]).await?,
+    };
+    Ok(found
         .iter()
         .map(|a| {
             let mut subnets: Vec<Value> = subnets_of(a).into_iter().map(Value::Str).collect();
@@ -98,23 +104,13 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
         .collect())
 }
 
-pub(crate) async fn create(
-    aws: &Aws,
-    stack: &str,
-    address: &Address,
-    attrs: &Attrs,
-) -> Result<String, ProviderError> {
+pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
     aws.count(1);
     let out = aws
         .ec2
         .create_network_acl()
         .set_vpc_id(str_attr(attrs, "vpc_id").map(str::to_string))
-        .tag_specifications(tag_spec(
-            ResourceType::NetworkAcl,
-            stack,
-            address,
-            attrs.get("tags"),
-        ))
+        .tag_specifications(tag_spec(ResourceType::NetworkAcl, stack, address, attrs.get("tags")))
         .send()
         .await
         .map_err(aws_err)?;
@@ -125,32 +121,19 @@ pub(crate) async fn create(
 }
 
 pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-    let empty: Attrs = ["ingress", "egress", "subnet_ids"]
-        .iter()
-        .map(|k| (k.to_string(), Value::List(vec![])))
-        .collect();
+    let empty: Attrs =
+        ["ingress", "egress", "subnet_ids"].iter().map(|k| (k.to_string(), Value::List(vec![]))).collect();
     update(aws, id, &empty, attrs).await
 }
 
 /// Rules keyed by rule number (each direction has its own numbers).
 fn by_number(list: &[Value]) -> BTreeMap<i64, &BTreeMap<String, Value>> {
-    list.iter()
-        .filter_map(|r| r.as_map())
-        .filter_map(|m| Some((m.get("rule_number")?.as_int()?, m)))
-        .collect()
+    list.iter().filter_map(|r| r.as_map()).filter_map(|m| Some((m.get("rule_number")?.as_int()?, m))).collect()
 }
 
-pub(crate) async fn update(
-    aws: &Aws,
-    id: &str,
-    before: &Attrs,
-    after: &Attrs,
-) -> Result<(), ProviderError> {
+pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
     for (name, egress) in [("ingress", false), ("egress", true)] {
-        let (have, want) = (
-            by_number(list_attr(before, name)),
-            by_number(list_attr(after, name)),
-        );
+        let (have, want) = (by_number(list_attr(before, name)), by_number(list_attr(after, name)));
         for (n, rule) in &want {
             match have.get(n) {
                 Some(old) if old == rule => {}
@@ -171,14 +154,8 @@ pub(crate) async fn update(
         }
     }
 
-    let want: Vec<&str> = list_attr(after, "subnet_ids")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    let had: Vec<&str> = list_attr(before, "subnet_ids")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let want: Vec<&str> = list_attr(after, "subnet_ids").iter().filter_map(Value::as_str).collect();
+    let had: Vec<&str> = list_attr(before, "subnet_ids").iter().filter_map(Value::as_str).collect();
     let added: Vec<&str> = want.iter().filter(|s| !had.contains(s)).copied().collect();
     let removed: Vec<&str> = had.iter().filter(|s| !want.contains(s)).copied().collect();
     for subnet in added {
@@ -201,15 +178,10 @@ async fn put_entry(
     replace: bool,
 ) -> Result<(), ProviderError> {
     let get = |k: &str| rule.get(k);
-    let number = get("rule_number")
-        .and_then(Value::as_int)
-        .unwrap_or_default() as i32;
-    let protocol =
-        protocol_number(get("protocol").and_then(Value::as_str).unwrap_or("all")).to_string();
+    let number = get("rule_number").and_then(Value::as_int).unwrap_or_default() as i32;
+    let protocol = protocol_number(get("protocol").and_then(Value::as_str).unwrap_or("all")).to_string();
     let action = RuleAction::from(get("rule_action").and_then(Value::as_str).unwrap_or("deny"));
-    let cidr = get("cidr_block")
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let cidr = get("cidr_block").and_then(Value::as_str).map(str::to_string);
     let range = get("port_range").and_then(Value::as_map).map(|m| {
         PortRange::builder()
             .set_from(m.get("from").and_then(Value::as_int).map(|v| v as i32))
@@ -250,14 +222,7 @@ async fn put_entry(
 
 /// Moves a subnet to `acl` (every subnet always has exactly one ACL association).
 async fn move_subnet(aws: &Aws, subnet: &str, acl: &str) -> Result<(), ProviderError> {
-    let current = acls(
-        aws,
-        vec![Filter::builder()
-            .name("association.subnet-id")
-            .values(subnet)
-            .build()],
-    )
-    .await?;
+    let current = acls(aws, vec![Filter::builder().name("association.subnet-id").values(subnet).build()]).await?;
     let assoc = current
         .iter()
         .flat_map(|a| a.associations())
@@ -281,16 +246,8 @@ async fn move_subnet(aws: &Aws, subnet: &str, acl: &str) -> Result<(), ProviderE
 }
 
 async fn default_acl(aws: &Aws, acl: &str) -> Result<String, ProviderError> {
-    let own = acls(
-        aws,
-        vec![Filter::builder().name("network-acl-id").values(acl).build()],
-    )
-    .await?;
-    let vpc = own
-        .first()
-        .and_then(|a| a.vpc_id())
-        .unwrap_or_default()
-        .to_string();
+    let own = by_ids(aws, &[acl.to_string()]).await?;
+    let vpc = own.first().and_then(|a| a.vpc_id()).unwrap_or_default().to_string();
     let defaults = acls(
         aws,
         vec![
@@ -308,11 +265,7 @@ async fn default_acl(aws: &Aws, acl: &str) -> Result<String, ProviderError> {
 
 pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
     // An ACL cannot go while subnets use it: hand them back to the VPC's default.
-    let own = acls(
-        aws,
-        vec![Filter::builder().name("network-acl-id").values(id).build()],
-    )
-    .await?;
+    let own = by_ids(aws, &[id.to_string()]).await?;
     let subnets = own.first().map(subnets_of).unwrap_or_default();
     if !subnets.is_empty() {
         let default = default_acl(aws, id).await?;
@@ -322,13 +275,7 @@ pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(),
     }
     delete_with_retry(aws, address, id, || async {
         aws.count(1);
-        aws.ec2
-            .delete_network_acl()
-            .network_acl_id(id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(aws_err)
+        aws.ec2.delete_network_acl().network_acl_id(id).send().await.map(|_| ()).map_err(aws_err)
     })
     .await
 }

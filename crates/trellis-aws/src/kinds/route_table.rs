@@ -4,9 +4,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, RouteOrigin, RouteTable};
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use crate::util::{
-    aws_err, delete_with_retry, described, is_code, list_attr, opt_str, str_attr, tag_spec, Select,
-};
+use crate::util::{aws_err, delete_with_retry, described, is_code, list_attr, opt_str, str_attr, tag_spec, Select};
 use crate::{Aws, Described};
 
 fn routes_of(t: &RouteTable) -> Value {
@@ -14,9 +12,7 @@ fn routes_of(t: &RouteTable) -> Value {
         .routes()
         .iter()
         // The VPC's own `local` route comes with the table and is not the user's.
-        .filter(|r| {
-            r.origin() != Some(&RouteOrigin::CreateRouteTable) && r.gateway_id() != Some("local")
-        })
+        .filter(|r| r.origin() != Some(&RouteOrigin::CreateRouteTable) && r.gateway_id() != Some("local"))
         .filter_map(|r| {
             let dest = r.destination_cidr_block()?;
             let target = r
@@ -26,12 +22,10 @@ fn routes_of(t: &RouteTable) -> Value {
                 .or(r.vpc_peering_connection_id())
                 .or(r.transit_gateway_id())
                 .or(r.instance_id());
-            let m: BTreeMap<String, Value> = [
-                ("destination_cidr_block".to_string(), Value::str(dest)),
-                ("gateway_id".to_string(), opt_str(target)),
-            ]
-            .into_iter()
-            .collect();
+            let m: BTreeMap<String, Value> =
+                [("destination_cidr_block".to_string(), Value::str(dest)), ("gateway_id".to_string(), opt_str(target))]
+                    .into_iter()
+                    .collect();
             Some(Value::Map(m))
         })
         .collect();
@@ -44,22 +38,12 @@ fn associations(t: &RouteTable) -> BTreeMap<String, String> {
     t.associations()
         .iter()
         .filter(|a| a.main() != Some(true))
-        .filter_map(|a| {
-            Some((
-                a.subnet_id()?.to_string(),
-                a.route_table_association_id()?.to_string(),
-            ))
-        })
+        .filter_map(|a| Some((a.subnet_id()?.to_string(), a.route_table_association_id()?.to_string())))
         .collect()
 }
 
 async fn tables(aws: &Aws, filter: Filter) -> Result<Vec<RouteTable>, ProviderError> {
-    let mut pages = aws
-        .ec2
-        .describe_route_tables()
-        .filters(filter)
-        .into_paginator()
-        .send();
+    let mut pages = aws.ec2.describe_route_tables().filters(filter).into_paginator().send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         aws.count(1);
@@ -78,33 +62,19 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
             described(
                 t.route_table_id().unwrap_or_default(),
                 t.tags(),
-                vec![
-                    ("vpc_id", opt_str(t.vpc_id())),
-                    ("routes", routes_of(t)),
-                    ("subnet_ids", Value::List(subnets)),
-                ],
+                vec![("vpc_id", opt_str(t.vpc_id())), ("routes", routes_of(t)), ("subnet_ids", Value::List(subnets))],
             )
         })
         .collect())
 }
 
-pub(crate) async fn create(
-    aws: &Aws,
-    stack: &str,
-    address: &Address,
-    attrs: &Attrs,
-) -> Result<String, ProviderError> {
+pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
     aws.count(1);
     let out = aws
         .ec2
         .create_route_table()
         .set_vpc_id(str_attr(attrs, "vpc_id").map(str::to_string))
-        .tag_specifications(tag_spec(
-            ResourceType::RouteTable,
-            stack,
-            address,
-            attrs.get("tags"),
-        ))
+        .tag_specifications(tag_spec(ResourceType::RouteTable, stack, address, attrs.get("tags")))
         .send()
         .await
         .map_err(aws_err)?;
@@ -115,13 +85,10 @@ pub(crate) async fn create(
 }
 
 pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-    let empty: Attrs = [
-        ("routes", Value::List(vec![])),
-        ("subnet_ids", Value::List(vec![])),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    let empty: Attrs = [("routes", Value::List(vec![])), ("subnet_ids", Value::List(vec![]))]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     update(aws, id, &empty, attrs).await
 }
 
@@ -137,16 +104,8 @@ fn route_map(list: &[Value]) -> BTreeMap<String, String> {
         .collect()
 }
 
-pub(crate) async fn update(
-    aws: &Aws,
-    id: &str,
-    before: &Attrs,
-    after: &Attrs,
-) -> Result<(), ProviderError> {
-    let (have, want) = (
-        route_map(list_attr(before, "routes")),
-        route_map(list_attr(after, "routes")),
-    );
+pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+    let (have, want) = (route_map(list_attr(before, "routes")), route_map(list_attr(after, "routes")));
     for (dest, target) in &want {
         match have.get(dest) {
             Some(t) if t == target => {}
@@ -176,44 +135,21 @@ pub(crate) async fn update(
     }
     for dest in have.keys().filter(|d| !want.contains_key(*d)) {
         aws.count(1);
-        aws.ec2
-            .delete_route()
-            .route_table_id(id)
-            .destination_cidr_block(dest)
-            .send()
-            .await
-            .map_err(aws_err)?;
+        aws.ec2.delete_route().route_table_id(id).destination_cidr_block(dest).send().await.map_err(aws_err)?;
     }
 
-    let want_subnets: Vec<&str> = list_attr(after, "subnet_ids")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    let had_subnets: Vec<&str> = list_attr(before, "subnet_ids")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let want_subnets: Vec<&str> = list_attr(after, "subnet_ids").iter().filter_map(Value::as_str).collect();
+    let had_subnets: Vec<&str> = list_attr(before, "subnet_ids").iter().filter_map(Value::as_str).collect();
     if want_subnets == had_subnets {
         return Ok(());
     }
     // Association ids are not part of the attributes: read them now.
-    let current = tables(
-        aws,
-        Filter::builder().name("route-table-id").values(id).build(),
-    )
-    .await?;
+    let current = tables(aws, Filter::builder().name("route-table-id").values(id).build()).await?;
     let current = current.first().map(associations).unwrap_or_default();
     for (subnet, assoc) in &current {
         if !want_subnets.contains(&subnet.as_str()) {
             aws.count(1);
-            match aws
-                .ec2
-                .disassociate_route_table()
-                .association_id(assoc)
-                .send()
-                .await
-                .map_err(aws_err)
-            {
+            match aws.ec2.disassociate_route_table().association_id(assoc).send().await.map_err(aws_err) {
                 Err(e) if !is_code(&e, &["InvalidAssociationID.NotFound"]) => return Err(e),
                 _ => {}
             }
@@ -228,25 +164,10 @@ pub(crate) async fn update(
 /// Associates a subnet, taking it over from another table if it has one.
 async fn associate(aws: &Aws, table: &str, subnet: &str) -> Result<(), ProviderError> {
     aws.count(1);
-    match aws
-        .ec2
-        .associate_route_table()
-        .route_table_id(table)
-        .subnet_id(subnet)
-        .send()
-        .await
-        .map_err(aws_err)
-    {
+    match aws.ec2.associate_route_table().route_table_id(table).subnet_id(subnet).send().await.map_err(aws_err) {
         Ok(_) => Ok(()),
         Err(e) if is_code(&e, &["Resource.AlreadyAssociated"]) => {
-            let others = tables(
-                aws,
-                Filter::builder()
-                    .name("association.subnet-id")
-                    .values(subnet)
-                    .build(),
-            )
-            .await?;
+            let others = tables(aws, Filter::builder().name("association.subnet-id").values(subnet).build()).await?;
             let assoc = others.iter().find_map(|t| associations(t).remove(subnet));
             let Some(assoc) = assoc else { return Err(e) };
             aws.count(1);
@@ -264,39 +185,17 @@ async fn associate(aws: &Aws, table: &str, subnet: &str) -> Result<(), ProviderE
 }
 
 pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
-    let current = tables(
-        aws,
-        Filter::builder().name("route-table-id").values(id).build(),
-    )
-    .await?;
-    for assoc in current
-        .first()
-        .map(associations)
-        .unwrap_or_default()
-        .values()
-    {
+    let current = tables(aws, Filter::builder().name("route-table-id").values(id).build()).await?;
+    for assoc in current.first().map(associations).unwrap_or_default().values() {
         aws.count(1);
-        match aws
-            .ec2
-            .disassociate_route_table()
-            .association_id(assoc)
-            .send()
-            .await
-            .map_err(aws_err)
-        {
+        match aws.ec2.disassociate_route_table().association_id(assoc).send().await.map_err(aws_err) {
             Err(e) if !is_code(&e, &["InvalidAssociationID.NotFound"]) => return Err(e),
             _ => {}
         }
     }
     delete_with_retry(aws, address, id, || async {
         aws.count(1);
-        aws.ec2
-            .delete_route_table()
-            .route_table_id(id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(aws_err)
+        aws.ec2.delete_route_table().route_table_id(id).send().await.map(|_| ()).map_err(aws_err)
     })
     .await
 }

@@ -5,8 +5,8 @@ use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use crate::util::{
-    aws_err, delete_with_retry, described, is_code, list_attr, missing_from, opt_str,
-    protocol_name, str_attr, tag_spec, Select,
+    aws_err, delete_with_retry, described, is_code, list_attr, missing_from, opt_str, protocol_name, str_attr,
+    tag_spec, Select,
 };
 use crate::{Aws, Described};
 
@@ -58,28 +58,15 @@ fn permission(rule: &Value) -> IpPermission {
         }
         _ => (None, None),
     };
-    let description = m
-        .get("description")
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let description = m.get("description").and_then(Value::as_str).map(str::to_string);
     let mut p = IpPermission::builder()
         .ip_protocol(if protocol == "all" { "-1" } else { protocol })
         .set_from_port(from)
         .set_to_port(to);
     if let Some(cidr) = m.get("cidr").and_then(Value::as_str) {
-        p = p.ip_ranges(
-            IpRange::builder()
-                .cidr_ip(cidr)
-                .set_description(description)
-                .build(),
-        );
+        p = p.ip_ranges(IpRange::builder().cidr_ip(cidr).set_description(description).build());
     } else if let Some(group) = m.get("source_group").and_then(Value::as_str) {
-        p = p.user_id_group_pairs(
-            UserIdGroupPair::builder()
-                .group_id(group)
-                .set_description(description)
-                .build(),
-        );
+        p = p.user_id_group_pairs(UserIdGroupPair::builder().group_id(group).set_description(description).build());
     }
     p.build()
 }
@@ -99,32 +86,16 @@ fn attrs_of(g: &SecurityGroup) -> Described {
 }
 
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
-    let mut pages = aws
-        .ec2
-        .describe_security_groups()
-        .filters(sel.filter("group-id"))
-        .into_paginator()
-        .send();
+    let mut pages = aws.ec2.describe_security_groups().filters(sel.filter("group-id")).into_paginator().send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         aws.count(1);
-        out.extend(
-            page.map_err(aws_err)?
-                .security_groups
-                .unwrap_or_default()
-                .iter()
-                .map(attrs_of),
-        );
+        out.extend(page.map_err(aws_err)?.security_groups.unwrap_or_default().iter().map(attrs_of));
     }
     Ok(out)
 }
 
-pub(crate) async fn create(
-    aws: &Aws,
-    stack: &str,
-    address: &Address,
-    attrs: &Attrs,
-) -> Result<String, ProviderError> {
+pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
     aws.count(1);
     let out = aws
         .ec2
@@ -132,44 +103,27 @@ pub(crate) async fn create(
         .set_group_name(str_attr(attrs, "group_name").map(str::to_string))
         .set_description(str_attr(attrs, "description").map(str::to_string))
         .set_vpc_id(str_attr(attrs, "vpc_id").map(str::to_string))
-        .tag_specifications(tag_spec(
-            ResourceType::SecurityGroup,
-            stack,
-            address,
-            attrs.get("tags"),
-        ))
+        .tag_specifications(tag_spec(ResourceType::SecurityGroup, stack, address, attrs.get("tags")))
         .send()
         .await
         .map_err(aws_err)?;
-    out.group_id()
-        .map(str::to_string)
-        .ok_or_else(|| ProviderError::new(None, "CreateSecurityGroup returned no id"))
+    out.group_id().map(str::to_string).ok_or_else(|| ProviderError::new(None, "CreateSecurityGroup returned no id"))
 }
 
 pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
     // A new group allows all outbound traffic; the spec's `egress`, when given, replaces that.
-    let allow_all: BTreeMap<String, Value> = [
-        ("protocol".to_string(), Value::str("all")),
-        ("cidr".to_string(), Value::str("0.0.0.0/0")),
-    ]
-    .into_iter()
-    .collect();
-    let fresh: Attrs = [
-        ("ingress", Value::List(vec![])),
-        ("egress", Value::List(vec![Value::Map(allow_all)])),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    let allow_all: BTreeMap<String, Value> =
+        [("protocol".to_string(), Value::str("all")), ("cidr".to_string(), Value::str("0.0.0.0/0"))]
+            .into_iter()
+            .collect();
+    let fresh: Attrs = [("ingress", Value::List(vec![])), ("egress", Value::List(vec![Value::Map(allow_all)]))]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     update(aws, id, &fresh, attrs).await
 }
 
-pub(crate) async fn update(
-    aws: &Aws,
-    id: &str,
-    before: &Attrs,
-    after: &Attrs,
-) -> Result<(), ProviderError> {
+pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
     for egress in [false, true] {
         let name = if egress { "egress" } else { "ingress" };
         let Some(Value::List(want)) = after.get(name) else {
@@ -177,14 +131,8 @@ pub(crate) async fn update(
         }; // egress left to AWS
         let have = list_attr(before, name);
         // Revoke first: a rule whose description changed is revoked and authorized again.
-        let revoke: Vec<IpPermission> = missing_from(have, want)
-            .into_iter()
-            .map(permission)
-            .collect();
-        let grant: Vec<IpPermission> = missing_from(want, have)
-            .into_iter()
-            .map(permission)
-            .collect();
+        let revoke: Vec<IpPermission> = missing_from(have, want).into_iter().map(permission).collect();
+        let grant: Vec<IpPermission> = missing_from(want, have).into_iter().map(permission).collect();
         if !revoke.is_empty() {
             aws.count(1);
             let r = if egress {
@@ -244,13 +192,7 @@ pub(crate) async fn update(
 pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
     delete_with_retry(aws, address, id, || async {
         aws.count(1);
-        aws.ec2
-            .delete_security_group()
-            .group_id(id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(aws_err)
+        aws.ec2.delete_security_group().group_id(id).send().await.map(|_| ()).map_err(aws_err)
     })
     .await
 }

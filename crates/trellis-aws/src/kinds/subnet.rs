@@ -1,19 +1,11 @@
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, SubnetState};
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use crate::util::{
-    aws_err, bool_attr, delete_with_retry, described, opt_str, retry_until, str_attr, tag_spec,
-    Select,
-};
+use crate::util::{aws_err, bool_attr, delete_with_retry, described, opt_str, retry_until, str_attr, tag_spec, Select};
 use crate::{Aws, Described};
 
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
-    let mut pages = aws
-        .ec2
-        .describe_subnets()
-        .filters(sel.filter("subnet-id"))
-        .into_paginator()
-        .send();
+    let mut pages = aws.ec2.describe_subnets().filters(sel.filter("subnet-id")).into_paginator().send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         aws.count(1);
@@ -25,10 +17,7 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
                     ("vpc_id", opt_str(s.vpc_id())),
                     ("cidr_block", opt_str(s.cidr_block())),
                     ("availability_zone", opt_str(s.availability_zone())),
-                    (
-                        "map_public_ip_on_launch",
-                        Value::Bool(s.map_public_ip_on_launch().unwrap_or(false)),
-                    ),
+                    ("map_public_ip_on_launch", Value::Bool(s.map_public_ip_on_launch().unwrap_or(false))),
                 ],
             ));
         }
@@ -36,12 +25,7 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
     Ok(out)
 }
 
-pub(crate) async fn create(
-    aws: &Aws,
-    stack: &str,
-    address: &Address,
-    attrs: &Attrs,
-) -> Result<String, ProviderError> {
+pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
     aws.count(1);
     let out = aws
         .ec2
@@ -49,12 +33,7 @@ pub(crate) async fn create(
         .set_vpc_id(str_attr(attrs, "vpc_id").map(str::to_string))
         .set_cidr_block(str_attr(attrs, "cidr_block").map(str::to_string))
         .set_availability_zone(str_attr(attrs, "availability_zone").map(str::to_string))
-        .tag_specifications(tag_spec(
-            ResourceType::Subnet,
-            stack,
-            address,
-            attrs.get("tags"),
-        ))
+        .tag_specifications(tag_spec(ResourceType::Subnet, stack, address, attrs.get("tags")))
         .send()
         .await
         .map_err(aws_err)?;
@@ -65,39 +44,17 @@ pub(crate) async fn create(
 }
 
 pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-    retry_until(
-        aws,
-        aws.timeouts.ready,
-        &format!("waiting for {id} to become available"),
-        || async {
-            aws.count(1);
-            let out = aws
-                .ec2
-                .describe_subnets()
-                .subnet_ids(id)
-                .send()
-                .await
-                .map_err(aws_err)?;
-            Ok(out
-                .subnets()
-                .first()
-                .filter(|s| s.state() == Some(&SubnetState::Available))
-                .map(|_| ()))
-        },
-    )
+    retry_until(aws, aws.timeouts.ready, &format!("waiting for {id} to become available"), || async {
+        aws.count(1);
+        let out = aws.ec2.describe_subnets().subnet_ids(id).send().await.map_err(aws_err)?;
+        Ok(out.subnets().first().filter(|s| s.state() == Some(&SubnetState::Available)).map(|_| ()))
+    })
     .await?;
-    let defaults: Attrs = [("map_public_ip_on_launch".to_string(), Value::Bool(false))]
-        .into_iter()
-        .collect();
+    let defaults: Attrs = [("map_public_ip_on_launch".to_string(), Value::Bool(false))].into_iter().collect();
     update(aws, id, &defaults, attrs).await
 }
 
-pub(crate) async fn update(
-    aws: &Aws,
-    id: &str,
-    before: &Attrs,
-    after: &Attrs,
-) -> Result<(), ProviderError> {
+pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
     let want = bool_attr(after, "map_public_ip_on_launch");
     if want.is_some() && want != bool_attr(before, "map_public_ip_on_launch") {
         aws.count(1);
@@ -115,13 +72,7 @@ pub(crate) async fn update(
 pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
     delete_with_retry(aws, address, id, || async {
         aws.count(1);
-        aws.ec2
-            .delete_subnet()
-            .subnet_id(id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(aws_err)
+        aws.ec2.delete_subnet().subnet_id(id).send().await.map(|_| ()).map_err(aws_err)
     })
     .await
 }

@@ -1,22 +1,12 @@
-use aws_sdk_ec2::types::{
-    AttributeBooleanValue, ResourceType, Tenancy, VpcAttributeName, VpcState,
-};
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Tenancy, VpcAttributeName, VpcState};
 use futures_util::future::try_join_all;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use crate::util::{
-    aws_err, bool_attr, delete_with_retry, described, opt_str, retry_until, str_attr, tag_spec,
-    Select,
-};
+use crate::util::{aws_err, bool_attr, delete_with_retry, described, opt_str, retry_until, str_attr, tag_spec, Select};
 use crate::{Aws, Described};
 
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
-    let mut pages = aws
-        .ec2
-        .describe_vpcs()
-        .filters(sel.filter("vpc-id"))
-        .into_paginator()
-        .send();
+    let mut pages = aws.ec2.describe_vpcs().filters(sel.filter("vpc-id")).into_paginator().send();
     let mut vpcs = Vec::new();
     while let Some(page) = pages.next().await {
         aws.count(1);
@@ -32,10 +22,7 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
             v.tags(),
             vec![
                 ("cidr_block", opt_str(v.cidr_block())),
-                (
-                    "instance_tenancy",
-                    opt_str(v.instance_tenancy().map(Tenancy::as_str)),
-                ),
+                ("instance_tenancy", opt_str(v.instance_tenancy().map(Tenancy::as_str))),
                 ("enable_dns_support", Value::Bool(support)),
                 ("enable_dns_hostnames", Value::Bool(hostnames)),
             ],
@@ -46,14 +33,7 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
 
 async fn dns_attribute(aws: &Aws, id: &str, attr: VpcAttributeName) -> Result<bool, ProviderError> {
     aws.count(1);
-    let out = aws
-        .ec2
-        .describe_vpc_attribute()
-        .vpc_id(id)
-        .attribute(attr.clone())
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = aws.ec2.describe_vpc_attribute().vpc_id(id).attribute(attr.clone()).send().await.map_err(aws_err)?;
     let v = match attr {
         VpcAttributeName::EnableDnsSupport => out.enable_dns_support(),
         _ => out.enable_dns_hostnames(),
@@ -61,24 +41,14 @@ async fn dns_attribute(aws: &Aws, id: &str, attr: VpcAttributeName) -> Result<bo
     Ok(v.and_then(|a| a.value()).unwrap_or(false))
 }
 
-pub(crate) async fn create(
-    aws: &Aws,
-    stack: &str,
-    address: &Address,
-    attrs: &Attrs,
-) -> Result<String, ProviderError> {
+pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
     aws.count(1);
     let out = aws
         .ec2
         .create_vpc()
         .set_cidr_block(str_attr(attrs, "cidr_block").map(str::to_string))
         .set_instance_tenancy(str_attr(attrs, "instance_tenancy").map(Tenancy::from))
-        .tag_specifications(tag_spec(
-            ResourceType::Vpc,
-            stack,
-            address,
-            attrs.get("tags"),
-        ))
+        .tag_specifications(tag_spec(ResourceType::Vpc, stack, address, attrs.get("tags")))
         .send()
         .await
         .map_err(aws_err)?;
@@ -89,44 +59,21 @@ pub(crate) async fn create(
 }
 
 pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-    retry_until(
-        aws,
-        aws.timeouts.ready,
-        &format!("waiting for {id} to become available"),
-        || async {
-            aws.count(1);
-            let out = aws
-                .ec2
-                .describe_vpcs()
-                .vpc_ids(id)
-                .send()
-                .await
-                .map_err(aws_err)?;
-            Ok(out
-                .vpcs()
-                .first()
-                .filter(|v| v.state() == Some(&VpcState::Available))
-                .map(|_| ()))
-        },
-    )
+    retry_until(aws, aws.timeouts.ready, &format!("waiting for {id} to become available"), || async {
+        aws.count(1);
+        let out = aws.ec2.describe_vpcs().vpc_ids(id).send().await.map_err(aws_err)?;
+        Ok(out.vpcs().first().filter(|v| v.state() == Some(&VpcState::Available)).map(|_| ()))
+    })
     .await?;
     // AWS's defaults: DNS support on, hostnames off.
-    let defaults: Attrs = [
-        ("enable_dns_support", true),
-        ("enable_dns_hostnames", false),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), Value::Bool(*v)))
-    .collect();
+    let defaults: Attrs = [("enable_dns_support", true), ("enable_dns_hostnames", false)]
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::Bool(*v)))
+        .collect();
     update(aws, id, &defaults, attrs).await
 }
 
-pub(crate) async fn update(
-    aws: &Aws,
-    id: &str,
-    before: &Attrs,
-    after: &Attrs,
-) -> Result<(), ProviderError> {
+pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
     for name in ["enable_dns_support", "enable_dns_hostnames"] {
         let want = bool_attr(after, name);
         if want.is_none() || want == bool_attr(before, name) {
@@ -148,13 +95,7 @@ pub(crate) async fn update(
 pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
     delete_with_retry(aws, address, id, || async {
         aws.count(1);
-        aws.ec2
-            .delete_vpc()
-            .vpc_id(id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(aws_err)
+        aws.ec2.delete_vpc().vpc_id(id).send().await.map(|_| ()).map_err(aws_err)
     })
     .await
 }

@@ -1,0 +1,362 @@
+use std::collections::BTreeSet;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use trellis_aws::{connect, Aws, AwsOptions};
+use trellis_core::{Address, Provider, ProviderError, RefreshRequest, Value};
+use trellis_engine::{ApplyOptions, Event, OpKind, Report};
+use trellis_plan::{plan, render, to_json, Operation, Plan, PlanInput, RenderOptions};
+use trellis_spec::{Diagnostics, LoadError, LoadOptions, Spec};
+use trellis_state::{LocalStore, State, StateError, StateLock};
+
+use crate::output::Ui;
+use crate::{
+    vars, ApplyArgs, CloudArgs, Command, OutputArgs, PlanArgs, SpecArgs, StateCommand, StateFileArgs, EXIT_CHANGES,
+    EXIT_ERROR, EXIT_OK,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Spec(Diagnostics),
+    #[error("{0}")]
+    Read(String),
+    #[error("{0}")]
+    State(#[from] StateError),
+    #[error("{0}")]
+    Aws(String),
+    #[error("{0}")]
+    Plan(#[from] trellis_plan::PlanError),
+    #[error("{0}")]
+    Engine(#[from] trellis_engine::EngineError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+type Result<T> = std::result::Result<T, CliError>;
+
+pub fn run(command: Command, ui: &Ui) -> Result<i32> {
+    match command {
+        Command::Validate(args) => validate(&args, ui),
+        Command::Graph(args) => graph(&args, ui),
+        Command::Plan(args) => runtime()?.block_on(plan_cmd(args, ui)),
+        Command::Apply(args) => runtime()?.block_on(apply_cmd(args, ui, Operation::Apply)),
+        Command::Destroy(args) => runtime()?.block_on(apply_cmd(args, ui, Operation::Destroy)),
+        Command::State(StateCommand::List(file)) => state_list(&file, ui),
+        Command::State(StateCommand::Show { address, file }) => state_show(&address, &file, ui),
+        Command::Output(args) => output(&args, ui),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Usage(format!("cannot start the async runtime: {e}")))
+}
+
+fn load_spec(args: &SpecArgs) -> Result<Spec> {
+    let opts = LoadOptions { vars: vars(args), ..LoadOptions::default() };
+    trellis_spec::load(&args.spec, &opts).map_err(|e| match e {
+        LoadError::Invalid(d) => CliError::Spec(d),
+        LoadError::Read { .. } => CliError::Read(e.to_string()),
+    })
+}
+
+fn validate(args: &SpecArgs, ui: &Ui) -> Result<i32> {
+    let spec = load_spec(args)?;
+    ui.line(&format!(
+        "{} is valid: stack `{}`, {} resource{}.",
+        args.spec.display(),
+        spec.stack,
+        spec.resources.len(),
+        if spec.resources.len() == 1 { "" } else { "s" }
+    ));
+    Ok(EXIT_OK)
+}
+
+fn graph(args: &SpecArgs, ui: &Ui) -> Result<i32> {
+    let spec = load_spec(args)?;
+    ui.out(&spec.graph().to_dot(&spec.stack, |_| None));
+    Ok(EXIT_OK)
+}
+
+fn state_path(explicit: Option<&Path>, stack: &str) -> PathBuf {
+    explicit.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("state").join(format!("{stack}.json")))
+}
+
+/// The spec, its state store held under lock, the prior state and a connected provider.
+struct Session {
+    spec: Spec,
+    store: LocalStore,
+    lock: StateLock,
+    prior: Option<State>,
+    aws: Arc<Aws>,
+}
+
+async fn open(spec_args: &SpecArgs, cloud: &CloudArgs, operation: &str, ui: &Ui) -> Result<Session> {
+    let spec = load_spec(spec_args)?;
+    let store = LocalStore::new(state_path(cloud.state.as_deref(), &spec.stack));
+    let lock = store.lock(operation)?;
+    let prior = store.read(&spec.stack)?;
+    let color = ui.color_err;
+    let progress: trellis_aws::Progress = Arc::new(move |line: &str| {
+        let mut e = std::io::stderr().lock();
+        let _ = if color { writeln!(e, "\x1b[2m  … {line}\x1b[0m") } else { writeln!(e, "  … {line}") };
+    });
+    let aws = connect(AwsOptions {
+        region: spec.region.clone(),
+        endpoint_url: cloud.endpoint_url.clone(),
+        progress: Some(progress),
+        ..AwsOptions::default()
+    })
+    .await
+    .map_err(|e| CliError::Aws(e.to_string()))?;
+    Ok(Session { spec, store, lock, prior, aws: Arc::new(aws) })
+}
+
+async fn make_plan(s: &Session, operation: Operation, ui: &Ui) -> Result<Plan> {
+    let mut kinds: BTreeSet<&'static str> = s.spec.resources.values().map(|r| r.kind.name).collect();
+    let known: Vec<(Address, String)> =
+        s.prior.iter().flat_map(|st| st.resources.iter().map(|r| (r.address.clone(), r.id.clone()))).collect();
+    for (a, _) in &known {
+        if let Some(k) = trellis_core::kinds::get(&a.kind) {
+            kinds.insert(k.name);
+        }
+    }
+    let refreshed = s
+        .aws
+        .refresh(RefreshRequest { stack: s.spec.stack.clone(), kinds: kinds.into_iter().collect(), known })
+        .await
+        .map_err(|e| CliError::Aws(format!("reading the live stack failed: AWS {e}")))?;
+    ui.note(&format!(
+        "Read {} live object{} in {} API call{} (region {}).",
+        refreshed.found.len(),
+        if refreshed.found.len() == 1 { "" } else { "s" },
+        refreshed.calls,
+        if refreshed.calls == 1 { "" } else { "s" },
+        s.aws.region()
+    ));
+    Ok(plan(PlanInput {
+        spec: &s.spec,
+        prior: s.prior.as_ref(),
+        live: &refreshed.found,
+        orphans: &refreshed.orphans,
+        operation,
+    })?)
+}
+
+async fn plan_cmd(args: PlanArgs, ui: &Ui) -> Result<i32> {
+    let session = open(&args.spec, &args.cloud, "plan", ui).await?;
+    let op = if args.destroy { Operation::Destroy } else { Operation::Apply };
+    let plan = make_plan(&session, op, ui).await?;
+    if args.json {
+        ui.line(&serde_json::to_string_pretty(&to_json(&plan)).expect("plan JSON serializes"));
+    } else {
+        ui.out(&render(&plan, RenderOptions { color: ui.color_out }));
+    }
+    Ok(if args.detailed_exitcode && !plan.is_empty() { EXIT_CHANGES } else { EXIT_OK })
+}
+
+fn approved(ui: &Ui, operation: Operation) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Usage(format!(
+            "{} needs approval: run it in a terminal and answer `yes`, or pass --auto-approve",
+            if operation == Operation::Destroy { "destroy" } else { "apply" }
+        )));
+    }
+    ui.out(&format!(
+        "\nDo you want to {}? Only `yes` is accepted: ",
+        if operation == Operation::Destroy { "destroy these objects" } else { "perform these actions" }
+    ));
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).map_err(|e| CliError::Usage(e.to_string()))?;
+    Ok(answer.trim() == "yes")
+}
+
+async fn apply_cmd(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32> {
+    let session =
+        open(&args.spec, &args.cloud, if operation == Operation::Destroy { "destroy" } else { "apply" }, ui).await?;
+    let plan = make_plan(&session, operation, ui).await?;
+    ui.out(&render(&plan, RenderOptions { color: ui.color_out }));
+    let prior_outputs = session.prior.as_ref().map(|s| s.outputs.clone()).unwrap_or_default();
+    if plan.is_empty() && !plan.state_moved(&prior_outputs) {
+        print_outputs(ui, &prior_outputs);
+        return Ok(EXIT_OK);
+    }
+    // With nothing to change in the cloud, only the state is brought up to date.
+    if !plan.is_empty() && !args.auto_approve && !approved(ui, operation)? {
+        ui.line("Nothing was changed.");
+        return Ok(EXIT_ERROR);
+    }
+    ui.line("");
+    let state = session.prior.clone().unwrap_or_else(|| State::new(&session.spec.stack));
+    let events = |e: Event| print_event(ui, e);
+    let (report, _) = trellis_engine::apply(
+        session.aws.clone(),
+        &plan,
+        &session.store,
+        &session.lock,
+        state,
+        ApplyOptions { parallelism: args.parallelism.into() },
+        events,
+    )
+    .await?;
+    Ok(summarize(ui, &report, &session.store, operation))
+}
+
+fn print_event(ui: &Ui, e: Event) {
+    let verb = |k: OpKind| match k {
+        OpKind::Create => ("Creating", "Created"),
+        OpKind::Update => ("Updating", "Updated"),
+        OpKind::Delete => ("Destroying", "Destroyed"),
+    };
+    match e {
+        Event::Started(op) => ui.line(&format!("{}: {}...", op.address, verb(op.kind).0)),
+        Event::Finished { op, id, elapsed } => {
+            let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
+            ui.line(&format!("{}: {} after {:.1}s{id}", op.address, verb(op.kind).1, elapsed.as_secs_f64()));
+        }
+        Event::Failed { op, error } => ui.line(&format!(
+            "{}: {} {}",
+            op.address,
+            ui.paint("31", &format!("{} failed:", op.kind)),
+            aws_error(&error)
+        )),
+        Event::Skipped { op, because } => {
+            ui.line(&format!("{}: {} skipped, because {because} failed", op.address, op.kind))
+        }
+    }
+}
+
+fn aws_error(e: &ProviderError) -> String {
+    match &e.code {
+        Some(code) => format!("AWS {code}: {}", e.message),
+        None => e.message.clone(),
+    }
+}
+
+fn summarize(ui: &Ui, report: &Report, store: &LocalStore, operation: Operation) -> i32 {
+    let counts = format!("{} added, {} changed, {} destroyed", report.created, report.updated, report.deleted);
+    ui.line("");
+    if report.ok() {
+        let what = if operation == Operation::Destroy { "Destroy complete!" } else { "Apply complete!" };
+        ui.line(&format!("{} Resources: {counts}.", ui.paint("1;32", what)));
+        if operation == Operation::Apply {
+            print_outputs(ui, &report.outputs);
+        }
+        return EXIT_OK;
+    }
+    ui.line(&format!(
+        "{} {} failed, {} skipped; {counts}.",
+        ui.paint("1;31", "Apply failed:"),
+        report.failures.len(),
+        report.skipped.len()
+    ));
+    for f in &report.failures {
+        ui.line(&format!("  {} {}: {}", f.op.kind, f.op.address, aws_error(&f.error)));
+    }
+    for s in &report.skipped {
+        ui.line(&format!("  {} {}: skipped", s.kind, s.address));
+    }
+    ui.line(&format!(
+        "Everything created so far is recorded in {}; fix the cause and run again to finish.",
+        store.path().display()
+    ));
+    EXIT_ERROR
+}
+
+fn print_outputs(ui: &Ui, outputs: &std::collections::BTreeMap<String, Value>) {
+    if outputs.is_empty() {
+        return;
+    }
+    ui.line("\nOutputs:\n");
+    let width = outputs.keys().map(String::len).max().unwrap_or(0);
+    for (k, v) in outputs {
+        ui.line(&format!("{k:width$} = {v}"));
+    }
+}
+
+/// The state for `state` and `output` commands: from --state, or the spec's stack name.
+fn read_state(file: &StateFileArgs) -> Result<State> {
+    let (path, stack) = match (&file.state, &file.spec) {
+        (_, Some(spec)) => {
+            let s = load_spec(&SpecArgs { spec: spec.clone(), vars: vec![] })?;
+            (state_path(file.state.as_deref(), &s.stack), Some(s.stack))
+        }
+        (Some(p), None) => (p.clone(), None),
+        (None, None) => {
+            return Err(CliError::Usage("say which state: --spec SPEC (for state/<stack>.json) or --state PATH".into()))
+        }
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| CliError::Read(format!("{}: {e}", path.display())))?;
+    let state: State = serde_json::from_str(&text)
+        .map_err(|e| CliError::Read(format!("{} is not a trellis state: {e}", path.display())))?;
+    if let Some(stack) = stack {
+        if state.stack != stack {
+            return Err(CliError::Read(format!("{} holds stack `{}`, not `{stack}`", path.display(), state.stack)));
+        }
+    }
+    Ok(state)
+}
+
+fn state_list(file: &StateFileArgs, ui: &Ui) -> Result<i32> {
+    let state = read_state(file)?;
+    let width = state.resources.iter().map(|r| r.address.to_string().len()).max().unwrap_or(0);
+    for r in &state.resources {
+        ui.line(&format!("{:width$}  {}", r.address.to_string(), r.id));
+    }
+    Ok(EXIT_OK)
+}
+
+fn state_show(address: &str, file: &StateFileArgs, ui: &Ui) -> Result<i32> {
+    let state = read_state(file)?;
+    let addr: Address = address.parse().map_err(|e: trellis_core::AddressError| CliError::Usage(e.to_string()))?;
+    let Some(r) = state.get(&addr) else {
+        let known: Vec<String> = state.resources.iter().map(|r| r.address.to_string()).collect();
+        let hint = trellis_spec::did_you_mean(address, known.iter().map(String::as_str))
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        return Err(CliError::Usage(format!("`{address}` is not in the state{hint}")));
+    };
+    ui.line(&format!("# {} ({})", r.address, r.id));
+    let width = r.attributes.keys().map(String::len).max().unwrap_or(0);
+    for (k, v) in &r.attributes {
+        ui.line(&format!("{k:width$} = {v}"));
+    }
+    if !r.dependencies.is_empty() {
+        let deps: Vec<String> = r.dependencies.iter().map(ToString::to_string).collect();
+        ui.line(&format!("# depends on: {}", deps.join(", ")));
+    }
+    Ok(EXIT_OK)
+}
+
+fn output(args: &OutputArgs, ui: &Ui) -> Result<i32> {
+    let state = read_state(&args.file)?;
+    let selected: std::collections::BTreeMap<String, Value> = match &args.name {
+        Some(name) => match state.outputs.get(name) {
+            Some(v) => [(name.clone(), v.clone())].into_iter().collect(),
+            None => {
+                let hint = trellis_spec::did_you_mean(name, state.outputs.keys().map(String::as_str))
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                return Err(CliError::Usage(format!("no output `{name}` in the state{hint}")));
+            }
+        },
+        None => state.outputs.clone(),
+    };
+    if args.json {
+        let j: serde_json::Map<String, serde_json::Value> =
+            selected.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+        ui.line(&serde_json::to_string_pretty(&j).expect("outputs serialize"));
+    } else if let (Some(_), Some(Value::Str(s))) = (&args.name, selected.values().next()) {
+        ui.line(s); // a single string prints bare, for shell use
+    } else {
+        let width = selected.keys().map(String::len).max().unwrap_or(0);
+        for (k, v) in &selected {
+            ui.line(&format!("{k:width$} = {v}"));
+        }
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,54 @@
+//! Where and how the CLI writes: colour only on a terminal, errors on stderr.
+
+use std::io::{IsTerminal, Write};
+
+pub struct Ui {
+    pub color_out: bool,
+    pub color_err: bool,
+}
+
+impl Ui {
+    pub fn new(no_color: bool) -> Ui {
+        let allowed = !no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Ui {
+            color_out: allowed && std::io::stdout().is_terminal(),
+            color_err: allowed && std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn out(&self, text: &str) {
+        let mut o = std::io::stdout().lock();
+        let _ = o.write_all(text.as_bytes());
+        let _ = o.flush();
+    }
+
+    pub fn line(&self, text: &str) {
+        self.out(&format!("{text}\n"));
+    }
+
+    pub fn note(&self, text: &str) {
+        let mut e = std::io::stderr().lock();
+        let _ = writeln!(e, "{text}");
+    }
+
+    pub fn error(&self, e: &crate::commands::CliError) {
+        let mut err = std::io::stderr().lock();
+        match e {
+            crate::commands::CliError::Spec(d) => {
+                let _ = err.write_all(d.render(self.color_err).as_bytes());
+            }
+            other => {
+                let label = if self.color_err { "\x1b[1;31merror\x1b[0m" } else { "error" };
+                let _ = writeln!(err, "{label}: {other}");
+            }
+        }
+    }
+
+    pub fn paint(&self, code: &str, s: &str) -> String {
+        if self.color_out {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
