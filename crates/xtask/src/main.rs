@@ -1,1 +1,226 @@
-fn main() {}
+//! `cargo xtask demo | test`: the project's own tooling. It needs only Rust and
+//! Python 3: it makes a virtualenv under the repository (`.venv`, ignored by git),
+//! installs the pinned moto server there, starts it on a free loopback port, runs the
+//! demo or the tests against it, and stops it again, whatever happens.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+const REQUIREMENTS: &str = include_str!("../moto-requirements.txt");
+const REGION: &str = "us-east-1";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(),
+        Some("test") => test(&args[1..]),
+        Some("moto") => serve(),
+        _ => {
+            eprintln!("usage: cargo xtask <demo | test [cargo test args] | moto>");
+            eprintln!(
+                "  demo  runs validate, plan, apply, plan, destroy of specs/examples/network.yaml on the emulator"
+            );
+            eprintln!("  test  runs every test, the end-to-end ones against the emulator");
+            eprintln!("  moto  starts the emulator in the foreground and prints the variables to use it");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, String>;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("xtask lives in crates/xtask").to_path_buf()
+}
+
+fn venv() -> PathBuf {
+    root().join(".venv")
+}
+
+fn venv_bin(name: &str) -> PathBuf {
+    venv().join("bin").join(name)
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd.status().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed: {status}"))
+    }
+}
+
+/// Makes `.venv` and installs the pinned moto into it, unless that was done already.
+fn ensure_moto() -> Result<()> {
+    let marker = venv().join(".trellis-requirements");
+    if venv_bin("moto_server").exists() && std::fs::read_to_string(&marker).ok().as_deref() == Some(REQUIREMENTS) {
+        return Ok(());
+    }
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    if !venv_bin("python").exists() {
+        eprintln!("xtask: creating {} with {python}", venv().display());
+        run(Command::new(&python).args(["-m", "venv"]).arg(venv()))?;
+    }
+    eprintln!("xtask: installing {} into .venv", REQUIREMENTS.trim());
+    let reqs = root().join("crates/xtask/moto-requirements.txt");
+    run(Command::new(venv_bin("python"))
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(&reqs))?;
+    std::fs::write(&marker, REQUIREMENTS).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// A running moto server; stopped when dropped.
+struct Moto {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Moto {
+    fn start() -> Result<Moto> {
+        ensure_moto()?;
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+        let log = venv().join(format!("moto-{port}.log"));
+        let out = std::fs::File::create(&log).map_err(|e| e.to_string())?;
+        let child = Command::new(venv_bin("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(out.try_clone().map_err(|e| e.to_string())?)
+            .stderr(out)
+            .spawn()
+            .map_err(|e| format!("cannot start moto_server: {e}"))?;
+        let mut moto = Moto { child, port, log };
+        moto.wait_ready()?;
+        eprintln!("xtask: moto is listening on {} (log: {})", moto.url(), moto.log.display());
+        Ok(moto)
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn wait_ready(&mut self) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("moto_server exited at start ({status}); see {}", self.log.display()));
+            }
+            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let req = format!("GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1:{}\r\n\r\n", self.port);
+                let mut first = String::new();
+                if s.write_all(req.as_bytes()).is_ok()
+                    && BufReader::new(&mut s).read_line(&mut first).is_ok()
+                    && first.starts_with("HTTP/")
+                {
+                    return Ok(());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Err(format!("moto_server did not answer within 60s; see {}", self.log.display()))
+    }
+
+    /// Sets the variables that point AWS clients at this server and nowhere else.
+    fn configure(&self, cmd: &mut Command) {
+        cmd.env("AWS_ENDPOINT_URL", self.url())
+            .env("TRELLIS_TEST_ENDPOINT", self.url())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", REGION)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_DEFAULT_PROFILE");
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn test(extra: &[String]) -> Result<ExitCode> {
+    // Build first, so the emulator is not kept waiting during a long compile.
+    run(cargo().args(["test", "--workspace", "--no-run", "--quiet"]))?;
+    let moto = Moto::start()?;
+    let mut cmd = cargo();
+    cmd.args(["test", "--workspace"]).args(extra);
+    moto.configure(&mut cmd);
+    let status = cmd.status().map_err(|e| e.to_string())?;
+    if !status.success() {
+        let mut log = String::new();
+        let _ = std::fs::File::open(&moto.log).and_then(|mut f| f.read_to_string(&mut log));
+        let tail: Vec<&str> = log.lines().filter(|l| l.contains("Error") || l.contains("Traceback")).take(20).collect();
+        if !tail.is_empty() {
+            eprintln!("xtask: errors in the moto log:\n{}", tail.join("\n"));
+        }
+    }
+    drop(moto);
+    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn demo() -> Result<ExitCode> {
+    run(cargo().args(["build", "--quiet", "--workspace", "--bins"]))?;
+    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root().join("target"));
+    let trellis = target.join("debug/trellis");
+    let moto = Moto::start()?;
+    let work = root().join(".trellis-demo");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    let state = work.join("network.json");
+    let spec = "specs/examples/network.yaml";
+    let state_arg = state.to_string_lossy().to_string();
+    let steps: Vec<(&str, Vec<&str>, &[i32])> = vec![
+        ("Check the spec offline", vec!["validate", spec], &[0]),
+        ("Preview: everything is new", vec!["plan", spec, "--state", &state_arg, "--detailed-exitcode"], &[2]),
+        ("Create the stack", vec!["apply", spec, "--state", &state_arg, "--auto-approve"], &[0]),
+        ("Plan again: nothing to do", vec!["plan", spec, "--state", &state_arg, "--detailed-exitcode"], &[0]),
+        ("What trellis recorded", vec!["state", "list", "--state", &state_arg], &[0]),
+        ("Tear it all down", vec!["destroy", spec, "--state", &state_arg, "--auto-approve"], &[0]),
+    ];
+    for (title, args, ok) in steps {
+        println!("\n\x1b[1m== {title}\x1b[0m\n$ trellis {}\n", args.join(" "));
+        let mut cmd = Command::new(&trellis);
+        cmd.current_dir(root()).args(&args).stdin(Stdio::null());
+        moto.configure(&mut cmd);
+        let status = cmd.status().map_err(|e| format!("cannot run {}: {e}", trellis.display()))?;
+        let code = status.code().unwrap_or(-1);
+        if !ok.contains(&code) {
+            return Err(format!("`trellis {}` exited {code}, expected {ok:?}", args.join(" ")));
+        }
+    }
+    drop(moto);
+    let _ = std::fs::remove_dir_all(&work);
+    println!("\nDemo complete: the emulator is stopped and its data gone.");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve() -> Result<ExitCode> {
+    let mut moto = Moto::start()?;
+    println!("export AWS_ENDPOINT_URL={} TRELLIS_TEST_ENDPOINT={} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION={REGION}", moto.url(), moto.url());
+    println!("(Ctrl-C stops it)");
+    let status = moto.child.wait().map_err(|e| e.to_string())?;
+    Err(format!("moto_server stopped: {status}"))
+}
