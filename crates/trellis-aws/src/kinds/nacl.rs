@@ -159,12 +159,12 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
     let added: Vec<&str> = want.iter().filter(|s| !had.contains(s)).copied().collect();
     let removed: Vec<&str> = had.iter().filter(|s| !want.contains(s)).copied().collect();
     for subnet in added {
-        move_subnet(aws, subnet, id).await?;
+        move_subnet(aws, subnet, id, true).await?;
     }
     if !removed.is_empty() {
         let default = default_acl(aws, id).await?;
         for subnet in removed {
-            move_subnet(aws, subnet, &default).await?;
+            move_subnet(aws, subnet, &default, false).await?;
         }
     }
     Ok(())
@@ -220,20 +220,25 @@ async fn put_entry(
     }
 }
 
-/// Moves a subnet to `acl` (every subnet always has exactly one ACL association).
-async fn move_subnet(aws: &Aws, subnet: &str, acl: &str) -> Result<(), ProviderError> {
+/// Moves a subnet to `acl` (every subnet always has exactly one ACL association). A
+/// subnet that is gone has nothing to move: fine when handing it back to the default
+/// ACL (`must_exist` false), an error when it should join this one.
+async fn move_subnet(aws: &Aws, subnet: &str, acl: &str, must_exist: bool) -> Result<(), ProviderError> {
     let current = acls(aws, vec![Filter::builder().name("association.subnet-id").values(subnet).build()]).await?;
     let assoc = current
         .iter()
         .flat_map(|a| a.associations())
         .find(|a| a.subnet_id() == Some(subnet))
-        .and_then(|a| a.network_acl_association_id())
-        .ok_or_else(|| {
-            ProviderError::new(
-                Some("InvalidSubnetID.NotFound"),
-                format!("subnet {subnet} has no network ACL association"),
-            )
-        })?;
+        .and_then(|a| a.network_acl_association_id());
+    let Some(assoc) = assoc else {
+        if !must_exist {
+            return Ok(());
+        }
+        return Err(ProviderError::new(
+            Some("InvalidSubnetID.NotFound"),
+            format!("subnet {subnet} has no network ACL association"),
+        ));
+    };
     aws.count(1);
     aws.ec2
         .replace_network_acl_association()
@@ -270,7 +275,7 @@ pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(),
     if !subnets.is_empty() {
         let default = default_acl(aws, id).await?;
         for s in &subnets {
-            move_subnet(aws, s, &default).await?;
+            move_subnet(aws, s, &default, false).await?;
         }
     }
     delete_with_retry(aws, address, id, || async {

@@ -1,0 +1,268 @@
+//! End to end against the moto emulator: the `trellis` binary applies, changes and
+//! destroys the example network stack, while the SDK checks what is really there and
+//! makes changes behind trellis's back. Each test uses its own stack name.
+
+mod support;
+
+use support::{ec2, tagged, Stack, NETWORK};
+use trellis_aws::sdk::ec2::types::{IpPermission, IpRange};
+
+fn replace(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "the spec has no `{from}`");
+    text.replacen(from, to, 1)
+}
+
+#[tokio::test]
+async fn apply_tags_everything_replans_empty_and_destroys_to_nothing() {
+    let stack = Stack::new("converge", NETWORK);
+    let first = stack.plan().expect_code(2);
+    assert!(first.stdout.contains("Plan: 12 to add, 0 to change, 0 to replace, 0 to destroy."), "{}", first.stdout);
+
+    let applied = stack.apply();
+    assert!(
+        applied.stdout.contains("Apply complete! Resources: 12 added, 0 changed, 0 destroyed."),
+        "{}",
+        applied.stdout
+    );
+    let state = stack.state();
+    assert_eq!(state.resources.len(), 12);
+    assert!(state.serial > 1);
+
+    // Every object is live, carries the stack and its address, and its Name.
+    let client = ec2().await;
+    let live = tagged(&client, &stack.name).await;
+    assert_eq!(live.len(), 12, "{live:?}");
+    for r in &state.resources {
+        assert_eq!(live.get(&r.id), Some(&r.address.to_string()), "{} is not tagged with its address", r.address);
+        let tags = r.attributes["tags"].as_map().unwrap();
+        assert_eq!(tags["Name"].as_str(), Some(format!("{}-{}", stack.name, r.address.name).as_str()));
+    }
+    let sg = client.describe_security_groups().group_ids(stack.id("security_group.app")).send().await.unwrap();
+    let rule = &sg.security_groups()[0].ip_permissions()[0];
+    assert_eq!(rule.user_id_group_pairs()[0].group_id(), Some(stack.id("security_group.lb").as_str()));
+
+    let again = stack.plan().expect_code(0);
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+    // Outputs are recorded and printed.
+    let out = stack.run(&["output", "vpc_id", "--state", stack.state_path().to_str().unwrap()]).expect_code(0);
+    assert_eq!(out.stdout.trim(), stack.id("vpc.main"));
+
+    let json = stack.run(&["plan", "{spec}", "--json"]).expect_code(0);
+    let j: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(j["summary"]["add"], 0);
+    assert!(j["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["change"]["actions"] == serde_json::json!(["no-op"])));
+
+    stack.destroy_and_check_clean();
+    assert!(tagged(&client, &stack.name).await.is_empty());
+}
+
+#[tokio::test]
+async fn rule_and_flag_changes_update_in_place() {
+    let stack = Stack::new("inplace", NETWORK);
+    stack.apply();
+    let ids: Vec<String> =
+        ["security_group.lb", "network_acl.data", "subnet.private_a"].iter().map(|a| stack.id(a)).collect();
+
+    let mut spec = replace(
+        NETWORK,
+        "        description: HTTP from anywhere\n",
+        "        description: HTTP from anywhere\n      - protocol: tcp\n        port: 443\n        cidr: 0.0.0.0/0\n",
+    );
+    spec = replace(&spec, "port_range: { from: 5432, to: 5432 }", "port_range: { from: 5433, to: 5433 }");
+    spec = replace(
+        &spec,
+        "    cidr_block: 10.0.11.0/24\n    availability_zone: ${var.zone_a}\n",
+        "    cidr_block: 10.0.11.0/24\n    availability_zone: ${var.zone_a}\n    map_public_ip_on_launch: true\n",
+    );
+    stack.write_spec(&spec);
+
+    let plan = stack.plan().expect_code(2);
+    assert!(plan.stdout.contains("Plan: 0 to add, 3 to change, 0 to replace, 0 to destroy."), "{}", plan.stdout);
+    for addr in ["security_group.lb", "network_acl.data", "subnet.private_a"] {
+        assert!(plan.stdout.contains(&format!("# {addr} will be updated in place")), "{addr}:\n{}", plan.stdout);
+    }
+    assert!(plan.stdout.contains("~ map_public_ip_on_launch = false -> true"), "{}", plan.stdout);
+
+    stack.apply();
+    let after: Vec<String> =
+        ["security_group.lb", "network_acl.data", "subnet.private_a"].iter().map(|a| stack.id(a)).collect();
+    assert_eq!(ids, after, "in-place updates must keep the objects");
+
+    let client = ec2().await;
+    let sg = client.describe_security_groups().group_ids(&ids[0]).send().await.unwrap();
+    let ports: Vec<i32> = sg.security_groups()[0].ip_permissions().iter().filter_map(|p| p.from_port()).collect();
+    assert!(ports.contains(&443) && ports.contains(&80), "{ports:?}");
+    let acl = client.describe_network_acls().network_acl_ids(&ids[1]).send().await.unwrap();
+    let rule = acl.network_acls()[0]
+        .entries()
+        .iter()
+        .find(|e| e.rule_number() == Some(300) && e.egress() == Some(false))
+        .unwrap();
+    assert_eq!(rule.port_range().unwrap().from(), Some(5433));
+    let subnet = client.describe_subnets().subnet_ids(&ids[2]).send().await.unwrap();
+    assert_eq!(subnet.subnets()[0].map_public_ip_on_launch(), Some(true));
+
+    stack.plan().expect_code(0);
+    stack.destroy_and_check_clean();
+}
+
+#[tokio::test]
+async fn cidr_change_replaces_the_subnet_and_says_why() {
+    let stack = Stack::new("replace", NETWORK);
+    stack.apply();
+    let old = stack.id("subnet.private_a");
+
+    stack.write_spec(&replace(NETWORK, "cidr_block: 10.0.11.0/24", "cidr_block: 10.0.21.0/24"));
+    let plan = stack.plan().expect_code(2);
+    assert!(
+        plan.stdout.contains("# subnet.private_a must be replaced: `cidr_block` forces replacement"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("~ cidr_block = \"10.0.11.0/24\" -> \"10.0.21.0/24\" # forces replacement"),
+        "{}",
+        plan.stdout
+    );
+    // The route table and the ACL follow the new subnet in place.
+    assert!(plan.stdout.contains("Plan: 0 to add, 2 to change, 1 to replace, 0 to destroy."), "{}", plan.stdout);
+    let json = stack.run(&["plan", "{spec}", "--json"]).expect_code(0);
+    let j: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let change = j["resource_changes"].as_array().unwrap().iter().find(|c| c["address"] == "subnet.private_a").unwrap();
+    assert_eq!(change["change"]["replace_paths"], serde_json::json!([["cidr_block"]]));
+
+    stack.apply();
+    let new = stack.id("subnet.private_a");
+    assert_ne!(old, new);
+    let client = ec2().await;
+    let found = client.describe_subnets().subnet_ids(&new).send().await.unwrap();
+    assert_eq!(found.subnets()[0].cidr_block(), Some("10.0.21.0/24"));
+    let rt = client.describe_route_tables().route_table_ids(stack.id("route_table.private")).send().await.unwrap();
+    let associated: Vec<&str> = rt.route_tables()[0].associations().iter().filter_map(|a| a.subnet_id()).collect();
+    assert!(associated.contains(&new.as_str()), "{associated:?}");
+
+    stack.plan().expect_code(0);
+    stack.destroy_and_check_clean();
+}
+
+#[tokio::test]
+async fn changes_made_outside_trellis_show_as_drift_and_are_repaired() {
+    let stack = Stack::new("drift", NETWORK);
+    stack.apply();
+    let client = ec2().await;
+    let app = stack.id("security_group.app");
+    let gone = stack.id("subnet.public_b");
+
+    client
+        .authorize_security_group_ingress()
+        .group_id(&app)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(22)
+                .to_port(22)
+                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    client.delete_subnet().subnet_id(&gone).send().await.unwrap();
+
+    let plan = stack.plan().expect_code(2);
+    assert!(plan.stdout.contains("Objects have changed outside of trellis:"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("# security_group.app has changed"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("+ { cidr = \"0.0.0.0/0\", port = 22, protocol = \"tcp\" },"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("# subnet.public_b was deleted outside of trellis"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("# subnet.public_b will be created"), "{}", plan.stdout);
+    let j: serde_json::Value =
+        serde_json::from_str(&stack.run(&["plan", "{spec}", "--json"]).expect_code(0).stdout).unwrap();
+    assert_eq!(j["resource_drift"].as_array().unwrap().len(), 2);
+
+    stack.apply();
+    let sg = client.describe_security_groups().group_ids(&app).send().await.unwrap();
+    let ports: Vec<i32> = sg.security_groups()[0].ip_permissions().iter().filter_map(|p| p.from_port()).collect();
+    assert_eq!(ports, [8080], "the out-of-band rule must be revoked");
+    let back = stack.id("subnet.public_b");
+    assert_ne!(back, gone);
+    let rt = client.describe_route_tables().route_table_ids(stack.id("route_table.public")).send().await.unwrap();
+    let associated: Vec<&str> = rt.route_tables()[0].associations().iter().filter_map(|a| a.subnet_id()).collect();
+    assert!(associated.contains(&back.as_str()), "{associated:?}");
+
+    stack.plan().expect_code(0);
+    stack.destroy_and_check_clean();
+}
+
+#[tokio::test]
+async fn a_resource_removed_from_the_spec_is_deleted() {
+    let stack = Stack::new("remove", NETWORK);
+    stack.apply();
+    let db = stack.id("security_group.db");
+    let start = NETWORK.find("  security_group.db:").unwrap();
+    let end = NETWORK.find("\noutputs:").unwrap();
+    stack.write_spec(&format!("{}{}", &NETWORK[..start], &NETWORK[end..]));
+
+    let plan = stack.plan().expect_code(2);
+    assert!(
+        plan.stdout.contains("# security_group.db will be destroyed (it is no longer in the spec)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("Plan: 0 to add, 0 to change, 0 to replace, 1 to destroy."), "{}", plan.stdout);
+    stack.apply();
+    let client = ec2().await;
+    assert!(!tagged(&client, &stack.name).await.contains_key(&db));
+    assert!(stack.state().get(&"security_group.db".parse().unwrap()).is_none());
+    stack.plan().expect_code(0);
+    stack.destroy_and_check_clean();
+}
+
+#[tokio::test]
+async fn a_run_that_fails_halfway_records_what_it_made_and_the_next_finishes() {
+    // 10.1.12.0/24 is a fine CIDR, but outside the VPC: only AWS can say so.
+    let broken = replace(NETWORK, "cidr_block: 10.0.12.0/24", "cidr_block: 10.1.12.0/24");
+    let stack = Stack::new("halfway", &broken);
+    stack.run(&["validate", "{spec}"]).expect_code(0);
+
+    let run = stack.run(&["apply", "{spec}", "--auto-approve"]).expect_code(1);
+    assert!(run.stdout.contains("subnet.private_b: create failed: AWS InvalidSubnet.Range"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("route_table.private: create skipped, because subnet.private_b failed"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Apply failed: 1 failed, 2 skipped"), "{}", run.stdout);
+
+    // Everything that exists is in the state, and nothing in the state is missing.
+    let client = ec2().await;
+    let live = tagged(&client, &stack.name).await;
+    let state = stack.state();
+    assert_eq!(live.len(), 9, "{live:?}");
+    assert_eq!(state.resources.len(), live.len());
+    for r in &state.resources {
+        assert_eq!(live.get(&r.id), Some(&r.address.to_string()));
+    }
+
+    stack.write_spec(NETWORK);
+    let plan = stack.plan().expect_code(2);
+    assert!(plan.stdout.contains("Plan: 3 to add, 0 to change, 0 to replace, 0 to destroy."), "{}", plan.stdout);
+    let done = stack.apply();
+    assert!(done.stdout.contains("Apply complete! Resources: 3 added"), "{}", done.stdout);
+    assert_eq!(tagged(&client, &stack.name).await.len(), 12);
+    stack.plan().expect_code(0);
+    stack.destroy_and_check_clean();
+}
+
+#[tokio::test]
+async fn apply_without_a_terminal_needs_auto_approve() {
+    let stack = Stack::new("approve", NETWORK);
+    let run = stack.run(&["apply", "{spec}"]).expect_code(1);
+    assert!(run.stderr.contains("apply needs approval"), "{}", run.stderr);
+    assert!(run.stdout.contains("Plan: 12 to add"), "the plan is shown first:\n{}", run.stdout);
+    let client = ec2().await;
+    assert!(tagged(&client, &stack.name).await.is_empty(), "nothing may be created");
+}

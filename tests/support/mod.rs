@@ -1,0 +1,167 @@
+//! Helpers for the end-to-end tests: a stack with its own name (so tests can share one
+//! emulator), the trellis binary pointed at the emulator, and SDK reads of what is live.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use trellis_aws::sdk::ec2;
+use trellis_aws::sdk::ec2::types::Filter;
+use trellis_state::State;
+
+pub const NETWORK: &str = include_str!("../../specs/examples/network.yaml");
+
+/// The emulator the tests talk to. Set by `cargo xtask test`; the tests never fall back
+/// to real AWS.
+pub fn endpoint() -> String {
+    std::env::var("TRELLIS_TEST_ENDPOINT").unwrap_or_else(|_| {
+        panic!("the end-to-end tests run against the moto emulator: run them with `cargo xtask test`")
+    })
+}
+
+pub struct Stack {
+    pub name: String,
+    pub dir: tempfile::TempDir,
+    pub spec: PathBuf,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl Stack {
+    /// A stack from `spec_text` with its `stack:` renamed to something unique.
+    pub fn new(test: &str, spec_text: &str) -> Stack {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let name = format!("{}-{:x}{n}", &test[..test.len().min(18)], nanos % 0xfffff).replace('_', "-");
+        let dir = tempfile::tempdir().unwrap();
+        let spec = dir.path().join("stack.yaml");
+        let s = Stack { name, dir, spec };
+        s.write_spec(spec_text);
+        s
+    }
+
+    /// Writes the spec, keeping this stack's name.
+    pub fn write_spec(&self, text: &str) {
+        let renamed: String = text
+            .lines()
+            .map(|l| if l.starts_with("stack:") { format!("stack: {}", self.name) } else { l.to_string() })
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(&self.spec, renamed + "\n").unwrap();
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_trellis"));
+        cmd.current_dir(self.dir.path())
+            .args(args)
+            .env("AWS_ENDPOINT_URL", endpoint())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("NO_COLOR", "1")
+            .env_remove("AWS_PROFILE")
+            .stdin(std::process::Stdio::null());
+        cmd
+    }
+
+    /// Runs `trellis ARGS SPEC ...` (the spec path is put where `{spec}` stands).
+    pub fn run(&self, args: &[&str]) -> Run {
+        let spec = self.spec.to_string_lossy().to_string();
+        let args: Vec<&str> = args.iter().map(|a| if *a == "{spec}" { spec.as_str() } else { a }).collect();
+        let out: Output = self.command(&args).output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            args: args.join(" "),
+        }
+    }
+
+    pub fn apply(&self) -> Run {
+        self.run(&["apply", "{spec}", "--auto-approve"]).expect_code(0)
+    }
+
+    pub fn plan(&self) -> Run {
+        self.run(&["plan", "{spec}", "--detailed-exitcode"])
+    }
+
+    pub fn destroy_and_check_clean(&self) {
+        self.run(&["destroy", "{spec}", "--auto-approve"]).expect_code(0);
+        assert!(self.state().resources.is_empty());
+    }
+
+    pub fn state_path(&self) -> PathBuf {
+        self.dir.path().join("state").join(format!("{}.json", self.name))
+    }
+
+    pub fn state(&self) -> State {
+        serde_json::from_str(&std::fs::read_to_string(self.state_path()).unwrap()).unwrap()
+    }
+
+    pub fn id(&self, address: &str) -> String {
+        let a = address.parse().unwrap();
+        self.state().get(&a).unwrap_or_else(|| panic!("{address} is not in the state")).id.clone()
+    }
+}
+
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub args: String,
+}
+
+impl Run {
+    pub fn expect_code(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "`trellis {}` exited {} (expected {code})\n--- stdout\n{}\n--- stderr\n{}",
+            self.args, self.code, self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+pub async fn ec2() -> ec2::Client {
+    let aws = trellis_aws::connect(trellis_aws::AwsOptions {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(endpoint()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    aws.ec2().clone()
+}
+
+/// Every object of the network kinds tagged with `stack`: id -> its `trellis:address` tag.
+pub async fn tagged(client: &ec2::Client, stack: &str) -> BTreeMap<String, String> {
+    let f = || Filter::builder().name("tag:trellis:stack").values(stack).build();
+    let addr = |tags: &[ec2::types::Tag]| {
+        tags.iter().find(|t| t.key() == Some("trellis:address")).and_then(|t| t.value()).unwrap_or("?").to_string()
+    };
+    let mut out = BTreeMap::new();
+    for v in client.describe_vpcs().filters(f()).send().await.unwrap().vpcs() {
+        out.insert(v.vpc_id().unwrap().to_string(), addr(v.tags()));
+    }
+    for s in client.describe_subnets().filters(f()).send().await.unwrap().subnets() {
+        out.insert(s.subnet_id().unwrap().to_string(), addr(s.tags()));
+    }
+    for g in client.describe_internet_gateways().filters(f()).send().await.unwrap().internet_gateways() {
+        out.insert(g.internet_gateway_id().unwrap().to_string(), addr(g.tags()));
+    }
+    for t in client.describe_route_tables().filters(f()).send().await.unwrap().route_tables() {
+        out.insert(t.route_table_id().unwrap().to_string(), addr(t.tags()));
+    }
+    for a in client.describe_network_acls().filters(f()).send().await.unwrap().network_acls() {
+        out.insert(a.network_acl_id().unwrap().to_string(), addr(a.tags()));
+    }
+    for g in client.describe_security_groups().filters(f()).send().await.unwrap().security_groups() {
+        out.insert(g.group_id().unwrap().to_string(), addr(g.tags()));
+    }
+    out
+}
