@@ -259,3 +259,80 @@ pub fn get(name: &str) -> Option<&'static Kind> {
 pub fn names() -> impl Iterator<Item = &'static str> {
     ALL.iter().map(|k| k.name)
 }
+
+/// The reference of every kind and attribute, as Markdown, for `docs/spec.md`.
+pub fn reference_markdown() -> String {
+    use crate::schema::Type;
+    use std::fmt::Write;
+
+    fn mode(a: &Attr) -> &'static str {
+        match a.mode {
+            Mode::Required => "required",
+            Mode::Optional => "optional",
+            Mode::OptionalComputed => "optional (AWS decides if unset)",
+            Mode::Computed => "computed by AWS",
+        }
+    }
+    fn default(a: &Attr) -> String {
+        match a.default {
+            Default::None => String::new(),
+            Default::Bool(b) => format!("`{b}`"),
+            Default::Int(i) => format!("`{i}`"),
+            Default::Str(s) => format!("`{s}`"),
+            Default::EmptyList => "`[]`".into(),
+            Default::StackName => "`<stack>-<name>`".into(),
+        }
+    }
+    fn table(out: &mut String, attrs: &[Attr]) {
+        out.push_str("| attribute | type | presence | default | on change | meaning |\n|---|---|---|---|---|---|\n");
+        for a in attrs {
+            let change = if a.mode == Mode::Computed {
+                ""
+            } else if a.force_new {
+                "**replace**"
+            } else {
+                "in place"
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} | {} |",
+                a.name,
+                a.ty.describe(),
+                mode(a),
+                default(a),
+                change,
+                a.doc
+            );
+        }
+    }
+    fn nested(out: &mut String, attrs: &[Attr], seen: &mut Vec<&'static str>) {
+        for a in attrs {
+            let inner = match &a.ty {
+                Type::Object(o) => Some(o),
+                Type::List(t) | Type::Set(t) => match t {
+                    Type::Object(o) => Some(o),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(o) = inner {
+                if seen.contains(&a.name) {
+                    continue;
+                }
+                seen.push(a.name);
+                let _ = writeln!(out, "\nEach entry of `{}`:\n", a.name);
+                table(out, o.attrs);
+                nested(out, o.attrs, seen);
+            }
+        }
+    }
+
+    let mut out = String::new();
+    for k in ALL {
+        let _ = writeln!(out, "### `{}`\n\n{}\n", k.name, k.doc);
+        table(&mut out, k.object.attrs);
+        nested(&mut out, k.object.attrs, &mut Vec::new());
+        out.push('\n');
+    }
+    out
+}
