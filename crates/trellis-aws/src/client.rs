@@ -42,6 +42,7 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
         ec2: aws_sdk_ec2::Client::new(&config),
         region,
         calls: AtomicUsize::new(0),
+        limits: Default::default(),
         timeouts: opts.timeouts,
         progress: opts.progress,
     })

@@ -9,6 +9,7 @@
 
 mod client;
 mod kinds;
+mod limits;
 mod util;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,6 +38,7 @@ pub struct Aws {
     pub(crate) ec2: aws_sdk_ec2::Client,
     pub(crate) region: String,
     pub(crate) calls: AtomicUsize,
+    pub(crate) limits: limits::Limits,
     pub(crate) timeouts: Timeouts,
     pub(crate) progress: Option<Progress>,
 }
@@ -71,8 +73,10 @@ impl Aws {
         self.calls.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn count(&self, n: usize) {
-        self.calls.fetch_add(n, Ordering::Relaxed);
+    /// Waits for the call's rate-limit token and counts the call.
+    pub(crate) async fn call(&self, class: limits::Call) {
+        self.limits.take(class).await;
+        self.calls.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn say(&self, line: &str) {

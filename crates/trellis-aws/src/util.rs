@@ -7,7 +7,9 @@ use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use trellis_core::{Address, ProviderError, Value};
 
+use crate::limits::Call;
 use crate::{Aws, Described, TAG_ADDRESS, TAG_STACK};
+use aws_smithy_async::future::pagination_stream::PaginationStream;
 
 /// Which objects a describe call asks for.
 #[derive(Clone, Copy)]
@@ -52,6 +54,24 @@ where
 
 pub(crate) fn is_code(e: &ProviderError, codes: &[&str]) -> bool {
     e.code.as_deref().is_some_and(|c| codes.contains(&c) || codes.iter().any(|p| p.ends_with('.') && c.starts_with(p)))
+}
+
+/// Every page of a paginated describe, each page drawing a describe token.
+pub(crate) async fn pages<O, E>(
+    aws: &Aws,
+    mut stream: PaginationStream<Result<O, SdkError<E, HttpResponse>>>,
+) -> Result<Vec<O>, ProviderError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let mut out = Vec::new();
+    loop {
+        aws.call(Call::Describe).await;
+        match stream.next().await {
+            Some(page) => out.push(page.map_err(aws_err)?),
+            None => return Ok(out),
+        }
+    }
 }
 
 /// Error codes that mean "no such object" for the kinds here.
@@ -164,11 +184,11 @@ pub(crate) async fn sync_tags(
         a.iter().filter(|(k, v)| b.get(*k) != Some(v)).map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
     let unset: Vec<Tag> = b.keys().filter(|k| !a.contains_key(*k)).map(|k| Tag::builder().key(k).build()).collect();
     if !set.is_empty() {
-        aws.count(1);
+        aws.call(Call::Mutate).await;
         aws.ec2.create_tags().resources(id).set_tags(Some(set)).send().await.map_err(aws_err)?;
     }
     if !unset.is_empty() {
-        aws.count(1);
+        aws.call(Call::Mutate).await;
         aws.ec2.delete_tags().resources(id).set_tags(Some(unset)).send().await.map_err(aws_err)?;
     }
     Ok(())

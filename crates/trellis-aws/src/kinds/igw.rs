@@ -5,12 +5,10 @@ use crate::util::{aws_err, delete_with_retry, described, is_code, str_attr, tag_
 use crate::{Aws, Described};
 
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
-    let mut pages =
-        aws.ec2.describe_internet_gateways().filters(sel.filter("internet-gateway-id")).into_paginator().send();
+    let call = aws.ec2.describe_internet_gateways().filters(sel.filter("internet-gateway-id")).into_paginator().send();
     let mut out = Vec::new();
-    while let Some(page) = pages.next().await {
-        aws.count(1);
-        for g in page.map_err(aws_err)?.internet_gateways.unwrap_or_default() {
+    for page in crate::util::pages(aws, call).await? {
+        for g in page.internet_gateways.unwrap_or_default() {
             let vpc = g.attachments().iter().find_map(|a| a.vpc_id()).map(Value::str).unwrap_or(Value::Null);
             out.push(described(g.internet_gateway_id().unwrap_or_default(), g.tags(), vec![("vpc_id", vpc)]));
         }
@@ -19,7 +17,7 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
 }
 
 pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
-    aws.count(1);
+    aws.call(crate::limits::Call::Mutate).await;
     let out = aws
         .ec2
         .create_internet_gateway()
@@ -46,14 +44,14 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
         detach(aws, id, old).await?;
     }
     if let Some(new) = new {
-        aws.count(1);
+        aws.call(crate::limits::Call::Mutate).await;
         aws.ec2.attach_internet_gateway().internet_gateway_id(id).vpc_id(new).send().await.map_err(aws_err)?;
     }
     Ok(())
 }
 
 async fn detach(aws: &Aws, id: &str, vpc: &str) -> Result<(), ProviderError> {
-    aws.count(1);
+    aws.call(crate::limits::Call::Mutate).await;
     match aws.ec2.detach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send().await.map_err(aws_err) {
         Err(e) if is_code(&e, &["Gateway.NotAttached"]) => Ok(()),
         other => other.map(|_| ()),
@@ -68,7 +66,7 @@ pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(),
         delete_with_retry(aws, address, id, || detach(aws, id, vpc)).await?;
     }
     delete_with_retry(aws, address, id, || async {
-        aws.count(1);
+        aws.call(crate::limits::Call::Mutate).await;
         aws.ec2.delete_internet_gateway().internet_gateway_id(id).send().await.map(|_| ()).map_err(aws_err)
     })
     .await

@@ -42,11 +42,12 @@ fn rules(acl: &NetworkAcl, egress: bool) -> Value {
 }
 
 async fn acls(aws: &Aws, filters: Vec<Filter>) -> Result<Vec<NetworkAcl>, ProviderError> {
-    let mut pages = aws.ec2.describe_network_acls().set_filters(Some(filters)).into_paginator().send();
+    let pages =
+        crate::util::pages(aws, aws.ec2.describe_network_acls().set_filters(Some(filters)).into_paginator().send())
+            .await?;
     let mut out = Vec::new();
-    while let Some(page) = pages.next().await {
-        aws.count(1);
-        out.extend(page.map_err(aws_err)?.network_acls.unwrap_or_default());
+    for page in pages {
+        out.extend(page.network_acls.unwrap_or_default());
     }
     Ok(out)
 }
@@ -54,26 +55,19 @@ async fn acls(aws: &Aws, filters: Vec<Filter>) -> Result<Vec<NetworkAcl>, Provid
 /// ACLs by id. Through `NetworkAclIds`, not the `network-acl-id` filter (which moto
 /// lacks); AWS then fails the whole call for one missing id, so ask again one by one.
 async fn by_ids(aws: &Aws, ids: &[String]) -> Result<Vec<NetworkAcl>, ProviderError> {
-    let mut pages = aws.ec2.describe_network_acls().set_network_acl_ids(Some(ids.to_vec())).into_paginator().send();
-    let mut out = Vec::new();
-    while let Some(page) = pages.next().await {
-        aws.count(1);
-        match page.map_err(aws_err) {
-            Ok(p) => out.extend(p.network_acls.unwrap_or_default()),
-            Err(e) if is_code(&e, &["InvalidNetworkAclID.NotFound"]) => {
-                if ids.len() == 1 {
-                    return Ok(Vec::new());
-                }
-                let mut found = Vec::new();
-                for id in ids {
-                    found.extend(Box::pin(by_ids(aws, std::slice::from_ref(id))).await?);
-                }
-                return Ok(found);
+    let call = aws.ec2.describe_network_acls().set_network_acl_ids(Some(ids.to_vec())).into_paginator().send();
+    match crate::util::pages(aws, call).await {
+        Ok(pages) => Ok(pages.into_iter().flat_map(|p| p.network_acls.unwrap_or_default()).collect()),
+        Err(e) if is_code(&e, &["InvalidNetworkAclID.NotFound"]) && ids.len() == 1 => Ok(Vec::new()),
+        Err(e) if is_code(&e, &["InvalidNetworkAclID.NotFound"]) => {
+            let mut found = Vec::new();
+            for id in ids {
+                found.extend(Box::pin(by_ids(aws, std::slice::from_ref(id))).await?);
             }
-            Err(e) => return Err(e),
+            Ok(found)
         }
+        Err(e) => Err(e),
     }
-    Ok(out)
 }
 
 fn subnets_of(acl: &NetworkAcl) -> Vec<String> {
@@ -105,7 +99,7 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
 }
 
 pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
-    aws.count(1);
+    aws.call(crate::limits::Call::Mutate).await;
     let out = aws
         .ec2
         .create_network_acl()
@@ -142,7 +136,7 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
             }
         }
         for n in have.keys().filter(|n| !want.contains_key(n)) {
-            aws.count(1);
+            aws.call(crate::limits::Call::Mutate).await;
             aws.ec2
                 .delete_network_acl_entry()
                 .network_acl_id(id)
@@ -188,7 +182,7 @@ async fn put_entry(
             .set_to(m.get("to").and_then(Value::as_int).map(|v| v as i32))
             .build()
     });
-    aws.count(1);
+    aws.call(crate::limits::Call::Mutate).await;
     if replace {
         aws.ec2
             .replace_network_acl_entry()
@@ -239,7 +233,7 @@ async fn move_subnet(aws: &Aws, subnet: &str, acl: &str, must_exist: bool) -> Re
             format!("subnet {subnet} has no network ACL association"),
         ));
     };
-    aws.count(1);
+    aws.call(crate::limits::Call::Mutate).await;
     aws.ec2
         .replace_network_acl_association()
         .association_id(assoc)
@@ -279,7 +273,7 @@ pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(),
         }
     }
     delete_with_retry(aws, address, id, || async {
-        aws.count(1);
+        aws.call(crate::limits::Call::Mutate).await;
         aws.ec2.delete_network_acl().network_acl_id(id).send().await.map(|_| ()).map_err(aws_err)
     })
     .await

@@ -43,11 +43,11 @@ fn associations(t: &RouteTable) -> BTreeMap<String, String> {
 }
 
 async fn tables(aws: &Aws, filter: Filter) -> Result<Vec<RouteTable>, ProviderError> {
-    let mut pages = aws.ec2.describe_route_tables().filters(filter).into_paginator().send();
+    let pages =
+        crate::util::pages(aws, aws.ec2.describe_route_tables().filters(filter).into_paginator().send()).await?;
     let mut out = Vec::new();
-    while let Some(page) = pages.next().await {
-        aws.count(1);
-        out.extend(page.map_err(aws_err)?.route_tables.unwrap_or_default());
+    for page in pages {
+        out.extend(page.route_tables.unwrap_or_default());
     }
     Ok(out)
 }
@@ -69,7 +69,7 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
 }
 
 pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
-    aws.count(1);
+    aws.call(crate::limits::Call::Mutate).await;
     let out = aws
         .ec2
         .create_route_table()
@@ -110,7 +110,7 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
         match have.get(dest) {
             Some(t) if t == target => {}
             Some(_) => {
-                aws.count(1);
+                aws.call(crate::limits::Call::Mutate).await;
                 aws.ec2
                     .replace_route()
                     .route_table_id(id)
@@ -121,7 +121,7 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
                     .map_err(aws_err)?;
             }
             None => {
-                aws.count(1);
+                aws.call(crate::limits::Call::Mutate).await;
                 aws.ec2
                     .create_route()
                     .route_table_id(id)
@@ -134,7 +134,7 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
         }
     }
     for dest in have.keys().filter(|d| !want.contains_key(*d)) {
-        aws.count(1);
+        aws.call(crate::limits::Call::Mutate).await;
         aws.ec2.delete_route().route_table_id(id).destination_cidr_block(dest).send().await.map_err(aws_err)?;
     }
 
@@ -148,7 +148,7 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
     let current = current.first().map(associations).unwrap_or_default();
     for (subnet, assoc) in &current {
         if !want_subnets.contains(&subnet.as_str()) {
-            aws.count(1);
+            aws.call(crate::limits::Call::Mutate).await;
             match aws.ec2.disassociate_route_table().association_id(assoc).send().await.map_err(aws_err) {
                 Err(e) if !is_code(&e, &["InvalidAssociationID.NotFound"]) => return Err(e),
                 _ => {}
@@ -163,14 +163,14 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
 
 /// Associates a subnet, taking it over from another table if it has one.
 async fn associate(aws: &Aws, table: &str, subnet: &str) -> Result<(), ProviderError> {
-    aws.count(1);
+    aws.call(crate::limits::Call::Mutate).await;
     match aws.ec2.associate_route_table().route_table_id(table).subnet_id(subnet).send().await.map_err(aws_err) {
         Ok(_) => Ok(()),
         Err(e) if is_code(&e, &["Resource.AlreadyAssociated"]) => {
             let others = tables(aws, Filter::builder().name("association.subnet-id").values(subnet).build()).await?;
             let assoc = others.iter().find_map(|t| associations(t).remove(subnet));
             let Some(assoc) = assoc else { return Err(e) };
-            aws.count(1);
+            aws.call(crate::limits::Call::Mutate).await;
             aws.ec2
                 .replace_route_table_association()
                 .association_id(assoc)
@@ -187,14 +187,14 @@ async fn associate(aws: &Aws, table: &str, subnet: &str) -> Result<(), ProviderE
 pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
     let current = tables(aws, Filter::builder().name("route-table-id").values(id).build()).await?;
     for assoc in current.first().map(associations).unwrap_or_default().values() {
-        aws.count(1);
+        aws.call(crate::limits::Call::Mutate).await;
         match aws.ec2.disassociate_route_table().association_id(assoc).send().await.map_err(aws_err) {
             Err(e) if !is_code(&e, &["InvalidAssociationID.NotFound"]) => return Err(e),
             _ => {}
         }
     }
     delete_with_retry(aws, address, id, || async {
-        aws.count(1);
+        aws.call(crate::limits::Call::Mutate).await;
         aws.ec2.delete_route_table().route_table_id(id).send().await.map(|_| ()).map_err(aws_err)
     })
     .await

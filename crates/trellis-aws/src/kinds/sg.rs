@@ -86,17 +86,20 @@ fn attrs_of(g: &SecurityGroup) -> Described {
 }
 
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
-    let mut pages = aws.ec2.describe_security_groups().filters(sel.filter("group-id")).into_paginator().send();
+    let pages = crate::util::pages(
+        aws,
+        aws.ec2.describe_security_groups().filters(sel.filter("group-id")).into_paginator().send(),
+    )
+    .await?;
     let mut out = Vec::new();
-    while let Some(page) = pages.next().await {
-        aws.count(1);
-        out.extend(page.map_err(aws_err)?.security_groups.unwrap_or_default().iter().map(attrs_of));
+    for page in pages {
+        out.extend(page.security_groups.unwrap_or_default().iter().map(attrs_of));
     }
     Ok(out)
 }
 
 pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
-    aws.count(1);
+    aws.call(crate::limits::Call::Mutate).await;
     let out = aws
         .ec2
         .create_security_group()
@@ -134,7 +137,7 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
         let revoke: Vec<IpPermission> = missing_from(have, want).into_iter().map(permission).collect();
         let grant: Vec<IpPermission> = missing_from(want, have).into_iter().map(permission).collect();
         if !revoke.is_empty() {
-            aws.count(1);
+            aws.call(crate::limits::Call::SecurityGroupRule).await;
             let r = if egress {
                 aws.ec2
                     .revoke_security_group_egress()
@@ -160,7 +163,7 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
             }
         }
         if !grant.is_empty() {
-            aws.count(1);
+            aws.call(crate::limits::Call::SecurityGroupRule).await;
             let r = if egress {
                 aws.ec2
                     .authorize_security_group_egress()
@@ -191,7 +194,7 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
 
 pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
     delete_with_retry(aws, address, id, || async {
-        aws.count(1);
+        aws.call(crate::limits::Call::Mutate).await;
         aws.ec2.delete_security_group().group_id(id).send().await.map(|_| ()).map_err(aws_err)
     })
     .await

@@ -5,11 +5,12 @@ use crate::util::{aws_err, bool_attr, delete_with_retry, described, opt_str, ret
 use crate::{Aws, Described};
 
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
-    let mut pages = aws.ec2.describe_subnets().filters(sel.filter("subnet-id")).into_paginator().send();
+    let pages =
+        crate::util::pages(aws, aws.ec2.describe_subnets().filters(sel.filter("subnet-id")).into_paginator().send())
+            .await?;
     let mut out = Vec::new();
-    while let Some(page) = pages.next().await {
-        aws.count(1);
-        for s in page.map_err(aws_err)?.subnets.unwrap_or_default() {
+    for page in pages {
+        for s in page.subnets.unwrap_or_default() {
             out.push(described(
                 s.subnet_id().unwrap_or_default(),
                 s.tags(),
@@ -26,7 +27,7 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
 }
 
 pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
-    aws.count(1);
+    aws.call(crate::limits::Call::Mutate).await;
     let out = aws
         .ec2
         .create_subnet()
@@ -45,7 +46,7 @@ pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &At
 
 pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
     retry_until(aws, aws.timeouts.ready, &format!("waiting for {id} to become available"), || async {
-        aws.count(1);
+        aws.call(crate::limits::Call::Describe).await;
         let out = aws.ec2.describe_subnets().subnet_ids(id).send().await.map_err(aws_err)?;
         Ok(out.subnets().first().filter(|s| s.state() == Some(&SubnetState::Available)).map(|_| ()))
     })
@@ -57,7 +58,7 @@ pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), 
 pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
     let want = bool_attr(after, "map_public_ip_on_launch");
     if want.is_some() && want != bool_attr(before, "map_public_ip_on_launch") {
-        aws.count(1);
+        aws.call(crate::limits::Call::Mutate).await;
         aws.ec2
             .modify_subnet_attribute()
             .subnet_id(id)
@@ -71,7 +72,7 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
 
 pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
     delete_with_retry(aws, address, id, || async {
-        aws.count(1);
+        aws.call(crate::limits::Call::Mutate).await;
         aws.ec2.delete_subnet().subnet_id(id).send().await.map(|_| ()).map_err(aws_err)
     })
     .await

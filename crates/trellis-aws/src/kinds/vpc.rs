@@ -6,11 +6,11 @@ use crate::util::{aws_err, bool_attr, delete_with_retry, described, opt_str, ret
 use crate::{Aws, Described};
 
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
-    let mut pages = aws.ec2.describe_vpcs().filters(sel.filter("vpc-id")).into_paginator().send();
+    let pages =
+        crate::util::pages(aws, aws.ec2.describe_vpcs().filters(sel.filter("vpc-id")).into_paginator().send()).await?;
     let mut vpcs = Vec::new();
-    while let Some(page) = pages.next().await {
-        aws.count(1);
-        vpcs.extend(page.map_err(aws_err)?.vpcs.unwrap_or_default());
+    for page in pages {
+        vpcs.extend(page.vpcs.unwrap_or_default());
     }
     // DNS settings are only offered one attribute of one VPC per call.
     let reads = vpcs.iter().map(|v| async move {
@@ -32,7 +32,7 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
 }
 
 async fn dns_attribute(aws: &Aws, id: &str, attr: VpcAttributeName) -> Result<bool, ProviderError> {
-    aws.count(1);
+    aws.call(crate::limits::Call::Describe).await;
     let out = aws.ec2.describe_vpc_attribute().vpc_id(id).attribute(attr.clone()).send().await.map_err(aws_err)?;
     let v = match attr {
         VpcAttributeName::EnableDnsSupport => out.enable_dns_support(),
@@ -42,7 +42,7 @@ async fn dns_attribute(aws: &Aws, id: &str, attr: VpcAttributeName) -> Result<bo
 }
 
 pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
-    aws.count(1);
+    aws.call(crate::limits::Call::Mutate).await;
     let out = aws
         .ec2
         .create_vpc()
@@ -60,7 +60,7 @@ pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &At
 
 pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
     retry_until(aws, aws.timeouts.ready, &format!("waiting for {id} to become available"), || async {
-        aws.count(1);
+        aws.call(crate::limits::Call::Describe).await;
         let out = aws.ec2.describe_vpcs().vpc_ids(id).send().await.map_err(aws_err)?;
         Ok(out.vpcs().first().filter(|v| v.state() == Some(&VpcState::Available)).map(|_| ()))
     })
@@ -86,7 +86,7 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
         } else {
             call.enable_dns_hostnames(value)
         };
-        aws.count(1);
+        aws.call(crate::limits::Call::Mutate).await;
         call.send().await.map_err(aws_err)?;
     }
     Ok(())
@@ -94,7 +94,7 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
 
 pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
     delete_with_retry(aws, address, id, || async {
-        aws.count(1);
+        aws.call(crate::limits::Call::Mutate).await;
         aws.ec2.delete_vpc().vpc_id(id).send().await.map(|_| ()).map_err(aws_err)
     })
     .await

@@ -1,0 +1,90 @@
+//! Client-side rate limits matched to AWS's published EC2 token buckets, so that a
+//! large apply with many operations in flight stays under them instead of being
+//! throttled and backing off.
+
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+/// A token bucket: `capacity` calls at once, refilled at `per_second`.
+pub(crate) struct Bucket {
+    capacity: f64,
+    per_second: f64,
+    state: Mutex<(f64, Instant)>,
+}
+
+impl Bucket {
+    pub fn new(capacity: f64, per_second: f64) -> Bucket {
+        Bucket { capacity, per_second, state: Mutex::new((capacity, Instant::now())) }
+    }
+
+    /// Waits until a token is free and takes it.
+    pub async fn take(&self) {
+        loop {
+            let wait = {
+                let mut s = self.state.lock().await;
+                let now = Instant::now();
+                s.0 = (s.0 + now.duration_since(s.1).as_secs_f64() * self.per_second).min(self.capacity);
+                s.1 = now;
+                if s.0 >= 1.0 {
+                    s.0 -= 1.0;
+                    return;
+                }
+                Duration::from_secs_f64((1.0 - s.0) / self.per_second)
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// Which of AWS's buckets a call draws from.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Call {
+    /// EC2 Describe*: 100 at once, 20 per second.
+    Describe,
+    /// EC2 mutating calls: 50 at once, 5 per second.
+    Mutate,
+    /// Authorize/RevokeSecurityGroup*: their own 50 / 5 bucket.
+    SecurityGroupRule,
+}
+
+pub(crate) struct Limits {
+    describe: Bucket,
+    mutate: Bucket,
+    sg_rules: Bucket,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { describe: Bucket::new(100.0, 20.0), mutate: Bucket::new(50.0, 5.0), sg_rules: Bucket::new(50.0, 5.0) }
+    }
+}
+
+impl Limits {
+    pub async fn take(&self, call: Call) {
+        match call {
+            Call::Describe => self.describe.take().await,
+            Call::Mutate => self.mutate.take().await,
+            Call::SecurityGroupRule => self.sg_rules.take().await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_bucket_allows_its_burst_then_its_rate() {
+        let b = Bucket::new(3.0, 20.0);
+        let start = Instant::now();
+        for _ in 0..3 {
+            b.take().await;
+        }
+        let burst = start.elapsed();
+        b.take().await; // the fourth must wait for a twentieth of a second of refill
+        assert!(start.elapsed() >= Duration::from_millis(45), "{:?}", start.elapsed());
+        assert!(burst < Duration::from_millis(45), "the burst itself must not wait: {burst:?}");
+    }
+}
