@@ -318,10 +318,12 @@ fn bench() -> Result<ExitCode> {
 Each stack is one VPC with N subnets and N security groups (two rules each); the plan is \
 run five times after apply and the median is shown. API calls are what the refresh of \
 `trellis plan` made (counted by the AWS crate); they do not depend on the machine. The \
-last column is what reading each object by itself would cost (one describe per object, \
+third column is what reading each object by itself would cost (one describe per object, \
 plus the two per-VPC DNS attribute reads that AWS only offers one at a time). Times are \
 on the emulator, which answers in about a millisecond; real AWS adds tens of \
-milliseconds per call, which is where the batched reads pay off.\n\n\
+milliseconds per call, which is where the batched reads pay off. Apply time is bound \
+by the client-side limit that matches AWS's mutating-call bucket (a burst of 50, then 5 \
+calls a second), which trellis keeps on the emulator too.\n\n\
 | objects | refresh API calls | one call per object | plan time (median of 5) | apply time |\n|---|---|---|---|---|\n{table}\n"
     );
     std::fs::write(root().join("docs/benchmarks.md"), doc).map_err(|e| e.to_string())?;
