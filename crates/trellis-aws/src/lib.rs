@@ -110,12 +110,13 @@ impl Provider for Aws {
         let mut result = RefreshResult::default();
         let known_ids: BTreeMap<&str, &Address> = req.known.iter().map(|(a, id)| (id.as_str(), a)).collect();
         // One tag-filtered, paginated read per kind, all kinds at once.
-        let (stack, known) = (&req.stack, &req.known);
+        let (stack, known, by_id_only) = (&req.stack, &req.known, req.by_id_only);
         let reads = req.kinds.iter().map(|k| async move {
             let ops = kinds::ops(k)
                 .ok_or_else(|| ProviderError::new(None, format!("trellis-aws has no support for kind `{k}`")))?;
             let wanted: Vec<String> = known.iter().filter(|(a, _)| a.kind == *k).map(|(_, id)| id.clone()).collect();
-            let mut found = ops.describe(self, util::Select::Stack(stack)).await?;
+            let mut found =
+                if by_id_only { Vec::new() } else { ops.describe(self, util::Select::Stack(stack)).await? };
             // Objects of the state whose tags were removed: one more read, by id.
             let seen: BTreeSet<&str> = found.iter().map(|d| d.id.as_str()).collect();
             let missing: Vec<String> = wanted.iter().filter(|id| !seen.contains(id.as_str())).cloned().collect();

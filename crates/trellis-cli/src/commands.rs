@@ -1,4 +1,4 @@
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -6,14 +6,17 @@ use std::sync::Arc;
 use trellis_aws::{connect, Aws, AwsOptions};
 use trellis_core::{Address, Provider, ProviderError, RefreshRequest, Value};
 use trellis_engine::{ApplyOptions, Event, OpKind, Report};
-use trellis_plan::{plan, render, to_json, Operation, Plan, PlanInput, RenderOptions};
+use trellis_plan::{
+    plan, render, render_markdown, spec_digest, to_json, Action, Operation, Plan, PlanInput, RenderOptions, SavedPlan,
+    SpecSource, SAVED_PLAN_FORMAT,
+};
 use trellis_spec::{Diagnostics, LoadError, LoadOptions, Spec};
 use trellis_state::{LocalStore, State, StateError, StateLock};
 
 use crate::output::Ui;
 use crate::{
-    vars, ApplyArgs, CloudArgs, Command, OutputArgs, PlanArgs, SpecArgs, StateCommand, StateFileArgs, EXIT_CHANGES,
-    EXIT_ERROR, EXIT_OK,
+    vars, ApplyArgs, CloudArgs, Command, Format, GraphArgs, GraphFormat, OutputArgs, PlanArgs, ShowArgs, SpecArgs,
+    StateCommand, StateFileArgs, EXIT_CHANGES, EXIT_ERROR, EXIT_OK,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -39,9 +42,13 @@ type Result<T> = std::result::Result<T, CliError>;
 pub fn run(command: Command, ui: &Ui) -> Result<i32> {
     match command {
         Command::Validate(args) => validate(&args, ui),
-        Command::Graph(args) => graph(&args, ui),
+        Command::Graph(args) => runtime()?.block_on(graph(args, ui)),
         Command::Plan(args) => runtime()?.block_on(plan_cmd(args, ui)),
-        Command::Apply(args) => runtime()?.block_on(apply_cmd(args, ui, Operation::Apply)),
+        Command::Apply(args) => match saved_plan_text(&args.spec.spec) {
+            Some(text) => runtime()?.block_on(apply_saved(&text, args, ui)),
+            None => runtime()?.block_on(apply_cmd(args, ui, Operation::Apply)),
+        },
+        Command::Show(args) => show(&args, ui),
         Command::Destroy(args) => runtime()?.block_on(apply_cmd(args, ui, Operation::Destroy)),
         Command::State(StateCommand::List(file)) => state_list(&file, ui),
         Command::State(StateCommand::Show { address, file }) => state_show(&address, &file, ui),
@@ -76,9 +83,38 @@ fn validate(args: &SpecArgs, ui: &Ui) -> Result<i32> {
     Ok(EXIT_OK)
 }
 
-fn graph(args: &SpecArgs, ui: &Ui) -> Result<i32> {
-    let spec = load_spec(args)?;
-    ui.out(&spec.graph().to_dot(&spec.stack, |_| None));
+async fn graph(args: GraphArgs, ui: &Ui) -> Result<i32> {
+    let (spec, actions) = if args.plan {
+        let session = open(&args.spec, &args.cloud, "plan", ui).await?;
+        let plan = make_plan(&session, Operation::Apply, &[], ui).await?;
+        let actions: BTreeMap<Address, Action> = plan.changes.iter().map(|c| (c.address.clone(), c.action)).collect();
+        (session.spec, actions)
+    } else {
+        (load_spec(&args.spec)?, BTreeMap::new())
+    };
+    let class = |a: &Address| {
+        actions.get(a).map(|action| match action {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Replace => "replace",
+            Action::Delete => "delete",
+            Action::NoOp => "noop",
+        })
+    };
+    let graph = spec.graph();
+    match args.format {
+        GraphFormat::Mermaid => ui.out(&graph.to_mermaid(class)),
+        GraphFormat::Dot => ui.out(&graph.to_dot(&spec.stack, |a| {
+            let fill = match class(a)? {
+                "create" => "#d7f5d7",
+                "update" => "#fff3bf",
+                "replace" => "#ffd8a8",
+                "delete" => "#ffc9c9",
+                _ => "#f1f3f5",
+            };
+            Some(format!("style=filled, fillcolor=\"{fill}\""))
+        })),
+    }
     Ok(EXIT_OK)
 }
 
@@ -116,7 +152,8 @@ async fn open(spec_args: &SpecArgs, cloud: &CloudArgs, operation: &str, ui: &Ui)
     Ok(Session { spec, store, lock, prior, aws: Arc::new(aws) })
 }
 
-async fn make_plan(s: &Session, operation: Operation, ui: &Ui) -> Result<Plan> {
+async fn make_plan(s: &Session, operation: Operation, targets: &[String], ui: &Ui) -> Result<Plan> {
+    let targets = parse_targets(s, targets)?;
     let mut kinds: BTreeSet<&'static str> = s.spec.resources.values().map(|r| r.kind.name).collect();
     let known: Vec<(Address, String)> =
         s.prior.iter().flat_map(|st| st.resources.iter().map(|r| (r.address.clone(), r.id.clone()))).collect();
@@ -127,7 +164,12 @@ async fn make_plan(s: &Session, operation: Operation, ui: &Ui) -> Result<Plan> {
     }
     let refreshed = s
         .aws
-        .refresh(RefreshRequest { stack: s.spec.stack.clone(), kinds: kinds.into_iter().collect(), known })
+        .refresh(RefreshRequest {
+            stack: s.spec.stack.clone(),
+            kinds: kinds.into_iter().collect(),
+            known,
+            by_id_only: false,
+        })
         .await
         .map_err(|e| CliError::Aws(format!("reading the live stack failed: AWS {e}")))?;
     ui.note(&format!(
@@ -144,17 +186,56 @@ async fn make_plan(s: &Session, operation: Operation, ui: &Ui) -> Result<Plan> {
         live: &refreshed.found,
         orphans: &refreshed.orphans,
         operation,
+        targets: &targets,
     })?)
+}
+
+/// `--target` addresses, each of which must be in the spec or the state.
+fn parse_targets(s: &Session, targets: &[String]) -> Result<Vec<Address>> {
+    let mut known: BTreeSet<String> = s.spec.resources.keys().map(ToString::to_string).collect();
+    known.extend(s.prior.iter().flat_map(|st| st.resources.iter().map(|r| r.address.to_string())));
+    targets
+        .iter()
+        .map(|t| {
+            if !known.contains(t) {
+                let hint = trellis_spec::did_you_mean(t, known.iter().map(String::as_str))
+                    .map(|m| format!(" (did you mean `{m}`?)"))
+                    .unwrap_or_default();
+                return Err(CliError::Usage(format!("--target {t}: no such resource in the spec or the state{hint}")));
+            }
+            t.parse().map_err(|e: trellis_core::AddressError| CliError::Usage(e.to_string()))
+        })
+        .collect()
 }
 
 async fn plan_cmd(args: PlanArgs, ui: &Ui) -> Result<i32> {
     let session = open(&args.spec, &args.cloud, "plan", ui).await?;
     let op = if args.destroy { Operation::Destroy } else { Operation::Apply };
-    let plan = make_plan(&session, op, ui).await?;
-    if args.json {
-        ui.line(&serde_json::to_string_pretty(&to_json(&plan)).expect("plan JSON serializes"));
-    } else {
-        ui.out(&render(&plan, RenderOptions { color: ui.color_out }));
+    let plan = make_plan(&session, op, &args.targets, ui).await?;
+    match if args.json { Format::Json } else { args.format } {
+        Format::Json => ui.line(&serde_json::to_string_pretty(&to_json(&plan)).expect("plan JSON serializes")),
+        Format::Markdown => ui.out(&render_markdown(&plan)),
+        Format::Text => ui.out(&render(&plan, RenderOptions { color: ui.color_out })),
+    }
+    if let Some(out) = &args.out {
+        let saved = SavedPlan {
+            trellis_saved_plan: SAVED_PLAN_FORMAT,
+            spec: SpecSource {
+                path: args.spec.spec.display().to_string(),
+                sha256: spec_digest(&session.spec.file.text, &vars(&args.spec)),
+                vars: vars(&args.spec),
+            },
+            region: session.spec.region.clone(),
+            state_path: session.store.path().display().to_string(),
+            plan: plan.clone(),
+        };
+        std::fs::write(out, saved.to_json())
+            .map_err(|e| CliError::Read(format!("cannot write {}: {e}", out.display())))?;
+        ui.note(&format!(
+            "Saved the plan to {}. `trellis apply {}` carries out exactly this plan.",
+            out.display(),
+            out.display()
+        ));
     }
     Ok(if args.detailed_exitcode && !plan.is_empty() { EXIT_CHANGES } else { EXIT_OK })
 }
@@ -178,7 +259,7 @@ fn approved(ui: &Ui, operation: Operation) -> Result<bool> {
 async fn apply_cmd(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32> {
     let session =
         open(&args.spec, &args.cloud, if operation == Operation::Destroy { "destroy" } else { "apply" }, ui).await?;
-    let plan = make_plan(&session, operation, ui).await?;
+    let plan = make_plan(&session, operation, &args.targets, ui).await?;
     ui.out(&render(&plan, RenderOptions { color: ui.color_out }));
     let prior_outputs = session.prior.as_ref().map(|s| s.outputs.clone()).unwrap_or_default();
     if plan.is_empty() && !plan.state_moved(&prior_outputs) {
@@ -359,4 +440,88 @@ fn output(args: &OutputArgs, ui: &Ui) -> Result<i32> {
         }
     }
     Ok(EXIT_OK)
+}
+
+/// The file's text when it is a saved plan rather than a spec.
+fn saved_plan_text(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    SavedPlan::sniff(&text).then_some(text)
+}
+
+fn load_saved(text: &str, path: &Path) -> Result<SavedPlan> {
+    SavedPlan::from_json(text).map_err(|e| CliError::Read(format!("{}: {e}", path.display())))
+}
+
+fn show(args: &ShowArgs, ui: &Ui) -> Result<i32> {
+    let text =
+        std::fs::read_to_string(&args.file).map_err(|e| CliError::Read(format!("{}: {e}", args.file.display())))?;
+    let saved = load_saved(&text, &args.file)?;
+    if args.json {
+        ui.line(&serde_json::to_string_pretty(&to_json(&saved.plan)).expect("plan JSON serializes"));
+    } else {
+        ui.out(&render(&saved.plan, RenderOptions { color: ui.color_out }));
+    }
+    Ok(EXIT_OK)
+}
+
+/// Carries out a saved plan, after checking that nothing it was based on has moved:
+/// the state (lineage and serial), the spec (digest) and the objects it changes (re-read).
+async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
+    let file = &args.spec.spec;
+    let saved = load_saved(text, file)?;
+    let plan = &saved.plan;
+    let spec_now = std::fs::read_to_string(&saved.spec.path).ok();
+    let digest = spec_now.as_deref().map(|t| spec_digest(t, &saved.spec.vars)).unwrap_or_default();
+    let store = LocalStore::new(args.cloud.state.clone().unwrap_or_else(|| PathBuf::from(&saved.state_path)));
+    let lock = store.lock("apply")?;
+    let state = store.read(&plan.stack)?;
+    let aws = connect(AwsOptions {
+        region: saved.region.clone(),
+        endpoint_url: args.cloud.endpoint_url.clone(),
+        ..AwsOptions::default()
+    })
+    .await
+    .map_err(|e| CliError::Aws(e.to_string()))?;
+    let touched = saved.touched();
+    let kinds: BTreeSet<&'static str> =
+        touched.iter().filter_map(|(a, _)| trellis_core::kinds::get(&a.kind)).map(|k| k.name).collect();
+    let live = aws
+        .refresh(RefreshRequest {
+            stack: plan.stack.clone(),
+            kinds: kinds.into_iter().collect(),
+            known: touched,
+            by_id_only: true,
+        })
+        .await
+        .map_err(|e| CliError::Aws(format!("re-reading the objects the plan changes failed: AWS {e}")))?;
+    let mut why = saved.staleness(state.as_ref(), &digest, &live.found);
+    if spec_now.is_none() {
+        why.retain(|w| !w.starts_with("the spec "));
+        why.push(format!("the spec {} cannot be read from here", saved.spec.path));
+    }
+    if !why.is_empty() {
+        let list: Vec<String> = why.iter().map(|w| format!("  - {w}")).collect();
+        return Err(CliError::Usage(format!(
+            "the saved plan {} is stale and was not applied:\n{}\nMake a new plan.",
+            file.display(),
+            list.join("\n")
+        )));
+    }
+    ui.out(&render(plan, RenderOptions { color: ui.color_out }));
+    if plan.is_empty() {
+        return Ok(EXIT_OK);
+    }
+    ui.line("");
+    let state = state.unwrap_or_else(|| State::new(&plan.stack));
+    let (report, _) = trellis_engine::apply(
+        Arc::new(aws),
+        plan,
+        &store,
+        &lock,
+        state,
+        ApplyOptions { parallelism: args.parallelism.into() },
+        |e| print_event(ui, e),
+    )
+    .await?;
+    Ok(summarize(ui, &report, &store, plan.operation))
 }

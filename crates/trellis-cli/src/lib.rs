@@ -28,12 +28,14 @@ pub struct Cli {
 enum Command {
     /// Check a spec offline: kinds, attributes, types, references, cycles.
     Validate(SpecArgs),
-    /// Print the dependency graph of a spec as Graphviz DOT.
-    Graph(SpecArgs),
+    /// Print the dependency graph of a spec (Graphviz DOT or Mermaid).
+    Graph(GraphArgs),
     /// Show what apply would change: spec vs state vs the live cloud.
     Plan(PlanArgs),
-    /// Make the cloud match the spec.
+    /// Make the cloud match the spec, or carry out a plan saved with `plan --out`.
     Apply(ApplyArgs),
+    /// Show a plan saved with `plan --out`.
+    Show(ShowArgs),
     /// Delete everything the stack's state holds, dependents first.
     Destroy(ApplyArgs),
     /// Inspect the state.
@@ -45,7 +47,7 @@ enum Command {
 
 #[derive(Args, Debug, Clone)]
 struct SpecArgs {
-    /// The spec file (YAML).
+    /// The spec file (YAML); for `apply`, also a plan saved with `plan --out`.
     spec: PathBuf,
     /// Set a variable declared under `vars:` (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
@@ -68,15 +70,24 @@ struct PlanArgs {
     spec: SpecArgs,
     #[command(flatten)]
     cloud: CloudArgs,
-    /// Print the plan as JSON (see docs/json-plan.md).
+    /// Print the plan as JSON (see docs/json-plan.md); the same as --format json.
     #[arg(long)]
     json: bool,
+    /// How to print the plan: for a person, as JSON, or as Markdown for a pull request.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Plan only this resource and what it depends on (repeatable); the plan is partial.
+    #[arg(long = "target", value_name = "ADDR")]
+    targets: Vec<String>,
     /// Exit 0 when there is nothing to do, 2 when there are changes, 1 on error.
     #[arg(long)]
     detailed_exitcode: bool,
     /// Plan the destruction of everything in the state.
     #[arg(long)]
     destroy: bool,
+    /// Save the plan to FILE; `trellis apply FILE` then carries out exactly this plan.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -88,9 +99,47 @@ struct ApplyArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     auto_approve: bool,
+    /// Only this resource and what it depends on (for destroy: what depends on it); repeatable.
+    #[arg(long = "target", value_name = "ADDR")]
+    targets: Vec<String>,
     /// How many operations may run at once.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
     parallelism: u16,
+}
+
+#[derive(Args, Debug)]
+struct GraphArgs {
+    #[command(flatten)]
+    spec: SpecArgs,
+    #[command(flatten)]
+    cloud: CloudArgs,
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    format: GraphFormat,
+    /// Colour each node by its planned action (reads the state and the live stack).
+    #[arg(long)]
+    plan: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum GraphFormat {
+    Dot,
+    Mermaid,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Args, Debug)]
+struct ShowArgs {
+    /// The saved plan.
+    file: PathBuf,
+    /// Print it as JSON (see docs/json-plan.md).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Debug, Clone)]

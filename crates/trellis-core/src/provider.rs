@@ -58,6 +58,8 @@ pub struct RefreshRequest {
     pub stack: String,
     pub kinds: Vec<&'static str>,
     pub known: Vec<(Address, String)>,
+    /// Read only the `known` objects, by id (no tag-filtered read of whole kinds).
+    pub by_id_only: bool,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -162,6 +162,37 @@ impl DepGraph {
     }
 }
 
+impl DepGraph {
+    /// The graph as a Mermaid flowchart, dependencies on the left. `class` may put a
+    /// node in one of the classes `create`, `update`, `replace`, `delete`, `noop`.
+    pub fn to_mermaid(&self, class: impl Fn(&Address) -> Option<&'static str>) -> String {
+        let id = |a: &Address| format!("{}_{}", a.kind, a.name);
+        let mut out = String::from("flowchart LR\n");
+        for addr in self.index.keys() {
+            let _ = writeln!(out, "  {}[\"{addr}\"]", id(addr));
+        }
+        let mut edges: Vec<(&Address, &Address)> =
+            self.graph.edge_references().map(|e| (&self.graph[e.target()], &self.graph[e.source()])).collect();
+        edges.sort();
+        for (dep, dependent) in edges {
+            let _ = writeln!(out, "  {} --> {}", id(dep), id(dependent));
+        }
+        let classes: Vec<(&Address, &'static str)> =
+            self.index.keys().filter_map(|a| class(a).map(|c| (a, c))).collect();
+        if !classes.is_empty() {
+            out.push_str("  classDef create fill:#d7f5d7,stroke:#2b8a3e\n");
+            out.push_str("  classDef update fill:#fff3bf,stroke:#e67700\n");
+            out.push_str("  classDef replace fill:#ffd8a8,stroke:#d9480f\n");
+            out.push_str("  classDef delete fill:#ffc9c9,stroke:#c92a2a\n");
+            out.push_str("  classDef noop fill:#f1f3f5,stroke:#868e96\n");
+            for (a, c) in classes {
+                let _ = writeln!(out, "  class {} {c}", id(a));
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +233,15 @@ mod tests {
     fn self_reference_is_a_cycle() {
         let g = graph(&[("security_group.a", &["security_group.a"])]);
         assert_eq!(g.find_cycle().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn mermaid_lists_nodes_edges_and_classes() {
+        let g = graph(&[("subnet.a", &["vpc.main"]), ("vpc.main", &[])]);
+        let m = g.to_mermaid(|a| (a.kind == "subnet").then_some("create"));
+        assert!(m.starts_with("flowchart LR\n"), "{m}");
+        assert!(m.contains("  vpc_main --> subnet_a\n"), "{m}");
+        assert!(m.contains("  class subnet_a create\n"), "{m}");
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! knows about kinds comes from the schemas in `trellis-core`.
 
 mod json;
+mod markdown;
 mod render;
+mod saved;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,7 +20,9 @@ use trellis_spec::Spec;
 use trellis_state::{ResourceState, State};
 
 pub use json::to_json;
+pub use markdown::render_markdown;
 pub use render::{render, RenderOptions};
+pub use saved::{spec_digest, SavedPlan, SavedPlanError, SpecSource, SAVED_PLAN_FORMAT};
 
 /// Version of the plan document (saved and JSON plans).
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -115,6 +119,9 @@ pub struct Plan {
     pub outputs: BTreeMap<String, Expr>,
     pub planned_outputs: BTreeMap<String, Value>,
     pub orphans: Vec<Orphan>,
+    /// `--target` addresses; empty for a full plan.
+    #[serde(default)]
+    pub targets: Vec<Address>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -179,6 +186,8 @@ pub struct PlanInput<'a> {
     pub live: &'a BTreeMap<Address, LiveObject>,
     pub orphans: &'a [LiveObject],
     pub operation: Operation,
+    /// Plan only these addresses and what they need (for destroy: and what needs them).
+    pub targets: &'a [Address],
 }
 
 /// Plans one run.
@@ -215,9 +224,42 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     let mut changes = Vec::new();
     let mut planned: BTreeMap<Address, Attrs> = BTreeMap::new();
 
+    // With --target: the targets and what they depend on (or, for destroy, what
+    // depends on them); everything else is left as it is.
+    let scope: Option<BTreeSet<Address>> = (!input.targets.is_empty()).then(|| {
+        let mut set: BTreeSet<Address> = input.targets.iter().cloned().collect();
+        match input.operation {
+            Operation::Apply => {
+                let g = input.spec.graph();
+                for t in input.targets {
+                    set.extend(g.dependencies_of(t));
+                }
+            }
+            Operation::Destroy => loop {
+                let more: Vec<Address> = refreshed
+                    .iter()
+                    .filter(|r| !set.contains(&r.address) && r.dependencies.iter().any(|d| set.contains(d)))
+                    .map(|r| r.address.clone())
+                    .collect();
+                if more.is_empty() {
+                    break;
+                }
+                set.extend(more);
+            },
+        }
+        set
+    });
+    let in_scope = |a: &Address| scope.as_ref().is_none_or(|s| s.contains(a));
+
     if input.operation == Operation::Apply {
         let order = input.spec.graph().creation_order().map_err(PlanError::Cycle)?;
         for address in &order {
+            if !in_scope(address) {
+                if let Some(r) = current.get(address) {
+                    planned.insert(address.clone(), r.attributes.clone());
+                }
+                continue;
+            }
             let resource = &input.spec.resources[address];
             let existing = current.get(address).copied();
             let change = plan_resource(resource, existing, &planned);
@@ -230,6 +272,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     let doomed: Vec<&ResourceState> = refreshed
         .iter()
         .filter(|r| input.operation == Operation::Destroy || !input.spec.resources.contains_key(&r.address))
+        .filter(|r| in_scope(&r.address))
         .collect();
     let deps: Vec<(Address, BTreeSet<Address>)> =
         doomed.iter().map(|r| (r.address.clone(), r.dependencies.iter().cloned().collect())).collect();
@@ -273,6 +316,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         outputs,
         planned_outputs,
         orphans: input.orphans.iter().map(|o| Orphan { address: o.address.clone(), id: o.id.clone() }).collect(),
+        targets: input.targets.to_vec(),
     })
 }
 

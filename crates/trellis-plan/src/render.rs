@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use trellis_core::{kinds, Address, Attrs, Value};
 
-use crate::{Action, Operation, Plan};
+use crate::{Action, Operation, Plan, ResourceChange};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RenderOptions {
@@ -205,6 +205,14 @@ fn and_list(items: &[String]) -> String {
 pub fn render(plan: &Plan, opts: RenderOptions) -> String {
     let mut out = Out { text: String::new(), color: opts.color };
 
+    if !plan.targets.is_empty() {
+        let names: Vec<String> = plan.targets.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            out.text,
+            "Warning: this plan is partial (--target {}): only these and what they depend on were planned.\n",
+            names.join(", ")
+        );
+    }
     for o in &plan.orphans {
         let _ = writeln!(
             out.text,
@@ -247,50 +255,7 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
 
     let _ = writeln!(out.text, "{}\n", out.bold("trellis will perform the following actions:"));
     for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
-        let empty = Attrs::new();
-        let (comment, sym, mark) = match c.action {
-            Action::Create => (format!("{} will be created", c.address), "  +", Mark::Add),
-            Action::Update => (format!("{} will be updated in place", c.address), "  ~", Mark::Change),
-            Action::Replace => {
-                let n = c.replace_because.len();
-                (
-                    format!(
-                        "{} must be replaced: {} {} replacement",
-                        c.address,
-                        and_list(&c.replace_because),
-                        if n == 1 { "forces" } else { "force" }
-                    ),
-                    "-/+",
-                    Mark::Remove,
-                )
-            }
-            Action::Delete => {
-                let why = match plan.operation {
-                    Operation::Destroy => "",
-                    Operation::Apply => " (it is no longer in the spec)",
-                };
-                (format!("{} will be destroyed{why}", c.address), "  -", Mark::Remove)
-            }
-            Action::NoOp => unreachable!("filtered"),
-        };
-        let _ = writeln!(out.text, "  # {}", out.bold(&comment));
-        let sym = out.paint(mark, sym);
-        let _ = writeln!(out.text, "{sym} {} {{", c.address);
-        match c.action {
-            Action::Create => whole(&mut out, c.after.as_ref().unwrap_or(&empty), &c.address, Mark::Add),
-            Action::Delete => whole(&mut out, c.before.as_ref().unwrap_or(&empty), &c.address, Mark::Remove),
-            _ => {
-                let kept = diff(
-                    &mut out,
-                    c.before.as_ref().unwrap_or(&empty),
-                    c.after.as_ref().unwrap_or(&empty),
-                    &c.address,
-                    &c.replace_because,
-                );
-                hidden(&mut out, kept);
-            }
-        }
-        let _ = writeln!(out.text, "    }}\n");
+        change_block(&mut out, plan, c);
     }
     let s = plan.summary();
     let _ = writeln!(
@@ -302,5 +267,80 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
         s.replace,
         s.destroy
     );
+    out.text
+}
+
+/// What a change does, in words: `subnet.a must be replaced: ...`.
+pub(crate) fn describe(plan: &Plan, c: &ResourceChange) -> String {
+    match c.action {
+        Action::Create => format!("{} will be created", c.address),
+        Action::Update => format!("{} will be updated in place", c.address),
+        Action::Replace => {
+            let n = c.replace_because.len();
+            format!(
+                "{} must be replaced: {} {} replacement",
+                c.address,
+                and_list(&c.replace_because),
+                if n == 1 { "forces" } else { "force" }
+            )
+        }
+        Action::Delete => match plan.operation {
+            Operation::Destroy => format!("{} will be destroyed", c.address),
+            Operation::Apply => format!("{} will be destroyed (it is no longer in the spec)", c.address),
+        },
+        Action::NoOp => format!("{} is up to date", c.address),
+    }
+}
+
+/// One change: the comment line, the symbol and address, and the attribute diff.
+fn change_block(out: &mut Out, plan: &Plan, c: &ResourceChange) {
+    let empty = Attrs::new();
+    let (sym, mark) = match c.action {
+        Action::Create => ("  +", Mark::Add),
+        Action::Update => ("  ~", Mark::Change),
+        Action::Replace => ("-/+", Mark::Remove),
+        Action::Delete | Action::NoOp => ("  -", Mark::Remove),
+    };
+    let _ = writeln!(out.text, "  # {}", out.bold(&describe(plan, c)));
+    let sym = out.paint(mark, sym);
+    let _ = writeln!(out.text, "{sym} {} {{", c.address);
+    match c.action {
+        Action::Create => whole(out, c.after.as_ref().unwrap_or(&empty), &c.address, Mark::Add),
+        Action::Delete => whole(out, c.before.as_ref().unwrap_or(&empty), &c.address, Mark::Remove),
+        _ => {
+            let kept = diff(
+                out,
+                c.before.as_ref().unwrap_or(&empty),
+                c.after.as_ref().unwrap_or(&empty),
+                &c.address,
+                &c.replace_because,
+            );
+            hidden(out, kept);
+        }
+    }
+    let _ = writeln!(out.text, "    }}\n");
+}
+
+/// The plain-text block of one change (for the markdown form).
+pub(crate) fn change_text(plan: &Plan, c: &ResourceChange) -> String {
+    let mut out = Out { text: String::new(), color: false };
+    change_block(&mut out, plan, c);
+    out.text
+}
+
+/// The plain-text block of one drift entry (for the markdown form).
+pub(crate) fn drift_text(d: &crate::Drift) -> String {
+    let mut out = Out { text: String::new(), color: false };
+    match &d.after {
+        Some(after) => {
+            let _ = writeln!(out.text, "  ~ {} {{", d.address);
+            let kept = diff(&mut out, &d.before, after, &d.address, &[]);
+            hidden(&mut out, kept);
+            let _ = writeln!(out.text, "    }}");
+        }
+        None => {
+            let _ = writeln!(out.text, "  - {} (deleted outside of trellis)", d.address);
+        }
+    }
     out.text
 }

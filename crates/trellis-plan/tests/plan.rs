@@ -124,7 +124,7 @@ fn live_of(objects: &[(Address, String, Attrs, Vec<Address>)]) -> BTreeMap<Addre
 
 fn run(spec_text: &str, prior: Option<&State>, live: &BTreeMap<Address, LiveObject>, op: Operation) -> Plan {
     let spec = spec(spec_text);
-    plan(PlanInput { spec: &spec, prior, live, orphans: &[], operation: op }).unwrap()
+    plan(PlanInput { spec: &spec, prior, live, orphans: &[], operation: op, targets: &[] }).unwrap()
 }
 
 fn text(p: &Plan) -> String {
@@ -231,4 +231,93 @@ fn colour_only_when_asked() {
     let p = run(SPEC, None, &BTreeMap::new(), Operation::Apply);
     assert!(!text(&p).contains('\x1b'));
     assert!(render(&p, RenderOptions { color: true }).contains("\x1b[32m+"));
+}
+
+fn run_targeted(
+    spec_text: &str,
+    prior: Option<&State>,
+    live: &BTreeMap<Address, LiveObject>,
+    op: Operation,
+    targets: &[&str],
+) -> Plan {
+    let spec = spec(spec_text);
+    let targets: Vec<Address> = targets.iter().map(|t| addr(t)).collect();
+    plan(PlanInput { spec: &spec, prior, live, orphans: &[], operation: op, targets: &targets }).unwrap()
+}
+
+#[test]
+fn target_plans_only_the_closure_of_its_dependencies() {
+    let p = run_targeted(SPEC, None, &BTreeMap::new(), Operation::Apply, &["subnet.a"]);
+    let planned: Vec<String> = p.changes.iter().map(|c| c.address.to_string()).collect();
+    assert_eq!(planned, ["vpc.main", "subnet.a"]);
+    assert!(text(&p).starts_with("Warning: this plan is partial (--target subnet.a)"), "{}", text(&p));
+
+    // Destroying the VPC takes what depends on it along.
+    let objects = converged();
+    let st = state_of(&objects);
+    let d = run_targeted(SPEC, Some(&st), &live_of(&objects), Operation::Destroy, &["subnet.a"]);
+    let doomed: Vec<String> = d.changes.iter().map(|c| c.address.to_string()).collect();
+    assert_eq!(doomed, ["subnet.a"]);
+    let d = run_targeted(SPEC, Some(&st), &live_of(&objects), Operation::Destroy, &["vpc.main"]);
+    assert_eq!(d.summary().destroy, 3);
+}
+
+#[test]
+fn markdown_puts_destructive_changes_first() {
+    let objects = converged();
+    let st = state_of(&objects);
+    let edited = SPEC.replace("cidr_block: 10.0.1.0/24", "cidr_block: 10.0.5.0/24").replace("port: 80", "port: 443");
+    let mut live = live_of(&objects);
+    live.get_mut(&addr("vpc.main")).unwrap().attrs.insert("enable_dns_support".into(), Value::Bool(false));
+    let p = run(&edited, Some(&st), &live, Operation::Apply);
+    insta::assert_snapshot!(trellis_plan::render_markdown(&p));
+}
+
+#[test]
+fn saved_plans_round_trip_and_know_when_they_are_stale() {
+    use trellis_plan::{spec_digest, SavedPlan, SpecSource, SAVED_PLAN_FORMAT};
+    let objects = converged();
+    let st = state_of(&objects);
+    let edited = SPEC.replace("port: 80", "port: 443");
+    let live = live_of(&objects);
+    let p = run(&edited, Some(&st), &live, Operation::Apply);
+    let digest = spec_digest(&edited, &BTreeMap::new());
+    let saved = SavedPlan {
+        trellis_saved_plan: SAVED_PLAN_FORMAT,
+        spec: SpecSource { path: "demo.yaml".into(), sha256: digest.clone(), vars: BTreeMap::new() },
+        region: None,
+        state_path: "state/demo.json".into(),
+        plan: p,
+    };
+    let text = saved.to_json();
+    assert!(SavedPlan::sniff(&text));
+    assert!(!SavedPlan::sniff(SPEC));
+    let back = SavedPlan::from_json(&text).unwrap();
+    assert_eq!(back, saved);
+    // The reason for a replacement survives the round trip.
+    assert_eq!(back.touched(), [(addr("security_group.web"), "sg-1".to_string())]);
+
+    assert!(back.staleness(Some(&st), &digest, &live).is_empty());
+    let mut moved = st.clone();
+    moved.serial += 1;
+    assert_eq!(
+        back.staleness(Some(&moved), &digest, &live),
+        ["the state moved on since the plan was made (serial 8 now, 7 in the plan): another run changed the stack"]
+    );
+    let other = spec_digest(&edited, &[("x".to_string(), "1".to_string())].into_iter().collect());
+    assert_eq!(
+        back.staleness(Some(&st), &other, &live),
+        ["the spec demo.yaml (or its --var values) changed since the plan was made"]
+    );
+    let mut drifted = live.clone();
+    drifted.get_mut(&addr("security_group.web")).unwrap().attrs.insert("ingress".into(), Value::List(vec![]));
+    assert_eq!(
+        back.staleness(Some(&st), &digest, &drifted),
+        ["security_group.web changed outside trellis since the plan was made (`ingress`)"]
+    );
+    drifted.remove(&addr("security_group.web"));
+    assert_eq!(
+        back.staleness(Some(&st), &digest, &drifted),
+        ["security_group.web was deleted outside trellis since the plan was made"]
+    );
 }

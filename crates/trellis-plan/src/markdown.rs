@@ -1,0 +1,122 @@
+//! The plan as Markdown for a pull-request comment: a table of changes with the
+//! destructive ones first, drift, and a collapsible diff per resource.
+
+use std::fmt::Write;
+
+use crate::render::{change_text, describe, drift_text};
+use crate::{Action, Plan};
+
+/// Moves each line's change symbol to the first column, so a `diff` code block
+/// colours additions and removals.
+fn as_diff(block: &str) -> String {
+    let mut out = String::new();
+    for line in block.lines() {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let (mark, rest) = match trimmed.chars().next() {
+            Some('+') => ('+', &trimmed[1..]),
+            Some('-') if trimmed.starts_with("-/+") => ('!', &trimmed[3..]),
+            Some('-') => ('-', &trimmed[1..]),
+            Some('~') => ('!', &trimmed[1..]),
+            _ => (' ', trimmed),
+        };
+        let _ = writeln!(out, "{mark}{:indent$}{rest}", "");
+    }
+    out
+}
+
+fn rank(a: Action) -> u8 {
+    match a {
+        Action::Delete => 0,
+        Action::Replace => 1,
+        Action::Create => 2,
+        Action::Update => 3,
+        Action::NoOp => 4,
+    }
+}
+
+/// Renders the plan for a pull-request comment.
+pub fn render_markdown(plan: &Plan) -> String {
+    let mut out = String::new();
+    let s = plan.summary();
+    let _ = writeln!(out, "### trellis plan for `{}`\n", plan.stack);
+    if plan.is_empty() {
+        let _ = writeln!(out, "**No changes.** The live stack matches the spec.");
+    } else {
+        let _ = writeln!(
+            out,
+            "**Plan: {} to add, {} to change, {} to replace, {} to destroy.**\n",
+            s.add, s.change, s.replace, s.destroy
+        );
+    }
+    if !plan.targets.is_empty() {
+        let names: Vec<String> = plan.targets.iter().map(|t| format!("`{t}`")).collect();
+        let _ = writeln!(out, "> **Partial plan** (`--target`): only {} and what they depend on.\n", names.join(", "));
+    }
+    if s.destroy + s.replace > 0 {
+        let _ = writeln!(
+            out,
+            "> **Destructive:** {} object{} will be deleted{}.\n",
+            s.destroy + s.replace,
+            if s.destroy + s.replace == 1 { "" } else { "s" },
+            if s.replace > 0 { " (replacements delete the old object first)" } else { "" }
+        );
+    }
+    let mut changes: Vec<_> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
+    changes.sort_by_key(|c| rank(c.action));
+    if !changes.is_empty() {
+        out.push_str("| action | resource | why |\n|---|---|---|\n");
+        for c in &changes {
+            let (action, why) = match c.action {
+                Action::Delete => ("**destroy**", "no longer in the spec".to_string()),
+                Action::Replace => (
+                    "**replace**",
+                    c.replace_because.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+                        + " cannot change in place",
+                ),
+                Action::Create => ("create", String::new()),
+                Action::Update => {
+                    let before = c.before.clone().unwrap_or_default();
+                    let after = c.after.clone().unwrap_or_default();
+                    let changed: Vec<String> = after
+                        .iter()
+                        .filter(|(k, v)| before.get(*k) != Some(*v))
+                        .map(|(k, _)| format!("`{k}`"))
+                        .collect();
+                    ("update", changed.join(", "))
+                }
+                Action::NoOp => continue,
+            };
+            let why = if plan.operation == crate::Operation::Destroy && c.action == Action::Delete {
+                String::new()
+            } else {
+                why
+            };
+            let _ = writeln!(out, "| {action} | `{}` | {why} |", c.address);
+        }
+        out.push('\n');
+    }
+    if !plan.drift.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>{} object{} changed outside of trellis</summary>\n\n```diff",
+            plan.drift.len(),
+            if plan.drift.len() == 1 { "" } else { "s" }
+        );
+        for d in &plan.drift {
+            out.push_str(&as_diff(&drift_text(d)));
+        }
+        out.push_str("```\n\n</details>\n\n");
+    }
+    for c in &changes {
+        let _ = writeln!(out, "<details><summary>{}</summary>\n\n```diff", describe(plan, c));
+        // The block without its comment line (the summary says it) and trailing blanks.
+        let text = change_text(plan, c);
+        let body: Vec<&str> = text.lines().skip(1).filter(|l| !l.trim().is_empty()).collect();
+        out.push_str(&as_diff(&body.join("\n")));
+        out.push_str("```\n\n</details>\n\n");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}

@@ -1,0 +1,137 @@
+//! Saved plans: `trellis plan --out FILE` writes one, `trellis apply FILE` carries out
+//! exactly that plan, and only while nothing it was based on has moved.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use trellis_core::{Address, LiveObject};
+use trellis_state::State;
+
+use crate::{Action, Plan};
+
+/// Version of the saved-plan file; the key also tells a plan file from a spec.
+pub const SAVED_PLAN_FORMAT: u32 = 1;
+
+/// The spec a plan was made from: where, its digest, and the `--var` values given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpecSource {
+    pub path: String,
+    /// SHA-256 of the spec's text and the `--var` values.
+    pub sha256: String,
+    pub vars: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedPlan {
+    pub trellis_saved_plan: u32,
+    pub spec: SpecSource,
+    pub region: Option<String>,
+    pub state_path: String,
+    pub plan: Plan,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SavedPlanError {
+    #[error("not a trellis plan file: {0}")]
+    NotAPlan(String),
+    #[error("this plan file has format {0}; this trellis reads format {SAVED_PLAN_FORMAT}")]
+    Version(u32),
+}
+
+/// The digest that ties a plan to the spec text and variables it was made from.
+pub fn spec_digest(text: &str, vars: &BTreeMap<String, String>) -> String {
+    let mut h = Sha256::new();
+    h.update(text.as_bytes());
+    for (k, v) in vars {
+        h.update([0u8]);
+        h.update(k.as_bytes());
+        h.update(b"=");
+        h.update(v.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl SavedPlan {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("plans serialize") + "\n"
+    }
+
+    /// True when `text` looks like a saved plan rather than a spec.
+    pub fn sniff(text: &str) -> bool {
+        text.trim_start().starts_with('{') && text.contains("\"trellis_saved_plan\"")
+    }
+
+    pub fn from_json(text: &str) -> Result<SavedPlan, SavedPlanError> {
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| SavedPlanError::NotAPlan(e.to_string()))?;
+        let format = v
+            .get("trellis_saved_plan")
+            .and_then(|f| f.as_u64())
+            .ok_or_else(|| SavedPlanError::NotAPlan("it has no `trellis_saved_plan` version".into()))?
+            as u32;
+        if format != SAVED_PLAN_FORMAT {
+            return Err(SavedPlanError::Version(format));
+        }
+        serde_json::from_value(v).map_err(|e| SavedPlanError::NotAPlan(e.to_string()))
+    }
+
+    /// The existing objects the plan changes, which apply re-reads before it starts.
+    pub fn touched(&self) -> Vec<(Address, String)> {
+        self.plan
+            .changes
+            .iter()
+            .filter(|c| c.action != Action::NoOp)
+            .filter_map(|c| Some((c.address.clone(), c.id.clone()?)))
+            .collect()
+    }
+
+    /// Why this plan may no longer be applied, given what is true now: the state, the
+    /// spec's digest and the touched objects as just read. Empty when it is still good.
+    pub fn staleness(
+        &self,
+        state: Option<&State>,
+        spec_sha256: &str,
+        live: &BTreeMap<Address, LiveObject>,
+    ) -> Vec<String> {
+        let mut why = Vec::new();
+        let prior = &self.plan.prior_state;
+        match state {
+            Some(s) if prior.lineage.as_deref() != Some(s.lineage.as_str()) => why.push(format!(
+                "the state is a different one (lineage {} now, {} in the plan)",
+                s.lineage,
+                prior.lineage.as_deref().unwrap_or("none")
+            )),
+            Some(s) if s.serial != prior.serial => why.push(format!(
+                "the state moved on since the plan was made (serial {} now, {} in the plan): another run changed the stack",
+                s.serial, prior.serial
+            )),
+            None if prior.lineage.is_some() => why.push("the state the plan was made from is gone".into()),
+            _ => {}
+        }
+        if spec_sha256 != self.spec.sha256 {
+            why.push(format!("the spec {} (or its --var values) changed since the plan was made", self.spec.path));
+        }
+        let refreshed: BTreeMap<&Address, _> = self.plan.refreshed.iter().map(|r| (&r.address, r)).collect();
+        for (address, _) in self.touched() {
+            match (refreshed.get(&address), live.get(&address)) {
+                (Some(was), Some(now)) if was.attributes != now.attrs => {
+                    let mut changed: Vec<&String> = was
+                        .attributes
+                        .keys()
+                        .chain(now.attrs.keys())
+                        .filter(|k| was.attributes.get(*k) != now.attrs.get(*k))
+                        .collect();
+                    changed.dedup();
+                    let names: Vec<String> = changed.iter().map(|k| format!("`{k}`")).collect();
+                    why.push(format!(
+                        "{address} changed outside trellis since the plan was made ({})",
+                        names.join(", ")
+                    ));
+                }
+                (Some(_), None) => why.push(format!("{address} was deleted outside trellis since the plan was made")),
+                _ => {}
+            }
+        }
+        why
+    }
+}
