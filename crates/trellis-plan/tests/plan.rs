@@ -321,3 +321,33 @@ fn saved_plans_round_trip_and_know_when_they_are_stale() {
         ["security_group.web was deleted outside trellis since the plan was made"]
     );
 }
+
+#[test]
+fn json_plans_follow_the_published_schema() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/json-plan.schema.json");
+    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema itself is valid");
+
+    let objects = converged();
+    let st = state_of(&objects);
+    let mut drifted = live_of(&objects);
+    drifted.remove(&addr("subnet.a"));
+    let plans = [
+        run(SPEC, None, &BTreeMap::new(), Operation::Apply),
+        run(SPEC, Some(&st), &live_of(&objects), Operation::Apply),
+        run(&SPEC.replace("10.0.0.0/16", "10.1.0.0/16"), Some(&st), &live_of(&objects), Operation::Apply),
+        run(SPEC, Some(&st), &drifted, Operation::Apply),
+        run(SPEC, Some(&st), &live_of(&objects), Operation::Destroy),
+        run_targeted(SPEC, None, &BTreeMap::new(), Operation::Apply, &["subnet.a"]),
+    ];
+    for p in &plans {
+        let j = to_json(p);
+        let errors: Vec<String> =
+            validator.iter_errors(&j).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        assert!(errors.is_empty(), "{errors:#?}\n{j:#}");
+    }
+    // The schema is not a rubber stamp: a broken plan fails it.
+    let mut broken = to_json(&plans[0]);
+    broken["resource_changes"][0]["change"]["actions"] = serde_json::json!(["explode"]);
+    assert!(!validator.is_valid(&broken));
+}

@@ -217,7 +217,17 @@ fn demo() -> Result<ExitCode> {
     }
     drop(moto);
     let _ = std::fs::remove_dir_all(&work);
-    println!("\nDemo complete: the emulator is stopped and its data gone.");
+
+    // A picture of the example's dependency graph for the README, laid out and drawn
+    // by the layout-rs library from trellis's own DOT output.
+    let dot = Command::new(&trellis).current_dir(root()).args(["graph", spec]).output().map_err(|e| e.to_string())?;
+    if !dot.status.success() {
+        return Err(format!("trellis graph failed: {}", String::from_utf8_lossy(&dot.stderr)));
+    }
+    let svg = render_svg(&String::from_utf8_lossy(&dot.stdout))?;
+    std::fs::write(root().join("docs/network-graph.svg"), svg).map_err(|e| e.to_string())?;
+    println!("\nWrote docs/network-graph.svg, the example's dependency graph.");
+    println!("Demo complete: the emulator is stopped and its data gone.");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -329,4 +339,16 @@ calls a second), which trellis keeps on the emulator too.\n\n\
     std::fs::write(root().join("docs/benchmarks.md"), doc).map_err(|e| e.to_string())?;
     eprintln!("xtask: wrote docs/benchmarks.md");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Lays out a DOT graph and draws it as SVG with the layout-rs library.
+fn render_svg(dot: &str) -> Result<String> {
+    let mut parser = layout::gv::DotParser::new(dot);
+    let tree = parser.process().map_err(|e| format!("cannot read the DOT graph: {e}"))?;
+    let mut builder = layout::gv::GraphBuilder::new();
+    builder.visit_graph(&tree);
+    let mut graph = builder.get();
+    let mut svg = layout::backends::svg::SVGWriter::new();
+    graph.do_it(false, false, false, &mut svg);
+    Ok(svg.finalize())
 }
