@@ -183,34 +183,28 @@ async fn put_entry(
             .build()
     });
     aws.call(crate::limits::Call::Mutate).await;
+    // Create and replace take the same fields, through builders of different types.
+    macro_rules! send_entry {
+        ($call:ident) => {
+            aws.ec2
+                .$call()
+                .network_acl_id(id)
+                .rule_number(number)
+                .protocol(protocol)
+                .rule_action(action)
+                .egress(egress)
+                .set_cidr_block(cidr)
+                .set_port_range(range)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(aws_err)
+        };
+    }
     if replace {
-        aws.ec2
-            .replace_network_acl_entry()
-            .network_acl_id(id)
-            .rule_number(number)
-            .protocol(protocol)
-            .rule_action(action)
-            .egress(egress)
-            .set_cidr_block(cidr)
-            .set_port_range(range)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(aws_err)
+        send_entry!(replace_network_acl_entry)
     } else {
-        aws.ec2
-            .create_network_acl_entry()
-            .network_acl_id(id)
-            .rule_number(number)
-            .protocol(protocol)
-            .rule_action(action)
-            .egress(egress)
-            .set_cidr_block(cidr)
-            .set_port_range(range)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(aws_err)
+        send_entry!(create_network_acl_entry)
     }
 }
 

@@ -106,30 +106,29 @@ fn route_map(list: &[Value]) -> BTreeMap<String, String> {
 
 pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
     let (have, want) = (route_map(list_attr(before, "routes")), route_map(list_attr(after, "routes")));
+    // Replacing and creating a route take the same fields, through different builders.
+    macro_rules! send_route {
+        ($call:ident, $dest:expr, $target:expr) => {
+            aws.ec2
+                .$call()
+                .route_table_id(id)
+                .destination_cidr_block($dest)
+                .gateway_id($target)
+                .send()
+                .await
+                .map_err(aws_err)
+        };
+    }
     for (dest, target) in &want {
         match have.get(dest) {
             Some(t) if t == target => {}
             Some(_) => {
                 aws.call(crate::limits::Call::Mutate).await;
-                aws.ec2
-                    .replace_route()
-                    .route_table_id(id)
-                    .destination_cidr_block(dest)
-                    .gateway_id(target)
-                    .send()
-                    .await
-                    .map_err(aws_err)?;
+                send_route!(replace_route, dest, target)?;
             }
             None => {
                 aws.call(crate::limits::Call::Mutate).await;
-                aws.ec2
-                    .create_route()
-                    .route_table_id(id)
-                    .destination_cidr_block(dest)
-                    .gateway_id(target)
-                    .send()
-                    .await
-                    .map_err(aws_err)?;
+                send_route!(create_route, dest, target)?;
             }
         }
     }
@@ -148,17 +147,22 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
     let current = current.first().map(associations).unwrap_or_default();
     for (subnet, assoc) in &current {
         if !want_subnets.contains(&subnet.as_str()) {
-            aws.call(crate::limits::Call::Mutate).await;
-            match aws.ec2.disassociate_route_table().association_id(assoc).send().await.map_err(aws_err) {
-                Err(e) if !is_code(&e, &["InvalidAssociationID.NotFound"]) => return Err(e),
-                _ => {}
-            }
+            disassociate(aws, assoc).await?;
         }
     }
     for subnet in want_subnets.iter().filter(|s| !current.contains_key(**s)) {
         associate(aws, id, subnet).await?;
     }
     Ok(())
+}
+
+/// Ends an association; one that is already gone is fine.
+async fn disassociate(aws: &Aws, association: &str) -> Result<(), ProviderError> {
+    aws.call(crate::limits::Call::Mutate).await;
+    match aws.ec2.disassociate_route_table().association_id(association).send().await.map_err(aws_err) {
+        Err(e) if !is_code(&e, &["InvalidAssociationID.NotFound"]) => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// Associates a subnet, taking it over from another table if it has one.
@@ -187,11 +191,7 @@ async fn associate(aws: &Aws, table: &str, subnet: &str) -> Result<(), ProviderE
 pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
     let current = tables(aws, Filter::builder().name("route-table-id").values(id).build()).await?;
     for assoc in current.first().map(associations).unwrap_or_default().values() {
-        aws.call(crate::limits::Call::Mutate).await;
-        match aws.ec2.disassociate_route_table().association_id(assoc).send().await.map_err(aws_err) {
-            Err(e) if !is_code(&e, &["InvalidAssociationID.NotFound"]) => return Err(e),
-            _ => {}
-        }
+        disassociate(aws, assoc).await?;
     }
     delete_with_retry(aws, address, id, || async {
         aws.call(crate::limits::Call::Mutate).await;

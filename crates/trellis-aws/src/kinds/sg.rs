@@ -136,26 +136,18 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
         // Revoke first: a rule whose description changed is revoked and authorized again.
         let revoke: Vec<IpPermission> = missing_from(have, want).into_iter().map(permission).collect();
         let grant: Vec<IpPermission> = missing_from(want, have).into_iter().map(permission).collect();
+        // The four calls take the same fields, through builders of different types.
+        macro_rules! send_rules {
+            ($call:ident, $perms:expr) => {
+                aws.ec2.$call().group_id(id).set_ip_permissions(Some($perms)).send().await.map(|_| ()).map_err(aws_err)
+            };
+        }
         if !revoke.is_empty() {
             aws.call(crate::limits::Call::SecurityGroupRule).await;
             let r = if egress {
-                aws.ec2
-                    .revoke_security_group_egress()
-                    .group_id(id)
-                    .set_ip_permissions(Some(revoke))
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(aws_err)
+                send_rules!(revoke_security_group_egress, revoke)
             } else {
-                aws.ec2
-                    .revoke_security_group_ingress()
-                    .group_id(id)
-                    .set_ip_permissions(Some(revoke))
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(aws_err)
+                send_rules!(revoke_security_group_ingress, revoke)
             };
             match r {
                 Err(e) if !is_code(&e, &["InvalidPermission.NotFound"]) => return Err(e),
@@ -165,23 +157,9 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
         if !grant.is_empty() {
             aws.call(crate::limits::Call::SecurityGroupRule).await;
             let r = if egress {
-                aws.ec2
-                    .authorize_security_group_egress()
-                    .group_id(id)
-                    .set_ip_permissions(Some(grant))
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(aws_err)
+                send_rules!(authorize_security_group_egress, grant)
             } else {
-                aws.ec2
-                    .authorize_security_group_ingress()
-                    .group_id(id)
-                    .set_ip_permissions(Some(grant))
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(aws_err)
+                send_rules!(authorize_security_group_ingress, grant)
             };
             match r {
                 Err(e) if !is_code(&e, &["InvalidPermission.Duplicate"]) => return Err(e),
