@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-const REQUIREMENTS: &str = include_str!("../moto-requirements.txt");
 const REGION: &str = "us-east-1";
 
 fn main() -> ExitCode {
@@ -43,8 +42,23 @@ fn main() -> ExitCode {
 
 type Result<T> = std::result::Result<T, String>;
 
+/// The repository this xtask was started in. Found at run time, never compiled in: with
+/// a shared `CARGO_TARGET_DIR`, one xtask binary may have been built from another checkout.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("xtask lives in crates/xtask").to_path_buf()
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_dir().ok())
+        .expect("a current directory");
+    start
+        .ancestors()
+        .find(|d| d.join("crates/xtask/moto-requirements.txt").is_file())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| panic!("{} is not inside the trellis repository", start.display()))
+}
+
+fn requirements() -> Result<String> {
+    let path = root().join("crates/xtask/moto-requirements.txt");
+    std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn venv() -> PathBuf {
@@ -67,7 +81,8 @@ fn run(cmd: &mut Command) -> Result<()> {
 /// Makes `.venv` and installs the pinned moto into it, unless that was done already.
 fn ensure_moto() -> Result<()> {
     let marker = venv().join(".trellis-requirements");
-    if venv_bin("moto_server").exists() && std::fs::read_to_string(&marker).ok().as_deref() == Some(REQUIREMENTS) {
+    let wanted = requirements()?;
+    if venv_bin("moto_server").exists() && std::fs::read_to_string(&marker).ok() == Some(wanted.clone()) {
         return Ok(());
     }
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
@@ -75,12 +90,12 @@ fn ensure_moto() -> Result<()> {
         eprintln!("xtask: creating {} with {python}", venv().display());
         run(Command::new(&python).args(["-m", "venv"]).arg(venv()))?;
     }
-    eprintln!("xtask: installing {} into .venv", REQUIREMENTS.trim());
+    eprintln!("xtask: installing {} into .venv", wanted.trim());
     let reqs = root().join("crates/xtask/moto-requirements.txt");
     run(Command::new(venv_bin("python"))
         .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
         .arg(&reqs))?;
-    std::fs::write(&marker, REQUIREMENTS).map_err(|e| e.to_string())?;
+    std::fs::write(&marker, &wanted).map_err(|e| e.to_string())?;
     Ok(())
 }
 
