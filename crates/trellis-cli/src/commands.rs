@@ -16,7 +16,7 @@ use trellis_state::{LocalStore, State, StateError, StateLock};
 use crate::output::Ui;
 use crate::{
     vars, ApplyArgs, CloudArgs, Command, Format, GraphArgs, GraphFormat, OutputArgs, PlanArgs, ShowArgs, SpecArgs,
-    StateCommand, StateFileArgs, EXIT_CHANGES, EXIT_ERROR, EXIT_OK,
+    StateCommand, StateFileArgs, EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -273,18 +273,39 @@ async fn apply_cmd(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32
     }
     ui.line("");
     let state = session.prior.clone().unwrap_or_else(|| State::new(&session.spec.stack));
-    let events = |e: Event| print_event(ui, e);
-    let (report, _) = trellis_engine::apply(
-        session.aws.clone(),
-        &plan,
-        &session.store,
-        &session.lock,
-        state,
-        ApplyOptions { parallelism: args.parallelism.into() },
-        events,
-    )
-    .await?;
-    Ok(summarize(ui, &report, &session.store, operation))
+    execute(session.aws.clone(), &plan, &session.store, &session.lock, state, args.parallelism.into(), ui).await
+}
+
+/// Runs a plan through the engine with Ctrl-C handling, and summarises the outcome.
+/// The first interrupt stops new operations and lets the ones in flight finish and be
+/// recorded; a second one abandons them.
+async fn execute(
+    aws: Arc<Aws>,
+    plan: &Plan,
+    store: &LocalStore,
+    lock: &StateLock,
+    state: State,
+    parallelism: usize,
+    ui: &Ui,
+) -> Result<i32> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let watcher = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "\nSecond interrupt: abandoning the operations in flight. What they were creating may exist without \
+                     being in the state; the next plan lists such objects as orphans."
+                );
+                std::process::exit(EXIT_INTERRUPTED);
+            }
+        }
+    });
+    let options = ApplyOptions { parallelism, interrupt: Some(rx) };
+    let result = trellis_engine::apply(aws, plan, store, lock, state, options, |e| print_event(ui, e)).await;
+    watcher.abort();
+    let (report, _) = result?;
+    Ok(summarize(ui, &report, store, plan.operation))
 }
 
 fn print_event(ui: &Ui, e: Event) {
@@ -308,6 +329,12 @@ fn print_event(ui: &Ui, e: Event) {
         Event::Skipped { op, because } => {
             ui.line(&format!("{}: {} skipped, because {because} failed", op.address, op.kind))
         }
+        Event::Interrupted { in_flight } => ui.line(&format!(
+            "\nInterrupted: waiting for {in_flight} operation{} in flight to finish; nothing new will start. \
+             Press Ctrl-C again to abandon {}.",
+            if in_flight == 1 { "" } else { "s" },
+            if in_flight == 1 { "it" } else { "them" }
+        )),
     }
 }
 
@@ -328,6 +355,22 @@ fn summarize(ui: &Ui, report: &Report, store: &LocalStore, operation: Operation)
             print_outputs(ui, &report.outputs);
         }
         return EXIT_OK;
+    }
+    if report.interrupted {
+        ui.line(&format!(
+            "{} {} not started, {} failed; {counts}.",
+            ui.paint("1;31", "Apply interrupted:"),
+            report.not_started.len(),
+            report.failures.len()
+        ));
+        for op in &report.not_started {
+            ui.line(&format!("  {} {}: not started", op.kind, op.address));
+        }
+        ui.line(&format!(
+            "Everything that finished is recorded in {}; run apply again to continue.",
+            store.path().display()
+        ));
+        return EXIT_INTERRUPTED;
     }
     ui.line(&format!(
         "{} {} failed, {} skipped; {counts}.",
@@ -513,15 +556,5 @@ async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
     }
     ui.line("");
     let state = state.unwrap_or_else(|| State::new(&plan.stack));
-    let (report, _) = trellis_engine::apply(
-        Arc::new(aws),
-        plan,
-        &store,
-        &lock,
-        state,
-        ApplyOptions { parallelism: args.parallelism.into() },
-        |e| print_event(ui, e),
-    )
-    .await?;
-    Ok(summarize(ui, &report, &store, plan.operation))
+    execute(Arc::new(aws), plan, &store, &lock, state, args.parallelism.into(), ui).await
 }

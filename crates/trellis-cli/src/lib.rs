@@ -9,10 +9,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// Exit codes: 0 success, 1 error, 2 changes present (with `plan --detailed-exitcode`).
+/// Exit codes: 0 success, 1 error, 2 changes present (with `plan --detailed-exitcode`),
+/// 130 for an apply stopped by Ctrl-C.
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_ERROR: i32 = 1;
 pub const EXIT_CHANGES: i32 = 2;
+/// An apply stopped by Ctrl-C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 #[derive(Parser, Debug)]
 #[command(name = "trellis", version, about = "Declarative reconciler for load-balanced AWS stacks")]

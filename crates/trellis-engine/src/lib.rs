@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
-use tokio::sync::Semaphore;
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use trellis_core::{Address, Attrs, Provider, ProviderError, Value};
 use trellis_plan::{Action, Plan, ResourceChange};
@@ -58,9 +58,23 @@ impl fmt::Display for Op {
 #[derive(Debug, Clone)]
 pub enum Event {
     Started(Op),
-    Finished { op: Op, id: Option<String>, elapsed: Duration },
-    Failed { op: Op, error: ProviderError },
-    Skipped { op: Op, because: Address },
+    Finished {
+        op: Op,
+        id: Option<String>,
+        elapsed: Duration,
+    },
+    Failed {
+        op: Op,
+        error: ProviderError,
+    },
+    Skipped {
+        op: Op,
+        because: Address,
+    },
+    /// The user interrupted; this many operations are still in flight.
+    Interrupted {
+        in_flight: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -77,12 +91,15 @@ pub struct Report {
     pub deleted: usize,
     pub failures: Vec<Failure>,
     pub skipped: Vec<Op>,
+    /// Set when the run was interrupted; `not_started` lists what it left undone.
+    pub interrupted: bool,
+    pub not_started: Vec<Op>,
     pub outputs: BTreeMap<String, Value>,
 }
 
 impl Report {
     pub fn ok(&self) -> bool {
-        self.failures.is_empty() && self.skipped.is_empty()
+        self.failures.is_empty() && self.skipped.is_empty() && !self.interrupted
     }
 }
 
@@ -96,11 +113,24 @@ pub enum EngineError {
 
 pub struct ApplyOptions {
     pub parallelism: usize,
+    /// Becomes true when the user interrupts: no new operation starts, the ones in
+    /// flight finish and are recorded.
+    pub interrupt: Option<watch::Receiver<bool>>,
 }
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions { parallelism: 10 }
+        ApplyOptions { parallelism: 10, interrupt: None }
+    }
+}
+
+/// Resolves when the interrupt flag is (or becomes) true; never without a flag.
+async fn interrupted(flag: &mut Option<watch::Receiver<bool>>) {
+    let Some(rx) = flag else { return std::future::pending().await };
+    while !*rx.borrow_and_update() {
+        if rx.changed().await.is_err() {
+            return std::future::pending().await;
+        }
     }
 }
 
@@ -201,14 +231,19 @@ pub async fn apply<P: Provider>(
         graph.node_indices().map(|n| (n, graph.edges_directed(n, Direction::Incoming).count())).collect();
     let mut ready: VecDeque<NodeIndex> = waiting.iter().filter(|(_, c)| **c == 0).map(|(n, _)| *n).collect();
     let mut blocked: BTreeSet<NodeIndex> = BTreeSet::new();
-    let limit = Arc::new(Semaphore::new(opts.parallelism.max(1)));
+    let parallelism = opts.parallelism.max(1);
+    let mut interrupt = opts.interrupt;
+    let mut stopping = false;
+    let mut settled: BTreeSet<NodeIndex> = BTreeSet::new();
     let mut running: JoinSet<Outcome> = JoinSet::new();
     let mut task_node: BTreeMap<tokio::task::Id, NodeIndex> = BTreeMap::new();
     let stack = plan.stack.clone();
     let mut save_error = None;
 
     loop {
-        while save_error.is_none() {
+        // Start what is ready, as long as there is room: an operation is only spawned
+        // when it can really begin, so an interrupt leaves nothing half-queued.
+        while save_error.is_none() && !stopping && running.len() < parallelism {
             let Some(n) = ready.pop_front() else { break };
             let op = graph[n].clone();
             let change = changes[&op.address].clone();
@@ -217,23 +252,33 @@ pub async fn apply<P: Provider>(
                 Err(error) => {
                     on_event(Event::Failed { op: op.clone(), error: error.clone() });
                     report.failures.push(Failure { op, error });
+                    settled.insert(n);
                     skip_after(&graph, n, &mut blocked, &mut report, &on_event);
                     continue;
                 }
             };
             on_event(Event::Started(op.clone()));
             let provider = provider.clone();
-            let permit = limit.clone().acquire_owned();
             let stack = stack.clone();
             let handle = running.spawn(async move {
-                let _permit = permit.await;
                 let start = Instant::now();
                 let outcome = run(&*provider, &stack, &op, job).await;
                 Outcome { elapsed: start.elapsed(), ..outcome }
             });
             task_node.insert(handle.id(), n);
         }
-        let Some(joined) = running.join_next_with_id().await else {
+        if running.is_empty() {
+            break;
+        }
+        let joined = tokio::select! {
+            joined = running.join_next_with_id() => joined,
+            () = interrupted(&mut interrupt), if !stopping => {
+                stopping = true;
+                on_event(Event::Interrupted { in_flight: running.len() });
+                continue;
+            }
+        };
+        let Some(joined) = joined else {
             break;
         };
         let (n, outcome) = match joined {
@@ -248,6 +293,7 @@ pub async fn apply<P: Provider>(
         let op = graph[n].clone();
         let change = &changes[&op.address];
         let succeeded = record(&op, change, &outcome, &mut shared, &mut report);
+        settled.insert(n);
         match &outcome.error {
             None => on_event(Event::Finished { op: op.clone(), id: outcome.id.clone(), elapsed: outcome.elapsed }),
             Some(error) => {
@@ -273,6 +319,14 @@ pub async fn apply<P: Provider>(
     }
     if let Some(e) = save_error {
         return Err(e.into());
+    }
+    if stopping {
+        report.interrupted = true;
+        report.not_started = graph
+            .node_indices()
+            .filter(|n| !settled.contains(n) && !blocked.contains(n))
+            .map(|n| graph[n].clone())
+            .collect();
     }
 
     // Outputs from what is known now; values that failed to appear are left out.
