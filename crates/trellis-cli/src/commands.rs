@@ -356,27 +356,17 @@ fn summarize(ui: &Ui, report: &Report, store: &LocalStore, operation: Operation)
         }
         return EXIT_OK;
     }
-    if report.interrupted {
-        ui.line(&format!(
-            "{} {} not started, {} failed; {counts}.",
-            ui.paint("1;31", "Apply interrupted:"),
-            report.not_started.len(),
-            report.failures.len()
-        ));
-        for op in &report.not_started {
-            ui.line(&format!("  {} {}: not started", op.kind, op.address));
-        }
-        ui.line(&format!(
-            "Everything that finished is recorded in {}; run apply again to continue.",
-            store.path().display()
-        ));
-        return EXIT_INTERRUPTED;
-    }
+    let (title, code, next) = if report.interrupted {
+        ("Apply interrupted:", EXIT_INTERRUPTED, "run apply again to continue")
+    } else {
+        ("Apply failed:", EXIT_ERROR, "fix the cause and run again to finish")
+    };
     ui.line(&format!(
-        "{} {} failed, {} skipped; {counts}.",
-        ui.paint("1;31", "Apply failed:"),
+        "{} {} failed, {} skipped, {} not started; {counts}.",
+        ui.paint("1;31", title),
         report.failures.len(),
-        report.skipped.len()
+        report.skipped.len(),
+        report.not_started.len()
     ));
     for f in &report.failures {
         ui.line(&format!("  {} {}: {}", f.op.kind, f.op.address, aws_error(&f.error)));
@@ -384,11 +374,11 @@ fn summarize(ui: &Ui, report: &Report, store: &LocalStore, operation: Operation)
     for s in &report.skipped {
         ui.line(&format!("  {} {}: skipped", s.kind, s.address));
     }
-    ui.line(&format!(
-        "Everything created so far is recorded in {}; fix the cause and run again to finish.",
-        store.path().display()
-    ));
-    EXIT_ERROR
+    for s in &report.not_started {
+        ui.line(&format!("  {} {}: not started", s.kind, s.address));
+    }
+    ui.line(&format!("Everything that finished is recorded in {}; {next}.", store.path().display()));
+    code
 }
 
 fn print_outputs(ui: &Ui, outputs: &std::collections::BTreeMap<String, Value>) {
