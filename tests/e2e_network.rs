@@ -4,8 +4,7 @@
 
 mod support;
 
-use support::{ec2, tagged, Stack, NETWORK};
-use trellis_aws::sdk::ec2::types::{IpPermission, IpRange};
+use support::{ec2, ingress_ports, open_port, route_table_subnets, tagged, Stack, NETWORK};
 
 fn replace(text: &str, from: &str, to: &str) -> String {
     assert!(text.contains(from), "the spec has no `{from}`");
@@ -93,8 +92,7 @@ async fn rule_and_flag_changes_update_in_place() {
     assert_eq!(ids, after, "in-place updates must keep the objects");
 
     let client = ec2().await;
-    let sg = client.describe_security_groups().group_ids(&ids[0]).send().await.unwrap();
-    let ports: Vec<i32> = sg.security_groups()[0].ip_permissions().iter().filter_map(|p| p.from_port()).collect();
+    let ports = ingress_ports(&client, &ids[0]).await;
     assert!(ports.contains(&443) && ports.contains(&80), "{ports:?}");
     let acl = client.describe_network_acls().network_acl_ids(&ids[1]).send().await.unwrap();
     let rule = acl.network_acls()[0]
@@ -141,9 +139,8 @@ async fn cidr_change_replaces_the_subnet_and_says_why() {
     let client = ec2().await;
     let found = client.describe_subnets().subnet_ids(&new).send().await.unwrap();
     assert_eq!(found.subnets()[0].cidr_block(), Some("10.0.21.0/24"));
-    let rt = client.describe_route_tables().route_table_ids(stack.id("route_table.private")).send().await.unwrap();
-    let associated: Vec<&str> = rt.route_tables()[0].associations().iter().filter_map(|a| a.subnet_id()).collect();
-    assert!(associated.contains(&new.as_str()), "{associated:?}");
+    let associated = route_table_subnets(&client, &stack.id("route_table.private")).await;
+    assert!(associated.contains(&new), "{associated:?}");
 
     stack.plan().expect_code(0);
     stack.destroy_and_check_clean();
@@ -157,20 +154,7 @@ async fn changes_made_outside_trellis_show_as_drift_and_are_repaired() {
     let app = stack.id("security_group.app");
     let gone = stack.id("subnet.public_b");
 
-    client
-        .authorize_security_group_ingress()
-        .group_id(&app)
-        .ip_permissions(
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(22)
-                .to_port(22)
-                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    open_port(&client, &app, 22, "0.0.0.0/0").await;
     client.delete_subnet().subnet_id(&gone).send().await.unwrap();
 
     let plan = stack.plan().expect_code(2);
@@ -184,14 +168,12 @@ async fn changes_made_outside_trellis_show_as_drift_and_are_repaired() {
     assert_eq!(j["resource_drift"].as_array().unwrap().len(), 2);
 
     stack.apply();
-    let sg = client.describe_security_groups().group_ids(&app).send().await.unwrap();
-    let ports: Vec<i32> = sg.security_groups()[0].ip_permissions().iter().filter_map(|p| p.from_port()).collect();
+    let ports = ingress_ports(&client, &app).await;
     assert_eq!(ports, [8080], "the out-of-band rule must be revoked");
     let back = stack.id("subnet.public_b");
     assert_ne!(back, gone);
-    let rt = client.describe_route_tables().route_table_ids(stack.id("route_table.public")).send().await.unwrap();
-    let associated: Vec<&str> = rt.route_tables()[0].associations().iter().filter_map(|a| a.subnet_id()).collect();
-    assert!(associated.contains(&back.as_str()), "{associated:?}");
+    let associated = route_table_subnets(&client, &stack.id("route_table.public")).await;
+    assert!(associated.contains(&back), "{associated:?}");
 
     stack.plan().expect_code(0);
     stack.destroy_and_check_clean();

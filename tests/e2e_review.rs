@@ -3,12 +3,7 @@
 
 mod support;
 
-use support::{ec2, tagged, Stack, NETWORK};
-use trellis_aws::sdk::ec2::types::{IpPermission, IpRange};
-
-fn lb_ports(sg: &trellis_aws::sdk::ec2::operation::describe_security_groups::DescribeSecurityGroupsOutput) -> Vec<i32> {
-    sg.security_groups()[0].ip_permissions().iter().filter_map(|p| p.from_port()).collect()
-}
+use support::{ec2, ingress_ports, open_port, tagged, Stack, NETWORK};
 
 #[tokio::test]
 async fn a_saved_plan_is_applied_exactly_and_refused_once_stale() {
@@ -33,8 +28,7 @@ async fn a_saved_plan_is_applied_exactly_and_refused_once_stale() {
     assert!(refused.stderr.contains("is stale and was not applied"), "{}", refused.stderr);
     assert!(refused.stderr.contains("changed since the plan was made"), "{}", refused.stderr);
     let client = ec2().await;
-    let sg = client.describe_security_groups().group_ids(&lb).send().await.unwrap();
-    assert_eq!(lb_ports(&sg), [80], "a refused plan changes nothing");
+    assert_eq!(ingress_ports(&client, &lb).await, [80], "a refused plan changes nothing");
 
     // Back to the reviewed spec: applied exactly, without a question.
     stack.write_spec(&changed);
@@ -44,8 +38,7 @@ async fn a_saved_plan_is_applied_exactly_and_refused_once_stale() {
         "{}",
         applied.stdout
     );
-    let sg = client.describe_security_groups().group_ids(&lb).send().await.unwrap();
-    assert_eq!(lb_ports(&sg), [8081]);
+    assert_eq!(ingress_ports(&client, &lb).await, [8081]);
 
     // Applied once, the plan is stale: the state moved on.
     let again = stack.run(&["apply", plan_file.to_str().unwrap()]).expect_code(1);
@@ -54,20 +47,7 @@ async fn a_saved_plan_is_applied_exactly_and_refused_once_stale() {
     // A new plan, then a change behind trellis's back to an object it touches: refused.
     stack.write_spec(&changed.replacen("        port: 8081\n", "        port: 8082\n", 1));
     stack.run(&["plan", "{spec}", "--out", plan_file.to_str().unwrap()]).expect_code(0);
-    client
-        .authorize_security_group_ingress()
-        .group_id(&lb)
-        .ip_permissions(
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(22)
-                .to_port(22)
-                .ip_ranges(IpRange::builder().cidr_ip("10.9.0.0/16").build())
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    open_port(&client, &lb, 22, "10.9.0.0/16").await;
     let drifted = stack.run(&["apply", plan_file.to_str().unwrap()]).expect_code(1);
     assert!(
         drifted.stderr.contains("security_group.lb changed outside trellis since the plan was made (`ingress`)"),

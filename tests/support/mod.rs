@@ -165,3 +165,27 @@ pub async fn tagged(client: &ec2::Client, stack: &str) -> BTreeMap<String, Strin
     }
     out
 }
+
+/// Opens `port` on a security group behind trellis's back.
+pub async fn open_port(client: &ec2::Client, group: &str, port: i32, cidr: &str) {
+    use trellis_aws::sdk::ec2::types::{IpPermission, IpRange};
+    let rule = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(port)
+        .to_port(port)
+        .ip_ranges(IpRange::builder().cidr_ip(cidr).build())
+        .build();
+    client.authorize_security_group_ingress().group_id(group).ip_permissions(rule).send().await.unwrap();
+}
+
+/// The subnets a route table is associated with, as AWS reports them.
+pub async fn route_table_subnets(client: &ec2::Client, table: &str) -> Vec<String> {
+    let out = client.describe_route_tables().route_table_ids(table).send().await.unwrap();
+    out.route_tables()[0].associations().iter().filter_map(|a| a.subnet_id()).map(str::to_string).collect()
+}
+
+/// The ingress ports of a security group, as AWS reports them.
+pub async fn ingress_ports(client: &ec2::Client, group: &str) -> Vec<i32> {
+    let out = client.describe_security_groups().group_ids(group).send().await.unwrap();
+    out.security_groups()[0].ip_permissions().iter().filter_map(|p| p.from_port()).collect()
+}
