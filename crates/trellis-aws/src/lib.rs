@@ -85,9 +85,9 @@ impl Aws {
         }
     }
 
-    fn kind_of(address: &Address) -> Result<kinds::KindOps, ProviderError> {
-        kinds::ops(&address.kind)
-            .ok_or_else(|| ProviderError::new(None, format!("trellis-aws has no support for kind `{}`", address.kind)))
+    fn kind_of(kind: &str) -> Result<kinds::KindOps, ProviderError> {
+        kinds::ops(kind)
+            .ok_or_else(|| ProviderError::new(None, format!("trellis-aws has no support for kind `{kind}`")))
     }
 }
 
@@ -112,8 +112,7 @@ impl Provider for Aws {
         // One tag-filtered, paginated read per kind, all kinds at once.
         let (stack, known, by_id_only) = (&req.stack, &req.known, req.by_id_only);
         let reads = req.kinds.iter().map(|k| async move {
-            let ops = kinds::ops(k)
-                .ok_or_else(|| ProviderError::new(None, format!("trellis-aws has no support for kind `{k}`")))?;
+            let ops = Self::kind_of(k)?;
             let wanted: Vec<String> = known.iter().filter(|(a, _)| a.kind == *k).map(|(_, id)| id.clone()).collect();
             let mut found =
                 if by_id_only { Vec::new() } else { ops.describe(self, util::Select::Stack(stack)).await? };
@@ -148,7 +147,7 @@ impl Provider for Aws {
     }
 
     async fn create(&self, stack: &str, address: &Address, attrs: &Attrs) -> Result<LiveObject, CreateError> {
-        let ops = Self::kind_of(address)?;
+        let ops = Self::kind_of(&address.kind)?;
         let id = ops.create(self, stack, address, attrs).await?;
         // From here on the object exists: every failure must hand its id back.
         let finish = async {
@@ -176,14 +175,14 @@ impl Provider for Aws {
         before: &Attrs,
         after: &Attrs,
     ) -> Result<LiveObject, ProviderError> {
-        let ops = Self::kind_of(address)?;
+        let ops = Self::kind_of(&address.kind)?;
         ops.update(self, id, before, after).await?;
         util::sync_tags(self, id, before.get("tags"), after.get("tags")).await?;
         self.read_back(address, id, ops).await
     }
 
     async fn delete(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-        let ops = Self::kind_of(address)?;
+        let ops = Self::kind_of(&address.kind)?;
         ops.delete(self, address, id, attrs).await
     }
 }
