@@ -23,7 +23,9 @@ pub use client::{connect, AwsOptions};
 
 /// The AWS SDK for EC2, for tests that change objects behind trellis's back.
 pub mod sdk {
+    pub use aws_sdk_autoscaling as autoscaling;
     pub use aws_sdk_ec2 as ec2;
+    pub use aws_sdk_elasticloadbalancingv2 as elb;
 }
 
 /// Tag keys trellis puts on every object it creates.
@@ -36,6 +38,8 @@ pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
 /// A connected AWS provider.
 pub struct Aws {
     pub(crate) ec2: aws_sdk_ec2::Client,
+    pub(crate) elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub(crate) asg: aws_sdk_autoscaling::Client,
     pub(crate) region: String,
     pub(crate) calls: AtomicUsize,
     pub(crate) limits: limits::Limits,
@@ -66,6 +70,16 @@ impl Aws {
     /// The EC2 client, for tests that change objects outside trellis.
     pub fn ec2(&self) -> &aws_sdk_ec2::Client {
         &self.ec2
+    }
+
+    /// The Elastic Load Balancing (v2) client, for tests.
+    pub fn elb(&self) -> &aws_sdk_elasticloadbalancingv2::Client {
+        &self.elb
+    }
+
+    /// The Auto Scaling client, for tests.
+    pub fn autoscaling(&self) -> &aws_sdk_autoscaling::Client {
+        &self.asg
     }
 
     /// API calls made so far.
@@ -177,7 +191,7 @@ impl Provider for Aws {
     ) -> Result<LiveObject, ProviderError> {
         let ops = Self::kind_of(&address.kind)?;
         ops.update(self, id, before, after).await?;
-        util::sync_tags(self, id, before.get("tags"), after.get("tags")).await?;
+        ops.sync_tags(self, id, before.get("tags"), after.get("tags")).await?;
         self.read_back(address, id, ops).await
     }
 

@@ -47,17 +47,43 @@ pub(crate) enum Call {
     Mutate,
     /// Authorize/RevokeSecurityGroup*: their own 50 / 5 bucket.
     SecurityGroupRule,
+    /// RunInstances: 5 at once, 2 per second.
+    RunInstances,
+    /// ELBv2 Describe*: 40 / 10 (and the account-wide ELB bucket).
+    ElbDescribe,
+    /// ELBv2 mutating calls: 20 / 3 (and the account-wide ELB bucket).
+    ElbMutate,
+    /// CreateLoadBalancer: 10 / 0.2 (and the mutating and account-wide buckets).
+    ElbCreateLoadBalancer,
+    /// Auto Scaling publishes no figure; 20 / 5 keeps well clear of throttling.
+    AutoScaling,
 }
 
 pub(crate) struct Limits {
     describe: Bucket,
     mutate: Bucket,
     sg_rules: Bucket,
+    run_instances: Bucket,
+    elb_all: Bucket,
+    elb_describe: Bucket,
+    elb_mutate: Bucket,
+    elb_create_lb: Bucket,
+    autoscaling: Bucket,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { describe: Bucket::new(100.0, 20.0), mutate: Bucket::new(50.0, 5.0), sg_rules: Bucket::new(50.0, 5.0) }
+        Limits {
+            describe: Bucket::new(100.0, 20.0),
+            mutate: Bucket::new(50.0, 5.0),
+            sg_rules: Bucket::new(50.0, 5.0),
+            run_instances: Bucket::new(5.0, 2.0),
+            elb_all: Bucket::new(40.0, 10.0),
+            elb_describe: Bucket::new(40.0, 10.0),
+            elb_mutate: Bucket::new(20.0, 3.0),
+            elb_create_lb: Bucket::new(10.0, 0.2),
+            autoscaling: Bucket::new(20.0, 5.0),
+        }
     }
 }
 
@@ -67,6 +93,21 @@ impl Limits {
             Call::Describe => self.describe.take().await,
             Call::Mutate => self.mutate.take().await,
             Call::SecurityGroupRule => self.sg_rules.take().await,
+            Call::RunInstances => self.run_instances.take().await,
+            Call::ElbDescribe => {
+                self.elb_describe.take().await;
+                self.elb_all.take().await;
+            }
+            Call::ElbMutate => {
+                self.elb_mutate.take().await;
+                self.elb_all.take().await;
+            }
+            Call::ElbCreateLoadBalancer => {
+                self.elb_create_lb.take().await;
+                self.elb_mutate.take().await;
+                self.elb_all.take().await;
+            }
+            Call::AutoScaling => self.autoscaling.take().await,
         }
     }
 }

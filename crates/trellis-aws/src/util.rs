@@ -56,9 +56,21 @@ pub(crate) fn is_code(e: &ProviderError, codes: &[&str]) -> bool {
     e.code.as_deref().is_some_and(|c| codes.contains(&c) || codes.iter().any(|p| p.ends_with('.') && c.starts_with(p)))
 }
 
-/// Every page of a paginated describe, each page drawing a describe token.
+/// Every page of a paginated EC2 describe, each page drawing a describe token.
 pub(crate) async fn pages<O, E>(
     aws: &Aws,
+    stream: PaginationStream<Result<O, SdkError<E, HttpResponse>>>,
+) -> Result<Vec<O>, ProviderError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    pages_with(aws, Call::Describe, stream).await
+}
+
+/// Every page of a paginated read, each page drawing a token of `class`.
+pub(crate) async fn pages_with<O, E>(
+    aws: &Aws,
+    class: Call,
     mut stream: PaginationStream<Result<O, SdkError<E, HttpResponse>>>,
 ) -> Result<Vec<O>, ProviderError>
 where
@@ -66,7 +78,7 @@ where
 {
     let mut out = Vec::new();
     loop {
-        aws.call(Call::Describe).await;
+        aws.call(class).await;
         match stream.next().await {
             Some(page) => out.push(page.map_err(aws_err)?),
             None => return Ok(out),
@@ -83,6 +95,12 @@ pub(crate) const NOT_FOUND: &[&str] = &[
     "InvalidNetworkAclID.NotFound",
     "InvalidGroup.NotFound",
     "InvalidAssociationID.NotFound",
+    "InvalidLaunchTemplateId.NotFound",
+    "InvalidLaunchTemplateName.NotFoundException",
+    "InvalidInstanceID.NotFound",
+    "TargetGroupNotFound",
+    "LoadBalancerNotFound",
+    "ListenerNotFound",
 ];
 
 /// Calls `f` until it returns `Some`, backing off up to `limit`; says `what` while
@@ -134,8 +152,10 @@ where
             Ok(()) => return Ok(()),
             Err(e) if is_code(&e, NOT_FOUND) => return Ok(()),
             Err(e)
-                if is_code(&e, &["DependencyViolation", "InvalidGroup.InUse"])
-                    && start.elapsed() < aws.timeouts.delete =>
+                if is_code(
+                    &e,
+                    &["DependencyViolation", "InvalidGroup.InUse", "ResourceInUse", "ScalingActivityInProgress"],
+                ) && start.elapsed() < aws.timeouts.delete =>
             {
                 aws.say(&format!("{address}: still in use ({e}); retrying the delete of {id} in {}s", delay.as_secs()));
                 tokio::time::sleep(delay).await;
@@ -148,9 +168,7 @@ where
 
 /// The tags trellis puts on a new object: the user's (with `Name`), plus its own.
 pub(crate) fn tag_spec(rt: ResourceType, stack: &str, address: &Address, tags: Option<&Value>) -> TagSpecification {
-    let mut all: BTreeMap<String, String> = tag_map(tags);
-    all.insert(TAG_STACK.into(), stack.into());
-    all.insert(TAG_ADDRESS.into(), address.to_string());
+    let all = all_tags(stack, address, tags);
     TagSpecification::builder()
         .resource_type(rt)
         .set_tags(Some(all.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
@@ -163,15 +181,6 @@ pub(crate) fn tag_map(tags: Option<&Value>) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// Tags from a describe call: all of them (for addressing), and the user-visible ones.
-pub(crate) fn read_tags(tags: &[Tag]) -> (BTreeMap<String, String>, Value) {
-    let all: BTreeMap<String, String> =
-        tags.iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string()))).collect();
-    let visible =
-        all.iter().filter(|(k, _)| !k.starts_with("trellis:")).map(|(k, v)| (k.clone(), Value::str(v))).collect();
-    (all, Value::Map(visible))
-}
-
 /// Brings an object's user tags from `before` to `after` (trellis's own tags stay).
 pub(crate) async fn sync_tags(
     aws: &Aws,
@@ -179,10 +188,9 @@ pub(crate) async fn sync_tags(
     before: Option<&Value>,
     after: Option<&Value>,
 ) -> Result<(), ProviderError> {
-    let (b, a) = (tag_map(before), tag_map(after));
-    let set: Vec<Tag> =
-        a.iter().filter(|(k, v)| b.get(*k) != Some(v)).map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-    let unset: Vec<Tag> = b.keys().filter(|k| !a.contains_key(*k)).map(|k| Tag::builder().key(k).build()).collect();
+    let (set, unset) = tag_changes(before, after);
+    let set: Vec<Tag> = set.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+    let unset: Vec<Tag> = unset.iter().map(|k| Tag::builder().key(k).build()).collect();
     if !set.is_empty() {
         aws.call(Call::Mutate).await;
         aws.ec2.create_tags().resources(id).set_tags(Some(set)).send().await.map_err(aws_err)?;
@@ -195,11 +203,77 @@ pub(crate) async fn sync_tags(
 }
 
 /// Builds a `Described` from an id, its tags and attributes, adding `id` and `tags`.
-pub(crate) fn described(id: &str, tags: &[Tag], mut attrs: Vec<(&str, Value)>) -> Described {
-    let (all, visible) = read_tags(tags);
-    attrs.push(("tags", visible));
+pub(crate) fn described(id: &str, tags: &[Tag], attrs: Vec<(&str, Value)>) -> Described {
+    let all = tags.iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string()))).collect();
+    described_with(id, all, attrs)
+}
+
+/// The same from tags already read into a map (services other than EC2).
+pub(crate) fn described_with(id: &str, all: BTreeMap<String, String>, mut attrs: Vec<(&str, Value)>) -> Described {
+    let visible =
+        all.iter().filter(|(k, _)| !k.starts_with("trellis:")).map(|(k, v)| (k.clone(), Value::str(v))).collect();
+    attrs.push(("tags", Value::Map(visible)));
     attrs.push(("id", Value::str(id)));
     Described { id: id.to_string(), tags: all, attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect() }
+}
+
+/// The user's tags plus trellis's own, as the key/value pairs every service takes.
+pub(crate) fn all_tags(stack: &str, address: &Address, tags: Option<&Value>) -> BTreeMap<String, String> {
+    let mut all = tag_map(tags);
+    all.insert(TAG_STACK.into(), stack.into());
+    all.insert(TAG_ADDRESS.into(), address.to_string());
+    all
+}
+
+/// What tags to set and which keys to remove to go from `before` to `after`.
+pub(crate) fn tag_changes(before: Option<&Value>, after: Option<&Value>) -> (BTreeMap<String, String>, Vec<String>) {
+    let (b, a) = (tag_map(before), tag_map(after));
+    let set = a.iter().filter(|(k, v)| b.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let unset = b.keys().filter(|k| !a.contains_key(*k)).cloned().collect();
+    (set, unset)
+}
+
+/// A name trellis makes up for an object whose spec leaves the name out: `<stack>-<name>`
+/// with only letters, digits and hyphens, at most `max` long; `suffix` adds a few random
+/// hex digits for when the plain name is taken (a replacement made before the old goes).
+pub(crate) fn generated_name(stack: &str, address: &Address, max: usize, suffix: bool) -> String {
+    let mut base: String = format!("{stack}-{}", address.name)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+        .collect();
+    let tail = if suffix {
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        format!("-{:04x}", (nanos ^ (nanos >> 16)) & 0xffff)
+    } else {
+        String::new()
+    };
+    base.truncate(max - tail.len());
+    let base = base.trim_end_matches('-');
+    format!("{base}{tail}")
+}
+
+/// Creates through `f(name)`, with the name from the spec, or a generated one; when a
+/// generated name is taken (`taken` lists the codes that say so) tries once more with a
+/// suffix. Returns what `f` returned.
+pub(crate) async fn create_named<T, F, Fut>(
+    attrs: &trellis_core::Attrs,
+    name_attr: &str,
+    (stack, address, max): (&str, &Address, usize),
+    taken: &[&str],
+    mut f: F,
+) -> Result<T, ProviderError>
+where
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = Result<T, ProviderError>>,
+{
+    if let Some(name) = str_attr(attrs, name_attr) {
+        return f(name.to_string()).await;
+    }
+    match f(generated_name(stack, address, max, false)).await {
+        Err(e) if is_code(&e, taken) => f(generated_name(stack, address, max, true)).await,
+        other => other,
+    }
 }
 
 pub(crate) fn opt_str(v: Option<&str>) -> Value {

@@ -4,11 +4,23 @@
 //! `cidr_block`), so an awscli script translates line by line. Each kind's docs in
 //! `docs/spec.md` are generated from the same facts and checked by a test.
 
+mod lb;
+
+pub use lb::{
+    AUTOSCALING_GROUP, INSTANCE, LAUNCH_TEMPLATE, LISTENER, LOAD_BALANCER, SCALING_POLICY, TARGET_GROUP,
+    TARGET_GROUP_ATTACHMENT,
+};
+
 use crate::schema::{Attr, Default, Kind, Mode, Object, Type};
 use crate::{Attrs, Value};
 
 const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> Attr {
-    Attr { name, ty, mode, default: Default::None, force_new: false, doc }
+    Attr { name, ty, mode, default: Default::None, force_new: false, doc, note: None }
+}
+
+const fn note(mut a: Attr, text: &'static str) -> Attr {
+    a.note = Some(text);
+    a
 }
 
 const fn force(mut a: Attr) -> Attr {
@@ -33,6 +45,8 @@ pub static VPC: Kind = Kind {
     name: "vpc",
     doc: "A virtual private cloud (`aws ec2 create-vpc`).",
     id_prefix: "vpc-",
+    versioned: None,
+    generated_name: None,
     object: Object {
         check: None,
         attrs: &[
@@ -74,6 +88,8 @@ pub static SUBNET: Kind = Kind {
     name: "subnet",
     doc: "A subnet of a VPC in one availability zone (`aws ec2 create-subnet`).",
     id_prefix: "subnet-",
+    versioned: None,
+    generated_name: None,
     object: Object {
         check: None,
         attrs: &[
@@ -104,6 +120,8 @@ pub static INTERNET_GATEWAY: Kind = Kind {
     name: "internet_gateway",
     doc: "An internet gateway, attached to a VPC (`create-internet-gateway`, `attach-internet-gateway`).",
     id_prefix: "igw-",
+    versioned: None,
+    generated_name: None,
     object: Object {
         check: None,
         attrs: &[attr("vpc_id", Type::Ref("vpc"), Mode::Optional, "The VPC it is attached to."), TAGS, ID],
@@ -127,6 +145,8 @@ pub static ROUTE_TABLE: Kind = Kind {
     name: "route_table",
     doc: "A route table with its routes and subnet associations (`create-route-table`, `create-route`, `associate-route-table`). The VPC's `local` route is implicit.",
     id_prefix: "rtb-",
+    versioned: None,
+    generated_name: None,
     object: Object {
         check: None,
         attrs: &[
@@ -187,6 +207,8 @@ pub static NETWORK_ACL: Kind = Kind {
     name: "network_acl",
     doc: "A network ACL with its rules and subnet associations (`create-network-acl`, `create-network-acl-entry`, `replace-network-acl-association`). Subnets removed from it go back to the VPC's default ACL.",
     id_prefix: "acl-",
+    versioned: None,
+    generated_name: None,
     object: Object {
         check: None,
         attrs: &[
@@ -230,6 +252,8 @@ pub static SECURITY_GROUP: Kind = Kind {
     name: "security_group",
     doc: "A security group with its rules (`create-security-group`, `authorize-security-group-ingress`/`-egress`).",
     id_prefix: "sg-",
+    versioned: None,
+    generated_name: None,
     object: Object {
         check: None,
         attrs: &[
@@ -250,7 +274,22 @@ pub static SECURITY_GROUP: Kind = Kind {
 };
 
 /// Every kind, in the order the docs list them.
-pub static ALL: &[&Kind] = &[&VPC, &SUBNET, &INTERNET_GATEWAY, &ROUTE_TABLE, &NETWORK_ACL, &SECURITY_GROUP];
+pub static ALL: &[&Kind] = &[
+    &VPC,
+    &SUBNET,
+    &INTERNET_GATEWAY,
+    &ROUTE_TABLE,
+    &NETWORK_ACL,
+    &SECURITY_GROUP,
+    &LAUNCH_TEMPLATE,
+    &TARGET_GROUP,
+    &LOAD_BALANCER,
+    &LISTENER,
+    &AUTOSCALING_GROUP,
+    &SCALING_POLICY,
+    &INSTANCE,
+    &TARGET_GROUP_ATTACHMENT,
+];
 
 pub fn get(name: &str) -> Option<&'static Kind> {
     ALL.iter().copied().find(|k| k.name == name)
@@ -281,17 +320,20 @@ pub fn reference_markdown() -> String {
             Default::Str(s) => format!("`{s}`"),
             Default::EmptyList => "`[]`".into(),
             Default::StackName => "`<stack>-<name>`".into(),
+            Default::RefAttr { via, attr } => format!("`{attr}` of the `{via}` object"),
         }
     }
     fn table(out: &mut String, attrs: &[Attr]) {
         out.push_str("| attribute | type | presence | default | on change | meaning |\n|---|---|---|---|---|---|\n");
         for a in attrs {
             let change = if a.mode == Mode::Computed {
-                ""
+                String::new()
             } else if a.force_new {
-                "**replace**"
+                "**replace**".to_string()
+            } else if let Some(n) = a.note {
+                format!("in place; {n}")
             } else {
-                "in place"
+                "in place".to_string()
             };
             let _ = writeln!(
                 out,
@@ -330,6 +372,18 @@ pub fn reference_markdown() -> String {
     let mut out = String::new();
     for k in ALL {
         let _ = writeln!(out, "### `{}`\n\n{}\n", k.name, k.doc);
+        if let Some(counter) = k.versioned {
+            let _ = writeln!(
+                out,
+                "Versioned: a change to any attribute but `tags` makes a new version (`{counter}` + 1) in place of a replacement.\n"
+            );
+        }
+        if let Some(name) = k.generated_name {
+            let _ = writeln!(
+                out,
+                "Replacement: with `{name}` left out, the new object is created first under a generated name and the old one deleted after what uses it has moved over (`+/-` in the plan); with `{name}` fixed in the spec, the old one is deleted first (`-/+`).\n"
+            );
+        }
         table(&mut out, k.object.attrs);
         nested(&mut out, k.object.attrs, &mut Vec::new());
         out.push('\n');

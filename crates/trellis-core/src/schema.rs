@@ -52,6 +52,13 @@ pub enum Default {
     EmptyList,
     /// `<stack>-<name>`, the default for AWS names.
     StackName,
+    /// The attribute `attr` of the object that the attribute `via` refers to: a
+    /// group's launch template version defaults to the template's latest version.
+    /// No default when `via` is a literal id rather than a reference.
+    RefAttr {
+        via: &'static str,
+        attr: &'static str,
+    },
 }
 
 #[derive(Debug)]
@@ -63,6 +70,8 @@ pub struct Attr {
     /// AWS cannot change it on a live object: a change replaces the object.
     pub force_new: bool,
     pub doc: &'static str,
+    /// Said in the plan when an update changes this attribute (what else happens).
+    pub note: Option<&'static str>,
 }
 
 /// A check across the attributes of one object, run after each attribute's own type
@@ -82,6 +91,12 @@ pub struct Kind {
     pub object: Object,
     /// Prefix of the ids AWS gives objects of this kind (`vpc-`), for docs and checks.
     pub id_prefix: &'static str,
+    /// A computed version counter: any change to a settable attribute other than
+    /// `tags` makes a new version instead of replacing the object (launch templates).
+    pub versioned: Option<&'static str>,
+    /// An AWS name that trellis generates when the spec leaves it out. Such objects
+    /// are replaced create-before-destroy: the new one gets a name of its own.
+    pub generated_name: Option<&'static str>,
 }
 
 impl Object {
@@ -115,6 +130,7 @@ impl Attr {
             Default::Str(s) => Some(Value::str(s)),
             Default::EmptyList => Some(Value::List(Vec::new())),
             Default::StackName => Some(Value::Str(format!("{stack}-{name}"))),
+            Default::RefAttr { .. } => None,
         }
     }
 }

@@ -155,12 +155,32 @@ pub fn operation_graph(plan: &Plan) -> Result<DiGraph<Op, ()>, EngineError> {
             Action::Delete => {
                 delete_node.insert(&c.address, g.add_node(op(OpKind::Delete)));
             }
+            Action::Replace if c.create_before_destroy => {
+                // The old object is deleted under its deposed address, once the new one
+                // exists and everything that referred to the old one has moved over.
+                let a = g.add_node(op(OpKind::Create));
+                let deposed = c.deposed_address().expect("a create-before-destroy replace");
+                let d = g.add_node(Op { address: deposed, kind: OpKind::Delete });
+                g.add_edge(a, d, ());
+                delete_node.insert(&c.address, d);
+                apply_node.insert(&c.address, a);
+            }
             Action::Replace => {
                 let d = g.add_node(op(OpKind::Delete));
                 let a = g.add_node(op(OpKind::Create));
                 g.add_edge(d, a, ());
                 delete_node.insert(&c.address, d);
                 apply_node.insert(&c.address, a);
+            }
+        }
+    }
+    // What refers to a create-before-destroy object is updated (or made) before the
+    // old object goes.
+    for c in plan.changes.iter().filter(|c| c.create_before_destroy && c.action == Action::Replace) {
+        let d = delete_node[&c.address];
+        for user in plan.changes.iter().filter(|u| u.depends_on.contains(&c.address)) {
+            if let Some(&a) = apply_node.get(&user.address) {
+                g.update_edge(a, d, ());
             }
         }
     }
@@ -216,8 +236,15 @@ pub async fn apply<P: Provider>(
     on_event: impl Fn(Event),
 ) -> Result<(Report, State), EngineError> {
     let graph = operation_graph(plan)?;
-    let changes: BTreeMap<Address, ResourceChange> =
+    let mut changes: BTreeMap<Address, ResourceChange> =
         plan.changes.iter().map(|c| (c.address.clone(), c.clone())).collect();
+    // The delete of a create-before-destroy's old object runs under its deposed address.
+    for c in &plan.changes {
+        if let Some(deposed) = c.deposed_address() {
+            let old = ResourceChange { address: deposed.clone(), action: Action::Delete, ..c.clone() };
+            changes.insert(deposed, old);
+        }
+    }
 
     // The refreshed view replaces the previous one: objects deleted outside trellis leave.
     state.resources = plan.refreshed.clone();
@@ -426,6 +453,13 @@ async fn run<P: Provider>(provider: &P, stack: &str, op: &Op, job: Job) -> Outco
 fn record(op: &Op, change: &ResourceChange, outcome: &Outcome, shared: &mut Shared, report: &mut Report) -> bool {
     match (op.kind, &outcome.object) {
         (OpKind::Create | OpKind::Update, Some((id, attrs))) => {
+            // Create-before-destroy: the old object stays recorded, under its deposed
+            // address, until its own delete succeeds.
+            if let (OpKind::Create, Some(deposed)) = (op.kind, change.deposed_address()) {
+                if let Some(old) = shared.state.remove(&op.address) {
+                    shared.state.upsert(ResourceState { address: deposed, ..old });
+                }
+            }
             shared.state.upsert(ResourceState {
                 address: op.address.clone(),
                 kind: op.address.kind.clone(),

@@ -56,7 +56,7 @@ pub fn to_json(plan: &Plan) -> J {
                 "name": c.address.name,
                 "id": c.id,
                 "change": {
-                    "actions": c.action.json_actions(),
+                    "actions": if c.create_before_destroy { &["create", "delete"][..] } else { c.action.json_actions() },
                     "before": before,
                     "after": after,
                     "after_unknown": after_unknown,
@@ -64,6 +64,7 @@ pub fn to_json(plan: &Plan) -> J {
                 },
                 "action_reason": reason,
                 "depends_on": c.depends_on.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "notes": c.notes,
             })
         })
         .collect();

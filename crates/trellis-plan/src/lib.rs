@@ -78,6 +78,31 @@ pub struct ResourceChange {
     pub depends_on: Vec<Address>,
     /// What the old object depended on (from the state): it is deleted before these.
     pub prior_depends_on: Vec<Address>,
+    /// For a replace: the new object is created first (under a name of its own), what
+    /// refers to it moves over, and only then is the old one deleted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub create_before_destroy: bool,
+    /// What else happens, in words (a new version, an instance refresh, why a
+    /// replacement destroys first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl ResourceChange {
+    /// Where the old object of a create-before-destroy replacement is kept in the state
+    /// between the create of its successor and its own delete.
+    pub fn deposed_address(&self) -> Option<Address> {
+        (self.action == Action::Replace && self.create_before_destroy)
+            .then(|| deposed_address(&self.address, self.id.as_deref().unwrap_or("")))
+    }
+}
+
+/// `kind.name__deposed_<last 8 letters and digits of the id>`: a valid address no spec
+/// is likely to use, stable for one old object.
+pub fn deposed_address(address: &Address, old_id: &str) -> Address {
+    let tail: String = old_id.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
+    let tail = &tail[tail.len().saturating_sub(8)..];
+    Address::new(address.kind.clone(), format!("{}__deposed_{tail}", address.name))
 }
 
 /// A difference between the last run's state and the live object.
@@ -289,6 +314,8 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
             replace_because: vec![],
             depends_on: vec![],
             prior_depends_on: r.dependencies.clone(),
+            create_before_destroy: false,
+            notes: vec![],
         });
     }
 
@@ -342,7 +369,7 @@ fn plan_resource(
     let depends_on: Vec<Address> = resource.dependencies().into_iter().collect();
 
     let mut replace_because = Vec::new();
-    let mut changed = false;
+    let mut changed = Vec::new();
     if let Some(existing) = existing {
         for attr in kind.object.attrs.iter().filter(|a| a.settable()) {
             let want = after.get(attr.name);
@@ -351,7 +378,7 @@ fn plan_resource(
             }
             let have = existing.attributes.get(attr.name);
             if want.is_some_and(Value::has_unknown) || !same(want, have) {
-                changed = true;
+                changed.push(attr);
                 if attr.force_new {
                     replace_because.push(attr.name.to_string());
                 }
@@ -361,9 +388,42 @@ fn plan_resource(
     let action = match existing {
         None => Action::Create,
         Some(_) if !replace_because.is_empty() => Action::Replace,
-        Some(_) if changed => Action::Update,
+        Some(_) if !changed.is_empty() => Action::Update,
         Some(_) => Action::NoOp,
     };
+    let mut notes = Vec::new();
+    let mut create_before_destroy = false;
+    if action == Action::Update {
+        // A versioned kind keeps its object: a change of its data is the next version.
+        if let (Some(counter), Some(existing)) = (kind.versioned, existing) {
+            if changed.iter().any(|a| a.name != "tags") {
+                if let Some(n) = existing.attributes.get(counter).and_then(Value::as_int) {
+                    after.insert(counter.to_string(), Value::Int(n + 1));
+                    notes.push(format!("new version {} (version {n} stays, unused)", n + 1));
+                }
+            }
+        }
+        for a in changed.iter().filter(|a| a.note.is_some()) {
+            notes.push(format!("`{}`: {}", a.name, a.note.unwrap_or_default()));
+        }
+    }
+    if action == Action::Replace {
+        if let Some(name_attr) = kind.generated_name {
+            let spec_name = after.get(name_attr);
+            let old_name = existing.and_then(|e| e.attributes.get(name_attr));
+            if spec_name.is_none() || spec_name != old_name {
+                create_before_destroy = true;
+                notes.push(format!(
+                    "create before destroy: the new object is made first{}, then the old one is deleted",
+                    if spec_name.is_none() { " under a generated name" } else { "" }
+                ));
+            } else {
+                notes.push(format!(
+                    "destroy before create: the spec fixes `{name_attr}`, and AWS allows one object per name; leave `{name_attr}` out to replace without a gap"
+                ));
+            }
+        }
+    }
     // What AWS decides: kept from the live object unless a new one will be made.
     for attr in kind.object.attrs.iter().filter(|a| a.mode == Mode::Computed || a.mode == Mode::OptionalComputed) {
         if after.contains_key(attr.name) {
@@ -385,5 +445,7 @@ fn plan_resource(
         replace_because,
         depends_on,
         prior_depends_on: existing.map(|e| e.dependencies.clone()).unwrap_or_default(),
+        create_before_destroy,
+        notes,
     }
 }

@@ -53,13 +53,18 @@ pub fn render_markdown(plan: &Plan) -> String {
         let names: Vec<String> = plan.targets.iter().map(|t| format!("`{t}`")).collect();
         let _ = writeln!(out, "> **Partial plan** (`--target`): only {} and what they depend on.\n", names.join(", "));
     }
+    let destroy_first = plan.changes.iter().filter(|c| c.action == Action::Replace && !c.create_before_destroy).count();
     if s.destroy + s.replace > 0 {
         let _ = writeln!(
             out,
             "> **Destructive:** {} object{} will be deleted{}.\n",
             s.destroy + s.replace,
             if s.destroy + s.replace == 1 { "" } else { "s" },
-            if s.replace > 0 { " (replacements delete the old object first)" } else { "" }
+            match destroy_first {
+                0 => String::new(),
+                1 => " (one replacement deletes the old object before the new one exists)".to_string(),
+                n => format!(" ({n} replacements delete the old object before the new one exists)"),
+            }
         );
     }
     let mut changes: Vec<_> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
@@ -89,8 +94,15 @@ pub fn render_markdown(plan: &Plan) -> String {
             };
             let why = if plan.operation == crate::Operation::Destroy && c.action == Action::Delete {
                 String::new()
-            } else {
+            } else if c.notes.is_empty() {
                 why
+            } else {
+                let notes = c.notes.iter().map(|n| n.replace('|', "\\|")).collect::<Vec<_>>().join("; ");
+                if why.is_empty() {
+                    notes
+                } else {
+                    format!("{why}; {notes}")
+                }
             };
             let _ = writeln!(out, "| {action} | `{}` | {why} |", c.address);
         }

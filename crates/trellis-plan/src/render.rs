@@ -298,10 +298,14 @@ fn change_block(out: &mut Out, plan: &Plan, c: &ResourceChange) {
     let (sym, mark) = match c.action {
         Action::Create => ("  +", Mark::Add),
         Action::Update => ("  ~", Mark::Change),
+        Action::Replace if c.create_before_destroy => ("+/-", Mark::Remove),
         Action::Replace => ("-/+", Mark::Remove),
         Action::Delete | Action::NoOp => ("  -", Mark::Remove),
     };
     let _ = writeln!(out.text, "  # {}", out.bold(&describe(plan, c)));
+    for n in &c.notes {
+        let _ = writeln!(out.text, "  # ({n})");
+    }
     let sym = out.paint(mark, sym);
     let _ = writeln!(out.text, "{sym} {} {{", c.address);
     match c.action {

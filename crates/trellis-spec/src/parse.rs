@@ -7,7 +7,7 @@ use marked_yaml::loader::LoaderOptions;
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 use marked_yaml::{LoadError as YamlError, Node};
 use trellis_core::kinds;
-use trellis_core::schema::{Mode, Object, Type};
+use trellis_core::schema::{Default, Mode, Object, Type};
 use trellis_core::{Address, Expr, Part, Ref, Value};
 
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics, SourceFile, Span};
@@ -331,6 +331,36 @@ impl<'a> Parser<'a> {
                     attrs.insert(a.name.to_string(), Expr::Lit(v));
                 }
             }
+            // A default read from the object another attribute refers to.
+            if let (Default::RefAttr { via, attr }, false) = (a.default, attrs.contains_key(a.name)) {
+                if let Some(Expr::Ref(r)) = attrs.get(via) {
+                    let r = Ref { address: r.address.clone(), attr: Some(attr.to_string()) };
+                    attrs.insert(a.name.to_string(), Expr::Ref(r));
+                }
+            }
+        }
+        if let Some(file) = attrs.remove("user_data_file") {
+            let span = body.get_node("user_data_file").map(|n| self.node_span(n));
+            if attrs.contains_key("user_data") {
+                self.error("give `user_data` or `user_data_file`, not both", span, None);
+                return None;
+            }
+            let name = file.as_literal().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let dir = std::path::Path::new(&self.file.name).parent().unwrap_or(std::path::Path::new(""));
+            let path = dir.join(&name);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    attrs.insert("user_data".into(), Expr::Lit(Value::Str(text)));
+                }
+                Err(e) => {
+                    self.error(
+                        format!("cannot read `{}`: {e}", path.display()),
+                        span,
+                        Some("the path is relative to the spec's directory".into()),
+                    );
+                    return None;
+                }
+            }
         }
         if let Some(Expr::Map(tags)) = attrs.get_mut("tags") {
             tags.entry("Name".into()).or_insert_with(|| Expr::Lit(Value::Str(format!("{stack}-{}", address.name))));
@@ -411,6 +441,16 @@ impl<'a> Parser<'a> {
             key_spans.insert(name, key_span);
             if let Some(e) = self.parse_value(node, &attr.ty) {
                 attrs.insert(name.to_string(), e);
+            }
+        }
+        // Defaults, here so that nested objects get theirs too (a default made of the
+        // stack and resource names is filled in by `parse_resource`).
+        for a in obj.attrs.iter().filter(|a| a.mode == Mode::Optional) {
+            if attrs.contains_key(a.name) || matches!(a.default, Default::StackName) {
+                continue;
+            }
+            if let Some(v) = a.default_value("", "") {
+                attrs.insert(a.name.to_string(), Expr::Lit(v));
             }
         }
         for attr in obj.attrs.iter().filter(|a| a.mode == Mode::Required) {

@@ -1,14 +1,22 @@
 //! One module per resource kind: how to describe (in batches), create, finish
 //! configuring, update and delete it.
 
+mod asg;
+mod attachment;
+mod elb;
 mod igw;
+mod instance;
+mod launch_template;
+mod listener;
+mod load_balancer;
 mod nacl;
 mod route_table;
 mod sg;
 mod subnet;
+mod target_group;
 mod vpc;
 
-use trellis_core::{Address, Attrs, ProviderError};
+use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use crate::util::Select;
 use crate::{Aws, Described};
@@ -21,6 +29,14 @@ pub(crate) enum KindOps {
     RouteTable,
     NetworkAcl,
     SecurityGroup,
+    LaunchTemplate,
+    TargetGroup,
+    LoadBalancer,
+    Listener,
+    AutoscalingGroup,
+    ScalingPolicy,
+    Instance,
+    TargetGroupAttachment,
 }
 
 pub(crate) fn ops(kind: &str) -> Option<KindOps> {
@@ -31,6 +47,14 @@ pub(crate) fn ops(kind: &str) -> Option<KindOps> {
         "route_table" => KindOps::RouteTable,
         "network_acl" => KindOps::NetworkAcl,
         "security_group" => KindOps::SecurityGroup,
+        "launch_template" => KindOps::LaunchTemplate,
+        "target_group" => KindOps::TargetGroup,
+        "load_balancer" => KindOps::LoadBalancer,
+        "listener" => KindOps::Listener,
+        "autoscaling_group" => KindOps::AutoscalingGroup,
+        "scaling_policy" => KindOps::ScalingPolicy,
+        "instance" => KindOps::Instance,
+        "target_group_attachment" => KindOps::TargetGroupAttachment,
         _ => return None,
     })
 }
@@ -45,6 +69,14 @@ impl KindOps {
             KindOps::RouteTable => route_table::describe(aws, sel).await,
             KindOps::NetworkAcl => nacl::describe(aws, sel).await,
             KindOps::SecurityGroup => sg::describe(aws, sel).await,
+            KindOps::LaunchTemplate => launch_template::describe(aws, sel).await,
+            KindOps::TargetGroup => target_group::describe(aws, sel).await,
+            KindOps::LoadBalancer => load_balancer::describe(aws, sel).await,
+            KindOps::Listener => listener::describe(aws, sel).await,
+            KindOps::AutoscalingGroup => asg::describe(aws, sel).await,
+            KindOps::ScalingPolicy => asg::describe_policies(aws, sel).await,
+            KindOps::Instance => instance::describe(aws, sel).await,
+            KindOps::TargetGroupAttachment => attachment::describe(aws, sel).await,
         }
     }
 
@@ -63,6 +95,14 @@ impl KindOps {
             KindOps::RouteTable => route_table::create(aws, stack, address, attrs).await,
             KindOps::NetworkAcl => nacl::create(aws, stack, address, attrs).await,
             KindOps::SecurityGroup => sg::create(aws, stack, address, attrs).await,
+            KindOps::LaunchTemplate => launch_template::create(aws, stack, address, attrs).await,
+            KindOps::TargetGroup => target_group::create(aws, stack, address, attrs).await,
+            KindOps::LoadBalancer => load_balancer::create(aws, stack, address, attrs).await,
+            KindOps::Listener => listener::create(aws, stack, address, attrs).await,
+            KindOps::AutoscalingGroup => asg::create(aws, stack, address, attrs).await,
+            KindOps::ScalingPolicy => asg::put_policy(aws, attrs).await,
+            KindOps::Instance => instance::create(aws, stack, address, attrs).await,
+            KindOps::TargetGroupAttachment => attachment::create(aws, stack, address, attrs).await,
         }
     }
 
@@ -75,10 +115,18 @@ impl KindOps {
             KindOps::RouteTable => route_table::configure(aws, id, attrs).await,
             KindOps::NetworkAcl => nacl::configure(aws, id, attrs).await,
             KindOps::SecurityGroup => sg::configure(aws, id, attrs).await,
+            KindOps::LaunchTemplate => launch_template::configure(aws, id, attrs).await,
+            KindOps::TargetGroup => target_group::configure(aws, id, attrs).await,
+            KindOps::LoadBalancer => load_balancer::configure(aws, id, attrs).await,
+            KindOps::Listener => listener::configure(aws, id, attrs).await,
+            KindOps::AutoscalingGroup => asg::configure(aws, id, attrs).await,
+            KindOps::ScalingPolicy => Ok(()),
+            KindOps::Instance => instance::configure(aws, id, attrs).await,
+            KindOps::TargetGroupAttachment => attachment::configure(aws, id, attrs).await,
         }
     }
 
-    /// In-place changes from `before` to `after` (tags are handled by the caller).
+    /// In-place changes from `before` to `after` (tags are handled by `sync_tags`).
     pub async fn update(self, aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
         match self {
             KindOps::Vpc => vpc::update(aws, id, before, after).await,
@@ -87,10 +135,37 @@ impl KindOps {
             KindOps::RouteTable => route_table::update(aws, id, before, after).await,
             KindOps::NetworkAcl => nacl::update(aws, id, before, after).await,
             KindOps::SecurityGroup => sg::update(aws, id, before, after).await,
+            KindOps::LaunchTemplate => launch_template::update(aws, id, before, after).await,
+            KindOps::TargetGroup => target_group::update(aws, id, before, after).await,
+            KindOps::LoadBalancer => load_balancer::update(aws, id, before, after).await,
+            KindOps::Listener => listener::update(aws, id, before, after).await,
+            KindOps::AutoscalingGroup => asg::update(aws, id, before, after).await,
+            // PutScalingPolicy creates and updates alike; the ARN stays.
+            KindOps::ScalingPolicy => asg::put_policy(aws, after).await.map(|_| ()),
+            KindOps::Instance => instance::update(aws, id, before, after).await,
+            KindOps::TargetGroupAttachment => attachment::update(aws, id, before, after).await,
         }
     }
 
-    pub async fn delete(self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+    /// Brings the user's tags from `before` to `after`, each service its own way.
+    pub async fn sync_tags(
+        self,
+        aws: &Aws,
+        id: &str,
+        before: Option<&Value>,
+        after: Option<&Value>,
+    ) -> Result<(), ProviderError> {
+        match self {
+            KindOps::TargetGroup | KindOps::LoadBalancer | KindOps::Listener => {
+                elb::sync_tags(aws, id, before, after).await
+            }
+            KindOps::AutoscalingGroup => asg::sync_tags(aws, id, before, after).await,
+            KindOps::ScalingPolicy | KindOps::TargetGroupAttachment => Ok(()),
+            _ => crate::util::sync_tags(aws, id, before, after).await,
+        }
+    }
+
+    pub async fn delete(self, aws: &Aws, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
         match self {
             KindOps::Vpc => vpc::delete(aws, address, id).await,
             KindOps::Subnet => subnet::delete(aws, address, id).await,
@@ -98,6 +173,14 @@ impl KindOps {
             KindOps::RouteTable => route_table::delete(aws, address, id).await,
             KindOps::NetworkAcl => nacl::delete(aws, address, id).await,
             KindOps::SecurityGroup => sg::delete(aws, address, id).await,
+            KindOps::LaunchTemplate => launch_template::delete(aws, address, id).await,
+            KindOps::TargetGroup => target_group::delete(aws, address, id).await,
+            KindOps::LoadBalancer => load_balancer::delete(aws, address, id).await,
+            KindOps::Listener => listener::delete(aws, address, id).await,
+            KindOps::AutoscalingGroup => asg::delete(aws, address, id).await,
+            KindOps::ScalingPolicy => asg::delete_policy(aws, id, attrs).await,
+            KindOps::Instance => instance::delete(aws, address, id).await,
+            KindOps::TargetGroupAttachment => attachment::delete(aws, address, id, attrs).await,
         }
     }
 }

@@ -1,0 +1,406 @@
+//! Auto scaling groups and their target-tracking policies.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use aws_sdk_autoscaling::types::{
+    AutoScalingGroup, Filter, LaunchTemplateSpecification, MetricType, PredefinedMetricSpecification, ScalingPolicy,
+    Tag, TargetTrackingConfiguration,
+};
+use trellis_core::schema::normalize_set;
+use trellis_core::{Address, Attrs, ProviderError, Value};
+
+use crate::limits::Call;
+use crate::util::{
+    all_tags, aws_err, bool_attr, create_named, described_with, is_code, list_attr, opt_str, retry_until, str_attr,
+    tag_changes, Select,
+};
+use crate::{Aws, Described, TAG_STACK};
+
+fn int(v: Option<i32>) -> Value {
+    v.map(|i| Value::Int(i.into())).unwrap_or(Value::Null)
+}
+
+fn set(items: impl IntoIterator<Item = String>) -> Value {
+    let mut v: Vec<Value> = items.into_iter().filter(|s| !s.is_empty()).map(Value::Str).collect();
+    normalize_set(&mut v);
+    Value::List(v)
+}
+
+fn strings(attrs: &Attrs, name: &str) -> Vec<String> {
+    list_attr(attrs, name).iter().filter_map(Value::as_str).map(str::to_string).collect()
+}
+
+fn get_int(attrs: &Attrs, name: &str) -> Option<i32> {
+    attrs.get(name).and_then(Value::as_int).map(|i| i as i32)
+}
+
+async fn groups(aws: &Aws, sel: Select<'_>) -> Result<Vec<AutoScalingGroup>, ProviderError> {
+    let req = aws.asg.describe_auto_scaling_groups().max_records(100);
+    let req = match sel {
+        Select::Stack(stack) => req.filters(Filter::builder().name(format!("tag:{TAG_STACK}")).values(stack).build()),
+        Select::Ids(ids) => req.set_auto_scaling_group_names(Some(ids.to_vec())),
+    };
+    let pages = crate::util::pages_with(aws, Call::AutoScaling, req.into_paginator().send()).await?;
+    Ok(pages
+        .into_iter()
+        .flat_map(|p| p.auto_scaling_groups.unwrap_or_default())
+        .filter(|g| g.status().is_none_or(|s| !s.starts_with("Delete")))
+        .collect())
+}
+
+pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+    Ok(groups(aws, sel)
+        .await?
+        .iter()
+        .map(|g| {
+            let name = g.auto_scaling_group_name().unwrap_or_default();
+            let tags: BTreeMap<String, String> = g
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string())))
+                .collect();
+            let lt = g.launch_template();
+            let version = lt
+                .and_then(|t| t.version())
+                .map(|v| v.parse::<i64>().map(Value::Int).unwrap_or_else(|_| Value::str(v)))
+                .unwrap_or(Value::Null);
+            described_with(
+                name,
+                tags,
+                vec![
+                    ("name", Value::str(name)),
+                    ("launch_template_id", opt_str(lt.and_then(|t| t.launch_template_id()))),
+                    ("launch_template_version", version),
+                    ("min_size", int(g.min_size())),
+                    ("max_size", int(g.max_size())),
+                    ("desired_capacity", int(g.desired_capacity())),
+                    (
+                        "vpc_zone_identifier",
+                        set(g.vpc_zone_identifier().unwrap_or("").split(',').map(|s| s.trim().to_string())),
+                    ),
+                    ("target_group_arns", set(g.target_group_arns().iter().cloned())),
+                    ("health_check_type", opt_str(g.health_check_type())),
+                    ("health_check_grace_period", int(g.health_check_grace_period())),
+                ],
+            )
+        })
+        .collect())
+}
+
+fn template(attrs: &Attrs) -> LaunchTemplateSpecification {
+    let version = match attrs.get("launch_template_version") {
+        Some(Value::Int(v)) => Some(v.to_string()),
+        Some(Value::Str(v)) => Some(v.clone()),
+        _ => None,
+    };
+    LaunchTemplateSpecification::builder()
+        .set_launch_template_id(str_attr(attrs, "launch_template_id").map(str::to_string))
+        .set_version(version)
+        .build()
+}
+
+fn asg_tags(name: &str, tags: BTreeMap<String, String>) -> Vec<Tag> {
+    tags.into_iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .resource_id(name)
+                .resource_type("auto-scaling-group")
+                .key(k)
+                .value(v)
+                .propagate_at_launch(true)
+                .build()
+        })
+        .collect()
+}
+
+pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
+    create_named(attrs, "name", (stack, address, 255), &["AlreadyExists"], |name| async move {
+        aws.call(Call::AutoScaling).await;
+        aws.asg
+            .create_auto_scaling_group()
+            .auto_scaling_group_name(&name)
+            .launch_template(template(attrs))
+            .set_min_size(get_int(attrs, "min_size"))
+            .set_max_size(get_int(attrs, "max_size"))
+            .set_desired_capacity(get_int(attrs, "desired_capacity"))
+            .vpc_zone_identifier(strings(attrs, "vpc_zone_identifier").join(","))
+            .set_target_group_arns(Some(strings(attrs, "target_group_arns")))
+            .set_health_check_type(str_attr(attrs, "health_check_type").map(str::to_string))
+            .set_health_check_grace_period(get_int(attrs, "health_check_grace_period"))
+            .set_tags(Some(asg_tags(&name, all_tags(stack, address, attrs.get("tags")))))
+            .send()
+            .await
+            .map_err(aws_err)?;
+        Ok(name)
+    })
+    .await
+}
+
+/// Ids of the group's InService instances, or `None` when the group is gone.
+async fn in_service(aws: &Aws, name: &str) -> Result<Option<(Vec<String>, i32)>, ProviderError> {
+    let found = groups(aws, Select::Ids(&[name.to_string()])).await?;
+    Ok(found.first().map(|g| {
+        let ids = g
+            .instances()
+            .iter()
+            .filter(|i| i.lifecycle_state().is_some_and(|s| s.as_str() == "InService"))
+            .filter_map(|i| i.instance_id().map(str::to_string))
+            .collect();
+        (ids, g.desired_capacity().unwrap_or(0))
+    }))
+}
+
+/// Waits until the group has its desired number of InService instances, none of them
+/// in `old` (instances being replaced).
+async fn wait_capacity(aws: &Aws, name: &str, old: &BTreeSet<String>) -> Result<(), ProviderError> {
+    retry_until(aws, aws.timeouts.ready, &format!("waiting for group {name} to reach its capacity"), || async {
+        let Some((ids, desired)) = in_service(aws, name).await? else { return Ok(None) };
+        let fresh = ids.iter().filter(|i| !old.contains(*i)).count();
+        Ok((fresh as i32 >= desired && ids.len() as i32 >= desired).then_some(()))
+    })
+    .await
+}
+
+pub(crate) async fn configure(aws: &Aws, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+    wait_capacity(aws, id, &BTreeSet::new()).await
+}
+
+pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+    let changed = |k: &str| before.get(k) != after.get(k);
+    let new_template = changed("launch_template_id") || changed("launch_template_version");
+    let group_fields = [
+        "launch_template_id",
+        "launch_template_version",
+        "min_size",
+        "max_size",
+        "desired_capacity",
+        "vpc_zone_identifier",
+        "health_check_type",
+        "health_check_grace_period",
+    ];
+    if group_fields.iter().any(|k| changed(k)) {
+        aws.call(Call::AutoScaling).await;
+        aws.asg
+            .update_auto_scaling_group()
+            .auto_scaling_group_name(id)
+            .launch_template(template(after))
+            .set_min_size(get_int(after, "min_size"))
+            .set_max_size(get_int(after, "max_size"))
+            .set_desired_capacity(get_int(after, "desired_capacity").filter(|_| changed("desired_capacity")))
+            .vpc_zone_identifier(strings(after, "vpc_zone_identifier").join(","))
+            .set_health_check_type(str_attr(after, "health_check_type").map(str::to_string))
+            .set_health_check_grace_period(get_int(after, "health_check_grace_period"))
+            .send()
+            .await
+            .map_err(aws_err)?;
+    }
+    let (was, want) = (strings(before, "target_group_arns"), strings(after, "target_group_arns"));
+    let attach: Vec<String> = want.iter().filter(|t| !was.contains(t)).cloned().collect();
+    let detach: Vec<String> = was.iter().filter(|t| !want.contains(t)).cloned().collect();
+    if !attach.is_empty() {
+        aws.call(Call::AutoScaling).await;
+        aws.asg
+            .attach_load_balancer_target_groups()
+            .auto_scaling_group_name(id)
+            .set_target_group_arns(Some(attach))
+            .send()
+            .await
+            .map_err(aws_err)?;
+    }
+    if !detach.is_empty() {
+        aws.call(Call::AutoScaling).await;
+        aws.asg
+            .detach_load_balancer_target_groups()
+            .auto_scaling_group_name(id)
+            .set_target_group_arns(Some(detach))
+            .send()
+            .await
+            .map_err(aws_err)?;
+    }
+    if new_template {
+        refresh_instances(aws, id).await?;
+    }
+    Ok(())
+}
+
+/// Rolls the group's instances onto its (new) launch template version. AWS's instance
+/// refresh does it when the endpoint offers it; otherwise trellis replaces the
+/// instances itself, one at a time, waiting for each replacement to be InService.
+async fn refresh_instances(aws: &Aws, name: &str) -> Result<(), ProviderError> {
+    aws.call(Call::AutoScaling).await;
+    match aws.asg.start_instance_refresh().auto_scaling_group_name(name).send().await.map_err(aws_err) {
+        Ok(out) => {
+            let refresh = out.instance_refresh_id().unwrap_or_default().to_string();
+            aws.say(&format!("{name}: instance refresh {refresh} started"));
+            return wait_refresh(aws, name, &refresh).await;
+        }
+        Err(e)
+            if is_code(&e, &["InvalidAction", "NotImplemented", "UnknownOperationException"]) || e.code.is_none() =>
+        {
+            aws.say(&format!("{name}: the endpoint has no instance refresh ({e}); replacing instances one at a time"));
+        }
+        Err(e) => return Err(e),
+    }
+    let Some((old, _)) = in_service(aws, name).await? else { return Ok(()) };
+    let old: BTreeSet<String> = old.into_iter().collect();
+    for instance in &old {
+        aws.call(Call::AutoScaling).await;
+        aws.asg
+            .terminate_instance_in_auto_scaling_group()
+            .instance_id(instance)
+            .should_decrement_desired_capacity(false)
+            .send()
+            .await
+            .map_err(aws_err)?;
+        let replaced: BTreeSet<String> = old.iter().filter(|i| *i <= instance).cloned().collect();
+        wait_capacity(aws, name, &replaced).await?;
+    }
+    Ok(())
+}
+
+async fn wait_refresh(aws: &Aws, name: &str, refresh: &str) -> Result<(), ProviderError> {
+    // An instance refresh takes minutes per batch: allow it the update-sized limit.
+    let start = Instant::now();
+    let limit = aws.timeouts.ready.max(Duration::from_secs(1800));
+    retry_until(aws, limit, &format!("{name}: waiting for instance refresh {refresh}"), || async {
+        aws.call(Call::AutoScaling).await;
+        let out = aws
+            .asg
+            .describe_instance_refreshes()
+            .auto_scaling_group_name(name)
+            .instance_refresh_ids(refresh)
+            .send()
+            .await
+            .map_err(aws_err)?;
+        let status = out.instance_refreshes().first().and_then(|r| r.status()).map(|s| s.as_str().to_string());
+        match status.as_deref() {
+            Some("Successful") => Ok(Some(())),
+            Some(s @ ("Failed" | "Cancelled" | "RollbackSuccessful" | "RollbackFailed")) => Err(ProviderError::new(
+                Some("InstanceRefreshFailed"),
+                format!("instance refresh {refresh} ended {s} after {}s", start.elapsed().as_secs()),
+            )),
+            _ => Ok(None),
+        }
+    })
+    .await
+}
+
+pub(crate) async fn sync_tags(
+    aws: &Aws,
+    id: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+) -> Result<(), ProviderError> {
+    let (set, unset) = tag_changes(before, after);
+    if !set.is_empty() {
+        aws.call(Call::AutoScaling).await;
+        aws.asg.create_or_update_tags().set_tags(Some(asg_tags(id, set))).send().await.map_err(aws_err)?;
+    }
+    if !unset.is_empty() {
+        let tags = unset.into_iter().map(|k| (k, String::new())).collect();
+        aws.call(Call::AutoScaling).await;
+        aws.asg.delete_tags().set_tags(Some(asg_tags(id, tags))).send().await.map_err(aws_err)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn delete(aws: &Aws, _address: &Address, id: &str) -> Result<(), ProviderError> {
+    // ForceDelete terminates the instances with the group (and its policies go too).
+    aws.call(Call::AutoScaling).await;
+    let r = aws.asg.delete_auto_scaling_group().auto_scaling_group_name(id).force_delete(true).send().await;
+    match r.map_err(aws_err) {
+        Err(e) if e.message.contains("not found") => return Ok(()),
+        Err(e) => return Err(e),
+        Ok(_) => {}
+    }
+    // Its instances hold network interfaces in subnets and security groups: wait until
+    // the group is gone.
+    retry_until(aws, aws.timeouts.delete, &format!("waiting for group {id} to be deleted"), || async {
+        aws.call(Call::AutoScaling).await;
+        let out = aws.asg.describe_auto_scaling_groups().auto_scaling_group_names(id).send().await.map_err(aws_err)?;
+        Ok(out.auto_scaling_groups().is_empty().then_some(()))
+    })
+    .await
+}
+
+// Scaling policies.
+
+fn policy_attrs(p: &ScalingPolicy) -> Described {
+    let arn = p.policy_arn().unwrap_or_default();
+    let cfg = p.target_tracking_configuration();
+    let metric = cfg.and_then(|c| c.predefined_metric_specification());
+    described_with(
+        arn,
+        BTreeMap::new(),
+        vec![
+            ("policy_name", opt_str(p.policy_name())),
+            ("autoscaling_group_name", opt_str(p.auto_scaling_group_name())),
+            ("metric", opt_str(metric.and_then(|m| m.predefined_metric_type().map(MetricType::as_str)))),
+            (
+                "target_value",
+                cfg.and_then(|c| c.target_value()).map(|v| Value::Int(v.round() as i64)).unwrap_or(Value::Null),
+            ),
+            ("resource_label", opt_str(metric.and_then(|m| m.resource_label()))),
+            ("disable_scale_in", Value::Bool(cfg.and_then(|c| c.disable_scale_in()).unwrap_or(false))),
+        ],
+    )
+}
+
+pub(crate) async fn describe_policies(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+    // Policies carry no tags: the state knows them by ARN. All policies are listed in
+    // pages of 50 and matched, rather than asking group by group.
+    let Select::Ids(ids) = sel else { return Ok(Vec::new()) };
+    let pages = crate::util::pages_with(
+        aws,
+        Call::AutoScaling,
+        aws.asg.describe_policies().max_records(50).into_paginator().send(),
+    )
+    .await?;
+    Ok(pages
+        .into_iter()
+        .flat_map(|p| p.scaling_policies.unwrap_or_default())
+        .filter(|p| p.policy_arn().is_some_and(|a| ids.iter().any(|i| i == a)))
+        .map(|p| policy_attrs(&p))
+        .collect())
+}
+
+pub(crate) async fn put_policy(aws: &Aws, attrs: &Attrs) -> Result<String, ProviderError> {
+    let metric = PredefinedMetricSpecification::builder()
+        .set_predefined_metric_type(str_attr(attrs, "metric").map(MetricType::from))
+        .set_resource_label(str_attr(attrs, "resource_label").map(str::to_string))
+        .build();
+    let cfg = TargetTrackingConfiguration::builder()
+        .predefined_metric_specification(metric)
+        .set_target_value(attrs.get("target_value").and_then(Value::as_int).map(|v| v as f64))
+        .set_disable_scale_in(bool_attr(attrs, "disable_scale_in"))
+        .build();
+    aws.call(Call::AutoScaling).await;
+    let out = aws
+        .asg
+        .put_scaling_policy()
+        .set_auto_scaling_group_name(str_attr(attrs, "autoscaling_group_name").map(str::to_string))
+        .set_policy_name(str_attr(attrs, "policy_name").map(str::to_string))
+        .policy_type("TargetTrackingScaling")
+        .target_tracking_configuration(cfg)
+        .send()
+        .await
+        .map_err(aws_err)?;
+    out.policy_arn().map(str::to_string).ok_or_else(|| ProviderError::new(None, "PutScalingPolicy returned no ARN"))
+}
+
+pub(crate) async fn delete_policy(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+    aws.call(Call::AutoScaling).await;
+    let r = aws
+        .asg
+        .delete_policy()
+        .set_auto_scaling_group_name(str_attr(attrs, "autoscaling_group_name").map(str::to_string))
+        .policy_name(id)
+        .send()
+        .await;
+    match r.map_err(aws_err) {
+        // Deleting the group deletes its policies.
+        Err(e) if e.message.contains("not found") || e.message.contains("does not exist") => Ok(()),
+        other => other.map(|_| ()),
+    }
+}

@@ -1,0 +1,177 @@
+use aws_sdk_ec2::types::{
+    AttributeValue, Instance, InstanceNetworkInterfaceSpecification, InstanceStateName, ResourceType,
+};
+use base64::Engine;
+use trellis_core::schema::normalize_set;
+use trellis_core::{Address, Attrs, ProviderError, Value};
+
+use crate::limits::Call;
+use crate::util::{
+    aws_err, bool_attr, described, is_code, list_attr, opt_str, retry_until, str_attr, tag_spec, Select,
+};
+use crate::{Aws, Described};
+
+fn live(i: &Instance) -> bool {
+    !matches!(i.state().and_then(|s| s.name()), Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown))
+}
+
+async fn instances(aws: &Aws, sel: Select<'_>) -> Result<Vec<Instance>, ProviderError> {
+    let pages = crate::util::pages(
+        aws,
+        aws.ec2.describe_instances().filters(sel.filter("instance-id")).into_paginator().send(),
+    )
+    .await?;
+    Ok(pages
+        .into_iter()
+        .flat_map(|p| p.reservations.unwrap_or_default())
+        .flat_map(|r| r.instances.unwrap_or_default())
+        .filter(live)
+        .collect())
+}
+
+pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+    let mut out = Vec::new();
+    for i in instances(aws, sel).await? {
+        let id = i.instance_id().unwrap_or_default();
+        // User data is only offered one instance per call.
+        aws.call(Call::Describe).await;
+        let ud = aws
+            .ec2
+            .describe_instance_attribute()
+            .instance_id(id)
+            .attribute(aws_sdk_ec2::types::InstanceAttributeName::UserData)
+            .send()
+            .await
+            .map_err(aws_err)?;
+        let user_data = ud
+            .user_data()
+            .and_then(|u| u.value())
+            .filter(|v| !v.is_empty())
+            .map(|b| match base64::engine::general_purpose::STANDARD.decode(b) {
+                Ok(bytes) => Value::Str(String::from_utf8_lossy(&bytes).into_owned()),
+                Err(_) => Value::str(b),
+            })
+            .unwrap_or(Value::Null);
+        let mut groups: Vec<Value> = i.security_groups().iter().filter_map(|g| g.group_id()).map(Value::str).collect();
+        normalize_set(&mut groups);
+        out.push(described(
+            id,
+            i.tags(),
+            vec![
+                ("image_id", opt_str(i.image_id())),
+                ("instance_type", opt_str(i.instance_type().map(|t| t.as_str()))),
+                ("subnet_id", opt_str(i.subnet_id())),
+                ("security_group_ids", Value::List(groups)),
+                ("key_name", opt_str(i.key_name())),
+                ("user_data", user_data),
+                ("associate_public_ip_address", Value::Bool(i.public_ip_address().is_some())),
+                ("private_ip", opt_str(i.private_ip_address())),
+                ("public_ip", opt_str(i.public_ip_address())),
+            ],
+        ));
+    }
+    Ok(out)
+}
+
+fn groups(attrs: &Attrs) -> Vec<String> {
+    list_attr(attrs, "security_group_ids").iter().filter_map(Value::as_str).map(str::to_string).collect()
+}
+
+pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
+    let subnet = str_attr(attrs, "subnet_id").map(str::to_string);
+    let mut req = aws
+        .ec2
+        .run_instances()
+        .min_count(1)
+        .max_count(1)
+        .set_image_id(str_attr(attrs, "image_id").map(str::to_string))
+        .set_instance_type(str_attr(attrs, "instance_type").map(Into::into))
+        .set_key_name(str_attr(attrs, "key_name").map(str::to_string))
+        .set_user_data(str_attr(attrs, "user_data").map(|u| base64::engine::general_purpose::STANDARD.encode(u)))
+        .tag_specifications(tag_spec(ResourceType::Instance, stack, address, attrs.get("tags")));
+    req = match bool_attr(attrs, "associate_public_ip_address") {
+        // A public address choice is only possible on an explicit network interface.
+        Some(public) => req.network_interfaces(
+            InstanceNetworkInterfaceSpecification::builder()
+                .device_index(0)
+                .set_subnet_id(subnet)
+                .associate_public_ip_address(public)
+                .set_groups(Some(groups(attrs)).filter(|g| !g.is_empty()))
+                .build(),
+        ),
+        None => req.set_subnet_id(subnet).set_security_group_ids(Some(groups(attrs)).filter(|g| !g.is_empty())),
+    };
+    aws.call(Call::RunInstances).await;
+    let out = req.send().await.map_err(aws_err)?;
+    out.instances()
+        .first()
+        .and_then(|i| i.instance_id())
+        .map(str::to_string)
+        .ok_or_else(|| ProviderError::new(None, "RunInstances returned no instance"))
+}
+
+async fn wait_for(aws: &Aws, id: &str, want: InstanceStateName) -> Result<(), ProviderError> {
+    let what = format!("waiting for instance {id} to be {}", want.as_str());
+    retry_until(aws, aws.timeouts.ready, &what, || async {
+        aws.call(Call::Describe).await;
+        let out = aws.ec2.describe_instances().instance_ids(id).send().await.map_err(aws_err)?;
+        let state = out
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .next()
+            .and_then(|i| i.state())
+            .and_then(|s| s.name())
+            .cloned();
+        Ok((state.as_ref() == Some(&want)).then_some(()))
+    })
+    .await
+}
+
+pub(crate) async fn configure(aws: &Aws, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+    wait_for(aws, id, InstanceStateName::Running).await
+}
+
+pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+    if before.get("security_group_ids") != after.get("security_group_ids") {
+        aws.call(Call::Mutate).await;
+        aws.ec2
+            .modify_instance_attribute()
+            .instance_id(id)
+            .set_groups(Some(groups(after)))
+            .send()
+            .await
+            .map_err(aws_err)?;
+    }
+    if let (Some(t), true) =
+        (str_attr(after, "instance_type"), before.get("instance_type") != after.get("instance_type"))
+    {
+        aws.say(&format!("stopping instance {id} to change its type to {t}"));
+        aws.call(Call::Mutate).await;
+        aws.ec2.stop_instances().instance_ids(id).send().await.map_err(aws_err)?;
+        wait_for(aws, id, InstanceStateName::Stopped).await?;
+        aws.call(Call::Mutate).await;
+        aws.ec2
+            .modify_instance_attribute()
+            .instance_id(id)
+            .instance_type(AttributeValue::builder().value(t).build())
+            .send()
+            .await
+            .map_err(aws_err)?;
+        aws.call(Call::Mutate).await;
+        aws.ec2.start_instances().instance_ids(id).send().await.map_err(aws_err)?;
+        wait_for(aws, id, InstanceStateName::Running).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn delete(aws: &Aws, _address: &Address, id: &str) -> Result<(), ProviderError> {
+    aws.call(Call::Mutate).await;
+    match aws.ec2.terminate_instances().instance_ids(id).send().await.map_err(aws_err) {
+        Err(e) if is_code(&e, crate::util::NOT_FOUND) => return Ok(()),
+        Err(e) => return Err(e),
+        Ok(_) => {}
+    }
+    // Its network interface holds the subnet and security groups until it is gone.
+    wait_for(aws, id, InstanceStateName::Terminated).await
+}

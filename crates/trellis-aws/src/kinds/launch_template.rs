@@ -1,0 +1,201 @@
+//! Launch templates. Versions are immutable: the template's data is its latest
+//! version's, and a change makes the next version (and the default one).
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::{
+    LaunchTemplate, LaunchTemplateTagSpecificationRequest, RequestLaunchTemplateData, ResourceType, Tag,
+};
+use base64::Engine;
+use trellis_core::schema::normalize_set;
+use trellis_core::{Address, Attrs, ProviderError, Value};
+
+use crate::limits::Call;
+use crate::util::{aws_err, create_named, described, is_code, list_attr, opt_str, str_attr, tag_map, tag_spec, Select};
+use crate::{Aws, Described};
+
+/// The attributes that live in a version (everything but the name and tags).
+const DATA: &[&str] = &["image_id", "instance_type", "key_name", "security_group_ids", "user_data", "instance_tags"];
+
+async fn templates(aws: &Aws, sel: Select<'_>) -> Result<Vec<LaunchTemplate>, ProviderError> {
+    match sel {
+        Select::Stack(_) => {
+            let pages = crate::util::pages(
+                aws,
+                aws.ec2.describe_launch_templates().filters(sel.filter("")).into_paginator().send(),
+            )
+            .await?;
+            Ok(pages.into_iter().flat_map(|p| p.launch_templates.unwrap_or_default()).collect())
+        }
+        // No id filter exists, and an unknown id fails the whole call: ask for them all,
+        // then one at a time if one is missing.
+        Select::Ids(ids) => {
+            aws.call(Call::Describe).await;
+            match aws.ec2.describe_launch_templates().set_launch_template_ids(Some(ids.to_vec())).send().await {
+                Ok(out) => Ok(out.launch_templates.unwrap_or_default()),
+                Err(e) => {
+                    let e = aws_err(e);
+                    if !is_code(&e, crate::util::NOT_FOUND) {
+                        return Err(e);
+                    }
+                    let mut found = Vec::new();
+                    for id in ids {
+                        aws.call(Call::Describe).await;
+                        match aws.ec2.describe_launch_templates().launch_template_ids(id).send().await {
+                            Ok(out) => found.extend(out.launch_templates.unwrap_or_default()),
+                            Err(e) => {
+                                let e = aws_err(e);
+                                if !is_code(&e, crate::util::NOT_FOUND) {
+                                    return Err(e);
+                                }
+                            }
+                        }
+                    }
+                    Ok(found)
+                }
+            }
+        }
+    }
+}
+
+pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+    let found = templates(aws, sel).await?;
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The latest version of every template in one paginated call.
+    let pages = crate::util::pages(
+        aws,
+        aws.ec2.describe_launch_template_versions().versions("$Latest").into_paginator().send(),
+    )
+    .await?;
+    let mut latest = BTreeMap::new();
+    for v in pages.into_iter().flat_map(|p| p.launch_template_versions.unwrap_or_default()) {
+        if let Some(id) = v.launch_template_id() {
+            latest.insert(id.to_string(), v);
+        }
+    }
+    let mut out = Vec::new();
+    for t in found {
+        let id = t.launch_template_id().unwrap_or_default();
+        let data = latest.get(id).and_then(|v| v.launch_template_data());
+        let mut groups: Vec<Value> =
+            data.map(|d| d.security_group_ids().iter().map(Value::str).collect()).unwrap_or_default();
+        normalize_set(&mut groups);
+        let user_data = data
+            .and_then(|d| d.user_data())
+            .map(|b| match base64::engine::general_purpose::STANDARD.decode(b) {
+                Ok(bytes) => Value::Str(String::from_utf8_lossy(&bytes).into_owned()),
+                Err(_) => Value::str(b),
+            })
+            .unwrap_or(Value::Null);
+        let instance_tags: BTreeMap<String, Value> = data
+            .map(|d| d.tag_specifications())
+            .unwrap_or_default()
+            .iter()
+            .filter(|s| s.resource_type() == Some(&ResourceType::Instance))
+            .flat_map(|s| s.tags())
+            .filter_map(|t| Some((t.key()?.to_string(), Value::str(t.value().unwrap_or("")))))
+            .collect();
+        out.push(described(
+            id,
+            t.tags(),
+            vec![
+                ("launch_template_name", opt_str(t.launch_template_name())),
+                ("image_id", opt_str(data.and_then(|d| d.image_id()))),
+                ("instance_type", opt_str(data.and_then(|d| d.instance_type()).map(|t| t.as_str()))),
+                ("key_name", opt_str(data.and_then(|d| d.key_name()))),
+                ("security_group_ids", Value::List(groups)),
+                ("user_data", user_data),
+                ("instance_tags", if instance_tags.is_empty() { Value::Null } else { Value::Map(instance_tags) }),
+                ("latest_version", t.latest_version_number().map(Value::Int).unwrap_or(Value::Null)),
+            ],
+        ));
+    }
+    Ok(out)
+}
+
+fn data(attrs: &Attrs) -> RequestLaunchTemplateData {
+    let tags: Vec<Tag> =
+        tag_map(attrs.get("instance_tags")).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+    let groups: Vec<String> =
+        list_attr(attrs, "security_group_ids").iter().filter_map(Value::as_str).map(str::to_string).collect();
+    RequestLaunchTemplateData::builder()
+        .set_image_id(str_attr(attrs, "image_id").map(str::to_string))
+        .set_instance_type(str_attr(attrs, "instance_type").map(Into::into))
+        .set_key_name(str_attr(attrs, "key_name").map(str::to_string))
+        .set_security_group_ids(Some(groups).filter(|g| !g.is_empty()))
+        .set_user_data(str_attr(attrs, "user_data").map(|u| base64::engine::general_purpose::STANDARD.encode(u)))
+        .set_tag_specifications((!tags.is_empty()).then(|| {
+            vec![LaunchTemplateTagSpecificationRequest::builder()
+                .resource_type(ResourceType::Instance)
+                .set_tags(Some(tags))
+                .build()]
+        }))
+        .build()
+}
+
+pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
+    let taken = ["InvalidLaunchTemplateName.AlreadyExistsException"];
+    create_named(attrs, "launch_template_name", (stack, address, 128), &taken, |name| async move {
+        aws.call(Call::Mutate).await;
+        let out = aws
+            .ec2
+            .create_launch_template()
+            .launch_template_name(name)
+            .launch_template_data(data(attrs))
+            .tag_specifications(tag_spec(ResourceType::LaunchTemplate, stack, address, attrs.get("tags")))
+            .send()
+            .await
+            .map_err(aws_err)?;
+        out.launch_template()
+            .and_then(|t| t.launch_template_id())
+            .map(str::to_string)
+            .ok_or_else(|| ProviderError::new(None, "CreateLaunchTemplate returned no id"))
+    })
+    .await
+}
+
+pub(crate) async fn configure(_aws: &Aws, _id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+    Ok(())
+}
+
+pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+    let same = |k: &&str| {
+        let (b, a) = (before.get(*k).filter(|v| **v != Value::Null), after.get(*k).filter(|v| **v != Value::Null));
+        b == a
+    };
+    if DATA.iter().all(same) {
+        return Ok(());
+    }
+    aws.call(Call::Mutate).await;
+    let out = aws
+        .ec2
+        .create_launch_template_version()
+        .launch_template_id(id)
+        .launch_template_data(data(after))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    let version = out
+        .launch_template_version()
+        .and_then(|v| v.version_number())
+        .ok_or_else(|| ProviderError::new(None, "CreateLaunchTemplateVersion returned no version"))?;
+    aws.call(Call::Mutate).await;
+    aws.ec2
+        .modify_launch_template()
+        .launch_template_id(id)
+        .default_version(version.to_string())
+        .send()
+        .await
+        .map_err(aws_err)?;
+    Ok(())
+}
+
+pub(crate) async fn delete(aws: &Aws, _address: &Address, id: &str) -> Result<(), ProviderError> {
+    aws.call(Call::Mutate).await;
+    match aws.ec2.delete_launch_template().launch_template_id(id).send().await.map_err(aws_err) {
+        Err(e) if !is_code(&e, crate::util::NOT_FOUND) => Err(e),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,176 @@
+use std::collections::BTreeMap;
+
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, Listener, ProtocolEnum, RedirectActionConfig,
+    RedirectActionStatusCodeEnum,
+};
+use trellis_core::{Address, Attrs, ProviderError, Value};
+
+use super::elb::{by_arns, int, tags_for, tags_of};
+use crate::limits::Call;
+use crate::util::{aws_err, delete_with_retry, described_with, opt_str, str_attr, Select};
+use crate::{Aws, Described};
+
+async fn read(aws: &Aws, arns: Vec<String>) -> Result<Vec<Listener>, ProviderError> {
+    let out = aws.elb.describe_listeners().set_listener_arns(Some(arns)).send().await.map_err(aws_err)?;
+    Ok(out.listeners.unwrap_or_default())
+}
+
+fn map(pairs: Vec<(&str, Value)>) -> Value {
+    Value::Map(pairs.into_iter().filter(|(_, v)| *v != Value::Null).map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+fn action_value(a: &Action) -> Value {
+    let kind = a.r#type().map(|t| t.as_str()).unwrap_or("");
+    let mut pairs = vec![("type", Value::str(kind))];
+    match a.r#type() {
+        Some(ActionTypeEnum::Forward) => pairs.push(("target_group_arn", opt_str(a.target_group_arn()))),
+        Some(ActionTypeEnum::FixedResponse) => {
+            if let Some(f) = a.fixed_response_config() {
+                pairs.push((
+                    "fixed_response",
+                    map(vec![
+                        ("status_code", opt_str(f.status_code())),
+                        ("content_type", opt_str(f.content_type())),
+                        ("message_body", opt_str(f.message_body())),
+                    ]),
+                ));
+            }
+        }
+        Some(ActionTypeEnum::Redirect) => {
+            if let Some(r) = a.redirect_config() {
+                pairs.push((
+                    "redirect",
+                    map(vec![
+                        ("protocol", opt_str(r.protocol())),
+                        ("port", opt_str(r.port())),
+                        ("host", opt_str(r.host())),
+                        ("path", opt_str(r.path())),
+                        ("query", opt_str(r.query())),
+                        ("status_code", opt_str(r.status_code().map(|s| s.as_str()))),
+                    ]),
+                ));
+            }
+        }
+        _ => {}
+    }
+    map(pairs)
+}
+
+fn action(v: Option<&Value>) -> Result<Action, ProviderError> {
+    let empty = BTreeMap::new();
+    let m = v.and_then(Value::as_map).unwrap_or(&empty);
+    let s = |m: &BTreeMap<String, Value>, k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
+    let sub = |k: &str| m.get(k).and_then(Value::as_map).cloned().unwrap_or_default();
+    let kind = s(m, "type").unwrap_or_default();
+    let b = Action::builder().r#type(ActionTypeEnum::from(kind.as_str()));
+    let b = match kind.as_str() {
+        "forward" => b.set_target_group_arn(s(m, "target_group_arn")),
+        "fixed-response" => {
+            let f = sub("fixed_response");
+            b.fixed_response_config(
+                FixedResponseActionConfig::builder()
+                    .set_status_code(s(&f, "status_code"))
+                    .set_content_type(s(&f, "content_type"))
+                    .set_message_body(s(&f, "message_body"))
+                    .build(),
+            )
+        }
+        "redirect" => {
+            let r = sub("redirect");
+            b.redirect_config(
+                RedirectActionConfig::builder()
+                    .set_protocol(s(&r, "protocol"))
+                    .set_port(s(&r, "port"))
+                    .set_host(s(&r, "host"))
+                    .set_path(s(&r, "path"))
+                    .set_query(s(&r, "query"))
+                    .set_status_code(s(&r, "status_code").as_deref().map(RedirectActionStatusCodeEnum::from))
+                    .build(),
+            )
+        }
+        _ => b,
+    };
+    Ok(b.build())
+}
+
+pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+    // Listeners have no tag filter and cannot outlive their load balancer: they are read
+    // by ARN (the state knows them), 20 per call.
+    let Select::Ids(ids) = sel else { return Ok(Vec::new()) };
+    let listeners = by_arns(aws, ids, "ListenerNotFound", |chunk| read(aws, chunk)).await?;
+    let arns: Vec<String> = listeners.iter().filter_map(|l| l.listener_arn().map(str::to_string)).collect();
+    let tags = tags_of(aws, &arns).await?;
+    Ok(listeners
+        .iter()
+        .map(|l| {
+            let arn = l.listener_arn().unwrap_or_default();
+            described_with(
+                arn,
+                tags.get(arn).cloned().unwrap_or_default(),
+                vec![
+                    ("load_balancer_arn", opt_str(l.load_balancer_arn())),
+                    ("port", int(l.port())),
+                    ("protocol", opt_str(l.protocol().map(|p| p.as_str()))),
+                    ("certificate_arn", opt_str(l.certificates().first().and_then(|c| c.certificate_arn()))),
+                    ("default_action", l.default_actions().first().map(action_value).unwrap_or(Value::Null)),
+                ],
+            )
+        })
+        .collect())
+}
+
+fn certificates(attrs: &Attrs) -> Option<Vec<Certificate>> {
+    str_attr(attrs, "certificate_arn").map(|c| vec![Certificate::builder().certificate_arn(c).build()])
+}
+
+pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
+    aws.call(Call::ElbMutate).await;
+    let out = aws
+        .elb
+        .create_listener()
+        .set_load_balancer_arn(str_attr(attrs, "load_balancer_arn").map(str::to_string))
+        .set_port(attrs.get("port").and_then(Value::as_int).map(|p| p as i32))
+        .set_protocol(str_attr(attrs, "protocol").map(ProtocolEnum::from))
+        .set_certificates(certificates(attrs))
+        .default_actions(action(attrs.get("default_action"))?)
+        .set_tags(Some(tags_for(stack, address, attrs.get("tags"))))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    out.listeners()
+        .first()
+        .and_then(|l| l.listener_arn())
+        .map(str::to_string)
+        .ok_or_else(|| ProviderError::new(None, "CreateListener returned no ARN"))
+}
+
+pub(crate) async fn configure(_aws: &Aws, _id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+    Ok(())
+}
+
+pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+    let changed = |k: &str| before.get(k) != after.get(k);
+    if ["port", "protocol", "certificate_arn", "default_action"].iter().any(|k| changed(k)) {
+        aws.call(Call::ElbMutate).await;
+        aws.elb
+            .modify_listener()
+            .listener_arn(id)
+            .set_port(after.get("port").and_then(Value::as_int).map(|p| p as i32))
+            .set_protocol(str_attr(after, "protocol").map(ProtocolEnum::from))
+            .set_certificates(certificates(after))
+            .default_actions(action(after.get("default_action"))?)
+            .send()
+            .await
+            .map_err(aws_err)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
+    delete_with_retry(aws, address, id, || async {
+        aws.call(Call::ElbMutate).await;
+        aws.elb.delete_listener().listener_arn(id).send().await.map(|_| ()).map_err(aws_err)
+    })
+    .await
+}

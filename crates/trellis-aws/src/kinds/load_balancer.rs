@@ -1,0 +1,193 @@
+use aws_sdk_elasticloadbalancingv2::types::{
+    LoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum,
+};
+use trellis_core::schema::normalize_set;
+use trellis_core::{Address, Attrs, ProviderError, Value};
+
+use super::elb::{arn_suffix, by_arns, of_stack, tags_for, tags_of};
+use crate::limits::Call;
+use crate::util::{
+    aws_err, create_named, delete_with_retry, described_with, list_attr, opt_str, retry_until, str_attr, Select,
+};
+use crate::{Aws, Described};
+
+const IDLE: &str = "idle_timeout.timeout_seconds";
+const PROTECT: &str = "deletion_protection.enabled";
+
+async fn read(aws: &Aws, arns: Vec<String>) -> Result<Vec<LoadBalancer>, ProviderError> {
+    let out = aws.elb.describe_load_balancers().set_load_balancer_arns(Some(arns)).send().await.map_err(aws_err)?;
+    Ok(out.load_balancers.unwrap_or_default())
+}
+
+fn strings(items: impl IntoIterator<Item = String>) -> Value {
+    let mut v: Vec<Value> = items.into_iter().map(Value::Str).collect();
+    normalize_set(&mut v);
+    Value::List(v)
+}
+
+pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+    let lbs: Vec<LoadBalancer> = match sel {
+        Select::Stack(_) => {
+            let pages = crate::util::pages_with(
+                aws,
+                Call::ElbDescribe,
+                aws.elb.describe_load_balancers().page_size(400).into_paginator().send(),
+            )
+            .await?;
+            pages.into_iter().flat_map(|p| p.load_balancers.unwrap_or_default()).collect()
+        }
+        Select::Ids(ids) => by_arns(aws, ids, "LoadBalancerNotFound", |chunk| read(aws, chunk)).await?,
+    };
+    let lbs: Vec<(String, LoadBalancer)> = lbs
+        .into_iter()
+        .filter(|l| l.r#type() == Some(&LoadBalancerTypeEnum::Application))
+        .map(|l| (l.load_balancer_arn().unwrap_or_default().to_string(), l))
+        .collect();
+    let arns: Vec<String> = lbs.iter().map(|(a, _)| a.clone()).collect();
+    let tags = tags_of(aws, &arns).await?;
+    let lbs = match sel {
+        Select::Stack(stack) => of_stack(lbs, &tags, stack),
+        Select::Ids(_) => lbs,
+    };
+    let mut out = Vec::new();
+    for (arn, lb) in lbs {
+        // Attributes come one load balancer per call: AWS offers no batch.
+        aws.call(Call::ElbDescribe).await;
+        let res = aws.elb.describe_load_balancer_attributes().load_balancer_arn(&arn).send().await.map_err(aws_err)?;
+        let attr = |key: &str| res.attributes().iter().find(|a| a.key() == Some(key)).and_then(|a| a.value());
+        let idle = attr(IDLE).and_then(|v| v.parse::<i64>().ok()).map(Value::Int).unwrap_or(Value::Null);
+        let protect = attr(PROTECT).map(|v| Value::Bool(v == "true")).unwrap_or(Value::Null);
+        out.push(described_with(
+            &arn,
+            tags.get(&arn).cloned().unwrap_or_default(),
+            vec![
+                ("name", opt_str(lb.load_balancer_name())),
+                ("scheme", opt_str(lb.scheme().map(|s| s.as_str()))),
+                (
+                    "subnet_ids",
+                    strings(lb.availability_zones().iter().filter_map(|z| z.subnet_id().map(str::to_string))),
+                ),
+                ("security_group_ids", strings(lb.security_groups().iter().cloned())),
+                ("idle_timeout", idle),
+                ("deletion_protection", protect),
+                ("dns_name", opt_str(lb.dns_name())),
+                ("arn_suffix", arn_suffix(&arn)),
+            ],
+        ));
+    }
+    Ok(out)
+}
+
+fn ids(attrs: &Attrs, name: &str) -> Vec<String> {
+    list_attr(attrs, name).iter().filter_map(Value::as_str).map(str::to_string).collect()
+}
+
+pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
+    create_named(attrs, "name", (stack, address, 32), &["DuplicateLoadBalancerName"], |name| async move {
+        aws.call(Call::ElbCreateLoadBalancer).await;
+        let out = aws
+            .elb
+            .create_load_balancer()
+            .name(name)
+            .r#type(LoadBalancerTypeEnum::Application)
+            .set_scheme(str_attr(attrs, "scheme").map(LoadBalancerSchemeEnum::from))
+            .set_subnets(Some(ids(attrs, "subnet_ids")))
+            .set_security_groups(Some(ids(attrs, "security_group_ids")).filter(|v| !v.is_empty()))
+            .set_tags(Some(tags_for(stack, address, attrs.get("tags"))))
+            .send()
+            .await
+            .map_err(aws_err)?;
+        out.load_balancers()
+            .first()
+            .and_then(|l| l.load_balancer_arn())
+            .map(str::to_string)
+            .ok_or_else(|| ProviderError::new(None, "CreateLoadBalancer returned no ARN"))
+    })
+    .await
+}
+
+async fn wait_active(aws: &Aws, id: &str) -> Result<(), ProviderError> {
+    retry_until(aws, aws.timeouts.ready, &format!("waiting for load balancer {id} to become active"), || async {
+        aws.call(Call::ElbDescribe).await;
+        let lbs = read(aws, vec![id.to_string()]).await?;
+        let state = lbs.first().and_then(|l| l.state()).and_then(|s| s.code()).cloned();
+        match state {
+            Some(LoadBalancerStateEnum::Active) => Ok(Some(())),
+            Some(LoadBalancerStateEnum::Failed) => {
+                Err(ProviderError::new(Some("LoadBalancerFailed"), format!("load balancer {id} failed to provision")))
+            }
+            _ => Ok(None),
+        }
+    })
+    .await
+}
+
+async fn set_attributes(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+    let mut changes = Vec::new();
+    if let (Some(v), true) =
+        (after.get("idle_timeout").and_then(Value::as_int), before.get("idle_timeout") != after.get("idle_timeout"))
+    {
+        changes.push(LoadBalancerAttribute::builder().key(IDLE).value(v.to_string()).build());
+    }
+    if let (Some(v), true) = (
+        after.get("deletion_protection").and_then(Value::as_bool),
+        before.get("deletion_protection") != after.get("deletion_protection"),
+    ) {
+        changes.push(LoadBalancerAttribute::builder().key(PROTECT).value(v.to_string()).build());
+    }
+    if !changes.is_empty() {
+        aws.call(Call::ElbMutate).await;
+        aws.elb
+            .modify_load_balancer_attributes()
+            .load_balancer_arn(id)
+            .set_attributes(Some(changes))
+            .send()
+            .await
+            .map_err(aws_err)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+    wait_active(aws, id).await?;
+    let defaults: Attrs = [("idle_timeout", Value::Int(60)), ("deletion_protection", Value::Bool(false))]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    set_attributes(aws, id, &defaults, attrs).await
+}
+
+pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+    if before.get("subnet_ids") != after.get("subnet_ids") {
+        aws.call(Call::ElbMutate).await;
+        aws.elb
+            .set_subnets()
+            .load_balancer_arn(id)
+            .set_subnets(Some(ids(after, "subnet_ids")))
+            .send()
+            .await
+            .map_err(aws_err)?;
+    }
+    if before.get("security_group_ids") != after.get("security_group_ids") {
+        aws.call(Call::ElbMutate).await;
+        aws.elb
+            .set_security_groups()
+            .load_balancer_arn(id)
+            .set_security_groups(Some(ids(after, "security_group_ids")))
+            .send()
+            .await
+            .map_err(aws_err)?;
+    }
+    set_attributes(aws, id, before, after).await?;
+    wait_active(aws, id).await
+}
+
+pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
+    // Its listeners go with it. Its network interfaces linger for a while and block the
+    // deletes of its subnets and security groups: those retry on DependencyViolation.
+    delete_with_retry(aws, address, id, || async {
+        aws.call(Call::ElbMutate).await;
+        aws.elb.delete_load_balancer().load_balancer_arn(id).send().await.map(|_| ()).map_err(aws_err)
+    })
+    .await
+}

@@ -1,0 +1,174 @@
+use std::collections::BTreeMap;
+
+use aws_sdk_elasticloadbalancingv2::types::{Matcher, ProtocolEnum, TargetGroup, TargetGroupAttribute, TargetTypeEnum};
+use trellis_core::{Address, Attrs, ProviderError, Value};
+
+use super::elb::{arn_suffix, by_arns, int, of_stack, tags_for, tags_of};
+use crate::limits::Call;
+use crate::util::{aws_err, create_named, delete_with_retry, described_with, opt_str, str_attr, Select};
+use crate::{Aws, Described};
+
+const DELAY: &str = "deregistration_delay.timeout_seconds";
+
+fn health_check(g: &TargetGroup) -> Value {
+    let mut m = BTreeMap::new();
+    m.insert("path".to_string(), opt_str(g.health_check_path()));
+    m.insert("port".to_string(), opt_str(g.health_check_port()));
+    m.insert("protocol".to_string(), opt_str(g.health_check_protocol().map(|p| p.as_str())));
+    m.insert("interval".to_string(), int(g.health_check_interval_seconds()));
+    m.insert("timeout".to_string(), int(g.health_check_timeout_seconds()));
+    m.insert("healthy_threshold".to_string(), int(g.healthy_threshold_count()));
+    m.insert("unhealthy_threshold".to_string(), int(g.unhealthy_threshold_count()));
+    m.insert("matcher".to_string(), opt_str(g.matcher().and_then(|x| x.http_code())));
+    Value::Map(m.into_iter().filter(|(_, v)| *v != Value::Null).collect())
+}
+
+async fn read(aws: &Aws, arns: Vec<String>) -> Result<Vec<TargetGroup>, ProviderError> {
+    let out = aws.elb.describe_target_groups().set_target_group_arns(Some(arns)).send().await.map_err(aws_err)?;
+    Ok(out.target_groups.unwrap_or_default())
+}
+
+pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+    let groups: Vec<TargetGroup> = match sel {
+        Select::Stack(_) => {
+            let pages = crate::util::pages_with(
+                aws,
+                Call::ElbDescribe,
+                aws.elb.describe_target_groups().page_size(400).into_paginator().send(),
+            )
+            .await?;
+            pages.into_iter().flat_map(|p| p.target_groups.unwrap_or_default()).collect()
+        }
+        Select::Ids(ids) => by_arns(aws, ids, "TargetGroupNotFound", |chunk| read(aws, chunk)).await?,
+    };
+    let groups: Vec<(String, TargetGroup)> =
+        groups.into_iter().map(|g| (g.target_group_arn().unwrap_or_default().to_string(), g)).collect();
+    let arns: Vec<String> = groups.iter().map(|(a, _)| a.clone()).collect();
+    let tags = tags_of(aws, &arns).await?;
+    let groups = match sel {
+        Select::Stack(stack) => of_stack(groups, &tags, stack),
+        Select::Ids(_) => groups,
+    };
+    let mut out = Vec::new();
+    for (arn, g) in groups {
+        // Attributes come one target group per call: AWS offers no batch.
+        aws.call(Call::ElbDescribe).await;
+        let attrs = aws.elb.describe_target_group_attributes().target_group_arn(&arn).send().await.map_err(aws_err)?;
+        let delay = attrs
+            .attributes()
+            .iter()
+            .find(|a| a.key() == Some(DELAY))
+            .and_then(|a| a.value()?.parse::<i64>().ok())
+            .map(Value::Int)
+            .unwrap_or(Value::Null);
+        out.push(described_with(
+            &arn,
+            tags.get(&arn).cloned().unwrap_or_default(),
+            vec![
+                ("name", opt_str(g.target_group_name())),
+                ("protocol", opt_str(g.protocol().map(|p| p.as_str()))),
+                ("port", int(g.port())),
+                ("vpc_id", opt_str(g.vpc_id())),
+                ("target_type", opt_str(g.target_type().map(|t| t.as_str()))),
+                ("health_check", health_check(&g)),
+                ("deregistration_delay", delay),
+                ("arn_suffix", arn_suffix(&arn)),
+            ],
+        ));
+    }
+    Ok(out)
+}
+
+fn hc<'a>(attrs: &'a Attrs, key: &str) -> Option<&'a Value> {
+    attrs.get("health_check").and_then(Value::as_map).and_then(|m| m.get(key))
+}
+
+fn hc_int(attrs: &Attrs, key: &str) -> Option<i32> {
+    hc(attrs, key).and_then(Value::as_int).map(|i| i as i32)
+}
+
+fn hc_str(attrs: &Attrs, key: &str) -> Option<String> {
+    hc(attrs, key).and_then(Value::as_str).map(str::to_string)
+}
+
+pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
+    create_named(attrs, "name", (stack, address, 32), &["DuplicateTargetGroupName"], |name| async move {
+        aws.call(Call::ElbMutate).await;
+        let out = aws
+            .elb
+            .create_target_group()
+            .name(name)
+            .set_protocol(str_attr(attrs, "protocol").map(ProtocolEnum::from))
+            .set_port(attrs.get("port").and_then(Value::as_int).map(|p| p as i32))
+            .set_vpc_id(str_attr(attrs, "vpc_id").map(str::to_string))
+            .set_target_type(str_attr(attrs, "target_type").map(TargetTypeEnum::from))
+            .set_health_check_path(hc_str(attrs, "path"))
+            .set_health_check_port(hc_str(attrs, "port"))
+            .set_health_check_protocol(hc_str(attrs, "protocol").as_deref().map(ProtocolEnum::from))
+            .set_health_check_interval_seconds(hc_int(attrs, "interval"))
+            .set_health_check_timeout_seconds(hc_int(attrs, "timeout"))
+            .set_healthy_threshold_count(hc_int(attrs, "healthy_threshold"))
+            .set_unhealthy_threshold_count(hc_int(attrs, "unhealthy_threshold"))
+            .set_matcher(hc_str(attrs, "matcher").map(|m| Matcher::builder().http_code(m).build()))
+            .set_tags(Some(tags_for(stack, address, attrs.get("tags"))))
+            .send()
+            .await
+            .map_err(aws_err)?;
+        out.target_groups()
+            .first()
+            .and_then(|g| g.target_group_arn())
+            .map(str::to_string)
+            .ok_or_else(|| ProviderError::new(None, "CreateTargetGroup returned no ARN"))
+    })
+    .await
+}
+
+pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+    set_delay(aws, id, attrs).await
+}
+
+async fn set_delay(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+    let Some(delay) = attrs.get("deregistration_delay").and_then(Value::as_int) else { return Ok(()) };
+    aws.call(Call::ElbMutate).await;
+    aws.elb
+        .modify_target_group_attributes()
+        .target_group_arn(id)
+        .attributes(TargetGroupAttribute::builder().key(DELAY).value(delay.to_string()).build())
+        .send()
+        .await
+        .map_err(aws_err)?;
+    Ok(())
+}
+
+pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+    if after.get("health_check").is_some() && before.get("health_check") != after.get("health_check") {
+        aws.call(Call::ElbMutate).await;
+        aws.elb
+            .modify_target_group()
+            .target_group_arn(id)
+            .set_health_check_path(hc_str(after, "path"))
+            .set_health_check_port(hc_str(after, "port"))
+            .set_health_check_protocol(hc_str(after, "protocol").as_deref().map(ProtocolEnum::from))
+            .set_health_check_interval_seconds(hc_int(after, "interval"))
+            .set_health_check_timeout_seconds(hc_int(after, "timeout"))
+            .set_healthy_threshold_count(hc_int(after, "healthy_threshold"))
+            .set_unhealthy_threshold_count(hc_int(after, "unhealthy_threshold"))
+            .set_matcher(hc_str(after, "matcher").map(|m| Matcher::builder().http_code(m).build()))
+            .send()
+            .await
+            .map_err(aws_err)?;
+    }
+    if before.get("deregistration_delay") != after.get("deregistration_delay") {
+        set_delay(aws, id, after).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
+    // `ResourceInUse` while a listener that is itself being deleted still holds it.
+    delete_with_retry(aws, address, id, || async {
+        aws.call(Call::ElbMutate).await;
+        aws.elb.delete_target_group().target_group_arn(id).send().await.map(|_| ()).map_err(aws_err)
+    })
+    .await
+}

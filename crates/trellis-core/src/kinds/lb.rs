@@ -1,0 +1,376 @@
+//! The load-balancing layer: launch templates, target groups, application load
+//! balancers and their listeners, auto scaling groups and their policies, fixed
+//! instances and their registration in a target group.
+
+use super::{attr, default, force, note, ID, TAGS};
+use crate::schema::{Default, Kind, Mode, Object, Type};
+use crate::{Attrs, Value};
+
+const GENERATED_NAME: &str =
+    "The AWS name. Left out, trellis generates `<stack>-<name>` (with a suffix when a replacement needs a second name), so a replacement can be created before the old object goes.";
+
+static INSTANCE_TAGS_DOC: &str = "Tags for the instances launched from this template.";
+
+pub static LAUNCH_TEMPLATE: Kind = Kind {
+    name: "launch_template",
+    doc: "A launch template (`create-launch-template`). Versions are immutable: any change to its launch data creates version N+1 (`create-launch-template-version`) and makes it the default; the template itself is kept.",
+    id_prefix: "lt-",
+    versioned: Some("latest_version"),
+    generated_name: Some("launch_template_name"),
+    object: Object {
+        check: None,
+        attrs: &[
+            force(attr("launch_template_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            attr("image_id", Type::Str, Mode::Required, "The AMI, e.g. `ami-0abcdef1234567890`."),
+            attr("instance_type", Type::Str, Mode::Required, "E.g. `t3.micro`."),
+            attr("key_name", Type::Str, Mode::Optional, "The EC2 key pair for SSH."),
+            default(
+                attr("security_group_ids", Type::Set(&Type::Ref("security_group")), Mode::Optional, "Security groups of launched instances."),
+                Default::EmptyList,
+            ),
+            attr(
+                "user_data",
+                Type::Str,
+                Mode::Optional,
+                "The boot script, as text; trellis base64-encodes it. Or give `user_data_file`.",
+            ),
+            attr(
+                "user_data_file",
+                Type::Str,
+                Mode::Optional,
+                "A file holding the boot script, relative to the spec; read when the spec is loaded, so an edit of the file shows in the plan as a change of `user_data` (with its SHA-256).",
+            ),
+            default(attr("instance_tags", Type::Map, Mode::Optional, INSTANCE_TAGS_DOC), Default::None),
+            TAGS,
+            attr("latest_version", Type::Int, Mode::Computed, "The newest version's number."),
+            ID,
+        ],
+    },
+};
+
+static HEALTH_CHECK: Object = Object {
+    check: None,
+    attrs: &[
+        default(attr("path", Type::Str, Mode::Optional, "The HTTP path probed."), Default::Str("/")),
+        default(
+            attr("port", Type::Str, Mode::Optional, "A port number, or `traffic-port` for the target's own port."),
+            Default::Str("traffic-port"),
+        ),
+        default(
+            attr("protocol", Type::Enum(&["HTTP", "HTTPS"]), Mode::Optional, "The probe's protocol."),
+            Default::Str("HTTP"),
+        ),
+        default(attr("interval", Type::Int, Mode::Optional, "Seconds between probes (5 to 300)."), Default::Int(30)),
+        default(
+            attr("timeout", Type::Int, Mode::Optional, "Seconds before a probe counts as failed."),
+            Default::Int(5),
+        ),
+        default(
+            attr("healthy_threshold", Type::Int, Mode::Optional, "Successes before a target is healthy."),
+            Default::Int(5),
+        ),
+        default(
+            attr("unhealthy_threshold", Type::Int, Mode::Optional, "Failures before a target is unhealthy."),
+            Default::Int(2),
+        ),
+        default(
+            attr("matcher", Type::Str, Mode::Optional, "HTTP codes that count as healthy, e.g. `200` or `200-299`."),
+            Default::Str("200"),
+        ),
+    ],
+};
+
+pub static TARGET_GROUP: Kind = Kind {
+    name: "target_group",
+    doc: "A target group of an application load balancer (`aws elbv2 create-target-group`). Its id is its ARN.",
+    id_prefix: "arn:",
+    versioned: None,
+    generated_name: Some("name"),
+    object: Object {
+        check: None,
+        attrs: &[
+            force(attr("name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            force(default(
+                attr("protocol", Type::Enum(&["HTTP", "HTTPS"]), Mode::Optional, "Protocol to the targets."),
+                Default::Str("HTTP"),
+            )),
+            force(attr("port", Type::Int, Mode::Required, "Port the targets listen on.")),
+            force(attr("vpc_id", Type::Ref("vpc"), Mode::Required, "The VPC of the targets.")),
+            force(default(
+                attr("target_type", Type::Enum(&["instance", "ip"]), Mode::Optional, "What is registered."),
+                Default::Str("instance"),
+            )),
+            attr(
+                "health_check",
+                Type::Object(&HEALTH_CHECK),
+                Mode::OptionalComputed,
+                "How targets are probed (`modify-target-group`); fields left out take AWS's defaults.",
+            ),
+            default(
+                attr(
+                    "deregistration_delay",
+                    Type::Int,
+                    Mode::Optional,
+                    "Seconds a leaving target keeps its connections (`modify-target-group-attributes`).",
+                ),
+                Default::Int(300),
+            ),
+            TAGS,
+            attr(
+                "arn_suffix",
+                Type::Str,
+                Mode::Computed,
+                "`targetgroup/<name>/<hash>`, for CloudWatch and `ALBRequestCountPerTarget`.",
+            ),
+            ID,
+        ],
+    },
+};
+
+pub static LOAD_BALANCER: Kind = Kind {
+    name: "load_balancer",
+    doc: "An application load balancer (`aws elbv2 create-load-balancer --type application`). Create and update wait until it is `active`. Its id is its ARN.",
+    id_prefix: "arn:",
+    versioned: None,
+    generated_name: Some("name"),
+    object: Object {
+        check: None,
+        attrs: &[
+            force(attr("name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            force(default(
+                attr("scheme", Type::Enum(&["internet-facing", "internal"]), Mode::Optional, "Reachable from the internet, or only inside the VPC."),
+                Default::Str("internet-facing"),
+            )),
+            attr("subnet_ids", Type::Set(&Type::Ref("subnet")), Mode::Required, "Subnets in at least two zones (`set-subnets`)."),
+            default(
+                attr("security_group_ids", Type::Set(&Type::Ref("security_group")), Mode::Optional, "Security groups (`set-security-groups`)."),
+                Default::EmptyList,
+            ),
+            default(attr("idle_timeout", Type::Int, Mode::Optional, "Seconds an idle connection stays open."), Default::Int(60)),
+            default(
+                attr("deletion_protection", Type::Bool, Mode::Optional, "Refuse deletion until turned off (trellis will not turn it off for you)."),
+                Default::Bool(false),
+            ),
+            TAGS,
+            attr("dns_name", Type::Str, Mode::Computed, "The public DNS name: put `http://${load_balancer.NAME.dns_name}` in `outputs`."),
+            attr("arn_suffix", Type::Str, Mode::Computed, "`app/<name>/<hash>`, for CloudWatch and `ALBRequestCountPerTarget`."),
+            ID,
+        ],
+    },
+};
+
+fn check_action(a: &Attrs) -> Option<(&'static str, String)> {
+    let needs = match a.get("type").and_then(Value::as_str) {
+        Some("forward") => "target_group_arn",
+        Some("fixed-response") => "fixed_response",
+        Some("redirect") => "redirect",
+        _ => return None,
+    };
+    let given: Vec<&str> =
+        ["target_group_arn", "fixed_response", "redirect"].into_iter().filter(|k| a.contains_key(*k)).collect();
+    (given != [needs]).then(|| {
+        (
+            "type",
+            format!("a `{}` action takes `{needs}` (and nothing of the other types)", a["type"].as_str().unwrap_or("")),
+        )
+    })
+}
+
+static FIXED_RESPONSE: Object = Object {
+    check: None,
+    attrs: &[
+        attr("status_code", Type::Str, Mode::Required, "E.g. `\"404\"`."),
+        default(attr("content_type", Type::Str, Mode::Optional, "E.g. `text/plain`."), Default::Str("text/plain")),
+        attr("message_body", Type::Str, Mode::Optional, "The body."),
+    ],
+};
+
+static REDIRECT: Object = Object {
+    check: None,
+    attrs: &[
+        default(
+            attr("protocol", Type::Str, Mode::Optional, "`HTTP`, `HTTPS` or `#{protocol}`."),
+            Default::Str("#{protocol}"),
+        ),
+        default(attr("port", Type::Str, Mode::Optional, "A port or `#{port}`."), Default::Str("#{port}")),
+        default(attr("host", Type::Str, Mode::Optional, "A host or `#{host}`."), Default::Str("#{host}")),
+        default(attr("path", Type::Str, Mode::Optional, "A path or `/#{path}`."), Default::Str("/#{path}")),
+        default(attr("query", Type::Str, Mode::Optional, "A query or `#{query}`."), Default::Str("#{query}")),
+        attr("status_code", Type::Enum(&["HTTP_301", "HTTP_302"]), Mode::Required, "Permanent or temporary."),
+    ],
+};
+
+static ACTION: Object = Object {
+    check: Some(check_action),
+    attrs: &[
+        attr("type", Type::Enum(&["forward", "fixed-response", "redirect"]), Mode::Required, "What the listener does."),
+        attr("target_group_arn", Type::Ref("target_group"), Mode::Optional, "For `forward`: the target group."),
+        attr("fixed_response", Type::Object(&FIXED_RESPONSE), Mode::Optional, "For `fixed-response`."),
+        attr("redirect", Type::Object(&REDIRECT), Mode::Optional, "For `redirect`."),
+    ],
+};
+
+pub static LISTENER: Kind = Kind {
+    name: "listener",
+    doc: "A listener of a load balancer (`aws elbv2 create-listener`). It goes with its load balancer. Its id is its ARN.",
+    id_prefix: "arn:",
+    versioned: None,
+    generated_name: None,
+    object: Object {
+        check: None,
+        attrs: &[
+            force(attr("load_balancer_arn", Type::Ref("load_balancer"), Mode::Required, "The load balancer.")),
+            attr("port", Type::Int, Mode::Required, "The port it listens on."),
+            default(attr("protocol", Type::Enum(&["HTTP", "HTTPS"]), Mode::Optional, "The protocol."), Default::Str("HTTP")),
+            attr("certificate_arn", Type::Str, Mode::Optional, "For HTTPS: the ACM certificate."),
+            attr("default_action", Type::Object(&ACTION), Mode::Required, "`forward` to a target group, `fixed-response` or `redirect`."),
+            TAGS,
+            ID,
+        ],
+    },
+};
+
+pub static AUTOSCALING_GROUP: Kind = Kind {
+    name: "autoscaling_group",
+    doc: "An auto scaling group launching from a launch template (`aws autoscaling create-auto-scaling-group`). Create waits until `desired_capacity` (or `min_size`) instances are InService. Its id is its name.",
+    id_prefix: "",
+    versioned: None,
+    generated_name: Some("name"),
+    object: Object {
+        check: Some(check_sizes),
+        attrs: &[
+            force(attr("name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            attr("launch_template_id", Type::Ref("launch_template"), Mode::Required, "The launch template."),
+            note(
+                default(
+                    attr("launch_template_version", Type::Int, Mode::Optional, "The template version instances launch from."),
+                    Default::RefAttr { via: "launch_template_id", attr: "latest_version" },
+                ),
+                "instance refresh: running instances are replaced by instances of the new version",
+            ),
+            attr("min_size", Type::Int, Mode::Required, "Fewest instances."),
+            attr("max_size", Type::Int, Mode::Required, "Most instances."),
+            attr(
+                "desired_capacity",
+                Type::Int,
+                Mode::OptionalComputed,
+                "Instances wanted now. Left out, it starts at `min_size` and is left to scaling policies afterwards.",
+            ),
+            attr("vpc_zone_identifier", Type::Set(&Type::Ref("subnet")), Mode::Required, "The subnets to launch into."),
+            default(
+                attr("target_group_arns", Type::Set(&Type::Ref("target_group")), Mode::Optional, "Target groups its instances join."),
+                Default::EmptyList,
+            ),
+            default(attr("health_check_type", Type::Enum(&["EC2", "ELB"]), Mode::Optional, "`ELB` also replaces instances the target group finds unhealthy."), Default::Str("EC2")),
+            default(attr("health_check_grace_period", Type::Int, Mode::Optional, "Seconds after launch before health checks count."), Default::Int(300)),
+            attr("tags", Type::Map, Mode::Optional, "Tags, also put on the instances it launches. `Name` defaults to `<stack>-<name>`."),
+            ID,
+        ],
+    },
+};
+
+fn check_sizes(a: &Attrs) -> Option<(&'static str, String)> {
+    let get = |k| a.get(k).and_then(Value::as_int);
+    let (min, max) = (get("min_size")?, get("max_size")?);
+    if min > max {
+        return Some(("min_size", format!("min_size {min} is above max_size {max}")));
+    }
+    match get("desired_capacity") {
+        Some(d) if d < min || d > max => {
+            Some(("desired_capacity", format!("desired_capacity {d} is outside {min}..={max}")))
+        }
+        _ => None,
+    }
+}
+
+fn check_policy(a: &Attrs) -> Option<(&'static str, String)> {
+    let metric = a.get("metric").and_then(Value::as_str)?;
+    let has_label = a.contains_key("resource_label");
+    match (metric == "ALBRequestCountPerTarget", has_label) {
+        (true, false) => Some((
+            "metric",
+            "ALBRequestCountPerTarget needs `resource_label: \"${load_balancer.X.arn_suffix}/${target_group.Y.arn_suffix}\"`"
+                .into(),
+        )),
+        (false, true) => Some(("resource_label", format!("`resource_label` is only for ALBRequestCountPerTarget, not {metric}"))),
+        _ => None,
+    }
+}
+
+pub static SCALING_POLICY: Kind = Kind {
+    name: "scaling_policy",
+    doc: "A target-tracking scaling policy of an auto scaling group (`aws autoscaling put-scaling-policy`). Its id is its ARN.",
+    id_prefix: "arn:",
+    versioned: None,
+    generated_name: None,
+    object: Object {
+        check: Some(check_policy),
+        attrs: &[
+            force(default(attr("policy_name", Type::Str, Mode::Optional, "The policy's name within its group."), Default::StackName)),
+            force(attr("autoscaling_group_name", Type::Ref("autoscaling_group"), Mode::Required, "The group it scales.")),
+            attr(
+                "metric",
+                Type::Enum(&["ASGAverageCPUUtilization", "ALBRequestCountPerTarget", "ASGAverageNetworkIn", "ASGAverageNetworkOut"]),
+                Mode::Required,
+                "The predefined metric to track.",
+            ),
+            attr("target_value", Type::Int, Mode::Required, "The value to hold the metric at (percent, requests or bytes)."),
+            attr("resource_label", Type::Str, Mode::Optional, "For ALBRequestCountPerTarget: `<load balancer arn_suffix>/<target group arn_suffix>`."),
+            default(attr("disable_scale_in", Type::Bool, Mode::Optional, "Only ever scale out."), Default::Bool(false)),
+            ID,
+        ],
+    },
+};
+
+pub static INSTANCE: Kind = Kind {
+    name: "instance",
+    doc: "One EC2 instance (`aws ec2 run-instances`), for fixed servers. Create waits until it is `running`; delete terminates it and waits until it is `terminated`.",
+    id_prefix: "i-",
+    versioned: None,
+    generated_name: None,
+    object: Object {
+        check: None,
+        attrs: &[
+            force(attr("image_id", Type::Str, Mode::Required, "The AMI.")),
+            note(
+                attr("instance_type", Type::Str, Mode::Required, "E.g. `t3.micro`."),
+                "the instance is stopped, changed and started again",
+            ),
+            force(attr("subnet_id", Type::Ref("subnet"), Mode::Required, "The subnet.")),
+            default(
+                attr("security_group_ids", Type::Set(&Type::Ref("security_group")), Mode::Optional, "Security groups (`modify-instance-attribute --groups`)."),
+                Default::EmptyList,
+            ),
+            force(attr("key_name", Type::Str, Mode::Optional, "The EC2 key pair for SSH.")),
+            force(attr("user_data", Type::Str, Mode::Optional, "The boot script, as text. Or give `user_data_file`.")),
+            attr("user_data_file", Type::Str, Mode::Optional, "A file holding the boot script, relative to the spec."),
+            force(attr(
+                "associate_public_ip_address",
+                Type::Bool,
+                Mode::OptionalComputed,
+                "Give it a public address; left out, the subnet's `map_public_ip_on_launch` decides.",
+            )),
+            TAGS,
+            attr("private_ip", Type::Str, Mode::Computed, "Its private IPv4 address."),
+            attr("public_ip", Type::Str, Mode::Computed, "Its public IPv4 address, if any."),
+            ID,
+        ],
+    },
+};
+
+pub static TARGET_GROUP_ATTACHMENT: Kind = Kind {
+    name: "target_group_attachment",
+    doc: "Registers one instance in a target group (`aws elbv2 register-targets`). Its id is `<target group arn>|<instance id>`.",
+    id_prefix: "arn:",
+    versioned: None,
+    generated_name: None,
+    object: Object {
+        check: None,
+        attrs: &[
+            force(attr("target_group_arn", Type::Ref("target_group"), Mode::Required, "The target group.")),
+            force(attr("target_id", Type::Ref("instance"), Mode::Required, "The instance.")),
+            force(attr("port", Type::Int, Mode::OptionalComputed, "The port; left out, the target group's.")),
+            ID,
+        ],
+    },
+};
