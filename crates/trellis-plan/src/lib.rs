@@ -399,7 +399,7 @@ fn plan_resource(
             if changed.iter().any(|a| a.name != "tags") {
                 if let Some(n) = existing.attributes.get(counter).and_then(Value::as_int) {
                     after.insert(counter.to_string(), Value::Int(n + 1));
-                    notes.push(format!("new version {} (version {n} stays, unused)", n + 1));
+                    notes.push(format!("new version {}; version {n} is kept", n + 1));
                 }
             }
         }

@@ -78,13 +78,53 @@ fn multiline(v: &Value) -> bool {
     }
 }
 
+/// A text of several lines (a boot script): shown line by line, not as one quoted string.
+fn text_lines(v: Option<&Value>) -> Option<&str> {
+    v.and_then(Value::as_str).filter(|s| s.trim_end().contains('\n'))
+}
+
+/// The first 12 hex digits of a text's SHA-256, to tell two versions apart at a glance.
+fn digest(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes()).iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes a text of several lines under its attribute name.
+fn text_block(out: &mut Out, name: &str, width: usize, text: &str, mark: Mark) {
+    out.line(6, mark, &format!("{name:width$} = <<EOT (sha256 {})", digest(text)));
+    for l in text.lines() {
+        let _ = writeln!(out.text, "{:10}{l}", "");
+    }
+    let _ = writeln!(out.text, "{:8}EOT", "");
+}
+
+/// Writes the line diff of two texts.
+fn text_diff(out: &mut Out, name: &str, width: usize, before: &str, after: &str, note: &str) {
+    let head = format!("{name:width$} = <<EOT (sha256 {} -> {}){note}", digest(before), digest(after));
+    out.line(6, Mark::Change, &head);
+    let d = similar::TextDiff::from_lines(before, after);
+    for change in d.iter_all_changes() {
+        let line = change.value().trim_end_matches('\n');
+        match change.tag() {
+            similar::ChangeTag::Equal => {
+                let _ = writeln!(out.text, "{:12}{line}", "");
+            }
+            similar::ChangeTag::Insert => out.line(10, Mark::Add, line),
+            similar::ChangeTag::Delete => out.line(10, Mark::Remove, line),
+        }
+    }
+    let _ = writeln!(out.text, "{:8}EOT", "");
+}
+
 /// Writes every attribute of `attrs` with one mark (a create or a destroy).
 fn whole(out: &mut Out, attrs: &Attrs, address: &Address, mark: Mark) {
     let names = attr_order(address, attrs.iter().filter(|(_, v)| is_set(Some(v))).map(|(k, _)| k).collect());
     let width = names.iter().map(String::len).max().unwrap_or(0);
     for name in names {
         let v = &attrs[&name];
-        if multiline(v) {
+        if let Some(text) = text_lines(Some(v)) {
+            text_block(out, &name, width, text, mark);
+        } else if multiline(v) {
             let (open, close) = if matches!(v, Value::List(_)) { ("[", "]") } else { ("{", "}") };
             out.line(6, mark, &format!("{name:width$} = {open}"));
             match v {
@@ -115,6 +155,10 @@ fn diff(out: &mut Out, before: &Attrs, after: &Attrs, address: &Address, forcing
         } else {
             String::new()
         };
+        if let (Some(bt), Some(at)) = (text_lines(b), text_lines(a)) {
+            text_diff(out, name, width, bt, at, &note);
+            continue;
+        }
         match (b, a) {
             (None, Some(a)) if !multiline(a) => out.line(6, Mark::Add, &format!("{name:width$} = {a}{note}")),
             (Some(b), None) if !multiline(b) => out.line(6, Mark::Remove, &format!("{name:width$} = {b}{note}")),
@@ -304,7 +348,7 @@ fn change_block(out: &mut Out, plan: &Plan, c: &ResourceChange) {
     };
     let _ = writeln!(out.text, "  # {}", out.bold(&describe(plan, c)));
     for n in &c.notes {
-        let _ = writeln!(out.text, "  # ({n})");
+        let _ = writeln!(out.text, "  # note: {n}");
     }
     let sym = out.paint(mark, sym);
     let _ = writeln!(out.text, "{sym} {} {{", c.address);

@@ -229,7 +229,13 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
 /// instances itself, one at a time, waiting for each replacement to be InService.
 async fn refresh_instances(aws: &Aws, name: &str) -> Result<(), ProviderError> {
     aws.call(Call::AutoScaling).await;
-    match aws.asg.start_instance_refresh().auto_scaling_group_name(name).send().await.map_err(aws_err) {
+    // One attempt: an endpoint without instance refresh answers 500, which is not worth
+    // the retries a real server error gets.
+    let once = aws_sdk_autoscaling::config::Builder::default()
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1));
+    let started =
+        aws.asg.start_instance_refresh().auto_scaling_group_name(name).customize().config_override(once).send().await;
+    match started.map_err(aws_err) {
         Ok(out) => {
             let refresh = out.instance_refresh_id().unwrap_or_default().to_string();
             aws.say(&format!("{name}: instance refresh {refresh} started"));
@@ -386,7 +392,25 @@ pub(crate) async fn put_policy(aws: &Aws, attrs: &Attrs) -> Result<String, Provi
         .send()
         .await
         .map_err(aws_err)?;
-    out.policy_arn().map(str::to_string).ok_or_else(|| ProviderError::new(None, "PutScalingPolicy returned no ARN"))
+    if let Some(arn) = out.policy_arn() {
+        return Ok(arn.to_string());
+    }
+    // Some endpoints (moto) answer without the ARN: read it back by group and name.
+    aws.call(Call::AutoScaling).await;
+    let found = aws
+        .asg
+        .describe_policies()
+        .set_auto_scaling_group_name(str_attr(attrs, "autoscaling_group_name").map(str::to_string))
+        .set_policy_names(str_attr(attrs, "policy_name").map(|n| vec![n.to_string()]))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    found
+        .scaling_policies()
+        .first()
+        .and_then(|p| p.policy_arn())
+        .map(str::to_string)
+        .ok_or_else(|| ProviderError::new(None, "PutScalingPolicy returned no ARN, and the policy cannot be read back"))
 }
 
 pub(crate) async fn delete_policy(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {

@@ -150,11 +150,8 @@ async fn set_attributes(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> R
 
 pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
     wait_active(aws, id).await?;
-    let defaults: Attrs = [("idle_timeout", Value::Int(60)), ("deletion_protection", Value::Bool(false))]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    set_attributes(aws, id, &defaults, attrs).await
+    // Set explicitly, even to AWS's defaults, so that every endpoint reports them.
+    set_attributes(aws, id, &Attrs::new(), attrs).await
 }
 
 pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
