@@ -52,6 +52,13 @@ impl Stack {
         std::fs::write(&self.spec, renamed + "\n").unwrap();
     }
 
+    /// Writes a file next to the spec (a boot script the spec names).
+    pub fn write_file(&self, relative: &str, text: &str) {
+        let path = self.dir.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_trellis"));
         cmd.current_dir(self.dir.path())
@@ -188,4 +195,91 @@ pub async fn route_table_subnets(client: &ec2::Client, table: &str) -> Vec<Strin
 pub async fn ingress_ports(client: &ec2::Client, group: &str) -> Vec<i32> {
     let out = client.describe_security_groups().group_ids(group).send().await.unwrap();
     out.security_groups()[0].ip_permissions().iter().filter_map(|p| p.from_port()).collect()
+}
+
+pub const WEB_ASG: &str = include_str!("../../specs/examples/web-asg.yaml");
+pub const FIXED_SERVERS: &str = include_str!("../../specs/examples/fixed-servers.yaml");
+pub const WEB_BOOT: &str = include_str!("../../specs/examples/files/web-boot.sh");
+
+pub async fn aws() -> trellis_aws::Aws {
+    trellis_aws::connect(trellis_aws::AwsOptions {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(endpoint()),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// Every object of any kind tagged with `stack` (launch templates, live instances,
+/// load balancers, target groups and auto scaling groups too): id -> address tag.
+pub async fn tagged_all(stack: &str) -> BTreeMap<String, String> {
+    let aws = aws().await;
+    let mut out = tagged(aws.ec2(), stack).await;
+    let f = || Filter::builder().name("tag:trellis:stack").values(stack).build();
+    let addr = |tags: &[ec2::types::Tag]| {
+        tags.iter().find(|t| t.key() == Some("trellis:address")).and_then(|t| t.value()).unwrap_or("?").to_string()
+    };
+    for t in aws.ec2().describe_launch_templates().filters(f()).send().await.unwrap().launch_templates() {
+        out.insert(t.launch_template_id().unwrap().to_string(), addr(t.tags()));
+    }
+    for r in aws.ec2().describe_instances().filters(f()).send().await.unwrap().reservations() {
+        for i in r.instances() {
+            let gone = i.state().and_then(|s| s.name()).is_some_and(|n| n.as_str() == "terminated");
+            if !gone {
+                out.insert(i.instance_id().unwrap().to_string(), addr(i.tags()));
+            }
+        }
+    }
+    let mut arns: Vec<String> = Vec::new();
+    for lb in aws.elb().describe_load_balancers().send().await.unwrap().load_balancers() {
+        arns.push(lb.load_balancer_arn().unwrap().to_string());
+    }
+    for tg in aws.elb().describe_target_groups().send().await.unwrap().target_groups() {
+        arns.push(tg.target_group_arn().unwrap().to_string());
+    }
+    for chunk in arns.chunks(20) {
+        let tags = aws.elb().describe_tags().set_resource_arns(Some(chunk.to_vec())).send().await.unwrap();
+        for d in tags.tag_descriptions() {
+            let get = |k: &str| d.tags().iter().find(|t| t.key() == Some(k)).and_then(|t| t.value());
+            if get("trellis:stack") == Some(stack) {
+                out.insert(d.resource_arn().unwrap().to_string(), get("trellis:address").unwrap_or("?").to_string());
+            }
+        }
+    }
+    let groups = aws.autoscaling().describe_auto_scaling_groups().send().await.unwrap();
+    for g in groups.auto_scaling_groups() {
+        let get = |k: &str| g.tags().iter().find(|t| t.key() == Some(k)).and_then(|t| t.value());
+        if get("trellis:stack") == Some(stack) {
+            out.insert(
+                g.auto_scaling_group_name().unwrap().to_string(),
+                get("trellis:address").unwrap_or("?").to_string(),
+            );
+        }
+    }
+    out
+}
+
+/// The InService instances of an auto scaling group.
+pub async fn group_instances(group: &str) -> Vec<String> {
+    let aws = aws().await;
+    let out = aws.autoscaling().describe_auto_scaling_groups().auto_scaling_group_names(group).send().await.unwrap();
+    let mut ids: Vec<String> = out.auto_scaling_groups()[0]
+        .instances()
+        .iter()
+        .filter(|i| i.lifecycle_state().is_some_and(|s| s.as_str() == "InService"))
+        .map(|i| i.instance_id().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// The targets registered in a target group.
+pub async fn targets(group_arn: &str) -> Vec<String> {
+    let aws = aws().await;
+    let out = aws.elb().describe_target_health().target_group_arn(group_arn).send().await.unwrap();
+    let mut ids: Vec<String> =
+        out.target_health_descriptions().iter().filter_map(|d| d.target()?.id().map(str::to_string)).collect();
+    ids.sort();
+    ids
 }
