@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!("usage: cargo xtask <demo | test [cargo test args] | moto>");
             eprintln!(
-                "  demo  runs validate, plan, apply, plan, destroy of specs/examples/network.yaml on the emulator"
+                "  demo  runs validate, plan, apply, plan, destroy of specs/examples/web-asg.yaml on the emulator"
             );
             eprintln!("  test  runs every test, the end-to-end ones against the emulator");
             eprintln!("  moto  starts the emulator in the foreground and prints the variables to use it");
@@ -208,8 +208,8 @@ fn demo() -> Result<ExitCode> {
     let work = root().join(".trellis-demo");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
-    let state = work.join("network.json");
-    let spec = "specs/examples/network.yaml";
+    let state = work.join("web-asg.json");
+    let spec = "specs/examples/web-asg.yaml";
     let state_arg = state.to_string_lossy().to_string();
     let steps: Vec<(&str, Vec<&str>, &[i32])> = vec![
         ("Check the spec offline", vec!["validate", spec], &[0]),
@@ -217,6 +217,7 @@ fn demo() -> Result<ExitCode> {
         ("Create the stack", vec!["apply", spec, "--state", &state_arg, "--auto-approve"], &[0]),
         ("Plan again: nothing to do", vec!["plan", spec, "--state", &state_arg, "--detailed-exitcode"], &[0]),
         ("What trellis recorded", vec!["state", "list", "--state", &state_arg], &[0]),
+        ("The load balancer's URL", vec!["output", "url", "--state", &state_arg], &[0]),
         ("Tear it all down", vec!["destroy", spec, "--state", &state_arg, "--auto-approve"], &[0]),
     ];
     for (title, args, ok) in steps {
@@ -240,8 +241,8 @@ fn demo() -> Result<ExitCode> {
         return Err(format!("trellis graph failed: {}", String::from_utf8_lossy(&dot.stderr)));
     }
     let svg = render_svg(&String::from_utf8_lossy(&dot.stdout))?;
-    std::fs::write(root().join("docs/network-graph.svg"), svg).map_err(|e| e.to_string())?;
-    println!("\nWrote docs/network-graph.svg, the example's dependency graph.");
+    std::fs::write(root().join("docs/web-asg-graph.svg"), svg).map_err(|e| e.to_string())?;
+    println!("\nWrote docs/web-asg-graph.svg, the example's dependency graph.");
     println!("Demo complete: the emulator is stopped and its data gone.");
     Ok(ExitCode::SUCCESS)
 }
