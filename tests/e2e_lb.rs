@@ -97,12 +97,12 @@ async fn a_new_template_version_rolls_the_group_onto_it() {
     let template = stack.id("launch_template.app");
     stack.apply();
     assert_eq!(stack.id("launch_template.app"), template);
+    let aws = aws().await;
 
     // Every instance was replaced, by instances of the new type.
     let after = group_instances(&group).await;
     assert_eq!(after.len(), 2);
     assert!(after.iter().all(|i| !before.contains(i)), "{before:?} -> {after:?}");
-    let aws = aws().await;
     let described = aws.ec2().describe_instances().set_instance_ids(Some(after.clone())).send().await.unwrap();
     for i in described.reservations().iter().flat_map(|r| r.instances()) {
         assert_eq!(i.instance_type().map(|t| t.as_str()), Some("t3.small"));
@@ -112,10 +112,57 @@ async fn a_new_template_version_rolls_the_group_onto_it() {
     stack.plan().expect_code(0);
 
     // Sizes change in place.
-    stack.write_spec(&replace(&replace(REFRESH, "t3.micro", "t3.small"), "min_size: 2", "min_size: 3"));
+    let small = replace(&replace(REFRESH, "t3.micro", "t3.small"), "min_size: 2", "min_size: 3");
+    stack.write_spec(&small);
     stack.apply();
     assert_eq!(stack.id("autoscaling_group.app"), group);
     assert_eq!(group_instances(&group).await.len(), 3);
+    stack.plan().expect_code(0);
+
+    // A version made behind trellis's back is drift; trellis makes the next one.
+    use trellis_aws::sdk::ec2::types::{InstanceType, RequestLaunchTemplateData};
+    let data = RequestLaunchTemplateData::builder()
+        .image_id("ami-0abcdef1234567890")
+        .instance_type(InstanceType::T3Large)
+        .build();
+    aws.ec2()
+        .create_launch_template_version()
+        .launch_template_id(&template)
+        .launch_template_data(data)
+        .send()
+        .await
+        .unwrap();
+    let plan = stack.plan().expect_code(2);
+    assert!(plan.stdout.contains("# launch_template.app has changed"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("instance_type  = \"t3.small\" -> \"t3.large\""), "{}", plan.stdout);
+    assert!(plan.stdout.contains("note: new version 4"), "{}", plan.stdout);
+    stack.apply();
+    stack.plan().expect_code(0);
+
+    // Names given in the spec: the template and the group are replaced, new first.
+    let named = replace(
+        &replace(
+            &small,
+            "  launch_template.app:\n",
+            "  launch_template.app:\n    launch_template_name: app-template\n",
+        ),
+        "  autoscaling_group.app:\n",
+        "  autoscaling_group.app:\n    name: app-group\n",
+    );
+    let named = named
+        .replace("app-template", &format!("{}-tpl", stack.name))
+        .replace("app-group", &format!("{}-grp", stack.name));
+    stack.write_spec(&named);
+    let plan = stack.plan().expect_code(2);
+    assert!(plan.stdout.contains("+/- launch_template.app"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("+/- autoscaling_group.app"), "{}", plan.stdout);
+    let applied = stack.apply();
+    assert!(applied.stdout.contains("2 added, 0 changed, 2 destroyed"), "{}", applied.stdout);
+    assert_eq!(stack.id("autoscaling_group.app"), format!("{}-grp", stack.name));
+    assert_ne!(stack.id("launch_template.app"), template);
+    assert_eq!(group_instances(&stack.id("autoscaling_group.app")).await.len(), 3);
+    let old = aws.autoscaling().describe_auto_scaling_groups().auto_scaling_group_names(&group).send().await.unwrap();
+    assert!(old.auto_scaling_groups().is_empty(), "the old group is still there");
     stack.plan().expect_code(0);
     stack.destroy_and_check_clean();
     assert!(tagged_all(&stack.name).await.is_empty());
@@ -155,6 +202,28 @@ async fn fixed_servers_apply_update_drift_replace_and_destroy() {
     assert_eq!(idle.value(), Some("120"));
     let g = aws.elb().describe_target_groups().target_group_arns(&tg).send().await.unwrap();
     assert_eq!(g.target_groups()[0].health_check_path(), Some("/ready"));
+    stack.plan().expect_code(0);
+
+    // An instance's type changes in place (stopped, changed, started); its security
+    // groups changed behind trellis's back are put back.
+    aws.ec2().modify_instance_attribute().instance_id(&b).groups(stack.id("security_group.lb")).send().await.unwrap();
+    let larger = replace(
+        &edited,
+        "  instance.receiver_b:\n    image_id: ${var.image}\n    instance_type: ${var.instance_type}",
+        "  instance.receiver_b:\n    image_id: ${var.image}\n    instance_type: t3.small",
+    );
+    stack.write_spec(&larger);
+    let plan = stack.plan().expect_code(2);
+    assert!(plan.stdout.contains("# instance.receiver_b has changed"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("stopped, changed and started again"), "{}", plan.stdout);
+    stack.apply();
+    assert_eq!(stack.id("instance.receiver_b"), b);
+    let i = aws.ec2().describe_instances().instance_ids(&b).send().await.unwrap();
+    let i = &i.reservations()[0].instances()[0];
+    assert_eq!(i.instance_type().map(|t| t.as_str()), Some("t3.small"));
+    assert_eq!(i.security_groups()[0].group_id(), Some(stack.id("security_group.receivers").as_str()));
+    stack.write_spec(&edited);
+    stack.apply();
     stack.plan().expect_code(0);
 
     // Drift: a target deregistered behind trellis's back is registered again.
@@ -213,4 +282,89 @@ async fn fixed_servers_apply_update_drift_replace_and_destroy() {
 
     stack.destroy_and_check_clean();
     assert!(tagged_all(&stack.name).await.is_empty(), "{:?}", tagged_all(&stack.name).await);
+}
+
+#[tokio::test]
+async fn changes_behind_trellis_back_show_as_drift_and_are_repaired() {
+    let stack = web_asg("lb-drift");
+    stack.apply();
+    let aws = aws().await;
+    let (group, tg, lb) =
+        (stack.id("autoscaling_group.web"), stack.id("target_group.web"), stack.id("load_balancer.web"));
+
+    // One change per kind, with the SDK.
+    aws.autoscaling().update_auto_scaling_group().auto_scaling_group_name(&group).max_size(5).send().await.unwrap();
+    aws.elb().modify_target_group().target_group_arn(&tg).health_check_path("/other").send().await.unwrap();
+    use trellis_aws::sdk::elb::types::{Action, ActionTypeEnum, FixedResponseActionConfig, LoadBalancerAttribute};
+    let idle = LoadBalancerAttribute::builder().key("idle_timeout.timeout_seconds").value("300").build();
+    aws.elb().modify_load_balancer_attributes().load_balancer_arn(&lb).attributes(idle).send().await.unwrap();
+    let fixed = Action::builder()
+        .r#type(ActionTypeEnum::FixedResponse)
+        .fixed_response_config(FixedResponseActionConfig::builder().status_code("503").build())
+        .build();
+    aws.elb().modify_listener().listener_arn(stack.id("listener.http")).default_actions(fixed).send().await.unwrap();
+    aws.autoscaling()
+        .delete_policy()
+        .auto_scaling_group_name(&group)
+        .policy_name(format!("{}-cpu", stack.name))
+        .send()
+        .await
+        .unwrap();
+
+    let plan = stack.plan().expect_code(2);
+    // Compared with the alignment spaces squeezed out.
+    let squeezed = plan.stdout.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+    for seen in [
+        "# autoscaling_group.web has changed",
+        "max_size = 3 -> 5",
+        "# target_group.web has changed",
+        "path = \"/health\" -> \"/other\"",
+        "# load_balancer.web has changed",
+        "idle_timeout = 60 -> 300",
+        "# listener.http has changed",
+        "# scaling_policy.cpu was deleted outside of trellis",
+        "Plan: 1 to add, 4 to change, 0 to replace, 0 to destroy.",
+    ] {
+        let seen = seen.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+        assert!(squeezed.contains(&seen), "no `{seen}` in\n{}", plan.stdout);
+    }
+    stack.apply();
+    stack.plan().expect_code(0);
+    let g = aws.autoscaling().describe_auto_scaling_groups().auto_scaling_group_names(&group).send().await.unwrap();
+    assert_eq!(g.auto_scaling_groups()[0].max_size(), Some(3));
+    let l = aws.elb().describe_listeners().listener_arns(stack.id("listener.http")).send().await.unwrap();
+    assert_eq!(l.listeners()[0].default_actions()[0].target_group_arn(), Some(tg.as_str()));
+    let p = aws.autoscaling().describe_policies().auto_scaling_group_name(&group).send().await.unwrap();
+    assert_eq!(p.scaling_policies().len(), 1);
+
+    // In place: the policy's target; replaced, new first: the balancer (its scheme) and
+    // with it the listener, which cannot move to another balancer.
+    let edited = replace(WEB_ASG, "target_value: 50", "target_value: 60");
+    let edited = replace(
+        &edited,
+        "    security_group_ids: [\"${security_group.lb}\"]\n    depends_on",
+        "    security_group_ids: [\"${security_group.lb}\"]\n    scheme: internal\n    depends_on",
+    );
+    stack.write_spec(&edited);
+    let plan = stack.plan().expect_code(2);
+    assert!(plan.stdout.contains("+/- load_balancer.web"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("-/+ listener.http"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("~ scaling_policy.cpu"), "{}", plan.stdout);
+    let policy = stack.id("scaling_policy.cpu");
+    stack.apply();
+    assert_eq!(stack.id("scaling_policy.cpu"), policy);
+    let p = aws.autoscaling().describe_policies().auto_scaling_group_name(&group).send().await.unwrap();
+    let target = p.scaling_policies()[0].target_tracking_configuration().unwrap().target_value();
+    assert_eq!(target, Some(60.0));
+    let new_lb = stack.id("load_balancer.web");
+    assert_ne!(new_lb, lb);
+    let d = aws.elb().describe_load_balancers().load_balancer_arns(&new_lb).send().await.unwrap();
+    assert_eq!(d.load_balancers()[0].scheme().map(|s| s.as_str()), Some("internal"));
+    assert!(aws.elb().describe_load_balancers().load_balancer_arns(&lb).send().await.is_err(), "old balancer left");
+    let l = aws.elb().describe_listeners().listener_arns(stack.id("listener.http")).send().await.unwrap();
+    assert_eq!(l.listeners()[0].load_balancer_arn(), Some(new_lb.as_str()));
+    stack.plan().expect_code(0);
+
+    stack.destroy_and_check_clean();
+    assert!(tagged_all(&stack.name).await.is_empty());
 }
