@@ -61,10 +61,18 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
                 .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string())))
                 .collect();
             let lt = g.launch_template();
-            let version = lt
+            let mut version = lt
                 .and_then(|t| t.version())
                 .map(|v| v.parse::<i64>().map(Value::Int).unwrap_or_else(|_| Value::str(v)))
                 .unwrap_or(Value::Null);
+            // Instances still on an older version (an instance refresh that failed or was
+            // cut short) show as that version, so the next plan rolls them again.
+            let oldest = g.instances().iter().filter_map(|i| i.launch_template()?.version()?.parse::<i64>().ok()).min();
+            if let (Value::Int(v), Some(old)) = (&version, oldest) {
+                if old < *v {
+                    version = Value::Int(old);
+                }
+            }
             described_with(
                 name,
                 tags,

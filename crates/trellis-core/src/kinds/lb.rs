@@ -243,7 +243,12 @@ pub static AUTOSCALING_GROUP: Kind = Kind {
             attr("launch_template_id", Type::Ref("launch_template"), Mode::Required, "The launch template."),
             note(
                 default(
-                    attr("launch_template_version", Type::Int, Mode::Optional, "The template version instances launch from."),
+                    attr(
+                        "launch_template_version",
+                        Type::Int,
+                        Mode::Optional,
+                        "The template version instances launch from. Read back as the oldest version a running instance still has, so an instance refresh cut short shows as a change and the next apply finishes it.",
+                    ),
                     Default::RefAttr { via: "launch_template_id", attr: "latest_version" },
                 ),
                 "instance refresh: running instances are replaced by instances of the new version",
