@@ -248,3 +248,33 @@ async fn apply_without_a_terminal_needs_auto_approve() {
     let client = ec2().await;
     assert!(tagged(&client, &stack.name).await.is_empty(), "nothing may be created");
 }
+
+#[tokio::test]
+async fn a_referenced_security_group_is_replaced_new_first() {
+    let stack = Stack::new("sg-cbd", NETWORK);
+    stack.apply();
+    let (lb, app) = (stack.id("security_group.lb"), stack.id("security_group.app"));
+    // The description cannot change in place; the app group's rule refers to this group.
+    let edited =
+        replace(NETWORK, "description: Load balancer, open to the internet on port 80", "description: The balancer");
+    stack.write_spec(&edited);
+    let plan = stack.plan().expect_code(2);
+    assert!(plan.stdout.contains("+/- security_group.lb"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("~ security_group.app"), "{}", plan.stdout);
+    stack.apply();
+    let new_lb = stack.id("security_group.lb");
+    assert_ne!(new_lb, lb);
+    assert_eq!(stack.id("security_group.app"), app, "the app group is updated, not replaced");
+    let client = ec2().await;
+    let g = client.describe_security_groups().group_ids(&app).send().await.unwrap();
+    let sources: Vec<&str> = g.security_groups()[0]
+        .ip_permissions()
+        .iter()
+        .flat_map(|p| p.user_id_group_pairs())
+        .filter_map(|p| p.group_id())
+        .collect();
+    assert_eq!(sources, [new_lb.as_str()]);
+    assert!(client.describe_security_groups().group_ids(&lb).send().await.is_err(), "the old group is left");
+    stack.plan().expect_code(0);
+    stack.destroy_and_check_clean();
+}

@@ -253,11 +253,11 @@ pub static SECURITY_GROUP: Kind = Kind {
     doc: "A security group with its rules (`create-security-group`, `authorize-security-group-ingress`/`-egress`).",
     id_prefix: "sg-",
     versioned: None,
-    generated_name: None,
+    generated_name: Some("group_name"),
     object: Object {
         check: None,
         attrs: &[
-            force(default(attr("group_name", Type::Str, Mode::Optional, "The group's name."), Default::StackName)),
+            force(attr("group_name", Type::Str, Mode::OptionalComputed, "The group's name. Left out, trellis generates `<stack>-<name>` (with a suffix when a replacement needs a second name), so a replacement is created before the old group goes and rules that refer to it move over first.")),
             force(default(attr("description", Type::Str, Mode::Optional, "AWS cannot change it later."), Default::Str("Managed by trellis"))),
             force(attr("vpc_id", Type::Ref("vpc"), Mode::Required, "The VPC.")),
             default(attr("ingress", Type::Set(&Type::Object(&SG_RULE)), Mode::Optional, "Inbound rules."), Default::EmptyList),
@@ -323,7 +323,7 @@ pub fn reference_markdown() -> String {
             Default::RefAttr { via, attr } => format!("`{attr}` of the `{via}` object"),
         }
     }
-    fn table(out: &mut String, attrs: &[Attr]) {
+    fn table(out: &mut String, attrs: &[Attr], generated: Option<&str>) {
         out.push_str("| attribute | type | presence | default | on change | meaning |\n|---|---|---|---|---|---|\n");
         for a in attrs {
             let change = if a.mode == Mode::Computed {
@@ -340,7 +340,7 @@ pub fn reference_markdown() -> String {
                 "| `{}` | {} | {} | {} | {} | {} |",
                 a.name,
                 a.ty.describe(),
-                mode(a),
+                if generated == Some(a.name) { "optional (trellis generates it if unset)" } else { mode(a) },
                 default(a),
                 change,
                 a.doc
@@ -363,7 +363,7 @@ pub fn reference_markdown() -> String {
                 }
                 seen.push(a.name);
                 let _ = writeln!(out, "\nEach entry of `{}`:\n", a.name);
-                table(out, o.attrs);
+                table(out, o.attrs, None);
                 nested(out, o.attrs, seen);
             }
         }
@@ -384,7 +384,7 @@ pub fn reference_markdown() -> String {
                 "Replacement: with `{name}` left out, the new object is created first under a generated name and the old one deleted after what uses it has moved over (`+/-` in the plan); with `{name}` fixed in the spec, the old one is deleted first (`-/+`).\n"
             );
         }
-        table(&mut out, k.object.attrs);
+        table(&mut out, k.object.attrs, k.generated_name);
         nested(&mut out, k.object.attrs, &mut Vec::new());
         out.push('\n');
     }

@@ -5,8 +5,8 @@ use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use crate::util::{
-    aws_err, delete_with_retry, described, is_code, list_attr, missing_from, opt_str, protocol_name, str_attr,
-    tag_spec, Select,
+    aws_err, create_named, delete_with_retry, described, is_code, list_attr, missing_from, opt_str, protocol_name,
+    str_attr, tag_spec, Select,
 };
 use crate::{Aws, Described};
 
@@ -99,18 +99,21 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
 }
 
 pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
-    aws.call(crate::limits::Call::Mutate).await;
-    let out = aws
-        .ec2
-        .create_security_group()
-        .set_group_name(str_attr(attrs, "group_name").map(str::to_string))
-        .set_description(str_attr(attrs, "description").map(str::to_string))
-        .set_vpc_id(str_attr(attrs, "vpc_id").map(str::to_string))
-        .tag_specifications(tag_spec(ResourceType::SecurityGroup, stack, address, attrs.get("tags")))
-        .send()
-        .await
-        .map_err(aws_err)?;
-    out.group_id().map(str::to_string).ok_or_else(|| ProviderError::new(None, "CreateSecurityGroup returned no id"))
+    create_named(attrs, "group_name", (stack, address, 255), &["InvalidGroup.Duplicate"], |name| async move {
+        aws.call(crate::limits::Call::Mutate).await;
+        let out = aws
+            .ec2
+            .create_security_group()
+            .group_name(name)
+            .set_description(str_attr(attrs, "description").map(str::to_string))
+            .set_vpc_id(str_attr(attrs, "vpc_id").map(str::to_string))
+            .tag_specifications(tag_spec(ResourceType::SecurityGroup, stack, address, attrs.get("tags")))
+            .send()
+            .await
+            .map_err(aws_err)?;
+        out.group_id().map(str::to_string).ok_or_else(|| ProviderError::new(None, "CreateSecurityGroup returned no id"))
+    })
+    .await
 }
 
 pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
