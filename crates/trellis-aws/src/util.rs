@@ -317,3 +317,21 @@ pub(crate) fn protocol_number(p: &str) -> &str {
         other => other,
     }
 }
+
+/// User data as AWS returns it (base64), as the text the spec gave.
+pub(crate) fn decode_user_data(b64: Option<&str>) -> Value {
+    use base64::Engine;
+    match b64.filter(|b| !b.is_empty()) {
+        None => Value::Null,
+        Some(b) => match base64::engine::general_purpose::STANDARD.decode(b) {
+            Ok(bytes) => Value::Str(String::from_utf8_lossy(&bytes).into_owned()),
+            Err(_) => Value::str(b),
+        },
+    }
+}
+
+/// The spec's text as AWS takes user data (base64).
+pub(crate) fn encode_user_data(attrs: &trellis_core::Attrs) -> Option<String> {
+    use base64::Engine;
+    str_attr(attrs, "user_data").map(|u| base64::engine::general_purpose::STANDARD.encode(u))
+}

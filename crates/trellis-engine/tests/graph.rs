@@ -1,14 +1,13 @@
 //! The operation graph built from a plan: a create-before-destroy replacement makes the
 //! new object, moves what refers to it, and only then deletes the old one.
 
-use std::collections::BTreeMap;
+#[path = "../../trellis-plan/tests/support/mod.rs"]
+mod support;
 
 use petgraph::algo::has_path_connecting;
-use trellis_core::{kinds, Address, Attrs, LiveObject, Value};
+use support::{converged, run};
+use trellis_core::Address;
 use trellis_engine::{operation_graph, Op, OpKind};
-use trellis_plan::{lookup, plan, Operation, Plan, PlanInput};
-use trellis_spec::{parse, LoadOptions, SourceFile};
-use trellis_state::{ResourceState, State};
 
 const SPEC: &str = r#"stack: web
 resources:
@@ -27,46 +26,6 @@ resources:
     port: 80
     default_action: { type: forward, target_group_arn: "${target_group.web}" }
 "#;
-
-fn run(text: &str, prior: Option<&State>) -> Plan {
-    let spec = parse(SourceFile { name: "web.yaml".into(), text: text.into() }, &LoadOptions::default()).unwrap();
-    let live: BTreeMap<Address, LiveObject> = prior
-        .into_iter()
-        .flat_map(|s| &s.resources)
-        .map(|r| {
-            (
-                r.address.clone(),
-                LiveObject { address: r.address.clone(), id: r.id.clone(), attrs: r.attributes.clone() },
-            )
-        })
-        .collect();
-    plan(PlanInput { spec: &spec, prior, live: &live, orphans: &[], operation: Operation::Apply, targets: &[] })
-        .unwrap()
-}
-
-fn converged(text: &str) -> State {
-    let p = run(text, None);
-    let mut st = State::new("web");
-    let mut results: BTreeMap<Address, Attrs> = BTreeMap::new();
-    for c in &p.changes {
-        let mut attrs: Attrs =
-            c.config.as_ref().unwrap().iter().map(|(k, e)| (k.clone(), e.eval(&|r| lookup(&results, r)))).collect();
-        let id = format!("{}-1", c.address.name);
-        if kinds::get(&c.address.kind).unwrap().attr("name").is_some() && !attrs.contains_key("name") {
-            attrs.insert("name".into(), Value::Str(format!("web-{}", c.address.name)));
-        }
-        attrs.insert("id".into(), Value::str(&id));
-        results.insert(c.address.clone(), attrs.clone());
-        st.upsert(ResourceState {
-            address: c.address.clone(),
-            kind: c.address.kind.clone(),
-            id,
-            attributes: attrs,
-            dependencies: c.depends_on.clone(),
-        });
-    }
-    st
-}
 
 #[test]
 fn create_before_destroy_deletes_the_old_object_last() {

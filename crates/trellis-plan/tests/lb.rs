@@ -1,13 +1,11 @@
 //! The planner on the load-balancing kinds: new template versions and the instance
 //! refresh they cause, and replacements made before the old object goes.
 
-use std::collections::BTreeMap;
+mod support;
 
-use trellis_core::schema::Mode;
-use trellis_core::{kinds, Address, Attrs, LiveObject, Value};
-use trellis_plan::{lookup, plan, render, Action, Operation, Plan, PlanInput, RenderOptions};
-use trellis_spec::{parse, LoadOptions, SourceFile, Spec};
-use trellis_state::{ResourceState, State};
+use support::{addr, converged, run};
+use trellis_core::{Address, Value};
+use trellis_plan::{render, Action, RenderOptions};
 
 const SPEC: &str = r#"stack: web
 resources:
@@ -41,69 +39,6 @@ resources:
     vpc_zone_identifier: ["${subnet.a}"]
     target_group_arns: ["${target_group.web}"]
 "#;
-
-fn spec(text: &str) -> Spec {
-    parse(SourceFile { name: "web.yaml".into(), text: text.into() }, &LoadOptions::default()).unwrap()
-}
-
-fn addr(s: &str) -> Address {
-    s.parse().unwrap()
-}
-
-fn run(text: &str, prior: Option<&State>) -> Plan {
-    let spec = spec(text);
-    let live: BTreeMap<Address, LiveObject> = prior
-        .map(|s| {
-            s.resources
-                .iter()
-                .map(|r| {
-                    (
-                        r.address.clone(),
-                        LiveObject { address: r.address.clone(), id: r.id.clone(), attrs: r.attributes.clone() },
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    plan(PlanInput { spec: &spec, prior, live: &live, orphans: &[], operation: Operation::Apply, targets: &[] })
-        .unwrap()
-}
-
-/// The state a faithful cloud would leave after applying `text` from nothing: each
-/// object's configuration evaluated in order, with made-up values where AWS decides.
-fn converged(text: &str) -> State {
-    let p = run(text, None);
-    let mut st = State::new("web");
-    let mut results: BTreeMap<Address, Attrs> = BTreeMap::new();
-    for c in &p.changes {
-        let kind = kinds::get(&c.address.kind).unwrap();
-        let mut attrs: Attrs =
-            c.config.as_ref().unwrap().iter().map(|(k, e)| (k.clone(), e.eval(&|r| lookup(&results, r)))).collect();
-        let id = format!("{}-1", c.address.name);
-        for a in kind.object.attrs {
-            if attrs.contains_key(a.name) {
-                continue;
-            }
-            let v = match (a.name, a.mode) {
-                ("id", _) => Value::str(&id),
-                ("latest_version" | "desired_capacity", _) => Value::Int(1),
-                ("name" | "launch_template_name", _) => Value::Str(format!("web-{}", c.address.name)),
-                (_, Mode::Computed | Mode::OptionalComputed) => Value::Str(format!("{}-{}", a.name, c.address.name)),
-                _ => continue,
-            };
-            attrs.insert(a.name.to_string(), v);
-        }
-        results.insert(c.address.clone(), attrs.clone());
-        st.upsert(ResourceState {
-            address: c.address.clone(),
-            kind: c.address.kind.clone(),
-            id,
-            attributes: attrs,
-            dependencies: c.depends_on.clone(),
-        });
-    }
-    st
-}
 
 #[test]
 fn a_converged_stack_plans_nothing() {

@@ -1,13 +1,13 @@
 use aws_sdk_ec2::types::{
     AttributeValue, Instance, InstanceNetworkInterfaceSpecification, InstanceStateName, ResourceType,
 };
-use base64::Engine;
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use crate::limits::Call;
 use crate::util::{
-    aws_err, bool_attr, described, is_code, list_attr, opt_str, retry_until, str_attr, tag_spec, Select,
+    aws_err, bool_attr, decode_user_data, described, encode_user_data, is_code, list_attr, opt_str, retry_until,
+    str_attr, tag_spec, Select,
 };
 use crate::{Aws, Described};
 
@@ -43,15 +43,7 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
             .send()
             .await
             .map_err(aws_err)?;
-        let user_data = ud
-            .user_data()
-            .and_then(|u| u.value())
-            .filter(|v| !v.is_empty())
-            .map(|b| match base64::engine::general_purpose::STANDARD.decode(b) {
-                Ok(bytes) => Value::Str(String::from_utf8_lossy(&bytes).into_owned()),
-                Err(_) => Value::str(b),
-            })
-            .unwrap_or(Value::Null);
+        let user_data = decode_user_data(ud.user_data().and_then(|u| u.value()));
         let mut groups: Vec<Value> = i.security_groups().iter().filter_map(|g| g.group_id()).map(Value::str).collect();
         normalize_set(&mut groups);
         out.push(described(
@@ -87,7 +79,7 @@ pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &At
         .set_image_id(str_attr(attrs, "image_id").map(str::to_string))
         .set_instance_type(str_attr(attrs, "instance_type").map(Into::into))
         .set_key_name(str_attr(attrs, "key_name").map(str::to_string))
-        .set_user_data(str_attr(attrs, "user_data").map(|u| base64::engine::general_purpose::STANDARD.encode(u)))
+        .set_user_data(encode_user_data(attrs))
         .tag_specifications(tag_spec(ResourceType::Instance, stack, address, attrs.get("tags")));
     req = match bool_attr(attrs, "associate_public_ip_address") {
         // A public address choice is only possible on an explicit network interface.

@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 use aws_sdk_ec2::types::{
     LaunchTemplate, LaunchTemplateTagSpecificationRequest, RequestLaunchTemplateData, ResourceType, Tag,
 };
-use base64::Engine;
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use crate::limits::Call;
-use crate::util::{aws_err, create_named, described, is_code, list_attr, opt_str, str_attr, tag_map, tag_spec, Select};
+use crate::util::{
+    aws_err, create_named, decode_user_data, described, encode_user_data, is_code, list_attr, opt_str, str_attr,
+    tag_map, tag_spec, Select,
+};
 use crate::{Aws, Described};
 
 /// The attributes that live in a version (everything but the name and tags).
@@ -82,13 +84,7 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
         let mut groups: Vec<Value> =
             data.map(|d| d.security_group_ids().iter().map(Value::str).collect()).unwrap_or_default();
         normalize_set(&mut groups);
-        let user_data = data
-            .and_then(|d| d.user_data())
-            .map(|b| match base64::engine::general_purpose::STANDARD.decode(b) {
-                Ok(bytes) => Value::Str(String::from_utf8_lossy(&bytes).into_owned()),
-                Err(_) => Value::str(b),
-            })
-            .unwrap_or(Value::Null);
+        let user_data = decode_user_data(data.and_then(|d| d.user_data()));
         let instance_tags: BTreeMap<String, Value> = data
             .map(|d| d.tag_specifications())
             .unwrap_or_default()
@@ -125,7 +121,7 @@ fn data(attrs: &Attrs) -> RequestLaunchTemplateData {
         .set_instance_type(str_attr(attrs, "instance_type").map(Into::into))
         .set_key_name(str_attr(attrs, "key_name").map(str::to_string))
         .set_security_group_ids(Some(groups).filter(|g| !g.is_empty()))
-        .set_user_data(str_attr(attrs, "user_data").map(|u| base64::engine::general_purpose::STANDARD.encode(u)))
+        .set_user_data(encode_user_data(attrs))
         .set_tag_specifications((!tags.is_empty()).then(|| {
             vec![LaunchTemplateTagSpecificationRequest::builder()
                 .resource_type(ResourceType::Instance)

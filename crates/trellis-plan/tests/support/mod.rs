@@ -1,0 +1,72 @@
+//! Plans of a spec against the state a faithful cloud would leave: shared by the
+//! planner's tests and the engine's (which include this file by path).
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use trellis_core::schema::Mode;
+use trellis_core::{kinds, Address, Attrs, LiveObject, Value};
+use trellis_plan::{lookup, plan, Operation, Plan, PlanInput};
+use trellis_spec::{parse, LoadOptions, SourceFile, Spec};
+use trellis_state::{ResourceState, State};
+
+pub fn spec(text: &str) -> Spec {
+    parse(SourceFile { name: "web.yaml".into(), text: text.into() }, &LoadOptions::default()).unwrap()
+}
+
+pub fn addr(s: &str) -> Address {
+    s.parse().unwrap()
+}
+
+/// Plans `text` against `prior`, with the live objects exactly as the state has them.
+pub fn run(text: &str, prior: Option<&State>) -> Plan {
+    let spec = spec(text);
+    let live: BTreeMap<Address, LiveObject> = prior
+        .into_iter()
+        .flat_map(|s| &s.resources)
+        .map(|r| {
+            (
+                r.address.clone(),
+                LiveObject { address: r.address.clone(), id: r.id.clone(), attrs: r.attributes.clone() },
+            )
+        })
+        .collect();
+    plan(PlanInput { spec: &spec, prior, live: &live, orphans: &[], operation: Operation::Apply, targets: &[] })
+        .unwrap()
+}
+
+/// The state after applying `text` from nothing: each object's configuration evaluated
+/// in order, with made-up values where AWS decides (ids `<name>-1`, version 1).
+pub fn converged(text: &str) -> State {
+    let p = run(text, None);
+    let mut st = State::new("web");
+    let mut results: BTreeMap<Address, Attrs> = BTreeMap::new();
+    for c in &p.changes {
+        let kind = kinds::get(&c.address.kind).unwrap();
+        let mut attrs: Attrs =
+            c.config.as_ref().unwrap().iter().map(|(k, e)| (k.clone(), e.eval(&|r| lookup(&results, r)))).collect();
+        let id = format!("{}-1", c.address.name);
+        for a in kind.object.attrs {
+            if attrs.contains_key(a.name) {
+                continue;
+            }
+            let v = match (a.name, a.mode) {
+                ("id", _) => Value::str(&id),
+                ("latest_version" | "desired_capacity", _) => Value::Int(1),
+                (n, _) if kind.generated_name == Some(n) => Value::Str(format!("web-{}", c.address.name)),
+                (_, Mode::Computed | Mode::OptionalComputed) => Value::Str(format!("{}-{}", a.name, c.address.name)),
+                _ => continue,
+            };
+            attrs.insert(a.name.to_string(), v);
+        }
+        results.insert(c.address.clone(), attrs.clone());
+        st.upsert(ResourceState {
+            address: c.address.clone(),
+            kind: c.address.kind.clone(),
+            id,
+            attributes: attrs,
+            dependencies: c.depends_on.clone(),
+        });
+    }
+    st
+}
