@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{aws, group_instances, tagged_all, targets, Stack, FIXED_SERVERS, WEB_ASG, WEB_BOOT};
+use support::{aws, group_instances, tagged_all, targets, Stack, FIXED_SERVERS, RECEIVER_BOOT, WEB_ASG, WEB_BOOT};
 
 fn replace(text: &str, from: &str, to: &str) -> String {
     assert!(text.contains(from), "the spec has no `{from}`");
@@ -171,6 +171,7 @@ async fn a_new_template_version_rolls_the_group_onto_it() {
 #[tokio::test]
 async fn fixed_servers_apply_update_drift_replace_and_destroy() {
     let stack = Stack::new("fixed", FIXED_SERVERS);
+    stack.write_file("files/receiver-boot.sh", RECEIVER_BOOT);
     stack.apply();
     let state = stack.state();
     let tg = stack.id("target_group.receivers");
@@ -179,6 +180,19 @@ async fn fixed_servers_apply_update_drift_replace_and_destroy() {
     both.sort();
     assert_eq!(targets(&tg).await, both);
     assert_eq!(state.outputs["receivers"].as_list().len(), 2);
+    // The boot script went to the instance, base64-encoded, and reads back as text.
+    let ud = aws()
+        .await
+        .ec2()
+        .describe_instance_attribute()
+        .instance_id(&a)
+        .attribute(trellis_aws::sdk::ec2::types::InstanceAttributeName::UserData)
+        .send()
+        .await
+        .unwrap();
+    assert!(ud.user_data().and_then(|u| u.value()).is_some_and(|v| !v.contains("#!/bin/bash")));
+    let receiver = state.resources.iter().find(|r| r.address.to_string() == "instance.receiver_a").unwrap();
+    assert_eq!(receiver.attributes["user_data"].as_str(), Some(RECEIVER_BOOT));
     stack.plan().expect_code(0);
 
     // In place: the balancer's idle timeout, the target group's health check path, and

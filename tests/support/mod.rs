@@ -200,6 +200,7 @@ pub async fn ingress_ports(client: &ec2::Client, group: &str) -> Vec<i32> {
 pub const WEB_ASG: &str = include_str!("../../specs/examples/web-asg.yaml");
 pub const FIXED_SERVERS: &str = include_str!("../../specs/examples/fixed-servers.yaml");
 pub const WEB_BOOT: &str = include_str!("../../specs/examples/files/web-boot.sh");
+pub const RECEIVER_BOOT: &str = include_str!("../../specs/examples/files/receiver-boot.sh");
 
 pub async fn aws() -> trellis_aws::Aws {
     trellis_aws::connect(trellis_aws::AwsOptions {
