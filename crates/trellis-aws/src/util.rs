@@ -78,9 +78,14 @@ where
 {
     let mut out = Vec::new();
     loop {
-        aws.call(class).await;
+        // The token is taken before each poll; the call is counted only when a page came,
+        // since the poll after the last page makes no request.
+        aws.limits.take(class).await;
         match stream.next().await {
-            Some(page) => out.push(page.map_err(aws_err)?),
+            Some(page) => {
+                aws.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                out.push(page.map_err(aws_err)?)
+            }
             None => return Ok(out),
         }
     }
