@@ -125,7 +125,8 @@ pub(crate) async fn configure(aws: &Aws, id: &str, _attrs: &Attrs) -> Result<(),
 }
 
 pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
-    if before.get("security_group_ids") != after.get("security_group_ids") {
+    if after.get("security_group_ids").is_some() && before.get("security_group_ids") != after.get("security_group_ids")
+    {
         aws.call(Call::Mutate).await;
         aws.ec2
             .modify_instance_attribute()

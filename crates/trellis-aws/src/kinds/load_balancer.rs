@@ -165,7 +165,8 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
             .await
             .map_err(aws_err)?;
     }
-    if before.get("security_group_ids") != after.get("security_group_ids") {
+    if after.get("security_group_ids").is_some() && before.get("security_group_ids") != after.get("security_group_ids")
+    {
         aws.call(Call::ElbMutate).await;
         aws.elb
             .set_security_groups()

@@ -142,9 +142,11 @@ pub static LOAD_BALANCER: Kind = Kind {
                 Default::Str("internet-facing"),
             )),
             attr("subnet_ids", Type::Set(&Type::Ref("subnet")), Mode::Required, "Subnets in at least two zones (`set-subnets`)."),
-            default(
-                attr("security_group_ids", Type::Set(&Type::Ref("security_group")), Mode::Optional, "Security groups (`set-security-groups`)."),
-                Default::EmptyList,
+            attr(
+                "security_group_ids",
+                Type::Set(&Type::Ref("security_group")),
+                Mode::OptionalComputed,
+                "Security groups (`set-security-groups`); left out, AWS gives it the VPC's default group.",
             ),
             default(attr("idle_timeout", Type::Int, Mode::Optional, "Seconds an idle connection stays open."), Default::Int(60)),
             default(
@@ -342,9 +344,11 @@ pub static INSTANCE: Kind = Kind {
                 "the instance is stopped, changed and started again",
             ),
             force(attr("subnet_id", Type::Ref("subnet"), Mode::Required, "The subnet.")),
-            default(
-                attr("security_group_ids", Type::Set(&Type::Ref("security_group")), Mode::Optional, "Security groups (`modify-instance-attribute --groups`)."),
-                Default::EmptyList,
+            attr(
+                "security_group_ids",
+                Type::Set(&Type::Ref("security_group")),
+                Mode::OptionalComputed,
+                "Security groups (`modify-instance-attribute --groups`); left out, AWS gives it the VPC's default group.",
             ),
             force(attr("key_name", Type::Str, Mode::Optional, "The EC2 key pair for SSH.")),
             force(attr("user_data", Type::Str, Mode::Optional, "The boot script, as text. Or give `user_data_file`.")),
