@@ -77,9 +77,16 @@ impl Stack {
 
     /// Runs `trellis ARGS SPEC ...` (the spec path is put where `{spec}` stands).
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    /// Runs like [`Stack::run`], with extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let spec = self.spec.to_string_lossy().to_string();
         let args: Vec<&str> = args.iter().map(|a| if *a == "{spec}" { spec.as_str() } else { a }).collect();
-        let out: Output = self.command(&args).output().unwrap();
+        let mut cmd = self.command(&args);
+        cmd.envs(env.iter().copied());
+        let out: Output = cmd.output().unwrap();
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -180,6 +180,21 @@ async fn make_plan(s: &Session, operation: Operation, targets: &[String], ui: &U
         if refreshed.calls == 1 { "" } else { "s" },
         s.aws.region()
     ));
+    if operation == Operation::Apply {
+        let missing: Vec<String> = s
+            .spec
+            .secret_sources()
+            .into_iter()
+            .filter(|(_, _, var)| std::env::var_os(var).is_none())
+            .map(|(address, attr, var)| format!("{var} (read by the sensitive `{address}.{attr}`)"))
+            .collect();
+        if !missing.is_empty() {
+            return Err(CliError::Usage(format!(
+                "environment variables not set: {}\nhelp: export them before running trellis; their values never go into the plan or the state",
+                missing.join(", ")
+            )));
+        }
+    }
     Ok(plan(PlanInput {
         spec: &s.spec,
         prior: s.prior.as_ref(),
@@ -187,6 +202,7 @@ async fn make_plan(s: &Session, operation: Operation, targets: &[String], ui: &U
         orphans: &refreshed.orphans,
         operation,
         targets: &targets,
+        env: &|name| std::env::var(name).ok(),
     })?)
 }
 
@@ -301,7 +317,7 @@ async fn execute(
             }
         }
     });
-    let options = ApplyOptions { parallelism, interrupt: Some(rx) };
+    let options = ApplyOptions { parallelism, interrupt: Some(rx), ..ApplyOptions::default() };
     let result = trellis_engine::apply(aws, plan, store, lock, state, options, |e| print_event(ui, e)).await;
     watcher.abort();
     let (report, _) = result?;

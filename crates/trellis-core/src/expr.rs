@@ -34,6 +34,9 @@ impl fmt::Display for Ref {
 pub enum Part {
     Lit(String),
     Ref(Ref),
+    /// `${env.NAME}` inside a sensitive attribute: read when the value is needed (plan
+    /// and apply), never written down.
+    Env(String),
 }
 
 /// An attribute value as the spec wrote it, after variables and environment values
@@ -54,7 +57,14 @@ pub enum Expr {
 impl Expr {
     /// The value, with `resolve` answering each reference (`Value::Unknown` when the
     /// referenced value will only be known after apply).
+    /// `${env.NAME}` parts (sensitive attributes only) evaluate to `Unknown` here: see
+    /// [`Expr::eval_with_env`].
     pub fn eval(&self, resolve: &dyn Fn(&Ref) -> Value) -> Value {
+        self.eval_with_env(resolve, &|_| None)
+    }
+
+    /// The value, with `env` answering `${env.NAME}` parts (`Unknown` when unset).
+    pub fn eval_with_env(&self, resolve: &dyn Fn(&Ref) -> Value, env: &dyn Fn(&str) -> Option<String>) -> Value {
         match self {
             Expr::Lit(v) => v.clone(),
             Expr::Ref(r) => resolve(r),
@@ -69,17 +79,37 @@ impl Expr {
                             Value::Bool(b) => out.push_str(&b.to_string()),
                             _ => return Value::Unknown,
                         },
+                        Part::Env(name) => match env(name) {
+                            Some(v) => out.push_str(&v),
+                            None => return Value::Unknown,
+                        },
                     }
                 }
                 Value::Str(out)
             }
-            Expr::List(items) => Value::List(items.iter().map(|e| e.eval(resolve)).collect()),
+            Expr::List(items) => Value::List(items.iter().map(|e| e.eval_with_env(resolve, env)).collect()),
             Expr::Set(items) => {
-                let mut v: Vec<Value> = items.iter().map(|e| e.eval(resolve)).collect();
+                let mut v: Vec<Value> = items.iter().map(|e| e.eval_with_env(resolve, env)).collect();
                 normalize_set(&mut v);
                 Value::List(v)
             }
-            Expr::Map(m) => Value::Map(m.iter().map(|(k, e)| (k.clone(), e.eval(resolve))).collect()),
+            Expr::Map(m) => Value::Map(m.iter().map(|(k, e)| (k.clone(), e.eval_with_env(resolve, env))).collect()),
+        }
+    }
+
+    /// The names of the environment variables a sensitive value reads.
+    pub fn env_names(&self) -> Vec<&str> {
+        match self {
+            Expr::Template(parts) => parts
+                .iter()
+                .filter_map(|p| match p {
+                    Part::Env(n) => Some(n.as_str()),
+                    _ => None,
+                })
+                .collect(),
+            Expr::List(items) | Expr::Set(items) => items.iter().flat_map(Expr::env_names).collect(),
+            Expr::Map(m) => m.values().flat_map(Expr::env_names).collect(),
+            _ => Vec::new(),
         }
     }
 
@@ -96,7 +126,7 @@ impl Expr {
             Expr::Ref(r) => out.push(r),
             Expr::Template(parts) => out.extend(parts.iter().filter_map(|p| match p {
                 Part::Ref(r) => Some(r),
-                Part::Lit(_) => None,
+                Part::Lit(_) | Part::Env(_) => None,
             })),
             Expr::List(items) | Expr::Set(items) => items.iter().for_each(|e| e.collect_refs(out)),
             Expr::Map(m) => m.values().for_each(|e| e.collect_refs(out)),

@@ -15,7 +15,7 @@ use crate::schema::{Attr, Default, Kind, Mode, Object, Type};
 use crate::{Attrs, Value};
 
 const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> Attr {
-    Attr { name, ty, mode, default: Default::None, force_new: false, doc, note: None }
+    Attr { name, ty, mode, default: Default::None, force_new: false, doc, note: None, sensitive: false }
 }
 
 const fn note(mut a: Attr, text: &'static str) -> Attr {

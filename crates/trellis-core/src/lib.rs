@@ -8,6 +8,7 @@ mod expr;
 pub mod kinds;
 mod provider;
 pub mod schema;
+pub mod secret;
 mod value;
 
 pub use address::{Address, AddressError};

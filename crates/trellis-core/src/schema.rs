@@ -72,6 +72,8 @@ pub struct Attr {
     pub doc: &'static str,
     /// Said in the plan when an update changes this attribute (what else happens).
     pub note: Option<&'static str>,
+    /// A secret (a password): kept out of plans and states like `sensitive:` attributes.
+    pub sensitive: bool,
 }
 
 /// A check across the attributes of one object, run after each attribute's own type

@@ -19,9 +19,13 @@ pub enum Value {
     List(Vec<Value>),
     Map(BTreeMap<String, Value>),
     Unknown,
+    /// A secret, as its salted digest (`sha256:<salt>:<hex>`, see `secret`): what
+    /// states and plans hold in place of a sensitive attribute's value.
+    Sensitive(String),
 }
 
 const UNKNOWN_KEY: &str = "$unknown";
+const SENSITIVE_KEY: &str = "$sensitive";
 
 impl Value {
     pub fn str(s: impl Into<String>) -> Value {
@@ -83,6 +87,7 @@ impl Value {
             Value::List(l) => J::Array(l.iter().map(Value::to_json).collect()),
             Value::Map(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
             Value::Unknown => J::Object([(UNKNOWN_KEY.to_string(), J::Bool(true))].into_iter().collect()),
+            Value::Sensitive(d) => J::Object([(SENSITIVE_KEY.to_string(), J::String(d.clone()))].into_iter().collect()),
         }
     }
 
@@ -95,6 +100,9 @@ impl Value {
             J::String(s) => Value::Str(s.clone()),
             J::Array(a) => Value::List(a.iter().map(Value::from_json).collect()),
             J::Object(o) if o.len() == 1 && o.get(UNKNOWN_KEY) == Some(&J::Bool(true)) => Value::Unknown,
+            J::Object(o) if o.len() == 1 && o.get(SENSITIVE_KEY).is_some_and(J::is_string) => {
+                Value::Sensitive(o[SENSITIVE_KEY].as_str().unwrap_or_default().to_string())
+            }
             J::Object(o) => Value::Map(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect()),
         }
     }
@@ -121,6 +129,7 @@ impl fmt::Display for Value {
             Value::Int(i) => write!(f, "{i}"),
             Value::Str(s) => write!(f, "{s:?}"),
             Value::Unknown => f.write_str("(known after apply)"),
+            Value::Sensitive(_) => f.write_str("(sensitive)"),
             Value::List(l) => {
                 f.write_str("[")?;
                 for (i, v) in l.iter().enumerate() {

@@ -20,7 +20,7 @@ use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use trellis_core::{Address, Attrs, Provider, ProviderError, Value};
+use trellis_core::{secret, Address, Attrs, Provider, ProviderError, Value};
 use trellis_plan::{Action, Plan, ResourceChange};
 use trellis_state::{LocalStore, ResourceState, State, StateError, StateLock};
 
@@ -116,11 +116,13 @@ pub struct ApplyOptions {
     /// Becomes true when the user interrupts: no new operation starts, the ones in
     /// flight finish and are recorded.
     pub interrupt: Option<watch::Receiver<bool>>,
+    /// Reads `${env.NAME}` for sensitive attributes, just before the call that needs it.
+    pub env: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
 }
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions { parallelism: 10, interrupt: None }
+        ApplyOptions { parallelism: 10, interrupt: None, env: Arc::new(|name| std::env::var(name).ok()) }
     }
 }
 
@@ -219,6 +221,7 @@ pub fn operation_graph(plan: &Plan) -> Result<DiGraph<Op, ()>, EngineError> {
 }
 
 struct Shared {
+    stack: String,
     state: State,
     /// The attributes each reference reads at apply time.
     results: BTreeMap<Address, Attrs>,
@@ -250,7 +253,7 @@ pub async fn apply<P: Provider>(
     state.resources = plan.refreshed.clone();
     state.resources.sort_by(|a, b| a.address.cmp(&b.address));
     let results = state.resources.iter().map(|r| (r.address.clone(), r.attributes.clone())).collect();
-    let mut shared = Shared { state, results };
+    let mut shared = Shared { stack: plan.stack.clone(), state, results };
     store.write(lock, &mut shared.state)?;
 
     let mut report = Report::default();
@@ -274,7 +277,7 @@ pub async fn apply<P: Provider>(
             let Some(n) = ready.pop_front() else { break };
             let op = graph[n].clone();
             let change = changes[&op.address].clone();
-            let job = match prepare(&op, &change, &shared) {
+            let job = match prepare(&op, &change, &shared, &*opts.env) {
                 Ok(job) => job,
                 Err(error) => {
                     on_event(Event::Failed { op: op.clone(), error: error.clone() });
@@ -390,14 +393,24 @@ enum Job {
     Delete { id: String, before: Attrs },
 }
 
-fn prepare(op: &Op, change: &ResourceChange, shared: &Shared) -> Result<Job, ProviderError> {
+fn prepare(
+    op: &Op,
+    change: &ResourceChange,
+    shared: &Shared,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Job, ProviderError> {
     let evaluate = || -> Result<Attrs, ProviderError> {
         let config =
             change.config.as_ref().ok_or_else(|| ProviderError::new(None, "the plan has no configuration for it"))?;
         let resolve = |r: &trellis_core::Ref| trellis_plan::lookup(&shared.results, r);
-        let attrs: Attrs = config.iter().map(|(k, e)| (k.clone(), e.eval(&resolve))).collect();
+        let attrs: Attrs = config.iter().map(|(k, e)| (k.clone(), e.eval_with_env(&resolve, env))).collect();
         if let Some((name, _)) = attrs.iter().find(|(_, v)| v.has_unknown()) {
-            return Err(ProviderError::new(None, format!("`{name}` refers to a value that is still unknown")));
+            let missing: Vec<&str> = config[name].env_names().into_iter().filter(|n| env(n).is_none()).collect();
+            let message = match missing.as_slice() {
+                [] => format!("`{name}` refers to a value that is still unknown"),
+                names => format!("`{name}` is sensitive and reads {}, which is not set", names.join(", ")),
+            };
+            return Err(ProviderError::new(None, message));
         }
         Ok(attrs)
     };
@@ -406,7 +419,19 @@ fn prepare(op: &Op, change: &ResourceChange, shared: &Shared) -> Result<Job, Pro
         OpKind::Create => Job::Create { attrs: evaluate()? },
         OpKind::Update => {
             let cur = current.ok_or_else(|| ProviderError::new(None, "it is not in the state any more"))?;
-            Job::Update { id: cur.id.clone(), before: cur.attributes.clone(), after: evaluate()? }
+            let after = evaluate()?;
+            let mut before = cur.attributes.clone();
+            // A secret the plan found unchanged (same digest) is handed over as the same
+            // text on both sides, so the provider sees no change in it.
+            for name in &change.sensitive {
+                let planned = change.after.as_ref().and_then(|a| a.get(name));
+                if planned.is_some() && planned == cur.attributes.get(name) {
+                    if let Some(plain) = after.get(name) {
+                        before.insert(name.clone(), plain.clone());
+                    }
+                }
+            }
+            Job::Update { id: cur.id.clone(), before, after }
         }
         OpKind::Delete => match current {
             Some(cur) => Job::Delete { id: cur.id.clone(), before: cur.attributes.clone() },
@@ -460,14 +485,29 @@ fn record(op: &Op, change: &ResourceChange, outcome: &Outcome, shared: &mut Shar
                     shared.state.upsert(ResourceState { address: deposed, ..old });
                 }
             }
+            // Secrets read back in plain text are kept as digests, under the salt the
+            // plan used (or, when the plan could not tell yet, a new one).
+            let mut attrs = attrs.clone();
+            for name in &change.sensitive {
+                let planned = change.after.as_ref().and_then(|a| a.get(name)).filter(|v| !v.has_unknown());
+                let redacted = match attrs.get(name) {
+                    None | Some(Value::Null) => planned.cloned(),
+                    Some(v) => Some(secret::redact(v, planned, || secret::new_salt(&shared.stack, &op.address, name))),
+                };
+                match redacted {
+                    Some(v) => attrs.insert(name.clone(), v),
+                    None => attrs.remove(name),
+                };
+            }
             shared.state.upsert(ResourceState {
                 address: op.address.clone(),
                 kind: op.address.kind.clone(),
                 id: id.clone(),
                 attributes: attrs.clone(),
                 dependencies: change.depends_on.clone(),
+                sensitive: change.sensitive.clone(),
             });
-            shared.results.insert(op.address.clone(), attrs.clone());
+            shared.results.insert(op.address.clone(), attrs);
         }
         (OpKind::Delete, _) if outcome.error.is_none() => {
             shared.state.remove(&op.address);

@@ -5,21 +5,32 @@ use trellis_core::{Attrs, Value};
 
 use crate::{Action, Plan};
 
-/// `after` with unknown values as `null`, and the paths of those unknowns.
-fn split_unknown(v: &Value, path: &str, unknown: &mut Vec<String>) -> J {
+/// Paths of the values a JSON plan leaves out: unknown ones, and secrets.
+#[derive(Default)]
+struct Marks {
+    unknown: Vec<String>,
+    sensitive: Vec<String>,
+}
+
+/// A value with unknowns and secrets as `null`, their paths noted in `marks`.
+fn split(v: &Value, path: &str, marks: &mut Marks) -> J {
     match v {
         Value::Unknown => {
-            unknown.push(path.to_string());
+            marks.unknown.push(path.to_string());
             J::Null
         }
-        Value::List(items) => J::Array(
-            items.iter().enumerate().map(|(i, x)| split_unknown(x, &format!("{path}[{i}]"), unknown)).collect(),
-        ),
+        Value::Sensitive(_) => {
+            marks.sensitive.push(path.to_string());
+            J::Null
+        }
+        Value::List(items) => {
+            J::Array(items.iter().enumerate().map(|(i, x)| split(x, &format!("{path}[{i}]"), marks)).collect())
+        }
         Value::Map(m) => J::Object(
             m.iter()
                 .map(|(k, x)| {
                     let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-                    (k.clone(), split_unknown(x, &p, unknown))
+                    (k.clone(), split(x, &p, marks))
                 })
                 .collect(),
         ),
@@ -27,13 +38,13 @@ fn split_unknown(v: &Value, path: &str, unknown: &mut Vec<String>) -> J {
     }
 }
 
-fn attrs_json(attrs: Option<&Attrs>) -> (J, Vec<String>) {
-    let mut unknown = Vec::new();
+fn attrs_json(attrs: Option<&Attrs>) -> (J, Marks) {
+    let mut marks = Marks::default();
     let j = match attrs {
         None => J::Null,
-        Some(a) => split_unknown(&Value::Map(a.clone()), "", &mut unknown),
+        Some(a) => split(&Value::Map(a.clone()), "", &mut marks),
     };
-    (j, unknown)
+    (j, marks)
 }
 
 pub fn to_json(plan: &Plan) -> J {
@@ -41,8 +52,8 @@ pub fn to_json(plan: &Plan) -> J {
         .changes
         .iter()
         .map(|c| {
-            let (before, _) = attrs_json(c.before.as_ref());
-            let (after, after_unknown) = attrs_json(c.after.as_ref());
+            let (before, before_marks) = attrs_json(c.before.as_ref());
+            let (after, after_marks) = attrs_json(c.after.as_ref());
             let reason = match c.action {
                 Action::Replace => J::String("replace_because_cannot_update".into()),
                 Action::Delete if plan.operation == crate::Operation::Apply => {
@@ -59,7 +70,9 @@ pub fn to_json(plan: &Plan) -> J {
                     "actions": if c.create_before_destroy { &["create", "delete"][..] } else { c.action.json_actions() },
                     "before": before,
                     "after": after,
-                    "after_unknown": after_unknown,
+                    "after_unknown": after_marks.unknown,
+                    "before_sensitive": before_marks.sensitive,
+                    "after_sensitive": after_marks.sensitive,
                     "replace_paths": c.replace_because.iter().map(|p| vec![p]).collect::<Vec<_>>(),
                 },
                 "action_reason": reason,
@@ -88,9 +101,12 @@ pub fn to_json(plan: &Plan) -> J {
         .collect();
     let mut outputs = Map::new();
     for (name, v) in &plan.planned_outputs {
-        let mut unknown = Vec::new();
-        let after = split_unknown(v, "", &mut unknown);
-        outputs.insert(name.clone(), json!({ "after": after, "after_unknown": !unknown.is_empty() }));
+        let mut marks = Marks::default();
+        let after = split(v, "", &mut marks);
+        outputs.insert(
+            name.clone(),
+            json!({ "after": after, "after_unknown": !marks.unknown.is_empty(), "sensitive": !marks.sensitive.is_empty() }),
+        );
     }
     let s = plan.summary();
     json!({

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use trellis_core::schema::Mode;
-use trellis_core::{kinds, Address, Attrs, Expr, LiveObject, Ref, Value};
+use trellis_core::{kinds, secret, Address, Attrs, Expr, LiveObject, Ref, Value};
 use trellis_graph::DepGraph;
 use trellis_spec::Spec;
 use trellis_state::{ResourceState, State};
@@ -86,6 +86,10 @@ pub struct ResourceChange {
     /// replacement destroys first).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Attributes that are secrets: `before` and `after` hold their digests, `config`
+    /// the `${env.NAME}` they are read from at apply time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive: Vec<String>,
 }
 
 impl ResourceChange {
@@ -213,6 +217,9 @@ pub struct PlanInput<'a> {
     pub operation: Operation,
     /// Plan only these addresses and what they need (for destroy: and what needs them).
     pub targets: &'a [Address],
+    /// Reads `${env.NAME}` for sensitive attributes, so that a changed secret shows as a
+    /// change (as a digest: the value itself never enters the plan).
+    pub env: &'a dyn Fn(&str) -> Option<String>,
 }
 
 /// Plans one run.
@@ -224,11 +231,17 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         }
     }
 
-    // Refresh: the prior state with each object replaced by what is live now.
+    // Refresh: the prior state with each object replaced by what is live now, secrets
+    // read in plain text replaced by their digests.
     let mut refreshed = Vec::new();
     let mut drift = Vec::new();
     for r in &prior_resources {
-        match input.live.get(&r.address) {
+        let mut secret: BTreeSet<&str> = r.sensitive.iter().map(String::as_str).collect();
+        if let Some(res) = input.spec.resources.get(&r.address) {
+            secret.extend(res.sensitive.iter().map(String::as_str));
+        }
+        let live = input.live.get(&r.address).map(|l| redact_live(l, r, &secret, &input.spec.stack));
+        match live.as_ref() {
             Some(live) => {
                 // An object recorded by a create that failed before it could be read
                 // back has no attributes yet: nothing to compare, so no drift.
@@ -239,7 +252,12 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
                         after: Some(live.attrs.clone()),
                     });
                 }
-                refreshed.push(ResourceState { id: live.id.clone(), attributes: live.attrs.clone(), ..r.clone() });
+                refreshed.push(ResourceState {
+                    id: live.id.clone(),
+                    attributes: live.attrs.clone(),
+                    sensitive: secret.iter().map(|s| s.to_string()).collect(),
+                    ..r.clone()
+                });
             }
             None => drift.push(Drift { address: r.address.clone(), before: r.attributes.clone(), after: None }),
         }
@@ -287,7 +305,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
             }
             let resource = &input.spec.resources[address];
             let existing = current.get(address).copied();
-            let change = plan_resource(resource, existing, &planned);
+            let change = plan_resource(resource, existing, &planned, input.env, &input.spec.stack);
             planned.insert(address.clone(), change.after.clone().unwrap_or_default());
             changes.push(change);
         }
@@ -316,6 +334,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
             prior_depends_on: r.dependencies.clone(),
             create_before_destroy: false,
             notes: vec![],
+            sensitive: r.sensitive.clone(),
         });
     }
 
@@ -359,13 +378,52 @@ fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
     a == b
 }
 
+/// The live object with its secrets as digests, under the salts the state already uses.
+/// A secret AWS does not return (a password) keeps the state's digest.
+fn redact_live(live: &LiveObject, prior: &ResourceState, secret: &BTreeSet<&str>, stack: &str) -> LiveObject {
+    let mut out = live.clone();
+    for name in secret {
+        let before = prior.attributes.get(*name);
+        match out.attrs.get(*name) {
+            None | Some(Value::Null) => {
+                if let Some(d @ Value::Sensitive(_)) = before {
+                    out.attrs.insert(name.to_string(), d.clone());
+                }
+            }
+            Some(v) => {
+                let v = secret::redact(v, before, || secret::new_salt(stack, &live.address, name));
+                out.attrs.insert(name.to_string(), v);
+            }
+        }
+    }
+    out
+}
+
 fn plan_resource(
     resource: &trellis_spec::Resource,
     existing: Option<&ResourceState>,
     planned: &BTreeMap<Address, Attrs>,
+    env: &dyn Fn(&str) -> Option<String>,
+    stack: &str,
 ) -> ResourceChange {
     let kind = resource.kind;
-    let mut after: Attrs = resource.attrs.iter().map(|(k, e)| (k.clone(), e.eval(&|r| lookup(planned, r)))).collect();
+    let mut after: Attrs = resource
+        .attrs
+        .iter()
+        .map(|(k, e)| {
+            if !resource.sensitive.contains(k) {
+                return (k.clone(), e.eval(&|r| lookup(planned, r)));
+            }
+            // A secret is compared as its digest, under the salt the state uses for it.
+            let plain = e.eval_with_env(&|r| lookup(planned, r), env);
+            let previous = existing.and_then(|x| x.attributes.get(k));
+            let v = match plain {
+                Value::Unknown => Value::Unknown,
+                v => secret::redact(&v, previous, || secret::new_salt(stack, &resource.address, k)),
+            };
+            (k.clone(), v)
+        })
+        .collect();
     let depends_on: Vec<Address> = resource.dependencies().into_iter().collect();
 
     let mut replace_because = Vec::new();
@@ -447,5 +505,6 @@ fn plan_resource(
         prior_depends_on: existing.map(|e| e.dependencies.clone()).unwrap_or_default(),
         create_before_destroy,
         notes,
+        sensitive: resource.sensitive.iter().cloned().collect(),
     }
 }

@@ -207,6 +207,9 @@ fn diff(out: &mut Out, before: &Attrs, after: &Attrs, address: &Address, forcing
                 }
                 let _ = writeln!(out.text, "{:8}}}", "");
             }
+            (Some(Value::Sensitive(_)), Some(Value::Sensitive(_))) => {
+                out.line(6, Mark::Change, &format!("{name:width$} = (sensitive, changed){note}"));
+            }
             (b, a) => {
                 let b = b.cloned().unwrap_or(Value::Null);
                 let a = a.cloned().unwrap_or(Value::Null);

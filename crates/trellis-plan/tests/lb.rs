@@ -110,3 +110,88 @@ fn the_deposed_address_is_valid_and_stable() {
     assert_eq!(a.to_string(), "target_group.web__deposed_073e9109");
     assert_eq!(a.to_string().parse::<Address>().unwrap(), a);
 }
+
+const SECRET_SPEC: &str = r##"stack: web
+resources:
+  launch_template.web:
+    image_id: ami-1
+    instance_type: t3.micro
+    user_data: "#!/bin/sh\nexport TOKEN=${env.WEB_TOKEN}\n"
+    sensitive: [user_data]
+"##;
+
+/// Plans `text` with `WEB_TOKEN` set to `token`; the live objects are `prior`'s, with
+/// `plain_user_data` in place of the digest when given (AWS returns the script as text).
+fn plan_with(
+    text: &str,
+    prior: Option<&trellis_state::State>,
+    plain_user_data: Option<&str>,
+    token: &str,
+) -> trellis_plan::Plan {
+    let spec = support::spec(text);
+    let live: std::collections::BTreeMap<Address, trellis_core::LiveObject> = prior
+        .into_iter()
+        .flat_map(|s| &s.resources)
+        .map(|r| {
+            let mut attrs = r.attributes.clone();
+            if let Some(plain) = plain_user_data {
+                attrs.insert("user_data".into(), Value::str(plain));
+            }
+            (r.address.clone(), trellis_core::LiveObject { address: r.address.clone(), id: r.id.clone(), attrs })
+        })
+        .collect();
+    let env = |name: &str| (name == "WEB_TOKEN").then(|| token.to_string());
+    trellis_plan::plan(trellis_plan::PlanInput {
+        spec: &spec,
+        prior,
+        live: &live,
+        orphans: &[],
+        operation: trellis_plan::Operation::Apply,
+        targets: &[],
+        env: &env,
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_secret_is_planned_as_a_digest_and_a_changed_one_shows() {
+    let first = plan_with(SECRET_SPEC, None, None, "s3cr3t-one");
+    let c = first.change(&addr("launch_template.web")).unwrap();
+    assert_eq!(c.sensitive, ["user_data"]);
+    let Value::Sensitive(digest) = &c.after.as_ref().unwrap()["user_data"] else { panic!("{:?}", c.after) };
+    assert!(digest.starts_with("sha256:"));
+    let everything = serde_json::to_string(&first).unwrap() + &render(&first, RenderOptions::default());
+    let everything = everything + &trellis_plan::to_json(&first).to_string();
+    assert!(!everything.contains("s3cr3t-one"), "{everything}");
+    assert!(everything.contains("WEB_TOKEN"), "the plan keeps where the secret comes from");
+    let j = trellis_plan::to_json(&first);
+    assert_eq!(j["resource_changes"][0]["change"]["after_sensitive"], serde_json::json!(["user_data"]));
+    assert_eq!(j["resource_changes"][0]["change"]["after"]["user_data"], serde_json::Value::Null);
+
+    // Applied: the state keeps the digest; AWS reads the script back in plain text.
+    let mut st = trellis_state::State::new("web");
+    let mut attrs = c.after.clone().unwrap();
+    attrs.insert("id".into(), Value::str("lt-1"));
+    attrs.insert("latest_version".into(), Value::Int(1));
+    attrs.insert("launch_template_name".into(), Value::str("web-web"));
+    st.upsert(trellis_state::ResourceState {
+        address: addr("launch_template.web"),
+        kind: "launch_template".into(),
+        id: "lt-1".into(),
+        attributes: attrs,
+        dependencies: vec![],
+        sensitive: vec!["user_data".into()],
+    });
+    let plain = "#!/bin/sh\nexport TOKEN=s3cr3t-one\n";
+    let same = plan_with(SECRET_SPEC, Some(&st), Some(plain), "s3cr3t-one");
+    assert!(same.is_empty(), "{}", render(&same, RenderOptions::default()));
+    assert!(same.drift.is_empty());
+    let text = serde_json::to_string(&same).unwrap();
+    assert!(!text.contains("s3cr3t-one"), "{text}");
+
+    let changed = plan_with(SECRET_SPEC, Some(&st), Some(plain), "s3cr3t-two");
+    let text = render(&changed, RenderOptions::default());
+    assert!(text.contains("user_data      = (sensitive, changed)"), "{text}");
+    assert!(text.contains("new version 2"), "{text}");
+    assert!(!text.contains("s3cr3t"), "{text}");
+}

@@ -110,6 +110,7 @@ fn state_of(objects: &[(Address, String, Attrs, Vec<Address>)]) -> State {
             id: id.clone(),
             attributes: at.clone(),
             dependencies: deps.clone(),
+            sensitive: vec![],
         });
     }
     st
@@ -124,7 +125,7 @@ fn live_of(objects: &[(Address, String, Attrs, Vec<Address>)]) -> BTreeMap<Addre
 
 fn run(spec_text: &str, prior: Option<&State>, live: &BTreeMap<Address, LiveObject>, op: Operation) -> Plan {
     let spec = spec(spec_text);
-    plan(PlanInput { spec: &spec, prior, live, orphans: &[], operation: op, targets: &[] }).unwrap()
+    plan(PlanInput { spec: &spec, prior, live, orphans: &[], operation: op, targets: &[], env: &|_| None }).unwrap()
 }
 
 fn text(p: &Plan) -> String {
@@ -242,7 +243,8 @@ fn run_targeted(
 ) -> Plan {
     let spec = spec(spec_text);
     let targets: Vec<Address> = targets.iter().map(|t| addr(t)).collect();
-    plan(PlanInput { spec: &spec, prior, live, orphans: &[], operation: op, targets: &targets }).unwrap()
+    plan(PlanInput { spec: &spec, prior, live, orphans: &[], operation: op, targets: &targets, env: &|_| None })
+        .unwrap()
 }
 
 #[test]

@@ -40,6 +40,9 @@ pub struct Resource {
     pub attrs: BTreeMap<String, Expr>,
     /// Extra ordering from `depends_on:`.
     pub depends_on: BTreeSet<Address>,
+    /// Attributes whose values never reach a plan, a state or a log (`sensitive:`, and
+    /// those the kind marks sensitive): they read `${env.NAME}` when needed.
+    pub sensitive: BTreeSet<String>,
     /// Where the resource's key stands in the file.
     pub span: Span,
 }
@@ -56,6 +59,20 @@ impl Resource {
 }
 
 impl Spec {
+    /// The environment variables sensitive attributes read, with where: `(address,
+    /// attribute, variable)`.
+    pub fn secret_sources(&self) -> Vec<(&Address, &str, &str)> {
+        let mut out = Vec::new();
+        for r in self.resources.values() {
+            for name in &r.sensitive {
+                if let Some(e) = r.attrs.get(name) {
+                    out.extend(e.env_names().into_iter().map(|v| (&r.address, name.as_str(), v)));
+                }
+            }
+        }
+        out
+    }
+
     pub fn graph(&self) -> DepGraph {
         let deps: Vec<(Address, BTreeSet<Address>)> =
             self.resources.values().map(|r| (r.address.clone(), r.dependencies())).collect();

@@ -7,7 +7,7 @@ use marked_yaml::loader::LoaderOptions;
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 use marked_yaml::{LoadError as YamlError, Node};
 use trellis_core::kinds;
-use trellis_core::schema::{Default, Mode, Object, Type};
+use trellis_core::schema::{Default, Kind, Mode, Object, Type};
 use trellis_core::{Address, Expr, Part, Ref, Value};
 
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics, SourceFile, Span};
@@ -15,7 +15,7 @@ use crate::template::{split, Piece};
 use crate::{LoadOptions, Resource, Spec};
 
 const TOP_KEYS: &[&str] = &["stack", "region", "vars", "resources", "outputs"];
-const META_KEYS: &[&str] = &["depends_on"];
+const META_KEYS: &[&str] = &["depends_on", "sensitive"];
 
 pub(crate) struct Parser<'a> {
     file: &'a SourceFile,
@@ -26,6 +26,8 @@ pub(crate) struct Parser<'a> {
     /// Where each reference from one resource to another is written, for cycle errors.
     edge_sites: BTreeMap<(Address, Address), Span>,
     current: Option<Address>,
+    /// True while parsing a sensitive attribute: `${env.NAME}` stays a reference.
+    keep_env: bool,
 }
 
 fn suggest(word: &str, candidates: impl IntoIterator<Item = impl AsRef<str>>) -> Option<String> {
@@ -51,6 +53,7 @@ impl<'a> Parser<'a> {
             addresses: BTreeSet::new(),
             edge_sites: BTreeMap::new(),
             current: None,
+            keep_env: false,
         }
     }
 
@@ -323,7 +326,31 @@ impl<'a> Parser<'a> {
         if let Some(dnode) = body.get_node("depends_on") {
             depends_on = self.parse_depends_on(dnode, &address);
         }
-        let mut attrs = self.parse_object(&kind.object, body, key_span, META_KEYS, &address.to_string())?;
+        let mut sensitive: BTreeSet<String> =
+            kind.object.attrs.iter().filter(|a| a.sensitive).map(|a| a.name.to_string()).collect();
+        if let Some(snode) = body.get_node("sensitive") {
+            sensitive.extend(self.parse_sensitive(snode, kind, &address));
+        }
+        let mut attrs = self.parse_object(&kind.object, body, key_span, META_KEYS, &address.to_string(), &sensitive)?;
+        for name in &sensitive {
+            let Some(e) = attrs.get(name) else { continue };
+            if e.env_names().is_empty() {
+                let span = body.get_node(name).map(|n| self.node_span(n));
+                self.error(
+                    format!("`{name}` is sensitive: its value must come from `${{env.NAME}}`"),
+                    span,
+                    Some("a value written in the spec is in git already; pass the secret in the environment".into()),
+                );
+            }
+        }
+        if body.contains_key("user_data_file") && sensitive.contains("user_data") {
+            let span = body.get_node("user_data_file").map(|n| self.node_span(n));
+            self.error(
+                "a sensitive `user_data` cannot come from `user_data_file`",
+                span,
+                Some("give `user_data` with `${env.NAME}` for the secret part".into()),
+            );
+        }
 
         for a in kind.object.attrs {
             if a.mode == Mode::Optional && !attrs.contains_key(a.name) {
@@ -368,7 +395,43 @@ impl<'a> Parser<'a> {
             let name = Expr::Lit(Value::Str(format!("{stack}-{}", address.name)));
             attrs.insert("tags".into(), Expr::Map([("Name".to_string(), name)].into_iter().collect()));
         }
-        Some(Resource { address, kind, attrs, depends_on, span: key_span })
+        Some(Resource { address, kind, attrs, depends_on, sensitive, span: key_span })
+    }
+
+    /// `sensitive: [attr, ...]`: string attributes whose values stay out of plans and states.
+    fn parse_sensitive(&mut self, node: &Node, kind: &Kind, me: &Address) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let Node::Sequence(items) = node else {
+            let span = Some(self.node_span(node));
+            self.error(
+                "`sensitive` must be a list of attribute names",
+                span,
+                Some("e.g. `sensitive: [user_data]`".into()),
+            );
+            return out;
+        };
+        for item in items.iter() {
+            let span = self.node_span(item);
+            let name = item.as_scalar().map(|s| s.as_str().to_string()).unwrap_or_default();
+            match kind.attr(&name) {
+                Some(a) if a.settable() && matches!(a.ty, Type::Str) => {
+                    out.insert(name);
+                }
+                Some(a) => self.error(
+                    format!(
+                        "`{me}.{name}` cannot be sensitive: only string attributes set in the spec can be ({})",
+                        a.ty.describe()
+                    ),
+                    Some(span),
+                    None,
+                ),
+                None => {
+                    let help = suggest(&name, kind.attr_names());
+                    self.error(format!("`{me}` has no attribute `{name}`"), Some(span), help);
+                }
+            }
+        }
+        out
     }
 
     fn parse_depends_on(&mut self, node: &Node, me: &Address) -> BTreeSet<Address> {
@@ -413,6 +476,7 @@ impl<'a> Parser<'a> {
         owner_span: Span,
         skip: &[&str],
         owner: &str,
+        sensitive: &BTreeSet<String>,
     ) -> Option<BTreeMap<String, Expr>> {
         let mut attrs = BTreeMap::new();
         let mut key_spans = BTreeMap::new();
@@ -439,7 +503,10 @@ impl<'a> Parser<'a> {
                 continue;
             }
             key_spans.insert(name, key_span);
-            if let Some(e) = self.parse_value(node, &attr.ty) {
+            self.keep_env = sensitive.contains(name);
+            let parsed = self.parse_value(node, &attr.ty);
+            self.keep_env = false;
+            if let Some(e) = parsed {
                 attrs.insert(name.to_string(), e);
             }
         }
@@ -483,7 +550,7 @@ impl<'a> Parser<'a> {
             }
             (Type::Object(obj), Node::Mapping(m)) => {
                 let span = self.node_span(node);
-                self.parse_object(obj, m, span, &[], "this entry").map(Expr::Map)
+                self.parse_object(obj, m, span, &[], "this entry", &BTreeSet::new()).map(Expr::Map)
             }
             (Type::Map, Node::Mapping(m)) => {
                 let mut out = BTreeMap::new();
@@ -602,6 +669,9 @@ impl<'a> Parser<'a> {
                     None
                 }
             },
+            // A secret is read when it is needed (plan and apply), not here: `validate`
+            // works without it.
+            ["env", name] if self.keep_env => Some(Part::Env(name.to_string())),
             ["env", name] => match (self.opts.env)(name) {
                 Some(v) => Some(Part::Lit(v)),
                 None => {

@@ -37,6 +37,9 @@ pub struct ResourceState {
     /// Addresses this object depended on when it was last written: deletion order
     /// comes from here, since a deleted resource is no longer in the spec.
     pub dependencies: Vec<Address>,
+    /// Attributes whose values are secrets: the state holds their salted digests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +102,7 @@ mod tests {
                 id: name.into(),
                 attributes: Attrs::new(),
                 dependencies: vec![],
+                sensitive: vec![],
             });
         }
         let names: Vec<String> = s.resources.iter().map(|r| r.address.to_string()).collect();

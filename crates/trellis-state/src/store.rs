@@ -227,6 +227,7 @@ mod tests {
             id: "vpc-1".into(),
             attributes: Attrs::new(),
             dependencies: vec![],
+            sensitive: vec![],
         });
         store.write(&lock, &mut state).unwrap();
         let back = store.read("demo").unwrap().unwrap();

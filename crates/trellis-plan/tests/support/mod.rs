@@ -31,8 +31,16 @@ pub fn run(text: &str, prior: Option<&State>) -> Plan {
             )
         })
         .collect();
-    plan(PlanInput { spec: &spec, prior, live: &live, orphans: &[], operation: Operation::Apply, targets: &[] })
-        .unwrap()
+    plan(PlanInput {
+        spec: &spec,
+        prior,
+        live: &live,
+        orphans: &[],
+        operation: Operation::Apply,
+        targets: &[],
+        env: &|_| None,
+    })
+    .unwrap()
 }
 
 /// The state after applying `text` from nothing: each object's configuration evaluated
@@ -66,6 +74,7 @@ pub fn converged(text: &str) -> State {
             id,
             attributes: attrs,
             dependencies: c.depends_on.clone(),
+            sensitive: vec![],
         });
     }
     st
