@@ -117,8 +117,11 @@ pub struct ApplyOptions {
     /// flight finish and are recorded.
     pub interrupt: Option<watch::Receiver<bool>>,
     /// Reads `${env.NAME}` for sensitive attributes, just before the call that needs it.
-    pub env: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    pub env: EnvReader,
 }
+
+/// Where `${env.NAME}` of a sensitive attribute is read from.
+pub type EnvReader = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 impl Default for ApplyOptions {
     fn default() -> Self {

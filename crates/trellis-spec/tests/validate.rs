@@ -176,3 +176,23 @@ resources:
     let sg = &spec.resources[&"security_group.a".parse().unwrap()];
     assert!(matches!(&sg.attrs["description"], Expr::Template(p) if p.len() == 2));
 }
+
+#[test]
+fn sensitive_attributes_keep_their_secret_out_of_the_spec() {
+    let ok = "stack: s\nresources:\n  launch_template.a:\n    image_id: ami-1\n    instance_type: t3.micro\n    user_data: \"token=${env.TOKEN}\"\n    sensitive: [user_data]\n";
+    // Parsed without the variable set: it is read at plan and apply time.
+    let spec = parse(SourceFile { name: "s.yaml".into(), text: ok.into() }, &opts(&[])).unwrap();
+    let r = &spec.resources[&"launch_template.a".parse().unwrap()];
+    assert!(r.sensitive.contains("user_data"));
+    assert_eq!(spec.secret_sources().len(), 1);
+    assert_eq!(r.attrs["user_data"].env_names(), ["TOKEN"]);
+
+    let literal = ok.replace("token=${env.TOKEN}", "token=abc");
+    let err = errors(&literal);
+    assert!(err.contains("`user_data` is sensitive: its value must come from `${env.NAME}`"), "{err}");
+    let typo = ok.replace("sensitive: [user_data]", "sensitive: [user_dta]");
+    let err = errors(&typo);
+    assert!(err.contains("has no attribute `user_dta`") && err.contains("did you mean `user_data`?"), "{err}");
+    let not_text = ok.replace("sensitive: [user_data]", "sensitive: [security_group_ids]");
+    assert!(errors(&not_text).contains("cannot be sensitive"));
+}
