@@ -65,16 +65,35 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
     if found.is_empty() {
         return Ok(Vec::new());
     }
-    // The latest version of every template in one paginated call.
-    let pages = crate::util::pages(
-        aws,
-        aws.ec2.describe_launch_template_versions().versions("$Latest").into_paginator().send(),
-    )
-    .await?;
+    // The latest version of every template in one paginated call (for a single
+    // template, as after a create, its own read is cheaper).
+    let pages = if found.len() > 1 {
+        let all = aws.ec2.describe_launch_template_versions().versions("$Latest").into_paginator().send();
+        crate::util::pages(aws, all).await?
+    } else {
+        Vec::new()
+    };
     let mut latest = BTreeMap::new();
     for v in pages.into_iter().flat_map(|p| p.launch_template_versions.unwrap_or_default()) {
         if let Some(id) = v.launch_template_id() {
             latest.insert(id.to_string(), v);
+        }
+    }
+    // An endpoint that cuts the account-wide answer short (moto stops at 15 and gives
+    // no next token) leaves some out: those are read one template at a time.
+    for t in &found {
+        let Some(id) = t.launch_template_id().filter(|id| !latest.contains_key(*id)) else { continue };
+        aws.call(Call::Describe).await;
+        let out = aws
+            .ec2
+            .describe_launch_template_versions()
+            .launch_template_id(id)
+            .versions("$Latest")
+            .send()
+            .await
+            .map_err(aws_err)?;
+        if let Some(v) = out.launch_template_versions().first() {
+            latest.insert(id.to_string(), v.clone());
         }
     }
     let mut out = Vec::new();
