@@ -195,3 +195,21 @@ fn a_secret_is_planned_as_a_digest_and_a_changed_one_shows() {
     assert!(text.contains("new version 2"), "{text}");
     assert!(!text.contains("s3cr3t"), "{text}");
 }
+
+#[test]
+fn plans_with_secrets_versions_and_create_first_replacements_follow_the_schema() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/json-plan.schema.json");
+    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let st = converged(SPEC);
+    let plans = [
+        plan_with(SECRET_SPEC, None, None, "one"),
+        run(&SPEC.replace("echo one", "echo two"), Some(&st)),
+        run(&SPEC.replace("port: 8080", "port: 8081"), Some(&st)),
+    ];
+    for p in &plans {
+        let j = trellis_plan::to_json(p);
+        let errors: Vec<String> = validator.iter_errors(&j).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{errors:#?}\n{j:#}");
+    }
+}
