@@ -22,40 +22,30 @@ const DATA: &[&str] = &["image_id", "instance_type", "key_name", "security_group
 async fn templates(aws: &Aws, sel: Select<'_>) -> Result<Vec<LaunchTemplate>, ProviderError> {
     match sel {
         Select::Stack(_) => {
-            let pages = crate::util::pages(
-                aws,
-                aws.ec2.describe_launch_templates().filters(sel.filter("")).into_paginator().send(),
-            )
-            .await?;
+            // 200 a page, AWS's most (moto, asked for nothing, stops at 15 without a token).
+            let all = aws.ec2.describe_launch_templates().filters(sel.filter("")).max_results(200);
+            let pages = crate::util::pages(aws, all.into_paginator().send()).await?;
             Ok(pages.into_iter().flat_map(|p| p.launch_templates.unwrap_or_default()).collect())
         }
         // No id filter exists, and an unknown id fails the whole call: ask for them all,
-        // then one at a time if one is missing.
+        // then one at a time for any the answer lacks.
         Select::Ids(ids) => {
-            aws.call(Call::Describe).await;
-            match aws.ec2.describe_launch_templates().set_launch_template_ids(Some(ids.to_vec())).send().await {
-                Ok(out) => Ok(out.launch_templates.unwrap_or_default()),
-                Err(e) => {
-                    let e = aws_err(e);
-                    if !is_code(&e, crate::util::NOT_FOUND) {
-                        return Err(e);
-                    }
-                    let mut found = Vec::new();
-                    for id in ids {
-                        aws.call(Call::Describe).await;
-                        match aws.ec2.describe_launch_templates().launch_template_ids(id).send().await {
-                            Ok(out) => found.extend(out.launch_templates.unwrap_or_default()),
-                            Err(e) => {
-                                let e = aws_err(e);
-                                if !is_code(&e, crate::util::NOT_FOUND) {
-                                    return Err(e);
-                                }
-                            }
-                        }
-                    }
-                    Ok(found)
+            let all = aws.ec2.describe_launch_templates().set_launch_template_ids(Some(ids.to_vec()));
+            let mut found: Vec<LaunchTemplate> = match crate::util::pages(aws, all.into_paginator().send()).await {
+                Ok(pages) => pages.into_iter().flat_map(|p| p.launch_templates.unwrap_or_default()).collect(),
+                Err(e) if is_code(&e, crate::util::NOT_FOUND) => Vec::new(),
+                Err(e) => return Err(e),
+            };
+            let have: Vec<String> = found.iter().filter_map(|t| t.launch_template_id().map(str::to_string)).collect();
+            for id in ids.iter().filter(|id| !have.contains(id)) {
+                aws.call(Call::Describe).await;
+                match aws.ec2.describe_launch_templates().launch_template_ids(id).send().await.map_err(aws_err) {
+                    Ok(out) => found.extend(out.launch_templates.unwrap_or_default()),
+                    Err(e) if is_code(&e, crate::util::NOT_FOUND) => {}
+                    Err(e) => return Err(e),
                 }
             }
+            Ok(found)
         }
     }
 }
@@ -68,7 +58,8 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
     // The latest version of every template in one paginated call (for a single
     // template, as after a create, its own read is cheaper).
     let pages = if found.len() > 1 {
-        let all = aws.ec2.describe_launch_template_versions().versions("$Latest").into_paginator().send();
+        let all =
+            aws.ec2.describe_launch_template_versions().versions("$Latest").max_results(200).into_paginator().send();
         crate::util::pages(aws, all).await?
     } else {
         Vec::new()
