@@ -278,3 +278,31 @@ async fn a_referenced_security_group_is_replaced_new_first() {
     stack.plan().expect_code(0);
     stack.destroy_and_check_clean();
 }
+
+#[tokio::test]
+async fn a_lost_state_is_rebuilt_by_adopting_the_tagged_objects() {
+    let stack = Stack::new("adopt", NETWORK);
+    stack.apply();
+    let before = stack.state();
+    std::fs::remove_file(stack.state_path()).unwrap();
+
+    // Without a state, every object is an orphan: the plan says so before it would
+    // create duplicates.
+    let plan = stack.plan().expect_code(2);
+    assert!(plan.stdout.contains("no state knows it"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("`trellis state adopt` records it"), "{}", plan.stdout);
+
+    let adopted = stack.run(&["state", "adopt", "{spec}"]).expect_code(0);
+    assert!(adopted.stdout.contains("Adopted 12 objects."), "{}", adopted.stdout);
+    let after = stack.state();
+    for r in &before.resources {
+        assert_eq!(after.get(&r.address).map(|a| a.id.as_str()), Some(r.id.as_str()), "{}", r.address);
+    }
+    let again = stack.plan().expect_code(0);
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+    // Adopting again finds nothing left to take.
+    let twice = stack.run(&["state", "adopt", "{spec}"]).expect_code(0);
+    assert!(twice.stdout.contains("Adopted 0 objects."), "{}", twice.stdout);
+    stack.destroy_and_check_clean();
+    assert!(tagged(&ec2().await, &stack.name).await.is_empty());
+}

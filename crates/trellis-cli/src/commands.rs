@@ -11,7 +11,7 @@ use trellis_plan::{
     SpecSource, SAVED_PLAN_FORMAT,
 };
 use trellis_spec::{Diagnostics, LoadError, LoadOptions, Spec};
-use trellis_state::{LocalStore, State, StateError, StateLock};
+use trellis_state::{LocalStore, ResourceState, State, StateError, StateLock};
 
 use crate::output::Ui;
 use crate::{
@@ -52,6 +52,7 @@ pub fn run(command: Command, ui: &Ui) -> Result<i32> {
         Command::Destroy(args) => runtime()?.block_on(apply_cmd(args, ui, Operation::Destroy)),
         Command::State(StateCommand::List(file)) => state_list(&file, ui),
         Command::State(StateCommand::Show { address, file }) => state_show(&address, &file, ui),
+        Command::State(StateCommand::Adopt { spec, cloud }) => runtime()?.block_on(state_adopt(&spec, &cloud, ui)),
         Command::Output(args) => output(&args, ui),
     }
 }
@@ -154,6 +155,36 @@ async fn open(spec_args: &SpecArgs, cloud: &CloudArgs, operation: &str, ui: &Ui)
 
 async fn make_plan(s: &Session, operation: Operation, targets: &[String], ui: &Ui) -> Result<Plan> {
     let targets = parse_targets(s, targets)?;
+    let refreshed = refresh(s, ui).await?;
+    if operation == Operation::Apply {
+        let missing: Vec<String> = s
+            .spec
+            .secret_sources()
+            .into_iter()
+            .filter(|(_, _, var)| std::env::var_os(var).is_none())
+            .map(|(address, attr, var)| format!("{var} (read by the sensitive `{address}.{attr}`)"))
+            .collect();
+        if !missing.is_empty() {
+            return Err(CliError::Usage(format!(
+                "environment variables not set: {}\nhelp: export them before running trellis; their values never go into the plan or the state",
+                missing.join(", ")
+            )));
+        }
+    }
+    Ok(plan(PlanInput {
+        spec: &s.spec,
+        prior: s.prior.as_ref(),
+        live: &refreshed.found,
+        orphans: &refreshed.orphans,
+        operation,
+        targets: &targets,
+        env: &|name| std::env::var(name).ok(),
+    })?)
+}
+
+/// Reads the live stack: every kind the spec or the state names, tag-filtered, plus the
+/// state's objects by id.
+async fn refresh(s: &Session, ui: &Ui) -> Result<trellis_core::RefreshResult> {
     let mut kinds: BTreeSet<&'static str> = s.spec.resources.values().map(|r| r.kind.name).collect();
     let known: Vec<(Address, String)> =
         s.prior.iter().flat_map(|st| st.resources.iter().map(|r| (r.address.clone(), r.id.clone()))).collect();
@@ -180,30 +211,7 @@ async fn make_plan(s: &Session, operation: Operation, targets: &[String], ui: &U
         if refreshed.calls == 1 { "" } else { "s" },
         s.aws.region()
     ));
-    if operation == Operation::Apply {
-        let missing: Vec<String> = s
-            .spec
-            .secret_sources()
-            .into_iter()
-            .filter(|(_, _, var)| std::env::var_os(var).is_none())
-            .map(|(address, attr, var)| format!("{var} (read by the sensitive `{address}.{attr}`)"))
-            .collect();
-        if !missing.is_empty() {
-            return Err(CliError::Usage(format!(
-                "environment variables not set: {}\nhelp: export them before running trellis; their values never go into the plan or the state",
-                missing.join(", ")
-            )));
-        }
-    }
-    Ok(plan(PlanInput {
-        spec: &s.spec,
-        prior: s.prior.as_ref(),
-        live: &refreshed.found,
-        orphans: &refreshed.orphans,
-        operation,
-        targets: &targets,
-        env: &|name| std::env::var(name).ok(),
-    })?)
+    Ok(refreshed)
 }
 
 /// `--target` addresses, each of which must be in the spec or the state.
@@ -563,4 +571,66 @@ async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
     ui.line("");
     let state = state.unwrap_or_else(|| State::new(&plan.stack));
     execute(Arc::new(aws), plan, &store, &lock, state, args.parallelism.into(), ui).await
+}
+
+/// `trellis state adopt SPEC`: records the stack's tagged objects that no state knows.
+async fn state_adopt(spec: &SpecArgs, cloud: &CloudArgs, ui: &Ui) -> Result<i32> {
+    let s = open(spec, cloud, "adopt", ui).await?;
+    let refreshed = refresh(&s, ui).await?;
+    let mut state = s.prior.clone().unwrap_or_else(|| State::new(&s.spec.stack));
+    let mut by_address: BTreeMap<Address, Vec<trellis_core::LiveObject>> = BTreeMap::new();
+    for o in refreshed.orphans {
+        by_address.entry(o.address.clone()).or_default().push(o);
+    }
+    let mut adopted = 0;
+    for (address, objects) in by_address {
+        let ids: Vec<&str> = objects.iter().map(|o| o.id.as_str()).collect();
+        let Some(resource) = s.spec.resources.get(&address) else {
+            ui.line(&format!("left alone: {} ({}): the spec has no `{address}`", address, ids.join(", ")));
+            continue;
+        };
+        if let Some(known) = state.get(&address) {
+            ui.line(&format!(
+                "left alone: {} carries the tag of `{address}`, which the state has as {}: delete the leftover by hand",
+                ids.join(", "),
+                known.id
+            ));
+            continue;
+        }
+        let [object] = objects.as_slice() else {
+            ui.line(&format!(
+                "left alone: {} all carry the tag of `{address}`: keep one by deleting the others, then adopt again",
+                ids.join(", ")
+            ));
+            continue;
+        };
+        // Secrets read back in plain text are recorded as digests, like after an apply.
+        let mut attributes = object.attrs.clone();
+        for name in &resource.sensitive {
+            if let Some(v) = attributes.get(name) {
+                let digest = trellis_core::secret::redact(v, None, || {
+                    trellis_core::secret::new_salt(&s.spec.stack, &address, name)
+                });
+                attributes.insert(name.clone(), digest);
+            }
+        }
+        state.upsert(ResourceState {
+            address: address.clone(),
+            kind: address.kind.clone(),
+            id: object.id.clone(),
+            attributes,
+            dependencies: resource.dependencies().into_iter().collect(),
+            sensitive: resource.sensitive.iter().cloned().collect(),
+        });
+        ui.line(&format!("adopted {address} ({})", object.id));
+        adopted += 1;
+    }
+    if adopted > 0 {
+        s.store.write(&s.lock, &mut state)?;
+    }
+    ui.line(&format!(
+        "\nAdopted {adopted} object{}. `trellis plan` shows how they compare with the spec.",
+        if adopted == 1 { "" } else { "s" }
+    ));
+    Ok(EXIT_OK)
 }

@@ -166,6 +166,15 @@ enum StateCommand {
         #[command(flatten)]
         file: StateFileArgs,
     },
+    /// Take back the objects tagged with this stack that no state knows (left by a lost
+    /// state file or a run killed mid-create): each is recorded under the address its
+    /// tag names, when the spec declares that address and the state has none there.
+    Adopt {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        cloud: CloudArgs,
+    },
 }
 
 #[derive(Args, Debug)]
