@@ -281,6 +281,10 @@ where
     }
 }
 
+pub(crate) fn opt_int(v: Option<i32>) -> Value {
+    v.map(|i| Value::Int(i.into())).unwrap_or(Value::Null)
+}
+
 pub(crate) fn opt_str(v: Option<&str>) -> Value {
     v.map(Value::str).unwrap_or(Value::Null)
 }

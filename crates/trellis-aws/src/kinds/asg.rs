@@ -12,14 +12,10 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use crate::limits::Call;
 use crate::util::{
-    all_tags, aws_err, bool_attr, create_named, described_with, is_code, list_attr, opt_str, retry_until, str_attr,
-    tag_changes, Select,
+    all_tags, aws_err, bool_attr, create_named, described_with, is_code, list_attr, opt_int, opt_str, retry_until,
+    str_attr, tag_changes, Select,
 };
 use crate::{Aws, Described, TAG_STACK};
-
-fn int(v: Option<i32>) -> Value {
-    v.map(|i| Value::Int(i.into())).unwrap_or(Value::Null)
-}
 
 fn set(items: impl IntoIterator<Item = String>) -> Value {
     let mut v: Vec<Value> = items.into_iter().filter(|s| !s.is_empty()).map(Value::Str).collect();
@@ -80,16 +76,16 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
                     ("name", Value::str(name)),
                     ("launch_template_id", opt_str(lt.and_then(|t| t.launch_template_id()))),
                     ("launch_template_version", version),
-                    ("min_size", int(g.min_size())),
-                    ("max_size", int(g.max_size())),
-                    ("desired_capacity", int(g.desired_capacity())),
+                    ("min_size", opt_int(g.min_size())),
+                    ("max_size", opt_int(g.max_size())),
+                    ("desired_capacity", opt_int(g.desired_capacity())),
                     (
                         "vpc_zone_identifier",
                         set(g.vpc_zone_identifier().unwrap_or("").split(',').map(|s| s.trim().to_string())),
                     ),
                     ("target_group_arns", set(g.target_group_arns().iter().cloned())),
                     ("health_check_type", opt_str(g.health_check_type())),
-                    ("health_check_grace_period", int(g.health_check_grace_period())),
+                    ("health_check_grace_period", opt_int(g.health_check_grace_period())),
                 ],
             )
         })

@@ -107,7 +107,3 @@ pub(crate) fn arn_suffix(arn: &str) -> Value {
     let resource = arn.rsplit(':').next().unwrap_or(arn);
     Value::str(resource.strip_prefix("loadbalancer/").unwrap_or(resource))
 }
-
-pub(crate) fn int(v: Option<i32>) -> Value {
-    v.map(|i| Value::Int(i.into())).unwrap_or(Value::Null)
-}

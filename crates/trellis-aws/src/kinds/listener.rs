@@ -6,9 +6,9 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use super::elb::{by_arns, int, tags_for, tags_of};
+use super::elb::{by_arns, tags_for, tags_of};
 use crate::limits::Call;
-use crate::util::{aws_err, delete_with_retry, described_with, opt_str, str_attr, Select};
+use crate::util::{aws_err, delete_with_retry, described_with, opt_int, opt_str, str_attr, Select};
 use crate::{Aws, Described};
 
 async fn read(aws: &Aws, arns: Vec<String>) -> Result<Vec<Listener>, ProviderError> {
@@ -110,7 +110,7 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
                 tags.get(arn).cloned().unwrap_or_default(),
                 vec![
                     ("load_balancer_arn", opt_str(l.load_balancer_arn())),
-                    ("port", int(l.port())),
+                    ("port", opt_int(l.port())),
                     ("protocol", opt_str(l.protocol().map(|p| p.as_str()))),
                     ("certificate_arn", opt_str(l.certificates().first().and_then(|c| c.certificate_arn()))),
                     ("default_action", l.default_actions().first().map(action_value).unwrap_or(Value::Null)),

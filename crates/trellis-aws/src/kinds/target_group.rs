@@ -3,9 +3,9 @@ use std::collections::BTreeMap;
 use aws_sdk_elasticloadbalancingv2::types::{Matcher, ProtocolEnum, TargetGroup, TargetGroupAttribute, TargetTypeEnum};
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use super::elb::{arn_suffix, by_arns, int, of_stack, tags_for, tags_of};
+use super::elb::{arn_suffix, by_arns, of_stack, tags_for, tags_of};
 use crate::limits::Call;
-use crate::util::{aws_err, create_named, delete_with_retry, described_with, opt_str, str_attr, Select};
+use crate::util::{aws_err, create_named, delete_with_retry, described_with, opt_int, opt_str, str_attr, Select};
 use crate::{Aws, Described};
 
 const DELAY: &str = "deregistration_delay.timeout_seconds";
@@ -15,10 +15,10 @@ fn health_check(g: &TargetGroup) -> Value {
     m.insert("path".to_string(), opt_str(g.health_check_path()));
     m.insert("port".to_string(), opt_str(g.health_check_port()));
     m.insert("protocol".to_string(), opt_str(g.health_check_protocol().map(|p| p.as_str())));
-    m.insert("interval".to_string(), int(g.health_check_interval_seconds()));
-    m.insert("timeout".to_string(), int(g.health_check_timeout_seconds()));
-    m.insert("healthy_threshold".to_string(), int(g.healthy_threshold_count()));
-    m.insert("unhealthy_threshold".to_string(), int(g.unhealthy_threshold_count()));
+    m.insert("interval".to_string(), opt_int(g.health_check_interval_seconds()));
+    m.insert("timeout".to_string(), opt_int(g.health_check_timeout_seconds()));
+    m.insert("healthy_threshold".to_string(), opt_int(g.healthy_threshold_count()));
+    m.insert("unhealthy_threshold".to_string(), opt_int(g.unhealthy_threshold_count()));
     m.insert("matcher".to_string(), opt_str(g.matcher().and_then(|x| x.http_code())));
     Value::Map(m.into_iter().filter(|(_, v)| *v != Value::Null).collect())
 }
@@ -67,7 +67,7 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
             vec![
                 ("name", opt_str(g.target_group_name())),
                 ("protocol", opt_str(g.protocol().map(|p| p.as_str()))),
-                ("port", int(g.port())),
+                ("port", opt_int(g.port())),
                 ("vpc_id", opt_str(g.vpc_id())),
                 ("target_type", opt_str(g.target_type().map(|t| t.as_str()))),
                 ("health_check", health_check(&g)),
