@@ -290,6 +290,7 @@ async fn apply_cmd(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32
         print_outputs(ui, &prior_outputs);
         return Ok(EXIT_OK);
     }
+    data_loss_allowed(&plan, args.allow_data_loss)?;
     // With nothing to change in the cloud, only the state is brought up to date.
     if !plan.is_empty() && !args.auto_approve && !approved(ui, operation)? {
         ui.line("Nothing was changed.");
@@ -297,7 +298,32 @@ async fn apply_cmd(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32
     }
     ui.line("");
     let state = session.prior.clone().unwrap_or_else(|| State::new(&session.spec.stack));
-    execute(session.aws.clone(), &plan, &session.store, &session.lock, state, args.parallelism.into(), ui).await
+    execute(session.aws.clone(), &plan, &session.store, &session.lock, state, (&args).into(), ui).await
+}
+
+/// Refuses, before anything is asked or called, a plan that destroys protected data
+/// without `--allow-data-loss`.
+fn data_loss_allowed(plan: &Plan, allow: bool) -> Result<()> {
+    let refused = plan.protected_data_loss();
+    if refused.is_empty() || allow {
+        return Ok(());
+    }
+    let names: Vec<String> = refused.iter().map(|c| c.address.to_string()).collect();
+    Err(CliError::Usage(format!(
+        "refusing to apply: it would destroy the data of {} (protected). Nothing was changed.\nhelp: if the data may go, run again with --allow-data-loss (final snapshots are still taken), or set `protect: false` on the database in the spec",
+        names.join(", ")
+    )))
+}
+
+/// How the engine should run, from the command line.
+impl From<&ApplyArgs> for ApplyOptions {
+    fn from(args: &ApplyArgs) -> Self {
+        ApplyOptions {
+            parallelism: args.parallelism.into(),
+            allow_data_loss: args.allow_data_loss,
+            ..ApplyOptions::default()
+        }
+    }
 }
 
 /// Runs a plan through the engine with Ctrl-C handling, and summarises the outcome.
@@ -309,7 +335,7 @@ async fn execute(
     store: &LocalStore,
     lock: &StateLock,
     state: State,
-    parallelism: usize,
+    options: ApplyOptions,
     ui: &Ui,
 ) -> Result<i32> {
     let (tx, rx) = tokio::sync::watch::channel(false);
@@ -325,7 +351,7 @@ async fn execute(
             }
         }
     });
-    let options = ApplyOptions { parallelism, interrupt: Some(rx), ..ApplyOptions::default() };
+    let options = ApplyOptions { interrupt: Some(rx), ..options };
     let result = trellis_engine::apply(aws, plan, store, lock, state, options, |e| print_event(ui, e)).await;
     watcher.abort();
     let (report, _) = result?;
@@ -570,7 +596,8 @@ async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
     }
     ui.line("");
     let state = state.unwrap_or_else(|| State::new(&plan.stack));
-    execute(Arc::new(aws), plan, &store, &lock, state, args.parallelism.into(), ui).await
+    data_loss_allowed(plan, args.allow_data_loss)?;
+    execute(Arc::new(aws), plan, &store, &lock, state, (&args).into(), ui).await
 }
 
 /// `trellis state adopt SPEC`: records the stack's tagged objects that no state knows.

@@ -102,6 +102,10 @@ struct ApplyArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     auto_approve: bool,
+    /// Carry out deletes and replacements of protected databases (their data is lost;
+    /// a final snapshot is taken unless `skip_final_snapshot: true`).
+    #[arg(long)]
+    allow_data_loss: bool,
     /// Only this resource and what it depends on (for destroy: what depends on it); repeatable.
     #[arg(long = "target", value_name = "ADDR")]
     targets: Vec<String>,

@@ -4,7 +4,10 @@
 //! `cidr_block`), so an awscli script translates line by line. Each kind's docs in
 //! `docs/spec.md` are generated from the same facts and checked by a test.
 
+mod db;
 mod lb;
+
+pub use db::{DB_INSTANCE, DB_PARAMETER_GROUP, DB_SUBNET_GROUP};
 
 pub use lb::{
     AUTOSCALING_GROUP, INSTANCE, LAUNCH_TEMPLATE, LISTENER, LOAD_BALANCER, SCALING_POLICY, TARGET_GROUP,
@@ -15,11 +18,16 @@ use crate::schema::{Attr, Default, Kind, Mode, Object, Type};
 use crate::{Attrs, Value};
 
 const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> Attr {
-    Attr { name, ty, mode, default: Default::None, force_new: false, doc, note: None, sensitive: false }
+    Attr { name, ty, mode, default: Default::None, force_new: false, doc, note: None, sensitive: false, local: false }
 }
 
 const fn note(mut a: Attr, text: &'static str) -> Attr {
     a.note = Some(text);
+    a
+}
+
+const fn local(mut a: Attr) -> Attr {
+    a.local = true;
     a
 }
 
@@ -47,6 +55,8 @@ pub static VPC: Kind = Kind {
     id_prefix: "vpc-",
     versioned: None,
     generated_name: None,
+    holds_data: false,
+    update_note: None,
     object: Object {
         check: None,
         attrs: &[
@@ -90,6 +100,8 @@ pub static SUBNET: Kind = Kind {
     id_prefix: "subnet-",
     versioned: None,
     generated_name: None,
+    holds_data: false,
+    update_note: None,
     object: Object {
         check: None,
         attrs: &[
@@ -122,6 +134,8 @@ pub static INTERNET_GATEWAY: Kind = Kind {
     id_prefix: "igw-",
     versioned: None,
     generated_name: None,
+    holds_data: false,
+    update_note: None,
     object: Object {
         check: None,
         attrs: &[attr("vpc_id", Type::Ref("vpc"), Mode::Optional, "The VPC it is attached to."), TAGS, ID],
@@ -147,6 +161,8 @@ pub static ROUTE_TABLE: Kind = Kind {
     id_prefix: "rtb-",
     versioned: None,
     generated_name: None,
+    holds_data: false,
+    update_note: None,
     object: Object {
         check: None,
         attrs: &[
@@ -209,6 +225,8 @@ pub static NETWORK_ACL: Kind = Kind {
     id_prefix: "acl-",
     versioned: None,
     generated_name: None,
+    holds_data: false,
+    update_note: None,
     object: Object {
         check: None,
         attrs: &[
@@ -254,6 +272,8 @@ pub static SECURITY_GROUP: Kind = Kind {
     id_prefix: "sg-",
     versioned: None,
     generated_name: Some("group_name"),
+    holds_data: false,
+    update_note: None,
     object: Object {
         check: None,
         attrs: &[
@@ -289,6 +309,9 @@ pub static ALL: &[&Kind] = &[
     &SCALING_POLICY,
     &INSTANCE,
     &TARGET_GROUP_ATTACHMENT,
+    &DB_SUBNET_GROUP,
+    &DB_PARAMETER_GROUP,
+    &DB_INSTANCE,
 ];
 
 pub fn get(name: &str) -> Option<&'static Kind> {

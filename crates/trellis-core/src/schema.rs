@@ -74,6 +74,9 @@ pub struct Attr {
     pub note: Option<&'static str>,
     /// A secret (a password): kept out of plans and states like `sensitive:` attributes.
     pub sensitive: bool,
+    /// A setting of trellis, not of the cloud object (`protect`, `skip_final_snapshot`):
+    /// never read from AWS, kept from the state; changing it alone calls nothing.
+    pub local: bool,
 }
 
 /// A check across the attributes of one object, run after each attribute's own type
@@ -99,6 +102,13 @@ pub struct Kind {
     /// An AWS name that trellis generates when the spec leaves it out. Such objects
     /// are replaced create-before-destroy: the new one gets a name of its own.
     pub generated_name: Option<&'static str>,
+    /// Deleting or replacing an object of this kind loses data (a database): such a
+    /// change is shown apart in the plan, and apply refuses it unless the object says
+    /// `protect: false` or the run allows data loss.
+    pub holds_data: bool,
+    /// Said in the plan for an in-place update that changes the cloud object (when the
+    /// change takes effect), given the planned attributes.
+    pub update_note: Option<fn(&Attrs) -> String>,
 }
 
 impl Object {
@@ -110,6 +120,11 @@ impl Object {
 impl Kind {
     pub fn attr(&self, name: &str) -> Option<&'static Attr> {
         self.object.attr(name)
+    }
+
+    /// Attributes that belong to trellis, not to the cloud object.
+    pub fn local_attrs(&self) -> impl Iterator<Item = &'static Attr> + '_ {
+        self.object.attrs.iter().filter(|a| a.local)
     }
 
     /// Names a reference may use: every attribute, settable or computed.

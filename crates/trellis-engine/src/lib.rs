@@ -109,6 +109,11 @@ pub enum EngineError {
     State(#[from] StateError),
     #[error("the plan's operations form a cycle at {0}")]
     Cycle(Address),
+    #[error(
+        "refusing to destroy the data of {}: these databases are protected; run again with --allow-data-loss, or set `protect: false` on them",
+        .0.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    DataLoss(Vec<Address>),
 }
 
 pub struct ApplyOptions {
@@ -118,6 +123,8 @@ pub struct ApplyOptions {
     pub interrupt: Option<watch::Receiver<bool>>,
     /// Reads `${env.NAME}` for sensitive attributes, just before the call that needs it.
     pub env: EnvReader,
+    /// `--allow-data-loss`: carry out deletes and replacements of protected databases.
+    pub allow_data_loss: bool,
 }
 
 /// Where `${env.NAME}` of a sensitive attribute is read from.
@@ -125,7 +132,12 @@ pub type EnvReader = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions { parallelism: 10, interrupt: None, env: Arc::new(|name| std::env::var(name).ok()) }
+        ApplyOptions {
+            parallelism: 10,
+            interrupt: None,
+            env: Arc::new(|name| std::env::var(name).ok()),
+            allow_data_loss: false,
+        }
     }
 }
 
@@ -241,6 +253,12 @@ pub async fn apply<P: Provider>(
     opts: ApplyOptions,
     on_event: impl Fn(Event),
 ) -> Result<(Report, State), EngineError> {
+    // Architecture invariant: nothing holding data is deleted without consent, whoever
+    // calls the engine; checked before the first call.
+    let refused: Vec<Address> = plan.protected_data_loss().into_iter().map(|c| c.address.clone()).collect();
+    if !refused.is_empty() && !opts.allow_data_loss {
+        return Err(EngineError::DataLoss(refused));
+    }
     let graph = operation_graph(plan)?;
     let mut changes: BTreeMap<Address, ResourceChange> =
         plan.changes.iter().map(|c| (c.address.clone(), c.clone())).collect();
@@ -436,13 +454,21 @@ fn prepare(
             }
             Job::Update { id: cur.id.clone(), before, after }
         }
-        OpKind::Delete => match current {
-            Some(cur) => Job::Delete { id: cur.id.clone(), before: cur.attributes.clone() },
-            None => Job::Delete {
-                id: change.id.clone().unwrap_or_default(),
-                before: change.before.clone().unwrap_or_default(),
-            },
-        },
+        OpKind::Delete => {
+            let (id, mut before) = match current {
+                Some(cur) => (cur.id.clone(), cur.attributes.clone()),
+                None => (change.id.clone().unwrap_or_default(), change.before.clone().unwrap_or_default()),
+            };
+            // The final snapshot the plan named, and nothing else, is what the delete takes.
+            if let Some(loss) = &change.data_loss {
+                before.insert("skip_final_snapshot".into(), Value::Bool(loss.final_snapshot.is_none()));
+                match &loss.final_snapshot {
+                    Some(name) => before.insert("final_snapshot_identifier".into(), Value::str(name)),
+                    None => before.remove("final_snapshot_identifier"),
+                };
+            }
+            Job::Delete { id, before }
+        }
     })
 }
 
@@ -501,6 +527,15 @@ fn record(op: &Op, change: &ResourceChange, outcome: &Outcome, shared: &mut Shar
                     Some(v) => attrs.insert(name.clone(), v),
                     None => attrs.remove(name),
                 };
+            }
+            // trellis's own settings are not in the cloud's answer: as planned.
+            if let Some(kind) = trellis_core::kinds::get(&op.address.kind) {
+                for a in kind.local_attrs() {
+                    match change.after.as_ref().and_then(|p| p.get(a.name)) {
+                        Some(v) if !v.has_unknown() => attrs.insert(a.name.to_string(), v.clone()),
+                        _ => attrs.remove(a.name),
+                    };
+                }
             }
             shared.state.upsert(ResourceState {
                 address: op.address.clone(),

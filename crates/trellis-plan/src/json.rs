@@ -78,6 +78,10 @@ pub fn to_json(plan: &Plan) -> J {
                 "action_reason": reason,
                 "depends_on": c.depends_on.iter().map(ToString::to_string).collect::<Vec<_>>(),
                 "notes": c.notes,
+                "data_loss": c.data_loss.as_ref().map(|d| json!({
+                    "protected": d.protected,
+                    "final_snapshot": d.final_snapshot,
+                })),
             })
         })
         .collect();

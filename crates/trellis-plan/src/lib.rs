@@ -90,6 +90,19 @@ pub struct ResourceChange {
     /// the `${env.NAME}` they are read from at apply time.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sensitive: Vec<String>,
+    /// Set when the change deletes or replaces an object that holds data (a database).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_loss: Option<DataLoss>,
+}
+
+/// What a change that destroys data will do, for the plan's separate section and for
+/// apply's refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataLoss {
+    /// True unless the object says `protect: false`: apply then needs `--allow-data-loss`.
+    pub protected: bool,
+    /// The snapshot taken before the delete; none with `skip_final_snapshot: true`.
+    pub final_snapshot: Option<String>,
 }
 
 impl ResourceChange {
@@ -196,6 +209,54 @@ impl Plan {
     pub fn change(&self, address: &Address) -> Option<&ResourceChange> {
         self.changes.iter().find(|c| &c.address == address)
     }
+
+    /// The plan's data-loss section, one line each: what is lost, why, and the final
+    /// snapshot; then what apply will require. Empty when no data is at stake.
+    pub fn data_loss_lines(&self) -> Vec<String> {
+        let lost: Vec<&ResourceChange> = self.data_loss().collect();
+        if lost.is_empty() {
+            return vec![];
+        }
+        let mut lines = vec![format!(
+            "DATA LOSS: this plan destroys {} database{} and the data in {}:",
+            lost.len(),
+            if lost.len() == 1 { "" } else { "s" },
+            if lost.len() == 1 { "it" } else { "them" }
+        )];
+        for c in &lost {
+            let d = c.data_loss.as_ref().expect("filtered");
+            let what = match c.action {
+                Action::Replace => format!(
+                    "replaced ({} cannot change in place): a new, empty database",
+                    c.replace_because.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+                ),
+                _ if self.operation == Operation::Destroy => "destroyed".to_string(),
+                _ => "destroyed (no longer in the spec)".to_string(),
+            };
+            let snapshot = match &d.final_snapshot {
+                Some(name) => format!("final snapshot `{name}` is taken first"),
+                None => "NO final snapshot (`skip_final_snapshot: true`)".to_string(),
+            };
+            let guard = if d.protected { "protected" } else { "`protect: false`" };
+            lines.push(format!("  {}: {what}; {snapshot}; {guard}", c.address));
+        }
+        if lost.iter().any(|c| c.data_loss.as_ref().is_some_and(|d| d.protected)) {
+            lines.push(
+                "apply refuses this unless run with --allow-data-loss, or each database says `protect: false`".into(),
+            );
+        }
+        lines
+    }
+
+    /// Changes that destroy data.
+    pub fn data_loss(&self) -> impl Iterator<Item = &ResourceChange> {
+        self.changes.iter().filter(|c| c.data_loss.is_some())
+    }
+
+    /// Changes that destroy protected data: apply refuses them unless data loss is allowed.
+    pub fn protected_data_loss(&self) -> Vec<&ResourceChange> {
+        self.data_loss().filter(|c| c.data_loss.as_ref().is_some_and(|d| d.protected)).collect()
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -240,7 +301,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         if let Some(res) = input.spec.resources.get(&r.address) {
             secret.extend(res.sensitive.iter().map(String::as_str));
         }
-        let live = input.live.get(&r.address).map(|l| redact_live(l, r, &secret, &input.spec.stack));
+        let live = input.live.get(&r.address).map(|l| keep_local(redact_live(l, r, &secret, &input.spec.stack), r));
         match live.as_ref() {
             Some(live) => {
                 // An object recorded by a create that failed before it could be read
@@ -294,6 +355,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     });
     let in_scope = |a: &Address| scope.as_ref().is_none_or(|s| s.contains(a));
 
+    let serial = input.prior.map(|p| p.serial).unwrap_or(0);
     if input.operation == Operation::Apply {
         let order = input.spec.graph().creation_order().map_err(PlanError::Cycle)?;
         for address in &order {
@@ -305,10 +367,15 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
             }
             let resource = &input.spec.resources[address];
             let existing = current.get(address).copied();
-            let change = plan_resource(resource, existing, &planned, input.env, &input.spec.stack);
+            let mut change = plan_resource(resource, existing, &planned, input.env, &input.spec.stack);
+            if let (Action::Replace, Some(existing)) = (change.action, existing) {
+                let settings = change.after.clone().unwrap_or_default();
+                change.data_loss = data_loss(&existing.kind, &existing.attributes, &settings, serial);
+            }
             planned.insert(address.clone(), change.after.clone().unwrap_or_default());
             changes.push(change);
         }
+        plan_reboots(&mut changes, current.values().copied());
     }
 
     // Deletions: in state, not wanted (or everything, for destroy), dependents first.
@@ -320,9 +387,12 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     let deps: Vec<(Address, BTreeSet<Address>)> =
         doomed.iter().map(|r| (r.address.clone(), r.dependencies.iter().cloned().collect())).collect();
     let order = DepGraph::new(deps.iter().map(|(a, d)| (a, d))).deletion_order().map_err(PlanError::Cycle)?;
+    let serial = input.prior.map(|p| p.serial).unwrap_or(0);
     for address in order {
         let r = current[&address];
+        let settings = settings_of(input.spec.resources.get(&address), &r.attributes);
         changes.push(ResourceChange {
+            data_loss: data_loss(&r.kind, &r.attributes, &settings, serial),
             address: address.clone(),
             action: Action::Delete,
             id: Some(r.id.clone()),
@@ -376,6 +446,19 @@ fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
     let a = a.filter(|v| **v != Value::Null);
     let b = b.filter(|v| **v != Value::Null);
     a == b
+}
+
+/// The live object with trellis's own settings (`protect`, ...) taken from the state:
+/// the cloud knows nothing of them.
+fn keep_local(mut live: LiveObject, prior: &ResourceState) -> LiveObject {
+    if let Some(kind) = kinds::get(&prior.kind) {
+        for a in kind.local_attrs() {
+            if let Some(v) = prior.attributes.get(a.name) {
+                live.attrs.insert(a.name.to_string(), v.clone());
+            }
+        }
+    }
+    live
 }
 
 /// The live object with its secrets as digests, under the salts the state already uses.
@@ -464,6 +547,9 @@ fn plan_resource(
         for a in changed.iter().filter(|a| a.note.is_some()) {
             notes.push(format!("`{}`: {}", a.name, a.note.unwrap_or_default()));
         }
+        if let Some(say) = kind.update_note.filter(|_| changed.iter().any(|a| !a.local)) {
+            notes.push(say(&after));
+        }
     }
     if action == Action::Replace {
         if let Some(name_attr) = kind.generated_name {
@@ -506,5 +592,92 @@ fn plan_resource(
         create_before_destroy,
         notes,
         sensitive: resource.sensitive.iter().cloned().collect(),
+        data_loss: None,
+    }
+}
+
+/// trellis's own settings of an object (`protect`, `skip_final_snapshot`, ...): as the
+/// spec gives them now when it still names the object, else as the state recorded them.
+fn settings_of(resource: Option<&trellis_spec::Resource>, recorded: &Attrs) -> Attrs {
+    let mut out = recorded.clone();
+    if let Some(res) = resource {
+        for a in res.kind.local_attrs() {
+            if let Some(v) = res.attrs.get(a.name).and_then(Expr::as_literal) {
+                out.insert(a.name.to_string(), v);
+            }
+        }
+    }
+    out
+}
+
+/// For a delete or replacement of an object that holds data: whether it is protected
+/// and which final snapshot its delete takes. The snapshot is named after the object
+/// and the state serial this run will write, so two runs never pick the same name.
+fn data_loss(kind: &str, live: &Attrs, settings: &Attrs, serial: u64) -> Option<DataLoss> {
+    if !kinds::get(kind).is_some_and(|k| k.holds_data) {
+        return None;
+    }
+    let flag = |name: &str| settings.get(name).and_then(Value::as_bool);
+    let final_snapshot = (flag("skip_final_snapshot") != Some(true)).then(|| {
+        match settings.get("final_snapshot_identifier").and_then(Value::as_str) {
+            Some(name) => name.to_string(),
+            None => {
+                let id = live.get("identifier").and_then(Value::as_str).unwrap_or("db");
+                format!("{id}-final-{}", serial + 1)
+            }
+        }
+    });
+    Some(DataLoss { protected: flag("protect") != Some(false), final_snapshot })
+}
+
+/// Databases that say `reboot_for_parameters: true` are rebooted when static
+/// parameters wait for it: when their parameter group's parameters change in this run,
+/// or when AWS already reports a pending reboot. Others are told they will wait.
+fn plan_reboots<'a>(changes: &mut [ResourceChange], current: impl Iterator<Item = &'a ResourceState>) {
+    let pending: BTreeSet<&Address> = current
+        .filter(|r| r.attributes.get("pending_reboot").and_then(Value::as_bool) == Some(true))
+        .map(|r| &r.address)
+        .collect();
+    let changed_groups: BTreeSet<Address> = changes
+        .iter()
+        .filter(|c| c.address.kind == "db_parameter_group" && c.action == Action::Update)
+        .filter(|c| {
+            let get = |a: &Option<Attrs>| a.as_ref().and_then(|a| a.get("parameters")).cloned();
+            !same(get(&c.before).as_ref(), get(&c.after).as_ref())
+        })
+        .map(|c| c.address.clone())
+        .collect();
+    let mut waiting: BTreeMap<Address, Vec<String>> = BTreeMap::new();
+    for c in changes.iter_mut().filter(|c| c.address.kind == "db_instance") {
+        if !matches!(c.action, Action::NoOp | Action::Update) {
+            continue;
+        }
+        let group = match c.config.as_ref().and_then(|cfg| cfg.get("parameter_group_name")) {
+            Some(Expr::Ref(r)) if changed_groups.contains(&r.address) => Some(r.address.clone()),
+            _ => None,
+        };
+        let reboots =
+            c.after.as_ref().and_then(|a| a.get("reboot_for_parameters")).and_then(Value::as_bool) == Some(true);
+        let why = match (&group, pending.contains(&c.address)) {
+            (_, true) => "static parameters of its parameter group wait for a reboot".to_string(),
+            (Some(g), false) => format!("`{g}` changes parameters; static ones wait for a reboot"),
+            (None, false) => continue,
+        };
+        if reboots {
+            if c.action == Action::NoOp {
+                c.action = Action::Update;
+            }
+            c.notes.push(format!("reboot: {why}; trellis reboots it (`reboot_for_parameters: true`)"));
+        } else {
+            c.notes.push(format!("pending reboot: {why}; set `reboot_for_parameters: true` to let trellis reboot it"));
+            if let Some(g) = group {
+                waiting.entry(g).or_default().push(c.address.to_string());
+            }
+        }
+    }
+    for c in changes.iter_mut() {
+        if let Some(dbs) = waiting.get(&c.address) {
+            c.notes.push(format!("static parameters take effect only after a reboot of {}", dbs.join(", ")));
+        }
     }
 }

@@ -53,6 +53,14 @@ pub fn render_markdown(plan: &Plan) -> String {
         let names: Vec<String> = plan.targets.iter().map(|t| format!("`{t}`")).collect();
         let _ = writeln!(out, "> **Partial plan** (`--target`): only {} and what they depend on.\n", names.join(", "));
     }
+    let loss = plan.data_loss_lines();
+    if let Some((head, rest)) = loss.split_first() {
+        let _ = writeln!(out, "> [!CAUTION]\n> **{head}**");
+        for line in rest {
+            let _ = writeln!(out, "> - {}", line.trim());
+        }
+        out.push('\n');
+    }
     let destroy_first = plan.changes.iter().filter(|c| c.action == Action::Replace && !c.create_before_destroy).count();
     if s.destroy + s.replace > 0 {
         let _ = writeln!(

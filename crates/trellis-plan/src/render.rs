@@ -300,6 +300,15 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
         return out.text;
     }
 
+    let loss = plan.data_loss_lines();
+    if !loss.is_empty() {
+        for line in &loss {
+            let bang = out.paint(Mark::Remove, "!!");
+            let _ = writeln!(out.text, "{bang} {}", out.bold(line));
+        }
+        out.text.push('\n');
+    }
+
     let _ = writeln!(out.text, "{}\n", out.bold("trellis will perform the following actions:"));
     for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
         change_block(&mut out, plan, c);

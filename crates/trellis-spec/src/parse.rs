@@ -168,6 +168,7 @@ impl<'a> Parser<'a> {
 
         let spec = Spec { file: self.file.clone(), stack: stack?, region, vars: self.vars.clone(), resources, outputs };
         self.check_cycles(&spec);
+        self.check_replica_sources(&spec);
         Some(spec)
     }
 
@@ -840,6 +841,32 @@ impl<'a> Parser<'a> {
             }
             Type::List(_) | Type::Set(_) | Type::Object(_) | Type::Map => {
                 fail(self, format!("expected a {}, found a single value", ty.describe()), None)
+            }
+        }
+    }
+
+    /// A read replica's source must keep automated backups: AWS refuses the replica of
+    /// a database whose `backup_retention_period` is 0.
+    fn check_replica_sources(&mut self, spec: &Spec) {
+        for r in spec.resources.values() {
+            let Some(Expr::Ref(source)) = r.attrs.get("replicate_source") else { continue };
+            let Some(src) = spec.resources.get(&source.address) else { continue };
+            let retention = src.attrs.get("backup_retention_period").and_then(Expr::as_literal);
+            if retention.as_ref().and_then(Value::as_int) == Some(0) {
+                let span = self.edge_sites.get(&(r.address.clone(), source.address.clone())).copied();
+                self.diags.push(
+                    Diagnostic::new(
+                        format!(
+                            "`{}` replicates `{}`, whose `backup_retention_period` is 0",
+                            r.address, source.address
+                        ),
+                        span,
+                    )
+                    .help(format!(
+                        "AWS makes read replicas only of databases with automated backups: give `{}` a `backup_retention_period` of 1 or more",
+                        source.address
+                    )),
+                );
             }
         }
     }

@@ -17,6 +17,8 @@ pub static LAUNCH_TEMPLATE: Kind = Kind {
     id_prefix: "lt-",
     versioned: Some("latest_version"),
     generated_name: Some("launch_template_name"),
+    holds_data: false,
+    update_note: None,
     object: Object {
         check: None,
         attrs: &[
@@ -86,6 +88,8 @@ pub static TARGET_GROUP: Kind = Kind {
     id_prefix: "arn:",
     versioned: None,
     generated_name: Some("name"),
+    holds_data: false,
+    update_note: None,
     object: Object {
         check: None,
         attrs: &[
@@ -133,6 +137,8 @@ pub static LOAD_BALANCER: Kind = Kind {
     id_prefix: "arn:",
     versioned: None,
     generated_name: Some("name"),
+    holds_data: false,
+    update_note: None,
     object: Object {
         check: None,
         attrs: &[
@@ -218,6 +224,8 @@ pub static LISTENER: Kind = Kind {
     id_prefix: "arn:",
     versioned: None,
     generated_name: None,
+    holds_data: false,
+    update_note: None,
     object: Object {
         check: None,
         attrs: &[
@@ -238,6 +246,8 @@ pub static AUTOSCALING_GROUP: Kind = Kind {
     id_prefix: "",
     versioned: None,
     generated_name: Some("name"),
+    holds_data: false,
+    update_note: None,
     object: Object {
         check: Some(check_sizes),
         attrs: &[
@@ -310,6 +320,8 @@ pub static SCALING_POLICY: Kind = Kind {
     id_prefix: "arn:",
     versioned: None,
     generated_name: None,
+    holds_data: false,
+    update_note: None,
     object: Object {
         check: Some(check_policy),
         attrs: &[
@@ -335,6 +347,8 @@ pub static INSTANCE: Kind = Kind {
     id_prefix: "i-",
     versioned: None,
     generated_name: None,
+    holds_data: false,
+    update_note: None,
     object: Object {
         check: None,
         attrs: &[
@@ -373,6 +387,8 @@ pub static TARGET_GROUP_ATTACHMENT: Kind = Kind {
     id_prefix: "arn:",
     versioned: None,
     generated_name: None,
+    holds_data: false,
+    update_note: None,
     object: Object {
         check: None,
         attrs: &[

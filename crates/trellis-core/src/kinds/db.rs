@@ -1,0 +1,271 @@
+//! The database layer: RDS subnet groups, parameter groups, and database instances
+//! with their read replicas. A database holds data: its kind says so, and the planner
+//! and the engine treat its deletion and replacement apart (see `Kind::holds_data`).
+
+use super::{attr, default, force, local, note, TAGS};
+use crate::schema::{Attr, Default, Kind, Mode, Object, Type};
+use crate::{Attrs, Value};
+
+const GENERATED_NAME: &str =
+    "The AWS name (lower case). Left out, trellis generates `<stack>-<name>` (with a suffix when a replacement needs a second name), so a replacement can be created before the old object goes.";
+
+const NAME_ID: Attr = attr("id", Type::Str, Mode::Computed, "The name: RDS knows these objects by name.");
+const ARN: Attr = attr("arn", Type::Str, Mode::Computed, "The ARN.");
+
+pub static DB_SUBNET_GROUP: Kind = Kind {
+    name: "db_subnet_group",
+    doc: "The subnets a database may live in (`aws rds create-db-subnet-group`); give subnets in at least two availability zones. Its id is its name.",
+    id_prefix: "",
+    versioned: None,
+    generated_name: Some("name"),
+    holds_data: false,
+    update_note: None,
+    object: Object {
+        check: None,
+        attrs: &[
+            force(attr("name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            default(
+                attr("description", Type::Str, Mode::Optional, "Changed in place (`modify-db-subnet-group`)."),
+                Default::Str("Managed by trellis"),
+            ),
+            attr(
+                "subnet_ids",
+                Type::Set(&Type::Ref("subnet")),
+                Mode::Required,
+                "The subnets, by reference (`${subnet.private_a}`); changed in place.",
+            ),
+            TAGS,
+            ARN,
+            NAME_ID,
+        ],
+    },
+};
+
+pub static DB_PARAMETER_GROUP: Kind = Kind {
+    name: "db_parameter_group",
+    doc: "Engine settings for databases (`aws rds create-db-parameter-group`), e.g. a raised `max_allowed_packet`. Dynamic parameters apply at once; static ones (AWS says which) wait for a reboot of each database using the group, which trellis does for databases that say `reboot_for_parameters: true`. Its id is its name.",
+    id_prefix: "",
+    versioned: None,
+    generated_name: Some("name"),
+    holds_data: false,
+    update_note: None,
+    object: Object {
+        check: None,
+        attrs: &[
+            force(attr("name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            force(attr(
+                "family",
+                Type::Str,
+                Mode::Required,
+                "The engine family, e.g. `mysql8.0` or `postgres16`; a change replaces the group.",
+            )),
+            force(default(
+                attr("description", Type::Str, Mode::Optional, "AWS cannot change it later."),
+                Default::Str("Managed by trellis"),
+            )),
+            note(
+                attr(
+                    "parameters",
+                    Type::Map,
+                    Mode::Optional,
+                    "Parameter names to values, e.g. `max_allowed_packet: \"67108864\"`. Only these are managed; one removed from the spec is reset to the engine default (`reset-db-parameter-group`).",
+                ),
+                "dynamic parameters apply at once; static ones wait for a reboot of the databases using the group (trellis reboots those with `reboot_for_parameters: true`)",
+            ),
+            TAGS,
+            ARN,
+            NAME_ID,
+        ],
+    },
+};
+
+/// A primary needs its engine, user, password and storage; a replica takes them from
+/// its source and may not give them.
+fn check_db_instance(a: &Attrs) -> Option<(&'static str, String)> {
+    const FROM_SOURCE: [&str; 4] = ["engine", "master_username", "master_user_password", "db_name"];
+    if a.contains_key("replicate_source") {
+        return FROM_SOURCE
+            .into_iter()
+            .find(|k| a.contains_key(*k))
+            .map(|k| (k, format!("a read replica takes `{k}` from its source (`replicate_source`); leave it out")));
+    }
+    ["engine", "master_username", "master_user_password", "allocated_storage"]
+        .into_iter()
+        .find(|k| !a.contains_key(*k))
+        .map(|k| ("instance_class", format!("a database that is not a replica needs `{k}`")))
+}
+
+fn db_update_note(after: &Attrs) -> String {
+    if after.get("apply_immediately").and_then(Value::as_bool) == Some(true) {
+        "applies immediately (`apply_immediately: true`); a class or storage change can interrupt the database".into()
+    } else {
+        "applies in the next maintenance window (set `apply_immediately: true` to apply now); a password change applies at once".into()
+    }
+}
+
+pub static DB_INSTANCE: Kind = Kind {
+    name: "db_instance",
+    doc: "A managed database (`aws rds create-db-instance`), or with `replicate_source` a read replica of another (`create-db-instance-read-replica`). Create and update wait until it is `available`. **Holds data**: its deletion or replacement is shown apart in the plan and refused unless `protect: false` or `--allow-data-loss`; deleting it takes a final snapshot unless `skip_final_snapshot: true`. Its id is its identifier.",
+    id_prefix: "",
+    versioned: None,
+    generated_name: Some("identifier"),
+    holds_data: true,
+    update_note: Some(db_update_note),
+    object: Object {
+        check: Some(check_db_instance),
+        attrs: &[
+            force(attr("identifier", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            force(attr(
+                "replicate_source",
+                Type::Ref("db_instance"),
+                Mode::Optional,
+                "Makes this a read replica of that database (`${db_instance.primary}`). Replicas are created after and deleted before their source, which needs `backup_retention_period` above 0.",
+            )),
+            force(attr(
+                "engine",
+                Type::Enum(&["mysql", "mariadb", "postgres"]),
+                Mode::OptionalComputed,
+                "Required unless a replica. A change replaces the database (data loss).",
+            )),
+            attr(
+                "engine_version",
+                Type::Str,
+                Mode::OptionalComputed,
+                "E.g. `8.0.35` or `16.3`; left out, AWS picks the default. Changed in place (minor upgrades).",
+            ),
+            attr("instance_class", Type::Str, Mode::Required, "E.g. `db.t3.micro`; changed in place."),
+            attr(
+                "allocated_storage",
+                Type::Int,
+                Mode::OptionalComputed,
+                "Storage in GiB (required unless a replica); can only grow, in place.",
+            ),
+            attr(
+                "storage_type",
+                Type::Enum(&["gp2", "gp3", "io1", "io2", "standard"]),
+                Mode::OptionalComputed,
+                "Changed in place.",
+            ),
+            force(attr(
+                "db_name",
+                Type::Str,
+                Mode::OptionalComputed,
+                "The database created inside (MySQL, PostgreSQL). A change replaces the database (data loss).",
+            )),
+            force(attr(
+                "master_username",
+                Type::Str,
+                Mode::OptionalComputed,
+                "The administrator (required unless a replica). A change replaces the database.",
+            )),
+            Attr {
+                sensitive: true,
+                ..attr(
+                    "master_user_password",
+                    Type::Str,
+                    Mode::Optional,
+                    "The administrator's password (required unless a replica): must be `${env.NAME}`. Never written to states, plans or logs; a salted digest shows a change as `(sensitive, changed)`.",
+                )
+            },
+            attr(
+                "db_subnet_group_name",
+                Type::Ref("db_subnet_group"),
+                Mode::OptionalComputed,
+                "`${db_subnet_group.NAME}`: the private subnets it lives in.",
+            ),
+            attr(
+                "vpc_security_group_ids",
+                Type::Set(&Type::Ref("security_group")),
+                Mode::OptionalComputed,
+                "Who may connect; left out, the VPC's default group. Changed in place.",
+            ),
+            attr(
+                "parameter_group_name",
+                Type::Ref("db_parameter_group"),
+                Mode::OptionalComputed,
+                "`${db_parameter_group.NAME}`; left out, the engine's default group. Changed in place (static parameters of the new group wait for a reboot).",
+            ),
+            default(
+                attr("multi_az", Type::Bool, Mode::Optional, "A standby in a second zone; changed in place."),
+                Default::Bool(false),
+            ),
+            attr(
+                "backup_retention_period",
+                Type::Int,
+                Mode::OptionalComputed,
+                "Days of automated backups (0 turns them off; AWS's default is 1). A replica's source needs at least 1.",
+            ),
+            default(
+                attr(
+                    "publicly_accessible",
+                    Type::Bool,
+                    Mode::Optional,
+                    "A public address; keep databases private.",
+                ),
+                Default::Bool(false),
+            ),
+            default(
+                attr(
+                    "deletion_protection",
+                    Type::Bool,
+                    Mode::Optional,
+                    "AWS refuses to delete it until this is turned off (trellis will not turn it off for you).",
+                ),
+                Default::Bool(false),
+            ),
+            local(default(
+                attr(
+                    "apply_immediately",
+                    Type::Bool,
+                    Mode::Optional,
+                    "trellis setting: in-place changes apply now rather than in the maintenance window.",
+                ),
+                Default::Bool(false),
+            )),
+            local(default(
+                attr(
+                    "reboot_for_parameters",
+                    Type::Bool,
+                    Mode::Optional,
+                    "trellis setting: reboot the database when static parameters of its parameter group wait for it.",
+                ),
+                Default::Bool(false),
+            )),
+            local(default(
+                attr(
+                    "protect",
+                    Type::Bool,
+                    Mode::Optional,
+                    "trellis setting: apply refuses to delete or replace this database unless it is `false` or the run passes `--allow-data-loss`.",
+                ),
+                Default::Bool(true),
+            )),
+            local(default(
+                attr(
+                    "skip_final_snapshot",
+                    Type::Bool,
+                    Mode::Optional,
+                    "trellis setting: delete without a final snapshot.",
+                ),
+                Default::Bool(false),
+            )),
+            local(attr(
+                "final_snapshot_identifier",
+                Type::Str,
+                Mode::Optional,
+                "trellis setting: the final snapshot's name; left out, `<identifier>-final-<state serial>`, named in the plan.",
+            )),
+            TAGS,
+            attr("endpoint", Type::Str, Mode::Computed, "The host name clients connect to."),
+            attr("port", Type::Int, Mode::Computed, "The port clients connect to."),
+            attr(
+                "pending_reboot",
+                Type::Bool,
+                Mode::Computed,
+                "True while static parameters of its parameter group wait for a reboot.",
+            ),
+            ARN,
+            attr("id", Type::Str, Mode::Computed, "The identifier."),
+        ],
+    },
+};
