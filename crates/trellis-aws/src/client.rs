@@ -42,6 +42,7 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
         ec2: aws_sdk_ec2::Client::new(&config),
         elb: aws_sdk_elasticloadbalancingv2::Client::new(&config),
         asg: aws_sdk_autoscaling::Client::new(&config),
+        rds: aws_sdk_rds::Client::new(&config),
         region,
         calls: AtomicUsize::new(0),
         limits: Default::default(),

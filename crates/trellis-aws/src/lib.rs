@@ -21,11 +21,12 @@ use trellis_core::{Address, Attrs, CreateError, LiveObject, Provider, ProviderEr
 
 pub use client::{connect, AwsOptions};
 
-/// The AWS SDK for EC2, for tests that change objects behind trellis's back.
+/// The AWS SDKs trellis uses, for tests that change objects behind trellis's back.
 pub mod sdk {
     pub use aws_sdk_autoscaling as autoscaling;
     pub use aws_sdk_ec2 as ec2;
     pub use aws_sdk_elasticloadbalancingv2 as elb;
+    pub use aws_sdk_rds as rds;
 }
 
 /// Tag keys trellis puts on every object it creates.
@@ -40,6 +41,7 @@ pub struct Aws {
     pub(crate) ec2: aws_sdk_ec2::Client,
     pub(crate) elb: aws_sdk_elasticloadbalancingv2::Client,
     pub(crate) asg: aws_sdk_autoscaling::Client,
+    pub(crate) rds: aws_sdk_rds::Client,
     pub(crate) region: String,
     pub(crate) calls: AtomicUsize,
     pub(crate) limits: limits::Limits,
@@ -82,6 +84,11 @@ impl Aws {
         &self.asg
     }
 
+    /// The RDS client, for tests.
+    pub fn rds(&self) -> &aws_sdk_rds::Client {
+        &self.rds
+    }
+
     /// API calls made so far.
     pub fn calls(&self) -> usize {
         self.calls.load(Ordering::Relaxed)
@@ -122,7 +129,9 @@ impl Provider for Aws {
     async fn refresh(&self, req: RefreshRequest) -> Result<RefreshResult, ProviderError> {
         let before = self.calls();
         let mut result = RefreshResult::default();
-        let known_ids: BTreeMap<&str, &Address> = req.known.iter().map(|(a, id)| (id.as_str(), a)).collect();
+        // Ids are unique within a kind only: RDS names a subnet group and a database alike.
+        let known_ids: BTreeMap<(&str, &str), &Address> =
+            req.known.iter().map(|(a, id)| ((a.kind.as_str(), id.as_str()), a)).collect();
         // One tag-filtered, paginated read per kind, all kinds at once.
         let (stack, known, by_id_only) = (&req.stack, &req.known, req.by_id_only);
         let reads = req.kinds.iter().map(|k| async move {
@@ -139,9 +148,9 @@ impl Provider for Aws {
             Ok::<_, ProviderError>((*k, found))
         });
         let per_kind = futures_util::future::try_join_all(reads).await?;
-        for (_, objects) in per_kind {
+        for (kind, objects) in per_kind {
             for d in objects {
-                match known_ids.get(d.id.as_str()) {
+                match known_ids.get(&(kind, d.id.as_str())) {
                     Some(address) => {
                         result.found.insert(
                             (*address).clone(),

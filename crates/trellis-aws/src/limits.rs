@@ -57,6 +57,8 @@ pub(crate) enum Call {
     ElbCreateLoadBalancer,
     /// Auto Scaling publishes no figure; 20 / 5 keeps well clear of throttling.
     AutoScaling,
+    /// RDS: one bucket for all calls, 300 at once, 12 per second.
+    Rds,
 }
 
 pub(crate) struct Limits {
@@ -69,6 +71,7 @@ pub(crate) struct Limits {
     elb_mutate: Bucket,
     elb_create_lb: Bucket,
     autoscaling: Bucket,
+    rds: Bucket,
 }
 
 impl Default for Limits {
@@ -83,6 +86,7 @@ impl Default for Limits {
             elb_mutate: Bucket::new(20.0, 3.0),
             elb_create_lb: Bucket::new(10.0, 0.2),
             autoscaling: Bucket::new(20.0, 5.0),
+            rds: Bucket::new(300.0, 12.0),
         }
     }
 }
@@ -108,6 +112,7 @@ impl Limits {
                 self.elb_all.take().await;
             }
             Call::AutoScaling => self.autoscaling.take().await,
+            Call::Rds => self.rds.take().await,
         }
     }
 }

@@ -106,6 +106,10 @@ pub(crate) const NOT_FOUND: &[&str] = &[
     "TargetGroupNotFound",
     "LoadBalancerNotFound",
     "ListenerNotFound",
+    "DBSubnetGroupNotFoundFault",
+    "DBParameterGroupNotFound",
+    "DBInstanceNotFound",
+    "DBInstanceNotFoundFault",
 ];
 
 /// Calls `f` until it returns `Some`, backing off up to `limit`; says `what` while
@@ -159,7 +163,14 @@ where
             Err(e)
                 if is_code(
                     &e,
-                    &["DependencyViolation", "InvalidGroup.InUse", "ResourceInUse", "ScalingActivityInProgress"],
+                    &[
+                        "DependencyViolation",
+                        "InvalidGroup.InUse",
+                        "ResourceInUse",
+                        "ScalingActivityInProgress",
+                        "InvalidDBSubnetGroupStateFault",
+                        "InvalidDBParameterGroupState",
+                    ],
                 ) && start.elapsed() < aws.timeouts.delete =>
             {
                 aws.say(&format!("{address}: still in use ({e}); retrying the delete of {id} in {}s", delay.as_secs()));

@@ -10,6 +10,7 @@ mod launch_template;
 mod listener;
 mod load_balancer;
 mod nacl;
+mod rds;
 mod route_table;
 mod sg;
 mod subnet;
@@ -37,6 +38,9 @@ pub(crate) enum KindOps {
     ScalingPolicy,
     Instance,
     TargetGroupAttachment,
+    DbSubnetGroup,
+    DbParameterGroup,
+    DbInstance,
 }
 
 pub(crate) fn ops(kind: &str) -> Option<KindOps> {
@@ -55,6 +59,9 @@ pub(crate) fn ops(kind: &str) -> Option<KindOps> {
         "scaling_policy" => KindOps::ScalingPolicy,
         "instance" => KindOps::Instance,
         "target_group_attachment" => KindOps::TargetGroupAttachment,
+        "db_subnet_group" => KindOps::DbSubnetGroup,
+        "db_parameter_group" => KindOps::DbParameterGroup,
+        "db_instance" => KindOps::DbInstance,
         _ => return None,
     })
 }
@@ -77,6 +84,9 @@ impl KindOps {
             KindOps::ScalingPolicy => asg::describe_policies(aws, sel).await,
             KindOps::Instance => instance::describe(aws, sel).await,
             KindOps::TargetGroupAttachment => attachment::describe(aws, sel).await,
+            KindOps::DbSubnetGroup => rds::describe_subnet_groups(aws, sel).await,
+            KindOps::DbParameterGroup => rds::describe_parameter_groups(aws, sel).await,
+            KindOps::DbInstance => rds::describe_instances(aws, sel).await,
         }
     }
 
@@ -103,6 +113,9 @@ impl KindOps {
             KindOps::ScalingPolicy => asg::put_policy(aws, attrs).await,
             KindOps::Instance => instance::create(aws, stack, address, attrs).await,
             KindOps::TargetGroupAttachment => attachment::create(aws, stack, address, attrs).await,
+            KindOps::DbSubnetGroup => rds::create_subnet_group(aws, stack, address, attrs).await,
+            KindOps::DbParameterGroup => rds::create_parameter_group(aws, stack, address, attrs).await,
+            KindOps::DbInstance => rds::create_instance(aws, stack, address, attrs).await,
         }
     }
 
@@ -123,6 +136,9 @@ impl KindOps {
             KindOps::ScalingPolicy => Ok(()),
             KindOps::Instance => instance::configure(aws, id, attrs).await,
             KindOps::TargetGroupAttachment => attachment::configure(aws, id, attrs).await,
+            KindOps::DbSubnetGroup => Ok(()),
+            KindOps::DbParameterGroup => rds::configure_parameter_group(aws, id, attrs).await,
+            KindOps::DbInstance => rds::configure_instance(aws, id, attrs).await,
         }
     }
 
@@ -144,6 +160,10 @@ impl KindOps {
             KindOps::ScalingPolicy => asg::put_policy(aws, after).await.map(|_| ()),
             KindOps::Instance => instance::update(aws, id, before, after).await,
             KindOps::TargetGroupAttachment => attachment::update(aws, id, before, after).await,
+            // RDS tags by ARN: each of these syncs its tags itself.
+            KindOps::DbSubnetGroup => rds::update_subnet_group(aws, id, before, after).await,
+            KindOps::DbParameterGroup => rds::update_parameter_group(aws, id, before, after).await,
+            KindOps::DbInstance => rds::update_instance(aws, id, before, after).await,
         }
     }
 
@@ -161,6 +181,7 @@ impl KindOps {
             }
             KindOps::AutoscalingGroup => asg::sync_tags(aws, id, before, after).await,
             KindOps::ScalingPolicy | KindOps::TargetGroupAttachment => Ok(()),
+            KindOps::DbSubnetGroup | KindOps::DbParameterGroup | KindOps::DbInstance => Ok(()),
             _ => crate::util::sync_tags(aws, id, before, after).await,
         }
     }
@@ -181,6 +202,9 @@ impl KindOps {
             KindOps::ScalingPolicy => asg::delete_policy(aws, id, attrs).await,
             KindOps::Instance => instance::delete(aws, address, id).await,
             KindOps::TargetGroupAttachment => attachment::delete(aws, address, id, attrs).await,
+            KindOps::DbSubnetGroup => rds::delete_subnet_group(aws, address, id).await,
+            KindOps::DbParameterGroup => rds::delete_parameter_group(aws, address, id).await,
+            KindOps::DbInstance => rds::delete_instance(aws, address, id, attrs).await,
         }
     }
 }
