@@ -103,6 +103,16 @@ impl Stack {
         self.run(&["plan", "{spec}", "--detailed-exitcode"])
     }
 
+    /// Final snapshots of a database, by name.
+    pub async fn snapshots_of(&self, db: &str) -> Vec<String> {
+        let aws = aws().await;
+        let out = aws.rds().describe_db_snapshots().db_instance_identifier(db).send().await.unwrap();
+        let mut names: Vec<String> =
+            out.db_snapshots().iter().filter_map(|s| s.db_snapshot_identifier().map(str::to_string)).collect();
+        names.sort();
+        names
+    }
+
     pub fn destroy_and_check_clean(&self) {
         self.run(&["destroy", "{spec}", "--auto-approve"]).expect_code(0);
         assert!(self.state().resources.is_empty());
@@ -207,6 +217,9 @@ pub async fn ingress_ports(client: &ec2::Client, group: &str) -> Vec<i32> {
 pub const WEB_ASG: &str = include_str!("../../specs/examples/web-asg.yaml");
 pub const FIXED_SERVERS: &str = include_str!("../../specs/examples/fixed-servers.yaml");
 pub const WEB_BOOT: &str = include_str!("../../specs/examples/files/web-boot.sh");
+pub const WEB_MYSQL: &str = include_str!("../../specs/examples/web-mysql.yaml");
+pub const POSTGRES_REPLICAS: &str = include_str!("../../specs/examples/postgres-replicas.yaml");
+pub const APP_TIER_SHARED_DB: &str = include_str!("../../specs/examples/app-tier-shared-db.yaml");
 pub const RECEIVER_BOOT: &str = include_str!("../../specs/examples/files/receiver-boot.sh");
 
 pub async fn aws() -> trellis_aws::Aws {
@@ -253,6 +266,31 @@ pub async fn tagged_all(stack: &str) -> BTreeMap<String, String> {
             if get("trellis:stack") == Some(stack) {
                 out.insert(d.resource_arn().unwrap().to_string(), get("trellis:address").unwrap_or("?").to_string());
             }
+        }
+    }
+    // RDS knows its objects by name, and a database may share its name with its
+    // subnet group: these are keyed `kind:name`.
+    for d in aws.rds().describe_db_instances().send().await.unwrap().db_instances() {
+        let get = |k: &str| d.tag_list().iter().find(|t| t.key() == Some(k)).and_then(|t| t.value());
+        if get("trellis:stack") == Some(stack) {
+            let id = format!("db_instance:{}", d.db_instance_identifier().unwrap());
+            out.insert(id, get("trellis:address").unwrap_or("?").to_string());
+        }
+    }
+    let mut rds_arns: Vec<(String, String)> = Vec::new();
+    for g in aws.rds().describe_db_subnet_groups().send().await.unwrap().db_subnet_groups() {
+        let name = format!("db_subnet_group:{}", g.db_subnet_group_name().unwrap());
+        rds_arns.push((name, g.db_subnet_group_arn().unwrap().to_string()));
+    }
+    for g in aws.rds().describe_db_parameter_groups().send().await.unwrap().db_parameter_groups() {
+        let name = format!("db_parameter_group:{}", g.db_parameter_group_name().unwrap());
+        rds_arns.push((name, g.db_parameter_group_arn().unwrap().to_string()));
+    }
+    for (name, arn) in rds_arns {
+        let tags = aws.rds().list_tags_for_resource().resource_name(arn).send().await.unwrap();
+        let get = |k: &str| tags.tag_list().iter().find(|t| t.key() == Some(k)).and_then(|t| t.value());
+        if get("trellis:stack") == Some(stack) {
+            out.insert(name, get("trellis:address").unwrap_or("?").to_string());
         }
     }
     let groups = aws.autoscaling().describe_auto_scaling_groups().send().await.unwrap();
