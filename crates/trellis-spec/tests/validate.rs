@@ -196,3 +196,48 @@ fn sensitive_attributes_keep_their_secret_out_of_the_spec() {
     let not_text = ok.replace("sensitive: [user_data]", "sensitive: [security_group_ids]");
     assert!(errors(&not_text).contains("cannot be sensitive"));
 }
+
+#[test]
+fn database_specs_are_checked_for_what_aws_would_refuse() {
+    insta::assert_snapshot!(errors(
+        r#"stack: db
+resources:
+  db_instance.primary:
+    engine: postgres
+    instance_class: db.t3.micro
+    allocated_storage: 20
+    master_username: admin
+    master_user_password: ${env.PW}
+    backup_retention_period: 0
+  db_instance.replica:
+    replicate_source: ${db_instance.primary}
+    instance_class: db.t3.micro
+  db_instance.other_replica:
+    replicate_source: ${db_instance.primary}
+    instance_class: db.t3.micro
+    engine: postgres
+  db_instance.no_password:
+    engine: mysql
+    instance_class: db.t3.micro
+    allocated_storage: 20
+    master_username: admin
+  db_instance.plain_password:
+    engine: mysql
+    instance_class: db.t3.micro
+    allocated_storage: 20
+    master_username: admin
+    master_user_password: hunter2hunter2
+"#
+    ));
+}
+
+#[test]
+fn the_database_examples_load() {
+    for (name, count) in [("web-mysql", 20), ("postgres-replicas", 8), ("app-tier-shared-db", 18)] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../specs/examples/{name}.yaml"));
+        let spec = load(&path, &opts(&[])).unwrap_or_else(|e| panic!("{name}: {}", e));
+        assert_eq!(spec.resources.len(), count, "{name}");
+        let db = spec.resources.values().find(|r| r.kind.name == "db_instance").unwrap();
+        assert!(db.sensitive.contains("master_user_password"), "{name}: the password is a secret by its kind");
+    }
+}
