@@ -15,7 +15,7 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 use crate::limits::Call;
 use crate::util::{
     all_tags, aws_err, bool_attr, create_named, delete_with_retry, described_with, is_code, list_attr, opt_int,
-    opt_str, str_attr, tag_changes, Select, NOT_FOUND,
+    opt_str, pages_with, str_attr, tag_changes, Select, NOT_FOUND,
 };
 use crate::{Aws, Described, TAG_STACK};
 
@@ -118,28 +118,16 @@ where
 
 pub(crate) async fn describe_subnet_groups(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
     let groups = groups_of(aws, sel, |name| async move {
-        let mut out = Vec::new();
-        let mut marker = None;
-        loop {
-            aws.call(Call::Rds).await;
-            let page = aws
-                .rds
-                .describe_db_subnet_groups()
-                .set_db_subnet_group_name(name.clone())
-                .set_marker(marker)
-                .max_records(100)
-                .send()
-                .await
-                .map_err(aws_err)?;
-            for g in page.db_subnet_groups() {
+        let stream = aws.rds.describe_db_subnet_groups().set_db_subnet_group_name(name).max_records(100);
+        let pages = pages_with(aws, Call::Rds, stream.into_paginator().send()).await?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.db_subnet_groups())
+            .map(|g| {
                 let n = g.db_subnet_group_name().unwrap_or_default().to_string();
-                out.push((n, g.db_subnet_group_arn().unwrap_or_default().to_string(), g.clone()));
-            }
-            marker = page.marker().map(str::to_string);
-            if marker.is_none() {
-                return Ok(out);
-            }
-        }
+                (n, g.db_subnet_group_arn().unwrap_or_default().to_string(), g.clone())
+            })
+            .collect())
     })
     .await?;
     Ok(groups
@@ -229,58 +217,28 @@ pub(crate) async fn delete_subnet_group(aws: &Aws, address: &Address, id: &str) 
 
 /// The parameters a user set in a group (not the engine's defaults).
 async fn user_parameters(aws: &Aws, name: &str) -> Result<BTreeMap<String, Value>, ProviderError> {
-    let mut out = BTreeMap::new();
-    let mut marker = None;
-    loop {
-        aws.call(Call::Rds).await;
-        let page = aws
-            .rds
-            .describe_db_parameters()
-            .db_parameter_group_name(name)
-            .source("user")
-            .set_marker(marker)
-            .max_records(100)
-            .send()
-            .await
-            .map_err(aws_err)?;
-        for p in page.parameters() {
-            if let (Some(k), Some(v)) = (p.parameter_name(), p.parameter_value()) {
-                if p.source().is_none_or(|s| s == "user") {
-                    out.insert(k.to_string(), Value::str(v));
-                }
-            }
-        }
-        marker = page.marker().map(str::to_string);
-        if marker.is_none() {
-            return Ok(out);
-        }
-    }
+    let stream = aws.rds.describe_db_parameters().db_parameter_group_name(name).source("user").max_records(100);
+    let pages = pages_with(aws, Call::Rds, stream.into_paginator().send()).await?;
+    Ok(pages
+        .iter()
+        .flat_map(|p| p.parameters())
+        .filter(|p| p.source().is_none_or(|s| s == "user"))
+        .filter_map(|p| Some((p.parameter_name()?.to_string(), Value::str(p.parameter_value()?))))
+        .collect())
 }
 
 pub(crate) async fn describe_parameter_groups(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
     let groups = groups_of(aws, sel, |name| async move {
-        let mut out = Vec::new();
-        let mut marker = None;
-        loop {
-            aws.call(Call::Rds).await;
-            let page = aws
-                .rds
-                .describe_db_parameter_groups()
-                .set_db_parameter_group_name(name.clone())
-                .set_marker(marker)
-                .max_records(100)
-                .send()
-                .await
-                .map_err(aws_err)?;
-            for g in page.db_parameter_groups() {
+        let stream = aws.rds.describe_db_parameter_groups().set_db_parameter_group_name(name).max_records(100);
+        let pages = pages_with(aws, Call::Rds, stream.into_paginator().send()).await?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.db_parameter_groups())
+            .map(|g| {
                 let n = g.db_parameter_group_name().unwrap_or_default().to_string();
-                out.push((n, g.db_parameter_group_arn().unwrap_or_default().to_string(), g.clone()));
-            }
-            marker = page.marker().map(str::to_string);
-            if marker.is_none() {
-                return Ok(out);
-            }
-        }
+                (n, g.db_parameter_group_arn().unwrap_or_default().to_string(), g.clone())
+            })
+            .collect())
     })
     .await?;
     let mut out = Vec::new();
@@ -433,25 +391,9 @@ pub(crate) async fn delete_parameter_group(aws: &Aws, address: &Address, id: &st
 // ---- db_instance ----
 
 async fn read_instances(aws: &Aws, filter: Option<Filter>) -> Result<Vec<DbInstance>, ProviderError> {
-    let mut out = Vec::new();
-    let mut marker = None;
-    loop {
-        aws.call(Call::Rds).await;
-        let page = aws
-            .rds
-            .describe_db_instances()
-            .set_filters(filter.clone().map(|f| vec![f]))
-            .set_marker(marker)
-            .max_records(100)
-            .send()
-            .await
-            .map_err(aws_err)?;
-        out.extend(page.db_instances().iter().cloned());
-        marker = page.marker().map(str::to_string);
-        if marker.is_none() {
-            return Ok(out);
-        }
-    }
+    let stream = aws.rds.describe_db_instances().set_filters(filter.map(|f| vec![f])).max_records(100);
+    let pages = pages_with(aws, Call::Rds, stream.into_paginator().send()).await?;
+    Ok(pages.into_iter().flat_map(|p| p.db_instances.unwrap_or_default()).collect())
 }
 
 fn instance_attrs(d: &DbInstance) -> Vec<(&'static str, Value)> {
