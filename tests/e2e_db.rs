@@ -288,6 +288,17 @@ async fn a_database_is_created_changed_repaired_replaced_with_consent_and_delete
     stack.run_env(&["apply", "{spec}", "--auto-approve"], &env2).expect_code(0);
     let tags = aws.rds().list_tags_for_resource().resource_name(arn.as_str().unwrap()).send().await.unwrap();
     assert!(!tags.tag_list().iter().any(|t| t.key() == Some("Owner")), "the stray tag is removed");
+    // In place: its tags (its description and subnets go through ModifyDBSubnetGroup,
+    // which moto 5.2.5 breaks; see docs/architecture.md).
+    let tagged = edited.replace("  db_subnet_group.spare:\n", "  db_subnet_group.spare:\n    tags: { Tier: data }\n");
+    stack.write_spec(&tagged);
+    let plan = stack.run_env(&["plan", "{spec}"], &env2).expect_code(0);
+    assert!(plan.stdout.contains("~ db_subnet_group.spare"), "{}", plan.stdout);
+    stack.run_env(&["apply", "{spec}", "--auto-approve"], &env2).expect_code(0);
+    assert_eq!(stack.id("db_subnet_group.spare"), spare, "updated in place");
+    let tags = aws.rds().list_tags_for_resource().resource_name(arn.as_str().unwrap()).send().await.unwrap();
+    assert!(tags.tag_list().iter().any(|t| t.key() == Some("Tier") && t.value() == Some("data")));
+    stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env2).expect_code(0);
     let named = edited.replace(
         "  db_subnet_group.spare:\n",
         &format!("  db_subnet_group.spare:\n    name: {}-spare-two\n", stack.name),
