@@ -614,15 +614,15 @@ fn settings_of(resource: Option<&trellis_spec::Resource>, recorded: &Attrs) -> A
 /// and which final snapshot its delete takes. The snapshot is named after the object
 /// and the state serial this run will write, so two runs never pick the same name.
 fn data_loss(kind: &str, live: &Attrs, settings: &Attrs, serial: u64) -> Option<DataLoss> {
-    if !kinds::get(kind).is_some_and(|k| k.holds_data) {
-        return None;
-    }
+    let kind = kinds::get(kind).filter(|k| k.holds_data)?;
     let flag = |name: &str| settings.get(name).and_then(Value::as_bool);
     let final_snapshot = (flag("skip_final_snapshot") != Some(true)).then(|| {
         match settings.get("final_snapshot_identifier").and_then(Value::as_str) {
             Some(name) => name.to_string(),
             None => {
-                let id = live.get("identifier").and_then(Value::as_str).unwrap_or("db");
+                // Named after the object's AWS name (a database's identifier).
+                let name = kind.generated_name.and_then(|n| live.get(n)).and_then(Value::as_str);
+                let id = name.or(live.get("id").and_then(Value::as_str)).unwrap_or(kind.name);
                 format!("{id}-final-{}", serial + 1)
             }
         }
