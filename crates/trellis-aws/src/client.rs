@@ -48,5 +48,6 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
         limits: Default::default(),
         timeouts: opts.timeouts,
         progress: opts.progress,
+        crash_after: std::env::var("TRELLIS_TEST_CRASH_AFTER_CALLS").ok().and_then(|v| v.parse().ok()),
     })
 }

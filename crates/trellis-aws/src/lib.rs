@@ -47,6 +47,9 @@ pub struct Aws {
     pub(crate) limits: limits::Limits,
     pub(crate) timeouts: Timeouts,
     pub(crate) progress: Option<Progress>,
+    /// Test hook (`TRELLIS_TEST_CRASH_AFTER_CALLS=N`): the process kills itself with
+    /// SIGKILL instead of making call N+1, so tests can crash an apply at every point.
+    pub(crate) crash_after: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -97,7 +100,17 @@ impl Aws {
     /// Waits for the call's rate-limit token and counts the call.
     pub(crate) async fn call(&self, class: limits::Call) {
         self.limits.take(class).await;
-        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.count_call();
+    }
+
+    /// Counts a call about to be made (and, under the crash hook, dies before it).
+    pub(crate) fn count_call(&self) {
+        let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.crash_after.is_some_and(|limit| n > limit) {
+            let pid = std::process::id().to_string();
+            let _ = std::process::Command::new("kill").args(["-KILL", &pid]).status();
+            std::process::abort();
+        }
     }
 
     pub(crate) fn say(&self, line: &str) {

@@ -83,7 +83,7 @@ where
         aws.limits.take(class).await;
         match stream.next().await {
             Some(page) => {
-                aws.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                aws.count_call();
                 out.push(page.map_err(aws_err)?)
             }
             None => return Ok(out),

@@ -171,11 +171,27 @@ async fn make_plan(s: &Session, operation: Operation, targets: &[String], ui: &U
             )));
         }
     }
+    // A run killed between a create call and its state write left the create in the
+    // journal: the object it made carries its address tag and is adopted, not made twice.
+    let mut prior = s.prior.clone();
+    let mut live = refreshed.found;
+    let mut orphans = refreshed.orphans;
+    if let Some(state) = prior.as_mut().filter(|st| !st.pending.is_empty()) {
+        let pending: BTreeSet<Address> = state.pending_creates().cloned().collect();
+        let adoption = adopt(&s.spec, state, orphans, Some(&pending));
+        for line in &adoption.messages {
+            ui.note(&format!("journal of an interrupted run: {line}"));
+        }
+        for o in adoption.adopted {
+            live.insert(o.address.clone(), o);
+        }
+        orphans = adoption.left;
+    }
     Ok(plan(PlanInput {
         spec: &s.spec,
-        prior: s.prior.as_ref(),
-        live: &refreshed.found,
-        orphans: &refreshed.orphans,
+        prior: prior.as_ref(),
+        live: &live,
+        orphans: &orphans,
         operation,
         targets: &targets,
         env: &|name| std::env::var(name).ok(),
@@ -299,6 +315,75 @@ async fn apply_cmd(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32
     ui.line("");
     let state = session.prior.clone().unwrap_or_else(|| State::new(&session.spec.stack));
     execute(session.aws.clone(), &plan, &session.store, &session.lock, state, (&args).into(), ui).await
+}
+
+/// What `adopt` did: the objects it recorded, the orphans it left, a line for each.
+struct Adoption {
+    adopted: Vec<trellis_core::LiveObject>,
+    left: Vec<trellis_core::LiveObject>,
+    messages: Vec<String>,
+}
+
+/// Records orphans (objects tagged with the stack that no state knows) under the
+/// address their tag names: one object per address that the spec declares and the
+/// state lacks, and with `only`, only those addresses. Everything else is left alone,
+/// with a line saying why.
+fn adopt(
+    spec: &Spec,
+    state: &mut State,
+    orphans: Vec<trellis_core::LiveObject>,
+    only: Option<&BTreeSet<Address>>,
+) -> Adoption {
+    let mut out = Adoption { adopted: vec![], left: vec![], messages: vec![] };
+    let mut by_address: BTreeMap<Address, Vec<trellis_core::LiveObject>> = BTreeMap::new();
+    for o in orphans {
+        if only.is_some_and(|only| !only.contains(&o.address)) {
+            out.left.push(o);
+        } else {
+            by_address.entry(o.address.clone()).or_default().push(o);
+        }
+    }
+    for (address, objects) in by_address {
+        let ids: Vec<&str> = objects.iter().map(|o| o.id.as_str()).collect();
+        let why = match (spec.resources.get(&address), state.get(&address), objects.as_slice()) {
+            (None, _, _) => Some(format!("the spec has no `{address}`")),
+            (_, Some(known), _) => Some(format!(
+                "it carries the tag of `{address}`, which the state has as {}: delete the leftover by hand",
+                known.id
+            )),
+            (_, _, [_, _, ..]) => Some(format!(
+                "they all carry the tag of `{address}`: keep one by deleting the others, then run `trellis state adopt`"
+            )),
+            _ => None,
+        };
+        if let Some(why) = why {
+            out.messages.push(format!("left alone: {address} ({}): {why}", ids.join(", ")));
+            out.left.extend(objects);
+            continue;
+        }
+        let (resource, object) = (&spec.resources[&address], &objects[0]);
+        // Secrets read back in plain text are recorded as digests, like after an apply.
+        let mut attributes = object.attrs.clone();
+        for name in &resource.sensitive {
+            if let Some(v) = attributes.get(name) {
+                let digest = trellis_core::secret::redact(v, None, || {
+                    trellis_core::secret::new_salt(&spec.stack, &address, name)
+                });
+                attributes.insert(name.clone(), digest);
+            }
+        }
+        state.upsert(ResourceState {
+            address: address.clone(),
+            kind: address.kind.clone(),
+            id: object.id.clone(),
+            attributes,
+            dependencies: resource.dependencies().into_iter().collect(),
+            sensitive: resource.sensitive.iter().cloned().collect(),
+        });
+        out.messages.push(format!("adopted {address} ({})", object.id));
+        out.adopted.push(objects.into_iter().next().expect("one object"));
+    }
+    out
 }
 
 /// Refuses, before anything is asked or called, a plan that destroys protected data
@@ -605,52 +690,10 @@ async fn state_adopt(spec: &SpecArgs, cloud: &CloudArgs, ui: &Ui) -> Result<i32>
     let s = open(spec, cloud, "adopt", ui).await?;
     let refreshed = refresh(&s, ui).await?;
     let mut state = s.prior.clone().unwrap_or_else(|| State::new(&s.spec.stack));
-    let mut by_address: BTreeMap<Address, Vec<trellis_core::LiveObject>> = BTreeMap::new();
-    for o in refreshed.orphans {
-        by_address.entry(o.address.clone()).or_default().push(o);
-    }
     let mut adopted = 0;
-    for (address, objects) in by_address {
-        let ids: Vec<&str> = objects.iter().map(|o| o.id.as_str()).collect();
-        let Some(resource) = s.spec.resources.get(&address) else {
-            ui.line(&format!("left alone: {} ({}): the spec has no `{address}`", address, ids.join(", ")));
-            continue;
-        };
-        if let Some(known) = state.get(&address) {
-            ui.line(&format!(
-                "left alone: {} carries the tag of `{address}`, which the state has as {}: delete the leftover by hand",
-                ids.join(", "),
-                known.id
-            ));
-            continue;
-        }
-        let [object] = objects.as_slice() else {
-            ui.line(&format!(
-                "left alone: {} all carry the tag of `{address}`: keep one by deleting the others, then adopt again",
-                ids.join(", ")
-            ));
-            continue;
-        };
-        // Secrets read back in plain text are recorded as digests, like after an apply.
-        let mut attributes = object.attrs.clone();
-        for name in &resource.sensitive {
-            if let Some(v) = attributes.get(name) {
-                let digest = trellis_core::secret::redact(v, None, || {
-                    trellis_core::secret::new_salt(&s.spec.stack, &address, name)
-                });
-                attributes.insert(name.clone(), digest);
-            }
-        }
-        state.upsert(ResourceState {
-            address: address.clone(),
-            kind: address.kind.clone(),
-            id: object.id.clone(),
-            attributes,
-            dependencies: resource.dependencies().into_iter().collect(),
-            sensitive: resource.sensitive.iter().cloned().collect(),
-        });
-        ui.line(&format!("adopted {address} ({})", object.id));
-        adopted += 1;
+    for line in adopt(&s.spec, &mut state, refreshed.orphans, None).messages {
+        adopted += usize::from(line.starts_with("adopted "));
+        ui.line(&line);
     }
     if adopted > 0 {
         s.store.write(&s.lock, &mut state)?;

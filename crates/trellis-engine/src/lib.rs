@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use trellis_core::{secret, Address, Attrs, Provider, ProviderError, Value};
 use trellis_plan::{Action, Plan, ResourceChange};
-use trellis_state::{LocalStore, ResourceState, State, StateError, StateLock};
+use trellis_state::{LocalStore, Pending, ResourceState, State, StateError, StateLock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum OpKind {
@@ -271,7 +271,10 @@ pub async fn apply<P: Provider>(
     }
 
     // The refreshed view replaces the previous one: objects deleted outside trellis leave.
+    // The plan has dealt with what a killed run left in the journal (adopted what it
+    // created), so the journal starts empty.
     state.resources = plan.refreshed.clone();
+    state.pending.clear();
     state.resources.sort_by(|a, b| a.address.cmp(&b.address));
     let results = state.resources.iter().map(|r| (r.address.clone(), r.attributes.clone())).collect();
     let mut shared = Shared { stack: plan.stack.clone(), state, results };
@@ -308,6 +311,12 @@ pub async fn apply<P: Provider>(
                     continue;
                 }
             };
+            // Write-ahead: the journal holds the operation before AWS hears of it.
+            shared.state.pending.push(Pending { address: op.address.clone(), operation: op.kind.to_string() });
+            if let Err(e) = store.write(lock, &mut shared.state) {
+                save_error.get_or_insert(e);
+                break;
+            }
             on_event(Event::Started(op.clone()));
             let provider = provider.clone();
             let stack = stack.clone();
@@ -344,6 +353,8 @@ pub async fn apply<P: Provider>(
         let op = graph[n].clone();
         let change = &changes[&op.address];
         let succeeded = record(&op, change, &outcome, &mut shared, &mut report);
+        let done = op.kind.to_string();
+        shared.state.pending.retain(|p| !(p.address == op.address && p.operation == done));
         settled.insert(n);
         match &outcome.error {
             None => on_event(Event::Finished { op: op.clone(), id: outcome.id.clone(), elapsed: outcome.elapsed }),

@@ -25,6 +25,19 @@ pub struct State {
     /// Sorted by address.
     pub resources: Vec<ResourceState>,
     pub outputs: BTreeMap<String, Value>,
+    /// The write-ahead journal: operations an apply started and has not recorded yet.
+    /// Written before the AWS call, removed once its outcome is in `resources`; an entry
+    /// left behind means the run was killed in between.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<Pending>,
+}
+
+/// One operation in flight, as the journal records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    pub address: Address,
+    /// `create`, `update` or `delete`.
+    pub operation: String,
 }
 
 /// One managed object as last seen.
@@ -66,7 +79,14 @@ impl State {
             stack: stack.to_string(),
             resources: Vec::new(),
             outputs: BTreeMap::new(),
+            pending: Vec::new(),
         }
+    }
+
+    /// Addresses whose create a killed run left in the journal: an object tagged with
+    /// one of them is that create's, to be adopted rather than made again.
+    pub fn pending_creates(&self) -> impl Iterator<Item = &Address> {
+        self.pending.iter().filter(|p| p.operation == "create").map(|p| &p.address)
     }
 
     pub fn get(&self, address: &Address) -> Option<&ResourceState> {
