@@ -429,8 +429,8 @@ async fn execute(
             let _ = tx.send(true);
             if tokio::signal::ctrl_c().await.is_ok() {
                 eprintln!(
-                    "\nSecond interrupt: abandoning the operations in flight. What they were creating may exist without \
-                     being in the state; the next plan lists such objects as orphans."
+                    "\nSecond interrupt: abandoning the operations in flight. They stay in the state's journal: \
+                     the next plan adopts what they created."
                 );
                 std::process::exit(EXIT_INTERRUPTED);
             }
