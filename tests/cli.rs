@@ -79,6 +79,22 @@ fn a_locked_state_fails_at_once_naming_the_holder() {
 }
 
 #[test]
+fn lock_timeout_waits_for_the_holder_before_failing() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = examples().join("network.yaml");
+    let store = trellis_state::LocalStore::new(dir.path().join("state/network.json"));
+    let lock = store.lock("apply").unwrap();
+    let started = std::time::Instant::now();
+    let (code, _, err) = trellis(dir.path(), &["plan", spec.to_str().unwrap(), "--lock-timeout", "1500ms"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("is locked by `apply` (process"), "{err}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1500), "it waited first");
+    drop(lock);
+    let (_, _, err) = trellis(dir.path(), &["plan", spec.to_str().unwrap(), "--lock-timeout", "soon"]);
+    assert!(err.contains("--lock-timeout"), "a bad duration is a usage error: {err}");
+}
+
+#[test]
 fn missing_files_and_states_are_plain_errors() {
     let dir = tempfile::tempdir().unwrap();
     let (code, _, err) = trellis(dir.path(), &["validate", "nope.yaml"]);

@@ -135,7 +135,7 @@ struct Session {
 async fn open(spec_args: &SpecArgs, cloud: &CloudArgs, operation: &str, ui: &Ui) -> Result<Session> {
     let spec = load_spec(spec_args)?;
     let store = LocalStore::new(state_path(cloud.state.as_deref(), &spec.stack));
-    let lock = store.lock(operation)?;
+    let lock = store.lock_waiting(operation, cloud.lock_timeout)?;
     let prior = store.read(&spec.stack)?;
     let color = ui.color_err;
     let progress: trellis_aws::Progress = Arc::new(move |line: &str| {
@@ -641,7 +641,7 @@ async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
     let spec_now = std::fs::read_to_string(&saved.spec.path).ok();
     let digest = spec_now.as_deref().map(|t| spec_digest(t, &saved.spec.vars)).unwrap_or_default();
     let store = LocalStore::new(args.cloud.state.clone().unwrap_or_else(|| PathBuf::from(&saved.state_path)));
-    let lock = store.lock("apply")?;
+    let lock = store.lock_waiting("apply", args.cloud.lock_timeout)?;
     let state = store.read(&plan.stack)?;
     let aws = connect(AwsOptions {
         region: saved.region.clone(),

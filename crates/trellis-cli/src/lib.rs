@@ -65,6 +65,9 @@ struct CloudArgs {
     /// Send AWS calls here instead of AWS's endpoints (or set AWS_ENDPOINT_URL).
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
+    /// Wait this long for a state lock another run holds (`30s`, `5m`) before failing.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    lock_timeout: std::time::Duration,
 }
 
 #[derive(Args, Debug)]

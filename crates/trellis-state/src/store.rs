@@ -139,6 +139,20 @@ impl LocalStore {
         Ok(StateLock { file, path, info })
     }
 
+    /// Takes the lock, waiting up to `timeout` while another run holds it
+    /// (`--lock-timeout`); past that, fails naming the holder.
+    pub fn lock_waiting(&self, operation: &str, timeout: std::time::Duration) -> Result<StateLock, StateError> {
+        let start = std::time::Instant::now();
+        loop {
+            match self.lock(operation) {
+                Err(StateError::Locked { .. }) if start.elapsed() < timeout => {
+                    std::thread::sleep(std::time::Duration::from_millis(200).min(timeout));
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// The stored state, or `None` when there is none yet.
     pub fn read(&self, stack: &str) -> Result<Option<State>, StateError> {
         let text = match fs::read_to_string(&self.path) {
@@ -256,6 +270,24 @@ mod tests {
         assert!(msg.contains(&format!("process {}", std::process::id())), "{msg}");
         drop(first);
         assert!(store.lock("plan").is_ok());
+    }
+
+    #[test]
+    fn a_lock_timeout_waits_for_the_holder_and_gives_up_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path().join("demo.json"));
+        let first = store.lock("apply").unwrap();
+        let waited = std::time::Instant::now();
+        let err = store.lock_waiting("plan", std::time::Duration::from_millis(300)).unwrap_err();
+        assert!(waited.elapsed() >= std::time::Duration::from_millis(300), "it waited before giving up");
+        assert!(err.to_string().contains("locked by `apply`"), "{err}");
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(first);
+        });
+        let lock = store.lock_waiting("plan", std::time::Duration::from_secs(20));
+        releaser.join().unwrap();
+        assert_eq!(lock.unwrap().info.operation, "plan");
     }
 
     #[test]
