@@ -290,7 +290,7 @@ async fn a_lost_state_is_rebuilt_by_adopting_the_tagged_objects() {
     // create duplicates.
     let plan = stack.plan().expect_code(2);
     assert!(plan.stdout.contains("no state knows it"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("`trellis state adopt` records it"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("`trellis state adopt` or `apply --adopt-orphans` records it"), "{}", plan.stdout);
 
     let adopted = stack.run(&["state", "adopt", "{spec}"]).expect_code(0);
     assert!(adopted.stdout.contains("Adopted 12 objects."), "{}", adopted.stdout);
@@ -303,6 +303,48 @@ async fn a_lost_state_is_rebuilt_by_adopting_the_tagged_objects() {
     // Adopting again finds nothing left to take.
     let twice = stack.run(&["state", "adopt", "{spec}"]).expect_code(0);
     assert!(twice.stdout.contains("Adopted 0 objects."), "{}", twice.stdout);
+
+    // The same in one step: apply --adopt-orphans records them and creates nothing.
+    std::fs::remove_file(stack.state_path()).unwrap();
+    let applied = stack.run(&["apply", "{spec}", "--auto-approve", "--adopt-orphans"]).expect_code(0);
+    assert!(applied.stderr.contains("--adopt-orphans: adopted vpc.main"), "{}", applied.stderr);
+    assert!(applied.stdout.contains("No changes."), "{}", applied.stdout);
+    let after = stack.state();
+    for r in &before.resources {
+        assert_eq!(after.get(&r.address).map(|a| a.id.as_str()), Some(r.id.as_str()), "{}", r.address);
+    }
+    assert_eq!(tagged(&ec2().await, &stack.name).await.len(), 12, "nothing was created twice");
     stack.destroy_and_check_clean();
     assert!(tagged(&ec2().await, &stack.name).await.is_empty());
+}
+
+#[tokio::test]
+async fn import_records_an_existing_object_under_an_address_of_the_spec() {
+    let stack = Stack::new("import", "stack: import\nresources:\n  vpc.main:\n    cidr_block: 10.50.0.0/16\n");
+    let client = ec2().await;
+    let made = client.create_vpc().cidr_block("10.50.0.0/16").send().await.unwrap();
+    let id = made.vpc().unwrap().vpc_id().unwrap().to_string();
+
+    let typo = stack.run(&["import", "{spec}", "vpc.mian", &id]);
+    assert_ne!(typo.code, 0);
+    assert!(typo.stderr.contains("did you mean `vpc.main`?"), "{}", typo.stderr);
+    let missing = stack.run(&["import", "{spec}", "vpc.main", "vpc-00000000000000000"]);
+    assert_ne!(missing.code, 0);
+    assert!(missing.stderr.contains("no vpc with id `vpc-00000000000000000`"), "{}", missing.stderr);
+
+    let imported = stack.run(&["import", "{spec}", "vpc.main", &id]).expect_code(0);
+    assert!(imported.stdout.contains(&format!("imported vpc.main ({id})")), "{}", imported.stdout);
+    assert_eq!(stack.id("vpc.main"), id);
+    let again = stack.run(&["import", "{spec}", "vpc.main", &id]);
+    assert!(again.stderr.contains("the state already has `vpc.main`"), "{}", again.stderr);
+
+    // Managed from now on: the plan updates it in place (its Name tag), never creates.
+    let plan = stack.plan().expect_code(2);
+    assert!(plan.stdout.contains("~ vpc.main"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("Plan: 0 to add, 1 to change"), "{}", plan.stdout);
+    stack.apply();
+    stack.plan().expect_code(0);
+    stack.destroy_and_check_clean();
+    let gone = client.describe_vpcs().vpc_ids(&id).send().await;
+    assert!(gone.map(|o| o.vpcs().is_empty()).unwrap_or(true), "destroy deleted the imported VPC");
 }

@@ -50,6 +50,7 @@ pub fn run(command: Command, ui: &Ui) -> Result<i32> {
         },
         Command::Show(args) => show(&args, ui),
         Command::Destroy(args) => runtime()?.block_on(apply_cmd(args, ui, Operation::Destroy)),
+        Command::Import { spec, address, id, cloud } => runtime()?.block_on(import(&spec, &address, &id, &cloud, ui)),
         Command::State(StateCommand::List(file)) => state_list(&file, ui),
         Command::State(StateCommand::Show { address, file }) => state_show(&address, &file, ui),
         Command::State(StateCommand::Adopt { spec, cloud }) => runtime()?.block_on(state_adopt(&spec, &cloud, ui)),
@@ -87,7 +88,7 @@ fn validate(args: &SpecArgs, ui: &Ui) -> Result<i32> {
 async fn graph(args: GraphArgs, ui: &Ui) -> Result<i32> {
     let (spec, actions) = if args.plan {
         let session = open(&args.spec, &args.cloud, "plan", ui).await?;
-        let plan = make_plan(&session, Operation::Apply, &[], ui).await?;
+        let plan = make_plan(&session, Operation::Apply, &[], Orphans::Journaled, ui).await?;
         let actions: BTreeMap<Address, Action> = plan.changes.iter().map(|c| (c.address.clone(), c.action)).collect();
         (session.spec, actions)
     } else {
@@ -153,7 +154,22 @@ async fn open(spec_args: &SpecArgs, cloud: &CloudArgs, operation: &str, ui: &Ui)
     Ok(Session { spec, store, lock, prior, aws: Arc::new(aws) })
 }
 
-async fn make_plan(s: &Session, operation: Operation, targets: &[String], ui: &Ui) -> Result<Plan> {
+/// Which orphans a plan takes into the state first.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Orphans {
+    /// Only those a killed run's journal names (always done).
+    Journaled,
+    /// All of them (`apply --adopt-orphans`).
+    AdoptAll,
+}
+
+async fn make_plan(
+    s: &Session,
+    operation: Operation,
+    targets: &[String],
+    orphan_policy: Orphans,
+    ui: &Ui,
+) -> Result<Plan> {
     let targets = parse_targets(s, targets)?;
     let refreshed = refresh(s, ui).await?;
     if operation == Operation::Apply {
@@ -176,11 +192,16 @@ async fn make_plan(s: &Session, operation: Operation, targets: &[String], ui: &U
     let mut prior = s.prior.clone();
     let mut live = refreshed.found;
     let mut orphans = refreshed.orphans;
-    if let Some(state) = prior.as_mut().filter(|st| !st.pending.is_empty()) {
+    if orphan_policy == Orphans::AdoptAll && !orphans.is_empty() {
+        prior.get_or_insert_with(|| State::new(&s.spec.stack));
+    }
+    if let Some(state) = prior.as_mut().filter(|st| !st.pending.is_empty() || orphan_policy == Orphans::AdoptAll) {
         let pending: BTreeSet<Address> = state.pending_creates().cloned().collect();
-        let adoption = adopt(&s.spec, state, orphans, Some(&pending));
+        let only = (orphan_policy == Orphans::Journaled).then_some(&pending);
+        let adoption = adopt(&s.spec, state, orphans, only);
+        let why = if only.is_some() { "journal of an interrupted run" } else { "--adopt-orphans" };
         for line in &adoption.messages {
-            ui.note(&format!("journal of an interrupted run: {line}"));
+            ui.note(&format!("{why}: {line}"));
         }
         for o in adoption.adopted {
             live.insert(o.address.clone(), o);
@@ -251,7 +272,7 @@ fn parse_targets(s: &Session, targets: &[String]) -> Result<Vec<Address>> {
 async fn plan_cmd(args: PlanArgs, ui: &Ui) -> Result<i32> {
     let session = open(&args.spec, &args.cloud, "plan", ui).await?;
     let op = if args.destroy { Operation::Destroy } else { Operation::Apply };
-    let plan = make_plan(&session, op, &args.targets, ui).await?;
+    let plan = make_plan(&session, op, &args.targets, Orphans::Journaled, ui).await?;
     match if args.json { Format::Json } else { args.format } {
         Format::Json => ui.line(&serde_json::to_string_pretty(&to_json(&plan)).expect("plan JSON serializes")),
         Format::Markdown => ui.out(&render_markdown(&plan)),
@@ -299,10 +320,16 @@ fn approved(ui: &Ui, operation: Operation) -> Result<bool> {
 async fn apply_cmd(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32> {
     let session =
         open(&args.spec, &args.cloud, if operation == Operation::Destroy { "destroy" } else { "apply" }, ui).await?;
-    let plan = make_plan(&session, operation, &args.targets, ui).await?;
+    let policy = if args.adopt_orphans { Orphans::AdoptAll } else { Orphans::Journaled };
+    let plan = make_plan(&session, operation, &args.targets, policy, ui).await?;
     ui.out(&render(&plan, RenderOptions { color: ui.color_out }));
     let prior_outputs = session.prior.as_ref().map(|s| s.outputs.clone()).unwrap_or_default();
-    if plan.is_empty() && !plan.state_moved(&prior_outputs) {
+    // Objects adopted for this plan (from the journal, or --adopt-orphans) and a
+    // journal to clear are news for the state even when the cloud needs no change.
+    let on_disk = session.prior.as_ref().map(|s| (s.resources.as_slice(), !s.pending.is_empty()));
+    let state_news = on_disk.is_some_and(|(r, pending)| pending || r != plan.prior_state.resources.as_slice())
+        || (on_disk.is_none() && !plan.prior_state.resources.is_empty());
+    if plan.is_empty() && !plan.state_moved(&prior_outputs) && !state_news {
         print_outputs(ui, &prior_outputs);
         return Ok(EXIT_OK);
     }
@@ -315,6 +342,46 @@ async fn apply_cmd(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32
     ui.line("");
     let state = session.prior.clone().unwrap_or_else(|| State::new(&session.spec.stack));
     execute(session.aws.clone(), &plan, &session.store, &session.lock, state, (&args).into(), ui).await
+}
+
+/// `trellis import SPEC ADDR ID`: reads the object by id and records it at ADDR.
+async fn import(spec: &SpecArgs, address: &str, id: &str, cloud: &CloudArgs, ui: &Ui) -> Result<i32> {
+    let s = open(spec, cloud, "import", ui).await?;
+    let declared = s.spec.resources.keys().map(ToString::to_string);
+    let Some(resource) = address.parse().ok().and_then(|a: Address| s.spec.resources.get(&a)) else {
+        let hint = trellis_spec::did_you_mean(address, declared.collect::<Vec<_>>().iter().map(String::as_str))
+            .map(|m| format!(" (did you mean `{m}`?)"))
+            .unwrap_or_default();
+        return Err(CliError::Usage(format!("import: the spec declares no `{address}`{hint}")));
+    };
+    let address = resource.address.clone();
+    let mut state = s.prior.clone().unwrap_or_else(|| State::new(&s.spec.stack));
+    if let Some(known) = state.get(&address) {
+        return Err(CliError::Usage(format!(
+            "import: the state already has `{address}` as {}; a second object cannot share its address",
+            known.id
+        )));
+    }
+    let read = s
+        .aws
+        .refresh(RefreshRequest {
+            stack: s.spec.stack.clone(),
+            kinds: vec![resource.kind.name],
+            known: vec![(address.clone(), id.to_string())],
+            by_id_only: true,
+        })
+        .await
+        .map_err(|e| CliError::Aws(format!("reading {id} failed: AWS {e}")))?;
+    let Some(object) = read.found.get(&address).cloned() else {
+        return Err(CliError::Usage(format!("import: no {} with id `{id}` was found", resource.kind.name)));
+    };
+    let adoption = adopt(&s.spec, &mut state, vec![object], None);
+    s.store.write(&s.lock, &mut state)?;
+    for line in adoption.messages {
+        ui.line(&line.replace("adopted", "imported"));
+    }
+    ui.line("`trellis plan` shows how it compares with the spec.");
+    Ok(EXIT_OK)
 }
 
 /// What `adopt` did: the objects it recorded, the orphans it left, a line for each.

@@ -41,6 +41,18 @@ enum Command {
     Show(ShowArgs),
     /// Delete everything the stack's state holds, dependents first.
     Destroy(ApplyArgs),
+    /// Record an existing object under an address of the spec (`trellis import SPEC
+    /// ADDR ID`): read by its id, it is managed from then on.
+    Import {
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The address in the spec, `kind.name`.
+        address: String,
+        /// The object's AWS id (for RDS, its name; for ELB objects, the ARN).
+        id: String,
+        #[command(flatten)]
+        cloud: CloudArgs,
+    },
     /// Inspect the state.
     #[command(subcommand)]
     State(StateCommand),
@@ -109,6 +121,10 @@ struct ApplyArgs {
     /// a final snapshot is taken unless `skip_final_snapshot: true`).
     #[arg(long)]
     allow_data_loss: bool,
+    /// First record the objects tagged with this stack that no state knows (as
+    /// `trellis state adopt` does), then plan: they are managed instead of left alone.
+    #[arg(long)]
+    adopt_orphans: bool,
     /// Only this resource and what it depends on (for destroy: what depends on it); repeatable.
     #[arg(long = "target", value_name = "ADDR")]
     targets: Vec<String>,

@@ -263,7 +263,7 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
     for o in &plan.orphans {
         let _ = writeln!(
             out.text,
-            "Warning: {} ({}) carries this stack's tags but no state knows it; it is left alone (`trellis state adopt` records it).",
+            "Warning: {} ({}) carries this stack's tags but no state knows it; it is left alone (`trellis state adopt` or `apply --adopt-orphans` records it).",
             o.address, o.id
         );
     }
