@@ -2,6 +2,7 @@
 //! graph, and the state lock. Rendered output is pinned with snapshots.
 
 use std::process::Command;
+use trellis_state::StateStore;
 
 fn trellis(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_trellis"))
@@ -73,7 +74,7 @@ fn a_locked_state_fails_at_once_naming_the_holder() {
     let started = std::time::Instant::now();
     let (code, _, err) = trellis(dir.path(), &["plan", spec.to_str().unwrap()]);
     assert_eq!(code, 1);
-    assert!(err.contains("is locked by `apply` (process"), "{err}");
+    assert!(err.contains("is locked by `apply`") && err.contains(&format!("process {}", std::process::id())), "{err}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     drop(lock);
 }
@@ -87,7 +88,7 @@ fn lock_timeout_waits_for_the_holder_before_failing() {
     let started = std::time::Instant::now();
     let (code, _, err) = trellis(dir.path(), &["plan", spec.to_str().unwrap(), "--lock-timeout", "1500ms"]);
     assert_eq!(code, 1);
-    assert!(err.contains("is locked by `apply` (process"), "{err}");
+    assert!(err.contains("is locked by `apply`") && err.contains(&format!("process {}", std::process::id())), "{err}");
     assert!(started.elapsed() >= std::time::Duration::from_millis(1500), "it waited first");
     drop(lock);
     let (_, _, err) = trellis(dir.path(), &["plan", spec.to_str().unwrap(), "--lock-timeout", "soon"]);

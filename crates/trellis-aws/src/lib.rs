@@ -10,6 +10,7 @@
 mod client;
 mod kinds;
 mod limits;
+mod s3state;
 mod util;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,6 +21,7 @@ use std::time::Duration;
 use trellis_core::{Address, Attrs, CreateError, LiveObject, Provider, ProviderError, RefreshRequest, RefreshResult};
 
 pub use client::{connect, AwsOptions};
+pub use s3state::{S3Options, S3Store};
 
 /// The AWS SDKs trellis uses, for tests that change objects behind trellis's back.
 pub mod sdk {
@@ -27,6 +29,7 @@ pub mod sdk {
     pub use aws_sdk_ec2 as ec2;
     pub use aws_sdk_elasticloadbalancingv2 as elb;
     pub use aws_sdk_rds as rds;
+    pub use aws_sdk_s3 as s3;
 }
 
 /// Tag keys trellis puts on every object it creates.

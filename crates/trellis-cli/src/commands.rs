@@ -3,20 +3,20 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use trellis_aws::{connect, Aws, AwsOptions};
+use trellis_aws::{connect, Aws, AwsOptions, S3Options, S3Store};
 use trellis_core::{Address, Provider, ProviderError, RefreshRequest, Value};
 use trellis_engine::{ApplyOptions, Event, OpKind, Report};
 use trellis_plan::{
     plan, render, render_markdown, spec_digest, to_json, Action, Operation, Plan, PlanInput, RenderOptions, SavedPlan,
     SpecSource, SAVED_PLAN_FORMAT,
 };
-use trellis_spec::{Diagnostics, LoadError, LoadOptions, Spec};
-use trellis_state::{LocalStore, ResourceState, State, StateError, StateLock};
+use trellis_spec::{Diagnostics, LoadError, LoadOptions, S3Backend, Spec};
+use trellis_state::{parse_state, write_private, LocalStore, ResourceState, State, StateError, StateLock, StateStore};
 
 use crate::output::Ui;
 use crate::{
-    vars, ApplyArgs, CloudArgs, Command, Format, GraphArgs, GraphFormat, OutputArgs, PlanArgs, ShowArgs, SpecArgs,
-    StateCommand, StateFileArgs, EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK,
+    vars, ApplyArgs, BackendArgs, CloudArgs, Command, Format, GraphArgs, GraphFormat, OutputArgs, PlanArgs, ShowArgs,
+    SpecArgs, StateCommand, StateFileArgs, EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +54,9 @@ pub fn run(command: Command, ui: &Ui) -> Result<i32> {
         Command::State(StateCommand::List(file)) => state_list(&file, ui),
         Command::State(StateCommand::Show { address, file }) => state_show(&address, &file, ui),
         Command::State(StateCommand::Adopt { spec, cloud }) => runtime()?.block_on(state_adopt(&spec, &cloud, ui)),
+        Command::State(StateCommand::Pull { spec, cloud, out }) => state_pull(&spec, &cloud, out.as_deref(), ui),
+        Command::State(StateCommand::Push { spec, file, cloud, force }) => state_push(&spec, &file, &cloud, force, ui),
+        Command::ForceUnlock { spec, lock_id, cloud, yes } => force_unlock(&spec, &lock_id, &cloud, yes, ui),
         Command::Output(args) => output(&args, ui),
     }
 }
@@ -124,10 +127,74 @@ fn state_path(explicit: Option<&Path>, stack: &str) -> PathBuf {
     explicit.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("state").join(format!("{stack}.json")))
 }
 
+/// `s3://BUCKET/KEY` split in two.
+fn parse_s3_url(url: &str) -> Option<(String, String)> {
+    let (bucket, key) = url.strip_prefix("s3://")?.split_once('/')?;
+    (!bucket.is_empty() && !key.is_empty() && !key.ends_with('/')).then(|| (bucket.to_string(), key.to_string()))
+}
+
+/// Where a command keeps the stack's state, first match wins: `--state PATH`,
+/// `--backend`, the spec's `backend:` (`from_spec`), then `default_local`.
+fn store_for(
+    stack_region: Option<&String>,
+    from_spec: Option<&S3Backend>,
+    default_local: PathBuf,
+    args: &BackendArgs,
+) -> Result<Box<dyn StateStore>> {
+    if let Some(path) = &args.state {
+        return Ok(Box::new(LocalStore::new(path)));
+    }
+    let s3 = match args.backend.as_deref() {
+        Some("local") => None,
+        Some(url) => {
+            let Some((bucket, key)) = parse_s3_url(url) else {
+                return Err(CliError::Usage(format!("--backend `{url}`: give `s3://BUCKET/KEY` or `local`")));
+            };
+            let region = args.backend_region.clone().or_else(|| stack_region.cloned());
+            Some(S3Backend { bucket, key, region, lock_lease: from_spec.and_then(|b| b.lock_lease) })
+        }
+        None => from_spec.cloned().map(|b| S3Backend {
+            region: args.backend_region.clone().or(b.region).or_else(|| stack_region.cloned()),
+            ..b
+        }),
+    };
+    match s3 {
+        None => Ok(Box::new(LocalStore::new(default_local))),
+        Some(b) => Ok(Box::new(S3Store::connect(S3Options {
+            bucket: b.bucket,
+            key: b.key,
+            region: b.region,
+            endpoint_url: args.endpoint_url.clone(),
+            lock_lease: args.lock_lease.or(b.lock_lease),
+        })?)),
+    }
+}
+
+/// The spec's state store.
+fn open_store(spec: &Spec, args: &BackendArgs) -> Result<Box<dyn StateStore>> {
+    store_for(spec.region.as_ref(), spec.backend.as_ref(), state_path(None, &spec.stack), args)
+}
+
+/// Refuses to start a remote state from nothing while the local file has one: the
+/// first plan would otherwise create every object again.
+fn check_not_left_behind(spec: &Spec, store: &dyn StateStore, prior: Option<&State>, args: &BackendArgs) -> Result<()> {
+    let local = state_path(None, &spec.stack);
+    if prior.is_none() && store.region().is_some() && args.backend.is_none() && local.exists() {
+        return Err(CliError::Usage(format!(
+            "the spec keeps its state in {}, which has none yet, but {} holds this stack's state; move it there first \
+             with `trellis state push SPEC {}` (or use --backend local to keep working from the file)",
+            store.location(),
+            local.display(),
+            local.display()
+        )));
+    }
+    Ok(())
+}
+
 /// The spec, its state store held under lock, the prior state and a connected provider.
 struct Session {
     spec: Spec,
-    store: LocalStore,
+    store: Box<dyn StateStore>,
     lock: StateLock,
     prior: Option<State>,
     aws: Arc<Aws>,
@@ -135,9 +202,10 @@ struct Session {
 
 async fn open(spec_args: &SpecArgs, cloud: &CloudArgs, operation: &str, ui: &Ui) -> Result<Session> {
     let spec = load_spec(spec_args)?;
-    let store = LocalStore::new(state_path(cloud.state.as_deref(), &spec.stack));
+    let store = open_store(&spec, &cloud.store)?;
     let lock = store.lock_waiting(operation, cloud.lock_timeout)?;
     let prior = store.read(&spec.stack)?;
+    check_not_left_behind(&spec, &*store, prior.as_ref(), &cloud.store)?;
     let color = ui.color_err;
     let progress: trellis_aws::Progress = Arc::new(move |line: &str| {
         let mut e = std::io::stderr().lock();
@@ -145,7 +213,7 @@ async fn open(spec_args: &SpecArgs, cloud: &CloudArgs, operation: &str, ui: &Ui)
     });
     let aws = connect(AwsOptions {
         region: spec.region.clone(),
-        endpoint_url: cloud.endpoint_url.clone(),
+        endpoint_url: cloud.store.endpoint_url.clone(),
         progress: Some(progress),
         ..AwsOptions::default()
     })
@@ -287,7 +355,8 @@ async fn plan_cmd(args: PlanArgs, ui: &Ui) -> Result<i32> {
                 vars: vars(&args.spec),
             },
             region: session.spec.region.clone(),
-            state_path: session.store.path().display().to_string(),
+            state_path: session.store.location(),
+            state_region: session.store.region(),
             plan: plan.clone(),
         };
         std::fs::write(out, saved.to_json())
@@ -341,7 +410,7 @@ async fn apply_cmd(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32
     }
     ui.line("");
     let state = session.prior.clone().unwrap_or_else(|| State::new(&session.spec.stack));
-    execute(session.aws.clone(), &plan, &session.store, &session.lock, state, (&args).into(), ui).await
+    execute(session.aws.clone(), &plan, &*session.store, &session.lock, state, (&args).into(), ui).await
 }
 
 /// `trellis import SPEC ADDR ID`: reads the object by id and records it at ADDR.
@@ -484,7 +553,7 @@ impl From<&ApplyArgs> for ApplyOptions {
 async fn execute(
     aws: Arc<Aws>,
     plan: &Plan,
-    store: &LocalStore,
+    store: &dyn StateStore,
     lock: &StateLock,
     state: State,
     options: ApplyOptions,
@@ -547,7 +616,7 @@ fn aws_error(e: &ProviderError) -> String {
     }
 }
 
-fn summarize(ui: &Ui, report: &Report, store: &LocalStore, operation: Operation) -> i32 {
+fn summarize(ui: &Ui, report: &Report, store: &dyn StateStore, operation: Operation) -> i32 {
     let counts = format!("{} added, {} changed, {} destroyed", report.created, report.updated, report.deleted);
     ui.line("");
     if report.ok() {
@@ -579,7 +648,7 @@ fn summarize(ui: &Ui, report: &Report, store: &LocalStore, operation: Operation)
     for s in &report.not_started {
         ui.line(&format!("  {} {}: not started", s.kind, s.address));
     }
-    ui.line(&format!("Everything that finished is recorded in {}; {next}.", store.path().display()));
+    ui.line(&format!("Everything that finished is recorded in {}; {next}.", store.location()));
     code
 }
 
@@ -594,27 +663,24 @@ fn print_outputs(ui: &Ui, outputs: &std::collections::BTreeMap<String, Value>) {
     }
 }
 
-/// The state for `state` and `output` commands: from --state, or the spec's stack name.
+/// The state for `state` and `output` commands: the spec's (from its backend, or
+/// `state/<stack>.json`), or the file --state names.
 fn read_state(file: &StateFileArgs) -> Result<State> {
-    let (path, stack) = match (&file.state, &file.spec) {
-        (_, Some(spec)) => {
-            let s = load_spec(&SpecArgs { spec: spec.clone(), vars: vec![] })?;
-            (state_path(file.state.as_deref(), &s.stack), Some(s.stack))
+    match (&file.spec, &file.store.state) {
+        (Some(spec), _) => {
+            let spec = load_spec(&SpecArgs { spec: spec.clone(), vars: vec![] })?;
+            let store = open_store(&spec, &file.store)?;
+            store.read(&spec.stack)?.ok_or_else(|| CliError::Read(format!("{}: no state yet", store.location())))
         }
-        (Some(p), None) => (p.clone(), None),
-        (None, None) => {
-            return Err(CliError::Usage("say which state: --spec SPEC (for state/<stack>.json) or --state PATH".into()))
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| CliError::Read(format!("{}: {e}", path.display())))?;
+            serde_json::from_str(&text)
+                .map_err(|e| CliError::Read(format!("{} is not a trellis state: {e}", path.display())))
         }
-    };
-    let text = std::fs::read_to_string(&path).map_err(|e| CliError::Read(format!("{}: {e}", path.display())))?;
-    let state: State = serde_json::from_str(&text)
-        .map_err(|e| CliError::Read(format!("{} is not a trellis state: {e}", path.display())))?;
-    if let Some(stack) = stack {
-        if state.stack != stack {
-            return Err(CliError::Read(format!("{} holds stack `{}`, not `{stack}`", path.display(), state.stack)));
-        }
+        (None, None) => Err(CliError::Usage(
+            "say which state: --spec SPEC (its backend, or state/<stack>.json) or --state PATH".into(),
+        )),
     }
-    Ok(state)
 }
 
 fn state_list(file: &StateFileArgs, ui: &Ui) -> Result<i32> {
@@ -707,12 +773,19 @@ async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
     let plan = &saved.plan;
     let spec_now = std::fs::read_to_string(&saved.spec.path).ok();
     let digest = spec_now.as_deref().map(|t| spec_digest(t, &saved.spec.vars)).unwrap_or_default();
-    let store = LocalStore::new(args.cloud.state.clone().unwrap_or_else(|| PathBuf::from(&saved.state_path)));
+    let saved_s3 = parse_s3_url(&saved.state_path).map(|(bucket, key)| S3Backend {
+        bucket,
+        key,
+        region: saved.state_region.clone(),
+        lock_lease: None,
+    });
+    let store =
+        store_for(saved.region.as_ref(), saved_s3.as_ref(), PathBuf::from(&saved.state_path), &args.cloud.store)?;
     let lock = store.lock_waiting("apply", args.cloud.lock_timeout)?;
     let state = store.read(&plan.stack)?;
     let aws = connect(AwsOptions {
         region: saved.region.clone(),
-        endpoint_url: args.cloud.endpoint_url.clone(),
+        endpoint_url: args.cloud.store.endpoint_url.clone(),
         ..AwsOptions::default()
     })
     .await
@@ -749,7 +822,7 @@ async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
     ui.line("");
     let state = state.unwrap_or_else(|| State::new(&plan.stack));
     data_loss_allowed(plan, args.allow_data_loss)?;
-    execute(Arc::new(aws), plan, &store, &lock, state, (&args).into(), ui).await
+    execute(Arc::new(aws), plan, &*store, &lock, state, (&args).into(), ui).await
 }
 
 /// `trellis state adopt SPEC`: records the stack's tagged objects that no state knows.
@@ -768,6 +841,115 @@ async fn state_adopt(spec: &SpecArgs, cloud: &CloudArgs, ui: &Ui) -> Result<i32>
     ui.line(&format!(
         "\nAdopted {adopted} object{}. `trellis plan` shows how they compare with the spec.",
         if adopted == 1 { "" } else { "s" }
+    ));
+    Ok(EXIT_OK)
+}
+
+/// `trellis state pull SPEC`: the stored state, as it is.
+fn state_pull(spec: &SpecArgs, cloud: &CloudArgs, out: Option<&Path>, ui: &Ui) -> Result<i32> {
+    let spec = load_spec(spec)?;
+    let store = open_store(&spec, &cloud.store)?;
+    let state =
+        store.read(&spec.stack)?.ok_or_else(|| CliError::Read(format!("{}: no state yet", store.location())))?;
+    let text = serde_json::to_string_pretty(&state).expect("state serializes") + "\n";
+    match out {
+        None => ui.out(&text),
+        Some(path) => {
+            write_private(path, &text)?;
+            ui.note(&format!(
+                "Saved {} (serial {}, lineage {}) to {}.",
+                store.location(),
+                state.serial,
+                state.lineage,
+                path.display()
+            ));
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// `trellis state push SPEC FILE`: stores FILE as the stack's state, serial and lineage
+/// unchanged, under the lock. It refuses to replace another history or a newer state
+/// unless forced.
+fn state_push(spec: &SpecArgs, file: &Path, cloud: &CloudArgs, force: bool, ui: &Ui) -> Result<i32> {
+    let spec = load_spec(spec)?;
+    let text = std::fs::read_to_string(file).map_err(|e| CliError::Read(format!("{}: {e}", file.display())))?;
+    let state = parse_state(&text, &file.display().to_string(), &spec.stack)?;
+    let store = open_store(&spec, &cloud.store)?;
+    let lock = store.lock_waiting("push", cloud.lock_timeout)?;
+    if let Some(current) = store.read(&spec.stack)?.filter(|_| !force) {
+        let refuse = |why: String| {
+            CliError::Usage(format!("{} was not replaced: {why}; --force replaces it anyway", store.location()))
+        };
+        if current.lineage != state.lineage {
+            return Err(refuse(format!(
+                "it holds lineage {}, {} has {}: they are histories of different states",
+                current.lineage,
+                file.display(),
+                state.lineage
+            )));
+        }
+        if current.serial > state.serial {
+            return Err(refuse(format!(
+                "it is newer (serial {}) than {} (serial {}); pull it first",
+                current.serial,
+                file.display(),
+                state.serial
+            )));
+        }
+        if current.serial == state.serial && current != state {
+            return Err(refuse(format!("it has serial {} too, with different contents", state.serial)));
+        }
+    }
+    store.put(&lock, &state)?;
+    ui.line(&format!(
+        "Pushed {} to {} (serial {}, lineage {}).",
+        file.display(),
+        store.location(),
+        state.serial,
+        state.lineage
+    ));
+    Ok(EXIT_OK)
+}
+
+/// `trellis force-unlock SPEC LOCK_ID`: shows the holder, asks, then breaks the lock.
+fn force_unlock(spec: &SpecArgs, lock_id: &str, cloud: &CloudArgs, yes: bool, ui: &Ui) -> Result<i32> {
+    let spec = load_spec(spec)?;
+    let store = open_store(&spec, &cloud.store)?;
+    let Some(holder) = store.holder()? else {
+        return Err(StateError::NotLocked { path: store.location() }.into());
+    };
+    if holder.id != lock_id {
+        return Err(StateError::OtherLock {
+            path: store.location(),
+            holder: Box::new(holder),
+            given: lock_id.to_string(),
+        }
+        .into());
+    }
+    ui.line(&format!("The state {} is locked by {holder}.", store.location()));
+    match store.staleness(&holder) {
+        Some(why) => ui.line(&format!("It looks stale: {why}.")),
+        None => ui.line("Nothing shows that this run is over: break its lock only if you know it is."),
+    }
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(CliError::Usage(
+                "force-unlock needs approval: answer `yes` in a terminal, or pass --yes".into(),
+            ));
+        }
+        ui.out("Break this lock? Only `yes` is accepted: ");
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer).map_err(|e| CliError::Usage(e.to_string()))?;
+        if answer.trim() != "yes" {
+            ui.line("The lock was left in place.");
+            return Ok(EXIT_ERROR);
+        }
+    }
+    store.force_unlock(lock_id)?;
+    ui.line(&format!(
+        "Broke lock {lock_id}. Should its run still be going, its next state write is refused (writes are \
+         conditional on the version read) and it keeps its state in a rescue file."
     ));
     Ok(EXIT_OK)
 }

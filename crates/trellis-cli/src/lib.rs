@@ -53,9 +53,21 @@ enum Command {
         #[command(flatten)]
         cloud: CloudArgs,
     },
-    /// Inspect the state.
+    /// Inspect the state, or move it between the local file and S3.
     #[command(subcommand)]
     State(StateCommand),
+    /// Break a state lock whose run is gone, after showing who held it.
+    ForceUnlock {
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The lock id, as the "is locked by" error shows it.
+        lock_id: String,
+        #[command(flatten)]
+        cloud: CloudArgs,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Print the stack's outputs from the state.
     Output(OutputArgs),
 }
@@ -69,14 +81,31 @@ struct SpecArgs {
     vars: Vec<(String, String)>,
 }
 
-#[derive(Args, Debug, Clone)]
-struct CloudArgs {
-    /// The state file [default: state/<stack>.json].
-    #[arg(long, value_name = "PATH")]
+/// Where the state is kept: the spec's `backend:`, or these flags.
+#[derive(Args, Debug, Clone, Default)]
+struct BackendArgs {
+    /// The local state file [default: state/<stack>.json, unless the spec names a backend].
+    #[arg(long, value_name = "PATH", conflicts_with = "backend")]
     state: Option<PathBuf>,
+    /// Keep the state here instead of where the spec says: `s3://BUCKET/KEY`, or `local`
+    /// for state/<stack>.json.
+    #[arg(long, value_name = "URL")]
+    backend: Option<String>,
+    /// The region of the --backend bucket [default: the spec's backend region, then the stack's].
+    #[arg(long, value_name = "REGION")]
+    backend_region: Option<String>,
+    /// Report a remote lock older than this as stale (`2h`); overrides `backend.s3.lock_lease`.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    lock_lease: Option<std::time::Duration>,
     /// Send AWS calls here instead of AWS's endpoints (or set AWS_ENDPOINT_URL).
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+struct CloudArgs {
+    #[command(flatten)]
+    store: BackendArgs,
     /// Wait this long for a state lock another run holds (`30s`, `5m`) before failing.
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
     lock_timeout: std::time::Duration,
@@ -170,12 +199,11 @@ struct ShowArgs {
 
 #[derive(Args, Debug, Clone)]
 struct StateFileArgs {
-    /// The spec, to find `state/<stack>.json` (or give --state).
+    /// The spec, to find its state (its backend, or `state/<stack>.json`); or give --state.
     #[arg(long, value_name = "SPEC")]
     spec: Option<PathBuf>,
-    /// The state file.
-    #[arg(long, value_name = "PATH")]
-    state: Option<PathBuf>,
+    #[command(flatten)]
+    store: BackendArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -197,6 +225,29 @@ enum StateCommand {
         spec: SpecArgs,
         #[command(flatten)]
         cloud: CloudArgs,
+    },
+    /// Print the stack's state as stored (in its backend), or save it to --out.
+    Pull {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        cloud: CloudArgs,
+        /// Write it to this file (mode 0600) instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Store a state file as the stack's state (in its backend), keeping its serial and
+    /// lineage: how a stack moves from the local file to S3 and back.
+    Push {
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The state file to store.
+        file: PathBuf,
+        #[command(flatten)]
+        cloud: CloudArgs,
+        /// Replace a stored state of another lineage or a higher serial.
+        #[arg(long)]
+        force: bool,
     },
 }
 

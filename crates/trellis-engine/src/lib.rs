@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use trellis_core::{secret, Address, Attrs, Provider, ProviderError, Value};
 use trellis_plan::{Action, Plan, ResourceChange};
-use trellis_state::{LocalStore, Pending, ResourceState, State, StateError, StateLock};
+use trellis_state::{Pending, ResourceState, State, StateError, StateLock, StateStore};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum OpKind {
@@ -247,7 +247,7 @@ struct Shared {
 pub async fn apply<P: Provider>(
     provider: Arc<P>,
     plan: &Plan,
-    store: &LocalStore,
+    store: &dyn StateStore,
     lock: &StateLock,
     mut state: State,
     opts: ApplyOptions,

@@ -27,7 +27,11 @@ pub struct SavedPlan {
     pub trellis_saved_plan: u32,
     pub spec: SpecSource,
     pub region: Option<String>,
+    /// A path, or `s3://bucket/key` for a state in S3.
     pub state_path: String,
+    /// The region of the state's S3 bucket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_region: Option<String>,
     pub plan: Plan,
 }
 

@@ -289,6 +289,7 @@ fn saved_plans_round_trip_and_know_when_they_are_stale() {
         spec: SpecSource { path: "demo.yaml".into(), sha256: digest.clone(), vars: BTreeMap::new() },
         region: None,
         state_path: "state/demo.json".into(),
+        state_region: None,
         plan: p,
     };
     let text = saved.to_json();

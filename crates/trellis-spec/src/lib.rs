@@ -29,6 +29,20 @@ pub struct Spec {
     pub vars: BTreeMap<String, String>,
     pub resources: BTreeMap<Address, Resource>,
     pub outputs: BTreeMap<String, Expr>,
+    /// Where the state is kept when not in the local file (`backend: { s3: ... }`).
+    pub backend: Option<S3Backend>,
+}
+
+/// `backend: { s3: { bucket, key, region, lock_lease } }`: the state in an S3 object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Backend {
+    pub bucket: String,
+    /// The object's key; `trellis/<stack>.json` when left out.
+    pub key: String,
+    /// The bucket's region, when it differs from the stack's.
+    pub region: Option<String>,
+    /// A lock held longer than this is reported as stale.
+    pub lock_lease: Option<std::time::Duration>,
 }
 
 /// One resource as the spec asks for it.

@@ -12,9 +12,10 @@ use trellis_core::{Address, Expr, Part, Ref, Value};
 
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics, SourceFile, Span};
 use crate::template::{split, Piece};
-use crate::{LoadOptions, Resource, Spec};
+use crate::{LoadOptions, Resource, S3Backend, Spec};
 
-const TOP_KEYS: &[&str] = &["stack", "region", "vars", "resources", "outputs"];
+const TOP_KEYS: &[&str] = &["stack", "region", "vars", "backend", "resources", "outputs"];
+const S3_KEYS: &[&str] = &["bucket", "key", "region", "lock_lease"];
 const META_KEYS: &[&str] = &["depends_on", "sensitive"];
 
 pub(crate) struct Parser<'a> {
@@ -166,7 +167,16 @@ impl<'a> Parser<'a> {
             }
         }
 
-        let spec = Spec { file: self.file.clone(), stack: stack?, region, vars: self.vars.clone(), resources, outputs };
+        let backend = top.get_node("backend").and_then(|n| self.parse_backend(n, stack.as_deref()));
+        let spec = Spec {
+            file: self.file.clone(),
+            stack: stack?,
+            region,
+            vars: self.vars.clone(),
+            resources,
+            outputs,
+            backend,
+        };
         self.check_cycles(&spec);
         self.check_replica_sources(&spec);
         Some(spec)
@@ -251,6 +261,89 @@ impl<'a> Parser<'a> {
                 });
             }
         }
+    }
+
+    /// `backend: { s3: { bucket, key, region, lock_lease } }`.
+    fn parse_backend(&mut self, node: &Node, stack: Option<&str>) -> Option<S3Backend> {
+        let help = || Some("write `backend: { s3: { bucket: NAME, key: PATH } }`".to_string());
+        let Some(m) = node.as_mapping().filter(|m| m.len() == 1) else {
+            let span = Some(self.node_span(node));
+            self.error("`backend` must name one store: `s3`", span, help());
+            return None;
+        };
+        let (kind, body) = m.iter().next().expect("one entry");
+        if kind.as_str() != "s3" {
+            let span = Some(self.scalar_span(kind));
+            let hint = suggest(kind.as_str(), ["s3"])
+                .or_else(|| Some("the state is kept locally unless `backend: { s3: ... }` says otherwise".into()));
+            self.error(
+                format!("unknown backend `{}`; trellis keeps state locally or in `s3`", kind.as_str()),
+                span,
+                hint,
+            );
+            return None;
+        }
+        let Some(s3) = body.as_mapping() else {
+            let span = Some(self.node_span(body));
+            self.error(format!("`backend.s3` must be a mapping, found {}", node_kind(body)), span, help());
+            return None;
+        };
+        let mut ok = true;
+        for key in s3.keys() {
+            if !S3_KEYS.contains(&key.as_str()) {
+                let span = Some(self.scalar_span(key));
+                let hint = suggest(key.as_str(), S3_KEYS)
+                    .or_else(|| Some(format!("`backend.s3` takes {}", S3_KEYS.join(", "))));
+                self.error(format!("unknown key `{}` in `backend.s3`", key.as_str()), span, hint);
+                ok = false;
+            }
+        }
+        let bucket = match s3.get_node("bucket") {
+            Some(n) => self.literal_string(n, "backend.s3.bucket"),
+            None => {
+                let span = Some(self.scalar_span(kind));
+                self.error(
+                    "`backend.s3` has no `bucket`",
+                    span,
+                    Some("add `bucket: NAME`: an S3 bucket that exists (versioning on is wise)".into()),
+                );
+                None
+            }
+        };
+        let key = match s3.get_node("key") {
+            Some(n) => self.literal_string(n, "backend.s3.key"),
+            None => Some(format!("trellis/{}.json", stack.unwrap_or("stack"))),
+        };
+        let region = s3.get_node("region").and_then(|n| self.literal_string(n, "backend.s3.region"));
+        let lock_lease = match s3.get_node("lock_lease") {
+            None => Some(None),
+            Some(n) => {
+                let text = self.literal_string(n, "backend.s3.lock_lease")?;
+                match humantime::parse_duration(&text) {
+                    Ok(d) => Some(Some(d)),
+                    Err(e) => {
+                        let span = Some(self.node_span(n));
+                        self.error(
+                            format!("`{text}` is not a duration: {e}"),
+                            span,
+                            Some("write it like `30m` or `2h`".into()),
+                        );
+                        None
+                    }
+                }
+            }
+        };
+        if let Some(key) = key.as_deref().filter(|k| k.is_empty() || k.ends_with('/')) {
+            let span = s3.get_node("key").map(|n| self.node_span(n));
+            self.error(
+                format!("`{key}` is not an object key"),
+                span,
+                Some("name the state object, such as `trellis/web.json`".into()),
+            );
+            ok = false;
+        }
+        let (bucket, key, lock_lease) = (bucket?, key?, lock_lease?);
+        ok.then_some(S3Backend { bucket, key, region, lock_lease })
     }
 
     fn parse_stack(&mut self, top: &MarkedMappingNode) -> Option<String> {

@@ -1,5 +1,7 @@
-//! The state: what trellis last saw of every object it manages, and the local file
-//! store that keeps it safe (atomic replace, backup, mode 0600, exclusive lock).
+//! The state: what trellis last saw of every object it manages, the [`StateStore`]
+//! interface every place that keeps it implements, and the local file store (atomic
+//! replace, backup, mode 0600, exclusive lock). Remote stores live with their SDK
+//! (S3: `trellis-aws`).
 
 mod store;
 
@@ -8,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use trellis_core::{Address, Attrs, Value};
 
-pub use store::{LocalStore, LockInfo, StateLock};
+pub use store::{hostname, now_secs, parse_state, write_private, LocalStore, LockInfo, StateLock, StateStore};
 
 /// Version of the state document's format; bumped on incompatible changes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -65,8 +67,36 @@ pub enum StateError {
     Version { path: String, found: u32 },
     #[error("{path} holds the state of stack `{found}`, not `{expected}`")]
     OtherStack { path: String, found: String, expected: String },
-    #[error("the state {path} is locked by {holder}")]
-    Locked { path: String, holder: LockInfo },
+    #[error("the state {path} is locked by {holder}{}", lock_hint(holder, stale.as_deref()))]
+    Locked { path: String, holder: Box<LockInfo>, stale: Option<String> },
+    #[error(
+        "the state {path} was changed by another run since this one read it ({detail}), so it was not \
+         overwritten: its lock was broken or bypassed{}",
+        rescued.as_ref().map(|r| format!(". This run's state is saved in {r}: compare the two, then `trellis state push SPEC {r}` (with --force if it must win)")).unwrap_or_default()
+    )]
+    Conflict { path: String, detail: String, rescued: Option<String> },
+    #[error("{path}: {message}{}", rescued.as_ref().map(|r| format!(". This run's state is saved in {r}; `trellis state push SPEC {r}` stores it once the store is reachable")).unwrap_or_default())]
+    Remote { path: String, message: String, rescued: Option<String> },
+    #[error("the state {path} is not locked")]
+    NotLocked { path: String },
+    #[error("the state {path} is locked by {holder}, not under lock id {given}; nothing was broken")]
+    OtherLock { path: String, holder: Box<LockInfo>, given: String },
+    #[error(
+        "the state {path} is locked by {holder}, a process that is still running: a local lock is an OS \
+         lock that frees itself when its process ends, so stop that process rather than breaking the lock"
+    )]
+    LiveLocalLock { path: String, holder: Box<LockInfo> },
+}
+
+fn lock_hint(holder: &LockInfo, stale: Option<&str>) -> String {
+    match stale {
+        Some(why) => format!(
+            "\n  The lock looks stale: {why}. If that run is surely over, break it with \
+             `trellis force-unlock SPEC {}`.",
+            holder.id
+        ),
+        None => "\n  Wait for it with --lock-timeout DURATION.".to_string(),
+    }
 }
 
 impl State {

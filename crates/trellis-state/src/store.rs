@@ -1,18 +1,23 @@
+use std::any::Any;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
 use crate::{State, StateError, FORMAT_VERSION};
 
-/// Who holds a state lock, written into the lock file so a second run can say so.
+/// Who holds a state lock, written into the lock (file or object) so a second run can
+/// say who, where, since when and for what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockInfo {
     pub id: String,
     pub operation: String,
+    /// The user who ran it (`$USER`).
+    #[serde(default)]
+    pub who: String,
     pub pid: u32,
     pub host: String,
     /// Seconds since the Unix epoch.
@@ -21,16 +26,75 @@ pub struct LockInfo {
 
 impl fmt::Display for LockInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "`{}` (process {} on {}, since {} UTC, lock id {})",
-            self.operation,
-            self.pid,
-            self.host,
-            format_utc(self.since),
-            self.id
-        )
+        write!(f, "`{}`", self.operation)?;
+        if !self.who.is_empty() {
+            write!(f, " by {}", self.who)?;
+        }
+        write!(f, " (process {} on {}, since {} UTC, lock id {})", self.pid, self.host, format_utc(self.since), self.id)
     }
+}
+
+impl LockInfo {
+    /// A new holder record for this process.
+    pub fn here(operation: &str) -> LockInfo {
+        LockInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            operation: operation.to_string(),
+            who: std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_default(),
+            pid: std::process::id(),
+            host: hostname(),
+            since: now_secs(),
+        }
+    }
+
+    /// Why this lock looks abandoned, if it does: its process ran on this machine and is
+    /// gone, or it is older than `lease`. Only a report: breaking it is the user's call.
+    pub fn staleness(&self, lease: Option<Duration>, now: u64) -> Option<String> {
+        if self.host == hostname() && self.pid != 0 && !process_alive(self.pid) {
+            return Some(format!("its process {} on this machine is gone", self.pid));
+        }
+        let age = now.saturating_sub(self.since);
+        match lease {
+            Some(lease) if age > lease.as_secs() => Some(format!(
+                "it was taken {} ago, longer than the lock lease of {}",
+                humanize(age),
+                humanize(lease.as_secs())
+            )),
+            _ => None,
+        }
+    }
+
+    fn unknown() -> LockInfo {
+        LockInfo {
+            id: "?".into(),
+            operation: "unknown".into(),
+            who: String::new(),
+            pid: 0,
+            host: "unknown".into(),
+            since: 0,
+        }
+    }
+}
+
+fn humanize(secs: u64) -> String {
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+    }
+}
+
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true // no dependable check here: never call a lock stale for this reason
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 fn format_utc(secs: u64) -> String {
@@ -49,6 +113,113 @@ fn format_utc(secs: u64) -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
+/// Where a stack's state is kept: a local file or a remote object. Every store locks,
+/// reads and writes the same [`State`] document.
+///
+/// Architecture invariant: whoever writes a state holds its lock, and a remote write is
+/// conditional on the version that was read, so even a broken lock cannot lose an update.
+pub trait StateStore: Send + Sync {
+    /// Where the state lives, for people: a path or `s3://bucket/key`.
+    fn location(&self) -> String;
+    /// Takes the lock at once, or fails naming its holder (and saying when it looks stale).
+    fn lock(&self, operation: &str) -> Result<StateLock, StateError>;
+    /// The stored state, or `None` when there is none yet.
+    fn read(&self, stack: &str) -> Result<Option<State>, StateError>;
+    /// Stores `state` exactly as given, serial included. The caller holds `lock`.
+    fn put(&self, lock: &StateLock, state: &State) -> Result<(), StateError>;
+    /// Who holds the lock now, if anyone.
+    fn holder(&self) -> Result<Option<LockInfo>, StateError>;
+    /// Breaks the lock whose id is `id`, returning who held it.
+    fn force_unlock(&self, id: &str) -> Result<LockInfo, StateError>;
+    /// How often a waiting run asks for the lock again.
+    fn poll_interval(&self) -> Duration {
+        Duration::from_millis(200)
+    }
+    /// Why `holder`'s lock looks abandoned, if it does (see [`LockInfo::staleness`]).
+    fn staleness(&self, _holder: &LockInfo) -> Option<String> {
+        None
+    }
+    /// The region of a remote store, to find it again from a saved plan.
+    fn region(&self) -> Option<String> {
+        None
+    }
+
+    /// Stores `state` with the next serial.
+    fn write(&self, lock: &StateLock, state: &mut State) -> Result<(), StateError> {
+        state.serial += 1;
+        self.put(lock, state)
+    }
+
+    /// Takes the lock, waiting up to `timeout` while another run holds it
+    /// (`--lock-timeout`); past that, fails naming the holder.
+    fn lock_waiting(&self, operation: &str, timeout: Duration) -> Result<StateLock, StateError> {
+        let start = std::time::Instant::now();
+        loop {
+            match self.lock(operation) {
+                Err(StateError::Locked { .. }) if start.elapsed() < timeout => {
+                    std::thread::sleep(self.poll_interval().min(timeout));
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// An exclusive hold on a state, released when dropped. What it holds depends on the
+/// store: an OS file lock (which the OS also frees when the process dies), or a lock
+/// object.
+#[derive(Debug)]
+pub struct StateLock {
+    pub info: LockInfo,
+    _held: Box<dyn Any + Send + Sync>,
+}
+
+impl StateLock {
+    /// A lock described by `info`, released when `held` is dropped.
+    pub fn new(info: LockInfo, held: impl Any + Send + Sync) -> StateLock {
+        StateLock { info, _held: Box::new(held) }
+    }
+}
+
+/// Reads a state document: checks its format version and that it is `stack`'s.
+pub fn parse_state(text: &str, location: &str, stack: &str) -> Result<State, StateError> {
+    let path = location.to_string();
+    let version: serde_json::Value =
+        serde_json::from_str(text).map_err(|source| StateError::Parse { path: path.clone(), source })?;
+    let found = version.get("format_version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+    if found != FORMAT_VERSION {
+        return Err(StateError::Version { path, found });
+    }
+    let state: State =
+        serde_json::from_value(version).map_err(|source| StateError::Parse { path: path.clone(), source })?;
+    if state.stack != stack {
+        return Err(StateError::OtherStack { path, found: state.stack, expected: stack.to_string() });
+    }
+    Ok(state)
+}
+
+/// Replaces `path` with `text` atomically: a temporary file (mode 0600, fsync), then a
+/// rename, then an fsync of the directory.
+pub fn write_private(path: &Path, text: &str) -> Result<(), StateError> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    let tmp = with_suffix(path, &format!(".tmp-{}", std::process::id()));
+    {
+        let mut opts = OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp).map_err(io(&tmp))?;
+        f.write_all(text.as_bytes()).map_err(io(&tmp))?;
+        f.sync_all().map_err(io(&tmp))?;
+    }
+    fs::rename(&tmp, path).map_err(io(path))?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
 /// A state file on the local disk: `<path>`, its backup `<path>.backup` and its lock
 /// `<path>.lock`.
 #[derive(Debug, Clone)]
@@ -56,15 +227,13 @@ pub struct LocalStore {
     path: PathBuf,
 }
 
-/// An exclusive hold on a state. Released when dropped (and by the OS if the process dies).
-#[derive(Debug)]
-pub struct StateLock {
+/// The OS lock on a local state's lock file.
+struct LocalHold {
     file: File,
     path: PathBuf,
-    pub info: LockInfo,
 }
 
-impl Drop for StateLock {
+impl Drop for LocalHold {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.path);
         let _ = self.file.unlock();
@@ -98,101 +267,87 @@ impl LocalStore {
         with_suffix(&self.path, ".lock")
     }
 
-    /// Takes the lock at once or fails naming its holder. The lock is an OS file lock,
-    /// so a holder that died does not leave it stuck.
-    pub fn lock(&self, operation: &str) -> Result<StateLock, StateError> {
+    fn open_lock_file(&self) -> Result<(File, PathBuf), StateError> {
         let path = self.lock_path();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(io(dir))?;
         }
-        let mut file =
+        let file =
             OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io(&path))?;
+        Ok((file, path))
+    }
+}
+
+fn read_holder(file: &mut File) -> LockInfo {
+    let mut text = String::new();
+    let _ = file.read_to_string(&mut text);
+    serde_json::from_str(&text).unwrap_or_else(|_| LockInfo::unknown())
+}
+
+impl StateStore for LocalStore {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// The lock is an OS file lock, so a holder that died cannot leave it stuck.
+    fn lock(&self, operation: &str) -> Result<StateLock, StateError> {
+        let (mut file, path) = self.open_lock_file()?;
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
-                let mut text = String::new();
-                let _ = file.read_to_string(&mut text);
-                let holder = serde_json::from_str(&text).unwrap_or(LockInfo {
-                    id: "?".into(),
-                    operation: "unknown".into(),
-                    pid: 0,
-                    host: "unknown".into(),
-                    since: 0,
-                });
-                return Err(StateError::Locked { path: self.path.display().to_string(), holder });
+                let holder = read_holder(&mut file);
+                return Err(StateError::Locked { path: self.location(), holder: Box::new(holder), stale: None });
             }
             Err(fs::TryLockError::Error(e)) => return Err(io(&path)(e)),
         }
-        let since = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        let info = LockInfo {
-            id: uuid::Uuid::new_v4().to_string(),
-            operation: operation.to_string(),
-            pid: std::process::id(),
-            host: hostname(),
-            since,
-        };
+        let info = LockInfo::here(operation);
         let text = serde_json::to_string_pretty(&info).expect("lock info serializes");
         file.set_len(0).map_err(io(&path))?;
         file.seek(SeekFrom::Start(0)).map_err(io(&path))?;
         file.write_all(text.as_bytes()).map_err(io(&path))?;
         file.sync_all().map_err(io(&path))?;
-        Ok(StateLock { file, path, info })
+        Ok(StateLock::new(info, LocalHold { file, path }))
     }
 
-    /// Takes the lock, waiting up to `timeout` while another run holds it
-    /// (`--lock-timeout`); past that, fails naming the holder.
-    pub fn lock_waiting(&self, operation: &str, timeout: std::time::Duration) -> Result<StateLock, StateError> {
-        let start = std::time::Instant::now();
-        loop {
-            match self.lock(operation) {
-                Err(StateError::Locked { .. }) if start.elapsed() < timeout => {
-                    std::thread::sleep(std::time::Duration::from_millis(200).min(timeout));
-                }
-                other => return other,
+    fn holder(&self) -> Result<Option<LockInfo>, StateError> {
+        if !self.lock_path().exists() {
+            return Ok(None);
+        }
+        let (mut file, path) = self.open_lock_file()?;
+        match file.try_lock() {
+            Ok(()) => {
+                let _ = file.unlock();
+                Ok(None)
             }
+            Err(fs::TryLockError::WouldBlock) => Ok(Some(read_holder(&mut file))),
+            Err(fs::TryLockError::Error(e)) => Err(io(&path)(e)),
         }
     }
 
-    /// The stored state, or `None` when there is none yet.
-    pub fn read(&self, stack: &str) -> Result<Option<State>, StateError> {
+    /// A local lock is an OS lock: never stale, and only its own process frees it.
+    fn force_unlock(&self, id: &str) -> Result<LockInfo, StateError> {
+        match self.holder()? {
+            None => Err(StateError::NotLocked { path: self.location() }),
+            Some(holder) if holder.id != id => {
+                Err(StateError::OtherLock { path: self.location(), holder: Box::new(holder), given: id.to_string() })
+            }
+            Some(holder) => Err(StateError::LiveLocalLock { path: self.location(), holder: Box::new(holder) }),
+        }
+    }
+
+    fn read(&self, stack: &str) -> Result<Option<State>, StateError> {
         let text = match fs::read_to_string(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io(&self.path)(e)),
         };
-        let path = self.path.display().to_string();
-        let version: serde_json::Value =
-            serde_json::from_str(&text).map_err(|source| StateError::Parse { path: path.clone(), source })?;
-        let found = version.get("format_version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
-        if found != FORMAT_VERSION {
-            return Err(StateError::Version { path, found });
-        }
-        let state: State =
-            serde_json::from_value(version).map_err(|source| StateError::Parse { path: path.clone(), source })?;
-        if state.stack != stack {
-            return Err(StateError::OtherStack { path, found: state.stack, expected: stack.to_string() });
-        }
-        Ok(Some(state))
+        parse_state(&text, &self.location(), stack).map(Some)
     }
 
-    /// Writes the state with the next serial: to a temporary file first (mode 0600,
-    /// fsync), the previous version copied to the backup, then an atomic rename.
-    /// The caller must hold the lock.
-    pub fn write(&self, _lock: &StateLock, state: &mut State) -> Result<(), StateError> {
-        state.serial += 1;
+    /// The previous version is copied to the backup first; then the new one replaces it
+    /// atomically.
+    fn put(&self, _lock: &StateLock, state: &State) -> Result<(), StateError> {
         let text = serde_json::to_string_pretty(state).expect("state serializes") + "\n";
-        let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        fs::create_dir_all(dir).map_err(io(dir))?;
-        let tmp = with_suffix(&self.path, &format!(".tmp-{}", std::process::id()));
-        {
-            let mut opts = OpenOptions::new();
-            opts.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-            let mut f = opts.open(&tmp).map_err(io(&tmp))?;
-            f.write_all(text.as_bytes()).map_err(io(&tmp))?;
-            f.sync_all().map_err(io(&tmp))?;
-        }
         if self.path.exists() {
             let backup = self.backup_path();
             fs::copy(&self.path, &backup).map_err(io(&backup))?;
@@ -202,15 +357,12 @@ impl LocalStore {
                 fs::set_permissions(&backup, fs::Permissions::from_mode(0o600)).map_err(io(&backup))?;
             }
         }
-        fs::rename(&tmp, &self.path).map_err(io(&self.path))?;
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+        write_private(&self.path, &text)
     }
 }
 
-fn hostname() -> String {
+/// This machine's name, as lock records give it.
+pub fn hostname() -> String {
     fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| fs::read_to_string("/etc/hostname"))
         .map(|s| s.trim().to_string())

@@ -1,0 +1,349 @@
+//! The S3 state store: the state document is one object, its lock another (`<key>.lock`).
+//!
+//! Both rely on S3's conditional writes. The lock is created with `If-None-Match: *`, so
+//! of two runs exactly one gets it; the state is written with `If-Match` on the ETag it
+//! was read at (or `If-None-Match: *` when there was none), so a write based on an old
+//! read is refused even when a lock was broken. A refused or failed write leaves this
+//! run's state in a local rescue file, never only in memory.
+//!
+//! [`StateStore`] is synchronous (the local store is plain file IO); the S3 calls run on
+//! a small runtime of their own, so the store works from async code and from plain
+//! commands alike.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use trellis_core::ProviderError;
+use trellis_state::{now_secs, parse_state, write_private, LockInfo, State, StateError, StateLock, StateStore};
+
+use crate::util::aws_err;
+
+/// Where a stack's state lives in S3.
+#[derive(Debug, Clone, Default)]
+pub struct S3Options {
+    pub bucket: String,
+    pub key: String,
+    /// The bucket's region; without it the stack's region, then aws-config's rules.
+    pub region: Option<String>,
+    /// `--endpoint-url`; without it aws-config honours `AWS_ENDPOINT_URL`.
+    pub endpoint_url: Option<String>,
+    /// A lock older than this is reported as stale.
+    pub lock_lease: Option<Duration>,
+}
+
+/// What this store last saw of the state object: the version its next write must replace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seen {
+    /// Not read yet, or read and absent: a write must create the object.
+    Nothing,
+    /// Read (or written) at this ETag.
+    At(String),
+}
+
+pub struct S3Store {
+    client: aws_sdk_s3::Client,
+    region: String,
+    bucket: String,
+    key: String,
+    lease: Option<Duration>,
+    seen: Mutex<Seen>,
+}
+
+/// Runs `fut` to completion on the store's own runtime, from any thread or runtime.
+fn block<F>(fut: F) -> Result<F::Output, String>
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    let rt = RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("trellis-s3")
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the S3 client's runtime: {e}"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)?;
+    std::thread::scope(|s| s.spawn(|| rt.block_on(fut)).join()).map_err(|_| "the S3 call's thread died".to_string())
+}
+
+/// An SDK error, and whether it is S3's answer to a failed condition (HTTP 412).
+fn s3_err<E>(e: SdkError<E, HttpResponse>) -> (ProviderError, bool)
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let precondition =
+        e.raw_response().is_some_and(|r| r.status().as_u16() == 412) || e.code() == Some("PreconditionFailed");
+    (aws_err(e), precondition)
+}
+
+fn is_missing(e: &ProviderError) -> bool {
+    matches!(e.code.as_deref(), Some("NoSuchKey" | "NotFound"))
+}
+
+impl S3Store {
+    /// Loads the AWS configuration (credential chain, region rules) and builds the client;
+    /// no call is made yet. A custom endpoint gets path-style addressing, which
+    /// S3-compatible servers expect.
+    pub fn connect(opts: S3Options) -> Result<S3Store, StateError> {
+        let location = format!("s3://{}/{}", opts.bucket, opts.key);
+        let config = block(async {
+            let mut loader = aws_config::defaults(BehaviorVersion::latest());
+            if let Some(region) = &opts.region {
+                loader = loader.region(Region::new(region.clone()));
+            }
+            if let Some(url) = &opts.endpoint_url {
+                loader = loader.endpoint_url(url);
+            }
+            loader.load().await
+        })
+        .map_err(|message| StateError::Remote { path: location.clone(), message, rescued: None })?;
+        let Some(region) = config.region().map(|r| r.to_string()) else {
+            return Err(StateError::Remote {
+                path: location,
+                message: "no AWS region for the state bucket: set `backend.s3.region` or `region:` in the spec, \
+                          or AWS_REGION"
+                    .into(),
+                rescued: None,
+            });
+        };
+        let s3 = aws_sdk_s3::config::Builder::from(&config).force_path_style(config.endpoint_url().is_some()).build();
+        Ok(S3Store {
+            client: aws_sdk_s3::Client::from_conf(s3),
+            region,
+            bucket: opts.bucket,
+            key: opts.key,
+            lease: opts.lock_lease,
+            seen: Mutex::new(Seen::Nothing),
+        })
+    }
+
+    fn lock_key(&self) -> String {
+        format!("{}.lock", self.key)
+    }
+
+    fn remote(&self, e: impl std::fmt::Display) -> StateError {
+        StateError::Remote { path: self.location(), message: format!("S3 {e}"), rescued: None }
+    }
+
+    /// The lock object's holder and ETag, if there is one.
+    fn read_lock(&self) -> Result<Option<(LockInfo, String)>, StateError> {
+        let got = block(async {
+            let out = self.client.get_object().bucket(&self.bucket).key(self.lock_key()).send().await?;
+            let etag = out.e_tag().unwrap_or_default().to_string();
+            let bytes = out.body.collect().await.map(|b| b.into_bytes().to_vec()).unwrap_or_default();
+            Ok((bytes, etag))
+        })
+        .map_err(|m| self.remote(m))?;
+        match got {
+            Ok((bytes, etag)) => {
+                let info = serde_json::from_slice(&bytes).unwrap_or_else(|_| LockInfo {
+                    id: "?".into(),
+                    operation: "unknown (the lock object is not trellis's)".into(),
+                    who: String::new(),
+                    pid: 0,
+                    host: "unknown".into(),
+                    since: 0,
+                });
+                Ok(Some((info, etag)))
+            }
+            Err(e) => {
+                let (e, _) = s3_err(e);
+                if is_missing(&e) {
+                    Ok(None)
+                } else {
+                    Err(self.remote(e))
+                }
+            }
+        }
+    }
+
+    /// Keeps this run's state on the local disk when the store refused it.
+    fn rescue(&self, state: &State) -> Option<String> {
+        let path = PathBuf::from(format!("trellis-rescue-{}.json", state.stack));
+        let text = serde_json::to_string_pretty(state).ok()? + "\n";
+        write_private(&path, &text).ok()?;
+        Some(path.display().to_string())
+    }
+}
+
+/// The held lock object; deleted when dropped, only if it is still this run's.
+struct S3Hold {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    key: String,
+    etag: String,
+}
+
+impl Drop for S3Hold {
+    fn drop(&mut self) {
+        let released =
+            block(self.client.delete_object().bucket(&self.bucket).key(&self.key).if_match(self.etag.clone()).send());
+        let failure = match released {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some(aws_err(e).to_string()),
+            Err(m) => Some(m),
+        };
+        if let Some(why) = failure {
+            // Nothing to return to from a drop: say it where the user looks.
+            eprintln!(
+                "warning: could not release the state lock s3://{}/{}: {why}. The next run will show it; \
+                 `trellis force-unlock` breaks it.",
+                self.bucket, self.key
+            );
+        }
+    }
+}
+
+impl StateStore for S3Store {
+    fn location(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+
+    fn poll_interval(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+
+    fn staleness(&self, holder: &LockInfo) -> Option<String> {
+        holder.staleness(self.lease, now_secs())
+    }
+
+    fn region(&self) -> Option<String> {
+        Some(self.region.clone())
+    }
+
+    fn lock(&self, operation: &str) -> Result<StateLock, StateError> {
+        // A lock deleted between our failed create and our read is simply retried; S3
+        // answers 409 to a create racing another one, which is retried too.
+        for _ in 0..5 {
+            let info = LockInfo::here(operation);
+            let body = serde_json::to_vec_pretty(&info).expect("lock info serializes");
+            let put = block(
+                self.client
+                    .put_object()
+                    .bucket(&self.bucket)
+                    .key(self.lock_key())
+                    .content_type("application/json")
+                    .if_none_match("*")
+                    .body(ByteStream::from(body))
+                    .send(),
+            )
+            .map_err(|m| self.remote(m))?;
+            match put {
+                Ok(out) => {
+                    let etag = out.e_tag().unwrap_or_default().to_string();
+                    let hold =
+                        S3Hold { client: self.client.clone(), bucket: self.bucket.clone(), key: self.lock_key(), etag };
+                    return Ok(StateLock::new(info, hold));
+                }
+                Err(e) => {
+                    let (e, precondition) = s3_err(e);
+                    if e.code.as_deref() == Some("ConditionalRequestConflict") {
+                        std::thread::sleep(Duration::from_millis(200));
+                        continue;
+                    }
+                    if !precondition {
+                        return Err(self.remote(e));
+                    }
+                    if let Some((holder, _)) = self.read_lock()? {
+                        let stale = self.staleness(&holder);
+                        return Err(StateError::Locked { path: self.location(), holder: Box::new(holder), stale });
+                    }
+                }
+            }
+        }
+        Err(self.remote("the lock object keeps changing; try again"))
+    }
+
+    fn holder(&self) -> Result<Option<LockInfo>, StateError> {
+        Ok(self.read_lock()?.map(|(info, _)| info))
+    }
+
+    fn force_unlock(&self, id: &str) -> Result<LockInfo, StateError> {
+        let Some((holder, etag)) = self.read_lock()? else {
+            return Err(StateError::NotLocked { path: self.location() });
+        };
+        if holder.id != id {
+            return Err(StateError::OtherLock {
+                path: self.location(),
+                holder: Box::new(holder),
+                given: id.to_string(),
+            });
+        }
+        // If-Match: a lock taken anew since we read it is not the one the user named.
+        block(self.client.delete_object().bucket(&self.bucket).key(self.lock_key()).if_match(etag).send())
+            .map_err(|m| self.remote(m))?
+            .map_err(|e| self.remote(s3_err(e).0))?;
+        Ok(holder)
+    }
+
+    fn read(&self, stack: &str) -> Result<Option<State>, StateError> {
+        let got = block(async {
+            let out = self.client.get_object().bucket(&self.bucket).key(&self.key).send().await?;
+            let etag = out.e_tag().unwrap_or_default().to_string();
+            let bytes = out.body.collect().await.map(|b| b.into_bytes().to_vec());
+            Ok((bytes, etag))
+        })
+        .map_err(|m| self.remote(m))?;
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        match got {
+            Ok((Ok(bytes), etag)) => {
+                let text = String::from_utf8(bytes).map_err(|_| self.remote("the state object is not UTF-8 text"))?;
+                let state = parse_state(&text, &self.location(), stack)?;
+                *seen = Seen::At(etag);
+                Ok(Some(state))
+            }
+            Ok((Err(e), _)) => Err(self.remote(format!("reading the state object failed: {e}"))),
+            Err(e) => {
+                let (e, _) = s3_err(e);
+                if is_missing(&e) {
+                    *seen = Seen::Nothing;
+                    Ok(None)
+                } else {
+                    Err(self.remote(e))
+                }
+            }
+        }
+    }
+
+    fn put(&self, _lock: &StateLock, state: &State) -> Result<(), StateError> {
+        let text = serde_json::to_string_pretty(state).expect("state serializes") + "\n";
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .content_type("application/json")
+            .body(ByteStream::from(text.into_bytes()));
+        let (request, read_at) = match &*seen {
+            Seen::At(etag) => (request.if_match(etag.clone()), format!("it was read at ETag {etag}")),
+            Seen::Nothing => (request.if_none_match("*"), "there was none when this run read it".to_string()),
+        };
+        match block(request.send()) {
+            Ok(Ok(out)) => {
+                *seen = Seen::At(out.e_tag().unwrap_or_default().to_string());
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                let rescued = self.rescue(state);
+                match s3_err(e) {
+                    (_, true) => Err(StateError::Conflict { path: self.location(), detail: read_at, rescued }),
+                    (e, false) => {
+                        Err(StateError::Remote { path: self.location(), message: format!("S3 {e}"), rescued })
+                    }
+                }
+            }
+            Err(message) => Err(StateError::Remote { path: self.location(), message, rescued: self.rescue(state) }),
+        }
+    }
+}
