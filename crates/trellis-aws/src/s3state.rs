@@ -35,6 +35,8 @@ pub struct S3Options {
     pub endpoint_url: Option<String>,
     /// A lock older than this is reported as stale.
     pub lock_lease: Option<Duration>,
+    /// Where a state the bucket refused is kept [default: the current directory].
+    pub rescue_dir: Option<PathBuf>,
 }
 
 /// What this store last saw of the state object: the version its next write must replace.
@@ -52,6 +54,7 @@ pub struct S3Store {
     bucket: String,
     key: String,
     lease: Option<Duration>,
+    rescue_dir: PathBuf,
     seen: Mutex<Seen>,
 }
 
@@ -123,8 +126,14 @@ impl S3Store {
             bucket: opts.bucket,
             key: opts.key,
             lease: opts.lock_lease,
+            rescue_dir: opts.rescue_dir.unwrap_or_default(),
             seen: Mutex::new(Seen::Nothing),
         })
+    }
+
+    /// The S3 client, for tests that look at the bucket behind trellis's back.
+    pub fn client(&self) -> &aws_sdk_s3::Client {
+        &self.client
     }
 
     fn lock_key(&self) -> String {
@@ -146,8 +155,9 @@ impl S3Store {
         .map_err(|m| self.remote(m))?;
         match got {
             Ok((bytes, etag)) => {
+                // A lock object trellis cannot read is still a lock: its ETag is its id.
                 let info = serde_json::from_slice(&bytes).unwrap_or_else(|_| LockInfo {
-                    id: "?".into(),
+                    id: etag.trim_matches('"').to_string(),
                     operation: "unknown (the lock object is not trellis's)".into(),
                     who: String::new(),
                     pid: 0,
@@ -169,7 +179,7 @@ impl S3Store {
 
     /// Keeps this run's state on the local disk when the store refused it.
     fn rescue(&self, state: &State) -> Option<String> {
-        let path = PathBuf::from(format!("trellis-rescue-{}.json", state.stack));
+        let path = self.rescue_dir.join(format!("trellis-rescue-{}.json", state.stack));
         let text = serde_json::to_string_pretty(state).ok()? + "\n";
         write_private(&path, &text).ok()?;
         Some(path.display().to_string())

@@ -166,6 +166,7 @@ fn store_for(
             region: b.region,
             endpoint_url: args.endpoint_url.clone(),
             lock_lease: args.lock_lease.or(b.lock_lease),
+            rescue_dir: None,
         })?)),
     }
 }

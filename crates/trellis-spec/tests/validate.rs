@@ -241,3 +241,27 @@ fn the_database_examples_load() {
         assert!(db.sensitive.contains("master_user_password"), "{name}: the password is a secret by its kind");
     }
 }
+
+#[test]
+fn a_backend_is_read_with_its_defaults() {
+    let text = "stack: web\nregion: eu-west-1\nvars:\n  team: blue\nbackend:\n  s3:\n    bucket: ${var.team}-state\n    lock_lease: 2h\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n";
+    let spec = parse(SourceFile { name: "web.yaml".into(), text: text.into() }, &opts(&[])).unwrap();
+    let backend = spec.backend.expect("a backend");
+    assert_eq!(backend.bucket, "blue-state");
+    assert_eq!(backend.key, "trellis/web.json", "the key defaults to the stack's name");
+    assert_eq!(backend.region, None, "the stack's region is the CLI's fallback");
+    assert_eq!(backend.lock_lease, Some(std::time::Duration::from_secs(7200)));
+    let plain = "stack: web\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n";
+    assert!(parse(SourceFile { name: "w.yaml".into(), text: plain.into() }, &opts(&[])).unwrap().backend.is_none());
+}
+
+#[test]
+fn backend_mistakes_are_explained() {
+    insta::assert_snapshot!(errors(
+        "stack: web\nbackend:\n  s3:\n    bukcet: state\n    key: teams/\n    lock_lease: a while\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n"
+    ));
+    insta::assert_snapshot!(
+        "unknown_backend",
+        errors("stack: web\nbackend:\n  s4: { bucket: x }\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n")
+    );
+}

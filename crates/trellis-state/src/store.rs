@@ -30,6 +30,9 @@ impl fmt::Display for LockInfo {
         if !self.who.is_empty() {
             write!(f, " by {}", self.who)?;
         }
+        if self.since == 0 {
+            return write!(f, " (lock id {})", self.id);
+        }
         write!(f, " (process {} on {}, since {} UTC, lock id {})", self.pid, self.host, format_utc(self.since), self.id)
     }
 }
@@ -50,6 +53,9 @@ impl LockInfo {
     /// Why this lock looks abandoned, if it does: its process ran on this machine and is
     /// gone, or it is older than `lease`. Only a report: breaking it is the user's call.
     pub fn staleness(&self, lease: Option<Duration>, now: u64) -> Option<String> {
+        if self.since == 0 {
+            return Some("it names no holder trellis can read".into());
+        }
         if self.host == hostname() && self.pid != 0 && !process_alive(self.pid) {
             return Some(format!("its process {} on this machine is gone", self.pid));
         }
@@ -440,6 +446,22 @@ mod tests {
         let lock = store.lock_waiting("plan", std::time::Duration::from_secs(20));
         releaser.join().unwrap();
         assert_eq!(lock.unwrap().info.operation, "plan");
+    }
+
+    #[test]
+    fn a_lock_is_stale_when_its_local_process_is_gone_or_its_lease_is_over() {
+        let mut info = LockInfo::here("apply");
+        let now = info.since + 90;
+        assert_eq!(info.staleness(None, now), None, "this process is alive and there is no lease");
+        assert_eq!(info.staleness(Some(Duration::from_secs(120)), now), None, "within its lease");
+        let over = info.staleness(Some(Duration::from_secs(60)), now).unwrap();
+        assert_eq!(over, "it was taken 90s ago, longer than the lock lease of 60s");
+        info.pid = u32::MAX; // no such process
+        assert!(info.staleness(None, now).unwrap().contains("on this machine is gone"));
+        info.host = "elsewhere".into();
+        assert_eq!(info.staleness(None, now), None, "another machine's process cannot be checked");
+        info.who = "alice".into();
+        assert!(info.to_string().starts_with("`apply` by alice (process "), "{info}");
     }
 
     #[test]
