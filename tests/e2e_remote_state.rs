@@ -163,8 +163,13 @@ async fn a_killed_runs_lock_is_reported_stale_and_broken_with_force_unlock() {
     assert!(broke.stdout.contains(&format!("process {}", holder.pid)), "the holder is shown: {}", broke.stdout);
     assert_eq!(store.holder().unwrap(), None);
 
-    // The next apply finishes the stack from the journal, with nothing twice.
-    stack.apply();
+    // The next apply (a saved plan: it finds the state in the bucket again) finishes the
+    // stack from the journal, with nothing twice.
+    stack.run(&["plan", "{spec}", "--out", "finish.plan"]).expect_code(0);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(stack.dir.path().join("finish.plan")).unwrap()).unwrap();
+    assert_eq!(saved["state_path"], format!("s3://{bucket}/{KEY}"));
+    stack.run(&["apply", "finish.plan"]).expect_code(0);
     let state = stored(&store, &stack);
     assert_eq!(state.resources.len(), 12);
     assert!(state.pending.is_empty());
