@@ -144,37 +144,31 @@ impl S3Store {
         StateError::Remote { path: self.location(), message: format!("S3 {e}"), rescued: None }
     }
 
-    /// The lock object's holder and ETag, if there is one.
-    fn read_lock(&self) -> Result<Option<(LockInfo, String)>, StateError> {
+    /// The object at `key` and its ETag, or `None` when there is none.
+    fn get(&self, key: &str) -> Result<Option<(Vec<u8>, String)>, StateError> {
         let got = block(async {
-            let out = self.client.get_object().bucket(&self.bucket).key(self.lock_key()).send().await?;
+            let out = self.client.get_object().bucket(&self.bucket).key(key).send().await?;
             let etag = out.e_tag().unwrap_or_default().to_string();
-            let bytes = out.body.collect().await.map(|b| b.into_bytes().to_vec()).unwrap_or_default();
-            Ok((bytes, etag))
+            Ok((out.body.collect().await.map(|b| b.into_bytes().to_vec()), etag))
         })
         .map_err(|m| self.remote(m))?;
         match got {
-            Ok((bytes, etag)) => {
-                // A lock object trellis cannot read is still a lock: its ETag is its id.
-                let info = serde_json::from_slice(&bytes).unwrap_or_else(|_| LockInfo {
-                    id: etag.trim_matches('"').to_string(),
-                    operation: "unknown (the lock object is not trellis's)".into(),
-                    who: String::new(),
-                    pid: 0,
-                    host: "unknown".into(),
-                    since: 0,
-                });
-                Ok(Some((info, etag)))
-            }
-            Err(e) => {
-                let (e, _) = s3_err(e);
-                if is_missing(&e) {
-                    Ok(None)
-                } else {
-                    Err(self.remote(e))
-                }
-            }
+            Ok((Ok(bytes), etag)) => Ok(Some((bytes, etag))),
+            Ok((Err(e), _)) => Err(self.remote(format!("reading s3://{}/{key} failed: {e}", self.bucket))),
+            Err(e) => match s3_err(e) {
+                (e, _) if is_missing(&e) => Ok(None),
+                (e, _) => Err(self.remote(e)),
+            },
         }
+    }
+
+    /// The lock object's holder and ETag, if there is one. A lock object trellis cannot
+    /// read is still a lock: its ETag is its id.
+    fn read_lock(&self) -> Result<Option<(LockInfo, String)>, StateError> {
+        Ok(self.get(&self.lock_key())?.map(|(bytes, etag)| {
+            let info = serde_json::from_slice(&bytes).unwrap_or_else(|_| LockInfo::unknown(etag.trim_matches('"')));
+            (info, etag)
+        }))
     }
 
     /// Keeps this run's state on the local disk when the store refused it.
@@ -297,32 +291,16 @@ impl StateStore for S3Store {
     }
 
     fn read(&self, stack: &str) -> Result<Option<State>, StateError> {
-        let got = block(async {
-            let out = self.client.get_object().bucket(&self.bucket).key(&self.key).send().await?;
-            let etag = out.e_tag().unwrap_or_default().to_string();
-            let bytes = out.body.collect().await.map(|b| b.into_bytes().to_vec());
-            Ok((bytes, etag))
-        })
-        .map_err(|m| self.remote(m))?;
+        let got = self.get(&self.key)?;
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        match got {
-            Ok((Ok(bytes), etag)) => {
-                let text = String::from_utf8(bytes).map_err(|_| self.remote("the state object is not UTF-8 text"))?;
-                let state = parse_state(&text, &self.location(), stack)?;
-                *seen = Seen::At(etag);
-                Ok(Some(state))
-            }
-            Ok((Err(e), _)) => Err(self.remote(format!("reading the state object failed: {e}"))),
-            Err(e) => {
-                let (e, _) = s3_err(e);
-                if is_missing(&e) {
-                    *seen = Seen::Nothing;
-                    Ok(None)
-                } else {
-                    Err(self.remote(e))
-                }
-            }
-        }
+        let Some((bytes, etag)) = got else {
+            *seen = Seen::Nothing;
+            return Ok(None);
+        };
+        let text = String::from_utf8(bytes).map_err(|_| self.remote("the state object is not UTF-8 text"))?;
+        let state = parse_state(&text, &self.location(), stack)?;
+        *seen = Seen::At(etag);
+        Ok(Some(state))
     }
 
     fn put(&self, _lock: &StateLock, state: &State) -> Result<(), StateError> {

@@ -372,16 +372,23 @@ async fn plan_cmd(args: PlanArgs, ui: &Ui) -> Result<i32> {
 }
 
 fn approved(ui: &Ui, operation: Operation) -> Result<bool> {
+    let (what, question) = match operation {
+        Operation::Destroy => ("destroy", "Do you want to destroy these objects?"),
+        Operation::Apply => ("apply", "Do you want to perform these actions?"),
+    };
+    confirm(
+        ui,
+        question,
+        &format!("{what} needs approval: run it in a terminal and answer `yes`, or pass --auto-approve"),
+    )
+}
+
+/// Asks `question` on the terminal; only `yes` agrees. Without a terminal, fails with `refusal`.
+fn confirm(ui: &Ui, question: &str, refusal: &str) -> Result<bool> {
     if !std::io::stdin().is_terminal() {
-        return Err(CliError::Usage(format!(
-            "{} needs approval: run it in a terminal and answer `yes`, or pass --auto-approve",
-            if operation == Operation::Destroy { "destroy" } else { "apply" }
-        )));
+        return Err(CliError::Usage(refusal.to_string()));
     }
-    ui.out(&format!(
-        "\nDo you want to {}? Only `yes` is accepted: ",
-        if operation == Operation::Destroy { "destroy these objects" } else { "perform these actions" }
-    ));
+    ui.out(&format!("\n{question} Only `yes` is accepted: "));
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer).map_err(|e| CliError::Usage(e.to_string()))?;
     Ok(answer.trim() == "yes")
@@ -933,19 +940,10 @@ fn force_unlock(spec: &SpecArgs, lock_id: &str, cloud: &CloudArgs, yes: bool, ui
         Some(why) => ui.line(&format!("It looks stale: {why}.")),
         None => ui.line("Nothing shows that this run is over: break its lock only if you know it is."),
     }
-    if !yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(CliError::Usage(
-                "force-unlock needs approval: answer `yes` in a terminal, or pass --yes".into(),
-            ));
-        }
-        ui.out("Break this lock? Only `yes` is accepted: ");
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer).map_err(|e| CliError::Usage(e.to_string()))?;
-        if answer.trim() != "yes" {
-            ui.line("The lock was left in place.");
-            return Ok(EXIT_ERROR);
-        }
+    let refusal = "force-unlock needs approval: answer `yes` in a terminal, or pass --yes";
+    if !yes && !confirm(ui, "Break this lock?", refusal)? {
+        ui.line("The lock was left in place.");
+        return Ok(EXIT_ERROR);
     }
     store.force_unlock(lock_id)?;
     ui.line(&format!(

@@ -70,10 +70,11 @@ impl LockInfo {
         }
     }
 
-    fn unknown() -> LockInfo {
+    /// A lock whose record cannot be read, known only by `id`.
+    pub fn unknown(id: &str) -> LockInfo {
         LockInfo {
-            id: "?".into(),
-            operation: "unknown".into(),
+            id: id.to_string(),
+            operation: "unknown (the lock holds no trellis record)".into(),
             who: String::new(),
             pid: 0,
             host: "unknown".into(),
@@ -287,7 +288,7 @@ impl LocalStore {
 fn read_holder(file: &mut File) -> LockInfo {
     let mut text = String::new();
     let _ = file.read_to_string(&mut text);
-    serde_json::from_str(&text).unwrap_or_else(|_| LockInfo::unknown())
+    serde_json::from_str(&text).unwrap_or_else(|_| LockInfo::unknown("?"))
 }
 
 impl StateStore for LocalStore {
