@@ -128,6 +128,20 @@ impl Moto {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// Makes an S3 bucket on the emulator (which takes unsigned requests).
+    fn create_bucket(&self, name: &str) -> Result<()> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).map_err(|e| e.to_string())?;
+        let req = format!("PUT /{name} HTTP/1.0\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\n\r\n", self.port);
+        s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+        let mut first = String::new();
+        BufReader::new(&mut s).read_line(&mut first).map_err(|e| e.to_string())?;
+        if first.contains(" 200") {
+            Ok(())
+        } else {
+            Err(format!("creating the bucket {name} on moto failed: {}", first.trim()))
+        }
+    }
+
     fn wait_ready(&mut self) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
@@ -335,6 +349,43 @@ fn bench() -> Result<ExitCode> {
             calls.split(" in ").nth(1).and_then(|r| r.split(' ').next()).and_then(|c| c.parse().ok()).unwrap_or(0);
         Ok((api_calls, times[times.len() / 2]))
     };
+    // One stack applied with its state in the local file, then in S3, where every state
+    // write (the journal entry before each operation, its outcome after) is a
+    // conditional PutObject.
+    moto.create_bucket("bench-state")?;
+    let mut store_rows = Vec::new();
+    let n = 50;
+    let spec = work.join(format!("store{n}.yaml"));
+    std::fs::write(&spec, bench_spec(n).replace("stack: bench", "stack: store")).map_err(|e| e.to_string())?;
+    let spec = spec.to_string_lossy().to_string();
+    let s3 = format!("s3://bench-state/store{n}.json");
+    for (store, flags) in [("local file", vec![]), ("S3", vec!["--backend", s3.as_str()])] {
+        let with = |args: &[&str]| -> Result<std::time::Duration> {
+            let all: Vec<&str> = args.iter().chain(flags.iter()).copied().collect();
+            Ok(invoke(&all)?.0)
+        };
+        let apply = with(&["apply", &spec, "--auto-approve", "--parallelism", "10"])?;
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            times.push(with(&["plan", &spec, "--detailed-exitcode"])?);
+        }
+        times.sort();
+        with(&["state", "pull", &spec, "--out", "bench-state.json"])?;
+        let state = std::fs::read_to_string(work.join("bench-state.json")).map_err(|e| e.to_string())?;
+        let serial = state
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("\"serial\": "))
+            .map(|v| v.trim_end_matches(',').to_string())
+            .unwrap_or_default();
+        store_rows.push(format!(
+            "| {store} | {} | {serial} | {:.0} ms | {:.1} s |",
+            1 + 2 * n,
+            times[2].as_secs_f64() * 1000.0,
+            apply.as_secs_f64()
+        ));
+        with(&["destroy", &spec, "--auto-approve"])?;
+        eprintln!("xtask: state in the {store} done");
+    }
     let mut lb_rows = Vec::new();
     for n in [5usize, 25, 50] {
         let spec = work.join(format!("benchlb{n}.yaml"));
@@ -378,6 +429,7 @@ fn bench() -> Result<ExitCode> {
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let table = rows.join("\n");
     let lb_table = lb_rows.join("\n");
+    let store_table = store_rows.join("\n");
     let doc = format!(
         "# Benchmarks\n\nWritten by `cargo xtask bench`: release build, the moto emulator on loopback, {cpus} cores. \
 Each stack is one VPC with N subnets and N security groups (two rules each); the plan is \
@@ -397,7 +449,14 @@ no tag filter, so target groups are listed (400 a page) and their tags read 20 A
 their attributes (deregistration delay) come one target group per call, because AWS offers \
 nothing else: that column is listed apart. Templates are read with one call for all of them \
 and one for all their latest versions, groups 100 a page, policies 50 a page.\n\n\
-| objects | refresh API calls | one call per object | of which per-object by necessity | plan time (median of 5) | apply time |\n|---|---|---|---|---|---|\n{lb_table}\n"
+| objects | refresh API calls | one call per object | of which per-object by necessity | plan time (median of 5) | apply time |\n|---|---|---|---|---|---|\n{lb_table}\n\n\
+## Where the state is kept\n\n\
+A network stack of 101 objects (as above), applied with its state in the local file and then in \
+S3 (`--backend s3://…`, on the same emulator). The apply writes the state before and after \
+every operation (the journal), so its serial counts the writes; in S3 each is one \
+conditional PutObject. A plan adds three S3 calls: the lock object's create and delete, \
+and the state's read.\n\n\
+| state store | objects | state writes in the apply (serial) | plan time (median of 5) | apply time |\n|---|---|---|---|---|\n{store_table}\n"
     );
     std::fs::write(root().join("docs/benchmarks.md"), doc).map_err(|e| e.to_string())?;
     eprintln!("xtask: wrote docs/benchmarks.md");
