@@ -97,8 +97,9 @@ async fn two_applies_at_once_one_proceeds_the_other_is_refused_naming_the_holder
 
 #[tokio::test]
 async fn a_state_write_based_on_a_stale_read_is_refused_and_rescued() {
-    let (bucket, first) = bucket("etag").await;
+    let (bucket, _) = bucket("etag").await;
     let rescue = tempfile::tempdir().unwrap();
+    let first = store(&bucket, Some(rescue.path()));
     let second = store(&bucket, Some(rescue.path()));
 
     // The second store reads, then the first writes (as after a broken lock).
@@ -132,6 +133,7 @@ async fn a_state_write_based_on_a_stale_read_is_refused_and_rescued() {
     let mut stale = theirs.clone();
     let err = first.write(&lock, &mut stale).unwrap_err();
     assert!(matches!(err, StateError::Conflict { .. }), "{err}");
+    assert_eq!(std::fs::read_dir(rescue.path()).unwrap().count(), 1, "one rescue file per stack, the latest state");
     assert_eq!(second.read("etag").unwrap().unwrap(), next);
 }
 
