@@ -180,7 +180,8 @@ fn open_store(spec: &Spec, args: &BackendArgs) -> Result<Box<dyn StateStore>> {
 /// first plan would otherwise create every object again.
 fn check_not_left_behind(spec: &Spec, store: &dyn StateStore, prior: Option<&State>, args: &BackendArgs) -> Result<()> {
     let local = state_path(None, &spec.stack);
-    if prior.is_none() && store.region().is_some() && args.backend.is_none() && local.exists() {
+    let remote = store.region().is_some(); // only a remote store has a region
+    if prior.is_none() && remote && args.backend.is_none() && local.exists() {
         return Err(CliError::Usage(format!(
             "the spec keeps its state in {}, which has none yet, but {} holds this stack's state; move it there first \
              with `trellis state push SPEC {}` (or use --backend local to keep working from the file)",
