@@ -23,12 +23,16 @@ async fn bucket(test: &str) -> (String, S3Store) {
 }
 
 fn store(bucket: &str, rescue_dir: Option<&std::path::Path>) -> S3Store {
+    store_with_lease(bucket, rescue_dir, None)
+}
+
+fn store_with_lease(bucket: &str, rescue_dir: Option<&std::path::Path>, lease: Option<Duration>) -> S3Store {
     S3Store::connect(S3Options {
         bucket: bucket.into(),
         key: KEY.into(),
         region: Some("us-east-1".into()),
         endpoint_url: Some(endpoint()),
-        lock_lease: None,
+        lock_lease: lease,
         rescue_dir: rescue_dir.map(Into::into),
     })
     .unwrap()
@@ -135,6 +139,27 @@ async fn a_state_write_based_on_a_stale_read_is_refused_and_rescued() {
     assert!(matches!(err, StateError::Conflict { .. }), "{err}");
     assert_eq!(std::fs::read_dir(rescue.path()).unwrap().count(), 1, "one rescue file per stack, the latest state");
     assert_eq!(second.read("etag").unwrap().unwrap(), next);
+}
+
+#[tokio::test]
+async fn a_held_lock_is_renewed_so_a_long_run_outlives_its_lease() {
+    let (bucket, _) = bucket("lease").await;
+    let lease = Some(Duration::from_secs(3));
+    let (holder, other) = (store_with_lease(&bucket, None, lease), store_with_lease(&bucket, None, lease));
+    let lock = holder.lock("apply").unwrap();
+    std::thread::sleep(Duration::from_secs(5)); // longer than the lease
+    let seen = other.holder().unwrap().expect("the lock is held");
+    assert_eq!(seen.id, lock.info.id);
+    assert!(seen.renewed.is_some_and(|at| at > seen.since), "the holder renewed it: {seen:?}");
+    match other.lock("plan") {
+        Err(StateError::Locked { stale, .. }) => assert_eq!(stale, None, "a renewed lock is not stale"),
+        other => panic!("the lock should be held: {other:?}"),
+    }
+    drop(lock);
+    assert_eq!(other.holder().unwrap(), None, "released with its renewed ETag");
+    // Unrenewed, the same lock would have been reported stale after the lease.
+    let old = trellis_state::LockInfo { renewed: None, ..seen };
+    assert!(old.staleness(lease, old.since + 5).unwrap().contains("longer than the lock lease of 3s"));
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region};
@@ -180,18 +180,73 @@ impl S3Store {
     }
 }
 
-/// The held lock object; deleted when dropped, only if it is still this run's.
+/// The held lock object; deleted when dropped, only if it is still this run's. With a
+/// lease, a thread renews it (a rewrite with `If-Match`, stamped `renewed`) every third
+/// of the lease, so a run that lasts longer than its lease is not taken for a dead one.
 struct S3Hold {
     client: aws_sdk_s3::Client,
     bucket: String,
     key: String,
-    etag: String,
+    etag: Arc<Mutex<String>>,
+    renewer: Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
+}
+
+impl S3Hold {
+    fn new(store: &S3Store, etag: String, info: &LockInfo) -> S3Hold {
+        let mut hold = S3Hold {
+            client: store.client.clone(),
+            bucket: store.bucket.clone(),
+            key: store.lock_key(),
+            etag: Arc::new(Mutex::new(etag)),
+            renewer: None,
+        };
+        if let Some(lease) = store.lease {
+            let every = (lease / 3).max(Duration::from_secs(1));
+            let (stop, stopped) = mpsc::channel::<()>();
+            let (client, bucket, key, etag) =
+                (hold.client.clone(), hold.bucket.clone(), hold.key.clone(), hold.etag.clone());
+            let mut info = info.clone();
+            let thread = std::thread::spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                    info.renewed = Some(now_secs());
+                    let body = serde_json::to_vec_pretty(&info).expect("lock info serializes");
+                    let current = etag.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    let put =
+                        client.put_object().bucket(&bucket).key(&key).if_match(current).body(ByteStream::from(body));
+                    match block(put.send()) {
+                        Ok(Ok(out)) => {
+                            *etag.lock().unwrap_or_else(|p| p.into_inner()) =
+                                out.e_tag().unwrap_or_default().to_string()
+                        }
+                        Ok(Err(e)) => {
+                            if !s3_err(e).1 {
+                                continue; // a failed renewal is tried again at the next tick
+                            }
+                            eprintln!(
+                                "warning: the state lock s3://{bucket}/{key} was broken by someone else. This run goes \
+                                 on: its state writes are conditional on the version it read, so should another run \
+                                 write the state, they are refused and kept in a rescue file."
+                            );
+                            return;
+                        }
+                        Err(_) => {}
+                    }
+                }
+            });
+            hold.renewer = Some((stop, thread));
+        }
+        hold
+    }
 }
 
 impl Drop for S3Hold {
     fn drop(&mut self) {
-        let released =
-            block(self.client.delete_object().bucket(&self.bucket).key(&self.key).if_match(self.etag.clone()).send());
+        if let Some((stop, thread)) = self.renewer.take() {
+            drop(stop);
+            let _ = thread.join();
+        }
+        let etag = self.etag.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let released = block(self.client.delete_object().bucket(&self.bucket).key(&self.key).if_match(etag).send());
         let failure = match released {
             Ok(Ok(_)) => None,
             Ok(Err(e)) => Some(aws_err(e).to_string()),
@@ -244,9 +299,7 @@ impl StateStore for S3Store {
             .map_err(|m| self.remote(m))?;
             match put {
                 Ok(out) => {
-                    let etag = out.e_tag().unwrap_or_default().to_string();
-                    let hold =
-                        S3Hold { client: self.client.clone(), bucket: self.bucket.clone(), key: self.lock_key(), etag };
+                    let hold = S3Hold::new(self, out.e_tag().unwrap_or_default().to_string(), &info);
                     return Ok(StateLock::new(info, hold));
                 }
                 Err(e) => {

@@ -22,6 +22,9 @@ pub struct LockInfo {
     pub host: String,
     /// Seconds since the Unix epoch.
     pub since: u64,
+    /// When the holder last renewed a remote lock (seconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renewed: Option<u64>,
 }
 
 impl fmt::Display for LockInfo {
@@ -47,6 +50,7 @@ impl LockInfo {
             pid: std::process::id(),
             host: hostname(),
             since: now_secs(),
+            renewed: None,
         }
     }
 
@@ -59,10 +63,14 @@ impl LockInfo {
         if self.host == hostname() && self.pid != 0 && !process_alive(self.pid) {
             return Some(format!("its process {} on this machine is gone", self.pid));
         }
-        let age = now.saturating_sub(self.since);
+        let (what, at) = match self.renewed {
+            Some(at) => ("last renewed", at),
+            None => ("taken", self.since),
+        };
+        let age = now.saturating_sub(at);
         match lease {
             Some(lease) if age > lease.as_secs() => Some(format!(
-                "it was taken {} ago, longer than the lock lease of {}",
+                "it was {what} {} ago, longer than the lock lease of {}",
                 humanize(age),
                 humanize(lease.as_secs())
             )),
@@ -79,6 +87,7 @@ impl LockInfo {
             pid: 0,
             host: "unknown".into(),
             since: 0,
+            renewed: None,
         }
     }
 }
@@ -457,6 +466,11 @@ mod tests {
         assert_eq!(info.staleness(Some(Duration::from_secs(120)), now), None, "within its lease");
         let over = info.staleness(Some(Duration::from_secs(60)), now).unwrap();
         assert_eq!(over, "it was taken 90s ago, longer than the lock lease of 60s");
+        info.renewed = Some(now - 10);
+        assert_eq!(info.staleness(Some(Duration::from_secs(60)), now), None, "renewed within its lease");
+        let over = info.staleness(Some(Duration::from_secs(60)), now + 100).unwrap();
+        assert_eq!(over, "it was last renewed 110s ago, longer than the lock lease of 60s");
+        info.renewed = None;
         info.pid = u32::MAX; // no such process
         assert!(info.staleness(None, now).unwrap().contains("on this machine is gone"));
         info.host = "elsewhere".into();
