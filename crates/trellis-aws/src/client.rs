@@ -19,19 +19,26 @@ pub struct AwsOptions {
     pub progress: Option<Progress>,
 }
 
-/// Loads the AWS configuration and builds the clients. No call is made yet.
-pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
+/// aws-config's standard chain, with the spec's region and `--endpoint-url` on top when
+/// given. Every client trellis builds (the resource kinds', the S3 state store's) starts
+/// here.
+pub(crate) async fn load_config(region: Option<&str>, endpoint_url: Option<&str>) -> aws_config::SdkConfig {
     // Adaptive retries back off on throttling (RequestLimitExceeded) and rate-limit the
     // client itself, as AWS recommends for bursts of mutating calls.
     let mut loader =
         aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::adaptive().with_max_attempts(10));
-    if let Some(region) = &opts.region {
-        loader = loader.region(Region::new(region.clone()));
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region.to_string()));
     }
-    if let Some(url) = &opts.endpoint_url {
+    if let Some(url) = endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    let config = loader.load().await;
+    loader.load().await
+}
+
+/// Loads the AWS configuration and builds the clients. No call is made yet.
+pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
+    let config = load_config(opts.region.as_deref(), opts.endpoint_url.as_deref()).await;
     let Some(region) = config.region().map(|r| r.to_string()) else {
         return Err(ProviderError::new(
             None,

@@ -15,13 +15,13 @@ use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use trellis_core::ProviderError;
 use trellis_state::{now_secs, parse_state, write_private, LockInfo, State, StateError, StateLock, StateStore};
 
+use crate::client::load_config;
 use crate::util::aws_err;
 
 /// Where a stack's state lives in S3.
@@ -33,7 +33,8 @@ pub struct S3Options {
     pub region: Option<String>,
     /// `--endpoint-url`; without it aws-config honours `AWS_ENDPOINT_URL`.
     pub endpoint_url: Option<String>,
-    /// A lock older than this is reported as stale.
+    /// A lock not renewed for this long is reported as stale; a lock this store holds is
+    /// renewed every third of it.
     pub lock_lease: Option<Duration>,
     /// Where a state the bucket refused is kept [default: the current directory].
     pub rescue_dir: Option<PathBuf>,
@@ -99,17 +100,8 @@ impl S3Store {
     /// S3-compatible servers expect.
     pub fn connect(opts: S3Options) -> Result<S3Store, StateError> {
         let location = format!("s3://{}/{}", opts.bucket, opts.key);
-        let config = block(async {
-            let mut loader = aws_config::defaults(BehaviorVersion::latest());
-            if let Some(region) = &opts.region {
-                loader = loader.region(Region::new(region.clone()));
-            }
-            if let Some(url) = &opts.endpoint_url {
-                loader = loader.endpoint_url(url);
-            }
-            loader.load().await
-        })
-        .map_err(|message| StateError::Remote { path: location.clone(), message, rescued: None })?;
+        let config = block(load_config(opts.region.as_deref(), opts.endpoint_url.as_deref()))
+            .map_err(|message| StateError::Remote { path: location.clone(), message, rescued: None })?;
         let Some(region) = config.region().map(|r| r.to_string()) else {
             return Err(StateError::Remote {
                 path: location,
@@ -180,6 +172,25 @@ impl S3Store {
     }
 }
 
+/// A PutObject of the lock object holding `info`; the caller adds its condition.
+fn put_lock(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    info: &LockInfo,
+) -> aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder {
+    let body = serde_json::to_vec_pretty(info).expect("lock info serializes");
+    client.put_object().bucket(bucket).key(key).content_type("application/json").body(ByteStream::from(body))
+}
+
+/// Deletes the lock object if it is still at `etag`: never a lock someone took since.
+fn delete_lock(client: &aws_sdk_s3::Client, bucket: &str, key: &str, etag: String) -> Result<(), String> {
+    match block(client.delete_object().bucket(bucket).key(key).if_match(etag).send())? {
+        Ok(_) => Ok(()),
+        Err(e) => Err(aws_err(e).to_string()),
+    }
+}
+
 /// The held lock object; deleted when dropped, only if it is still this run's. With a
 /// lease, a thread renews it (a rewrite with `If-Match`, stamped `renewed`) every third
 /// of the lease, so a run that lasts longer than its lease is not taken for a dead one.
@@ -209,11 +220,8 @@ impl S3Hold {
             let thread = std::thread::spawn(move || {
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
                     info.renewed = Some(now_secs());
-                    let body = serde_json::to_vec_pretty(&info).expect("lock info serializes");
                     let current = etag.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                    let put =
-                        client.put_object().bucket(&bucket).key(&key).if_match(current).body(ByteStream::from(body));
-                    match block(put.send()) {
+                    match block(put_lock(&client, &bucket, &key, &info).if_match(current).send()) {
                         Ok(Ok(out)) => {
                             *etag.lock().unwrap_or_else(|p| p.into_inner()) =
                                 out.e_tag().unwrap_or_default().to_string()
@@ -246,13 +254,7 @@ impl Drop for S3Hold {
             let _ = thread.join();
         }
         let etag = self.etag.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let released = block(self.client.delete_object().bucket(&self.bucket).key(&self.key).if_match(etag).send());
-        let failure = match released {
-            Ok(Ok(_)) => None,
-            Ok(Err(e)) => Some(aws_err(e).to_string()),
-            Err(m) => Some(m),
-        };
-        if let Some(why) = failure {
+        if let Err(why) = delete_lock(&self.client, &self.bucket, &self.key, etag) {
             // Nothing to return to from a drop: say it where the user looks.
             eprintln!(
                 "warning: could not release the state lock s3://{}/{}: {why}. The next run will show it; \
@@ -285,18 +287,8 @@ impl StateStore for S3Store {
         // answers 409 to a create racing another one, which is retried too.
         for _ in 0..5 {
             let info = LockInfo::here(operation);
-            let body = serde_json::to_vec_pretty(&info).expect("lock info serializes");
-            let put = block(
-                self.client
-                    .put_object()
-                    .bucket(&self.bucket)
-                    .key(self.lock_key())
-                    .content_type("application/json")
-                    .if_none_match("*")
-                    .body(ByteStream::from(body))
-                    .send(),
-            )
-            .map_err(|m| self.remote(m))?;
+            let put = block(put_lock(&self.client, &self.bucket, &self.lock_key(), &info).if_none_match("*").send())
+                .map_err(|m| self.remote(m))?;
             match put {
                 Ok(out) => {
                     let hold = S3Hold::new(self, out.e_tag().unwrap_or_default().to_string(), &info);
@@ -337,9 +329,7 @@ impl StateStore for S3Store {
             });
         }
         // If-Match: a lock taken anew since we read it is not the one the user named.
-        block(self.client.delete_object().bucket(&self.bucket).key(self.lock_key()).if_match(etag).send())
-            .map_err(|m| self.remote(m))?
-            .map_err(|e| self.remote(s3_err(e).0))?;
+        delete_lock(&self.client, &self.bucket, &self.lock_key(), etag).map_err(|m| self.remote(m))?;
         Ok(holder)
     }
 

@@ -928,6 +928,7 @@ fn force_unlock(spec: &SpecArgs, lock_id: &str, cloud: &CloudArgs, yes: bool, ui
     let Some(holder) = store.holder()? else {
         return Err(StateError::NotLocked { path: store.location() }.into());
     };
+    // Checked before asking (the store checks again when it deletes).
     if holder.id != lock_id {
         return Err(StateError::OtherLock {
             path: store.location(),
@@ -948,8 +949,9 @@ fn force_unlock(spec: &SpecArgs, lock_id: &str, cloud: &CloudArgs, yes: bool, ui
     }
     store.force_unlock(lock_id)?;
     ui.line(&format!(
-        "Broke lock {lock_id}. Should its run still be going, its next state write is refused (writes are \
-         conditional on the version read) and it keeps its state in a rescue file."
+        "Broke lock {lock_id}. Should its run still be going, its state stays safe: each of its writes is \
+         conditional on the version it read, so once another run writes the state, its writes are refused and \
+         kept in a rescue file."
     ));
     Ok(EXIT_OK)
 }

@@ -94,7 +94,8 @@ struct BackendArgs {
     /// The region of the --backend bucket [default: the spec's backend region, then the stack's].
     #[arg(long, value_name = "REGION")]
     backend_region: Option<String>,
-    /// Report a remote lock older than this as stale (`2h`); overrides `backend.s3.lock_lease`.
+    /// Report a remote lock not renewed for this long as stale (`2h`); a held lock is
+    /// renewed every third of it. Overrides `backend.s3.lock_lease`.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     lock_lease: Option<std::time::Duration>,
     /// Send AWS calls here instead of AWS's endpoints (or set AWS_ENDPOINT_URL).

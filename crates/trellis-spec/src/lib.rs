@@ -41,7 +41,7 @@ pub struct S3Backend {
     pub key: String,
     /// The bucket's region, when it differs from the stack's.
     pub region: Option<String>,
-    /// A lock held longer than this is reported as stale.
+    /// A lock not renewed for this long is reported as stale.
     pub lock_lease: Option<std::time::Duration>,
 }
 
