@@ -1,10 +1,12 @@
 use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
 use trellis_core::ProviderError;
 
-use crate::{Aws, Progress, Timeouts};
+use crate::errors::{Classifier, Recent, RetryStats};
+use crate::{Aws, Clients, Progress, Timeouts};
 
 /// How to reach AWS. Everything left unset comes from the standard chain of
 /// aws-config: environment (`AWS_REGION`, `AWS_PROFILE`, `AWS_ENDPOINT_URL`, keys),
@@ -36,6 +38,35 @@ pub(crate) async fn load_config(region: Option<&str>, endpoint_url: Option<&str>
     loader.load().await
 }
 
+/// The four resource clients, each deciding its retries by the error table, with
+/// `attempts` attempts per call at most.
+fn clients(config: &aws_config::SdkConfig, classifier: &Classifier, attempts: u32) -> Clients {
+    // Standard retries with a short first backoff (exponential with jitter, at most 20 s):
+    // calls are already paced by trellis's own token buckets, so the SDK's adaptive
+    // client-side limiter would only slow them further after one throttled answer.
+    let retry = if attempts > 1 {
+        RetryConfig::standard().with_max_attempts(attempts).with_initial_backoff(std::time::Duration::from_millis(250))
+    } else {
+        RetryConfig::disabled()
+    };
+    macro_rules! client {
+        ($sdk:ident) => {
+            $sdk::Client::from_conf(
+                $sdk::config::Builder::from(config)
+                    .retry_config(retry.clone())
+                    .retry_classifier(classifier.clone())
+                    .build(),
+            )
+        };
+    }
+    Clients {
+        ec2: client!(aws_sdk_ec2),
+        elb: client!(aws_sdk_elasticloadbalancingv2),
+        asg: client!(aws_sdk_autoscaling),
+        rds: client!(aws_sdk_rds),
+    }
+}
+
 /// Loads the AWS configuration and builds the clients. No call is made yet.
 pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
     let config = load_config(opts.region.as_deref(), opts.endpoint_url.as_deref()).await;
@@ -45,11 +76,21 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
             "no AWS region: set `region:` in the spec, or AWS_REGION, or a region in your AWS profile",
         ));
     };
+    let classifier = Classifier {
+        recent: Arc::new(Recent::default()),
+        stats: Arc::new(RetryStats::default()),
+        progress: opts.progress.clone(),
+    };
+    let Clients { ec2, elb, asg, rds } = clients(&config, &classifier, 10);
     Ok(Aws {
-        ec2: aws_sdk_ec2::Client::new(&config),
-        elb: aws_sdk_elasticloadbalancingv2::Client::new(&config),
-        asg: aws_sdk_autoscaling::Client::new(&config),
-        rds: aws_sdk_rds::Client::new(&config),
+        ec2,
+        elb,
+        asg,
+        rds,
+        // A create is never sent again by the SDK: its outcome is resolved first.
+        once: clients(&config, &classifier, 1),
+        recent: classifier.recent,
+        stats: classifier.stats,
         region,
         calls: AtomicUsize::new(0),
         limits: Default::default(),

@@ -8,6 +8,7 @@
 //! `ProviderError { code, message }`.
 
 mod client;
+mod errors;
 mod kinds;
 mod limits;
 mod s3state;
@@ -21,6 +22,7 @@ use std::time::Duration;
 use trellis_core::{Address, Attrs, CreateError, LiveObject, Provider, ProviderError, RefreshRequest, RefreshResult};
 
 pub use client::{connect, AwsOptions};
+pub use errors::RetryStats;
 pub use s3state::{S3Options, S3Store};
 
 /// The AWS SDKs trellis uses, for tests that change objects behind trellis's back.
@@ -39,12 +41,26 @@ pub const TAG_ADDRESS: &str = "trellis:address";
 /// Receives progress lines (waits, retries) meant for the person running trellis.
 pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
 
+/// One client per service.
+pub(crate) struct Clients {
+    pub ec2: aws_sdk_ec2::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub asg: aws_sdk_autoscaling::Client,
+    pub rds: aws_sdk_rds::Client,
+}
+
 /// A connected AWS provider.
 pub struct Aws {
     pub(crate) ec2: aws_sdk_ec2::Client,
     pub(crate) elb: aws_sdk_elasticloadbalancingv2::Client,
     pub(crate) asg: aws_sdk_autoscaling::Client,
     pub(crate) rds: aws_sdk_rds::Client,
+    /// The same clients making one attempt per call, for the calls that create an
+    /// object: their outcome, when unknown, is looked up before they are sent again.
+    pub(crate) once: Clients,
+    /// Ids this run made or changed: a "not found" naming one is eventual consistency.
+    pub(crate) recent: Arc<errors::Recent>,
+    pub(crate) stats: Arc<errors::RetryStats>,
     pub(crate) region: String,
     pub(crate) calls: AtomicUsize,
     pub(crate) limits: limits::Limits,
@@ -185,9 +201,16 @@ impl Provider for Aws {
         Ok(result)
     }
 
-    async fn create(&self, stack: &str, address: &Address, attrs: &Attrs) -> Result<LiveObject, CreateError> {
+    async fn create(
+        &self,
+        stack: &str,
+        address: &Address,
+        attrs: &Attrs,
+        replacing: &[String],
+    ) -> Result<LiveObject, CreateError> {
         let ops = Self::kind_of(&address.kind)?;
-        let id = ops.create(self, stack, address, attrs).await?;
+        let id = self.create_call(ops, stack, address, attrs, replacing).await?;
+        self.recent.touch(&id);
         // From here on the object exists: every failure must hand its id back.
         let finish = async {
             ops.configure(self, &id, attrs).await?;
@@ -215,6 +238,7 @@ impl Provider for Aws {
         after: &Attrs,
     ) -> Result<LiveObject, ProviderError> {
         let ops = Self::kind_of(&address.kind)?;
+        self.recent.touch(id);
         ops.update(self, id, before, after).await?;
         ops.sync_tags(self, id, before.get("tags"), after.get("tags")).await?;
         self.read_back(address, id, ops).await
@@ -222,11 +246,119 @@ impl Provider for Aws {
 
     async fn delete(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
         let ops = Self::kind_of(&address.kind)?;
+        // From now on "not found" means gone, not "not visible yet".
+        self.recent.forget(id);
         ops.delete(self, address, id, attrs).await
     }
 }
 
+/// How many times a create is sent at most (throttled, or after a lost answer that no
+/// look-up explained).
+const CREATE_ATTEMPTS: u32 = 8;
+
+/// A fresh idempotency token (AWS takes up to 64 ASCII characters).
+fn client_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let part = || {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+        h.finish()
+    };
+    format!("trellis-{:016x}{:016x}", part(), part())
+}
+
 impl Aws {
+    /// The create call of a kind, sent so that nothing is made twice: the SDK never
+    /// resends it; when its outcome is unknown (a 5xx, a reset, an unreadable answer) or
+    /// AWS says the object exists, the object is looked up by its tags first, taken if
+    /// found, and only then is the create sent again (with the same `ClientToken`
+    /// where the call takes one).
+    async fn create_call(
+        &self,
+        ops: kinds::KindOps,
+        stack: &str,
+        address: &Address,
+        attrs: &Attrs,
+        replacing: &[String],
+    ) -> Result<String, ProviderError> {
+        use errors::Class;
+        let token = client_token();
+        let generated = trellis_core::kinds::get(&address.kind)
+            .and_then(|k| k.generated_name)
+            .is_some_and(|name| !attrs.contains_key(name));
+        let mut suffix = false;
+        let mut delay = Duration::from_millis(500);
+        let start = std::time::Instant::now();
+        for attempt in 1.. {
+            let c = kinds::Create { stack, address, attrs, token: &token, suffix };
+            let e = match ops.create(self, &c).await {
+                Ok(id) => return Ok(id),
+                Err(e) => e,
+            };
+            let class = errors::class_of(&e, &self.recent);
+            self.stats.count(class);
+            match class {
+                Class::Throttling => {}
+                Class::EventualConsistency if start.elapsed() < errors::PROPAGATION => {
+                    self.say(&format!("{address}: waiting for what it refers to to become visible ({e})"));
+                }
+                Class::Transient if ops.create_is_idempotent() => {}
+                Class::Transient | Class::Exists => {
+                    let why = if class == Class::Exists { "AWS says it exists" } else { "its outcome is unknown" };
+                    self.say(&format!("{address}: create answered {e}; {why}, looking for the object by its tags"));
+                    if let Some(id) = self.look_for(ops, &c, replacing).await? {
+                        self.stats.adopted.fetch_add(1, Ordering::Relaxed);
+                        self.say(&format!("{address}: found {id}, made by the earlier attempt; taking it"));
+                        return Ok(id);
+                    }
+                    if class == Class::Exists {
+                        if !generated || suffix {
+                            return Err(e);
+                        }
+                        // The generated name belongs to the object this one replaces.
+                        suffix = true;
+                        continue;
+                    }
+                    self.stats.resent.fetch_add(1, Ordering::Relaxed);
+                    self.say(&format!("{address}: not found; sending the create again"));
+                }
+                _ => return Err(e),
+            }
+            if attempt >= CREATE_ATTEMPTS {
+                return Err(e);
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(16));
+        }
+        unreachable!("the loop returns")
+    }
+
+    /// The object a create with an unknown outcome may have made: tagged with its
+    /// address, and none of the objects it replaces. Asked a few times, since a new
+    /// object can take a moment to show in AWS's listings.
+    async fn look_for(
+        &self,
+        ops: kinds::KindOps,
+        c: &kinds::Create<'_>,
+        replacing: &[String],
+    ) -> Result<Option<String>, ProviderError> {
+        for wait in [0, 2, 4] {
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+            let found = ops.find_created(self, c).await?;
+            if let Some(d) =
+                found.into_iter().find(|d| d.address().as_ref() == Some(c.address) && !replacing.contains(&d.id))
+            {
+                return Ok(Some(d.id));
+            }
+        }
+        Ok(None)
+    }
+
+    /// What the retries did so far.
+    pub fn retry_stats(&self) -> &RetryStats {
+        &self.stats
+    }
+
     /// Reads one object by id, waiting while AWS does not show it yet.
     async fn read_back(&self, address: &Address, id: &str, ops: kinds::KindOps) -> Result<LiveObject, ProviderError> {
         let ids = [id.to_string()];

@@ -30,24 +30,29 @@ impl Select<'_> {
     }
 }
 
-/// An SDK error as trellis reports it: AWS's code and message, or what went wrong on
-/// the way when there is no AWS error to show.
+/// An SDK error as trellis reports it: AWS's code and message, or, when AWS gave no
+/// answer to show, one of trellis's own codes for what went wrong on the way
+/// (`NetworkError`, `RequestTimeout`, `UnreadableResponse`; `errors.rs` classes them).
 pub(crate) fn aws_err<E>(e: SdkError<E, HttpResponse>) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let code = e.code().map(str::to_string);
-    let message = match (e.message(), &e) {
-        (Some(m), _) => m.to_string(),
-        (None, SdkError::ServiceError(se)) => {
-            format!("the endpoint answered HTTP {} with no AWS error in the body", se.raw().status().as_u16())
+    let detail = || aws_smithy_types::error::display::DisplayErrorContext(&e).to_string();
+    let (code, message) = match (e.code(), e.message(), &e) {
+        (Some(c), m, _) => (Some(c.to_string()), m.map(str::to_string).unwrap_or_default()),
+        (None, _, SdkError::ServiceError(se)) => {
+            let status = se.raw().status().as_u16();
+            let code = if status >= 500 { "InternalError" } else { "HttpError" };
+            (Some(code.to_string()), format!("the endpoint answered HTTP {status} with no AWS error in the body"))
         }
-        (None, SdkError::TimeoutError(_)) => "the request timed out".to_string(),
-        (None, SdkError::DispatchFailure(_)) => {
-            format!("could not reach the endpoint: {}", aws_smithy_types::error::display::DisplayErrorContext(&e))
+        (None, _, SdkError::TimeoutError(_)) => (Some("RequestTimeout".into()), "the request timed out".into()),
+        (None, _, SdkError::DispatchFailure(_)) => {
+            (Some("NetworkError".into()), format!("could not reach the endpoint: {}", detail()))
         }
-        (None, SdkError::ResponseError(_)) => "the endpoint's answer could not be read".to_string(),
-        (None, _) => aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+        (None, _, SdkError::ResponseError(_)) => {
+            (Some("UnreadableResponse".into()), "the endpoint's answer could not be read".into())
+        }
+        (None, _, _) => (None, detail()),
     };
     ProviderError { code, message }
 }
@@ -269,26 +274,22 @@ pub(crate) fn generated_name(stack: &str, address: &Address, max: usize, suffix:
     format!("{base}{tail}")
 }
 
-/// Creates through `f(name)`, with the name from the spec, or a generated one; when a
-/// generated name is taken (`taken` lists the codes that say so) tries once more with a
-/// suffix. Returns what `f` returned.
+/// Creates through `f(name)`, with the name from the spec or a generated one (with a
+/// suffix when the create loop asks for one: the plain name is held by the object being
+/// replaced). Returns what `f` returned.
 pub(crate) async fn create_named<T, F, Fut>(
-    attrs: &trellis_core::Attrs,
+    c: &crate::kinds::Create<'_>,
     name_attr: &str,
-    (stack, address, max): (&str, &Address, usize),
-    taken: &[&str],
-    mut f: F,
+    max: usize,
+    f: F,
 ) -> Result<T, ProviderError>
 where
-    F: FnMut(String) -> Fut,
+    F: FnOnce(String) -> Fut,
     Fut: Future<Output = Result<T, ProviderError>>,
 {
-    if let Some(name) = str_attr(attrs, name_attr) {
-        return f(name.to_string()).await;
-    }
-    match f(generated_name(stack, address, max, false)).await {
-        Err(e) if is_code(&e, taken) => f(generated_name(stack, address, max, true)).await,
-        other => other,
+    match str_attr(c.attrs, name_attr) {
+        Some(name) => f(name.to_string()).await,
+        None => f(generated_name(c.stack, c.address, max, c.suffix)).await,
     }
 }
 

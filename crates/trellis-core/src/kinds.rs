@@ -188,6 +188,16 @@ fn check_nacl_rule(rule: &Attrs) -> Option<(&'static str, String)> {
             return Some(("rule_number", format!("rule number {n} is out of range: use 1 to 32766")));
         }
     }
+    if rule.contains_key("icmp_type_code") && protocol != "icmp" {
+        return Some(("icmp_type_code", format!("`icmp_type_code` is for `icmp` rules, not `{protocol}`")));
+    }
+    if let Some(Value::Map(tc)) = rule.get("icmp_type_code") {
+        for k in ["type", "code"] {
+            if let Some(n) = tc.get(k).and_then(Value::as_int).filter(|n| !(-1..=255).contains(n)) {
+                return Some(("icmp_type_code", format!("ICMP {k} {n} is out of range: use 0 to 255, or -1 for all")));
+            }
+        }
+    }
     if let Some(Value::Map(range)) = rule.get("port_range") {
         let from = range.get("from").and_then(Value::as_int);
         let to = range.get("to").and_then(Value::as_int);
@@ -208,6 +218,14 @@ static PORT_RANGE: Object = Object {
     ],
 };
 
+static ICMP_TYPE_CODE: Object = Object {
+    check: None,
+    attrs: &[
+        attr("type", Type::Int, Mode::Required, "ICMP type (8 is echo request), or -1 for every type."),
+        attr("code", Type::Int, Mode::Required, "ICMP code, or -1 for every code of the type."),
+    ],
+};
+
 static NACL_RULE: Object = Object {
     check: Some(check_nacl_rule),
     attrs: &[
@@ -216,6 +234,12 @@ static NACL_RULE: Object = Object {
         attr("rule_action", Type::Enum(&["allow", "deny"]), Mode::Required, "`allow` or `deny`."),
         attr("cidr_block", Type::Cidr, Mode::Required, "The traffic's source (ingress) or destination (egress)."),
         attr("port_range", Type::Object(&PORT_RANGE), Mode::Optional, "`{from: N, to: M}`; needed for tcp and udp."),
+        attr(
+            "icmp_type_code",
+            Type::Object(&ICMP_TYPE_CODE),
+            Mode::Optional,
+            "`{type: N, code: M}` for an `icmp` rule; left out, every ICMP message.",
+        ),
     ],
 };
 
@@ -252,6 +276,23 @@ fn check_sg_rule(rule: &Attrs) -> Option<(&'static str, String)> {
     if protocol == "all" && rule.contains_key("port") {
         return Some(("port", "a rule for `all` protocols covers every port: remove `port`".to_string()));
     }
+    if protocol == "icmp" && rule.contains_key("port") {
+        return Some((
+            "port",
+            "ICMP has no ports: use `icmp_type` (and `icmp_code`), or leave both out for all of ICMP".to_string(),
+        ));
+    }
+    for k in ["icmp_type", "icmp_code"] {
+        if rule.contains_key(k) && protocol != "icmp" {
+            return Some((k, format!("`{k}` is for `icmp` rules, not `{protocol}`")));
+        }
+        if let Some(n) = rule.get(k).and_then(Value::as_int).filter(|n| !(-1..=255).contains(n)) {
+            return Some((k, format!("{n} is out of range: use 0 to 255, or -1 for all")));
+        }
+    }
+    if rule.contains_key("icmp_code") && !rule.contains_key("icmp_type") {
+        return Some(("icmp_code", "an `icmp_code` needs the `icmp_type` it belongs to".to_string()));
+    }
     None
 }
 
@@ -261,7 +302,19 @@ static SG_RULE: Object = Object {
         attr("protocol", Type::Protocol, Mode::Required, "`tcp`, `udp`, `icmp` or `all`."),
         attr("port", Type::Port, Mode::Optional, "A port (`80`) or range (`\"8000-8010\"`); needed for tcp and udp."),
         attr("cidr", Type::Cidr, Mode::Optional, "Source (ingress) or destination (egress) range."),
-        attr("source_group", Type::Ref("security_group"), Mode::Optional, "Another security group instead of a range."),
+        attr(
+            "icmp_type",
+            Type::Int,
+            Mode::Optional,
+            "For `icmp`: the ICMP type (8 is echo request); left out, every type.",
+        ),
+        attr("icmp_code", Type::Int, Mode::Optional, "For `icmp` with an `icmp_type`: the code; left out, every code."),
+        attr(
+            "source_group",
+            Type::Ref("security_group"),
+            Mode::Optional,
+            "Another security group instead of a range, or `self` for members of this group.",
+        ),
         attr("description", Type::Str, Mode::Optional, "What the rule is for."),
     ],
 };

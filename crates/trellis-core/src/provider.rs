@@ -79,11 +79,15 @@ pub trait Provider: Send + Sync + 'static {
     fn refresh(&self, req: RefreshRequest) -> impl Future<Output = Result<RefreshResult, ProviderError>> + Send;
 
     /// Creates the object, waits until it is usable, and returns it as read back.
+    /// `replacing` names the objects already recorded at this address (the one a
+    /// replacement supersedes): a provider that looks for the result of a create whose
+    /// answer was lost never takes one of them for the new object.
     fn create(
         &self,
         stack: &str,
         address: &Address,
         attrs: &Attrs,
+        replacing: &[String],
     ) -> impl Future<Output = Result<LiveObject, CreateError>> + Send;
 
     /// Changes a live object in place from `before` to `after`, returns it as read back.

@@ -347,16 +347,20 @@ pub async fn apply<P: Provider>(
             Err(e) => {
                 let message = format!("internal error, please report it: {e}");
                 let error = ProviderError::new(Some("TrellisInternal"), message);
-                (task_node[&e.id()], Outcome { id: None, object: None, error: Some(error), elapsed: Duration::ZERO })
+                (
+                    task_node[&e.id()],
+                    Outcome { sent: None, id: None, object: None, error: Some(error), elapsed: Duration::ZERO },
+                )
             }
         };
         let op = graph[n].clone();
         let change = &changes[&op.address];
-        let succeeded = record(&op, change, &outcome, &mut shared, &mut report);
+        let error = record(&op, change, &outcome, &mut shared, &mut report);
+        let succeeded = error.is_none();
         let done = op.kind.to_string();
         shared.state.pending.retain(|p| !(p.address == op.address && p.operation == done));
         settled.insert(n);
-        match &outcome.error {
+        match &error {
             None => on_event(Event::Finished { op: op.clone(), id: outcome.id.clone(), elapsed: outcome.elapsed }),
             Some(error) => {
                 on_event(Event::Failed { op: op.clone(), error: error.clone() });
@@ -420,7 +424,7 @@ fn skip_after(
 
 /// What one operation needs, resolved against the results so far.
 enum Job {
-    Create { attrs: Attrs },
+    Create { attrs: Attrs, replacing: Vec<String> },
     Update { id: String, before: Attrs, after: Attrs },
     Delete { id: String, before: Attrs },
 }
@@ -448,7 +452,7 @@ fn prepare(
     };
     let current = shared.state.get(&op.address);
     Ok(match op.kind {
-        OpKind::Create => Job::Create { attrs: evaluate()? },
+        OpKind::Create => Job::Create { attrs: evaluate()?, replacing: change.id.iter().cloned().collect() },
         OpKind::Update => {
             let cur = current.ok_or_else(|| ProviderError::new(None, "it is not in the state any more"))?;
             let after = evaluate()?;
@@ -484,6 +488,9 @@ fn prepare(
 }
 
 struct Outcome {
+    /// What the create or update sent (the spec's values at apply time), to check the
+    /// object read back against.
+    sent: Option<Attrs>,
     id: Option<String>,
     /// The object as it now is (`None` after a delete, or when nothing was made).
     object: Option<(String, Attrs)>,
@@ -492,10 +499,12 @@ struct Outcome {
 }
 
 async fn run<P: Provider>(provider: &P, stack: &str, op: &Op, job: Job) -> Outcome {
-    let none = Outcome { id: None, object: None, error: None, elapsed: Duration::ZERO };
+    let none = Outcome { sent: None, id: None, object: None, error: None, elapsed: Duration::ZERO };
     match job {
-        Job::Create { attrs } => match provider.create(stack, &op.address, &attrs).await {
-            Ok(obj) => Outcome { id: Some(obj.id.clone()), object: Some((obj.id, obj.attrs)), ..none },
+        Job::Create { attrs, replacing } => match provider.create(stack, &op.address, &attrs, &replacing).await {
+            Ok(obj) => {
+                Outcome { id: Some(obj.id.clone()), object: Some((obj.id, obj.attrs)), sent: Some(attrs), ..none }
+            }
             Err(e) => Outcome {
                 id: e.created.as_ref().map(|o| o.id.clone()),
                 object: e.created.map(|o| (o.id, o.attrs)),
@@ -504,7 +513,7 @@ async fn run<P: Provider>(provider: &P, stack: &str, op: &Op, job: Job) -> Outco
             },
         },
         Job::Update { id, before, after } => match provider.update(stack, &op.address, &id, &before, &after).await {
-            Ok(obj) => Outcome { id: Some(id), object: Some((obj.id, obj.attrs)), ..none },
+            Ok(obj) => Outcome { id: Some(id), object: Some((obj.id, obj.attrs)), sent: Some(after), ..none },
             Err(e) => Outcome { id: Some(id), error: Some(e), ..none },
         },
         Job::Delete { id, before } => match provider.delete(&op.address, &id, &before).await {
@@ -514,8 +523,17 @@ async fn run<P: Provider>(provider: &P, stack: &str, op: &Op, job: Job) -> Outco
     }
 }
 
-/// Writes an operation's outcome into the state and the results; true if it succeeded.
-fn record(op: &Op, change: &ResourceChange, outcome: &Outcome, shared: &mut Shared, report: &mut Report) -> bool {
+/// Writes an operation's outcome into the state and the results (the object as it
+/// really is); returns the error of the operation, which for a create or update AWS
+/// accepted is the difference between the object read back and what was sent.
+fn record(
+    op: &Op,
+    change: &ResourceChange,
+    outcome: &Outcome,
+    shared: &mut Shared,
+    report: &mut Report,
+) -> Option<ProviderError> {
+    let mut inconsistent = None;
     match (op.kind, &outcome.object) {
         (OpKind::Create | OpKind::Update, Some((id, attrs))) => {
             // Create-before-destroy: the old object stays recorded, under its deposed
@@ -548,6 +566,17 @@ fn record(op: &Op, change: &ResourceChange, outcome: &Outcome, shared: &mut Shar
                     };
                 }
             }
+            if let (Some(kind), Some(sent)) = (trellis_core::kinds::get(&op.address.kind), &outcome.sent) {
+                // Secrets are compared as the digests the plan holds.
+                let mut planned = sent.clone();
+                for name in &change.sensitive {
+                    match change.after.as_ref().and_then(|a| a.get(name)) {
+                        Some(d) => planned.insert(name.clone(), d.clone()),
+                        None => planned.remove(name),
+                    };
+                }
+                inconsistent = inconsistency(&trellis_plan::mismatches(kind, &planned, &attrs));
+            }
             shared.state.upsert(ResourceState {
                 address: op.address.clone(),
                 kind: op.address.kind.clone(),
@@ -564,13 +593,30 @@ fn record(op: &Op, change: &ResourceChange, outcome: &Outcome, shared: &mut Shar
         }
         _ => {}
     }
-    if outcome.error.is_some() {
-        return false;
+    if let Some(e) = &outcome.error {
+        return Some(e.clone());
+    }
+    if inconsistent.is_some() {
+        return inconsistent;
     }
     match op.kind {
         OpKind::Create => report.created += 1,
         OpKind::Update => report.updated += 1,
         OpKind::Delete => report.deleted += 1,
     }
-    true
+    None
+}
+
+/// The error for an object AWS accepted that does not match the plan (Terraform's
+/// "inconsistent result after apply"), naming each attribute.
+fn inconsistency(found: &[trellis_plan::Mismatch]) -> Option<ProviderError> {
+    if found.is_empty() {
+        return None;
+    }
+    let each: Vec<String> =
+        found.iter().map(|m| format!("`{}`: planned {}, actual {}", m.attr, m.planned, m.actual)).collect();
+    Some(ProviderError::new(
+        Some("InconsistentResult"),
+        format!("AWS accepted the change but the object does not match the plan: {}", each.join("; ")),
+    ))
 }

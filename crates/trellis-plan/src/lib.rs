@@ -441,6 +441,38 @@ pub fn lookup(planned: &BTreeMap<Address, Attrs>, r: &Ref) -> Value {
     planned.get(&r.address).and_then(|attrs| attrs.get(r.attr_name())).cloned().unwrap_or(Value::Unknown)
 }
 
+/// One attribute of an object read back after apply that is not what was planned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mismatch {
+    pub attr: String,
+    pub planned: Value,
+    pub actual: Value,
+}
+
+/// What an object read back after its create or update lacks of what was `planned`
+/// (the values the apply sent): every attribute the planner compares, by the same rule,
+/// so an object that passes this check plans as no change. Values still unknown and
+/// trellis's own settings are not checked.
+pub fn mismatches(kind: &trellis_core::schema::Kind, planned: &Attrs, actual: &Attrs) -> Vec<Mismatch> {
+    kind.object
+        .attrs
+        .iter()
+        .filter(|a| a.settable() && !a.local)
+        .filter_map(|a| {
+            let want = planned.get(a.name);
+            if (want.is_none() && a.mode == Mode::OptionalComputed) || want.is_some_and(Value::has_unknown) {
+                return None;
+            }
+            let have = actual.get(a.name);
+            (!same(want, have)).then(|| Mismatch {
+                attr: a.name.to_string(),
+                planned: want.cloned().unwrap_or(Value::Null),
+                actual: have.cloned().unwrap_or(Value::Null),
+            })
+        })
+        .collect()
+}
+
 /// Equal for planning: an absent attribute and `null` are the same thing.
 fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
     let a = a.filter(|v| **v != Value::Null);

@@ -826,7 +826,9 @@ impl<'a> Parser<'a> {
                 }
                 if let Some(me) = &self.current {
                     if *me == address {
-                        self.error(format!("`{me}` refers to itself"), Some(at), None);
+                        let hint = matches!(ty, Type::Ref(k) if *k == me.kind)
+                            .then(|| "write `self` for the object's own id (e.g. `source_group: self`)".to_string());
+                        self.error(format!("`{me}` refers to itself"), Some(at), hint);
                         return None;
                     }
                     self.edge_sites.entry((me.clone(), address)).or_insert(at);
@@ -922,7 +924,11 @@ impl<'a> Parser<'a> {
             }
             Type::Ref(kind) => {
                 let prefix = kinds::get(kind).map(|k| k.id_prefix).unwrap_or("");
-                if text.starts_with(prefix) && text.len() > prefix.len() {
+                // `self`: the object's own id, inside an object of the kind it names.
+                let own_kind = self.current.as_ref().is_some_and(|me| me.kind == *kind);
+                if text == "self" && own_kind {
+                    Some(Value::str("self"))
+                } else if text.starts_with(prefix) && text.len() > prefix.len() {
                     Some(Value::str(text))
                 } else {
                     fail(

@@ -99,29 +99,67 @@ fn ensure_moto() -> Result<()> {
     Ok(())
 }
 
-/// A running moto server; stopped when dropped.
+/// A running moto server, and the fault layer in front of it; both stopped when dropped.
 struct Moto {
     child: Child,
     port: u16,
     log: PathBuf,
+    /// `crates/xtask/faults.py` with the mixed profile, for the tests that run through it.
+    faults: Option<(Child, u16)>,
+}
+
+fn free_port() -> Result<u16> {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string()).map(|a| a.port())
+}
+
+/// Waits until something accepts connections on the port.
+fn wait_listening(port: u16, child: &mut Child, what: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("{what} exited at start ({status})"));
+        }
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("{what} did not listen on port {port} within 30s"))
 }
 
 impl Moto {
+    /// Starts moto (through `emulator.py`, which carries the shims for its defects).
     fn start() -> Result<Moto> {
         ensure_moto()?;
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+        let port = free_port()?;
         let log = venv().join(format!("moto-{port}.log"));
         let out = std::fs::File::create(&log).map_err(|e| e.to_string())?;
-        let child = Command::new(venv_bin("moto_server"))
+        let child = Command::new(venv_bin("python"))
+            .arg(root().join("crates/xtask/emulator.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(out.try_clone().map_err(|e| e.to_string())?)
             .stderr(out)
             .spawn()
-            .map_err(|e| format!("cannot start moto_server: {e}"))?;
-        let mut moto = Moto { child, port, log };
+            .map_err(|e| format!("cannot start moto: {e}"))?;
+        let mut moto = Moto { child, port, log, faults: None };
         moto.wait_ready()?;
         eprintln!("xtask: moto is listening on {} (log: {})", moto.url(), moto.log.display());
         Ok(moto)
+    }
+
+    /// Also starts the fault layer in front of moto, with `profile`.
+    fn with_faults(mut self, profile: &str) -> Result<Moto> {
+        let port = free_port()?;
+        let mut child = Command::new(venv_bin("python"))
+            .arg(root().join("crates/xtask/faults.py"))
+            .args(["--listen", &port.to_string(), "--upstream", &self.url(), "--profile", profile])
+            .stdout(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start the fault layer: {e}"))?;
+        wait_listening(port, &mut child, "the fault layer")?;
+        eprintln!("xtask: the fault layer ({profile}) is listening on http://127.0.0.1:{port}");
+        self.faults = Some((child, port));
+        Ok(self)
     }
 
     fn url(&self) -> String {
@@ -177,11 +215,18 @@ impl Moto {
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_SESSION_TOKEN")
             .env_remove("AWS_DEFAULT_PROFILE");
+        if let Some((_, port)) = &self.faults {
+            cmd.env("TRELLIS_TEST_FAULTY_ENDPOINT", format!("http://127.0.0.1:{port}"));
+        }
     }
 }
 
 impl Drop for Moto {
     fn drop(&mut self) {
+        if let Some((child, _)) = &mut self.faults {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
@@ -197,7 +242,7 @@ fn cargo() -> Command {
 fn test(extra: &[String]) -> Result<ExitCode> {
     // Build first, so the emulator is not kept waiting during a long compile.
     run(cargo().args(["test", "--workspace", "--no-run", "--quiet"]))?;
-    let moto = Moto::start()?;
+    let moto = Moto::start()?.with_faults("mixed")?;
     let mut cmd = cargo();
     cmd.args(["test", "--workspace"]).args(extra);
     moto.configure(&mut cmd);

@@ -10,6 +10,7 @@ use aws_sdk_autoscaling::types::{
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
+use super::Create;
 use crate::limits::Call;
 use crate::util::{
     all_tags, aws_err, bool_attr, create_named, described_with, is_code, list_attr, opt_int, opt_str, retry_until,
@@ -118,10 +119,12 @@ fn asg_tags(name: &str, tags: BTreeMap<String, String>) -> Vec<Tag> {
         .collect()
 }
 
-pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
-    create_named(attrs, "name", (stack, address, 255), &["AlreadyExists"], |name| async move {
+pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
+    create_named(c, "name", 255, |name| async move {
         aws.call(Call::AutoScaling).await;
-        aws.asg
+        aws.once
+            .asg
             .create_auto_scaling_group()
             .auto_scaling_group_name(&name)
             .launch_template(template(attrs))

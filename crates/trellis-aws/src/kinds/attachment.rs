@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use aws_sdk_elasticloadbalancingv2::types::TargetDescription;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
+use super::Create;
 use crate::limits::Call;
 use crate::util::{aws_err, is_code, str_attr, Select};
 use crate::{Aws, Described};
@@ -59,12 +60,8 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
     Ok(out)
 }
 
-pub(crate) async fn create(
-    aws: &Aws,
-    _stack: &str,
-    _address: &Address,
-    attrs: &Attrs,
-) -> Result<String, ProviderError> {
+pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+    let attrs = c.attrs;
     let group = str_attr(attrs, "target_group_arn").unwrap_or_default();
     aws.call(Call::ElbMutate).await;
     aws.elb.register_targets().target_group_arn(group).targets(target(attrs)).send().await.map_err(aws_err)?;

@@ -1,6 +1,7 @@
 use aws_sdk_ec2::types::ResourceType;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
+use super::Create;
 use crate::util::{aws_err, delete_with_retry, described, is_code, str_attr, tag_spec, Select};
 use crate::{Aws, Described};
 
@@ -16,9 +17,11 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
     Ok(out)
 }
 
-pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
+pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
     aws.call(crate::limits::Call::Mutate).await;
     let out = aws
+        .once
         .ec2
         .create_internet_gateway()
         .tag_specifications(tag_spec(ResourceType::InternetGateway, stack, address, attrs.get("tags")))

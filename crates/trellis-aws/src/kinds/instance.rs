@@ -4,6 +4,7 @@ use aws_sdk_ec2::types::{
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
+use super::Create;
 use crate::limits::Call;
 use crate::util::{
     aws_err, bool_attr, decode_user_data, described, encode_user_data, is_code, list_attr, opt_str, retry_until,
@@ -69,11 +70,14 @@ fn groups(attrs: &Attrs) -> Vec<String> {
     list_attr(attrs, "security_group_ids").iter().filter_map(Value::as_str).map(str::to_string).collect()
 }
 
-pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
+pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
     let subnet = str_attr(attrs, "subnet_id").map(str::to_string);
     let mut req = aws
+        .once
         .ec2
         .run_instances()
+        .client_token(c.token)
         .min_count(1)
         .max_count(1)
         .set_image_id(str_attr(attrs, "image_id").map(str::to_string))

@@ -9,6 +9,7 @@ use aws_sdk_ec2::types::{
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
+use super::Create;
 use crate::limits::Call;
 use crate::util::{
     aws_err, create_named, decode_user_data, described, encode_user_data, is_code, list_attr, opt_str, str_attr,
@@ -141,13 +142,15 @@ fn data(attrs: &Attrs) -> RequestLaunchTemplateData {
         .build()
 }
 
-pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
-    let taken = ["InvalidLaunchTemplateName.AlreadyExistsException"];
-    create_named(attrs, "launch_template_name", (stack, address, 128), &taken, |name| async move {
+pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
+    create_named(c, "launch_template_name", 128, |name| async move {
         aws.call(Call::Mutate).await;
         let out = aws
+            .once
             .ec2
             .create_launch_template()
+            .client_token(c.token)
             .launch_template_name(name)
             .launch_template_data(data(attrs))
             .tag_specifications(tag_spec(ResourceType::LaunchTemplate, stack, address, attrs.get("tags")))

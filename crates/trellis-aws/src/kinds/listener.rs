@@ -7,6 +7,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::elb::{by_arns, tags_for, tags_of};
+use super::Create;
 use crate::limits::Call;
 use crate::util::{aws_err, delete_with_retry, described_with, opt_int, opt_str, str_attr, Select};
 use crate::{Aws, Described};
@@ -124,9 +125,11 @@ fn certificates(attrs: &Attrs) -> Option<Vec<Certificate>> {
     str_attr(attrs, "certificate_arn").map(|c| vec![Certificate::builder().certificate_arn(c).build()])
 }
 
-pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
+pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
     aws.call(Call::ElbMutate).await;
     let out = aws
+        .once
         .elb
         .create_listener()
         .set_load_balancer_arn(str_attr(attrs, "load_balancer_arn").map(str::to_string))
@@ -173,4 +176,23 @@ pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(),
         aws.elb.delete_listener().listener_arn(id).send().await.map(|_| ()).map_err(aws_err)
     })
     .await
+}
+
+/// The listeners of the spec's load balancer on the spec's port: where a create whose
+/// answer was lost is looked for (listeners have no tag filter).
+pub(crate) async fn find_created(aws: &Aws, attrs: &Attrs) -> Result<Vec<Described>, ProviderError> {
+    let Some(lb) = str_attr(attrs, "load_balancer_arn") else { return Ok(Vec::new()) };
+    let port = attrs.get("port").and_then(Value::as_int).map(|p| p as i32);
+    aws.call(Call::ElbDescribe).await;
+    let out = aws.elb.describe_listeners().load_balancer_arn(lb).send().await.map_err(aws_err)?;
+    let arns: Vec<String> = out
+        .listeners()
+        .iter()
+        .filter(|l| l.port() == port)
+        .filter_map(|l| l.listener_arn().map(str::to_string))
+        .collect();
+    if arns.is_empty() {
+        return Ok(Vec::new());
+    }
+    describe(aws, Select::Ids(&arns)).await
 }

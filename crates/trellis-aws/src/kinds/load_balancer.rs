@@ -5,6 +5,7 @@ use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::elb::{arn_suffix, by_arns, of_stack, tags_for, tags_of};
+use super::Create;
 use crate::limits::Call;
 use crate::util::{
     aws_err, create_named, delete_with_retry, described_with, list_attr, opt_str, retry_until, str_attr, Select,
@@ -82,10 +83,12 @@ fn ids(attrs: &Attrs, name: &str) -> Vec<String> {
     list_attr(attrs, name).iter().filter_map(Value::as_str).map(str::to_string).collect()
 }
 
-pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
-    create_named(attrs, "name", (stack, address, 32), &["DuplicateLoadBalancerName"], |name| async move {
+pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
+    create_named(c, "name", 32, |name| async move {
         aws.call(Call::ElbCreateLoadBalancer).await;
         let out = aws
+            .once
             .elb
             .create_load_balancer()
             .name(name)

@@ -22,6 +22,19 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 use crate::util::Select;
 use crate::{Aws, Described};
 
+/// What a kind's create call is given.
+pub(crate) struct Create<'a> {
+    pub stack: &'a str,
+    pub address: &'a Address,
+    pub attrs: &'a Attrs,
+    /// This create's idempotency token, the same on every attempt, for the calls that
+    /// take one (`ClientToken`).
+    pub token: &'a str,
+    /// Make a generated name unique with a suffix: the plain one is taken by an object
+    /// that is not this create's (the one being replaced).
+    pub suffix: bool,
+}
+
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum KindOps {
     Vpc,
@@ -91,32 +104,41 @@ impl KindOps {
     }
 
     /// The single call that brings the object into being; returns its id.
-    pub async fn create(
-        self,
-        aws: &Aws,
-        stack: &str,
-        address: &Address,
-        attrs: &Attrs,
-    ) -> Result<String, ProviderError> {
+    pub async fn create(self, aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
         match self {
-            KindOps::Vpc => vpc::create(aws, stack, address, attrs).await,
-            KindOps::Subnet => subnet::create(aws, stack, address, attrs).await,
-            KindOps::InternetGateway => igw::create(aws, stack, address, attrs).await,
-            KindOps::RouteTable => route_table::create(aws, stack, address, attrs).await,
-            KindOps::NetworkAcl => nacl::create(aws, stack, address, attrs).await,
-            KindOps::SecurityGroup => sg::create(aws, stack, address, attrs).await,
-            KindOps::LaunchTemplate => launch_template::create(aws, stack, address, attrs).await,
-            KindOps::TargetGroup => target_group::create(aws, stack, address, attrs).await,
-            KindOps::LoadBalancer => load_balancer::create(aws, stack, address, attrs).await,
-            KindOps::Listener => listener::create(aws, stack, address, attrs).await,
-            KindOps::AutoscalingGroup => asg::create(aws, stack, address, attrs).await,
-            KindOps::ScalingPolicy => asg::put_policy(aws, attrs).await,
-            KindOps::Instance => instance::create(aws, stack, address, attrs).await,
-            KindOps::TargetGroupAttachment => attachment::create(aws, stack, address, attrs).await,
-            KindOps::DbSubnetGroup => rds::create_subnet_group(aws, stack, address, attrs).await,
-            KindOps::DbParameterGroup => rds::create_parameter_group(aws, stack, address, attrs).await,
-            KindOps::DbInstance => rds::create_instance(aws, stack, address, attrs).await,
+            KindOps::Vpc => vpc::create(aws, c).await,
+            KindOps::Subnet => subnet::create(aws, c).await,
+            KindOps::InternetGateway => igw::create(aws, c).await,
+            KindOps::RouteTable => route_table::create(aws, c).await,
+            KindOps::NetworkAcl => nacl::create(aws, c).await,
+            KindOps::SecurityGroup => sg::create(aws, c).await,
+            KindOps::LaunchTemplate => launch_template::create(aws, c).await,
+            KindOps::TargetGroup => target_group::create(aws, c).await,
+            KindOps::LoadBalancer => load_balancer::create(aws, c).await,
+            KindOps::Listener => listener::create(aws, c).await,
+            KindOps::AutoscalingGroup => asg::create(aws, c).await,
+            KindOps::ScalingPolicy => asg::put_policy(aws, c.attrs).await,
+            KindOps::Instance => instance::create(aws, c).await,
+            KindOps::TargetGroupAttachment => attachment::create(aws, c).await,
+            KindOps::DbSubnetGroup => rds::create_subnet_group(aws, c).await,
+            KindOps::DbParameterGroup => rds::create_parameter_group(aws, c).await,
+            KindOps::DbInstance => rds::create_instance(aws, c).await,
         }
+    }
+
+    /// Where a create whose outcome is unknown may have left its object: everything of
+    /// the kind tagged with the stack (or, for listeners, the load balancer's listeners).
+    pub async fn find_created(self, aws: &Aws, c: &Create<'_>) -> Result<Vec<Described>, ProviderError> {
+        match self {
+            KindOps::Listener => listener::find_created(aws, c.attrs).await,
+            _ => self.describe(aws, Select::Stack(c.stack)).await,
+        }
+    }
+
+    /// Whether sending the create again is harmless (a put, a registration): its
+    /// outcome needs no look-up.
+    pub fn create_is_idempotent(self) -> bool {
+        matches!(self, KindOps::ScalingPolicy | KindOps::TargetGroupAttachment)
     }
 
     /// Everything after the create call: waits, attributes, rules, associations.

@@ -1,9 +1,10 @@
 use std::collections::BTreeMap;
 
-use aws_sdk_ec2::types::{Filter, NetworkAcl, PortRange, ResourceType, RuleAction};
+use aws_sdk_ec2::types::{Filter, IcmpTypeCode, NetworkAcl, NetworkAclEntry, PortRange, ResourceType, RuleAction};
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
+use super::Create;
 use crate::util::{
     aws_err, delete_with_retry, described, is_code, list_attr, opt_str, protocol_name, protocol_number, str_attr,
     tag_spec, Select,
@@ -18,27 +19,62 @@ fn rules(acl: &NetworkAcl, egress: bool) -> Value {
         .entries()
         .iter()
         .filter(|e| e.egress() == Some(egress) && e.rule_number().is_some_and(|n| n <= LAST_USER_RULE))
-        .map(|e| {
-            let protocol = protocol_name(e.protocol().unwrap_or("-1"));
-            let mut m: BTreeMap<String, Value> = BTreeMap::new();
-            m.insert("rule_number".into(), Value::Int(e.rule_number().unwrap_or_default().into()));
-            m.insert("protocol".into(), Value::str(&protocol));
-            m.insert("rule_action".into(), opt_str(e.rule_action().map(RuleAction::as_str)));
-            m.insert("cidr_block".into(), opt_str(e.cidr_block()));
-            if let (Some(r), true) = (e.port_range(), protocol == "tcp" || protocol == "udp") {
-                let range: BTreeMap<String, Value> = [
-                    ("from".to_string(), Value::Int(r.from().unwrap_or_default().into())),
-                    ("to".to_string(), Value::Int(r.to().unwrap_or_default().into())),
-                ]
-                .into_iter()
-                .collect();
-                m.insert("port_range".into(), Value::Map(range));
-            }
-            Value::Map(m)
-        })
+        .map(rule_of)
         .collect();
     normalize_set(&mut out);
     Value::List(out)
+}
+
+/// One entry as the spec writes it: ports only for tcp and udp, an ICMP type and code
+/// only when they are not "every" (-1, -1).
+pub(crate) fn rule_of(e: &NetworkAclEntry) -> Value {
+    let protocol = protocol_name(e.protocol().unwrap_or("-1"));
+    let pair = |a: (&str, i32), b: (&str, i32)| {
+        Value::Map([(a.0.to_string(), Value::Int(a.1.into())), (b.0.to_string(), Value::Int(b.1.into()))].into())
+    };
+    let mut m: BTreeMap<String, Value> = BTreeMap::new();
+    m.insert("rule_number".into(), Value::Int(e.rule_number().unwrap_or_default().into()));
+    m.insert("protocol".into(), Value::str(&protocol));
+    m.insert("rule_action".into(), opt_str(e.rule_action().map(RuleAction::as_str)));
+    m.insert("cidr_block".into(), opt_str(e.cidr_block()));
+    if let (Some(r), true) = (e.port_range(), protocol == "tcp" || protocol == "udp") {
+        let range = pair(("from", r.from().unwrap_or_default()), ("to", r.to().unwrap_or_default()));
+        m.insert("port_range".into(), range);
+    }
+    if let (Some(tc), "icmp") = (e.icmp_type_code(), protocol.as_str()) {
+        let (t, c) = (tc.r#type().unwrap_or(-1), tc.code().unwrap_or(-1));
+        if (t, c) != (-1, -1) {
+            m.insert("icmp_type_code".into(), pair(("type", t), ("code", c)));
+        }
+    }
+    Value::Map(m)
+}
+
+/// The entry AWS keeps for one rule of the spec (what its create and replace calls take).
+pub(crate) fn entry(rule: &BTreeMap<String, Value>, egress: bool) -> NetworkAclEntry {
+    let get = |k: &str| rule.get(k);
+    let int = |m: &BTreeMap<String, Value>, k: &str| m.get(k).and_then(Value::as_int).map(|v| v as i32);
+    let protocol = get("protocol").and_then(Value::as_str).unwrap_or("all");
+    let range = get("port_range")
+        .and_then(Value::as_map)
+        .map(|m| PortRange::builder().set_from(int(m, "from")).set_to(int(m, "to")).build());
+    // AWS wants a type and code with every ICMP rule: -1 and -1 mean all of ICMP.
+    let icmp = (protocol == "icmp").then(|| {
+        let tc = get("icmp_type_code").and_then(Value::as_map);
+        IcmpTypeCode::builder()
+            .r#type(tc.and_then(|m| int(m, "type")).unwrap_or(-1))
+            .code(tc.and_then(|m| int(m, "code")).unwrap_or(-1))
+            .build()
+    });
+    NetworkAclEntry::builder()
+        .rule_number(get("rule_number").and_then(Value::as_int).unwrap_or_default() as i32)
+        .protocol(protocol_number(protocol))
+        .rule_action(RuleAction::from(get("rule_action").and_then(Value::as_str).unwrap_or("deny")))
+        .egress(egress)
+        .set_cidr_block(get("cidr_block").and_then(Value::as_str).map(str::to_string))
+        .set_port_range(range)
+        .set_icmp_type_code(icmp)
+        .build()
 }
 
 async fn acls(aws: &Aws, filters: Vec<Filter>) -> Result<Vec<NetworkAcl>, ProviderError> {
@@ -98,11 +134,14 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
         .collect())
 }
 
-pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
+pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
     aws.call(crate::limits::Call::Mutate).await;
     let out = aws
+        .once
         .ec2
         .create_network_acl()
+        .client_token(c.token)
         .set_vpc_id(str_attr(attrs, "vpc_id").map(str::to_string))
         .tag_specifications(tag_spec(ResourceType::NetworkAcl, stack, address, attrs.get("tags")))
         .send()
@@ -171,17 +210,7 @@ async fn put_entry(
     rule: &BTreeMap<String, Value>,
     replace: bool,
 ) -> Result<(), ProviderError> {
-    let get = |k: &str| rule.get(k);
-    let number = get("rule_number").and_then(Value::as_int).unwrap_or_default() as i32;
-    let protocol = protocol_number(get("protocol").and_then(Value::as_str).unwrap_or("all")).to_string();
-    let action = RuleAction::from(get("rule_action").and_then(Value::as_str).unwrap_or("deny"));
-    let cidr = get("cidr_block").and_then(Value::as_str).map(str::to_string);
-    let range = get("port_range").and_then(Value::as_map).map(|m| {
-        PortRange::builder()
-            .set_from(m.get("from").and_then(Value::as_int).map(|v| v as i32))
-            .set_to(m.get("to").and_then(Value::as_int).map(|v| v as i32))
-            .build()
-    });
+    let e = entry(rule, egress);
     aws.call(crate::limits::Call::Mutate).await;
     // Create and replace take the same fields, through builders of different types.
     macro_rules! send_entry {
@@ -189,12 +218,13 @@ async fn put_entry(
             aws.ec2
                 .$call()
                 .network_acl_id(id)
-                .rule_number(number)
-                .protocol(protocol)
-                .rule_action(action)
-                .egress(egress)
-                .set_cidr_block(cidr)
-                .set_port_range(range)
+                .set_rule_number(e.rule_number)
+                .set_protocol(e.protocol.clone())
+                .set_rule_action(e.rule_action.clone())
+                .set_egress(e.egress)
+                .set_cidr_block(e.cidr_block.clone())
+                .set_port_range(e.port_range.clone())
+                .set_icmp_type_code(e.icmp_type_code.clone())
                 .send()
                 .await
                 .map(|_| ())
@@ -271,4 +301,71 @@ pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(),
         aws.ec2.delete_network_acl().network_acl_id(id).send().await.map(|_| ()).map_err(aws_err)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+    use trellis_core::Value;
+
+    use super::{entry, rule_of};
+
+    fn pair(a: (&str, i64), b: (&str, i64)) -> Value {
+        Value::Map([(a.0.to_string(), Value::Int(a.1)), (b.0.to_string(), Value::Int(b.1))].into())
+    }
+
+    fn rule() -> impl Strategy<Value = BTreeMap<String, Value>> {
+        let range = (0i64..65535, 0i64..1000)
+            .prop_map(|(a, n)| Some(("port_range", pair(("from", a), ("to", (a + n).min(65535))))));
+        let protocol = prop_oneof![
+            range.clone().prop_map(|r| ("tcp", r)),
+            range.prop_map(|r| ("udp", r)),
+            Just(("all", None)),
+            Just(("icmp", None)),
+            (-1i64..=255, -1i64..=255)
+                .prop_filter("(-1, -1) is written as no icmp_type_code", |tc| *tc != (-1, -1))
+                .prop_map(|(t, c)| ("icmp", Some(("icmp_type_code", pair(("type", t), ("code", c)))))),
+        ];
+        (1i64..=32766, protocol, prop_oneof![Just("allow"), Just("deny")], 0u8..=255, 8u8..=32).prop_map(
+            |(n, (protocol, extra), action, a, bits)| {
+                let mut m = BTreeMap::new();
+                m.insert("rule_number".to_string(), Value::Int(n));
+                m.insert("protocol".to_string(), Value::str(protocol));
+                m.insert("rule_action".to_string(), Value::str(action));
+                m.insert("cidr_block".to_string(), Value::Str(format!("10.{a}.0.0/{bits}")));
+                if let Some((k, v)) = extra {
+                    m.insert(k.to_string(), v);
+                }
+                m
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn a_rule_comes_back_as_it_was_written(r in rule(), egress in any::<bool>()) {
+            let e = entry(&r, egress);
+            prop_assert_eq!(e.egress(), Some(egress));
+            prop_assert_eq!(rule_of(&e), Value::Map(r));
+        }
+    }
+
+    #[test]
+    fn every_icmp_rule_carries_a_type_and_code() {
+        let r: BTreeMap<String, Value> = [
+            ("rule_number", Value::Int(100)),
+            ("protocol", Value::str("icmp")),
+            ("rule_action", Value::str("allow")),
+            ("cidr_block", Value::str("0.0.0.0/0")),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let e = entry(&r, false);
+        let tc = e.icmp_type_code().expect("AWS refuses an ICMP entry without one");
+        assert_eq!((e.protocol(), tc.r#type(), tc.code()), (Some("1"), Some(-1), Some(-1)));
+        assert_eq!(rule_of(&e), Value::Map(r));
+    }
 }

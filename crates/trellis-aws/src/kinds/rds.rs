@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_rds::types::{ApplyMethod, DbInstance, Filter, Parameter, Tag};
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
+use super::Create;
 use crate::limits::Call;
 use crate::util::{
     all_tags, aws_err, bool_attr, create_named, delete_with_retry, described_with, is_code, list_attr, opt_int,
@@ -155,15 +156,12 @@ fn subnet_ids(attrs: &Attrs) -> Vec<String> {
     list_attr(attrs, "subnet_ids").iter().filter_map(Value::as_str).map(str::to_string).collect()
 }
 
-pub(crate) async fn create_subnet_group(
-    aws: &Aws,
-    stack: &str,
-    address: &Address,
-    attrs: &Attrs,
-) -> Result<String, ProviderError> {
-    create_named(attrs, "name", (stack, address, 255), &["DBSubnetGroupAlreadyExists"], |name| async move {
+pub(crate) async fn create_subnet_group(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
+    create_named(c, "name", 255, |name| async move {
         aws.call(Call::Rds).await;
         let out = aws
+            .once
             .rds
             .create_db_subnet_group()
             .db_subnet_group_name(lower(name))
@@ -261,15 +259,12 @@ pub(crate) async fn describe_parameter_groups(aws: &Aws, sel: Select<'_>) -> Res
     Ok(out)
 }
 
-pub(crate) async fn create_parameter_group(
-    aws: &Aws,
-    stack: &str,
-    address: &Address,
-    attrs: &Attrs,
-) -> Result<String, ProviderError> {
-    create_named(attrs, "name", (stack, address, 255), &["DBParameterGroupAlreadyExists"], |name| async move {
+pub(crate) async fn create_parameter_group(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
+    create_named(c, "name", 255, |name| async move {
         aws.call(Call::Rds).await;
         let out = aws
+            .once
             .rds
             .create_db_parameter_group()
             .db_parameter_group_name(lower(name))
@@ -477,19 +472,15 @@ fn string(attrs: &Attrs, name: &str) -> Option<String> {
     str_attr(attrs, name).map(str::to_string)
 }
 
-pub(crate) async fn create_instance(
-    aws: &Aws,
-    stack: &str,
-    address: &Address,
-    attrs: &Attrs,
-) -> Result<String, ProviderError> {
-    let taken = ["DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"];
-    create_named(attrs, "identifier", (stack, address, 63), &taken, |name| async move {
+pub(crate) async fn create_instance(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
+    create_named(c, "identifier", 63, |name| async move {
         let name = lower(name);
         aws.call(Call::Rds).await;
         let out = match str_attr(attrs, "replicate_source") {
             Some(source) => {
-                aws.rds
+                aws.once
+                    .rds
                     .create_db_instance_read_replica()
                     .db_instance_identifier(&name)
                     .source_db_instance_identifier(source)
@@ -508,7 +499,8 @@ pub(crate) async fn create_instance(
                     .db_instance
             }
             None => {
-                aws.rds
+                aws.once
+                    .rds
                     .create_db_instance()
                     .db_instance_identifier(&name)
                     .set_engine(string(attrs, "engine"))

@@ -4,6 +4,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, RouteOrigin, RouteTable};
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
+use super::Create;
 use crate::util::{aws_err, delete_with_retry, described, is_code, list_attr, opt_str, str_attr, tag_spec, Select};
 use crate::{Aws, Described};
 
@@ -68,11 +69,14 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
         .collect())
 }
 
-pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
+pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
     aws.call(crate::limits::Call::Mutate).await;
     let out = aws
+        .once
         .ec2
         .create_route_table()
+        .client_token(c.token)
         .set_vpc_id(str_attr(attrs, "vpc_id").map(str::to_string))
         .tag_specifications(tag_spec(ResourceType::RouteTable, stack, address, attrs.get("tags")))
         .send()

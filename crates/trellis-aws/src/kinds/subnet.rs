@@ -1,6 +1,7 @@
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, SubnetState};
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
+use super::Create;
 use crate::util::{aws_err, bool_attr, delete_with_retry, described, opt_str, retry_until, str_attr, tag_spec, Select};
 use crate::{Aws, Described};
 
@@ -26,9 +27,11 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
     Ok(out)
 }
 
-pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
+pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
     aws.call(crate::limits::Call::Mutate).await;
     let out = aws
+        .once
         .ec2
         .create_subnet()
         .set_vpc_id(str_attr(attrs, "vpc_id").map(str::to_string))

@@ -4,6 +4,7 @@ use aws_sdk_elasticloadbalancingv2::types::{Matcher, ProtocolEnum, TargetGroup, 
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::elb::{arn_suffix, by_arns, of_stack, tags_for, tags_of};
+use super::Create;
 use crate::limits::Call;
 use crate::util::{aws_err, create_named, delete_with_retry, described_with, opt_int, opt_str, str_attr, Select};
 use crate::{Aws, Described};
@@ -91,10 +92,12 @@ fn hc_str(attrs: &Attrs, key: &str) -> Option<String> {
     hc(attrs, key).and_then(Value::as_str).map(str::to_string)
 }
 
-pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
-    create_named(attrs, "name", (stack, address, 32), &["DuplicateTargetGroupName"], |name| async move {
+pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
+    create_named(c, "name", 32, |name| async move {
         aws.call(Call::ElbMutate).await;
         let out = aws
+            .once
             .elb
             .create_target_group()
             .name(name)

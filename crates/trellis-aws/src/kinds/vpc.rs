@@ -2,6 +2,7 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Tenancy, VpcAttrib
 use futures_util::future::try_join_all;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
+use super::Create;
 use crate::util::{aws_err, bool_attr, delete_with_retry, described, opt_str, retry_until, str_attr, tag_spec, Select};
 use crate::{Aws, Described};
 
@@ -41,9 +42,11 @@ async fn dns_attribute(aws: &Aws, id: &str, attr: VpcAttributeName) -> Result<bo
     Ok(v.and_then(|a| a.value()).unwrap_or(false))
 }
 
-pub(crate) async fn create(aws: &Aws, stack: &str, address: &Address, attrs: &Attrs) -> Result<String, ProviderError> {
+pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
     aws.call(crate::limits::Call::Mutate).await;
     let out = aws
+        .once
         .ec2
         .create_vpc()
         .set_cidr_block(str_attr(attrs, "cidr_block").map(str::to_string))

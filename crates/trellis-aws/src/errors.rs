@@ -1,0 +1,293 @@
+//! The one table of AWS errors: every error trellis sees is put in one class here, and
+//! each class has one retry policy.
+//!
+//! | class | what AWS said | policy |
+//! |---|---|---|
+//! | throttling | `RequestLimitExceeded`, `Throttling`, `ThrottlingException`, `TooManyRequestsException`, … | the request never ran: sent again after a backoff (the SDK's, for every call; the create loop's own for creates) |
+//! | transient | HTTP 5xx, `InternalError`, `ServiceUnavailable`, `RequestTimeout`, a reset connection, a reply that cannot be read | sent again, except a create: its outcome is unknown, so it is looked up first |
+//! | eventual consistency | `*.NotFound` naming an id this run made or changed less than [`PROPAGATION`] ago | sent again with backoff until the window closes, saying what is awaited |
+//! | exists | an answer that the object already exists (`InvalidSubnet.Conflict`, `InvalidGroup.Duplicate`, `DuplicateTargetGroupName`, `DBInstanceAlreadyExists`, …) | to a create: it may be this run's own earlier attempt, so it is looked up |
+//! | in use | `DependencyViolation`, `ResourceInUse`, `InvalidGroup.InUse`, … | a delete waits and tries again, naming what still uses the object |
+//! | fatal | everything else | fails at once, naming the address, AWS's code and message |
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction, RetryClassifierPriority};
+use trellis_core::ProviderError;
+
+/// How long a new or changed object may stay invisible to other calls. AWS documents
+/// eventual consistency for EC2 without a bound; terraform-provider-aws waits about two
+/// minutes for a new object to propagate, and so does trellis.
+pub(crate) const PROPAGATION: Duration = Duration::from_secs(120);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Class {
+    Throttling,
+    Transient,
+    EventualConsistency,
+    Exists,
+    InUse,
+    Fatal,
+}
+
+/// Codes of each class; a code ending in `.` matches every code it begins.
+const THROTTLING: &[&str] = &[
+    "RequestLimitExceeded",
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+    "BandwidthLimitExceeded",
+];
+const TRANSIENT: &[&str] = &[
+    "InternalError",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "Unavailable",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    // What trellis calls a failure with no answer from AWS (see `util::aws_err`).
+    "NetworkError",
+    "UnreadableResponse",
+];
+const EXISTS: &[&str] = &[
+    "InvalidSubnet.Conflict",
+    "InvalidGroup.Duplicate",
+    "InvalidLaunchTemplateName.AlreadyExistsException",
+    "DuplicateTargetGroupName",
+    "DuplicateLoadBalancerName",
+    "DuplicateListener",
+    "AlreadyExists",
+    "AlreadyExistsFault",
+    "DBInstanceAlreadyExists",
+    "DBInstanceAlreadyExistsFault",
+    "DBSubnetGroupAlreadyExists",
+    "DBSubnetGroupAlreadyExistsFault",
+    "DBParameterGroupAlreadyExists",
+    "DBParameterGroupAlreadyExistsFault",
+];
+const IN_USE: &[&str] = &[
+    "DependencyViolation",
+    "InvalidGroup.InUse",
+    "ResourceInUse",
+    "ScalingActivityInProgress",
+    "InvalidDBSubnetGroupStateFault",
+    "InvalidDBParameterGroupState",
+];
+
+fn matches(code: &str, table: &[&str]) -> bool {
+    table.iter().any(|p| *p == code || (p.ends_with('.') && code.starts_with(p)))
+}
+
+/// "No such object" codes: the eventual-consistency class when they name a young id.
+pub(crate) fn is_not_found(code: &str) -> bool {
+    code.ends_with("NotFound") || code.ends_with("NotFoundFault") || code.ends_with("NotFoundException")
+}
+
+/// The class of an error. `recent` says which ids are young enough for a "not found"
+/// naming them to be eventual consistency rather than a real absence.
+pub(crate) fn classify(code: Option<&str>, status: Option<u16>, message: &str, recent: &Recent) -> Class {
+    match code {
+        Some(c) if matches(c, THROTTLING) => Class::Throttling,
+        Some(c) if matches(c, TRANSIENT) => Class::Transient,
+        Some(c) if matches(c, EXISTS) => Class::Exists,
+        Some(c) if matches(c, IN_USE) => Class::InUse,
+        Some(c) if is_not_found(c) && recent.named_in(message) => Class::EventualConsistency,
+        _ if status.is_some_and(|s| s >= 500) => Class::Transient,
+        _ => Class::Fatal,
+    }
+}
+
+/// The class of an error trellis already holds.
+pub(crate) fn class_of(e: &ProviderError, recent: &Recent) -> Class {
+    // `util::aws_err` gives every failure a code, AWS's or one of its own for a
+    // failure with no answer (`NetworkError`, `UnreadableResponse`, `RequestTimeout`).
+    classify(e.code.as_deref(), None, &e.message, recent)
+}
+
+/// Ids this run created or changed, with when: a "not found" naming one of them within
+/// [`PROPAGATION`] is AWS not showing it yet.
+#[derive(Debug, Default)]
+pub(crate) struct Recent {
+    ids: Mutex<HashMap<String, Instant>>,
+}
+
+impl Recent {
+    pub fn touch(&self, id: &str) {
+        if !id.is_empty() {
+            self.ids.lock().expect("recent ids").insert(id.to_string(), Instant::now());
+        }
+    }
+
+    pub fn forget(&self, id: &str) {
+        self.ids.lock().expect("recent ids").remove(id);
+    }
+
+    /// The young id the message names, if any.
+    pub fn named_in(&self, message: &str) -> bool {
+        let mut ids = self.ids.lock().expect("recent ids");
+        ids.retain(|_, at| at.elapsed() < PROPAGATION);
+        ids.keys().any(|id| {
+            message.match_indices(id.as_str()).any(|(i, _)| {
+                // The whole id, not the start of a longer one.
+                !message[i + id.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
+            })
+        })
+    }
+}
+
+/// What the retries did, for progress and `docs/reliability.md`.
+#[derive(Debug, Default)]
+pub struct RetryStats {
+    pub throttling: AtomicUsize,
+    pub transient: AtomicUsize,
+    pub eventual_consistency: AtomicUsize,
+    pub in_use: AtomicUsize,
+    /// Creates whose outcome was unknown and whose object was found and taken.
+    pub adopted: AtomicUsize,
+    /// Creates whose outcome was unknown, looked up, not found, and sent again.
+    pub resent: AtomicUsize,
+}
+
+impl RetryStats {
+    pub(crate) fn count(&self, class: Class) {
+        let counter = match class {
+            Class::Throttling => &self.throttling,
+            Class::Transient => &self.transient,
+            Class::EventualConsistency => &self.eventual_consistency,
+            Class::InUse => &self.in_use,
+            Class::Exists | Class::Fatal => return,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One line for the end of a run, or none when nothing was retried.
+    pub fn summary(&self) -> Option<String> {
+        let get = |c: &AtomicUsize| c.load(Ordering::Relaxed);
+        let parts: Vec<String> = [
+            (get(&self.throttling), "throttled"),
+            (get(&self.transient), "transient errors"),
+            (get(&self.eventual_consistency), "not yet visible"),
+            (get(&self.in_use), "still in use"),
+            (get(&self.adopted), "creates adopted after a lost answer"),
+            (get(&self.resent), "creates sent again after a lost answer"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        (!parts.is_empty()).then(|| format!("AWS retries: {}", parts.join(", ")))
+    }
+}
+
+/// The table above, as the SDK's retry classifier: it has the last word on every
+/// attempt of every call (the clients used for creates make one attempt only).
+#[derive(Clone)]
+pub(crate) struct Classifier {
+    pub recent: Arc<Recent>,
+    pub stats: Arc<RetryStats>,
+    /// Where "waiting for … to become visible" is said.
+    pub progress: Option<crate::Progress>,
+}
+
+impl std::fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Classifier")
+    }
+}
+
+impl ClassifyRetry for Classifier {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let Some(Err(err)) = ctx.output_or_error() else {
+            return RetryAction::NoActionIndicated;
+        };
+        let class = if err.is_timeout_error() || err.is_response_error() || err.is_connector_error() {
+            Class::Transient
+        } else {
+            let response = ctx.response();
+            let status = response.map(|r| r.status().as_u16());
+            let body = response.and_then(|r| r.body().bytes()).map(String::from_utf8_lossy).unwrap_or_default();
+            let code = element(&body, "Code");
+            let message = element(&body, "Message").unwrap_or_default();
+            classify(code, status, message, &self.recent)
+        };
+        self.stats.count(class);
+        if let (Class::EventualConsistency, Some(say), Some(message)) = (class, &self.progress, self.message_of(ctx)) {
+            say(&format!("waiting for AWS to show what it just made ({message})"));
+        }
+        match class {
+            Class::Throttling => RetryAction::throttling_error(),
+            Class::Transient | Class::EventualConsistency => RetryAction::transient_error(),
+            _ => RetryAction::RetryForbidden,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "trellis error table"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+impl Classifier {
+    fn message_of(&self, ctx: &InterceptorContext) -> Option<String> {
+        let body = ctx.response()?.body().bytes()?;
+        element(&String::from_utf8_lossy(body), "Message").map(str::to_string)
+    }
+}
+
+/// The text of the first `<name>…</name>` of an XML error document.
+fn element<'a>(body: &'a str, name: &str) -> Option<&'a str> {
+    let open = format!("<{name}>");
+    let start = body.find(&open)? + open.len();
+    let end = body[start..].find("</")? + start;
+    Some(body[start..end].trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_class_has_its_codes() {
+        let recent = Recent::default();
+        recent.touch("subnet-0abc");
+        let c = |code: &str, msg: &str| classify(Some(code), Some(400), msg, &recent);
+        assert_eq!(c("RequestLimitExceeded", ""), Class::Throttling);
+        assert_eq!(c("Throttling", ""), Class::Throttling);
+        assert_eq!(c("InternalError", ""), Class::Transient);
+        assert_eq!(c("InvalidSubnet.Conflict", ""), Class::Exists);
+        assert_eq!(c("DependencyViolation", ""), Class::InUse);
+        assert_eq!(c("InvalidSubnetID.NotFound", "The ID 'subnet-0abc' does not exist"), Class::EventualConsistency);
+        // Not young, or a longer id that begins the same: a real absence.
+        assert_eq!(c("InvalidSubnetID.NotFound", "The ID 'subnet-0abcd' does not exist"), Class::Fatal);
+        assert_eq!(c("InvalidVpcID.NotFound", "The ID 'vpc-1' does not exist"), Class::Fatal);
+        assert_eq!(c("InvalidParameterValue", ""), Class::Fatal);
+        assert_eq!(classify(None, Some(503), "", &recent), Class::Transient);
+        assert_eq!(classify(Some("NetworkError"), None, "connection reset", &recent), Class::Transient);
+        assert_eq!(classify(None, Some(400), "", &recent), Class::Fatal);
+        recent.forget("subnet-0abc");
+        assert_eq!(c("InvalidSubnetID.NotFound", "The ID 'subnet-0abc' does not exist"), Class::Fatal);
+    }
+
+    #[test]
+    fn reads_codes_from_both_error_formats() {
+        let ec2 = "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>slow down</Message></Error></Errors></Response>";
+        let query = "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>";
+        assert_eq!(element(ec2, "Code"), Some("RequestLimitExceeded"));
+        assert_eq!(element(query, "Code"), Some("Throttling"));
+        assert_eq!(element(query, "Message"), Some("Rate exceeded"));
+    }
+}
