@@ -61,6 +61,29 @@ async fn web_asg_applies_serves_replans_empty_and_destroys() {
     assert!(edited.stdout.contains("instance refresh"), "{}", edited.stdout);
     assert!(edited.stdout.contains("Plan: 0 to add, 2 to change, 0 to replace, 0 to destroy."), "{}", edited.stdout);
 
+    // And it rolls: version 2 holds the new script, the group's instances are new and
+    // launched from version 2 (moto needs the launcher's shim for that version's user
+    // data, see crates/xtask/emulator.py).
+    stack.apply();
+    let rolled = group_instances(&group).await;
+    assert_eq!(rolled.len(), 1);
+    assert!(rolled.iter().all(|i| !instances.contains(i)), "{instances:?} -> {rolled:?}");
+    let template = stack.id("launch_template.web");
+    let v2 =
+        aws.ec2().describe_launch_template_versions().launch_template_id(&template).versions("2").send().await.unwrap();
+    let data = v2.launch_template_versions()[0].launch_template_data().unwrap();
+    use base64::Engine;
+    let script = base64::engine::general_purpose::STANDARD.decode(data.user_data().unwrap()).unwrap();
+    assert!(String::from_utf8(script).unwrap().ends_with("echo v2\n"));
+    let described = aws.ec2().describe_instances().set_instance_ids(Some(rolled.clone())).send().await.unwrap();
+    for i in described.reservations().iter().flat_map(|r| r.instances()) {
+        let lt = i.tags().iter().find(|t| t.key() == Some("aws:ec2launchtemplate:version")).and_then(|t| t.value());
+        assert!(lt.is_none() || lt == Some("2"), "{:?}", i.tags());
+    }
+    let g = aws.autoscaling().describe_auto_scaling_groups().auto_scaling_group_names(&group).send().await.unwrap();
+    assert_eq!(g.auto_scaling_groups()[0].launch_template().unwrap().version(), Some("2"));
+    stack.plan().expect_code(0);
+
     stack.destroy_and_check_clean();
     assert!(tagged_all(&stack.name).await.is_empty(), "{:?}", tagged_all(&stack.name).await);
 }

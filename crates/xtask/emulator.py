@@ -36,6 +36,25 @@ def shim_launch_template_version_user_data():
     LaunchTemplates.create_launch_template_version = create_launch_template_version
 
 
+def shim_replace_network_acl_association_unknown_id():
+    """moto 5.2.5: ReplaceNetworkAclAssociation with an association id no ACL has (the
+    first attempt of a resent call already replaced it) raises StopIteration inside
+    moto, which answers HTTP 500 with no error document. AWS answers 400
+    `InvalidAssociationID.NotFound`; so does the shim."""
+    from moto.ec2.exceptions import InvalidAssociationIdError
+    from moto.ec2.models.network_acls import NetworkAclBackend
+
+    original = NetworkAclBackend.replace_network_acl_association
+
+    def replace_network_acl_association(self, association_id, network_acl_id):
+        if not any(association_id in acl._associations for acl in self.network_acls.values()):
+            raise InvalidAssociationIdError(association_id)
+        return original(self, association_id, network_acl_id)
+
+    NetworkAclBackend.replace_network_acl_association = replace_network_acl_association
+
+
 if __name__ == "__main__":
     shim_launch_template_version_user_data()
+    shim_replace_network_acl_association_unknown_id()
     main(sys.argv[1:])

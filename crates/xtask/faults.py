@@ -223,6 +223,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             status, headers, data = self.forward(body)
             return self.answer(status, data, headers)
 
+        renamed = {}
         if service == "ec2":
             text = urllib.parse.unquote_plus(body.decode("utf-8", "replace"))
             hidden = self.faults.invisible(text)
@@ -231,8 +232,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if action.startswith("Describe"):
                     # Asked about an id AWS does not show yet: moto answers for an id of
                     # the same shape that does not exist.
+                    # Its answer names the real id again (AWS's message names what was asked).
                     for ident in hidden:
                         prefix, tail = ident.split("-", 1)
+                        renamed[f"{prefix}-{'0' * len(tail)}".encode()] = ident.encode()
                         body = body.replace(ident.encode(), f"{prefix}-{'0' * len(tail)}".encode())
                 else:
                     ident = hidden[0]
@@ -251,6 +254,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.answer(500, error_body(service, code, "We encountered an internal error. Please try again."))
 
         status, headers, data = self.forward(body)
+        for bogus, real in renamed.items():
+            data = data.replace(bogus, real)
         if 200 <= status < 300:
             self.faults.remember(data, action)
         if fault == "error_after":

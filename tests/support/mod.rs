@@ -21,7 +21,17 @@ pub fn endpoint() -> String {
     })
 }
 
+/// The fault layer in front of the same emulator (`crates/xtask/faults.py`, started
+/// by `cargo xtask test`): throttling, 5xx before and after a call ran, resets, cut and
+/// garbled replies, and EC2's eventual consistency.
+pub fn faulty_endpoint() -> String {
+    std::env::var("TRELLIS_TEST_FAULTY_ENDPOINT")
+        .unwrap_or_else(|_| panic!("the fault tests run through the fault layer: run them with `cargo xtask test`"))
+}
+
 pub struct Stack {
+    /// Where trellis is pointed: the emulator, or the fault layer in front of it.
+    pub endpoint: String,
     pub name: String,
     pub dir: tempfile::TempDir,
     pub spec: PathBuf,
@@ -37,9 +47,15 @@ impl Stack {
         let name = format!("{}-{:x}{n}", &test[..test.len().min(18)], nanos % 0xfffff).replace('_', "-");
         let dir = tempfile::tempdir().unwrap();
         let spec = dir.path().join("stack.yaml");
-        let s = Stack { name, dir, spec };
+        let s = Stack { endpoint: endpoint(), name, dir, spec };
         s.write_spec(spec_text);
         s
+    }
+
+    /// Points trellis at the fault layer instead of the emulator itself.
+    pub fn through_faults(mut self) -> Stack {
+        self.endpoint = faulty_endpoint();
+        self
     }
 
     /// Writes the spec, keeping this stack's name.
@@ -63,7 +79,7 @@ impl Stack {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_trellis"));
         cmd.current_dir(self.dir.path())
             .args(args)
-            .env("AWS_ENDPOINT_URL", endpoint())
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", "us-east-1")

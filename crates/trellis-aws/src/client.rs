@@ -3,6 +3,7 @@ use std::sync::Arc;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
+use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
 use trellis_core::ProviderError;
 
 use crate::errors::{Classifier, Recent, RetryStats};
@@ -49,11 +50,16 @@ fn clients(config: &aws_config::SdkConfig, classifier: &Classifier, attempts: u3
     } else {
         RetryConfig::disabled()
     };
+    // No shared retry quota: the SDK's default stops retrying a client's calls once 100
+    // of them have been retried, which eventual consistency alone reaches in a large
+    // apply. Each call is bounded by its attempts instead, and paced by trellis's buckets.
+    let partition = RetryPartition::custom("trellis").token_bucket(TokenBucket::unlimited()).build();
     macro_rules! client {
         ($sdk:ident) => {
             $sdk::Client::from_conf(
                 $sdk::config::Builder::from(config)
                     .retry_config(retry.clone())
+                    .retry_partition(partition.clone())
                     .retry_classifier(classifier.clone())
                     .build(),
             )

@@ -7,6 +7,7 @@
 //! | transient | HTTP 5xx, `InternalError`, `ServiceUnavailable`, `RequestTimeout`, a reset connection, a reply that cannot be read | sent again, except a create: its outcome is unknown, so it is looked up first |
 //! | eventual consistency | `*.NotFound` naming an id this run made or changed less than [`PROPAGATION`] ago | sent again with backoff until the window closes, saying what is awaited |
 //! | exists | an answer that the object already exists (`InvalidSubnet.Conflict`, `InvalidGroup.Duplicate`, `DuplicateTargetGroupName`, `DBInstanceAlreadyExists`, …) | to a create: it may be this run's own earlier attempt, so it is looked up |
+//! | already done | `Resource.AlreadyAssociated`, `RouteAlreadyExists`, `NetworkAclEntryAlreadyExists`, `InvalidPermission.Duplicate` | the answer to a change the SDK resent after a lost reply: success, and the read-back after apply checks it |
 //! | in use | `DependencyViolation`, `ResourceInUse`, `InvalidGroup.InUse`, … | a delete waits and tries again, naming what still uses the object |
 //! | fatal | everything else | fails at once, naming the address, AWS's code and message |
 
@@ -85,6 +86,21 @@ const IN_USE: &[&str] = &[
     "InvalidDBParameterGroupState",
 ];
 
+/// Answers to a change that the SDK sent again after a lost reply, saying the first
+/// attempt already did it: success for the call (the read-back after apply checks the
+/// object really is as planned).
+const ALREADY_DONE: &[&str] = &[
+    "Resource.AlreadyAssociated",
+    "RouteAlreadyExists",
+    "NetworkAclEntryAlreadyExists",
+    "InvalidPermission.Duplicate",
+];
+
+/// Whether the error says a resent change had already been made.
+pub(crate) fn already_done(e: &ProviderError) -> bool {
+    e.code.as_deref().is_some_and(|c| matches(c, ALREADY_DONE))
+}
+
 fn matches(code: &str, table: &[&str]) -> bool {
     table.iter().any(|p| *p == code || (p.ends_with('.') && code.starts_with(p)))
 }
@@ -103,7 +119,8 @@ pub(crate) fn classify(code: Option<&str>, status: Option<u16>, message: &str, r
         Some(c) if matches(c, EXISTS) => Class::Exists,
         Some(c) if matches(c, IN_USE) => Class::InUse,
         Some(c) if is_not_found(c) && recent.named_in(message) => Class::EventualConsistency,
-        _ if status.is_some_and(|s| s >= 500) => Class::Transient,
+        // A 5xx, or a success whose body was not the answer (cut short, garbled).
+        _ if status.is_some_and(|s| s >= 500 || (200..300).contains(&s)) => Class::Transient,
         _ => Class::Fatal,
     }
 }
@@ -120,6 +137,8 @@ pub(crate) fn class_of(e: &ProviderError, recent: &Recent) -> Class {
 #[derive(Debug, Default)]
 pub(crate) struct Recent {
     ids: Mutex<HashMap<String, Instant>>,
+    /// Messages already said while waiting, so each wait is said once.
+    said: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Recent {
@@ -127,6 +146,11 @@ impl Recent {
         if !id.is_empty() {
             self.ids.lock().expect("recent ids").insert(id.to_string(), Instant::now());
         }
+    }
+
+    /// True the first time a message is seen.
+    pub fn first_time(&self, message: &str) -> bool {
+        self.said.lock().expect("said").insert(message.to_string())
     }
 
     pub fn forget(&self, id: &str) {
@@ -223,7 +247,9 @@ impl ClassifyRetry for Classifier {
         };
         self.stats.count(class);
         if let (Class::EventualConsistency, Some(say), Some(message)) = (class, &self.progress, self.message_of(ctx)) {
-            say(&format!("waiting for AWS to show what it just made ({message})"));
+            if self.recent.first_time(&message) {
+                say(&format!("waiting for AWS to show what it just made ({message})"));
+            }
         }
         match class {
             Class::Throttling => RetryAction::throttling_error(),

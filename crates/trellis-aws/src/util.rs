@@ -42,8 +42,21 @@ where
         (Some(c), m, _) => (Some(c.to_string()), m.map(str::to_string).unwrap_or_default()),
         (None, _, SdkError::ServiceError(se)) => {
             let status = se.raw().status().as_u16();
-            let code = if status >= 500 { "InternalError" } else { "HttpError" };
-            (Some(code.to_string()), format!("the endpoint answered HTTP {status} with no AWS error in the body"))
+            match status {
+                // A success whose body could not be read as the answer.
+                200..=299 => (
+                    Some("UnreadableResponse".into()),
+                    format!("the endpoint's answer (HTTP {status}) could not be read"),
+                ),
+                500.. => (
+                    Some("InternalError".into()),
+                    format!("the endpoint answered HTTP {status} with no AWS error in the body"),
+                ),
+                _ => (
+                    Some("HttpError".into()),
+                    format!("the endpoint answered HTTP {status} with no AWS error in the body"),
+                ),
+            }
         }
         (None, _, SdkError::TimeoutError(_)) => (Some("RequestTimeout".into()), "the request timed out".into()),
         (None, _, SdkError::DispatchFailure(_)) => {

@@ -582,8 +582,12 @@ async fn execute(
         }
     });
     let options = ApplyOptions { interrupt: Some(rx), ..options };
-    let result = trellis_engine::apply(aws, plan, store, lock, state, options, |e| print_event(ui, e)).await;
+    let result = trellis_engine::apply(aws.clone(), plan, store, lock, state, options, |e| print_event(ui, e)).await;
     watcher.abort();
+    // What AWS made trellis retry, in one line (tests and reliability runs read it).
+    if let Some(line) = aws.retry_stats().summary() {
+        eprintln!("{line}");
+    }
     let (report, _) = result?;
     Ok(summarize(ui, &report, store, plan.operation))
 }

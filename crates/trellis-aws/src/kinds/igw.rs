@@ -48,7 +48,10 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
     }
     if let Some(new) = new {
         aws.call(crate::limits::Call::Mutate).await;
-        aws.ec2.attach_internet_gateway().internet_gateway_id(id).vpc_id(new).send().await.map_err(aws_err)?;
+        match aws.ec2.attach_internet_gateway().internet_gateway_id(id).vpc_id(new).send().await.map_err(aws_err) {
+            Err(e) if !crate::errors::already_done(&e) => return Err(e),
+            _ => {}
+        }
     }
     Ok(())
 }

@@ -234,7 +234,10 @@ async fn put_entry(
     if replace {
         send_entry!(replace_network_acl_entry)
     } else {
-        send_entry!(create_network_acl_entry)
+        match send_entry!(create_network_acl_entry) {
+            Err(e) if !crate::errors::already_done(&e) => Err(e),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -242,29 +245,40 @@ async fn put_entry(
 /// subnet that is gone has nothing to move: fine when handing it back to the default
 /// ACL (`must_exist` false), an error when it should join this one.
 async fn move_subnet(aws: &Aws, subnet: &str, acl: &str, must_exist: bool) -> Result<(), ProviderError> {
-    let current = acls(aws, vec![Filter::builder().name("association.subnet-id").values(subnet).build()]).await?;
-    let assoc = current
-        .iter()
-        .flat_map(|a| a.associations())
-        .find(|a| a.subnet_id() == Some(subnet))
-        .and_then(|a| a.network_acl_association_id());
-    let Some(assoc) = assoc else {
-        if !must_exist {
+    // An association id is used up by the call that replaces it: when a resent call
+    // finds its id gone, the subnet is read again (it may already be where it should).
+    for attempt in 0..3 {
+        let current = acls(aws, vec![Filter::builder().name("association.subnet-id").values(subnet).build()]).await?;
+        let found = current.iter().find_map(|a| {
+            let assoc = a.associations().iter().find(|s| s.subnet_id() == Some(subnet))?;
+            Some((a.network_acl_id().unwrap_or_default(), assoc.network_acl_association_id()?))
+        });
+        let Some((now, assoc)) = found else {
+            if !must_exist {
+                return Ok(());
+            }
+            return Err(ProviderError::new(
+                Some("InvalidSubnetID.NotFound"),
+                format!("subnet {subnet} has no network ACL association"),
+            ));
+        };
+        if now == acl {
             return Ok(());
         }
-        return Err(ProviderError::new(
-            Some("InvalidSubnetID.NotFound"),
-            format!("subnet {subnet} has no network ACL association"),
-        ));
-    };
-    aws.call(crate::limits::Call::Mutate).await;
-    aws.ec2
-        .replace_network_acl_association()
-        .association_id(assoc)
-        .network_acl_id(acl)
-        .send()
-        .await
-        .map_err(aws_err)?;
+        aws.call(crate::limits::Call::Mutate).await;
+        match aws
+            .ec2
+            .replace_network_acl_association()
+            .association_id(assoc)
+            .network_acl_id(acl)
+            .send()
+            .await
+            .map_err(aws_err)
+        {
+            Err(e) if is_code(&e, &["InvalidAssociationID.NotFound"]) && attempt < 2 => continue,
+            other => return other.map(|_| ()),
+        }
+    }
     Ok(())
 }
 

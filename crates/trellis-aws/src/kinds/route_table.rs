@@ -132,7 +132,10 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
             }
             None => {
                 aws.call(crate::limits::Call::Mutate).await;
-                send_route!(create_route, dest, target)?;
+                match send_route!(create_route, dest, target) {
+                    Err(e) if !crate::errors::already_done(&e) => return Err(e),
+                    _ => {}
+                }
             }
         }
     }
