@@ -12,10 +12,22 @@ use support::{ec2, tagged, Stack, NETWORK};
 
 #[tokio::test]
 async fn an_apply_killed_after_any_call_is_finished_by_the_next_without_duplicates() {
+    killed_at_every_call(false).await;
+}
+
+/// The same through the fault layer: a kill -9 on top of lost replies, 5xx, throttling
+/// and eventual consistency still converges in one more apply, nothing twice.
+#[tokio::test]
+async fn the_same_holds_through_the_fault_layer() {
+    killed_at_every_call(true).await;
+}
+
+async fn killed_at_every_call(faults: bool) {
     let client = ec2().await;
     let mut adopted_somewhere = false;
     for n in 1.. {
-        let stack = Stack::new("crash", NETWORK);
+        let stack = Stack::new(if faults { "crash-faults" } else { "crash" }, NETWORK);
+        let stack = if faults { stack.through_faults() } else { stack };
         let n_text = n.to_string();
         let killed =
             stack.run_env(&["apply", "{spec}", "--auto-approve"], &[("TRELLIS_TEST_CRASH_AFTER_CALLS", &n_text)]);

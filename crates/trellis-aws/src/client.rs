@@ -82,11 +82,7 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
             "no AWS region: set `region:` in the spec, or AWS_REGION, or a region in your AWS profile",
         ));
     };
-    let classifier = Classifier {
-        recent: Arc::new(Recent::default()),
-        stats: Arc::new(RetryStats::default()),
-        progress: opts.progress.clone(),
-    };
+    let classifier = Classifier { recent: Arc::new(Recent::default()), progress: opts.progress.clone() };
     let Clients { ec2, elb, asg, rds } = clients(&config, &classifier, 10);
     Ok(Aws {
         ec2,
@@ -96,7 +92,7 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
         // A create is never sent again by the SDK: its outcome is resolved first.
         once: clients(&config, &classifier, 1),
         recent: classifier.recent,
-        stats: classifier.stats,
+        stats: Arc::new(RetryStats::default()),
         region,
         calls: AtomicUsize::new(0),
         limits: Default::default(),

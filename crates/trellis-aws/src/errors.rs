@@ -170,7 +170,8 @@ impl Recent {
     }
 }
 
-/// What the retries did, for progress and `docs/reliability.md`.
+/// What the retries did, for progress and `docs/reliability.md`: the create loop's
+/// decisions, counted once each (the SDK's own retries of other calls are not counted).
 #[derive(Debug, Default)]
 pub struct RetryStats {
     pub throttling: AtomicUsize,
@@ -199,9 +200,9 @@ impl RetryStats {
     pub fn summary(&self) -> Option<String> {
         let get = |c: &AtomicUsize| c.load(Ordering::Relaxed);
         let parts: Vec<String> = [
-            (get(&self.throttling), "throttled"),
-            (get(&self.transient), "transient errors"),
-            (get(&self.eventual_consistency), "not yet visible"),
+            (get(&self.throttling), "creates throttled"),
+            (get(&self.transient), "creates with an unknown outcome"),
+            (get(&self.eventual_consistency), "creates waiting for what they refer to"),
             (get(&self.in_use), "still in use"),
             (get(&self.adopted), "creates adopted after a lost answer"),
             (get(&self.resent), "creates sent again after a lost answer"),
@@ -210,7 +211,7 @@ impl RetryStats {
         .filter(|(n, _)| *n > 0)
         .map(|(n, what)| format!("{n} {what}"))
         .collect();
-        (!parts.is_empty()).then(|| format!("AWS retries: {}", parts.join(", ")))
+        (!parts.is_empty()).then(|| format!("Retried: {}", parts.join(", ")))
     }
 }
 
@@ -219,7 +220,6 @@ impl RetryStats {
 #[derive(Clone)]
 pub(crate) struct Classifier {
     pub recent: Arc<Recent>,
-    pub stats: Arc<RetryStats>,
     /// Where "waiting for … to become visible" is said.
     pub progress: Option<crate::Progress>,
 }
@@ -245,7 +245,7 @@ impl ClassifyRetry for Classifier {
             let message = element(&body, "Message").unwrap_or_default();
             classify(code, status, message, &self.recent)
         };
-        self.stats.count(class);
+        // Not counted here: the SDK runs its classifiers more than once per attempt.
         if let (Class::EventualConsistency, Some(say), Some(message)) = (class, &self.progress, self.message_of(ctx)) {
             if self.recent.first_time(&message) {
                 say(&format!("waiting for AWS to show what it just made ({message})"));
