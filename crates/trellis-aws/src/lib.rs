@@ -344,7 +344,12 @@ impl Aws {
     ) -> Result<Option<String>, ProviderError> {
         for wait in [0, 2, 4] {
             tokio::time::sleep(Duration::from_secs(wait)).await;
-            let found = ops.find_created(self, c).await?;
+            let found = match ops.find_created(self, c).await {
+                Ok(found) => found,
+                // A listed object that its own reads do not show yet: ask again.
+                Err(e) if util::is_code(&e, util::NOT_FOUND) && wait < 4 => continue,
+                Err(e) => return Err(e),
+            };
             if let Some(d) =
                 found.into_iter().find(|d| d.address().as_ref() == Some(c.address) && !replacing.contains(&d.id))
             {

@@ -159,9 +159,30 @@ where
     }
 }
 
+/// A per-object read of an object a listing has just returned (VPC DNS attributes, an
+/// instance's user data). The listing says the object exists, so "not found" here is
+/// AWS not showing a new object to this call yet: asked again for about 8 seconds.
+pub(crate) async fn read_listed<T, F, Fut>(mut f: F) -> Result<T, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ProviderError>>,
+{
+    let mut delay = Duration::from_millis(250);
+    loop {
+        match f().await {
+            Err(e) if is_code(&e, NOT_FOUND) && delay <= Duration::from_secs(4) => {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Deletes through `f`, retrying while AWS answers `DependencyViolation` (something
-/// still uses the object, often for a while after it was itself deleted). An object
-/// already gone counts as deleted.
+/// still uses the object, often for a while after it was itself deleted). At the first
+/// retry and when it gives up it says what still uses the object. An object already
+/// gone counts as deleted.
 pub(crate) async fn delete_with_retry<F, Fut>(
     aws: &Aws,
     address: &Address,
@@ -174,30 +195,114 @@ where
 {
     let start = Instant::now();
     let mut delay = Duration::from_secs(1);
+    let mut first = true;
     loop {
         match f().await {
             Ok(()) => return Ok(()),
             Err(e) if is_code(&e, NOT_FOUND) => return Ok(()),
-            Err(e)
-                if is_code(
-                    &e,
-                    &[
-                        "DependencyViolation",
-                        "InvalidGroup.InUse",
-                        "ResourceInUse",
-                        "ScalingActivityInProgress",
-                        "InvalidDBSubnetGroupStateFault",
-                        "InvalidDBParameterGroupState",
-                    ],
-                ) && start.elapsed() < aws.timeouts.delete =>
-            {
-                aws.say(&format!("{address}: still in use ({e}); retrying the delete of {id} in {}s", delay.as_secs()));
+            Err(e) if crate::errors::class_of(&e, &aws.recent) == crate::errors::Class::InUse => {
+                let over = start.elapsed() >= aws.timeouts.delete;
+                if first || over {
+                    let users = what_uses(aws, id).await;
+                    let users = if users.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; still using it: {}", users.join(", "))
+                    };
+                    if over {
+                        let waited = start.elapsed().as_secs();
+                        return Err(ProviderError {
+                            code: e.code.clone(),
+                            message: format!("{} (gave up after {waited}s{users})", e.message),
+                        });
+                    }
+                    aws.say(&format!("{address}: {id} is still in use ({e}){users}; retrying the delete"));
+                    first = false;
+                } else {
+                    aws.say(&format!("{address}: still in use; retrying the delete of {id} in {}s", delay.as_secs()));
+                }
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(20));
             }
             Err(e) => return Err(e),
         }
     }
+}
+
+/// What keeps a VPC, subnet or security group from being deleted: network interfaces
+/// and instances in it, and for a VPC the objects still in it (with the trellis address
+/// tag of each, so objects of this stack that no state knows stand out). Best effort: a
+/// read that fails leaves its part out.
+pub(crate) async fn what_uses(aws: &Aws, id: &str) -> Vec<String> {
+    let filter = |name: &str| Filter::builder().name(name).values(id).build();
+    let scope = match id.split('-').next() {
+        Some("vpc") => "vpc-id",
+        Some("subnet") => "subnet-id",
+        Some("sg") => "group-id",
+        _ => return Vec::new(),
+    };
+    let label = |kind: &str, object: &str, tags: &[Tag]| {
+        let address = tags.iter().find(|t| t.key() == Some(TAG_ADDRESS)).and_then(|t| t.value());
+        let stack = tags.iter().find(|t| t.key() == Some(TAG_STACK)).and_then(|t| t.value());
+        match (address, stack) {
+            (Some(a), Some(s)) => format!("{kind} {object} ({a} of stack {s})"),
+            _ => format!("{kind} {object}"),
+        }
+    };
+    let mut out = Vec::new();
+    aws.call(Call::Describe).await;
+    if let Ok(enis) = aws.ec2.describe_network_interfaces().filters(filter(scope)).send().await {
+        for n in enis.network_interfaces() {
+            let what = n.description().filter(|d| !d.is_empty()).map(|d| format!(" \"{d}\"")).unwrap_or_default();
+            out.push(format!("network interface {}{what}", n.network_interface_id().unwrap_or("?")));
+        }
+    }
+    let instance_scope = if scope == "group-id" { "instance.group-id" } else { scope };
+    aws.call(Call::Describe).await;
+    if let Ok(found) = aws.ec2.describe_instances().filters(filter(instance_scope)).send().await {
+        for i in found.reservations().iter().flat_map(|r| r.instances()) {
+            let gone = i.state().and_then(|s| s.name()).is_some_and(|n| n.as_str() == "terminated");
+            if !gone {
+                out.push(label("instance", i.instance_id().unwrap_or("?"), i.tags()));
+            }
+        }
+    }
+    if scope == "vpc-id" {
+        aws.call(Call::Describe).await;
+        if let Ok(s) = aws.ec2.describe_subnets().filters(filter("vpc-id")).send().await {
+            out.extend(s.subnets().iter().map(|s| label("subnet", s.subnet_id().unwrap_or("?"), s.tags())));
+        }
+        aws.call(Call::Describe).await;
+        if let Ok(g) = aws.ec2.describe_security_groups().filters(filter("vpc-id")).send().await {
+            out.extend(
+                g.security_groups()
+                    .iter()
+                    .filter(|g| g.group_name() != Some("default"))
+                    .map(|g| label("security group", g.group_id().unwrap_or("?"), g.tags())),
+            );
+        }
+        aws.call(Call::Describe).await;
+        if let Ok(g) = aws.ec2.describe_internet_gateways().filters(filter("attachment.vpc-id")).send().await {
+            out.extend(
+                g.internet_gateways()
+                    .iter()
+                    .map(|g| label("internet gateway", g.internet_gateway_id().unwrap_or("?"), g.tags())),
+            );
+        }
+    }
+    if scope == "group-id" {
+        // Rules of other groups that name this one.
+        aws.call(Call::Describe).await;
+        if let Ok(g) = aws.ec2.describe_security_groups().filters(filter("ip-permission.group-id")).send().await {
+            out.extend(
+                g.security_groups()
+                    .iter()
+                    .filter(|g| g.group_id() != Some(id))
+                    .map(|g| label("a rule of security group", g.group_id().unwrap_or("?"), g.tags())),
+            );
+        }
+    }
+    out
 }
 
 /// The tags trellis puts on a new object: the user's (with `Name`), plus its own.

@@ -244,7 +244,7 @@ fn test(extra: &[String]) -> Result<ExitCode> {
     run(cargo().args(["test", "--workspace", "--no-run", "--quiet"]))?;
     let moto = Moto::start()?.with_faults("mixed")?;
     let mut cmd = cargo();
-    cmd.args(["test", "--workspace"]).args(extra);
+    cmd.args(["test", "--workspace", "--no-fail-fast"]).args(extra);
     moto.configure(&mut cmd);
     let status = cmd.status().map_err(|e| e.to_string())?;
     if !status.success() {

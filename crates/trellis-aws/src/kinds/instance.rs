@@ -35,15 +35,17 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
     for i in instances(aws, sel).await? {
         let id = i.instance_id().unwrap_or_default();
         // User data is only offered one instance per call.
-        aws.call(Call::Describe).await;
-        let ud = aws
-            .ec2
-            .describe_instance_attribute()
-            .instance_id(id)
-            .attribute(aws_sdk_ec2::types::InstanceAttributeName::UserData)
-            .send()
-            .await
-            .map_err(aws_err)?;
+        let ud = crate::util::read_listed(|| async {
+            aws.call(Call::Describe).await;
+            aws.ec2
+                .describe_instance_attribute()
+                .instance_id(id)
+                .attribute(aws_sdk_ec2::types::InstanceAttributeName::UserData)
+                .send()
+                .await
+                .map_err(aws_err)
+        })
+        .await?;
         let user_data = decode_user_data(ud.user_data().and_then(|u| u.value()));
         let mut groups: Vec<Value> = i.security_groups().iter().filter_map(|g| g.group_id()).map(Value::str).collect();
         normalize_set(&mut groups);

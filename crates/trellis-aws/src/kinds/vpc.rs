@@ -3,7 +3,9 @@ use futures_util::future::try_join_all;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
-use crate::util::{aws_err, bool_attr, delete_with_retry, described, opt_str, retry_until, str_attr, tag_spec, Select};
+use crate::util::{
+    aws_err, bool_attr, delete_with_retry, described, opt_str, read_listed, retry_until, str_attr, tag_spec, Select,
+};
 use crate::{Aws, Described};
 
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
@@ -16,8 +18,8 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
     // DNS settings are only offered one attribute of one VPC per call.
     let reads = vpcs.iter().map(|v| async move {
         let id = v.vpc_id().unwrap_or_default();
-        let support = dns_attribute(aws, id, VpcAttributeName::EnableDnsSupport).await?;
-        let hostnames = dns_attribute(aws, id, VpcAttributeName::EnableDnsHostnames).await?;
+        let support = read_listed(|| dns_attribute(aws, id, VpcAttributeName::EnableDnsSupport)).await?;
+        let hostnames = read_listed(|| dns_attribute(aws, id, VpcAttributeName::EnableDnsHostnames)).await?;
         Ok::<_, ProviderError>(described(
             id,
             v.tags(),
