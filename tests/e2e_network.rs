@@ -348,3 +348,73 @@ async fn import_records_an_existing_object_under_an_address_of_the_spec() {
     let gone = client.describe_vpcs().vpc_ids(&id).send().await;
     assert!(gone.map(|o| o.vpcs().is_empty()).unwrap_or(true), "destroy deleted the imported VPC");
 }
+
+const RULES: &str = r#"stack: rules
+resources:
+  vpc.main:
+    cidr_block: 10.30.0.0/16
+  subnet.a:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.30.1.0/24
+  security_group.cluster:
+    vpc_id: ${vpc.main}
+    description: cluster members talk to each other
+    ingress:
+      - { protocol: all, source_group: self, description: members }
+      - { protocol: icmp, cidr: 10.0.0.0/8 }
+      - { protocol: icmp, icmp_type: 8, cidr: 192.168.0.0/16, description: ping }
+      - { protocol: icmp, icmp_type: 3, icmp_code: 4, cidr: 172.16.0.0/12 }
+      - { protocol: tcp, port: "8000-8010", source_group: self }
+      - { protocol: udp, port: 53, cidr: 10.30.0.0/16 }
+    egress:
+      - { protocol: all, cidr: 0.0.0.0/0 }
+  network_acl.edge:
+    vpc_id: ${vpc.main}
+    subnet_ids: ["${subnet.a}"]
+    ingress:
+      - { rule_number: 100, protocol: icmp, rule_action: allow, cidr_block: 0.0.0.0/0 }
+      - { rule_number: 110, protocol: icmp, rule_action: allow, cidr_block: 10.0.0.0/8, icmp_type_code: { type: 8, code: 0 } }
+      - { rule_number: 120, protocol: all, rule_action: deny, cidr_block: 192.0.2.0/24 }
+      - { rule_number: 130, protocol: tcp, rule_action: allow, cidr_block: 0.0.0.0/0, port_range: { from: 443, to: 443 } }
+    egress:
+      - { rule_number: 100, protocol: all, rule_action: allow, cidr_block: 0.0.0.0/0 }
+"#;
+
+#[tokio::test]
+async fn icmp_all_and_self_rules_round_trip() {
+    let stack = Stack::new("rules", RULES);
+    stack.apply();
+    // What AWS holds is what the spec says, so the next plan is empty.
+    let again = stack.plan();
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+
+    let client = ec2().await;
+    let group = stack.id("security_group.cluster");
+    let out = client.describe_security_groups().group_ids(&group).send().await.unwrap();
+    let perms = out.security_groups()[0].ip_permissions();
+    let icmp: Vec<(Option<i32>, Option<i32>)> =
+        perms.iter().filter(|p| p.ip_protocol() == Some("icmp")).map(|p| (p.from_port(), p.to_port())).collect();
+    for want in [(Some(-1), Some(-1)), (Some(8), Some(-1)), (Some(3), Some(4))] {
+        assert!(icmp.contains(&want), "ICMP {want:?} missing from {icmp:?}");
+    }
+    // `self` is the group's own id in AWS.
+    let own: Vec<&str> = perms.iter().flat_map(|p| p.user_id_group_pairs()).filter_map(|g| g.group_id()).collect();
+    assert_eq!(own, vec![group.as_str(), group.as_str()], "{perms:?}");
+
+    let acl = stack.id("network_acl.edge");
+    let out = client.describe_network_acls().network_acl_ids(&acl).send().await.unwrap();
+    let entries = out.network_acls()[0].entries();
+    let echo = entries.iter().find(|e| e.rule_number() == Some(110)).unwrap();
+    let tc = echo.icmp_type_code().unwrap();
+    assert_eq!((echo.protocol(), tc.r#type(), tc.code()), (Some("1"), Some(8), Some(0)));
+    assert_eq!(entries.iter().find(|e| e.rule_number() == Some(120)).unwrap().protocol(), Some("-1"));
+
+    // A rule changed to another ICMP type updates in place and converges.
+    stack.write_spec(&RULES.replace("icmp_type: 8, cidr", "icmp_type: 0, cidr"));
+    let plan = stack.plan();
+    assert_eq!(plan.code, 2, "{}", plan.stdout);
+    assert!(plan.stdout.contains("icmp_type = 0"), "{}", plan.stdout);
+    stack.apply();
+    stack.plan().expect_code(0);
+    stack.destroy_and_check_clean();
+}

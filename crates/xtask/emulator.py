@@ -54,7 +54,61 @@ def shim_replace_network_acl_association_unknown_id():
     NetworkAclBackend.replace_network_acl_association = replace_network_acl_association
 
 
+def shim_start_instance_refresh_missing():
+    """moto 5.2.5 has no StartInstanceRefresh: it raises NotImplementedError, which it
+    answers as a bare HTTP 500 with no error document. An endpoint that lacks an action
+    answers 400 `InvalidAction`, as AWS does for one it does not know; with the shim
+    moto does too, and trellis takes its one-at-a-time roll."""
+    from moto.autoscaling.responses import AutoScalingResponse
+    from moto.core.exceptions import ServiceException
+
+    class InvalidAction(ServiceException):
+        code = "InvalidAction"
+        message = "StartInstanceRefresh is not implemented by this endpoint (moto)"
+
+    def start_instance_refresh(self):
+        raise InvalidAction()
+
+    AutoScalingResponse.start_instance_refresh = start_instance_refresh
+
+
+def shim_network_acl_entry_icmp():
+    """moto 5.2.5: CreateNetworkAclEntry and ReplaceNetworkAclEntry read the ICMP type
+    and code as `Icmp.Code` / `Icmp.Type` (the wire names), but its automated parameter
+    parsing keys them by the model's `IcmpTypeCode`, so every ICMP type and code is
+    dropped and DescribeNetworkAcls returns none. Read them from where the parser
+    puts them."""
+    from moto.ec2.responses.network_acls import NetworkACLs
+
+    def wrap(original):
+        def handler(self):
+            get = self._get_param
+
+            def _get_param(key, default=None):
+                if key in ("Icmp.Code", "Icmp.Type"):
+                    field = key.split(".")[1]
+                    value = get("IcmpTypeCode." + field, None)
+                    whole = get("IcmpTypeCode", None)
+                    if value is None and isinstance(whole, dict):
+                        value = whole.get(field)
+                    return default if value is None else value
+                return get(key, default)
+
+            self._get_param = _get_param
+            try:
+                return original(self)
+            finally:
+                del self._get_param
+
+        return handler
+
+    for name in ("create_network_acl_entry", "replace_network_acl_entry"):
+        setattr(NetworkACLs, name, wrap(getattr(NetworkACLs, name)))
+
+
 if __name__ == "__main__":
     shim_launch_template_version_user_data()
     shim_replace_network_acl_association_unknown_id()
+    shim_start_instance_refresh_missing()
+    shim_network_acl_entry_icmp()
     main(sys.argv[1:])

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | throttling | `RequestLimitExceeded`, `Throttling`, `ThrottlingException`, `TooManyRequestsException`, … | the request never ran: sent again after a backoff (the SDK's, for every call; the create loop's own for creates) |
 //! | transient | HTTP 5xx, `InternalError`, `ServiceUnavailable`, `RequestTimeout`, a reset connection, a reply that cannot be read | sent again, except a create: its outcome is unknown, so it is looked up first |
-//! | eventual consistency | `*.NotFound` naming an id this run made or changed less than [`PROPAGATION`] ago | sent again with backoff until the window closes, saying what is awaited |
+//! | eventual consistency | `*.NotFound` naming an id this run made, changed or saw listed less than [`PROPAGATION`] ago | sent again with backoff until the window closes, saying what is awaited |
 //! | exists | an answer that the object already exists (`InvalidSubnet.Conflict`, `InvalidGroup.Duplicate`, `DuplicateTargetGroupName`, `DBInstanceAlreadyExists`, …) | to a create: it may be this run's own earlier attempt, so it is looked up |
 //! | already done | `Resource.AlreadyAssociated`, `RouteAlreadyExists`, `NetworkAclEntryAlreadyExists`, `InvalidPermission.Duplicate` | the answer to a change the SDK resent after a lost reply: success, and the read-back after apply checks it |
 //! | in use | `DependencyViolation`, `ResourceInUse`, `InvalidGroup.InUse`, … | a delete waits and tries again, naming what still uses the object |
@@ -132,8 +132,8 @@ pub(crate) fn class_of(e: &ProviderError, recent: &Recent) -> Class {
     classify(e.code.as_deref(), None, &e.message, recent)
 }
 
-/// Ids this run created or changed, with when: a "not found" naming one of them within
-/// [`PROPAGATION`] is AWS not showing it yet.
+/// Ids this run created, changed or saw in a listing, with when: a "not found" naming
+/// one of them within [`PROPAGATION`] is AWS not showing it yet.
 #[derive(Debug, Default)]
 pub(crate) struct Recent {
     ids: Mutex<HashMap<String, Instant>>,

@@ -58,7 +58,8 @@ pub struct Aws {
     /// The same clients making one attempt per call, for the calls that create an
     /// object: their outcome, when unknown, is looked up before they are sent again.
     pub(crate) once: Clients,
-    /// Ids this run made or changed: a "not found" naming one is eventual consistency.
+    /// Ids this run made, changed or just saw listed: a "not found" naming one is
+    /// eventual consistency.
     pub(crate) recent: Arc<errors::Recent>,
     pub(crate) stats: Arc<errors::RetryStats>,
     pub(crate) region: String,
@@ -196,6 +197,12 @@ impl Provider for Aws {
                     }
                 }
             }
+        }
+        // AWS has just shown these objects: a "not found" naming one in the next two
+        // minutes is a call AWS has not caught up with (a killed run's objects are
+        // seconds old), not an object that is gone.
+        for id in result.found.values().map(|o| &o.id).chain(result.orphans.iter().map(|o| &o.id)) {
+            self.recent.touch(id);
         }
         result.calls = self.calls() - before;
         Ok(result)

@@ -354,3 +354,30 @@ fn json_plans_follow_the_published_schema() {
     broken["resource_changes"][0]["change"]["actions"] = serde_json::json!(["explode"]);
     assert!(!validator.is_valid(&broken));
 }
+
+#[test]
+fn a_read_back_that_differs_from_what_was_sent_is_named_attribute_by_attribute() {
+    let kind = trellis_core::kinds::get("subnet").unwrap();
+    let sent: Attrs = [
+        ("vpc_id", s("vpc-1")),
+        ("cidr_block", s("10.0.1.0/24")),
+        ("map_public_ip_on_launch", Value::Bool(true)),
+        ("tags", Value::Map(BTreeMap::new())),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    // AWS's own choices (the zone, left out) and computed values are not checked.
+    let mut live = sent.clone();
+    live.insert("availability_zone".into(), s("us-east-1c"));
+    live.insert("id".into(), s("subnet-1"));
+    assert!(trellis_plan::mismatches(kind, &sent, &live).is_empty());
+    // A flag AWS accepted but did not set, and a stray tag, are both named.
+    live.insert("map_public_ip_on_launch".into(), Value::Bool(false));
+    live.insert("tags".into(), Value::Map([("Owner".to_string(), s("ops"))].into()));
+    let found = trellis_plan::mismatches(kind, &sent, &live);
+    let names: Vec<&str> = found.iter().map(|m| m.attr.as_str()).collect();
+    assert_eq!(names, vec!["map_public_ip_on_launch", "tags"], "{found:?}");
+    assert_eq!(found[0].planned, Value::Bool(true));
+    assert_eq!(found[0].actual, Value::Bool(false));
+}

@@ -236,21 +236,14 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
 /// instances itself, one at a time, waiting for each replacement to be InService.
 async fn refresh_instances(aws: &Aws, name: &str) -> Result<(), ProviderError> {
     aws.call(Call::AutoScaling).await;
-    // One attempt: an endpoint without instance refresh answers 500, which is not worth
-    // the retries a real server error gets.
-    let once = aws_sdk_autoscaling::config::Builder::default()
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1));
-    let started =
-        aws.asg.start_instance_refresh().auto_scaling_group_name(name).customize().config_override(once).send().await;
+    let started = aws.asg.start_instance_refresh().auto_scaling_group_name(name).send().await;
     match started.map_err(aws_err) {
         Ok(out) => {
             let refresh = out.instance_refresh_id().unwrap_or_default().to_string();
             aws.say(&format!("{name}: instance refresh {refresh} started"));
             return wait_refresh(aws, name, &refresh).await;
         }
-        Err(e)
-            if is_code(&e, &["InvalidAction", "NotImplemented", "UnknownOperationException"]) || e.code.is_none() =>
-        {
+        Err(e) if is_code(&e, &["InvalidAction", "NotImplemented", "UnknownOperationException"]) => {
             aws.say(&format!("{name}: the endpoint has no instance refresh ({e}); replacing instances one at a time"));
         }
         Err(e) => return Err(e),

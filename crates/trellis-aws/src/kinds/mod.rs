@@ -131,6 +131,17 @@ impl KindOps {
     pub async fn find_created(self, aws: &Aws, c: &Create<'_>) -> Result<Vec<Described>, ProviderError> {
         match self {
             KindOps::Listener => listener::find_created(aws, c.attrs).await,
+            // RDS objects are known by name, and a stack read only asks the tags of groups
+            // named with the stack's prefix: a name the spec fixes is read by itself too.
+            KindOps::DbSubnetGroup | KindOps::DbParameterGroup | KindOps::DbInstance => {
+                let mut found = self.describe(aws, Select::Stack(c.stack)).await?;
+                let name_attr = if matches!(self, KindOps::DbInstance) { "identifier" } else { "name" };
+                if let Some(name) = crate::util::str_attr(c.attrs, name_attr) {
+                    let names = [name.to_lowercase()];
+                    found.extend(self.describe(aws, Select::Ids(&names)).await?);
+                }
+                Ok(found)
+            }
             _ => self.describe(aws, Select::Stack(c.stack)).await,
         }
     }
