@@ -105,9 +105,30 @@ fn matches(code: &str, table: &[&str]) -> bool {
     table.iter().any(|p| *p == code || (p.ends_with('.') && code.starts_with(p)))
 }
 
-/// "No such object" codes: the eventual-consistency class when they name a young id.
-pub(crate) fn is_not_found(code: &str) -> bool {
-    code.ends_with("NotFound") || code.ends_with("NotFoundFault") || code.ends_with("NotFoundException")
+/// Error codes that mean "no such object" for the kinds here: to a describe or a delete,
+/// the object is gone; naming a young id, eventual consistency.
+pub(crate) const NOT_FOUND: &[&str] = &[
+    "InvalidVpcID.NotFound",
+    "InvalidSubnetID.NotFound",
+    "InvalidInternetGatewayID.NotFound",
+    "InvalidRouteTableID.NotFound",
+    "InvalidNetworkAclID.NotFound",
+    "InvalidGroup.NotFound",
+    "InvalidAssociationID.NotFound",
+    "InvalidLaunchTemplateId.NotFound",
+    "InvalidLaunchTemplateName.NotFoundException",
+    "InvalidInstanceID.NotFound",
+    "TargetGroupNotFound",
+    "LoadBalancerNotFound",
+    "ListenerNotFound",
+    "DBSubnetGroupNotFoundFault",
+    "DBParameterGroupNotFound",
+    "DBInstanceNotFound",
+    "DBInstanceNotFoundFault",
+];
+
+fn is_not_found(code: &str) -> bool {
+    matches(code, NOT_FOUND)
 }
 
 /// The class of an error. `recent` says which ids are young enough for a "not found"

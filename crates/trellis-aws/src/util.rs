@@ -109,26 +109,7 @@ where
     }
 }
 
-/// Error codes that mean "no such object" for the kinds here.
-pub(crate) const NOT_FOUND: &[&str] = &[
-    "InvalidVpcID.NotFound",
-    "InvalidSubnetID.NotFound",
-    "InvalidInternetGatewayID.NotFound",
-    "InvalidRouteTableID.NotFound",
-    "InvalidNetworkAclID.NotFound",
-    "InvalidGroup.NotFound",
-    "InvalidAssociationID.NotFound",
-    "InvalidLaunchTemplateId.NotFound",
-    "InvalidLaunchTemplateName.NotFoundException",
-    "InvalidInstanceID.NotFound",
-    "TargetGroupNotFound",
-    "LoadBalancerNotFound",
-    "ListenerNotFound",
-    "DBSubnetGroupNotFoundFault",
-    "DBParameterGroupNotFound",
-    "DBInstanceNotFound",
-    "DBInstanceNotFoundFault",
-];
+pub(crate) use crate::errors::NOT_FOUND;
 
 /// Calls `f` until it returns `Some`, backing off up to `limit`; says `what` while
 /// waiting. Errors end the wait at once, except "not found" (eventual consistency).
