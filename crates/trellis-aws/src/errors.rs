@@ -192,7 +192,8 @@ impl Recent {
 }
 
 /// What the retries did, for progress and `docs/reliability.md`: the create loop's
-/// decisions, counted once each (the SDK's own retries of other calls are not counted).
+/// decisions and the delete waits, counted once each (the SDK's own retries of other
+/// calls are not counted: it runs its classifiers more than once per attempt).
 #[derive(Debug, Default)]
 pub struct RetryStats {
     pub throttling: AtomicUsize,

@@ -182,6 +182,7 @@ where
             Ok(()) => return Ok(()),
             Err(e) if is_code(&e, NOT_FOUND) => return Ok(()),
             Err(e) if crate::errors::class_of(&e, &aws.recent) == crate::errors::Class::InUse => {
+                aws.stats.count(crate::errors::Class::InUse);
                 let over = start.elapsed() >= aws.timeouts.delete;
                 if first || over {
                     let users = what_uses(aws, id).await;
