@@ -101,7 +101,8 @@ pub(crate) fn already_done(e: &ProviderError) -> bool {
     e.code.as_deref().is_some_and(|c| matches(c, ALREADY_DONE))
 }
 
-fn matches(code: &str, table: &[&str]) -> bool {
+/// Whether `code` is in `table` (an entry ending in `.` matches every code it begins).
+pub(crate) fn matches(code: &str, table: &[&str]) -> bool {
     table.iter().any(|p| *p == code || (p.ends_with('.') && code.starts_with(p)))
 }
 

@@ -71,7 +71,7 @@ where
 }
 
 pub(crate) fn is_code(e: &ProviderError, codes: &[&str]) -> bool {
-    e.code.as_deref().is_some_and(|c| codes.contains(&c) || codes.iter().any(|p| p.ends_with('.') && c.starts_with(p)))
+    e.code.as_deref().is_some_and(|c| crate::errors::matches(c, codes))
 }
 
 /// Every page of a paginated EC2 describe, each page drawing a describe token.

@@ -190,7 +190,7 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
                 send_rules!(authorize_security_group_ingress, grant)
             };
             match r {
-                Err(e) if !is_code(&e, &["InvalidPermission.Duplicate"]) => return Err(e),
+                Err(e) if !crate::errors::already_done(&e) => return Err(e),
                 _ => {}
             }
         }
