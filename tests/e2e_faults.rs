@@ -9,8 +9,8 @@ mod support;
 use std::collections::BTreeMap;
 
 use support::{
-    tagged_all, Stack, APP_TIER_SHARED_DB, FIXED_SERVERS, NETWORK, POSTGRES_REPLICAS, RECEIVER_BOOT, WEB_ASG, WEB_BOOT,
-    WEB_MYSQL,
+    endpoint, tagged_all, FaultLayer, Stack, APP_TIER_SHARED_DB, FIXED_SERVERS, NETWORK, POSTGRES_REPLICAS,
+    RECEIVER_BOOT, WEB_ASG, WEB_BOOT, WEB_MYSQL,
 };
 
 /// One apply, one empty plan, one object per address, one destroy.
@@ -108,6 +108,48 @@ fn the_fault_layer_injects_what_it_says() {
     let faults: u64 =
         ["throttle", "error_before", "error_after", "reset_after", "garbled"].iter().map(|k| delta(k)).sum();
     assert!(faults >= 1, "no fault injected in {} requests: {after}", delta("requests"));
+}
+
+#[tokio::test]
+async fn a_change_aws_accepts_but_does_not_make_fails_the_apply_and_the_next_apply_makes_it() {
+    // The cloud answers ModifySubnetAttribute with success and does nothing: trellis's
+    // read-back must catch it (Terraform's "inconsistent result after apply").
+    let layer = FaultLayer::start(&["--profile", "none", "--swallow", "ModifySubnetAttribute"]);
+    let spec = "stack: x
+region: us-east-1
+resources:
+  vpc.main:
+    cidr_block: 10.9.0.0/16
+  subnet.public:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.9.1.0/24
+    availability_zone: us-east-1a
+    map_public_ip_on_launch: true
+";
+    let mut stack = Stack::new("faults-inconsistent", spec);
+    stack.endpoint = layer.url.clone();
+    let run = stack.run(&["apply", "{spec}", "--auto-approve"]).expect_code(1);
+    let said = format!("{}{}", run.stdout, run.stderr);
+    for needle in ["subnet.public", "InconsistentResult", "`map_public_ip_on_launch`: planned true, actual false"] {
+        assert!(said.contains(needle), "the failure must say {needle:?}\n{said}");
+    }
+    assert_eq!(stats(&layer.url)["swallowed"], 1, "{said}");
+
+    // Nothing is lost: the subnet is recorded as it really is, once.
+    let state = stack.state();
+    let subnet = state.get(&"subnet.public".parse().unwrap()).expect("the subnet AWS made is in the state");
+    assert_eq!(subnet.attributes.get("map_public_ip_on_launch"), Some(&trellis_core::Value::Bool(false)));
+    let tagged = tagged_all(&stack.name).await;
+    assert_eq!(tagged.len(), 2, "{tagged:?}");
+
+    // Straight to the emulator, the next plan wants the change and the apply makes it.
+    stack.endpoint = endpoint();
+    let plan = stack.plan();
+    assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("map_public_ip_on_launch"), "{}", plan.stdout);
+    stack.apply();
+    assert_eq!(stack.plan().code, 0);
+    stack.destroy_and_check_clean();
 }
 
 fn stats(endpoint: &str) -> serde_json::Value {

@@ -418,3 +418,49 @@ async fn icmp_all_and_self_rules_round_trip() {
     stack.plan().expect_code(0);
     stack.destroy_and_check_clean();
 }
+
+#[tokio::test]
+async fn a_delete_that_waits_names_what_still_uses_the_object() {
+    let spec = "stack: x
+region: us-east-1
+resources:
+  vpc.main:
+    cidr_block: 10.8.0.0/16
+";
+    let stack = Stack::new("delete-blocked", spec);
+    stack.apply();
+    let vpc = stack.id("vpc.main");
+    // An object of this stack that no state knows (left by a run whose state was lost):
+    // AWS refuses to delete the VPC while it stands.
+    use trellis_aws::sdk::ec2::types;
+    let ec2 = ec2().await;
+    let tags = |k: &str, v: &str| types::Tag::builder().key(k).value(v).build();
+    let table = ec2
+        .create_route_table()
+        .vpc_id(&vpc)
+        .tag_specifications(
+            types::TagSpecification::builder()
+                .resource_type(types::ResourceType::RouteTable)
+                .tags(tags("trellis:stack", &stack.name))
+                .tags(tags("trellis:address", "route_table.ghost"))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let table = table.route_table().and_then(|t| t.route_table_id()).unwrap().to_string();
+
+    let run = stack.run(&["destroy", "{spec}", "--auto-approve", "--delete-timeout", "3s"]).expect_code(1);
+    let user = format!("route table {table} (route_table.ghost of stack {})", stack.name);
+    let retrying = run.stderr.lines().find(|l| l.contains("is still in use")).unwrap_or_default();
+    assert!(retrying.contains(&user), "the first retry must name what blocks the delete\n{}", run.stderr);
+    let said = format!("{}{}", run.stdout, run.stderr);
+    let gave_up = said.lines().find(|l| l.contains("gave up after")).unwrap_or_default();
+    assert!(gave_up.contains("DependencyViolation"), "{said}");
+    assert!(gave_up.contains(&user), "giving up must name what blocks the delete\n{said}");
+    assert!(said.contains("vpc.main"), "{said}");
+    assert!(stack.state().get(&"vpc.main".parse().unwrap()).is_some(), "the VPC stays in the state");
+
+    ec2.delete_route_table().route_table_id(&table).send().await.unwrap();
+    stack.destroy_and_check_clean();
+}

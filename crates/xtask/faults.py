@@ -17,6 +17,11 @@ created, every other call that names its id sees it missing, as AWS documents: a
 describe is answered as if the id did not exist (empty through a filter, `*.NotFound`
 when asked by id), any other call gets the kind's `Invalid…ID.NotFound` error.
 
+With `--swallow ACTION` (EC2 actions that answer `<return>true</return>`, such as
+ModifySubnetAttribute), every such request is answered with success and never reaches
+moto: the cloud accepting a change it then does not make. trellis's read-back must
+catch it; a test starts a layer of its own for this (`tests/support`).
+
 S3 (the remote state) and moto's own `/moto-api` are passed through untouched. The
 counts of what was injected are served at `GET /_faults/stats` (JSON), and
 `POST /_faults/reset` sets them back to zero.
@@ -110,6 +115,7 @@ class Faults:
                 "reset_after": 0,
                 "garbled": 0,
                 "not_yet_visible": 0,
+                "swallowed": 0,
                 "by_action": {},
             }
 
@@ -161,6 +167,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     faults = None
     upstream = None
+    swallow = frozenset()
 
     def log_message(self, fmt, *args):  # quiet: the tests read their own output
         pass
@@ -223,6 +230,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             status, headers, data = self.forward(body)
             return self.answer(status, data, headers)
 
+        if service == "ec2" and action in self.swallow:
+            return self.swallowed(action)
+
         renamed = {}
         if service == "ec2":
             text = urllib.parse.unquote_plus(body.decode("utf-8", "replace"))
@@ -280,6 +290,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.answer(status, scrambled, headers)
         return self.answer(status, data, headers)
 
+    def swallowed(self, action):
+        self.faults.count("swallowed", action)
+        body = (
+            f'<{action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+            f"<requestId>swallowed-by-the-fault-layer</requestId><return>true</return></{action}Response>"
+        )
+        return self.answer(200, body.encode())
+
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
 
 
@@ -301,14 +319,17 @@ def main(argv):
     p.add_argument("--profile", default="mixed", choices=sorted(PROFILES))
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--consistency", type=float, default=None, help="seconds a new EC2 id stays invisible")
+    p.add_argument("--swallow", action="append", default=[], help="EC2 action answered true, never run")
     args = p.parse_args(argv)
+    Handler.swallow = frozenset(args.swallow)
     up = urllib.parse.urlparse(args.upstream)
     Handler.upstream = (up.hostname, up.port)
     Handler.faults = Faults(args.profile, args.seed)
     if args.consistency is not None:
         Handler.faults.rates["consistency"] = args.consistency
     server = Server(("127.0.0.1", args.listen), Handler)
-    print(f"fault layer on 127.0.0.1:{args.listen} -> {args.upstream} ({args.profile})", flush=True)
+    swallowing = f", swallowing {', '.join(sorted(args.swallow))}" if args.swallow else ""
+    print(f"fault layer on 127.0.0.1:{args.listen} -> {args.upstream} ({args.profile}{swallowing})", flush=True)
     server.serve_forever()
 
 

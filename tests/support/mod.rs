@@ -29,6 +29,45 @@ pub fn faulty_endpoint() -> String {
         .unwrap_or_else(|_| panic!("the fault tests run through the fault layer: run them with `cargo xtask test`"))
 }
 
+/// A fault layer of the test's own in front of the emulator (`crates/xtask/faults.py
+/// ARGS`), for faults that must reach only this test's calls. Stopped when dropped.
+pub struct FaultLayer {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl FaultLayer {
+    pub fn start(args: &[&str]) -> FaultLayer {
+        let python = std::env::var("TRELLIS_TEST_PYTHON")
+            .unwrap_or_else(|_| panic!("the fault tests start Python's fault layer: run them with `cargo xtask test`"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/xtask/faults.py");
+        let mut child = Command::new(python)
+            .arg(script)
+            .args(["--listen", &port.to_string(), "--upstream", &endpoint()])
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("starting the fault layer");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("the fault layer exited at start: {status}");
+            }
+            assert!(std::time::Instant::now() < deadline, "the fault layer did not listen within 20 s");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        FaultLayer { child, url: format!("http://127.0.0.1:{port}") }
+    }
+}
+
+impl Drop for FaultLayer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub struct Stack {
     /// Where trellis is pointed: the emulator, or the fault layer in front of it.
     pub endpoint: String,

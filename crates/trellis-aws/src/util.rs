@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::types::{Filter, ResourceType, RouteTable, Tag, TagSpecification};
 use trellis_core::{Address, ProviderError, Value};
 
 use crate::limits::Call;
@@ -212,7 +212,8 @@ where
 }
 
 /// What keeps a VPC, subnet or security group from being deleted: network interfaces
-/// and instances in it, and for a VPC the objects still in it (with the trellis address
+/// and instances in it, and for a VPC the objects still in it: subnets, security groups,
+/// route tables, network ACLs and gateways (with the trellis address
 /// tag of each, so objects of this stack that no state knows stand out). Best effort: a
 /// read that fails leaves its part out.
 pub(crate) async fn what_uses(aws: &Aws, id: &str) -> Vec<String> {
@@ -261,6 +262,25 @@ pub(crate) async fn what_uses(aws: &Aws, id: &str) -> Vec<String> {
                     .iter()
                     .filter(|g| g.group_name() != Some("default"))
                     .map(|g| label("security group", g.group_id().unwrap_or("?"), g.tags())),
+            );
+        }
+        aws.call(Call::Describe).await;
+        if let Ok(t) = aws.ec2.describe_route_tables().filters(filter("vpc-id")).send().await {
+            let main = |t: &&RouteTable| t.associations().iter().any(|a| a.main() == Some(true));
+            out.extend(
+                t.route_tables()
+                    .iter()
+                    .filter(|t| !main(t))
+                    .map(|t| label("route table", t.route_table_id().unwrap_or("?"), t.tags())),
+            );
+        }
+        aws.call(Call::Describe).await;
+        if let Ok(a) = aws.ec2.describe_network_acls().filters(filter("vpc-id")).send().await {
+            out.extend(
+                a.network_acls()
+                    .iter()
+                    .filter(|a| a.is_default() != Some(true))
+                    .map(|a| label("network ACL", a.network_acl_id().unwrap_or("?"), a.tags())),
             );
         }
         aws.call(Call::Describe).await;

@@ -202,6 +202,10 @@ struct Session {
     aws: Arc<Aws>,
 }
 
+fn timeouts(cloud: &CloudArgs) -> trellis_aws::Timeouts {
+    trellis_aws::Timeouts { delete: cloud.delete_timeout, ..trellis_aws::Timeouts::default() }
+}
+
 async fn open(spec_args: &SpecArgs, cloud: &CloudArgs, operation: &str, ui: &Ui) -> Result<Session> {
     let spec = load_spec(spec_args)?;
     let store = open_store(&spec, &cloud.store)?;
@@ -217,6 +221,7 @@ async fn open(spec_args: &SpecArgs, cloud: &CloudArgs, operation: &str, ui: &Ui)
         region: spec.region.clone(),
         endpoint_url: cloud.store.endpoint_url.clone(),
         progress: Some(progress),
+        timeouts: timeouts(cloud),
         ..AwsOptions::default()
     })
     .await
@@ -799,6 +804,7 @@ async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
     let aws = connect(AwsOptions {
         region: saved.region.clone(),
         endpoint_url: args.cloud.store.endpoint_url.clone(),
+        timeouts: timeouts(&args.cloud),
         ..AwsOptions::default()
     })
     .await

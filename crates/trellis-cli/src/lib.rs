@@ -110,6 +110,10 @@ struct CloudArgs {
     /// Wait this long for a state lock another run holds (`30s`, `5m`) before failing.
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
     lock_timeout: std::time::Duration,
+    /// Retry a delete that AWS refuses because something still uses the object
+    /// (`DependencyViolation`, `ResourceInUse`) for this long (`90s`, `20m`) before failing.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = humantime::parse_duration)]
+    delete_timeout: std::time::Duration,
 }
 
 #[derive(Args, Debug)]

@@ -208,6 +208,8 @@ impl Moto {
     fn configure(&self, cmd: &mut Command) {
         cmd.env("AWS_ENDPOINT_URL", self.url())
             .env("TRELLIS_TEST_ENDPOINT", self.url())
+            // The tests that need a fault layer of their own start it with this Python.
+            .env("TRELLIS_TEST_PYTHON", venv_bin("python"))
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", REGION)
