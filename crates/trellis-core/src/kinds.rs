@@ -395,6 +395,7 @@ pub fn reference_markdown() -> String {
             Default::Int(i) => format!("`{i}`"),
             Default::Str(s) => format!("`{s}`"),
             Default::EmptyList => "`[]`".into(),
+            Default::EmptyMap => "`{}`".into(),
             Default::StackName => "`<stack>-<name>`".into(),
             Default::RefAttr { via, attr } => format!("`{attr}` of the `{via}` object"),
         }

@@ -50,6 +50,8 @@ pub enum Default {
     Int(i64),
     Str(&'static str),
     EmptyList,
+    /// An empty mapping.
+    EmptyMap,
     /// `<stack>-<name>`, the default for AWS names.
     StackName,
     /// The attribute `attr` of the object that the attribute `via` refers to: a
@@ -146,6 +148,7 @@ impl Attr {
             Default::Int(i) => Some(Value::Int(i)),
             Default::Str(s) => Some(Value::str(s)),
             Default::EmptyList => Some(Value::List(Vec::new())),
+            Default::EmptyMap => Some(Value::Map(std::collections::BTreeMap::new())),
             Default::StackName => Some(Value::Str(format!("{stack}-{name}"))),
             Default::RefAttr { .. } => None,
         }

@@ -3,6 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use aws_sdk_autoscaling::operation::create_auto_scaling_group::builders::CreateAutoScalingGroupFluentBuilder;
+use aws_sdk_autoscaling::operation::put_scaling_policy::builders::PutScalingPolicyFluentBuilder;
 use aws_sdk_autoscaling::types::{
     AutoScalingGroup, Filter, LaunchTemplateSpecification, MetricType, PredefinedMetricSpecification, ScalingPolicy,
     Tag, TargetTrackingConfiguration,
@@ -51,46 +53,57 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
         .await?
         .iter()
         .map(|g| {
-            let name = g.auto_scaling_group_name().unwrap_or_default();
-            let tags: BTreeMap<String, String> = g
+            let tags = g
                 .tags()
                 .iter()
                 .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string())))
                 .collect();
-            let lt = g.launch_template();
-            let mut version = lt
-                .and_then(|t| t.version())
-                .map(|v| v.parse::<i64>().map(Value::Int).unwrap_or_else(|_| Value::str(v)))
-                .unwrap_or(Value::Null);
-            // Instances still on an older version (an instance refresh that failed or was
-            // cut short) show as that version, so the next plan rolls them again.
-            let oldest = g.instances().iter().filter_map(|i| i.launch_template()?.version()?.parse::<i64>().ok()).min();
-            if let (Value::Int(v), Some(old)) = (&version, oldest) {
-                if old < *v {
-                    version = Value::Int(old);
-                }
-            }
-            described_with(
-                name,
-                tags,
-                vec![
-                    ("name", Value::str(name)),
-                    ("launch_template_id", opt_str(lt.and_then(|t| t.launch_template_id()))),
-                    ("launch_template_version", version),
-                    ("min_size", opt_int(g.min_size())),
-                    ("max_size", opt_int(g.max_size())),
-                    ("desired_capacity", opt_int(g.desired_capacity())),
-                    (
-                        "vpc_zone_identifier",
-                        set(g.vpc_zone_identifier().unwrap_or("").split(',').map(|s| s.trim().to_string())),
-                    ),
-                    ("target_group_arns", set(g.target_group_arns().iter().cloned())),
-                    ("health_check_type", opt_str(g.health_check_type())),
-                    ("health_check_grace_period", opt_int(g.health_check_grace_period())),
-                ],
-            )
+            described_with(g.auto_scaling_group_name().unwrap_or_default(), tags, observe(g))
         })
         .collect())
+}
+
+fn observe(g: &AutoScalingGroup) -> Vec<(&'static str, Value)> {
+    let name = g.auto_scaling_group_name().unwrap_or_default();
+    let lt = g.launch_template();
+    let mut version = lt
+        .and_then(|t| t.version())
+        .map(|v| v.parse::<i64>().map(Value::Int).unwrap_or_else(|_| Value::str(v)))
+        .unwrap_or(Value::Null);
+    // Instances still on an older version (an instance refresh that failed or was
+    // cut short) show as that version, so the next plan rolls them again.
+    let oldest = g.instances().iter().filter_map(|i| i.launch_template()?.version()?.parse::<i64>().ok()).min();
+    if let (Value::Int(v), Some(old)) = (&version, oldest) {
+        if old < *v {
+            version = Value::Int(old);
+        }
+    }
+    vec![
+        ("name", Value::str(name)),
+        ("launch_template_id", opt_str(lt.and_then(|t| t.launch_template_id()))),
+        ("launch_template_version", version),
+        ("min_size", opt_int(g.min_size())),
+        ("max_size", opt_int(g.max_size())),
+        ("desired_capacity", opt_int(g.desired_capacity())),
+        ("vpc_zone_identifier", set(g.vpc_zone_identifier().unwrap_or("").split(',').map(|s| s.trim().to_string()))),
+        ("target_group_arns", set(g.target_group_arns().iter().cloned())),
+        ("health_check_type", opt_str(g.health_check_type())),
+        ("health_check_grace_period", opt_int(g.health_check_grace_period())),
+    ]
+}
+
+fn request(b: CreateAutoScalingGroupFluentBuilder, c: &Create<'_>, name: &str) -> CreateAutoScalingGroupFluentBuilder {
+    let attrs = c.attrs;
+    b.auto_scaling_group_name(name)
+        .launch_template(template(attrs))
+        .set_min_size(get_int(attrs, "min_size"))
+        .set_max_size(get_int(attrs, "max_size"))
+        .set_desired_capacity(get_int(attrs, "desired_capacity"))
+        .vpc_zone_identifier(strings(attrs, "vpc_zone_identifier").join(","))
+        .set_target_group_arns(Some(strings(attrs, "target_group_arns")))
+        .set_health_check_type(str_attr(attrs, "health_check_type").map(str::to_string))
+        .set_health_check_grace_period(get_int(attrs, "health_check_grace_period"))
+        .set_tags(Some(asg_tags(name, all_tags(c.stack, c.address, attrs.get("tags")))))
 }
 
 fn template(attrs: &Attrs) -> LaunchTemplateSpecification {
@@ -120,25 +133,9 @@ fn asg_tags(name: &str, tags: BTreeMap<String, String>) -> Vec<Tag> {
 }
 
 pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
     create_named(c, "name", 255, |name| async move {
         aws.call(Call::AutoScaling).await;
-        aws.once
-            .asg
-            .create_auto_scaling_group()
-            .auto_scaling_group_name(&name)
-            .launch_template(template(attrs))
-            .set_min_size(get_int(attrs, "min_size"))
-            .set_max_size(get_int(attrs, "max_size"))
-            .set_desired_capacity(get_int(attrs, "desired_capacity"))
-            .vpc_zone_identifier(strings(attrs, "vpc_zone_identifier").join(","))
-            .set_target_group_arns(Some(strings(attrs, "target_group_arns")))
-            .set_health_check_type(str_attr(attrs, "health_check_type").map(str::to_string))
-            .set_health_check_grace_period(get_int(attrs, "health_check_grace_period"))
-            .set_tags(Some(asg_tags(&name, all_tags(stack, address, attrs.get("tags")))))
-            .send()
-            .await
-            .map_err(aws_err)?;
+        request(aws.once.asg.create_auto_scaling_group(), c, &name).send().await.map_err(aws_err)?;
         Ok(name)
     })
     .await
@@ -371,7 +368,7 @@ pub(crate) async fn describe_policies(aws: &Aws, sel: Select<'_>) -> Result<Vec<
         .collect())
 }
 
-pub(crate) async fn put_policy(aws: &Aws, attrs: &Attrs) -> Result<String, ProviderError> {
+fn policy_request(b: PutScalingPolicyFluentBuilder, attrs: &Attrs) -> PutScalingPolicyFluentBuilder {
     let metric = PredefinedMetricSpecification::builder()
         .set_predefined_metric_type(str_attr(attrs, "metric").map(MetricType::from))
         .set_resource_label(str_attr(attrs, "resource_label").map(str::to_string))
@@ -381,17 +378,15 @@ pub(crate) async fn put_policy(aws: &Aws, attrs: &Attrs) -> Result<String, Provi
         .set_target_value(attrs.get("target_value").and_then(Value::as_int).map(|v| v as f64))
         .set_disable_scale_in(bool_attr(attrs, "disable_scale_in"))
         .build();
-    aws.call(Call::AutoScaling).await;
-    let out = aws
-        .asg
-        .put_scaling_policy()
-        .set_auto_scaling_group_name(str_attr(attrs, "autoscaling_group_name").map(str::to_string))
+    b.set_auto_scaling_group_name(str_attr(attrs, "autoscaling_group_name").map(str::to_string))
         .set_policy_name(str_attr(attrs, "policy_name").map(str::to_string))
         .policy_type("TargetTrackingScaling")
         .target_tracking_configuration(cfg)
-        .send()
-        .await
-        .map_err(aws_err)?;
+}
+
+pub(crate) async fn put_policy(aws: &Aws, attrs: &Attrs) -> Result<String, ProviderError> {
+    aws.call(Call::AutoScaling).await;
+    let out = policy_request(aws.asg.put_scaling_policy(), attrs).send().await.map_err(aws_err)?;
     if let Some(arn) = out.policy_arn() {
         return Ok(arn.to_string());
     }
@@ -426,5 +421,73 @@ pub(crate) async fn delete_policy(aws: &Aws, id: &str, attrs: &Attrs) -> Result<
         // Deleting the group deletes its policies.
         Err(e) if e.message.contains("not found") || e.message.contains("does not exist") => Ok(()),
         other => other.map(|_| ()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::super::roundtrip::{self, gives_back};
+    use super::*;
+
+    const GROUP: &[&str] = &[
+        "name",
+        "launch_template_id",
+        "launch_template_version",
+        "min_size",
+        "max_size",
+        "desired_capacity",
+        "vpc_zone_identifier",
+        "target_group_arns",
+        "health_check_type",
+        "health_check_grace_period",
+        "tags",
+    ];
+    const POLICY: &[&str] =
+        &["policy_name", "autoscaling_group_name", "metric", "target_value", "resource_label", "disable_scale_in"];
+
+    proptest! {
+        #[test]
+        fn a_group_comes_back_as_it_was_made(
+            attrs in roundtrip::attrs("autoscaling_group", GROUP, vec![
+                ("launch_template_version", (1i64..50).prop_map(Value::Int).boxed()),
+            ]),
+        ) {
+            let address = roundtrip::address("autoscaling_group");
+            let name = str_attr(&attrs, "name").unwrap_or("generated").to_string();
+            let sent = request(roundtrip::asg().create_auto_scaling_group(), &roundtrip::create(&address, &attrs), &name);
+            let i = sent.as_input();
+            let answer = AutoScalingGroup::builder()
+                .set_auto_scaling_group_name(i.get_auto_scaling_group_name().clone())
+                .set_launch_template(i.get_launch_template().clone())
+                .set_min_size(*i.get_min_size())
+                .set_max_size(*i.get_max_size())
+                .set_desired_capacity(*i.get_desired_capacity())
+                .set_vpc_zone_identifier(i.get_vpc_zone_identifier().clone())
+                .set_target_group_arns(i.get_target_group_arns().clone())
+                .set_health_check_type(i.get_health_check_type().clone())
+                .set_health_check_grace_period(*i.get_health_check_grace_period())
+                .build();
+            let tags = roundtrip::tag_pairs(i.get_tags().iter().flatten().map(|t| (t.key(), t.value())));
+            let mut back = described_with(&name, tags, observe(&answer)).attrs;
+            if attrs.get("name").is_none() {
+                back.remove("name");
+            }
+            gives_back(&attrs, &back, GROUP)?;
+        }
+
+        #[test]
+        fn a_policy_comes_back_as_it_was_put(attrs in roundtrip::attrs("scaling_policy", POLICY, vec![])) {
+            let sent = policy_request(roundtrip::asg().put_scaling_policy(), &attrs);
+            let i = sent.as_input();
+            let answer = ScalingPolicy::builder()
+                .set_policy_arn(Some("arn:policy".into()))
+                .set_policy_name(i.get_policy_name().clone())
+                .set_auto_scaling_group_name(i.get_auto_scaling_group_name().clone())
+                .set_target_tracking_configuration(i.get_target_tracking_configuration().clone())
+                .build();
+            gives_back(&attrs, &policy_attrs(&answer).attrs, POLICY)?;
+        }
     }
 }

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{
-    LaunchTemplate, LaunchTemplateTagSpecificationRequest, RequestLaunchTemplateData, ResourceType, Tag,
+    LaunchTemplate, LaunchTemplateTagSpecificationRequest, RequestLaunchTemplateData, ResourceType,
+    ResponseLaunchTemplateData, Tag,
 };
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
@@ -92,34 +93,34 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
     for t in found {
         let id = t.launch_template_id().unwrap_or_default();
         let data = latest.get(id).and_then(|v| v.launch_template_data());
-        let mut groups: Vec<Value> =
-            data.map(|d| d.security_group_ids().iter().map(Value::str).collect()).unwrap_or_default();
-        normalize_set(&mut groups);
-        let user_data = decode_user_data(data.and_then(|d| d.user_data()));
-        let instance_tags: BTreeMap<String, Value> = data
-            .map(|d| d.tag_specifications())
-            .unwrap_or_default()
-            .iter()
-            .filter(|s| s.resource_type() == Some(&ResourceType::Instance))
-            .flat_map(|s| s.tags())
-            .filter_map(|t| Some((t.key()?.to_string(), Value::str(t.value().unwrap_or("")))))
-            .collect();
-        out.push(described(
-            id,
-            t.tags(),
-            vec![
-                ("launch_template_name", opt_str(t.launch_template_name())),
-                ("image_id", opt_str(data.and_then(|d| d.image_id()))),
-                ("instance_type", opt_str(data.and_then(|d| d.instance_type()).map(|t| t.as_str()))),
-                ("key_name", opt_str(data.and_then(|d| d.key_name()))),
-                ("security_group_ids", Value::List(groups)),
-                ("user_data", user_data),
-                ("instance_tags", if instance_tags.is_empty() { Value::Null } else { Value::Map(instance_tags) }),
-                ("latest_version", t.latest_version_number().map(Value::Int).unwrap_or(Value::Null)),
-            ],
-        ));
+        out.push(described(id, t.tags(), observe(&t, data)));
     }
     Ok(out)
+}
+
+fn observe(t: &LaunchTemplate, data: Option<&ResponseLaunchTemplateData>) -> Vec<(&'static str, Value)> {
+    let mut groups: Vec<Value> =
+        data.map(|d| d.security_group_ids().iter().map(Value::str).collect()).unwrap_or_default();
+    normalize_set(&mut groups);
+    let user_data = decode_user_data(data.and_then(|d| d.user_data()));
+    let instance_tags: BTreeMap<String, Value> = data
+        .map(|d| d.tag_specifications())
+        .unwrap_or_default()
+        .iter()
+        .filter(|s| s.resource_type() == Some(&ResourceType::Instance))
+        .flat_map(|s| s.tags())
+        .filter_map(|t| Some((t.key()?.to_string(), Value::str(t.value().unwrap_or("")))))
+        .collect();
+    vec![
+        ("launch_template_name", opt_str(t.launch_template_name())),
+        ("image_id", opt_str(data.and_then(|d| d.image_id()))),
+        ("instance_type", opt_str(data.and_then(|d| d.instance_type()).map(|t| t.as_str()))),
+        ("key_name", opt_str(data.and_then(|d| d.key_name()))),
+        ("security_group_ids", Value::List(groups)),
+        ("user_data", user_data),
+        ("instance_tags", Value::Map(instance_tags)),
+        ("latest_version", t.latest_version_number().map(Value::Int).unwrap_or(Value::Null)),
+    ]
 }
 
 fn data(attrs: &Attrs) -> RequestLaunchTemplateData {
@@ -206,5 +207,48 @@ pub(crate) async fn delete(aws: &Aws, _address: &Address, id: &str) -> Result<()
     match aws.ec2.delete_launch_template().launch_template_id(id).send().await.map_err(aws_err) {
         Err(e) if !is_code(&e, crate::util::NOT_FOUND) => Err(e),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ec2::types::LaunchTemplateTagSpecification;
+    use proptest::prelude::*;
+
+    use super::super::roundtrip::{self, gives_back};
+    use super::*;
+
+    const SENT: &[&str] =
+        &["image_id", "instance_type", "key_name", "security_group_ids", "user_data", "instance_tags"];
+
+    proptest! {
+        #[test]
+        fn a_version_comes_back_as_it_was_written(attrs in roundtrip::attrs("launch_template", SENT, vec![])) {
+            let d = data(&attrs);
+            // AWS keeps a version's data as it was given (user data still base64).
+            let answer = ResponseLaunchTemplateData::builder()
+                .set_image_id(d.image_id().map(str::to_string))
+                .set_instance_type(d.instance_type().cloned())
+                .set_key_name(d.key_name().map(str::to_string))
+                .set_security_group_ids(Some(d.security_group_ids().to_vec()))
+                .set_user_data(d.user_data().map(str::to_string))
+                .set_tag_specifications(Some(
+                    d.tag_specifications()
+                        .iter()
+                        .map(|s| {
+                            LaunchTemplateTagSpecification::builder()
+                                .set_resource_type(s.resource_type().cloned())
+                                .set_tags(Some(s.tags().to_vec()))
+                                .build()
+                        })
+                        .collect(),
+                ))
+                .build();
+            let template = LaunchTemplate::builder().launch_template_name("lt").latest_version_number(1).build();
+            let back = roundtrip::collect(observe(&template, Some(&answer)));
+            let mut sent = attrs.clone();
+            sent.entry("security_group_ids".into()).or_insert(Value::List(vec![]));
+            gives_back(&sent, &back, SENT)?;
+        }
     }
 }

@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 
+use aws_sdk_elasticloadbalancingv2::operation::create_listener::builders::CreateListenerFluentBuilder;
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, Listener, ProtocolEnum, RedirectActionConfig,
     RedirectActionStatusCodeEnum,
@@ -106,19 +107,29 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
         .iter()
         .map(|l| {
             let arn = l.listener_arn().unwrap_or_default();
-            described_with(
-                arn,
-                tags.get(arn).cloned().unwrap_or_default(),
-                vec![
-                    ("load_balancer_arn", opt_str(l.load_balancer_arn())),
-                    ("port", opt_int(l.port())),
-                    ("protocol", opt_str(l.protocol().map(|p| p.as_str()))),
-                    ("certificate_arn", opt_str(l.certificates().first().and_then(|c| c.certificate_arn()))),
-                    ("default_action", l.default_actions().first().map(action_value).unwrap_or(Value::Null)),
-                ],
-            )
+            described_with(arn, tags.get(arn).cloned().unwrap_or_default(), observe(l))
         })
         .collect())
+}
+
+fn observe(l: &Listener) -> Vec<(&'static str, Value)> {
+    vec![
+        ("load_balancer_arn", opt_str(l.load_balancer_arn())),
+        ("port", opt_int(l.port())),
+        ("protocol", opt_str(l.protocol().map(|p| p.as_str()))),
+        ("certificate_arn", opt_str(l.certificates().first().and_then(|c| c.certificate_arn()))),
+        ("default_action", l.default_actions().first().map(action_value).unwrap_or(Value::Null)),
+    ]
+}
+
+fn request(b: CreateListenerFluentBuilder, c: &Create<'_>) -> Result<CreateListenerFluentBuilder, ProviderError> {
+    let attrs = c.attrs;
+    Ok(b.set_load_balancer_arn(str_attr(attrs, "load_balancer_arn").map(str::to_string))
+        .set_port(attrs.get("port").and_then(Value::as_int).map(|p| p as i32))
+        .set_protocol(str_attr(attrs, "protocol").map(ProtocolEnum::from))
+        .set_certificates(certificates(attrs))
+        .default_actions(action(attrs.get("default_action"))?)
+        .set_tags(Some(tags_for(c.stack, c.address, attrs.get("tags")))))
 }
 
 fn certificates(attrs: &Attrs) -> Option<Vec<Certificate>> {
@@ -126,21 +137,8 @@ fn certificates(attrs: &Attrs) -> Option<Vec<Certificate>> {
 }
 
 pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
     aws.call(Call::ElbMutate).await;
-    let out = aws
-        .once
-        .elb
-        .create_listener()
-        .set_load_balancer_arn(str_attr(attrs, "load_balancer_arn").map(str::to_string))
-        .set_port(attrs.get("port").and_then(Value::as_int).map(|p| p as i32))
-        .set_protocol(str_attr(attrs, "protocol").map(ProtocolEnum::from))
-        .set_certificates(certificates(attrs))
-        .default_actions(action(attrs.get("default_action"))?)
-        .set_tags(Some(tags_for(stack, address, attrs.get("tags"))))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = request(aws.once.elb.create_listener(), c)?.send().await.map_err(aws_err)?;
     out.listeners()
         .first()
         .and_then(|l| l.listener_arn())
@@ -195,4 +193,63 @@ pub(crate) async fn find_created(aws: &Aws, attrs: &Attrs) -> Result<Vec<Describ
         return Ok(Vec::new());
     }
     describe(aws, Select::Ids(&arns)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::super::roundtrip::{self, gives_back, nested};
+    use super::*;
+
+    fn an_action() -> BoxedStrategy<Value> {
+        let with = |kind: &'static str, key: &'static str, inner: BoxedStrategy<Value>| {
+            inner
+                .prop_map(move |v| roundtrip::collect(vec![("type", Value::str(kind)), (key, v)]))
+                .prop_map(Value::Map)
+                .boxed()
+        };
+        prop_oneof![
+            with(
+                "forward",
+                "target_group_arn",
+                roundtrip::value(nested("listener", &["default_action", "target_group_arn"]))
+            ),
+            with(
+                "fixed-response",
+                "fixed_response",
+                roundtrip::value(nested("listener", &["default_action", "fixed_response"]))
+            ),
+            with("redirect", "redirect", roundtrip::value(nested("listener", &["default_action", "redirect"]))),
+        ]
+        .boxed()
+    }
+
+    const ALL: &[&str] = &["load_balancer_arn", "port", "protocol", "certificate_arn", "default_action", "tags"];
+
+    proptest! {
+        #[test]
+        fn an_action_comes_back_as_it_was_written(a in an_action()) {
+            prop_assert_eq!(action_value(&action(Some(&a)).unwrap()), a);
+        }
+
+        #[test]
+        fn a_listener_comes_back_as_it_was_created(
+            attrs in roundtrip::attrs("listener", ALL, vec![("default_action", an_action())]),
+        ) {
+            let address = roundtrip::address("listener");
+            let sent = request(roundtrip::elb().create_listener(), &roundtrip::create(&address, &attrs)).unwrap();
+            let input = sent.as_input();
+            let answer = Listener::builder()
+                .set_load_balancer_arn(input.get_load_balancer_arn().clone())
+                .set_port(*input.get_port())
+                .set_protocol(input.get_protocol().clone())
+                .set_certificates(input.get_certificates().clone())
+                .set_default_actions(input.get_default_actions().clone())
+                .build();
+            let tags = roundtrip::tag_pairs(input.get_tags().iter().flatten().map(|t| (t.key(), t.value())));
+            let back = described_with("arn:listener", tags, observe(&answer)).attrs;
+            gives_back(&attrs, &back, ALL)?;
+        }
+    }
 }

@@ -1,3 +1,4 @@
+use aws_sdk_elasticloadbalancingv2::operation::create_load_balancer::builders::CreateLoadBalancerFluentBuilder;
 use aws_sdk_elasticloadbalancingv2::types::{
     LoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum,
 };
@@ -58,25 +59,49 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
         let attr = |key: &str| res.attributes().iter().find(|a| a.key() == Some(key)).and_then(|a| a.value());
         let idle = attr(IDLE).and_then(|v| v.parse::<i64>().ok()).map(Value::Int).unwrap_or(Value::Null);
         let protect = attr(PROTECT).map(|v| Value::Bool(v == "true")).unwrap_or(Value::Null);
-        out.push(described_with(
-            &arn,
-            tags.get(&arn).cloned().unwrap_or_default(),
-            vec![
-                ("name", opt_str(lb.load_balancer_name())),
-                ("scheme", opt_str(lb.scheme().map(|s| s.as_str()))),
-                (
-                    "subnet_ids",
-                    strings(lb.availability_zones().iter().filter_map(|z| z.subnet_id().map(str::to_string))),
-                ),
-                ("security_group_ids", strings(lb.security_groups().iter().cloned())),
-                ("idle_timeout", idle),
-                ("deletion_protection", protect),
-                ("dns_name", opt_str(lb.dns_name())),
-                ("arn_suffix", arn_suffix(&arn)),
-            ],
-        ));
+        out.push(described_with(&arn, tags.get(&arn).cloned().unwrap_or_default(), observe(&arn, &lb, idle, protect)));
     }
     Ok(out)
+}
+
+fn observe(arn: &str, lb: &LoadBalancer, idle: Value, protect: Value) -> Vec<(&'static str, Value)> {
+    vec![
+        ("name", opt_str(lb.load_balancer_name())),
+        ("scheme", opt_str(lb.scheme().map(|s| s.as_str()))),
+        ("subnet_ids", strings(lb.availability_zones().iter().filter_map(|z| z.subnet_id().map(str::to_string)))),
+        ("security_group_ids", strings(lb.security_groups().iter().cloned())),
+        ("idle_timeout", idle),
+        ("deletion_protection", protect),
+        ("dns_name", opt_str(lb.dns_name())),
+        ("arn_suffix", arn_suffix(arn)),
+    ]
+}
+
+fn request(b: CreateLoadBalancerFluentBuilder, c: &Create<'_>, name: String) -> CreateLoadBalancerFluentBuilder {
+    let attrs = c.attrs;
+    b.name(name)
+        .r#type(LoadBalancerTypeEnum::Application)
+        .set_scheme(str_attr(attrs, "scheme").map(LoadBalancerSchemeEnum::from))
+        .set_subnets(Some(ids(attrs, "subnet_ids")))
+        .set_security_groups(Some(ids(attrs, "security_group_ids")).filter(|v| !v.is_empty()))
+        .set_tags(Some(tags_for(c.stack, c.address, attrs.get("tags"))))
+}
+
+/// The attribute changes from `before` to `after`.
+fn attribute_changes(before: &Attrs, after: &Attrs) -> Vec<LoadBalancerAttribute> {
+    let mut changes = Vec::new();
+    if let (Some(v), true) =
+        (after.get("idle_timeout").and_then(Value::as_int), before.get("idle_timeout") != after.get("idle_timeout"))
+    {
+        changes.push(LoadBalancerAttribute::builder().key(IDLE).value(v.to_string()).build());
+    }
+    if let (Some(v), true) = (
+        after.get("deletion_protection").and_then(Value::as_bool),
+        before.get("deletion_protection") != after.get("deletion_protection"),
+    ) {
+        changes.push(LoadBalancerAttribute::builder().key(PROTECT).value(v.to_string()).build());
+    }
+    changes
 }
 
 fn ids(attrs: &Attrs, name: &str) -> Vec<String> {
@@ -84,22 +109,9 @@ fn ids(attrs: &Attrs, name: &str) -> Vec<String> {
 }
 
 pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
     create_named(c, "name", 32, |name| async move {
         aws.call(Call::ElbCreateLoadBalancer).await;
-        let out = aws
-            .once
-            .elb
-            .create_load_balancer()
-            .name(name)
-            .r#type(LoadBalancerTypeEnum::Application)
-            .set_scheme(str_attr(attrs, "scheme").map(LoadBalancerSchemeEnum::from))
-            .set_subnets(Some(ids(attrs, "subnet_ids")))
-            .set_security_groups(Some(ids(attrs, "security_group_ids")).filter(|v| !v.is_empty()))
-            .set_tags(Some(tags_for(stack, address, attrs.get("tags"))))
-            .send()
-            .await
-            .map_err(aws_err)?;
+        let out = request(aws.once.elb.create_load_balancer(), c, name).send().await.map_err(aws_err)?;
         out.load_balancers()
             .first()
             .and_then(|l| l.load_balancer_arn())
@@ -126,18 +138,7 @@ async fn wait_active(aws: &Aws, id: &str) -> Result<(), ProviderError> {
 }
 
 async fn set_attributes(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
-    let mut changes = Vec::new();
-    if let (Some(v), true) =
-        (after.get("idle_timeout").and_then(Value::as_int), before.get("idle_timeout") != after.get("idle_timeout"))
-    {
-        changes.push(LoadBalancerAttribute::builder().key(IDLE).value(v.to_string()).build());
-    }
-    if let (Some(v), true) = (
-        after.get("deletion_protection").and_then(Value::as_bool),
-        before.get("deletion_protection") != after.get("deletion_protection"),
-    ) {
-        changes.push(LoadBalancerAttribute::builder().key(PROTECT).value(v.to_string()).build());
-    }
+    let changes = attribute_changes(before, after);
     if !changes.is_empty() {
         aws.call(Call::ElbMutate).await;
         aws.elb
@@ -191,4 +192,47 @@ pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(),
         aws.elb.delete_load_balancer().load_balancer_arn(id).send().await.map(|_| ()).map_err(aws_err)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_elasticloadbalancingv2::types::AvailabilityZone;
+    use proptest::prelude::*;
+
+    use super::super::roundtrip::{self, gives_back};
+    use super::*;
+
+    const ALL: &[&str] =
+        &["name", "scheme", "subnet_ids", "security_group_ids", "idle_timeout", "deletion_protection", "tags"];
+
+    proptest! {
+        #[test]
+        fn a_load_balancer_comes_back_as_it_was_made(attrs in roundtrip::attrs("load_balancer", ALL, vec![])) {
+            let address = roundtrip::address("load_balancer");
+            let name = str_attr(&attrs, "name").unwrap_or("generated").to_string();
+            let sent = request(roundtrip::elb().create_load_balancer(), &roundtrip::create(&address, &attrs), name);
+            let i = sent.as_input();
+            let zones = i.get_subnets().iter().flatten().map(|s| AvailabilityZone::builder().subnet_id(s).build());
+            let answer = LoadBalancer::builder()
+                .set_load_balancer_name(i.get_name().clone())
+                .set_scheme(i.get_scheme().clone())
+                .set_availability_zones(Some(zones.collect()))
+                .set_security_groups(i.get_security_groups().clone())
+                .build();
+            // Its attributes as the configure call sets them, read back as text.
+            let set = attribute_changes(&Attrs::new(), &attrs);
+            let attr = |key: &str| set.iter().find(|a| a.key() == Some(key)).and_then(|a| a.value());
+            let idle = attr(IDLE).and_then(|v| v.parse::<i64>().ok()).map(Value::Int).unwrap_or(Value::Null);
+            let protect = attr(PROTECT).map(|v| Value::Bool(v == "true")).unwrap_or(Value::Null);
+            let tags = roundtrip::tag_pairs(i.get_tags().iter().flatten().map(|t| (t.key(), t.value())));
+            let mut back = described_with("arn:lb", tags, observe("arn:lb", &answer, idle, protect)).attrs;
+            // Left out, the name is generated and the groups are AWS's choice.
+            for chosen in ["name", "security_group_ids"] {
+                if attrs.get(chosen).is_none() {
+                    back.remove(chosen);
+                }
+            }
+            gives_back(&attrs, &back, ALL)?;
+        }
+    }
 }

@@ -11,6 +11,8 @@ mod listener;
 mod load_balancer;
 mod nacl;
 mod rds;
+#[cfg(test)]
+mod roundtrip;
 mod route_table;
 mod sg;
 mod subnet;

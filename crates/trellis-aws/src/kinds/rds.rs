@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use aws_sdk_rds::operation::create_db_instance::builders::CreateDBInstanceFluentBuilder;
 use aws_sdk_rds::types::{ApplyMethod, DbInstance, Filter, Parameter, Tag};
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
@@ -472,6 +473,28 @@ fn string(attrs: &Attrs, name: &str) -> Option<String> {
     str_attr(attrs, name).map(str::to_string)
 }
 
+/// The create call of a database that is not a replica.
+fn primary_request(b: CreateDBInstanceFluentBuilder, c: &Create<'_>, name: &str) -> CreateDBInstanceFluentBuilder {
+    let attrs = c.attrs;
+    b.db_instance_identifier(name)
+        .set_engine(string(attrs, "engine"))
+        .set_engine_version(string(attrs, "engine_version"))
+        .set_db_instance_class(string(attrs, "instance_class"))
+        .set_allocated_storage(int(attrs, "allocated_storage"))
+        .set_storage_type(string(attrs, "storage_type"))
+        .set_db_name(string(attrs, "db_name"))
+        .set_master_username(string(attrs, "master_username"))
+        .set_master_user_password(string(attrs, "master_user_password"))
+        .set_db_subnet_group_name(string(attrs, "db_subnet_group_name"))
+        .set_vpc_security_group_ids(strs(attrs, "vpc_security_group_ids"))
+        .set_db_parameter_group_name(string(attrs, "parameter_group_name"))
+        .set_multi_az(bool_attr(attrs, "multi_az"))
+        .set_backup_retention_period(int(attrs, "backup_retention_period"))
+        .set_publicly_accessible(bool_attr(attrs, "publicly_accessible"))
+        .set_deletion_protection(bool_attr(attrs, "deletion_protection"))
+        .set_tags(Some(rds_tags(c.stack, c.address, attrs.get("tags"))))
+}
+
 pub(crate) async fn create_instance(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
     let (stack, address, attrs) = (c.stack, c.address, c.attrs);
     create_named(c, "identifier", 63, |name| async move {
@@ -499,30 +522,7 @@ pub(crate) async fn create_instance(aws: &Aws, c: &Create<'_>) -> Result<String,
                     .db_instance
             }
             None => {
-                aws.once
-                    .rds
-                    .create_db_instance()
-                    .db_instance_identifier(&name)
-                    .set_engine(string(attrs, "engine"))
-                    .set_engine_version(string(attrs, "engine_version"))
-                    .set_db_instance_class(string(attrs, "instance_class"))
-                    .set_allocated_storage(int(attrs, "allocated_storage"))
-                    .set_storage_type(string(attrs, "storage_type"))
-                    .set_db_name(string(attrs, "db_name"))
-                    .set_master_username(string(attrs, "master_username"))
-                    .set_master_user_password(string(attrs, "master_user_password"))
-                    .set_db_subnet_group_name(string(attrs, "db_subnet_group_name"))
-                    .set_vpc_security_group_ids(strs(attrs, "vpc_security_group_ids"))
-                    .set_db_parameter_group_name(string(attrs, "parameter_group_name"))
-                    .set_multi_az(bool_attr(attrs, "multi_az"))
-                    .set_backup_retention_period(int(attrs, "backup_retention_period"))
-                    .set_publicly_accessible(bool_attr(attrs, "publicly_accessible"))
-                    .set_deletion_protection(bool_attr(attrs, "deletion_protection"))
-                    .set_tags(Some(rds_tags(stack, address, attrs.get("tags"))))
-                    .send()
-                    .await
-                    .map_err(aws_err)?
-                    .db_instance
+                primary_request(aws.once.rds.create_db_instance(), c, &name).send().await.map_err(aws_err)?.db_instance
             }
         };
         out.and_then(|d| d.db_instance_identifier)
@@ -660,5 +660,79 @@ pub(crate) async fn delete_instance(
         }
         aws.say(&format!("{address}: waiting until {id} is deleted"));
         tokio::time::sleep(Duration::from_secs(15)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_rds::types::{DbParameterGroupStatus, DbSubnetGroup, VpcSecurityGroupMembership};
+    use proptest::prelude::*;
+
+    use super::super::roundtrip::{self, gives_back};
+    use super::*;
+
+    /// What a database's create sends and its describe gives back (the password is sent
+    /// and never read back).
+    const PRIMARY: &[&str] = &[
+        "identifier",
+        "engine",
+        "engine_version",
+        "instance_class",
+        "allocated_storage",
+        "storage_type",
+        "db_name",
+        "master_username",
+        "db_subnet_group_name",
+        "vpc_security_group_ids",
+        "parameter_group_name",
+        "multi_az",
+        "backup_retention_period",
+        "publicly_accessible",
+        "deletion_protection",
+        "tags",
+    ];
+
+    proptest! {
+        #[test]
+        fn a_database_comes_back_as_it_was_created(attrs in roundtrip::attrs("db_instance", PRIMARY, vec![])) {
+            let address = roundtrip::address("db_instance");
+            let name = str_attr(&attrs, "identifier").unwrap_or("generated").to_string();
+            let sent = primary_request(roundtrip::rds().create_db_instance(), &roundtrip::create(&address, &attrs), &name);
+            let i = sent.as_input();
+            let groups = i.get_vpc_security_group_ids().iter().flatten();
+            let answer = DbInstance::builder()
+                .set_db_instance_identifier(i.get_db_instance_identifier().clone())
+                .set_engine(i.get_engine().clone())
+                .set_engine_version(i.get_engine_version().clone())
+                .set_db_instance_class(i.get_db_instance_class().clone())
+                .set_allocated_storage(*i.get_allocated_storage())
+                .set_storage_type(i.get_storage_type().clone())
+                .set_db_name(i.get_db_name().clone())
+                .set_master_username(i.get_master_username().clone())
+                .set_db_subnet_group(
+                    i.get_db_subnet_group_name().clone().map(|n| DbSubnetGroup::builder().db_subnet_group_name(n).build()),
+                )
+                .set_vpc_security_groups(Some(
+                    groups.map(|g| VpcSecurityGroupMembership::builder().vpc_security_group_id(g).build()).collect(),
+                ))
+                .set_db_parameter_groups(i.get_db_parameter_group_name().clone().map(|n| {
+                    vec![DbParameterGroupStatus::builder().db_parameter_group_name(n).build()]
+                }))
+                .set_multi_az(*i.get_multi_az())
+                .set_backup_retention_period(*i.get_backup_retention_period())
+                .set_publicly_accessible(*i.get_publicly_accessible())
+                .set_deletion_protection(*i.get_deletion_protection())
+                .set_tag_list(i.get_tags().clone())
+                .build();
+            let mut back = described_with(&name, tag_map(answer.tag_list()), instance_attrs(&answer)).attrs;
+            if attrs.get("identifier").is_none() {
+                back.remove("identifier");
+            }
+            // Groups left out are AWS's choice (the VPC's default group).
+            if attrs.get("vpc_security_group_ids").is_none() {
+                back.remove("vpc_security_group_ids");
+            }
+            gives_back(&attrs, &back, PRIMARY)?;
+        }
     }
 }

@@ -53,19 +53,17 @@ async fn tables(aws: &Aws, filter: Filter) -> Result<Vec<RouteTable>, ProviderEr
     Ok(out)
 }
 
+fn observe(t: &RouteTable) -> Vec<(&'static str, Value)> {
+    let mut subnets: Vec<Value> = associations(t).into_keys().map(Value::Str).collect();
+    normalize_set(&mut subnets);
+    vec![("vpc_id", opt_str(t.vpc_id())), ("routes", routes_of(t)), ("subnet_ids", Value::List(subnets))]
+}
+
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
     Ok(tables(aws, sel.filter("route-table-id"))
         .await?
         .iter()
-        .map(|t| {
-            let mut subnets: Vec<Value> = associations(t).into_keys().map(Value::Str).collect();
-            normalize_set(&mut subnets);
-            described(
-                t.route_table_id().unwrap_or_default(),
-                t.tags(),
-                vec![("vpc_id", opt_str(t.vpc_id())), ("routes", routes_of(t)), ("subnet_ids", Value::List(subnets))],
-            )
-        })
+        .map(|t| described(t.route_table_id().unwrap_or_default(), t.tags(), observe(t)))
         .collect())
 }
 
@@ -205,4 +203,63 @@ pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(),
         aws.ec2.delete_route_table().route_table_id(id).send().await.map(|_| ()).map_err(aws_err)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ec2::types::{Route, RouteTableAssociation};
+    use proptest::prelude::*;
+
+    use super::super::roundtrip::{self, gives_back};
+    use super::*;
+
+    /// Routes with distinct destinations (a table holds one route per destination).
+    fn routes() -> BoxedStrategy<Value> {
+        let cidr = roundtrip::value(&trellis_core::schema::Type::Cidr);
+        let gateway = "igw-[0-9a-f]{8}";
+        prop::collection::btree_map(cidr, gateway, 0..4)
+            .prop_map(|m| {
+                let mut items: Vec<Value> = m
+                    .into_iter()
+                    .map(|(dest, gw)| {
+                        Value::Map(roundtrip::collect(vec![
+                            ("destination_cidr_block", dest),
+                            ("gateway_id", Value::Str(gw)),
+                        ]))
+                    })
+                    .collect();
+                normalize_set(&mut items);
+                Value::List(items)
+            })
+            .boxed()
+    }
+
+    proptest! {
+        #[test]
+        fn a_route_table_comes_back_as_it_was_made(
+            attrs in roundtrip::attrs("route_table", &["vpc_id", "routes", "subnet_ids"], vec![("routes", routes())]),
+        ) {
+            // The routes as the create-route calls send them, the subnets as the
+            // associations made; the table also holds its VPC's local route and, in AWS's
+            // answer, no main association.
+            let mut routes = vec![Route::builder()
+                .destination_cidr_block("10.0.0.0/16")
+                .gateway_id("local")
+                .origin(RouteOrigin::CreateRouteTable)
+                .build()];
+            for (dest, target) in route_map(list_attr(&attrs, "routes")) {
+                routes.push(Route::builder().destination_cidr_block(dest).gateway_id(target).origin(RouteOrigin::CreateRoute).build());
+            }
+            let associations = list_attr(&attrs, "subnet_ids").iter().filter_map(Value::as_str).enumerate().map(|(n, s)| {
+                RouteTableAssociation::builder().subnet_id(s).route_table_association_id(format!("rtbassoc-{n}")).main(false).build()
+            });
+            let answer = RouteTable::builder()
+                .set_vpc_id(crate::util::str_attr(&attrs, "vpc_id").map(str::to_string))
+                .set_routes(Some(routes))
+                .set_associations(Some(associations.collect()))
+                .build();
+            let back = roundtrip::collect(observe(&answer));
+            gives_back(&attrs, &back, &["vpc_id", "routes", "subnet_ids"])?;
+        }
+    }
 }

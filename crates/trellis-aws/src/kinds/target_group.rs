@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 
+use aws_sdk_elasticloadbalancingv2::operation::create_target_group::builders::CreateTargetGroupFluentBuilder;
 use aws_sdk_elasticloadbalancingv2::types::{Matcher, ProtocolEnum, TargetGroup, TargetGroupAttribute, TargetTypeEnum};
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
@@ -62,22 +63,46 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
             .and_then(|a| a.value()?.parse::<i64>().ok())
             .map(Value::Int)
             .unwrap_or(Value::Null);
-        out.push(described_with(
-            &arn,
-            tags.get(&arn).cloned().unwrap_or_default(),
-            vec![
-                ("name", opt_str(g.target_group_name())),
-                ("protocol", opt_str(g.protocol().map(|p| p.as_str()))),
-                ("port", opt_int(g.port())),
-                ("vpc_id", opt_str(g.vpc_id())),
-                ("target_type", opt_str(g.target_type().map(|t| t.as_str()))),
-                ("health_check", health_check(&g)),
-                ("deregistration_delay", delay),
-                ("arn_suffix", arn_suffix(&arn)),
-            ],
-        ));
+        out.push(described_with(&arn, tags.get(&arn).cloned().unwrap_or_default(), observe(&arn, &g, delay)));
     }
     Ok(out)
+}
+
+fn observe(arn: &str, g: &TargetGroup, delay: Value) -> Vec<(&'static str, Value)> {
+    vec![
+        ("name", opt_str(g.target_group_name())),
+        ("protocol", opt_str(g.protocol().map(|p| p.as_str()))),
+        ("port", opt_int(g.port())),
+        ("vpc_id", opt_str(g.vpc_id())),
+        ("target_type", opt_str(g.target_type().map(|t| t.as_str()))),
+        ("health_check", health_check(g)),
+        ("deregistration_delay", delay),
+        ("arn_suffix", arn_suffix(arn)),
+    ]
+}
+
+fn request(b: CreateTargetGroupFluentBuilder, c: &Create<'_>, name: String) -> CreateTargetGroupFluentBuilder {
+    let attrs = c.attrs;
+    b.name(name)
+        .set_protocol(str_attr(attrs, "protocol").map(ProtocolEnum::from))
+        .set_port(attrs.get("port").and_then(Value::as_int).map(|p| p as i32))
+        .set_vpc_id(str_attr(attrs, "vpc_id").map(str::to_string))
+        .set_target_type(str_attr(attrs, "target_type").map(TargetTypeEnum::from))
+        .set_health_check_path(hc_str(attrs, "path"))
+        .set_health_check_port(hc_str(attrs, "port"))
+        .set_health_check_protocol(hc_str(attrs, "protocol").as_deref().map(ProtocolEnum::from))
+        .set_health_check_interval_seconds(hc_int(attrs, "interval"))
+        .set_health_check_timeout_seconds(hc_int(attrs, "timeout"))
+        .set_healthy_threshold_count(hc_int(attrs, "healthy_threshold"))
+        .set_unhealthy_threshold_count(hc_int(attrs, "unhealthy_threshold"))
+        .set_matcher(hc_str(attrs, "matcher").map(|m| Matcher::builder().http_code(m).build()))
+        .set_tags(Some(tags_for(c.stack, c.address, attrs.get("tags"))))
+}
+
+/// The attribute change a delay asks for.
+fn delay_attribute(attrs: &Attrs) -> Option<TargetGroupAttribute> {
+    let delay = attrs.get("deregistration_delay").and_then(Value::as_int)?;
+    Some(TargetGroupAttribute::builder().key(DELAY).value(delay.to_string()).build())
 }
 
 fn hc<'a>(attrs: &'a Attrs, key: &str) -> Option<&'a Value> {
@@ -93,30 +118,9 @@ fn hc_str(attrs: &Attrs, key: &str) -> Option<String> {
 }
 
 pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
     create_named(c, "name", 32, |name| async move {
         aws.call(Call::ElbMutate).await;
-        let out = aws
-            .once
-            .elb
-            .create_target_group()
-            .name(name)
-            .set_protocol(str_attr(attrs, "protocol").map(ProtocolEnum::from))
-            .set_port(attrs.get("port").and_then(Value::as_int).map(|p| p as i32))
-            .set_vpc_id(str_attr(attrs, "vpc_id").map(str::to_string))
-            .set_target_type(str_attr(attrs, "target_type").map(TargetTypeEnum::from))
-            .set_health_check_path(hc_str(attrs, "path"))
-            .set_health_check_port(hc_str(attrs, "port"))
-            .set_health_check_protocol(hc_str(attrs, "protocol").as_deref().map(ProtocolEnum::from))
-            .set_health_check_interval_seconds(hc_int(attrs, "interval"))
-            .set_health_check_timeout_seconds(hc_int(attrs, "timeout"))
-            .set_healthy_threshold_count(hc_int(attrs, "healthy_threshold"))
-            .set_unhealthy_threshold_count(hc_int(attrs, "unhealthy_threshold"))
-            .set_matcher(hc_str(attrs, "matcher").map(|m| Matcher::builder().http_code(m).build()))
-            .set_tags(Some(tags_for(stack, address, attrs.get("tags"))))
-            .send()
-            .await
-            .map_err(aws_err)?;
+        let out = request(aws.once.elb.create_target_group(), c, name).send().await.map_err(aws_err)?;
         out.target_groups()
             .first()
             .and_then(|g| g.target_group_arn())
@@ -131,15 +135,9 @@ pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), 
 }
 
 async fn set_delay(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-    let Some(delay) = attrs.get("deregistration_delay").and_then(Value::as_int) else { return Ok(()) };
+    let Some(delay) = delay_attribute(attrs) else { return Ok(()) };
     aws.call(Call::ElbMutate).await;
-    aws.elb
-        .modify_target_group_attributes()
-        .target_group_arn(id)
-        .attributes(TargetGroupAttribute::builder().key(DELAY).value(delay.to_string()).build())
-        .send()
-        .await
-        .map_err(aws_err)?;
+    aws.elb.modify_target_group_attributes().target_group_arn(id).attributes(delay).send().await.map_err(aws_err)?;
     Ok(())
 }
 
@@ -174,4 +172,55 @@ pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(),
         aws.elb.delete_target_group().target_group_arn(id).send().await.map(|_| ()).map_err(aws_err)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::super::roundtrip::{self, gives_back};
+    use super::*;
+
+    const ALL: &[&str] =
+        &["name", "protocol", "port", "vpc_id", "target_type", "health_check", "deregistration_delay", "tags"];
+
+    proptest! {
+        #[test]
+        fn a_target_group_comes_back_as_it_was_created(attrs in roundtrip::attrs("target_group", ALL, vec![])) {
+            let address = roundtrip::address("target_group");
+            let name = crate::util::str_attr(&attrs, "name").unwrap_or("generated").to_string();
+            let sent = request(roundtrip::elb().create_target_group(), &roundtrip::create(&address, &attrs), name);
+            let i = sent.as_input();
+            let answer = TargetGroup::builder()
+                .set_target_group_name(i.get_name().clone())
+                .set_protocol(i.get_protocol().clone())
+                .set_port(*i.get_port())
+                .set_vpc_id(i.get_vpc_id().clone())
+                .set_target_type(i.get_target_type().clone())
+                .set_health_check_path(i.get_health_check_path().clone())
+                .set_health_check_port(i.get_health_check_port().clone())
+                .set_health_check_protocol(i.get_health_check_protocol().clone())
+                .set_health_check_interval_seconds(*i.get_health_check_interval_seconds())
+                .set_health_check_timeout_seconds(*i.get_health_check_timeout_seconds())
+                .set_healthy_threshold_count(*i.get_healthy_threshold_count())
+                .set_unhealthy_threshold_count(*i.get_unhealthy_threshold_count())
+                .set_matcher(i.get_matcher().clone())
+                .build();
+            // The delay is an attribute, set and read as text.
+            let delay = delay_attribute(&attrs)
+                .and_then(|a| a.value()?.parse::<i64>().ok())
+                .map(Value::Int)
+                .unwrap_or(Value::Null);
+            let tags = roundtrip::tag_pairs(i.get_tags().iter().flatten().map(|t| (t.key(), t.value())));
+            let mut back = described_with("arn:tg", tags, observe("arn:tg", &answer, delay)).attrs;
+            // Health checks left out entirely come back as AWS's (here: none) settings.
+            if attrs.get("health_check").is_none() && back.get("health_check") == Some(&Value::Map(Default::default())) {
+                back.remove("health_check");
+            }
+            if attrs.get("name").is_none() {
+                back.remove("name");
+            }
+            gives_back(&attrs, &back, ALL)?;
+        }
+    }
 }

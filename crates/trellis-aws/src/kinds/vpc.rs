@@ -1,4 +1,5 @@
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Tenancy, VpcAttributeName, VpcState};
+use aws_sdk_ec2::operation::create_vpc::builders::CreateVpcFluentBuilder;
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Tenancy, Vpc, VpcAttributeName, VpcState};
 use futures_util::future::try_join_all;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
@@ -20,18 +21,25 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
         let id = v.vpc_id().unwrap_or_default();
         let support = read_listed(|| dns_attribute(aws, id, VpcAttributeName::EnableDnsSupport)).await?;
         let hostnames = read_listed(|| dns_attribute(aws, id, VpcAttributeName::EnableDnsHostnames)).await?;
-        Ok::<_, ProviderError>(described(
-            id,
-            v.tags(),
-            vec![
-                ("cidr_block", opt_str(v.cidr_block())),
-                ("instance_tenancy", opt_str(v.instance_tenancy().map(Tenancy::as_str))),
-                ("enable_dns_support", Value::Bool(support)),
-                ("enable_dns_hostnames", Value::Bool(hostnames)),
-            ],
-        ))
+        Ok::<_, ProviderError>(described(id, v.tags(), observe(v, support, hostnames)))
     });
     try_join_all(reads).await
+}
+
+/// A VPC's attributes as AWS describes it (its DNS settings are read apart).
+fn observe(v: &Vpc, support: bool, hostnames: bool) -> Vec<(&'static str, Value)> {
+    vec![
+        ("cidr_block", opt_str(v.cidr_block())),
+        ("instance_tenancy", opt_str(v.instance_tenancy().map(Tenancy::as_str))),
+        ("enable_dns_support", Value::Bool(support)),
+        ("enable_dns_hostnames", Value::Bool(hostnames)),
+    ]
+}
+
+fn request(b: CreateVpcFluentBuilder, c: &Create<'_>) -> CreateVpcFluentBuilder {
+    b.set_cidr_block(str_attr(c.attrs, "cidr_block").map(str::to_string))
+        .set_instance_tenancy(str_attr(c.attrs, "instance_tenancy").map(Tenancy::from))
+        .tag_specifications(tag_spec(ResourceType::Vpc, c.stack, c.address, c.attrs.get("tags")))
 }
 
 async fn dns_attribute(aws: &Aws, id: &str, attr: VpcAttributeName) -> Result<bool, ProviderError> {
@@ -45,18 +53,8 @@ async fn dns_attribute(aws: &Aws, id: &str, attr: VpcAttributeName) -> Result<bo
 }
 
 pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
     aws.call(crate::limits::Call::Mutate).await;
-    let out = aws
-        .once
-        .ec2
-        .create_vpc()
-        .set_cidr_block(str_attr(attrs, "cidr_block").map(str::to_string))
-        .set_instance_tenancy(str_attr(attrs, "instance_tenancy").map(Tenancy::from))
-        .tag_specifications(tag_spec(ResourceType::Vpc, stack, address, attrs.get("tags")))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = request(aws.once.ec2.create_vpc(), c).send().await.map_err(aws_err)?;
     out.vpc()
         .and_then(|v| v.vpc_id())
         .map(str::to_string)
@@ -103,4 +101,34 @@ pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(),
         aws.ec2.delete_vpc().vpc_id(id).send().await.map(|_| ()).map_err(aws_err)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::super::roundtrip::{self, gives_back};
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn a_vpc_comes_back_as_it_was_created(
+            attrs in roundtrip::attrs("vpc", &["cidr_block", "instance_tenancy", "tags"], vec![]),
+            support: bool,
+            hostnames: bool,
+        ) {
+            let address = roundtrip::address("vpc");
+            let sent = request(roundtrip::ec2().create_vpc(), &roundtrip::create(&address, &attrs));
+            let input = sent.as_input();
+            let answer = Vpc::builder()
+                .set_cidr_block(input.get_cidr_block().clone())
+                .set_instance_tenancy(input.get_instance_tenancy().clone())
+                .set_tags(Some(roundtrip::ec2_tags(input.get_tag_specifications())))
+                .build();
+            let back = described("vpc-1", answer.tags(), observe(&answer, support, hostnames)).attrs;
+            gives_back(&attrs, &back, &["cidr_block", "instance_tenancy", "tags"])?;
+            prop_assert_eq!(&back["enable_dns_support"], &Value::Bool(support));
+            prop_assert_eq!(&back["enable_dns_hostnames"], &Value::Bool(hostnames));
+        }
+    }
 }

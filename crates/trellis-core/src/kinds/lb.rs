@@ -42,7 +42,7 @@ pub static LAUNCH_TEMPLATE: Kind = Kind {
                 Mode::Optional,
                 "A file holding the boot script, relative to the spec; read when the spec is loaded, so an edit of the file shows in the plan as a change of `user_data` (with its SHA-256).",
             ),
-            default(attr("instance_tags", Type::Map, Mode::Optional, INSTANCE_TAGS_DOC), Default::None),
+            default(attr("instance_tags", Type::Map, Mode::Optional, INSTANCE_TAGS_DOC), Default::EmptyMap),
             TAGS,
             attr("latest_version", Type::Int, Mode::Computed, "The newest version's number."),
             ID,
