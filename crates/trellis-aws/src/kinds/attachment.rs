@@ -9,7 +9,7 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
 use crate::limits::Call;
-use crate::util::{aws_err, is_code, str_attr, Select};
+use crate::util::{aws_err, is_code, opt_str, str_attr, Select};
 use crate::{Aws, Described};
 
 fn split(id: &str) -> Option<(&str, &str)> {
@@ -21,6 +21,18 @@ fn target(attrs: &Attrs) -> TargetDescription {
         .set_id(str_attr(attrs, "target_id").map(str::to_string))
         .set_port(attrs.get("port").and_then(Value::as_int).map(|p| p as i32))
         .build()
+}
+
+fn observe(group: &str, t: &TargetDescription, id: &str) -> Attrs {
+    [
+        ("target_group_arn", Value::str(group)),
+        ("target_id", opt_str(t.id())),
+        ("port", t.port().map(|p| Value::Int(p.into())).unwrap_or(Value::Null)),
+        ("id", Value::str(id)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
 }
 
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
@@ -45,15 +57,7 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
                 continue;
             }
             let id = format!("{group}|{target}");
-            let attrs: Attrs = [
-                ("target_group_arn", Value::str(group)),
-                ("target_id", Value::str(target)),
-                ("port", t.port().map(|p| Value::Int(p.into())).unwrap_or(Value::Null)),
-                ("id", Value::str(&id)),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+            let attrs = observe(group, t, &id);
             out.push(Described { id, tags: BTreeMap::new(), attrs });
         }
     }
@@ -84,5 +88,25 @@ pub(crate) async fn delete(aws: &Aws, _address: &Address, id: &str, attrs: &Attr
     match aws.elb.deregister_targets().target_group_arn(group).targets(target(&t)).send().await.map_err(aws_err) {
         Err(e) if !is_code(&e, &["TargetGroupNotFound", "InvalidTarget"]) => Err(e),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::super::roundtrip::{self, gives_back};
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn a_registration_comes_back_as_it_was_made(
+            attrs in roundtrip::attrs("target_group_attachment", &["target_group_arn", "target_id", "port"], vec![]),
+        ) {
+            // AWS answers DescribeTargetHealth with the target as registered.
+            let group = str_attr(&attrs, "target_group_arn").unwrap();
+            let back = observe(group, &target(&attrs), "id");
+            gives_back(&attrs, &back, &["target_group_arn", "target_id", "port"])?;
+        }
     }
 }

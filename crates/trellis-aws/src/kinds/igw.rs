@@ -1,4 +1,5 @@
-use aws_sdk_ec2::types::ResourceType;
+use aws_sdk_ec2::operation::create_internet_gateway::builders::CreateInternetGatewayFluentBuilder;
+use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
@@ -10,24 +11,23 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
     let mut out = Vec::new();
     for page in crate::util::pages(aws, call).await? {
         for g in page.internet_gateways.unwrap_or_default() {
-            let vpc = g.attachments().iter().find_map(|a| a.vpc_id()).map(Value::str).unwrap_or(Value::Null);
-            out.push(described(g.internet_gateway_id().unwrap_or_default(), g.tags(), vec![("vpc_id", vpc)]));
+            out.push(described(g.internet_gateway_id().unwrap_or_default(), g.tags(), observe(&g)));
         }
     }
     Ok(out)
 }
 
+fn observe(g: &InternetGateway) -> Vec<(&'static str, Value)> {
+    vec![("vpc_id", g.attachments().iter().find_map(|a| a.vpc_id()).map(Value::str).unwrap_or(Value::Null))]
+}
+
+fn request(b: CreateInternetGatewayFluentBuilder, c: &Create<'_>) -> CreateInternetGatewayFluentBuilder {
+    b.tag_specifications(tag_spec(ResourceType::InternetGateway, c.stack, c.address, c.attrs.get("tags")))
+}
+
 pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
     aws.call(crate::limits::Call::Mutate).await;
-    let out = aws
-        .once
-        .ec2
-        .create_internet_gateway()
-        .tag_specifications(tag_spec(ResourceType::InternetGateway, stack, address, attrs.get("tags")))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = request(aws.once.ec2.create_internet_gateway(), c).send().await.map_err(aws_err)?;
     out.internet_gateway()
         .and_then(|g| g.internet_gateway_id())
         .map(str::to_string)
@@ -76,4 +76,29 @@ pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(),
         aws.ec2.delete_internet_gateway().internet_gateway_id(id).send().await.map(|_| ()).map_err(aws_err)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ec2::types::InternetGatewayAttachment;
+    use proptest::prelude::*;
+
+    use super::super::roundtrip::{self, gives_back};
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn a_gateway_comes_back_as_it_was_made(attrs in roundtrip::attrs("internet_gateway", &["vpc_id", "tags"], vec![])) {
+            let address = roundtrip::address("internet_gateway");
+            let sent = request(roundtrip::ec2().create_internet_gateway(), &roundtrip::create(&address, &attrs));
+            // The VPC is the attach call's (`update` from nothing).
+            let attached = str_attr(&attrs, "vpc_id").map(|v| InternetGatewayAttachment::builder().vpc_id(v).build());
+            let answer = InternetGateway::builder()
+                .set_tags(Some(roundtrip::ec2_tags(sent.as_input().get_tag_specifications())))
+                .set_attachments(Some(attached.into_iter().collect()))
+                .build();
+            let back = described("igw-1", answer.tags(), observe(&answer)).attrs;
+            gives_back(&attrs, &back, &["vpc_id", "tags"])?;
+        }
+    }
 }

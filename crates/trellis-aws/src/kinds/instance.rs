@@ -1,3 +1,4 @@
+use aws_sdk_ec2::operation::run_instances::builders::RunInstancesFluentBuilder;
 use aws_sdk_ec2::types::{
     AttributeValue, Instance, InstanceNetworkInterfaceSpecification, InstanceStateName, ResourceType,
 };
@@ -46,39 +47,32 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
                 .map_err(aws_err)
         })
         .await?;
-        let user_data = decode_user_data(ud.user_data().and_then(|u| u.value()));
-        let mut groups: Vec<Value> = i.security_groups().iter().filter_map(|g| g.group_id()).map(Value::str).collect();
-        normalize_set(&mut groups);
-        out.push(described(
-            id,
-            i.tags(),
-            vec![
-                ("image_id", opt_str(i.image_id())),
-                ("instance_type", opt_str(i.instance_type().map(|t| t.as_str()))),
-                ("subnet_id", opt_str(i.subnet_id())),
-                ("security_group_ids", Value::List(groups)),
-                ("key_name", opt_str(i.key_name())),
-                ("user_data", user_data),
-                ("associate_public_ip_address", Value::Bool(i.public_ip_address().is_some())),
-                ("private_ip", opt_str(i.private_ip_address())),
-                ("public_ip", opt_str(i.public_ip_address())),
-            ],
-        ));
+        out.push(described(id, i.tags(), observe(&i, ud.user_data().and_then(|u| u.value()))));
     }
     Ok(out)
 }
 
-fn groups(attrs: &Attrs) -> Vec<String> {
-    list_attr(attrs, "security_group_ids").iter().filter_map(Value::as_str).map(str::to_string).collect()
+/// An instance's attributes; its user data (base64) is read apart.
+fn observe(i: &Instance, user_data: Option<&str>) -> Vec<(&'static str, Value)> {
+    let mut groups: Vec<Value> = i.security_groups().iter().filter_map(|g| g.group_id()).map(Value::str).collect();
+    normalize_set(&mut groups);
+    vec![
+        ("image_id", opt_str(i.image_id())),
+        ("instance_type", opt_str(i.instance_type().map(|t| t.as_str()))),
+        ("subnet_id", opt_str(i.subnet_id())),
+        ("security_group_ids", Value::List(groups)),
+        ("key_name", opt_str(i.key_name())),
+        ("user_data", decode_user_data(user_data)),
+        ("associate_public_ip_address", Value::Bool(i.public_ip_address().is_some())),
+        ("private_ip", opt_str(i.private_ip_address())),
+        ("public_ip", opt_str(i.public_ip_address())),
+    ]
 }
 
-pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
+fn request(b: RunInstancesFluentBuilder, c: &Create<'_>) -> RunInstancesFluentBuilder {
+    let attrs = c.attrs;
     let subnet = str_attr(attrs, "subnet_id").map(str::to_string);
-    let mut req = aws
-        .once
-        .ec2
-        .run_instances()
+    let b = b
         .client_token(c.token)
         .min_count(1)
         .max_count(1)
@@ -86,10 +80,10 @@ pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, Provider
         .set_instance_type(str_attr(attrs, "instance_type").map(Into::into))
         .set_key_name(str_attr(attrs, "key_name").map(str::to_string))
         .set_user_data(encode_user_data(attrs))
-        .tag_specifications(tag_spec(ResourceType::Instance, stack, address, attrs.get("tags")));
-    req = match bool_attr(attrs, "associate_public_ip_address") {
+        .tag_specifications(tag_spec(ResourceType::Instance, c.stack, c.address, attrs.get("tags")));
+    match bool_attr(attrs, "associate_public_ip_address") {
         // A public address choice is only possible on an explicit network interface.
-        Some(public) => req.network_interfaces(
+        Some(public) => b.network_interfaces(
             InstanceNetworkInterfaceSpecification::builder()
                 .device_index(0)
                 .set_subnet_id(subnet)
@@ -97,10 +91,17 @@ pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, Provider
                 .set_groups(Some(groups(attrs)).filter(|g| !g.is_empty()))
                 .build(),
         ),
-        None => req.set_subnet_id(subnet).set_security_group_ids(Some(groups(attrs)).filter(|g| !g.is_empty())),
-    };
+        None => b.set_subnet_id(subnet).set_security_group_ids(Some(groups(attrs)).filter(|g| !g.is_empty())),
+    }
+}
+
+fn groups(attrs: &Attrs) -> Vec<String> {
+    list_attr(attrs, "security_group_ids").iter().filter_map(Value::as_str).map(str::to_string).collect()
+}
+
+pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
     aws.call(Call::RunInstances).await;
-    let out = req.send().await.map_err(aws_err)?;
+    let out = request(aws.once.ec2.run_instances(), c).send().await.map_err(aws_err)?;
     out.instances()
         .first()
         .and_then(|i| i.instance_id())
@@ -173,4 +174,58 @@ pub(crate) async fn delete(aws: &Aws, _address: &Address, id: &str) -> Result<()
     }
     // Its network interface holds the subnet and security groups until it is gone.
     wait_for(aws, id, InstanceStateName::Terminated).await
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ec2::types::GroupIdentifier;
+    use proptest::prelude::*;
+
+    use super::super::roundtrip::{self, gives_back};
+    use super::*;
+
+    const SENT: &[&str] = &[
+        "image_id",
+        "instance_type",
+        "subnet_id",
+        "security_group_ids",
+        "key_name",
+        "user_data",
+        "associate_public_ip_address",
+        "tags",
+    ];
+
+    proptest! {
+        #[test]
+        fn an_instance_comes_back_as_it_was_launched(attrs in roundtrip::attrs("instance", SENT, vec![])) {
+            let address = roundtrip::address("instance");
+            let sent = request(roundtrip::ec2().run_instances(), &roundtrip::create(&address, &attrs));
+            let i = sent.as_input();
+            // Subnet and groups go on the interface when a public address is chosen.
+            let nic = i.get_network_interfaces().iter().flatten().next();
+            let subnet = nic.and_then(|n| n.subnet_id()).map(str::to_string).or(i.get_subnet_id().clone());
+            let groups: Vec<String> = match nic {
+                Some(n) => n.groups().to_vec(),
+                None => i.get_security_group_ids().clone().unwrap_or_default(),
+            };
+            let public = nic.and_then(|n| n.associate_public_ip_address()).unwrap_or(false);
+            let answer = Instance::builder()
+                .set_image_id(i.get_image_id().clone())
+                .set_instance_type(i.get_instance_type().clone())
+                .set_subnet_id(subnet)
+                .set_security_groups(Some(groups.iter().map(|g| GroupIdentifier::builder().group_id(g).build()).collect()))
+                .set_key_name(i.get_key_name().clone())
+                .set_public_ip_address(public.then(|| "203.0.113.7".to_string()))
+                .set_tags(Some(roundtrip::ec2_tags(i.get_tag_specifications())))
+                .build();
+            let mut back = described("i-1", answer.tags(), observe(&answer, i.get_user_data().as_deref())).attrs;
+            // Left out, the subnet's setting and the VPC's default group decide.
+            for chosen in ["associate_public_ip_address", "security_group_ids"] {
+                if attrs.get(chosen).is_none() {
+                    back.remove(chosen);
+                }
+            }
+            gives_back(&attrs, &back, SENT)?;
+        }
+    }
 }

@@ -10,7 +10,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_rds::operation::create_db_instance::builders::CreateDBInstanceFluentBuilder;
-use aws_sdk_rds::types::{ApplyMethod, DbInstance, Filter, Parameter, Tag};
+use aws_sdk_rds::operation::create_db_instance_read_replica::builders::CreateDBInstanceReadReplicaFluentBuilder;
+use aws_sdk_rds::operation::create_db_parameter_group::builders::CreateDBParameterGroupFluentBuilder;
+use aws_sdk_rds::operation::create_db_subnet_group::builders::CreateDBSubnetGroupFluentBuilder;
+use aws_sdk_rds::types::{ApplyMethod, DbInstance, DbParameterGroup, DbSubnetGroup, Filter, Parameter, Tag};
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
@@ -134,23 +137,30 @@ pub(crate) async fn describe_subnet_groups(aws: &Aws, sel: Select<'_>) -> Result
     .await?;
     Ok(groups
         .into_iter()
-        .map(|(g, tags)| {
-            let name = g.db_subnet_group_name().unwrap_or_default();
-            let mut subnets: Vec<Value> =
-                g.subnets().iter().filter_map(|s| s.subnet_identifier()).map(Value::str).collect();
-            trellis_core::schema::normalize_set(&mut subnets);
-            described_with(
-                name,
-                tags,
-                vec![
-                    ("name", Value::str(name)),
-                    ("description", opt_str(g.db_subnet_group_description())),
-                    ("subnet_ids", Value::List(subnets)),
-                    ("arn", opt_str(g.db_subnet_group_arn())),
-                ],
-            )
-        })
+        .map(|(g, tags)| described_with(g.db_subnet_group_name().unwrap_or_default(), tags, subnet_group_attrs(&g)))
         .collect())
+}
+
+fn subnet_group_attrs(g: &DbSubnetGroup) -> Vec<(&'static str, Value)> {
+    let mut subnets: Vec<Value> = g.subnets().iter().filter_map(|s| s.subnet_identifier()).map(Value::str).collect();
+    trellis_core::schema::normalize_set(&mut subnets);
+    vec![
+        ("name", opt_str(g.db_subnet_group_name())),
+        ("description", opt_str(g.db_subnet_group_description())),
+        ("subnet_ids", Value::List(subnets)),
+        ("arn", opt_str(g.db_subnet_group_arn())),
+    ]
+}
+
+fn subnet_group_request(
+    b: CreateDBSubnetGroupFluentBuilder,
+    c: &Create<'_>,
+    name: String,
+) -> CreateDBSubnetGroupFluentBuilder {
+    b.db_subnet_group_name(lower(name))
+        .db_subnet_group_description(str_attr(c.attrs, "description").unwrap_or("Managed by trellis"))
+        .set_subnet_ids(Some(subnet_ids(c.attrs)))
+        .set_tags(Some(rds_tags(c.stack, c.address, c.attrs.get("tags"))))
 }
 
 fn subnet_ids(attrs: &Attrs) -> Vec<String> {
@@ -158,20 +168,9 @@ fn subnet_ids(attrs: &Attrs) -> Vec<String> {
 }
 
 pub(crate) async fn create_subnet_group(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
     create_named(c, "name", 255, |name| async move {
         aws.call(Call::Rds).await;
-        let out = aws
-            .once
-            .rds
-            .create_db_subnet_group()
-            .db_subnet_group_name(lower(name))
-            .db_subnet_group_description(str_attr(attrs, "description").unwrap_or("Managed by trellis"))
-            .set_subnet_ids(Some(subnet_ids(attrs)))
-            .set_tags(Some(rds_tags(stack, address, attrs.get("tags"))))
-            .send()
-            .await
-            .map_err(aws_err)?;
+        let out = subnet_group_request(aws.once.rds.create_db_subnet_group(), c, name).send().await.map_err(aws_err)?;
         out.db_subnet_group()
             .and_then(|g| g.db_subnet_group_name())
             .map(str::to_string)
@@ -245,36 +244,37 @@ pub(crate) async fn describe_parameter_groups(aws: &Aws, sel: Select<'_>) -> Res
         let name = g.db_parameter_group_name().unwrap_or_default();
         // One group's parameters per call (paginated): AWS offers no batch.
         let params = user_parameters(aws, name).await?;
-        out.push(described_with(
-            name,
-            tags,
-            vec![
-                ("name", Value::str(name)),
-                ("family", opt_str(g.db_parameter_group_family())),
-                ("description", opt_str(g.description())),
-                ("parameters", if params.is_empty() { Value::Null } else { Value::Map(params) }),
-                ("arn", opt_str(g.db_parameter_group_arn())),
-            ],
-        ));
+        out.push(described_with(name, tags, parameter_group_attrs(&g, params)));
     }
     Ok(out)
 }
 
+fn parameter_group_attrs(g: &DbParameterGroup, params: BTreeMap<String, Value>) -> Vec<(&'static str, Value)> {
+    vec![
+        ("name", opt_str(g.db_parameter_group_name())),
+        ("family", opt_str(g.db_parameter_group_family())),
+        ("description", opt_str(g.description())),
+        ("parameters", Value::Map(params)),
+        ("arn", opt_str(g.db_parameter_group_arn())),
+    ]
+}
+
+fn parameter_group_request(
+    b: CreateDBParameterGroupFluentBuilder,
+    c: &Create<'_>,
+    name: String,
+) -> CreateDBParameterGroupFluentBuilder {
+    b.db_parameter_group_name(lower(name))
+        .db_parameter_group_family(str_attr(c.attrs, "family").unwrap_or_default())
+        .description(str_attr(c.attrs, "description").unwrap_or("Managed by trellis"))
+        .set_tags(Some(rds_tags(c.stack, c.address, c.attrs.get("tags"))))
+}
+
 pub(crate) async fn create_parameter_group(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
     create_named(c, "name", 255, |name| async move {
         aws.call(Call::Rds).await;
-        let out = aws
-            .once
-            .rds
-            .create_db_parameter_group()
-            .db_parameter_group_name(lower(name))
-            .db_parameter_group_family(str_attr(attrs, "family").unwrap_or_default())
-            .description(str_attr(attrs, "description").unwrap_or("Managed by trellis"))
-            .set_tags(Some(rds_tags(stack, address, attrs.get("tags"))))
-            .send()
-            .await
-            .map_err(aws_err)?;
+        let out =
+            parameter_group_request(aws.once.rds.create_db_parameter_group(), c, name).send().await.map_err(aws_err)?;
         out.db_parameter_group()
             .and_then(|g| g.db_parameter_group_name())
             .map(str::to_string)
@@ -473,6 +473,28 @@ fn string(attrs: &Attrs, name: &str) -> Option<String> {
     str_attr(attrs, name).map(str::to_string)
 }
 
+/// The create call of a read replica: the engine, storage, credentials and backups
+/// are its source's.
+fn replica_request(
+    b: CreateDBInstanceReadReplicaFluentBuilder,
+    c: &Create<'_>,
+    name: &str,
+    source: &str,
+) -> CreateDBInstanceReadReplicaFluentBuilder {
+    let attrs = c.attrs;
+    b.db_instance_identifier(name)
+        .source_db_instance_identifier(source)
+        .set_db_instance_class(string(attrs, "instance_class"))
+        .set_storage_type(string(attrs, "storage_type"))
+        .set_db_subnet_group_name(string(attrs, "db_subnet_group_name"))
+        .set_vpc_security_group_ids(strs(attrs, "vpc_security_group_ids"))
+        .set_db_parameter_group_name(string(attrs, "parameter_group_name"))
+        .set_multi_az(bool_attr(attrs, "multi_az"))
+        .set_publicly_accessible(bool_attr(attrs, "publicly_accessible"))
+        .set_deletion_protection(bool_attr(attrs, "deletion_protection"))
+        .set_tags(Some(rds_tags(c.stack, c.address, attrs.get("tags"))))
+}
+
 /// The create call of a database that is not a replica.
 fn primary_request(b: CreateDBInstanceFluentBuilder, c: &Create<'_>, name: &str) -> CreateDBInstanceFluentBuilder {
     let attrs = c.attrs;
@@ -496,26 +518,13 @@ fn primary_request(b: CreateDBInstanceFluentBuilder, c: &Create<'_>, name: &str)
 }
 
 pub(crate) async fn create_instance(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    let (stack, address, attrs) = (c.stack, c.address, c.attrs);
+    let attrs = c.attrs;
     create_named(c, "identifier", 63, |name| async move {
         let name = lower(name);
         aws.call(Call::Rds).await;
         let out = match str_attr(attrs, "replicate_source") {
             Some(source) => {
-                aws.once
-                    .rds
-                    .create_db_instance_read_replica()
-                    .db_instance_identifier(&name)
-                    .source_db_instance_identifier(source)
-                    .set_db_instance_class(string(attrs, "instance_class"))
-                    .set_storage_type(string(attrs, "storage_type"))
-                    .set_db_subnet_group_name(string(attrs, "db_subnet_group_name"))
-                    .set_vpc_security_group_ids(strs(attrs, "vpc_security_group_ids"))
-                    .set_db_parameter_group_name(string(attrs, "parameter_group_name"))
-                    .set_multi_az(bool_attr(attrs, "multi_az"))
-                    .set_publicly_accessible(bool_attr(attrs, "publicly_accessible"))
-                    .set_deletion_protection(bool_attr(attrs, "deletion_protection"))
-                    .set_tags(Some(rds_tags(stack, address, attrs.get("tags"))))
+                replica_request(aws.once.rds.create_db_instance_read_replica(), c, &name, source)
                     .send()
                     .await
                     .map_err(aws_err)?
@@ -665,7 +674,7 @@ pub(crate) async fn delete_instance(
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_rds::types::{DbParameterGroupStatus, DbSubnetGroup, VpcSecurityGroupMembership};
+    use aws_sdk_rds::types::{DbParameterGroupStatus, Subnet, VpcSecurityGroupMembership};
     use proptest::prelude::*;
 
     use super::super::roundtrip::{self, gives_back};
@@ -687,6 +696,21 @@ mod tests {
         "parameter_group_name",
         "multi_az",
         "backup_retention_period",
+        "publicly_accessible",
+        "deletion_protection",
+        "tags",
+    ];
+
+    /// What a replica's create sends: the rest is its source's.
+    const REPLICA: &[&str] = &[
+        "identifier",
+        "replicate_source",
+        "instance_class",
+        "storage_type",
+        "db_subnet_group_name",
+        "vpc_security_group_ids",
+        "parameter_group_name",
+        "multi_az",
         "publicly_accessible",
         "deletion_protection",
         "tags",
@@ -733,6 +757,95 @@ mod tests {
                 back.remove("vpc_security_group_ids");
             }
             gives_back(&attrs, &back, PRIMARY)?;
+        }
+
+        #[test]
+        fn a_subnet_group_comes_back_as_it_was_created(
+            attrs in roundtrip::attrs("db_subnet_group", &["name", "description", "subnet_ids", "tags"], vec![]),
+        ) {
+            let address = roundtrip::address("db_subnet_group");
+            let name = str_attr(&attrs, "name").unwrap_or("generated").to_string();
+            let sent = subnet_group_request(roundtrip::rds().create_db_subnet_group(), &roundtrip::create(&address, &attrs), name.clone());
+            let i = sent.as_input();
+            let subnets = i.get_subnet_ids().iter().flatten().map(|s| Subnet::builder().subnet_identifier(s).build());
+            let answer = DbSubnetGroup::builder()
+                .set_db_subnet_group_name(i.get_db_subnet_group_name().clone())
+                .set_db_subnet_group_description(i.get_db_subnet_group_description().clone())
+                .set_subnets(Some(subnets.collect()))
+                .build();
+            let tags = tag_map(i.get_tags().as_deref().unwrap_or_default());
+            let mut back = described_with(&name, tags, subnet_group_attrs(&answer)).attrs;
+            if attrs.get("name").is_none() {
+                back.remove("name");
+            }
+            gives_back(&attrs, &back, &["name", "description", "subnet_ids", "tags"])?;
+        }
+
+        #[test]
+        fn a_parameter_group_comes_back_as_it_was_made(
+            attrs in roundtrip::attrs("db_parameter_group", &["name", "family", "description", "parameters", "tags"], vec![]),
+        ) {
+            let address = roundtrip::address("db_parameter_group");
+            let name = str_attr(&attrs, "name").unwrap_or("generated").to_string();
+            let sent = parameter_group_request(roundtrip::rds().create_db_parameter_group(), &roundtrip::create(&address, &attrs), name.clone());
+            let i = sent.as_input();
+            let answer = DbParameterGroup::builder()
+                .set_db_parameter_group_name(i.get_db_parameter_group_name().clone())
+                .set_db_parameter_group_family(i.get_db_parameter_group_family().clone())
+                .set_description(i.get_description().clone())
+                .build();
+            // The parameters as ModifyDBParameterGroup sends them, read back as the
+            // user's source.
+            let params: BTreeMap<String, Value> = params_of(&attrs)
+                .iter()
+                .map(|(k, v)| parameter(k, Some(v), ApplyMethod::Immediate))
+                .filter_map(|p| Some((p.parameter_name()?.to_string(), Value::str(p.parameter_value()?))))
+                .collect();
+            let tags = tag_map(i.get_tags().as_deref().unwrap_or_default());
+            let mut back = described_with(&name, tags, parameter_group_attrs(&answer, params)).attrs;
+            if attrs.get("name").is_none() {
+                back.remove("name");
+            }
+            gives_back(&attrs, &back, &["name", "family", "description", "parameters", "tags"])?;
+        }
+
+        #[test]
+        fn a_replica_comes_back_as_it_was_created(attrs in roundtrip::attrs("db_instance", REPLICA, vec![])) {
+            let address = roundtrip::address("db_instance");
+            let name = str_attr(&attrs, "identifier").unwrap_or("generated").to_string();
+            let source = str_attr(&attrs, "replicate_source").unwrap_or("source").to_string();
+            let create = roundtrip::create(&address, &attrs);
+            let sent = replica_request(roundtrip::rds().create_db_instance_read_replica(), &create, &name, &source);
+            let i = sent.as_input();
+            let groups = i.get_vpc_security_group_ids().iter().flatten();
+            let answer = DbInstance::builder()
+                .set_db_instance_identifier(i.get_db_instance_identifier().clone())
+                .set_read_replica_source_db_instance_identifier(i.get_source_db_instance_identifier().clone())
+                .set_db_instance_class(i.get_db_instance_class().clone())
+                .set_storage_type(i.get_storage_type().clone())
+                .set_db_subnet_group(
+                    i.get_db_subnet_group_name().clone().map(|n| DbSubnetGroup::builder().db_subnet_group_name(n).build()),
+                )
+                .set_vpc_security_groups(Some(
+                    groups.map(|g| VpcSecurityGroupMembership::builder().vpc_security_group_id(g).build()).collect(),
+                ))
+                .set_db_parameter_groups(i.get_db_parameter_group_name().clone().map(|n| {
+                    vec![DbParameterGroupStatus::builder().db_parameter_group_name(n).build()]
+                }))
+                .set_multi_az(*i.get_multi_az())
+                .set_publicly_accessible(*i.get_publicly_accessible())
+                .set_deletion_protection(*i.get_deletion_protection())
+                .set_tag_list(i.get_tags().clone())
+                .build();
+            let mut back = described_with(&name, tag_map(answer.tag_list()), instance_attrs(&answer)).attrs;
+            for chosen in ["identifier", "vpc_security_group_ids"] {
+                if attrs.get(chosen).is_none() {
+                    back.remove(chosen);
+                }
+            }
+            let mut sent_attrs = attrs.clone();
+            sent_attrs.insert("replicate_source".into(), Value::Str(source));
+            gives_back(&sent_attrs, &back, REPLICA)?;
         }
     }
 }

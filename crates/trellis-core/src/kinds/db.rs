@@ -63,7 +63,8 @@ pub static DB_PARAMETER_GROUP: Kind = Kind {
                 attr("description", Type::Str, Mode::Optional, "AWS cannot change it later."),
                 Default::Str("Managed by trellis"),
             )),
-            note(
+            default(
+                note(
                 attr(
                     "parameters",
                     Type::Map,
@@ -71,6 +72,8 @@ pub static DB_PARAMETER_GROUP: Kind = Kind {
                     "Parameter names to values, e.g. `max_allowed_packet: \"67108864\"`. Only these are managed; one removed from the spec is reset to the engine default (`reset-db-parameter-group`).",
                 ),
                 "dynamic parameters apply at once; static ones wait for a reboot of the databases using the group (trellis reboots those with `reboot_for_parameters: true`)",
+                ),
+                Default::EmptyMap,
             ),
             TAGS,
             ARN,
