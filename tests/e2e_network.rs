@@ -464,3 +464,46 @@ resources:
     ec2.delete_route_table().route_table_id(&table).send().await.unwrap();
     stack.destroy_and_check_clean();
 }
+
+#[tokio::test]
+async fn concurrent_applies_take_turns_on_the_lock_and_make_each_object_once() {
+    let spec = "stack: x
+region: us-east-1
+resources:
+  vpc.main:
+    cidr_block: 10.7.0.0/16
+  subnet.a:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.7.1.0/24
+    availability_zone: us-east-1a
+";
+    let stack = Stack::new("lock-turns", spec);
+    let spec_path = stack.spec.to_string_lossy().to_string();
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            stack
+                .command(&["apply", &spec_path, "--auto-approve", "--lock-timeout", "3m"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<_> = runs.into_iter().map(|r| r.wait_with_output().unwrap()).collect();
+    for o in &outs {
+        assert!(o.status.success(), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    }
+    // One run made both objects; each later one planned from its predecessor's state.
+    let made: Vec<String> = outs
+        .iter()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .filter(|out| out.contains("2 added"))
+        .collect();
+    assert_eq!(made.len(), 1, "exactly one run creates the objects");
+    let idle = outs.iter().filter(|o| String::from_utf8_lossy(&o.stdout).contains("No changes")).count();
+    assert_eq!(idle, 3, "the runs after it find nothing to do");
+    let live = tagged(&ec2().await, &stack.name).await;
+    assert_eq!(live.len(), 2, "one object per address: {live:?}");
+    assert_eq!(stack.state().resources.len(), 2);
+    stack.destroy_and_check_clean();
+}

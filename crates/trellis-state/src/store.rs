@@ -244,14 +244,17 @@ pub struct LocalStore {
 }
 
 /// The OS lock on a local state's lock file.
+///
+/// The file is never removed: a run waiting for the lock may have it open already, and
+/// a removed file would let that run lock the old file while a newcomer locks a new one
+/// at the same path, both holding "the" lock. Releasing empties the record instead.
 struct LocalHold {
     file: File,
-    path: PathBuf,
 }
 
 impl Drop for LocalHold {
     fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
+        let _ = self.file.set_len(0);
         let _ = self.file.unlock();
     }
 }
@@ -322,7 +325,7 @@ impl StateStore for LocalStore {
         file.seek(SeekFrom::Start(0)).map_err(io(&path))?;
         file.write_all(text.as_bytes()).map_err(io(&path))?;
         file.sync_all().map_err(io(&path))?;
-        Ok(StateLock::new(info, LocalHold { file, path }))
+        Ok(StateLock::new(info, LocalHold { file }))
     }
 
     fn holder(&self) -> Result<Option<LockInfo>, StateError> {
@@ -425,6 +428,46 @@ mod tests {
             assert_eq!(fs::metadata(store.backup_path()).unwrap().permissions().mode() & 0o777, 0o600);
         }
         assert!(matches!(store.read("other"), Err(StateError::OtherStack { .. })));
+    }
+
+    #[test]
+    fn runs_that_wait_for_the_lock_take_turns_and_lose_no_write() {
+        // Each run reads the state, then writes it with the next serial, under the lock:
+        // a run that held the lock at the same time as another would write a serial twice.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo.json");
+        let (runs, turns) = (8, 25);
+        let threads: Vec<_> = (0..runs)
+            .map(|_| {
+                let store = LocalStore::new(&path);
+                std::thread::spawn(move || {
+                    for _ in 0..turns {
+                        let lock = store.lock_waiting("apply", Duration::from_secs(120)).unwrap();
+                        let mut state = store.read("demo").unwrap().unwrap_or_else(|| State::new("demo"));
+                        std::thread::yield_now();
+                        store.write(&lock, &mut state).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let store = LocalStore::new(&path);
+        assert_eq!(store.read("demo").unwrap().unwrap().serial, runs * turns);
+        assert!(store.holder().unwrap().is_none(), "nobody holds the lock after the last run");
+    }
+
+    #[test]
+    fn a_run_that_had_the_lock_file_open_and_a_newcomer_never_both_hold_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path().join("demo.json"));
+        let first = store.lock("apply").unwrap();
+        // A waiting run has opened the lock file and is about to try it again.
+        let waiter = OpenOptions::new().read(true).write(true).open(store.lock_path()).unwrap();
+        drop(first);
+        waiter.try_lock().expect("the waiter takes the freed lock");
+        assert!(store.lock("plan").is_err(), "a newcomer must find the lock the waiter holds");
     }
 
     #[test]
