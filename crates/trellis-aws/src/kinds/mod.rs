@@ -217,7 +217,14 @@ impl KindOps {
             KindOps::AutoscalingGroup => asg::sync_tags(aws, id, before, after).await,
             KindOps::ScalingPolicy | KindOps::TargetGroupAttachment => Ok(()),
             KindOps::DbSubnetGroup | KindOps::DbParameterGroup | KindOps::DbInstance => Ok(()),
-            _ => crate::util::sync_tags(aws, id, before, after).await,
+            KindOps::Vpc
+            | KindOps::Subnet
+            | KindOps::InternetGateway
+            | KindOps::RouteTable
+            | KindOps::NetworkAcl
+            | KindOps::SecurityGroup
+            | KindOps::LaunchTemplate
+            | KindOps::Instance => crate::util::sync_tags(aws, id, before, after).await,
         }
     }
 
@@ -241,5 +248,16 @@ impl KindOps {
             KindOps::DbParameterGroup => rds::delete_parameter_group(aws, address, id).await,
             KindOps::DbInstance => rds::delete_instance(aws, address, id, attrs).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod registry_tests {
+    #[test]
+    fn every_kind_of_the_schema_has_its_aws_module() {
+        for kind in trellis_core::kinds::ALL {
+            assert!(super::ops(kind.name).is_some(), "kind {} has no AWS implementation", kind.name);
+        }
+        assert!(super::ops("no_such_kind").is_none());
     }
 }
