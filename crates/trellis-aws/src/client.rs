@@ -26,8 +26,8 @@ pub struct AwsOptions {
 /// given. Every client trellis builds (the resource kinds', the S3 state store's) starts
 /// here.
 pub(crate) async fn load_config(region: Option<&str>, endpoint_url: Option<&str>) -> aws_config::SdkConfig {
-    // Adaptive retries back off on throttling (RequestLimitExceeded) and rate-limit the
-    // client itself, as AWS recommends for bursts of mutating calls.
+    // Adaptive retries, for the S3 state store's client; the resource clients replace
+    // them with standard retries under trellis's error table (`clients`).
     let mut loader =
         aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::adaptive().with_max_attempts(10));
     if let Some(region) = region {
