@@ -394,3 +394,23 @@ async fn a_database_is_created_changed_repaired_replaced_with_consent_and_delete
         assert_clean(pw, "the output", &printed);
     }
 }
+
+#[tokio::test]
+async fn a_saved_plan_that_changes_a_database_applies() {
+    // The plan compares the live database with trellis's own settings and the password
+    // digest of the state: so must the check that the saved plan is still good.
+    let stack = Stack::new("db-saved", LIFECYCLE);
+    let pw = format!("saved-{}-pw", stack.name);
+    let env = [("TRELLIS_DB_PW", pw.as_str())];
+    stack.run_env(&["apply", "{spec}", "--auto-approve"], &env).expect_code(0);
+    let id = stack.id("db_instance.main");
+    stack.write_spec(&LIFECYCLE.replace("instance_class: db.t3.micro", "instance_class: db.t3.small"));
+    let plan_file = stack.dir.path().join("change.plan");
+    let plan_path = plan_file.to_str().unwrap();
+    stack.run_env(&["plan", "{spec}", "--out", plan_path], &env).expect_code(0);
+    let applied = stack.run_env(&["apply", plan_path, "--auto-approve"], &env);
+    assert_eq!(applied.code, 0, "the saved plan must apply\n{}\n{}", applied.stdout, applied.stderr);
+    assert_eq!(db(&id).await.db_instance_class(), Some("db.t3.small"));
+    stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env).expect_code(0);
+    stack.run_env(&["destroy", "{spec}", "--auto-approve", "--allow-data-loss"], &env).expect_code(0);
+}

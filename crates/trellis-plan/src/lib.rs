@@ -301,7 +301,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         if let Some(res) = input.spec.resources.get(&r.address) {
             secret.extend(res.sensitive.iter().map(String::as_str));
         }
-        let live = input.live.get(&r.address).map(|l| keep_local(redact_live(l, r, &secret, &input.spec.stack), r));
+        let live = input.live.get(&r.address).map(|l| observed(l, r, &secret, &input.spec.stack));
         match live.as_ref() {
             Some(live) => {
                 // An object recorded by a create that failed before it could be read
@@ -478,6 +478,14 @@ fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
     let a = a.filter(|v| **v != Value::Null);
     let b = b.filter(|v| **v != Value::Null);
     a == b
+}
+
+/// A live object as the planner compares it with the state: its secrets (`secret`, the
+/// state's and the spec's sensitive attributes) as digests under the state's salts, and
+/// trellis's own settings taken from the state. The planner's refresh and the saved-plan
+/// check both see live objects through this.
+pub fn observed(live: &LiveObject, prior: &ResourceState, secret: &BTreeSet<&str>, stack: &str) -> LiveObject {
+    keep_local(redact_live(live, prior, secret, stack), prior)
 }
 
 /// The live object with trellis's own settings (`protect`, ...) taken from the state:

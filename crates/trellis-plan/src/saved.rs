@@ -1,7 +1,7 @@
 //! Saved plans: `trellis plan --out FILE` writes one, `trellis apply FILE` carries out
 //! exactly that plan, and only while nothing it was based on has moved.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -116,8 +116,23 @@ impl SavedPlan {
             why.push(format!("the spec {} (or its --var values) changed since the plan was made", self.spec.path));
         }
         let refreshed: BTreeMap<&Address, _> = self.plan.refreshed.iter().map(|r| (&r.address, r)).collect();
+        let prior: BTreeMap<&Address, _> = prior.resources.iter().map(|r| (&r.address, r)).collect();
         for (address, _) in self.touched() {
-            match (refreshed.get(&address), live.get(&address)) {
+            // The object as the plan saw it: secrets as digests, trellis's settings kept.
+            let now = match (live.get(&address), prior.get(&address)) {
+                (Some(now), Some(before)) => {
+                    let change = self.plan.changes.iter().find(|c| c.address == address);
+                    let secret: BTreeSet<&str> = before
+                        .sensitive
+                        .iter()
+                        .chain(change.iter().flat_map(|c| c.sensitive.iter()))
+                        .map(String::as_str)
+                        .collect();
+                    Some(crate::observed(now, before, &secret, &self.plan.stack))
+                }
+                (now, _) => now.cloned(),
+            };
+            match (refreshed.get(&address), now.as_ref()) {
                 (Some(was), Some(now)) if was.attributes != now.attrs => {
                     let mut changed: Vec<&String> = was
                         .attributes
