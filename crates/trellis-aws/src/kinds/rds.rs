@@ -716,6 +716,29 @@ mod tests {
         "tags",
     ];
 
+    // How a database's answer carries what either create sent.
+    fn subnet_group(name: &Option<String>) -> Option<DbSubnetGroup> {
+        name.clone().map(|n| DbSubnetGroup::builder().db_subnet_group_name(n).build())
+    }
+
+    fn memberships(ids: &Option<Vec<String>>) -> Vec<VpcSecurityGroupMembership> {
+        ids.iter().flatten().map(|g| VpcSecurityGroupMembership::builder().vpc_security_group_id(g).build()).collect()
+    }
+
+    fn parameter_groups(name: &Option<String>) -> Option<Vec<DbParameterGroupStatus>> {
+        name.clone().map(|n| vec![DbParameterGroupStatus::builder().db_parameter_group_name(n).build()])
+    }
+
+    /// Left out, the identifier is generated and the groups are AWS's choice (the VPC's
+    /// default group).
+    fn left_to_aws(sent: &Attrs, back: &mut Attrs) {
+        for chosen in ["identifier", "vpc_security_group_ids"] {
+            if sent.get(chosen).is_none() {
+                back.remove(chosen);
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn a_database_comes_back_as_it_was_created(attrs in roundtrip::attrs("db_instance", PRIMARY, vec![])) {
@@ -723,7 +746,6 @@ mod tests {
             let name = str_attr(&attrs, "identifier").unwrap_or("generated").to_string();
             let sent = primary_request(roundtrip::rds().create_db_instance(), &roundtrip::create(&address, &attrs), &name);
             let i = sent.as_input();
-            let groups = i.get_vpc_security_group_ids().iter().flatten();
             let answer = DbInstance::builder()
                 .set_db_instance_identifier(i.get_db_instance_identifier().clone())
                 .set_engine(i.get_engine().clone())
@@ -733,15 +755,9 @@ mod tests {
                 .set_storage_type(i.get_storage_type().clone())
                 .set_db_name(i.get_db_name().clone())
                 .set_master_username(i.get_master_username().clone())
-                .set_db_subnet_group(
-                    i.get_db_subnet_group_name().clone().map(|n| DbSubnetGroup::builder().db_subnet_group_name(n).build()),
-                )
-                .set_vpc_security_groups(Some(
-                    groups.map(|g| VpcSecurityGroupMembership::builder().vpc_security_group_id(g).build()).collect(),
-                ))
-                .set_db_parameter_groups(i.get_db_parameter_group_name().clone().map(|n| {
-                    vec![DbParameterGroupStatus::builder().db_parameter_group_name(n).build()]
-                }))
+                .set_db_subnet_group(subnet_group(i.get_db_subnet_group_name()))
+                .set_vpc_security_groups(Some(memberships(i.get_vpc_security_group_ids())))
+                .set_db_parameter_groups(parameter_groups(i.get_db_parameter_group_name()))
                 .set_multi_az(*i.get_multi_az())
                 .set_backup_retention_period(*i.get_backup_retention_period())
                 .set_publicly_accessible(*i.get_publicly_accessible())
@@ -749,13 +765,7 @@ mod tests {
                 .set_tag_list(i.get_tags().clone())
                 .build();
             let mut back = described_with(&name, tag_map(answer.tag_list()), instance_attrs(&answer)).attrs;
-            if attrs.get("identifier").is_none() {
-                back.remove("identifier");
-            }
-            // Groups left out are AWS's choice (the VPC's default group).
-            if attrs.get("vpc_security_group_ids").is_none() {
-                back.remove("vpc_security_group_ids");
-            }
+            left_to_aws(&attrs, &mut back);
             gives_back(&attrs, &back, PRIMARY)?;
         }
 
@@ -817,32 +827,21 @@ mod tests {
             let create = roundtrip::create(&address, &attrs);
             let sent = replica_request(roundtrip::rds().create_db_instance_read_replica(), &create, &name, &source);
             let i = sent.as_input();
-            let groups = i.get_vpc_security_group_ids().iter().flatten();
             let answer = DbInstance::builder()
                 .set_db_instance_identifier(i.get_db_instance_identifier().clone())
                 .set_read_replica_source_db_instance_identifier(i.get_source_db_instance_identifier().clone())
                 .set_db_instance_class(i.get_db_instance_class().clone())
                 .set_storage_type(i.get_storage_type().clone())
-                .set_db_subnet_group(
-                    i.get_db_subnet_group_name().clone().map(|n| DbSubnetGroup::builder().db_subnet_group_name(n).build()),
-                )
-                .set_vpc_security_groups(Some(
-                    groups.map(|g| VpcSecurityGroupMembership::builder().vpc_security_group_id(g).build()).collect(),
-                ))
-                .set_db_parameter_groups(i.get_db_parameter_group_name().clone().map(|n| {
-                    vec![DbParameterGroupStatus::builder().db_parameter_group_name(n).build()]
-                }))
+                .set_db_subnet_group(subnet_group(i.get_db_subnet_group_name()))
+                .set_vpc_security_groups(Some(memberships(i.get_vpc_security_group_ids())))
+                .set_db_parameter_groups(parameter_groups(i.get_db_parameter_group_name()))
                 .set_multi_az(*i.get_multi_az())
                 .set_publicly_accessible(*i.get_publicly_accessible())
                 .set_deletion_protection(*i.get_deletion_protection())
                 .set_tag_list(i.get_tags().clone())
                 .build();
             let mut back = described_with(&name, tag_map(answer.tag_list()), instance_attrs(&answer)).attrs;
-            for chosen in ["identifier", "vpc_security_group_ids"] {
-                if attrs.get(chosen).is_none() {
-                    back.remove(chosen);
-                }
-            }
+            left_to_aws(&attrs, &mut back);
             let mut sent_attrs = attrs.clone();
             sent_attrs.insert("replicate_source".into(), Value::Str(source));
             gives_back(&sent_attrs, &back, REPLICA)?;
