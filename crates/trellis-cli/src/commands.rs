@@ -7,11 +7,11 @@ use trellis_aws::{connect, Aws, AwsOptions, S3Options, S3Store};
 use trellis_core::{Address, Provider, ProviderError, RefreshRequest, Value};
 use trellis_engine::{ApplyOptions, Event, OpKind, Report};
 use trellis_plan::{
-    plan, render, render_markdown, spec_digest, to_json, Action, Operation, Plan, PlanInput, RenderOptions, SavedPlan,
-    SpecSource, SAVED_PLAN_FORMAT,
+    adopt, plan, render, render_markdown, spec_digest, to_json, Action, Adoption, Operation, Plan, PlanInput,
+    RenderOptions, SavedPlan, SpecSource, SAVED_PLAN_FORMAT,
 };
 use trellis_spec::{Diagnostics, LoadError, LoadOptions, S3Backend, Spec};
-use trellis_state::{parse_state, write_private, LocalStore, ResourceState, State, StateError, StateLock, StateStore};
+use trellis_state::{parse_state, write_private, LocalStore, State, StateError, StateLock, StateStore};
 
 use crate::output::Ui;
 use crate::{
@@ -101,7 +101,7 @@ async fn graph(args: GraphArgs, ui: &Ui) -> Result<i32> {
         actions.get(a).map(|action| match action {
             Action::Create => "create",
             Action::Update => "update",
-            Action::Replace => "replace",
+            Action::DeleteThenCreate | Action::CreateThenDelete => "replace",
             Action::Delete => "delete",
             Action::NoOp => "noop",
         })
@@ -275,7 +275,7 @@ async fn make_plan(
         let only = (orphan_policy == Orphans::Journaled).then_some(&pending);
         let adoption = adopt(&s.spec, state, orphans, only);
         let why = if only.is_some() { "journal of an interrupted run" } else { "--adopt-orphans" };
-        for line in &adoption.messages {
+        for line in adoption_lines(&adoption, "adopted") {
             ui.note(&format!("{why}: {line}"));
         }
         for o in adoption.adopted {
@@ -460,80 +460,19 @@ async fn import(spec: &SpecArgs, address: &str, id: &str, cloud: &CloudArgs, ui:
     };
     let adoption = adopt(&s.spec, &mut state, vec![object], None);
     s.store.write(&s.lock, &mut state)?;
-    for line in adoption.messages {
-        ui.line(&line.replace("adopted", "imported"));
+    for line in adoption_lines(&adoption, "imported") {
+        ui.line(&line);
     }
     ui.line("`trellis plan` shows how it compares with the spec.");
     Ok(EXIT_OK)
 }
 
-/// What `adopt` did: the objects it recorded, the orphans it left, a line for each.
-struct Adoption {
-    adopted: Vec<trellis_core::LiveObject>,
-    left: Vec<trellis_core::LiveObject>,
-    messages: Vec<String>,
-}
-
-/// Records orphans (objects tagged with the stack that no state knows) under the
-/// address their tag names: one object per address that the spec declares and the
-/// state lacks, and with `only`, only those addresses. Everything else is left alone,
-/// with a line saying why.
-fn adopt(
-    spec: &Spec,
-    state: &mut State,
-    orphans: Vec<trellis_core::LiveObject>,
-    only: Option<&BTreeSet<Address>>,
-) -> Adoption {
-    let mut out = Adoption { adopted: vec![], left: vec![], messages: vec![] };
-    let mut by_address: BTreeMap<Address, Vec<trellis_core::LiveObject>> = BTreeMap::new();
-    for o in orphans {
-        if only.is_some_and(|only| !only.contains(&o.address)) {
-            out.left.push(o);
-        } else {
-            by_address.entry(o.address.clone()).or_default().push(o);
-        }
-    }
-    for (address, objects) in by_address {
-        let ids: Vec<&str> = objects.iter().map(|o| o.id.as_str()).collect();
-        let why = match (spec.resources.get(&address), state.get(&address), objects.as_slice()) {
-            (None, _, _) => Some(format!("the spec has no `{address}`")),
-            (_, Some(known), _) => Some(format!(
-                "it carries the tag of `{address}`, which the state has as {}: delete the leftover by hand",
-                known.id
-            )),
-            (_, _, [_, _, ..]) => Some(format!(
-                "they all carry the tag of `{address}`: keep one by deleting the others, then run `trellis state adopt`"
-            )),
-            _ => None,
-        };
-        if let Some(why) = why {
-            out.messages.push(format!("left alone: {address} ({}): {why}", ids.join(", ")));
-            out.left.extend(objects);
-            continue;
-        }
-        let (resource, object) = (&spec.resources[&address], &objects[0]);
-        // Secrets read back in plain text are recorded as digests, like after an apply.
-        let mut attributes = object.attrs.clone();
-        for name in &resource.sensitive {
-            if let Some(v) = attributes.get(name) {
-                let digest = trellis_core::secret::redact(v, None, || {
-                    trellis_core::secret::new_salt(&spec.stack, &address, name)
-                });
-                attributes.insert(name.clone(), digest);
-            }
-        }
-        state.upsert(ResourceState {
-            address: address.clone(),
-            kind: address.kind.clone(),
-            id: object.id.clone(),
-            attributes,
-            dependencies: resource.dependencies().into_iter().collect(),
-            sensitive: resource.sensitive.iter().cloned().collect(),
-        });
-        out.messages.push(format!("adopted {address} ({})", object.id));
-        out.adopted.push(objects.into_iter().next().expect("one object"));
-    }
-    out
+/// The lines that tell what an adoption did, `verb` (adopted, imported) for each object taken.
+fn adoption_lines(adoption: &Adoption, verb: &str) -> Vec<String> {
+    let taken = adoption.adopted.iter().map(|o| format!("{verb} {} ({})", o.address, o.id));
+    let refused =
+        adoption.refused.iter().map(|r| format!("left alone: {} ({}): {}", r.address, r.ids.join(", "), r.why));
+    taken.chain(refused).collect()
 }
 
 /// Refuses, before anything is asked or called, a plan that destroys protected data
@@ -790,7 +729,7 @@ async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
     let saved = load_saved(text, file)?;
     let plan = &saved.plan;
     let spec_now = std::fs::read_to_string(&saved.spec.path).ok();
-    let digest = spec_now.as_deref().map(|t| spec_digest(t, &saved.spec.vars)).unwrap_or_default();
+    let digest = spec_now.as_deref().map(|t| spec_digest(t, &saved.spec.vars));
     let saved_s3 = parse_s3_url(&saved.state_path).map(|(bucket, key)| S3Backend {
         bucket,
         key,
@@ -821,11 +760,7 @@ async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
         })
         .await
         .map_err(|e| CliError::Aws(format!("re-reading the objects the plan changes failed: AWS {e}")))?;
-    let mut why = saved.staleness(state.as_ref(), &digest, &live.found);
-    if spec_now.is_none() {
-        why.retain(|w| !w.starts_with("the spec "));
-        why.push(format!("the spec {} cannot be read from here", saved.spec.path));
-    }
+    let why = saved.staleness(state.as_ref(), digest.as_deref(), &live.found);
     if !why.is_empty() {
         let list: Vec<String> = why.iter().map(|w| format!("  - {w}")).collect();
         return Err(CliError::Usage(format!(
@@ -849,11 +784,11 @@ async fn state_adopt(spec: &SpecArgs, cloud: &CloudArgs, ui: &Ui) -> Result<i32>
     let s = open(spec, cloud, "adopt", ui).await?;
     let refreshed = refresh(&s, ui).await?;
     let mut state = s.prior.clone().unwrap_or_else(|| State::new(&s.spec.stack));
-    let mut adopted = 0;
-    for line in adopt(&s.spec, &mut state, refreshed.orphans, None).messages {
-        adopted += usize::from(line.starts_with("adopted "));
+    let adoption = adopt(&s.spec, &mut state, refreshed.orphans, None);
+    for line in adoption_lines(&adoption, "adopted") {
         ui.line(&line);
     }
+    let adopted = adoption.adopted.len();
     if adopted > 0 {
         s.store.write(&s.lock, &mut state)?;
     }

@@ -20,26 +20,11 @@ use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use trellis_core::{secret, Address, Attrs, Provider, ProviderError, Value};
+use trellis_core::{Address, Attrs, Provider, ProviderError, Value};
 use trellis_plan::{Action, Plan, ResourceChange};
 use trellis_state::{Pending, ResourceState, State, StateError, StateLock, StateStore};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum OpKind {
-    Create,
-    Update,
-    Delete,
-}
-
-impl fmt::Display for OpKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            OpKind::Create => "create",
-            OpKind::Update => "update",
-            OpKind::Delete => "delete",
-        })
-    }
-}
+pub use trellis_state::OpKind;
 
 /// One step of an apply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,7 +157,7 @@ pub fn operation_graph(plan: &Plan) -> Result<DiGraph<Op, ()>, EngineError> {
             Action::Delete => {
                 delete_node.insert(&c.address, g.add_node(op(OpKind::Delete)));
             }
-            Action::Replace if c.create_before_destroy => {
+            Action::CreateThenDelete => {
                 // The old object is deleted under its deposed address, once the new one
                 // exists and everything that referred to the old one has moved over.
                 let a = g.add_node(op(OpKind::Create));
@@ -182,7 +167,7 @@ pub fn operation_graph(plan: &Plan) -> Result<DiGraph<Op, ()>, EngineError> {
                 delete_node.insert(&c.address, d);
                 apply_node.insert(&c.address, a);
             }
-            Action::Replace => {
+            Action::DeleteThenCreate => {
                 let d = g.add_node(op(OpKind::Delete));
                 let a = g.add_node(op(OpKind::Create));
                 g.add_edge(d, a, ());
@@ -193,7 +178,7 @@ pub fn operation_graph(plan: &Plan) -> Result<DiGraph<Op, ()>, EngineError> {
     }
     // What refers to a create-before-destroy object is updated (or made) before the
     // old object goes.
-    for c in plan.changes.iter().filter(|c| c.create_before_destroy && c.action == Action::Replace) {
+    for c in plan.changes.iter().filter(|c| c.action == Action::CreateThenDelete) {
         let d = delete_node[&c.address];
         for user in plan.changes.iter().filter(|u| u.depends_on.contains(&c.address)) {
             if let Some(&a) = apply_node.get(&user.address) {
@@ -312,7 +297,7 @@ pub async fn apply<P: Provider>(
                 }
             };
             // Write-ahead: the journal holds the operation before AWS hears of it.
-            shared.state.pending.push(Pending { address: op.address.clone(), operation: op.kind.to_string() });
+            shared.state.pending.push(Pending { address: op.address.clone(), operation: op.kind });
             if let Err(e) = store.write(lock, &mut shared.state) {
                 save_error.get_or_insert(e);
                 break;
@@ -357,8 +342,7 @@ pub async fn apply<P: Provider>(
         let change = &changes[&op.address];
         let error = record(&op, change, &outcome, &mut shared, &mut report);
         let succeeded = error.is_none();
-        let done = op.kind.to_string();
-        shared.state.pending.retain(|p| !(p.address == op.address && p.operation == done));
+        shared.state.pending.retain(|p| !(p.address == op.address && p.operation == op.kind));
         settled.insert(n);
         match &error {
             None => on_event(Event::Finished { op: op.clone(), id: outcome.id.clone(), elapsed: outcome.elapsed }),
@@ -543,29 +527,13 @@ fn record(
                     shared.state.upsert(ResourceState { address: deposed, ..old });
                 }
             }
-            // Secrets read back in plain text are kept as digests, under the salt the
-            // plan used (or, when the plan could not tell yet, a new one).
-            let mut attrs = attrs.clone();
-            for name in &change.sensitive {
-                let planned = change.after.as_ref().and_then(|a| a.get(name)).filter(|v| !v.has_unknown());
-                let redacted = match attrs.get(name) {
-                    None | Some(Value::Null) => planned.cloned(),
-                    Some(v) => Some(secret::redact(v, planned, || secret::new_salt(&shared.stack, &op.address, name))),
-                };
-                match redacted {
-                    Some(v) => attrs.insert(name.clone(), v),
-                    None => attrs.remove(name),
-                };
-            }
-            // trellis's own settings are not in the cloud's answer: as planned.
-            if let Some(kind) = trellis_core::kinds::get(&op.address.kind) {
-                for a in kind.local_attrs() {
-                    match change.after.as_ref().and_then(|p| p.get(a.name)) {
-                        Some(v) if !v.has_unknown() => attrs.insert(a.name.to_string(), v.clone()),
-                        _ => attrs.remove(a.name),
-                    };
-                }
-            }
+            // Secrets read back in plain text are kept as digests under the salt the plan
+            // used (or, when the plan could not tell yet, a new one); trellis's own
+            // settings are as planned.
+            let planned_attrs = change.after.clone().unwrap_or_default();
+            let secret: BTreeSet<&str> = change.sensitive.iter().map(String::as_str).collect();
+            let live = trellis_core::LiveObject { address: op.address.clone(), id: id.clone(), attrs: attrs.clone() };
+            let attrs = trellis_plan::observed(&live, &planned_attrs, &secret, &shared.stack).attrs;
             if let (Some(kind), Some(sent)) = (trellis_core::kinds::get(&op.address.kind), &outcome.sent) {
                 // Secrets are compared as the digests the plan holds.
                 let mut planned = sent.clone();

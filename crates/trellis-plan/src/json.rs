@@ -55,7 +55,9 @@ pub fn to_json(plan: &Plan) -> J {
             let (before, before_marks) = attrs_json(c.before.as_ref());
             let (after, after_marks) = attrs_json(c.after.as_ref());
             let reason = match c.action {
-                Action::Replace => J::String("replace_because_cannot_update".into()),
+                Action::DeleteThenCreate | Action::CreateThenDelete => {
+                    J::String("replace_because_cannot_update".into())
+                }
                 Action::Delete if plan.operation == crate::Operation::Apply => {
                     J::String("delete_because_no_resource_config".into())
                 }
@@ -67,7 +69,7 @@ pub fn to_json(plan: &Plan) -> J {
                 "name": c.address.name,
                 "id": c.id,
                 "change": {
-                    "actions": if c.create_before_destroy { &["create", "delete"][..] } else { c.action.json_actions() },
+                    "actions": c.action.json_actions(),
                     "before": before,
                     "after": after,
                     "after_unknown": after_marks.unknown,

@@ -5,6 +5,7 @@
 //! it takes a spec, a state and a refresh result, and returns a [`Plan`]. Everything it
 //! knows about kinds comes from the schemas in `trellis-core`.
 
+mod adopt;
 mod json;
 mod markdown;
 mod render;
@@ -19,6 +20,7 @@ use trellis_graph::DepGraph;
 use trellis_spec::Spec;
 use trellis_state::{ResourceState, State};
 
+pub use adopt::{adopt, Adoption, Refusal};
 pub use json::to_json;
 pub use markdown::render_markdown;
 pub use render::{render, RenderOptions};
@@ -33,8 +35,13 @@ pub enum Action {
     NoOp,
     Create,
     Update,
-    /// Delete the old object, then create the new one.
-    Replace,
+    /// Replace: delete the old object, then create the new one (AWS allows one object
+    /// with the name the spec fixes).
+    DeleteThenCreate,
+    /// Replace: create the new object first (under a name of its own), move what refers
+    /// to the old one over, then delete the old one, kept meanwhile under its deposed
+    /// address.
+    CreateThenDelete,
     Delete,
 }
 
@@ -45,9 +52,15 @@ impl Action {
             Action::NoOp => &["no-op"],
             Action::Create => &["create"],
             Action::Update => &["update"],
-            Action::Replace => &["delete", "create"],
+            Action::DeleteThenCreate => &["delete", "create"],
+            Action::CreateThenDelete => &["create", "delete"],
             Action::Delete => &["delete"],
         }
+    }
+
+    /// Either order of replacement.
+    pub fn is_replace(self) -> bool {
+        matches!(self, Action::DeleteThenCreate | Action::CreateThenDelete)
     }
 }
 
@@ -78,10 +91,6 @@ pub struct ResourceChange {
     pub depends_on: Vec<Address>,
     /// What the old object depended on (from the state): it is deleted before these.
     pub prior_depends_on: Vec<Address>,
-    /// For a replace: the new object is created first (under a name of its own), what
-    /// refers to it moves over, and only then is the old one deleted.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub create_before_destroy: bool,
     /// What else happens, in words (a new version, an instance refresh, why a
     /// replacement destroys first).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -109,7 +118,7 @@ impl ResourceChange {
     /// Where the old object of a create-before-destroy replacement is kept in the state
     /// between the create of its successor and its own delete.
     pub fn deposed_address(&self) -> Option<Address> {
-        (self.action == Action::Replace && self.create_before_destroy)
+        (self.action == Action::CreateThenDelete)
             .then(|| deposed_address(&self.address, self.id.as_deref().unwrap_or("")))
     }
 }
@@ -181,7 +190,7 @@ impl Plan {
             match c.action {
                 Action::Create => s.add += 1,
                 Action::Update => s.change += 1,
-                Action::Replace => s.replace += 1,
+                Action::DeleteThenCreate | Action::CreateThenDelete => s.replace += 1,
                 Action::Delete => s.destroy += 1,
                 Action::NoOp => {}
             }
@@ -226,7 +235,7 @@ impl Plan {
         for c in &lost {
             let d = c.data_loss.as_ref().expect("filtered");
             let what = match c.action {
-                Action::Replace => format!(
+                Action::DeleteThenCreate | Action::CreateThenDelete => format!(
                     "replaced ({} cannot change in place): a new, empty database",
                     c.replace_because.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
                 ),
@@ -301,7 +310,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         if let Some(res) = input.spec.resources.get(&r.address) {
             secret.extend(res.sensitive.iter().map(String::as_str));
         }
-        let live = input.live.get(&r.address).map(|l| observed(l, r, &secret, &input.spec.stack));
+        let live = input.live.get(&r.address).map(|l| observed(l, &r.attributes, &secret, &input.spec.stack));
         match live.as_ref() {
             Some(live) => {
                 // An object recorded by a create that failed before it could be read
@@ -368,7 +377,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
             let resource = &input.spec.resources[address];
             let existing = current.get(address).copied();
             let mut change = plan_resource(resource, existing, &planned, input.env, &input.spec.stack);
-            if let (Action::Replace, Some(existing)) = (change.action, existing) {
+            if let (true, Some(existing)) = (change.action.is_replace(), existing) {
                 let settings = change.after.clone().unwrap_or_default();
                 change.data_loss = data_loss(&existing.kind, &existing.attributes, &settings, serial);
             }
@@ -402,7 +411,6 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
             replace_because: vec![],
             depends_on: vec![],
             prior_depends_on: r.dependencies.clone(),
-            create_before_destroy: false,
             notes: vec![],
             sensitive: r.sensitive.clone(),
         });
@@ -480,33 +488,16 @@ fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
     a == b
 }
 
-/// A live object as the planner compares it with the state: its secrets (`secret`, the
-/// state's and the spec's sensitive attributes) as digests under the state's salts, and
-/// trellis's own settings taken from the state. The planner's refresh and the saved-plan
-/// check both see live objects through this.
-pub fn observed(live: &LiveObject, prior: &ResourceState, secret: &BTreeSet<&str>, stack: &str) -> LiveObject {
-    keep_local(redact_live(live, prior, secret, stack), prior)
-}
-
-/// The live object with trellis's own settings (`protect`, ...) taken from the state:
-/// the cloud knows nothing of them.
-fn keep_local(mut live: LiveObject, prior: &ResourceState) -> LiveObject {
-    if let Some(kind) = kinds::get(&prior.kind) {
-        for a in kind.local_attrs() {
-            if let Some(v) = prior.attributes.get(a.name) {
-                live.attrs.insert(a.name.to_string(), v.clone());
-            }
-        }
-    }
-    live
-}
-
-/// The live object with its secrets as digests, under the salts the state already uses.
-/// A secret AWS does not return (a password) keeps the state's digest.
-fn redact_live(live: &LiveObject, prior: &ResourceState, secret: &BTreeSet<&str>, stack: &str) -> LiveObject {
+/// A live object as trellis records and compares it: its secrets (`secret`) as digests
+/// under the salts of `recorded` (a secret AWS does not return, a password, keeps the
+/// recorded digest), and trellis's own settings (`protect`, ...) as `recorded` has them,
+/// since the cloud knows nothing of them. `recorded` is the state's object for the
+/// planner's refresh and the saved-plan check, the planned attributes for the engine's
+/// read-back, nothing for an adoption. The one normalisation of an observed object.
+pub fn observed(live: &LiveObject, recorded: &Attrs, secret: &BTreeSet<&str>, stack: &str) -> LiveObject {
     let mut out = live.clone();
     for name in secret {
-        let before = prior.attributes.get(*name);
+        let before = recorded.get(*name).filter(|v| !v.has_unknown());
         match out.attrs.get(*name) {
             None | Some(Value::Null) => {
                 if let Some(d @ Value::Sensitive(_)) = before {
@@ -517,6 +508,14 @@ fn redact_live(live: &LiveObject, prior: &ResourceState, secret: &BTreeSet<&str>
                 let v = secret::redact(v, before, || secret::new_salt(stack, &live.address, name));
                 out.attrs.insert(name.to_string(), v);
             }
+        }
+    }
+    if let Some(kind) = kinds::get(&live.address.kind) {
+        for a in kind.local_attrs() {
+            match recorded.get(a.name).filter(|v| !v.has_unknown()) {
+                Some(v) => out.attrs.insert(a.name.to_string(), v.clone()),
+                None => out.attrs.remove(a.name),
+            };
         }
     }
     out
@@ -566,14 +565,13 @@ fn plan_resource(
             }
         }
     }
-    let action = match existing {
+    let mut action = match existing {
         None => Action::Create,
-        Some(_) if !replace_because.is_empty() => Action::Replace,
+        Some(_) if !replace_because.is_empty() => Action::DeleteThenCreate,
         Some(_) if !changed.is_empty() => Action::Update,
         Some(_) => Action::NoOp,
     };
     let mut notes = Vec::new();
-    let mut create_before_destroy = false;
     if action == Action::Update {
         // A versioned kind keeps its object: a change of its data is the next version.
         if let (Some(counter), Some(existing)) = (kind.versioned, existing) {
@@ -591,12 +589,12 @@ fn plan_resource(
             notes.push(say(&after));
         }
     }
-    if action == Action::Replace {
+    if action == Action::DeleteThenCreate {
         if let Some(name_attr) = kind.generated_name {
             let spec_name = after.get(name_attr);
             let old_name = existing.and_then(|e| e.attributes.get(name_attr));
             if spec_name.is_none() || spec_name != old_name {
-                create_before_destroy = true;
+                action = Action::CreateThenDelete;
                 notes.push(format!(
                     "create before destroy: the new object is made first{}, then the old one is deleted",
                     if spec_name.is_none() { " under a generated name" } else { "" }
@@ -629,7 +627,6 @@ fn plan_resource(
         replace_because,
         depends_on,
         prior_depends_on: existing.map(|e| e.dependencies.clone()).unwrap_or_default(),
-        create_before_destroy,
         notes,
         sensitive: resource.sensitive.iter().cloned().collect(),
         data_loss: None,

@@ -28,7 +28,7 @@ fn as_diff(block: &str) -> String {
 fn rank(a: Action) -> u8 {
     match a {
         Action::Delete => 0,
-        Action::Replace => 1,
+        Action::DeleteThenCreate | Action::CreateThenDelete => 1,
         Action::Create => 2,
         Action::Update => 3,
         Action::NoOp => 4,
@@ -61,7 +61,7 @@ pub fn render_markdown(plan: &Plan) -> String {
         }
         out.push('\n');
     }
-    let destroy_first = plan.changes.iter().filter(|c| c.action == Action::Replace && !c.create_before_destroy).count();
+    let destroy_first = plan.changes.iter().filter(|c| c.action == Action::DeleteThenCreate).count();
     if s.destroy + s.replace > 0 {
         let _ = writeln!(
             out,
@@ -82,7 +82,7 @@ pub fn render_markdown(plan: &Plan) -> String {
         for c in &changes {
             let (action, why) = match c.action {
                 Action::Delete => ("**destroy**", "no longer in the spec".to_string()),
-                Action::Replace => (
+                Action::DeleteThenCreate | Action::CreateThenDelete => (
                     "**replace**",
                     c.replace_because.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
                         + " cannot change in place",

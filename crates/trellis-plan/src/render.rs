@@ -331,7 +331,7 @@ pub(crate) fn describe(plan: &Plan, c: &ResourceChange) -> String {
     match c.action {
         Action::Create => format!("{} will be created", c.address),
         Action::Update => format!("{} will be updated in place", c.address),
-        Action::Replace => {
+        Action::DeleteThenCreate | Action::CreateThenDelete => {
             let n = c.replace_because.len();
             format!(
                 "{} must be replaced: {} {} replacement",
@@ -354,8 +354,8 @@ fn change_block(out: &mut Out, plan: &Plan, c: &ResourceChange) {
     let (sym, mark) = match c.action {
         Action::Create => ("  +", Mark::Add),
         Action::Update => ("  ~", Mark::Change),
-        Action::Replace if c.create_before_destroy => ("+/-", Mark::Remove),
-        Action::Replace => ("-/+", Mark::Remove),
+        Action::CreateThenDelete => ("+/-", Mark::Remove),
+        Action::DeleteThenCreate => ("-/+", Mark::Remove),
         Action::Delete | Action::NoOp => ("  -", Mark::Remove),
     };
     let _ = writeln!(out.text, "  # {}", out.bold(&describe(plan, c)));

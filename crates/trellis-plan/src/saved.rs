@@ -11,7 +11,9 @@ use trellis_state::State;
 use crate::{Action, Plan};
 
 /// Version of the saved-plan file; the key also tells a plan file from a spec.
-pub const SAVED_PLAN_FORMAT: u32 = 1;
+/// Format 2: a replacement's order is its action (`delete-then-create`,
+/// `create-then-delete`), no longer a flag beside `replace`.
+pub const SAVED_PLAN_FORMAT: u32 = 2;
 
 /// The spec a plan was made from: where, its digest, and the `--var` values given.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,11 +92,12 @@ impl SavedPlan {
     }
 
     /// Why this plan may no longer be applied, given what is true now: the state, the
-    /// spec's digest and the touched objects as just read. Empty when it is still good.
+    /// spec's digest (none when the spec cannot be read) and the touched objects as just
+    /// read. Empty when it is still good.
     pub fn staleness(
         &self,
         state: Option<&State>,
-        spec_sha256: &str,
+        spec_sha256: Option<&str>,
         live: &BTreeMap<Address, LiveObject>,
     ) -> Vec<String> {
         let mut why = Vec::new();
@@ -112,8 +115,12 @@ impl SavedPlan {
             None if prior.lineage.is_some() => why.push("the state the plan was made from is gone".into()),
             _ => {}
         }
-        if spec_sha256 != self.spec.sha256 {
-            why.push(format!("the spec {} (or its --var values) changed since the plan was made", self.spec.path));
+        match spec_sha256 {
+            None => why.push(format!("the spec {} cannot be read from here", self.spec.path)),
+            Some(digest) if digest != self.spec.sha256 => {
+                why.push(format!("the spec {} (or its --var values) changed since the plan was made", self.spec.path))
+            }
+            Some(_) => {}
         }
         let refreshed: BTreeMap<&Address, _> = self.plan.refreshed.iter().map(|r| (&r.address, r)).collect();
         let prior: BTreeMap<&Address, _> = prior.resources.iter().map(|r| (&r.address, r)).collect();
@@ -128,7 +135,7 @@ impl SavedPlan {
                         .chain(change.iter().flat_map(|c| c.sensitive.iter()))
                         .map(String::as_str)
                         .collect();
-                    Some(crate::observed(now, before, &secret, &self.plan.stack))
+                    Some(crate::observed(now, &before.attributes, &secret, &self.plan.stack))
                 }
                 (now, _) => now.cloned(),
             };

@@ -89,7 +89,7 @@ fn a_forced_replacement_is_data_loss_protected_by_default_with_a_named_snapshot(
     let st = applied(SPEC);
     let p = plan(&SPEC.replace("engine: mysql", "engine: mariadb"), Some(&st), Operation::Apply);
     let c = p.change(&addr("db_instance.main")).unwrap();
-    assert_eq!(c.action, Action::Replace);
+    assert_eq!(c.action, Action::CreateThenDelete);
     let loss = c.data_loss.as_ref().unwrap();
     assert!(loss.protected);
     assert_eq!(loss.final_snapshot.as_deref(), Some("web-main-final-1"));

@@ -78,8 +78,7 @@ fn a_replacement_with_a_generated_name_is_created_first() {
     let st = converged(SPEC);
     let p = run(&SPEC.replace("port: 8080", "port: 8081"), Some(&st));
     let tg = p.change(&addr("target_group.web")).unwrap();
-    assert_eq!(tg.action, Action::Replace);
-    assert!(tg.create_before_destroy);
+    assert_eq!(tg.action, Action::CreateThenDelete);
     assert_eq!(tg.replace_because, ["port"]);
     // What refers to it follows in place (the listener) or is replaced (nothing here).
     assert_eq!(p.change(&addr("listener.http")).unwrap().action, Action::Update);
@@ -98,8 +97,7 @@ fn a_replacement_whose_name_the_spec_fixes_is_destroyed_first_and_says_why() {
     let st = converged(&named);
     let p = run(&named.replace("port: 8080", "port: 8081"), Some(&st));
     let tg = p.change(&addr("target_group.web")).unwrap();
-    assert_eq!(tg.action, Action::Replace);
-    assert!(!tg.create_before_destroy);
+    assert_eq!(tg.action, Action::DeleteThenCreate);
     assert!(tg.notes[0].starts_with("destroy before create: the spec fixes `name`"), "{:?}", tg.notes);
     assert!(render(&p, RenderOptions::default()).contains("-/+ target_group.web {"));
 }

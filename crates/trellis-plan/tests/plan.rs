@@ -164,7 +164,7 @@ fn in_place_and_forced_changes_are_told_apart() {
         .replace("port: 80", "port: 443");
     let p = run(&edited, Some(&st), &live_of(&objects), Operation::Apply);
     let subnet = p.change(&addr("subnet.a")).unwrap();
-    assert_eq!(subnet.action, Action::Replace);
+    assert_eq!(subnet.action, Action::DeleteThenCreate);
     assert_eq!(subnet.replace_because, ["cidr_block"]);
     assert_eq!(p.change(&addr("security_group.web")).unwrap().action, Action::Update);
     assert_eq!(p.change(&addr("vpc.main")).unwrap().action, Action::NoOp);
@@ -300,27 +300,27 @@ fn saved_plans_round_trip_and_know_when_they_are_stale() {
     // The reason for a replacement survives the round trip.
     assert_eq!(back.touched(), [(addr("security_group.web"), "sg-1".to_string())]);
 
-    assert!(back.staleness(Some(&st), &digest, &live).is_empty());
+    assert!(back.staleness(Some(&st), Some(&digest), &live).is_empty());
     let mut moved = st.clone();
     moved.serial += 1;
     assert_eq!(
-        back.staleness(Some(&moved), &digest, &live),
+        back.staleness(Some(&moved), Some(&digest), &live),
         ["the state moved on since the plan was made (serial 8 now, 7 in the plan): another run changed the stack"]
     );
     let other = spec_digest(&edited, &[("x".to_string(), "1".to_string())].into_iter().collect());
     assert_eq!(
-        back.staleness(Some(&st), &other, &live),
+        back.staleness(Some(&st), Some(&other), &live),
         ["the spec demo.yaml (or its --var values) changed since the plan was made"]
     );
     let mut drifted = live.clone();
     drifted.get_mut(&addr("security_group.web")).unwrap().attrs.insert("ingress".into(), Value::List(vec![]));
     assert_eq!(
-        back.staleness(Some(&st), &digest, &drifted),
+        back.staleness(Some(&st), Some(&digest), &drifted),
         ["security_group.web changed outside trellis since the plan was made (`ingress`)"]
     );
     drifted.remove(&addr("security_group.web"));
     assert_eq!(
-        back.staleness(Some(&st), &digest, &drifted),
+        back.staleness(Some(&st), Some(&digest), &drifted),
         ["security_group.web was deleted outside trellis since the plan was made"]
     );
 }

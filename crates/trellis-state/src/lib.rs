@@ -38,8 +38,27 @@ pub struct State {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pending {
     pub address: Address,
-    /// `create`, `update` or `delete`.
-    pub operation: String,
+    pub operation: OpKind,
+}
+
+/// What one step of an apply does to one object: the engine's operations and the
+/// journal's entries. Written as `create`, `update`, `delete`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OpKind {
+    Create,
+    Update,
+    Delete,
+}
+
+impl std::fmt::Display for OpKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OpKind::Create => "create",
+            OpKind::Update => "update",
+            OpKind::Delete => "delete",
+        })
+    }
 }
 
 /// One managed object as last seen.
@@ -116,7 +135,7 @@ impl State {
     /// Addresses whose create a killed run left in the journal: an object tagged with
     /// one of them is that create's, to be adopted rather than made again.
     pub fn pending_creates(&self) -> impl Iterator<Item = &Address> {
-        self.pending.iter().filter(|p| p.operation == "create").map(|p| &p.address)
+        self.pending.iter().filter(|p| p.operation == OpKind::Create).map(|p| &p.address)
     }
 
     pub fn get(&self, address: &Address) -> Option<&ResourceState> {
