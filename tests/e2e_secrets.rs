@@ -90,3 +90,41 @@ async fn a_secret_reaches_aws_and_nothing_trellis_writes() {
     stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env2).expect_code(0);
     stack.run_env(&["destroy", "{spec}", "--auto-approve"], &env2).expect_code(0);
 }
+
+#[tokio::test]
+async fn a_saved_plan_that_changes_a_secret_user_data_applies() {
+    // The saved-plan check sees the live template as the plan did: its user data as the
+    // state's digest, not as the plain text AWS returns.
+    let stack = Stack::new("secrets-saved", SPEC);
+    let secret = format!("tok-{}-first", stack.name);
+    stack.run_env(&["apply", "{spec}", "--auto-approve"], &[("TRELLIS_TEST_TOKEN", secret.as_str())]).expect_code(0);
+    let rotated = format!("tok-{}-second", stack.name);
+    let env = [("TRELLIS_TEST_TOKEN", rotated.as_str())];
+    let plan_file = stack.dir.path().join("rotate.plan");
+    let plan_path = plan_file.to_str().unwrap();
+    let planned = stack.run_env(&["plan", "{spec}", "--out", plan_path], &env).expect_code(0);
+    assert!(planned.stdout.contains("(sensitive, changed)"), "{}", planned.stdout);
+    let applied = stack.run_env(&["apply", plan_path, "--auto-approve"], &env);
+    assert_eq!(applied.code, 0, "the saved plan must apply\n{}\n{}", applied.stdout, applied.stderr);
+    assert_clean(&rotated, "the output", &(all_of(&planned) + &all_of(&applied)));
+    assert_clean(&rotated, "the saved plan", &std::fs::read_to_string(&plan_file).unwrap());
+
+    let id = stack.id("launch_template.app");
+    let v = aws()
+        .await
+        .ec2()
+        .describe_launch_template_versions()
+        .launch_template_id(&id)
+        .versions("$Latest")
+        .send()
+        .await
+        .unwrap();
+    let latest = &v.launch_template_versions()[0];
+    assert_eq!(latest.version_number(), Some(2), "the saved plan made the template's next version");
+    use base64::Engine;
+    let data = latest.launch_template_data().unwrap().user_data().unwrap();
+    let decoded = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(data).unwrap()).unwrap();
+    assert!(decoded.contains(&format!("API_TOKEN={rotated}")), "{decoded}");
+    stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env).expect_code(0);
+    stack.run_env(&["destroy", "{spec}", "--auto-approve"], &env).expect_code(0);
+}

@@ -280,6 +280,12 @@ pub async fn apply<P: Provider>(
     let mut save_error = None;
 
     loop {
+        // An interrupt that came while an operation finished is seen before anything
+        // new starts (the select below may have taken the finished operation first).
+        if !stopping && interrupt.as_ref().is_some_and(|rx| *rx.borrow()) {
+            stopping = true;
+            on_event(Event::Interrupted { in_flight: running.len() });
+        }
         // Start what is ready, as long as there is room: an operation is only spawned
         // when it can really begin, so an interrupt leaves nothing half-queued.
         while save_error.is_none() && !stopping && running.len() < parallelism {

@@ -1,0 +1,321 @@
+//! The engine's walk, against an in-memory cloud written for these tests: the journal
+//! is written before each call, a failure skips what depends on it while independent
+//! branches finish, an interrupt starts nothing new, a create-before-destroy's old
+//! object stays recorded (deposed) until its own delete succeeds, and protected data
+//! loss is refused before any call. The end-to-end tests on moto stay the proof for AWS.
+
+#[path = "../../trellis-plan/tests/support/mod.rs"]
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use support::{addr, converged, run};
+use tokio::sync::watch;
+use trellis_core::{Address, Attrs, CreateError, LiveObject, Provider, ProviderError, RefreshRequest, RefreshResult};
+use trellis_engine::{apply, ApplyOptions, EngineError, Op, OpKind, Report};
+use trellis_plan::{Operation, Plan, PlanInput};
+use trellis_state::{LocalStore, Pending, State, StateStore};
+
+/// An in-memory cloud. Every call checks, first, that the state on disk journals it.
+struct Memory {
+    store: LocalStore,
+    stack: String,
+    objects: Mutex<BTreeMap<String, (Address, Attrs)>>,
+    calls: Mutex<Vec<Op>>,
+    /// Calls that were made without their journal entry on disk.
+    unjournaled: Mutex<Vec<Op>>,
+    /// Operations that fail, with AWS's code.
+    fail: BTreeSet<(OpKind, Address)>,
+    /// Set on the first call: the user presses Ctrl-C while it runs.
+    interrupt: Option<watch::Sender<bool>>,
+    /// What the state on disk held when each delete was called.
+    at_delete: Mutex<Vec<State>>,
+    next_id: Mutex<u32>,
+}
+
+impl Memory {
+    fn new(store: LocalStore, stack: &str) -> Memory {
+        Memory {
+            store,
+            stack: stack.into(),
+            objects: Mutex::default(),
+            calls: Mutex::default(),
+            unjournaled: Mutex::default(),
+            fail: BTreeSet::new(),
+            interrupt: None,
+            at_delete: Mutex::default(),
+            next_id: Mutex::new(0),
+        }
+    }
+
+    fn called(&self, kind: OpKind, address: &Address) -> Result<(), ProviderError> {
+        let op = Op { address: address.clone(), kind };
+        let on_disk = self.store.read(&self.stack).unwrap().unwrap();
+        if !on_disk.pending.contains(&Pending { address: address.clone(), operation: kind }) {
+            self.unjournaled.lock().unwrap().push(op.clone());
+        }
+        if kind == OpKind::Delete {
+            self.at_delete.lock().unwrap().push(on_disk);
+        }
+        self.calls.lock().unwrap().push(op);
+        if let Some(tx) = &self.interrupt {
+            tx.send_replace(true);
+        }
+        if self.fail.contains(&(kind, address.clone())) {
+            return Err(ProviderError::new(Some("InvalidParameterValue"), format!("{kind} {address} refused")));
+        }
+        Ok(())
+    }
+
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().iter().map(ToString::to_string).collect()
+    }
+}
+
+impl Provider for Memory {
+    async fn refresh(&self, _req: RefreshRequest) -> Result<RefreshResult, ProviderError> {
+        unreachable!("the engine never refreshes")
+    }
+
+    async fn create(
+        &self,
+        _stack: &str,
+        address: &Address,
+        attrs: &Attrs,
+        _replacing: &[String],
+    ) -> Result<LiveObject, CreateError> {
+        self.called(OpKind::Create, address)?;
+        let n = {
+            let mut n = self.next_id.lock().unwrap();
+            *n += 1;
+            *n
+        };
+        let id = format!("{}-new{n}", address.name);
+        let mut attrs = attrs.clone();
+        attrs.insert("id".into(), trellis_core::Value::str(&id));
+        self.objects.lock().unwrap().insert(id.clone(), (address.clone(), attrs.clone()));
+        Ok(LiveObject { address: address.clone(), id, attrs })
+    }
+
+    async fn update(
+        &self,
+        _stack: &str,
+        address: &Address,
+        id: &str,
+        before: &Attrs,
+        after: &Attrs,
+    ) -> Result<LiveObject, ProviderError> {
+        self.called(OpKind::Update, address)?;
+        let mut attrs = before.clone();
+        attrs.extend(after.clone());
+        self.objects.lock().unwrap().insert(id.into(), (address.clone(), attrs.clone()));
+        Ok(LiveObject { address: address.clone(), id: id.into(), attrs })
+    }
+
+    async fn delete(&self, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+        self.called(OpKind::Delete, address)?;
+        self.objects.lock().unwrap().remove(id);
+        Ok(())
+    }
+}
+
+/// A state file in a temporary directory holding `state`, and its lock.
+fn stored(dir: &tempfile::TempDir, state: &State) -> (LocalStore, trellis_state::StateLock) {
+    let store = LocalStore::new(dir.path().join("web.json"));
+    let lock = store.lock("apply").unwrap();
+    let mut st = state.clone();
+    store.write(&lock, &mut st).unwrap();
+    (store, lock)
+}
+
+async fn walk(
+    cloud: Arc<Memory>,
+    plan: &Plan,
+    state: State,
+    opts: ApplyOptions,
+) -> Result<(Report, State), EngineError> {
+    let store = cloud.store.clone();
+    let lock = store.lock("apply").unwrap();
+    apply(cloud, plan, &store, &lock, state, opts, |_| {}).await
+}
+
+const TWO_BRANCHES: &str = r#"stack: web
+resources:
+  vpc.main:
+    cidr_block: 10.0.0.0/16
+  subnet.a:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.0.1.0/24
+  vpc.other:
+    cidr_block: 10.1.0.0/16
+  subnet.b:
+    vpc_id: ${vpc.other}
+    cidr_block: 10.1.1.0/24
+"#;
+
+fn ops(report: &[Op]) -> Vec<String> {
+    report.iter().map(ToString::to_string).collect()
+}
+
+#[tokio::test]
+async fn every_call_is_journaled_first_and_the_journal_is_empty_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, lock) = stored(&dir, &State::new("web"));
+    drop(lock);
+    let cloud = Arc::new(Memory::new(store, "web"));
+    let plan = run(TWO_BRANCHES, None);
+    let (report, state) = walk(cloud.clone(), &plan, State::new("web"), ApplyOptions::default()).await.unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.created, 4);
+    assert_eq!(cloud.calls().len(), 4);
+    assert!(cloud.unjournaled.lock().unwrap().is_empty(), "calls without a journal entry: {:?}", cloud.unjournaled);
+    let on_disk = cloud.store.read("web").unwrap().unwrap();
+    assert!(on_disk.pending.is_empty(), "the journal is cleared as outcomes are recorded");
+    assert_eq!(on_disk.resources, state.resources);
+    // A subnet is created with the id its vpc got.
+    let vpc = state.get(&addr("vpc.main")).unwrap().id.clone();
+    let subnet = state.get(&addr("subnet.a")).unwrap();
+    assert_eq!(subnet.attributes["vpc_id"], trellis_core::Value::str(&vpc));
+}
+
+#[tokio::test]
+async fn a_failure_skips_its_dependents_and_independent_branches_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, lock) = stored(&dir, &State::new("web"));
+    drop(lock);
+    let mut memory = Memory::new(store, "web");
+    memory.fail.insert((OpKind::Create, addr("vpc.main")));
+    let cloud = Arc::new(memory);
+    let plan = run(TWO_BRANCHES, None);
+    let (report, state) = walk(cloud.clone(), &plan, State::new("web"), ApplyOptions::default()).await.unwrap();
+    assert!(!report.ok());
+    assert_eq!(ops(&report.failures.iter().map(|f| f.op.clone()).collect::<Vec<_>>()), ["create vpc.main"]);
+    assert_eq!(report.failures[0].error.code.as_deref(), Some("InvalidParameterValue"));
+    assert_eq!(ops(&report.skipped), ["create subnet.a"]);
+    assert_eq!(report.created, 2);
+    let mut calls = cloud.calls();
+    calls.sort();
+    assert_eq!(calls, ["create subnet.b", "create vpc.main", "create vpc.other"], "subnet.a is never attempted");
+    let recorded: Vec<String> = state.resources.iter().map(|r| r.address.to_string()).collect();
+    assert_eq!(recorded, ["subnet.b", "vpc.other"]);
+    assert!(cloud.store.read("web").unwrap().unwrap().pending.is_empty());
+}
+
+#[tokio::test]
+async fn an_interrupt_starts_nothing_new_and_records_what_was_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, lock) = stored(&dir, &State::new("web"));
+    drop(lock);
+    let (tx, rx) = watch::channel(false);
+    let mut memory = Memory::new(store, "web");
+    memory.interrupt = Some(tx);
+    let cloud = Arc::new(memory);
+    let plan = run(TWO_BRANCHES, None);
+    let opts = ApplyOptions { parallelism: 1, interrupt: Some(rx), ..ApplyOptions::default() };
+    let (report, state) = walk(cloud.clone(), &plan, State::new("web"), opts).await.unwrap();
+    assert!(report.interrupted);
+    assert_eq!(cloud.calls().len(), 1, "only the operation in flight ran: {:?}", cloud.calls());
+    assert_eq!(report.created, 1);
+    assert_eq!(state.resources.len(), 1, "what was in flight is recorded");
+    assert_eq!(report.not_started.len(), 3, "{:?}", ops(&report.not_started));
+    assert!(cloud.store.read("web").unwrap().unwrap().pending.is_empty());
+}
+
+const TARGET_GROUP: &str = r#"stack: web
+resources:
+  vpc.main:
+    cidr_block: 10.0.0.0/16
+  target_group.web:
+    port: 8080
+    vpc_id: ${vpc.main}
+"#;
+
+#[tokio::test]
+async fn the_old_object_of_a_create_before_destroy_stays_deposed_until_its_delete_succeeds() {
+    let before = converged(TARGET_GROUP);
+    let old_id = before.get(&addr("target_group.web")).unwrap().id.clone();
+    let plan = run(&TARGET_GROUP.replace("port: 8080", "port: 9090"), Some(&before));
+    let deposed = addr("target_group.web__deposed_web1");
+
+    // The delete of the old object fails: both objects stay in the state.
+    let dir = tempfile::tempdir().unwrap();
+    let (store, lock) = stored(&dir, &before);
+    drop(lock);
+    let mut memory = Memory::new(store, "web");
+    memory.fail.insert((OpKind::Delete, deposed.clone()));
+    let cloud = Arc::new(memory);
+    let (report, state) = walk(cloud.clone(), &plan, before.clone(), ApplyOptions::default()).await.unwrap();
+    assert_eq!(cloud.calls(), ["create target_group.web", "delete target_group.web__deposed_web1"]);
+    assert_eq!(report.failures.len(), 1);
+    assert_eq!(state.get(&deposed).map(|r| r.id.as_str()), Some(old_id.as_str()), "the old object is kept");
+    assert_ne!(state.get(&addr("target_group.web")).unwrap().id, old_id, "the address holds the new object");
+    assert_eq!(cloud.store.read("web").unwrap().unwrap().resources, state.resources);
+
+    // When the delete succeeds, the state recorded the old object as deposed while it
+    // ran, and no longer does.
+    let dir = tempfile::tempdir().unwrap();
+    let (store, lock) = stored(&dir, &before);
+    drop(lock);
+    let cloud = Arc::new(Memory::new(store, "web"));
+    let (report, state) = walk(cloud.clone(), &plan, before.clone(), ApplyOptions::default()).await.unwrap();
+    assert!(report.ok(), "{report:?}");
+    let during = cloud.at_delete.lock().unwrap()[0].clone();
+    assert_eq!(during.get(&deposed).map(|r| r.id.as_str()), Some(old_id.as_str()));
+    assert!(state.get(&deposed).is_none());
+    assert_eq!(state.resources.len(), 2);
+}
+
+#[tokio::test]
+async fn protected_data_loss_is_refused_before_any_call() {
+    let spec = "stack: web\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n";
+    let mut before = converged(spec);
+    let db = addr("db_instance.main");
+    let mut attrs = Attrs::new();
+    attrs.insert("identifier".into(), trellis_core::Value::str("web-main"));
+    before.upsert(trellis_state::ResourceState {
+        address: db.clone(),
+        kind: db.kind.clone(),
+        id: "web-main".into(),
+        attributes: attrs,
+        dependencies: vec![],
+        sensitive: vec![],
+    });
+    let live: BTreeMap<Address, LiveObject> = before
+        .resources
+        .iter()
+        .map(|r| {
+            (
+                r.address.clone(),
+                LiveObject { address: r.address.clone(), id: r.id.clone(), attrs: r.attributes.clone() },
+            )
+        })
+        .collect();
+    let plan = trellis_plan::plan(PlanInput {
+        spec: &support::spec(spec),
+        prior: Some(&before),
+        live: &live,
+        orphans: &[],
+        operation: Operation::Destroy,
+        targets: &[],
+        env: &|_| None,
+    })
+    .unwrap();
+    assert!(plan.change(&db).unwrap().data_loss.as_ref().unwrap().protected);
+
+    let dir = tempfile::tempdir().unwrap();
+    let (store, lock) = stored(&dir, &before);
+    drop(lock);
+    let cloud = Arc::new(Memory::new(store, "web"));
+    let refused = walk(cloud.clone(), &plan, before.clone(), ApplyOptions::default()).await;
+    assert!(matches!(&refused, Err(EngineError::DataLoss(a)) if a == &[db.clone()]), "{refused:?}");
+    assert!(cloud.calls().is_empty(), "nothing was called: {:?}", cloud.calls());
+    assert_eq!(cloud.store.read("web").unwrap().unwrap().resources, before.resources, "nor the state written");
+
+    // With consent, both go.
+    let opts = ApplyOptions { allow_data_loss: true, ..ApplyOptions::default() };
+    let (report, state) = walk(cloud.clone(), &plan, before, opts).await.unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.deleted, 2);
+    assert!(state.resources.is_empty());
+}
