@@ -18,7 +18,18 @@ use crate::schema::{Attr, Default, Kind, Mode, Object, Type};
 use crate::{Attrs, Value};
 
 const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> Attr {
-    Attr { name, ty, mode, default: Default::None, force_new: false, doc, note: None, sensitive: false, local: false }
+    Attr {
+        name,
+        ty,
+        mode,
+        default: Default::None,
+        force_new: false,
+        doc,
+        note: None,
+        sensitive: false,
+        local: false,
+        file_of: None,
+    }
 }
 
 const fn note(mut a: Attr, text: &'static str) -> Attr {
@@ -28,6 +39,12 @@ const fn note(mut a: Attr, text: &'static str) -> Attr {
 
 const fn local(mut a: Attr) -> Attr {
     a.local = true;
+    a
+}
+
+/// A path whose text becomes `target` when the spec is loaded.
+const fn file_of(mut a: Attr, target: &'static str) -> Attr {
+    a.file_of = Some(target);
     a
 }
 
@@ -55,7 +72,9 @@ pub static VPC: Kind = Kind {
     id_prefix: "vpc-",
     versioned: None,
     generated_name: None,
-    holds_data: false,
+    holds_data: None,
+    restart: None,
+    ref_checks: &[],
     update_note: None,
     object: Object {
         check: None,
@@ -100,7 +119,9 @@ pub static SUBNET: Kind = Kind {
     id_prefix: "subnet-",
     versioned: None,
     generated_name: None,
-    holds_data: false,
+    holds_data: None,
+    restart: None,
+    ref_checks: &[],
     update_note: None,
     object: Object {
         check: None,
@@ -134,7 +155,9 @@ pub static INTERNET_GATEWAY: Kind = Kind {
     id_prefix: "igw-",
     versioned: None,
     generated_name: None,
-    holds_data: false,
+    holds_data: None,
+    restart: None,
+    ref_checks: &[],
     update_note: None,
     object: Object {
         check: None,
@@ -161,7 +184,9 @@ pub static ROUTE_TABLE: Kind = Kind {
     id_prefix: "rtb-",
     versioned: None,
     generated_name: None,
-    holds_data: false,
+    holds_data: None,
+    restart: None,
+    ref_checks: &[],
     update_note: None,
     object: Object {
         check: None,
@@ -249,7 +274,9 @@ pub static NETWORK_ACL: Kind = Kind {
     id_prefix: "acl-",
     versioned: None,
     generated_name: None,
-    holds_data: false,
+    holds_data: None,
+    restart: None,
+    ref_checks: &[],
     update_note: None,
     object: Object {
         check: None,
@@ -325,7 +352,9 @@ pub static SECURITY_GROUP: Kind = Kind {
     id_prefix: "sg-",
     versioned: None,
     generated_name: Some("group_name"),
-    holds_data: false,
+    holds_data: None,
+    restart: None,
+    ref_checks: &[],
     update_note: None,
     object: Object {
         check: None,

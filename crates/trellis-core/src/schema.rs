@@ -79,6 +79,53 @@ pub struct Attr {
     /// A setting of trellis, not of the cloud object (`protect`, `skip_final_snapshot`):
     /// never read from AWS, kept from the state; changing it alone calls nothing.
     pub local: bool,
+    /// A path (relative to the spec) whose text the parser reads into the named
+    /// attribute (`user_data_file` into `user_data`); never sent to AWS itself.
+    pub file_of: Option<&'static str>,
+}
+
+/// How a kind that holds data is deleted: the trellis settings that guard it and the
+/// final snapshot its delete takes. The planner and the engine read these names here.
+#[derive(Debug)]
+pub struct DataRules {
+    /// What the plan calls one object (`database`).
+    pub noun: &'static str,
+    /// Boolean setting, true unless the spec says otherwise: apply refuses the loss.
+    pub protect: &'static str,
+    /// Boolean setting: delete without a final snapshot.
+    pub skip_final_snapshot: &'static str,
+    /// The final snapshot's name, when the spec gives one.
+    pub final_snapshot_name: &'static str,
+}
+
+/// An object that must restart to take a change of an object it refers to (a database
+/// and the static parameters of its parameter group).
+#[derive(Debug)]
+pub struct RestartLink {
+    /// The attribute that refers to the linked object (a `Type::Ref`).
+    pub via: &'static str,
+    /// The attribute of the linked object whose change waits for the restart.
+    pub watched: &'static str,
+    /// Computed, true while AWS reports a change waiting for the restart.
+    pub pending: &'static str,
+    /// Boolean trellis setting: trellis restarts the object itself.
+    pub opt_in: &'static str,
+    /// The plan's words: why the object waits when AWS reports it pending...
+    pub pending_why: &'static str,
+    /// ...after the linked object's address, when that changes in this run...
+    pub changed_why: &'static str,
+    /// ...and, on the linked object, before the objects that wait for a restart.
+    pub waits: &'static str,
+}
+
+/// A check of an object against one it refers to, run when the spec is loaded:
+/// `check(this, that, read)` with `read` giving the literal attributes of `that`;
+/// returns the message and one hint.
+#[derive(Debug)]
+pub struct RefCheck {
+    /// The attribute that refers to the other object.
+    pub via: &'static str,
+    pub check: fn(&str, &str, &dyn Fn(&str) -> Option<Value>) -> Option<(String, String)>,
 }
 
 /// A check across the attributes of one object, run after each attribute's own type
@@ -107,7 +154,11 @@ pub struct Kind {
     /// Deleting or replacing an object of this kind loses data (a database): such a
     /// change is shown apart in the plan, and apply refuses it unless the object says
     /// `protect: false` or the run allows data loss.
-    pub holds_data: bool,
+    pub holds_data: Option<&'static DataRules>,
+    /// A change of a linked object that this one must restart to take.
+    pub restart: Option<&'static RestartLink>,
+    /// Checks against the objects it refers to.
+    pub ref_checks: &'static [RefCheck],
     /// Said in the plan for an in-place update that changes the cloud object (when the
     /// change takes effect), given the planned attributes.
     pub update_note: Option<fn(&Attrs) -> String>,

@@ -95,7 +95,7 @@ pub enum EngineError {
     #[error("the plan's operations form a cycle at {0}")]
     Cycle(Address),
     #[error(
-        "refusing to destroy the data of {}: these databases are protected; run again with --allow-data-loss, or set `protect: false` on them",
+        "refusing to destroy the data of {}: it is protected; run again with --allow-data-loss, or turn its protection off in the spec",
         .0.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
     )]
     DataLoss(Vec<Address>),
@@ -108,7 +108,7 @@ pub struct ApplyOptions {
     pub interrupt: Option<watch::Receiver<bool>>,
     /// Reads `${env.NAME}` for sensitive attributes, just before the call that needs it.
     pub env: EnvReader,
-    /// `--allow-data-loss`: carry out deletes and replacements of protected databases.
+    /// `--allow-data-loss`: carry out deletes and replacements of protected objects that hold data.
     pub allow_data_loss: bool,
 }
 
@@ -464,12 +464,14 @@ fn prepare(
                 Some(cur) => (cur.id.clone(), cur.attributes.clone()),
                 None => (change.id.clone().unwrap_or_default(), change.before.clone().unwrap_or_default()),
             };
-            // The final snapshot the plan named, and nothing else, is what the delete takes.
-            if let Some(loss) = &change.data_loss {
-                before.insert("skip_final_snapshot".into(), Value::Bool(loss.final_snapshot.is_none()));
+            // The final snapshot the plan named, and nothing else, is what the delete takes
+            // (the kind's data rules name the settings).
+            let rules = trellis_core::kinds::get(&op.address.kind).and_then(|k| k.holds_data);
+            if let (Some(loss), Some(rules)) = (&change.data_loss, rules) {
+                before.insert(rules.skip_final_snapshot.into(), Value::Bool(loss.final_snapshot.is_none()));
                 match &loss.final_snapshot {
-                    Some(name) => before.insert("final_snapshot_identifier".into(), Value::str(name)),
-                    None => before.remove("final_snapshot_identifier"),
+                    Some(name) => before.insert(rules.final_snapshot_name.into(), Value::str(name)),
+                    None => before.remove(rules.final_snapshot_name),
                 };
             }
             Job::Delete { id, before }

@@ -226,33 +226,48 @@ impl Plan {
         if lost.is_empty() {
             return vec![];
         }
+        let rules = |c: &ResourceChange| kinds::get(&c.address.kind).and_then(|k| k.holds_data);
+        let nouns: BTreeSet<&str> = lost.iter().filter_map(|c| rules(c)).map(|r| r.noun).collect();
+        let noun = match nouns.iter().collect::<Vec<_>>().as_slice() {
+            [one] => **one,
+            _ => "object",
+        };
         let mut lines = vec![format!(
-            "DATA LOSS: this plan destroys {} database{} and the data in {}:",
+            "DATA LOSS: this plan destroys {} {noun}{} and the data in {}:",
             lost.len(),
             if lost.len() == 1 { "" } else { "s" },
             if lost.len() == 1 { "it" } else { "them" }
         )];
         for c in &lost {
-            let d = c.data_loss.as_ref().expect("filtered");
+            let (Some(d), Some(r)) = (c.data_loss.as_ref(), rules(c)) else { continue };
             let what = match c.action {
                 Action::DeleteThenCreate | Action::CreateThenDelete => format!(
-                    "replaced ({} cannot change in place): a new, empty database",
-                    c.replace_because.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+                    "replaced ({} cannot change in place): a new, empty {}",
+                    c.replace_because.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", "),
+                    r.noun
                 ),
                 _ if self.operation == Operation::Destroy => "destroyed".to_string(),
                 _ => "destroyed (no longer in the spec)".to_string(),
             };
             let snapshot = match &d.final_snapshot {
                 Some(name) => format!("final snapshot `{name}` is taken first"),
-                None => "NO final snapshot (`skip_final_snapshot: true`)".to_string(),
+                None => format!("NO final snapshot (`{}: true`)", r.skip_final_snapshot),
             };
-            let guard = if d.protected { "protected" } else { "`protect: false`" };
+            let guard = if d.protected { "protected".to_string() } else { format!("`{}: false`", r.protect) };
             lines.push(format!("  {}: {what}; {snapshot}; {guard}", c.address));
         }
-        if lost.iter().any(|c| c.data_loss.as_ref().is_some_and(|d| d.protected)) {
-            lines.push(
-                "apply refuses this unless run with --allow-data-loss, or each database says `protect: false`".into(),
-            );
+        let guards: BTreeSet<&str> = lost
+            .iter()
+            .filter(|c| c.data_loss.as_ref().is_some_and(|d| d.protected))
+            .filter_map(|c| rules(c))
+            .map(|r| r.protect)
+            .collect();
+        if !guards.is_empty() {
+            let settings: Vec<String> = guards.iter().map(|g| format!("`{g}: false`")).collect();
+            lines.push(format!(
+                "apply refuses this unless run with --allow-data-loss, or each {noun} says {}",
+                settings.join(" or ")
+            ));
         }
         lines
     }
@@ -648,73 +663,92 @@ fn settings_of(resource: Option<&trellis_spec::Resource>, recorded: &Attrs) -> A
 }
 
 /// For a delete or replacement of an object that holds data: whether it is protected
-/// and which final snapshot its delete takes. The snapshot is named after the object
-/// and the state serial this run will write, so two runs never pick the same name.
+/// and which final snapshot its delete takes (the kind's `DataRules` name the settings).
+/// The snapshot is named after the object and the state serial this run will write, so
+/// two runs never pick the same name.
 fn data_loss(kind: &str, live: &Attrs, settings: &Attrs, serial: u64) -> Option<DataLoss> {
-    let kind = kinds::get(kind).filter(|k| k.holds_data)?;
+    let kind = kinds::get(kind)?;
+    let rules = kind.holds_data?;
     let flag = |name: &str| settings.get(name).and_then(Value::as_bool);
-    let final_snapshot = (flag("skip_final_snapshot") != Some(true)).then(|| {
-        match settings.get("final_snapshot_identifier").and_then(Value::as_str) {
+    let final_snapshot = (flag(rules.skip_final_snapshot) != Some(true)).then(|| {
+        match settings.get(rules.final_snapshot_name).and_then(Value::as_str) {
             Some(name) => name.to_string(),
             None => {
-                // Named after the object's AWS name (a database's identifier).
+                // Named after the object's AWS name, or its id.
                 let name = kind.generated_name.and_then(|n| live.get(n)).and_then(Value::as_str);
                 let id = name.or(live.get("id").and_then(Value::as_str)).unwrap_or(kind.name);
                 format!("{id}-final-{}", serial + 1)
             }
         }
     });
-    Some(DataLoss { protected: flag("protect") != Some(false), final_snapshot })
+    Some(DataLoss { protected: flag(rules.protect) != Some(false), final_snapshot })
 }
 
-/// Databases that say `reboot_for_parameters: true` are rebooted when static
-/// parameters wait for it: when their parameter group's parameters change in this run,
-/// or when AWS already reports a pending reboot. Others are told they will wait.
+/// Objects whose kind declares a `RestartLink` (a database and its parameter group)
+/// are restarted when a change waits for it and they opt in: when the linked object's
+/// watched attribute changes in this run, or when AWS already reports a pending
+/// restart. Others are told they will wait.
 fn plan_reboots<'a>(changes: &mut [ResourceChange], current: impl Iterator<Item = &'a ResourceState>) {
+    let link_of = |a: &Address| kinds::get(&a.kind).and_then(|k| k.restart);
     let pending: BTreeSet<&Address> = current
-        .filter(|r| r.attributes.get("pending_reboot").and_then(Value::as_bool) == Some(true))
+        .filter(|r| {
+            link_of(&r.address).is_some_and(|l| r.attributes.get(l.pending).and_then(Value::as_bool) == Some(true))
+        })
         .map(|r| &r.address)
         .collect();
-    let changed_groups: BTreeSet<Address> = changes
+    // Linked objects whose watched attribute changes, keyed by the attribute watched.
+    let watched: BTreeSet<&str> = kinds::ALL.iter().filter_map(|k| k.restart).map(|l| l.watched).collect();
+    let changed: BTreeSet<(Address, &str)> = changes
         .iter()
-        .filter(|c| c.address.kind == "db_parameter_group" && c.action == Action::Update)
-        .filter(|c| {
-            let get = |a: &Option<Attrs>| a.as_ref().and_then(|a| a.get("parameters")).cloned();
-            !same(get(&c.before).as_ref(), get(&c.after).as_ref())
+        .filter(|c| c.action == Action::Update)
+        .flat_map(|c| watched.iter().map(move |w| (c, *w)))
+        .filter(|(c, w)| {
+            let get = |a: &Option<Attrs>| a.as_ref().and_then(|a| a.get(*w)).cloned();
+            let kind = kinds::get(&c.address.kind);
+            kind.is_some_and(|k| k.attr(w).is_some()) && !same(get(&c.before).as_ref(), get(&c.after).as_ref())
         })
-        .map(|c| c.address.clone())
+        .map(|(c, w)| (c.address.clone(), w))
         .collect();
-    let mut waiting: BTreeMap<Address, Vec<String>> = BTreeMap::new();
-    for c in changes.iter_mut().filter(|c| c.address.kind == "db_instance") {
+    let mut waiting: BTreeMap<Address, (&str, Vec<String>)> = BTreeMap::new();
+    for c in changes.iter_mut() {
+        let Some(link) = link_of(&c.address) else { continue };
         if !matches!(c.action, Action::NoOp | Action::Update) {
             continue;
         }
-        let group = match c.config.as_ref().and_then(|cfg| cfg.get("parameter_group_name")) {
-            Some(Expr::Ref(r)) if changed_groups.contains(&r.address) => Some(r.address.clone()),
+        let via_kind = kinds::get(&c.address.kind).and_then(|k| k.attr(link.via)).and_then(|a| match a.ty {
+            trellis_core::schema::Type::Ref(k) => Some(k),
+            _ => None,
+        });
+        let group = match c.config.as_ref().and_then(|cfg| cfg.get(link.via)) {
+            Some(Expr::Ref(r))
+                if Some(r.address.kind.as_str()) == via_kind
+                    && changed.contains(&(r.address.clone(), link.watched)) =>
+            {
+                Some(r.address.clone())
+            }
             _ => None,
         };
-        let reboots =
-            c.after.as_ref().and_then(|a| a.get("reboot_for_parameters")).and_then(Value::as_bool) == Some(true);
+        let opted_in = c.after.as_ref().and_then(|a| a.get(link.opt_in)).and_then(Value::as_bool) == Some(true);
         let why = match (&group, pending.contains(&c.address)) {
-            (_, true) => "static parameters of its parameter group wait for a reboot".to_string(),
-            (Some(g), false) => format!("`{g}` changes parameters; static ones wait for a reboot"),
+            (_, true) => link.pending_why.to_string(),
+            (Some(g), false) => format!("`{g}` {}", link.changed_why),
             (None, false) => continue,
         };
-        if reboots {
+        if opted_in {
             if c.action == Action::NoOp {
                 c.action = Action::Update;
             }
-            c.notes.push(format!("reboot: {why}; trellis reboots it (`reboot_for_parameters: true`)"));
+            c.notes.push(format!("reboot: {why}; trellis reboots it (`{}: true`)", link.opt_in));
         } else {
-            c.notes.push(format!("pending reboot: {why}; set `reboot_for_parameters: true` to let trellis reboot it"));
+            c.notes.push(format!("pending reboot: {why}; set `{}: true` to let trellis reboot it", link.opt_in));
             if let Some(g) = group {
-                waiting.entry(g).or_default().push(c.address.to_string());
+                waiting.entry(g).or_insert((link.waits, vec![])).1.push(c.address.to_string());
             }
         }
     }
     for c in changes.iter_mut() {
-        if let Some(dbs) = waiting.get(&c.address) {
-            c.notes.push(format!("static parameters take effect only after a reboot of {}", dbs.join(", ")));
+        if let Some((waits, objects)) = waiting.get(&c.address) {
+            c.notes.push(format!("{waits} {}", objects.join(", ")));
         }
     }
 }

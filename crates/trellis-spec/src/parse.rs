@@ -178,7 +178,7 @@ impl<'a> Parser<'a> {
             backend,
         };
         self.check_cycles(&spec);
-        self.check_replica_sources(&spec);
+        self.check_references(&spec);
         Some(spec)
     }
 
@@ -437,13 +437,15 @@ impl<'a> Parser<'a> {
                 );
             }
         }
-        if body.contains_key("user_data_file") && sensitive.contains("user_data") {
-            let span = body.get_node("user_data_file").map(|n| self.node_span(n));
-            self.error(
-                "a sensitive `user_data` cannot come from `user_data_file`",
-                span,
-                Some("give `user_data` with `${env.NAME}` for the secret part".into()),
-            );
+        for (file, target) in kind.object.attrs.iter().filter_map(|a| Some((a.name, a.file_of?))) {
+            if body.contains_key(file) && sensitive.contains(target) {
+                let span = body.get_node(file).map(|n| self.node_span(n));
+                self.error(
+                    format!("a sensitive `{target}` cannot come from `{file}`"),
+                    span,
+                    Some(format!("give `{target}` with `${{env.NAME}}` for the secret part")),
+                );
+            }
         }
 
         for a in kind.object.attrs {
@@ -460,10 +462,11 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        if let Some(file) = attrs.remove("user_data_file") {
-            let span = body.get_node("user_data_file").map(|n| self.node_span(n));
-            if attrs.contains_key("user_data") {
-                self.error("give `user_data` or `user_data_file`, not both", span, None);
+        for (file_attr, target) in kind.object.attrs.iter().filter_map(|a| Some((a.name, a.file_of?))) {
+            let Some(file) = attrs.remove(file_attr) else { continue };
+            let span = body.get_node(file_attr).map(|n| self.node_span(n));
+            if attrs.contains_key(target) {
+                self.error(format!("give `{target}` or `{file_attr}`, not both"), span, None);
                 return None;
             }
             let name = file.as_literal().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
@@ -471,7 +474,7 @@ impl<'a> Parser<'a> {
             let path = dir.join(&name);
             match std::fs::read_to_string(&path) {
                 Ok(text) => {
-                    attrs.insert("user_data".into(), Expr::Lit(Value::Str(text)));
+                    attrs.insert(target.into(), Expr::Lit(Value::Str(text)));
                 }
                 Err(e) => {
                     self.error(
@@ -944,28 +947,20 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A read replica's source must keep automated backups: AWS refuses the replica of
-    /// a database whose `backup_retention_period` is 0.
-    fn check_replica_sources(&mut self, spec: &Spec) {
+    /// The checks each kind declares against the objects it refers to
+    /// (`Kind::ref_checks`: a read replica's source keeps backups).
+    fn check_references(&mut self, spec: &Spec) {
         for r in spec.resources.values() {
-            let Some(Expr::Ref(source)) = r.attrs.get("replicate_source") else { continue };
-            let Some(src) = spec.resources.get(&source.address) else { continue };
-            let retention = src.attrs.get("backup_retention_period").and_then(Expr::as_literal);
-            if retention.as_ref().and_then(Value::as_int) == Some(0) {
-                let span = self.edge_sites.get(&(r.address.clone(), source.address.clone())).copied();
-                self.diags.push(
-                    Diagnostic::new(
-                        format!(
-                            "`{}` replicates `{}`, whose `backup_retention_period` is 0",
-                            r.address, source.address
-                        ),
-                        span,
-                    )
-                    .help(format!(
-                        "AWS makes read replicas only of databases with automated backups: give `{}` a `backup_retention_period` of 1 or more",
-                        source.address
-                    )),
-                );
+            for rule in r.kind.ref_checks {
+                let Some(Expr::Ref(other)) = r.attrs.get(rule.via) else { continue };
+                let Some(that) = spec.resources.get(&other.address) else { continue };
+                let read = |name: &str| that.attrs.get(name).and_then(Expr::as_literal);
+                let Some((message, help)) = (rule.check)(&r.address.to_string(), &other.address.to_string(), &read)
+                else {
+                    continue;
+                };
+                let span = self.edge_sites.get(&(r.address.clone(), other.address.clone())).copied();
+                self.diags.push(Diagnostic::new(message, span).help(help));
             }
         }
     }

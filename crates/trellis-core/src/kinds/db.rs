@@ -1,9 +1,10 @@
 //! The database layer: RDS subnet groups, parameter groups, and database instances
 //! with their read replicas. A database holds data: its kind says so, and the planner
-//! and the engine treat its deletion and replacement apart (see `Kind::holds_data`).
+//! and the engine treat its deletion and replacement apart (see `Kind::holds_data`,
+//! `Kind::restart` and `Kind::ref_checks`: the rules are declared here, not in the layers).
 
 use super::{attr, default, force, local, note, TAGS};
-use crate::schema::{Attr, Default, Kind, Mode, Object, Type};
+use crate::schema::{Attr, DataRules, Default, Kind, Mode, Object, RefCheck, RestartLink, Type};
 use crate::{Attrs, Value};
 
 const GENERATED_NAME: &str =
@@ -18,7 +19,9 @@ pub static DB_SUBNET_GROUP: Kind = Kind {
     id_prefix: "",
     versioned: None,
     generated_name: Some("name"),
-    holds_data: false,
+    holds_data: None,
+    restart: None,
+    ref_checks: &[],
     update_note: None,
     object: Object {
         check: None,
@@ -47,7 +50,9 @@ pub static DB_PARAMETER_GROUP: Kind = Kind {
     id_prefix: "",
     versioned: None,
     generated_name: Some("name"),
-    holds_data: false,
+    holds_data: None,
+    restart: None,
+    ref_checks: &[],
     update_note: None,
     object: Object {
         check: None,
@@ -106,13 +111,47 @@ fn db_update_note(after: &Attrs) -> String {
     }
 }
 
+/// The trellis settings that guard a database's data, and its final snapshot.
+static DATABASE_DATA: DataRules = DataRules {
+    noun: "database",
+    protect: "protect",
+    skip_final_snapshot: "skip_final_snapshot",
+    final_snapshot_name: "final_snapshot_identifier",
+};
+
+/// Static parameters of a database's parameter group take effect at its next reboot.
+static PARAMETER_REBOOT: RestartLink = RestartLink {
+    via: "parameter_group_name",
+    watched: "parameters",
+    pending: "pending_reboot",
+    opt_in: "reboot_for_parameters",
+    pending_why: "static parameters of its parameter group wait for a reboot",
+    changed_why: "changes parameters; static ones wait for a reboot",
+    waits: "static parameters take effect only after a reboot of",
+};
+
+/// A read replica's source must keep automated backups: AWS refuses the replica of a
+/// database whose `backup_retention_period` is 0.
+fn check_replica_source(replica: &str, source: &str, read: &dyn Fn(&str) -> Option<Value>) -> Option<(String, String)> {
+    (read("backup_retention_period").and_then(|v| v.as_int()) == Some(0)).then(|| {
+        (
+            format!("`{replica}` replicates `{source}`, whose `backup_retention_period` is 0"),
+            format!(
+                "AWS makes read replicas only of databases with automated backups: give `{source}` a `backup_retention_period` of 1 or more"
+            ),
+        )
+    })
+}
+
 pub static DB_INSTANCE: Kind = Kind {
     name: "db_instance",
     doc: "A managed database (`aws rds create-db-instance`), or with `replicate_source` a read replica of another (`create-db-instance-read-replica`). Create and update wait until it is `available`. **Holds data**: its deletion or replacement is shown apart in the plan and refused unless `protect: false` or `--allow-data-loss`; deleting it takes a final snapshot unless `skip_final_snapshot: true`. Its id is its identifier.",
     id_prefix: "",
     versioned: None,
     generated_name: Some("identifier"),
-    holds_data: true,
+    holds_data: Some(&DATABASE_DATA),
+    restart: Some(&PARAMETER_REBOOT),
+    ref_checks: &[RefCheck { via: "replicate_source", check: check_replica_source }],
     update_note: Some(db_update_note),
     object: Object {
         check: Some(check_db_instance),

@@ -2,7 +2,7 @@
 //! balancers and their listeners, auto scaling groups and their policies, fixed
 //! instances and their registration in a target group.
 
-use super::{attr, default, force, note, ID, TAGS};
+use super::{attr, default, file_of, force, note, ID, TAGS};
 use crate::schema::{Default, Kind, Mode, Object, Type};
 use crate::{Attrs, Value};
 
@@ -17,7 +17,9 @@ pub static LAUNCH_TEMPLATE: Kind = Kind {
     id_prefix: "lt-",
     versioned: Some("latest_version"),
     generated_name: Some("launch_template_name"),
-    holds_data: false,
+    holds_data: None,
+    restart: None,
+    ref_checks: &[],
     update_note: None,
     object: Object {
         check: None,
@@ -36,11 +38,14 @@ pub static LAUNCH_TEMPLATE: Kind = Kind {
                 Mode::Optional,
                 "The boot script, as text; trellis base64-encodes it. Or give `user_data_file`.",
             ),
-            attr(
-                "user_data_file",
-                Type::Str,
-                Mode::Optional,
-                "A file holding the boot script, relative to the spec; read when the spec is loaded, so an edit of the file shows in the plan as a change of `user_data` (with its SHA-256).",
+            file_of(
+                attr(
+                    "user_data_file",
+                    Type::Str,
+                    Mode::Optional,
+                    "A file holding the boot script, relative to the spec; read when the spec is loaded, so an edit of the file shows in the plan as a change of `user_data` (with its SHA-256).",
+                ),
+                "user_data",
             ),
             default(attr("instance_tags", Type::Map, Mode::Optional, INSTANCE_TAGS_DOC), Default::EmptyMap),
             TAGS,
@@ -88,7 +93,9 @@ pub static TARGET_GROUP: Kind = Kind {
     id_prefix: "arn:",
     versioned: None,
     generated_name: Some("name"),
-    holds_data: false,
+    holds_data: None,
+    restart: None,
+    ref_checks: &[],
     update_note: None,
     object: Object {
         check: None,
@@ -137,7 +144,9 @@ pub static LOAD_BALANCER: Kind = Kind {
     id_prefix: "arn:",
     versioned: None,
     generated_name: Some("name"),
-    holds_data: false,
+    holds_data: None,
+    restart: None,
+    ref_checks: &[],
     update_note: None,
     object: Object {
         check: None,
@@ -224,7 +233,9 @@ pub static LISTENER: Kind = Kind {
     id_prefix: "arn:",
     versioned: None,
     generated_name: None,
-    holds_data: false,
+    holds_data: None,
+    restart: None,
+    ref_checks: &[],
     update_note: None,
     object: Object {
         check: None,
@@ -246,7 +257,9 @@ pub static AUTOSCALING_GROUP: Kind = Kind {
     id_prefix: "",
     versioned: None,
     generated_name: Some("name"),
-    holds_data: false,
+    holds_data: None,
+    restart: None,
+    ref_checks: &[],
     update_note: None,
     object: Object {
         check: Some(check_sizes),
@@ -320,7 +333,9 @@ pub static SCALING_POLICY: Kind = Kind {
     id_prefix: "arn:",
     versioned: None,
     generated_name: None,
-    holds_data: false,
+    holds_data: None,
+    restart: None,
+    ref_checks: &[],
     update_note: None,
     object: Object {
         check: Some(check_policy),
@@ -347,7 +362,9 @@ pub static INSTANCE: Kind = Kind {
     id_prefix: "i-",
     versioned: None,
     generated_name: None,
-    holds_data: false,
+    holds_data: None,
+    restart: None,
+    ref_checks: &[],
     update_note: None,
     object: Object {
         check: None,
@@ -366,7 +383,10 @@ pub static INSTANCE: Kind = Kind {
             ),
             force(attr("key_name", Type::Str, Mode::Optional, "The EC2 key pair for SSH.")),
             force(attr("user_data", Type::Str, Mode::Optional, "The boot script, as text. Or give `user_data_file`.")),
-            attr("user_data_file", Type::Str, Mode::Optional, "A file holding the boot script, relative to the spec."),
+            file_of(
+                attr("user_data_file", Type::Str, Mode::Optional, "A file holding the boot script, relative to the spec."),
+                "user_data",
+            ),
             force(attr(
                 "associate_public_ip_address",
                 Type::Bool,
@@ -387,7 +407,9 @@ pub static TARGET_GROUP_ATTACHMENT: Kind = Kind {
     id_prefix: "arn:",
     versioned: None,
     generated_name: None,
-    holds_data: false,
+    holds_data: None,
+    restart: None,
+    ref_checks: &[],
     update_note: None,
     object: Object {
         check: None,

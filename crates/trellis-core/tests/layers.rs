@@ -1,0 +1,62 @@
+//! The layers above the schema know no particular kind: no kind's name, and no
+//! attribute name that only some kinds have, is written in the source of the planner,
+//! the engine or the parser (their tests aside). What a kind needs from them it declares
+//! in its schema (`holds_data`, `restart`, `ref_checks`, `file_of`, ...).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use trellis_core::kinds;
+
+/// Attribute names every kind (or the address itself) has.
+const UNIVERSAL: [&str; 3] = ["id", "tags", "name"];
+
+/// The words written as string literals (`"like_this"`) outside comments and tests.
+fn literals(text: &str) -> Vec<(usize, String)> {
+    let code = text.split("#[cfg(test)]").next().unwrap_or("");
+    let mut out = vec![];
+    for (n, line) in code.lines().enumerate() {
+        if line.trim_start().starts_with("//") {
+            continue;
+        }
+        let parts: Vec<&str> = line.split('"').collect();
+        for (i, part) in parts.iter().enumerate() {
+            if i % 2 == 1 && !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                out.push((n + 1, part.to_string()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_planner_the_engine_and_the_parser_name_no_kind() {
+    let names: BTreeSet<&str> = kinds::ALL.iter().map(|k| k.name).collect();
+    let attrs: BTreeSet<&str> =
+        kinds::ALL.iter().flat_map(|k| k.attr_names()).filter(|a| !UNIVERSAL.contains(a)).collect();
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let mut found = vec![];
+    let mut files = 0;
+    for layer in ["trellis-plan", "trellis-engine", "trellis-spec"] {
+        for entry in std::fs::read_dir(crates.join(layer).join("src")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            files += 1;
+            for (line, word) in literals(&std::fs::read_to_string(&path).unwrap()) {
+                if names.contains(word.as_str()) || attrs.contains(word.as_str()) {
+                    found.push(format!("{}:{line}: \"{word}\"", path.display()));
+                }
+            }
+        }
+    }
+    assert!(files >= 8, "the sources were found ({files} files)");
+    assert!(found.is_empty(), "a layer names a kind or a kind's attribute:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_check_sees_a_kind_named_in_code() {
+    let text = "fn f() {\n    // \"db_instance\" in a comment is fine\n    let k = \"db_instance\";\n}\n#[cfg(test)]\nmod t { const X: &str = \"subnet\"; }\n";
+    assert_eq!(literals(text), [(3, "db_instance".to_string())]);
+}
