@@ -44,7 +44,7 @@ async fn converges(test: &str, spec: &str, env: &[(&str, &str)], files: &[(&str,
         );
     }
     for r in &state.resources {
-        let untagged = ["listener", "scaling_policy", "target_group_attachment"].contains(&r.address.kind.as_str());
+        let untagged = ["listener", "scaling_policy", "target_group_attachment"].contains(&r.address.kind.name);
         assert!(
             untagged || per_address.contains_key(r.address.to_string().as_str()),
             "{} is in the state but no tagged object",

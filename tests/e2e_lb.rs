@@ -29,7 +29,7 @@ async fn web_asg_applies_serves_replans_empty_and_destroys() {
 
     // Every object carries the stack's tags.
     let live = tagged_all(&stack.name).await;
-    for r in state.resources.iter().filter(|r| !["listener", "scaling_policy"].contains(&r.kind.as_str())) {
+    for r in state.resources.iter().filter(|r| !["listener", "scaling_policy"].contains(&r.address.kind.name)) {
         assert_eq!(live.get(&r.id), Some(&r.address.to_string()), "{} is not tagged", r.address);
     }
     // The group reached its capacity, and its instance is registered in the target group.
@@ -42,7 +42,7 @@ async fn web_asg_applies_serves_replans_empty_and_destroys() {
     let l = aws.elb().describe_listeners().listener_arns(stack.id("listener.http")).send().await.unwrap();
     assert_eq!(l.listeners()[0].default_actions()[0].target_group_arn(), Some(stack.id("target_group.web").as_str()));
     let state = stack.state();
-    let lt = &state.resources.iter().find(|r| r.kind == "launch_template").unwrap().attributes;
+    let lt = &state.resources.iter().find(|r| r.address.kind.name == "launch_template").unwrap().attributes;
     assert_eq!(lt["user_data"].as_str(), Some(WEB_BOOT));
     assert_eq!(lt["latest_version"].as_int(), Some(1));
 

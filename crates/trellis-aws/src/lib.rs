@@ -139,7 +139,7 @@ impl Aws {
         }
     }
 
-    fn kind_of(kind: &str) -> Result<kinds::KindOps, ProviderError> {
+    fn kind_of(kind: &trellis_core::schema::Kind) -> Result<kinds::KindOps, ProviderError> {
         kinds::ops(kind)
             .ok_or_else(|| ProviderError::new(None, format!("trellis-aws has no support for kind `{kind}`")))
     }
@@ -164,7 +164,7 @@ impl Provider for Aws {
         let mut result = RefreshResult::default();
         // Ids are unique within a kind only: RDS names a subnet group and a database alike.
         let known_ids: BTreeMap<(&str, &str), &Address> =
-            req.known.iter().map(|(a, id)| ((a.kind.as_str(), id.as_str()), a)).collect();
+            req.known.iter().map(|(a, id)| ((a.kind.name, id.as_str()), a)).collect();
         // One tag-filtered, paginated read per kind, all kinds at once.
         let (stack, known, by_id_only) = (&req.stack, &req.known, req.by_id_only);
         let reads = req.kinds.iter().map(|k| async move {
@@ -183,7 +183,7 @@ impl Provider for Aws {
         let per_kind = futures_util::future::try_join_all(reads).await?;
         for (kind, objects) in per_kind {
             for d in objects {
-                match known_ids.get(&(kind, d.id.as_str())) {
+                match known_ids.get(&(kind.name, d.id.as_str())) {
                     Some(address) => {
                         result.found.insert(
                             (*address).clone(),
@@ -215,7 +215,7 @@ impl Provider for Aws {
         attrs: &Attrs,
         replacing: &[String],
     ) -> Result<LiveObject, CreateError> {
-        let ops = Self::kind_of(&address.kind)?;
+        let ops = Self::kind_of(address.kind)?;
         let id = self.create_call(ops, stack, address, attrs, replacing).await?;
         self.recent.touch(&id);
         // From here on the object exists: every failure must hand its id back.
@@ -244,7 +244,7 @@ impl Provider for Aws {
         before: &Attrs,
         after: &Attrs,
     ) -> Result<LiveObject, ProviderError> {
-        let ops = Self::kind_of(&address.kind)?;
+        let ops = Self::kind_of(address.kind)?;
         self.recent.touch(id);
         ops.update(self, id, before, after).await?;
         ops.sync_tags(self, id, before.get("tags"), after.get("tags")).await?;
@@ -252,7 +252,7 @@ impl Provider for Aws {
     }
 
     async fn delete(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-        let ops = Self::kind_of(&address.kind)?;
+        let ops = Self::kind_of(address.kind)?;
         // From now on "not found" means gone, not "not visible yet".
         self.recent.forget(id);
         ops.delete(self, address, id, attrs).await
@@ -290,9 +290,7 @@ impl Aws {
     ) -> Result<String, ProviderError> {
         use errors::Class;
         let token = client_token();
-        let generated = trellis_core::kinds::get(&address.kind)
-            .and_then(|k| k.generated_name)
-            .is_some_and(|name| !attrs.contains_key(name));
+        let generated = address.kind.generated_name.is_some_and(|name| !attrs.contains_key(name));
         let mut suffix = false;
         let mut delay = Duration::from_millis(500);
         let start = std::time::Instant::now();

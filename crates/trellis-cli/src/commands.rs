@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use trellis_aws::{connect, Aws, AwsOptions, S3Options, S3Store};
+use trellis_core::schema::Kind;
 use trellis_core::{Address, Provider, ProviderError, RefreshRequest, Value};
 use trellis_engine::{ApplyOptions, Event, OpKind, Report};
 use trellis_plan::{
@@ -297,19 +298,18 @@ async fn make_plan(
 /// Reads the live stack: every kind the spec or the state names, tag-filtered, plus the
 /// state's objects by id.
 async fn refresh(s: &Session, ui: &Ui) -> Result<trellis_core::RefreshResult> {
-    let mut kinds: BTreeSet<&'static str> = s.spec.resources.values().map(|r| r.kind.name).collect();
+    let mut kinds: BTreeMap<&'static str, &'static Kind> =
+        s.spec.resources.values().map(|r| (r.kind.name, r.kind)).collect();
     let known: Vec<(Address, String)> =
         s.prior.iter().flat_map(|st| st.resources.iter().map(|r| (r.address.clone(), r.id.clone()))).collect();
     for (a, _) in &known {
-        if let Some(k) = trellis_core::kinds::get(&a.kind) {
-            kinds.insert(k.name);
-        }
+        kinds.insert(a.kind.name, a.kind);
     }
     let refreshed = s
         .aws
         .refresh(RefreshRequest {
             stack: s.spec.stack.clone(),
-            kinds: kinds.into_iter().collect(),
+            kinds: kinds.into_values().collect(),
             known,
             by_id_only: false,
         })
@@ -449,7 +449,7 @@ async fn import(spec: &SpecArgs, address: &str, id: &str, cloud: &CloudArgs, ui:
         .aws
         .refresh(RefreshRequest {
             stack: s.spec.stack.clone(),
-            kinds: vec![resource.kind.name],
+            kinds: vec![resource.kind],
             known: vec![(address.clone(), id.to_string())],
             by_id_only: true,
         })
@@ -749,12 +749,11 @@ async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
     .await
     .map_err(|e| CliError::Aws(e.to_string()))?;
     let touched = saved.touched();
-    let kinds: BTreeSet<&'static str> =
-        touched.iter().filter_map(|(a, _)| trellis_core::kinds::get(&a.kind)).map(|k| k.name).collect();
+    let kinds: BTreeMap<&'static str, &'static Kind> = touched.iter().map(|(a, _)| (a.kind.name, a.kind)).collect();
     let live = aws
         .refresh(RefreshRequest {
             stack: plan.stack.clone(),
-            kinds: kinds.into_iter().collect(),
+            kinds: kinds.into_values().collect(),
             known: touched,
             by_id_only: true,
         })

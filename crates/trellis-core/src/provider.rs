@@ -56,7 +56,7 @@ pub struct LiveObject {
 #[derive(Debug, Clone)]
 pub struct RefreshRequest {
     pub stack: String,
-    pub kinds: Vec<&'static str>,
+    pub kinds: Vec<&'static crate::schema::Kind>,
     pub known: Vec<(Address, String)>,
     /// Read only the `known` objects, by id (no tag-filtered read of whole kinds).
     pub by_id_only: bool,

@@ -232,3 +232,25 @@ pub fn normalize_set(items: &mut Vec<Value>) {
     items.sort();
     items.dedup();
 }
+
+/// A kind is written as its name (`subnet`).
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// Kinds are statics, one per name: equal when their names are.
+impl PartialEq for Kind {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Kind {}
+
+impl PartialEq<str> for Kind {
+    fn eq(&self, other: &str) -> bool {
+        self.name == other
+    }
+}

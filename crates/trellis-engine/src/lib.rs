@@ -466,7 +466,7 @@ fn prepare(
             };
             // The final snapshot the plan named, and nothing else, is what the delete takes
             // (the kind's data rules name the settings).
-            let rules = trellis_core::kinds::get(&op.address.kind).and_then(|k| k.holds_data);
+            let rules = op.address.kind.holds_data;
             if let (Some(loss), Some(rules)) = (&change.data_loss, rules) {
                 before.insert(rules.skip_final_snapshot.into(), Value::Bool(loss.final_snapshot.is_none()));
                 match &loss.final_snapshot {
@@ -542,7 +542,8 @@ fn record(
             let secret: BTreeSet<&str> = change.sensitive.iter().map(String::as_str).collect();
             let live = trellis_core::LiveObject { address: op.address.clone(), id: id.clone(), attrs: attrs.clone() };
             let attrs = trellis_plan::observed(&live, &planned_attrs, &secret, &shared.stack).attrs;
-            if let (Some(kind), Some(sent)) = (trellis_core::kinds::get(&op.address.kind), &outcome.sent) {
+            if let Some(sent) = &outcome.sent {
+                let kind = op.address.kind;
                 // Secrets are compared as the digests the plan holds.
                 let mut planned = sent.clone();
                 for name in &change.sensitive {
@@ -555,7 +556,6 @@ fn record(
             }
             shared.state.upsert(ResourceState {
                 address: op.address.clone(),
-                kind: op.address.kind.clone(),
                 id: id.clone(),
                 attributes: attrs.clone(),
                 dependencies: change.depends_on.clone(),

@@ -275,7 +275,6 @@ async fn protected_data_loss_is_refused_before_any_call() {
     attrs.insert("identifier".into(), trellis_core::Value::str("web-main"));
     before.upsert(trellis_state::ResourceState {
         address: db.clone(),
-        kind: db.kind.clone(),
         id: "web-main".into(),
         attributes: attrs,
         dependencies: vec![],

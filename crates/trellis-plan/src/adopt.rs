@@ -64,7 +64,6 @@ pub fn adopt(spec: &Spec, state: &mut State, orphans: Vec<LiveObject>, only: Opt
         let recorded = crate::observed(&object, &Default::default(), &secret, &spec.stack);
         state.upsert(ResourceState {
             address: address.clone(),
-            kind: address.kind.clone(),
             id: object.id.clone(),
             attributes: recorded.attrs,
             dependencies: resource.dependencies().into_iter().collect(),

@@ -65,7 +65,7 @@ pub fn to_json(plan: &Plan) -> J {
             };
             json!({
                 "address": c.address.to_string(),
-                "kind": c.address.kind,
+                "kind": c.address.kind.name,
                 "name": c.address.name,
                 "id": c.id,
                 "change": {
@@ -95,7 +95,7 @@ pub fn to_json(plan: &Plan) -> J {
             let (after, _) = attrs_json(d.after.as_ref());
             json!({
                 "address": d.address.to_string(),
-                "kind": d.address.kind,
+                "kind": d.address.kind.name,
                 "name": d.address.name,
                 "change": {
                     "actions": if d.after.is_some() { ["update"] } else { ["delete"] },

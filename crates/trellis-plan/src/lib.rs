@@ -14,7 +14,7 @@ mod saved;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use trellis_core::schema::Mode;
+use trellis_core::schema::{Kind, Mode};
 use trellis_core::{kinds, secret, Address, Attrs, Expr, LiveObject, Ref, Value};
 use trellis_graph::DepGraph;
 use trellis_spec::Spec;
@@ -128,7 +128,7 @@ impl ResourceChange {
 pub fn deposed_address(address: &Address, old_id: &str) -> Address {
     let tail: String = old_id.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
     let tail = &tail[tail.len().saturating_sub(8)..];
-    Address::new(address.kind.clone(), format!("{}__deposed_{tail}", address.name))
+    Address::new(address.kind, format!("{}__deposed_{tail}", address.name))
 }
 
 /// A difference between the last run's state and the live object.
@@ -226,7 +226,7 @@ impl Plan {
         if lost.is_empty() {
             return vec![];
         }
-        let rules = |c: &ResourceChange| kinds::get(&c.address.kind).and_then(|k| k.holds_data);
+        let rules = |c: &ResourceChange| c.address.kind.holds_data;
         let nouns: BTreeSet<&str> = lost.iter().filter_map(|c| rules(c)).map(|r| r.noun).collect();
         let noun = match nouns.iter().collect::<Vec<_>>().as_slice() {
             [one] => **one,
@@ -287,8 +287,6 @@ impl Plan {
 pub enum PlanError {
     #[error("dependency cycle: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join(" -> "))]
     Cycle(Vec<Address>),
-    #[error("the state names `{0}` of kind `{1}`, which this trellis does not know")]
-    UnknownKind(Address, String),
 }
 
 /// What the planner compares.
@@ -310,11 +308,6 @@ pub struct PlanInput<'a> {
 /// Plans one run.
 pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     let prior_resources: Vec<ResourceState> = input.prior.map(|s| s.resources.clone()).unwrap_or_default();
-    for r in &prior_resources {
-        if kinds::get(&r.kind).is_none() {
-            return Err(PlanError::UnknownKind(r.address.clone(), r.kind.clone()));
-        }
-    }
 
     // Refresh: the prior state with each object replaced by what is live now, secrets
     // read in plain text replaced by their digests.
@@ -394,7 +387,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
             let mut change = plan_resource(resource, existing, &planned, input.env, &input.spec.stack);
             if let (true, Some(existing)) = (change.action.is_replace(), existing) {
                 let settings = change.after.clone().unwrap_or_default();
-                change.data_loss = data_loss(&existing.kind, &existing.attributes, &settings, serial);
+                change.data_loss = data_loss(existing.address.kind, &existing.attributes, &settings, serial);
             }
             planned.insert(address.clone(), change.after.clone().unwrap_or_default());
             changes.push(change);
@@ -416,7 +409,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         let r = current[&address];
         let settings = settings_of(input.spec.resources.get(&address), &r.attributes);
         changes.push(ResourceChange {
-            data_loss: data_loss(&r.kind, &r.attributes, &settings, serial),
+            data_loss: data_loss(r.address.kind, &r.attributes, &settings, serial),
             address: address.clone(),
             action: Action::Delete,
             id: Some(r.id.clone()),
@@ -525,8 +518,8 @@ pub fn observed(live: &LiveObject, recorded: &Attrs, secret: &BTreeSet<&str>, st
             }
         }
     }
-    if let Some(kind) = kinds::get(&live.address.kind) {
-        for a in kind.local_attrs() {
+    {
+        for a in live.address.kind.local_attrs() {
             match recorded.get(a.name).filter(|v| !v.has_unknown()) {
                 Some(v) => out.attrs.insert(a.name.to_string(), v.clone()),
                 None => out.attrs.remove(a.name),
@@ -666,8 +659,7 @@ fn settings_of(resource: Option<&trellis_spec::Resource>, recorded: &Attrs) -> A
 /// and which final snapshot its delete takes (the kind's `DataRules` name the settings).
 /// The snapshot is named after the object and the state serial this run will write, so
 /// two runs never pick the same name.
-fn data_loss(kind: &str, live: &Attrs, settings: &Attrs, serial: u64) -> Option<DataLoss> {
-    let kind = kinds::get(kind)?;
+fn data_loss(kind: &Kind, live: &Attrs, settings: &Attrs, serial: u64) -> Option<DataLoss> {
     let rules = kind.holds_data?;
     let flag = |name: &str| settings.get(name).and_then(Value::as_bool);
     let final_snapshot = (flag(rules.skip_final_snapshot) != Some(true)).then(|| {
@@ -689,7 +681,7 @@ fn data_loss(kind: &str, live: &Attrs, settings: &Attrs, serial: u64) -> Option<
 /// watched attribute changes in this run, or when AWS already reports a pending
 /// restart. Others are told they will wait.
 fn plan_reboots<'a>(changes: &mut [ResourceChange], current: impl Iterator<Item = &'a ResourceState>) {
-    let link_of = |a: &Address| kinds::get(&a.kind).and_then(|k| k.restart);
+    let link_of = |a: &Address| a.kind.restart;
     let pending: BTreeSet<&Address> = current
         .filter(|r| {
             link_of(&r.address).is_some_and(|l| r.attributes.get(l.pending).and_then(Value::as_bool) == Some(true))
@@ -704,8 +696,7 @@ fn plan_reboots<'a>(changes: &mut [ResourceChange], current: impl Iterator<Item 
         .flat_map(|c| watched.iter().map(move |w| (c, *w)))
         .filter(|(c, w)| {
             let get = |a: &Option<Attrs>| a.as_ref().and_then(|a| a.get(*w)).cloned();
-            let kind = kinds::get(&c.address.kind);
-            kind.is_some_and(|k| k.attr(w).is_some()) && !same(get(&c.before).as_ref(), get(&c.after).as_ref())
+            c.address.kind.attr(w).is_some() && !same(get(&c.before).as_ref(), get(&c.after).as_ref())
         })
         .map(|(c, w)| (c.address.clone(), w))
         .collect();
@@ -715,14 +706,13 @@ fn plan_reboots<'a>(changes: &mut [ResourceChange], current: impl Iterator<Item 
         if !matches!(c.action, Action::NoOp | Action::Update) {
             continue;
         }
-        let via_kind = kinds::get(&c.address.kind).and_then(|k| k.attr(link.via)).and_then(|a| match a.ty {
+        let via_kind = c.address.kind.attr(link.via).and_then(|a| match a.ty {
             trellis_core::schema::Type::Ref(k) => Some(k),
             _ => None,
         });
         let group = match c.config.as_ref().and_then(|cfg| cfg.get(link.via)) {
             Some(Expr::Ref(r))
-                if Some(r.address.kind.as_str()) == via_kind
-                    && changed.contains(&(r.address.clone(), link.watched)) =>
+                if Some(r.address.kind.name) == via_kind && changed.contains(&(r.address.clone(), link.watched)) =>
             {
                 Some(r.address.clone())
             }

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use trellis_core::{kinds, Address, Attrs, Value};
+use trellis_core::{Address, Attrs, Value};
 
 use crate::{Action, Operation, Plan, ResourceChange};
 
@@ -60,7 +60,7 @@ impl Out {
 
 /// Orders attributes as the kind's schema lists them, unknown names last.
 fn attr_order(address: &Address, names: BTreeSet<&String>) -> Vec<String> {
-    let schema: Vec<&str> = kinds::get(&address.kind).map(|k| k.attr_names().collect()).unwrap_or_default();
+    let schema: Vec<&str> = address.kind.attr_names().collect();
     let mut out: Vec<String> = schema.iter().filter(|n| names.iter().any(|x| x == *n)).map(|s| s.to_string()).collect();
     out.extend(names.into_iter().filter(|n| !schema.contains(&n.as_str())).cloned());
     out

@@ -174,7 +174,6 @@ fn a_secret_is_planned_as_a_digest_and_a_changed_one_shows() {
     attrs.insert("launch_template_name".into(), Value::str("web-web"));
     st.upsert(trellis_state::ResourceState {
         address: addr("launch_template.web"),
-        kind: "launch_template".into(),
         id: "lt-1".into(),
         attributes: attrs,
         dependencies: vec![],

@@ -106,7 +106,6 @@ fn state_of(objects: &[(Address, String, Attrs, Vec<Address>)]) -> State {
     for (a, id, at, deps) in objects {
         st.upsert(ResourceState {
             address: a.clone(),
-            kind: a.kind.clone(),
             id: id.clone(),
             attributes: at.clone(),
             dependencies: deps.clone(),

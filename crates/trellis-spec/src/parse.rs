@@ -8,7 +8,7 @@ use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 use marked_yaml::{LoadError as YamlError, Node};
 use trellis_core::kinds;
 use trellis_core::schema::{Default, Kind, Mode, Object, Type};
-use trellis_core::{Address, Expr, Part, Ref, Value};
+use trellis_core::{Address, AddressError, Expr, Part, Ref, Value};
 
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics, SourceFile, Span};
 use crate::template::{split, Piece};
@@ -383,9 +383,7 @@ impl<'a> Parser<'a> {
     fn collect_addresses(&mut self, m: &MarkedMappingNode) {
         for key in m.keys() {
             if let Ok(a) = key.as_str().parse::<Address>() {
-                if kinds::get(&a.kind).is_some() {
-                    self.addresses.insert(a);
-                }
+                self.addresses.insert(a);
             }
         }
     }
@@ -394,6 +392,12 @@ impl<'a> Parser<'a> {
         let key_span = self.scalar_span(key);
         let address = match key.as_str().parse::<Address>() {
             Ok(a) => a,
+            Err(AddressError::UnknownKind { kind, .. }) => {
+                let help = suggest(&kind, kinds::names())
+                    .or_else(|| Some(format!("the kinds are {}", kinds::names().collect::<Vec<_>>().join(", "))));
+                self.error(format!("unknown resource kind `{kind}`"), Some(key_span), help);
+                return None;
+            }
             Err(e) => {
                 self.error(
                     e.to_string(),
@@ -403,12 +407,7 @@ impl<'a> Parser<'a> {
                 return None;
             }
         };
-        let Some(kind) = kinds::get(&address.kind) else {
-            let help = suggest(&address.kind, kinds::names())
-                .or_else(|| Some(format!("the kinds are {}", kinds::names().collect::<Vec<_>>().join(", "))));
-            self.error(format!("unknown resource kind `{}`", address.kind), Some(key_span), help);
-            return None;
-        };
+        let kind = address.kind;
         let Node::Mapping(body) = node else {
             let span = Some(self.node_span(node));
             self.error(format!("`{address}` must be a mapping of attributes, found {}", node_kind(node)), span, None);
@@ -782,26 +781,28 @@ impl<'a> Parser<'a> {
             },
             [kind, name] | [kind, name, _] => {
                 let attr = segments.get(2).map(|s| s.to_string());
-                let address = match format!("{kind}.{name}").parse::<Address>() {
-                    Ok(a) => a,
+                let text = format!("{kind}.{name}");
+                let address = match text.parse::<Address>() {
+                    Ok(a) => Some(a),
+                    Err(AddressError::UnknownKind { .. }) => None,
                     Err(e) => {
                         self.error(e.to_string(), Some(at), None);
                         return None;
                     }
                 };
-                if !self.addresses.contains(&address) {
+                let Some(address) = address.filter(|a| self.addresses.contains(a)) else {
                     let candidates: Vec<String> = self
                         .addresses
                         .iter()
                         .map(ToString::to_string)
                         .chain(["var.", "env."].map(String::from))
                         .collect();
-                    let help = suggest(&address.to_string(), &candidates)
+                    let help = suggest(&text, &candidates)
                         .or_else(|| kinds::get(kind).is_none().then(|| format!("`{kind}` is not a kind; references are `${{kind.name}}`, `${{var.name}}` or `${{env.NAME}}`")));
-                    self.error(format!("`{address}` is not declared in this spec"), Some(at), help);
+                    self.error(format!("`{text}` is not declared in this spec"), Some(at), help);
                     return None;
-                }
-                let target = kinds::get(kind).expect("declared addresses have known kinds");
+                };
+                let target = address.kind;
                 if let Some(a) = &attr {
                     if target.attr(a).is_none() {
                         let help = suggest(a, target.attr_names());
@@ -829,7 +830,7 @@ impl<'a> Parser<'a> {
                 }
                 if let Some(me) = &self.current {
                     if *me == address {
-                        let hint = matches!(ty, Type::Ref(k) if *k == me.kind)
+                        let hint = matches!(ty, Type::Ref(k) if *k == me.kind.name)
                             .then(|| "write `self` for the object's own id (e.g. `source_group: self`)".to_string());
                         self.error(format!("`{me}` refers to itself"), Some(at), hint);
                         return None;
@@ -928,7 +929,7 @@ impl<'a> Parser<'a> {
             Type::Ref(kind) => {
                 let prefix = kinds::get(kind).map(|k| k.id_prefix).unwrap_or("");
                 // `self`: the object's own id, inside an object of the kind it names.
-                let own_kind = self.current.as_ref().is_some_and(|me| me.kind == *kind);
+                let own_kind = self.current.as_ref().is_some_and(|me| me.kind.name == *kind);
                 if text == "self" && own_kind {
                     Some(Value::str("self"))
                 } else if text.starts_with(prefix) && text.len() > prefix.len() {

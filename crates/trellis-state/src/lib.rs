@@ -64,8 +64,9 @@ impl std::fmt::Display for OpKind {
 /// One managed object as last seen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceState {
+    /// Its kind is the address's (`kind.name`); a state naming a kind this trellis
+    /// does not know fails to load, saying which.
     pub address: Address,
-    pub kind: String,
     pub id: String,
     pub attributes: Attrs,
     /// Addresses this object depended on when it was last written: deletion order
@@ -166,7 +167,6 @@ mod tests {
         for name in ["subnet.b", "vpc.main", "subnet.a", "subnet.b"] {
             let address: Address = name.parse().unwrap();
             s.upsert(ResourceState {
-                kind: address.kind.clone(),
                 address,
                 id: name.into(),
                 attributes: Attrs::new(),

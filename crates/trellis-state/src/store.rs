@@ -398,6 +398,23 @@ mod tests {
     use trellis_core::Attrs;
 
     #[test]
+    fn a_state_naming_an_unknown_kind_is_one_clear_error_and_an_old_kind_field_is_ignored() {
+        let text = |address: &str| {
+            format!(
+                r#"{{"format_version": 1, "lineage": "l", "serial": 3, "stack": "web", "outputs": {{}},
+                "resources": [{{"address": "{address}", "kind": "vpc", "id": "vpc-1", "attributes": {{}}, "dependencies": []}}]}}"#
+            )
+        };
+        let old = parse_state(&text("vpc.main"), "web.json", "web").unwrap();
+        assert_eq!(old.resources[0].address.kind.name, "vpc");
+        let err = parse_state(&text("queue.jobs"), "web.json", "web").unwrap_err().to_string();
+        assert!(
+            err.starts_with("web.json is not a trellis state file: unknown resource kind `queue` in `queue.jobs`"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn writes_atomically_with_backup_and_growing_serial() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path().join("s/demo.json"));
@@ -408,7 +425,6 @@ mod tests {
         assert_eq!(state.serial, 1);
         state.upsert(ResourceState {
             address: "vpc.main".parse().unwrap(),
-            kind: "vpc".into(),
             id: "vpc-1".into(),
             attributes: Attrs::new(),
             dependencies: vec![],

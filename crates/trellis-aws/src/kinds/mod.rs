@@ -1,5 +1,6 @@
-//! One module per resource kind: how to describe (in batches), create, finish
-//! configuring, update and delete it.
+//! The AWS side of each resource kind: how to describe (in batches), create, finish
+//! configuring, update and delete it. A module per service area (`rds.rs` holds the
+//! three RDS kinds, `asg.rs` groups and their policies), and one registry line per kind.
 
 mod asg;
 mod attachment;
@@ -19,7 +20,8 @@ mod subnet;
 mod target_group;
 mod vpc;
 
-use trellis_core::{Address, Attrs, ProviderError, Value};
+use trellis_core::schema::Kind;
+use trellis_core::{kinds, Address, Attrs, ProviderError, Value};
 
 use crate::util::Select;
 use crate::{Aws, Described};
@@ -37,7 +39,7 @@ pub(crate) struct Create<'a> {
     pub suffix: bool,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum KindOps {
     Vpc,
     Subnet,
@@ -58,27 +60,37 @@ pub(crate) enum KindOps {
     DbInstance,
 }
 
-pub(crate) fn ops(kind: &str) -> Option<KindOps> {
-    Some(match kind {
-        "vpc" => KindOps::Vpc,
-        "subnet" => KindOps::Subnet,
-        "internet_gateway" => KindOps::InternetGateway,
-        "route_table" => KindOps::RouteTable,
-        "network_acl" => KindOps::NetworkAcl,
-        "security_group" => KindOps::SecurityGroup,
-        "launch_template" => KindOps::LaunchTemplate,
-        "target_group" => KindOps::TargetGroup,
-        "load_balancer" => KindOps::LoadBalancer,
-        "listener" => KindOps::Listener,
-        "autoscaling_group" => KindOps::AutoscalingGroup,
-        "scaling_policy" => KindOps::ScalingPolicy,
-        "instance" => KindOps::Instance,
-        "target_group_attachment" => KindOps::TargetGroupAttachment,
-        "db_subnet_group" => KindOps::DbSubnetGroup,
-        "db_parameter_group" => KindOps::DbParameterGroup,
-        "db_instance" => KindOps::DbInstance,
-        _ => return None,
-    })
+/// The registry: each kind of the schema (by its static, not by a string) with its AWS
+/// implementation. The matches below have no wildcard arm, so a variant without its
+/// describe, create, configure, update, tags and delete does not compile; a test checks
+/// that every kind of `kinds::ALL` is here once.
+static REGISTRY: [(&Kind, KindOps); 17] = [
+    (&kinds::VPC, KindOps::Vpc),
+    (&kinds::SUBNET, KindOps::Subnet),
+    (&kinds::INTERNET_GATEWAY, KindOps::InternetGateway),
+    (&kinds::ROUTE_TABLE, KindOps::RouteTable),
+    (&kinds::NETWORK_ACL, KindOps::NetworkAcl),
+    (&kinds::SECURITY_GROUP, KindOps::SecurityGroup),
+    (&kinds::LAUNCH_TEMPLATE, KindOps::LaunchTemplate),
+    (&kinds::TARGET_GROUP, KindOps::TargetGroup),
+    (&kinds::LOAD_BALANCER, KindOps::LoadBalancer),
+    (&kinds::LISTENER, KindOps::Listener),
+    (&kinds::AUTOSCALING_GROUP, KindOps::AutoscalingGroup),
+    (&kinds::SCALING_POLICY, KindOps::ScalingPolicy),
+    (&kinds::INSTANCE, KindOps::Instance),
+    (&kinds::TARGET_GROUP_ATTACHMENT, KindOps::TargetGroupAttachment),
+    (&kinds::DB_SUBNET_GROUP, KindOps::DbSubnetGroup),
+    (&kinds::DB_PARAMETER_GROUP, KindOps::DbParameterGroup),
+    (&kinds::DB_INSTANCE, KindOps::DbInstance),
+];
+
+pub(crate) fn ops(kind: &Kind) -> Option<KindOps> {
+    REGISTRY.iter().find(|(k, _)| *k == kind).map(|(_, ops)| *ops)
+}
+
+/// The schema of the kind an implementation serves.
+fn schema_of(ops: KindOps) -> &'static Kind {
+    REGISTRY.iter().find(|(_, o)| *o == ops).map(|(k, _)| *k).expect("every implementation is registered")
 }
 
 impl KindOps {
@@ -137,8 +149,8 @@ impl KindOps {
             // named with the stack's prefix: a name the spec fixes is read by itself too.
             KindOps::DbSubnetGroup | KindOps::DbParameterGroup | KindOps::DbInstance => {
                 let mut found = self.describe(aws, Select::Stack(c.stack)).await?;
-                let name_attr = if matches!(self, KindOps::DbInstance) { "identifier" } else { "name" };
-                if let Some(name) = crate::util::str_attr(c.attrs, name_attr) {
+                let name_attr = schema_of(self).generated_name;
+                if let Some(name) = name_attr.and_then(|n| crate::util::str_attr(c.attrs, n)) {
                     let names = [name.to_lowercase()];
                     found.extend(self.describe(aws, Select::Ids(&names)).await?);
                 }
@@ -256,8 +268,11 @@ mod registry_tests {
     #[test]
     fn every_kind_of_the_schema_has_its_aws_module() {
         for kind in trellis_core::kinds::ALL {
-            assert!(super::ops(kind.name).is_some(), "kind {} has no AWS implementation", kind.name);
+            let entries = super::REGISTRY.iter().filter(|(k, _)| std::ptr::eq(*k, *kind)).count();
+            assert_eq!(entries, 1, "kind {} has {entries} AWS implementations", kind.name);
+            let ops = super::ops(kind).unwrap();
+            assert!(std::ptr::eq(super::schema_of(ops), *kind), "{} maps back to its schema", kind.name);
         }
-        assert!(super::ops("no_such_kind").is_none());
+        assert_eq!(super::REGISTRY.len(), trellis_core::kinds::ALL.len(), "nothing registered outside the schema");
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use trellis_core::schema::Mode;
-use trellis_core::{kinds, Address, Attrs, LiveObject, Value};
+use trellis_core::{Address, Attrs, LiveObject, Value};
 use trellis_plan::{lookup, plan, Operation, Plan, PlanInput};
 use trellis_spec::{parse, LoadOptions, SourceFile, Spec};
 use trellis_state::{ResourceState, State};
@@ -50,7 +50,7 @@ pub fn converged(text: &str) -> State {
     let mut st = State::new("web");
     let mut results: BTreeMap<Address, Attrs> = BTreeMap::new();
     for c in &p.changes {
-        let kind = kinds::get(&c.address.kind).unwrap();
+        let kind = c.address.kind;
         let mut attrs: Attrs =
             c.config.as_ref().unwrap().iter().map(|(k, e)| (k.clone(), e.eval(&|r| lookup(&results, r)))).collect();
         let id = format!("{}-1", c.address.name);
@@ -70,7 +70,6 @@ pub fn converged(text: &str) -> State {
         results.insert(c.address.clone(), attrs.clone());
         st.upsert(ResourceState {
             address: c.address.clone(),
-            kind: c.address.kind.clone(),
             id,
             attributes: attrs,
             dependencies: c.depends_on.clone(),
