@@ -518,13 +518,11 @@ pub fn observed(live: &LiveObject, recorded: &Attrs, secret: &BTreeSet<&str>, st
             }
         }
     }
-    {
-        for a in live.address.kind.local_attrs() {
-            match recorded.get(a.name).filter(|v| !v.has_unknown()) {
-                Some(v) => out.attrs.insert(a.name.to_string(), v.clone()),
-                None => out.attrs.remove(a.name),
-            };
-        }
+    for a in live.address.kind.local_attrs() {
+        match recorded.get(a.name).filter(|v| !v.has_unknown()) {
+            Some(v) => out.attrs.insert(a.name.to_string(), v.clone()),
+            None => out.attrs.remove(a.name),
+        };
     }
     out
 }
