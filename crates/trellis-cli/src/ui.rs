@@ -31,10 +31,10 @@ impl Ui {
         let _ = writeln!(e, "{text}");
     }
 
-    pub fn error(&self, e: &crate::commands::CliError) {
+    pub fn error(&self, e: &trellis_ops::Error) {
         let mut err = std::io::stderr().lock();
         match e {
-            crate::commands::CliError::Spec(d) => {
+            trellis_ops::Error::Spec(d) => {
                 let _ = err.write_all(d.render(self.color_err).as_bytes());
             }
             other => {

@@ -1,0 +1,223 @@
+//! `trellis apply SPEC`, `trellis apply FILE` (a saved plan) and `trellis destroy SPEC`:
+//! plan, ask, then run the plan through the engine with Ctrl-C handling and report.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use clap::Args;
+use trellis_aws::Aws;
+use trellis_core::Value;
+use trellis_engine::{ApplyOptions, Event, OpKind, Report};
+use trellis_ops::{check_data_loss, Orphans, Result, SavedRun};
+use trellis_plan::{render, Operation, Plan, RenderOptions};
+use trellis_state::{State, StateLock, StateStore};
+
+use crate::ui::Ui;
+use crate::{CloudArgs, SpecArgs, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK};
+
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    spec: SpecArgs,
+    #[command(flatten)]
+    cloud: CloudArgs,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    auto_approve: bool,
+    /// Carry out deletes and replacements of protected databases (their data is lost;
+    /// a final snapshot is taken unless `skip_final_snapshot: true`).
+    #[arg(long)]
+    allow_data_loss: bool,
+    /// First record the objects tagged with this stack that no state knows (as
+    /// `trellis state adopt` does), then plan: they are managed instead of left alone.
+    #[arg(long)]
+    adopt_orphans: bool,
+    /// Only this resource and what it depends on (for destroy: what depends on it); repeatable.
+    #[arg(long = "target", value_name = "ADDR")]
+    targets: Vec<String>,
+    /// How many operations may run at once.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
+    parallelism: u16,
+}
+
+/// How the engine should run, from the command line.
+impl From<&ApplyArgs> for ApplyOptions {
+    fn from(args: &ApplyArgs) -> Self {
+        ApplyOptions {
+            parallelism: args.parallelism.into(),
+            allow_data_loss: args.allow_data_loss,
+            ..ApplyOptions::default()
+        }
+    }
+}
+
+pub async fn run(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32> {
+    if operation == Operation::Apply {
+        if let Some(text) = SavedRun::sniff(&args.spec.spec) {
+            return apply_saved(&text, args, ui).await;
+        }
+    }
+    let verb = if operation == Operation::Destroy { "destroy" } else { "apply" };
+    let session = super::open(&args.spec, &args.cloud, verb, ui).await?;
+    let policy = if args.adopt_orphans { Orphans::AdoptAll } else { Orphans::Journaled };
+    let planned = session.plan(operation, &args.targets, policy).await?;
+    super::note_planned(ui, &planned);
+    let plan = planned.plan;
+    ui.out(&render(&plan, RenderOptions { color: ui.color_out }));
+    if !session.has_work(&plan) {
+        print_outputs(ui, &session.prior.as_ref().map(|s| s.outputs.clone()).unwrap_or_default());
+        return Ok(EXIT_OK);
+    }
+    check_data_loss(&plan, args.allow_data_loss)?;
+    // With nothing to change in the cloud, only the state is brought up to date.
+    if !plan.is_empty() && !args.auto_approve && !approved(ui, operation)? {
+        ui.line("Nothing was changed.");
+        return Ok(EXIT_ERROR);
+    }
+    ui.line("");
+    execute(session.aws.clone(), &plan, &*session.store, &session.lock, session.state(), (&args).into(), ui).await
+}
+
+/// Carries out a saved plan once [`SavedRun::open`] has found it current.
+async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
+    let run = SavedRun::open(
+        text,
+        &args.spec.spec,
+        &(&args.cloud.store).into(),
+        args.cloud.lock_timeout,
+        args.cloud.delete_timeout,
+    )
+    .await?;
+    let plan = &run.saved.plan;
+    ui.out(&render(plan, RenderOptions { color: ui.color_out }));
+    if plan.is_empty() {
+        return Ok(EXIT_OK);
+    }
+    ui.line("");
+    check_data_loss(plan, args.allow_data_loss)?;
+    execute(run.aws.clone(), plan, &*run.store, &run.lock, run.state.clone(), (&args).into(), ui).await
+}
+
+fn approved(ui: &Ui, operation: Operation) -> Result<bool> {
+    let (what, question) = match operation {
+        Operation::Destroy => ("destroy", "Do you want to destroy these objects?"),
+        Operation::Apply => ("apply", "Do you want to perform these actions?"),
+    };
+    super::confirm(
+        ui,
+        question,
+        &format!("{what} needs approval: run it in a terminal and answer `yes`, or pass --auto-approve"),
+    )
+}
+
+/// Runs a plan through the engine with Ctrl-C handling, and summarises the outcome.
+/// The first interrupt stops new operations and lets the ones in flight finish and be
+/// recorded; a second one abandons them.
+async fn execute(
+    aws: Arc<Aws>,
+    plan: &Plan,
+    store: &dyn StateStore,
+    lock: &StateLock,
+    state: State,
+    options: ApplyOptions,
+    ui: &Ui,
+) -> Result<i32> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let watcher = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "\nSecond interrupt: abandoning the operations in flight. They stay in the state's journal: \
+                     the next plan adopts what they created."
+                );
+                std::process::exit(EXIT_INTERRUPTED);
+            }
+        }
+    });
+    let options = ApplyOptions { interrupt: Some(rx), ..options };
+    let result = trellis_engine::apply(aws.clone(), plan, store, lock, state, options, |e| print_event(ui, e)).await;
+    watcher.abort();
+    // What AWS made trellis retry, in one line (tests and reliability runs read it).
+    if let Some(line) = aws.retry_stats().summary() {
+        eprintln!("{line}");
+    }
+    let (report, _) = result?;
+    Ok(summarize(ui, &report, store, plan.operation))
+}
+fn print_event(ui: &Ui, e: Event) {
+    let verb = |k: OpKind| match k {
+        OpKind::Create => ("Creating", "Created"),
+        OpKind::Update => ("Updating", "Updated"),
+        OpKind::Delete => ("Destroying", "Destroyed"),
+    };
+    match e {
+        Event::Started(op) => ui.line(&format!("{}: {}...", op.address, verb(op.kind).0)),
+        Event::Finished { op, id, elapsed } => {
+            let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
+            ui.line(&format!("{}: {} after {:.1}s{id}", op.address, verb(op.kind).1, elapsed.as_secs_f64()));
+        }
+        Event::Failed { op, error } => ui.line(&format!(
+            "{}: {} {}",
+            op.address,
+            ui.paint("31", &format!("{} failed:", op.kind)),
+            super::aws_error(&error)
+        )),
+        Event::Skipped { op, because } => {
+            ui.line(&format!("{}: {} skipped, because {because} failed", op.address, op.kind))
+        }
+        Event::Interrupted { in_flight } => ui.line(&format!(
+            "\nInterrupted: waiting for {in_flight} operation{} in flight to finish; nothing new will start. \
+             Press Ctrl-C again to abandon {}.",
+            if in_flight == 1 { "" } else { "s" },
+            if in_flight == 1 { "it" } else { "them" }
+        )),
+    }
+}
+
+fn summarize(ui: &Ui, report: &Report, store: &dyn StateStore, operation: Operation) -> i32 {
+    let counts = format!("{} added, {} changed, {} destroyed", report.created, report.updated, report.deleted);
+    ui.line("");
+    if report.ok() {
+        let what = if operation == Operation::Destroy { "Destroy complete!" } else { "Apply complete!" };
+        ui.line(&format!("{} Resources: {counts}.", ui.paint("1;32", what)));
+        if operation == Operation::Apply {
+            print_outputs(ui, &report.outputs);
+        }
+        return EXIT_OK;
+    }
+    let (title, code, next) = if report.interrupted {
+        ("Apply interrupted:", EXIT_INTERRUPTED, "run apply again to continue")
+    } else {
+        ("Apply failed:", EXIT_ERROR, "fix the cause and run again to finish")
+    };
+    ui.line(&format!(
+        "{} {} failed, {} skipped, {} not started; {counts}.",
+        ui.paint("1;31", title),
+        report.failures.len(),
+        report.skipped.len(),
+        report.not_started.len()
+    ));
+    for f in &report.failures {
+        ui.line(&format!("  {} {}: {}", f.op.kind, f.op.address, super::aws_error(&f.error)));
+    }
+    for s in &report.skipped {
+        ui.line(&format!("  {} {}: skipped", s.kind, s.address));
+    }
+    for s in &report.not_started {
+        ui.line(&format!("  {} {}: not started", s.kind, s.address));
+    }
+    ui.line(&format!("Everything that finished is recorded in {}; {next}.", store.location()));
+    code
+}
+
+fn print_outputs(ui: &Ui, outputs: &BTreeMap<String, Value>) {
+    if outputs.is_empty() {
+        return;
+    }
+    ui.line("\nOutputs:\n");
+    let width = outputs.keys().map(String::len).max().unwrap_or(0);
+    for (k, v) in outputs {
+        ui.line(&format!("{k:width$} = {v}"));
+    }
+}

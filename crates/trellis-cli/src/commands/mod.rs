@@ -1,0 +1,144 @@
+//! One module per command. Each has its flags (a clap `Args`) and a `run` that returns
+//! the exit code; what several share (opening a session with progress output, asking
+//! for approval, wording an AWS error or an adoption) is at the bottom of this file.
+
+mod apply;
+mod force_unlock;
+mod graph;
+mod import;
+mod output;
+mod plan;
+mod show;
+mod state;
+mod validate;
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+
+use clap::Subcommand;
+use trellis_core::ProviderError;
+use trellis_ops::{OpenOptions, Orphans, Planned, Read, Result, Session};
+use trellis_plan::Adoption;
+
+use crate::ui::Ui;
+use crate::{CloudArgs, SpecArgs};
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check a spec offline: kinds, attributes, types, references, cycles.
+    Validate(SpecArgs),
+    /// Print the dependency graph of a spec (Graphviz DOT or Mermaid).
+    Graph(graph::GraphArgs),
+    /// Show what apply would change: spec vs state vs the live cloud.
+    Plan(plan::PlanArgs),
+    /// Make the cloud match the spec, or carry out a plan saved with `plan --out`.
+    Apply(apply::ApplyArgs),
+    /// Show a plan saved with `plan --out`.
+    Show(show::ShowArgs),
+    /// Delete everything the stack's state holds, dependents first.
+    Destroy(apply::ApplyArgs),
+    /// Record an existing object under an address of the spec (`trellis import SPEC
+    /// ADDR ID`): read by its id, it is managed from then on.
+    Import(import::ImportArgs),
+    /// Inspect the state, or move it between the local file and S3.
+    #[command(subcommand)]
+    State(state::StateCommand),
+    /// Break a state lock whose run is gone, after showing who held it.
+    ForceUnlock(force_unlock::ForceUnlockArgs),
+    /// Print the stack's outputs from the state.
+    Output(output::OutputArgs),
+}
+
+pub fn run(command: Command, ui: &Ui) -> Result<i32> {
+    match command {
+        Command::Validate(args) => validate::run(&args, ui),
+        Command::Graph(args) => runtime()?.block_on(graph::run(args, ui)),
+        Command::Plan(args) => runtime()?.block_on(plan::run(args, ui)),
+        Command::Apply(args) => runtime()?.block_on(apply::run(args, ui, trellis_plan::Operation::Apply)),
+        Command::Show(args) => show::run(&args, ui),
+        Command::Destroy(args) => runtime()?.block_on(apply::run(args, ui, trellis_plan::Operation::Destroy)),
+        Command::Import(args) => runtime()?.block_on(import::run(&args, ui)),
+        Command::State(command) => state::run(command, ui),
+        Command::ForceUnlock(args) => force_unlock::run(&args, ui),
+        Command::Output(args) => output::run(&args, ui),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| trellis_ops::Error::Usage(format!("cannot start the async runtime: {e}")))
+}
+
+/// Opens a session for `operation`, with waits and retries shown dimmed on stderr.
+async fn open(spec: &SpecArgs, cloud: &CloudArgs, operation: &str, ui: &Ui) -> Result<Session> {
+    let color = ui.color_err;
+    let progress: trellis_aws::Progress = Arc::new(move |line: &str| {
+        let mut e = std::io::stderr().lock();
+        let _ = if color { writeln!(e, "\x1b[2m  … {line}\x1b[0m") } else { writeln!(e, "  … {line}") };
+    });
+    Session::open(OpenOptions {
+        spec: &spec.spec,
+        vars: spec.vars(),
+        backend: (&cloud.store).into(),
+        lock_timeout: cloud.lock_timeout,
+        delete_timeout: cloud.delete_timeout,
+        operation,
+        progress: Some(progress),
+    })
+    .await
+}
+
+/// "Read 13 live objects in 19 API calls (region eu-west-1)." on stderr.
+fn note_read(ui: &Ui, read: &Read) {
+    ui.note(&format!(
+        "Read {} live object{} in {} API call{} (region {}).",
+        read.objects,
+        if read.objects == 1 { "" } else { "s" },
+        read.calls,
+        if read.calls == 1 { "" } else { "s" },
+        read.region
+    ));
+}
+
+/// What was read, and what was adopted before planning, on stderr.
+fn note_planned(ui: &Ui, planned: &Planned) {
+    note_read(ui, &planned.read);
+    if let Some((adoption, orphans)) = &planned.adoption {
+        let why = match orphans {
+            Orphans::Journaled => "journal of an interrupted run",
+            Orphans::AdoptAll => "--adopt-orphans",
+        };
+        for line in adoption_lines(adoption, "adopted") {
+            ui.note(&format!("{why}: {line}"));
+        }
+    }
+}
+
+/// The lines that tell what an adoption did, `verb` (adopted, imported) for each object taken.
+fn adoption_lines(adoption: &Adoption, verb: &str) -> Vec<String> {
+    let taken = adoption.adopted.iter().map(|o| format!("{verb} {} ({})", o.address, o.id));
+    let refused =
+        adoption.refused.iter().map(|r| format!("left alone: {} ({}): {}", r.address, r.ids.join(", "), r.why));
+    taken.chain(refused).collect()
+}
+
+/// Asks `question` on the terminal; only `yes` agrees. Without a terminal, fails with `refusal`.
+fn confirm(ui: &Ui, question: &str, refusal: &str) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(trellis_ops::Error::Usage(refusal.to_string()));
+    }
+    ui.out(&format!("\n{question} Only `yes` is accepted: "));
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).map_err(|e| trellis_ops::Error::Usage(e.to_string()))?;
+    Ok(answer.trim() == "yes")
+}
+
+/// AWS's code and message.
+fn aws_error(e: &ProviderError) -> String {
+    match &e.code {
+        Some(code) => format!("AWS {code}: {}", e.message),
+        None => e.message.clone(),
+    }
+}

@@ -1,0 +1,66 @@
+//! `trellis plan SPEC`: what apply would change, as text, JSON or Markdown; saved with
+//! `--out` for `apply FILE`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use trellis_ops::{save_plan, Orphans, Result};
+use trellis_plan::{render, render_markdown, to_json, Operation, RenderOptions};
+
+use crate::ui::Ui;
+use crate::{CloudArgs, SpecArgs, EXIT_CHANGES, EXIT_OK};
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    spec: SpecArgs,
+    #[command(flatten)]
+    cloud: CloudArgs,
+    /// Print the plan as JSON (see docs/json-plan.md); the same as --format json.
+    #[arg(long)]
+    json: bool,
+    /// How to print the plan: for a person, as JSON, or as Markdown for a pull request.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Plan only this resource and what it depends on (repeatable); the plan is partial.
+    #[arg(long = "target", value_name = "ADDR")]
+    targets: Vec<String>,
+    /// Exit 0 when there is nothing to do, 2 when there are changes, 1 on error.
+    #[arg(long)]
+    detailed_exitcode: bool,
+    /// Plan the destruction of everything in the state.
+    #[arg(long)]
+    destroy: bool,
+    /// Save the plan to FILE; `trellis apply FILE` then carries out exactly this plan.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+pub async fn run(args: PlanArgs, ui: &Ui) -> Result<i32> {
+    let session = super::open(&args.spec, &args.cloud, "plan", ui).await?;
+    let op = if args.destroy { Operation::Destroy } else { Operation::Apply };
+    let planned = session.plan(op, &args.targets, Orphans::Journaled).await?;
+    super::note_planned(ui, &planned);
+    let plan = &planned.plan;
+    match if args.json { Format::Json } else { args.format } {
+        Format::Json => ui.line(&serde_json::to_string_pretty(&to_json(plan)).expect("plan JSON serializes")),
+        Format::Markdown => ui.out(&render_markdown(plan)),
+        Format::Text => ui.out(&render(plan, RenderOptions { color: ui.color_out })),
+    }
+    if let Some(out) = &args.out {
+        save_plan(&session, &args.spec.spec, &args.spec.vars(), plan, out)?;
+        ui.note(&format!(
+            "Saved the plan to {}. `trellis apply {}` carries out exactly this plan.",
+            out.display(),
+            out.display()
+        ));
+    }
+    Ok(if args.detailed_exitcode && !plan.is_empty() { EXIT_CHANGES } else { EXIT_OK })
+}

@@ -1,0 +1,154 @@
+//! `trellis state list|show|adopt|pull|push`: the state looked at, taken back from the
+//! cloud's tags, or moved between backends.
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use trellis_core::Address;
+use trellis_ops::{open_store, push_state, read_state_file, Error, Result};
+use trellis_state::write_private;
+
+use crate::ui::Ui;
+use crate::{CloudArgs, SpecArgs, StateFileArgs, EXIT_OK};
+
+#[derive(Subcommand, Debug)]
+pub enum StateCommand {
+    /// List the addresses and ids in the state.
+    List(StateFileArgs),
+    /// Show one resource's recorded attributes.
+    Show {
+        /// The resource address, `kind.name`.
+        address: String,
+        #[command(flatten)]
+        file: StateFileArgs,
+    },
+    /// Take back the objects tagged with this stack that no state knows (left by a lost
+    /// state file or a run killed mid-create): each is recorded under the address its
+    /// tag names, when the spec declares that address and the state has none there.
+    Adopt {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        cloud: CloudArgs,
+    },
+    /// Print the stack's state as stored (in its backend), or save it to --out.
+    Pull {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        cloud: CloudArgs,
+        /// Write it to this file (mode 0600) instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Store a state file as the stack's state (in its backend), keeping its serial and
+    /// lineage: how a stack moves from the local file to S3 and back.
+    Push {
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The state file to store.
+        file: PathBuf,
+        #[command(flatten)]
+        cloud: CloudArgs,
+        /// Replace a stored state of another lineage or a higher serial.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+pub fn run(command: StateCommand, ui: &Ui) -> Result<i32> {
+    match command {
+        StateCommand::List(file) => list(&file, ui),
+        StateCommand::Show { address, file } => show(&address, &file, ui),
+        StateCommand::Adopt { spec, cloud } => super::runtime()?.block_on(adopt(&spec, &cloud, ui)),
+        StateCommand::Pull { spec, cloud, out } => pull(&spec, &cloud, out.as_deref(), ui),
+        StateCommand::Push { spec, file, cloud, force } => push(&spec, &file, &cloud, force, ui),
+    }
+}
+
+fn list(file: &StateFileArgs, ui: &Ui) -> Result<i32> {
+    let state = file.read()?;
+    let width = state.resources.iter().map(|r| r.address.to_string().len()).max().unwrap_or(0);
+    for r in &state.resources {
+        ui.line(&format!("{:width$}  {}", r.address.to_string(), r.id));
+    }
+    Ok(EXIT_OK)
+}
+
+fn show(address: &str, file: &StateFileArgs, ui: &Ui) -> Result<i32> {
+    let state = file.read()?;
+    let addr: Address = address.parse().map_err(|e: trellis_core::AddressError| Error::Usage(e.to_string()))?;
+    let Some(r) = state.get(&addr) else {
+        let known: Vec<String> = state.resources.iter().map(|r| r.address.to_string()).collect();
+        let hint = trellis_spec::did_you_mean(address, known.iter().map(String::as_str))
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        return Err(Error::Usage(format!("`{address}` is not in the state{hint}")));
+    };
+    ui.line(&format!("# {} ({})", r.address, r.id));
+    let width = r.attributes.keys().map(String::len).max().unwrap_or(0);
+    for (k, v) in &r.attributes {
+        ui.line(&format!("{k:width$} = {v}"));
+    }
+    if !r.dependencies.is_empty() {
+        let deps: Vec<String> = r.dependencies.iter().map(ToString::to_string).collect();
+        ui.line(&format!("# depends on: {}", deps.join(", ")));
+    }
+    Ok(EXIT_OK)
+}
+
+/// `trellis state adopt SPEC`: records the stack's tagged objects that no state knows.
+async fn adopt(spec: &SpecArgs, cloud: &CloudArgs, ui: &Ui) -> Result<i32> {
+    let session = super::open(spec, cloud, "adopt", ui).await?;
+    let (adoption, read) = session.adopt_orphans().await?;
+    super::note_read(ui, &read);
+    for line in super::adoption_lines(&adoption, "adopted") {
+        ui.line(&line);
+    }
+    let adopted = adoption.adopted.len();
+    ui.line(&format!(
+        "\nAdopted {adopted} object{}. `trellis plan` shows how they compare with the spec.",
+        if adopted == 1 { "" } else { "s" }
+    ));
+    Ok(EXIT_OK)
+}
+
+/// `trellis state pull SPEC`: the stored state, as it is.
+fn pull(spec: &SpecArgs, cloud: &CloudArgs, out: Option<&Path>, ui: &Ui) -> Result<i32> {
+    let spec = spec.load()?;
+    let store = open_store(&spec, &(&cloud.store).into())?;
+    let state = store.read(&spec.stack)?.ok_or_else(|| Error::Read(format!("{}: no state yet", store.location())))?;
+    let text = serde_json::to_string_pretty(&state).expect("state serializes") + "\n";
+    match out {
+        None => ui.out(&text),
+        Some(path) => {
+            write_private(path, &text)?;
+            ui.note(&format!(
+                "Saved {} (serial {}, lineage {}) to {}.",
+                store.location(),
+                state.serial,
+                state.lineage,
+                path.display()
+            ));
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// `trellis state push SPEC FILE`: stores FILE as the stack's state, serial and lineage
+/// unchanged, under the lock.
+fn push(spec: &SpecArgs, file: &Path, cloud: &CloudArgs, force: bool, ui: &Ui) -> Result<i32> {
+    let spec = spec.load()?;
+    let state = read_state_file(file, &spec.stack)?;
+    let store = open_store(&spec, &(&cloud.store).into())?;
+    let lock = store.lock_waiting("push", cloud.lock_timeout)?;
+    push_state(&*store, &lock, &state, file, force)?;
+    ui.line(&format!(
+        "Pushed {} to {} (serial {}, lineage {}).",
+        file.display(),
+        store.location(),
+        state.serial,
+        state.lineage
+    ));
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,19 @@
+//! The operations the `trellis` commands are made of, without a command line or a
+//! terminal: open a spec and its state store under lock ([`Session::open`]), read the
+//! live stack, plan (adopting what a killed run left), check and carry in a saved plan
+//! ([`SavedRun`]), import and adopt, move a state between backends. Nothing here prints;
+//! what a person should hear comes back as data, and the CLI words it.
+
+mod error;
+mod saved;
+mod session;
+mod state;
+mod store;
+
+pub use error::Error;
+pub use saved::{save_plan, SavedRun};
+pub use session::{check_data_loss, load_spec, OpenOptions, Orphans, Planned, Read, Session};
+pub use state::{push_state, read_state, read_state_file};
+pub use store::{default_state_path, open_store, parse_s3_url, store_for, BackendChoice};
+
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,112 @@
+//! `plan --out FILE` and `apply FILE`: writing a plan, and taking one back only while
+//! nothing it was based on has moved.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use trellis_aws::Aws;
+use trellis_core::schema::Kind;
+use trellis_core::{Provider, RefreshRequest};
+use trellis_plan::{spec_digest, Plan, SavedPlan, SpecSource, SAVED_PLAN_FORMAT};
+use trellis_spec::S3Backend;
+use trellis_state::{State, StateLock, StateStore};
+
+use crate::session::connect_aws;
+use crate::store::{parse_s3_url, store_for};
+use crate::{BackendChoice, Error, Result, Session};
+
+/// Writes `plan`, made in `session` from the spec at `spec_path` with `vars`, to `out`.
+pub fn save_plan(
+    session: &Session,
+    spec_path: &Path,
+    vars: &BTreeMap<String, String>,
+    plan: &Plan,
+    out: &Path,
+) -> Result<()> {
+    let saved = SavedPlan {
+        trellis_saved_plan: SAVED_PLAN_FORMAT,
+        spec: SpecSource {
+            path: spec_path.display().to_string(),
+            sha256: spec_digest(&session.spec.file.text, vars),
+            vars: vars.clone(),
+        },
+        region: session.spec.region.clone(),
+        state_path: session.store.location(),
+        state_region: session.store.region(),
+        plan: plan.clone(),
+    };
+    std::fs::write(out, saved.to_json()).map_err(|e| Error::Read(format!("cannot write {}: {e}", out.display())))
+}
+
+/// A saved plan ready to be carried out: its state store under lock, the state it
+/// applies onto and a provider in its region. Only [`SavedRun::open`] makes one, and
+/// only when the plan is not stale.
+pub struct SavedRun {
+    pub saved: SavedPlan,
+    pub store: Box<dyn StateStore>,
+    pub lock: StateLock,
+    pub state: State,
+    pub aws: Arc<Aws>,
+}
+
+impl SavedRun {
+    /// The file's text when it is a saved plan rather than a spec.
+    pub fn sniff(path: &Path) -> Option<String> {
+        let text = std::fs::read_to_string(path).ok()?;
+        SavedPlan::sniff(&text).then_some(text)
+    }
+
+    /// Reads a saved plan file.
+    pub fn load(text: &str, path: &Path) -> Result<SavedPlan> {
+        SavedPlan::from_json(text).map_err(|e| Error::Read(format!("{}: {e}", path.display())))
+    }
+
+    /// Takes the plan's state under lock and checks that nothing it was based on has
+    /// moved: the state (lineage and serial), the spec (digest) and the objects it
+    /// changes (re-read by id). A stale plan is refused with every reason.
+    pub async fn open(
+        text: &str,
+        file: &Path,
+        choice: &BackendChoice,
+        lock_timeout: Duration,
+        delete_timeout: Duration,
+    ) -> Result<SavedRun> {
+        let saved = Self::load(text, file)?;
+        let spec_now = std::fs::read_to_string(&saved.spec.path).ok();
+        let digest = spec_now.as_deref().map(|t| spec_digest(t, &saved.spec.vars));
+        let saved_s3 = parse_s3_url(&saved.state_path).map(|(bucket, key)| S3Backend {
+            bucket,
+            key,
+            region: saved.state_region.clone(),
+            lock_lease: None,
+        });
+        let store = store_for(saved.region.as_ref(), saved_s3.as_ref(), PathBuf::from(&saved.state_path), choice)?;
+        let lock = store.lock_waiting("apply", lock_timeout)?;
+        let state = store.read(&saved.plan.stack)?;
+        let aws = connect_aws(saved.region.clone(), choice, delete_timeout, None).await?;
+        let touched = saved.touched();
+        let kinds: BTreeMap<&'static str, &'static Kind> = touched.iter().map(|(a, _)| (a.kind.name, a.kind)).collect();
+        let live = aws
+            .refresh(RefreshRequest {
+                stack: saved.plan.stack.clone(),
+                kinds: kinds.into_values().collect(),
+                known: touched,
+                by_id_only: true,
+            })
+            .await
+            .map_err(|e| Error::Aws(format!("re-reading the objects the plan changes failed: AWS {e}")))?;
+        let why = saved.staleness(state.as_ref(), digest.as_deref(), &live.found);
+        if !why.is_empty() {
+            let list: Vec<String> = why.iter().map(|w| format!("  - {w}")).collect();
+            return Err(Error::Usage(format!(
+                "the saved plan {} is stale and was not applied:\n{}\nMake a new plan.",
+                file.display(),
+                list.join("\n")
+            )));
+        }
+        let state = state.unwrap_or_else(|| State::new(&saved.plan.stack));
+        Ok(SavedRun { saved, store, lock, state, aws: Arc::new(aws) })
+    }
+}

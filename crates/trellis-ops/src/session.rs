@@ -1,0 +1,288 @@
+//! A run against one stack: its spec, its state store held under lock, the state as it
+//! was read, and a connected provider. Every command that reads the cloud starts here.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use trellis_aws::{connect, Aws, AwsOptions, Progress};
+use trellis_core::schema::Kind;
+use trellis_core::{Address, Provider, RefreshRequest, RefreshResult};
+use trellis_plan::{adopt, plan, Adoption, Operation, Plan, PlanInput};
+use trellis_spec::{LoadError, LoadOptions, Spec};
+use trellis_state::{State, StateLock, StateStore};
+
+use crate::store::{check_not_left_behind, open_store};
+use crate::{BackendChoice, Error, Result};
+
+/// How to open a session.
+pub struct OpenOptions<'a> {
+    pub spec: &'a Path,
+    /// `--var NAME=VALUE`.
+    pub vars: BTreeMap<String, String>,
+    pub backend: BackendChoice,
+    /// How long to wait for a lock another run holds.
+    pub lock_timeout: Duration,
+    /// How long a delete that AWS refuses as in use is retried.
+    pub delete_timeout: Duration,
+    /// What the lock says this run is doing (`plan`, `apply`, ...).
+    pub operation: &'a str,
+    /// Told about each wait and retry as it happens.
+    pub progress: Option<Progress>,
+}
+
+/// The spec, its state store held under lock, the prior state and a connected provider.
+pub struct Session {
+    pub spec: Spec,
+    pub store: Box<dyn StateStore>,
+    pub lock: StateLock,
+    /// The state as read when the lock was taken.
+    pub prior: Option<State>,
+    pub aws: Arc<Aws>,
+}
+
+/// What a refresh read, for the line that reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read {
+    pub objects: usize,
+    pub calls: usize,
+    pub region: String,
+}
+
+/// Which orphans a plan takes into the state first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Orphans {
+    /// Only those a killed run's journal names (always done).
+    Journaled,
+    /// All of them (`apply --adopt-orphans`).
+    AdoptAll,
+}
+
+/// A plan and what was done to make it.
+pub struct Planned {
+    pub plan: Plan,
+    pub read: Read,
+    /// The orphans taken into the state before planning, and why (`None`: none looked at).
+    pub adoption: Option<(Adoption, Orphans)>,
+}
+
+/// Reads and checks the spec; `--var` values fill its `vars:`.
+pub fn load_spec(path: &Path, vars: &BTreeMap<String, String>) -> Result<Spec> {
+    let opts = LoadOptions { vars: vars.clone(), ..LoadOptions::default() };
+    trellis_spec::load(path, &opts).map_err(|e| match e {
+        LoadError::Invalid(d) => Error::Spec(d),
+        LoadError::Read { .. } => Error::Read(e.to_string()),
+    })
+}
+
+/// Connects to AWS in `region` (the aws-config chain fills what is not given).
+pub(crate) async fn connect_aws(
+    region: Option<String>,
+    choice: &BackendChoice,
+    delete_timeout: Duration,
+    progress: Option<Progress>,
+) -> Result<Aws> {
+    connect(AwsOptions {
+        region,
+        endpoint_url: choice.endpoint_url.clone(),
+        progress,
+        timeouts: trellis_aws::Timeouts { delete: delete_timeout, ..trellis_aws::Timeouts::default() },
+    })
+    .await
+    .map_err(|e| Error::Aws(e.to_string()))
+}
+
+impl Session {
+    /// Loads the spec, takes its state's lock (waiting up to `lock_timeout`), reads the
+    /// state and connects to AWS.
+    pub async fn open(opts: OpenOptions<'_>) -> Result<Session> {
+        let spec = load_spec(opts.spec, &opts.vars)?;
+        let store = open_store(&spec, &opts.backend)?;
+        let lock = store.lock_waiting(opts.operation, opts.lock_timeout)?;
+        let prior = store.read(&spec.stack)?;
+        check_not_left_behind(&spec, &*store, prior.as_ref(), &opts.backend)?;
+        let aws = connect_aws(spec.region.clone(), &opts.backend, opts.delete_timeout, opts.progress).await?;
+        Ok(Session { spec, store, lock, prior, aws: Arc::new(aws) })
+    }
+
+    /// Reads the live stack: every kind the spec or the state names, tag-filtered, plus
+    /// the state's objects by id.
+    pub async fn refresh(&self) -> Result<(RefreshResult, Read)> {
+        let mut kinds: BTreeMap<&'static str, &'static Kind> =
+            self.spec.resources.values().map(|r| (r.kind.name, r.kind)).collect();
+        let known: Vec<(Address, String)> =
+            self.prior.iter().flat_map(|st| st.resources.iter().map(|r| (r.address.clone(), r.id.clone()))).collect();
+        for (a, _) in &known {
+            kinds.insert(a.kind.name, a.kind);
+        }
+        let refreshed = self
+            .aws
+            .refresh(RefreshRequest {
+                stack: self.spec.stack.clone(),
+                kinds: kinds.into_values().collect(),
+                known,
+                by_id_only: false,
+            })
+            .await
+            .map_err(|e| Error::Aws(format!("reading the live stack failed: AWS {e}")))?;
+        let read =
+            Read { objects: refreshed.found.len(), calls: refreshed.calls, region: self.aws.region().to_string() };
+        Ok((refreshed, read))
+    }
+
+    /// Refreshes and plans `operation`. Orphans a killed run's journal names are adopted
+    /// first (the object it made carries its address tag and is taken, not made twice);
+    /// with [`Orphans::AdoptAll`], every orphan the spec has an address for.
+    pub async fn plan(&self, operation: Operation, targets: &[String], orphans: Orphans) -> Result<Planned> {
+        let targets = self.parse_targets(targets)?;
+        if operation == Operation::Apply {
+            self.check_secret_sources()?;
+        }
+        let (refreshed, read) = self.refresh().await?;
+        let mut prior = self.prior.clone();
+        let mut live = refreshed.found;
+        let mut left = refreshed.orphans;
+        if orphans == Orphans::AdoptAll && !left.is_empty() {
+            prior.get_or_insert_with(|| State::new(&self.spec.stack));
+        }
+        let mut adoption = None;
+        if let Some(state) = prior.as_mut().filter(|st| !st.pending.is_empty() || orphans == Orphans::AdoptAll) {
+            let pending: BTreeSet<Address> = state.pending_creates().cloned().collect();
+            let only = (orphans == Orphans::Journaled).then_some(&pending);
+            let taken = adopt(&self.spec, state, left, only);
+            for o in &taken.adopted {
+                live.insert(o.address.clone(), o.clone());
+            }
+            left = taken.left.clone();
+            adoption = Some((taken, orphans));
+        }
+        let plan = plan(PlanInput {
+            spec: &self.spec,
+            prior: prior.as_ref(),
+            live: &live,
+            orphans: &left,
+            operation,
+            targets: &targets,
+            env: &|name| std::env::var(name).ok(),
+        })?;
+        Ok(Planned { plan, read, adoption })
+    }
+
+    /// Fails, naming them, when environment variables a sensitive attribute reads are unset.
+    fn check_secret_sources(&self) -> Result<()> {
+        let missing: Vec<String> = self
+            .spec
+            .secret_sources()
+            .into_iter()
+            .filter(|(_, _, var)| std::env::var_os(var).is_none())
+            .map(|(address, attr, var)| format!("{var} (read by the sensitive `{address}.{attr}`)"))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Usage(format!(
+            "environment variables not set: {}\nhelp: export them before running trellis; their values never go into the plan or the state",
+            missing.join(", ")
+        )))
+    }
+
+    /// `--target` addresses, each of which must be in the spec or the state.
+    fn parse_targets(&self, targets: &[String]) -> Result<Vec<Address>> {
+        let mut known: BTreeSet<String> = self.spec.resources.keys().map(ToString::to_string).collect();
+        known.extend(self.prior.iter().flat_map(|st| st.resources.iter().map(|r| r.address.to_string())));
+        targets
+            .iter()
+            .map(|t| {
+                if !known.contains(t) {
+                    let hint = trellis_spec::did_you_mean(t, known.iter().map(String::as_str))
+                        .map(|m| format!(" (did you mean `{m}`?)"))
+                        .unwrap_or_default();
+                    return Err(Error::Usage(format!("--target {t}: no such resource in the spec or the state{hint}")));
+                }
+                t.parse().map_err(|e: trellis_core::AddressError| Error::Usage(e.to_string()))
+            })
+            .collect()
+    }
+
+    /// True when applying `plan` changes anything: the cloud, the outputs, or the state
+    /// itself (objects adopted for this plan, a journal to clear).
+    pub fn has_work(&self, plan: &Plan) -> bool {
+        let prior_outputs = self.prior.as_ref().map(|s| s.outputs.clone()).unwrap_or_default();
+        let on_disk = self.prior.as_ref().map(|s| (s.resources.as_slice(), !s.pending.is_empty()));
+        let state_news = on_disk.is_some_and(|(r, pending)| pending || r != plan.prior_state.resources.as_slice())
+            || (on_disk.is_none() && !plan.prior_state.resources.is_empty());
+        !plan.is_empty() || plan.state_moved(&prior_outputs) || state_news
+    }
+
+    /// The state to apply onto: the prior one, or a new one for the stack.
+    pub fn state(&self) -> State {
+        self.prior.clone().unwrap_or_else(|| State::new(&self.spec.stack))
+    }
+
+    /// `trellis state adopt`: records the stack's tagged objects that no state knows, and
+    /// writes the state when any was taken.
+    pub async fn adopt_orphans(&self) -> Result<(Adoption, Read)> {
+        let (refreshed, read) = self.refresh().await?;
+        let mut state = self.state();
+        let adoption = adopt(&self.spec, &mut state, refreshed.orphans, None);
+        if !adoption.adopted.is_empty() {
+            self.store.write(&self.lock, &mut state)?;
+        }
+        Ok((adoption, read))
+    }
+
+    /// `trellis import`: reads the object with `id` and records it at `address`, which the
+    /// spec must declare and the state must not hold yet.
+    pub async fn import(&self, address: &str, id: &str) -> Result<Adoption> {
+        let Some(resource) = address.parse().ok().and_then(|a: Address| self.spec.resources.get(&a)) else {
+            let declared: Vec<String> = self.spec.resources.keys().map(ToString::to_string).collect();
+            let hint = trellis_spec::did_you_mean(address, declared.iter().map(String::as_str))
+                .map(|m| format!(" (did you mean `{m}`?)"))
+                .unwrap_or_default();
+            return Err(Error::Usage(format!("import: the spec declares no `{address}`{hint}")));
+        };
+        let address = resource.address.clone();
+        let mut state = self.state();
+        if let Some(known) = state.get(&address) {
+            return Err(Error::Usage(format!(
+                "import: the state already has `{address}` as {}; a second object cannot share its address",
+                known.id
+            )));
+        }
+        let read = self
+            .aws
+            .refresh(RefreshRequest {
+                stack: self.spec.stack.clone(),
+                kinds: vec![resource.kind],
+                known: vec![(address.clone(), id.to_string())],
+                by_id_only: true,
+            })
+            .await
+            .map_err(|e| Error::Aws(format!("reading {id} failed: AWS {e}")))?;
+        let Some(object) = read.found.get(&address).cloned() else {
+            return Err(Error::Usage(format!("import: no {} with id `{id}` was found", resource.kind.name)));
+        };
+        let adoption = adopt(&self.spec, &mut state, vec![object], None);
+        self.store.write(&self.lock, &mut state)?;
+        Ok(adoption)
+    }
+}
+
+/// Refuses, before anything is asked or called, a plan that destroys protected data
+/// without `allow` (`--allow-data-loss`).
+pub fn check_data_loss(plan: &Plan, allow: bool) -> Result<()> {
+    let refused = plan.protected_data_loss();
+    if refused.is_empty() || allow {
+        return Ok(());
+    }
+    let names: Vec<String> = refused.iter().map(|c| c.address.to_string()).collect();
+    // The hint names the setting of the first refused kind (all kinds that hold data
+    // declare it in their schema).
+    let rules = refused.iter().find_map(|c| c.address.kind.holds_data);
+    let (protect, noun) = rules.map_or(("protect", "resource"), |r| (r.protect, r.noun));
+    Err(Error::Usage(format!(
+        "refusing to apply: it would destroy the data of {} (protected). Nothing was changed.\nhelp: if the data may go, run again with --allow-data-loss (final snapshots are still taken), or set `{protect}: false` on the {noun} in the spec",
+        names.join(", ")
+    )))
+}
