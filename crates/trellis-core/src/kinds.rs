@@ -406,75 +406,7 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 
 /// The reference of every kind and attribute, as Markdown, for `docs/spec.md`.
 pub fn reference_markdown() -> String {
-    use crate::schema::Type;
     use std::fmt::Write;
-
-    fn mode(a: &Attr) -> &'static str {
-        match a.mode {
-            Mode::Required => "required",
-            Mode::Optional => "optional",
-            Mode::OptionalComputed => "optional (AWS decides if unset)",
-            Mode::Computed => "computed by AWS",
-        }
-    }
-    fn default(a: &Attr) -> String {
-        match a.default {
-            Default::None => String::new(),
-            Default::Bool(b) => format!("`{b}`"),
-            Default::Int(i) => format!("`{i}`"),
-            Default::Str(s) => format!("`{s}`"),
-            Default::EmptyList => "`[]`".into(),
-            Default::EmptyMap => "`{}`".into(),
-            Default::StackName => "`<stack>-<name>`".into(),
-            Default::RefAttr { via, attr } => format!("`{attr}` of the `{via}` object"),
-        }
-    }
-    fn table(out: &mut String, attrs: &[Attr], generated: Option<&str>) {
-        out.push_str("| attribute | type | presence | default | on change | meaning |\n|---|---|---|---|---|---|\n");
-        for a in attrs {
-            let change = if a.mode == Mode::Computed {
-                String::new()
-            } else if a.force_new {
-                "**replace**".to_string()
-            } else if let Some(n) = a.note {
-                format!("in place; {n}")
-            } else {
-                "in place".to_string()
-            };
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | {} | {} | {} | {} |",
-                a.name,
-                a.ty.describe(),
-                if generated == Some(a.name) { "optional (trellis generates it if unset)" } else { mode(a) },
-                default(a),
-                change,
-                a.doc
-            );
-        }
-    }
-    fn nested(out: &mut String, attrs: &[Attr], seen: &mut Vec<&'static str>) {
-        for a in attrs {
-            let inner = match &a.ty {
-                Type::Object(o) => Some(o),
-                Type::List(t) | Type::Set(t) => match t {
-                    Type::Object(o) => Some(o),
-                    _ => None,
-                },
-                _ => None,
-            };
-            if let Some(o) = inner {
-                if seen.contains(&a.name) {
-                    continue;
-                }
-                seen.push(a.name);
-                let _ = writeln!(out, "\nEach entry of `{}`:\n", a.name);
-                table(out, o.attrs, None);
-                nested(out, o.attrs, seen);
-            }
-        }
-    }
-
     let mut out = String::new();
     for k in ALL {
         let _ = writeln!(out, "### `{}`\n\n{}\n", k.name, k.doc);
@@ -490,9 +422,81 @@ pub fn reference_markdown() -> String {
                 "Replacement: with `{name}` left out, the new object is created first under a generated name and the old one deleted after what uses it has moved over (`+/-` in the plan); with `{name}` fixed in the spec, the old one is deleted first (`-/+`).\n"
             );
         }
-        table(&mut out, k.object.attrs, k.generated_name);
-        nested(&mut out, k.object.attrs, &mut Vec::new());
+        ref_table(&mut out, k.object.attrs, k.generated_name);
+        ref_nested(&mut out, k.object.attrs, &mut Vec::new());
         out.push('\n');
     }
     out
+}
+
+/// The reference's "presence" column.
+fn ref_mode(a: &Attr) -> &'static str {
+    match a.mode {
+        Mode::Required => "required",
+        Mode::Optional => "optional",
+        Mode::OptionalComputed => "optional (AWS decides if unset)",
+        Mode::Computed => "computed by AWS",
+    }
+}
+/// The reference's "default" column.
+fn ref_default(a: &Attr) -> String {
+    match a.default {
+        Default::None => String::new(),
+        Default::Bool(b) => format!("`{b}`"),
+        Default::Int(i) => format!("`{i}`"),
+        Default::Str(s) => format!("`{s}`"),
+        Default::EmptyList => "`[]`".into(),
+        Default::EmptyMap => "`{}`".into(),
+        Default::StackName => "`<stack>-<name>`".into(),
+        Default::RefAttr { via, attr } => format!("`{attr}` of the `{via}` object"),
+    }
+}
+/// One table of attributes.
+fn ref_table(out: &mut String, attrs: &[Attr], generated: Option<&str>) {
+    use std::fmt::Write;
+    out.push_str("| attribute | type | presence | default | on change | meaning |\n|---|---|---|---|---|---|\n");
+    for a in attrs {
+        let change = if a.mode == Mode::Computed {
+            String::new()
+        } else if a.force_new {
+            "**replace**".to_string()
+        } else if let Some(n) = a.note {
+            format!("in place; {n}")
+        } else {
+            "in place".to_string()
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} | {} |",
+            a.name,
+            a.ty.describe(),
+            if generated == Some(a.name) { "optional (trellis generates it if unset)" } else { ref_mode(a) },
+            ref_default(a),
+            change,
+            a.doc
+        );
+    }
+}
+/// The tables of the objects nested in `attrs`, each once.
+fn ref_nested(out: &mut String, attrs: &[Attr], seen: &mut Vec<&'static str>) {
+    use std::fmt::Write;
+    for a in attrs {
+        let inner = match &a.ty {
+            crate::schema::Type::Object(o) => Some(o),
+            crate::schema::Type::List(t) | crate::schema::Type::Set(t) => match t {
+                crate::schema::Type::Object(o) => Some(o),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(o) = inner {
+            if seen.contains(&a.name) {
+                continue;
+            }
+            seen.push(a.name);
+            let _ = writeln!(out, "\nEach entry of `{}`:\n", a.name);
+            ref_table(out, o.attrs, None);
+            ref_nested(out, o.attrs, seen);
+        }
+    }
 }

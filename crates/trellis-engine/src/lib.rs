@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -234,7 +233,7 @@ pub async fn apply<P: Provider>(
     plan: &Plan,
     store: &dyn StateStore,
     lock: &StateLock,
-    mut state: State,
+    state: State,
     opts: ApplyOptions,
     on_event: impl Fn(Event),
 ) -> Result<(Report, State), EngineError> {
@@ -244,154 +243,222 @@ pub async fn apply<P: Provider>(
     if !refused.is_empty() && !opts.allow_data_loss {
         return Err(EngineError::DataLoss(refused));
     }
-    let graph = operation_graph(plan)?;
-    let mut changes: BTreeMap<Address, ResourceChange> =
-        plan.changes.iter().map(|c| (c.address.clone(), c.clone())).collect();
-    // The delete of a create-before-destroy's old object runs under its deposed address.
-    for c in &plan.changes {
-        if let Some(deposed) = c.deposed_address() {
-            let old = ResourceChange { address: deposed.clone(), action: Action::Delete, ..c.clone() };
-            changes.insert(deposed, old);
+    let mut walk = Walk::new(provider, plan, store, lock, state, opts, on_event)?;
+    walk.run().await;
+    walk.finish(plan)
+}
+
+/// One apply in progress: the operation graph, where each operation is in it, the
+/// operations running, and the state as last written.
+struct Walk<'a, P, F> {
+    provider: Arc<P>,
+    graph: DiGraph<Op, ()>,
+    /// Every operation's change, the deposed objects' deletes included.
+    changes: BTreeMap<Address, ResourceChange>,
+    store: &'a dyn StateStore,
+    lock: &'a StateLock,
+    shared: Shared,
+    report: Report,
+    /// How many of each operation's predecessors have not succeeded yet.
+    waiting: BTreeMap<NodeIndex, usize>,
+    ready: VecDeque<NodeIndex>,
+    /// Skipped, because something they wait for failed.
+    blocked: BTreeSet<NodeIndex>,
+    /// Finished, one way or the other.
+    settled: BTreeSet<NodeIndex>,
+    running: JoinSet<Outcome>,
+    task_node: BTreeMap<tokio::task::Id, NodeIndex>,
+    parallelism: usize,
+    interrupt: Option<watch::Receiver<bool>>,
+    stopping: bool,
+    env: EnvReader,
+    /// The first state write that failed: nothing new starts after it.
+    save_error: Option<StateError>,
+    on_event: F,
+}
+
+impl<'a, P: Provider, F: Fn(Event)> Walk<'a, P, F> {
+    /// Builds the graph and writes the starting state: the plan's refreshed view (objects
+    /// deleted outside trellis leave) with an empty journal, since the plan has dealt with
+    /// what a killed run left there (adopted what it created).
+    fn new(
+        provider: Arc<P>,
+        plan: &Plan,
+        store: &'a dyn StateStore,
+        lock: &'a StateLock,
+        mut state: State,
+        opts: ApplyOptions,
+        on_event: F,
+    ) -> Result<Self, EngineError> {
+        let graph = operation_graph(plan)?;
+        let mut changes: BTreeMap<Address, ResourceChange> =
+            plan.changes.iter().map(|c| (c.address.clone(), c.clone())).collect();
+        // The delete of a create-before-destroy's old object runs under its deposed address.
+        for c in &plan.changes {
+            if let Some(deposed) = c.deposed_address() {
+                let old = ResourceChange { address: deposed.clone(), action: Action::Delete, ..c.clone() };
+                changes.insert(deposed, old);
+            }
         }
+        state.resources = plan.refreshed.clone();
+        state.pending.clear();
+        state.resources.sort_by(|a, b| a.address.cmp(&b.address));
+        let results = state.resources.iter().map(|r| (r.address.clone(), r.attributes.clone())).collect();
+        let mut shared = Shared { stack: plan.stack.clone(), state, results };
+        store.write(lock, &mut shared.state)?;
+        let waiting: BTreeMap<NodeIndex, usize> =
+            graph.node_indices().map(|n| (n, graph.edges_directed(n, Direction::Incoming).count())).collect();
+        let ready = waiting.iter().filter(|(_, c)| **c == 0).map(|(n, _)| *n).collect();
+        Ok(Walk {
+            provider,
+            graph,
+            changes,
+            store,
+            lock,
+            shared,
+            report: Report::default(),
+            waiting,
+            ready,
+            blocked: BTreeSet::new(),
+            settled: BTreeSet::new(),
+            running: JoinSet::new(),
+            task_node: BTreeMap::new(),
+            parallelism: opts.parallelism.max(1),
+            interrupt: opts.interrupt,
+            stopping: false,
+            env: opts.env,
+            save_error: None,
+            on_event,
+        })
     }
 
-    // The refreshed view replaces the previous one: objects deleted outside trellis leave.
-    // The plan has dealt with what a killed run left in the journal (adopted what it
-    // created), so the journal starts empty.
-    state.resources = plan.refreshed.clone();
-    state.pending.clear();
-    state.resources.sort_by(|a, b| a.address.cmp(&b.address));
-    let results = state.resources.iter().map(|r| (r.address.clone(), r.attributes.clone())).collect();
-    let mut shared = Shared { stack: plan.stack.clone(), state, results };
-    store.write(lock, &mut shared.state)?;
-
-    let mut report = Report::default();
-    let mut waiting: BTreeMap<NodeIndex, usize> =
-        graph.node_indices().map(|n| (n, graph.edges_directed(n, Direction::Incoming).count())).collect();
-    let mut ready: VecDeque<NodeIndex> = waiting.iter().filter(|(_, c)| **c == 0).map(|(n, _)| *n).collect();
-    let mut blocked: BTreeSet<NodeIndex> = BTreeSet::new();
-    let parallelism = opts.parallelism.max(1);
-    let mut interrupt = opts.interrupt;
-    let mut stopping = false;
-    let mut settled: BTreeSet<NodeIndex> = BTreeSet::new();
-    let mut running: JoinSet<Outcome> = JoinSet::new();
-    let mut task_node: BTreeMap<tokio::task::Id, NodeIndex> = BTreeMap::new();
-    let stack = plan.stack.clone();
-    let mut save_error = None;
-
-    loop {
-        // An interrupt that came while an operation finished is seen before anything
-        // new starts (the select below may have taken the finished operation first).
-        if !stopping && interrupt.as_ref().is_some_and(|rx| *rx.borrow()) {
-            stopping = true;
-            on_event(Event::Interrupted { in_flight: running.len() });
-        }
-        // Start what is ready, as long as there is room: an operation is only spawned
-        // when it can really begin, so an interrupt leaves nothing half-queued.
-        while save_error.is_none() && !stopping && running.len() < parallelism {
-            let Some(n) = ready.pop_front() else { break };
-            let op = graph[n].clone();
-            let change = changes[&op.address].clone();
-            let job = match prepare(&op, &change, &shared, &*opts.env) {
-                Ok(job) => job,
-                Err(error) => {
-                    on_event(Event::Failed { op: op.clone(), error: error.clone() });
-                    report.failures.push(Failure { op, error });
-                    settled.insert(n);
-                    skip_after(&graph, n, &mut blocked, &mut report, &on_event);
+    /// Starts what is ready and settles what finishes, until nothing runs.
+    async fn run(&mut self) {
+        loop {
+            // An interrupt that came while an operation finished is seen before anything
+            // new starts (the select below may have taken the finished operation first).
+            if !self.stopping && self.interrupt.as_ref().is_some_and(|rx| *rx.borrow()) {
+                self.stop();
+            }
+            self.start_ready();
+            if self.running.is_empty() {
+                break;
+            }
+            let joined = tokio::select! {
+                joined = self.running.join_next_with_id() => joined,
+                () = interrupted(&mut self.interrupt), if !self.stopping => {
+                    self.stop();
                     continue;
                 }
             };
-            // Write-ahead: the journal holds the operation before AWS hears of it.
-            shared.state.pending.push(Pending { address: op.address.clone(), operation: op.kind });
-            if let Err(e) = store.write(lock, &mut shared.state) {
-                save_error.get_or_insert(e);
+            let Some(joined) = joined else { break };
+            let (n, outcome) = match joined {
+                Ok((id, outcome)) => (self.task_node[&id], outcome),
+                // A task that died is a bug in trellis, reported like a failed call.
+                Err(e) => {
+                    let message = format!("internal error, please report it: {e}");
+                    let error = ProviderError::new(Some("TrellisInternal"), message);
+                    let outcome =
+                        Outcome { sent: None, id: None, object: None, error: Some(error), elapsed: Duration::ZERO };
+                    (self.task_node[&e.id()], outcome)
+                }
+            };
+            self.settle(n, outcome);
+        }
+    }
+
+    fn stop(&mut self) {
+        self.stopping = true;
+        (self.on_event)(Event::Interrupted { in_flight: self.running.len() });
+    }
+
+    /// Starts what is ready, as long as there is room: an operation is only spawned when
+    /// it can really begin, so an interrupt leaves nothing half-queued. The journal holds
+    /// each operation before AWS hears of it.
+    fn start_ready(&mut self) {
+        while self.save_error.is_none() && !self.stopping && self.running.len() < self.parallelism {
+            let Some(n) = self.ready.pop_front() else { break };
+            let op = self.graph[n].clone();
+            let job = match prepare(&op, &self.changes[&op.address], &self.shared, &*self.env) {
+                Ok(job) => job,
+                Err(error) => {
+                    (self.on_event)(Event::Failed { op: op.clone(), error: error.clone() });
+                    self.report.failures.push(Failure { op, error });
+                    self.settled.insert(n);
+                    skip_after(&self.graph, n, &mut self.blocked, &mut self.report, &self.on_event);
+                    continue;
+                }
+            };
+            self.shared.state.pending.push(Pending { address: op.address.clone(), operation: op.kind });
+            if let Err(e) = self.store.write(self.lock, &mut self.shared.state) {
+                self.save_error.get_or_insert(e);
                 break;
             }
-            on_event(Event::Started(op.clone()));
-            let provider = provider.clone();
-            let stack = stack.clone();
-            let handle = running.spawn(async move {
+            (self.on_event)(Event::Started(op.clone()));
+            let provider = self.provider.clone();
+            let stack = self.shared.stack.clone();
+            let handle = self.running.spawn(async move {
                 let start = Instant::now();
                 let outcome = run(&*provider, &stack, &op, job).await;
                 Outcome { elapsed: start.elapsed(), ..outcome }
             });
-            task_node.insert(handle.id(), n);
+            self.task_node.insert(handle.id(), n);
         }
-        if running.is_empty() {
-            break;
-        }
-        let joined = tokio::select! {
-            joined = running.join_next_with_id() => joined,
-            () = interrupted(&mut interrupt), if !stopping => {
-                stopping = true;
-                on_event(Event::Interrupted { in_flight: running.len() });
-                continue;
-            }
-        };
-        let Some(joined) = joined else {
-            break;
-        };
-        let (n, outcome) = match joined {
-            Ok((id, outcome)) => (task_node[&id], outcome),
-            // A task that died is a bug in trellis, reported like a failed call.
-            Err(e) => {
-                let message = format!("internal error, please report it: {e}");
-                let error = ProviderError::new(Some("TrellisInternal"), message);
-                (
-                    task_node[&e.id()],
-                    Outcome { sent: None, id: None, object: None, error: Some(error), elapsed: Duration::ZERO },
-                )
-            }
-        };
-        let op = graph[n].clone();
-        let change = &changes[&op.address];
-        let error = record(&op, change, &outcome, &mut shared, &mut report);
-        let succeeded = error.is_none();
-        shared.state.pending.retain(|p| !(p.address == op.address && p.operation == op.kind));
-        settled.insert(n);
-        match &error {
-            None => on_event(Event::Finished { op: op.clone(), id: outcome.id.clone(), elapsed: outcome.elapsed }),
-            Some(error) => {
-                on_event(Event::Failed { op: op.clone(), error: error.clone() });
-                report.failures.push(Failure { op: op.clone(), error: error.clone() });
-            }
-        }
-        if let Err(e) = store.write(lock, &mut shared.state) {
-            save_error.get_or_insert(e);
-        }
-        if succeeded {
-            for e in graph.edges_directed(n, Direction::Outgoing) {
-                let next = e.target();
-                let c = waiting.get_mut(&next).expect("node in graph");
-                *c -= 1;
-                if *c == 0 && !blocked.contains(&next) {
-                    ready.push_back(next);
-                }
-            }
-        } else {
-            skip_after(&graph, n, &mut blocked, &mut report, &on_event);
-        }
-    }
-    if let Some(e) = save_error {
-        return Err(e.into());
-    }
-    if stopping {
-        report.interrupted = true;
-        report.not_started = graph
-            .node_indices()
-            .filter(|n| !settled.contains(n) && !blocked.contains(n))
-            .map(|n| graph[n].clone())
-            .collect();
     }
 
-    // Outputs from what is known now; values that failed to appear are left out.
-    let resolve = |r: &trellis_core::Ref| trellis_plan::lookup(&shared.results, r);
-    report.outputs =
-        plan.outputs.iter().map(|(k, e)| (k.clone(), e.eval(&resolve))).filter(|(_, v)| !v.has_unknown()).collect();
-    shared.state.outputs = report.outputs.clone();
-    store.write(lock, &mut shared.state)?;
-    Ok((report, shared.state))
+    /// Records a finished operation, writes the state, and releases what waited for it
+    /// (or skips it all, after a failure).
+    fn settle(&mut self, n: NodeIndex, outcome: Outcome) {
+        let op = self.graph[n].clone();
+        let error = record(&op, &self.changes[&op.address], &outcome, &mut self.shared, &mut self.report);
+        self.shared.state.pending.retain(|p| !(p.address == op.address && p.operation == op.kind));
+        self.settled.insert(n);
+        let succeeded = error.is_none();
+        match error {
+            None => (self.on_event)(Event::Finished { op, id: outcome.id, elapsed: outcome.elapsed }),
+            Some(error) => {
+                (self.on_event)(Event::Failed { op: op.clone(), error: error.clone() });
+                self.report.failures.push(Failure { op, error });
+            }
+        }
+        if let Err(e) = self.store.write(self.lock, &mut self.shared.state) {
+            self.save_error.get_or_insert(e);
+        }
+        if !succeeded {
+            skip_after(&self.graph, n, &mut self.blocked, &mut self.report, &self.on_event);
+            return;
+        }
+        for next in self.graph.neighbors_directed(n, Direction::Outgoing) {
+            let c = self.waiting.get_mut(&next).expect("node in graph");
+            *c -= 1;
+            if *c == 0 && !self.blocked.contains(&next) {
+                self.ready.push_back(next);
+            }
+        }
+    }
+
+    /// The report, with what an interrupt left undone and the outputs from what is known
+    /// now (values that failed to appear are left out), and the last state written.
+    fn finish(mut self, plan: &Plan) -> Result<(Report, State), EngineError> {
+        if let Some(e) = self.save_error {
+            return Err(e.into());
+        }
+        if self.stopping {
+            self.report.interrupted = true;
+            self.report.not_started = self
+                .graph
+                .node_indices()
+                .filter(|n| !self.settled.contains(n) && !self.blocked.contains(n))
+                .map(|n| self.graph[n].clone())
+                .collect();
+        }
+        let resolve = |r: &trellis_core::Ref| trellis_plan::lookup(&self.shared.results, r);
+        self.report.outputs =
+            plan.outputs.iter().map(|(k, e)| (k.clone(), e.eval(&resolve))).filter(|(_, v)| !v.has_unknown()).collect();
+        self.shared.state.outputs = self.report.outputs.clone();
+        self.store.write(self.lock, &mut self.shared.state)?;
+        Ok((self.report, self.shared.state))
+    }
 }
 
 /// Marks everything downstream of `n` as skipped.

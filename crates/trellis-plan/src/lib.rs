@@ -14,7 +14,7 @@ mod saved;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use trellis_core::schema::{Kind, Mode};
+use trellis_core::schema::{Attr, Kind, Mode};
 use trellis_core::{kinds, secret, Address, Attrs, Expr, LiveObject, Ref, Value};
 use trellis_graph::DepGraph;
 use trellis_spec::Spec;
@@ -305,86 +305,30 @@ pub struct PlanInput<'a> {
     pub env: &'a dyn Fn(&str) -> Option<String>,
 }
 
-/// Plans one run.
+/// Plans one run: refresh the state against the live objects, then plan what the spec
+/// wants (for apply) in creation order, then the deletes, dependents first.
 pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     let prior_resources: Vec<ResourceState> = input.prior.map(|s| s.resources.clone()).unwrap_or_default();
-
-    // Refresh: the prior state with each object replaced by what is live now, secrets
-    // read in plain text replaced by their digests.
-    let mut refreshed = Vec::new();
-    let mut drift = Vec::new();
-    for r in &prior_resources {
-        let mut secret: BTreeSet<&str> = r.sensitive.iter().map(String::as_str).collect();
-        if let Some(res) = input.spec.resources.get(&r.address) {
-            secret.extend(res.sensitive.iter().map(String::as_str));
-        }
-        let live = input.live.get(&r.address).map(|l| observed(l, &r.attributes, &secret, &input.spec.stack));
-        match live.as_ref() {
-            Some(live) => {
-                // An object recorded by a create that failed before it could be read
-                // back has no attributes yet: nothing to compare, so no drift.
-                if live.attrs != r.attributes && !r.attributes.is_empty() {
-                    drift.push(Drift {
-                        address: r.address.clone(),
-                        before: r.attributes.clone(),
-                        after: Some(live.attrs.clone()),
-                    });
-                }
-                refreshed.push(ResourceState {
-                    id: live.id.clone(),
-                    attributes: live.attrs.clone(),
-                    sensitive: secret.iter().map(|s| s.to_string()).collect(),
-                    ..r.clone()
-                });
-            }
-            None => drift.push(Drift { address: r.address.clone(), before: r.attributes.clone(), after: None }),
-        }
-    }
+    let (refreshed, drift) = refresh(&prior_resources, &input);
     let current: BTreeMap<&Address, &ResourceState> = refreshed.iter().map(|r| (&r.address, r)).collect();
+    let scope = scope(&input, &refreshed);
+    let in_scope = |a: &Address| scope.as_ref().is_none_or(|s| s.contains(a));
+    let serial = input.prior.map(|p| p.serial).unwrap_or(0);
 
     let mut changes = Vec::new();
     let mut planned: BTreeMap<Address, Attrs> = BTreeMap::new();
-
-    // With --target: the targets and what they depend on (or, for destroy, what
-    // depends on them); everything else is left as it is.
-    let scope: Option<BTreeSet<Address>> = (!input.targets.is_empty()).then(|| {
-        let mut set: BTreeSet<Address> = input.targets.iter().cloned().collect();
-        match input.operation {
-            Operation::Apply => {
-                let g = input.spec.graph();
-                for t in input.targets {
-                    set.extend(g.dependencies_of(t));
-                }
-            }
-            Operation::Destroy => loop {
-                let more: Vec<Address> = refreshed
-                    .iter()
-                    .filter(|r| !set.contains(&r.address) && r.dependencies.iter().any(|d| set.contains(d)))
-                    .map(|r| r.address.clone())
-                    .collect();
-                if more.is_empty() {
-                    break;
-                }
-                set.extend(more);
-            },
-        }
-        set
-    });
-    let in_scope = |a: &Address| scope.as_ref().is_none_or(|s| s.contains(a));
-
-    let serial = input.prior.map(|p| p.serial).unwrap_or(0);
     if input.operation == Operation::Apply {
         let order = input.spec.graph().creation_order().map_err(PlanError::Cycle)?;
         for address in &order {
+            let existing = current.get(address).copied();
             if !in_scope(address) {
-                if let Some(r) = current.get(address) {
+                if let Some(r) = existing {
                     planned.insert(address.clone(), r.attributes.clone());
                 }
                 continue;
             }
-            let resource = &input.spec.resources[address];
-            let existing = current.get(address).copied();
-            let mut change = plan_resource(resource, existing, &planned, input.env, &input.spec.stack);
+            let mut change =
+                plan_resource(&input.spec.resources[address], existing, &planned, input.env, &input.spec.stack);
             if let (true, Some(existing)) = (change.action.is_replace(), existing) {
                 let settings = change.after.clone().unwrap_or_default();
                 change.data_loss = data_loss(existing.address.kind, &existing.attributes, &settings, serial);
@@ -404,24 +348,8 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     let deps: Vec<(Address, BTreeSet<Address>)> =
         doomed.iter().map(|r| (r.address.clone(), r.dependencies.iter().cloned().collect())).collect();
     let order = DepGraph::new(deps.iter().map(|(a, d)| (a, d))).deletion_order().map_err(PlanError::Cycle)?;
-    let serial = input.prior.map(|p| p.serial).unwrap_or(0);
     for address in order {
-        let r = current[&address];
-        let settings = settings_of(input.spec.resources.get(&address), &r.attributes);
-        changes.push(ResourceChange {
-            data_loss: data_loss(r.address.kind, &r.attributes, &settings, serial),
-            address: address.clone(),
-            action: Action::Delete,
-            id: Some(r.id.clone()),
-            before: Some(r.attributes.clone()),
-            after: None,
-            config: None,
-            replace_because: vec![],
-            depends_on: vec![],
-            prior_depends_on: r.dependencies.clone(),
-            notes: vec![],
-            sensitive: r.sensitive.clone(),
-        });
+        changes.push(plan_delete(current[&address], input.spec.resources.get(&address), serial));
     }
 
     let (outputs, planned_outputs) = match input.operation {
@@ -432,16 +360,11 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         }
         Operation::Destroy => (BTreeMap::new(), BTreeMap::new()),
     };
-
     Ok(Plan {
         format_version: PLAN_FORMAT_VERSION,
         stack: input.spec.stack.clone(),
         operation: input.operation,
-        prior_state: PriorState {
-            lineage: input.prior.map(|s| s.lineage.clone()),
-            serial: input.prior.map(|s| s.serial).unwrap_or(0),
-            resources: prior_resources,
-        },
+        prior_state: PriorState { lineage: input.prior.map(|s| s.lineage.clone()), serial, resources: prior_resources },
         refreshed,
         drift,
         changes,
@@ -450,6 +373,88 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         orphans: input.orphans.iter().map(|o| Orphan { address: o.address.clone(), id: o.id.clone() }).collect(),
         targets: input.targets.to_vec(),
     })
+}
+
+/// The prior state with each object replaced by what is live now (secrets read in
+/// plain text replaced by their digests), and the drift between the two.
+fn refresh(prior: &[ResourceState], input: &PlanInput<'_>) -> (Vec<ResourceState>, Vec<Drift>) {
+    let mut refreshed = Vec::new();
+    let mut drift = Vec::new();
+    for r in prior {
+        let mut secret: BTreeSet<&str> = r.sensitive.iter().map(String::as_str).collect();
+        if let Some(res) = input.spec.resources.get(&r.address) {
+            secret.extend(res.sensitive.iter().map(String::as_str));
+        }
+        let Some(live) = input.live.get(&r.address).map(|l| observed(l, &r.attributes, &secret, &input.spec.stack))
+        else {
+            drift.push(Drift { address: r.address.clone(), before: r.attributes.clone(), after: None });
+            continue;
+        };
+        // An object recorded by a create that failed before it could be read back has no
+        // attributes yet: nothing to compare, so no drift.
+        if live.attrs != r.attributes && !r.attributes.is_empty() {
+            drift.push(Drift {
+                address: r.address.clone(),
+                before: r.attributes.clone(),
+                after: Some(live.attrs.clone()),
+            });
+        }
+        refreshed.push(ResourceState {
+            id: live.id,
+            attributes: live.attrs,
+            sensitive: secret.iter().map(|s| s.to_string()).collect(),
+            ..r.clone()
+        });
+    }
+    (refreshed, drift)
+}
+
+/// With `--target`: the targets and what they depend on (or, for destroy, what depends
+/// on them); everything else is left as it is. `None`: everything is in scope.
+fn scope(input: &PlanInput<'_>, refreshed: &[ResourceState]) -> Option<BTreeSet<Address>> {
+    if input.targets.is_empty() {
+        return None;
+    }
+    let mut set: BTreeSet<Address> = input.targets.iter().cloned().collect();
+    match input.operation {
+        Operation::Apply => {
+            let g = input.spec.graph();
+            for t in input.targets {
+                set.extend(g.dependencies_of(t));
+            }
+        }
+        Operation::Destroy => loop {
+            let more: Vec<Address> = refreshed
+                .iter()
+                .filter(|r| !set.contains(&r.address) && r.dependencies.iter().any(|d| set.contains(d)))
+                .map(|r| r.address.clone())
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            set.extend(more);
+        },
+    }
+    Some(set)
+}
+
+/// The delete of `r`, which the spec (`resource`, when it still names it) no longer wants.
+fn plan_delete(r: &ResourceState, resource: Option<&trellis_spec::Resource>, serial: u64) -> ResourceChange {
+    let settings = settings_of(resource, &r.attributes);
+    ResourceChange {
+        data_loss: data_loss(r.address.kind, &r.attributes, &settings, serial),
+        address: r.address.clone(),
+        action: Action::Delete,
+        id: Some(r.id.clone()),
+        before: Some(r.attributes.clone()),
+        after: None,
+        config: None,
+        replace_because: vec![],
+        depends_on: vec![],
+        prior_depends_on: r.dependencies.clone(),
+        notes: vec![],
+        sensitive: r.sensitive.clone(),
+    }
 }
 
 /// The value a reference reads from the planned attributes of another resource.
@@ -527,6 +532,7 @@ pub fn observed(live: &LiveObject, recorded: &Attrs, secret: &BTreeSet<&str>, st
     out
 }
 
+/// The change that brings one declared resource from `existing` (refreshed) to the spec.
 fn plan_resource(
     resource: &trellis_spec::Resource,
     existing: Option<&ResourceState>,
@@ -535,42 +541,9 @@ fn plan_resource(
     stack: &str,
 ) -> ResourceChange {
     let kind = resource.kind;
-    let mut after: Attrs = resource
-        .attrs
-        .iter()
-        .map(|(k, e)| {
-            if !resource.sensitive.contains(k) {
-                return (k.clone(), e.eval(&|r| lookup(planned, r)));
-            }
-            // A secret is compared as its digest, under the salt the state uses for it.
-            let plain = e.eval_with_env(&|r| lookup(planned, r), env);
-            let previous = existing.and_then(|x| x.attributes.get(k));
-            let v = match plain {
-                Value::Unknown => Value::Unknown,
-                v => secret::redact(&v, previous, || secret::new_salt(stack, &resource.address, k)),
-            };
-            (k.clone(), v)
-        })
-        .collect();
-    let depends_on: Vec<Address> = resource.dependencies().into_iter().collect();
-
-    let mut replace_because = Vec::new();
-    let mut changed = Vec::new();
-    if let Some(existing) = existing {
-        for attr in kind.object.attrs.iter().filter(|a| a.settable()) {
-            let want = after.get(attr.name);
-            if want.is_none() && attr.mode == Mode::OptionalComputed {
-                continue; // left to AWS: whatever is live is fine
-            }
-            let have = existing.attributes.get(attr.name);
-            if want.is_some_and(Value::has_unknown) || !same(want, have) {
-                changed.push(attr);
-                if attr.force_new {
-                    replace_because.push(attr.name.to_string());
-                }
-            }
-        }
-    }
+    let mut after = desired(resource, existing, planned, env, stack);
+    let changed: Vec<&Attr> = existing.map(|e| changed_attrs(kind, &after, e)).unwrap_or_default();
+    let replace_because: Vec<String> = changed.iter().filter(|a| a.force_new).map(|a| a.name.to_string()).collect();
     let mut action = match existing {
         None => Action::Create,
         Some(_) if !replace_because.is_empty() => Action::DeleteThenCreate,
@@ -578,39 +551,13 @@ fn plan_resource(
         Some(_) => Action::NoOp,
     };
     let mut notes = Vec::new();
-    if action == Action::Update {
-        // A versioned kind keeps its object: a change of its data is the next version.
-        if let (Some(counter), Some(existing)) = (kind.versioned, existing) {
-            if changed.iter().any(|a| a.name != "tags") {
-                if let Some(n) = existing.attributes.get(counter).and_then(Value::as_int) {
-                    after.insert(counter.to_string(), Value::Int(n + 1));
-                    notes.push(format!("new version {}; version {n} is kept", n + 1));
-                }
-            }
-        }
-        for a in changed.iter().filter(|a| a.note.is_some()) {
-            notes.push(format!("`{}`: {}", a.name, a.note.unwrap_or_default()));
-        }
-        if let Some(say) = kind.update_note.filter(|_| changed.iter().any(|a| !a.local)) {
-            notes.push(say(&after));
-        }
+    if let (Action::Update, Some(existing)) = (action, existing) {
+        notes = update_notes(kind, &changed, &mut after, existing);
     }
     if action == Action::DeleteThenCreate {
-        if let Some(name_attr) = kind.generated_name {
-            let spec_name = after.get(name_attr);
-            let old_name = existing.and_then(|e| e.attributes.get(name_attr));
-            if spec_name.is_none() || spec_name != old_name {
-                action = Action::CreateThenDelete;
-                notes.push(format!(
-                    "create before destroy: the new object is made first{}, then the old one is deleted",
-                    if spec_name.is_none() { " under a generated name" } else { "" }
-                ));
-            } else {
-                notes.push(format!(
-                    "destroy before create: the spec fixes `{name_attr}`, and AWS allows one object per name; leave `{name_attr}` out to replace without a gap"
-                ));
-            }
-        }
+        let (order, note) = replacement_order(kind, &after, existing);
+        action = order;
+        notes.extend(note);
     }
     // What AWS decides: kept from the live object unless a new one will be made.
     for attr in kind.object.attrs.iter().filter(|a| a.mode == Mode::Computed || a.mode == Mode::OptionalComputed) {
@@ -631,12 +578,97 @@ fn plan_resource(
         after: Some(after),
         config: Some(resource.attrs.clone()),
         replace_because,
-        depends_on,
+        depends_on: resource.dependencies().into_iter().collect(),
         prior_depends_on: existing.map(|e| e.dependencies.clone()).unwrap_or_default(),
         notes,
         sensitive: resource.sensitive.iter().cloned().collect(),
         data_loss: None,
     }
+}
+
+/// The spec's attributes evaluated against what is planned so far; a secret as its
+/// digest, under the salt the state uses for it.
+fn desired(
+    resource: &trellis_spec::Resource,
+    existing: Option<&ResourceState>,
+    planned: &BTreeMap<Address, Attrs>,
+    env: &dyn Fn(&str) -> Option<String>,
+    stack: &str,
+) -> Attrs {
+    resource
+        .attrs
+        .iter()
+        .map(|(k, e)| {
+            if !resource.sensitive.contains(k) {
+                return (k.clone(), e.eval(&|r| lookup(planned, r)));
+            }
+            let plain = e.eval_with_env(&|r| lookup(planned, r), env);
+            let previous = existing.and_then(|x| x.attributes.get(k));
+            let v = match plain {
+                Value::Unknown => Value::Unknown,
+                v => secret::redact(&v, previous, || secret::new_salt(stack, &resource.address, k)),
+            };
+            (k.clone(), v)
+        })
+        .collect()
+}
+
+/// The settable attributes whose wanted value differs from `existing`'s (or is not
+/// known yet). An attribute the spec leaves to AWS never differs.
+fn changed_attrs<'k>(kind: &'k Kind, after: &Attrs, existing: &ResourceState) -> Vec<&'k Attr> {
+    kind.object
+        .attrs
+        .iter()
+        .filter(|a| a.settable())
+        .filter(|attr| {
+            let want = after.get(attr.name);
+            if want.is_none() && attr.mode == Mode::OptionalComputed {
+                return false; // left to AWS: whatever is live is fine
+            }
+            want.is_some_and(Value::has_unknown) || !same(want, existing.attributes.get(attr.name))
+        })
+        .collect()
+}
+
+/// What an update says beside its diff; a versioned kind's next version number goes
+/// into `after` (it keeps its object: a change of its data is the next version).
+fn update_notes(kind: &Kind, changed: &[&Attr], after: &mut Attrs, existing: &ResourceState) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(counter) = kind.versioned {
+        if changed.iter().any(|a| a.name != "tags") {
+            if let Some(n) = existing.attributes.get(counter).and_then(Value::as_int) {
+                after.insert(counter.to_string(), Value::Int(n + 1));
+                notes.push(format!("new version {}; version {n} is kept", n + 1));
+            }
+        }
+    }
+    for a in changed.iter().filter(|a| a.note.is_some()) {
+        notes.push(format!("`{}`: {}", a.name, a.note.unwrap_or_default()));
+    }
+    if let Some(say) = kind.update_note.filter(|_| changed.iter().any(|a| !a.local)) {
+        notes.push(say(after));
+    }
+    notes
+}
+
+/// Which way a replacement goes. A kind whose name AWS can generate is made first and
+/// the old object deleted after, unless the spec fixes a name the old object still holds.
+fn replacement_order(kind: &Kind, after: &Attrs, existing: Option<&ResourceState>) -> (Action, Option<String>) {
+    let Some(name_attr) = kind.generated_name else {
+        return (Action::DeleteThenCreate, None);
+    };
+    let spec_name = after.get(name_attr);
+    let old_name = existing.and_then(|e| e.attributes.get(name_attr));
+    if spec_name.is_none() || spec_name != old_name {
+        let generated = if spec_name.is_none() { " under a generated name" } else { "" };
+        let note =
+            format!("create before destroy: the new object is made first{generated}, then the old one is deleted");
+        return (Action::CreateThenDelete, Some(note));
+    }
+    let note = format!(
+        "destroy before create: the spec fixes `{name_attr}`, and AWS allows one object per name; leave `{name_attr}` out to replace without a gap"
+    );
+    (Action::DeleteThenCreate, Some(note))
 }
 
 /// trellis's own settings of an object (`protect`, `skip_final_snapshot`, ...): as the

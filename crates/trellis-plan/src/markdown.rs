@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::render::{change_text, describe, drift_text};
-use crate::{Action, Plan};
+use crate::{Action, Plan, ResourceChange};
 
 /// Moves each line's change symbol to the first column, so a `diff` code block
 /// colours additions and removals.
@@ -35,7 +35,8 @@ fn rank(a: Action) -> u8 {
     }
 }
 
-/// Renders the plan for a pull-request comment.
+/// Renders the plan for a pull-request comment: a headline, the warnings a reviewer
+/// must see, a table of the changes, then each change's diff folded away.
 pub fn render_markdown(plan: &Plan) -> String {
     let mut out = String::new();
     let s = plan.summary();
@@ -49,69 +50,13 @@ pub fn render_markdown(plan: &Plan) -> String {
             s.add, s.change, s.replace, s.destroy
         );
     }
-    if !plan.targets.is_empty() {
-        let names: Vec<String> = plan.targets.iter().map(|t| format!("`{t}`")).collect();
-        let _ = writeln!(out, "> **Partial plan** (`--target`): only {} and what they depend on.\n", names.join(", "));
-    }
-    let loss = plan.data_loss_lines();
-    if let Some((head, rest)) = loss.split_first() {
-        let _ = writeln!(out, "> [!CAUTION]\n> **{head}**");
-        for line in rest {
-            let _ = writeln!(out, "> - {}", line.trim());
-        }
-        out.push('\n');
-    }
-    let destroy_first = plan.changes.iter().filter(|c| c.action == Action::DeleteThenCreate).count();
-    if s.destroy + s.replace > 0 {
-        let _ = writeln!(
-            out,
-            "> **Destructive:** {} object{} will be deleted{}.\n",
-            s.destroy + s.replace,
-            if s.destroy + s.replace == 1 { "" } else { "s" },
-            match destroy_first {
-                0 => String::new(),
-                1 => " (one replacement deletes the old object before the new one exists)".to_string(),
-                n => format!(" ({n} replacements delete the old object before the new one exists)"),
-            }
-        );
-    }
+    warnings(&mut out, plan);
     let mut changes: Vec<_> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
     changes.sort_by_key(|c| rank(c.action));
     if !changes.is_empty() {
         out.push_str("| action | resource | why |\n|---|---|---|\n");
         for c in &changes {
-            let (action, why) = match c.action {
-                Action::Delete => ("**destroy**", "no longer in the spec".to_string()),
-                Action::DeleteThenCreate | Action::CreateThenDelete => (
-                    "**replace**",
-                    c.replace_because.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
-                        + " cannot change in place",
-                ),
-                Action::Create => ("create", String::new()),
-                Action::Update => {
-                    let before = c.before.clone().unwrap_or_default();
-                    let after = c.after.clone().unwrap_or_default();
-                    let changed: Vec<String> = after
-                        .iter()
-                        .filter(|(k, v)| before.get(*k) != Some(*v))
-                        .map(|(k, _)| format!("`{k}`"))
-                        .collect();
-                    ("update", changed.join(", "))
-                }
-                Action::NoOp => continue,
-            };
-            let why = if plan.operation == crate::Operation::Destroy && c.action == Action::Delete {
-                String::new()
-            } else if c.notes.is_empty() {
-                why
-            } else {
-                let notes = c.notes.iter().map(|n| n.replace('|', "\\|")).collect::<Vec<_>>().join("; ");
-                if why.is_empty() {
-                    notes
-                } else {
-                    format!("{why}; {notes}")
-                }
-            };
+            let (action, why) = table_row(plan, c);
             let _ = writeln!(out, "| {action} | `{}` | {why} |", c.address);
         }
         out.push('\n');
@@ -139,4 +84,64 @@ pub fn render_markdown(plan: &Plan) -> String {
     out.truncate(out.trim_end().len());
     out.push('\n');
     out
+}
+
+/// The quoted warnings under the headline: a partial plan, data loss, deletes.
+fn warnings(out: &mut String, plan: &Plan) {
+    let s = plan.summary();
+    if !plan.targets.is_empty() {
+        let names: Vec<String> = plan.targets.iter().map(|t| format!("`{t}`")).collect();
+        let _ = writeln!(out, "> **Partial plan** (`--target`): only {} and what they depend on.\n", names.join(", "));
+    }
+    let loss = plan.data_loss_lines();
+    if let Some((head, rest)) = loss.split_first() {
+        let _ = writeln!(out, "> [!CAUTION]\n> **{head}**");
+        for line in rest {
+            let _ = writeln!(out, "> - {}", line.trim());
+        }
+        out.push('\n');
+    }
+    let destroy_first = plan.changes.iter().filter(|c| c.action == Action::DeleteThenCreate).count();
+    if s.destroy + s.replace > 0 {
+        let _ = writeln!(
+            out,
+            "> **Destructive:** {} object{} will be deleted{}.\n",
+            s.destroy + s.replace,
+            if s.destroy + s.replace == 1 { "" } else { "s" },
+            match destroy_first {
+                0 => String::new(),
+                1 => " (one replacement deletes the old object before the new one exists)".to_string(),
+                n => format!(" ({n} replacements delete the old object before the new one exists)"),
+            }
+        );
+    }
+}
+
+/// The action and the "why" cell of a change's table row (notes escaped for the table).
+fn table_row(plan: &Plan, c: &ResourceChange) -> (&'static str, String) {
+    let (action, why) = match c.action {
+        Action::Delete => ("**destroy**", "no longer in the spec".to_string()),
+        Action::NoOp => ("no change", String::new()), // not listed
+        Action::DeleteThenCreate | Action::CreateThenDelete => (
+            "**replace**",
+            c.replace_because.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+                + " cannot change in place",
+        ),
+        Action::Create => ("create", String::new()),
+        Action::Update => {
+            let before = c.before.clone().unwrap_or_default();
+            let after = c.after.clone().unwrap_or_default();
+            let changed: Vec<String> =
+                after.iter().filter(|(k, v)| before.get(*k) != Some(*v)).map(|(k, _)| format!("`{k}`")).collect();
+            ("update", changed.join(", "))
+        }
+    };
+    if plan.operation == crate::Operation::Destroy && c.action == Action::Delete {
+        return (action, String::new());
+    }
+    if c.notes.is_empty() {
+        return (action, why);
+    }
+    let notes = c.notes.iter().map(|n| n.replace('|', "\\|")).collect::<Vec<_>>().join("; ");
+    (action, if why.is_empty() { notes } else { format!("{why}; {notes}") })
 }

@@ -36,6 +36,24 @@ fn suggest(word: &str, candidates: impl IntoIterator<Item = impl AsRef<str>>) ->
     did_you_mean(word, owned.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?"))
 }
 
+/// The schema's defaults for what the spec leaves out: a fixed or stack-derived value,
+/// or one read from the object another attribute refers to.
+fn fill_defaults(kind: &Kind, attrs: &mut BTreeMap<String, Expr>, stack: &str, name: &str) {
+    for a in kind.object.attrs {
+        if a.mode == Mode::Optional && !attrs.contains_key(a.name) {
+            if let Some(v) = a.default_value(stack, name) {
+                attrs.insert(a.name.to_string(), Expr::Lit(v));
+            }
+        }
+        if let (Default::RefAttr { via, attr }, false) = (a.default, attrs.contains_key(a.name)) {
+            if let Some(Expr::Ref(r)) = attrs.get(via) {
+                let r = Ref { address: r.address.clone(), attr: Some(attr.to_string()) };
+                attrs.insert(a.name.to_string(), Expr::Ref(r));
+            }
+        }
+    }
+}
+
 fn node_kind(node: &Node) -> &'static str {
     match node {
         Node::Scalar(_) => "a single value",
@@ -118,6 +136,25 @@ impl<'a> Parser<'a> {
         let stack = self.parse_stack(top);
         let region = top.get_node("region").and_then(|n| self.literal_string(n, "region"));
 
+        let resources = self.parse_resources(top, stack.as_deref());
+        let outputs = self.parse_outputs(top);
+        let backend = top.get_node("backend").and_then(|n| self.parse_backend(n, stack.as_deref()));
+        let spec = Spec {
+            file: self.file.clone(),
+            stack: stack?,
+            region,
+            vars: self.vars.clone(),
+            resources,
+            outputs,
+            backend,
+        };
+        self.check_cycles(&spec);
+        self.check_references(&spec);
+        Some(spec)
+    }
+
+    /// `resources:`, each `kind.name:` entry parsed against its kind's schema.
+    fn parse_resources(&mut self, top: &MarkedMappingNode, stack: Option<&str>) -> BTreeMap<Address, Resource> {
         let mut resources = BTreeMap::new();
         match top.get_node("resources") {
             None => {
@@ -131,7 +168,7 @@ impl<'a> Parser<'a> {
             Some(Node::Mapping(m)) => {
                 self.collect_addresses(m);
                 for (key, node) in m.iter() {
-                    if let Some(r) = self.parse_resource(key, node, stack.as_deref().unwrap_or("stack")) {
+                    if let Some(r) = self.parse_resource(key, node, stack.unwrap_or("stack")) {
                         resources.insert(r.address.clone(), r);
                     }
                 }
@@ -146,7 +183,11 @@ impl<'a> Parser<'a> {
                 );
             }
         }
+        resources
+    }
 
+    /// `outputs:`, names to values.
+    fn parse_outputs(&mut self, top: &MarkedMappingNode) -> BTreeMap<String, Expr> {
         let mut outputs = BTreeMap::new();
         match top.get_node("outputs") {
             None => {}
@@ -166,20 +207,7 @@ impl<'a> Parser<'a> {
                 );
             }
         }
-
-        let backend = top.get_node("backend").and_then(|n| self.parse_backend(n, stack.as_deref()));
-        let spec = Spec {
-            file: self.file.clone(),
-            stack: stack?,
-            region,
-            vars: self.vars.clone(),
-            resources,
-            outputs,
-            backend,
-        };
-        self.check_cycles(&spec);
-        self.check_references(&spec);
-        Some(spec)
+        outputs
     }
 
     fn yaml_error(&mut self, e: YamlError) {
@@ -390,23 +418,7 @@ impl<'a> Parser<'a> {
 
     fn parse_resource(&mut self, key: &MarkedScalarNode, node: &Node, stack: &str) -> Option<Resource> {
         let key_span = self.scalar_span(key);
-        let address = match key.as_str().parse::<Address>() {
-            Ok(a) => a,
-            Err(AddressError::UnknownKind { kind, .. }) => {
-                let help = suggest(&kind, kinds::names())
-                    .or_else(|| Some(format!("the kinds are {}", kinds::names().collect::<Vec<_>>().join(", "))));
-                self.error(format!("unknown resource kind `{kind}`"), Some(key_span), help);
-                return None;
-            }
-            Err(e) => {
-                self.error(
-                    e.to_string(),
-                    Some(key_span),
-                    Some("resources are keyed `kind.name`, e.g. `subnet.public_a`".into()),
-                );
-                return None;
-            }
-        };
+        let address = self.parse_address(key, key_span)?;
         let kind = address.kind;
         let Node::Mapping(body) = node else {
             let span = Some(self.node_span(node));
@@ -425,7 +437,49 @@ impl<'a> Parser<'a> {
             sensitive.extend(self.parse_sensitive(snode, kind, &address));
         }
         let mut attrs = self.parse_object(&kind.object, body, key_span, META_KEYS, &address.to_string(), &sensitive)?;
-        for name in &sensitive {
+        self.check_secret_sources(kind, body, &attrs, &sensitive);
+        fill_defaults(kind, &mut attrs, stack, &address.name);
+        self.read_files(kind, body, &mut attrs)?;
+        if let Some(Expr::Map(tags)) = attrs.get_mut("tags") {
+            tags.entry("Name".into()).or_insert_with(|| Expr::Lit(Value::Str(format!("{stack}-{}", address.name))));
+        } else if kind.attr("tags").is_some() {
+            let name = Expr::Lit(Value::Str(format!("{stack}-{}", address.name)));
+            attrs.insert("tags".into(), Expr::Map([("Name".to_string(), name)].into_iter().collect()));
+        }
+        Some(Resource { address, kind, attrs, depends_on, sensitive, span: key_span })
+    }
+
+    /// A resource's key, `kind.name`, with a did-you-mean for an unknown kind.
+    fn parse_address(&mut self, key: &MarkedScalarNode, key_span: Span) -> Option<Address> {
+        match key.as_str().parse::<Address>() {
+            Ok(a) => Some(a),
+            Err(AddressError::UnknownKind { kind, .. }) => {
+                let help = suggest(&kind, kinds::names())
+                    .or_else(|| Some(format!("the kinds are {}", kinds::names().collect::<Vec<_>>().join(", "))));
+                self.error(format!("unknown resource kind `{kind}`"), Some(key_span), help);
+                None
+            }
+            Err(e) => {
+                self.error(
+                    e.to_string(),
+                    Some(key_span),
+                    Some("resources are keyed `kind.name`, e.g. `subnet.public_a`".into()),
+                );
+                None
+            }
+        }
+    }
+
+    /// A sensitive attribute's value must come from the environment, never from the spec
+    /// or a file the spec names.
+    fn check_secret_sources(
+        &mut self,
+        kind: &Kind,
+        body: &MarkedMappingNode,
+        attrs: &BTreeMap<String, Expr>,
+        sensitive: &BTreeSet<String>,
+    ) {
+        for name in sensitive {
             let Some(e) = attrs.get(name) else { continue };
             if e.env_names().is_empty() {
                 let span = body.get_node(name).map(|n| self.node_span(n));
@@ -446,21 +500,11 @@ impl<'a> Parser<'a> {
                 );
             }
         }
+    }
 
-        for a in kind.object.attrs {
-            if a.mode == Mode::Optional && !attrs.contains_key(a.name) {
-                if let Some(v) = a.default_value(stack, &address.name) {
-                    attrs.insert(a.name.to_string(), Expr::Lit(v));
-                }
-            }
-            // A default read from the object another attribute refers to.
-            if let (Default::RefAttr { via, attr }, false) = (a.default, attrs.contains_key(a.name)) {
-                if let Some(Expr::Ref(r)) = attrs.get(via) {
-                    let r = Ref { address: r.address.clone(), attr: Some(attr.to_string()) };
-                    attrs.insert(a.name.to_string(), Expr::Ref(r));
-                }
-            }
-        }
+    /// Each file-backed attribute (`Attr::file_of`) replaced by the text of the file it
+    /// names, relative to the spec's directory, as the attribute it fills.
+    fn read_files(&mut self, kind: &Kind, body: &MarkedMappingNode, attrs: &mut BTreeMap<String, Expr>) -> Option<()> {
         for (file_attr, target) in kind.object.attrs.iter().filter_map(|a| Some((a.name, a.file_of?))) {
             let Some(file) = attrs.remove(file_attr) else { continue };
             let span = body.get_node(file_attr).map(|n| self.node_span(n));
@@ -485,13 +529,7 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        if let Some(Expr::Map(tags)) = attrs.get_mut("tags") {
-            tags.entry("Name".into()).or_insert_with(|| Expr::Lit(Value::Str(format!("{stack}-{}", address.name))));
-        } else if kind.attr("tags").is_some() {
-            let name = Expr::Lit(Value::Str(format!("{stack}-{}", address.name)));
-            attrs.insert("tags".into(), Expr::Map([("Name".to_string(), name)].into_iter().collect()));
-        }
-        Some(Resource { address, kind, attrs, depends_on, sensitive, span: key_span })
+        Some(())
     }
 
     /// `sensitive: [attr, ...]`: string attributes whose values stay out of plans and states.
@@ -753,6 +791,9 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// One `${...}`: a variable, an environment variable, or a reference to another
+    /// resource's attribute, checked against that attribute's type. Longer than most: one
+    /// arm per form of reference, each with its own messages and hints, read best whole.
     fn resolve_ref(&mut self, body: &str, at: Span, ty: &Type) -> Option<Part> {
         let segments: Vec<&str> = body.split('.').collect();
         match segments.as_slice() {
@@ -850,6 +891,8 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// A scalar's text as a value of `ty`. Longer than most: one arm per scalar type, each
+    /// with its own message; splitting them would only scatter the table.
     fn coerce(&mut self, text: &str, ty: &Type, span: Span) -> Option<Value> {
         let fail = |p: &mut Self, msg: String, help: Option<String>| {
             p.error(msg, Some(span), help);
