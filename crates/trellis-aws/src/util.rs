@@ -215,7 +215,8 @@ where
 /// and instances in it, and for a VPC the objects still in it: subnets, security groups,
 /// route tables, network ACLs and gateways (with the trellis address
 /// tag of each, so objects of this stack that no state knows stand out). Best effort: a
-/// read that fails leaves its part out.
+/// read that fails leaves its part out. Longer than most: one short describe per kind
+/// of dependent, in the order the message lists them.
 pub(crate) async fn what_uses(aws: &Aws, id: &str) -> Vec<String> {
     let filter = |name: &str| Filter::builder().name(name).values(id).build();
     let scope = match id.split('-').next() {

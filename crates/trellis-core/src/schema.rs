@@ -125,8 +125,12 @@ pub struct RestartLink {
 pub struct RefCheck {
     /// The attribute that refers to the other object.
     pub via: &'static str,
-    pub check: fn(&str, &str, &dyn Fn(&str) -> Option<Value>) -> Option<(String, String)>,
+    pub check: RefCheckFn,
 }
+
+/// `check(this, that, read)`: the addresses of the two objects, and the literal
+/// attributes of `that`; `Some((message, hint))` refuses the spec.
+pub type RefCheckFn = fn(&str, &str, &dyn Fn(&str) -> Option<Value>) -> Option<(String, String)>;
 
 /// A check across the attributes of one object, run after each attribute's own type
 /// check. Returns the attribute to point at and the message.

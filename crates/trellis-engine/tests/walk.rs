@@ -307,7 +307,7 @@ async fn protected_data_loss_is_refused_before_any_call() {
     drop(lock);
     let cloud = Arc::new(Memory::new(store, "web"));
     let refused = walk(cloud.clone(), &plan, before.clone(), ApplyOptions::default()).await;
-    assert!(matches!(&refused, Err(EngineError::DataLoss(a)) if a == &[db.clone()]), "{refused:?}");
+    assert!(matches!(&refused, Err(EngineError::DataLoss(a)) if a == std::slice::from_ref(&db)), "{refused:?}");
     assert!(cloud.calls().is_empty(), "nothing was called: {:?}", cloud.calls());
     assert_eq!(cloud.store.read("web").unwrap().unwrap().resources, before.resources, "nor the state written");
 

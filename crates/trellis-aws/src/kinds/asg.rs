@@ -471,7 +471,7 @@ mod tests {
                 .build();
             let tags = roundtrip::tag_pairs(i.get_tags().iter().flatten().map(|t| (t.key(), t.value())));
             let mut back = described_with(&name, tags, observe(&answer)).attrs;
-            if attrs.get("name").is_none() {
+            if !attrs.contains_key("name") {
                 back.remove("name");
             }
             gives_back(&attrs, &back, GROUP)?;

@@ -221,7 +221,7 @@ mod tests {
             let mut back = described("i-1", answer.tags(), observe(&answer, i.get_user_data().as_deref())).attrs;
             // Left out, the subnet's setting and the VPC's default group decide.
             for chosen in ["associate_public_ip_address", "security_group_ids"] {
-                if attrs.get(chosen).is_none() {
+                if !attrs.contains_key(chosen) {
                     back.remove(chosen);
                 }
             }

@@ -228,7 +228,7 @@ mod tests {
             let mut back = described_with("arn:lb", tags, observe("arn:lb", &answer, idle, protect)).attrs;
             // Left out, the name is generated and the groups are AWS's choice.
             for chosen in ["name", "security_group_ids"] {
-                if attrs.get(chosen).is_none() {
+                if !attrs.contains_key(chosen) {
                     back.remove(chosen);
                 }
             }
