@@ -289,7 +289,7 @@ async fn a_database_is_created_changed_repaired_replaced_with_consent_and_delete
     let tags = aws.rds().list_tags_for_resource().resource_name(arn.as_str().unwrap()).send().await.unwrap();
     assert!(!tags.tag_list().iter().any(|t| t.key() == Some("Owner")), "the stray tag is removed");
     // In place: its tags (its description and subnets go through ModifyDBSubnetGroup,
-    // which moto 5.2.5 breaks; see docs/architecture.md).
+    // which moto 5.2.5 breaks; see docs/known-limits.md).
     let tagged = edited.replace("  db_subnet_group.spare:\n", "  db_subnet_group.spare:\n    tags: { Tier: data }\n");
     stack.write_spec(&tagged);
     let plan = stack.run_env(&["plan", "{spec}"], &env2).expect_code(0);

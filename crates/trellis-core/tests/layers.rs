@@ -60,3 +60,44 @@ fn the_check_sees_a_kind_named_in_code() {
     let text = "fn f() {\n    // \"db_instance\" in a comment is fine\n    let k = \"db_instance\";\n}\n#[cfg(test)]\nmod t { const X: &str = \"subnet\"; }\n";
     assert_eq!(literals(text), [(3, "db_instance".to_string())]);
 }
+
+/// The names under `[dependencies]` of a crate's Cargo.toml (dev-dependencies aside).
+fn dependencies(krate: &str) -> Vec<String> {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let text = std::fs::read_to_string(crates.join(krate).join("Cargo.toml")).unwrap();
+    let mut out = vec![];
+    let mut inside = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            inside = line == "[dependencies]";
+            continue;
+        }
+        if inside && !line.is_empty() && !line.starts_with('#') {
+            out.push(line.split(['=', '.', ' ']).next().unwrap().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn the_sdk_and_the_async_runtime_stay_where_they_belong() {
+    // The SDK only in trellis-aws; the planner's layers pure: no runtime, no AWS crate,
+    // not even through trellis-aws or the crates built on it.
+    for krate in ["trellis-core", "trellis-spec", "trellis-graph", "trellis-plan", "trellis-state", "trellis-engine"] {
+        let deps = dependencies(krate);
+        assert!(!deps.is_empty() || krate == "trellis-core", "{krate}'s dependencies were read");
+        let aws: Vec<&String> = deps.iter().filter(|d| d.starts_with("aws-")).collect();
+        assert!(aws.is_empty(), "{krate} depends on {aws:?}: the AWS SDK belongs in trellis-aws only");
+        for above in ["trellis-aws", "trellis-ops", "trellis-cli"] {
+            assert!(!deps.iter().any(|d| d == above), "{krate} depends on {above}, a crate above it");
+        }
+        if krate != "trellis-engine" {
+            assert!(!deps.iter().any(|d| d == "tokio"), "{krate} depends on tokio; it must stay pure");
+        }
+    }
+    for krate in ["trellis-ops", "trellis-cli"] {
+        let aws: Vec<String> = dependencies(krate).into_iter().filter(|d| d.starts_with("aws-")).collect();
+        assert!(aws.is_empty(), "{krate} depends on {aws:?}: it reaches AWS through trellis-aws");
+    }
+    assert!(dependencies("trellis-aws").iter().any(|d| d == "aws-sdk-ec2"), "the check reads real manifests");
+}
