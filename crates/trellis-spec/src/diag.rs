@@ -21,23 +21,46 @@ pub struct Span {
     pub col: usize,
 }
 
-impl SourceFile {
-    /// The span of `len` characters starting at character index `char_index`.
-    pub(crate) fn span_at(&self, char_index: usize, len: usize) -> Span {
-        let start = self.text.char_indices().nth(char_index).map(|(b, _)| b).unwrap_or(self.text.len());
-        let end = self.text[start..].char_indices().nth(len).map(|(b, _)| start + b).unwrap_or(self.text.len());
-        let before = &self.text[..start];
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
-        Span { start, end, line, col }
+/// Where each line of a text starts, as a byte and as a character offset. A position is
+/// found by a binary search and a walk along its one line, so giving every node of a
+/// large spec its line and column costs the spec's size, not its size squared.
+pub(crate) struct LineIndex {
+    /// `(byte, char)` of each line's first character.
+    starts: Vec<(usize, usize)>,
+}
+
+impl LineIndex {
+    pub(crate) fn new(text: &str) -> LineIndex {
+        let mut starts = vec![(0, 0)];
+        for (chars, (byte, c)) in text.char_indices().enumerate() {
+            if c == '\n' {
+                starts.push((byte + 1, chars + 1));
+            }
+        }
+        LineIndex { starts }
     }
 
-    /// A span `offset` characters further into the same line (for positions inside a
-    /// scalar, such as a `${...}` reference).
-    pub(crate) fn shift(&self, span: Span, offset: usize, len: usize) -> Span {
-        let char_index = self.text[..span.start].chars().count() + offset;
-        self.span_at(char_index, len)
+    /// The span of `len` characters starting at character index `char_index` of `text`.
+    pub(crate) fn span_at(&self, text: &str, char_index: usize, len: usize) -> Span {
+        let line = self.starts.partition_point(|&(_, c)| c <= char_index) - 1;
+        let (line_byte, line_char) = self.starts[line];
+        let start = nth_char(text, line_byte, char_index - line_char);
+        let end = nth_char(text, start, len);
+        Span { start, end, line: line + 1, col: char_index - line_char + 1 }
     }
+
+    /// A span `offset` characters further into the same line as `span` (for positions
+    /// inside a scalar, such as a `${...}` reference).
+    pub(crate) fn shift(&self, text: &str, span: Span, offset: usize, len: usize) -> Span {
+        let (line_byte, line_char) = self.starts[span.line.max(1) - 1];
+        let char_index = line_char + text[line_byte..span.start].chars().count() + offset;
+        self.span_at(text, char_index, len)
+    }
+}
+
+/// The byte offset `n` characters after byte `from` (the text's end when it is shorter).
+fn nth_char(text: &str, from: usize, n: usize) -> usize {
+    text[from..].char_indices().nth(n).map(|(b, _)| from + b).unwrap_or(text.len())
 }
 
 /// One problem with a spec: what is wrong, where, and what to do about it.
@@ -152,9 +175,25 @@ mod tests {
 
     #[test]
     fn spans_count_lines_and_columns_from_one() {
-        let f = SourceFile { name: "x".into(), text: "a: 1\nbb: ä2\n".into() };
-        let s = f.span_at(9, 2);
+        let text = "a: 1\nbb: ä2\n";
+        let index = LineIndex::new(text);
+        let s = index.span_at(text, 9, 2);
         assert_eq!((s.line, s.col), (2, 5));
-        assert_eq!(&f.text[s.start..s.end], "ä2");
+        assert_eq!(&text[s.start..s.end], "ä2");
+    }
+
+    #[test]
+    fn every_position_is_where_counting_from_the_start_puts_it() {
+        let text = "stack: ä\n\n  x: ${a.b}\nlast ü line";
+        let index = LineIndex::new(text);
+        for (i, (byte, _)) in text.char_indices().enumerate() {
+            let before = &text[..byte];
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().unwrap().chars().count() + 1;
+            let s = index.span_at(text, i, 1);
+            assert_eq!((s.start, s.line, s.col), (byte, line, col), "character {i}");
+            assert_eq!(index.shift(text, s, 2, 1), index.span_at(text, i + 2, 1), "shift from {i}");
+        }
+        assert_eq!(index.span_at(text, 1000, 3).start, text.len(), "past the end clamps");
     }
 }

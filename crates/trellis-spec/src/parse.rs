@@ -10,7 +10,7 @@ use trellis_core::kinds;
 use trellis_core::schema::{Default, Kind, Mode, Object, Type};
 use trellis_core::{Address, AddressError, Expr, Part, Ref, Value};
 
-use crate::diag::{did_you_mean, Diagnostic, Diagnostics, SourceFile, Span};
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics, LineIndex, SourceFile, Span};
 use crate::template::{split, Piece};
 use crate::{LoadOptions, Resource, S3Backend, Spec};
 
@@ -20,6 +20,7 @@ const META_KEYS: &[&str] = &["depends_on", "sensitive"];
 
 pub(crate) struct Parser<'a> {
     file: &'a SourceFile,
+    lines: LineIndex,
     opts: &'a LoadOptions<'a>,
     diags: Vec<Diagnostic>,
     vars: BTreeMap<String, String>,
@@ -66,6 +67,7 @@ impl<'a> Parser<'a> {
     pub(crate) fn new(file: &'a SourceFile, opts: &'a LoadOptions<'a>) -> Self {
         Parser {
             file,
+            lines: LineIndex::new(&file.text),
             opts,
             diags: Vec::new(),
             vars: BTreeMap::new(),
@@ -83,7 +85,7 @@ impl<'a> Parser<'a> {
     }
 
     fn marker_span(&self, m: Option<&marked_yaml::Marker>, len: usize) -> Option<Span> {
-        m.map(|m| self.file.span_at(m.character(), len))
+        m.map(|m| self.lines.span_at(&self.file.text, m.character(), len))
     }
 
     fn scalar_span(&self, s: &MarkedScalarNode) -> Span {
@@ -739,7 +741,7 @@ impl<'a> Parser<'a> {
         let pieces = match split(text) {
             Ok(p) => p,
             Err(e) => {
-                let at = self.file.shift(span, base + e.offset, 2);
+                let at = self.lines.shift(&self.file.text, span, base + e.offset, 2);
                 self.error(
                     e.message,
                     Some(at),
@@ -754,7 +756,7 @@ impl<'a> Parser<'a> {
             match piece {
                 Piece::Text(t) => parts.push(Part::Lit(t)),
                 Piece::Ref { body, offset } => {
-                    let at = self.file.shift(span, base + offset, body.chars().count() + 3);
+                    let at = self.lines.shift(&self.file.text, span, base + offset, body.chars().count() + 3);
                     match self.resolve_ref(&body, at, ty) {
                         Some(p) => parts.push(p),
                         None => ok = false,
