@@ -30,6 +30,9 @@ pub(crate) struct Parser<'a> {
     current: Option<Address>,
     /// True while parsing a sensitive attribute: `${env.NAME}` stays a reference.
     keep_env: bool,
+    /// Where the value being parsed sits (`security_group.app`, `.ingress`, `[1]`), to
+    /// name a nested entry in a message.
+    path: Vec<String>,
 }
 
 fn suggest(word: &str, candidates: impl IntoIterator<Item = impl AsRef<str>>) -> Option<String> {
@@ -75,6 +78,7 @@ impl<'a> Parser<'a> {
             edge_sites: BTreeMap::new(),
             current: None,
             keep_env: false,
+            path: Vec::new(),
         }
     }
 
@@ -438,7 +442,10 @@ impl<'a> Parser<'a> {
         if let Some(snode) = body.get_node("sensitive") {
             sensitive.extend(self.parse_sensitive(snode, kind, &address));
         }
-        let mut attrs = self.parse_object(&kind.object, body, key_span, META_KEYS, &address.to_string(), &sensitive)?;
+        self.path = vec![address.to_string()];
+        let attrs = self.parse_object(&kind.object, body, key_span, META_KEYS, &address.to_string(), &sensitive);
+        self.path.clear();
+        let mut attrs = attrs?;
         self.check_secret_sources(kind, body, &attrs, &sensitive);
         fill_defaults(kind, &mut attrs, stack, &address.name);
         self.read_files(kind, body, &mut attrs)?;
@@ -616,6 +623,7 @@ impl<'a> Parser<'a> {
     ) -> Option<BTreeMap<String, Expr>> {
         let mut attrs = BTreeMap::new();
         let mut key_spans = BTreeMap::new();
+        let mut suggested: BTreeSet<&str> = BTreeSet::new();
         let errors_before = self.diags.len();
         for (key, node) in body.iter() {
             let name = key.as_str();
@@ -625,8 +633,13 @@ impl<'a> Parser<'a> {
             let key_span = self.scalar_span(key);
             let Some(attr) = obj.attr(name) else {
                 let names = obj.attrs.iter().filter(|a| a.settable()).map(|a| a.name);
-                let help = suggest(name, names.clone().chain(skip.iter().copied()))
+                let close = did_you_mean(name, names.clone().chain(skip.iter().copied()));
+                let help = close
+                    .map(|s| format!("did you mean `{s}`?"))
                     .or_else(|| Some(format!("`{owner}` takes {}", names.collect::<Vec<_>>().join(", "))));
+                // The attribute it stands for is not reported missing as well: one
+                // mistake, one error.
+                suggested.extend(close);
                 self.error(format!("`{owner}` has no attribute `{name}`"), Some(key_span), help);
                 continue;
             };
@@ -640,7 +653,9 @@ impl<'a> Parser<'a> {
             }
             key_spans.insert(name, key_span);
             self.keep_env = sensitive.contains(name);
+            self.path.push(format!(".{name}"));
             let parsed = self.parse_value(node, &attr.ty);
+            self.path.pop();
             self.keep_env = false;
             if let Some(e) = parsed {
                 attrs.insert(name.to_string(), e);
@@ -657,7 +672,7 @@ impl<'a> Parser<'a> {
             }
         }
         for attr in obj.attrs.iter().filter(|a| a.mode == Mode::Required) {
-            if !body.contains_key(attr.name) {
+            if !body.contains_key(attr.name) && !suggested.contains(attr.name) {
                 self.error(
                     format!("`{owner}` is missing `{}`", attr.name),
                     Some(owner_span),
@@ -679,14 +694,20 @@ impl<'a> Parser<'a> {
     fn parse_value(&mut self, node: &Node, ty: &Type) -> Option<Expr> {
         match (ty, node) {
             (Type::List(item) | Type::Set(item), Node::Sequence(items)) => {
-                let parsed: Vec<Option<Expr>> = items.iter().map(|n| self.parse_value(n, item)).collect();
+                let mut parsed: Vec<Option<Expr>> = Vec::with_capacity(items.len());
+                for (i, n) in items.iter().enumerate() {
+                    self.path.push(format!("[{i}]"));
+                    parsed.push(self.parse_value(n, item));
+                    self.path.pop();
+                }
                 let parsed: Option<Vec<Expr>> = parsed.into_iter().collect();
                 let parsed = parsed?;
                 Some(if matches!(ty, Type::Set(_)) { Expr::Set(parsed) } else { Expr::List(parsed) })
             }
             (Type::Object(obj), Node::Mapping(m)) => {
                 let span = self.node_span(node);
-                self.parse_object(obj, m, span, &[], "this entry", &BTreeSet::new()).map(Expr::Map)
+                let owner = if self.path.is_empty() { "this entry".to_string() } else { self.path.concat() };
+                self.parse_object(obj, m, span, &[], &owner, &BTreeSet::new()).map(Expr::Map)
             }
             (Type::Map, Node::Mapping(m)) => {
                 let mut out = BTreeMap::new();

@@ -265,3 +265,15 @@ fn backend_mistakes_are_explained() {
         errors("stack: web\nbackend:\n  s4: { bucket: x }\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n")
     );
 }
+
+#[test]
+fn a_misspelt_attribute_is_one_error_and_nested_entries_are_named_by_path() {
+    let out = errors(
+        "stack: demo\nresources:\n  vpc.main:\n    cidr_blok: 10.0.0.0/16\n  security_group.web:\n    vpc_id: ${vpc.main}\n    ingress:\n      - { protocol: tcp, port: 80, cidr: 0.0.0.0/0 }\n      - { protocol: tcp, prot: 22, cidr: 10.0.0.0/8 }\n",
+    );
+    assert!(out.contains("`vpc.main` has no attribute `cidr_blok`"), "{out}");
+    assert!(out.contains("did you mean `cidr_block`?"), "{out}");
+    assert!(!out.contains("is missing `cidr_block`"), "the same mistake is not reported twice:\n{out}");
+    assert!(out.contains("`security_group.web.ingress[1]` has no attribute `prot`"), "{out}");
+    assert!(out.ends_with("2 errors in broken.yaml\n"), "{out}");
+}
