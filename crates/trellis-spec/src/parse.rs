@@ -219,7 +219,9 @@ impl<'a> Parser<'a> {
     fn yaml_error(&mut self, e: YamlError) {
         let (message, span, help) = match &e {
             YamlError::ScanError(m, se) => {
-                (format!("not valid YAML: {}", se.info()), self.marker_span(Some(m), 1), None)
+                let span = self.marker_span(Some(m), 1);
+                let help = span.and_then(|at| self.unquoted_reference_in_flow(at));
+                (format!("not valid YAML: {}", se.info()), span, help)
             }
             YamlError::DuplicateKey(inner) => {
                 let first = self.scalar_span(&inner.prev_key);
@@ -247,6 +249,21 @@ impl<'a> Parser<'a> {
             }
         };
         self.error(message, span, help);
+    }
+
+    /// The usual cause of a YAML error inside `[ ]` or `{ }`: a `${...}` written there
+    /// unquoted, where YAML reads its `{` as the start of a mapping. Says what to write.
+    fn unquoted_reference_in_flow(&self, at: Span) -> Option<String> {
+        let text = &self.file.text;
+        let reference = text[..at.start].ends_with('$').then(|| &text[at.start - 1..])?;
+        let reference = &reference[..reference.find('}').map(|i| i + 1).unwrap_or(reference.len().min(2))];
+        let line_start = text[..at.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let flow = text[line_start..at.start].contains(['[', '{']);
+        flow.then(|| {
+            format!(
+                "inside `[ ]` or `{{ }}` a reference must be quoted: `\"{reference}\"`; or write the list one item a line (`- {reference}`)"
+            )
+        })
     }
 
     fn parse_vars(&mut self, top: &MarkedMappingNode) {

@@ -277,3 +277,16 @@ fn a_misspelt_attribute_is_one_error_and_nested_entries_are_named_by_path() {
     assert!(out.contains("`security_group.web.ingress[1]` has no attribute `prot`"), "{out}");
     assert!(out.ends_with("2 errors in broken.yaml\n"), "{out}");
 }
+
+#[test]
+fn a_reference_unquoted_in_a_flow_collection_gets_a_hint() {
+    let list = errors(
+        "stack: demo\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n  route_table.rt:\n    vpc_id: ${vpc.main}\n    subnet_ids: [${subnet.a}, ${subnet.b}]\n",
+    );
+    assert!(list.contains("broken.yaml:7:19"), "{list}");
+    assert!(list.contains("help: inside `[ ]` or `{ }` a reference must be quoted: `\"${subnet.a}\"`"), "{list}");
+    let map = errors("stack: demo\nresources:\n  vpc.main: { cidr_block: 10.0.0.0/16 }\n  subnet.a: { vpc_id: ${vpc.main} }\n");
+    assert!(map.contains("`\"${vpc.main}\"`; or write the list one item a line"), "{map}");
+    let other = errors("stack: demo\nresources: [a, b\n");
+    assert!(!other.contains("must be quoted"), "only a reference gets the hint: {other}");
+}
