@@ -83,6 +83,9 @@ pub enum StateError {
     Io { path: String, source: std::io::Error },
     #[error("{path} is not a trellis state file: {source}")]
     Parse { path: String, source: serde_json::Error },
+    /// A local state file that does not parse, with what can bring it back.
+    #[error("{path} is not a trellis state file any more: {source}\n  help: {help}")]
+    Damaged { path: String, source: serde_json::Error, help: String },
     #[error("{path} has state format {found}; this trellis reads format {FORMAT_VERSION}")]
     Version { path: String, found: u32 },
     #[error("{path} holds the state of stack `{found}`, not `{expected}`")]

@@ -278,6 +278,32 @@ impl LocalStore {
         &self.path
     }
 
+    /// How to recover from a state file that no longer parses: its backup (the version
+    /// before the last write), when that one is sound; else taking the objects back by
+    /// their tags.
+    fn restore_help(&self, stack: &str) -> String {
+        let backup = self.backup_path();
+        let sound = fs::read_to_string(&backup).ok().and_then(|t| parse_state(&t, "", stack).ok());
+        match sound {
+            Some(b) => format!(
+                "{} holds the version before the last write (serial {}, {} object{}); to go back to it, run \
+                 `cp {} {}`, then `trellis plan`: the plan shows what changed since (objects made after it \
+                 are found by their tags and listed as orphans, for `trellis state adopt`)",
+                backup.display(),
+                b.serial,
+                b.resources.len(),
+                if b.resources.len() == 1 { "" } else { "s" },
+                backup.display(),
+                self.path.display()
+            ),
+            None => format!(
+                "there is no readable backup ({}); move the broken file aside, then `trellis state adopt SPEC` \
+                 records the stack's objects again from their tags",
+                backup.display()
+            ),
+        }
+    }
+
     pub fn backup_path(&self) -> PathBuf {
         with_suffix(&self.path, ".backup")
     }
@@ -360,7 +386,12 @@ impl StateStore for LocalStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io(&self.path)(e)),
         };
-        parse_state(&text, &self.location(), stack).map(Some)
+        match parse_state(&text, &self.location(), stack) {
+            Err(StateError::Parse { path, source }) => {
+                Err(StateError::Damaged { help: self.restore_help(stack), path, source })
+            }
+            other => other.map(Some),
+        }
     }
 
     /// The previous version is copied to the backup first; then the new one replaces it
@@ -412,6 +443,28 @@ mod tests {
             err.starts_with("web.json is not a trellis state file: unknown resource kind `queue` in `queue.jobs`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_damaged_state_file_names_its_backup_and_how_to_restore_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path().join("web.json"));
+        let lock = store.lock("apply").unwrap();
+        let mut state = State::new("web");
+        store.write(&lock, &mut state).unwrap();
+        store.write(&lock, &mut state).unwrap();
+        fs::write(store.path(), "{\"format_version\": 1, \"lin").unwrap();
+        let err = store.read("web").unwrap_err().to_string();
+        let (path, backup) = (store.path().display().to_string(), store.backup_path().display().to_string());
+        assert!(err.starts_with(&format!("{path} is not a trellis state file any more: EOF")), "{err}");
+        assert!(
+            err.contains(&format!("{backup} holds the version before the last write (serial 1, 0 objects)")),
+            "{err}"
+        );
+        assert!(err.contains(&format!("`cp {backup} {path}`")), "{err}");
+        fs::write(store.backup_path(), "garbage").unwrap();
+        let err = store.read("web").unwrap_err().to_string();
+        assert!(err.contains("there is no readable backup") && err.contains("`trellis state adopt SPEC`"), "{err}");
     }
 
     #[test]
