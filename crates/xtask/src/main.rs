@@ -27,7 +27,7 @@ fn main() -> ExitCode {
             );
             eprintln!("  test  runs every test, the end-to-end ones against the emulator");
             eprintln!("  moto  starts the emulator in the foreground and prints the variables to use it");
-            eprintln!("  docs  rewrites the generated kind reference in docs/spec.md");
+            eprintln!("  docs  rewrites the generated kind reference in docs/spec.md and draws docs/web-asg-graph.svg");
             eprintln!("  bench measures refresh calls and plan time for growing stacks; writes docs/benchmarks.md");
             eprintln!("  reliability applies, plans and destroys every example through the fault layer; writes the figures of docs/reliability.md");
             return ExitCode::from(2);
@@ -297,15 +297,6 @@ fn demo() -> Result<ExitCode> {
     drop(moto);
     let _ = std::fs::remove_dir_all(&work);
 
-    // A picture of the example's dependency graph for the README, laid out and drawn
-    // by the layout-rs library from trellis's own DOT output.
-    let dot = Command::new(&trellis).current_dir(root()).args(["graph", spec]).output().map_err(|e| e.to_string())?;
-    if !dot.status.success() {
-        return Err(format!("trellis graph failed: {}", String::from_utf8_lossy(&dot.stderr)));
-    }
-    let svg = render_svg(&String::from_utf8_lossy(&dot.stdout))?;
-    std::fs::write(root().join("docs/web-asg-graph.svg"), svg).map_err(|e| e.to_string())?;
-    println!("\nWrote docs/web-asg-graph.svg, the example's dependency graph.");
     println!("Demo complete: the emulator is stopped and its data gone.");
     Ok(ExitCode::SUCCESS)
 }
@@ -335,6 +326,13 @@ fn docs() -> Result<ExitCode> {
     let updated = format!("{}{}{}", &doc[..start], generated, &doc[end..]);
     std::fs::write(&path, updated).map_err(|e| e.to_string())?;
     eprintln!("xtask: docs/spec.md updated");
+    // A picture of the example's dependency graph for the README, laid out and drawn by
+    // the layout-rs library from the DOT that `trellis graph` prints.
+    let spec = trellis_spec::load(&root().join("specs/examples/web-asg.yaml"), &Default::default())
+        .map_err(|e| e.to_string())?;
+    let svg = render_svg(&spec.graph().to_dot(&spec.stack, |_| None))?;
+    std::fs::write(root().join("docs/web-asg-graph.svg"), svg).map_err(|e| e.to_string())?;
+    eprintln!("xtask: docs/web-asg-graph.svg drawn");
     Ok(ExitCode::SUCCESS)
 }
 
