@@ -103,5 +103,109 @@ fn missing_files_and_states_are_plain_errors() {
     assert!(err.starts_with("error: cannot read nope.yaml:"), "{err}");
     let (code, _, err) = trellis(dir.path(), &["state", "list"]);
     assert_eq!(code, 1);
-    assert!(err.contains("--spec SPEC"), "{err}");
+    assert!(err.contains("give the spec first"), "{err}");
+}
+
+#[test]
+fn a_damaged_state_file_says_how_to_restore_its_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = examples().join("network.yaml");
+    let mut state = trellis_state::State::new("network");
+    let store = stored(dir.path(), &mut state);
+    stored(dir.path(), &mut state);
+    std::fs::write(store.path(), "{\"format_version\": 1, \"resources\": [").unwrap();
+    let (code, _, err) = trellis(dir.path(), &["plan", spec.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("state/network.json is not a trellis state file any more"), "{err}");
+    assert!(err.contains("`cp state/network.json.backup state/network.json`"), "{err}");
+    assert!(!err.contains("dispatch failure"), "the state is read before any AWS call: {err}");
+}
+
+#[test]
+fn the_state_commands_take_the_spec_first_like_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = examples().join("network.yaml");
+    let mut state = trellis_state::State::new("network");
+    state.outputs.insert("vpc_id".into(), trellis_core::Value::Str("vpc-1".into()));
+    state.upsert(trellis_state::ResourceState {
+        address: "vpc.main".parse().unwrap(),
+        id: "vpc-1".into(),
+        attributes: [("cidr_block".to_string(), trellis_core::Value::Str("10.0.0.0/16".into()))].into_iter().collect(),
+        dependencies: vec![],
+        sensitive: vec![],
+    });
+    stored(dir.path(), &mut state);
+    let spec = spec.to_str().unwrap();
+    for args in [vec!["output", spec, "vpc_id"], vec!["output", "vpc_id", "--spec", spec]] {
+        let (code, out, err) = trellis(dir.path(), &args);
+        assert_eq!((code, out.as_str()), (0, "vpc-1\n"), "{args:?}: {err}");
+    }
+    let (code, out, _) = trellis(dir.path(), &["output", "vpc_id", "--state", "state/network.json"]);
+    assert_eq!((code, out.as_str()), (0, "vpc-1\n"));
+    for args in [vec!["state", "list", spec], vec!["state", "list", "--spec", spec]] {
+        let (code, out, err) = trellis(dir.path(), &args);
+        assert_eq!((code, out.as_str()), (0, "vpc.main  vpc-1\n"), "{args:?}: {err}");
+    }
+    let (code, out, err) = trellis(dir.path(), &["state", "show", spec, "vpc.main"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("# vpc.main (vpc-1)\ncidr_block = "), "{out}");
+    let (code, _, err) = trellis(dir.path(), &["state", "show", spec]);
+    assert_eq!(code, 1);
+    assert!(err.contains("`trellis state show SPEC ADDRESS`"), "{err}");
+    let (code, _, err) = trellis(dir.path(), &["output", spec, "vpc_id", "extra"]);
+    assert_ne!(code, 0, "{err}");
+}
+
+/// Writes `state` as the network example's local state in `dir`, under its lock.
+fn stored(dir: &std::path::Path, state: &mut trellis_state::State) -> trellis_state::LocalStore {
+    let store = trellis_state::LocalStore::new(dir.join("state/network.json"));
+    let lock = store.lock("apply").unwrap();
+    store.write(&lock, state).unwrap();
+    drop(lock);
+    store
+}
+
+#[test]
+fn missing_credentials_are_one_plain_error_saying_how_to_fix_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = examples().join("network.yaml");
+    let out = Command::new(env!("CARGO_BIN_EXE_trellis"))
+        .current_dir(dir.path())
+        .args(["plan", spec.to_str().unwrap()])
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        // No instance role to look for on a test machine.
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.starts_with("error: no AWS credentials were found.\nhelp: choose a profile with AWS_PROFILE"), "{err}");
+    assert!(err.contains("AWS_ACCESS_KEY_ID") && err.contains("AWS_ENDPOINT_URL"), "{err}");
+    assert!(err.len() < 400 && !err.contains("Error {"), "no SDK internals: {err}");
+}
+
+#[test]
+fn an_unreachable_endpoint_is_named_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = examples().join("network.yaml");
+    let (code, _, err) = trellis(dir.path(), &["plan", spec.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("AWS NetworkError: could not reach the endpoint: Connection refused"), "{err}");
+    assert!(err.contains("help: check the network and the region (`"), "{err}");
+    assert!(!err.contains("DispatchFailure"), "the SDK's detail only with --verbose: {err}");
+}
+
+#[test]
+fn verbose_adds_the_sdk_detail() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = examples().join("network.yaml");
+    let (code, _, err) = trellis(dir.path(), &["plan", spec.to_str().unwrap(), "--verbose"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("could not reach the endpoint: Connection refused") && err.contains("DispatchFailure"),
+        "{err}"
+    );
 }

@@ -3,6 +3,8 @@ use std::sync::Arc;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
 use trellis_core::ProviderError;
 
@@ -20,6 +22,26 @@ pub struct AwsOptions {
     pub endpoint_url: Option<String>,
     pub timeouts: Timeouts,
     pub progress: Option<Progress>,
+}
+
+/// What to do when the standard chain found no credentials. A profile that is
+/// configured wrongly is named by its own error; the SDK's whole chain of causes only
+/// with `TRELLIS_LOG=debug` (or `--verbose`).
+fn no_credentials(e: &CredentialsError) -> String {
+    let why = match e {
+        CredentialsError::InvalidConfiguration(_) | CredentialsError::ProviderTimedOut(_) => {
+            format!(" ({})", crate::util::root_cause(e))
+        }
+        _ => String::new(),
+    };
+    let detail =
+        crate::util::verbose().then(|| format!("\n{}", aws_smithy_types::error::display::DisplayErrorContext(e)));
+    format!(
+        "no AWS credentials were found{why}.\nhelp: choose a profile with AWS_PROFILE (`aws configure` makes one; \
+         `aws sso login` for an SSO profile), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for a local \
+         emulator, set AWS_ENDPOINT_URL and any key pair{}",
+        detail.unwrap_or_default()
+    )
 }
 
 /// aws-config's standard chain, with the spec's region and `--endpoint-url` on top when
@@ -82,6 +104,13 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
             "no AWS region: set `region:` in the spec, or AWS_REGION, or a region in your AWS profile",
         ));
     };
+    // Resolved once here, so a machine without credentials gets one plain error before
+    // any call rather than the SDK's chain of causes from inside the first one.
+    if let Some(provider) = config.credentials_provider() {
+        if let Err(e) = provider.provide_credentials().await {
+            return Err(ProviderError::new(Some("NoCredentials"), no_credentials(&e)));
+        }
+    }
     let classifier = Classifier { recent: Arc::new(Recent::default()), progress: opts.progress.clone() };
     let Clients { ec2, elb, asg, rds } = clients(&config, &classifier, 10);
     Ok(Aws {

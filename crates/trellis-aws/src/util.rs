@@ -60,7 +60,8 @@ where
         }
         (None, _, SdkError::TimeoutError(_)) => (Some("RequestTimeout".into()), "the request timed out".into()),
         (None, _, SdkError::DispatchFailure(_)) => {
-            (Some("NetworkError".into()), format!("could not reach the endpoint: {}", detail()))
+            let more = verbose().then(|| format!(" ({})", detail())).unwrap_or_default();
+            (Some("NetworkError".into()), format!("could not reach the endpoint: {}{more}", root_cause(&e)))
         }
         (None, _, SdkError::ResponseError(_)) => {
             (Some("UnreadableResponse".into()), "the endpoint's answer could not be read".into())
@@ -68,6 +69,21 @@ where
         (None, _, _) => (None, detail()),
     };
     ProviderError { code, message }
+}
+
+/// The innermost cause of an error: the part a person can act on ("Connection refused").
+pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+/// Whether the SDK's own detail is wanted in messages (`TRELLIS_LOG=debug`, which
+/// `--verbose` sets).
+pub(crate) fn verbose() -> bool {
+    std::env::var("TRELLIS_LOG").is_ok_and(|v| v.eq_ignore_ascii_case("debug"))
 }
 
 pub(crate) fn is_code(e: &ProviderError, codes: &[&str]) -> bool {

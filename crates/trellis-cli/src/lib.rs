@@ -29,6 +29,9 @@ pub struct Cli {
     /// Never colour the output (colour is only used on a terminal anyway; NO_COLOR works too).
     #[arg(long, global = true)]
     no_color: bool,
+    /// Add the AWS SDK's own detail to errors (the same as TRELLIS_LOG=debug).
+    #[arg(long, global = true)]
+    verbose: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -97,19 +100,32 @@ struct CloudArgs {
     delete_timeout: Duration,
 }
 
-/// A state named by a spec or a path, for the commands that only read it.
+/// A state named by a spec or a path, for the commands that only read it. The spec is
+/// the first word, as for every command (`trellis output SPEC NAME`); `--spec SPEC` or
+/// `--state PATH` name it instead, and then every word is the command's own.
 #[derive(Args, Debug, Clone)]
 struct StateFileArgs {
-    /// The spec, to find its state (its backend, or `state/<stack>.json`); or give --state.
-    #[arg(long, value_name = "SPEC")]
+    /// The spec, to find its state (its backend, or `state/<stack>.json`), when it is not
+    /// given first.
+    #[arg(long = "spec", value_name = "SPEC")]
     spec: Option<PathBuf>,
     #[command(flatten)]
     store: BackendArgs,
 }
 
 impl StateFileArgs {
-    fn read(&self) -> trellis_ops::Result<trellis_state::State> {
-        trellis_ops::read_state(self.spec.as_deref(), &(&self.store).into())
+    /// Reads the state, taking the spec from `words` unless a flag named the state;
+    /// returns it with the words left for the command (at most `rest` of them).
+    fn read(&self, words: &[String], rest: usize) -> trellis_ops::Result<(trellis_state::State, Vec<String>)> {
+        let named = self.spec.is_some() || self.store.state.is_some();
+        let (spec, words) = match words.split_first() {
+            Some((first, others)) if !named => (Some(PathBuf::from(first)), others.to_vec()),
+            _ => (self.spec.clone(), words.to_vec()),
+        };
+        if words.len() > rest {
+            return Err(trellis_ops::Error::Usage(format!("unexpected `{}`", words[rest..].join(" "))));
+        }
+        Ok((trellis_ops::read_state(spec.as_deref(), &(&self.store).into())?, words))
     }
 }
 
@@ -120,6 +136,10 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 /// Runs trellis with the process's arguments; returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    if cli.verbose {
+        // Before any thread starts: the AWS crate reads it when it words an error.
+        std::env::set_var("TRELLIS_LOG", "debug");
+    }
     let ui = ui::Ui::new(cli.no_color);
     match commands::run(cli.command, &ui) {
         Ok(code) => code,

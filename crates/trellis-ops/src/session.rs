@@ -90,7 +90,7 @@ pub(crate) async fn connect_aws(
         timeouts: trellis_aws::Timeouts { delete: delete_timeout, ..trellis_aws::Timeouts::default() },
     })
     .await
-    .map_err(|e| Error::Aws(e.to_string()))
+    .map_err(|e| Error::Aws(e.message)) // worded for a person already: no region, no credentials
 }
 
 impl Session {
@@ -125,7 +125,15 @@ impl Session {
                 by_id_only: false,
             })
             .await
-            .map_err(|e| Error::Aws(format!("reading the live stack failed: AWS {e}")))?;
+            .map_err(|e| {
+                let help = (e.code.as_deref() == Some("NetworkError")).then(|| {
+                    format!(
+                        "\nhelp: check the network and the region (`{}`); an emulator is reached through AWS_ENDPOINT_URL or --endpoint-url",
+                        self.aws.region()
+                    )
+                });
+                Error::Aws(format!("reading the live stack failed: AWS {e}{}", help.unwrap_or_default()))
+            })?;
         let read =
             Read { objects: refreshed.found.len(), calls: refreshed.calls, region: self.aws.region().to_string() };
         Ok((refreshed, read))

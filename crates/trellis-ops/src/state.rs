@@ -23,7 +23,7 @@ pub fn read_state(spec: Option<&Path>, choice: &BackendChoice) -> Result<State> 
                 .map_err(|e| Error::Read(format!("{} is not a trellis state: {e}", path.display())))
         }
         (None, None) => Err(Error::Usage(
-            "say which state: --spec SPEC (its backend, or state/<stack>.json) or --state PATH".into(),
+            "say which state: give the spec first (its backend, or state/<stack>.json), or --state PATH".into(),
         )),
     }
 }

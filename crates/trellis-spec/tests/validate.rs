@@ -285,7 +285,9 @@ fn a_reference_unquoted_in_a_flow_collection_gets_a_hint() {
     );
     assert!(list.contains("broken.yaml:7:19"), "{list}");
     assert!(list.contains("help: inside `[ ]` or `{ }` a reference must be quoted: `\"${subnet.a}\"`"), "{list}");
-    let map = errors("stack: demo\nresources:\n  vpc.main: { cidr_block: 10.0.0.0/16 }\n  subnet.a: { vpc_id: ${vpc.main} }\n");
+    let map = errors(
+        "stack: demo\nresources:\n  vpc.main: { cidr_block: 10.0.0.0/16 }\n  subnet.a: { vpc_id: ${vpc.main} }\n",
+    );
     assert!(map.contains("`\"${vpc.main}\"`; or write the list one item a line"), "{map}");
     let other = errors("stack: demo\nresources: [a, b\n");
     assert!(!other.contains("must be quoted"), "only a reference gets the hint: {other}");

@@ -11,8 +11,9 @@ use crate::{StateFileArgs, EXIT_OK};
 
 #[derive(Args, Debug)]
 pub struct OutputArgs {
-    /// Only this output.
-    name: Option<String>,
+    /// `SPEC [NAME]`: the spec, and only this output (just `NAME` with --spec or --state).
+    #[arg(value_name = "SPEC [NAME]", num_args = 0..=2)]
+    words: Vec<String>,
     #[command(flatten)]
     file: StateFileArgs,
     /// Print as JSON.
@@ -21,8 +22,9 @@ pub struct OutputArgs {
 }
 
 pub fn run(args: &OutputArgs, ui: &Ui) -> Result<i32> {
-    let state = args.file.read()?;
-    let selected: BTreeMap<String, Value> = match &args.name {
+    let (state, words) = args.file.read(&args.words, 1)?;
+    let name = words.into_iter().next();
+    let selected: BTreeMap<String, Value> = match &name {
         Some(name) => match state.outputs.get(name) {
             Some(v) => [(name.clone(), v.clone())].into_iter().collect(),
             None => {
@@ -38,7 +40,7 @@ pub fn run(args: &OutputArgs, ui: &Ui) -> Result<i32> {
         let j: serde_json::Map<String, serde_json::Value> =
             selected.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
         ui.line(&serde_json::to_string_pretty(&j).expect("outputs serialize"));
-    } else if let (Some(_), Some(Value::Str(s))) = (&args.name, selected.values().next()) {
+    } else if let (Some(_), Some(Value::Str(s))) = (&name, selected.values().next()) {
         ui.line(s); // a single string prints bare, for shell use
     } else {
         let width = selected.keys().map(String::len).max().unwrap_or(0);

@@ -14,11 +14,19 @@ use crate::{CloudArgs, SpecArgs, StateFileArgs, EXIT_OK};
 #[derive(Subcommand, Debug)]
 pub enum StateCommand {
     /// List the addresses and ids in the state.
-    List(StateFileArgs),
+    List {
+        /// The spec (or give --spec or --state).
+        #[arg(value_name = "SPEC", num_args = 0..=1)]
+        words: Vec<String>,
+        #[command(flatten)]
+        file: StateFileArgs,
+    },
     /// Show one resource's recorded attributes.
     Show {
-        /// The resource address, `kind.name`.
-        address: String,
+        /// `SPEC ADDRESS`: the spec and the resource's address, `kind.name` (just
+        /// `ADDRESS` with --spec or --state).
+        #[arg(value_name = "SPEC ADDRESS", num_args = 1..=2, required = true)]
+        words: Vec<String>,
         #[command(flatten)]
         file: StateFileArgs,
     },
@@ -58,16 +66,16 @@ pub enum StateCommand {
 
 pub fn run(command: StateCommand, ui: &Ui) -> Result<i32> {
     match command {
-        StateCommand::List(file) => list(&file, ui),
-        StateCommand::Show { address, file } => show(&address, &file, ui),
+        StateCommand::List { words, file } => list(&words, &file, ui),
+        StateCommand::Show { words, file } => show(&words, &file, ui),
         StateCommand::Adopt { spec, cloud } => super::runtime()?.block_on(adopt(&spec, &cloud, ui)),
         StateCommand::Pull { spec, cloud, out } => pull(&spec, &cloud, out.as_deref(), ui),
         StateCommand::Push { spec, file, cloud, force } => push(&spec, &file, &cloud, force, ui),
     }
 }
 
-fn list(file: &StateFileArgs, ui: &Ui) -> Result<i32> {
-    let state = file.read()?;
+fn list(words: &[String], file: &StateFileArgs, ui: &Ui) -> Result<i32> {
+    let (state, _) = file.read(words, 0)?;
     let width = state.resources.iter().map(|r| r.address.to_string().len()).max().unwrap_or(0);
     for r in &state.resources {
         ui.line(&format!("{:width$}  {}", r.address.to_string(), r.id));
@@ -75,8 +83,11 @@ fn list(file: &StateFileArgs, ui: &Ui) -> Result<i32> {
     Ok(EXIT_OK)
 }
 
-fn show(address: &str, file: &StateFileArgs, ui: &Ui) -> Result<i32> {
-    let state = file.read()?;
+fn show(words: &[String], file: &StateFileArgs, ui: &Ui) -> Result<i32> {
+    let (state, words) = file.read(words, 1)?;
+    let Some(address) = words.first().map(String::as_str) else {
+        return Err(Error::Usage("say which resource: `trellis state show SPEC ADDRESS`".into()));
+    };
     let addr: Address = address.parse().map_err(|e: trellis_core::AddressError| Error::Usage(e.to_string()))?;
     let Some(r) = state.get(&addr) else {
         let known: Vec<String> = state.resources.iter().map(|r| r.address.to_string()).collect();
