@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("moto") => serve(),
         Some("docs") => docs(),
+        Some("bench") if std::env::args().nth(2).as_deref() == Some("scale") => bench_scale(),
         Some("bench") => bench(),
         Some("reliability") => reliability(),
         _ => {
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
             eprintln!("  moto  starts the emulator in the foreground and prints the variables to use it");
             eprintln!("  docs  rewrites the generated kind reference in docs/spec.md and draws docs/web-asg-graph.svg");
             eprintln!("  bench measures refresh calls and plan time for growing stacks; writes docs/benchmarks.md");
+            eprintln!("  bench scale  only the section on loading and planning 1k to 50k resources (no emulator)");
             eprintln!("  reliability applies, plans and destroys every example through the fault layer; writes the figures of docs/reliability.md");
             return ExitCode::from(2);
         }
@@ -336,6 +338,60 @@ fn docs() -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+const SCALE_START: &str = "<!-- scale:start (written by `cargo xtask bench` and `cargo xtask bench scale`) -->\n";
+const SCALE_END: &str = "<!-- scale:end -->";
+
+/// Loading and planning large specs, with no cloud: the `scale` example of trellis-plan
+/// in a release build, one process per size, each figure also as its ratio to 1,000.
+fn scale_section() -> Result<String> {
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    run(cargo().args(["build", "--quiet", "--release", "-p", "trellis-plan", "--example", "scale"]))?;
+    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root().join("target"));
+    let mut rows = Vec::new();
+    let mut base: Option<(f64, f64, f64)> = None;
+    for n in [1_000, 5_000, 10_000, 50_000] {
+        let out = Command::new(target.join("release/examples/scale"))
+            .arg(n.to_string())
+            .output()
+            .map_err(|e| e.to_string())?;
+        let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let f: Vec<f64> = line.split(' ').filter_map(|v| v.parse().ok()).collect();
+        let [resources, load, plan, _, peak] = f[..] else { return Err(format!("the scale example printed `{line}`")) };
+        let (l1, p1, m1) = *base.get_or_insert((load, plan, peak));
+        rows.push(format!(
+            "| {resources} | {load:.0} ms ({:.1}×) | {plan:.0} ms ({:.1}×) | {:.0} MB ({:.1}×) |",
+            load / l1,
+            plan / p1,
+            peak / 1024.0,
+            peak / m1
+        ));
+        eprintln!("xtask: {resources} resources loaded and planned");
+    }
+    Ok(format!(
+        "## Large specs\n\nLoading (parsing and checking, as `trellis validate`) and planning against an empty \
+state and an empty cloud, in one process with no emulator: `cargo run --release -p trellis-plan --example scale`, \
+release build, {cpus} cores. Each VPC of the generated stack is 50 resources: an internet gateway, ten subnets, \
+a route table and a network ACL over them, and 36 security groups each open to the previous one. In brackets, \
+each figure's ratio to 1,000 resources: linear growth is a ratio equal to the size's.\n\n\
+| resources | load | plan | peak memory |\n|---|---|---|---|\n{}\n",
+        rows.join("\n")
+    ))
+}
+
+/// `cargo xtask bench scale`: rewrites only the large-spec section of docs/benchmarks.md.
+fn bench_scale() -> Result<ExitCode> {
+    let path = root().join("docs/benchmarks.md");
+    let doc = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+    let section = scale_section()?;
+    let updated = match (doc.find(SCALE_START), doc.find(SCALE_END)) {
+        (Some(start), Some(end)) => format!("{}{section}{}", &doc[..start + SCALE_START.len()], &doc[end..]),
+        _ => format!("{}\n{SCALE_START}{section}{SCALE_END}\n", doc.trim_end_matches('\n').to_string() + "\n"),
+    };
+    std::fs::write(&path, updated).map_err(|e| e.to_string())?;
+    eprintln!("xtask: wrote the large-spec section of docs/benchmarks.md");
+    Ok(ExitCode::SUCCESS)
+}
+
 /// A stack of one VPC, `n` subnets and `n` security groups with two rules each.
 fn bench_spec(n: usize) -> String {
     let mut s = format!("stack: bench{n}\nregion: {REGION}\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n");
@@ -506,7 +562,9 @@ and the state's read. Both applies are bound by the mutating-call bucket, so the
 between them is noise of the run. On the emulator a PutObject takes about a millisecond; on \
 AWS each of those writes waits for S3 (tens of milliseconds, not measured here), since the \
 journal is written ahead of every operation.\n\n\
-| state store | objects | state writes in the apply (serial) | plan time (median of 5) | apply time |\n|---|---|---|---|---|\n{store_table}\n"
+| state store | objects | state writes in the apply (serial) | plan time (median of 5) | apply time |\n|---|---|---|---|---|\n{store_table}\n\n\
+{SCALE_START}{}{SCALE_END}\n",
+        scale_section()?
     );
     std::fs::write(root().join("docs/benchmarks.md"), doc).map_err(|e| e.to_string())?;
     eprintln!("xtask: wrote docs/benchmarks.md");
