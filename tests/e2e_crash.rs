@@ -95,7 +95,7 @@ async fn crash_at(n: usize, faults: bool) -> Crash {
     let twice: Vec<_> = per_address.iter().filter(|(_, ids)| ids.len() > 1).collect();
     assert!(twice.is_empty(), "after a crash at call {n}, objects exist twice: {twice:?}");
     let recorded: BTreeMap<String, String> =
-        state.resources.iter().map(|r| (r.id.clone(), r.address.to_string())).collect();
+        state.resources.iter().map(|r| (r.id.clone(), r.address.tag_value())).collect();
     assert_eq!(live, recorded, "after a crash at call {n}, the state and the tagged objects differ");
     stack.run(&["plan", "{spec}", "--detailed-exitcode"]).expect_code(0);
     stack.destroy_and_check_clean();

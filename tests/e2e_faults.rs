@@ -39,14 +39,14 @@ async fn converges(test: &str, spec: &str, env: &[(&str, &str)], files: &[(&str,
     assert!(twice.is_empty(), "objects made twice: {twice:?}\n{}", apply.stderr);
     for address in tagged.values() {
         assert!(
-            state.resources.iter().any(|r| r.address.to_string() == *address),
+            state.resources.iter().any(|r| r.address.tag_value() == *address),
             "{address} is tagged but not in the state"
         );
     }
     for r in &state.resources {
         let untagged = ["listener", "scaling_policy", "target_group_attachment"].contains(&r.address.kind.name);
         assert!(
-            untagged || per_address.contains_key(r.address.to_string().as_str()),
+            untagged || per_address.contains_key(r.address.tag_value().as_str()),
             "{} is in the state but no tagged object",
             r.address
         );

@@ -44,7 +44,7 @@ async fn ctrl_c_stops_new_work_and_records_what_finished() {
     assert!(!state.resources.is_empty() && state.resources.len() < 12, "{} recorded", state.resources.len());
     assert_eq!(state.resources.len(), live.len(), "{live:?}");
     for r in &state.resources {
-        assert_eq!(live.get(&r.id), Some(&r.address.to_string()));
+        assert_eq!(live.get(&r.id), Some(&r.address.tag_value()));
     }
 
     // The lock went with the process; the next apply finishes the stack.

@@ -30,7 +30,7 @@ async fn web_asg_applies_serves_replans_empty_and_destroys() {
     // Every object carries the stack's tags.
     let live = tagged_all(&stack.name).await;
     for r in state.resources.iter().filter(|r| !["listener", "scaling_policy"].contains(&r.address.kind.name)) {
-        assert_eq!(live.get(&r.id), Some(&r.address.to_string()), "{} is not tagged", r.address);
+        assert_eq!(live.get(&r.id), Some(&r.address.tag_value()), "{} is not tagged", r.address);
     }
     // The group reached its capacity, and its instance is registered in the target group.
     let group = stack.id("autoscaling_group.web");
@@ -201,7 +201,7 @@ async fn fixed_servers_apply_update_drift_replace_and_destroy() {
     stack.apply();
     let state = stack.state();
     let tg = stack.id("target_group.receivers");
-    let (a, b) = (stack.id("instance.receiver_a"), stack.id("instance.receiver_b"));
+    let (a, b) = (stack.id("instance.receiver[0]"), stack.id("instance.receiver[1]"));
     let mut both = vec![a.clone(), b.clone()];
     both.sort();
     assert_eq!(targets(&tg).await, both);
@@ -217,7 +217,7 @@ async fn fixed_servers_apply_update_drift_replace_and_destroy() {
         .await
         .unwrap();
     assert!(ud.user_data().and_then(|u| u.value()).is_some_and(|v| !v.contains("#!/bin/bash")));
-    let receiver = state.resources.iter().find(|r| r.address.to_string() == "instance.receiver_a").unwrap();
+    let receiver = state.resources.iter().find(|r| r.address.to_string() == "instance.receiver[0]").unwrap();
     assert_eq!(receiver.attributes["user_data"].as_str(), Some(RECEIVER_BOOT));
     stack.plan().expect_code(0);
 
@@ -244,24 +244,23 @@ async fn fixed_servers_apply_update_drift_replace_and_destroy() {
     assert_eq!(g.target_groups()[0].health_check_path(), Some("/ready"));
     stack.plan().expect_code(0);
 
-    // An instance's type changes in place (stopped, changed, started); its security
-    // groups changed behind trellis's back are put back.
+    // The copies' type changes in place (stopped, changed, started); the security groups
+    // of one, changed behind trellis's back, are put back.
     aws.ec2().modify_instance_attribute().instance_id(&b).groups(stack.id("security_group.lb")).send().await.unwrap();
-    let larger = replace(
-        &edited,
-        "  instance.receiver_b:\n    image_id: ${var.image}\n    instance_type: ${var.instance_type}",
-        "  instance.receiver_b:\n    image_id: ${var.image}\n    instance_type: t3.small",
-    );
+    let larger = replace(&edited, "  instance_type: t3.micro\n", "  instance_type: t3.small\n");
     stack.write_spec(&larger);
     let plan = stack.plan().expect_code(2);
-    assert!(plan.stdout.contains("# instance.receiver_b has changed"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("# instance.receiver[1] has changed"), "{}", plan.stdout);
     assert!(plan.stdout.contains("stopped, changed and started again"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("0 to add, 2 to change, 0 to replace"), "{}", plan.stdout);
     stack.apply();
-    assert_eq!(stack.id("instance.receiver_b"), b);
-    let i = aws.ec2().describe_instances().instance_ids(&b).send().await.unwrap();
-    let i = &i.reservations()[0].instances()[0];
-    assert_eq!(i.instance_type().map(|t| t.as_str()), Some("t3.small"));
-    assert_eq!(i.security_groups()[0].group_id(), Some(stack.id("security_group.receivers").as_str()));
+    assert_eq!((stack.id("instance.receiver[0]"), stack.id("instance.receiver[1]")), (a.clone(), b.clone()));
+    for id in [&a, &b] {
+        let i = aws.ec2().describe_instances().instance_ids(id).send().await.unwrap();
+        let i = &i.reservations()[0].instances()[0];
+        assert_eq!(i.instance_type().map(|t| t.as_str()), Some("t3.small"));
+        assert_eq!(i.security_groups()[0].group_id(), Some(stack.id("security_group.receivers").as_str()));
+    }
     stack.write_spec(&edited);
     stack.apply();
     stack.plan().expect_code(0);
@@ -271,7 +270,11 @@ async fn fixed_servers_apply_update_drift_replace_and_destroy() {
     let target = TargetDescription::builder().id(&a).build();
     aws.elb().deregister_targets().target_group_arn(&tg).targets(target).send().await.unwrap();
     let drift = stack.plan().expect_code(2);
-    assert!(drift.stdout.contains("target_group_attachment.a was deleted outside of trellis"), "{}", drift.stdout);
+    assert!(
+        drift.stdout.contains("target_group_attachment.receiver[0] was deleted outside of trellis"),
+        "{}",
+        drift.stdout
+    );
     stack.apply();
     assert_eq!(targets(&tg).await, both);
 
@@ -300,22 +303,21 @@ async fn fixed_servers_apply_update_drift_replace_and_destroy() {
     assert!(stack.state().resources.iter().all(|r| !r.address.name.contains("deposed")));
     stack.plan().expect_code(0);
 
-    // A changed image replaces an instance; the registration follows it.
+    // A changed image replaces the copies; the registrations follow them.
     stack.write_spec(&replace(
         &replace(&edited, "  target_group.receivers:\n    port: 8080", "  target_group.receivers:\n    port: 8081"),
-        "  instance.receiver_b:\n    image_id: ${var.image}",
-        "  instance.receiver_b:\n    image_id: ami-0fedcba9876543210",
+        "  image: ami-0abcdef1234567890",
+        "  image: ami-0fedcba9876543210",
     ));
     let plan = stack.plan().expect_code(2);
     assert!(
-        plan.stdout.contains("instance.receiver_b must be replaced: `image_id` forces replacement"),
+        plan.stdout.contains("instance.receiver[1] must be replaced: `image_id` forces replacement"),
         "{}",
         plan.stdout
     );
     stack.apply();
-    let new_b = stack.id("instance.receiver_b");
-    assert_ne!(new_b, b);
-    let mut now = vec![a.clone(), new_b];
+    let mut now = vec![stack.id("instance.receiver[0]"), stack.id("instance.receiver[1]")];
+    assert!(!now.contains(&a) && !now.contains(&b), "{now:?}");
     now.sort();
     assert_eq!(targets(&new_tg).await, now);
     stack.plan().expect_code(0);
@@ -407,4 +409,131 @@ async fn changes_behind_trellis_back_show_as_drift_and_are_repaired() {
 
     stack.destroy_and_check_clean();
     assert!(tagged_all(&stack.name).await.is_empty());
+}
+
+/// A stack of copies: subnets per key, a subnet group that lists them all, numbered
+/// instances and an attachment per instance.
+const COPIES: &str = r#"stack: copies
+region: us-east-1
+vars:
+  servers: 2
+resources:
+  vpc.main:
+    cidr_block: 10.4.0.0/16
+  subnet.az:
+    for_each:
+      a: { cidr: 10.4.1.0/24, zone: us-east-1a }
+      b: { cidr: 10.4.2.0/24, zone: us-east-1b }
+    vpc_id: ${vpc.main}
+    cidr_block: ${each.value.cidr}
+    availability_zone: ${each.value.zone}
+  db_subnet_group.db:
+    subnet_ids: ${subnet.az[*].id}
+  instance.web:
+    count: ${var.servers}
+    image_id: ami-0abcdef1234567890
+    instance_type: t3.micro
+    subnet_id: ${subnet.az["a"]}
+  target_group.web:
+    port: 80
+    vpc_id: ${vpc.main}
+  target_group_attachment.web:
+    count: ${var.servers}
+    target_group_arn: ${target_group.web}
+    target_id: ${instance.web[count.index]}
+outputs:
+  ips: ${instance.web[*].private_ip}
+"#;
+
+async fn instance_state(id: &str) -> String {
+    let out = aws().await.ec2().describe_instances().instance_ids(id).send().await.unwrap();
+    let i = &out.reservations()[0].instances()[0];
+    i.state().and_then(|s| s.name()).map(|n| n.as_str().to_string()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn copies_grow_shrink_and_follow_their_keys() {
+    let stack = Stack::new("copies", COPIES);
+    stack.apply();
+    let (web0, web1) = (stack.id("instance.web[0]"), stack.id("instance.web[1]"));
+    let tg = stack.id("target_group.web");
+    let mut both = vec![web0.clone(), web1.clone()];
+    both.sort();
+    assert_eq!(targets(&tg).await, both);
+    assert_eq!(stack.state().outputs["ips"].as_list().len(), 2);
+    // Each copy is tagged with its own address (in the tag-safe form) and named apart.
+    let live = tagged_all(&stack.name).await;
+    assert_eq!(live.get(&web1).map(String::as_str), Some("instance.web:1"));
+    assert_eq!(live.get(&stack.id("subnet.az[\"b\"]")).map(String::as_str), Some("subnet.az/b"));
+    let out = aws().await.ec2().describe_instances().instance_ids(&web1).send().await.unwrap();
+    let name = out.reservations()[0].instances()[0].tags().iter().find(|t| t.key() == Some("Name")).cloned();
+    assert_eq!(name.and_then(|t| t.value().map(str::to_string)), Some(format!("{}-web-1", stack.name)));
+    let group = stack.id("db_subnet_group.db");
+    let subnets = |g: String| async move {
+        let out = aws().await.rds().describe_db_subnet_groups().db_subnet_group_name(g).send().await.unwrap();
+        let mut ids: Vec<String> = out.db_subnet_groups()[0]
+            .subnets()
+            .iter()
+            .filter_map(|s| s.subnet_identifier().map(str::to_string))
+            .collect();
+        ids.sort();
+        ids
+    };
+    let mut az = vec![stack.id("subnet.az[\"a\"]"), stack.id("subnet.az[\"b\"]")];
+    az.sort();
+    assert_eq!(subnets(group.clone()).await, az);
+    stack.plan().expect_code(0);
+
+    // Growing the count adds the next copy and its attachment, nothing else.
+    stack.write_spec(&replace(COPIES, "  servers: 2", "  servers: 3"));
+    let plan = stack.plan().expect_code(2);
+    assert!(plan.stdout.contains("Plan: 2 to add, 0 to change, 0 to replace, 0 to destroy."), "{}", plan.stdout);
+    assert!(plan.stdout.contains("  + instance.web[2] {"), "{}", plan.stdout);
+    stack.apply();
+    assert_eq!((stack.id("instance.web[0]"), stack.id("instance.web[1]")), (web0.clone(), web1.clone()));
+    let web2 = stack.id("instance.web[2]");
+    assert_eq!(targets(&tg).await.len(), 3);
+    // A target without a key is every copy; nothing is left to do for them.
+    stack.run(&["plan", "{spec}", "--target", "target_group_attachment.web", "--detailed-exitcode"]).expect_code(0);
+
+    // Shrinking it removes the highest indexes, attachments first, and says why.
+    stack.write_spec(&replace(COPIES, "  servers: 2", "  servers: 1"));
+    let plan = stack.plan().expect_code(2);
+    assert!(plan.stdout.contains("Plan: 0 to add, 0 to change, 0 to replace, 4 to destroy."), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("note: `instance.web` now has count 1: the copies from index 1 up go"),
+        "{}",
+        plan.stdout
+    );
+    stack.apply();
+    assert_eq!(targets(&tg).await, vec![web0.clone()]);
+    assert_eq!(stack.id("instance.web[0]"), web0);
+    for gone in [&web1, &web2] {
+        assert_eq!(instance_state(gone).await, "terminated", "{gone}");
+    }
+    assert_eq!(stack.state().outputs["ips"].as_list().len(), 1);
+    stack.plan().expect_code(0);
+
+    // A changed key set touches only the keys that changed: `b` goes, `c` comes, `a` and
+    // what uses it stay; the subnet group follows in place.
+    let a = stack.id("subnet.az[\"a\"]");
+    let keys = replace(
+        &replace(COPIES, "  servers: 2", "  servers: 1"),
+        "      b: { cidr: 10.4.2.0/24, zone: us-east-1b }",
+        "      c: { cidr: 10.4.3.0/24, zone: us-east-1c }",
+    );
+    stack.write_spec(&keys);
+    let plan = stack.plan().expect_code(2);
+    assert!(plan.stdout.contains("Plan: 1 to add, 1 to change, 0 to replace, 1 to destroy."), "{}", plan.stdout);
+    assert!(plan.stdout.contains("note: \"b\" is no longer in `subnet.az`'s for_each"), "{}", plan.stdout);
+    stack.apply();
+    assert_eq!(stack.id("subnet.az[\"a\"]"), a);
+    assert_eq!(stack.id("db_subnet_group.db"), group);
+    let mut az = vec![a, stack.id("subnet.az[\"c\"]")];
+    az.sort();
+    assert_eq!(subnets(group).await, az);
+    stack.plan().expect_code(0);
+
+    stack.destroy_and_check_clean();
+    assert!(tagged_all(&stack.name).await.is_empty(), "{:?}", tagged_all(&stack.name).await);
 }

@@ -202,7 +202,7 @@ async fn a_killed_runs_lock_is_reported_stale_and_broken_with_force_unlock() {
     assert!(state.pending.is_empty());
     let live = tagged(&ec2().await, &stack.name).await;
     let recorded: std::collections::BTreeMap<String, String> =
-        state.resources.iter().map(|r| (r.id.clone(), r.address.to_string())).collect();
+        state.resources.iter().map(|r| (r.id.clone(), r.address.tag_value())).collect();
     assert_eq!(live, recorded, "everything tagged is in the state, once");
     stack.run(&["destroy", "{spec}", "--auto-approve"]).expect_code(0);
     assert!(tagged(&ec2().await, &stack.name).await.is_empty());

@@ -72,6 +72,23 @@ def shim_start_instance_refresh_missing():
     AutoScalingResponse.start_instance_refresh = start_instance_refresh
 
 
+def shim_modify_db_subnet_group_drops_the_group():
+    """moto 5.2.5: ModifyDBSubnetGroup pops the group out of the backend's table to
+    change it and never puts it back, so the group AWS just changed is gone (every read
+    after it answers DBSubnetGroupNotFoundFault). AWS changes the group where it is; the
+    shim puts it back under its name."""
+    from moto.rds.models import RDSBackend
+
+    original = RDSBackend.modify_db_subnet_group
+
+    def modify_db_subnet_group(self, subnet_name, description, subnets):
+        group = original(self, subnet_name, description, subnets)
+        self.subnet_groups[subnet_name] = group
+        return group
+
+    RDSBackend.modify_db_subnet_group = modify_db_subnet_group
+
+
 def shim_network_acl_entry_icmp():
     """moto 5.2.5: CreateNetworkAclEntry and ReplaceNetworkAclEntry read the ICMP type
     and code as `Icmp.Code` / `Icmp.Type` (the wire names), but its automated parameter
@@ -111,4 +128,5 @@ if __name__ == "__main__":
     shim_replace_network_acl_association_unknown_id()
     shim_start_instance_refresh_missing()
     shim_network_acl_entry_icmp()
+    shim_modify_db_subnet_group_drops_the_group()
     main(sys.argv[1:])

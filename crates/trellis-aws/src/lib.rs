@@ -154,7 +154,7 @@ pub(crate) struct Described {
 
 impl Described {
     fn address(&self) -> Option<Address> {
-        self.tags.get(TAG_ADDRESS).and_then(|a| a.parse().ok())
+        self.tags.get(TAG_ADDRESS).and_then(|a| Address::from_tag(a).ok())
     }
 }
 

@@ -60,7 +60,7 @@ where
         }
         (None, _, SdkError::TimeoutError(_)) => (Some("RequestTimeout".into()), "the request timed out".into()),
         (None, _, SdkError::DispatchFailure(_)) => {
-            let more = verbose().then(|| format!(" ({})", detail())).unwrap_or_default();
+            let more = if verbose() { format!(" ({})", detail()) } else { String::new() };
             (Some("NetworkError".into()), format!("could not reach the endpoint: {}{more}", root_cause(&e)))
         }
         (None, _, SdkError::ResponseError(_)) => {
@@ -379,7 +379,7 @@ pub(crate) fn described_with(id: &str, all: BTreeMap<String, String>, mut attrs:
 pub(crate) fn all_tags(stack: &str, address: &Address, tags: Option<&Value>) -> BTreeMap<String, String> {
     let mut all = tag_map(tags);
     all.insert(TAG_STACK.into(), stack.into());
-    all.insert(TAG_ADDRESS.into(), address.to_string());
+    all.insert(TAG_ADDRESS.into(), address.tag_value());
     all
 }
 
@@ -395,7 +395,7 @@ pub(crate) fn tag_changes(before: Option<&Value>, after: Option<&Value>) -> (BTr
 /// with only letters, digits and hyphens, at most `max` long; `suffix` adds a few random
 /// hex digits for when the plain name is taken (a replacement made before the old goes).
 pub(crate) fn generated_name(stack: &str, address: &Address, max: usize, suffix: bool) -> String {
-    let mut base: String = format!("{stack}-{}", address.name)
+    let mut base: String = format!("{stack}-{}", address.label())
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
         .collect();

@@ -6,18 +6,44 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::kinds;
 use crate::schema::Kind;
 
-/// A resource's address: `kind.name`, the key it has under `resources:` in a spec. It
-/// carries its kind's schema, so code that holds an address never looks the kind up by
-/// name; it is written (and compared, and ordered) as `kind.name`.
+/// A resource's address: `kind.name`, the key it has under `resources:` in a spec, and
+/// for one copy of a repeated resource its instance key: `kind.name[0]` (`count`) or
+/// `kind.name["a"]` (`for_each`). It carries its kind's schema, so code that holds an
+/// address never looks the kind up by name; it is written (and compared, and ordered)
+/// as above, copies in index order.
 #[derive(Clone)]
 pub struct Address {
     pub kind: &'static Kind,
     pub name: String,
+    /// Which copy of a `count` or `for_each` resource; none for a single resource.
+    pub key: Option<InstanceKey>,
+}
+
+/// One copy of a repeated resource: its `count.index` or its `each.key`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum InstanceKey {
+    Index(u32),
+    Key(String),
+}
+
+impl fmt::Display for InstanceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InstanceKey::Index(i) => write!(f, "{i}"),
+            InstanceKey::Key(k) => f.write_str(k),
+        }
+    }
+}
+
+/// Whether `s` can be a `for_each` key: letters, digits, `-` and `_`, since a key goes
+/// into AWS names and tags, which take little else.
+pub fn valid_key(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AddressError {
-    #[error("`{0}` is not an address: expected `kind.name`")]
+    #[error("`{0}` is not an address: expected `kind.name`, `kind.name[0]` or `kind.name[\"key\"]`")]
     Shape(String),
     #[error("`{0}` is not a valid resource name: use lower-case letters, digits and `_`, starting with a letter")]
     Name(String),
@@ -28,17 +54,61 @@ pub enum AddressError {
 
 impl Address {
     pub fn new(kind: &'static Kind, name: impl Into<String>) -> Self {
-        Address { kind, name: name.into() }
+        Address { kind, name: name.into(), key: None }
     }
 
-    fn key(&self) -> (&str, &str) {
-        (self.kind.name, &self.name)
+    /// This resource's copy `key`.
+    pub fn instance(&self, key: InstanceKey) -> Self {
+        Address { kind: self.kind, name: self.name.clone(), key: Some(key) }
+    }
+
+    /// The resource this is a copy of (itself when it is no copy).
+    pub fn resource(&self) -> Self {
+        Address::new(self.kind, self.name.clone())
+    }
+
+    /// The name and instance key as one word for AWS names and `Name` tags: `web`,
+    /// `web-0`, `web-a`.
+    pub fn label(&self) -> String {
+        match &self.key {
+            None => self.name.clone(),
+            Some(k) => format!("{}-{k}", self.name),
+        }
+    }
+
+    /// The address as a tag value: AWS's tag rules (RDS, ELB) refuse `[`, `]` and `"`,
+    /// so a copy is written `kind.name:0` or `kind.name/key`. [`Address::from_tag`]
+    /// reads it back.
+    pub fn tag_value(&self) -> String {
+        match &self.key {
+            None => format!("{}.{}", self.kind.name, self.name),
+            Some(InstanceKey::Index(i)) => format!("{}.{}:{i}", self.kind.name, self.name),
+            Some(InstanceKey::Key(k)) => format!("{}.{}/{k}", self.kind.name, self.name),
+        }
+    }
+
+    pub fn from_tag(s: &str) -> Result<Self, AddressError> {
+        if let Some((base, i)) = s.rsplit_once(':') {
+            let index = i.parse().map_err(|_| AddressError::Shape(s.to_string()))?;
+            return Ok(base.parse::<Address>()?.instance(InstanceKey::Index(index)));
+        }
+        if let Some((base, k)) = s.split_once('/') {
+            if !valid_key(k) {
+                return Err(AddressError::Shape(s.to_string()));
+            }
+            return Ok(base.parse::<Address>()?.instance(InstanceKey::Key(k.to_string())));
+        }
+        s.parse()
+    }
+
+    fn sort_key(&self) -> (&str, &str, Option<&InstanceKey>) {
+        (self.kind.name, &self.name, self.key.as_ref())
     }
 }
 
 impl PartialEq for Address {
     fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
+        self.sort_key() == other.sort_key()
     }
 }
 
@@ -52,13 +122,13 @@ impl PartialOrd for Address {
 
 impl Ord for Address {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.key().cmp(&other.key())
+        self.sort_key().cmp(&other.sort_key())
     }
 }
 
 impl std::hash::Hash for Address {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.key().hash(state)
+        self.sort_key().hash(state)
     }
 }
 
@@ -74,10 +144,25 @@ pub(crate) fn valid_name(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// `[0]` or `["key"]` after an address, as written.
+fn parse_key(s: &str) -> Option<InstanceKey> {
+    let inner = s.strip_prefix('[')?.strip_suffix(']')?;
+    if let Some(k) = inner.strip_prefix('"').and_then(|k| k.strip_suffix('"')) {
+        return valid_key(k).then(|| InstanceKey::Key(k.to_string()));
+    }
+    let plain =
+        !inner.is_empty() && inner.chars().all(|c| c.is_ascii_digit()) && (inner == "0" || !inner.starts_with('0'));
+    plain.then(|| inner.parse().ok().map(InstanceKey::Index)).flatten()
+}
+
 impl FromStr for Address {
     type Err = AddressError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (kind, name) = s.split_once('.').ok_or_else(|| AddressError::Shape(s.to_string()))?;
+        let (base, key) = match s.find('[') {
+            Some(at) => (&s[..at], Some(parse_key(&s[at..]).ok_or_else(|| AddressError::Shape(s.to_string()))?)),
+            None => (s, None),
+        };
+        let (kind, name) = base.split_once('.').ok_or_else(|| AddressError::Shape(s.to_string()))?;
         if kind.is_empty() || name.is_empty() || name.contains('.') {
             return Err(AddressError::Shape(s.to_string()));
         }
@@ -86,13 +171,18 @@ impl FromStr for Address {
         }
         let known = kinds::get(kind)
             .ok_or_else(|| AddressError::UnknownKind { address: s.to_string(), kind: kind.to_string() })?;
-        Ok(Address::new(known, name))
+        Ok(Address { kind: known, name: name.to_string(), key })
     }
 }
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.kind.name, self.name)
+        write!(f, "{}.{}", self.kind.name, self.name)?;
+        match &self.key {
+            None => Ok(()),
+            Some(InstanceKey::Index(i)) => write!(f, "[{i}]"),
+            Some(InstanceKey::Key(k)) => write!(f, "[\"{k}\"]"),
+        }
     }
 }
 
@@ -130,5 +220,45 @@ mod tests {
             "subnt.a".parse::<Address>(),
             Err(AddressError::UnknownKind { address: "subnt.a".into(), kind: "subnt".into() })
         );
+    }
+
+    #[test]
+    fn copies_parse_print_and_sort_by_index() {
+        let a: Address = "instance.web[10]".parse().unwrap();
+        assert_eq!(a.key, Some(InstanceKey::Index(10)));
+        assert_eq!(a.to_string(), "instance.web[10]");
+        let b: Address = "instance.web[\"us-east-1a\"]".parse().unwrap();
+        assert_eq!(b.to_string(), "instance.web[\"us-east-1a\"]");
+        assert_eq!(b.resource().to_string(), "instance.web");
+        assert_eq!(b.label(), "web-us-east-1a");
+        let two: Address = "instance.web[2]".parse().unwrap();
+        let bare: Address = "instance.web".parse().unwrap();
+        assert!(bare < two && two < a && a < b, "a resource, then its copies by index, then by key");
+        for bad in [
+            "instance.web[]",
+            "instance.web[01]",
+            "instance.web[-1]",
+            "instance.web[a]",
+            "instance.web[\"a.b\"]",
+            "instance.web[0]x",
+        ] {
+            assert!(matches!(bad.parse::<Address>(), Err(AddressError::Shape(_))), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn tag_values_read_back(name in "[a-z][a-z0-9_]{0,12}", index in proptest::option::of(0u32..5000), key in "[A-Za-z0-9_-]{1,20}", keyed: bool) {
+            let base = Address::new(kinds::get("subnet").unwrap(), name);
+            let a = match (index, keyed) {
+                (Some(i), false) => base.instance(InstanceKey::Index(i)),
+                (_, true) => base.instance(InstanceKey::Key(key)),
+                (None, false) => base,
+            };
+            let tag = a.tag_value();
+            proptest::prop_assert!(!tag.contains(['[', ']', '"']), "{}", tag);
+            proptest::prop_assert_eq!(Address::from_tag(&tag).unwrap(), a.clone());
+            proptest::prop_assert_eq!(a.to_string().parse::<Address>().unwrap(), a);
+        }
     }
 }

@@ -11,7 +11,7 @@ pub mod schema;
 pub mod secret;
 mod value;
 
-pub use address::{Address, AddressError};
+pub use address::{valid_key, Address, AddressError, InstanceKey};
 pub use expr::{Expr, Part, Ref};
 pub use provider::{CreateError, LiveObject, Provider, ProviderError, RefreshRequest, RefreshResult};
 pub use value::{Attrs, Value};

@@ -144,10 +144,10 @@ impl DepGraph {
         for addr in self.index.keys() {
             match style(addr) {
                 Some(extra) => {
-                    let _ = writeln!(out, "  \"{addr}\" [{extra}];");
+                    let _ = writeln!(out, "  {} [{extra}];", dot_id(addr));
                 }
                 None => {
-                    let _ = writeln!(out, "  \"{addr}\";");
+                    let _ = writeln!(out, "  {};", dot_id(addr));
                 }
             }
         }
@@ -155,21 +155,30 @@ impl DepGraph {
             self.graph.edge_references().map(|e| (&self.graph[e.target()], &self.graph[e.source()])).collect();
         edges.sort();
         for (dep, dependent) in edges {
-            let _ = writeln!(out, "  \"{dep}\" -> \"{dependent}\";");
+            let _ = writeln!(out, "  {} -> {};", dot_id(dep), dot_id(dependent));
         }
         out.push_str("}\n");
         out
     }
 }
 
+/// A node's DOT id: the address in quotes, a copy's `"key"` escaped.
+fn dot_id(a: &Address) -> String {
+    format!("\"{}\"", a.to_string().replace('"', "\\\""))
+}
+
 impl DepGraph {
     /// The graph as a Mermaid flowchart, dependencies on the left. `class` may put a
     /// node in one of the classes `create`, `update`, `replace`, `delete`, `noop`.
     pub fn to_mermaid(&self, class: impl Fn(&Address) -> Option<&'static str>) -> String {
-        let id = |a: &Address| format!("{}_{}", a.kind, a.name);
+        // A copy's key joins its node id after `__`, which no resource name ends in.
+        let id = |a: &Address| match &a.key {
+            None => format!("{}_{}", a.kind, a.name),
+            Some(k) => format!("{}_{}__{}", a.kind, a.name, k.to_string().replace('-', "_")),
+        };
         let mut out = String::from("flowchart LR\n");
         for addr in self.index.keys() {
-            let _ = writeln!(out, "  {}[\"{addr}\"]", id(addr));
+            let _ = writeln!(out, "  {}[\"{}\"]", id(addr), addr.to_string().replace('"', "#quot;"));
         }
         let mut edges: Vec<(&Address, &Address)> =
             self.graph.edge_references().map(|e| (&self.graph[e.target()], &self.graph[e.source()])).collect();
@@ -249,5 +258,17 @@ mod tests {
         let g = graph(&[("subnet.a", &["vpc.main"]), ("vpc.main", &[])]);
         let dot = g.to_dot("net", |_| None);
         assert!(dot.contains("\"vpc.main\" -> \"subnet.a\";"), "{dot}");
+    }
+
+    #[test]
+    fn copies_are_their_own_nodes_with_keys_escaped() {
+        let g =
+            graph(&[("subnet.az[\"us-east-1a\"]", &["vpc.main"]), ("subnet.az[0]", &["vpc.main"]), ("vpc.main", &[])]);
+        let dot = g.to_dot("net", |_| None);
+        assert!(dot.contains("\"vpc.main\" -> \"subnet.az[\\\"us-east-1a\\\"]\";"), "{dot}");
+        assert!(dot.contains("\"vpc.main\" -> \"subnet.az[0]\";"), "{dot}");
+        let m = g.to_mermaid(|_| None);
+        assert!(m.contains("  subnet_az__us_east_1a[\"subnet.az[#quot;us-east-1a#quot;]\"]\n"), "{m}");
+        assert!(m.contains("  vpc_main --> subnet_az__0\n"), "{m}");
     }
 }

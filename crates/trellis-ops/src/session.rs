@@ -197,8 +197,13 @@ impl Session {
 
     /// `--target` addresses, each of which must be in the spec or the state.
     fn parse_targets(&self, targets: &[String]) -> Result<Vec<Address>> {
+        // A repeated resource's address without a key names all its copies.
         let mut known: BTreeSet<String> = self.spec.resources.keys().map(ToString::to_string).collect();
-        known.extend(self.prior.iter().flat_map(|st| st.resources.iter().map(|r| r.address.to_string())));
+        known.extend(self.spec.repeats.keys().map(ToString::to_string));
+        for r in self.prior.iter().flat_map(|st| st.resources.iter()) {
+            known.insert(r.address.to_string());
+            known.insert(r.address.resource().to_string());
+        }
         targets
             .iter()
             .map(|t| {

@@ -22,7 +22,7 @@ fn spec(resources: usize) -> String {
         for n in 0..10 {
             let _ =
                 write!(s, "  subnet.v{v}_{n}:\n    vpc_id: ${{vpc.v{v}}}\n    cidr_block: 10.{}.{n}.0/24\n", v % 256);
-            let _ = write!(subnets, "      - ${{subnet.v{v}_{n}}}\n");
+            let _ = writeln!(subnets, "      - ${{subnet.v{v}_{n}}}");
         }
         let _ = write!(
             s,

@@ -1,7 +1,7 @@
 //! The plan as a JSON document (`trellis plan --json`), described in docs/json-plan.md.
 
 use serde_json::{json, Map, Value as J};
-use trellis_core::{Attrs, Value};
+use trellis_core::{Address, Attrs, InstanceKey, Value};
 
 use crate::{Action, Plan};
 
@@ -67,6 +67,7 @@ pub fn to_json(plan: &Plan) -> J {
                 "address": c.address.to_string(),
                 "kind": c.address.kind.name,
                 "name": c.address.name,
+                "index": index_json(&c.address),
                 "id": c.id,
                 "change": {
                     "actions": c.action.json_actions(),
@@ -97,6 +98,7 @@ pub fn to_json(plan: &Plan) -> J {
                 "address": d.address.to_string(),
                 "kind": d.address.kind.name,
                 "name": d.address.name,
+                "index": index_json(&d.address),
                 "change": {
                     "actions": if d.after.is_some() { ["update"] } else { ["delete"] },
                     "before": before,
@@ -126,4 +128,14 @@ pub fn to_json(plan: &Plan) -> J {
         "orphans": plan.orphans.iter().map(|o| json!({"address": o.address.to_string(), "id": o.id})).collect::<Vec<_>>(),
         "summary": { "add": s.add, "change": s.change, "replace": s.replace, "destroy": s.destroy },
     })
+}
+
+/// A copy's `count.index` (a number) or `each.key` (a string), as Terraform's JSON has
+/// it; `null` for a resource without `count` or `for_each`.
+fn index_json(a: &Address) -> J {
+    match &a.key {
+        None => J::Null,
+        Some(InstanceKey::Index(i)) => J::from(*i),
+        Some(InstanceKey::Key(k)) => J::String(k.clone()),
+    }
 }

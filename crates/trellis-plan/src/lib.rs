@@ -123,12 +123,12 @@ impl ResourceChange {
     }
 }
 
-/// `kind.name__deposed_<last 8 letters and digits of the id>`: a valid address no spec
-/// is likely to use, stable for one old object.
+/// `kind.name__deposed_<last 8 letters and digits of the id>` (with the copy's key, if
+/// any): a valid address no spec is likely to use, stable for one old object.
 pub fn deposed_address(address: &Address, old_id: &str) -> Address {
     let tail: String = old_id.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
     let tail = &tail[tail.len().saturating_sub(8)..];
-    Address::new(address.kind, format!("{}__deposed_{tail}", address.name))
+    Address { name: format!("{}__deposed_{tail}", address.name), ..address.clone() }
 }
 
 /// A difference between the last run's state and the live object.
@@ -349,7 +349,11 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         doomed.iter().map(|r| (r.address.clone(), r.dependencies.iter().cloned().collect())).collect();
     let order = DepGraph::new(deps.iter().map(|(a, d)| (a, d))).deletion_order().map_err(PlanError::Cycle)?;
     for address in order {
-        changes.push(plan_delete(current[&address], input.spec.resources.get(&address), serial));
+        let mut change = plan_delete(current[&address], input.spec.resources.get(&address), serial);
+        if input.operation == Operation::Apply {
+            change.notes.extend(why_copy_goes(input.spec, &address));
+        }
+        changes.push(change);
     }
 
     let (outputs, planned_outputs) = match input.operation {
@@ -415,11 +419,15 @@ fn scope(input: &PlanInput<'_>, refreshed: &[ResourceState]) -> Option<BTreeSet<
     if input.targets.is_empty() {
         return None;
     }
-    let mut set: BTreeSet<Address> = input.targets.iter().cloned().collect();
+    // A repeated resource named without a key stands for all its copies.
+    let named = |a: &Address| input.targets.iter().any(|t| t == a || (t.key.is_none() && a.resource() == *t));
+    let known = input.spec.resources.keys().chain(refreshed.iter().map(|r| &r.address));
+    let mut set: BTreeSet<Address> = known.filter(|a| named(a)).cloned().collect();
+    let targets: Vec<Address> = set.iter().cloned().collect();
     match input.operation {
         Operation::Apply => {
             let g = input.spec.graph();
-            for t in input.targets {
+            for t in &targets {
                 set.extend(g.dependencies_of(t));
             }
         }
@@ -436,6 +444,19 @@ fn scope(input: &PlanInput<'_>, refreshed: &[ResourceState]) -> Option<BTreeSet<
         },
     }
     Some(set)
+}
+
+/// Why a copy of a repeated resource (or a resource that has become one, or stopped
+/// being one) goes, when that is why: `instance.web now has count 2`.
+fn why_copy_goes(spec: &Spec, address: &Address) -> Option<String> {
+    let whole = address.resource();
+    match spec.repeats.get(&whole) {
+        Some(r) => Some(r.why_gone(address)),
+        None if address.key.is_some() && spec.resources.contains_key(&whole) => {
+            Some(format!("`{whole}` no longer has `count` or `for_each`: it is one resource at `{whole}`"))
+        }
+        None => None,
+    }
 }
 
 /// The delete of `r`, which the spec (`resource`, when it still names it) no longer wants.

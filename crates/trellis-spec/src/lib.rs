@@ -27,10 +27,37 @@ pub struct Spec {
     pub region: Option<String>,
     /// Variable values after `--var` overrides.
     pub vars: BTreeMap<String, String>,
+    /// Every resource, a repeated one as one entry per copy (`instance.web[0]`, …).
     pub resources: BTreeMap<Address, Resource>,
+    /// The resources with `count` or `for_each`, by their address without a key.
+    pub repeats: BTreeMap<Address, Repetition>,
     pub outputs: BTreeMap<String, Expr>,
     /// Where the state is kept when not in the local file (`backend: { s3: ... }`).
     pub backend: Option<S3Backend>,
+}
+
+/// The copies a `count` or `for_each` asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Repetition {
+    Count(u32),
+    ForEach(BTreeSet<String>),
+}
+
+impl Repetition {
+    /// Why `copy` (an address of this resource's) is not among the copies any more.
+    pub fn why_gone(&self, copy: &Address) -> String {
+        let whole = copy.resource();
+        match (self, &copy.key) {
+            (Repetition::Count(n), Some(trellis_core::InstanceKey::Index(_))) => {
+                format!("`{whole}` now has count {n}: the copies from index {n} up go")
+            }
+            (Repetition::ForEach(_), Some(trellis_core::InstanceKey::Key(k))) => {
+                format!("\"{k}\" is no longer in `{whole}`'s for_each")
+            }
+            (Repetition::Count(_), _) => format!("`{whole}` now has `count`: its copies are `{whole}[0]` and on"),
+            (Repetition::ForEach(_), _) => format!("`{whole}` now has `for_each`: its copies are named by key"),
+        }
+    }
 }
 
 /// `backend: { s3: { bucket, key, region, lock_lease } }`: the state in an S3 object.

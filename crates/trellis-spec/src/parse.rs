@@ -1,5 +1,7 @@
 //! From marked YAML nodes to a validated [`Spec`], collecting every problem.
 
+mod repeat;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::Ipv4Net;
@@ -13,10 +15,11 @@ use trellis_core::{Address, AddressError, Expr, Part, Ref, Value};
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics, LineIndex, SourceFile, Span};
 use crate::template::{split, Piece};
 use crate::{LoadOptions, Resource, S3Backend, Spec};
+use repeat::{Each, Repeat};
 
 const TOP_KEYS: &[&str] = &["stack", "region", "vars", "backend", "resources", "outputs"];
 const S3_KEYS: &[&str] = &["bucket", "key", "region", "lock_lease"];
-const META_KEYS: &[&str] = &["depends_on", "sensitive"];
+const META_KEYS: &[&str] = &["depends_on", "sensitive", "count", "for_each"];
 
 pub(crate) struct Parser<'a> {
     file: &'a SourceFile,
@@ -24,7 +27,15 @@ pub(crate) struct Parser<'a> {
     opts: &'a LoadOptions<'a>,
     diags: Vec<Diagnostic>,
     vars: BTreeMap<String, String>,
+    /// Every resource, and every copy of a repeated one, the spec declares.
     addresses: BTreeSet<Address>,
+    /// The resources with `count` or `for_each`, by their address without a key.
+    repeats: BTreeMap<Address, Repeat>,
+    /// Resources whose `count` or `for_each` is wrong (reported already): references to
+    /// them are not reported again.
+    broken: BTreeSet<Address>,
+    /// The copy being read.
+    each: Option<Each>,
     /// Where each reference from one resource to another is written, for cycle errors.
     edge_sites: BTreeMap<(Address, Address), Span>,
     current: Option<Address>,
@@ -75,6 +86,9 @@ impl<'a> Parser<'a> {
             diags: Vec::new(),
             vars: BTreeMap::new(),
             addresses: BTreeSet::new(),
+            repeats: BTreeMap::new(),
+            broken: BTreeSet::new(),
+            each: None,
             edge_sites: BTreeMap::new(),
             current: None,
             keep_env: false,
@@ -151,6 +165,7 @@ impl<'a> Parser<'a> {
             region,
             vars: self.vars.clone(),
             resources,
+            repeats: self.repeats.iter().map(|(a, r)| (a.clone(), r.public())).collect(),
             outputs,
             backend,
         };
@@ -174,7 +189,7 @@ impl<'a> Parser<'a> {
             Some(Node::Mapping(m)) => {
                 self.collect_addresses(m);
                 for (key, node) in m.iter() {
-                    if let Some(r) = self.parse_resource(key, node, stack.unwrap_or("stack")) {
+                    for r in self.parse_resource(key, node, stack.unwrap_or("stack")) {
                         resources.insert(r.address.clone(), r);
                     }
                 }
@@ -431,23 +446,73 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Every address the spec declares, each copy of a repeated resource included, before
+    /// any body is read: a reference may point forward.
     fn collect_addresses(&mut self, m: &MarkedMappingNode) {
-        for key in m.keys() {
-            if let Ok(a) = key.as_str().parse::<Address>() {
+        for (key, node) in m.iter() {
+            let Ok(a) = key.as_str().parse::<Address>() else { continue };
+            if a.key.is_some() {
+                continue;
+            }
+            let Some(body) = node.as_mapping() else {
                 self.addresses.insert(a);
+                continue;
+            };
+            match self.parse_repeat(body) {
+                Some(None) => {
+                    self.addresses.insert(a);
+                }
+                Some(Some(repeat)) => {
+                    self.addresses.extend(repeat.copies().into_iter().map(|each| a.instance(each.key)));
+                    self.repeats.insert(a, repeat);
+                }
+                None => {
+                    self.broken.insert(a);
+                }
             }
         }
     }
 
-    fn parse_resource(&mut self, key: &MarkedScalarNode, node: &Node, stack: &str) -> Option<Resource> {
+    /// One `kind.name:` entry: one resource, or one per copy when it has `count` or
+    /// `for_each` (reading stops at the first copy with errors: the others would repeat
+    /// them).
+    fn parse_resource(&mut self, key: &MarkedScalarNode, node: &Node, stack: &str) -> Vec<Resource> {
         let key_span = self.scalar_span(key);
-        let address = self.parse_address(key, key_span)?;
-        let kind = address.kind;
+        let Some(address) = self.parse_address(key, key_span) else { return Vec::new() };
         let Node::Mapping(body) = node else {
             let span = Some(self.node_span(node));
             self.error(format!("`{address}` must be a mapping of attributes, found {}", node_kind(node)), span, None);
-            return None;
+            return Vec::new();
         };
+        let Some(repeat) = self.repeats.get(&address).cloned() else {
+            if self.broken.contains(&address) {
+                return Vec::new();
+            }
+            return self.parse_instance(address, body, key_span, stack).into_iter().collect();
+        };
+        let mut out = Vec::new();
+        for each in repeat.copies() {
+            let copy = address.instance(each.key.clone());
+            self.each = Some(each);
+            let errors = self.diags.len();
+            let parsed = self.parse_instance(copy, body, key_span, stack);
+            self.each = None;
+            out.extend(parsed);
+            if self.diags.len() > errors {
+                break;
+            }
+        }
+        out
+    }
+
+    fn parse_instance(
+        &mut self,
+        address: Address,
+        body: &MarkedMappingNode,
+        key_span: Span,
+        stack: &str,
+    ) -> Option<Resource> {
+        let kind = address.kind;
         self.current = Some(address.clone());
 
         let mut depends_on = BTreeSet::new();
@@ -464,12 +529,12 @@ impl<'a> Parser<'a> {
         self.path.clear();
         let mut attrs = attrs?;
         self.check_secret_sources(kind, body, &attrs, &sensitive);
-        fill_defaults(kind, &mut attrs, stack, &address.name);
+        fill_defaults(kind, &mut attrs, stack, &address.label());
         self.read_files(kind, body, &mut attrs)?;
         if let Some(Expr::Map(tags)) = attrs.get_mut("tags") {
-            tags.entry("Name".into()).or_insert_with(|| Expr::Lit(Value::Str(format!("{stack}-{}", address.name))));
+            tags.entry("Name".into()).or_insert_with(|| Expr::Lit(Value::Str(format!("{stack}-{}", address.label()))));
         } else if kind.attr("tags").is_some() {
-            let name = Expr::Lit(Value::Str(format!("{stack}-{}", address.name)));
+            let name = Expr::Lit(Value::Str(format!("{stack}-{}", address.label())));
             attrs.insert("tags".into(), Expr::Map([("Name".to_string(), name)].into_iter().collect()));
         }
         Some(Resource { address, kind, attrs, depends_on, sensitive, span: key_span })
@@ -478,6 +543,14 @@ impl<'a> Parser<'a> {
     /// A resource's key, `kind.name`, with a did-you-mean for an unknown kind.
     fn parse_address(&mut self, key: &MarkedScalarNode, key_span: Span) -> Option<Address> {
         match key.as_str().parse::<Address>() {
+            Ok(a) if a.key.is_some() => {
+                self.error(
+                    format!("`{a}` names a copy; a resource is declared once, as `{}`", a.resource()),
+                    Some(key_span),
+                    Some("give it `count: N` or `for_each: [...]` to make copies".into()),
+                );
+                None
+            }
             Ok(a) => Some(a),
             Err(AddressError::UnknownKind { kind, .. }) => {
                 let help = suggest(&kind, kinds::names())
@@ -611,12 +684,28 @@ impl<'a> Parser<'a> {
                 self.error("`depends_on` lists addresses like `vpc.main`", Some(span), None);
                 continue;
             };
-            match s.as_str().parse::<Address>() {
-                Ok(a) if self.addresses.contains(&a) && &a != me => {
-                    self.edge_sites.entry((me.clone(), a.clone())).or_insert(span);
-                    out.insert(a);
+            let parsed = s.as_str().parse::<Address>();
+            // A repeated resource named whole: every copy of it.
+            let named: Vec<Address> = match &parsed {
+                Ok(a) => match self.repeats.get(a) {
+                    Some(r) => r.copies().into_iter().map(|each| a.instance(each.key)).collect(),
+                    None => vec![a.clone()],
+                },
+                Err(_) => Vec::new(),
+            };
+            let whole_self = parsed.as_ref().is_ok_and(|a| self.repeats.contains_key(a) && *a == me.resource());
+            if named.contains(me) || whole_self {
+                self.error(format!("`{me}` cannot depend on itself"), Some(span), None);
+                continue;
+            }
+            match parsed {
+                Ok(a) if self.broken.contains(&a.resource()) => {}
+                Ok(_) if named.iter().all(|a| self.addresses.contains(a)) => {
+                    for a in named {
+                        self.edge_sites.entry((me.clone(), a.clone())).or_insert(span);
+                        out.insert(a);
+                    }
                 }
-                Ok(a) if &a == me => self.error(format!("`{me}` cannot depend on itself"), Some(span), None),
                 Ok(a) => {
                     let help = suggest(&a.to_string(), self.addresses.iter().map(ToString::to_string));
                     self.error(format!("`depends_on` names `{a}`, which the spec does not declare"), Some(span), help);
@@ -711,14 +800,22 @@ impl<'a> Parser<'a> {
     fn parse_value(&mut self, node: &Node, ty: &Type) -> Option<Expr> {
         match (ty, node) {
             (Type::List(item) | Type::Set(item), Node::Sequence(items)) => {
-                let mut parsed: Vec<Option<Expr>> = Vec::with_capacity(items.len());
+                let mut parsed: Vec<Option<Vec<Expr>>> = Vec::with_capacity(items.len());
                 for (i, n) in items.iter().enumerate() {
                     self.path.push(format!("[{i}]"));
-                    parsed.push(self.parse_value(n, item));
+                    // An item `${kind.name[*]}` stands for all the copies, in its place.
+                    match n {
+                        Node::Scalar(s) if self.splat(s).is_some() => parsed.push(self.expand_splat(s, item)),
+                        _ => parsed.push(self.parse_value(n, item).map(|e| vec![e])),
+                    }
                     self.path.pop();
                 }
-                let parsed: Option<Vec<Expr>> = parsed.into_iter().collect();
-                let parsed = parsed?;
+                let parsed: Option<Vec<Vec<Expr>>> = parsed.into_iter().collect();
+                let parsed = parsed?.into_iter().flatten().collect();
+                Some(if matches!(ty, Type::Set(_)) { Expr::Set(parsed) } else { Expr::List(parsed) })
+            }
+            (Type::List(item) | Type::Set(item), Node::Scalar(s)) if self.splat(s).is_some() => {
+                let parsed = self.expand_splat(s, item)?;
                 Some(if matches!(ty, Type::Set(_)) { Expr::Set(parsed) } else { Expr::List(parsed) })
             }
             (Type::Object(obj), Node::Mapping(m)) => {
@@ -754,6 +851,7 @@ impl<'a> Parser<'a> {
     /// A value of any shape (outputs): scalars become strings or references.
     fn parse_any(&mut self, node: &Node) -> Option<Expr> {
         match node {
+            Node::Scalar(s) if self.splat(s).is_some() => self.expand_splat(s, &Type::Str).map(Expr::List),
             Node::Scalar(s) => self.parse_scalar(s, &Type::Str),
             Node::Sequence(items) => {
                 let parsed: Option<Vec<Expr>> =
@@ -860,65 +958,36 @@ impl<'a> Parser<'a> {
                     None
                 }
             },
+            ["count", ..] | ["each", ..] => self.each_ref(&segments, at).map(Part::Lit),
+            _ if body.contains('[') => {
+                let Some(r) = repeat::indexed(body) else {
+                    self.error(
+                        format!("`${{{body}}}` is not a reference"),
+                        Some(at),
+                        Some(
+                            "a copy is `${kind.name[0]}`, `${kind.name[\"key\"]}` or `${kind.name[0].attribute}`"
+                                .into(),
+                        ),
+                    );
+                    return None;
+                };
+                let address = self.indexed_address(&r, at)?;
+                self.check_ref(address, r.attr.map(str::to_string), at, ty).map(Part::Ref)
+            }
             [kind, name] | [kind, name, _] => {
                 let attr = segments.get(2).map(|s| s.to_string());
                 let text = format!("{kind}.{name}");
-                let address = match text.parse::<Address>() {
-                    Ok(a) => Some(a),
-                    Err(AddressError::UnknownKind { .. }) => None,
-                    Err(e) => {
+                if let Err(e) = text.parse::<Address>() {
+                    if !matches!(e, AddressError::UnknownKind { .. }) {
                         self.error(e.to_string(), Some(at), None);
                         return None;
                     }
-                };
-                let Some(address) = address.filter(|a| self.addresses.contains(a)) else {
-                    let candidates: Vec<String> = self
-                        .addresses
-                        .iter()
-                        .map(ToString::to_string)
-                        .chain(["var.", "env."].map(String::from))
-                        .collect();
-                    let help = suggest(&text, &candidates)
-                        .or_else(|| kinds::get(kind).is_none().then(|| format!("`{kind}` is not a kind; references are `${{kind.name}}`, `${{var.name}}` or `${{env.NAME}}`")));
-                    self.error(format!("`{text}` is not declared in this spec"), Some(at), help);
+                }
+                let address = self.declared(&text, at)?;
+                if self.unindexed(&address, at) {
                     return None;
-                };
-                let target = address.kind;
-                if let Some(a) = &attr {
-                    if target.attr(a).is_none() {
-                        let help = suggest(a, target.attr_names());
-                        self.error(format!("`{address}` has no attribute `{a}`"), Some(at), help);
-                        return None;
-                    }
                 }
-                let r = Ref { address: address.clone(), attr };
-                if let Type::Ref(want) = ty {
-                    if *want != target.name || r.attr_name() != "id" {
-                        self.error(
-                            format!(
-                                "expected the id of a {want}, but `{r}` is {}",
-                                if r.attr_name() == "id" {
-                                    format!("a {}", target.name)
-                                } else {
-                                    format!("its `{}` attribute", r.attr_name())
-                                }
-                            ),
-                            Some(at),
-                            Some(format!("refer to a {want} like `${{{want}.NAME}}`")),
-                        );
-                        return None;
-                    }
-                }
-                if let Some(me) = &self.current {
-                    if *me == address {
-                        let hint = matches!(ty, Type::Ref(k) if *k == me.kind.name)
-                            .then(|| "write `self` for the object's own id (e.g. `source_group: self`)".to_string());
-                        self.error(format!("`{me}` refers to itself"), Some(at), hint);
-                        return None;
-                    }
-                    self.edge_sites.entry((me.clone(), address)).or_insert(at);
-                }
-                Some(Part::Ref(r))
+                self.check_ref(address, attr, at, ty).map(Part::Ref)
             }
             _ => {
                 self.error(
@@ -929,6 +998,66 @@ impl<'a> Parser<'a> {
                 None
             }
         }
+    }
+
+    /// `text` (`kind.name`) is not declared: says so, with the closest address.
+    fn not_declared(&mut self, text: &str, at: Span) {
+        let candidates: Vec<String> = self
+            .addresses
+            .iter()
+            .filter(|a| a.key.is_none())
+            .chain(self.repeats.keys())
+            .map(ToString::to_string)
+            .chain(["var.", "env."].map(String::from))
+            .collect();
+        let kind = text.split('.').next().unwrap_or(text);
+        let help = suggest(text, &candidates).or_else(|| {
+            kinds::get(kind).is_none().then(|| {
+                format!("`{kind}` is not a kind; references are `${{kind.name}}`, `${{var.name}}` or `${{env.NAME}}`")
+            })
+        });
+        self.error(format!("`{text}` is not declared in this spec"), Some(at), help);
+    }
+
+    /// A reference to `address`'s `attr`, checked: the attribute exists, it is what `ty`
+    /// wants, and it is not the resource's own. Records where it is written.
+    fn check_ref(&mut self, address: Address, attr: Option<String>, at: Span, ty: &Type) -> Option<Ref> {
+        let target = address.kind;
+        if let Some(a) = &attr {
+            if target.attr(a).is_none() {
+                let help = suggest(a, target.attr_names());
+                self.error(format!("`{address}` has no attribute `{a}`"), Some(at), help);
+                return None;
+            }
+        }
+        let r = Ref { address: address.clone(), attr };
+        if let Type::Ref(want) = ty {
+            if *want != target.name || r.attr_name() != "id" {
+                self.error(
+                    format!(
+                        "expected the id of a {want}, but `{r}` is {}",
+                        if r.attr_name() == "id" {
+                            format!("a {}", target.name)
+                        } else {
+                            format!("its `{}` attribute", r.attr_name())
+                        }
+                    ),
+                    Some(at),
+                    Some(format!("refer to a {want} like `${{{want}.NAME}}`")),
+                );
+                return None;
+            }
+        }
+        if let Some(me) = &self.current {
+            if *me == address {
+                let hint = matches!(ty, Type::Ref(k) if *k == me.kind.name)
+                    .then(|| "write `self` for the object's own id (e.g. `source_group: self`)".to_string());
+                self.error(format!("`{me}` refers to itself"), Some(at), hint);
+                return None;
+            }
+            self.edge_sites.entry((me.clone(), address)).or_insert(at);
+        }
+        Some(r)
     }
 
     /// A scalar's text as a value of `ty`. Longer than most: one arm per scalar type, each

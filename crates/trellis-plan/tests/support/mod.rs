@@ -53,7 +53,7 @@ pub fn converged(text: &str) -> State {
         let kind = c.address.kind;
         let mut attrs: Attrs =
             c.config.as_ref().unwrap().iter().map(|(k, e)| (k.clone(), e.eval(&|r| lookup(&results, r)))).collect();
-        let id = format!("{}-1", c.address.name);
+        let id = format!("{}-1", c.address.label());
         for a in kind.object.attrs {
             if attrs.contains_key(a.name) {
                 continue;
@@ -61,7 +61,7 @@ pub fn converged(text: &str) -> State {
             let v = match (a.name, a.mode) {
                 ("id", _) => Value::str(&id),
                 ("latest_version" | "desired_capacity", _) => Value::Int(1),
-                (n, _) if kind.generated_name == Some(n) => Value::Str(format!("web-{}", c.address.name)),
+                (n, _) if kind.generated_name == Some(n) => Value::Str(format!("web-{}", c.address.label())),
                 (_, Mode::Computed | Mode::OptionalComputed) => Value::Str(format!("{}-{}", a.name, c.address.name)),
                 _ => continue,
             };
