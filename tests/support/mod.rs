@@ -276,6 +276,7 @@ pub const WEB_MYSQL: &str = include_str!("../../specs/examples/web-mysql.yaml");
 pub const POSTGRES_REPLICAS: &str = include_str!("../../specs/examples/postgres-replicas.yaml");
 pub const APP_TIER_SHARED_DB: &str = include_str!("../../specs/examples/app-tier-shared-db.yaml");
 pub const RECEIVER_BOOT: &str = include_str!("../../specs/examples/files/receiver-boot.sh");
+pub const DEFAULT_VPC: &str = include_str!("../../specs/examples/default-vpc.yaml");
 
 pub async fn aws() -> trellis_aws::Aws {
     trellis_aws::connect(trellis_aws::AwsOptions {

@@ -61,7 +61,7 @@ pub(crate) async fn load_config(region: Option<&str>, endpoint_url: Option<&str>
     loader.load().await
 }
 
-/// The four resource clients, each deciding its retries by the error table, with
+/// The resource clients (and SSM's, for lookups), each deciding its retries by the error table, with
 /// `attempts` attempts per call at most.
 fn clients(config: &aws_config::SdkConfig, classifier: &Classifier, attempts: u32) -> Clients {
     // Standard retries with a short first backoff (exponential with jitter, at most 20 s):
@@ -92,6 +92,7 @@ fn clients(config: &aws_config::SdkConfig, classifier: &Classifier, attempts: u3
         elb: client!(aws_sdk_elasticloadbalancingv2),
         asg: client!(aws_sdk_autoscaling),
         rds: client!(aws_sdk_rds),
+        ssm: client!(aws_sdk_ssm),
     }
 }
 
@@ -112,12 +113,13 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
         }
     }
     let classifier = Classifier { recent: Arc::new(Recent::default()), progress: opts.progress.clone() };
-    let Clients { ec2, elb, asg, rds } = clients(&config, &classifier, 10);
+    let Clients { ec2, elb, asg, rds, ssm } = clients(&config, &classifier, 10);
     Ok(Aws {
         ec2,
         elb,
         asg,
         rds,
+        ssm,
         // A create is never sent again by the SDK: its outcome is resolved first.
         once: clients(&config, &classifier, 1),
         recent: classifier.recent,

@@ -11,6 +11,7 @@ mod client;
 mod errors;
 mod kinds;
 mod limits;
+mod lookups;
 mod s3state;
 mod util;
 
@@ -32,6 +33,7 @@ pub mod sdk {
     pub use aws_sdk_elasticloadbalancingv2 as elb;
     pub use aws_sdk_rds as rds;
     pub use aws_sdk_s3 as s3;
+    pub use aws_sdk_ssm as ssm;
 }
 
 /// Tag keys trellis puts on every object it creates.
@@ -47,6 +49,7 @@ pub(crate) struct Clients {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub asg: aws_sdk_autoscaling::Client,
     pub rds: aws_sdk_rds::Client,
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 /// A connected AWS provider.
@@ -55,6 +58,8 @@ pub struct Aws {
     pub(crate) elb: aws_sdk_elasticloadbalancingv2::Client,
     pub(crate) asg: aws_sdk_autoscaling::Client,
     pub(crate) rds: aws_sdk_rds::Client,
+    /// For lookups of public parameters (an AMI's id).
+    pub(crate) ssm: aws_sdk_ssm::Client,
     /// The same clients making one attempt per call, for the calls that create an
     /// object: their outcome, when unknown, is looked up before they are sent again.
     pub(crate) once: Clients,
@@ -110,6 +115,11 @@ impl Aws {
     /// The RDS client, for tests.
     pub fn rds(&self) -> &aws_sdk_rds::Client {
         &self.rds
+    }
+
+    /// The SSM client, for tests.
+    pub fn ssm(&self) -> &aws_sdk_ssm::Client {
+        &self.ssm
     }
 
     /// API calls made so far.

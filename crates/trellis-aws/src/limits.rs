@@ -59,6 +59,8 @@ pub(crate) enum Call {
     AutoScaling,
     /// RDS: one bucket for all calls, 300 at once, 12 per second.
     Rds,
+    /// SSM GetParameter: 40 per second (the standard throughput).
+    Ssm,
 }
 
 pub(crate) struct Limits {
@@ -72,6 +74,7 @@ pub(crate) struct Limits {
     elb_create_lb: Bucket,
     autoscaling: Bucket,
     rds: Bucket,
+    ssm: Bucket,
 }
 
 impl Default for Limits {
@@ -87,6 +90,7 @@ impl Default for Limits {
             elb_create_lb: Bucket::new(10.0, 0.2),
             autoscaling: Bucket::new(20.0, 5.0),
             rds: Bucket::new(300.0, 12.0),
+            ssm: Bucket::new(40.0, 40.0),
         }
     }
 }
@@ -113,6 +117,7 @@ impl Limits {
             }
             Call::AutoScaling => self.autoscaling.take().await,
             Call::Rds => self.rds.take().await,
+            Call::Ssm => self.ssm.take().await,
         }
     }
 }

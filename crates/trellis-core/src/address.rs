@@ -138,7 +138,9 @@ impl fmt::Debug for Address {
     }
 }
 
-pub(crate) fn valid_name(s: &str) -> bool {
+/// Whether `s` can be a kind's or a resource's name: lower-case letters, digits and
+/// `_`, starting with a letter.
+pub fn valid_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')

@@ -6,12 +6,14 @@
 mod address;
 mod expr;
 pub mod kinds;
+pub mod lookup;
 mod provider;
 pub mod schema;
 pub mod secret;
 mod value;
 
-pub use address::{valid_key, Address, AddressError, InstanceKey};
+pub use address::{valid_key, valid_name, Address, AddressError, InstanceKey};
 pub use expr::{Expr, Part, Ref};
+pub use lookup::{LookupAddress, LookupKind, LookupQuery};
 pub use provider::{CreateError, LiveObject, Provider, ProviderError, RefreshRequest, RefreshResult};
 pub use value::{Attrs, Value};

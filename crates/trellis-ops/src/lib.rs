@@ -5,6 +5,7 @@
 //! what a person should hear comes back as data, and the CLI words it.
 
 mod error;
+mod lookups;
 mod saved;
 mod session;
 mod state;

@@ -10,7 +10,7 @@ use trellis_aws::{connect, Aws, AwsOptions, Progress};
 use trellis_core::schema::Kind;
 use trellis_core::{Address, Provider, RefreshRequest, RefreshResult};
 use trellis_plan::{adopt, plan, Adoption, Operation, Plan, PlanInput};
-use trellis_spec::{LoadError, LoadOptions, Spec};
+use trellis_spec::{LoadError, LoadOptions, LookupValues, Spec};
 use trellis_state::{State, StateLock, StateStore};
 
 use crate::store::{check_not_left_behind, open_store};
@@ -40,6 +40,8 @@ pub struct Session {
     /// The state as read when the lock was taken.
     pub prior: Option<State>,
     pub aws: Arc<Aws>,
+    /// API calls the lookups made, counted with the refresh's.
+    lookup_calls: usize,
 }
 
 /// What a refresh read, for the line that reports it.
@@ -67,9 +69,14 @@ pub struct Planned {
     pub adoption: Option<(Adoption, Orphans)>,
 }
 
-/// Reads and checks the spec; `--var` values fill its `vars:`.
+/// Reads and checks the spec; `--var` values fill its `vars:`. Values read from
+/// lookups are unknown (see [`Session::open`], which answers them).
 pub fn load_spec(path: &Path, vars: &BTreeMap<String, String>) -> Result<Spec> {
-    let opts = LoadOptions { vars: vars.clone(), ..LoadOptions::default() };
+    load_spec_with(path, vars, None)
+}
+
+fn load_spec_with(path: &Path, vars: &BTreeMap<String, String>, lookups: Option<&LookupValues>) -> Result<Spec> {
+    let opts = LoadOptions { vars: vars.clone(), lookups, ..LoadOptions::default() };
     trellis_spec::load(path, &opts).map_err(|e| match e {
         LoadError::Invalid(d) => Error::Spec(d),
         LoadError::Read { .. } => Error::Read(e.to_string()),
@@ -103,7 +110,16 @@ impl Session {
         let prior = store.read(&spec.stack)?;
         check_not_left_behind(&spec, &*store, prior.as_ref(), &opts.backend)?;
         let aws = connect_aws(spec.region.clone(), &opts.backend, opts.delete_timeout, opts.progress).await?;
-        Ok(Session { spec, store, lock, prior, aws: Arc::new(aws) })
+        // Lookups are answered now and the spec read again with their answers, so that
+        // every command sees their values; a spec without lookups is read once. A destroy
+        // deletes what the state holds and needs none (nor fails when one finds nothing).
+        let (spec, lookup_calls) = if spec.lookups.is_empty() || opts.operation == "destroy" {
+            (spec, 0)
+        } else {
+            let answers = crate::lookups::answer(&aws, &spec).await?;
+            (load_spec_with(opts.spec, &opts.vars, Some(&answers))?, aws.calls())
+        };
+        Ok(Session { spec, store, lock, prior, aws: Arc::new(aws), lookup_calls })
     }
 
     /// Reads the live stack: every kind the spec or the state names, tag-filtered, plus
@@ -134,8 +150,11 @@ impl Session {
                 });
                 Error::Aws(format!("reading the live stack failed: AWS {e}{}", help.unwrap_or_default()))
             })?;
-        let read =
-            Read { objects: refreshed.found.len(), calls: refreshed.calls, region: self.aws.region().to_string() };
+        let read = Read {
+            objects: refreshed.found.len(),
+            calls: refreshed.calls + self.lookup_calls,
+            region: self.aws.region().to_string(),
+        };
         Ok((refreshed, read))
     }
 

@@ -125,6 +125,10 @@ pub fn to_json(plan: &Plan) -> J {
         "resource_drift": drift,
         "resource_changes": changes,
         "output_changes": outputs,
+        "lookups": plan.reads.iter().map(|r| {
+            let (found, _) = attrs_json(Some(&r.found));
+            json!({ "address": r.address, "filters": r.filters, "found": found })
+        }).collect::<Vec<_>>(),
         "orphans": plan.orphans.iter().map(|o| json!({"address": o.address.to_string(), "id": o.id})).collect::<Vec<_>>(),
         "summary": { "add": s.add, "change": s.change, "replace": s.replace, "destroy": s.destroy },
     })

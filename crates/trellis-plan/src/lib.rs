@@ -147,6 +147,16 @@ pub struct PriorState {
     pub resources: Vec<ResourceState>,
 }
 
+/// What one of the spec's `lookups:` found in the account for this plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LookupRead {
+    /// `lookup.KIND.NAME`.
+    pub address: String,
+    /// Its filters as sent: `default: true`.
+    pub filters: String,
+    pub found: Attrs,
+}
+
 /// Objects tagged with the stack that no state knows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Orphan {
@@ -173,6 +183,9 @@ pub struct Plan {
     /// `--target` addresses; empty for a full plan.
     #[serde(default)]
     pub targets: Vec<Address>,
+    /// What the spec's lookups found (read for every plan, never changed).
+    #[serde(default)]
+    pub reads: Vec<LookupRead>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -376,7 +389,29 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         planned_outputs,
         orphans: input.orphans.iter().map(|o| Orphan { address: o.address.clone(), id: o.id.clone() }).collect(),
         targets: input.targets.to_vec(),
+        reads: reads(input.spec),
     })
+}
+
+/// The lookups the spec was read with, and what each found.
+fn reads(spec: &Spec) -> Vec<LookupRead> {
+    spec.lookups
+        .values()
+        .filter_map(|l| {
+            let found = l.found.clone()?;
+            let filters = l.filters.iter().map(|(k, f)| format!("{k}: {}", filter_text(f))).collect::<Vec<_>>();
+            Some(LookupRead { address: l.address.to_string(), filters: filters.join(", "), found })
+        })
+        .collect()
+}
+
+fn filter_text(f: &trellis_spec::Filter) -> String {
+    match f {
+        trellis_spec::Filter::Value(Value::Str(s)) => s.clone(),
+        trellis_spec::Filter::Value(v) => v.to_string(),
+        trellis_spec::Filter::From { lookup, attr } if attr == lookup.kind.default_attr => format!("${{{lookup}}}"),
+        trellis_spec::Filter::From { lookup, attr } => format!("${{{lookup}.{attr}}}"),
+    }
 }
 
 /// The prior state with each object replaced by what is live now (secrets read in

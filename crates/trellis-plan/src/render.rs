@@ -271,6 +271,8 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
         out.text.push('\n');
     }
 
+    reads(&mut out, plan);
+
     if !plan.drift.is_empty() {
         let _ = writeln!(out.text, "{}\n", out.bold("Objects have changed outside of trellis:"));
         for d in &plan.drift {
@@ -324,6 +326,29 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
         s.destroy
     );
     out.text
+}
+
+/// The lookups, each `<= lookup.KIND.NAME (filters)` and what it found.
+fn reads(out: &mut Out, plan: &Plan) {
+    if plan.reads.is_empty() {
+        return;
+    }
+    let _ = writeln!(out.text, "{}\n", out.bold("Read from the account (lookups, never changed):"));
+    out.text.push_str(&reads_text(plan));
+}
+
+/// The plain-text lines of the lookups (for the markdown form too).
+pub(crate) fn reads_text(plan: &Plan) -> String {
+    let mut text = String::new();
+    for r in &plan.reads {
+        let _ = writeln!(text, "  <= {} ({})", r.address, r.filters);
+        let width = r.found.keys().map(String::len).max().unwrap_or(0);
+        for (name, v) in &r.found {
+            let _ = writeln!(text, "       {name:width$} = {v}");
+        }
+        text.push('\n');
+    }
+    text
 }
 
 /// What a change does, in words: `subnet.a must be replaced: ...`.

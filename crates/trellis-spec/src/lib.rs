@@ -14,7 +14,7 @@ use std::path::Path;
 
 use trellis_core::kinds;
 use trellis_core::schema::Kind;
-use trellis_core::{Address, Expr};
+use trellis_core::{Address, Attrs, Expr, LookupAddress, LookupQuery, Value};
 use trellis_graph::DepGraph;
 
 pub use diag::{did_you_mean, Diagnostic, Diagnostics, SourceFile, Span};
@@ -32,6 +32,8 @@ pub struct Spec {
     /// The resources with `count` or `for_each`, by their address without a key.
     pub repeats: BTreeMap<Address, Repetition>,
     pub outputs: BTreeMap<String, Expr>,
+    /// What `lookups:` asks to find in the account.
+    pub lookups: BTreeMap<LookupAddress, Lookup>,
     /// Where the state is kept when not in the local file (`backend: { s3: ... }`).
     pub backend: Option<S3Backend>,
 }
@@ -57,6 +59,56 @@ impl Repetition {
             (Repetition::Count(_), _) => format!("`{whole}` now has `count`: its copies are `{whole}[0]` and on"),
             (Repetition::ForEach(_), _) => format!("`{whole}` now has `for_each`: its copies are named by key"),
         }
+    }
+}
+
+/// One entry of `lookups:`: an object the stack reads but does not own.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    pub address: LookupAddress,
+    /// Every filter given or defaulted.
+    pub filters: BTreeMap<String, Filter>,
+    /// What was found, when the spec was read with the lookups' answers (plan, apply);
+    /// `None` when it was read without them (`validate`), and then every value read
+    /// from a lookup is `Value::Unknown`.
+    pub found: Option<Attrs>,
+    /// Where its key stands in the file.
+    pub span: Span,
+}
+
+/// A filter's value: given, or read from another lookup (`vpc_id: ${lookup.vpc.main}`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    Value(Value),
+    From { lookup: LookupAddress, attr: String },
+}
+
+/// The lookups' answers, as the spec is read with them.
+pub type LookupValues = BTreeMap<LookupAddress, Attrs>;
+
+impl Lookup {
+    /// The lookups whose answers this one's filters need first.
+    pub fn needs(&self) -> BTreeSet<LookupAddress> {
+        self.filters
+            .values()
+            .filter_map(|f| match f {
+                Filter::From { lookup, .. } => Some(lookup.clone()),
+                Filter::Value(_) => None,
+            })
+            .collect()
+    }
+
+    /// The query to send, once every lookup it needs is in `answers`.
+    pub fn query(&self, answers: &LookupValues) -> Option<LookupQuery> {
+        let mut filters = BTreeMap::new();
+        for (name, f) in &self.filters {
+            let v = match f {
+                Filter::Value(v) => v.clone(),
+                Filter::From { lookup, attr } => answers.get(lookup)?.get(attr)?.clone(),
+            };
+            filters.insert(name.clone(), v);
+        }
+        Some(LookupQuery { address: self.address.clone(), filters })
     }
 }
 
@@ -125,11 +177,13 @@ impl Spec {
 pub struct LoadOptions<'a> {
     pub vars: BTreeMap<String, String>,
     pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// The lookups' answers; without them, values read from lookups are unknown.
+    pub lookups: Option<&'a LookupValues>,
 }
 
 impl Default for LoadOptions<'_> {
     fn default() -> Self {
-        LoadOptions { vars: BTreeMap::new(), env: &|name| std::env::var(name).ok() }
+        LoadOptions { vars: BTreeMap::new(), env: &|name| std::env::var(name).ok(), lookups: None }
     }
 }
 

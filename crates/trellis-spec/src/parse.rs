@@ -1,5 +1,6 @@
 //! From marked YAML nodes to a validated [`Spec`], collecting every problem.
 
+mod lookups;
 mod repeat;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -10,14 +11,14 @@ use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 use marked_yaml::{LoadError as YamlError, Node};
 use trellis_core::kinds;
 use trellis_core::schema::{Default, Kind, Mode, Object, Type};
-use trellis_core::{Address, AddressError, Expr, Part, Ref, Value};
+use trellis_core::{Address, AddressError, Expr, LookupAddress, Part, Ref, Value};
 
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics, LineIndex, SourceFile, Span};
 use crate::template::{split, Piece};
-use crate::{LoadOptions, Resource, S3Backend, Spec};
+use crate::{LoadOptions, Lookup, Resource, S3Backend, Spec};
 use repeat::{Each, Repeat};
 
-const TOP_KEYS: &[&str] = &["stack", "region", "vars", "backend", "resources", "outputs"];
+const TOP_KEYS: &[&str] = &["stack", "region", "vars", "backend", "lookups", "resources", "outputs"];
 const S3_KEYS: &[&str] = &["bucket", "key", "region", "lock_lease"];
 const META_KEYS: &[&str] = &["depends_on", "sensitive", "count", "for_each"];
 
@@ -36,6 +37,11 @@ pub(crate) struct Parser<'a> {
     broken: BTreeSet<Address>,
     /// The copy being read.
     each: Option<Each>,
+    /// Every lookup the spec declares, then each as read.
+    lookup_names: BTreeSet<LookupAddress>,
+    lookups: BTreeMap<LookupAddress, Lookup>,
+    /// Set when the scalar being read uses a lookup whose answer is not known.
+    unresolved: bool,
     /// Where each reference from one resource to another is written, for cycle errors.
     edge_sites: BTreeMap<(Address, Address), Span>,
     current: Option<Address>,
@@ -89,6 +95,9 @@ impl<'a> Parser<'a> {
             repeats: BTreeMap::new(),
             broken: BTreeSet::new(),
             each: None,
+            lookup_names: BTreeSet::new(),
+            lookups: BTreeMap::new(),
+            unresolved: false,
             edge_sites: BTreeMap::new(),
             current: None,
             keep_env: false,
@@ -153,6 +162,7 @@ impl<'a> Parser<'a> {
         }
 
         self.parse_vars(top);
+        self.parse_lookups(top);
         let stack = self.parse_stack(top);
         let region = top.get_node("region").and_then(|n| self.literal_string(n, "region"));
 
@@ -167,6 +177,7 @@ impl<'a> Parser<'a> {
             resources,
             repeats: self.repeats.iter().map(|(a, r)| (a.clone(), r.public())).collect(),
             outputs,
+            lookups: std::mem::take(&mut self.lookups),
             backend,
         };
         self.check_cycles(&spec);
@@ -806,6 +817,10 @@ impl<'a> Parser<'a> {
                     // An item `${kind.name[*]}` stands for all the copies, in its place.
                     match n {
                         Node::Scalar(s) if self.splat(s).is_some() => parsed.push(self.expand_splat(s, item)),
+                        Node::Scalar(s) if self.lookup_list(s) => parsed.push(
+                            self.expand_lookup_list(s, item)
+                                .map(|l| l.unwrap_or_else(|| vec![Expr::Lit(Value::Unknown)])),
+                        ),
                         _ => parsed.push(self.parse_value(n, item).map(|e| vec![e])),
                     }
                     self.path.pop();
@@ -816,6 +831,10 @@ impl<'a> Parser<'a> {
             }
             (Type::List(item) | Type::Set(item), Node::Scalar(s)) if self.splat(s).is_some() => {
                 let parsed = self.expand_splat(s, item)?;
+                Some(if matches!(ty, Type::Set(_)) { Expr::Set(parsed) } else { Expr::List(parsed) })
+            }
+            (Type::List(item) | Type::Set(item), Node::Scalar(s)) if self.lookup_list(s) => {
+                let Some(parsed) = self.expand_lookup_list(s, item)? else { return Some(Expr::Lit(Value::Unknown)) };
                 Some(if matches!(ty, Type::Set(_)) { Expr::Set(parsed) } else { Expr::List(parsed) })
             }
             (Type::Object(obj), Node::Mapping(m)) => {
@@ -852,6 +871,9 @@ impl<'a> Parser<'a> {
     fn parse_any(&mut self, node: &Node) -> Option<Expr> {
         match node {
             Node::Scalar(s) if self.splat(s).is_some() => self.expand_splat(s, &Type::Str).map(Expr::List),
+            Node::Scalar(s) if self.lookup_list(s) => {
+                Some(self.expand_lookup_list(s, &Type::Str)?.map_or(Expr::Lit(Value::Unknown), Expr::List))
+            }
             Node::Scalar(s) => self.parse_scalar(s, &Type::Str),
             Node::Sequence(items) => {
                 let parsed: Option<Vec<Expr>> =
@@ -888,6 +910,7 @@ impl<'a> Parser<'a> {
         };
         let mut parts: Vec<Part> = Vec::new();
         let mut ok = true;
+        self.unresolved = false;
         for piece in pieces {
             match piece {
                 Piece::Text(t) => parts.push(Part::Lit(t)),
@@ -910,6 +933,10 @@ impl<'a> Parser<'a> {
                 (Some(Part::Lit(a)), Part::Lit(b)) => a.push_str(&b),
                 (_, p) => merged.push(p),
             }
+        }
+        // Read without the lookups' answers (`validate`): known at plan time.
+        if std::mem::take(&mut self.unresolved) {
+            return Some(Expr::Lit(Value::Unknown));
         }
         match merged.as_slice() {
             [] => self.coerce("", ty, span).map(Expr::Lit),
@@ -959,6 +986,7 @@ impl<'a> Parser<'a> {
                 }
             },
             ["count", ..] | ["each", ..] => self.each_ref(&segments, at).map(Part::Lit),
+            ["lookup", ..] => self.lookup_ref(body, at, ty).map(Part::Lit),
             _ if body.contains('[') => {
                 let Some(r) = repeat::indexed(body) else {
                     self.error(
@@ -1008,6 +1036,7 @@ impl<'a> Parser<'a> {
             .filter(|a| a.key.is_none())
             .chain(self.repeats.keys())
             .map(ToString::to_string)
+            .chain(self.lookup_names.iter().map(ToString::to_string))
             .chain(["var.", "env."].map(String::from))
             .collect();
         let kind = text.split('.').next().unwrap_or(text);

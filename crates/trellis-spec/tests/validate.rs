@@ -10,7 +10,7 @@ use trellis_spec::{load, parse, LoadOptions, SourceFile};
 fn opts(env: &'static [(&'static str, &'static str)]) -> LoadOptions<'static> {
     let lookup: &'static dyn Fn(&str) -> Option<String> =
         Box::leak(Box::new(move |name: &str| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())));
-    LoadOptions { vars: BTreeMap::new(), env: lookup }
+    LoadOptions { vars: BTreeMap::new(), env: lookup, lookups: None }
 }
 
 fn errors(text: &str) -> String {

@@ -20,7 +20,11 @@ pub fn addr(s: &str) -> Address {
 
 /// Plans `text` against `prior`, with the live objects exactly as the state has them.
 pub fn run(text: &str, prior: Option<&State>) -> Plan {
-    let spec = spec(text);
+    run_spec(&spec(text), prior)
+}
+
+/// Plans `spec` against `prior`, with the live objects exactly as the state has them.
+pub fn run_spec(spec: &Spec, prior: Option<&State>) -> Plan {
     let live: BTreeMap<Address, LiveObject> = prior
         .into_iter()
         .flat_map(|s| &s.resources)
@@ -32,7 +36,7 @@ pub fn run(text: &str, prior: Option<&State>) -> Plan {
         })
         .collect();
     plan(PlanInput {
-        spec: &spec,
+        spec,
         prior,
         live: &live,
         orphans: &[],

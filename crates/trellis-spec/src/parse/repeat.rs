@@ -132,6 +132,14 @@ impl Parser<'_> {
         });
         let Some(late) = late else { return true };
         let span = Some(self.scalar_span(s));
+        if late.starts_with("lookup.") {
+            self.error(
+                format!("`{what}` cannot read `${{{late}}}`: copies are decided before lookups are made"),
+                span,
+                Some("write the keys out, or give them as `${var.NAME}`".into()),
+            );
+            return false;
+        }
         self.error(
             format!("`{what}` must be known when the spec is read, but `${{{late}}}` is known only after apply"),
             span,

@@ -1,0 +1,202 @@
+//! The lookups of `trellis_core::lookup`, read: one describe per lookup, its filters
+//! sent as the describe call's own filters (so AWS does the matching), every object that
+//! matches returned in the attribute names of the lookup kind. Choosing among them (one,
+//! the newest, all) is the kind's rule, in `trellis-core`.
+
+use aws_sdk_ec2::types::{AvailabilityZone, Filter, Image, SecurityGroup, Subnet, Vpc};
+use trellis_core::{Attrs, LookupQuery, ProviderError, Value};
+
+use crate::limits::Call;
+use crate::util::{aws_err, pages};
+use crate::Aws;
+
+impl Aws {
+    /// [`Aws::lookup`] for each query, all at once (within the rate limits).
+    pub async fn lookups(&self, queries: &[LookupQuery]) -> Vec<Result<Vec<Attrs>, ProviderError>> {
+        futures_util::future::join_all(queries.iter().map(|q| self.lookup(q))).await
+    }
+
+    /// Every object in the account that matches the lookup's filters.
+    pub async fn lookup(&self, q: &LookupQuery) -> Result<Vec<Attrs>, ProviderError> {
+        match q.address.kind.name {
+            "vpc" => vpcs(self, q).await,
+            "subnet" | "subnets" => subnets(self, q).await,
+            "security_group" => security_groups(self, q).await,
+            "availability_zones" => zones(self, q).await,
+            "ami" => images(self, q).await,
+            other => Err(ProviderError::new(None, format!("trellis cannot look up a `{other}`"))),
+        }
+    }
+}
+
+/// The value of a filter as the words an EC2 filter takes.
+fn words(v: &Value) -> Vec<String> {
+    match v {
+        Value::Str(s) => vec![s.clone()],
+        Value::Bool(b) => vec![b.to_string()],
+        Value::Int(i) => vec![i.to_string()],
+        Value::List(items) => items.iter().flat_map(words).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The query's filters as EC2 filters: each spec filter by `names` (spec name, EC2
+/// name); `tags` as one `tag:KEY` filter per tag.
+pub(crate) fn ec2_filters(q: &LookupQuery, names: &[(&str, &str)]) -> Vec<Filter> {
+    let mut out = Vec::new();
+    for (spec, ec2) in names {
+        if let Some(v) = q.filters.get(*spec) {
+            out.push(Filter::builder().name(*ec2).set_values(Some(words(v))).build());
+        }
+    }
+    if let Some(Value::Map(tags)) = q.filters.get("tags") {
+        for (k, v) in tags {
+            out.push(Filter::builder().name(format!("tag:{k}")).set_values(Some(words(v))).build());
+        }
+    }
+    out
+}
+
+fn s(v: Option<&str>) -> Value {
+    v.map_or(Value::Null, Value::str)
+}
+
+fn attrs(pairs: Vec<(&str, Value)>) -> Attrs {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+async fn vpcs(aws: &Aws, q: &LookupQuery) -> Result<Vec<Attrs>, ProviderError> {
+    let filters = ec2_filters(q, &[("id", "vpc-id"), ("default", "is-default"), ("cidr_block", "cidr-block")]);
+    let pages = pages(aws, aws.ec2.describe_vpcs().set_filters(Some(filters)).into_paginator().send()).await?;
+    Ok(pages.iter().flat_map(|p| p.vpcs()).map(observe_vpc).collect())
+}
+
+pub(crate) fn observe_vpc(v: &Vpc) -> Attrs {
+    attrs(vec![("id", s(v.vpc_id())), ("cidr_block", s(v.cidr_block())), ("owner_id", s(v.owner_id()))])
+}
+
+async fn subnets(aws: &Aws, q: &LookupQuery) -> Result<Vec<Attrs>, ProviderError> {
+    let filters = ec2_filters(
+        q,
+        &[
+            ("id", "subnet-id"),
+            ("vpc_id", "vpc-id"),
+            ("availability_zone", "availability-zone"),
+            ("default_for_az", "default-for-az"),
+            ("cidr_block", "cidr-block"),
+        ],
+    );
+    let pages = pages(aws, aws.ec2.describe_subnets().set_filters(Some(filters)).into_paginator().send()).await?;
+    Ok(pages.iter().flat_map(|p| p.subnets()).map(observe_subnet).collect())
+}
+
+pub(crate) fn observe_subnet(n: &Subnet) -> Attrs {
+    attrs(vec![
+        ("id", s(n.subnet_id())),
+        ("vpc_id", s(n.vpc_id())),
+        ("cidr_block", s(n.cidr_block())),
+        ("availability_zone", s(n.availability_zone())),
+    ])
+}
+
+async fn security_groups(aws: &Aws, q: &LookupQuery) -> Result<Vec<Attrs>, ProviderError> {
+    let filters = ec2_filters(q, &[("id", "group-id"), ("group_name", "group-name"), ("vpc_id", "vpc-id")]);
+    let pages =
+        pages(aws, aws.ec2.describe_security_groups().set_filters(Some(filters)).into_paginator().send()).await?;
+    Ok(pages.iter().flat_map(|p| p.security_groups()).map(observe_group).collect())
+}
+
+pub(crate) fn observe_group(g: &SecurityGroup) -> Attrs {
+    attrs(vec![("id", s(g.group_id())), ("group_name", s(g.group_name())), ("vpc_id", s(g.vpc_id()))])
+}
+
+async fn zones(aws: &Aws, q: &LookupQuery) -> Result<Vec<Attrs>, ProviderError> {
+    let filters = ec2_filters(q, &[("state", "state")]);
+    aws.call(Call::Describe).await;
+    let out = aws.ec2.describe_availability_zones().set_filters(Some(filters)).send().await.map_err(aws_err)?;
+    Ok(out.availability_zones().iter().map(observe_zone).collect())
+}
+
+pub(crate) fn observe_zone(z: &AvailabilityZone) -> Attrs {
+    attrs(vec![("name", s(z.zone_name())), ("zone_id", s(z.zone_id()))])
+}
+
+/// By SSM parameter: the parameter's value is the image id, then the image is read for
+/// its name and date. By owners and name: every matching image (the kind picks the
+/// newest).
+async fn images(aws: &Aws, q: &LookupQuery) -> Result<Vec<Attrs>, ProviderError> {
+    let describe = aws.ec2.describe_images();
+    let describe = if let Some(Value::Str(parameter)) = q.filters.get("ssm_parameter") {
+        aws.call(Call::Ssm).await;
+        let out = aws.ssm.get_parameter().name(parameter).send().await.map_err(|e| {
+            let e = aws_err(e);
+            if e.code.as_deref() == Some("ParameterNotFound") {
+                ProviderError::new(e.code.as_deref(), format!("no SSM parameter `{parameter}` in {}", aws.region))
+            } else {
+                e
+            }
+        })?;
+        let Some(id) = out.parameter().and_then(|p| p.value()) else { return Ok(Vec::new()) };
+        describe.image_ids(id)
+    } else {
+        let owners = q.filters.get("owners").map(words).unwrap_or_default();
+        describe
+            .set_owners(Some(owners))
+            .set_filters(Some(ec2_filters(q, &[("name", "name"), ("architecture", "architecture")])))
+    };
+    aws.call(Call::Describe).await;
+    let out = describe.send().await.map_err(aws_err)?;
+    Ok(out.images().iter().map(observe_image).collect())
+}
+
+pub(crate) fn observe_image(i: &Image) -> Attrs {
+    attrs(vec![("id", s(i.image_id())), ("name", s(i.name())), ("creation_date", s(i.creation_date()))])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trellis_core::LookupAddress;
+
+    fn query(kind: &str, filters: &[(&str, Value)]) -> LookupQuery {
+        LookupQuery {
+            address: LookupAddress::parse(kind, "x").unwrap(),
+            filters: filters.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        }
+    }
+
+    #[test]
+    fn filters_become_ec2_filters_and_tags_one_each() {
+        let tags = Value::Map([("Team".to_string(), Value::str("web"))].into_iter().collect());
+        let q = query("vpc", &[("default", Value::Bool(true)), ("tags", tags)]);
+        let got = ec2_filters(&q, &[("id", "vpc-id"), ("default", "is-default")]);
+        let pairs: Vec<(String, Vec<String>)> =
+            got.iter().map(|f| (f.name().unwrap().to_string(), f.values().to_vec())).collect();
+        assert_eq!(
+            pairs,
+            [("is-default".to_string(), vec!["true".to_string()]), ("tag:Team".to_string(), vec!["web".to_string()])]
+        );
+    }
+
+    #[test]
+    fn what_is_read_uses_the_lookup_kinds_names() {
+        // Each observe gives exactly the attributes its lookup kind declares (the
+        // plural kinds' items: the attributes their lists are made of).
+        let vpc = observe_vpc(&Vpc::builder().vpc_id("vpc-1").cidr_block("10.0.0.0/16").owner_id("1").build());
+        let subnet = observe_subnet(&Subnet::builder().subnet_id("subnet-1").build());
+        let group = observe_group(&SecurityGroup::builder().group_id("sg-1").build());
+        let image = observe_image(&Image::builder().image_id("ami-1").build());
+        for (kind, got) in [("vpc", vpc), ("subnet", subnet), ("security_group", group), ("ami", image)] {
+            let k = trellis_core::lookup::get(kind).unwrap();
+            let want: Vec<&str> = k.attrs.iter().map(|a| a.name).collect();
+            let mut names: Vec<&str> = got.keys().map(String::as_str).collect();
+            names.sort();
+            let mut want = want.clone();
+            want.sort();
+            assert_eq!(names, want, "{kind}");
+        }
+        let zone = observe_zone(&AvailabilityZone::builder().zone_name("r-1a").zone_id("z1").build());
+        let trellis_core::lookup::Pick::All(lists) = trellis_core::lookup::AVAILABILITY_ZONES.pick else { panic!() };
+        assert!(lists.iter().all(|(_, item)| zone.contains_key(*item)));
+    }
+}
