@@ -6,7 +6,7 @@
 
 mod support;
 
-use support::{aws, tagged_all, Run, Stack, APP_TIER_SHARED_DB, POSTGRES_REPLICAS, WEB_MYSQL};
+use support::{aws, tagged_all, Run, Stack, POSTGRES_REPLICAS, WEB_MYSQL};
 
 fn all_of(r: &Run) -> String {
     format!("{}\n{}", r.stdout, r.stderr)
@@ -151,27 +151,6 @@ async fn replicas_come_after_their_primary_and_go_before_it() {
     for r in ["db_instance.replica_a", "db_instance.replica_b"] {
         assert!(at(out, &format!("{r}: Destroyed")) < at(out, "db_instance.primary: Destroying..."), "{out}");
     }
-    assert!(tagged_all(&stack.name).await.is_empty(), "{:?}", tagged_all(&stack.name).await);
-}
-
-#[tokio::test]
-async fn the_shared_database_is_untouched_when_the_app_tier_changes() {
-    let stack = Stack::new("app-shared-db", APP_TIER_SHARED_DB);
-    let env = [("APP_DB_PASSWORD", "shared-db-test-pw-1")];
-    stack.run_env(&["apply", "{spec}", "--auto-approve"], &env).expect_code(0);
-    stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env).expect_code(0);
-    let db_id = stack.id("db_instance.shared");
-
-    // The app tier grows; the database is not in the plan.
-    stack.write_spec(&APP_TIER_SHARED_DB.replace("max_size: 6", "max_size: 8"));
-    let grown = stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env).expect_code(2);
-    assert!(grown.stdout.contains("~ autoscaling_group.app"), "{}", grown.stdout);
-    assert!(!grown.stdout.contains("db_instance.shared"), "{}", grown.stdout);
-    assert!(grown.stdout.contains("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."), "{}", grown.stdout);
-    stack.run_env(&["apply", "{spec}", "--auto-approve"], &env).expect_code(0);
-    assert_eq!(stack.id("db_instance.shared"), db_id);
-
-    stack.run_env(&["destroy", "{spec}", "--auto-approve", "--allow-data-loss"], &env).expect_code(0);
     assert!(tagged_all(&stack.name).await.is_empty(), "{:?}", tagged_all(&stack.name).await);
 }
 

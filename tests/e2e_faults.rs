@@ -9,8 +9,8 @@ mod support;
 use std::collections::BTreeMap;
 
 use support::{
-    endpoint, tagged_all, FaultLayer, Stack, APP_TIER_SHARED_DB, FIXED_SERVERS, NETWORK, POSTGRES_REPLICAS,
-    RECEIVER_BOOT, WEB_ASG, WEB_BOOT, WEB_MYSQL,
+    endpoint, tagged_all, FaultLayer, Stack, APP_TIER, FIXED_SERVERS, NETWORK, POSTGRES_REPLICAS, RECEIVER_BOOT,
+    SHARED_DB, WEB_ASG, WEB_BOOT, WEB_MYSQL,
 };
 
 /// One apply, one empty plan, one object per address, one destroy.
@@ -19,6 +19,12 @@ async fn converges(test: &str, spec: &str, env: &[(&str, &str)], files: &[(&str,
     for (path, text) in files {
         stack.write_file(path, text);
     }
+    converge(&stack, env).await;
+    destroy_clean(&stack, env).await;
+}
+
+/// One apply, one empty plan, one object per address.
+async fn converge(stack: &Stack, env: &[(&str, &str)]) {
     let apply = stack.run_env(&["apply", "{spec}", "--auto-approve"], env);
     assert_eq!(apply.code, 0, "one apply under faults must converge\n{}\n{}", apply.stdout, apply.stderr);
     assert!(apply.stdout.contains("Apply complete!"), "{}", apply.stdout);
@@ -51,7 +57,10 @@ async fn converges(test: &str, spec: &str, env: &[(&str, &str)], files: &[(&str,
             r.address
         );
     }
+}
 
+/// One destroy, and nothing tagged left.
+async fn destroy_clean(stack: &Stack, env: &[(&str, &str)]) {
     let destroy = stack.run_env(&["destroy", "{spec}", "--auto-approve", "--allow-data-loss"], env);
     assert_eq!(destroy.code, 0, "one destroy under faults must finish\n{}\n{}", destroy.stdout, destroy.stderr);
     let left = tagged_all(&stack.name).await;
@@ -88,8 +97,15 @@ async fn postgres_replicas_converge_through_faults() {
 }
 
 #[tokio::test]
-async fn app_tier_shared_db_converges_through_faults() {
-    converges("faults-shared-db", APP_TIER_SHARED_DB, &[("APP_DB_PASSWORD", "faults-shared-pw-1")], &[]).await;
+async fn shared_db_and_the_app_tier_on_it_converge_through_faults() {
+    // Two stacks, the app tier reading the database stack's state beside it.
+    let env = [("APP_DB_PASSWORD", "faults-shared-pw-1")];
+    let db = Stack::new("faults-shared-db", SHARED_DB).through_faults();
+    let app = db.beside("faults-app-tier", "shared-db", APP_TIER);
+    converge(&db, &env).await;
+    converge(&app, &env).await;
+    destroy_clean(&app, &env).await;
+    destroy_clean(&db, &env).await;
 }
 
 #[test]

@@ -44,15 +44,10 @@ async fn the_default_vpc_example_applies_replans_empty_and_destroys() {
 
     let plan = stack.plan().expect_code(2);
     assert!(plan.stdout.contains("Read from the account (lookups, never changed):"), "{}", plan.stdout);
-    assert!(
-        plan.stdout.contains(&format!("<= lookup.vpc.default (default: true)\n       cidr_block = ")),
-        "{}",
-        plan.stdout
-    );
+    assert!(plan.stdout.contains("<= lookup.vpc.default (default: true)\n       cidr_block = "), "{}", plan.stdout);
     assert!(plan.stdout.contains(&format!("id         = \"{vpc}\"")), "{}", plan.stdout);
     assert!(
-        plan.stdout
-            .contains(&format!("<= lookup.subnets.default (default_for_az: true, vpc_id: ${{lookup.vpc.default}})")),
+        plan.stdout.contains("<= lookup.subnets.default (default_for_az: true, vpc_id: ${lookup.vpc.default})"),
         "{}",
         plan.stdout
     );

@@ -73,6 +73,9 @@ pub struct Stack {
     pub endpoint: String,
     pub name: String,
     pub dir: tempfile::TempDir,
+    /// Where trellis runs and the state is kept: `dir`, or the directory of the stack
+    /// this one was made beside.
+    pub work: PathBuf,
     pub spec: PathBuf,
 }
 
@@ -86,8 +89,22 @@ impl Stack {
         let name = format!("{}-{:x}{n}", &test[..test.len().min(18)], nanos % 0xfffff).replace('_', "-");
         let dir = tempfile::tempdir().unwrap();
         let spec = dir.path().join("stack.yaml");
-        let s = Stack { endpoint: endpoint(), name, dir, spec };
+        let work = dir.path().to_path_buf();
+        let s = Stack { endpoint: endpoint(), name, dir, work, spec };
         s.write_spec(spec_text);
+        s
+    }
+
+    /// Another stack whose spec and state sit in this one's directory, as two stacks
+    /// that read each other's states by their local files do; `stack.OTHER.` in
+    /// `spec_text` names this stack (`other` is the name the text uses for it).
+    pub fn beside(&self, test: &str, other: &str, spec_text: &str) -> Stack {
+        let text = spec_text.replace(&format!("stack.{other}."), &format!("stack.{}.", self.name));
+        let mut s = Stack::new(test, "");
+        s.endpoint = self.endpoint.clone();
+        s.work = self.work.clone();
+        s.spec = self.work.join(format!("{}.yaml", s.name));
+        s.write_spec(&text);
         s
     }
 
@@ -109,14 +126,14 @@ impl Stack {
 
     /// Writes a file next to the spec (a boot script the spec names).
     pub fn write_file(&self, relative: &str, text: &str) {
-        let path = self.dir.path().join(relative);
+        let path = self.work.join(relative);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_trellis"));
-        cmd.current_dir(self.dir.path())
+        cmd.current_dir(&self.work)
             .args(args)
             .env("AWS_ENDPOINT_URL", &self.endpoint)
             .env("AWS_ACCESS_KEY_ID", "testing")
@@ -174,7 +191,7 @@ impl Stack {
     }
 
     pub fn state_path(&self) -> PathBuf {
-        self.dir.path().join("state").join(format!("{}.json", self.name))
+        self.work.join("state").join(format!("{}.json", self.name))
     }
 
     pub fn state(&self) -> State {
@@ -274,7 +291,8 @@ pub const FIXED_SERVERS: &str = include_str!("../../specs/examples/fixed-servers
 pub const WEB_BOOT: &str = include_str!("../../specs/examples/files/web-boot.sh");
 pub const WEB_MYSQL: &str = include_str!("../../specs/examples/web-mysql.yaml");
 pub const POSTGRES_REPLICAS: &str = include_str!("../../specs/examples/postgres-replicas.yaml");
-pub const APP_TIER_SHARED_DB: &str = include_str!("../../specs/examples/app-tier-shared-db.yaml");
+pub const SHARED_DB: &str = include_str!("../../specs/examples/shared-db.yaml");
+pub const APP_TIER: &str = include_str!("../../specs/examples/app-tier.yaml");
 pub const RECEIVER_BOOT: &str = include_str!("../../specs/examples/files/receiver-boot.sh");
 pub const DEFAULT_VPC: &str = include_str!("../../specs/examples/default-vpc.yaml");
 

@@ -18,6 +18,9 @@ use trellis_core::Address;
 pub struct DepGraph {
     graph: DiGraph<Address, ()>,
     index: BTreeMap<Address, NodeIndex>,
+    /// What the resources read from outside the stack (`lookup.vpc.default`,
+    /// `stack.network`) and who reads it: drawn, never ordered.
+    reads: BTreeSet<(String, Address)>,
 }
 
 impl DepGraph {
@@ -134,6 +137,15 @@ impl DepGraph {
         out
     }
 
+    /// Adds what `reader` reads from outside the stack (`lookup.KIND.NAME`,
+    /// `stack.NAME`), shown in the drawings as dashed nodes and arrows.
+    pub fn with_reads<'a>(mut self, reads: impl IntoIterator<Item = (&'a Address, &'a BTreeSet<String>)>) -> Self {
+        for (reader, names) in reads {
+            self.reads.extend(names.iter().map(|n| (n.clone(), reader.clone())));
+        }
+        self
+    }
+
     /// The graph in Graphviz DOT, arrows pointing from a dependency to what needs it
     /// (the order things are created in). `style` may add attributes to a node.
     pub fn to_dot(&self, title: &str, style: impl Fn(&Address) -> Option<String>) -> String {
@@ -156,6 +168,13 @@ impl DepGraph {
         edges.sort();
         for (dep, dependent) in edges {
             let _ = writeln!(out, "  {} -> {};", dot_id(dep), dot_id(dependent));
+        }
+        let sources: BTreeSet<&String> = self.reads.iter().map(|(n, _)| n).collect();
+        for n in sources {
+            let _ = writeln!(out, "  \"{n}\" [shape=ellipse, style=dashed];");
+        }
+        for (n, reader) in &self.reads {
+            let _ = writeln!(out, "  \"{n}\" -> {} [style=dashed];", dot_id(reader));
         }
         out.push_str("}\n");
         out
@@ -185,6 +204,14 @@ impl DepGraph {
         edges.sort();
         for (dep, dependent) in edges {
             let _ = writeln!(out, "  {} --> {}", id(dep), id(dependent));
+        }
+        let read_id = |n: &str| format!("read_{}", n.replace(['.', '-'], "_"));
+        let sources: BTreeSet<&String> = self.reads.iter().map(|(n, _)| n).collect();
+        for n in sources {
+            let _ = writeln!(out, "  {}([\"{n}\"])", read_id(n));
+        }
+        for (n, reader) in &self.reads {
+            let _ = writeln!(out, "  {} -.-> {}", read_id(n), id(reader));
         }
         let classes: Vec<(&Address, &'static str)> =
             self.index.keys().filter_map(|a| class(a).map(|c| (a, c))).collect();
@@ -258,6 +285,20 @@ mod tests {
         let g = graph(&[("subnet.a", &["vpc.main"]), ("vpc.main", &[])]);
         let dot = g.to_dot("net", |_| None);
         assert!(dot.contains("\"vpc.main\" -> \"subnet.a\";"), "{dot}");
+    }
+
+    #[test]
+    fn reads_from_outside_the_stack_are_dashed_nodes() {
+        let reads: BTreeSet<String> = ["lookup.vpc.default".to_string(), "stack.shared-db".to_string()].into();
+        let sg = a("security_group.web");
+        let g = graph(&[("security_group.web", &[])]).with_reads([(&sg, &reads)]);
+        let dot = g.to_dot("web", |_| None);
+        assert!(dot.contains("  \"stack.shared-db\" [shape=ellipse, style=dashed];"), "{dot}");
+        assert!(dot.contains("  \"lookup.vpc.default\" -> \"security_group.web\" [style=dashed];"), "{dot}");
+        let m = g.to_mermaid(|_| None);
+        assert!(m.contains("  read_stack_shared_db([\"stack.shared-db\"])\n"), "{m}");
+        assert!(m.contains("  read_lookup_vpc_default -.-> security_group_web\n"), "{m}");
+        assert!(g.creation_order().is_ok());
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod error;
 mod lookups;
 mod saved;
 mod session;
+mod stacks;
 mod state;
 mod store;
 

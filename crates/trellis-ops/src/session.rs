@@ -10,7 +10,7 @@ use trellis_aws::{connect, Aws, AwsOptions, Progress};
 use trellis_core::schema::Kind;
 use trellis_core::{Address, Provider, RefreshRequest, RefreshResult};
 use trellis_plan::{adopt, plan, Adoption, Operation, Plan, PlanInput};
-use trellis_spec::{LoadError, LoadOptions, LookupValues, Spec};
+use trellis_spec::{LoadError, LoadOptions, LookupValues, Spec, StackValues};
 use trellis_state::{State, StateLock, StateStore};
 
 use crate::store::{check_not_left_behind, open_store};
@@ -70,13 +70,18 @@ pub struct Planned {
 }
 
 /// Reads and checks the spec; `--var` values fill its `vars:`. Values read from
-/// lookups are unknown (see [`Session::open`], which answers them).
+/// lookups and other stacks are unknown (see [`Session::open`], which reads them).
 pub fn load_spec(path: &Path, vars: &BTreeMap<String, String>) -> Result<Spec> {
-    load_spec_with(path, vars, None)
+    load_spec_with(path, vars, None, None)
 }
 
-fn load_spec_with(path: &Path, vars: &BTreeMap<String, String>, lookups: Option<&LookupValues>) -> Result<Spec> {
-    let opts = LoadOptions { vars: vars.clone(), lookups, ..LoadOptions::default() };
+fn load_spec_with(
+    path: &Path,
+    vars: &BTreeMap<String, String>,
+    lookups: Option<&LookupValues>,
+    stacks: Option<&StackValues>,
+) -> Result<Spec> {
+    let opts = LoadOptions { vars: vars.clone(), lookups, stacks, ..LoadOptions::default() };
     trellis_spec::load(path, &opts).map_err(|e| match e {
         LoadError::Invalid(d) => Error::Spec(d),
         LoadError::Read { .. } => Error::Read(e.to_string()),
@@ -110,14 +115,23 @@ impl Session {
         let prior = store.read(&spec.stack)?;
         check_not_left_behind(&spec, &*store, prior.as_ref(), &opts.backend)?;
         let aws = connect_aws(spec.region.clone(), &opts.backend, opts.delete_timeout, opts.progress).await?;
-        // Lookups are answered now and the spec read again with their answers, so that
-        // every command sees their values; a spec without lookups is read once. A destroy
-        // deletes what the state holds and needs none (nor fails when one finds nothing).
-        let (spec, lookup_calls) = if spec.lookups.is_empty() || opts.operation == "destroy" {
+        // The other stacks' states are read and the lookups answered now, and the spec
+        // read again with them, so that every command sees their values: first the
+        // states (a lookup may filter on another stack's output), then the lookups. A
+        // spec with neither is read once. A destroy deletes what the state holds and
+        // needs neither (nor fails when a lookup finds nothing or a stack is gone).
+        let reads = opts.operation != "destroy";
+        let stacks =
+            if reads && !spec.stacks.is_empty() { Some(crate::stacks::read(&spec, &opts.backend)?) } else { None };
+        let spec = match &stacks {
+            Some(s) => load_spec_with(opts.spec, &opts.vars, None, Some(s))?,
+            None => spec,
+        };
+        let (spec, lookup_calls) = if !reads || spec.lookups.is_empty() {
             (spec, 0)
         } else {
             let answers = crate::lookups::answer(&aws, &spec).await?;
-            (load_spec_with(opts.spec, &opts.vars, Some(&answers))?, aws.calls())
+            (load_spec_with(opts.spec, &opts.vars, Some(&answers), stacks.as_ref())?, aws.calls())
         };
         Ok(Session { spec, store, lock, prior, aws: Arc::new(aws), lookup_calls })
     }

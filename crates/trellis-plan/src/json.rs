@@ -129,6 +129,10 @@ pub fn to_json(plan: &Plan) -> J {
             let (found, _) = attrs_json(Some(&r.found));
             json!({ "address": r.address, "filters": r.filters, "found": found })
         }).collect::<Vec<_>>(),
+        "stacks": plan.stacks.iter().map(|r| {
+            let outputs: serde_json::Map<String, J> = r.outputs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+            json!({ "stack": r.stack, "location": r.location, "lineage": r.lineage, "serial": r.serial, "outputs": outputs })
+        }).collect::<Vec<_>>(),
         "orphans": plan.orphans.iter().map(|o| json!({"address": o.address.to_string(), "id": o.id})).collect::<Vec<_>>(),
         "summary": { "add": s.add, "change": s.change, "replace": s.replace, "destroy": s.destroy },
     })

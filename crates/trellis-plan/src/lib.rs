@@ -157,6 +157,18 @@ pub struct LookupRead {
     pub found: Attrs,
 }
 
+/// Another stack's state this plan read outputs from (`${stack.NAME.output.KEY}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackRead {
+    pub stack: String,
+    /// Where its state was read.
+    pub location: String,
+    pub lineage: String,
+    pub serial: u64,
+    /// The outputs read, with their values.
+    pub outputs: BTreeMap<String, Value>,
+}
+
 /// Objects tagged with the stack that no state knows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Orphan {
@@ -186,6 +198,9 @@ pub struct Plan {
     /// What the spec's lookups found (read for every plan, never changed).
     #[serde(default)]
     pub reads: Vec<LookupRead>,
+    /// The other stacks' states the spec read outputs from.
+    #[serde(default)]
+    pub stacks: Vec<StackRead>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -390,7 +405,26 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         orphans: input.orphans.iter().map(|o| Orphan { address: o.address.clone(), id: o.id.clone() }).collect(),
         targets: input.targets.to_vec(),
         reads: reads(input.spec),
+        stacks: stack_reads(input.spec),
     })
+}
+
+/// The other stacks' states the spec was read with, and the outputs it took from each.
+fn stack_reads(spec: &Spec) -> Vec<StackRead> {
+    spec.stacks
+        .values()
+        .filter_map(|r| {
+            let o = r.read.as_ref()?;
+            let outputs = r.keys.iter().filter_map(|k| Some((k.clone(), o.outputs.get(k)?.clone()))).collect();
+            Some(StackRead {
+                stack: r.name.clone(),
+                location: o.location.clone(),
+                lineage: o.lineage.clone(),
+                serial: o.serial,
+                outputs,
+            })
+        })
+        .collect()
 }
 
 /// The lookups the spec was read with, and what each found.

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::render::{change_text, describe, drift_text, reads_text};
+use crate::render::{change_text, describe, drift_text, reads_text, stacks_text};
 use crate::{Action, Plan, ResourceChange};
 
 /// Moves each line's change symbol to the first column, so a `diff` code block
@@ -60,6 +60,16 @@ pub fn render_markdown(plan: &Plan) -> String {
             let _ = writeln!(out, "| {action} | `{}` | {why} |", c.address);
         }
         out.push('\n');
+    }
+    if !plan.stacks.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>{} other stack{} read</summary>\n\n```",
+            plan.stacks.len(),
+            if plan.stacks.len() == 1 { "'s state" } else { "s' states" }
+        );
+        out.push_str(stacks_text(plan).trim_end());
+        out.push_str("\n```\n\n</details>\n\n");
     }
     if !plan.reads.is_empty() {
         let _ = writeln!(

@@ -328,13 +328,32 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
     out.text
 }
 
-/// The lookups, each `<= lookup.KIND.NAME (filters)` and what it found.
+/// The lookups, each `<= lookup.KIND.NAME (filters)` and what it found, and the other
+/// stacks' states, each `<= stack.NAME (where, lineage, serial)` and the outputs read.
 fn reads(out: &mut Out, plan: &Plan) {
+    if !plan.stacks.is_empty() {
+        let _ = writeln!(out.text, "{}\n", out.bold("Read from other stacks' states (never changed):"));
+        out.text.push_str(&stacks_text(plan));
+    }
     if plan.reads.is_empty() {
         return;
     }
     let _ = writeln!(out.text, "{}\n", out.bold("Read from the account (lookups, never changed):"));
     out.text.push_str(&reads_text(plan));
+}
+
+/// The plain-text lines of the other stacks' states read (for the markdown form too).
+pub(crate) fn stacks_text(plan: &Plan) -> String {
+    let mut text = String::new();
+    for r in &plan.stacks {
+        let _ = writeln!(text, "  <= stack.{} ({}, lineage {}, serial {})", r.stack, r.location, r.lineage, r.serial);
+        let width = r.outputs.keys().map(String::len).max().unwrap_or(0);
+        for (name, v) in &r.outputs {
+            let _ = writeln!(text, "       output.{name:width$} = {v}");
+        }
+        text.push('\n');
+    }
+    text
 }
 
 /// The plain-text lines of the lookups (for the markdown form too).

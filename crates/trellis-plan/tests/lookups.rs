@@ -33,7 +33,7 @@ fn spec_with(vpc: &str, ami: &str) -> Spec {
     ]
     .into_iter()
     .collect();
-    let opts = LoadOptions { vars: BTreeMap::new(), env: &|_| None, lookups: Some(&answers) };
+    let opts = LoadOptions { vars: BTreeMap::new(), env: &|_| None, lookups: Some(&answers), stacks: None };
     parse(SourceFile { name: "web.yaml".into(), text: SPEC.into() }, &opts).unwrap()
 }
 

@@ -36,6 +36,48 @@ pub struct Spec {
     pub lookups: BTreeMap<LookupAddress, Lookup>,
     /// Where the state is kept when not in the local file (`backend: { s3: ... }`).
     pub backend: Option<S3Backend>,
+    /// The other stacks whose outputs `${stack.NAME.output.KEY}` reads, by name.
+    pub stacks: BTreeMap<String, StackRef>,
+}
+
+/// Another stack whose state this spec reads outputs from.
+#[derive(Debug, Clone)]
+pub struct StackRef {
+    pub name: String,
+    /// Its remote state, from `stacks: { NAME: { backend: { s3: ... } } }`.
+    pub backend: Option<S3Backend>,
+    /// Its local state file, from `stacks: { NAME: { state: PATH } }`; with neither,
+    /// `state/NAME.json` in the working directory, where that stack keeps it.
+    pub state: Option<std::path::PathBuf>,
+    /// Where it is first declared or read in the file.
+    pub span: Span,
+    /// The outputs the spec reads from it.
+    pub keys: BTreeSet<String>,
+    /// What its state held, when the spec was read with the other stacks' states.
+    pub read: Option<StackOutputs>,
+}
+
+/// Another stack's outputs as its state held them, and which state that was.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackOutputs {
+    /// Where the state was read (`state/network.json`, `s3://bucket/key`).
+    pub location: String,
+    pub lineage: String,
+    pub serial: u64,
+    pub outputs: BTreeMap<String, Value>,
+}
+
+/// The other stacks' states, by stack name, as the spec is read with them.
+pub type StackValues = BTreeMap<String, StackState>;
+
+/// One other stack's state: read, or not there yet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StackState {
+    Found(StackOutputs),
+    /// No state at `location`: that stack was never applied (or lives elsewhere).
+    Missing {
+        location: String,
+    },
 }
 
 /// The copies a `count` or `for_each` asks for.
@@ -136,6 +178,9 @@ pub struct Resource {
     /// Attributes whose values never reach a plan, a state or a log (`sensitive:`, and
     /// those the kind marks sensitive): they read `${env.NAME}` when needed.
     pub sensitive: BTreeSet<String>,
+    /// What it reads from outside the stack: `lookup.KIND.NAME` and `stack.NAME`
+    /// (their values are literals in `attrs`; this keeps where they came from, for `graph`).
+    pub reads: BTreeSet<String>,
     /// Where the resource's key stands in the file.
     pub span: Span,
 }
@@ -170,6 +215,7 @@ impl Spec {
         let deps: Vec<(Address, BTreeSet<Address>)> =
             self.resources.values().map(|r| (r.address.clone(), r.dependencies())).collect();
         DepGraph::new(deps.iter().map(|(a, d)| (a, d)))
+            .with_reads(self.resources.values().map(|r| (&r.address, &r.reads)))
     }
 }
 
@@ -179,11 +225,13 @@ pub struct LoadOptions<'a> {
     pub env: &'a dyn Fn(&str) -> Option<String>,
     /// The lookups' answers; without them, values read from lookups are unknown.
     pub lookups: Option<&'a LookupValues>,
+    /// The other stacks' states; without them, their outputs are unknown.
+    pub stacks: Option<&'a StackValues>,
 }
 
 impl Default for LoadOptions<'_> {
     fn default() -> Self {
-        LoadOptions { vars: BTreeMap::new(), env: &|name| std::env::var(name).ok(), lookups: None }
+        LoadOptions { vars: BTreeMap::new(), env: &|name| std::env::var(name).ok(), lookups: None, stacks: None }
     }
 }
 

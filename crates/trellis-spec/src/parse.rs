@@ -2,6 +2,7 @@
 
 mod lookups;
 mod repeat;
+mod stacks;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,7 +19,7 @@ use crate::template::{split, Piece};
 use crate::{LoadOptions, Lookup, Resource, S3Backend, Spec};
 use repeat::{Each, Repeat};
 
-const TOP_KEYS: &[&str] = &["stack", "region", "vars", "backend", "lookups", "resources", "outputs"];
+const TOP_KEYS: &[&str] = &["stack", "region", "vars", "backend", "stacks", "lookups", "resources", "outputs"];
 const S3_KEYS: &[&str] = &["bucket", "key", "region", "lock_lease"];
 const META_KEYS: &[&str] = &["depends_on", "sensitive", "count", "for_each"];
 
@@ -40,6 +41,12 @@ pub(crate) struct Parser<'a> {
     /// Every lookup the spec declares, then each as read.
     lookup_names: BTreeSet<LookupAddress>,
     lookups: BTreeMap<LookupAddress, Lookup>,
+    /// The other stacks declared under `stacks:` or read by `${stack...}`.
+    stacks: BTreeMap<String, crate::StackRef>,
+    /// What the resource being read reads from lookups and other stacks.
+    reads: BTreeSet<String>,
+    /// This spec's own stack name, once read.
+    me: Option<String>,
     /// Set when the scalar being read uses a lookup whose answer is not known.
     unresolved: bool,
     /// Where each reference from one resource to another is written, for cycle errors.
@@ -75,6 +82,13 @@ fn fill_defaults(kind: &Kind, attrs: &mut BTreeMap<String, Expr>, stack: &str, n
     }
 }
 
+/// Up to 32 letters, digits and `-`, starting with a letter: it prefixes AWS names.
+fn valid_stack_name(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && name.len() <= 32
+}
+
 fn node_kind(node: &Node) -> &'static str {
     match node {
         Node::Scalar(_) => "a single value",
@@ -97,6 +111,9 @@ impl<'a> Parser<'a> {
             each: None,
             lookup_names: BTreeSet::new(),
             lookups: BTreeMap::new(),
+            stacks: BTreeMap::new(),
+            me: None,
+            reads: BTreeSet::new(),
             unresolved: false,
             edge_sites: BTreeMap::new(),
             current: None,
@@ -162,8 +179,10 @@ impl<'a> Parser<'a> {
         }
 
         self.parse_vars(top);
-        self.parse_lookups(top);
         let stack = self.parse_stack(top);
+        self.me = stack.clone();
+        self.parse_stacks(top);
+        self.parse_lookups(top);
         let region = top.get_node("region").and_then(|n| self.literal_string(n, "region"));
 
         let resources = self.parse_resources(top, stack.as_deref());
@@ -179,6 +198,7 @@ impl<'a> Parser<'a> {
             outputs,
             lookups: std::mem::take(&mut self.lookups),
             backend,
+            stacks: std::mem::take(&mut self.stacks),
         };
         self.check_cycles(&spec);
         self.check_references(&spec);
@@ -430,10 +450,7 @@ impl<'a> Parser<'a> {
             return None;
         };
         let name = self.literal_string(node, "stack")?;
-        let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            && name.len() <= 32;
-        if !ok {
+        if !valid_stack_name(&name) {
             let span = Some(self.node_span(node));
             self.error(
                 format!("`{name}` is not a usable stack name"),
@@ -525,6 +542,7 @@ impl<'a> Parser<'a> {
     ) -> Option<Resource> {
         let kind = address.kind;
         self.current = Some(address.clone());
+        self.reads.clear();
 
         let mut depends_on = BTreeSet::new();
         if let Some(dnode) = body.get_node("depends_on") {
@@ -548,7 +566,8 @@ impl<'a> Parser<'a> {
             let name = Expr::Lit(Value::Str(format!("{stack}-{}", address.label())));
             attrs.insert("tags".into(), Expr::Map([("Name".to_string(), name)].into_iter().collect()));
         }
-        Some(Resource { address, kind, attrs, depends_on, sensitive, span: key_span })
+        let reads = std::mem::take(&mut self.reads);
+        Some(Resource { address, kind, attrs, depends_on, sensitive, reads, span: key_span })
     }
 
     /// A resource's key, `kind.name`, with a did-you-mean for an unknown kind.
@@ -821,6 +840,11 @@ impl<'a> Parser<'a> {
                             self.expand_lookup_list(s, item)
                                 .map(|l| l.unwrap_or_else(|| vec![Expr::Lit(Value::Unknown)])),
                         ),
+                        // An output of another stack that is a list, in its place.
+                        Node::Scalar(s) if self.is_stack_ref(s) => match self.stack_items(s, item) {
+                            Some(items) => parsed.push(items),
+                            None => parsed.push(self.parse_value(n, item).map(|e| vec![e])),
+                        },
                         _ => parsed.push(self.parse_value(n, item).map(|e| vec![e])),
                     }
                     self.path.pop();
@@ -835,6 +859,10 @@ impl<'a> Parser<'a> {
             }
             (Type::List(item) | Type::Set(item), Node::Scalar(s)) if self.lookup_list(s) => {
                 let Some(parsed) = self.expand_lookup_list(s, item)? else { return Some(Expr::Lit(Value::Unknown)) };
+                Some(if matches!(ty, Type::Set(_)) { Expr::Set(parsed) } else { Expr::List(parsed) })
+            }
+            (Type::List(item) | Type::Set(item), Node::Scalar(s)) if self.is_stack_ref(s) => {
+                let Some(parsed) = self.stack_list(s, item)? else { return Some(Expr::Lit(Value::Unknown)) };
                 Some(if matches!(ty, Type::Set(_)) { Expr::Set(parsed) } else { Expr::List(parsed) })
             }
             (Type::Object(obj), Node::Mapping(m)) => {
@@ -874,6 +902,10 @@ impl<'a> Parser<'a> {
             Node::Scalar(s) if self.lookup_list(s) => {
                 Some(self.expand_lookup_list(s, &Type::Str)?.map_or(Expr::Lit(Value::Unknown), Expr::List))
             }
+            Node::Scalar(s) if self.is_stack_ref(s) => match self.stack_items(s, &Type::Str) {
+                Some(items) => items.map(Expr::List),
+                None => self.parse_scalar(s, &Type::Str),
+            },
             Node::Scalar(s) => self.parse_scalar(s, &Type::Str),
             Node::Sequence(items) => {
                 let parsed: Option<Vec<Expr>> =
@@ -987,6 +1019,7 @@ impl<'a> Parser<'a> {
             },
             ["count", ..] | ["each", ..] => self.each_ref(&segments, at).map(Part::Lit),
             ["lookup", ..] => self.lookup_ref(body, at, ty).map(Part::Lit),
+            ["stack", ..] => self.stack_ref(body, at).map(Part::Lit),
             _ if body.contains('[') => {
                 let Some(r) = repeat::indexed(body) else {
                     self.error(
@@ -1017,11 +1050,19 @@ impl<'a> Parser<'a> {
                 }
                 self.check_ref(address, attr, at, ty).map(Part::Ref)
             }
+            [_, name, "output", key] => {
+                self.error(
+                    format!("`${{{body}}}` is not a reference"),
+                    Some(at),
+                    Some(format!("did you mean `${{stack.{name}.output.{key}}}`?")),
+                );
+                None
+            }
             _ => {
                 self.error(
                     format!("`${{{body}}}` is not a reference"),
                     Some(at),
-                    Some("write `${kind.name}`, `${kind.name.attribute}`, `${var.name}` or `${env.NAME}`".into()),
+                    Some("write `${kind.name}`, `${kind.name.attribute}`, `${var.name}`, `${env.NAME}`, `${lookup.KIND.NAME}` or `${stack.NAME.output.KEY}`".into()),
                 );
                 None
             }

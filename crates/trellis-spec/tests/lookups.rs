@@ -8,7 +8,8 @@ use trellis_spec::{parse, Filter, LoadOptions, LookupValues, SourceFile, Spec};
 
 fn load_with(text: &str, answers: Option<&LookupValues>) -> Result<Spec, String> {
     let file = SourceFile { name: "spec.yaml".into(), text: text.into() };
-    parse(file, &LoadOptions { vars: BTreeMap::new(), env: &|_| None, lookups: answers }).map_err(|d| d.render(false))
+    parse(file, &LoadOptions { vars: BTreeMap::new(), env: &|_| None, lookups: answers, stacks: None })
+        .map_err(|d| d.render(false))
 }
 
 fn errors(text: &str) -> String {
@@ -170,5 +171,5 @@ fn copies_cannot_be_counted_from_a_lookup() {
     let e = errors(
         "stack: s\nlookups:\n  availability_zones.all:\nresources:\n  vpc.main:\n    for_each: [\"${lookup.availability_zones.all.names}\"]\n    cidr_block: 10.0.0.0/16\n",
     );
-    assert!(e.contains("copies are decided before lookups are made"), "{e}");
+    assert!(e.contains("copies are decided before lookups and other stacks' states are read"), "{e}");
 }

@@ -8,7 +8,8 @@ use trellis_spec::{parse, LoadOptions, SourceFile, Spec};
 
 fn load(text: &str) -> Result<Spec, String> {
     let file = SourceFile { name: "spec.yaml".into(), text: text.into() };
-    parse(file, &LoadOptions { vars: BTreeMap::new(), env: &|_| None, lookups: None }).map_err(|d| d.render(false))
+    parse(file, &LoadOptions { vars: BTreeMap::new(), env: &|_| None, lookups: None, stacks: None })
+        .map_err(|d| d.render(false))
 }
 
 fn errors(text: &str) -> String {

@@ -599,7 +599,7 @@ fn reliability() -> Result<ExitCode> {
         std::fs::copy(root().join("specs/examples/files").join(f), work.join("files").join(f))
             .map_err(|e| e.to_string())?;
     }
-    let examples = ["network", "web-asg", "fixed-servers", "web-mysql", "postgres-replicas", "app-tier-shared-db"];
+    let examples = ["network", "web-asg", "fixed-servers", "web-mysql", "postgres-replicas", "shared-db"];
     let mut rows = Vec::new();
     let (mut converged, mut total) = (0, 0);
     let mut sums = [0u64; 7];

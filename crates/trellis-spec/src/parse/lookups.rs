@@ -162,7 +162,9 @@ impl Parser<'_> {
             }
             let resource = split(s.as_str()).ok().and_then(|pieces| {
                 pieces.into_iter().find_map(|p| match p {
-                    Piece::Ref { body, .. } if !["var.", "env."].iter().any(|v| body.starts_with(v)) => Some(body),
+                    Piece::Ref { body, .. } if !["var.", "env.", "stack."].iter().any(|v| body.starts_with(v)) => {
+                        Some(body)
+                    }
                     _ => None,
                 })
             });
@@ -172,7 +174,7 @@ impl Parser<'_> {
                     format!("a filter of `{me}` cannot read `${{{body}}}`"),
                     span,
                     Some(
-                        "lookups are read before anything is made: give a value, a `${var.NAME}` or a `${lookup...}`"
+                        "lookups are read before anything is made: give a value, a `${var.NAME}`, a `${lookup...}` or a `${stack...}`"
                             .into(),
                     ),
                 );
@@ -250,6 +252,9 @@ impl Parser<'_> {
             self.error(format!("`lookup.{kind}.{name}` is not declared under `lookups:`"), Some(at), help);
             return None;
         };
+        if self.current.is_some() {
+            self.reads.insert(address.to_string());
+        }
         let attr_name = attr.unwrap_or(address.kind.default_attr);
         let Some(a) = address.kind.attr(attr_name) else {
             let help = suggest(attr_name, address.kind.attrs.iter().map(|a| a.name));

@@ -132,9 +132,11 @@ impl Parser<'_> {
         });
         let Some(late) = late else { return true };
         let span = Some(self.scalar_span(s));
-        if late.starts_with("lookup.") {
+        if late.starts_with("lookup.") || late.starts_with("stack.") {
             self.error(
-                format!("`{what}` cannot read `${{{late}}}`: copies are decided before lookups are made"),
+                format!(
+                    "`{what}` cannot read `${{{late}}}`: copies are decided before lookups and other stacks' states are read"
+                ),
                 span,
                 Some("write the keys out, or give them as `${var.NAME}`".into()),
             );
