@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{aws, Stack, DEFAULT_VPC, WEB_BOOT};
+use support::{aws, tagged_all, Stack, DEFAULT_VPC, WEB_BOOT};
 use trellis_aws::sdk::ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 
 /// The region's default VPC, as AWS reports it.
@@ -84,6 +84,7 @@ async fn the_default_vpc_example_applies_replans_empty_and_destroys() {
     assert!(again.stdout.contains("No changes."), "{}", again.stdout);
     assert!(again.stdout.contains("<= lookup.ami.al2023"), "{}", again.stdout);
     stack.destroy_and_check_clean();
+    assert!(tagged_all(&stack.name).await.is_empty(), "{:?}", tagged_all(&stack.name).await);
     // What the stack only read is still there.
     assert_eq!(default_vpc().await, vpc);
 }
