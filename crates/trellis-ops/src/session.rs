@@ -2,7 +2,7 @@
 //! was read, and a connected provider. Every command that reads the cloud starts here.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,8 +40,17 @@ pub struct Session {
     /// The state as read when the lock was taken.
     pub prior: Option<State>,
     pub aws: Arc<Aws>,
-    /// API calls the lookups made, counted with the refresh's.
-    lookup_calls: usize,
+    /// Where the spec came from, to read it again with the lookups' answers.
+    source: Source,
+}
+
+/// The spec's file and what it was read with, kept until its lookups are answered.
+struct Source {
+    path: PathBuf,
+    vars: BTreeMap<String, String>,
+    stacks: Option<StackValues>,
+    /// The spec's lookups are still to be answered (by the first refresh).
+    lookups_pending: bool,
 }
 
 /// What a refresh read, for the line that reports it.
@@ -115,11 +124,12 @@ impl Session {
         let prior = store.read(&spec.stack)?;
         check_not_left_behind(&spec, &*store, prior.as_ref(), &opts.backend)?;
         let aws = connect_aws(spec.region.clone(), &opts.backend, opts.delete_timeout, opts.progress).await?;
-        // The other stacks' states are read and the lookups answered now, and the spec
-        // read again with them, so that every command sees their values: first the
-        // states (a lookup may filter on another stack's output), then the lookups. A
-        // spec with neither is read once. A destroy deletes what the state holds and
-        // needs neither (nor fails when a lookup finds nothing or a stack is gone).
+        // The other stacks' states are read now and the spec read again with them, so
+        // that every command sees their values. The lookups are answered by the first
+        // refresh, in the same batch of reads (a lookup may filter on another stack's
+        // output, so the states come first). A spec with neither is read once. A
+        // destroy deletes what the state holds and needs neither (nor fails when a
+        // lookup finds nothing or a stack is gone).
         let reads = opts.operation != "destroy";
         let stacks =
             if reads && !spec.stacks.is_empty() { Some(crate::stacks::read(&spec, &opts.backend)?) } else { None };
@@ -127,18 +137,16 @@ impl Session {
             Some(s) => load_spec_with(opts.spec, &opts.vars, None, Some(s))?,
             None => spec,
         };
-        let (spec, lookup_calls) = if !reads || spec.lookups.is_empty() {
-            (spec, 0)
-        } else {
-            let answers = crate::lookups::answer(&aws, &spec).await?;
-            (load_spec_with(opts.spec, &opts.vars, Some(&answers), stacks.as_ref())?, aws.calls())
-        };
-        Ok(Session { spec, store, lock, prior, aws: Arc::new(aws), lookup_calls })
+        let lookups_pending = reads && !spec.lookups.is_empty();
+        let source = Source { path: opts.spec.to_path_buf(), vars: opts.vars, stacks, lookups_pending };
+        Ok(Session { spec, store, lock, prior, aws: Arc::new(aws), source })
     }
 
     /// Reads the live stack: every kind the spec or the state names, tag-filtered, plus
-    /// the state's objects by id.
-    pub async fn refresh(&self) -> Result<(RefreshResult, Read)> {
+    /// the state's objects by id. The spec's lookups, the first time, are answered
+    /// alongside (copies never depend on them, so neither waits for the other), and the
+    /// spec is read again with their answers.
+    pub async fn refresh(&mut self) -> Result<(RefreshResult, Read)> {
         let mut kinds: BTreeMap<&'static str, &'static Kind> =
             self.spec.resources.values().map(|r| (r.kind.name, r.kind)).collect();
         let known: Vec<(Address, String)> =
@@ -146,27 +154,38 @@ impl Session {
         for (a, _) in &known {
             kinds.insert(a.kind.name, a.kind);
         }
-        let refreshed = self
-            .aws
-            .refresh(RefreshRequest {
-                stack: self.spec.stack.clone(),
-                kinds: kinds.into_values().collect(),
-                known,
-                by_id_only: false,
-            })
-            .await
-            .map_err(|e| {
-                let help = (e.code.as_deref() == Some("NetworkError")).then(|| {
-                    format!(
-                        "\nhelp: check the network and the region (`{}`); an emulator is reached through AWS_ENDPOINT_URL or --endpoint-url",
-                        self.aws.region()
-                    )
-                });
-                Error::Aws(format!("reading the live stack failed: AWS {e}{}", help.unwrap_or_default()))
-            })?;
+        let request = RefreshRequest {
+            stack: self.spec.stack.clone(),
+            kinds: kinds.into_values().collect(),
+            known,
+            by_id_only: false,
+        };
+        let before = self.aws.calls();
+        let lookups = async {
+            match self.source.lookups_pending {
+                true => crate::lookups::answer(&self.aws, &self.spec).await.map(Some),
+                false => Ok(None),
+            }
+        };
+        let (refreshed, answers) = tokio::join!(self.aws.refresh(request), lookups);
+        // A lookup's failure is the spec's, and told first.
+        if let Some(answers) = answers? {
+            let src = &self.source;
+            self.spec = load_spec_with(&src.path, &src.vars, Some(&answers), src.stacks.as_ref())?;
+            self.source.lookups_pending = false;
+        }
+        let refreshed = refreshed.map_err(|e| {
+            let help = (e.code.as_deref() == Some("NetworkError")).then(|| {
+                format!(
+                    "\nhelp: check the network and the region (`{}`); an emulator is reached through AWS_ENDPOINT_URL or --endpoint-url",
+                    self.aws.region()
+                )
+            });
+            Error::Aws(format!("reading the live stack failed: AWS {e}{}", help.unwrap_or_default()))
+        })?;
         let read = Read {
             objects: refreshed.found.len(),
-            calls: refreshed.calls + self.lookup_calls,
+            calls: self.aws.calls() - before,
             region: self.aws.region().to_string(),
         };
         Ok((refreshed, read))
@@ -175,7 +194,7 @@ impl Session {
     /// Refreshes and plans `operation`. Orphans a killed run's journal names are adopted
     /// first (the object it made carries its address tag and is taken, not made twice);
     /// with [`Orphans::AdoptAll`], every orphan the spec has an address for.
-    pub async fn plan(&self, operation: Operation, targets: &[String], orphans: Orphans) -> Result<Planned> {
+    pub async fn plan(&mut self, operation: Operation, targets: &[String], orphans: Orphans) -> Result<Planned> {
         let targets = self.parse_targets(targets)?;
         if operation == Operation::Apply {
             self.check_secret_sources()?;
@@ -268,7 +287,7 @@ impl Session {
 
     /// `trellis state adopt`: records the stack's tagged objects that no state knows, and
     /// writes the state when any was taken.
-    pub async fn adopt_orphans(&self) -> Result<(Adoption, Read)> {
+    pub async fn adopt_orphans(&mut self) -> Result<(Adoption, Read)> {
         let (refreshed, read) = self.refresh().await?;
         let mut state = self.state();
         let adoption = adopt(&self.spec, &mut state, refreshed.orphans, None);

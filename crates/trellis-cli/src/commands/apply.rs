@@ -58,7 +58,7 @@ pub async fn run(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32> 
         }
     }
     let verb = if operation == Operation::Destroy { "destroy" } else { "apply" };
-    let session = super::open(&args.spec, &args.cloud, verb, ui).await?;
+    let mut session = super::open(&args.spec, &args.cloud, verb, ui).await?;
     let policy = if args.adopt_orphans { Orphans::AdoptAll } else { Orphans::Journaled };
     let planned = session.plan(operation, &args.targets, policy).await?;
     super::note_planned(ui, &planned);

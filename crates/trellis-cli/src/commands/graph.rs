@@ -32,7 +32,7 @@ enum GraphFormat {
 
 pub async fn run(args: GraphArgs, ui: &Ui) -> Result<i32> {
     let (spec, actions) = if args.plan {
-        let session = super::open(&args.spec, &args.cloud, "plan", ui).await?;
+        let mut session = super::open(&args.spec, &args.cloud, "plan", ui).await?;
         let planned = session.plan(Operation::Apply, &[], Orphans::Journaled).await?;
         super::note_planned(ui, &planned);
         let actions: BTreeMap<Address, Action> =

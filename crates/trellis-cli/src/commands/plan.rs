@@ -44,7 +44,7 @@ enum Format {
 }
 
 pub async fn run(args: PlanArgs, ui: &Ui) -> Result<i32> {
-    let session = super::open(&args.spec, &args.cloud, "plan", ui).await?;
+    let mut session = super::open(&args.spec, &args.cloud, "plan", ui).await?;
     let op = if args.destroy { Operation::Destroy } else { Operation::Apply };
     let planned = session.plan(op, &args.targets, Orphans::Journaled).await?;
     super::note_planned(ui, &planned);

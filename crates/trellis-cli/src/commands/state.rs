@@ -110,7 +110,7 @@ fn show(words: &[String], file: &StateFileArgs, ui: &Ui) -> Result<i32> {
 
 /// `trellis state adopt SPEC`: records the stack's tagged objects that no state knows.
 async fn adopt(spec: &SpecArgs, cloud: &CloudArgs, ui: &Ui) -> Result<i32> {
-    let session = super::open(spec, cloud, "adopt", ui).await?;
+    let mut session = super::open(spec, cloud, "adopt", ui).await?;
     let (adoption, read) = session.adopt_orphans().await?;
     super::note_read(ui, &read);
     for line in super::adoption_lines(&adoption, "adopted") {
