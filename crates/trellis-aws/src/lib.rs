@@ -170,7 +170,6 @@ impl Described {
 
 impl Provider for Aws {
     async fn refresh(&self, req: RefreshRequest) -> Result<RefreshResult, ProviderError> {
-        let before = self.calls();
         let mut result = RefreshResult::default();
         // Ids are unique within a kind only: RDS names a subnet group and a database alike.
         let known_ids: BTreeMap<(&str, &str), &Address> =
@@ -195,6 +194,9 @@ impl Provider for Aws {
             for d in objects {
                 match known_ids.get(&(kind.name, d.id.as_str())) {
                     Some(address) => {
+                        if let Some(tagged) = d.address() {
+                            result.tagged.insert((*address).clone(), tagged);
+                        }
                         result.found.insert(
                             (*address).clone(),
                             LiveObject { address: (*address).clone(), id: d.id, attrs: d.attrs },
@@ -214,7 +216,6 @@ impl Provider for Aws {
         for id in result.found.values().map(|o| &o.id).chain(result.orphans.iter().map(|o| &o.id)) {
             self.recent.touch(id);
         }
-        result.calls = self.calls() - before;
         Ok(result)
     }
 
@@ -259,6 +260,28 @@ impl Provider for Aws {
         ops.update(self, id, before, after).await?;
         ops.sync_tags(self, id, before.get("tags"), after.get("tags")).await?;
         self.read_back(address, id, ops).await
+    }
+
+    async fn retag(
+        &self,
+        stack: &str,
+        address: &Address,
+        id: &str,
+        attrs: &Attrs,
+        managed: bool,
+    ) -> Result<(), ProviderError> {
+        let ops = Self::kind_of(address.kind)?;
+        self.recent.touch(id);
+        let ours = |address: &str| {
+            let tags = [(TAG_STACK, stack), (TAG_ADDRESS, address)];
+            trellis_core::Value::Map(
+                tags.into_iter().map(|(k, v)| (k.to_string(), trellis_core::Value::str(v))).collect(),
+            )
+        };
+        let tag = address.tag_value();
+        // Setting both tags is enough to move; removing needs them named as they are.
+        let (before, after) = if managed { (None, Some(ours(&tag))) } else { (Some(ours(&tag)), None) };
+        ops.retag(self, id, attrs, before.as_ref(), after.as_ref()).await
     }
 
     async fn delete(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {

@@ -69,8 +69,9 @@ pub struct RefreshResult {
     /// Objects tagged with the stack whose id no state knows (left by a crash, or by
     /// another copy of the state). The address is the one their tag names.
     pub orphans: Vec<LiveObject>,
-    /// How many API calls the refresh made, for progress output and benchmarks.
-    pub calls: usize,
+    /// For the objects of `found` that carry a `trellis:address` tag, the address it
+    /// names (the planner rewrites a tag that names another address: a moved object).
+    pub tagged: BTreeMap<Address, Address>,
 }
 
 /// What the engine needs from a cloud. Implemented by `trellis-aws`; every method is
@@ -99,6 +100,19 @@ pub trait Provider: Send + Sync + 'static {
         before: &Attrs,
         after: &Attrs,
     ) -> impl Future<Output = Result<LiveObject, ProviderError>> + Send;
+
+    /// Rewrites trellis's own tags on an object: with `managed`, `trellis:stack` and
+    /// `trellis:address` name `stack` and `address` (an object that moved to it);
+    /// without, both are removed (the object leaves management and is no orphan later).
+    /// Kinds that carry no tags do nothing.
+    fn retag(
+        &self,
+        stack: &str,
+        address: &Address,
+        id: &str,
+        attrs: &Attrs,
+        managed: bool,
+    ) -> impl Future<Output = Result<(), ProviderError>> + Send;
 
     /// Deletes the object; an object that is already gone counts as deleted.
     fn delete(

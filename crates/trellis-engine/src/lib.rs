@@ -1,7 +1,8 @@
 //! Carries out a plan.
 //!
 //! The operation graph is built from the plan alone (never from the spec): one node per
-//! create, update or delete (a replace is a delete, then a create). Operations whose
+//! create, update or delete (a replace is a delete, then a create), per retag of a moved
+//! object (after its update, if any) and per forget. Operations whose
 //! dependencies are done run concurrently, up to `parallelism` at a time. After every
 //! finished operation the state is written, so whatever was created is recorded before
 //! the run can report a failure. When an operation fails, everything that waits for it
@@ -73,6 +74,10 @@ pub struct Report {
     pub created: usize,
     pub updated: usize,
     pub deleted: usize,
+    /// Moved objects whose `trellis:address` tag was rewritten.
+    pub retagged: usize,
+    /// Objects that left management (untagged, out of the state).
+    pub forgotten: usize,
     pub failures: Vec<Failure>,
     pub skipped: Vec<Op>,
     /// Set when the run was interrupted; `not_started` lists what it left undone.
@@ -147,6 +152,9 @@ pub fn operation_graph(plan: &Plan) -> Result<DiGraph<Op, ()>, EngineError> {
         let op = |kind| Op { address: c.address.clone(), kind };
         match c.action {
             Action::NoOp => {}
+            Action::Forget => {
+                g.add_node(op(OpKind::Forget));
+            }
             Action::Create => {
                 apply_node.insert(&c.address, g.add_node(op(OpKind::Create)));
             }
@@ -173,6 +181,13 @@ pub fn operation_graph(plan: &Plan) -> Result<DiGraph<Op, ()>, EngineError> {
                 delete_node.insert(&c.address, d);
                 apply_node.insert(&c.address, a);
             }
+        }
+    }
+    // A moved object's tag is rewritten once its update (if any) is done.
+    for c in plan.changes.iter().filter(|c| c.retag && matches!(c.action, Action::NoOp | Action::Update)) {
+        let r = g.add_node(Op { address: c.address.clone(), kind: OpKind::Retag });
+        if let Some(&u) = apply_node.get(&c.address) {
+            g.add_edge(u, r, ());
         }
     }
     // What refers to a create-before-destroy object is updated (or made) before the
@@ -481,9 +496,25 @@ fn skip_after(
 
 /// What one operation needs, resolved against the results so far.
 enum Job {
-    Create { attrs: Attrs, replacing: Vec<String> },
-    Update { id: String, before: Attrs, after: Attrs },
-    Delete { id: String, before: Attrs },
+    Create {
+        attrs: Attrs,
+        replacing: Vec<String>,
+    },
+    Update {
+        id: String,
+        before: Attrs,
+        after: Attrs,
+    },
+    Delete {
+        id: String,
+        before: Attrs,
+    },
+    /// Trellis's tags set for the object's address (`managed`) or removed.
+    Retag {
+        id: String,
+        attrs: Attrs,
+        managed: bool,
+    },
 }
 
 fn prepare(
@@ -543,6 +574,10 @@ fn prepare(
             }
             Job::Delete { id, before }
         }
+        OpKind::Retag | OpKind::Forget => {
+            let cur = current.ok_or_else(|| ProviderError::new(None, "it is not in the state any more"))?;
+            Job::Retag { id: cur.id.clone(), attrs: cur.attributes.clone(), managed: op.kind == OpKind::Retag }
+        }
     })
 }
 
@@ -576,6 +611,10 @@ async fn run<P: Provider>(provider: &P, stack: &str, op: &Op, job: Job) -> Outco
             Err(e) => Outcome { id: Some(id), error: Some(e), ..none },
         },
         Job::Delete { id, before } => match provider.delete(&op.address, &id, &before).await {
+            Ok(()) => Outcome { id: Some(id), ..none },
+            Err(e) => Outcome { id: Some(id), error: Some(e), ..none },
+        },
+        Job::Retag { id, attrs, managed } => match provider.retag(stack, &op.address, &id, &attrs, managed).await {
             Ok(()) => Outcome { id: Some(id), ..none },
             Err(e) => Outcome { id: Some(id), error: Some(e), ..none },
         },
@@ -630,7 +669,9 @@ fn record(
             });
             shared.results.insert(op.address.clone(), attrs);
         }
-        (OpKind::Delete, _) if outcome.error.is_none() => {
+        // A forgotten object leaves the state only once its tags are gone, so that a
+        // run killed in between forgets it again rather than leaving a tagged orphan.
+        (OpKind::Delete | OpKind::Forget, _) if outcome.error.is_none() => {
             shared.state.remove(&op.address);
             shared.results.remove(&op.address);
         }
@@ -646,6 +687,8 @@ fn record(
         OpKind::Create => report.created += 1,
         OpKind::Update => report.updated += 1,
         OpKind::Delete => report.deleted += 1,
+        OpKind::Retag => report.retagged += 1,
+        OpKind::Forget => report.forgotten += 1,
     }
     None
 }

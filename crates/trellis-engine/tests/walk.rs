@@ -31,6 +31,8 @@ struct Memory {
     interrupt: Option<watch::Sender<bool>>,
     /// What the state on disk held when each delete was called.
     at_delete: Mutex<Vec<State>>,
+    /// Ids whose trellis tags were removed (forgotten objects).
+    untagged: Mutex<BTreeSet<String>>,
     next_id: Mutex<u32>,
 }
 
@@ -45,6 +47,7 @@ impl Memory {
             fail: BTreeSet::new(),
             interrupt: None,
             at_delete: Mutex::default(),
+            untagged: Mutex::default(),
             next_id: Mutex::new(0),
         }
     }
@@ -55,7 +58,7 @@ impl Memory {
         if !on_disk.pending.contains(&Pending { address: address.clone(), operation: kind }) {
             self.unjournaled.lock().unwrap().push(op.clone());
         }
-        if kind == OpKind::Delete {
+        if matches!(kind, OpKind::Delete | OpKind::Forget) {
             self.at_delete.lock().unwrap().push(on_disk);
         }
         self.calls.lock().unwrap().push(op);
@@ -111,6 +114,26 @@ impl Provider for Memory {
         attrs.extend(after.clone());
         self.objects.lock().unwrap().insert(id.into(), (address.clone(), attrs.clone()));
         Ok(LiveObject { address: address.clone(), id: id.into(), attrs })
+    }
+
+    async fn retag(
+        &self,
+        _stack: &str,
+        address: &Address,
+        id: &str,
+        attrs: &Attrs,
+        managed: bool,
+    ) -> Result<(), ProviderError> {
+        self.called(if managed { OpKind::Retag } else { OpKind::Forget }, address)?;
+        let mut objects = self.objects.lock().unwrap();
+        let entry = objects.entry(id.into()).or_insert_with(|| (address.clone(), attrs.clone()));
+        match managed {
+            true => entry.0 = address.clone(),
+            false => {
+                self.untagged.lock().unwrap().insert(id.into());
+            }
+        }
+        Ok(())
     }
 
     async fn delete(&self, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
@@ -295,6 +318,7 @@ async fn protected_data_loss_is_refused_before_any_call() {
         prior: Some(&before),
         live: &live,
         orphans: &[],
+        tags: &Default::default(),
         operation: Operation::Destroy,
         targets: &[],
         env: &|_| None,
@@ -317,4 +341,57 @@ async fn protected_data_loss_is_refused_before_any_call() {
     assert!(report.ok(), "{report:?}");
     assert_eq!(report.deleted, 2);
     assert!(state.resources.is_empty());
+}
+
+/// `TWO_BRANCHES` with `subnet.a` renamed `subnet.first` (and moved), `subnet.b` gone
+/// from the spec and `removed:`.
+fn refactored() -> String {
+    TWO_BRANCHES
+        .replace("subnet.a:", "subnet.first:")
+        .replace("  subnet.b:\n    vpc_id: ${vpc.other}\n    cidr_block: 10.1.1.0/24\n", "")
+        + "moved:\n  - from: subnet.a\n    to: subnet.first\nremoved:\n  - from: subnet.b\n"
+}
+
+#[tokio::test]
+async fn a_move_retags_after_its_update_and_a_forget_untags_before_the_record_goes() {
+    let before = converged(TWO_BRANCHES);
+    let (moved_id, forgotten_id) =
+        (before.get(&addr("subnet.a")).unwrap().id.clone(), before.get(&addr("subnet.b")).unwrap().id.clone());
+    let plan = run(&refactored(), Some(&before));
+    let dir = tempfile::tempdir().unwrap();
+    let (store, lock) = stored(&dir, &before);
+    drop(lock);
+    let cloud = Arc::new(Memory::new(store, "web"));
+    let (report, state) = walk(cloud.clone(), &plan, before.clone(), ApplyOptions::default()).await.unwrap();
+    assert!(report.ok(), "{report:?}");
+    let calls = cloud.calls();
+    // Its `Name` tag follows the new address (an update), then trellis's tag.
+    let update = calls.iter().position(|c| c == "update subnet.first").expect("the Name tag is updated");
+    let retag = calls.iter().position(|c| c == "retag subnet.first").expect("the address tag is rewritten");
+    assert!(update < retag, "{calls:?}");
+    assert!(calls.contains(&"forget subnet.b".to_string()), "{calls:?}");
+    assert!(!calls.iter().any(|c| c.starts_with("create") || c.starts_with("delete")), "{calls:?}");
+    assert!(cloud.unjournaled.lock().unwrap().is_empty());
+    assert_eq!((report.retagged, report.forgotten, report.deleted), (1, 1, 0));
+    assert_eq!(state.get(&addr("subnet.first")).map(|r| r.id.as_str()), Some(moved_id.as_str()));
+    assert!(state.get(&addr("subnet.a")).is_none() && state.get(&addr("subnet.b")).is_none());
+    assert_eq!(cloud.objects.lock().unwrap()[&moved_id].0, addr("subnet.first"));
+    assert!(cloud.untagged.lock().unwrap().contains(&forgotten_id));
+    // While its tags were being removed, the state still recorded the forgotten object.
+    let during = cloud.at_delete.lock().unwrap()[0].clone();
+    assert!(during.get(&addr("subnet.b")).is_some());
+    assert_eq!(cloud.store.read("web").unwrap().unwrap().resources, state.resources);
+
+    // A forget that fails keeps the object recorded: the next run forgets it again.
+    let dir = tempfile::tempdir().unwrap();
+    let (store, lock) = stored(&dir, &before);
+    drop(lock);
+    let mut memory = Memory::new(store, "web");
+    memory.fail.insert((OpKind::Forget, addr("subnet.b")));
+    let cloud = Arc::new(memory);
+    let (report, state) = walk(cloud.clone(), &plan, before.clone(), ApplyOptions::default()).await.unwrap();
+    assert_eq!(ops(&report.failures.iter().map(|f| f.op.clone()).collect::<Vec<_>>()), ["forget subnet.b"]);
+    assert_eq!(state.get(&addr("subnet.b")).map(|r| r.id.as_str()), Some(forgotten_id.as_str()));
+    let again = run(&refactored(), Some(&state));
+    assert_eq!(again.change(&addr("subnet.b")).map(|c| c.action), Some(trellis_plan::Action::Forget));
 }

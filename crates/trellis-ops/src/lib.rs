@@ -1,11 +1,13 @@
 //! The operations the `trellis` commands are made of, without a command line or a
 //! terminal: open a spec and its state store under lock ([`Session::open`]), read the
 //! live stack, plan (adopting what a killed run left), check and carry in a saved plan
-//! ([`SavedRun`]), import and adopt, move a state between backends. Nothing here prints;
+//! ([`SavedRun`]), import and adopt, move a state between backends, move or let go of
+//! one object's record (`state mv`, `state rm`). Nothing here prints;
 //! what a person should hear comes back as data, and the CLI words it.
 
 mod error;
 mod lookups;
+mod refactor;
 mod saved;
 mod session;
 mod stacks;
@@ -13,6 +15,7 @@ mod state;
 mod store;
 
 pub use error::Error;
+pub use refactor::{Forgotten, Moved};
 pub use saved::{save_plan, SavedRun};
 pub use session::{check_data_loss, load_spec, OpenOptions, Orphans, Planned, Read, Session};
 pub use state::{push_state, read_state, read_state_file};

@@ -222,9 +222,14 @@ impl Session {
             prior: prior.as_ref(),
             live: &live,
             orphans: &left,
+            tags: &refreshed.tagged,
             operation,
             targets: &targets,
             env: &|name| std::env::var(name).ok(),
+        })
+        .map_err(|e| match e {
+            trellis_plan::PlanError::Spec(d) => Error::Spec(d),
+            e => Error::Plan(e),
         })?;
         Ok(Planned { plan, read, adoption })
     }

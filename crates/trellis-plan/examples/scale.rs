@@ -63,6 +63,7 @@ fn main() {
             prior: None,
             live: &BTreeMap::new(),
             orphans: &[],
+            tags: &Default::default(),
             operation: Operation::Apply,
             targets: &[],
             env: &|_| None,

@@ -65,6 +65,7 @@ pub fn to_json(plan: &Plan) -> J {
             };
             json!({
                 "address": c.address.to_string(),
+                "previous_address": c.previous_address.as_ref().map(ToString::to_string),
                 "kind": c.address.kind.name,
                 "name": c.address.name,
                 "index": index_json(&c.address),
@@ -81,6 +82,7 @@ pub fn to_json(plan: &Plan) -> J {
                 "action_reason": reason,
                 "depends_on": c.depends_on.iter().map(ToString::to_string).collect::<Vec<_>>(),
                 "notes": c.notes,
+                "retag": c.retag,
                 "data_loss": c.data_loss.as_ref().map(|d| json!({
                     "protected": d.protected,
                     "final_snapshot": d.final_snapshot,
@@ -133,8 +135,9 @@ pub fn to_json(plan: &Plan) -> J {
             let outputs: serde_json::Map<String, J> = r.outputs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
             json!({ "stack": r.stack, "location": r.location, "lineage": r.lineage, "serial": r.serial, "outputs": outputs })
         }).collect::<Vec<_>>(),
+        "moves": plan.moves.iter().map(|m| json!({"from": m.from.to_string(), "to": m.to.to_string(), "id": m.id})).collect::<Vec<_>>(),
         "orphans": plan.orphans.iter().map(|o| json!({"address": o.address.to_string(), "id": o.id})).collect::<Vec<_>>(),
-        "summary": { "add": s.add, "change": s.change, "replace": s.replace, "destroy": s.destroy },
+        "summary": { "add": s.add, "change": s.change, "replace": s.replace, "destroy": s.destroy, "forget": s.forget, "moved": s.moved },
     })
 }
 

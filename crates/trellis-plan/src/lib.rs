@@ -25,6 +25,7 @@ pub use json::to_json;
 pub use markdown::render_markdown;
 pub use render::{render, RenderOptions};
 pub use saved::{spec_digest, SavedPlan, SavedPlanError, SpecSource, SAVED_PLAN_FORMAT};
+pub use trellis_spec::{Diagnostic, Diagnostics};
 
 /// Version of the plan document (saved and JSON plans).
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -43,6 +44,9 @@ pub enum Action {
     /// address.
     CreateThenDelete,
     Delete,
+    /// Leave management: the object stays in the cloud, loses trellis's tags and leaves
+    /// the state (`removed:`).
+    Forget,
 }
 
 impl Action {
@@ -55,6 +59,7 @@ impl Action {
             Action::DeleteThenCreate => &["delete", "create"],
             Action::CreateThenDelete => &["create", "delete"],
             Action::Delete => &["delete"],
+            Action::Forget => &["forget"],
         }
     }
 
@@ -102,6 +107,13 @@ pub struct ResourceChange {
     /// Set when the change deletes or replaces an object that holds data (a database).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_loss: Option<DataLoss>,
+    /// Where the state held the object before this plan's `moved:` entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_address: Option<Address>,
+    /// The object's `trellis:address` tag names another address (it moved): apply
+    /// rewrites it, so that a lost create at the old address never takes this object.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retag: bool,
 }
 
 /// What a change that destroys data will do, for the plan's separate section and for
@@ -169,6 +181,14 @@ pub struct StackRead {
     pub outputs: BTreeMap<String, Value>,
 }
 
+/// An object the state held at `from`, now at `to` (`moved:`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Moved {
+    pub from: Address,
+    pub to: Address,
+    pub id: String,
+}
+
 /// Objects tagged with the stack that no state knows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Orphan {
@@ -201,6 +221,10 @@ pub struct Plan {
     /// The other stacks' states the spec read outputs from.
     #[serde(default)]
     pub stacks: Vec<StackRead>,
+    /// The state's objects the spec's `moved:` entries gave new addresses (`refreshed`
+    /// and `changes` name them by the new ones).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moves: Vec<Moved>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -209,26 +233,30 @@ pub struct Summary {
     pub change: usize,
     pub replace: usize,
     pub destroy: usize,
+    pub forget: usize,
+    pub moved: usize,
 }
 
 impl Plan {
     pub fn summary(&self) -> Summary {
-        let mut s = Summary::default();
+        let mut s = Summary { moved: self.moves.len(), ..Summary::default() };
         for c in &self.changes {
             match c.action {
                 Action::Create => s.add += 1,
                 Action::Update => s.change += 1,
                 Action::DeleteThenCreate | Action::CreateThenDelete => s.replace += 1,
                 Action::Delete => s.destroy += 1,
+                Action::Forget => s.forget += 1,
                 Action::NoOp => {}
             }
         }
         s
     }
 
-    /// True when applying would change nothing in the cloud.
+    /// True when applying would change nothing in the cloud (a move alone changes the
+    /// state only, for kinds without tags).
     pub fn is_empty(&self) -> bool {
-        self.changes.iter().all(|c| c.action == Action::NoOp)
+        self.changes.iter().all(|c| c.action == Action::NoOp && !c.retag)
     }
 
     /// True when the refreshed objects or the outputs differ from what the state holds,
@@ -311,10 +339,13 @@ impl Plan {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     #[error("dependency cycle: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join(" -> "))]
     Cycle(Vec<Address>),
+    /// A `moved:` entry the state cannot take, pointed at in the spec.
+    #[error("{0}")]
+    Spec(trellis_spec::Diagnostics),
 }
 
 /// What the planner compares.
@@ -325,6 +356,9 @@ pub struct PlanInput<'a> {
     /// Live objects found for the state's addresses.
     pub live: &'a BTreeMap<Address, LiveObject>,
     pub orphans: &'a [LiveObject],
+    /// For the live objects that carry one, the address their `trellis:address` tag
+    /// names, keyed like `live`.
+    pub tags: &'a BTreeMap<Address, Address>,
     pub operation: Operation,
     /// Plan only these addresses and what they need (for destroy: and what needs them).
     pub targets: &'a [Address],
@@ -337,7 +371,10 @@ pub struct PlanInput<'a> {
 /// wants (for apply) in creation order, then the deletes, dependents first.
 pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     let prior_resources: Vec<ResourceState> = input.prior.map(|s| s.resources.clone()).unwrap_or_default();
-    let (refreshed, drift) = refresh(&prior_resources, &input);
+    let (moved, moves) = apply_moves(&prior_resources, input.spec)?;
+    // Where the state held each moved object: the live objects were read under it.
+    let origin: BTreeMap<&Address, &Address> = moves.iter().map(|m| (&m.to, &m.from)).collect();
+    let (refreshed, drift) = refresh(&moved, &origin, &input);
     let current: BTreeMap<&Address, &ResourceState> = refreshed.iter().map(|r| (&r.address, r)).collect();
     let scope = scope(&input, &refreshed);
     let in_scope = |a: &Address| scope.as_ref().is_none_or(|s| s.contains(a));
@@ -357,6 +394,15 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
             }
             let mut change =
                 plan_resource(&input.spec.resources[address], existing, &planned, input.env, &input.spec.stack);
+            let was = origin.get(address).copied();
+            change.previous_address = was.cloned();
+            let tag = input.tags.get(was.unwrap_or(address));
+            let tagged_elsewhere = kind_has_tags(address) && (tag.is_some_and(|t| t != address) || was.is_some());
+            if tagged_elsewhere && matches!(change.action, Action::NoOp | Action::Update) {
+                change.retag = true;
+                let old = tag.unwrap_or(was.unwrap_or(address));
+                change.notes.push(format!("its `trellis:address` tag names `{old}`; apply rewrites it"));
+            }
             if let (true, Some(existing)) = (change.action.is_replace(), existing) {
                 let settings = change.after.clone().unwrap_or_default();
                 change.data_loss = data_loss(existing.address.kind, &existing.attributes, &settings, serial);
@@ -367,11 +413,13 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         plan_reboots(&mut changes, current.values().copied());
     }
 
-    // Deletions: in state, not wanted (or everything, for destroy), dependents first.
+    // Deletions: in state, not wanted (or everything, for destroy), dependents first;
+    // what `removed:` names is forgotten instead, in either operation.
+    let forgotten = |a: &Address| input.spec.removed.iter().any(|r| r.covers(a));
     let doomed: Vec<&ResourceState> = refreshed
         .iter()
         .filter(|r| input.operation == Operation::Destroy || !input.spec.resources.contains_key(&r.address))
-        .filter(|r| in_scope(&r.address))
+        .filter(|r| in_scope(&r.address) && !forgotten(&r.address))
         .collect();
     let deps: Vec<(Address, BTreeSet<Address>)> =
         doomed.iter().map(|r| (r.address.clone(), r.dependencies.iter().cloned().collect())).collect();
@@ -381,6 +429,16 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         if input.operation == Operation::Apply {
             change.notes.extend(why_copy_goes(input.spec, &address));
         }
+        change.previous_address = origin.get(&address).map(|a| (*a).clone());
+        changes.push(change);
+    }
+    for r in refreshed.iter().filter(|r| in_scope(&r.address) && forgotten(&r.address)) {
+        let mut change = plan_delete(r, None, serial);
+        change.action = Action::Forget;
+        change.data_loss = None;
+        change.previous_address = origin.get(&r.address).map(|a| (*a).clone());
+        let tags = if kind_has_tags(&r.address) { "; its `trellis:` tags are removed" } else { "" };
+        change.notes.push(format!("it stays in the cloud as it is{tags}"));
         changes.push(change);
     }
 
@@ -406,7 +464,70 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         targets: input.targets.to_vec(),
         reads: reads(input.spec),
         stacks: stack_reads(input.spec),
+        moves,
     })
+}
+
+/// True for kinds whose objects carry tags, trellis's own among them.
+fn kind_has_tags(a: &Address) -> bool {
+    a.kind.attr("tags").is_some()
+}
+
+/// The prior state's objects under the addresses the spec's `moved:` entries give them
+/// (in order, each on what the ones before left), with the dependencies naming them
+/// rewritten, and the moves made. A move onto an address the state holds already is the
+/// spec's error, pointed at the move.
+fn apply_moves(prior: &[ResourceState], spec: &Spec) -> Result<(Vec<ResourceState>, Vec<Moved>), PlanError> {
+    if spec.moves.is_empty() {
+        return Ok((prior.to_vec(), vec![]));
+    }
+    let mut resources: BTreeMap<Address, ResourceState> =
+        prior.iter().map(|r| (r.address.clone(), r.clone())).collect();
+    // Current address -> the one the state held it at.
+    let mut first: BTreeMap<Address, Address> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for m in &spec.moves {
+        let hits: Vec<(Address, Address)> = resources.keys().filter_map(|a| Some((a.clone(), m.apply(a)?))).collect();
+        for (from, to) in hits {
+            if let Some(there) = resources.get(&to) {
+                let message = format!("`{from}` cannot move to `{to}`: the state already holds `{to}` ({})", there.id);
+                let help = format!(
+                    "one address holds one object: `trellis state rm SPEC {to}` lets the other go first, or remove this move"
+                );
+                problems.push(trellis_spec::Diagnostic::new(message, Some(m.span)).help(help));
+                continue;
+            }
+            let mut r = resources.remove(&from).expect("listed above");
+            r.address = to.clone();
+            resources.insert(to.clone(), r);
+            let origin = first.remove(&from).unwrap_or(from);
+            first.insert(to, origin);
+        }
+    }
+    if !problems.is_empty() {
+        return Err(PlanError::Spec(trellis_spec::Diagnostics { file: spec.file.clone(), items: problems }));
+    }
+    let renamed: BTreeMap<&Address, &Address> =
+        first.iter().filter(|(to, from)| to != from).map(|(t, f)| (f, t)).collect();
+    let mut out: Vec<ResourceState> = resources.into_values().collect();
+    for r in &mut out {
+        for d in &mut r.dependencies {
+            if let Some(to) = renamed.get(d) {
+                *d = (*to).clone();
+            }
+        }
+    }
+    // The state's order: by address.
+    out.sort_by(|a, b| a.address.cmp(&b.address));
+    let moves = first
+        .into_iter()
+        .filter(|(to, from)| to != from)
+        .map(|(to, from)| {
+            let id = out.iter().find(|r| r.address == to).map(|r| r.id.clone()).unwrap_or_default();
+            Moved { from, to, id }
+        })
+        .collect();
+    Ok((out, moves))
 }
 
 /// The other stacks' states the spec was read with, and the outputs it took from each.
@@ -450,7 +571,11 @@ fn filter_text(f: &trellis_spec::Filter) -> String {
 
 /// The prior state with each object replaced by what is live now (secrets read in
 /// plain text replaced by their digests), and the drift between the two.
-fn refresh(prior: &[ResourceState], input: &PlanInput<'_>) -> (Vec<ResourceState>, Vec<Drift>) {
+fn refresh(
+    prior: &[ResourceState],
+    origin: &BTreeMap<&Address, &Address>,
+    input: &PlanInput<'_>,
+) -> (Vec<ResourceState>, Vec<Drift>) {
     let mut refreshed = Vec::new();
     let mut drift = Vec::new();
     for r in prior {
@@ -458,8 +583,9 @@ fn refresh(prior: &[ResourceState], input: &PlanInput<'_>) -> (Vec<ResourceState
         if let Some(res) = input.spec.resources.get(&r.address) {
             secret.extend(res.sensitive.iter().map(String::as_str));
         }
-        let Some(live) = input.live.get(&r.address).map(|l| observed(l, &r.attributes, &secret, &input.spec.stack))
-        else {
+        let read_as = origin.get(&r.address).copied().unwrap_or(&r.address);
+        let found = input.live.get(read_as).map(|l| LiveObject { address: r.address.clone(), ..l.clone() });
+        let Some(live) = found.map(|l| observed(&l, &r.attributes, &secret, &input.spec.stack)) else {
             drift.push(Drift { address: r.address.clone(), before: r.attributes.clone(), after: None });
             continue;
         };
@@ -544,6 +670,8 @@ fn plan_delete(r: &ResourceState, resource: Option<&trellis_spec::Resource>, ser
         prior_depends_on: r.dependencies.clone(),
         notes: vec![],
         sensitive: r.sensitive.clone(),
+        previous_address: None,
+        retag: false,
     }
 }
 
@@ -673,6 +801,8 @@ fn plan_resource(
         notes,
         sensitive: resource.sensitive.iter().cloned().collect(),
         data_loss: None,
+        previous_address: None,
+        retag: false,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::render::{change_text, describe, drift_text, reads_text, stacks_text};
+use crate::render::{change_text, describe, drift_text, reads_text, shown, stacks_text, summary_words};
 use crate::{Action, Plan, ResourceChange};
 
 /// Moves each line's change symbol to the first column, so a `diff` code block
@@ -31,7 +31,8 @@ fn rank(a: Action) -> u8 {
         Action::DeleteThenCreate | Action::CreateThenDelete => 1,
         Action::Create => 2,
         Action::Update => 3,
-        Action::NoOp => 4,
+        Action::Forget => 4,
+        Action::NoOp => 5,
     }
 }
 
@@ -41,17 +42,13 @@ pub fn render_markdown(plan: &Plan) -> String {
     let mut out = String::new();
     let s = plan.summary();
     let _ = writeln!(out, "### trellis plan for `{}`\n", plan.stack);
-    if plan.is_empty() {
+    if plan.is_empty() && plan.moves.is_empty() {
         let _ = writeln!(out, "**No changes.** The live stack matches the spec.");
     } else {
-        let _ = writeln!(
-            out,
-            "**Plan: {} to add, {} to change, {} to replace, {} to destroy.**\n",
-            s.add, s.change, s.replace, s.destroy
-        );
+        let _ = writeln!(out, "**Plan: {}**\n", summary_words(&s));
     }
     warnings(&mut out, plan);
-    let mut changes: Vec<_> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
+    let mut changes: Vec<_> = plan.changes.iter().filter(|c| shown(c)).collect();
     changes.sort_by_key(|c| rank(c.action));
     if !changes.is_empty() {
         out.push_str("| action | resource | why |\n|---|---|---|\n");
@@ -141,7 +138,11 @@ fn warnings(out: &mut String, plan: &Plan) {
 fn table_row(plan: &Plan, c: &ResourceChange) -> (&'static str, String) {
     let (action, why) = match c.action {
         Action::Delete => ("**destroy**", "no longer in the spec".to_string()),
-        Action::NoOp => ("no change", String::new()), // not listed
+        Action::NoOp if c.previous_address.is_some() => {
+            ("move", format!("from `{}`", c.previous_address.as_ref().map(ToString::to_string).unwrap_or_default()))
+        }
+        Action::NoOp => ("no change", String::new()),
+        Action::Forget => ("forget", "stays in the cloud, no longer managed".to_string()),
         Action::DeleteThenCreate | Action::CreateThenDelete => (
             "**replace**",
             c.replace_because.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
@@ -159,6 +160,11 @@ fn table_row(plan: &Plan, c: &ResourceChange) -> (&'static str, String) {
     if plan.operation == crate::Operation::Destroy && c.action == Action::Delete {
         return (action, String::new());
     }
+    let why = match (&c.previous_address, c.action) {
+        (Some(from), a) if a != Action::NoOp && why.is_empty() => format!("moved from `{from}`"),
+        (Some(from), a) if a != Action::NoOp => format!("moved from `{from}`; {why}"),
+        _ => why,
+    };
     if c.notes.is_empty() {
         return (action, why);
     }

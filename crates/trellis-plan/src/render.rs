@@ -293,7 +293,7 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
         let _ = writeln!(out.text, "The plan below takes these changes into account.\n");
     }
 
-    if plan.is_empty() {
+    if plan.is_empty() && plan.moves.is_empty() {
         let what = match plan.operation {
             Operation::Apply => "No changes. The live stack matches the spec.",
             Operation::Destroy => "No changes. Nothing in the state is left to destroy.",
@@ -312,20 +312,34 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
     }
 
     let _ = writeln!(out.text, "{}\n", out.bold("trellis will perform the following actions:"));
-    for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+    for c in plan.changes.iter().filter(|c| shown(c)) {
         change_block(&mut out, plan, c);
     }
-    let s = plan.summary();
-    let _ = writeln!(
-        out.text,
-        "{} {} to add, {} to change, {} to replace, {} to destroy.",
-        out.bold("Plan:"),
-        s.add,
-        s.change,
-        s.replace,
-        s.destroy
-    );
+    let _ = writeln!(out.text, "{} {}", out.bold("Plan:"), summary_words(&plan.summary()));
     out.text
+}
+
+/// True for the changes a plan lists: everything but an object left as it is.
+pub(crate) fn shown(c: &ResourceChange) -> bool {
+    c.action != Action::NoOp || c.retag || c.previous_address.is_some()
+}
+
+/// `1 to add, 0 to change, 0 to replace, 0 to destroy.`, and the objects forgotten and
+/// moved when there are any.
+pub(crate) fn summary_words(s: &crate::Summary) -> String {
+    let mut parts = vec![
+        format!("{} to add", s.add),
+        format!("{} to change", s.change),
+        format!("{} to replace", s.replace),
+        format!("{} to destroy", s.destroy),
+    ];
+    if s.forget > 0 {
+        parts.push(format!("{} to forget", s.forget));
+    }
+    if s.moved > 0 {
+        parts.push(format!("{} moved", s.moved));
+    }
+    parts.join(", ") + "."
 }
 
 /// The lookups, each `<= lookup.KIND.NAME (filters)` and what it found, and the other
@@ -370,9 +384,20 @@ pub(crate) fn reads_text(plan: &Plan) -> String {
     text
 }
 
-/// What a change does, in words: `subnet.a must be replaced: ...`.
+/// What a change does, in words: `subnet.a must be replaced: ...`, after its move
+/// when it moved: `subnet.a has moved to subnet.b; ...`.
 pub(crate) fn describe(plan: &Plan, c: &ResourceChange) -> String {
+    let what = describe_action(plan, c);
+    match (&c.previous_address, c.action) {
+        (Some(from), Action::NoOp) => format!("{from} has moved to {}", c.address),
+        (Some(from), _) => format!("{from} has moved to {}; {what}", c.address),
+        (None, _) => what,
+    }
+}
+
+fn describe_action(plan: &Plan, c: &ResourceChange) -> String {
     match c.action {
+        Action::Forget => format!("{} will no longer be managed (it is not destroyed)", c.address),
         Action::Create => format!("{} will be created", c.address),
         Action::Update => format!("{} will be updated in place", c.address),
         Action::DeleteThenCreate | Action::CreateThenDelete => {
@@ -400,17 +425,23 @@ fn change_block(out: &mut Out, plan: &Plan, c: &ResourceChange) {
         Action::Update => ("  ~", Mark::Change),
         Action::CreateThenDelete => ("+/-", Mark::Remove),
         Action::DeleteThenCreate => ("-/+", Mark::Remove),
-        Action::Delete | Action::NoOp => ("  -", Mark::Remove),
+        Action::Delete => ("  -", Mark::Remove),
+        Action::NoOp | Action::Forget => ("   ", Mark::Change),
     };
     let _ = writeln!(out.text, "  # {}", out.bold(&describe(plan, c)));
     for n in &c.notes {
         let _ = writeln!(out.text, "  # note: {n}");
     }
     let sym = out.paint(mark, sym);
-    let _ = writeln!(out.text, "{sym} {} {{", c.address);
+    let id = match (&c.id, c.action) {
+        (Some(id), Action::NoOp | Action::Forget) => format!(" ({id})"),
+        _ => String::new(),
+    };
+    let _ = writeln!(out.text, "{sym} {}{id} {{", c.address);
     match c.action {
         Action::Create => whole(out, c.after.as_ref().unwrap_or(&empty), &c.address, Mark::Add),
         Action::Delete => whole(out, c.before.as_ref().unwrap_or(&empty), &c.address, Mark::Remove),
+        Action::Forget => hidden(out, c.before.as_ref().map_or(0, |b| b.values().filter(|v| is_set(Some(v))).count())),
         _ => {
             let kept = diff(
                 out,

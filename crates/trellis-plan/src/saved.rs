@@ -126,9 +126,10 @@ impl SavedPlan {
         let prior: BTreeMap<&Address, _> = prior.resources.iter().map(|r| (&r.address, r)).collect();
         for (address, _) in self.touched() {
             // The object as the plan saw it: secrets as digests, trellis's settings kept.
-            let now = match (live.get(&address), prior.get(&address)) {
+            let change = self.plan.changes.iter().find(|c| c.address == address);
+            let was = change.and_then(|c| c.previous_address.as_ref()).unwrap_or(&address);
+            let now = match (live.get(&address), prior.get(was)) {
                 (Some(now), Some(before)) => {
-                    let change = self.plan.changes.iter().find(|c| c.address == address);
                     let secret: BTreeSet<&str> = before
                         .sensitive
                         .iter()

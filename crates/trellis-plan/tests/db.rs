@@ -54,8 +54,17 @@ fn plan(text: &str, prior: Option<&State>, operation: Operation) -> Plan {
         })
         .collect();
     let env = |name: &str| (name == "DB_PASSWORD").then(|| "hunter2-but-longer".to_string());
-    trellis_plan::plan(PlanInput { spec: &spec, prior, live: &live, orphans: &[], operation, targets: &[], env: &env })
-        .unwrap()
+    trellis_plan::plan(PlanInput {
+        spec: &spec,
+        prior,
+        live: &live,
+        orphans: &[],
+        tags: &Default::default(),
+        operation,
+        targets: &[],
+        env: &env,
+    })
+    .unwrap()
 }
 
 /// The state after applying `text`, with the password recorded as its digest.
@@ -209,6 +218,7 @@ fn a_password_change_is_an_update_shown_without_its_value() {
         prior: Some(&st),
         live: &live,
         orphans: &[],
+        tags: &Default::default(),
         operation: Operation::Apply,
         targets: &[],
         env: &env,

@@ -144,6 +144,7 @@ fn plan_with(
         prior,
         live: &live,
         orphans: &[],
+        tags: &Default::default(),
         operation: trellis_plan::Operation::Apply,
         targets: &[],
         env: &env,

@@ -124,7 +124,17 @@ fn live_of(objects: &[(Address, String, Attrs, Vec<Address>)]) -> BTreeMap<Addre
 
 fn run(spec_text: &str, prior: Option<&State>, live: &BTreeMap<Address, LiveObject>, op: Operation) -> Plan {
     let spec = spec(spec_text);
-    plan(PlanInput { spec: &spec, prior, live, orphans: &[], operation: op, targets: &[], env: &|_| None }).unwrap()
+    plan(PlanInput {
+        spec: &spec,
+        prior,
+        live,
+        orphans: &[],
+        tags: &Default::default(),
+        operation: op,
+        targets: &[],
+        env: &|_| None,
+    })
+    .unwrap()
 }
 
 fn text(p: &Plan) -> String {
@@ -242,8 +252,17 @@ fn run_targeted(
 ) -> Plan {
     let spec = spec(spec_text);
     let targets: Vec<Address> = targets.iter().map(|t| addr(t)).collect();
-    plan(PlanInput { spec: &spec, prior, live, orphans: &[], operation: op, targets: &targets, env: &|_| None })
-        .unwrap()
+    plan(PlanInput {
+        spec: &spec,
+        prior,
+        live,
+        orphans: &[],
+        tags: &Default::default(),
+        operation: op,
+        targets: &targets,
+        env: &|_| None,
+    })
+    .unwrap()
 }
 
 #[test]

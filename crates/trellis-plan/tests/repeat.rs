@@ -105,6 +105,7 @@ fn a_target_without_a_key_is_every_copy() {
             prior: None,
             live: &live,
             orphans: &[],
+            tags: &Default::default(),
             operation: Operation::Apply,
             targets: &targets,
             env: &|_| None,

@@ -38,6 +38,48 @@ pub struct Spec {
     pub backend: Option<S3Backend>,
     /// The other stacks whose outputs `${stack.NAME.output.KEY}` reads, by name.
     pub stacks: BTreeMap<String, StackRef>,
+    /// `moved:`, in the order written: each applies to the state as the ones before it
+    /// left it.
+    pub moves: Vec<Move>,
+    /// `removed:`: what leaves management without being deleted.
+    pub removed: Vec<Removed>,
+}
+
+/// One entry of `moved:`: the object the state holds at `from` is now at `to`. A
+/// `from` without a key that names a repeated resource in the state, moved to another
+/// address without a key, takes every copy along under the same keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Move {
+    pub from: Address,
+    pub to: Address,
+    pub span: Span,
+}
+
+impl Move {
+    /// Where the state's object at `a` goes under this move, if it is one it moves.
+    pub fn apply(&self, a: &Address) -> Option<Address> {
+        if *a == self.from {
+            return Some(self.to.clone());
+        }
+        match (&a.key, &self.from.key, &self.to.key) {
+            (Some(k), None, None) if a.resource() == self.from => Some(self.to.instance(k.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// One entry of `removed:`: the objects at `from` (without a key: the resource and all
+/// its copies) stay in the cloud, untagged, and leave the state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removed {
+    pub from: Address,
+    pub span: Span,
+}
+
+impl Removed {
+    pub fn covers(&self, a: &Address) -> bool {
+        *a == self.from || (self.from.key.is_none() && a.resource() == self.from)
+    }
 }
 
 /// Another stack whose state this spec reads outputs from.

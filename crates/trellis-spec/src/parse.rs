@@ -1,6 +1,7 @@
 //! From marked YAML nodes to a validated [`Spec`], collecting every problem.
 
 mod lookups;
+mod refactor;
 mod repeat;
 mod stacks;
 
@@ -19,7 +20,8 @@ use crate::template::{split, Piece};
 use crate::{LoadOptions, Lookup, Resource, S3Backend, Spec};
 use repeat::{Each, Repeat};
 
-const TOP_KEYS: &[&str] = &["stack", "region", "vars", "backend", "stacks", "lookups", "resources", "outputs"];
+const TOP_KEYS: &[&str] =
+    &["stack", "region", "vars", "backend", "stacks", "lookups", "resources", "outputs", "moved", "removed"];
 const S3_KEYS: &[&str] = &["bucket", "key", "region", "lock_lease"];
 const META_KEYS: &[&str] = &["depends_on", "sensitive", "count", "for_each"];
 
@@ -187,6 +189,8 @@ impl<'a> Parser<'a> {
 
         let resources = self.parse_resources(top, stack.as_deref());
         let outputs = self.parse_outputs(top);
+        let moves = self.parse_moves(top);
+        let removed = self.parse_removed(top);
         let backend = top.get_node("backend").and_then(|n| self.parse_backend(n, stack.as_deref()));
         let spec = Spec {
             file: self.file.clone(),
@@ -199,6 +203,8 @@ impl<'a> Parser<'a> {
             lookups: std::mem::take(&mut self.lookups),
             backend,
             stacks: std::mem::take(&mut self.stacks),
+            moves,
+            removed,
         };
         self.check_cycles(&spec);
         self.check_references(&spec);

@@ -292,3 +292,54 @@ fn a_reference_unquoted_in_a_flow_collection_gets_a_hint() {
     let other = errors("stack: demo\nresources: [a, b\n");
     assert!(!other.contains("must be quoted"), "only a reference gets the hint: {other}");
 }
+
+#[test]
+fn moves_and_removals_are_checked_against_the_spec() {
+    insta::assert_snapshot!(errors(
+        r#"stack: web
+resources:
+  vpc.main:
+    cidr_block: 10.0.0.0/16
+  subnet.public_a:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.0.1.0/24
+moved:
+  - from: subnet.a
+    to: subnet.publc_a
+  - from: vpc.main
+    to: vpc.core
+  - from: subnet.b
+    to: vpc.main
+  - { from: subnet.c, to: subnet.public_a, form: x }
+  - from: subnet.c
+    to: subnet.public_a
+removed:
+  - from: vpc.main
+  - from: subnet
+"#
+    ));
+    let ok = r#"stack: web
+resources:
+  vpc.main:
+    cidr_block: 10.0.0.0/16
+  subnet.public:
+    count: 2
+    vpc_id: ${vpc.main}
+    cidr_block: 10.0.${count.index}.0/24
+moved:
+  - from: subnet.a
+    to: subnet.public[0]
+  - from: subnet.old
+    to: subnet.public
+removed:
+  - from: instance.bastion
+"#;
+    let spec = trellis_spec::parse(SourceFile { name: "ok.yaml".into(), text: ok.into() }, &opts(&[])).unwrap();
+    assert_eq!(spec.moves.len(), 2);
+    assert_eq!(spec.moves[0].to.to_string(), "subnet.public[0]");
+    assert_eq!(spec.removed[0].from.to_string(), "instance.bastion");
+    // A whole resource's move takes its copies along under the same keys.
+    let copy: trellis_core::Address = "subnet.old[1]".parse().unwrap();
+    assert_eq!(spec.moves[1].apply(&copy).map(|a| a.to_string()).as_deref(), Some("subnet.public[1]"));
+    assert!(spec.removed[0].covers(&"instance.bastion[3]".parse().unwrap()));
+}

@@ -42,13 +42,16 @@ pub struct Pending {
 }
 
 /// What one step of an apply does to one object: the engine's operations and the
-/// journal's entries. Written as `create`, `update`, `delete`.
+/// journal's entries. Written as `create`, `update`, `delete`, `retag` (trellis's tags
+/// on a moved object rewritten) and `forget` (its tags removed, then its record).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OpKind {
     Create,
     Update,
     Delete,
+    Retag,
+    Forget,
 }
 
 impl std::fmt::Display for OpKind {
@@ -57,6 +60,8 @@ impl std::fmt::Display for OpKind {
             OpKind::Create => "create",
             OpKind::Update => "update",
             OpKind::Delete => "delete",
+            OpKind::Retag => "retag",
+            OpKind::Forget => "forget",
         })
     }
 }

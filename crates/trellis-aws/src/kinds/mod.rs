@@ -240,6 +240,24 @@ impl KindOps {
         }
     }
 
+    /// Sets (`after`) or removes (`before` without `after`) trellis's own tags; `attrs`
+    /// is the object as recorded (RDS tags by the ARN in it).
+    pub async fn retag(
+        self,
+        aws: &Aws,
+        id: &str,
+        attrs: &Attrs,
+        before: Option<&Value>,
+        after: Option<&Value>,
+    ) -> Result<(), ProviderError> {
+        match self {
+            KindOps::DbSubnetGroup | KindOps::DbParameterGroup | KindOps::DbInstance => {
+                rds::sync_tag_maps(aws, attrs, before, after).await
+            }
+            _ => self.sync_tags(aws, id, before, after).await,
+        }
+    }
+
     pub async fn delete(self, aws: &Aws, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
         match self {
             KindOps::Vpc => vpc::delete(aws, address, id).await,

@@ -58,8 +58,18 @@ async fn list_tags(aws: &Aws, arn: &str) -> Result<BTreeMap<String, String>, Pro
 
 /// Brings an RDS object's user tags from `before` to `after`; RDS tags by ARN.
 async fn sync_tags(aws: &Aws, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
-    let Some(arn) = str_attr(before, "arn") else { return Ok(()) };
-    let (set, unset) = tag_changes(before.get("tags"), after.get("tags"));
+    sync_tag_maps(aws, before, before.get("tags"), after.get("tags")).await
+}
+
+/// Brings the tags of the object whose ARN `attrs` records from `before` to `after`.
+pub(crate) async fn sync_tag_maps(
+    aws: &Aws,
+    attrs: &Attrs,
+    before: Option<&Value>,
+    after: Option<&Value>,
+) -> Result<(), ProviderError> {
+    let Some(arn) = str_attr(attrs, "arn") else { return Ok(()) };
+    let (set, unset) = tag_changes(before, after);
     if !set.is_empty() {
         aws.call(Call::Rds).await;
         let tags = set.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();

@@ -70,7 +70,8 @@ pub async fn run(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32> 
     }
     check_data_loss(&plan, args.allow_data_loss)?;
     // With nothing to change in the cloud, only the state is brought up to date.
-    if !plan.is_empty() && !args.auto_approve && !approved(ui, operation)? {
+    let cloud_or_moves = !plan.is_empty() || !plan.moves.is_empty();
+    if cloud_or_moves && !args.auto_approve && !approved(ui, operation)? {
         ui.line("Nothing was changed.");
         return Ok(EXIT_ERROR);
     }
@@ -90,7 +91,7 @@ async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
     .await?;
     let plan = &run.saved.plan;
     ui.out(&render(plan, RenderOptions { color: ui.color_out }));
-    if plan.is_empty() {
+    if plan.is_empty() && plan.moves.is_empty() {
         return Ok(EXIT_OK);
     }
     ui.line("");
@@ -150,6 +151,8 @@ fn print_event(ui: &Ui, e: Event) {
         OpKind::Create => ("Creating", "Created"),
         OpKind::Update => ("Updating", "Updated"),
         OpKind::Delete => ("Destroying", "Destroyed"),
+        OpKind::Retag => ("Rewriting its trellis tags", "Retagged"),
+        OpKind::Forget => ("Forgetting (removing its trellis tags)", "Forgotten"),
     };
     match e {
         Event::Started(op) => ui.line(&format!("{}: {}...", op.address, verb(op.kind).0)),
@@ -176,7 +179,13 @@ fn print_event(ui: &Ui, e: Event) {
 }
 
 fn summarize(ui: &Ui, report: &Report, store: &dyn StateStore, operation: Operation) -> i32 {
-    let counts = format!("{} added, {} changed, {} destroyed", report.created, report.updated, report.deleted);
+    let mut counts = format!("{} added, {} changed, {} destroyed", report.created, report.updated, report.deleted);
+    if report.forgotten > 0 {
+        counts.push_str(&format!(", {} forgotten", report.forgotten));
+    }
+    if report.retagged > 0 {
+        counts.push_str(&format!(", {} retagged", report.retagged));
+    }
     ui.line("");
     if report.ok() {
         let what = if operation == Operation::Destroy { "Destroy complete!" } else { "Apply complete!" };

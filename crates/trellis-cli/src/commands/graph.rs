@@ -47,7 +47,7 @@ pub async fn run(args: GraphArgs, ui: &Ui) -> Result<i32> {
             Action::Update => "update",
             Action::DeleteThenCreate | Action::CreateThenDelete => "replace",
             Action::Delete => "delete",
-            Action::NoOp => "noop",
+            Action::NoOp | Action::Forget => "noop",
         })
     };
     let graph = spec.graph();

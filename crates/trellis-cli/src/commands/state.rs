@@ -1,5 +1,5 @@
-//! `trellis state list|show|adopt|pull|push`: the state looked at, taken back from the
-//! cloud's tags, or moved between backends.
+//! `trellis state list|show|adopt|mv|rm|pull|push`: the state looked at, taken back
+//! from the cloud's tags, one record renamed or let go, or moved between backends.
 
 use std::path::{Path, PathBuf};
 
@@ -39,6 +39,29 @@ pub enum StateCommand {
         #[command(flatten)]
         cloud: CloudArgs,
     },
+    /// Give the object at FROM the address TO, keeping the object (the spec's block was
+    /// renamed); its `trellis:address` tag follows. A `moved:` entry in the spec does the
+    /// same at the next apply, where a reviewer sees it.
+    Mv {
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The address the state holds it at.
+        from: String,
+        /// Its new address.
+        to: String,
+        #[command(flatten)]
+        cloud: CloudArgs,
+    },
+    /// Stop managing the object at ADDRESS (without a key: every copy) without deleting
+    /// it: its trellis tags are removed, then its record. `removed:` in the spec does the
+    /// same at the next apply.
+    Rm {
+        #[command(flatten)]
+        spec: SpecArgs,
+        address: String,
+        #[command(flatten)]
+        cloud: CloudArgs,
+    },
     /// Print the stack's state as stored (in its backend), or save it to --out.
     Pull {
         #[command(flatten)]
@@ -69,6 +92,8 @@ pub fn run(command: StateCommand, ui: &Ui) -> Result<i32> {
         StateCommand::List { words, file } => list(&words, &file, ui),
         StateCommand::Show { words, file } => show(&words, &file, ui),
         StateCommand::Adopt { spec, cloud } => super::runtime()?.block_on(adopt(&spec, &cloud, ui)),
+        StateCommand::Mv { spec, from, to, cloud } => super::runtime()?.block_on(mv(&spec, &from, &to, &cloud, ui)),
+        StateCommand::Rm { spec, address, cloud } => super::runtime()?.block_on(rm(&spec, &address, &cloud, ui)),
         StateCommand::Pull { spec, cloud, out } => pull(&spec, &cloud, out.as_deref(), ui),
         StateCommand::Push { spec, file, cloud, force } => push(&spec, &file, &cloud, force, ui),
     }
@@ -121,6 +146,37 @@ async fn adopt(spec: &SpecArgs, cloud: &CloudArgs, ui: &Ui) -> Result<i32> {
         "\nAdopted {adopted} object{}. `trellis plan` shows how they compare with the spec.",
         if adopted == 1 { "" } else { "s" }
     ));
+    Ok(EXIT_OK)
+}
+
+/// `trellis state mv SPEC FROM TO`.
+async fn mv(spec: &SpecArgs, from: &str, to: &str, cloud: &CloudArgs, ui: &Ui) -> Result<i32> {
+    let mut session = super::open(spec, cloud, "state mv", ui).await?;
+    let moved = session.state_mv(from, to).await?;
+    ui.line(&format!("Moved {} ({}) to {}.", moved.from, moved.id, moved.to));
+    if let Some(e) = &moved.tag_error {
+        ui.note(&format!(
+            "warning: its `trellis:address` tag still names {} ({}); the next apply rewrites it",
+            moved.from,
+            super::aws_error(e)
+        ));
+    }
+    if moved.undeclared {
+        ui.note(&format!("warning: the spec does not declare {}: the next plan would destroy it", moved.to));
+    }
+    Ok(EXIT_OK)
+}
+
+/// `trellis state rm SPEC ADDRESS`.
+async fn rm(spec: &SpecArgs, address: &str, cloud: &CloudArgs, ui: &Ui) -> Result<i32> {
+    let mut session = super::open(spec, cloud, "state rm", ui).await?;
+    let gone = session.state_rm(address).await?;
+    for (a, id) in &gone.objects {
+        ui.line(&format!("{a} ({id}) is no longer managed: it stays in the cloud, without trellis's tags."));
+    }
+    for a in &gone.still_declared {
+        ui.note(&format!("warning: the spec still declares {a}: the next apply creates a new one"));
+    }
     Ok(EXIT_OK)
 }
 

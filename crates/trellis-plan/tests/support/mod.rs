@@ -40,6 +40,7 @@ pub fn run_spec(spec: &Spec, prior: Option<&State>) -> Plan {
         prior,
         live: &live,
         orphans: &[],
+        tags: &Default::default(),
         operation: Operation::Apply,
         targets: &[],
         env: &|_| None,
