@@ -1,0 +1,218 @@
+//! End to end against the moto emulator: refactoring a spec without changing the
+//! cloud. `moved:` and `trellis state mv` give objects new addresses (a database, a
+//! subnet, a target group: the same ids, no replacement, their `trellis:address` tags
+//! follow); `removed:`, `trellis state rm` and a destroy let objects go without
+//! deleting them, untagged, so that no later plan calls them orphans.
+
+mod support;
+
+use support::{aws, tagged_all, Stack};
+
+const MOVING: &str = r#"stack: moving
+resources:
+  vpc.main:
+    cidr_block: 10.40.0.0/16
+  subnet.a:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.40.1.0/24
+    availability_zone: us-east-1a
+  subnet.b:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.40.2.0/24
+    availability_zone: us-east-1b
+  target_group.web:
+    port: 8080
+    vpc_id: ${vpc.main}
+  db_subnet_group.db:
+    subnet_ids: ["${subnet.a}", "${subnet.b}"]
+  db_instance.main:
+    engine: postgres
+    instance_class: db.t3.micro
+    allocated_storage: 20
+    master_username: app_admin
+    master_user_password: ${env.TRELLIS_DB_PW}
+    db_subnet_group_name: ${db_subnet_group.db}
+    skip_final_snapshot: true
+"#;
+
+/// `MOVING` with three blocks renamed, and the `moved:` entries that say so.
+fn moved() -> String {
+    MOVING
+        .replace("subnet.a:", "subnet.public_a:")
+        .replace("${subnet.a}", "${subnet.public_a}")
+        .replace("target_group.web:", "target_group.app:")
+        .replace("db_instance.main:", "db_instance.primary:")
+        + "moved:\n  - from: subnet.a\n    to: subnet.public_a\n  - from: target_group.web\n    to: target_group.app\n  - from: db_instance.main\n    to: db_instance.primary\n"
+}
+
+/// The `trellis:address` tag of the object with `id` (RDS objects as `kind:name`).
+async fn tag_of(stack: &Stack, id: &str) -> Option<String> {
+    tagged_all(&stack.name).await.get(id).cloned()
+}
+
+#[tokio::test]
+async fn moves_keep_the_objects_a_database_included_and_their_tags_follow() {
+    let stack = Stack::new("moving", MOVING);
+    let pw = format!("pw-{}-long-enough", stack.name);
+    let env = [("TRELLIS_DB_PW", pw.as_str())];
+    stack.run_env(&["apply", "{spec}", "--auto-approve"], &env).expect_code(0);
+    let (subnet, tg, db) = (stack.id("subnet.a"), stack.id("target_group.web"), stack.id("db_instance.main"));
+
+    stack.write_spec(&moved());
+    let plan = stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env).expect_code(2);
+    let out = &plan.stdout;
+    for line in [
+        "# subnet.a has moved to subnet.public_a; subnet.public_a will be updated in place",
+        "# target_group.web has moved to target_group.app; target_group.app will be updated in place",
+        "# db_instance.main has moved to db_instance.primary; db_instance.primary will be updated in place",
+        "its `trellis:address` tag names `db_instance.main`; apply rewrites it",
+        "0 to add, 3 to change, 0 to replace, 0 to destroy, 3 moved.",
+    ] {
+        assert!(out.contains(line), "`{line}` is not in the plan:\n{out}");
+    }
+    assert!(!out.contains("DATA LOSS") && !out.contains("will be created"), "{out}");
+    let json = stack.run_env(&["plan", "{spec}", "--json"], &env).expect_code(0);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let change = json["resource_changes"].as_array().unwrap().iter().find(|c| c["address"] == "db_instance.primary");
+    assert_eq!(change.unwrap()["previous_address"], "db_instance.main");
+    assert_eq!(json["summary"]["moved"], 3);
+
+    let applied = stack.run_env(&["apply", "{spec}", "--auto-approve"], &env).expect_code(0);
+    assert!(applied.stdout.contains("0 added, 3 changed, 0 destroyed, 3 retagged."), "{}", applied.stdout);
+    // The same objects, at their new addresses, tagged with them.
+    assert_eq!(stack.id("subnet.public_a"), subnet);
+    assert_eq!(stack.id("target_group.app"), tg);
+    assert_eq!(stack.id("db_instance.primary"), db);
+    let state = stack.state();
+    assert!(state
+        .resources
+        .iter()
+        .all(|r| !["subnet.a", "target_group.web", "db_instance.main"].contains(&r.address.to_string().as_str())));
+    let dsg = state.resources.iter().find(|r| r.address.to_string() == "db_subnet_group.db").unwrap();
+    assert!(dsg.dependencies.iter().any(|d| d.to_string() == "subnet.public_a"), "{:?}", dsg.dependencies);
+    assert_eq!(tag_of(&stack, &subnet).await.as_deref(), Some("subnet.public_a"));
+    assert_eq!(tag_of(&stack, &tg).await.as_deref(), Some("target_group.app"));
+    assert_eq!(tag_of(&stack, &format!("db_instance:{db}")).await.as_deref(), Some("db_instance.primary"));
+    stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env).expect_code(0);
+
+    // `state mv` does the same without a `moved:` entry: the block renamed, then the record.
+    stack.write_spec(&moved().replace("subnet.public_a", "subnet.first"));
+    let mv = stack.run_env(&["state", "mv", "{spec}", "subnet.public_a", "subnet.first"], &env).expect_code(0);
+    assert!(mv.stdout.contains(&format!("Moved subnet.public_a ({subnet}) to subnet.first.")), "{}", mv.stdout);
+    assert_eq!(tag_of(&stack, &subnet).await.as_deref(), Some("subnet.first"));
+    let plan = stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env).expect_code(2);
+    assert!(plan.stdout.contains("# subnet.first will be updated in place"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("0 to add, 1 to change, 0 to replace, 0 to destroy."), "{}", plan.stdout);
+    // A second move onto a taken address is refused, naming both.
+    let taken = stack.run_env(&["state", "mv", "{spec}", "subnet.first", "subnet.b"], &env).expect_code(1);
+    assert!(taken.stderr.contains("`subnet.b` is in the state already"), "{}", taken.stderr);
+    let unknown = stack.run_env(&["state", "mv", "{spec}", "subnet.frist", "subnet.c"], &env).expect_code(1);
+    assert!(unknown.stderr.contains("(did you mean `subnet.first`?)"), "{}", unknown.stderr);
+
+    stack.run_env(&["apply", "{spec}", "--auto-approve"], &env).expect_code(0);
+    stack.run_env(&["destroy", "{spec}", "--auto-approve", "--allow-data-loss"], &env).expect_code(0);
+    assert!(stack.state().resources.is_empty());
+    assert!(tagged_all(&stack.name).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_move_onto_an_address_the_state_holds_is_refused_at_the_move() {
+    let spec =
+        "stack: taken\nresources:\n  vpc.a:\n    cidr_block: 10.41.0.0/16\n  vpc.b:\n    cidr_block: 10.42.0.0/16\n";
+    let stack = Stack::new("taken", spec);
+    stack.apply();
+    let only_b = spec.replace("  vpc.a:\n    cidr_block: 10.41.0.0/16\n", "");
+    stack.write_spec(&format!("{only_b}moved:\n  - from: vpc.a\n    to: vpc.b\n"));
+    let plan = stack.plan().expect_code(1);
+    assert!(plan.stderr.contains("`vpc.a` cannot move to `vpc.b`: the state already holds `vpc.b`"), "{}", plan.stderr);
+    assert!(plan.stderr.contains("stack.yaml:6:11"), "{}", plan.stderr);
+    stack.write_spec(spec);
+    stack.destroy_and_check_clean();
+}
+
+const LETTING_GO: &str = r#"stack: letting-go
+resources:
+  vpc.main:
+    cidr_block: 10.43.0.0/16
+  subnet.a:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.43.1.0/24
+  vpc.kept:
+    cidr_block: 10.44.0.0/16
+  security_group.kept:
+    vpc_id: ${vpc.kept}
+    description: kept
+  security_group.loose:
+    vpc_id: ${vpc.kept}
+    description: loose
+"#;
+
+/// The tags of an EC2 object, as AWS reports them; `None` when it does not exist.
+async fn ec2_tags(id: &str) -> Option<Vec<String>> {
+    let aws = aws().await;
+    let f = trellis_aws::sdk::ec2::types::Filter::builder().name("resource-id").values(id).build();
+    let exists = if id.starts_with("vpc-") {
+        aws.ec2().describe_vpcs().vpc_ids(id).send().await.is_ok()
+    } else {
+        aws.ec2().describe_security_groups().group_ids(id).send().await.is_ok()
+    };
+    if !exists {
+        return None;
+    }
+    let tags = aws.ec2().describe_tags().filters(f).send().await.unwrap();
+    let mut keys: Vec<String> = tags.tags().iter().filter_map(|t| t.key().map(str::to_string)).collect();
+    keys.sort();
+    Some(keys)
+}
+
+#[tokio::test]
+async fn removed_objects_leave_management_untagged_and_destroy_never_deletes_them() {
+    let stack = Stack::new("letting-go", LETTING_GO);
+    stack.apply();
+    let (vpc, kept, loose) = (stack.id("vpc.kept"), stack.id("security_group.kept"), stack.id("security_group.loose"));
+
+    // `removed:` in an apply: the group stays, without trellis's tags.
+    let without_kept =
+        LETTING_GO.replace("  security_group.kept:\n    vpc_id: ${vpc.kept}\n    description: kept\n", "");
+    stack.write_spec(&format!("{without_kept}removed:\n  - from: security_group.kept\n"));
+    let plan = stack.plan().expect_code(2);
+    assert!(
+        plan.stdout.contains("# security_group.kept will no longer be managed (it is not destroyed)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("it stays in the cloud as it is; its `trellis:` tags are removed"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("0 to destroy, 1 to forget."), "{}", plan.stdout);
+    let applied = stack.apply();
+    assert!(applied.stdout.contains("0 added, 0 changed, 0 destroyed, 1 forgotten."), "{}", applied.stdout);
+    assert!(stack.state().get(&"security_group.kept".parse().unwrap()).is_none());
+    assert_eq!(ec2_tags(&kept).await, Some(vec!["Name".to_string()]), "it exists, with the user's tags only");
+    let again = stack.plan().expect_code(0);
+    assert!(!again.stdout.contains("Warning:"), "no orphan: {}", again.stdout);
+
+    // `state rm`: the same, at once.
+    let without_loose =
+        without_kept.replace("  security_group.loose:\n    vpc_id: ${vpc.kept}\n    description: loose\n", "");
+    stack.write_spec(&format!("{without_loose}removed:\n  - from: security_group.kept\n"));
+    let rm = stack.run(&["state", "rm", "{spec}", "security_group.loose"]).expect_code(0);
+    assert!(rm.stdout.contains(&format!("security_group.loose ({loose}) is no longer managed")), "{}", rm.stdout);
+    assert_eq!(ec2_tags(&loose).await, Some(vec!["Name".to_string()]));
+    stack.plan().expect_code(0);
+
+    // A destroy forgets what `removed:` names rather than deleting it.
+    let without_vpc = without_loose.replace("  vpc.kept:\n    cidr_block: 10.44.0.0/16\n", "");
+    stack.write_spec(&format!("{without_vpc}removed:\n  - from: vpc.kept\n"));
+    let destroyed = stack.run(&["destroy", "{spec}", "--auto-approve"]).expect_code(0);
+    assert!(destroyed.stdout.contains("# vpc.kept will no longer be managed"), "{}", destroyed.stdout);
+    assert!(destroyed.stdout.contains("0 added, 0 changed, 2 destroyed, 1 forgotten."), "{}", destroyed.stdout);
+    assert!(stack.state().resources.is_empty());
+    assert_eq!(ec2_tags(&vpc).await, Some(vec!["Name".to_string()]));
+    assert!(tagged_all(&stack.name).await.is_empty(), "nothing is tagged with the stack any more");
+
+    // What was let go is the user's now: cleaned up by hand.
+    let aws = aws().await;
+    for group in [&kept, &loose] {
+        aws.ec2().delete_security_group().group_id(group.as_str()).send().await.unwrap();
+    }
+    aws.ec2().delete_vpc().vpc_id(&vpc).send().await.unwrap();
+}
