@@ -216,3 +216,82 @@ async fn removed_objects_leave_management_untagged_and_destroy_never_deletes_the
     }
     aws.ec2().delete_vpc().vpc_id(&vpc).send().await.unwrap();
 }
+
+const SCALED: &str = r#"stack: scaled
+resources:
+  vpc.main:
+    cidr_block: 10.42.0.0/16
+  subnet.a:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.42.1.0/24
+    availability_zone: us-east-1a
+  launch_template.web:
+    image_id: ami-0abcdef1234567890
+    instance_type: t3.micro
+  autoscaling_group.web:
+    launch_template_id: ${launch_template.web}
+    min_size: 1
+    max_size: 3
+    desired_capacity: 1
+    vpc_zone_identifier: ["${subnet.a}"]
+    tags: { Team: web, Tier: app }
+    ignore_changes: [desired_capacity, tags.Team]
+"#;
+
+/// The group's desired capacity, max size and `Team` tag, as AWS has them.
+async fn group_of(name: &str) -> (i32, i32, Option<String>) {
+    let aws = aws().await;
+    let out = aws.autoscaling().describe_auto_scaling_groups().auto_scaling_group_names(name).send().await.unwrap();
+    let g = &out.auto_scaling_groups()[0];
+    let team = g.tags().iter().find(|t| t.key() == Some("Team")).and_then(|t| t.value()).map(str::to_string);
+    (g.desired_capacity().unwrap(), g.max_size().unwrap(), team)
+}
+
+#[tokio::test]
+async fn ignored_attributes_changed_outside_are_shown_as_ignored_and_never_reverted() {
+    let stack = Stack::new("scaled", SCALED);
+    stack.apply().expect_code(0);
+    let group = stack.id("autoscaling_group.web");
+    assert_eq!(group_of(&group).await, (1, 3, Some("web".into())));
+
+    // Another system scales the group and sets its team.
+    let aws = aws().await;
+    let asg = aws.autoscaling();
+    asg.set_desired_capacity().auto_scaling_group_name(&group).desired_capacity(2).send().await.unwrap();
+    let team = trellis_aws::sdk::autoscaling::types::Tag::builder()
+        .resource_id(&group)
+        .resource_type("auto-scaling-group")
+        .key("Team")
+        .value("platform")
+        .propagate_at_launch(true)
+        .build();
+    asg.create_or_update_tags().tags(team).send().await.unwrap();
+
+    let plan = stack.run(&["plan", "{spec}", "--detailed-exitcode"]).expect_code(0);
+    let out = &plan.stdout;
+    for line in [
+        "~ desired_capacity = 1 -> 2 # ignore_changes: kept as it is",
+        "~ Team = \"web\" -> \"platform\" # ignore_changes: kept as it is",
+        "No changes.",
+    ] {
+        assert!(out.contains(line), "`{line}` is not in the plan:\n{out}");
+    }
+    let json = stack.run(&["plan", "{spec}", "--json"]).expect_code(0);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["resource_drift"][0]["ignored"], serde_json::json!(["desired_capacity", "tags.Team"]));
+
+    // Changing something else updates the group and leaves what is ignored as it is.
+    stack.write_spec(&SCALED.replace("max_size: 3", "max_size: 4"));
+    let applied = stack.apply().expect_code(0);
+    assert!(applied.stdout.contains("0 added, 1 changed, 0 destroyed"), "{}", applied.stdout);
+    assert_eq!(group_of(&group).await, (2, 4, Some("platform".into())));
+    stack.run(&["plan", "{spec}", "--detailed-exitcode"]).expect_code(0);
+
+    // Without `ignore_changes`, the spec's values come back.
+    let plain =
+        SCALED.replace("max_size: 3", "max_size: 4").replace("    ignore_changes: [desired_capacity, tags.Team]\n", "");
+    stack.write_spec(&plain);
+    stack.apply().expect_code(0);
+    assert_eq!(group_of(&group).await, (1, 4, Some("web".into())));
+    stack.destroy_and_check_clean();
+}

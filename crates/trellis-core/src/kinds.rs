@@ -59,6 +59,13 @@ const fn default(mut a: Attr, d: Default) -> Attr {
 }
 
 const ID: Attr = attr("id", Type::Str, Mode::Computed, "The id AWS assigned.");
+/// Every kind's guard against deletion (a database has its own, on by default).
+const PROTECT: Attr = local(attr(
+    crate::schema::PROTECT,
+    Type::Bool,
+    Mode::Optional,
+    "trellis setting: `true` makes apply and destroy refuse to delete or replace it without `--allow-data-loss`, also once its block is gone (the state keeps it); apply `false` first to let it go.",
+));
 const TAGS: Attr = attr(
     "tags",
     Type::Map,
@@ -109,6 +116,7 @@ pub static VPC: Kind = Kind {
             ),
             TAGS,
             ID,
+            PROTECT,
         ],
     },
 };
@@ -145,6 +153,7 @@ pub static SUBNET: Kind = Kind {
             ),
             TAGS,
             ID,
+            PROTECT,
         ],
     },
 };
@@ -161,7 +170,7 @@ pub static INTERNET_GATEWAY: Kind = Kind {
     update_note: None,
     object: Object {
         check: None,
-        attrs: &[attr("vpc_id", Type::Ref("vpc"), Mode::Optional, "The VPC it is attached to."), TAGS, ID],
+        attrs: &[attr("vpc_id", Type::Ref("vpc"), Mode::Optional, "The VPC it is attached to."), TAGS, ID, PROTECT],
     },
 };
 
@@ -196,6 +205,7 @@ pub static ROUTE_TABLE: Kind = Kind {
             default(attr("subnet_ids", Type::Set(&Type::Ref("subnet")), Mode::Optional, "Subnets associated with this table."), Default::EmptyList),
             TAGS,
             ID,
+            PROTECT,
         ],
     },
 };
@@ -287,6 +297,7 @@ pub static NETWORK_ACL: Kind = Kind {
             default(attr("subnet_ids", Type::Set(&Type::Ref("subnet")), Mode::Optional, "Subnets that use this ACL."), Default::EmptyList),
             TAGS,
             ID,
+            PROTECT,
         ],
     },
 };
@@ -371,6 +382,7 @@ pub static SECURITY_GROUP: Kind = Kind {
             ),
             TAGS,
             ID,
+            PROTECT,
         ],
     },
 };

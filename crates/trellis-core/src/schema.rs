@@ -6,6 +6,10 @@
 
 use crate::{Attrs, Value};
 
+/// The trellis setting every kind has: `protect: true` refuses a delete or replacement
+/// without consent (a kind that holds data names its own in [`DataRules::protect`]).
+pub const PROTECT: &str = "protect";
+
 #[derive(Debug)]
 pub enum Type {
     Str,

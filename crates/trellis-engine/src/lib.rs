@@ -99,7 +99,7 @@ pub enum EngineError {
     #[error("the plan's operations form a cycle at {0}")]
     Cycle(Address),
     #[error(
-        "refusing to destroy the data of {}: it is protected; run again with --allow-data-loss, or turn its protection off in the spec",
+        "refusing to destroy {}: protected (a database, or `protect: true`); run again with --allow-data-loss, or turn its protection off in the spec",
         .0.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
     )]
     DataLoss(Vec<Address>),
@@ -254,7 +254,7 @@ pub async fn apply<P: Provider>(
 ) -> Result<(Report, State), EngineError> {
     // Architecture invariant: nothing holding data is deleted without consent, whoever
     // calls the engine; checked before the first call.
-    let refused: Vec<Address> = plan.protected_data_loss().into_iter().map(|c| c.address.clone()).collect();
+    let refused: Vec<Address> = plan.protected_changes().into_iter().map(|c| c.address.clone()).collect();
     if !refused.is_empty() && !opts.allow_data_loss {
         return Err(EngineError::DataLoss(refused));
     }

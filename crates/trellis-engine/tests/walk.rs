@@ -321,6 +321,7 @@ async fn protected_data_loss_is_refused_before_any_call() {
         tags: &Default::default(),
         operation: Operation::Destroy,
         targets: &[],
+        replace: &[],
         env: &|_| None,
     })
     .unwrap();

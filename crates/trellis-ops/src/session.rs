@@ -194,8 +194,28 @@ impl Session {
     /// Refreshes and plans `operation`. Orphans a killed run's journal names are adopted
     /// first (the object it made carries its address tag and is taken, not made twice);
     /// with [`Orphans::AdoptAll`], every orphan the spec has an address for.
-    pub async fn plan(&mut self, operation: Operation, targets: &[String], orphans: Orphans) -> Result<Planned> {
-        let targets = self.parse_targets(targets)?;
+    /// `replace`: the `--replace` addresses, objects the spec declares that are replaced
+    /// although nothing in the spec asks for it.
+    pub async fn plan(
+        &mut self,
+        operation: Operation,
+        targets: &[String],
+        replace: &[String],
+        orphans: Orphans,
+    ) -> Result<Planned> {
+        let targets = self.parse_addresses("--target", targets, true)?;
+        let replace = self.parse_addresses("--replace", replace, false)?;
+        if !targets.is_empty() && operation == Operation::RefreshOnly {
+            return Err(Error::Usage(
+                "--target cannot be used with --refresh-only: the refresh records every object of the stack".into(),
+            ));
+        }
+        if !replace.is_empty() && operation != Operation::Apply {
+            let what = if operation == Operation::Destroy { "destroy" } else { "--refresh-only" };
+            return Err(Error::Usage(format!(
+                "--replace cannot be used with {what}: it replaces objects the spec keeps"
+            )));
+        }
         if operation == Operation::Apply {
             self.check_secret_sources()?;
         }
@@ -225,6 +245,7 @@ impl Session {
             tags: &refreshed.tagged,
             operation,
             targets: &targets,
+            replace: &replace,
             env: &|name| std::env::var(name).ok(),
         })
         .map_err(|e| match e {
@@ -253,14 +274,17 @@ impl Session {
     }
 
     /// `--target` addresses, each of which must be in the spec or the state.
-    fn parse_targets(&self, targets: &[String]) -> Result<Vec<Address>> {
+    /// The addresses given to `flag`, each one the spec declares (or, `with_state`, the
+    /// state holds).
+    fn parse_addresses(&self, flag: &str, targets: &[String], with_state: bool) -> Result<Vec<Address>> {
         // A repeated resource's address without a key names all its copies.
         let mut known: BTreeSet<String> = self.spec.resources.keys().map(ToString::to_string).collect();
         known.extend(self.spec.repeats.keys().map(ToString::to_string));
-        for r in self.prior.iter().flat_map(|st| st.resources.iter()) {
+        for r in self.prior.iter().flat_map(|st| st.resources.iter()).filter(|_| with_state) {
             known.insert(r.address.to_string());
             known.insert(r.address.resource().to_string());
         }
+        let place = if with_state { "in the spec or the state" } else { "in the spec" };
         targets
             .iter()
             .map(|t| {
@@ -268,7 +292,7 @@ impl Session {
                     let hint = trellis_spec::did_you_mean(t, known.iter().map(String::as_str))
                         .map(|m| format!(" (did you mean `{m}`?)"))
                         .unwrap_or_default();
-                    return Err(Error::Usage(format!("--target {t}: no such resource in the spec or the state{hint}")));
+                    return Err(Error::Usage(format!("{flag} {t}: no such resource {place}{hint}")));
                 }
                 t.parse().map_err(|e: trellis_core::AddressError| Error::Usage(e.to_string()))
             })
@@ -342,11 +366,18 @@ impl Session {
 /// Refuses, before anything is asked or called, a plan that destroys protected data
 /// without `allow` (`--allow-data-loss`).
 pub fn check_data_loss(plan: &Plan, allow: bool) -> Result<()> {
-    let refused = plan.protected_data_loss();
+    let refused = plan.protected_changes();
     if refused.is_empty() || allow {
         return Ok(());
     }
     let names: Vec<String> = refused.iter().map(|c| c.address.to_string()).collect();
+    if refused.iter().any(|c| c.address.kind.holds_data.is_none()) {
+        return Err(Error::Usage(format!(
+            "refusing to apply: it would destroy {}, protected by `{p}: true`. Nothing was changed.\nhelp: if they may go, run again with --allow-data-loss, or apply `{p}: false` on them first (an object no longer in the spec keeps the protection it was last applied with)",
+            names.join(", "),
+            p = trellis_core::schema::PROTECT,
+        )));
+    }
     // The hint names the setting of the first refused kind (all kinds that hold data
     // declare it in their schema).
     let rules = refused.iter().find_map(|c| c.address.kind.holds_data);

@@ -66,6 +66,7 @@ fn main() {
             tags: &Default::default(),
             operation: Operation::Apply,
             targets: &[],
+            replace: &[],
             env: &|_| None,
         })
         .expect("the generated spec plans");

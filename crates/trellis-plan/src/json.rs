@@ -55,6 +55,9 @@ pub fn to_json(plan: &Plan) -> J {
             let (before, before_marks) = attrs_json(c.before.as_ref());
             let (after, after_marks) = attrs_json(c.after.as_ref());
             let reason = match c.action {
+                Action::DeleteThenCreate | Action::CreateThenDelete if c.replace_because.is_empty() => {
+                    J::String("replace_by_request".into())
+                }
                 Action::DeleteThenCreate | Action::CreateThenDelete => {
                     J::String("replace_because_cannot_update".into())
                 }
@@ -83,6 +86,8 @@ pub fn to_json(plan: &Plan) -> J {
                 "depends_on": c.depends_on.iter().map(ToString::to_string).collect::<Vec<_>>(),
                 "notes": c.notes,
                 "retag": c.retag,
+                "replace_requested": c.replace_requested,
+                "protected": c.protected,
                 "data_loss": c.data_loss.as_ref().map(|d| json!({
                     "protected": d.protected,
                     "final_snapshot": d.final_snapshot,
@@ -106,6 +111,7 @@ pub fn to_json(plan: &Plan) -> J {
                     "before": before,
                     "after": after,
                 },
+                "ignored": d.ignored,
             })
         })
         .collect();

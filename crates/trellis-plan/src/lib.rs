@@ -74,6 +74,9 @@ impl Action {
 pub enum Operation {
     Apply,
     Destroy,
+    /// `--refresh-only`: the state takes the live objects as they are (drift accepted,
+    /// objects deleted outside trellis dropped); nothing in the cloud changes.
+    RefreshOnly,
 }
 
 /// One resource's planned change.
@@ -114,6 +117,14 @@ pub struct ResourceChange {
     /// rewrites it, so that a lost create at the old address never takes this object.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub retag: bool,
+    /// A replacement asked for with `--replace`, whatever the spec says.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replace_requested: bool,
+    /// It deletes or replaces an object that says `protect: true` (or did when last
+    /// applied): apply refuses it without `--allow-data-loss`. Set for a protected
+    /// database's loss too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub protected: bool,
 }
 
 /// What a change that destroys data will do, for the plan's separate section and for
@@ -150,6 +161,9 @@ pub struct Drift {
     pub before: Attrs,
     /// The live object, or none when it was deleted outside trellis.
     pub after: Option<Attrs>,
+    /// The differences the spec's `ignore_changes` names: kept, not repaired.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -259,6 +273,15 @@ impl Plan {
         self.changes.iter().all(|c| c.action == Action::NoOp && !c.retag)
     }
 
+    /// What `plan --detailed-exitcode` reports as changes: for a refresh-only plan, the
+    /// drift it would record; otherwise anything to do in the cloud.
+    pub fn has_changes(&self) -> bool {
+        match self.operation {
+            Operation::RefreshOnly => !self.drift.is_empty(),
+            Operation::Apply | Operation::Destroy => !self.is_empty(),
+        }
+    }
+
     /// True when the refreshed objects or the outputs differ from what the state holds,
     /// so a run with nothing to change still has something to record.
     pub fn state_moved(&self, prior_outputs: &BTreeMap<String, Value>) -> bool {
@@ -279,24 +302,28 @@ impl Plan {
     /// snapshot; then what apply will require. Empty when no data is at stake.
     pub fn data_loss_lines(&self) -> Vec<String> {
         let lost: Vec<&ResourceChange> = self.data_loss().collect();
-        if lost.is_empty() {
-            return vec![];
-        }
         let rules = |c: &ResourceChange| c.address.kind.holds_data;
         let nouns: BTreeSet<&str> = lost.iter().filter_map(|c| rules(c)).map(|r| r.noun).collect();
         let noun = match nouns.iter().collect::<Vec<_>>().as_slice() {
             [one] => **one,
             _ => "object",
         };
-        let mut lines = vec![format!(
+        let mut lines = protected_lines(self);
+        if lost.is_empty() {
+            return lines;
+        }
+        lines.push(format!(
             "DATA LOSS: this plan destroys {} {noun}{} and the data in {}:",
             lost.len(),
             if lost.len() == 1 { "" } else { "s" },
             if lost.len() == 1 { "it" } else { "them" }
-        )];
+        ));
         for c in &lost {
             let (Some(d), Some(r)) = (c.data_loss.as_ref(), rules(c)) else { continue };
             let what = match c.action {
+                _ if c.replace_requested && c.replace_because.is_empty() => {
+                    format!("replaced (as asked with --replace): a new, empty {}", r.noun)
+                }
                 Action::DeleteThenCreate | Action::CreateThenDelete => format!(
                     "replaced ({} cannot change in place): a new, empty {}",
                     c.replace_because.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", "),
@@ -333,10 +360,45 @@ impl Plan {
         self.changes.iter().filter(|c| c.data_loss.is_some())
     }
 
-    /// Changes that destroy protected data: apply refuses them unless data loss is allowed.
-    pub fn protected_data_loss(&self) -> Vec<&ResourceChange> {
-        self.data_loss().filter(|c| c.data_loss.as_ref().is_some_and(|d| d.protected)).collect()
+    /// Changes that destroy protected data or a protected object: apply refuses them
+    /// unless data loss is allowed.
+    pub fn protected_changes(&self) -> Vec<&ResourceChange> {
+        self.changes.iter().filter(|c| c.protected).collect()
     }
+}
+
+/// The plan's section on objects of kinds that hold no data but say `protect: true`.
+fn protected_lines(plan: &Plan) -> Vec<String> {
+    let guarded: Vec<&ResourceChange> =
+        plan.changes.iter().filter(|c| c.protected && c.address.kind.holds_data.is_none()).collect();
+    if guarded.is_empty() {
+        return vec![];
+    }
+    let n = guarded.len();
+    let mut lines = vec![format!(
+        "PROTECTED: this plan destroys {n} object{} marked `{}: true`:",
+        if n == 1 { "" } else { "s" },
+        trellis_core::schema::PROTECT
+    )];
+    for c in guarded {
+        let what = match c.action {
+            _ if c.replace_requested && c.replace_because.is_empty() => {
+                "replaced (as asked with --replace)".to_string()
+            }
+            Action::DeleteThenCreate | Action::CreateThenDelete => format!(
+                "replaced ({} cannot change in place)",
+                c.replace_because.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+            ),
+            _ if plan.operation == Operation::Destroy => "destroyed".to_string(),
+            _ => "destroyed (no longer in the spec; protected as last applied)".to_string(),
+        };
+        lines.push(format!("  {}: {what}", c.address));
+    }
+    lines.push(format!(
+        "apply refuses this unless run with --allow-data-loss, or `{}: false` is applied first",
+        trellis_core::schema::PROTECT
+    ));
+    lines
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -362,6 +424,9 @@ pub struct PlanInput<'a> {
     pub operation: Operation,
     /// Plan only these addresses and what they need (for destroy: and what needs them).
     pub targets: &'a [Address],
+    /// `--replace`: objects replaced although the spec did not change (a resource named
+    /// without a key: every copy).
+    pub replace: &'a [Address],
     /// Reads `${env.NAME}` for sensitive attributes, so that a changed secret shows as a
     /// change (as a digest: the value itself never enters the plan).
     pub env: &'a dyn Fn(&str) -> Option<String>,
@@ -371,7 +436,11 @@ pub struct PlanInput<'a> {
 /// wants (for apply) in creation order, then the deletes, dependents first.
 pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     let prior_resources: Vec<ResourceState> = input.prior.map(|s| s.resources.clone()).unwrap_or_default();
-    let (moved, moves) = apply_moves(&prior_resources, input.spec)?;
+    let refresh_only = input.operation == Operation::RefreshOnly;
+    // A refresh-only plan records what is live where the state holds it: moves wait
+    // for an apply.
+    let (moved, moves) =
+        if refresh_only { (prior_resources.clone(), vec![]) } else { apply_moves(&prior_resources, input.spec)? };
     // Where the state held each moved object: the live objects were read under it.
     let origin: BTreeMap<&Address, &Address> = moves.iter().map(|m| (&m.to, &m.from)).collect();
     let (refreshed, drift) = refresh(&moved, &origin, &input);
@@ -392,8 +461,9 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
                 }
                 continue;
             }
-            let mut change =
-                plan_resource(&input.spec.resources[address], existing, &planned, input.env, &input.spec.stack);
+            let replace = input.replace.iter().any(|r| r == address || (r.key.is_none() && address.resource() == *r));
+            let resource = &input.spec.resources[address];
+            let mut change = plan_resource(resource, existing, &planned, input.env, &input.spec.stack, replace);
             let was = origin.get(address).copied();
             change.previous_address = was.cloned();
             let tag = input.tags.get(was.unwrap_or(address));
@@ -404,8 +474,9 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
                 change.notes.push(format!("its `trellis:address` tag names `{old}`; apply rewrites it"));
             }
             if let (true, Some(existing)) = (change.action.is_replace(), existing) {
-                let settings = change.after.clone().unwrap_or_default();
+                let settings = settings_of(Some(resource), &existing.attributes);
                 change.data_loss = data_loss(existing.address.kind, &existing.attributes, &settings, serial);
+                change.protected = protected(existing.address.kind, &settings);
             }
             planned.insert(address.clone(), change.after.clone().unwrap_or_default());
             changes.push(change);
@@ -418,7 +489,11 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     let forgotten = |a: &Address| input.spec.removed.iter().any(|r| r.covers(a));
     let doomed: Vec<&ResourceState> = refreshed
         .iter()
-        .filter(|r| input.operation == Operation::Destroy || !input.spec.resources.contains_key(&r.address))
+        .filter(|r| match input.operation {
+            Operation::Destroy => true,
+            Operation::Apply => !input.spec.resources.contains_key(&r.address),
+            Operation::RefreshOnly => false,
+        })
         .filter(|r| in_scope(&r.address) && !forgotten(&r.address))
         .collect();
     let deps: Vec<(Address, BTreeSet<Address>)> =
@@ -432,10 +507,11 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         change.previous_address = origin.get(&address).map(|a| (*a).clone());
         changes.push(change);
     }
-    for r in refreshed.iter().filter(|r| in_scope(&r.address) && forgotten(&r.address)) {
+    for r in refreshed.iter().filter(|r| !refresh_only && in_scope(&r.address) && forgotten(&r.address)) {
         let mut change = plan_delete(r, None, serial);
         change.action = Action::Forget;
         change.data_loss = None;
+        change.protected = false;
         change.previous_address = origin.get(&r.address).map(|a| (*a).clone());
         let tags = if kind_has_tags(&r.address) { "; its `trellis:` tags are removed" } else { "" };
         change.notes.push(format!("it stays in the cloud as it is{tags}"));
@@ -446,6 +522,14 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         Operation::Apply => {
             let outputs = input.spec.outputs.clone();
             let values = outputs.iter().map(|(k, e)| (k.clone(), e.eval(&|r| lookup(&planned, r)))).collect();
+            (outputs, values)
+        }
+        // What the state will hold is what is live.
+        Operation::RefreshOnly => {
+            let live: BTreeMap<Address, Attrs> =
+                refreshed.iter().map(|r| (r.address.clone(), r.attributes.clone())).collect();
+            let outputs = input.spec.outputs.clone();
+            let values = outputs.iter().map(|(k, e)| (k.clone(), e.eval(&|r| lookup(&live, r)))).collect();
             (outputs, values)
         }
         Operation::Destroy => (BTreeMap::new(), BTreeMap::new()),
@@ -586,16 +670,24 @@ fn refresh(
         let read_as = origin.get(&r.address).copied().unwrap_or(&r.address);
         let found = input.live.get(read_as).map(|l| LiveObject { address: r.address.clone(), ..l.clone() });
         let Some(live) = found.map(|l| observed(&l, &r.attributes, &secret, &input.spec.stack)) else {
-            drift.push(Drift { address: r.address.clone(), before: r.attributes.clone(), after: None });
+            drift.push(Drift {
+                address: r.address.clone(),
+                before: r.attributes.clone(),
+                after: None,
+                ignored: vec![],
+            });
             continue;
         };
         // An object recorded by a create that failed before it could be read back has no
         // attributes yet: nothing to compare, so no drift.
         if live.attrs != r.attributes && !r.attributes.is_empty() {
+            let ignore = input.spec.resources.get(&r.address).map(|res| &res.ignore_changes);
+            let ignored = ignore.into_iter().flatten().filter(|p| differs(&r.attributes, &live.attrs, p)).cloned();
             drift.push(Drift {
                 address: r.address.clone(),
                 before: r.attributes.clone(),
                 after: Some(live.attrs.clone()),
+                ignored: ignored.collect(),
             });
         }
         refreshed.push(ResourceState {
@@ -606,6 +698,15 @@ fn refresh(
         });
     }
     (refreshed, drift)
+}
+
+/// True when the attribute at `path` (`NAME` or `NAME.KEY`) differs between two objects.
+fn differs(a: &Attrs, b: &Attrs, path: &str) -> bool {
+    let at = |x: &Attrs| match path.split_once('.') {
+        None => x.get(path).cloned(),
+        Some((name, key)) => x.get(name).and_then(Value::as_map).and_then(|m| m.get(key)).cloned(),
+    };
+    !same(at(a).as_ref(), at(b).as_ref())
 }
 
 /// With `--target`: the targets and what they depend on (or, for destroy, what depends
@@ -637,6 +738,8 @@ fn scope(input: &PlanInput<'_>, refreshed: &[ResourceState]) -> Option<BTreeSet<
             }
             set.extend(more);
         },
+        // It changes nothing, so there is nothing to limit (the session refuses targets).
+        Operation::RefreshOnly => {}
     }
     Some(set)
 }
@@ -659,6 +762,8 @@ fn plan_delete(r: &ResourceState, resource: Option<&trellis_spec::Resource>, ser
     let settings = settings_of(resource, &r.attributes);
     ResourceChange {
         data_loss: data_loss(r.address.kind, &r.attributes, &settings, serial),
+        protected: protected(r.address.kind, &settings),
+        replace_requested: false,
         address: r.address.clone(),
         action: Action::Delete,
         id: Some(r.id.clone()),
@@ -757,20 +862,36 @@ fn plan_resource(
     planned: &BTreeMap<Address, Attrs>,
     env: &dyn Fn(&str) -> Option<String>,
     stack: &str,
+    replace: bool,
 ) -> ResourceChange {
     let kind = resource.kind;
     let mut after = desired(resource, existing, planned, env, stack);
+    let mut config = resource.attrs.clone();
+    if let Some(e) = existing.filter(|_| !resource.ignore_changes.is_empty()) {
+        keep_ignored(&mut after, &e.attributes, &resource.ignore_changes);
+    }
     let changed: Vec<&Attr> = existing.map(|e| changed_attrs(kind, &after, e)).unwrap_or_default();
     let replace_because: Vec<String> = changed.iter().filter(|a| a.force_new).map(|a| a.name.to_string()).collect();
     let mut action = match existing {
         None => Action::Create,
-        Some(_) if !replace_because.is_empty() => Action::DeleteThenCreate,
+        Some(_) if !replace_because.is_empty() || replace => Action::DeleteThenCreate,
         Some(_) if !changed.is_empty() => Action::Update,
         Some(_) => Action::NoOp,
     };
     let mut notes = Vec::new();
     if let (Action::Update, Some(existing)) = (action, existing) {
         notes = update_notes(kind, &changed, &mut after, existing);
+    }
+    match (action, existing) {
+        // A new object takes the spec's values, ignored ones included.
+        (Action::DeleteThenCreate, _) if !resource.ignore_changes.is_empty() => {
+            after = desired(resource, existing, planned, env, stack);
+        }
+        // An update sends the live values of what is ignored, so it leaves them alone.
+        (Action::Update | Action::NoOp, Some(e)) if !resource.ignore_changes.is_empty() => {
+            keep_ignored_config(&mut config, &e.attributes, &resource.ignore_changes);
+        }
+        _ => {}
     }
     if action == Action::DeleteThenCreate {
         let (order, note) = replacement_order(kind, &after, existing);
@@ -794,7 +915,7 @@ fn plan_resource(
         id: existing.map(|e| e.id.clone()),
         before: existing.map(|e| e.attributes.clone()),
         after: Some(after),
-        config: Some(resource.attrs.clone()),
+        config: Some(config),
         replace_because,
         depends_on: resource.dependencies().into_iter().collect(),
         prior_depends_on: existing.map(|e| e.dependencies.clone()).unwrap_or_default(),
@@ -803,6 +924,52 @@ fn plan_resource(
         data_loss: None,
         previous_address: None,
         retag: false,
+        replace_requested: replace && existing.is_some(),
+        protected: false,
+    }
+}
+
+/// Each path of `ignore` (`NAME`, or `NAME.KEY` in a mapping) set in `attrs` as `live`
+/// has it, or left out where `live` has none.
+fn keep_ignored(attrs: &mut Attrs, live: &Attrs, ignore: &BTreeSet<String>) {
+    for path in ignore {
+        match path.split_once('.') {
+            None => match live.get(path) {
+                Some(v) => attrs.insert(path.clone(), v.clone()),
+                None => attrs.remove(path),
+            },
+            Some((name, key)) => {
+                let Some(Value::Map(map)) = attrs.get_mut(name) else { continue };
+                match live.get(name).and_then(Value::as_map).and_then(|m| m.get(key)) {
+                    Some(v) => map.insert(key.to_string(), v.clone()),
+                    None => map.remove(key),
+                }
+            }
+        };
+    }
+}
+
+/// The same for the expressions an update evaluates at apply time: what is ignored
+/// becomes the live value, so the update sends it unchanged.
+fn keep_ignored_config(config: &mut BTreeMap<String, Expr>, live: &Attrs, ignore: &BTreeSet<String>) {
+    for path in ignore {
+        match path.split_once('.') {
+            None => match live.get(path) {
+                Some(v) => config.insert(path.clone(), Expr::Lit(v.clone())),
+                None => config.remove(path),
+            },
+            Some((name, key)) => {
+                if let Some(Expr::Lit(Value::Map(m))) = config.get(name) {
+                    let entries = m.iter().map(|(k, v)| (k.clone(), Expr::Lit(v.clone()))).collect();
+                    config.insert(name.to_string(), Expr::Map(entries));
+                }
+                let Some(Expr::Map(map)) = config.get_mut(name) else { continue };
+                match live.get(name).and_then(Value::as_map).and_then(|m| m.get(key)) {
+                    Some(v) => map.insert(key.to_string(), Expr::Lit(v.clone())),
+                    None => map.remove(key),
+                }
+            }
+        };
     }
 }
 
@@ -889,6 +1056,18 @@ fn replacement_order(kind: &Kind, after: &Attrs, existing: Option<&ResourceState
         "destroy before create: the spec fixes `{name_attr}`, and AWS allows one object per name; leave `{name_attr}` out to replace without a gap"
     );
     (Action::DeleteThenCreate, Some(note))
+}
+
+/// Whether deleting or replacing an object with these settings (as [`settings_of`]
+/// gives them) needs consent: a kind that holds data unless it says `protect: false`,
+/// any other kind when it says `protect: true`.
+fn protected(kind: &Kind, settings: &Attrs) -> bool {
+    let name = kind.holds_data.map_or(trellis_core::schema::PROTECT, |r| r.protect);
+    let flag = settings.get(name).and_then(Value::as_bool);
+    match kind.holds_data {
+        Some(_) => flag != Some(false),
+        None => flag == Some(true),
+    }
 }
 
 /// trellis's own settings of an object (`protect`, `skip_final_snapshot`, ...): as the

@@ -42,7 +42,9 @@ pub fn render_markdown(plan: &Plan) -> String {
     let mut out = String::new();
     let s = plan.summary();
     let _ = writeln!(out, "### trellis plan for `{}`\n", plan.stack);
-    if plan.is_empty() && plan.moves.is_empty() {
+    if plan.operation == crate::Operation::RefreshOnly {
+        let _ = writeln!(out, "**Refresh only.** {}\n", crate::render::refresh_only_words(plan));
+    } else if plan.is_empty() && plan.moves.is_empty() {
         let _ = writeln!(out, "**No changes.** The live stack matches the spec.");
     } else {
         let _ = writeln!(out, "**Plan: {}**\n", summary_words(&s));

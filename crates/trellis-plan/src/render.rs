@@ -142,9 +142,20 @@ fn whole(out: &mut Out, attrs: &Attrs, address: &Address, mark: Mark) {
     }
 }
 
-/// Writes the attributes that differ between `before` and `after`; returns how many
-/// were the same.
-fn diff(out: &mut Out, before: &Attrs, after: &Attrs, address: &Address, forcing: &[String]) -> usize {
+/// The note on a difference that `ignore_changes` keeps.
+const IGNORED: &str = " # ignore_changes: kept as it is";
+
+/// Writes the attributes that differ between `before` and `after` (`ignored`: the
+/// `ignore_changes` paths, `NAME` or `NAME.KEY`, noted as kept); returns how many were
+/// the same.
+fn diff(
+    out: &mut Out,
+    before: &Attrs,
+    after: &Attrs,
+    address: &Address,
+    forcing: &[String],
+    ignored: &[String],
+) -> usize {
     let names = attr_order(address, before.keys().chain(after.keys()).collect());
     let changed: Vec<&String> = names.iter().filter(|n| !same(before.get(*n), after.get(*n))).collect();
     let width = changed.iter().map(|n| n.len()).max().unwrap_or(0);
@@ -152,6 +163,8 @@ fn diff(out: &mut Out, before: &Attrs, after: &Attrs, address: &Address, forcing
         let (b, a) = (before.get(*name).filter(|v| is_set(Some(v))), after.get(*name).filter(|v| is_set(Some(v))));
         let note = if forcing.iter().any(|f| f == *name) {
             out.paint(Mark::Remove, " # forces replacement")
+        } else if ignored.iter().any(|i| i == *name) {
+            IGNORED.to_string()
         } else {
             String::new()
         };
@@ -194,11 +207,16 @@ fn diff(out: &mut Out, before: &Attrs, after: &Attrs, address: &Address, forcing
                 let w = keys.iter().map(|k| k.len()).max().unwrap_or(0);
                 let mut kept = 0;
                 for k in keys {
+                    let note = if ignored.iter().any(|i| i.split_once('.') == Some((name.as_str(), k.as_str()))) {
+                        IGNORED
+                    } else {
+                        ""
+                    };
                     match (bm.get(k), am.get(k)) {
                         (Some(x), Some(y)) if x == y => kept += 1,
-                        (Some(x), Some(y)) => out.line(10, Mark::Change, &format!("{k:w$} = {x} -> {y}")),
-                        (None, Some(y)) => out.line(10, Mark::Add, &format!("{k:w$} = {y}")),
-                        (Some(x), None) => out.line(10, Mark::Remove, &format!("{k:w$} = {x}")),
+                        (Some(x), Some(y)) => out.line(10, Mark::Change, &format!("{k:w$} = {x} -> {y}{note}")),
+                        (None, Some(y)) => out.line(10, Mark::Add, &format!("{k:w$} = {y}{note}")),
+                        (Some(x), None) => out.line(10, Mark::Remove, &format!("{k:w$} = {x}{note}")),
                         (None, None) => {}
                     }
                 }
@@ -281,7 +299,7 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
                     let _ = writeln!(out.text, "  # {} has changed", d.address);
                     let head = out.paint(Mark::Change, "~");
                     let _ = writeln!(out.text, "  {head} {} {{", d.address);
-                    let kept = diff(&mut out, &d.before, after, &d.address, &[]);
+                    let kept = diff(&mut out, &d.before, after, &d.address, &[], &d.ignored);
                     hidden(&mut out, kept);
                     let _ = writeln!(out.text, "    }}\n");
                 }
@@ -290,13 +308,19 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
                 }
             }
         }
-        let _ = writeln!(out.text, "The plan below takes these changes into account.\n");
+        if plan.operation != Operation::RefreshOnly {
+            let _ = writeln!(out.text, "The plan below takes these changes into account.\n");
+        }
     }
 
+    if plan.operation == Operation::RefreshOnly {
+        let _ = writeln!(out.text, "{}", out.bold(&refresh_only_words(plan)));
+        return out.text;
+    }
     if plan.is_empty() && plan.moves.is_empty() {
         let what = match plan.operation {
             Operation::Apply => "No changes. The live stack matches the spec.",
-            Operation::Destroy => "No changes. Nothing in the state is left to destroy.",
+            Operation::Destroy | Operation::RefreshOnly => "No changes. Nothing in the state is left to destroy.",
         };
         let _ = writeln!(out.text, "{}", out.bold(what));
         return out.text;
@@ -317,6 +341,19 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
     }
     let _ = writeln!(out.text, "{} {}", out.bold("Plan:"), summary_words(&plan.summary()));
     out.text
+}
+
+/// What a refresh-only plan says after its drift.
+pub(crate) fn refresh_only_words(plan: &Plan) -> String {
+    if plan.drift.is_empty() {
+        return "No changes. The state matches the live objects; a refresh-only apply would record nothing.".into();
+    }
+    let n = plan.drift.len();
+    format!(
+        "This is a refresh-only plan: nothing in the cloud changes. Applying it records the {n} change{} above in the state as they are{}.",
+        if n == 1 { "" } else { "s" },
+        if plan.drift.iter().any(|d| d.after.is_none()) { " (objects deleted outside trellis leave it)" } else { "" }
+    )
 }
 
 /// True for the changes a plan lists: everything but an object left as it is.
@@ -400,6 +437,9 @@ fn describe_action(plan: &Plan, c: &ResourceChange) -> String {
         Action::Forget => format!("{} will no longer be managed (it is not destroyed)", c.address),
         Action::Create => format!("{} will be created", c.address),
         Action::Update => format!("{} will be updated in place", c.address),
+        Action::DeleteThenCreate | Action::CreateThenDelete if c.replace_because.is_empty() => {
+            format!("{} will be replaced, as asked with --replace", c.address)
+        }
         Action::DeleteThenCreate | Action::CreateThenDelete => {
             let n = c.replace_because.len();
             format!(
@@ -410,7 +450,7 @@ fn describe_action(plan: &Plan, c: &ResourceChange) -> String {
             )
         }
         Action::Delete => match plan.operation {
-            Operation::Destroy => format!("{} will be destroyed", c.address),
+            Operation::Destroy | Operation::RefreshOnly => format!("{} will be destroyed", c.address),
             Operation::Apply => format!("{} will be destroyed (it is no longer in the spec)", c.address),
         },
         Action::NoOp => format!("{} is up to date", c.address),
@@ -449,6 +489,7 @@ fn change_block(out: &mut Out, plan: &Plan, c: &ResourceChange) {
                 c.after.as_ref().unwrap_or(&empty),
                 &c.address,
                 &c.replace_because,
+                &[],
             );
             hidden(out, kept);
         }
@@ -469,7 +510,7 @@ pub(crate) fn drift_text(d: &crate::Drift) -> String {
     match &d.after {
         Some(after) => {
             let _ = writeln!(out.text, "  ~ {} {{", d.address);
-            let kept = diff(&mut out, &d.before, after, &d.address, &[]);
+            let kept = diff(&mut out, &d.before, after, &d.address, &[], &d.ignored);
             hidden(&mut out, kept);
             let _ = writeln!(out.text, "    }}");
         }

@@ -83,6 +83,17 @@ impl SavedPlan {
 
     /// The existing objects the plan changes, which apply re-reads before it starts.
     pub fn touched(&self) -> Vec<(Address, String)> {
+        // A refresh-only plan records the drifted objects as it saw them.
+        if self.plan.operation == crate::Operation::RefreshOnly {
+            let drifted: BTreeSet<&Address> = self.plan.drift.iter().map(|d| &d.address).collect();
+            return self
+                .plan
+                .refreshed
+                .iter()
+                .filter(|r| drifted.contains(&r.address))
+                .map(|r| (r.address.clone(), r.id.clone()))
+                .collect();
+        }
         self.plan
             .changes
             .iter()

@@ -62,6 +62,7 @@ fn plan(text: &str, prior: Option<&State>, operation: Operation) -> Plan {
         tags: &Default::default(),
         operation,
         targets: &[],
+        replace: &[],
         env: &env,
     })
     .unwrap()
@@ -102,7 +103,7 @@ fn a_forced_replacement_is_data_loss_protected_by_default_with_a_named_snapshot(
     let loss = c.data_loss.as_ref().unwrap();
     assert!(loss.protected);
     assert_eq!(loss.final_snapshot.as_deref(), Some("web-main-final-1"));
-    assert_eq!(p.protected_data_loss().len(), 1);
+    assert_eq!(p.protected_changes().len(), 1);
     let shown = text(&p);
     assert!(shown.contains("!! DATA LOSS: this plan destroys 1 database and the data in it:"), "{shown}");
     assert!(
@@ -126,7 +127,7 @@ fn protect_false_and_skip_final_snapshot_are_honoured_and_said() {
     let loss = p.change(&addr("db_instance.main")).unwrap().data_loss.clone().unwrap();
     assert!(!loss.protected);
     assert_eq!(loss.final_snapshot, None);
-    assert!(p.protected_data_loss().is_empty());
+    assert!(p.protected_changes().is_empty());
     let shown = text(&p);
     assert!(shown.contains("NO final snapshot (`skip_final_snapshot: true`); `protect: false`"), "{shown}");
     assert!(!shown.contains("apply refuses"), "{shown}");
@@ -148,7 +149,7 @@ fn removal_and_destroy_take_protection_from_the_state_or_the_spec() {
         Some(&st),
         Operation::Destroy,
     );
-    assert!(p.protected_data_loss().is_empty());
+    assert!(p.protected_changes().is_empty());
     assert_eq!(p.data_loss().count(), 1);
     // Only databases hold data: the subnet group's delete is no data loss.
     assert!(p.change(&addr("db_subnet_group.db")).unwrap().data_loss.is_none());
@@ -221,6 +222,7 @@ fn a_password_change_is_an_update_shown_without_its_value() {
         tags: &Default::default(),
         operation: Operation::Apply,
         targets: &[],
+        replace: &[],
         env: &env,
     })
     .unwrap();

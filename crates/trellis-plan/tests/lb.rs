@@ -147,6 +147,7 @@ fn plan_with(
         tags: &Default::default(),
         operation: trellis_plan::Operation::Apply,
         targets: &[],
+        replace: &[],
         env: &env,
     })
     .unwrap()

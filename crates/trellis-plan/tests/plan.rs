@@ -132,6 +132,7 @@ fn run(spec_text: &str, prior: Option<&State>, live: &BTreeMap<Address, LiveObje
         tags: &Default::default(),
         operation: op,
         targets: &[],
+        replace: &[],
         env: &|_| None,
     })
     .unwrap()
@@ -260,6 +261,7 @@ fn run_targeted(
         tags: &Default::default(),
         operation: op,
         targets: &targets,
+        replace: &[],
         env: &|_| None,
     })
     .unwrap()

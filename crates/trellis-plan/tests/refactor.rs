@@ -68,6 +68,7 @@ fn plan_tagged(text: &str, prior: &State, tags: &BTreeMap<Address, Address>, ope
         tags,
         operation,
         targets: &[],
+        replace: &[],
         env: &|_| None,
     })
     .unwrap()
@@ -201,6 +202,7 @@ fn a_move_onto_an_address_the_state_holds_is_refused_at_the_move() {
         tags: &Default::default(),
         operation: Operation::Apply,
         targets: &[],
+        replace: &[],
         env: &|_| None,
     })
     .unwrap_err();

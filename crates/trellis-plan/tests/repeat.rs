@@ -108,6 +108,7 @@ fn a_target_without_a_key_is_every_copy() {
             tags: &Default::default(),
             operation: Operation::Apply,
             targets: &targets,
+            replace: &[],
             env: &|_| None,
         };
         plan(input).unwrap().changes.iter().map(|c| c.address.to_string()).collect()

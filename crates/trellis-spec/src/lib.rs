@@ -220,6 +220,9 @@ pub struct Resource {
     /// Attributes whose values never reach a plan, a state or a log (`sensitive:`, and
     /// those the kind marks sensitive): they read `${env.NAME}` when needed.
     pub sensitive: BTreeSet<String>,
+    /// `ignore_changes:`: attribute names, or `NAME.KEY` for one key of a mapping
+    /// (`tags.Team`), that an existing object keeps as they are live.
+    pub ignore_changes: BTreeSet<String>,
     /// What it reads from outside the stack: `lookup.KIND.NAME` and `stack.NAME`
     /// (their values are literals in `attrs`; this keeps where they came from, for `graph`).
     pub reads: BTreeSet<String>,

@@ -23,7 +23,7 @@ use repeat::{Each, Repeat};
 const TOP_KEYS: &[&str] =
     &["stack", "region", "vars", "backend", "stacks", "lookups", "resources", "outputs", "moved", "removed"];
 const S3_KEYS: &[&str] = &["bucket", "key", "region", "lock_lease"];
-const META_KEYS: &[&str] = &["depends_on", "sensitive", "count", "for_each"];
+const META_KEYS: &[&str] = &["depends_on", "sensitive", "count", "for_each", "ignore_changes"];
 
 pub(crate) struct Parser<'a> {
     file: &'a SourceFile,
@@ -559,6 +559,10 @@ impl<'a> Parser<'a> {
         if let Some(snode) = body.get_node("sensitive") {
             sensitive.extend(self.parse_sensitive(snode, kind, &address));
         }
+        let ignore_changes = match body.get_node("ignore_changes") {
+            Some(node) => self.parse_ignore_changes(node, kind, &address),
+            None => BTreeSet::new(),
+        };
         self.path = vec![address.to_string()];
         let attrs = self.parse_object(&kind.object, body, key_span, META_KEYS, &address.to_string(), &sensitive);
         self.path.clear();
@@ -573,7 +577,7 @@ impl<'a> Parser<'a> {
             attrs.insert("tags".into(), Expr::Map([("Name".to_string(), name)].into_iter().collect()));
         }
         let reads = std::mem::take(&mut self.reads);
-        Some(Resource { address, kind, attrs, depends_on, sensitive, reads, span: key_span })
+        Some(Resource { address, kind, attrs, depends_on, sensitive, ignore_changes, reads, span: key_span })
     }
 
     /// A resource's key, `kind.name`, with a did-you-mean for an unknown kind.
@@ -697,6 +701,56 @@ impl<'a> Parser<'a> {
                 None => {
                     let help = suggest(&name, kind.attr_names());
                     self.error(format!("`{me}` has no attribute `{name}`"), Some(span), help);
+                }
+            }
+        }
+        out
+    }
+
+    /// `ignore_changes: [attr, tags.KEY, ...]`: attributes (or keys of a mapping
+    /// attribute) whose differences are neither planned nor repaired once the object exists.
+    fn parse_ignore_changes(&mut self, node: &Node, kind: &Kind, me: &Address) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let Node::Sequence(items) = node else {
+            let span = Some(self.node_span(node));
+            self.error(
+                "`ignore_changes` must be a list of attribute names",
+                span,
+                Some("e.g. `ignore_changes: [desired_capacity, tags.Team]`".into()),
+            );
+            return out;
+        };
+        let settable = || kind.object.attrs.iter().filter(|a| a.settable() && !a.local).map(|a| a.name);
+        for item in items.iter() {
+            let span = self.node_span(item);
+            let path = item.as_scalar().map(|s| s.as_str().to_string()).unwrap_or_default();
+            let (name, key) = match path.split_once('.') {
+                Some((name, key)) => (name, Some(key)),
+                None => (path.as_str(), None),
+            };
+            match kind.attr(name) {
+                Some(a) if !a.settable() || a.local => self.error(
+                    format!(
+                        "`{me}.{name}` cannot be ignored: it is {}",
+                        if a.local { "a trellis setting" } else { "set by AWS only" }
+                    ),
+                    Some(span),
+                    None,
+                ),
+                Some(a) if key.is_some() && !matches!(a.ty, Type::Map) => self.error(
+                    format!("`{path}`: `{name}` has no keys to ignore (its type is {})", a.ty.describe()),
+                    Some(span),
+                    Some(format!("ignore all of it: `{name}`")),
+                ),
+                Some(_) if key == Some("") => {
+                    self.error(format!("`{path}` names no key"), Some(span), Some(format!("e.g. `{name}.Team`")))
+                }
+                Some(_) => {
+                    out.insert(path.clone());
+                }
+                None => {
+                    let help = suggest(name, settable());
+                    self.error(format!("`{me}` has no attribute `{name}` to ignore"), Some(span), help);
                 }
             }
         }

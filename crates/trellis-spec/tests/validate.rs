@@ -343,3 +343,36 @@ removed:
     assert_eq!(spec.moves[1].apply(&copy).map(|a| a.to_string()).as_deref(), Some("subnet.public[1]"));
     assert!(spec.removed[0].covers(&"instance.bastion[3]".parse().unwrap()));
 }
+
+#[test]
+fn ignore_changes_names_what_the_spec_can_set() {
+    insta::assert_snapshot!(errors(
+        r#"stack: web
+resources:
+  autoscaling_group.web:
+    launch_template_id: lt-1
+    min_size: 1
+    max_size: 2
+    vpc_zone_identifier: [subnet-1]
+    ignore_changes: [desired_capacty, id, min_size.x, tags., tags.Team]
+  subnet.a:
+    vpc_id: vpc-1
+    cidr_block: 10.0.1.0/24
+    ignore_changes: tags
+"#
+    ));
+    let ok = r#"stack: web
+resources:
+  autoscaling_group.web:
+    launch_template_id: lt-1
+    min_size: 1
+    max_size: 2
+    vpc_zone_identifier: [subnet-1]
+    ignore_changes: [desired_capacity, tags.Team]
+"#;
+    let spec = trellis_spec::parse(SourceFile { name: "ok.yaml".into(), text: ok.into() }, &opts(&[])).unwrap();
+    let asg = &spec.resources[&"autoscaling_group.web".parse().unwrap()];
+    assert_eq!(asg.ignore_changes.iter().map(String::as_str).collect::<Vec<_>>(), ["desired_capacity", "tags.Team"]);
+    // It is a setting of trellis, never an attribute sent to AWS.
+    assert!(!asg.attrs.contains_key("ignore_changes"));
+}

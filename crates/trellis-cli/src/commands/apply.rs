@@ -24,8 +24,9 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     auto_approve: bool,
-    /// Carry out deletes and replacements of protected databases (their data is lost;
-    /// a final snapshot is taken unless `skip_final_snapshot: true`).
+    /// Carry out deletes and replacements of protected objects: databases (their data is
+    /// lost; a final snapshot is taken unless `skip_final_snapshot: true`) and anything
+    /// that says `protect: true`.
     #[arg(long)]
     allow_data_loss: bool,
     /// First record the objects tagged with this stack that no state knows (as
@@ -35,6 +36,14 @@ pub struct ApplyArgs {
     /// Only this resource and what it depends on (for destroy: what depends on it); repeatable.
     #[arg(long = "target", value_name = "ADDR")]
     targets: Vec<String>,
+    /// Replace this object although the spec did not change (repeatable; a repeated
+    /// resource without a key: every copy). A database's data-loss rules apply.
+    #[arg(long, value_name = "ADDR")]
+    replace: Vec<String>,
+    /// Only record in the state what changed outside trellis (after approval); nothing
+    /// in the cloud changes.
+    #[arg(long, conflicts_with = "replace")]
+    refresh_only: bool,
     /// How many operations may run at once.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
     parallelism: u16,
@@ -58,9 +67,16 @@ pub async fn run(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32> 
         }
     }
     let verb = if operation == Operation::Destroy { "destroy" } else { "apply" };
+    let operation = match (operation, args.refresh_only) {
+        (Operation::Destroy, true) => {
+            return Err(trellis_ops::Error::Usage("destroy takes no --refresh-only: use apply --refresh-only".into()))
+        }
+        (_, true) => Operation::RefreshOnly,
+        (op, false) => op,
+    };
     let mut session = super::open(&args.spec, &args.cloud, verb, ui).await?;
     let policy = if args.adopt_orphans { Orphans::AdoptAll } else { Orphans::Journaled };
-    let planned = session.plan(operation, &args.targets, policy).await?;
+    let planned = session.plan(operation, &args.targets, &args.replace, policy).await?;
     super::note_planned(ui, &planned);
     let plan = planned.plan;
     ui.out(&render(&plan, RenderOptions { color: ui.color_out }));
@@ -70,8 +86,9 @@ pub async fn run(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32> 
     }
     check_data_loss(&plan, args.allow_data_loss)?;
     // With nothing to change in the cloud, only the state is brought up to date.
-    let cloud_or_moves = !plan.is_empty() || !plan.moves.is_empty();
-    if cloud_or_moves && !args.auto_approve && !approved(ui, operation)? {
+    // A refresh-only apply changes only the state, but what it records is reviewed.
+    let asks = !plan.is_empty() || !plan.moves.is_empty() || operation == Operation::RefreshOnly;
+    if asks && !args.auto_approve && !approved(ui, operation)? {
         ui.line("Nothing was changed.");
         return Ok(EXIT_ERROR);
     }
@@ -91,7 +108,7 @@ async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
     .await?;
     let plan = &run.saved.plan;
     ui.out(&render(plan, RenderOptions { color: ui.color_out }));
-    if plan.is_empty() && plan.moves.is_empty() {
+    if plan.is_empty() && plan.moves.is_empty() && plan.operation != Operation::RefreshOnly {
         return Ok(EXIT_OK);
     }
     ui.line("");
@@ -103,6 +120,9 @@ fn approved(ui: &Ui, operation: Operation) -> Result<bool> {
     let (what, question) = match operation {
         Operation::Destroy => ("destroy", "Do you want to destroy these objects?"),
         Operation::Apply => ("apply", "Do you want to perform these actions?"),
+        Operation::RefreshOnly => {
+            ("apply --refresh-only", "Do you want to record these changes in the state? Nothing in the cloud changes.")
+        }
     };
     super::confirm(
         ui,
@@ -188,9 +208,15 @@ fn summarize(ui: &Ui, report: &Report, store: &dyn StateStore, operation: Operat
     }
     ui.line("");
     if report.ok() {
-        let what = if operation == Operation::Destroy { "Destroy complete!" } else { "Apply complete!" };
-        ui.line(&format!("{} Resources: {counts}.", ui.paint("1;32", what)));
-        if operation == Operation::Apply {
+        match operation {
+            Operation::RefreshOnly => ui.line(&format!(
+                "{} The state records the objects as they are live; nothing in the cloud was changed.",
+                ui.paint("1;32", "Refresh complete!")
+            )),
+            Operation::Destroy => ui.line(&format!("{} Resources: {counts}.", ui.paint("1;32", "Destroy complete!"))),
+            Operation::Apply => ui.line(&format!("{} Resources: {counts}.", ui.paint("1;32", "Apply complete!"))),
+        }
+        if operation != Operation::Destroy {
             print_outputs(ui, &report.outputs);
         }
         return EXIT_OK;

@@ -33,7 +33,7 @@ enum GraphFormat {
 pub async fn run(args: GraphArgs, ui: &Ui) -> Result<i32> {
     let (spec, actions) = if args.plan {
         let mut session = super::open(&args.spec, &args.cloud, "plan", ui).await?;
-        let planned = session.plan(Operation::Apply, &[], Orphans::Journaled).await?;
+        let planned = session.plan(Operation::Apply, &[], &[], Orphans::Journaled).await?;
         super::note_planned(ui, &planned);
         let actions: BTreeMap<Address, Action> =
             planned.plan.changes.iter().map(|c| (c.address.clone(), c.action)).collect();

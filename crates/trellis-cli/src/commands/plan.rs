@@ -29,8 +29,16 @@ pub struct PlanArgs {
     #[arg(long)]
     detailed_exitcode: bool,
     /// Plan the destruction of everything in the state.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["refresh_only", "replace"])]
     destroy: bool,
+    /// Replace this object although the spec did not change (repeatable; a repeated
+    /// resource without a key: every copy). A database's data-loss rules apply.
+    #[arg(long, value_name = "ADDR")]
+    replace: Vec<String>,
+    /// Only take what changed outside trellis into the state: nothing in the cloud
+    /// changes (`apply --refresh-only` records it).
+    #[arg(long, conflicts_with = "replace")]
+    refresh_only: bool,
     /// Save the plan to FILE; `trellis apply FILE` then carries out exactly this plan.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -45,8 +53,12 @@ enum Format {
 
 pub async fn run(args: PlanArgs, ui: &Ui) -> Result<i32> {
     let mut session = super::open(&args.spec, &args.cloud, "plan", ui).await?;
-    let op = if args.destroy { Operation::Destroy } else { Operation::Apply };
-    let planned = session.plan(op, &args.targets, Orphans::Journaled).await?;
+    let op = match (args.destroy, args.refresh_only) {
+        (true, _) => Operation::Destroy,
+        (false, true) => Operation::RefreshOnly,
+        (false, false) => Operation::Apply,
+    };
+    let planned = session.plan(op, &args.targets, &args.replace, Orphans::Journaled).await?;
     super::note_planned(ui, &planned);
     let plan = &planned.plan;
     match if args.json { Format::Json } else { args.format } {
@@ -62,5 +74,5 @@ pub async fn run(args: PlanArgs, ui: &Ui) -> Result<i32> {
             out.display()
         ));
     }
-    Ok(if args.detailed_exitcode && !plan.is_empty() { EXIT_CHANGES } else { EXIT_OK })
+    Ok(if args.detailed_exitcode && plan.has_changes() { EXIT_CHANGES } else { EXIT_OK })
 }

@@ -3,7 +3,7 @@
 //! and the engine treat its deletion and replacement apart (see `Kind::holds_data`,
 //! `Kind::restart` and `Kind::ref_checks`: the rules are declared here, not in the layers).
 
-use super::{attr, default, force, local, note, TAGS};
+use super::{attr, default, force, local, note, PROTECT, TAGS};
 use crate::schema::{Attr, DataRules, Default, Kind, Mode, Object, RefCheck, RestartLink, Type};
 use crate::{Attrs, Value};
 
@@ -40,6 +40,7 @@ pub static DB_SUBNET_GROUP: Kind = Kind {
             TAGS,
             ARN,
             NAME_ID,
+            PROTECT,
         ],
     },
 };
@@ -83,6 +84,7 @@ pub static DB_PARAMETER_GROUP: Kind = Kind {
             TAGS,
             ARN,
             NAME_ID,
+            PROTECT,
         ],
     },
 };

@@ -2,7 +2,7 @@
 //! balancers and their listeners, auto scaling groups and their policies, fixed
 //! instances and their registration in a target group.
 
-use super::{attr, default, file_of, force, note, ID, TAGS};
+use super::{attr, default, file_of, force, note, ID, PROTECT, TAGS};
 use crate::schema::{Default, Kind, Mode, Object, Type};
 use crate::{Attrs, Value};
 
@@ -51,6 +51,7 @@ pub static LAUNCH_TEMPLATE: Kind = Kind {
             TAGS,
             attr("latest_version", Type::Int, Mode::Computed, "The newest version's number."),
             ID,
+            PROTECT,
         ],
     },
 };
@@ -134,6 +135,7 @@ pub static TARGET_GROUP: Kind = Kind {
                 "`targetgroup/<name>/<hash>`, for CloudWatch and `ALBRequestCountPerTarget`.",
             ),
             ID,
+            PROTECT,
         ],
     },
 };
@@ -172,6 +174,7 @@ pub static LOAD_BALANCER: Kind = Kind {
             attr("dns_name", Type::Str, Mode::Computed, "The public DNS name: put `http://${load_balancer.NAME.dns_name}` in `outputs`."),
             attr("arn_suffix", Type::Str, Mode::Computed, "`app/<name>/<hash>`, for CloudWatch and `ALBRequestCountPerTarget`."),
             ID,
+            PROTECT,
         ],
     },
 };
@@ -247,6 +250,7 @@ pub static LISTENER: Kind = Kind {
             attr("default_action", Type::Object(&ACTION), Mode::Required, "`forward` to a target group, `fixed-response` or `redirect`."),
             TAGS,
             ID,
+            PROTECT,
         ],
     },
 };
@@ -295,6 +299,7 @@ pub static AUTOSCALING_GROUP: Kind = Kind {
             default(attr("health_check_grace_period", Type::Int, Mode::Optional, "Seconds after launch before health checks count."), Default::Int(300)),
             attr("tags", Type::Map, Mode::Optional, "Tags, also put on the instances it launches. `Name` defaults to `<stack>-<name>`."),
             ID,
+            PROTECT,
         ],
     },
 };
@@ -352,6 +357,7 @@ pub static SCALING_POLICY: Kind = Kind {
             attr("resource_label", Type::Str, Mode::Optional, "For ALBRequestCountPerTarget: `<load balancer arn_suffix>/<target group arn_suffix>`."),
             default(attr("disable_scale_in", Type::Bool, Mode::Optional, "Only ever scale out."), Default::Bool(false)),
             ID,
+            PROTECT,
         ],
     },
 };
@@ -397,6 +403,7 @@ pub static INSTANCE: Kind = Kind {
             attr("private_ip", Type::Str, Mode::Computed, "Its private IPv4 address."),
             attr("public_ip", Type::Str, Mode::Computed, "Its public IPv4 address, if any."),
             ID,
+            PROTECT,
         ],
     },
 };
@@ -418,6 +425,7 @@ pub static TARGET_GROUP_ATTACHMENT: Kind = Kind {
             force(attr("target_id", Type::Ref("instance"), Mode::Required, "The instance.")),
             force(attr("port", Type::Int, Mode::OptionalComputed, "The port; left out, the target group's.")),
             ID,
+            PROTECT,
         ],
     },
 };

@@ -43,6 +43,7 @@ pub fn run_spec(spec: &Spec, prior: Option<&State>) -> Plan {
         tags: &Default::default(),
         operation: Operation::Apply,
         targets: &[],
+        replace: &[],
         env: &|_| None,
     })
     .unwrap()
