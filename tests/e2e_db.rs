@@ -328,6 +328,27 @@ async fn a_database_is_created_changed_repaired_replaced_with_consent_and_delete
     let old = aws.rds().describe_db_parameter_groups().db_parameter_group_name(&group).send().await;
     assert!(old.map(|o| o.db_parameter_groups().is_empty()).unwrap_or(true), "the old group is gone");
 
+    // A replacement asked for with --replace follows the same rules: loud, and refused
+    // without consent.
+    let asked = ["plan", "{spec}", "--replace", "db_instance.main", "--detailed-exitcode"];
+    let asked = stack.run_env(&asked, &env2).expect_code(2);
+    printed += &all_of(&asked);
+    assert!(
+        asked.stdout.contains("db_instance.main: replaced (as asked with --replace): a new, empty database"),
+        "{}",
+        asked.stdout
+    );
+    let refused = stack.run_env(&["apply", "{spec}", "--replace", "db_instance.main", "--auto-approve"], &env2);
+    printed += &all_of(&refused);
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    assert!(
+        refused.stderr.contains("refusing to apply: it would destroy the data of db_instance.main"),
+        "{}",
+        refused.stderr
+    );
+    assert!(db_exists(&id).await);
+    assert_eq!(stack.id("db_instance.main"), id);
+
     // A forced replacement of the database: planned loudly, refused without consent...
     let renamed = regrouped.replace("db_name: app", "db_name: app2");
     stack.write_spec(&renamed);

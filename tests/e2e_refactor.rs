@@ -2,11 +2,14 @@
 //! cloud. `moved:` and `trellis state mv` give objects new addresses (a database, a
 //! subnet, a target group: the same ids, no replacement, their `trellis:address` tags
 //! follow); `removed:`, `trellis state rm` and a destroy let objects go without
-//! deleting them, untagged, so that no later plan calls them orphans.
+//! deleting them, untagged, so that no later plan calls them orphans. `ignore_changes`
+//! leaves what another system sets; `--replace` replaces what the spec keeps;
+//! `--refresh-only` takes drift into the state without touching the cloud; `protect:
+//! true` guards any kind, also once its block is gone.
 
 mod support;
 
-use support::{aws, tagged_all, Stack};
+use support::{aws, ec2, ingress_ports, open_port, tagged_all, Stack};
 
 const MOVING: &str = r#"stack: moving
 resources:
@@ -294,4 +297,150 @@ async fn ignored_attributes_changed_outside_are_shown_as_ignored_and_never_rever
     stack.apply().expect_code(0);
     assert_eq!(group_of(&group).await, (1, 4, Some("web".into())));
     stack.destroy_and_check_clean();
+}
+
+const SMALL: &str = r#"stack: small
+resources:
+  vpc.main:
+    cidr_block: 10.43.0.0/16
+  subnet.a:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.43.1.0/24
+    availability_zone: us-east-1a
+  security_group.app:
+    vpc_id: ${vpc.main}
+    description: app
+    ingress:
+      - { protocol: tcp, port: 80, cidr: 10.43.0.0/16 }
+outputs:
+  subnet: ${subnet.a}
+"#;
+
+/// Whether EC2 still has the subnet.
+async fn subnet_exists(id: &str) -> bool {
+    let out = ec2()
+        .await
+        .describe_subnets()
+        .filters(trellis_aws::sdk::ec2::types::Filter::builder().name("subnet-id").values(id).build());
+    !out.send().await.unwrap().subnets().is_empty()
+}
+
+#[tokio::test]
+async fn replace_makes_a_new_object_of_one_the_spec_keeps_and_refresh_only_records_drift_and_nothing_else() {
+    let stack = Stack::new("lifecycle", SMALL);
+    stack.apply();
+    let (subnet, group) = (stack.id("subnet.a"), stack.id("security_group.app"));
+
+    // --replace: named in the plan, then a new subnet, the old one gone, nothing else touched.
+    let plan = stack.run(&["plan", "{spec}", "--replace", "subnet.a", "--detailed-exitcode"]).expect_code(2);
+    assert!(plan.stdout.contains("# subnet.a will be replaced, as asked with --replace"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("0 to add, 0 to change, 1 to replace, 0 to destroy"), "{}", plan.stdout);
+    let typo = stack.run(&["plan", "{spec}", "--replace", "subnet.b"]).expect_code(1);
+    assert!(
+        typo.stderr.contains("--replace subnet.b: no such resource in the spec (did you mean `subnet.a`?)"),
+        "{}",
+        typo.stderr
+    );
+    stack.run(&["plan", "{spec}", "--destroy", "--replace", "subnet.a"]).expect_code(2);
+    let applied = stack.run(&["apply", "{spec}", "--replace", "subnet.a", "--auto-approve"]).expect_code(0);
+    assert!(applied.stdout.contains("1 added, 0 changed, 1 destroyed"), "{}", applied.stdout);
+    let new_subnet = stack.id("subnet.a");
+    assert_ne!(new_subnet, subnet);
+    assert!(subnet_exists(&new_subnet).await && !subnet_exists(&subnet).await);
+    assert_eq!(stack.id("security_group.app"), group);
+    assert_eq!(stack.state().outputs["subnet"], trellis_core::Value::str(&new_subnet));
+    stack.plan().expect_code(0);
+
+    // A saved plan carries the request: the reviewed replacement is the one applied.
+    stack.run(&["plan", "{spec}", "--replace", "security_group.app", "--out", "sg.plan"]).expect_code(0);
+    let shown = stack.run(&["show", "sg.plan", "--json"]).expect_code(0);
+    assert!(shown.stdout.contains("\"replace_by_request\""), "{}", shown.stdout);
+    stack.run(&["apply", "sg.plan"]).expect_code(0);
+    let new_group = stack.id("security_group.app");
+    assert_ne!(new_group, group);
+    stack.plan().expect_code(0);
+
+    // Someone opens SSH by hand, and that is right: the refresh-only plan shows it and
+    // changes nothing, not even the state.
+    let client = ec2().await;
+    open_port(&client, &new_group, 22, "10.43.0.0/16").await;
+    let serial = stack.state().serial;
+    let plan = stack.run(&["plan", "{spec}", "--refresh-only", "--detailed-exitcode"]).expect_code(2);
+    for line in ["# security_group.app has changed", "This is a refresh-only plan: nothing in the cloud changes."] {
+        assert!(plan.stdout.contains(line), "`{line}` is not in:\n{}", plan.stdout);
+    }
+    assert!(!plan.stdout.contains("will be updated"), "{}", plan.stdout);
+    let json = stack.run(&["plan", "{spec}", "--refresh-only", "--json"]).expect_code(0);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["operation"], "refresh_only");
+    assert_eq!(stack.state().serial, serial);
+    // Recording it needs approval, like any apply.
+    let unasked = stack.run(&["apply", "{spec}", "--refresh-only"]).expect_code(1);
+    assert!(unasked.stderr.contains("needs approval"), "{}", unasked.stderr);
+    let recorded = stack.run(&["apply", "{spec}", "--refresh-only", "--auto-approve"]).expect_code(0);
+    assert!(recorded.stdout.contains("Refresh complete!"), "{}", recorded.stdout);
+    let st = stack.state();
+    assert!(st.serial > serial);
+    let sg = st.get(&"security_group.app".parse().unwrap()).unwrap();
+    assert_eq!(sg.attributes["ingress"].as_list().len(), 2, "{:?}", sg.attributes["ingress"]);
+    let mut ports = ingress_ports(&client, &new_group).await;
+    ports.sort();
+    assert_eq!(ports, [22, 80], "the cloud is as it was");
+    stack.run(&["plan", "{spec}", "--refresh-only", "--detailed-exitcode"]).expect_code(0);
+    // The spec still says port 80 only: a plain plan now proposes that, with no drift.
+    let plan = stack.plan().expect_code(2);
+    assert!(plan.stdout.contains("~ security_group.app") && !plan.stdout.contains("has changed"), "{}", plan.stdout);
+    stack.run(&["apply", "{spec}", "--refresh-only", "--replace", "subnet.a"]).expect_code(2);
+    stack.destroy_and_check_clean();
+}
+
+const GUARDED: &str = r#"stack: guarded
+resources:
+  vpc.main:
+    cidr_block: 10.44.0.0/16
+    protect: true
+  subnet.a:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.44.1.0/24
+    availability_zone: us-east-1a
+"#;
+
+#[tokio::test]
+async fn protect_keeps_any_kind_until_protect_false_is_applied_even_once_its_block_is_gone() {
+    let stack = Stack::new("guarded", GUARDED);
+    stack.apply();
+    let vpc = stack.id("vpc.main");
+    let vpc_addr = "vpc.main".parse().unwrap();
+    assert_eq!(stack.state().get(&vpc_addr).unwrap().attributes["protect"], trellis_core::Value::Bool(true));
+
+    // The blocks go: the plan says the VPC is protected as last applied, apply refuses
+    // before any call, and so does destroy.
+    stack.write_spec("stack: guarded\nresources: {}\n");
+    let plan = stack.plan().expect_code(2);
+    assert!(plan.stdout.contains("PROTECTED: this plan destroys 1 object marked `protect: true`"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("vpc.main: destroyed (no longer in the spec; protected as last applied)"),
+        "{}",
+        plan.stdout
+    );
+    let refused = stack.run(&["apply", "{spec}", "--auto-approve"]).expect_code(1);
+    assert!(
+        refused.stderr.contains("refusing to apply: it would destroy vpc.main, protected by `protect: true`"),
+        "{}",
+        refused.stderr
+    );
+    let refused = stack.run(&["destroy", "{spec}", "--auto-approve"]).expect_code(1);
+    assert!(refused.stderr.contains("--allow-data-loss"), "{}", refused.stderr);
+    assert_eq!(stack.state().resources.len(), 2, "nothing was changed");
+    assert!(tagged_all(&stack.name).await.contains_key(&vpc));
+
+    // `protect: false` applied first changes the state only, then the blocks can go.
+    stack.write_spec(&GUARDED.replace("protect: true", "protect: false"));
+    let off = stack.apply();
+    assert!(off.stdout.contains("0 added, 1 changed, 0 destroyed"), "{}", off.stdout);
+    assert_eq!(stack.id("vpc.main"), vpc);
+    stack.write_spec("stack: guarded\nresources: {}\n");
+    let gone = stack.apply();
+    assert!(gone.stdout.contains("0 added, 0 changed, 2 destroyed"), "{}", gone.stdout);
+    assert!(tagged_all(&stack.name).await.is_empty());
 }
