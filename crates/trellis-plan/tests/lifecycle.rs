@@ -257,3 +257,32 @@ fn protect_is_a_trellis_setting_never_drift() {
     let plain = GUARDED.replace("    protect: true\n", "");
     assert!(plan_of(&plain, &converged(&plain), Operation::Apply, &[], |_| {}).is_empty());
 }
+
+#[test]
+fn replace_refresh_only_protected_and_ignored_plans_follow_the_json_schema() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/json-plan.schema.json");
+    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema itself is valid");
+    let st = converged(SPEC);
+    let guarded = converged(GUARDED);
+    let drifted = |live: &mut BTreeMap<Address, LiveObject>| {
+        live.get_mut(&addr("vpc.main")).unwrap().attrs.insert("enable_dns_hostnames".into(), Value::Bool(true));
+    };
+    let ignoring = SPEC.replace(
+        "    cidr_block: 10.0.0.0/16\n",
+        "    cidr_block: 10.0.0.0/16\n    ignore_changes: [enable_dns_hostnames]\n",
+    );
+    let plans = [
+        plan_of(SPEC, &st, Operation::Apply, &["subnet.a", "security_group.app"], |_| {}),
+        plan_of(SPEC, &st, Operation::RefreshOnly, &[], drifted),
+        plan_of(&ignoring, &st, Operation::Apply, &[], drifted),
+        plan_of("stack: web\nresources: {}\n", &guarded, Operation::Apply, &[], |_| {}),
+    ];
+    assert_eq!(plans[2].drift[0].ignored, ["enable_dns_hostnames"]);
+    for p in plans {
+        let json = to_json(&p);
+        let errors: Vec<String> =
+            validator.iter_errors(&json).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+}
