@@ -172,23 +172,23 @@ resources:
     ingress:
       - { protocol: tcp, port: 5432, cidr: 10.20.0.0/16 }
   db_subnet_group.db:
-    description: first
+    db_subnet_group_description: first
     subnet_ids: ["${subnet.a}", "${subnet.b}"]
   db_subnet_group.spare:
     subnet_ids: ["${subnet.a}", "${subnet.b}"]
   db_parameter_group.tuned:
-    family: postgres16
+    db_parameter_group_family: postgres16
     parameters:
       log_min_duration_statement: "500"
   db_instance.main:
     engine: postgres
-    instance_class: db.t3.micro
+    db_instance_class: db.t3.micro
     allocated_storage: 20
     db_name: app
     master_username: app_admin
     master_user_password: ${env.TRELLIS_DB_PW}
     db_subnet_group_name: ${db_subnet_group.db}
-    parameter_group_name: ${db_parameter_group.tuned}
+    db_parameter_group_name: ${db_parameter_group.tuned}
     vpc_security_group_ids: ["${security_group.db}"]
 "#;
 
@@ -212,7 +212,7 @@ async fn a_database_is_created_changed_repaired_replaced_with_consent_and_delete
 
     // In place: class, storage, tags, parameters.
     let edited = LIFECYCLE
-        .replace("instance_class: db.t3.micro", "instance_class: db.t3.small")
+        .replace("db_instance_class: db.t3.micro", "db_instance_class: db.t3.small")
         .replace("allocated_storage: 20", "allocated_storage: 30\n    tags: { Team: data }")
         .replace(
             "log_min_duration_statement: \"500\"",
@@ -280,7 +280,7 @@ async fn a_database_is_created_changed_repaired_replaced_with_consent_and_delete
     stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env2).expect_code(0);
     let named = edited.replace(
         "  db_subnet_group.spare:\n",
-        &format!("  db_subnet_group.spare:\n    name: {}-spare-two\n", stack.name),
+        &format!("  db_subnet_group.spare:\n    db_subnet_group_name: {}-spare-two\n", stack.name),
     );
     stack.write_spec(&named);
     let plan = stack.run_env(&["plan", "{spec}"], &env2).expect_code(0);
@@ -316,7 +316,10 @@ async fn a_database_is_created_changed_repaired_replaced_with_consent_and_delete
     assert!(parameters(&group).await.contains(&("work_mem".into(), "8192".into())));
 
     // A parameter group that must be replaced is made first; the database moves to it.
-    let regrouped = edited.replace("    family: postgres16", "    family: postgres16\n    description: tuned v2");
+    let regrouped = edited.replace(
+        "    db_parameter_group_family: postgres16",
+        "    db_parameter_group_family: postgres16\n    description: tuned v2",
+    );
     stack.write_spec(&regrouped);
     let plan = stack.run_env(&["plan", "{spec}"], &env2).expect_code(0);
     assert!(plan.stdout.contains("+/- db_parameter_group.tuned"), "{}", plan.stdout);
@@ -404,7 +407,7 @@ async fn a_saved_plan_that_changes_a_database_applies() {
     let env = [("TRELLIS_DB_PW", pw.as_str())];
     stack.run_env(&["apply", "{spec}", "--auto-approve"], &env).expect_code(0);
     let id = stack.id("db_instance.main");
-    stack.write_spec(&LIFECYCLE.replace("instance_class: db.t3.micro", "instance_class: db.t3.small"));
+    stack.write_spec(&LIFECYCLE.replace("db_instance_class: db.t3.micro", "db_instance_class: db.t3.small"));
     let plan_file = stack.dir.path().join("change.plan");
     let plan_path = plan_file.to_str().unwrap();
     stack.run_env(&["plan", "{spec}", "--out", plan_path], &env).expect_code(0);

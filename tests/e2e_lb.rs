@@ -173,7 +173,7 @@ async fn a_new_template_version_rolls_the_group_onto_it() {
             "  launch_template.app:\n    launch_template_name: app-template\n",
         ),
         "  autoscaling_group.app:\n",
-        "  autoscaling_group.app:\n    name: app-group\n",
+        "  autoscaling_group.app:\n    auto_scaling_group_name: app-group\n",
     );
     let named = named
         .replace("app-template", &format!("{}-tpl", stack.name))
@@ -224,11 +224,11 @@ async fn fixed_servers_apply_update_drift_replace_and_destroy() {
     // In place: the balancer's idle timeout, the target group's health check path, and
     // the listener's action; ids stay.
     let lb = stack.id("load_balancer.front");
-    let edited = replace(FIXED_SERVERS, "      path: /health", "      path: /ready");
+    let edited = replace(FIXED_SERVERS, "    health_check_path: /health", "    health_check_path: /ready");
     let edited = replace(
         &edited,
-        "    security_group_ids: [\"${security_group.lb}\"]\n    depends_on",
-        "    security_group_ids: [\"${security_group.lb}\"]\n    idle_timeout: 120\n    depends_on",
+        "    security_groups: [\"${security_group.lb}\"]\n    depends_on",
+        "    security_groups: [\"${security_group.lb}\"]\n    idle_timeout: 120\n    depends_on",
     );
     stack.write_spec(&edited);
     let plan = stack.plan().expect_code(2);
@@ -360,7 +360,7 @@ async fn changes_behind_trellis_back_show_as_drift_and_are_repaired() {
         "# autoscaling_group.web has changed",
         "max_size = 3 -> 5",
         "# target_group.web has changed",
-        "path = \"/health\" -> \"/other\"",
+        "health_check_path = \"/health\" -> \"/other\"",
         "# load_balancer.web has changed",
         "idle_timeout = 60 -> 300",
         "# listener.http has changed",
@@ -384,8 +384,8 @@ async fn changes_behind_trellis_back_show_as_drift_and_are_repaired() {
     let edited = replace(WEB_ASG, "target_value: 50", "target_value: 60");
     let edited = replace(
         &edited,
-        "    security_group_ids: [\"${security_group.lb}\"]\n    depends_on",
-        "    security_group_ids: [\"${security_group.lb}\"]\n    scheme: internal\n    depends_on",
+        "    security_groups: [\"${security_group.lb}\"]\n    depends_on",
+        "    security_groups: [\"${security_group.lb}\"]\n    scheme: internal\n    depends_on",
     );
     stack.write_spec(&edited);
     let plan = stack.plan().expect_code(2);

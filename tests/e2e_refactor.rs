@@ -30,7 +30,7 @@ resources:
     subnet_ids: ["${subnet.a}", "${subnet.b}"]
   db_instance.main:
     engine: postgres
-    instance_class: db.t3.micro
+    db_instance_class: db.t3.micro
     allocated_storage: 20
     master_username: app_admin
     master_user_password: ${env.TRELLIS_DB_PW}

@@ -94,8 +94,8 @@ resources:
     vpc_id: ${stack.net.output.vpc_id}
     description: web
   load_balancer.web:
-    subnet_ids: ${stack.net.output.public_subnets}
-    security_group_ids: ["${security_group.web}"]
+    subnets: ${stack.net.output.public_subnets}
+    security_groups: ["${security_group.web}"]
 outputs:
   dns: ${load_balancer.web.dns_name}
 "#;

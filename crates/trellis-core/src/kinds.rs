@@ -14,7 +14,7 @@ pub use lb::{
     TARGET_GROUP_ATTACHMENT,
 };
 
-use crate::schema::{Attr, Default, Kind, Mode, Object, Type};
+use crate::schema::{Attr, Default, Kind, Mode, Object, OtherName, Type};
 use crate::{Attrs, Value};
 
 const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> Attr {
@@ -30,6 +30,21 @@ const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> At
         local: false,
         file_of: None,
     }
+}
+
+/// Terraform's name for an attribute awscli names otherwise.
+const fn terraform(name: &'static str, is: &'static str) -> OtherName {
+    OtherName { name, is, whose: "Terraform's", in_old_states: false }
+}
+
+/// Terraform's name, which an earlier trellis used too (its states are read under `is`).
+const fn terraform_and_old(name: &'static str, is: &'static str) -> OtherName {
+    OtherName { name, is, whose: "Terraform's (and an earlier trellis's)", in_old_states: true }
+}
+
+/// A name only an earlier trellis used.
+const fn old(name: &'static str, is: &'static str) -> OtherName {
+    OtherName { name, is, whose: "an earlier trellis's", in_old_states: true }
 }
 
 const fn note(mut a: Attr, text: &'static str) -> Attr {
@@ -83,8 +98,10 @@ pub static VPC: Kind = Kind {
     restart: None,
     ref_checks: &[],
     update_note: None,
+    upgrade: None,
     object: Object {
         check: None,
+        other_names: &[],
         attrs: &[
             force(attr("cidr_block", Type::Cidr, Mode::Required, "The IPv4 range, /16 to /28.")),
             force(default(
@@ -131,8 +148,10 @@ pub static SUBNET: Kind = Kind {
     restart: None,
     ref_checks: &[],
     update_note: None,
+    upgrade: None,
     object: Object {
         check: None,
+        other_names: &[],
         attrs: &[
             force(attr("vpc_id", Type::Ref("vpc"), Mode::Required, "The VPC.")),
             force(attr("cidr_block", Type::Cidr, Mode::Required, "The IPv4 range, inside the VPC's.")),
@@ -168,14 +187,17 @@ pub static INTERNET_GATEWAY: Kind = Kind {
     restart: None,
     ref_checks: &[],
     update_note: None,
+    upgrade: None,
     object: Object {
         check: None,
+        other_names: &[],
         attrs: &[attr("vpc_id", Type::Ref("vpc"), Mode::Optional, "The VPC it is attached to."), TAGS, ID, PROTECT],
     },
 };
 
 static ROUTE: Object = Object {
     check: None,
+    other_names: &[],
     attrs: &[
         attr("destination_cidr_block", Type::Cidr, Mode::Required, "Where the route leads."),
         attr(
@@ -197,8 +219,10 @@ pub static ROUTE_TABLE: Kind = Kind {
     restart: None,
     ref_checks: &[],
     update_note: None,
+    upgrade: None,
     object: Object {
         check: None,
+        other_names: &[terraform("route", "routes")],
         attrs: &[
             force(attr("vpc_id", Type::Ref("vpc"), Mode::Required, "The VPC.")),
             default(attr("routes", Type::Set(&Type::Object(&ROUTE)), Mode::Optional, "Routes, each `destination_cidr_block` and `gateway_id`."), Default::EmptyList),
@@ -247,6 +271,7 @@ fn check_nacl_rule(rule: &Attrs) -> Option<(&'static str, String)> {
 
 static PORT_RANGE: Object = Object {
     check: None,
+    other_names: &[],
     attrs: &[
         attr("from", Type::Int, Mode::Required, "First port."),
         attr("to", Type::Int, Mode::Required, "Last port."),
@@ -255,6 +280,7 @@ static PORT_RANGE: Object = Object {
 
 static ICMP_TYPE_CODE: Object = Object {
     check: None,
+    other_names: &[],
     attrs: &[
         attr("type", Type::Int, Mode::Required, "ICMP type (8 is echo request), or -1 for every type."),
         attr("code", Type::Int, Mode::Required, "ICMP code, or -1 for every code of the type."),
@@ -263,6 +289,7 @@ static ICMP_TYPE_CODE: Object = Object {
 
 static NACL_RULE: Object = Object {
     check: Some(check_nacl_rule),
+    other_names: &[],
     attrs: &[
         attr("rule_number", Type::Int, Mode::Required, "Evaluation order, 1 to 32766, lowest first."),
         attr("protocol", Type::Protocol, Mode::Required, "`tcp`, `udp`, `icmp` or `all`."),
@@ -288,8 +315,10 @@ pub static NETWORK_ACL: Kind = Kind {
     restart: None,
     ref_checks: &[],
     update_note: None,
+    upgrade: None,
     object: Object {
         check: None,
+        other_names: &[],
         attrs: &[
             force(attr("vpc_id", Type::Ref("vpc"), Mode::Required, "The VPC.")),
             default(attr("ingress", Type::Set(&Type::Object(&NACL_RULE)), Mode::Optional, "Inbound rules."), Default::EmptyList),
@@ -336,6 +365,7 @@ fn check_sg_rule(rule: &Attrs) -> Option<(&'static str, String)> {
 
 static SG_RULE: Object = Object {
     check: Some(check_sg_rule),
+    other_names: &[],
     attrs: &[
         attr("protocol", Type::Protocol, Mode::Required, "`tcp`, `udp`, `icmp` or `all`."),
         attr("port", Type::Port, Mode::Optional, "A port (`80`) or range (`\"8000-8010\"`); needed for tcp and udp."),
@@ -367,8 +397,10 @@ pub static SECURITY_GROUP: Kind = Kind {
     restart: None,
     ref_checks: &[],
     update_note: None,
+    upgrade: None,
     object: Object {
         check: None,
+        other_names: &[terraform("name", "group_name")],
         attrs: &[
             force(attr("group_name", Type::Str, Mode::OptionalComputed, "The group's name. Left out, trellis generates `<stack>-<name>` (with a suffix when a replacement needs a second name), so a replacement is created before the old group goes and rules that refer to it move over first.")),
             force(default(attr("description", Type::Str, Mode::Optional, "AWS cannot change it later."), Default::Str("Managed by trellis"))),

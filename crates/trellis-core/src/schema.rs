@@ -144,6 +144,46 @@ pub type ObjectCheck = fn(&Attrs) -> Option<(&'static str, String)>;
 pub struct Object {
     pub attrs: &'static [Attr],
     pub check: Option<ObjectCheck>,
+    /// Names people write for attributes called otherwise here (Terraform's, an earlier
+    /// trellis's): the parser's hint names the right one.
+    pub other_names: &'static [OtherName],
+}
+
+impl OtherName {
+    /// The hint for someone who wrote `name`: `` `instance_class` is Terraform's name;
+    /// here it is `db_instance_class`, as in awscli ``. Where one name stands for several
+    /// attributes (`health_check`), each is named.
+    pub fn hint(&self) -> String {
+        let parts: Vec<String> = self.is.split(", ").map(|p| format!("`{p}`")).collect();
+        match parts.as_slice() {
+            [one] => format!("`{}` is {} name; here it is {one}, as in awscli", self.name, self.whose),
+            many => format!(
+                "`{}` is {} name; here each of its settings is an attribute of its own, as in awscli: {}",
+                self.name,
+                self.whose,
+                many.join(", ")
+            ),
+        }
+    }
+
+    /// The attributes it stands for.
+    pub fn attrs(&self) -> std::str::Split<'static, &'static str> {
+        self.is.split(", ")
+    }
+}
+
+/// An attribute's name elsewhere. The names here are awscli's flags; someone coming
+/// from Terraform, or from an earlier trellis, writes another.
+#[derive(Debug)]
+pub struct OtherName {
+    /// What is written: `instance_class`.
+    pub name: &'static str,
+    /// The attribute meant: `db_instance_class`.
+    pub is: &'static str,
+    /// Whose name it is, for the hint: `Terraform's`.
+    pub whose: &'static str,
+    /// An earlier trellis wrote states under this name: they are read under `is`.
+    pub in_old_states: bool,
 }
 
 #[derive(Debug)]
@@ -170,17 +210,41 @@ pub struct Kind {
     /// Said in the plan for an in-place update that changes the cloud object (when the
     /// change takes effect), given the planned attributes.
     pub update_note: Option<fn(&Attrs) -> String>,
+    /// Rewrites the attributes an earlier trellis recorded in a state into this shape,
+    /// where more than a name changed (a mapping that became a list); the renames of
+    /// `other_names` are made before it.
+    pub upgrade: Option<fn(&mut Attrs)>,
 }
 
 impl Object {
     pub fn attr(&self, name: &str) -> Option<&'static Attr> {
         self.attrs.iter().find(|a| a.name == name)
     }
+
+    /// What `name`, written where no attribute has it, stands for.
+    pub fn other_name(&self, name: &str) -> Option<&'static OtherName> {
+        self.other_names.iter().find(|o| o.name == name)
+    }
 }
 
 impl Kind {
     pub fn attr(&self, name: &str) -> Option<&'static Attr> {
         self.object.attr(name)
+    }
+
+    /// Attributes an earlier trellis recorded (in a state, a saved plan) under the names
+    /// and shapes of today.
+    pub fn upgrade_attrs(&self, attrs: &mut Attrs) {
+        for o in self.object.other_names.iter().filter(|o| o.in_old_states && self.attr(o.name).is_none()) {
+            if !attrs.contains_key(o.is) {
+                if let Some(v) = attrs.remove(o.name) {
+                    attrs.insert(o.is.to_string(), v);
+                }
+            }
+        }
+        if let Some(upgrade) = self.upgrade {
+            upgrade(attrs);
+        }
     }
 
     /// Attributes that belong to trellis, not to the cloud object.

@@ -295,7 +295,7 @@ async fn protected_data_loss_is_refused_before_any_call() {
     let mut before = converged(spec);
     let db = addr("db_instance.main");
     let mut attrs = Attrs::new();
-    attrs.insert("identifier".into(), trellis_core::Value::str("web-main"));
+    attrs.insert("db_instance_identifier".into(), trellis_core::Value::str("web-main"));
     before.upsert(trellis_state::ResourceState {
         address: db.clone(),
         id: "web-main".into(),

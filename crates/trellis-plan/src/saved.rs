@@ -13,7 +13,7 @@ use crate::{Action, Plan};
 /// Version of the saved-plan file; the key also tells a plan file from a spec.
 /// Format 2: a replacement's order is its action (`delete-then-create`,
 /// `create-then-delete`), no longer a flag beside `replace`.
-pub const SAVED_PLAN_FORMAT: u32 = 2;
+pub const SAVED_PLAN_FORMAT: u32 = 3;
 
 /// The spec a plan was made from: where, its digest, and the `--var` values given.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -24,17 +24,17 @@ resources:
   db_subnet_group.db:
     subnet_ids: ["${subnet.a}", "${subnet.b}"]
   db_parameter_group.tuned:
-    family: mysql8.0
+    db_parameter_group_family: mysql8.0
     parameters:
       max_allowed_packet: "67108864"
   db_instance.main:
     engine: mysql
-    instance_class: db.t3.micro
+    db_instance_class: db.t3.micro
     allocated_storage: 20
     master_username: admin
     master_user_password: ${env.DB_PASSWORD}
     db_subnet_group_name: ${db_subnet_group.db}
-    parameter_group_name: ${db_parameter_group.tuned}
+    db_parameter_group_name: ${db_parameter_group.tuned}
 "#;
 
 /// Plans with `DB_PASSWORD` set; live objects are `prior`'s minus trellis's own

@@ -135,12 +135,16 @@ fn a_new_object_takes_the_spec_values_created_or_replacing() {
     assert_eq!(tag(&after, "Team"), Some(&Value::str("web")));
 
     // A replacement (its name is fixed and changed) is a new object: the spec's values.
-    let named = SPEC.replace("    min_size: 1\n", "    name: web-a\n    min_size: 1\n");
+    let named = SPEC.replace("    min_size: 1\n", "    auto_scaling_group_name: web-a\n    min_size: 1\n");
     let st = converged(&named);
-    let p = plan_with_live(&named.replace("name: web-a", "name: web-b"), &st, scaled_and_retagged);
+    let p = plan_with_live(
+        &named.replace("auto_scaling_group_name: web-a", "auto_scaling_group_name: web-b"),
+        &st,
+        scaled_and_retagged,
+    );
     let c = p.change(&addr(ASG)).unwrap();
     assert!(matches!(c.action, Action::DeleteThenCreate | Action::CreateThenDelete), "{:?}", c.action);
-    assert_eq!(c.replace_because, ["name"]);
+    assert_eq!(c.replace_because, ["auto_scaling_group_name"]);
     let after = c.after.as_ref().unwrap();
     assert_eq!(after["desired_capacity"], Value::Int(2));
     assert_eq!(tag(after, "Team"), Some(&Value::str("web")));
@@ -148,12 +152,13 @@ fn a_new_object_takes_the_spec_values_created_or_replacing() {
 
 #[test]
 fn an_ignored_attribute_that_would_force_a_replacement_forces_none() {
-    let named = SPEC.replace("    min_size: 1\n", "    name: web-a\n    min_size: 1\n").replace(
+    let named = SPEC.replace("    min_size: 1\n", "    auto_scaling_group_name: web-a\n    min_size: 1\n").replace(
         "ignore_changes: [desired_capacity, tags.Team]",
-        "ignore_changes: [name, desired_capacity, tags.Team]",
+        "ignore_changes: [auto_scaling_group_name, desired_capacity, tags.Team]",
     );
     let st = converged(&named);
-    let p = plan_with_live(&named.replace("name: web-a", "name: web-b"), &st, |_| {});
+    let p =
+        plan_with_live(&named.replace("auto_scaling_group_name: web-a", "auto_scaling_group_name: web-b"), &st, |_| {});
     let c = p.change(&addr(ASG)).unwrap();
     assert_eq!(c.action, Action::NoOp, "{}", render(&p, RenderOptions::default()));
     assert!(c.replace_because.is_empty());

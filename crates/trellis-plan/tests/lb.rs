@@ -25,13 +25,13 @@ resources:
     port: 8080
     vpc_id: ${vpc.main}
   load_balancer.web:
-    subnet_ids: ["${subnet.a}"]
+    subnets: ["${subnet.a}"]
   listener.http:
     load_balancer_arn: ${load_balancer.web}
     port: 80
-    default_action:
-      type: forward
-      target_group_arn: ${target_group.web}
+    default_actions:
+      - type: forward
+        target_group_arn: ${target_group.web}
   autoscaling_group.web:
     launch_template_id: ${launch_template.web}
     min_size: 1

@@ -32,7 +32,7 @@ const DB: &str = r#"stack: web
 resources:
   db_instance.main:
     engine: postgres
-    instance_class: db.t3.micro
+    db_instance_class: db.t3.micro
     allocated_storage: 20
     master_username: app
     master_user_password: ${env.DB_PASSWORD}

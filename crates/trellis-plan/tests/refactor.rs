@@ -23,7 +23,7 @@ resources:
     vpc_id: ${vpc.main}
     subnet_ids: ["${subnet.a}"]
   scaling_policy.cpu:
-    autoscaling_group_name: web-asg
+    auto_scaling_group_name: web-asg
     policy_name: web-cpu
     metric: ASGAverageCPUUtilization
     target_value: 50
@@ -255,7 +255,7 @@ fn a_repeated_resource_moves_with_every_copy_and_a_single_one_can_become_a_copy(
 #[test]
 fn removed_objects_are_forgotten_not_destroyed_in_apply_and_in_destroy() {
     let before = converged(BEFORE);
-    let text = BEFORE.replace("  scaling_policy.cpu:\n    autoscaling_group_name: web-asg\n    policy_name: web-cpu\n    metric: ASGAverageCPUUtilization\n    target_value: 50\n", "")
+    let text = BEFORE.replace("  scaling_policy.cpu:\n    auto_scaling_group_name: web-asg\n    policy_name: web-cpu\n    metric: ASGAverageCPUUtilization\n    target_value: 50\n", "")
         + "removed:\n  - from: scaling_policy.cpu\n";
     let p = plan_tagged(&text, &before, &own_tags(&before), Operation::Apply);
     assert_eq!(shown(&p), [("scaling_policy.cpu".to_string(), Action::Forget)]);

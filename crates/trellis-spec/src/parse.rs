@@ -828,6 +828,14 @@ impl<'a> Parser<'a> {
             }
             let key_span = self.scalar_span(key);
             let Some(attr) = obj.attr(name) else {
+                if let Some(other) = obj.other_name(name) {
+                    // What it stands for is not reported missing as well.
+                    for a in other.attrs() {
+                        suggested.insert(a);
+                    }
+                    self.error(format!("`{owner}` has no attribute `{name}`"), Some(key_span), Some(other.hint()));
+                    continue;
+                }
                 let names = obj.attrs.iter().filter(|a| a.settable()).map(|a| a.name);
                 let close = did_you_mean(name, names.clone().chain(skip.iter().copied()));
                 let help = close

@@ -55,10 +55,10 @@ resources:
     target_group_arn: ${target_group.web}
     target_id: ${instance.web[count.index]}
   db_subnet_group.db:
-    description: both zones
+    db_subnet_group_description: both zones
     subnet_ids: ${subnet.az[*].id}
   load_balancer.front:
-    subnet_ids: ["${subnet.az[*]}"]
+    subnets: ["${subnet.az[*]}"]
     depends_on: [instance.web]
 outputs:
   first: ${instance.web[0].private_ip}
@@ -100,7 +100,7 @@ fn copies_get_instance_addresses_and_their_own_values() {
     let refs: Vec<String> = items.iter().flat_map(|e| e.refs()).map(|r| r.address.to_string()).collect();
     assert_eq!(refs, ["subnet.az[\"a\"]", "subnet.az[\"b\"]"]);
     let lb = &spec.resources[&a("load_balancer.front")];
-    assert_eq!(lb.attrs["subnet_ids"].refs().len(), 2);
+    assert_eq!(lb.attrs["subnets"].refs().len(), 2);
     // `depends_on` a repeated resource waits for every copy.
     let deps: Vec<String> = lb.depends_on.iter().map(ToString::to_string).collect();
     assert_eq!(deps, ["instance.web[0]", "instance.web[1]", "instance.web[2]"]);

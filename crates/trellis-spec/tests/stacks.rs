@@ -49,8 +49,8 @@ resources:
     max_size: 2
     vpc_zone_identifier: ${stack.shared-db.output.subnets}
   load_balancer.app:
-    subnet_ids: ["${stack.shared-db.output.subnets}", "${stack.shared-db.output.extra_subnet}"]
-    security_group_ids: ["${security_group.app}"]
+    subnets: ["${stack.shared-db.output.subnets}", "${stack.shared-db.output.extra_subnet}"]
+    security_groups: ["${security_group.app}"]
 outputs:
   subnets: ${stack.shared-db.output.subnets}
 "#;
@@ -101,7 +101,7 @@ fn with_the_states_the_outputs_are_literals_and_lists_go_where_lists_are_due() {
     );
     // A list output inside a list is spliced in its place.
     let lb = &spec.resources[&a("load_balancer.app")];
-    let ids = match &lb.attrs["subnet_ids"] {
+    let ids = match &lb.attrs["subnets"] {
         Expr::List(l) | Expr::Set(l) => l.clone(),
         other => panic!("{other:?}"),
     };

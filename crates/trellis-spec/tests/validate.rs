@@ -204,26 +204,26 @@ fn database_specs_are_checked_for_what_aws_would_refuse() {
 resources:
   db_instance.primary:
     engine: postgres
-    instance_class: db.t3.micro
+    db_instance_class: db.t3.micro
     allocated_storage: 20
     master_username: admin
     master_user_password: ${env.PW}
     backup_retention_period: 0
   db_instance.replica:
-    replicate_source: ${db_instance.primary}
-    instance_class: db.t3.micro
+    source_db_instance_identifier: ${db_instance.primary}
+    db_instance_class: db.t3.micro
   db_instance.other_replica:
-    replicate_source: ${db_instance.primary}
-    instance_class: db.t3.micro
+    source_db_instance_identifier: ${db_instance.primary}
+    db_instance_class: db.t3.micro
     engine: postgres
   db_instance.no_password:
     engine: mysql
-    instance_class: db.t3.micro
+    db_instance_class: db.t3.micro
     allocated_storage: 20
     master_username: admin
   db_instance.plain_password:
     engine: mysql
-    instance_class: db.t3.micro
+    db_instance_class: db.t3.micro
     allocated_storage: 20
     master_username: admin
     master_user_password: hunter2hunter2
@@ -375,4 +375,33 @@ resources:
     assert_eq!(asg.ignore_changes.iter().map(String::as_str).collect::<Vec<_>>(), ["desired_capacity", "tags.Team"]);
     // It is a setting of trellis, never an attribute sent to AWS.
     assert!(!asg.attrs.contains_key("ignore_changes"));
+}
+
+#[test]
+fn terraform_and_earlier_names_get_the_awscli_name_in_the_hint() {
+    insta::assert_snapshot!(errors(
+        r#"stack: web
+resources:
+  db_instance.main:
+    engine: postgres
+    instance_class: db.t3.micro
+    allocated_storage: 20
+    username: app
+    master_user_password: ${env.PW}
+  load_balancer.front:
+    subnet_ids: [subnet-1, subnet-2]
+  target_group.web:
+    port: 80
+    vpc_id: vpc-1
+    health_check: { path: /health }
+  listener.http:
+    load_balancer_arn: arn:lb
+    port: 80
+    default_action: { type: redirect, redirect: { status_code: HTTP_301 } }
+  instance.a:
+    ami: ami-1
+    instance_type: t3.micro
+    subnet_id: subnet-1
+"#
+    ));
 }

@@ -206,8 +206,12 @@ pub fn parse_state(text: &str, location: &str, stack: &str) -> Result<State, Sta
     if found != FORMAT_VERSION {
         return Err(StateError::Version { path, found });
     }
-    let state: State =
+    let mut state: State =
         serde_json::from_value(version).map_err(|source| StateError::Parse { path: path.clone(), source })?;
+    // Attributes an earlier trellis recorded under other names or shapes.
+    for r in &mut state.resources {
+        r.address.kind.upgrade_attrs(&mut r.attributes);
+    }
     if state.stack != stack {
         return Err(StateError::OtherStack { path, found: state.stack, expected: stack.to_string() });
     }

@@ -79,7 +79,7 @@ fn observe(g: &AutoScalingGroup) -> Vec<(&'static str, Value)> {
         }
     }
     vec![
-        ("name", Value::str(name)),
+        ("auto_scaling_group_name", Value::str(name)),
         ("launch_template_id", opt_str(lt.and_then(|t| t.launch_template_id()))),
         ("launch_template_version", version),
         ("min_size", opt_int(g.min_size())),
@@ -133,7 +133,7 @@ fn asg_tags(name: &str, tags: BTreeMap<String, String>) -> Vec<Tag> {
 }
 
 pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    create_named(c, "name", 255, |name| async move {
+    create_named(c, "auto_scaling_group_name", 255, |name| async move {
         aws.call(Call::AutoScaling).await;
         request(aws.once.asg.create_auto_scaling_group(), c, &name).send().await.map_err(aws_err)?;
         Ok(name)
@@ -338,7 +338,7 @@ fn policy_attrs(p: &ScalingPolicy) -> Described {
         BTreeMap::new(),
         vec![
             ("policy_name", opt_str(p.policy_name())),
-            ("autoscaling_group_name", opt_str(p.auto_scaling_group_name())),
+            ("auto_scaling_group_name", opt_str(p.auto_scaling_group_name())),
             ("metric", opt_str(metric.and_then(|m| m.predefined_metric_type().map(MetricType::as_str)))),
             (
                 "target_value",
@@ -378,7 +378,7 @@ fn policy_request(b: PutScalingPolicyFluentBuilder, attrs: &Attrs) -> PutScaling
         .set_target_value(attrs.get("target_value").and_then(Value::as_int).map(|v| v as f64))
         .set_disable_scale_in(bool_attr(attrs, "disable_scale_in"))
         .build();
-    b.set_auto_scaling_group_name(str_attr(attrs, "autoscaling_group_name").map(str::to_string))
+    b.set_auto_scaling_group_name(str_attr(attrs, "auto_scaling_group_name").map(str::to_string))
         .set_policy_name(str_attr(attrs, "policy_name").map(str::to_string))
         .policy_type("TargetTrackingScaling")
         .target_tracking_configuration(cfg)
@@ -395,7 +395,7 @@ pub(crate) async fn put_policy(aws: &Aws, attrs: &Attrs) -> Result<String, Provi
     let found = aws
         .asg
         .describe_policies()
-        .set_auto_scaling_group_name(str_attr(attrs, "autoscaling_group_name").map(str::to_string))
+        .set_auto_scaling_group_name(str_attr(attrs, "auto_scaling_group_name").map(str::to_string))
         .set_policy_names(str_attr(attrs, "policy_name").map(|n| vec![n.to_string()]))
         .send()
         .await
@@ -413,7 +413,7 @@ pub(crate) async fn delete_policy(aws: &Aws, id: &str, attrs: &Attrs) -> Result<
     let r = aws
         .asg
         .delete_policy()
-        .set_auto_scaling_group_name(str_attr(attrs, "autoscaling_group_name").map(str::to_string))
+        .set_auto_scaling_group_name(str_attr(attrs, "auto_scaling_group_name").map(str::to_string))
         .policy_name(id)
         .send()
         .await;
@@ -432,7 +432,7 @@ mod tests {
     use super::*;
 
     const GROUP: &[&str] = &[
-        "name",
+        "auto_scaling_group_name",
         "launch_template_id",
         "launch_template_version",
         "min_size",
@@ -445,7 +445,7 @@ mod tests {
         "tags",
     ];
     const POLICY: &[&str] =
-        &["policy_name", "autoscaling_group_name", "metric", "target_value", "resource_label", "disable_scale_in"];
+        &["policy_name", "auto_scaling_group_name", "metric", "target_value", "resource_label", "disable_scale_in"];
 
     proptest! {
         #[test]
@@ -455,7 +455,7 @@ mod tests {
             ]),
         ) {
             let address = roundtrip::address("autoscaling_group");
-            let name = str_attr(&attrs, "name").unwrap_or("generated").to_string();
+            let name = str_attr(&attrs, "auto_scaling_group_name").unwrap_or("generated").to_string();
             let sent = request(roundtrip::asg().create_auto_scaling_group(), &roundtrip::create(&address, &attrs), &name);
             let i = sent.as_input();
             let answer = AutoScalingGroup::builder()
@@ -471,8 +471,8 @@ mod tests {
                 .build();
             let tags = roundtrip::tag_pairs(i.get_tags().iter().flatten().map(|t| (t.key(), t.value())));
             let mut back = described_with(&name, tags, observe(&answer)).attrs;
-            if !attrs.contains_key("name") {
-                back.remove("name");
+            if !attrs.contains_key("auto_scaling_group_name") {
+                back.remove("auto_scaling_group_name");
             }
             gives_back(&attrs, &back, GROUP)?;
         }

@@ -30,7 +30,7 @@ fn action_value(a: &Action) -> Value {
         Some(ActionTypeEnum::FixedResponse) => {
             if let Some(f) = a.fixed_response_config() {
                 pairs.push((
-                    "fixed_response",
+                    "fixed_response_config",
                     map(vec![
                         ("status_code", opt_str(f.status_code())),
                         ("content_type", opt_str(f.content_type())),
@@ -42,7 +42,7 @@ fn action_value(a: &Action) -> Value {
         Some(ActionTypeEnum::Redirect) => {
             if let Some(r) = a.redirect_config() {
                 pairs.push((
-                    "redirect",
+                    "redirect_config",
                     map(vec![
                         ("protocol", opt_str(r.protocol())),
                         ("port", opt_str(r.port())),
@@ -69,7 +69,7 @@ fn action(v: Option<&Value>) -> Result<Action, ProviderError> {
     let b = match kind.as_str() {
         "forward" => b.set_target_group_arn(s(m, "target_group_arn")),
         "fixed-response" => {
-            let f = sub("fixed_response");
+            let f = sub("fixed_response_config");
             b.fixed_response_config(
                 FixedResponseActionConfig::builder()
                     .set_status_code(s(&f, "status_code"))
@@ -79,7 +79,7 @@ fn action(v: Option<&Value>) -> Result<Action, ProviderError> {
             )
         }
         "redirect" => {
-            let r = sub("redirect");
+            let r = sub("redirect_config");
             b.redirect_config(
                 RedirectActionConfig::builder()
                     .set_protocol(s(&r, "protocol"))
@@ -118,7 +118,7 @@ fn observe(l: &Listener) -> Vec<(&'static str, Value)> {
         ("port", opt_int(l.port())),
         ("protocol", opt_str(l.protocol().map(|p| p.as_str()))),
         ("certificate_arn", opt_str(l.certificates().first().and_then(|c| c.certificate_arn()))),
-        ("default_action", l.default_actions().first().map(action_value).unwrap_or(Value::Null)),
+        ("default_actions", Value::List(l.default_actions().iter().map(action_value).collect())),
     ]
 }
 
@@ -128,8 +128,14 @@ fn request(b: CreateListenerFluentBuilder, c: &Create<'_>) -> Result<CreateListe
         .set_port(attrs.get("port").and_then(Value::as_int).map(|p| p as i32))
         .set_protocol(str_attr(attrs, "protocol").map(ProtocolEnum::from))
         .set_certificates(certificates(attrs))
-        .default_actions(action(attrs.get("default_action"))?)
+        .set_default_actions(Some(actions(attrs)?))
         .set_tags(Some(tags_for(c.stack, c.address, attrs.get("tags")))))
+}
+
+/// `default_actions`, in their order.
+fn actions(attrs: &Attrs) -> Result<Vec<Action>, ProviderError> {
+    let list = attrs.get("default_actions").map(Value::as_list).unwrap_or_default();
+    list.iter().map(|a| action(Some(a))).collect()
 }
 
 fn certificates(attrs: &Attrs) -> Option<Vec<Certificate>> {
@@ -152,7 +158,7 @@ pub(crate) async fn configure(_aws: &Aws, _id: &str, _attrs: &Attrs) -> Result<(
 
 pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
     let changed = |k: &str| before.get(k) != after.get(k);
-    if ["port", "protocol", "certificate_arn", "default_action"].iter().any(|k| changed(k)) {
+    if ["port", "protocol", "certificate_arn", "default_actions"].iter().any(|k| changed(k)) {
         aws.call(Call::ElbMutate).await;
         aws.elb
             .modify_listener()
@@ -160,7 +166,7 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
             .set_port(after.get("port").and_then(Value::as_int).map(|p| p as i32))
             .set_protocol(str_attr(after, "protocol").map(ProtocolEnum::from))
             .set_certificates(certificates(after))
-            .default_actions(action(after.get("default_action"))?)
+            .set_default_actions(Some(actions(after)?))
             .send()
             .await
             .map_err(aws_err)?;
@@ -213,19 +219,23 @@ mod tests {
             with(
                 "forward",
                 "target_group_arn",
-                roundtrip::value(nested("listener", &["default_action", "target_group_arn"]))
+                roundtrip::value(nested("listener", &["default_actions", "target_group_arn"]))
             ),
             with(
                 "fixed-response",
-                "fixed_response",
-                roundtrip::value(nested("listener", &["default_action", "fixed_response"]))
+                "fixed_response_config",
+                roundtrip::value(nested("listener", &["default_actions", "fixed_response_config"]))
             ),
-            with("redirect", "redirect", roundtrip::value(nested("listener", &["default_action", "redirect"]))),
+            with(
+                "redirect",
+                "redirect_config",
+                roundtrip::value(nested("listener", &["default_actions", "redirect_config"]))
+            ),
         ]
         .boxed()
     }
 
-    const ALL: &[&str] = &["load_balancer_arn", "port", "protocol", "certificate_arn", "default_action", "tags"];
+    const ALL: &[&str] = &["load_balancer_arn", "port", "protocol", "certificate_arn", "default_actions", "tags"];
 
     proptest! {
         #[test]
@@ -235,7 +245,7 @@ mod tests {
 
         #[test]
         fn a_listener_comes_back_as_it_was_created(
-            attrs in roundtrip::attrs("listener", ALL, vec![("default_action", an_action())]),
+            attrs in roundtrip::attrs("listener", ALL, vec![("default_actions", an_action().prop_map(|a| Value::List(vec![a])).boxed())]),
         ) {
             let address = roundtrip::address("listener");
             let sent = request(roundtrip::elb().create_listener(), &roundtrip::create(&address, &attrs)).unwrap();

@@ -68,8 +68,8 @@ fn observe(arn: &str, lb: &LoadBalancer, idle: Value, protect: Value) -> Vec<(&'
     vec![
         ("name", opt_str(lb.load_balancer_name())),
         ("scheme", opt_str(lb.scheme().map(|s| s.as_str()))),
-        ("subnet_ids", strings(lb.availability_zones().iter().filter_map(|z| z.subnet_id().map(str::to_string)))),
-        ("security_group_ids", strings(lb.security_groups().iter().cloned())),
+        ("subnets", strings(lb.availability_zones().iter().filter_map(|z| z.subnet_id().map(str::to_string)))),
+        ("security_groups", strings(lb.security_groups().iter().cloned())),
         ("idle_timeout", idle),
         ("deletion_protection", protect),
         ("dns_name", opt_str(lb.dns_name())),
@@ -82,8 +82,8 @@ fn request(b: CreateLoadBalancerFluentBuilder, c: &Create<'_>, name: String) -> 
     b.name(name)
         .r#type(LoadBalancerTypeEnum::Application)
         .set_scheme(str_attr(attrs, "scheme").map(LoadBalancerSchemeEnum::from))
-        .set_subnets(Some(ids(attrs, "subnet_ids")))
-        .set_security_groups(Some(ids(attrs, "security_group_ids")).filter(|v| !v.is_empty()))
+        .set_subnets(Some(ids(attrs, "subnets")))
+        .set_security_groups(Some(ids(attrs, "security_groups")).filter(|v| !v.is_empty()))
         .set_tags(Some(tags_for(c.stack, c.address, attrs.get("tags"))))
 }
 
@@ -159,23 +159,22 @@ pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), 
 }
 
 pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
-    if before.get("subnet_ids") != after.get("subnet_ids") {
+    if before.get("subnets") != after.get("subnets") {
         aws.call(Call::ElbMutate).await;
         aws.elb
             .set_subnets()
             .load_balancer_arn(id)
-            .set_subnets(Some(ids(after, "subnet_ids")))
+            .set_subnets(Some(ids(after, "subnets")))
             .send()
             .await
             .map_err(aws_err)?;
     }
-    if after.get("security_group_ids").is_some() && before.get("security_group_ids") != after.get("security_group_ids")
-    {
+    if after.get("security_groups").is_some() && before.get("security_groups") != after.get("security_groups") {
         aws.call(Call::ElbMutate).await;
         aws.elb
             .set_security_groups()
             .load_balancer_arn(id)
-            .set_security_groups(Some(ids(after, "security_group_ids")))
+            .set_security_groups(Some(ids(after, "security_groups")))
             .send()
             .await
             .map_err(aws_err)?;
@@ -203,7 +202,7 @@ mod tests {
     use super::*;
 
     const ALL: &[&str] =
-        &["name", "scheme", "subnet_ids", "security_group_ids", "idle_timeout", "deletion_protection", "tags"];
+        &["name", "scheme", "subnets", "security_groups", "idle_timeout", "deletion_protection", "tags"];
 
     proptest! {
         #[test]
@@ -227,7 +226,7 @@ mod tests {
             let tags = roundtrip::tag_pairs(i.get_tags().iter().flatten().map(|t| (t.key(), t.value())));
             let mut back = described_with("arn:lb", tags, observe("arn:lb", &answer, idle, protect)).attrs;
             // Left out, the name is generated and the groups are AWS's choice.
-            for chosen in ["name", "security_group_ids"] {
+            for chosen in ["name", "security_groups"] {
                 if !attrs.contains_key(chosen) {
                     back.remove(chosen);
                 }

@@ -155,8 +155,8 @@ fn subnet_group_attrs(g: &DbSubnetGroup) -> Vec<(&'static str, Value)> {
     let mut subnets: Vec<Value> = g.subnets().iter().filter_map(|s| s.subnet_identifier()).map(Value::str).collect();
     trellis_core::schema::normalize_set(&mut subnets);
     vec![
-        ("name", opt_str(g.db_subnet_group_name())),
-        ("description", opt_str(g.db_subnet_group_description())),
+        ("db_subnet_group_name", opt_str(g.db_subnet_group_name())),
+        ("db_subnet_group_description", opt_str(g.db_subnet_group_description())),
         ("subnet_ids", Value::List(subnets)),
         ("arn", opt_str(g.db_subnet_group_arn())),
     ]
@@ -168,7 +168,7 @@ fn subnet_group_request(
     name: String,
 ) -> CreateDBSubnetGroupFluentBuilder {
     b.db_subnet_group_name(lower(name))
-        .db_subnet_group_description(str_attr(c.attrs, "description").unwrap_or("Managed by trellis"))
+        .db_subnet_group_description(str_attr(c.attrs, "db_subnet_group_description").unwrap_or("Managed by trellis"))
         .set_subnet_ids(Some(subnet_ids(c.attrs)))
         .set_tags(Some(rds_tags(c.stack, c.address, c.attrs.get("tags"))))
 }
@@ -178,7 +178,7 @@ fn subnet_ids(attrs: &Attrs) -> Vec<String> {
 }
 
 pub(crate) async fn create_subnet_group(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    create_named(c, "name", 255, |name| async move {
+    create_named(c, "db_subnet_group_name", 255, |name| async move {
         aws.call(Call::Rds).await;
         let out = subnet_group_request(aws.once.rds.create_db_subnet_group(), c, name).send().await.map_err(aws_err)?;
         out.db_subnet_group()
@@ -195,12 +195,14 @@ pub(crate) async fn update_subnet_group(
     before: &Attrs,
     after: &Attrs,
 ) -> Result<(), ProviderError> {
-    if before.get("description") != after.get("description") || before.get("subnet_ids") != after.get("subnet_ids") {
+    if before.get("db_subnet_group_description") != after.get("db_subnet_group_description")
+        || before.get("subnet_ids") != after.get("subnet_ids")
+    {
         aws.call(Call::Rds).await;
         aws.rds
             .modify_db_subnet_group()
             .db_subnet_group_name(id)
-            .set_db_subnet_group_description(str_attr(after, "description").map(str::to_string))
+            .set_db_subnet_group_description(str_attr(after, "db_subnet_group_description").map(str::to_string))
             .set_subnet_ids(Some(subnet_ids(after)))
             .send()
             .await
@@ -261,8 +263,8 @@ pub(crate) async fn describe_parameter_groups(aws: &Aws, sel: Select<'_>) -> Res
 
 fn parameter_group_attrs(g: &DbParameterGroup, params: BTreeMap<String, Value>) -> Vec<(&'static str, Value)> {
     vec![
-        ("name", opt_str(g.db_parameter_group_name())),
-        ("family", opt_str(g.db_parameter_group_family())),
+        ("db_parameter_group_name", opt_str(g.db_parameter_group_name())),
+        ("db_parameter_group_family", opt_str(g.db_parameter_group_family())),
         ("description", opt_str(g.description())),
         ("parameters", Value::Map(params)),
         ("arn", opt_str(g.db_parameter_group_arn())),
@@ -275,13 +277,13 @@ fn parameter_group_request(
     name: String,
 ) -> CreateDBParameterGroupFluentBuilder {
     b.db_parameter_group_name(lower(name))
-        .db_parameter_group_family(str_attr(c.attrs, "family").unwrap_or_default())
+        .db_parameter_group_family(str_attr(c.attrs, "db_parameter_group_family").unwrap_or_default())
         .description(str_attr(c.attrs, "description").unwrap_or("Managed by trellis"))
         .set_tags(Some(rds_tags(c.stack, c.address, c.attrs.get("tags"))))
 }
 
 pub(crate) async fn create_parameter_group(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    create_named(c, "name", 255, |name| async move {
+    create_named(c, "db_parameter_group_name", 255, |name| async move {
         aws.call(Call::Rds).await;
         let out =
             parameter_group_request(aws.once.rds.create_db_parameter_group(), c, name).send().await.map_err(aws_err)?;
@@ -417,18 +419,18 @@ fn instance_attrs(d: &DbInstance) -> Vec<(&'static str, Value)> {
     trellis_core::schema::normalize_set(&mut sgs);
     let group = d.db_parameter_groups().first();
     vec![
-        ("identifier", opt_str(d.db_instance_identifier())),
-        ("replicate_source", opt_str(d.read_replica_source_db_instance_identifier())),
+        ("db_instance_identifier", opt_str(d.db_instance_identifier())),
+        ("source_db_instance_identifier", opt_str(d.read_replica_source_db_instance_identifier())),
         ("engine", opt_str(d.engine())),
         ("engine_version", opt_str(version)),
-        ("instance_class", opt_str(class)),
+        ("db_instance_class", opt_str(class)),
         ("allocated_storage", opt_int(storage)),
         ("storage_type", opt_str(storage_type)),
         ("db_name", opt_str(d.db_name())),
         ("master_username", opt_str(d.master_username())),
         ("db_subnet_group_name", opt_str(d.db_subnet_group().and_then(|g| g.db_subnet_group_name()))),
         ("vpc_security_group_ids", Value::List(sgs)),
-        ("parameter_group_name", opt_str(group.and_then(|g| g.db_parameter_group_name()))),
+        ("db_parameter_group_name", opt_str(group.and_then(|g| g.db_parameter_group_name()))),
         ("multi_az", multi_az.map(Value::Bool).unwrap_or(Value::Null)),
         ("backup_retention_period", opt_int(retention)),
         ("publicly_accessible", d.publicly_accessible().map(Value::Bool).unwrap_or(Value::Null)),
@@ -494,11 +496,11 @@ fn replica_request(
     let attrs = c.attrs;
     b.db_instance_identifier(name)
         .source_db_instance_identifier(source)
-        .set_db_instance_class(string(attrs, "instance_class"))
+        .set_db_instance_class(string(attrs, "db_instance_class"))
         .set_storage_type(string(attrs, "storage_type"))
         .set_db_subnet_group_name(string(attrs, "db_subnet_group_name"))
         .set_vpc_security_group_ids(strs(attrs, "vpc_security_group_ids"))
-        .set_db_parameter_group_name(string(attrs, "parameter_group_name"))
+        .set_db_parameter_group_name(string(attrs, "db_parameter_group_name"))
         .set_multi_az(bool_attr(attrs, "multi_az"))
         .set_publicly_accessible(bool_attr(attrs, "publicly_accessible"))
         .set_deletion_protection(bool_attr(attrs, "deletion_protection"))
@@ -511,7 +513,7 @@ fn primary_request(b: CreateDBInstanceFluentBuilder, c: &Create<'_>, name: &str)
     b.db_instance_identifier(name)
         .set_engine(string(attrs, "engine"))
         .set_engine_version(string(attrs, "engine_version"))
-        .set_db_instance_class(string(attrs, "instance_class"))
+        .set_db_instance_class(string(attrs, "db_instance_class"))
         .set_allocated_storage(int(attrs, "allocated_storage"))
         .set_storage_type(string(attrs, "storage_type"))
         .set_db_name(string(attrs, "db_name"))
@@ -519,7 +521,7 @@ fn primary_request(b: CreateDBInstanceFluentBuilder, c: &Create<'_>, name: &str)
         .set_master_user_password(string(attrs, "master_user_password"))
         .set_db_subnet_group_name(string(attrs, "db_subnet_group_name"))
         .set_vpc_security_group_ids(strs(attrs, "vpc_security_group_ids"))
-        .set_db_parameter_group_name(string(attrs, "parameter_group_name"))
+        .set_db_parameter_group_name(string(attrs, "db_parameter_group_name"))
         .set_multi_az(bool_attr(attrs, "multi_az"))
         .set_backup_retention_period(int(attrs, "backup_retention_period"))
         .set_publicly_accessible(bool_attr(attrs, "publicly_accessible"))
@@ -529,10 +531,10 @@ fn primary_request(b: CreateDBInstanceFluentBuilder, c: &Create<'_>, name: &str)
 
 pub(crate) async fn create_instance(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
     let attrs = c.attrs;
-    create_named(c, "identifier", 63, |name| async move {
+    create_named(c, "db_instance_identifier", 63, |name| async move {
         let name = lower(name);
         aws.call(Call::Rds).await;
-        let out = match str_attr(attrs, "replicate_source") {
+        let out = match str_attr(attrs, "source_db_instance_identifier") {
             Some(source) => {
                 replica_request(aws.once.rds.create_db_instance_read_replica(), c, &name, source)
                     .send()
@@ -606,14 +608,14 @@ pub(crate) async fn update_instance(aws: &Aws, id: &str, before: &Attrs, after: 
             }
         };
     }
-    set!("instance_class", set_db_instance_class, string(after, "instance_class"));
+    set!("db_instance_class", set_db_instance_class, string(after, "db_instance_class"));
     set!("allocated_storage", set_allocated_storage, int(after, "allocated_storage"));
     set!("storage_type", set_storage_type, string(after, "storage_type"));
     set!("engine_version", set_engine_version, string(after, "engine_version"));
     set!("master_user_password", set_master_user_password, string(after, "master_user_password"));
     set!("db_subnet_group_name", set_db_subnet_group_name, string(after, "db_subnet_group_name"));
     set!("vpc_security_group_ids", set_vpc_security_group_ids, strs(after, "vpc_security_group_ids"));
-    set!("parameter_group_name", set_db_parameter_group_name, string(after, "parameter_group_name"));
+    set!("db_parameter_group_name", set_db_parameter_group_name, string(after, "db_parameter_group_name"));
     set!("multi_az", set_multi_az, bool_attr(after, "multi_az"));
     set!("backup_retention_period", set_backup_retention_period, int(after, "backup_retention_period"));
     set!("publicly_accessible", set_publicly_accessible, bool_attr(after, "publicly_accessible"));
@@ -693,17 +695,17 @@ mod tests {
     /// What a database's create sends and its describe gives back (the password is sent
     /// and never read back).
     const PRIMARY: &[&str] = &[
-        "identifier",
+        "db_instance_identifier",
         "engine",
         "engine_version",
-        "instance_class",
+        "db_instance_class",
         "allocated_storage",
         "storage_type",
         "db_name",
         "master_username",
         "db_subnet_group_name",
         "vpc_security_group_ids",
-        "parameter_group_name",
+        "db_parameter_group_name",
         "multi_az",
         "backup_retention_period",
         "publicly_accessible",
@@ -713,13 +715,13 @@ mod tests {
 
     /// What a replica's create sends: the rest is its source's.
     const REPLICA: &[&str] = &[
-        "identifier",
-        "replicate_source",
-        "instance_class",
+        "db_instance_identifier",
+        "source_db_instance_identifier",
+        "db_instance_class",
         "storage_type",
         "db_subnet_group_name",
         "vpc_security_group_ids",
-        "parameter_group_name",
+        "db_parameter_group_name",
         "multi_az",
         "publicly_accessible",
         "deletion_protection",
@@ -742,7 +744,7 @@ mod tests {
     /// Left out, the identifier is generated and the groups are AWS's choice (the VPC's
     /// default group).
     fn left_to_aws(sent: &Attrs, back: &mut Attrs) {
-        for chosen in ["identifier", "vpc_security_group_ids"] {
+        for chosen in ["db_instance_identifier", "vpc_security_group_ids"] {
             if !sent.contains_key(chosen) {
                 back.remove(chosen);
             }
@@ -753,7 +755,7 @@ mod tests {
         #[test]
         fn a_database_comes_back_as_it_was_created(attrs in roundtrip::attrs("db_instance", PRIMARY, vec![])) {
             let address = roundtrip::address("db_instance");
-            let name = str_attr(&attrs, "identifier").unwrap_or("generated").to_string();
+            let name = str_attr(&attrs, "db_instance_identifier").unwrap_or("generated").to_string();
             let sent = primary_request(roundtrip::rds().create_db_instance(), &roundtrip::create(&address, &attrs), &name);
             let i = sent.as_input();
             let answer = DbInstance::builder()
@@ -781,10 +783,10 @@ mod tests {
 
         #[test]
         fn a_subnet_group_comes_back_as_it_was_created(
-            attrs in roundtrip::attrs("db_subnet_group", &["name", "description", "subnet_ids", "tags"], vec![]),
+            attrs in roundtrip::attrs("db_subnet_group", &["db_subnet_group_name", "db_subnet_group_description", "subnet_ids", "tags"], vec![]),
         ) {
             let address = roundtrip::address("db_subnet_group");
-            let name = str_attr(&attrs, "name").unwrap_or("generated").to_string();
+            let name = str_attr(&attrs, "db_subnet_group_name").unwrap_or("generated").to_string();
             let sent = subnet_group_request(roundtrip::rds().create_db_subnet_group(), &roundtrip::create(&address, &attrs), name.clone());
             let i = sent.as_input();
             let subnets = i.get_subnet_ids().iter().flatten().map(|s| Subnet::builder().subnet_identifier(s).build());
@@ -795,18 +797,18 @@ mod tests {
                 .build();
             let tags = tag_map(i.get_tags().as_deref().unwrap_or_default());
             let mut back = described_with(&name, tags, subnet_group_attrs(&answer)).attrs;
-            if !attrs.contains_key("name") {
-                back.remove("name");
+            if !attrs.contains_key("db_subnet_group_name") {
+                back.remove("db_subnet_group_name");
             }
-            gives_back(&attrs, &back, &["name", "description", "subnet_ids", "tags"])?;
+            gives_back(&attrs, &back, &["db_subnet_group_name", "db_subnet_group_description", "subnet_ids", "tags"])?;
         }
 
         #[test]
         fn a_parameter_group_comes_back_as_it_was_made(
-            attrs in roundtrip::attrs("db_parameter_group", &["name", "family", "description", "parameters", "tags"], vec![]),
+            attrs in roundtrip::attrs("db_parameter_group", &["db_parameter_group_name", "db_parameter_group_family", "description", "parameters", "tags"], vec![]),
         ) {
             let address = roundtrip::address("db_parameter_group");
-            let name = str_attr(&attrs, "name").unwrap_or("generated").to_string();
+            let name = str_attr(&attrs, "db_parameter_group_name").unwrap_or("generated").to_string();
             let sent = parameter_group_request(roundtrip::rds().create_db_parameter_group(), &roundtrip::create(&address, &attrs), name.clone());
             let i = sent.as_input();
             let answer = DbParameterGroup::builder()
@@ -823,17 +825,17 @@ mod tests {
                 .collect();
             let tags = tag_map(i.get_tags().as_deref().unwrap_or_default());
             let mut back = described_with(&name, tags, parameter_group_attrs(&answer, params)).attrs;
-            if !attrs.contains_key("name") {
-                back.remove("name");
+            if !attrs.contains_key("db_parameter_group_name") {
+                back.remove("db_parameter_group_name");
             }
-            gives_back(&attrs, &back, &["name", "family", "description", "parameters", "tags"])?;
+            gives_back(&attrs, &back, &["db_parameter_group_name", "db_parameter_group_family", "description", "parameters", "tags"])?;
         }
 
         #[test]
         fn a_replica_comes_back_as_it_was_created(attrs in roundtrip::attrs("db_instance", REPLICA, vec![])) {
             let address = roundtrip::address("db_instance");
-            let name = str_attr(&attrs, "identifier").unwrap_or("generated").to_string();
-            let source = str_attr(&attrs, "replicate_source").unwrap_or("source").to_string();
+            let name = str_attr(&attrs, "db_instance_identifier").unwrap_or("generated").to_string();
+            let source = str_attr(&attrs, "source_db_instance_identifier").unwrap_or("source").to_string();
             let create = roundtrip::create(&address, &attrs);
             let sent = replica_request(roundtrip::rds().create_db_instance_read_replica(), &create, &name, &source);
             let i = sent.as_input();
@@ -853,7 +855,7 @@ mod tests {
             let mut back = described_with(&name, tag_map(answer.tag_list()), instance_attrs(&answer)).attrs;
             left_to_aws(&attrs, &mut back);
             let mut sent_attrs = attrs.clone();
-            sent_attrs.insert("replicate_source".into(), Value::Str(source));
+            sent_attrs.insert("source_db_instance_identifier".into(), Value::Str(source));
             gives_back(&sent_attrs, &back, REPLICA)?;
         }
     }

@@ -160,14 +160,19 @@ pub fn ec2_tags(specs: &Option<Vec<aws_sdk_ec2::types::TagSpecification>>) -> Ve
     specs.iter().flatten().flat_map(|s| s.tags().to_vec()).collect()
 }
 
-/// The type of a nested attribute: `nested("listener", &["default_action", "redirect"])`.
+/// The type of a nested attribute: `nested("listener", &["default_actions", "redirect_config"])`.
 pub fn nested(kind: &str, path: &[&str]) -> &'static Type {
     let mut o: &'static Object = &kinds::get(kind).unwrap().object;
     let mut ty = None;
     for name in path {
         let a = o.attr(name).unwrap_or_else(|| panic!("no attribute {name}"));
         ty = Some(&a.ty);
-        if let Type::Object(inner) = &a.ty {
+        // Into a list's or set's items, then into their object.
+        let item = match &a.ty {
+            Type::List(t) | Type::Set(t) => t,
+            t => t,
+        };
+        if let Type::Object(inner) = item {
             o = inner;
         }
     }

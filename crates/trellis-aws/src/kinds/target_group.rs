@@ -1,5 +1,3 @@
-use std::collections::BTreeMap;
-
 use aws_sdk_elasticloadbalancingv2::operation::create_target_group::builders::CreateTargetGroupFluentBuilder;
 use aws_sdk_elasticloadbalancingv2::types::{Matcher, ProtocolEnum, TargetGroup, TargetGroupAttribute, TargetTypeEnum};
 use trellis_core::{Address, Attrs, ProviderError, Value};
@@ -11,19 +9,6 @@ use crate::util::{aws_err, create_named, delete_with_retry, described_with, opt_
 use crate::{Aws, Described};
 
 const DELAY: &str = "deregistration_delay.timeout_seconds";
-
-fn health_check(g: &TargetGroup) -> Value {
-    let mut m = BTreeMap::new();
-    m.insert("path".to_string(), opt_str(g.health_check_path()));
-    m.insert("port".to_string(), opt_str(g.health_check_port()));
-    m.insert("protocol".to_string(), opt_str(g.health_check_protocol().map(|p| p.as_str())));
-    m.insert("interval".to_string(), opt_int(g.health_check_interval_seconds()));
-    m.insert("timeout".to_string(), opt_int(g.health_check_timeout_seconds()));
-    m.insert("healthy_threshold".to_string(), opt_int(g.healthy_threshold_count()));
-    m.insert("unhealthy_threshold".to_string(), opt_int(g.unhealthy_threshold_count()));
-    m.insert("matcher".to_string(), opt_str(g.matcher().and_then(|x| x.http_code())));
-    Value::Map(m.into_iter().filter(|(_, v)| *v != Value::Null).collect())
-}
 
 async fn read(aws: &Aws, arns: Vec<String>) -> Result<Vec<TargetGroup>, ProviderError> {
     let out = aws.elb.describe_target_groups().set_target_group_arns(Some(arns)).send().await.map_err(aws_err)?;
@@ -75,28 +60,44 @@ fn observe(arn: &str, g: &TargetGroup, delay: Value) -> Vec<(&'static str, Value
         ("port", opt_int(g.port())),
         ("vpc_id", opt_str(g.vpc_id())),
         ("target_type", opt_str(g.target_type().map(|t| t.as_str()))),
-        ("health_check", health_check(g)),
+        ("health_check_protocol", opt_str(g.health_check_protocol().map(|p| p.as_str()))),
+        ("health_check_port", opt_str(g.health_check_port())),
+        ("health_check_path", opt_str(g.health_check_path())),
+        ("health_check_interval_seconds", opt_int(g.health_check_interval_seconds())),
+        ("health_check_timeout_seconds", opt_int(g.health_check_timeout_seconds())),
+        ("healthy_threshold_count", opt_int(g.healthy_threshold_count())),
+        ("unhealthy_threshold_count", opt_int(g.unhealthy_threshold_count())),
+        ("matcher", opt_str(g.matcher().and_then(|x| x.http_code()))),
         ("deregistration_delay", delay),
         ("arn_suffix", arn_suffix(arn)),
     ]
 }
 
+/// The health check's settings set on a create or modify builder (both take the same
+/// setters); one the spec leaves out is not sent, so AWS keeps its value.
+macro_rules! with_health_check {
+    ($b:expr, $attrs:expr) => {
+        $b.set_health_check_path(text($attrs, "health_check_path"))
+            .set_health_check_port(text($attrs, "health_check_port"))
+            .set_health_check_protocol(text($attrs, "health_check_protocol").as_deref().map(ProtocolEnum::from))
+            .set_health_check_interval_seconds(int($attrs, "health_check_interval_seconds"))
+            .set_health_check_timeout_seconds(int($attrs, "health_check_timeout_seconds"))
+            .set_healthy_threshold_count(int($attrs, "healthy_threshold_count"))
+            .set_unhealthy_threshold_count(int($attrs, "unhealthy_threshold_count"))
+            .set_matcher(text($attrs, "matcher").map(|m| Matcher::builder().http_code(m).build()))
+    };
+}
+
 fn request(b: CreateTargetGroupFluentBuilder, c: &Create<'_>, name: String) -> CreateTargetGroupFluentBuilder {
     let attrs = c.attrs;
-    b.name(name)
+    let b = b
+        .name(name)
         .set_protocol(str_attr(attrs, "protocol").map(ProtocolEnum::from))
         .set_port(attrs.get("port").and_then(Value::as_int).map(|p| p as i32))
         .set_vpc_id(str_attr(attrs, "vpc_id").map(str::to_string))
         .set_target_type(str_attr(attrs, "target_type").map(TargetTypeEnum::from))
-        .set_health_check_path(hc_str(attrs, "path"))
-        .set_health_check_port(hc_str(attrs, "port"))
-        .set_health_check_protocol(hc_str(attrs, "protocol").as_deref().map(ProtocolEnum::from))
-        .set_health_check_interval_seconds(hc_int(attrs, "interval"))
-        .set_health_check_timeout_seconds(hc_int(attrs, "timeout"))
-        .set_healthy_threshold_count(hc_int(attrs, "healthy_threshold"))
-        .set_unhealthy_threshold_count(hc_int(attrs, "unhealthy_threshold"))
-        .set_matcher(hc_str(attrs, "matcher").map(|m| Matcher::builder().http_code(m).build()))
-        .set_tags(Some(tags_for(c.stack, c.address, attrs.get("tags"))))
+        .set_tags(Some(tags_for(c.stack, c.address, attrs.get("tags"))));
+    with_health_check!(b, attrs)
 }
 
 /// The attribute change a delay asks for.
@@ -105,16 +106,24 @@ fn delay_attribute(attrs: &Attrs) -> Option<TargetGroupAttribute> {
     Some(TargetGroupAttribute::builder().key(DELAY).value(delay.to_string()).build())
 }
 
-fn hc<'a>(attrs: &'a Attrs, key: &str) -> Option<&'a Value> {
-    attrs.get("health_check").and_then(Value::as_map).and_then(|m| m.get(key))
+/// The health check's settings, each its own attribute as in awscli.
+const HEALTH_CHECK: [&str; 8] = [
+    "health_check_protocol",
+    "health_check_port",
+    "health_check_path",
+    "health_check_interval_seconds",
+    "health_check_timeout_seconds",
+    "healthy_threshold_count",
+    "unhealthy_threshold_count",
+    "matcher",
+];
+
+fn int(attrs: &Attrs, key: &str) -> Option<i32> {
+    attrs.get(key).and_then(Value::as_int).map(|i| i as i32)
 }
 
-fn hc_int(attrs: &Attrs, key: &str) -> Option<i32> {
-    hc(attrs, key).and_then(Value::as_int).map(|i| i as i32)
-}
-
-fn hc_str(attrs: &Attrs, key: &str) -> Option<String> {
-    hc(attrs, key).and_then(Value::as_str).map(str::to_string)
+fn text(attrs: &Attrs, key: &str) -> Option<String> {
+    str_attr(attrs, key).map(str::to_string)
 }
 
 pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
@@ -142,22 +151,12 @@ async fn set_delay(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderErr
 }
 
 pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
-    if after.get("health_check").is_some() && before.get("health_check") != after.get("health_check") {
+    // Only what the spec sets is sent: the rest keeps AWS's values.
+    let changed = |k: &&str| after.get(*k).is_some() && before.get(*k) != after.get(*k);
+    if HEALTH_CHECK.iter().any(changed) {
         aws.call(Call::ElbMutate).await;
-        aws.elb
-            .modify_target_group()
-            .target_group_arn(id)
-            .set_health_check_path(hc_str(after, "path"))
-            .set_health_check_port(hc_str(after, "port"))
-            .set_health_check_protocol(hc_str(after, "protocol").as_deref().map(ProtocolEnum::from))
-            .set_health_check_interval_seconds(hc_int(after, "interval"))
-            .set_health_check_timeout_seconds(hc_int(after, "timeout"))
-            .set_healthy_threshold_count(hc_int(after, "healthy_threshold"))
-            .set_unhealthy_threshold_count(hc_int(after, "unhealthy_threshold"))
-            .set_matcher(hc_str(after, "matcher").map(|m| Matcher::builder().http_code(m).build()))
-            .send()
-            .await
-            .map_err(aws_err)?;
+        let modify = aws.elb.modify_target_group().target_group_arn(id);
+        with_health_check!(modify, after).send().await.map_err(aws_err)?;
     }
     if before.get("deregistration_delay") != after.get("deregistration_delay") {
         set_delay(aws, id, after).await?;
@@ -181,12 +180,15 @@ mod tests {
     use super::super::roundtrip::{self, gives_back};
     use super::*;
 
-    const ALL: &[&str] =
-        &["name", "protocol", "port", "vpc_id", "target_type", "health_check", "deregistration_delay", "tags"];
+    /// Every attribute a create sends.
+    fn all() -> Vec<&'static str> {
+        let head = ["name", "protocol", "port", "vpc_id", "target_type"];
+        head.into_iter().chain(HEALTH_CHECK).chain(["deregistration_delay", "tags"]).collect()
+    }
 
     proptest! {
         #[test]
-        fn a_target_group_comes_back_as_it_was_created(attrs in roundtrip::attrs("target_group", ALL, vec![])) {
+        fn a_target_group_comes_back_as_it_was_created(attrs in roundtrip::attrs("target_group", &all(), vec![])) {
             let address = roundtrip::address("target_group");
             let name = crate::util::str_attr(&attrs, "name").unwrap_or("generated").to_string();
             let sent = request(roundtrip::elb().create_target_group(), &roundtrip::create(&address, &attrs), name);
@@ -213,14 +215,10 @@ mod tests {
                 .unwrap_or(Value::Null);
             let tags = roundtrip::tag_pairs(i.get_tags().iter().flatten().map(|t| (t.key(), t.value())));
             let mut back = described_with("arn:tg", tags, observe("arn:tg", &answer, delay)).attrs;
-            // Health checks left out entirely come back as AWS's (here: none) settings.
-            if !attrs.contains_key("health_check") && back.get("health_check") == Some(&Value::Map(Default::default())) {
-                back.remove("health_check");
-            }
             if !attrs.contains_key("name") {
                 back.remove("name");
             }
-            gives_back(&attrs, &back, ALL)?;
+            gives_back(&attrs, &back, &all())?;
         }
     }
 }

@@ -3,7 +3,7 @@
 //! and the engine treat its deletion and replacement apart (see `Kind::holds_data`,
 //! `Kind::restart` and `Kind::ref_checks`: the rules are declared here, not in the layers).
 
-use super::{attr, default, force, local, note, PROTECT, TAGS};
+use super::{attr, default, force, local, note, old, terraform, terraform_and_old, PROTECT, TAGS};
 use crate::schema::{Attr, DataRules, Default, Kind, Mode, Object, RefCheck, RestartLink, Type};
 use crate::{Attrs, Value};
 
@@ -18,17 +18,27 @@ pub static DB_SUBNET_GROUP: Kind = Kind {
     doc: "The subnets a database may live in (`aws rds create-db-subnet-group`); give subnets in at least two availability zones. Its id is its name.",
     id_prefix: "",
     versioned: None,
-    generated_name: Some("name"),
+    generated_name: Some("db_subnet_group_name"),
     holds_data: None,
     restart: None,
     ref_checks: &[],
     update_note: None,
+    upgrade: None,
     object: Object {
         check: None,
+        other_names: &[
+            terraform_and_old("name", "db_subnet_group_name"),
+            terraform_and_old("description", "db_subnet_group_description"),
+        ],
         attrs: &[
-            force(attr("name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            force(attr("db_subnet_group_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
             default(
-                attr("description", Type::Str, Mode::Optional, "Changed in place (`modify-db-subnet-group`)."),
+                attr(
+                    "db_subnet_group_description",
+                    Type::Str,
+                    Mode::Optional,
+                    "Changed in place (`modify-db-subnet-group`).",
+                ),
                 Default::Str("Managed by trellis"),
             ),
             attr(
@@ -50,17 +60,22 @@ pub static DB_PARAMETER_GROUP: Kind = Kind {
     doc: "Engine settings for databases (`aws rds create-db-parameter-group`), e.g. a raised `max_allowed_packet`. Dynamic parameters apply at once; static ones (AWS says which) wait for a reboot of each database using the group, which trellis does for databases that say `reboot_for_parameters: true`. Its id is its name.",
     id_prefix: "",
     versioned: None,
-    generated_name: Some("name"),
+    generated_name: Some("db_parameter_group_name"),
     holds_data: None,
     restart: None,
     ref_checks: &[],
     update_note: None,
+    upgrade: None,
     object: Object {
         check: None,
+        other_names: &[
+            terraform_and_old("name", "db_parameter_group_name"),
+            terraform_and_old("family", "db_parameter_group_family"),
+        ],
         attrs: &[
-            force(attr("name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            force(attr("db_parameter_group_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
             force(attr(
-                "family",
+                "db_parameter_group_family",
                 Type::Str,
                 Mode::Required,
                 "The engine family, e.g. `mysql8.0` or `postgres16`; a change replaces the group.",
@@ -93,16 +108,15 @@ pub static DB_PARAMETER_GROUP: Kind = Kind {
 /// its source and may not give them.
 fn check_db_instance(a: &Attrs) -> Option<(&'static str, String)> {
     const FROM_SOURCE: [&str; 4] = ["engine", "master_username", "master_user_password", "db_name"];
-    if a.contains_key("replicate_source") {
-        return FROM_SOURCE
-            .into_iter()
-            .find(|k| a.contains_key(*k))
-            .map(|k| (k, format!("a read replica takes `{k}` from its source (`replicate_source`); leave it out")));
+    if a.contains_key("source_db_instance_identifier") {
+        return FROM_SOURCE.into_iter().find(|k| a.contains_key(*k)).map(|k| {
+            (k, format!("a read replica takes `{k}` from its source (`source_db_instance_identifier`); leave it out"))
+        });
     }
     ["engine", "master_username", "master_user_password", "allocated_storage"]
         .into_iter()
         .find(|k| !a.contains_key(*k))
-        .map(|k| ("instance_class", format!("a database that is not a replica needs `{k}`")))
+        .map(|k| ("db_instance_class", format!("a database that is not a replica needs `{k}`")))
 }
 
 fn db_update_note(after: &Attrs) -> String {
@@ -123,7 +137,7 @@ static DATABASE_DATA: DataRules = DataRules {
 
 /// Static parameters of a database's parameter group take effect at its next reboot.
 static PARAMETER_REBOOT: RestartLink = RestartLink {
-    via: "parameter_group_name",
+    via: "db_parameter_group_name",
     watched: "parameters",
     pending: "pending_reboot",
     opt_in: "reboot_for_parameters",
@@ -147,20 +161,30 @@ fn check_replica_source(replica: &str, source: &str, read: &dyn Fn(&str) -> Opti
 
 pub static DB_INSTANCE: Kind = Kind {
     name: "db_instance",
-    doc: "A managed database (`aws rds create-db-instance`), or with `replicate_source` a read replica of another (`create-db-instance-read-replica`). Create and update wait until it is `available`. **Holds data**: its deletion or replacement is shown apart in the plan and refused unless `protect: false` or `--allow-data-loss`; deleting it takes a final snapshot unless `skip_final_snapshot: true`. Its id is its identifier.",
+    doc: "A managed database (`aws rds create-db-instance`), or with `source_db_instance_identifier` a read replica of another (`create-db-instance-read-replica`). Create and update wait until it is `available`. **Holds data**: its deletion or replacement is shown apart in the plan and refused unless `protect: false` or `--allow-data-loss`; deleting it takes a final snapshot unless `skip_final_snapshot: true`. Its id is its `db_instance_identifier`.",
     id_prefix: "",
     versioned: None,
-    generated_name: Some("identifier"),
+    generated_name: Some("db_instance_identifier"),
     holds_data: Some(&DATABASE_DATA),
     restart: Some(&PARAMETER_REBOOT),
-    ref_checks: &[RefCheck { via: "replicate_source", check: check_replica_source }],
+    ref_checks: &[RefCheck { via: "source_db_instance_identifier", check: check_replica_source }],
     update_note: Some(db_update_note),
+    upgrade: None,
     object: Object {
         check: Some(check_db_instance),
+        other_names: &[
+            terraform_and_old("identifier", "db_instance_identifier"),
+            terraform_and_old("instance_class", "db_instance_class"),
+            terraform_and_old("parameter_group_name", "db_parameter_group_name"),
+            old("replicate_source", "source_db_instance_identifier"),
+            terraform("replicate_source_db", "source_db_instance_identifier"),
+            terraform("username", "master_username"),
+            terraform("password", "master_user_password"),
+        ],
         attrs: &[
-            force(attr("identifier", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            force(attr("db_instance_identifier", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
             force(attr(
-                "replicate_source",
+                "source_db_instance_identifier",
                 Type::Ref("db_instance"),
                 Mode::Optional,
                 "Makes this a read replica of that database (`${db_instance.primary}`). Replicas are created after and deleted before their source, which needs `backup_retention_period` above 0.",
@@ -177,7 +201,7 @@ pub static DB_INSTANCE: Kind = Kind {
                 Mode::OptionalComputed,
                 "E.g. `8.0.35` or `16.3`; left out, AWS picks the default. Changed in place (minor upgrades).",
             ),
-            attr("instance_class", Type::Str, Mode::Required, "E.g. `db.t3.micro`; changed in place."),
+            attr("db_instance_class", Type::Str, Mode::Required, "E.g. `db.t3.micro`; changed in place."),
             attr(
                 "allocated_storage",
                 Type::Int,
@@ -224,7 +248,7 @@ pub static DB_INSTANCE: Kind = Kind {
                 "Who may connect; left out, the VPC's default group. Changed in place.",
             ),
             attr(
-                "parameter_group_name",
+                "db_parameter_group_name",
                 Type::Ref("db_parameter_group"),
                 Mode::OptionalComputed,
                 "`${db_parameter_group.NAME}`; left out, the engine's default group. Changed in place (static parameters of the new group wait for a reboot).",
@@ -297,7 +321,7 @@ pub static DB_INSTANCE: Kind = Kind {
                 "final_snapshot_identifier",
                 Type::Str,
                 Mode::Optional,
-                "trellis setting: the final snapshot's name; left out, `<identifier>-final-<state serial>`, named in the plan.",
+                "trellis setting: the final snapshot's name; left out, `<db_instance_identifier>-final-<state serial>`, named in the plan.",
             )),
             TAGS,
             attr("endpoint", Type::Str, Mode::Computed, "The host name clients connect to."),
@@ -309,7 +333,7 @@ pub static DB_INSTANCE: Kind = Kind {
                 "True while static parameters of its parameter group wait for a reboot.",
             ),
             ARN,
-            attr("id", Type::Str, Mode::Computed, "The identifier."),
+            attr("id", Type::Str, Mode::Computed, "The `db_instance_identifier`."),
         ],
     },
 };

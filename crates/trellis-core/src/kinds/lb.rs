@@ -2,8 +2,8 @@
 //! balancers and their listeners, auto scaling groups and their policies, fixed
 //! instances and their registration in a target group.
 
-use super::{attr, default, file_of, force, note, ID, PROTECT, TAGS};
-use crate::schema::{Default, Kind, Mode, Object, Type};
+use super::{attr, default, file_of, force, note, old, terraform, terraform_and_old, ID, PROTECT, TAGS};
+use crate::schema::{Default, Kind, Mode, Object, OtherName, Type};
 use crate::{Attrs, Value};
 
 const GENERATED_NAME: &str =
@@ -13,7 +13,7 @@ static INSTANCE_TAGS_DOC: &str = "Tags for the instances launched from this temp
 
 pub static LAUNCH_TEMPLATE: Kind = Kind {
     name: "launch_template",
-    doc: "A launch template (`create-launch-template`). Versions are immutable: any change to its launch data creates version N+1 (`create-launch-template-version`) and makes it the default; the template itself is kept.",
+    doc: "A launch template (`create-launch-template`). Versions are immutable: any change to its launch data creates version N+1 (`create-launch-template-version`) and makes it the default; the template itself is kept. The members of awscli's `--launch-template-data` (`ImageId`, `InstanceType`, `KeyName`, `SecurityGroupIds`, `UserData`) are attributes of their own, and `instance_tags` is its tag specification for instances.",
     id_prefix: "lt-",
     versioned: Some("latest_version"),
     generated_name: Some("launch_template_name"),
@@ -21,8 +21,10 @@ pub static LAUNCH_TEMPLATE: Kind = Kind {
     restart: None,
     ref_checks: &[],
     update_note: None,
+    upgrade: None,
     object: Object {
         check: None,
+        other_names: &[terraform("name", "launch_template_name"), terraform("vpc_security_group_ids", "security_group_ids")],
         attrs: &[
             force(attr("launch_template_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
             attr("image_id", Type::Str, Mode::Required, "The AMI, e.g. `ami-0abcdef1234567890`."),
@@ -56,37 +58,27 @@ pub static LAUNCH_TEMPLATE: Kind = Kind {
     },
 };
 
-static HEALTH_CHECK: Object = Object {
-    check: None,
-    attrs: &[
-        default(attr("path", Type::Str, Mode::Optional, "The HTTP path probed."), Default::Str("/")),
-        default(
-            attr("port", Type::Str, Mode::Optional, "A port number, or `traffic-port` for the target's own port."),
-            Default::Str("traffic-port"),
-        ),
-        default(
-            attr("protocol", Type::Enum(&["HTTP", "HTTPS"]), Mode::Optional, "The probe's protocol."),
-            Default::Str("HTTP"),
-        ),
-        default(attr("interval", Type::Int, Mode::Optional, "Seconds between probes (5 to 300)."), Default::Int(30)),
-        default(
-            attr("timeout", Type::Int, Mode::Optional, "Seconds before a probe counts as failed."),
-            Default::Int(5),
-        ),
-        default(
-            attr("healthy_threshold", Type::Int, Mode::Optional, "Successes before a target is healthy."),
-            Default::Int(5),
-        ),
-        default(
-            attr("unhealthy_threshold", Type::Int, Mode::Optional, "Failures before a target is unhealthy."),
-            Default::Int(2),
-        ),
-        default(
-            attr("matcher", Type::Str, Mode::Optional, "HTTP codes that count as healthy, e.g. `200` or `200-299`."),
-            Default::Str("200"),
-        ),
-    ],
-};
+/// Each member of an earlier trellis's `health_check` mapping, and the attribute it is now.
+const HEALTH_CHECK_WAS: [(&str, &str); 8] = [
+    ("protocol", "health_check_protocol"),
+    ("port", "health_check_port"),
+    ("path", "health_check_path"),
+    ("interval", "health_check_interval_seconds"),
+    ("timeout", "health_check_timeout_seconds"),
+    ("healthy_threshold", "healthy_threshold_count"),
+    ("unhealthy_threshold", "unhealthy_threshold_count"),
+    ("matcher", "matcher"),
+];
+
+/// A state written when the health check was one mapping: each member its attribute.
+fn upgrade_target_group(attrs: &mut Attrs) {
+    let Some(Value::Map(hc)) = attrs.remove("health_check") else { return };
+    for (was, is) in HEALTH_CHECK_WAS {
+        if let Some(v) = hc.get(was) {
+            attrs.entry(is.to_string()).or_insert_with(|| v.clone());
+        }
+    }
+}
 
 pub static TARGET_GROUP: Kind = Kind {
     name: "target_group",
@@ -98,8 +90,15 @@ pub static TARGET_GROUP: Kind = Kind {
     restart: None,
     ref_checks: &[],
     update_note: None,
+    upgrade: Some(upgrade_target_group),
     object: Object {
         check: None,
+        other_names: &[OtherName {
+            name: "health_check",
+            is: "health_check_protocol, health_check_port, health_check_path, health_check_interval_seconds, health_check_timeout_seconds, healthy_threshold_count, unhealthy_threshold_count, matcher",
+            whose: "Terraform's (and an earlier trellis's)",
+            in_old_states: false,
+        }],
         attrs: &[
             force(attr("name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
             force(default(
@@ -113,10 +112,47 @@ pub static TARGET_GROUP: Kind = Kind {
                 Default::Str("instance"),
             )),
             attr(
-                "health_check",
-                Type::Object(&HEALTH_CHECK),
+                "health_check_protocol",
+                Type::Enum(&["HTTP", "HTTPS"]),
                 Mode::OptionalComputed,
-                "How targets are probed (`modify-target-group`); fields left out take AWS's defaults.",
+                "The probe's protocol. Each health check setting left out keeps AWS's value (HTTP, `traffic-port`, `/`, 30 s, 5 s, 5, 2, 200); one given is changed in place (`modify-target-group`).",
+            ),
+            attr(
+                "health_check_port",
+                Type::Str,
+                Mode::OptionalComputed,
+                "A port number, or `traffic-port` for the target's own port.",
+            ),
+            attr("health_check_path", Type::Str, Mode::OptionalComputed, "The HTTP path probed."),
+            attr(
+                "health_check_interval_seconds",
+                Type::Int,
+                Mode::OptionalComputed,
+                "Seconds between probes (5 to 300).",
+            ),
+            attr(
+                "health_check_timeout_seconds",
+                Type::Int,
+                Mode::OptionalComputed,
+                "Seconds before a probe counts as failed.",
+            ),
+            attr(
+                "healthy_threshold_count",
+                Type::Int,
+                Mode::OptionalComputed,
+                "Successes before a target is healthy.",
+            ),
+            attr(
+                "unhealthy_threshold_count",
+                Type::Int,
+                Mode::OptionalComputed,
+                "Failures before a target is unhealthy.",
+            ),
+            attr(
+                "matcher",
+                Type::Str,
+                Mode::OptionalComputed,
+                "HTTP codes that count as healthy, e.g. `200` or `200-299` (awscli's `--matcher HttpCode=...`, given as the code).",
             ),
             default(
                 attr(
@@ -150,17 +186,19 @@ pub static LOAD_BALANCER: Kind = Kind {
     restart: None,
     ref_checks: &[],
     update_note: None,
+    upgrade: None,
     object: Object {
         check: None,
+        other_names: &[old("subnet_ids", "subnets"), old("security_group_ids", "security_groups")],
         attrs: &[
             force(attr("name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
             force(default(
                 attr("scheme", Type::Enum(&["internet-facing", "internal"]), Mode::Optional, "Reachable from the internet, or only inside the VPC."),
                 Default::Str("internet-facing"),
             )),
-            attr("subnet_ids", Type::Set(&Type::Ref("subnet")), Mode::Required, "Subnets in at least two zones (`set-subnets`)."),
+            attr("subnets", Type::Set(&Type::Ref("subnet")), Mode::Required, "Subnets in at least two zones (`set-subnets`)."),
             attr(
-                "security_group_ids",
+                "security_groups",
                 Type::Set(&Type::Ref("security_group")),
                 Mode::OptionalComputed,
                 "Security groups (`set-security-groups`); left out, AWS gives it the VPC's default group.",
@@ -182,12 +220,14 @@ pub static LOAD_BALANCER: Kind = Kind {
 fn check_action(a: &Attrs) -> Option<(&'static str, String)> {
     let needs = match a.get("type").and_then(Value::as_str) {
         Some("forward") => "target_group_arn",
-        Some("fixed-response") => "fixed_response",
-        Some("redirect") => "redirect",
+        Some("fixed-response") => "fixed_response_config",
+        Some("redirect") => "redirect_config",
         _ => return None,
     };
-    let given: Vec<&str> =
-        ["target_group_arn", "fixed_response", "redirect"].into_iter().filter(|k| a.contains_key(*k)).collect();
+    let given: Vec<&str> = ["target_group_arn", "fixed_response_config", "redirect_config"]
+        .into_iter()
+        .filter(|k| a.contains_key(*k))
+        .collect();
     (given != [needs]).then(|| {
         (
             "type",
@@ -198,6 +238,7 @@ fn check_action(a: &Attrs) -> Option<(&'static str, String)> {
 
 static FIXED_RESPONSE: Object = Object {
     check: None,
+    other_names: &[],
     attrs: &[
         attr("status_code", Type::Str, Mode::Required, "E.g. `\"404\"`."),
         default(attr("content_type", Type::Str, Mode::Optional, "E.g. `text/plain`."), Default::Str("text/plain")),
@@ -207,6 +248,7 @@ static FIXED_RESPONSE: Object = Object {
 
 static REDIRECT: Object = Object {
     check: None,
+    other_names: &[],
     attrs: &[
         default(
             attr("protocol", Type::Str, Mode::Optional, "`HTTP`, `HTTPS` or `#{protocol}`."),
@@ -222,13 +264,36 @@ static REDIRECT: Object = Object {
 
 static ACTION: Object = Object {
     check: Some(check_action),
+    other_names: &[old("fixed_response", "fixed_response_config"), old("redirect", "redirect_config")],
     attrs: &[
         attr("type", Type::Enum(&["forward", "fixed-response", "redirect"]), Mode::Required, "What the listener does."),
         attr("target_group_arn", Type::Ref("target_group"), Mode::Optional, "For `forward`: the target group."),
-        attr("fixed_response", Type::Object(&FIXED_RESPONSE), Mode::Optional, "For `fixed-response`."),
-        attr("redirect", Type::Object(&REDIRECT), Mode::Optional, "For `redirect`."),
+        attr("fixed_response_config", Type::Object(&FIXED_RESPONSE), Mode::Optional, "For `fixed-response`."),
+        attr("redirect_config", Type::Object(&REDIRECT), Mode::Optional, "For `redirect`."),
     ],
 };
+
+/// A listener takes one action (AWS adds no second to forward, respond or redirect).
+fn check_listener(a: &Attrs) -> Option<(&'static str, String)> {
+    match a.get("default_actions") {
+        Some(Value::List(l)) if l.len() != 1 => {
+            Some(("default_actions", format!("a listener takes one default action here, not {}", l.len())))
+        }
+        _ => None,
+    }
+}
+
+/// A state written when the action was one mapping (`default_action`), its config
+/// members without `_config`.
+fn upgrade_listener(attrs: &mut Attrs) {
+    let Some(Value::Map(mut action)) = attrs.remove("default_action") else { return };
+    for (was, is) in [("fixed_response", "fixed_response_config"), ("redirect", "redirect_config")] {
+        if let Some(v) = action.remove(was) {
+            action.insert(is.to_string(), v);
+        }
+    }
+    attrs.entry("default_actions".to_string()).or_insert(Value::List(vec![Value::Map(action)]));
+}
 
 pub static LISTENER: Kind = Kind {
     name: "listener",
@@ -240,14 +305,27 @@ pub static LISTENER: Kind = Kind {
     restart: None,
     ref_checks: &[],
     update_note: None,
+    upgrade: Some(upgrade_listener),
     object: Object {
-        check: None,
+        check: Some(check_listener),
+        // Its states are upgraded by `upgrade_listener`: the mapping becomes a list.
+        other_names: &[OtherName {
+            name: "default_action",
+            is: "default_actions",
+            whose: "Terraform's (and an earlier trellis's)",
+            in_old_states: false,
+        }],
         attrs: &[
             force(attr("load_balancer_arn", Type::Ref("load_balancer"), Mode::Required, "The load balancer.")),
             attr("port", Type::Int, Mode::Required, "The port it listens on."),
             default(attr("protocol", Type::Enum(&["HTTP", "HTTPS"]), Mode::Optional, "The protocol."), Default::Str("HTTP")),
             attr("certificate_arn", Type::Str, Mode::Optional, "For HTTPS: the ACM certificate."),
-            attr("default_action", Type::Object(&ACTION), Mode::Required, "`forward` to a target group, `fixed-response` or `redirect`."),
+            attr(
+                "default_actions",
+                Type::List(&Type::Object(&ACTION)),
+                Mode::Required,
+                "One action, as awscli's list: `forward` to a target group, `fixed-response` or `redirect`.",
+            ),
             TAGS,
             ID,
             PROTECT,
@@ -257,18 +335,23 @@ pub static LISTENER: Kind = Kind {
 
 pub static AUTOSCALING_GROUP: Kind = Kind {
     name: "autoscaling_group",
-    doc: "An auto scaling group launching from a launch template (`aws autoscaling create-auto-scaling-group`). Create waits until `desired_capacity` (or `min_size`) instances are InService. Its id is its name.",
+    doc: "An auto scaling group launching from a launch template (`aws autoscaling create-auto-scaling-group`). Create waits until `desired_capacity` (or `min_size`) instances are InService. `launch_template_id` and `launch_template_version` are awscli's `--launch-template LaunchTemplateId=...,Version=...`, one attribute each. Its id is its name.",
     id_prefix: "",
     versioned: None,
-    generated_name: Some("name"),
+    generated_name: Some("auto_scaling_group_name"),
     holds_data: None,
     restart: None,
     ref_checks: &[],
     update_note: None,
+    upgrade: None,
     object: Object {
         check: Some(check_sizes),
+        other_names: &[
+            terraform_and_old("name", "auto_scaling_group_name"),
+            terraform("launch_template", "launch_template_id, launch_template_version"),
+        ],
         attrs: &[
-            force(attr("name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            force(attr("auto_scaling_group_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
             attr("launch_template_id", Type::Ref("launch_template"), Mode::Required, "The launch template."),
             note(
                 default(
@@ -334,7 +417,7 @@ fn check_policy(a: &Attrs) -> Option<(&'static str, String)> {
 
 pub static SCALING_POLICY: Kind = Kind {
     name: "scaling_policy",
-    doc: "A target-tracking scaling policy of an auto scaling group (`aws autoscaling put-scaling-policy`). Its id is its ARN.",
+    doc: "A target-tracking scaling policy of an auto scaling group (`aws autoscaling put-scaling-policy`). `metric`, `target_value`, `resource_label` and `disable_scale_in` are the members of awscli's `--target-tracking-configuration` (the predefined metric's type and label, `TargetValue`, `DisableScaleIn`), one attribute each. Its id is its ARN.",
     id_prefix: "arn:",
     versioned: None,
     generated_name: None,
@@ -342,11 +425,16 @@ pub static SCALING_POLICY: Kind = Kind {
     restart: None,
     ref_checks: &[],
     update_note: None,
+    upgrade: None,
     object: Object {
         check: Some(check_policy),
+        other_names: &[
+            terraform_and_old("autoscaling_group_name", "auto_scaling_group_name"),
+            terraform("target_tracking_configuration", "metric, target_value, resource_label, disable_scale_in"),
+        ],
         attrs: &[
             force(default(attr("policy_name", Type::Str, Mode::Optional, "The policy's name within its group."), Default::StackName)),
-            force(attr("autoscaling_group_name", Type::Ref("autoscaling_group"), Mode::Required, "The group it scales.")),
+            force(attr("auto_scaling_group_name", Type::Ref("autoscaling_group"), Mode::Required, "The group it scales.")),
             attr(
                 "metric",
                 Type::Enum(&["ASGAverageCPUUtilization", "ALBRequestCountPerTarget", "ASGAverageNetworkIn", "ASGAverageNetworkOut"]),
@@ -372,8 +460,10 @@ pub static INSTANCE: Kind = Kind {
     restart: None,
     ref_checks: &[],
     update_note: None,
+    upgrade: None,
     object: Object {
         check: None,
+        other_names: &[terraform("ami", "image_id"), terraform("vpc_security_group_ids", "security_group_ids")],
         attrs: &[
             force(attr("image_id", Type::Str, Mode::Required, "The AMI.")),
             note(
@@ -410,7 +500,7 @@ pub static INSTANCE: Kind = Kind {
 
 pub static TARGET_GROUP_ATTACHMENT: Kind = Kind {
     name: "target_group_attachment",
-    doc: "Registers one instance in a target group (`aws elbv2 register-targets`). Its id is `<target group arn>|<instance id>`.",
+    doc: "Registers one instance in a target group (`aws elbv2 register-targets`); `target_id` and `port` are awscli's `--targets Id=...,Port=...`. Its id is `<target group arn>|<instance id>`.",
     id_prefix: "arn:",
     versioned: None,
     generated_name: None,
@@ -418,8 +508,10 @@ pub static TARGET_GROUP_ATTACHMENT: Kind = Kind {
     restart: None,
     ref_checks: &[],
     update_note: None,
+    upgrade: None,
     object: Object {
         check: None,
+        other_names: &[],
         attrs: &[
             force(attr("target_group_arn", Type::Ref("target_group"), Mode::Required, "The target group.")),
             force(attr("target_id", Type::Ref("instance"), Mode::Required, "The instance.")),
