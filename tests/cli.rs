@@ -209,3 +209,32 @@ fn verbose_adds_the_sdk_detail() {
         "{err}"
     );
 }
+
+#[test]
+fn completions_are_printed_for_bash_zsh_and_fish_and_bash_takes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, bash, _) = trellis(dir.path(), &["completions", "bash"]);
+    assert_eq!(code, 0);
+    for word in ["plan", "apply", "destroy", "state", "--refresh-only", "--replace", "--allow-data-loss"] {
+        assert!(bash.contains(word), "`{word}` is not completed:\n{bash}");
+    }
+    // bash itself loads the script and registers it for `trellis`.
+    let script = dir.path().join("trellis.bash");
+    std::fs::write(&script, &bash).unwrap();
+    let loaded = Command::new("bash")
+        .args(["-c", &format!("source {} && complete -p trellis", script.display())])
+        .output()
+        .unwrap();
+    assert!(loaded.status.success(), "{}", String::from_utf8_lossy(&loaded.stderr));
+    assert!(String::from_utf8_lossy(&loaded.stdout).contains("trellis"), "{loaded:?}");
+
+    let (code, zsh, _) = trellis(dir.path(), &["completions", "zsh"]);
+    assert_eq!(code, 0);
+    assert!(zsh.starts_with("#compdef trellis"), "{zsh}");
+    let (code, fish, _) = trellis(dir.path(), &["completions", "fish"]);
+    assert_eq!(code, 0);
+    assert!(fish.contains("complete -c trellis") && fish.contains("refresh-only"), "{fish}");
+    let (code, _, err) = trellis(dir.path(), &["completions", "tcsh"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("bash") && err.contains("zsh") && err.contains("fish"), "{err}");
+}

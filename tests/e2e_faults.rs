@@ -178,3 +178,56 @@ fn stats(endpoint: &str) -> serde_json::Value {
     let body = text.split("\r\n\r\n").nth(1).unwrap();
     serde_json::from_str(body).unwrap()
 }
+
+const SLOW: &str = r#"stack: slow
+resources:
+  vpc.main:
+    cidr_block: 10.45.0.0/16
+    enable_dns_hostnames: true
+  subnet.a:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.45.1.0/24
+    availability_zone: us-east-1a
+"#;
+
+#[tokio::test]
+async fn what_still_runs_is_reported_in_plain_lines_without_a_terminal_and_under_a_bar_on_one() {
+    // Every call takes 0.5 s, as from a distant region: creating the VPC takes seconds.
+    let layer = FaultLayer::start(&["--profile", "none", "--latency", "0.5"]);
+    let mut stack = Stack::new("progress", SLOW);
+    stack.endpoint = layer.url.clone();
+    let every = [("TRELLIS_PROGRESS_INTERVAL", "1s")];
+    let apply = stack.run_env(&["apply", "{spec}", "--auto-approve"], &every).expect_code(0);
+    let still = apply.stdout.lines().find(|l| l.starts_with("vpc.main: Still creating... [")).unwrap_or_else(|| {
+        panic!("no line for the VPC still being created:\n{}", apply.stdout);
+    });
+    assert!(still.ends_with("s elapsed]"), "{still}");
+    assert!(apply.stdout.contains("vpc.main: Created after"), "{}", apply.stdout);
+    // Without a terminal: lines only, no bar and no cursor movement.
+    assert!(!apply.stdout.contains("operations done") && !apply.stdout.contains('\x1b'), "{:?}", apply.stdout);
+
+    // On a terminal (a pseudo-terminal from `script`), the bar is drawn under the lines.
+    let spec = stack.spec.to_string_lossy().to_string();
+    let line = format!("{} destroy {spec} --auto-approve", env!("CARGO_BIN_EXE_trellis"));
+    let tty = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(&stack.work)
+        .env("AWS_ENDPOINT_URL", &stack.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("TRELLIS_PROGRESS_INTERVAL", "1s")
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_PROFILE")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&tty.stdout);
+    assert!(tty.status.success(), "{shown}");
+    assert!(shown.contains("operations done"), "no bar on a terminal:\n{shown}");
+    assert!(shown.contains("vpc.main: Destroyed after") && shown.contains("Destroy complete!"), "{shown}");
+    assert!(stack.state().resources.is_empty());
+    assert!(tagged_all(&stack.name).await.is_empty());
+}

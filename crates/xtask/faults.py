@@ -17,6 +17,10 @@ created, every other call that names its id sees it missing, as AWS documents: a
 describe is answered as if the id did not exist (empty through a filter, `*.NotFound`
 when asked by id), any other call gets the kind's `Invalid…ID.NotFound` error.
 
+With `--latency SECONDS`, every AWS call (not S3's, not moto's own) waits that long
+before it is forwarded, as calls to a distant region do: operations take long enough
+for what a person watches while they wait to be seen.
+
 With `--swallow ACTION` (EC2 actions that answer `<return>true</return>`, such as
 ModifySubnetAttribute), every such request is answered with success and never reaches
 moto: the cloud accepting a change it then does not make. trellis's read-back must
@@ -168,6 +172,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     faults = None
     upstream = None
     swallow = frozenset()
+    latency = 0.0
 
     def log_message(self, fmt, *args):  # quiet: the tests read their own output
         pass
@@ -230,6 +235,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             status, headers, data = self.forward(body)
             return self.answer(status, data, headers)
 
+        if self.latency:
+            time.sleep(self.latency)
         if service == "ec2" and action in self.swallow:
             return self.swallowed(action)
 
@@ -320,8 +327,10 @@ def main(argv):
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--consistency", type=float, default=None, help="seconds a new EC2 id stays invisible")
     p.add_argument("--swallow", action="append", default=[], help="EC2 action answered true, never run")
+    p.add_argument("--latency", type=float, default=0.0, help="seconds every AWS call waits before it is forwarded")
     args = p.parse_args(argv)
     Handler.swallow = frozenset(args.swallow)
+    Handler.latency = args.latency
     up = urllib.parse.urlparse(args.upstream)
     Handler.upstream = (up.hostname, up.port)
     Handler.faults = Faults(args.profile, args.seed)

@@ -4,6 +4,7 @@
 //! shared by several commands are here.
 
 mod commands;
+mod progress;
 mod ui;
 
 use std::collections::BTreeMap;

@@ -239,10 +239,31 @@ impl Drop for Moto {
     }
 }
 
+/// The cargo that runs xtask, for a build of the workspace. `cargo run` gave xtask the
+/// variables it sets for a package being run (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`,
+/// ...); passed on, they would reach the build scripts of the crates below the AWS
+/// SDKs, and ring's asks to be run again whenever they change: a plain `cargo build`
+/// (without them) and `cargo xtask test` (with xtask's, whose path is the checkout's)
+/// would then each rebuild the SDKs after the other. The build sees none of them.
 fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.current_dir(root());
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if is_package_variable(&name) {
+            c.env_remove(name.as_ref());
+        }
+    }
     c
+}
+
+/// A variable cargo sets for the package it runs or builds, as opposed to one that
+/// configures cargo itself (`CARGO_TARGET_DIR`, `CARGO_HOME`, `CARGO_TERM_COLOR`, ...).
+fn is_package_variable(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_MANIFEST_")
+        || name.starts_with("CARGO_BIN_")
+        || matches!(name, "CARGO_CRATE_NAME" | "CARGO_PRIMARY_PACKAGE" | "CARGO_RUSTC_CURRENT_DIR" | "OUT_DIR")
 }
 
 fn test(extra: &[String]) -> Result<ExitCode> {
@@ -411,7 +432,7 @@ fn bench_lb_spec(n: usize) -> String {
     );
     for i in 0..n {
         s.push_str(&format!(
-            "  launch_template.t{i}:\n    image_id: ami-0abcdef1234567890\n    instance_type: t3.micro\n  target_group.g{i}:\n    port: 8080\n    vpc_id: ${{vpc.main}}\n  autoscaling_group.a{i}:\n    launch_template_id: ${{launch_template.t{i}}}\n    min_size: 0\n    max_size: 2\n    vpc_zone_identifier: [\"${{subnet.a}}\"]\n    target_group_arns: [\"${{target_group.g{i}}}\"]\n  scaling_policy.p{i}:\n    autoscaling_group_name: ${{autoscaling_group.a{i}}}\n    metric: ASGAverageCPUUtilization\n    target_value: 50\n"
+            "  launch_template.t{i}:\n    image_id: ami-0abcdef1234567890\n    instance_type: t3.micro\n  target_group.g{i}:\n    port: 8080\n    vpc_id: ${{vpc.main}}\n  autoscaling_group.a{i}:\n    launch_template_id: ${{launch_template.t{i}}}\n    min_size: 0\n    max_size: 2\n    vpc_zone_identifier: [\"${{subnet.a}}\"]\n    target_group_arns: [\"${{target_group.g{i}}}\"]\n  scaling_policy.p{i}:\n    auto_scaling_group_name: ${{autoscaling_group.a{i}}}\n    metric: ASGAverageCPUUtilization\n    target_value: 50\n"
         ));
     }
     s
@@ -713,4 +734,25 @@ fn render_svg(dot: &str) -> Result<String> {
     let mut svg = layout::backends::svg::SVGWriter::new();
     graph.do_it(false, false, false, &mut svg);
     Ok(svg.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_package_variable;
+
+    #[test]
+    fn only_the_variables_of_the_package_cargo_ran_are_kept_from_the_build() {
+        for name in [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_MANIFEST_PATH",
+            "CARGO_PKG_NAME",
+            "CARGO_PKG_VERSION_MAJOR",
+            "CARGO_CRATE_NAME",
+        ] {
+            assert!(is_package_variable(name), "{name}");
+        }
+        for name in ["CARGO", "CARGO_TARGET_DIR", "CARGO_HOME", "CARGO_TERM_COLOR", "CARGO_BUILD_JOBS", "PATH"] {
+            assert!(!is_package_variable(name), "{name}");
+        }
+    }
 }

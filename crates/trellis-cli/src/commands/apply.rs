@@ -2,6 +2,7 @@
 //! plan, ask, then run the plan through the engine with Ctrl-C handling and report.
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::sync::Arc;
 
 use clap::Args;
@@ -12,6 +13,7 @@ use trellis_ops::{check_data_loss, Orphans, Result, SavedRun};
 use trellis_plan::{render, Operation, Plan, RenderOptions};
 use trellis_state::{State, StateLock, StateStore};
 
+use crate::progress::Progress;
 use crate::ui::Ui;
 use crate::{CloudArgs, SpecArgs, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK};
 
@@ -157,7 +159,16 @@ async fn execute(
         }
     });
     let options = ApplyOptions { interrupt: Some(rx), ..options };
-    let result = trellis_engine::apply(aws.clone(), plan, store, lock, state, options, |e| print_event(ui, e)).await;
+    let total = trellis_engine::operation_graph(plan).map(|g| g.node_count()).unwrap_or(0);
+    let progress = Progress::new(total as u64, std::io::stdout().is_terminal());
+    let ticker = progress.watch(Progress::interval());
+    let on_event = |e: Event| {
+        progress.event(&e);
+        progress.line(&event_line(ui, e));
+    };
+    let result = trellis_engine::apply(aws.clone(), plan, store, lock, state, options, on_event).await;
+    ticker.abort();
+    progress.finish();
     watcher.abort();
     // What AWS made trellis retry, in one line (tests and reliability runs read it).
     if let Some(line) = aws.retry_stats().summary() {
@@ -166,7 +177,8 @@ async fn execute(
     let (report, _) = result?;
     Ok(summarize(ui, &report, store, plan.operation))
 }
-fn print_event(ui: &Ui, e: Event) {
+/// The line an engine event is told in.
+fn event_line(ui: &Ui, e: Event) -> String {
     let verb = |k: OpKind| match k {
         OpKind::Create => ("Creating", "Created"),
         OpKind::Update => ("Updating", "Updated"),
@@ -175,26 +187,21 @@ fn print_event(ui: &Ui, e: Event) {
         OpKind::Forget => ("Forgetting (removing its trellis tags)", "Forgotten"),
     };
     match e {
-        Event::Started(op) => ui.line(&format!("{}: {}...", op.address, verb(op.kind).0)),
+        Event::Started(op) => format!("{}: {}...", op.address, verb(op.kind).0),
         Event::Finished { op, id, elapsed } => {
             let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
-            ui.line(&format!("{}: {} after {:.1}s{id}", op.address, verb(op.kind).1, elapsed.as_secs_f64()));
+            format!("{}: {} after {:.1}s{id}", op.address, verb(op.kind).1, elapsed.as_secs_f64())
         }
-        Event::Failed { op, error } => ui.line(&format!(
-            "{}: {} {}",
-            op.address,
-            ui.paint("31", &format!("{} failed:", op.kind)),
-            super::aws_error(&error)
-        )),
-        Event::Skipped { op, because } => {
-            ui.line(&format!("{}: {} skipped, because {because} failed", op.address, op.kind))
+        Event::Failed { op, error } => {
+            format!("{}: {} {}", op.address, ui.paint("31", &format!("{} failed:", op.kind)), super::aws_error(&error))
         }
-        Event::Interrupted { in_flight } => ui.line(&format!(
+        Event::Skipped { op, because } => format!("{}: {} skipped, because {because} failed", op.address, op.kind),
+        Event::Interrupted { in_flight } => format!(
             "\nInterrupted: waiting for {in_flight} operation{} in flight to finish; nothing new will start. \
              Press Ctrl-C again to abandon {}.",
             if in_flight == 1 { "" } else { "s" },
             if in_flight == 1 { "it" } else { "them" }
-        )),
+        ),
     }
 }
 

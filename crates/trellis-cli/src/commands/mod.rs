@@ -3,6 +3,7 @@
 //! for approval, wording an AWS error or an adoption) is at the bottom of this file.
 
 mod apply;
+mod completions;
 mod force_unlock;
 mod graph;
 mod import;
@@ -47,6 +48,8 @@ pub enum Command {
     ForceUnlock(force_unlock::ForceUnlockArgs),
     /// Print the stack's outputs from the state.
     Output(output::OutputArgs),
+    /// Print the completion script of a shell (bash, zsh, fish).
+    Completions(completions::CompletionsArgs),
 }
 
 pub fn run(command: Command, ui: &Ui) -> Result<i32> {
@@ -61,6 +64,7 @@ pub fn run(command: Command, ui: &Ui) -> Result<i32> {
         Command::State(command) => state::run(command, ui),
         Command::ForceUnlock(args) => force_unlock::run(&args, ui),
         Command::Output(args) => output::run(&args, ui),
+        Command::Completions(args) => completions::run(&args, ui),
     }
 }
 
