@@ -2,7 +2,8 @@
 //! killed with SIGKILL after each of its AWS calls in turn (trellis's test hook
 //! `TRELLIS_TEST_CRASH_AFTER_CALLS`), and every time the next apply converges: the
 //! state file always parses, no object exists twice, and everything tagged with the
-//! stack is in the state. What a killed run created is adopted through the journal.
+//! stack is in the state. What a killed run created is adopted through the journal,
+//! also when AWS shows it only after the next run's first read.
 
 mod support;
 
@@ -101,4 +102,57 @@ async fn crash_at(n: usize, faults: bool) -> Crash {
     stack.destroy_and_check_clean();
     assert!(tagged(&client, &stack.name).await.is_empty());
     Crash::Recovered { adopted }
+}
+
+/// A create the journal names whose object AWS shows only later (its answer was lost and
+/// AWS finished it late, or its listing lags): the next run looks again before planning,
+/// and takes the object rather than making a second one.
+#[tokio::test]
+async fn a_journaled_create_that_shows_late_is_adopted_not_made_twice() {
+    use std::io::BufRead;
+
+    let spec = "stack: late\nresources:\n  vpc.main:\n    cidr_block: 10.46.0.0/16\n  route_table.main:\n    vpc_id: ${vpc.main}\n";
+    let stack = Stack::new("late", spec);
+    stack.run(&["apply", "{spec}", "--target", "vpc.main", "--auto-approve"]).expect_code(0);
+    let vpc = stack.id("vpc.main");
+    // The state of a run killed after it journaled the route table's create.
+    let mut state = stack.state();
+    let table: trellis_core::Address = "route_table.main".parse().unwrap();
+    state.pending.push(trellis_state::Pending { address: table.clone(), operation: trellis_state::OpKind::Create });
+    std::fs::write(stack.state_path(), serde_json::to_string_pretty(&state).unwrap()).unwrap();
+
+    let mut child = stack
+        .command(&["apply", stack.spec.to_str().unwrap(), "--auto-approve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        said.push_str(&line);
+        said.push('\n');
+        if line.contains("looking for them again") {
+            // Now AWS shows the object the killed run's create made.
+            let client = ec2().await;
+            let tag = |k: &str, v: &str| trellis_aws::sdk::ec2::types::Tag::builder().key(k).value(v).build();
+            let spec = trellis_aws::sdk::ec2::types::TagSpecification::builder()
+                .resource_type(trellis_aws::sdk::ec2::types::ResourceType::RouteTable)
+                .tags(tag("trellis:stack", &stack.name))
+                .tags(tag("trellis:address", "route_table.main"))
+                .build();
+            client.create_route_table().vpc_id(&vpc).tag_specifications(spec).send().await.unwrap();
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{said}\n{}", String::from_utf8_lossy(&out.stdout));
+    assert!(said.contains("adopted route_table.main"), "{said}");
+    let live = tagged(&ec2().await, &stack.name).await;
+    let tables: Vec<&String> =
+        live.iter().filter(|(_, a)| a.as_str() == "route_table.main").map(|(id, _)| id).collect();
+    assert_eq!(tables.len(), 1, "one route table, not two: {live:?}");
+    assert_eq!(&stack.id("route_table.main"), tables[0]);
+    stack.run(&["plan", "{spec}", "--detailed-exitcode"]).expect_code(0);
+    stack.destroy_and_check_clean();
 }

@@ -143,7 +143,8 @@ impl Aws {
         }
     }
 
-    pub(crate) fn say(&self, line: &str) {
+    /// Tells the person watching what is being waited for (the session's progress lines).
+    pub fn say(&self, line: &str) {
         if let Some(p) = &self.progress {
             p(line);
         }

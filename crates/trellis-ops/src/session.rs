@@ -230,7 +230,17 @@ impl Session {
         if let Some(state) = prior.as_mut().filter(|st| !st.pending.is_empty() || orphans == Orphans::AdoptAll) {
             let pending: BTreeSet<Address> = state.pending_creates().cloned().collect();
             let only = (orphans == Orphans::Journaled).then_some(&pending);
-            let taken = adopt(&self.spec, state, left, only);
+            let mut taken = adopt(&self.spec, state, left, only);
+            // A journaled create the read did not show may still appear: looked for again
+            // before the plan may make it a second time.
+            let unseen: BTreeSet<Address> = pending.iter().filter(|a| state.get(a).is_none()).cloned().collect();
+            if !unseen.is_empty() && !taken.refused.iter().any(|r| unseen.contains(&r.address)) {
+                let late = self.look_again(state, &unseen).await?;
+                let more = adopt(&self.spec, state, late, Some(&unseen));
+                taken.adopted.extend(more.adopted);
+                taken.refused.extend(more.refused);
+                taken.waited = true;
+            }
             for o in &taken.adopted {
                 live.insert(o.address.clone(), o.clone());
             }
@@ -253,6 +263,45 @@ impl Session {
             e => Error::Plan(e),
         })?;
         Ok(Planned { plan, read, adoption })
+    }
+
+    /// The objects tagged with an address of `unseen` (creates a killed run's journal
+    /// names, which the refresh did not show) that no state knows, read again after 2 and
+    /// then 4 more seconds: AWS may list a new object only some seconds after it made it,
+    /// and a create whose answer was lost may still be running. Only their kinds are read.
+    async fn look_again(&self, state: &State, unseen: &BTreeSet<Address>) -> Result<Vec<trellis_core::LiveObject>> {
+        let known: BTreeSet<&str> = state.resources.iter().map(|r| r.id.as_str()).collect();
+        let mut kinds: Vec<&'static Kind> = unseen.iter().map(|a| a.kind).collect();
+        kinds.dedup_by(|a, b| a.name == b.name);
+        let names: Vec<String> = unseen.iter().map(ToString::to_string).collect();
+        self.aws.say(&format!(
+            "the journal names creates the read did not show ({}); looking for them again",
+            names.join(", ")
+        ));
+        let mut found = Vec::new();
+        for wait in [2, 4] {
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+            let request = RefreshRequest {
+                stack: self.spec.stack.clone(),
+                kinds: kinds.clone(),
+                known: vec![],
+                by_id_only: false,
+            };
+            let read = self
+                .aws
+                .refresh(request)
+                .await
+                .map_err(|e| Error::Aws(format!("reading the live stack failed: AWS {e}")))?;
+            found = read
+                .orphans
+                .into_iter()
+                .filter(|o| unseen.contains(&o.address) && !known.contains(o.id.as_str()))
+                .collect();
+            if unseen.iter().all(|a| found.iter().any(|o| &o.address == a)) {
+                break;
+            }
+        }
+        Ok(found)
     }
 
     /// Fails, naming them, when environment variables a sensitive attribute reads are unset.

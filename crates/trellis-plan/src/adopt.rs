@@ -16,6 +16,8 @@ pub struct Adoption {
     pub left: Vec<LiveObject>,
     /// The orphans it could have taken but refused, and why.
     pub refused: Vec<Refusal>,
+    /// Objects a journal names were not shown by the first read and were looked for again.
+    pub waited: bool,
 }
 
 /// Orphans carrying one address's tag that adoption leaves alone.

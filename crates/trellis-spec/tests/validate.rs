@@ -402,6 +402,12 @@ resources:
     ami: ami-1
     instance_type: t3.micro
     subnet_id: subnet-1
+  listener.two:
+    load_balancer_arn: arn:lb
+    port: 81
+    default_actions:
+      - { type: fixed-response, fixed_response_config: { status_code: "404" } }
+      - { type: fixed-response, fixed_response_config: { status_code: "500" } }
 "#
     ));
 }

@@ -114,6 +114,9 @@ fn note_planned(ui: &Ui, planned: &Planned) {
             Orphans::Journaled => "journal of an interrupted run",
             Orphans::AdoptAll => "--adopt-orphans",
         };
+        if adoption.waited {
+            ui.note(&format!("{why}: some of its creates were not shown by the first read; looked for them again"));
+        }
         for line in adoption_lines(adoption, "adopted") {
             ui.note(&format!("{why}: {line}"));
         }

@@ -203,7 +203,7 @@ pub static LOAD_BALANCER: Kind = Kind {
                 Mode::OptionalComputed,
                 "Security groups (`set-security-groups`); left out, AWS gives it the VPC's default group.",
             ),
-            default(attr("idle_timeout", Type::Int, Mode::Optional, "Seconds an idle connection stays open."), Default::Int(60)),
+            default(attr("idle_timeout", Type::Int, Mode::Optional, "Seconds an idle connection stays open (the `idle_timeout.timeout_seconds` attribute, `modify-load-balancer-attributes`)."), Default::Int(60)),
             default(
                 attr("deletion_protection", Type::Bool, Mode::Optional, "Refuse deletion until turned off (trellis will not turn it off for you)."),
                 Default::Bool(false),
@@ -319,7 +319,7 @@ pub static LISTENER: Kind = Kind {
             force(attr("load_balancer_arn", Type::Ref("load_balancer"), Mode::Required, "The load balancer.")),
             attr("port", Type::Int, Mode::Required, "The port it listens on."),
             default(attr("protocol", Type::Enum(&["HTTP", "HTTPS"]), Mode::Optional, "The protocol."), Default::Str("HTTP")),
-            attr("certificate_arn", Type::Str, Mode::Optional, "For HTTPS: the ACM certificate."),
+            attr("certificate_arn", Type::Str, Mode::Optional, "For HTTPS: the ACM certificate (awscli's `--certificates CertificateArn=...`, one certificate)."),
             attr(
                 "default_actions",
                 Type::List(&Type::Object(&ACTION)),
