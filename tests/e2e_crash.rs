@@ -84,7 +84,7 @@ async fn crash_at(n: usize, faults: bool) -> Crash {
     let next = stack.apply();
     let adopted = next.stderr.contains("journal of an interrupted run: adopted");
     let state = stack.state();
-    assert_eq!(state.resources.len(), 12, "after {n} calls: {}", next.stdout);
+    assert_eq!(state.resources.len(), 14, "after {n} calls: {}", next.stdout);
     assert!(state.pending.is_empty(), "the journal is empty after a finished run");
 
     // Nothing twice, nothing unrecorded.

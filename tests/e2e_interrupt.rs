@@ -41,7 +41,7 @@ async fn ctrl_c_stops_new_work_and_records_what_finished() {
     let state = stack.state();
     let client = ec2().await;
     let live = tagged(&client, &stack.name).await;
-    assert!(!state.resources.is_empty() && state.resources.len() < 12, "{} recorded", state.resources.len());
+    assert!(!state.resources.is_empty() && state.resources.len() < 14, "{} recorded", state.resources.len());
     assert_eq!(state.resources.len(), live.len(), "{live:?}");
     for r in &state.resources {
         assert_eq!(live.get(&r.id), Some(&r.address.tag_value()));
@@ -50,6 +50,6 @@ async fn ctrl_c_stops_new_work_and_records_what_finished() {
     // The lock went with the process; the next apply finishes the stack.
     stack.plan().expect_code(2);
     stack.apply();
-    assert_eq!(tagged(&client, &stack.name).await.len(), 12);
+    assert_eq!(tagged(&client, &stack.name).await.len(), 14);
     stack.destroy_and_check_clean();
 }

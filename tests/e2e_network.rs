@@ -15,22 +15,22 @@ fn replace(text: &str, from: &str, to: &str) -> String {
 async fn apply_tags_everything_replans_empty_and_destroys_to_nothing() {
     let stack = Stack::new("converge", NETWORK);
     let first = stack.plan().expect_code(2);
-    assert!(first.stdout.contains("Plan: 12 to add, 0 to change, 0 to replace, 0 to destroy."), "{}", first.stdout);
+    assert!(first.stdout.contains("Plan: 14 to add, 0 to change, 0 to replace, 0 to destroy."), "{}", first.stdout);
 
     let applied = stack.apply();
     assert!(
-        applied.stdout.contains("Apply complete! Resources: 12 added, 0 changed, 0 destroyed."),
+        applied.stdout.contains("Apply complete! Resources: 14 added, 0 changed, 0 destroyed."),
         "{}",
         applied.stdout
     );
     let state = stack.state();
-    assert_eq!(state.resources.len(), 12);
+    assert_eq!(state.resources.len(), 14);
     assert!(state.serial > 1);
 
     // Every object is live, carries the stack and its address, and its Name.
     let client = ec2().await;
     let live = tagged(&client, &stack.name).await;
-    assert_eq!(live.len(), 12, "{live:?}");
+    assert_eq!(live.len(), 14, "{live:?}");
     for r in &state.resources {
         assert_eq!(live.get(&r.id), Some(&r.address.tag_value()), "{} is not tagged with its address", r.address);
         let tags = r.attributes["tags"].as_map().unwrap();
@@ -234,7 +234,7 @@ async fn a_run_that_fails_halfway_records_what_it_made_and_the_next_finishes() {
     assert!(plan.stdout.contains("Plan: 3 to add, 0 to change, 0 to replace, 0 to destroy."), "{}", plan.stdout);
     let done = stack.apply();
     assert!(done.stdout.contains("Apply complete! Resources: 3 added"), "{}", done.stdout);
-    assert_eq!(tagged(&client, &stack.name).await.len(), 12);
+    assert_eq!(tagged(&client, &stack.name).await.len(), 14);
     stack.plan().expect_code(0);
     stack.destroy_and_check_clean();
 }
@@ -244,7 +244,7 @@ async fn apply_without_a_terminal_needs_auto_approve() {
     let stack = Stack::new("approve", NETWORK);
     let run = stack.run(&["apply", "{spec}"]).expect_code(1);
     assert!(run.stderr.contains("apply needs approval"), "{}", run.stderr);
-    assert!(run.stdout.contains("Plan: 12 to add"), "the plan is shown first:\n{}", run.stdout);
+    assert!(run.stdout.contains("Plan: 14 to add"), "the plan is shown first:\n{}", run.stdout);
     let client = ec2().await;
     assert!(tagged(&client, &stack.name).await.is_empty(), "nothing may be created");
 }
@@ -293,7 +293,7 @@ async fn a_lost_state_is_rebuilt_by_adopting_the_tagged_objects() {
     assert!(plan.stdout.contains("`trellis state adopt` or `apply --adopt-orphans` records it"), "{}", plan.stdout);
 
     let adopted = stack.run(&["state", "adopt", "{spec}"]).expect_code(0);
-    assert!(adopted.stdout.contains("Adopted 12 objects."), "{}", adopted.stdout);
+    assert!(adopted.stdout.contains("Adopted 14 objects."), "{}", adopted.stdout);
     let after = stack.state();
     for r in &before.resources {
         assert_eq!(after.get(&r.address).map(|a| a.id.as_str()), Some(r.id.as_str()), "{}", r.address);
@@ -313,7 +313,7 @@ async fn a_lost_state_is_rebuilt_by_adopting_the_tagged_objects() {
     for r in &before.resources {
         assert_eq!(after.get(&r.address).map(|a| a.id.as_str()), Some(r.id.as_str()), "{}", r.address);
     }
-    assert_eq!(tagged(&ec2().await, &stack.name).await.len(), 12, "nothing was created twice");
+    assert_eq!(tagged(&ec2().await, &stack.name).await.len(), 14, "nothing was created twice");
     stack.destroy_and_check_clean();
     assert!(tagged(&ec2().await, &stack.name).await.is_empty());
 }
@@ -506,4 +506,144 @@ resources:
     assert_eq!(live.len(), 2, "one object per address: {live:?}");
     assert_eq!(stack.state().resources.len(), 2);
     stack.destroy_and_check_clean();
+}
+
+const WAY_OUT: &str = r#"stack: way-out
+resources:
+  vpc.main:
+    cidr_block: 10.47.0.0/16
+  subnet.public_a:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.47.1.0/24
+    availability_zone: us-east-1a
+  subnet.public_b:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.47.2.0/24
+    availability_zone: us-east-1b
+  subnet.private:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.47.11.0/24
+    availability_zone: us-east-1a
+  internet_gateway.main:
+    vpc_id: ${vpc.main}
+  elastic_ip.nat:
+    tags: { Role: nat }
+  nat_gateway.main:
+    subnet_id: ${subnet.public_a}
+    allocation_id: ${elastic_ip.nat}
+    depends_on: [internet_gateway.main]
+  route_table.private:
+    vpc_id: ${vpc.main}
+    routes:
+      - destination_cidr_block: 0.0.0.0/0
+        nat_gateway_id: ${nat_gateway.main}
+    subnet_ids: ["${subnet.private}"]
+  instance.a:
+    image_id: ami-0abcdef1234567890
+    instance_type: t3.micro
+    subnet_id: ${subnet.public_a}
+  instance.b:
+    image_id: ami-0abcdef1234567890
+    instance_type: t3.micro
+    subnet_id: ${subnet.public_b}
+  elastic_ip.server:
+    instance_id: ${instance.a}
+outputs:
+  nat_ip: ${nat_gateway.main.public_ip}
+  server_ip: ${elastic_ip.server.public_ip}
+"#;
+
+/// An Elastic IP as AWS has it: the instance it is associated with, and its tags.
+async fn eip(id: &str) -> (Option<String>, Vec<(String, String)>) {
+    let out = ec2().await.describe_addresses().allocation_ids(id).send().await.unwrap();
+    let a = &out.addresses()[0];
+    let tags = a.tags().iter().map(|t| (t.key().unwrap().to_string(), t.value().unwrap().to_string())).collect();
+    (a.instance_id().map(str::to_string), tags)
+}
+
+/// The NAT gateway a route table sends `0.0.0.0/0` to, as AWS has it.
+async fn default_route_nat(table: &str) -> Option<String> {
+    let out = ec2().await.describe_route_tables().route_table_ids(table).send().await.unwrap();
+    let t = &out.route_tables()[0];
+    t.routes()
+        .iter()
+        .find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
+        .and_then(|r| r.nat_gateway_id())
+        .map(str::to_string)
+}
+
+/// Whether the NAT gateway is still there (not deleted).
+async fn nat_exists(id: &str) -> bool {
+    let out = ec2().await.describe_nat_gateways().nat_gateway_ids(id).send().await.unwrap();
+    out.nat_gateways().iter().any(|g| g.state().is_some_and(|s| s.as_str() != "deleted"))
+}
+
+#[tokio::test]
+async fn nat_gateways_and_elastic_ips_are_made_moved_repaired_replaced_and_released() {
+    let stack = Stack::new("way-out", WAY_OUT);
+    stack.apply();
+    let (nat, table, server_ip) =
+        (stack.id("nat_gateway.main"), stack.id("route_table.private"), stack.id("elastic_ip.server"));
+    assert!(nat.starts_with("nat-") && server_ip.starts_with("eipalloc-"), "{nat} {server_ip}");
+    assert_eq!(
+        default_route_nat(&table).await.as_deref(),
+        Some(nat.as_str()),
+        "private subnets go out through the NAT gateway"
+    );
+    let a = stack.id("instance.a");
+    assert_eq!(eip(&server_ip).await.0.as_deref(), Some(a.as_str()));
+    assert!(eip(&stack.id("elastic_ip.nat")).await.1.contains(&("Role".into(), "nat".into())));
+    let state = stack.state();
+    let public_ip = state.get(&"nat_gateway.main".parse().unwrap()).unwrap().attributes["public_ip"].clone();
+    assert_eq!(state.outputs["nat_ip"], public_ip, "the NAT gateway's address is its Elastic IP's");
+    stack.plan().expect_code(0);
+
+    // The server's address moves to the other instance: in place, the same allocation.
+    let b = stack.id("instance.b");
+    stack.write_spec(&WAY_OUT.replace("    instance_id: ${instance.a}", "    instance_id: ${instance.b}"));
+    let moved = stack.apply();
+    assert!(moved.stdout.contains("0 added, 1 changed, 0 destroyed"), "{}", moved.stdout);
+    assert_eq!(stack.id("elastic_ip.server"), server_ip);
+    assert_eq!(eip(&server_ip).await.0.as_deref(), Some(b.as_str()));
+
+    // Disassociated behind trellis's back: shown as drift and associated again.
+    let client = ec2().await;
+    let association = client.describe_addresses().allocation_ids(&server_ip).send().await.unwrap().addresses()[0]
+        .association_id()
+        .unwrap()
+        .to_string();
+    client.disassociate_address().association_id(association).send().await.unwrap();
+    let drift = stack.plan().expect_code(2);
+    assert!(drift.stdout.contains("# elastic_ip.server has changed"), "{}", drift.stdout);
+    stack.apply();
+    assert_eq!(eip(&server_ip).await.0.as_deref(), Some(b.as_str()));
+
+    // Another subnet replaces the NAT gateway (the old one goes first: it holds the
+    // address), and the private route follows the new one.
+    let elsewhere = WAY_OUT.replace("    instance_id: ${instance.a}", "    instance_id: ${instance.b}").replace(
+        "    subnet_id: ${subnet.public_a}\n    allocation_id",
+        "    subnet_id: ${subnet.public_b}\n    allocation_id",
+    );
+    stack.write_spec(&elsewhere);
+    let plan = stack.plan().expect_code(2);
+    assert!(
+        plan.stdout.contains("# nat_gateway.main must be replaced: `subnet_id` forces replacement"),
+        "{}",
+        plan.stdout
+    );
+    stack.apply();
+    let new_nat = stack.id("nat_gateway.main");
+    assert_ne!(new_nat, nat);
+    assert!(!nat_exists(&nat).await && nat_exists(&new_nat).await);
+    assert_eq!(default_route_nat(&table).await.as_deref(), Some(new_nat.as_str()));
+    stack.plan().expect_code(0);
+
+    // Destroy releases both addresses after the gateway is deleted.
+    let nat_ip = stack.id("elastic_ip.nat");
+    stack.destroy_and_check_clean();
+    assert!(!nat_exists(&new_nat).await);
+    for id in [nat_ip, server_ip] {
+        let left = client.describe_addresses().allocation_ids(&id).send().await;
+        assert!(left.map(|o| o.addresses().is_empty()).unwrap_or(true), "{id} is released");
+    }
 }

@@ -123,10 +123,42 @@ def shim_network_acl_entry_icmp():
         setattr(NetworkACLs, name, wrap(getattr(NetworkACLs, name)))
 
 
+def shim_unassociated_address_instance_id():
+    """moto 5.2.5: DescribeAddresses answers `InstanceId` and `NetworkInterfaceId` as
+    empty strings for an address associated with nothing; AWS leaves them out. The
+    model's properties give None instead, so the answer has no such element."""
+    from moto.ec2.models.elastic_ip_addresses import ElasticAddress
+
+    ElasticAddress.instance_id = property(lambda self: self.instance.id if self.instance else None)
+    ElasticAddress.network_interface_id = property(lambda self: self.eni.id if self.eni else None)
+
+
+def shim_deleted_nat_gateway_keeps_its_address():
+    """moto 5.2.5: DeleteNatGateway marks the gateway `deleted` but leaves its Elastic IP
+    associated with the gateway's network interface, and the interface in the subnet;
+    AWS disassociates the address and deletes the interface. Without the shim the
+    address can never be given to another gateway or released."""
+    from moto.ec2.models.nat_gateways import NatGatewayBackend
+
+    original = NatGatewayBackend.delete_nat_gateway
+
+    def delete_nat_gateway(self, nat_gateway_id):
+        gateway = original(self, nat_gateway_id)
+        for address in list(self.addresses):
+            if address.eni is gateway._eni:
+                self.disassociate_address(association_id=address.association_id)
+        self.delete_network_interface(gateway._eni.id)
+        return gateway
+
+    NatGatewayBackend.delete_nat_gateway = delete_nat_gateway
+
+
 if __name__ == "__main__":
     shim_launch_template_version_user_data()
     shim_replace_network_acl_association_unknown_id()
     shim_start_instance_refresh_missing()
     shim_network_acl_entry_icmp()
     shim_modify_db_subnet_group_drops_the_group()
+    shim_unassociated_address_instance_id()
+    shim_deleted_nat_gateway_keeps_its_address()
     main(sys.argv[1:])

@@ -71,6 +71,8 @@ NOT_FOUND = {
     "sg": "InvalidGroup.NotFound",
     "lt": "InvalidLaunchTemplateId.NotFound",
     "i": "InvalidInstanceID.NotFound",
+    "eipalloc": "InvalidAllocationID.NotFound",
+    "nat": "NatGatewayNotFound",
 }
 # The element that carries the new object's id in each create's answer (its answer
 # names other, older ids too: a subnet's VPC).
@@ -82,6 +84,8 @@ CREATED = {
     "CreateNetworkAcl": "networkAclId",
     "CreateSecurityGroup": "groupId",
     "CreateLaunchTemplate": "launchTemplateId",
+    "AllocateAddress": "allocationId",
+    "CreateNatGateway": "natGatewayId",
     "RunInstances": "instanceId",
 }
 SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")

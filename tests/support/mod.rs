@@ -234,7 +234,8 @@ pub async fn ec2() -> ec2::Client {
     aws.ec2().clone()
 }
 
-/// Every object of the network kinds tagged with `stack`: id -> its `trellis:address` tag.
+/// Every object of the network kinds (Elastic IPs and NAT gateways too) tagged with
+/// `stack`: id -> its `trellis:address` tag.
 pub async fn tagged(client: &ec2::Client, stack: &str) -> BTreeMap<String, String> {
     let f = || Filter::builder().name("tag:trellis:stack").values(stack).build();
     let addr = |tags: &[ec2::types::Tag]| {
@@ -258,6 +259,14 @@ pub async fn tagged(client: &ec2::Client, stack: &str) -> BTreeMap<String, Strin
     }
     for g in client.describe_security_groups().filters(f()).send().await.unwrap().security_groups() {
         out.insert(g.group_id().unwrap().to_string(), addr(g.tags()));
+    }
+    for a in client.describe_addresses().filters(f()).send().await.unwrap().addresses() {
+        out.insert(a.allocation_id().unwrap().to_string(), addr(a.tags()));
+    }
+    for g in client.describe_nat_gateways().filter(f()).send().await.unwrap().nat_gateways() {
+        if g.state().is_none_or(|s| s.as_str() != "deleted") {
+            out.insert(g.nat_gateway_id().unwrap().to_string(), addr(g.tags()));
+        }
     }
     out
 }

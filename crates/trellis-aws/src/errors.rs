@@ -126,6 +126,10 @@ pub(crate) const NOT_FOUND: &[&str] = &[
     "DBParameterGroupNotFound",
     "DBInstanceNotFound",
     "DBInstanceNotFoundFault",
+    "InvalidAllocationID.NotFound",
+    "InvalidAddress.NotFound",
+    "NatGatewayNotFound",
+    "InvalidNatGatewayID.NotFound",
 ];
 
 fn is_not_found(code: &str) -> bool {

@@ -6,8 +6,10 @@
 
 mod db;
 mod lb;
+mod nat;
 
 pub use db::{DB_INSTANCE, DB_PARAMETER_GROUP, DB_SUBNET_GROUP};
+pub use nat::{ELASTIC_IP, NAT_GATEWAY};
 
 pub use lb::{
     AUTOSCALING_GROUP, INSTANCE, LAUNCH_TEMPLATE, LISTENER, LOAD_BALANCER, SCALING_POLICY, TARGET_GROUP,
@@ -195,16 +197,35 @@ pub static INTERNET_GATEWAY: Kind = Kind {
     },
 };
 
+/// A route goes to one target.
+fn check_route(route: &Attrs) -> Option<(&'static str, String)> {
+    let targets: Vec<&str> = ROUTE_TARGETS.into_iter().filter(|t| route.contains_key(*t)).collect();
+    (targets.len() != 1).then(|| {
+        (
+            "destination_cidr_block",
+            format!("a route needs one target: `gateway_id` or `nat_gateway_id` (it has {})", targets.len()),
+        )
+    })
+}
+
+const ROUTE_TARGETS: [&str; 2] = ["gateway_id", "nat_gateway_id"];
+
 static ROUTE: Object = Object {
-    check: None,
+    check: Some(check_route),
     other_names: &[],
     attrs: &[
         attr("destination_cidr_block", Type::Cidr, Mode::Required, "Where the route leads."),
         attr(
             "gateway_id",
             Type::Ref("internet_gateway"),
-            Mode::Required,
-            "The internet gateway to send the traffic to.",
+            Mode::Optional,
+            "The internet gateway to send the traffic to (public subnets).",
+        ),
+        attr(
+            "nat_gateway_id",
+            Type::Ref("nat_gateway"),
+            Mode::Optional,
+            "Or the NAT gateway to send it through (private subnets that reach out).",
         ),
     ],
 };
@@ -225,7 +246,7 @@ pub static ROUTE_TABLE: Kind = Kind {
         other_names: &[terraform("route", "routes")],
         attrs: &[
             force(attr("vpc_id", Type::Ref("vpc"), Mode::Required, "The VPC.")),
-            default(attr("routes", Type::Set(&Type::Object(&ROUTE)), Mode::Optional, "Routes, each `destination_cidr_block` and `gateway_id`."), Default::EmptyList),
+            default(attr("routes", Type::Set(&Type::Object(&ROUTE)), Mode::Optional, "Routes, each `destination_cidr_block` and `gateway_id` or `nat_gateway_id`."), Default::EmptyList),
             default(attr("subnet_ids", Type::Set(&Type::Ref("subnet")), Mode::Optional, "Subnets associated with this table."), Default::EmptyList),
             TAGS,
             ID,
@@ -438,6 +459,8 @@ pub static ALL: &[&Kind] = &[
     &DB_SUBNET_GROUP,
     &DB_PARAMETER_GROUP,
     &DB_INSTANCE,
+    &ELASTIC_IP,
+    &NAT_GATEWAY,
 ];
 
 pub fn get(name: &str) -> Option<&'static Kind> {

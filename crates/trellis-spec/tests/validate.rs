@@ -26,15 +26,18 @@ fn example_network_stack_loads() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/examples/network.yaml");
     let spec = load(&path, &opts(&[])).expect("example is valid");
     assert_eq!(spec.stack, "network");
-    assert_eq!(spec.resources.len(), 12);
+    assert_eq!(spec.resources.len(), 14);
     let app = &spec.resources[&"security_group.app".parse().unwrap()];
     // The group name is generated at create time; the Name tag defaults here.
     assert!(!app.attrs.contains_key("group_name"), "left to trellis to generate");
     assert!(matches!(&app.attrs["tags"], Expr::Map(m) if m["Name"] == Expr::Lit(Value::str("network-app"))));
     let deps: Vec<String> = app.dependencies().iter().map(ToString::to_string).collect();
     assert_eq!(deps, ["security_group.lb", "vpc.main"]);
-    let order = spec.graph().creation_order().unwrap();
-    assert_eq!(order.first().unwrap().to_string(), "vpc.main");
+    let order: Vec<String> = spec.graph().creation_order().unwrap().iter().map(ToString::to_string).collect();
+    // The roots first (the VPC, and the NAT gateway's address, which needs nothing).
+    assert_eq!(order[..2], ["elastic_ip.nat", "vpc.main"]);
+    let at = |a: &str| order.iter().position(|x| x == a).unwrap();
+    assert!(at("subnet.public_a") < at("nat_gateway.main") && at("nat_gateway.main") < at("route_table.private"));
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod launch_template;
 mod listener;
 mod load_balancer;
 mod nacl;
+mod nat;
 mod rds;
 #[cfg(test)]
 mod roundtrip;
@@ -58,13 +59,15 @@ pub(crate) enum KindOps {
     DbSubnetGroup,
     DbParameterGroup,
     DbInstance,
+    ElasticIp,
+    NatGateway,
 }
 
 /// The registry: each kind of the schema (by its static, not by a string) with its AWS
 /// implementation. The matches below have no wildcard arm, so a variant without its
 /// describe, create, configure, update, tags and delete does not compile; a test checks
 /// that every kind of `kinds::ALL` is here once.
-static REGISTRY: [(&Kind, KindOps); 17] = [
+static REGISTRY: [(&Kind, KindOps); 19] = [
     (&kinds::VPC, KindOps::Vpc),
     (&kinds::SUBNET, KindOps::Subnet),
     (&kinds::INTERNET_GATEWAY, KindOps::InternetGateway),
@@ -82,6 +85,8 @@ static REGISTRY: [(&Kind, KindOps); 17] = [
     (&kinds::DB_SUBNET_GROUP, KindOps::DbSubnetGroup),
     (&kinds::DB_PARAMETER_GROUP, KindOps::DbParameterGroup),
     (&kinds::DB_INSTANCE, KindOps::DbInstance),
+    (&kinds::ELASTIC_IP, KindOps::ElasticIp),
+    (&kinds::NAT_GATEWAY, KindOps::NatGateway),
 ];
 
 pub(crate) fn ops(kind: &Kind) -> Option<KindOps> {
@@ -114,6 +119,8 @@ impl KindOps {
             KindOps::DbSubnetGroup => rds::describe_subnet_groups(aws, sel).await,
             KindOps::DbParameterGroup => rds::describe_parameter_groups(aws, sel).await,
             KindOps::DbInstance => rds::describe_instances(aws, sel).await,
+            KindOps::ElasticIp => nat::describe_eips(aws, sel).await,
+            KindOps::NatGateway => nat::describe_nats(aws, sel).await,
         }
     }
 
@@ -137,6 +144,8 @@ impl KindOps {
             KindOps::DbSubnetGroup => rds::create_subnet_group(aws, c).await,
             KindOps::DbParameterGroup => rds::create_parameter_group(aws, c).await,
             KindOps::DbInstance => rds::create_instance(aws, c).await,
+            KindOps::ElasticIp => nat::create_eip(aws, c).await,
+            KindOps::NatGateway => nat::create_nat(aws, c).await,
         }
     }
 
@@ -186,6 +195,8 @@ impl KindOps {
             KindOps::DbSubnetGroup => Ok(()),
             KindOps::DbParameterGroup => rds::configure_parameter_group(aws, id, attrs).await,
             KindOps::DbInstance => rds::configure_instance(aws, id, attrs).await,
+            KindOps::ElasticIp => nat::configure_eip(aws, id, attrs).await,
+            KindOps::NatGateway => nat::configure_nat(aws, id, attrs).await,
         }
     }
 
@@ -211,6 +222,9 @@ impl KindOps {
             KindOps::DbSubnetGroup => rds::update_subnet_group(aws, id, before, after).await,
             KindOps::DbParameterGroup => rds::update_parameter_group(aws, id, before, after).await,
             KindOps::DbInstance => rds::update_instance(aws, id, before, after).await,
+            KindOps::ElasticIp => nat::update_eip(aws, id, before, after).await,
+            // Everything but its tags replaces it.
+            KindOps::NatGateway => Ok(()),
         }
     }
 
@@ -236,7 +250,9 @@ impl KindOps {
             | KindOps::NetworkAcl
             | KindOps::SecurityGroup
             | KindOps::LaunchTemplate
-            | KindOps::Instance => crate::util::sync_tags(aws, id, before, after).await,
+            | KindOps::Instance
+            | KindOps::ElasticIp
+            | KindOps::NatGateway => crate::util::sync_tags(aws, id, before, after).await,
         }
     }
 
@@ -277,6 +293,8 @@ impl KindOps {
             KindOps::DbSubnetGroup => rds::delete_subnet_group(aws, address, id).await,
             KindOps::DbParameterGroup => rds::delete_parameter_group(aws, address, id).await,
             KindOps::DbInstance => rds::delete_instance(aws, address, id, attrs).await,
+            KindOps::ElasticIp => nat::delete_eip(aws, address, id).await,
+            KindOps::NatGateway => nat::delete_nat(aws, address, id).await,
         }
     }
 }

@@ -16,15 +16,20 @@ fn routes_of(t: &RouteTable) -> Value {
         .filter(|r| r.origin() != Some(&RouteOrigin::CreateRouteTable) && r.gateway_id() != Some("local"))
         .filter_map(|r| {
             let dest = r.destination_cidr_block()?;
-            let target = r
-                .gateway_id()
-                .or(r.nat_gateway_id())
-                .or(r.network_interface_id())
-                .or(r.vpc_peering_connection_id())
-                .or(r.transit_gateway_id())
-                .or(r.instance_id());
+            // A NAT gateway has its own attribute; any other target shows as `gateway_id`.
+            let (key, target) = match r.nat_gateway_id() {
+                Some(nat) => ("nat_gateway_id", Some(nat)),
+                None => (
+                    "gateway_id",
+                    r.gateway_id()
+                        .or(r.network_interface_id())
+                        .or(r.vpc_peering_connection_id())
+                        .or(r.transit_gateway_id())
+                        .or(r.instance_id()),
+                ),
+            };
             let m: BTreeMap<String, Value> =
-                [("destination_cidr_block".to_string(), Value::str(dest)), ("gateway_id".to_string(), opt_str(target))]
+                [("destination_cidr_block".to_string(), Value::str(dest)), (key.to_string(), opt_str(target))]
                     .into_iter()
                     .collect();
             Some(Value::Map(m))
@@ -94,13 +99,16 @@ pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), 
     update(aws, id, &empty, attrs).await
 }
 
-fn route_map(list: &[Value]) -> BTreeMap<String, String> {
+/// Each route's destination, and its target: which attribute (`gateway_id`,
+/// `nat_gateway_id`) and the id.
+fn route_map(list: &[Value]) -> BTreeMap<String, (&'static str, String)> {
     list.iter()
         .filter_map(|r| {
             let m = r.as_map()?;
+            let key = ["nat_gateway_id", "gateway_id"].into_iter().find(|k| m.contains_key(*k))?;
             Some((
                 m.get("destination_cidr_block")?.as_str()?.to_string(),
-                m.get("gateway_id")?.as_str().unwrap_or("").to_string(),
+                (key, m.get(key)?.as_str().unwrap_or("").to_string()),
             ))
         })
         .collect()
@@ -110,16 +118,18 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
     let (have, want) = (route_map(list_attr(before, "routes")), route_map(list_attr(after, "routes")));
     // Replacing and creating a route take the same fields, through different builders.
     macro_rules! send_route {
-        ($call:ident, $dest:expr, $target:expr) => {
+        ($call:ident, $dest:expr, $target:expr) => {{
+            let (key, target) = $target;
             aws.ec2
                 .$call()
                 .route_table_id(id)
                 .destination_cidr_block($dest)
-                .gateway_id($target)
+                .set_gateway_id((*key == "gateway_id").then(|| target.clone()))
+                .set_nat_gateway_id((*key == "nat_gateway_id").then(|| target.clone()))
                 .send()
                 .await
                 .map_err(aws_err)
-        };
+        }};
     }
     for (dest, target) in &want {
         match have.get(dest) {
@@ -216,16 +226,16 @@ mod tests {
     /// Routes with distinct destinations (a table holds one route per destination).
     fn routes() -> BoxedStrategy<Value> {
         let cidr = roundtrip::value(&trellis_core::schema::Type::Cidr);
-        let gateway = "igw-[0-9a-f]{8}";
-        prop::collection::btree_map(cidr, gateway, 0..4)
+        let target = prop_oneof![
+            "igw-[0-9a-f]{8}".prop_map(|g| ("gateway_id", g)),
+            "nat-[0-9a-f]{8}".prop_map(|n| ("nat_gateway_id", n)),
+        ];
+        prop::collection::btree_map(cidr, target, 0..4)
             .prop_map(|m| {
                 let mut items: Vec<Value> = m
                     .into_iter()
-                    .map(|(dest, gw)| {
-                        Value::Map(roundtrip::collect(vec![
-                            ("destination_cidr_block", dest),
-                            ("gateway_id", Value::Str(gw)),
-                        ]))
+                    .map(|(dest, (key, id))| {
+                        Value::Map(roundtrip::collect(vec![("destination_cidr_block", dest), (key, Value::Str(id))]))
                     })
                     .collect();
                 normalize_set(&mut items);
@@ -247,8 +257,13 @@ mod tests {
                 .gateway_id("local")
                 .origin(RouteOrigin::CreateRouteTable)
                 .build()];
-            for (dest, target) in route_map(list_attr(&attrs, "routes")) {
-                routes.push(Route::builder().destination_cidr_block(dest).gateway_id(target).origin(RouteOrigin::CreateRoute).build());
+            for (dest, (key, target)) in route_map(list_attr(&attrs, "routes")) {
+                let route = Route::builder().destination_cidr_block(dest).origin(RouteOrigin::CreateRoute);
+                let route = match key {
+                    "nat_gateway_id" => route.nat_gateway_id(target),
+                    _ => route.gateway_id(target),
+                };
+                routes.push(route.build());
             }
             let associations = list_attr(&attrs, "subnet_ids").iter().filter_map(Value::as_str).enumerate().map(|(n, s)| {
                 RouteTableAssociation::builder().subnet_id(s).route_table_association_id(format!("rtbassoc-{n}")).main(false).build()
