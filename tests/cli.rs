@@ -31,7 +31,7 @@ fn examples() -> std::path::PathBuf {
 fn validate_accepts_the_example() {
     let (code, out, _) = trellis(&examples(), &["validate", "network.yaml"]);
     assert_eq!(code, 0);
-    assert_eq!(out, "network.yaml is valid: stack `network`, 12 resources.\n");
+    assert_eq!(out, "network.yaml is valid: stack `network`, 14 resources.\n");
 }
 
 #[test]

@@ -153,6 +153,24 @@ def shim_deleted_nat_gateway_keeps_its_address():
     NatGatewayBackend.delete_nat_gateway = delete_nat_gateway
 
 
+def shim_nat_gateway_tag_filters():
+    """moto 5.2.5: DescribeNatGateways applies only its id, VPC, subnet and state
+    filters and ignores `tag:KEY`, so a listing by tag answers every stack's gateways;
+    AWS applies it. The shim keeps the gateways whose tag has one of the values."""
+    from moto.ec2.models.nat_gateways import NatGatewayBackend
+
+    original = NatGatewayBackend.describe_nat_gateways
+
+    def describe_nat_gateways(self, filters, nat_gateway_ids):
+        found = original(self, filters, nat_gateway_ids)
+        for name, values in (filters or {}).items():
+            if name.startswith("tag:"):
+                found = [g for g in found if g.get_filter_value(name) in values]
+        return found
+
+    NatGatewayBackend.describe_nat_gateways = describe_nat_gateways
+
+
 if __name__ == "__main__":
     shim_launch_template_version_user_data()
     shim_replace_network_acl_association_unknown_id()
@@ -161,4 +179,5 @@ if __name__ == "__main__":
     shim_modify_db_subnet_group_drops_the_group()
     shim_unassociated_address_instance_id()
     shim_deleted_nat_gateway_keeps_its_address()
+    shim_nat_gateway_tag_filters()
     main(sys.argv[1:])
