@@ -223,7 +223,7 @@ async fn a_run_that_fails_halfway_records_what_it_made_and_the_next_finishes() {
     let client = ec2().await;
     let live = tagged(&client, &stack.name).await;
     let state = stack.state();
-    assert_eq!(live.len(), 9, "{live:?}");
+    assert_eq!(live.len(), 11, "{live:?}");
     assert_eq!(state.resources.len(), live.len());
     for r in &state.resources {
         assert_eq!(live.get(&r.id), Some(&r.address.tag_value()));

@@ -76,8 +76,8 @@ async fn two_applies_at_once_one_proceeds_the_other_is_refused_naming_the_holder
 
     // The winner's work is all in the bucket, once, and its lock is gone.
     let state = stored(&store, &stack);
-    assert_eq!(state.resources.len(), 12);
-    assert_eq!(tagged(&ec2().await, &stack.name).await.len(), 12);
+    assert_eq!(state.resources.len(), 14);
+    assert_eq!(tagged(&ec2().await, &stack.name).await.len(), 14);
     assert_eq!(store.holder().unwrap(), None, "the lock object was deleted");
     assert!(!stack.state_path().exists(), "nothing was written to the local state file");
 
@@ -166,7 +166,7 @@ async fn a_held_lock_is_renewed_so_a_long_run_outlives_its_lease() {
 async fn a_killed_runs_lock_is_reported_stale_and_broken_with_force_unlock() {
     let (bucket, store) = bucket("stale").await;
     let stack = Stack::new("stale", &remote_spec(&bucket));
-    let killed = stack.run_env(&["apply", "{spec}", "--auto-approve"], &[("TRELLIS_TEST_CRASH_AFTER_CALLS", "6")]);
+    let killed = stack.run_env(&["apply", "{spec}", "--auto-approve"], &[("TRELLIS_TEST_CRASH_AFTER_CALLS", "9")]);
     assert_eq!(killed.code, -1, "killed by SIGKILL:\n{}\n{}", killed.stdout, killed.stderr);
     let holder = store.holder().unwrap().expect("a killed run leaves its lock object");
     assert_eq!(holder.operation, "apply");
@@ -198,7 +198,7 @@ async fn a_killed_runs_lock_is_reported_stale_and_broken_with_force_unlock() {
     assert_eq!(saved["state_path"], format!("s3://{bucket}/{KEY}"));
     stack.run(&["apply", "finish.plan"]).expect_code(0);
     let state = stored(&store, &stack);
-    assert_eq!(state.resources.len(), 12);
+    assert_eq!(state.resources.len(), 14);
     assert!(state.pending.is_empty());
     let live = tagged(&ec2().await, &stack.name).await;
     let recorded: std::collections::BTreeMap<String, String> =

@@ -75,7 +75,7 @@ async fn target_plans_and_applies_only_the_closure() {
     assert_eq!(live.len(), 2, "{live:?}");
     let md = stack.run(&["plan", "{spec}", "--format", "markdown"]).expect_code(0);
     assert!(md.stdout.starts_with(&format!("### trellis plan for `{}`", stack.name)), "{}", md.stdout);
-    assert!(md.stdout.contains("**Plan: 10 to add, 0 to change, 0 to replace, 0 to destroy.**"), "{}", md.stdout);
+    assert!(md.stdout.contains("**Plan: 12 to add, 0 to change, 0 to replace, 0 to destroy.**"), "{}", md.stdout);
     stack.apply();
     stack.destroy_and_check_clean();
 }

@@ -143,11 +143,15 @@ def shim_deleted_nat_gateway_keeps_its_address():
     original = NatGatewayBackend.delete_nat_gateway
 
     def delete_nat_gateway(self, nat_gateway_id):
+        before = self.nat_gateways.get(nat_gateway_id)
+        # A delete sent again (its first answer lost) finds it gone already.
+        first = before is not None and before.state != "deleted"
         gateway = original(self, nat_gateway_id)
-        for address in list(self.addresses):
-            if address.eni is gateway._eni:
-                self.disassociate_address(association_id=address.association_id)
-        self.delete_network_interface(gateway._eni.id)
+        if first:
+            for address in list(self.addresses):
+                if address.eni is gateway._eni:
+                    self.disassociate_address(association_id=address.association_id)
+            self.delete_network_interface(gateway._eni.id)
         return gateway
 
     NatGatewayBackend.delete_nat_gateway = delete_nat_gateway
