@@ -6,9 +6,9 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use support::{addr, converged, spec};
-use trellis_core::{Address, Expr, LiveObject, Value};
-use trellis_plan::{plan, render, to_json, Action, Operation, Plan, PlanInput, RenderOptions};
+use support::{addr, converged};
+use trellis_core::{Expr, Value};
+use trellis_plan::{render, to_json, Action, Operation, Plan, RenderOptions};
 use trellis_state::State;
 
 const SPEC: &str = r#"stack: web
@@ -35,30 +35,7 @@ const ASG: &str = "autoscaling_group.web";
 
 /// Plans `text` against `prior`, with the group changed live by `edit`.
 fn plan_with_live(text: &str, prior: &State, edit: impl Fn(&mut BTreeMap<String, Value>)) -> Plan {
-    let s = spec(text);
-    let mut live: BTreeMap<Address, LiveObject> = prior
-        .resources
-        .iter()
-        .map(|r| {
-            (
-                r.address.clone(),
-                LiveObject { address: r.address.clone(), id: r.id.clone(), attrs: r.attributes.clone() },
-            )
-        })
-        .collect();
-    edit(&mut live.get_mut(&addr(ASG)).unwrap().attrs);
-    plan(PlanInput {
-        spec: &s,
-        prior: Some(prior),
-        live: &live,
-        orphans: &[],
-        tags: &Default::default(),
-        operation: Operation::Apply,
-        targets: &[],
-        replace: &[],
-        env: &|_| None,
-    })
-    .unwrap()
+    support::plan_edited(text, prior, Operation::Apply, &[], |live| edit(&mut live.get_mut(&addr(ASG)).unwrap().attrs))
 }
 
 /// What another system does: scales the group to 3 and sets its `Team` tag.

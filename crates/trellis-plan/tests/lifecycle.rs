@@ -7,10 +7,9 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use support::{addr, converged, spec};
+use support::{addr, converged, plan_edited as plan_of};
 use trellis_core::{Address, LiveObject, Value};
-use trellis_plan::{plan, render, render_markdown, to_json, Action, Operation, Plan, PlanInput, RenderOptions};
-use trellis_state::State;
+use trellis_plan::{render, render_markdown, to_json, Action, Operation, Plan, RenderOptions};
 
 const SPEC: &str = r#"stack: web
 resources:
@@ -37,40 +36,6 @@ resources:
     master_username: app
     master_user_password: ${env.DB_PASSWORD}
 "#;
-
-/// Plans `text` against `prior` for `operation`, with the live objects as the state has
-/// them after `edit`, replacing `replace`.
-fn plan_of(
-    text: &str,
-    prior: &State,
-    operation: Operation,
-    replace: &[&str],
-    edit: impl Fn(&mut BTreeMap<Address, LiveObject>),
-) -> Plan {
-    let s = spec(text);
-    let mut live: BTreeMap<Address, LiveObject> = prior
-        .resources
-        .iter()
-        .map(|r| {
-            let l = LiveObject { address: r.address.clone(), id: r.id.clone(), attrs: r.attributes.clone() };
-            (r.address.clone(), l)
-        })
-        .collect();
-    edit(&mut live);
-    let replace: Vec<Address> = replace.iter().map(|a| addr(a)).collect();
-    plan(PlanInput {
-        spec: &s,
-        prior: Some(prior),
-        live: &live,
-        orphans: &[],
-        tags: &Default::default(),
-        operation,
-        targets: &[],
-        replace: &replace,
-        env: &|_| Some("secret-1".into()),
-    })
-    .unwrap()
-}
 
 fn text(p: &Plan) -> String {
     render(p, RenderOptions::default())

@@ -49,6 +49,40 @@ pub fn run_spec(spec: &Spec, prior: Option<&State>) -> Plan {
     .unwrap()
 }
 
+/// Plans `text` for `operation` against `prior`, with the live objects as the state has
+/// them after `edit` (what changed outside trellis), replacing the `replace` addresses.
+pub fn plan_edited(
+    text: &str,
+    prior: &State,
+    operation: Operation,
+    replace: &[&str],
+    edit: impl Fn(&mut BTreeMap<Address, LiveObject>),
+) -> Plan {
+    let s = spec(text);
+    let mut live: BTreeMap<Address, LiveObject> = prior
+        .resources
+        .iter()
+        .map(|r| {
+            let l = LiveObject { address: r.address.clone(), id: r.id.clone(), attrs: r.attributes.clone() };
+            (r.address.clone(), l)
+        })
+        .collect();
+    edit(&mut live);
+    let replace: Vec<Address> = replace.iter().map(|a| addr(a)).collect();
+    plan(PlanInput {
+        spec: &s,
+        prior: Some(prior),
+        live: &live,
+        orphans: &[],
+        tags: &Default::default(),
+        operation,
+        targets: &[],
+        replace: &replace,
+        env: &|_| Some("secret-1".into()),
+    })
+    .unwrap()
+}
+
 /// The state after applying `text` from nothing: each object's configuration evaluated
 /// in order, with made-up values where AWS decides (ids `<name>-1`, version 1).
 pub fn converged(text: &str) -> State {
