@@ -401,29 +401,8 @@ async fn a_move_retags_after_its_update_and_a_forget_untags_before_the_record_go
 async fn a_protected_object_of_any_kind_is_refused_before_any_call_even_once_its_block_is_gone() {
     let spec = "stack: web\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n    protect: true\n  subnet.a:\n    vpc_id: ${vpc.main}\n    cidr_block: 10.0.1.0/24\n";
     let before = converged(spec);
-    let live: BTreeMap<Address, LiveObject> = before
-        .resources
-        .iter()
-        .map(|r| {
-            (
-                r.address.clone(),
-                LiveObject { address: r.address.clone(), id: r.id.clone(), attrs: r.attributes.clone() },
-            )
-        })
-        .collect();
     // The spec no longer has either: the VPC's protection comes from the state.
-    let plan = trellis_plan::plan(PlanInput {
-        spec: &support::spec("stack: web\nresources: {}\n"),
-        prior: Some(&before),
-        live: &live,
-        orphans: &[],
-        tags: &Default::default(),
-        operation: Operation::Apply,
-        targets: &[],
-        replace: &[],
-        env: &|_| None,
-    })
-    .unwrap();
+    let plan = support::plan_edited("stack: web\nresources: {}\n", &before, Operation::Apply, &[], |_| {});
     let vpc = addr("vpc.main");
     assert!(plan.change(&vpc).unwrap().protected);
 
