@@ -6,7 +6,12 @@ Each shim names the defect it covers; drop it when a moto release fixes it. trel
 itself never works around the emulator.
 """
 
+import os
 import sys
+
+# Not a defect: moto knows AWS's managed policies (`arn:aws:iam::aws:policy/...`, which
+# roles attach) only when asked to load them.
+os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
 from moto.ec2.responses.launch_templates import LaunchTemplates
 from moto.ec2.utils import parse_user_data
@@ -175,6 +180,92 @@ def shim_nat_gateway_tag_filters():
     NatGatewayBackend.describe_nat_gateways = describe_nat_gateways
 
 
+def shim_instance_profile_path_prefix():
+    """moto 5.2.5: ListInstanceProfiles ignores `PathPrefix` and answers every profile
+    of the account; AWS answers those under the prefix (ListRoles already does). The
+    shim keeps the profiles whose path starts with it."""
+    from moto.iam.responses import IamResponse
+
+    original = IamResponse.list_instance_profiles
+
+    def list_instance_profiles(self):
+        prefix = self._get_param("PathPrefix") or "/"
+        backend = self.backend
+        real = backend.get_instance_profiles
+        backend.get_instance_profiles = lambda: [p for p in real() if p.path.startswith(prefix)]
+        try:
+            return original(self)
+        finally:
+            del backend.get_instance_profiles
+
+    IamResponse.list_instance_profiles = list_instance_profiles
+
+
+def shim_replaced_profile_association():
+    """moto 5.2.5: ReplaceIamInstanceProfileAssociation changes the association but not
+    the instance, so DescribeInstances goes on naming the old profile; AWS names the
+    new one. The shim gives the instance the association's new profile."""
+    from moto.ec2.models.iam_instance_profile import IamInstanceProfileAssociationBackend
+
+    original = IamInstanceProfileAssociationBackend.replace_iam_instance_profile_association
+
+    def replace_iam_instance_profile_association(self, association_id, *args, **kwargs):
+        association = original(self, association_id, *args, **kwargs)
+        self.modify_instance_attribute(
+            association.instance_id,
+            "iam_instance_profile",
+            {"Arn": association.iam_instance_profile.arn, "Id": association_id},
+        )
+        return association
+
+    IamInstanceProfileAssociationBackend.replace_iam_instance_profile_association = (
+        replace_iam_instance_profile_association
+    )
+
+
+def shim_unknown_instance_profile_error():
+    """moto 5.2.5: EC2 calls naming an instance profile IAM does not have answer IAM's
+    `NoSuchEntity`; AWS answers EC2's `InvalidParameterValue` ("Invalid IAM Instance
+    Profile name"), which is also what it says for a profile made a moment ago."""
+    import moto.ec2.models.iam_instance_profile as associations
+    import moto.ec2.responses.instances as instances
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.iam.exceptions import NotFoundException
+
+    original = instances.filter_iam_instance_profiles
+
+    def filter_iam_instance_profiles(account_id, partition, iam_instance_profile_arn, iam_instance_profile_name):
+        try:
+            return original(account_id, partition, iam_instance_profile_arn, iam_instance_profile_name)
+        except NotFoundException:
+            if iam_instance_profile_arn:
+                what = f"Value ({iam_instance_profile_arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN"
+            else:
+                what = f"Value ({iam_instance_profile_name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name"
+            raise EC2ClientError("InvalidParameterValue", what)
+
+    instances.filter_iam_instance_profiles = filter_iam_instance_profiles
+    associations.filter_iam_instance_profiles = filter_iam_instance_profiles
+
+
+def shim_remove_role_not_in_profile():
+    """moto 5.2.5: RemoveRoleFromInstanceProfile for a role the profile does not hold (a
+    call sent again after its answer was lost) fails inside moto with a ValueError,
+    answered as a bare HTTP 500; AWS answers `NoSuchEntity`."""
+    from moto.iam.exceptions import NotFoundException
+    from moto.iam.models import IAMBackend
+
+    original = IAMBackend.remove_role_from_instance_profile
+
+    def remove_role_from_instance_profile(self, profile_name, role_name):
+        profile = self.get_instance_profile(profile_name)
+        if not any(r.name == role_name for r in profile.roles):
+            raise NotFoundException(f"The role with name {role_name} cannot be found in {profile_name}.")
+        return original(self, profile_name, role_name)
+
+    IAMBackend.remove_role_from_instance_profile = remove_role_from_instance_profile
+
+
 if __name__ == "__main__":
     shim_launch_template_version_user_data()
     shim_replace_network_acl_association_unknown_id()
@@ -184,4 +275,8 @@ if __name__ == "__main__":
     shim_unassociated_address_instance_id()
     shim_deleted_nat_gateway_keeps_its_address()
     shim_nat_gateway_tag_filters()
+    shim_instance_profile_path_prefix()
+    shim_replaced_profile_association()
+    shim_unknown_instance_profile_error()
+    shim_remove_role_not_in_profile()
     main(sys.argv[1:])

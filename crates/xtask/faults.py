@@ -17,6 +17,12 @@ created, every other call that names its id sees it missing, as AWS documents: a
 describe is answered as if the id did not exist (empty through a filter, `*.NotFound`
 when asked by id), any other call gets the kind's `Invalid…ID.NotFound` error.
 
+IAM is eventually consistent too, and EC2 lags behind it: for as long after a role or
+an instance profile is made, IAM calls naming it answer `NoSuchEntity`, and for three
+times as long (or `--profile-lag` seconds) EC2 calls that give an instance the profile
+answer `InvalidParameterValue` ("Invalid IAM Instance Profile name"), as AWS does for a
+profile made seconds ago.
+
 With `--latency SECONDS`, every AWS call (not S3's, not moto's own) waits that long
 before it is forwarded, as calls to a distant region do: operations take long enough
 for what a person watches while they wait to be seen.
@@ -89,6 +95,8 @@ CREATED = {
     "RunInstances": "instanceId",
 }
 SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
+# The IAM creates whose names other calls may not see yet, and the field naming it.
+IAM_CREATED = {"CreateRole": "RoleName", "CreateInstanceProfile": "InstanceProfileName"}
 
 
 def error_body(service, code, message):
@@ -111,6 +119,7 @@ class Faults:
         self.random = random.Random(seed)
         self.lock = threading.Lock()
         self.young = {}  # id -> when the call that made it answered
+        self.profile_lag = None  # seconds EC2 refuses a new profile; 3 x consistency if None
         self.reset_stats()
 
     def reset_stats(self):
@@ -156,6 +165,25 @@ class Faults:
             for ident in ids:
                 self.young[ident.decode()] = now
 
+    def remember_iam(self, form, action):
+        field = IAM_CREATED.get(action)
+        if (self.rates["consistency"] <= 0 and not self.profile_lag) or not field or not form.get(field):
+            return
+        with self.lock:
+            self.young["iam:" + form[field][0]] = time.monotonic()
+
+    def young_iam(self, name, ec2=False):
+        """Whether IAM made `name` too recently for other calls to see it (for EC2, the
+        longer profile lag: EC2 learns of a profile later than IAM's own calls)."""
+        window = self.rates["consistency"]
+        if ec2:
+            window = self.profile_lag if self.profile_lag is not None else 3 * window
+        if window <= 0 or not name:
+            return False
+        with self.lock:
+            born = self.young.get("iam:" + name)
+            return born is not None and time.monotonic() - born <= window
+
     def invisible(self, text):
         """The ids this request names that AWS would not show yet."""
         if self.rates["consistency"] <= 0:
@@ -164,6 +192,8 @@ class Faults:
         out = []
         with self.lock:
             for ident, born in list(self.young.items()):
+                if ident.startswith("iam:"):
+                    continue  # young_iam's, which outlive the EC2 window
                 if now - born > self.rates["consistency"]:
                     del self.young[ident]
                 elif re.search(re.escape(ident) + r"(?![0-9a-f])", text):
@@ -244,6 +274,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if service == "ec2" and action in self.swallow:
             return self.swallowed(action)
 
+        if service == "iam" and action not in IAM_CREATED:
+            for field, what in (("RoleName", "role"), ("InstanceProfileName", "instance profile")):
+                name = (form.get(field) or [""])[0]
+                if self.faults.young_iam(name):
+                    self.faults.count("not_yet_visible", action)
+                    message = f"The {what} with name {name} cannot be found."
+                    return self.answer(404, error_body("iam", "NoSuchEntity", message))
+        profile = (form.get("IamInstanceProfile.Name") or [""])[0]
+        if service == "ec2" and self.faults.young_iam(profile, ec2=True):
+            self.faults.count("not_yet_visible", action)
+            message = f"Value ({profile}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name"
+            return self.answer(400, error_body("ec2", "InvalidParameterValue", message))
+
         renamed = {}
         if service == "ec2":
             text = urllib.parse.unquote_plus(body.decode("utf-8", "replace"))
@@ -279,6 +322,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             data = data.replace(bogus, real)
         if 200 <= status < 300:
             self.faults.remember(data, action)
+            if service == "iam":
+                self.faults.remember_iam(form, action)
         if fault == "error_after":
             self.faults.count(fault, action)
             code = "InternalError" if service == "ec2" else "InternalFailure"
@@ -332,6 +377,7 @@ def main(argv):
     p.add_argument("--consistency", type=float, default=None, help="seconds a new EC2 id stays invisible")
     p.add_argument("--swallow", action="append", default=[], help="EC2 action answered true, never run")
     p.add_argument("--latency", type=float, default=0.0, help="seconds every AWS call waits before it is forwarded")
+    p.add_argument("--profile-lag", type=float, default=None, help="seconds EC2 refuses a new instance profile")
     args = p.parse_args(argv)
     Handler.swallow = frozenset(args.swallow)
     Handler.latency = args.latency
@@ -340,6 +386,8 @@ def main(argv):
     Handler.faults = Faults(args.profile, args.seed)
     if args.consistency is not None:
         Handler.faults.rates["consistency"] = args.consistency
+    if args.profile_lag is not None:
+        Handler.faults.profile_lag = args.profile_lag
     server = Server(("127.0.0.1", args.listen), Handler)
     swallowing = f", swallowing {', '.join(sorted(args.swallow))}" if args.swallow else ""
     print(f"fault layer on 127.0.0.1:{args.listen} -> {args.upstream} ({args.profile}{swallowing})", flush=True)

@@ -304,6 +304,8 @@ pub const SHARED_DB: &str = include_str!("../../specs/examples/shared-db.yaml");
 pub const APP_TIER: &str = include_str!("../../specs/examples/app-tier.yaml");
 pub const RECEIVER_BOOT: &str = include_str!("../../specs/examples/files/receiver-boot.sh");
 pub const DEFAULT_VPC: &str = include_str!("../../specs/examples/default-vpc.yaml");
+pub const RECEIVERS: &str = include_str!("../../specs/examples/receivers.yaml");
+pub const SERVERS_PUB: &str = include_str!("../../specs/examples/files/servers.pub");
 
 pub async fn aws() -> trellis_aws::Aws {
     trellis_aws::connect(trellis_aws::AwsOptions {
@@ -374,6 +376,27 @@ pub async fn tagged_all(stack: &str) -> BTreeMap<String, String> {
         let get = |k: &str| tags.tag_list().iter().find(|t| t.key() == Some(k)).and_then(|t| t.value());
         if get("trellis:stack") == Some(stack) {
             out.insert(name, get("trellis:address").unwrap_or("?").to_string());
+        }
+    }
+    // Key pairs by name; IAM's roles and profiles (global, any path) by their tags.
+    for k in aws.ec2().describe_key_pairs().filters(f()).send().await.unwrap().key_pairs() {
+        out.insert(format!("key_pair:{}", k.key_name().unwrap()), addr(k.tags()));
+    }
+    let iam_addr = |tags: &[trellis_aws::sdk::iam::types::Tag]| {
+        let get = |k: &str| tags.iter().find(|t| t.key() == k).map(|t| t.value().to_string());
+        (get("trellis:stack").as_deref() == Some(stack)).then(|| get("trellis:address").unwrap_or_default())
+    };
+    for r in aws.iam().list_roles().send().await.unwrap().roles() {
+        let role = aws.iam().get_role().role_name(r.role_name()).send().await.unwrap();
+        if let Some(a) = iam_addr(role.role().unwrap().tags()) {
+            out.insert(format!("iam_role:{}", r.role_name()), a);
+        }
+    }
+    for p in aws.iam().list_instance_profiles().send().await.unwrap().instance_profiles() {
+        let name = p.instance_profile_name();
+        let profile = aws.iam().get_instance_profile().instance_profile_name(name).send().await.unwrap();
+        if let Some(a) = iam_addr(profile.instance_profile().unwrap().tags()) {
+            out.insert(format!("iam_instance_profile:{name}"), a);
         }
     }
     let groups = aws.autoscaling().describe_auto_scaling_groups().send().await.unwrap();

@@ -93,6 +93,7 @@ fn clients(config: &aws_config::SdkConfig, classifier: &Classifier, attempts: u3
         asg: client!(aws_sdk_autoscaling),
         rds: client!(aws_sdk_rds),
         ssm: client!(aws_sdk_ssm),
+        iam: client!(aws_sdk_iam),
     }
 }
 
@@ -113,13 +114,14 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
         }
     }
     let classifier = Classifier { recent: Arc::new(Recent::default()), progress: opts.progress.clone() };
-    let Clients { ec2, elb, asg, rds, ssm } = clients(&config, &classifier, 10);
+    let Clients { ec2, elb, asg, rds, ssm, iam } = clients(&config, &classifier, 10);
     Ok(Aws {
         ec2,
         elb,
         asg,
         rds,
         ssm,
+        iam,
         // A create is never sent again by the SDK: its outcome is resolved first.
         once: clients(&config, &classifier, 1),
         recent: classifier.recent,

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | throttling | `RequestLimitExceeded`, `Throttling`, `ThrottlingException`, `TooManyRequestsException`, … | the request never ran: sent again after a backoff (the SDK's, for every call; the create loop's own for creates) |
 //! | transient | HTTP 5xx, `InternalError`, `ServiceUnavailable`, `RequestTimeout`, a reset connection, a reply that cannot be read | sent again, except a create: its outcome is unknown, so it is looked up first |
-//! | eventual consistency | `*.NotFound` naming an id this run made, changed or saw listed less than [`PROPAGATION`] ago | sent again with backoff until the window closes, saying what is awaited |
+//! | eventual consistency | `*.NotFound`, `NoSuchEntity` or EC2's "Invalid IAM Instance Profile name", naming an id this run made, changed or saw listed less than [`PROPAGATION`] ago | sent again with backoff until the window closes, saying what is awaited |
 //! | exists | an answer that the object already exists (`InvalidSubnet.Conflict`, `InvalidGroup.Duplicate`, `DuplicateTargetGroupName`, `DBInstanceAlreadyExists`, …) | to a create: it may be this run's own earlier attempt, so it is looked up |
 //! | already done | `Resource.AlreadyAssociated`, `RouteAlreadyExists`, `NetworkAclEntryAlreadyExists`, `InvalidPermission.Duplicate` | the answer to a change the SDK resent after a lost reply: success, and the read-back after apply checks it |
 //! | in use | `DependencyViolation`, `ResourceInUse`, `InvalidGroup.InUse`, … | a delete waits and tries again, naming what still uses the object |
@@ -76,6 +76,8 @@ const EXISTS: &[&str] = &[
     "DBSubnetGroupAlreadyExistsFault",
     "DBParameterGroupAlreadyExists",
     "DBParameterGroupAlreadyExistsFault",
+    "EntityAlreadyExists",
+    "InvalidKeyPair.Duplicate",
 ];
 const IN_USE: &[&str] = &[
     "DependencyViolation",
@@ -84,6 +86,7 @@ const IN_USE: &[&str] = &[
     "ScalingActivityInProgress",
     "InvalidDBSubnetGroupStateFault",
     "InvalidDBParameterGroupState",
+    "DeleteConflict",
 ];
 
 /// Answers to a change that the SDK sent again after a lost reply, saying the first
@@ -130,7 +133,16 @@ pub(crate) const NOT_FOUND: &[&str] = &[
     "InvalidAddress.NotFound",
     "NatGatewayNotFound",
     "InvalidNatGatewayID.NotFound",
+    "NoSuchEntity",
+    "InvalidKeyPair.NotFound",
 ];
+
+/// Answers that are "not found" in other words: EC2 refusing an instance profile IAM has
+/// just made (`InvalidParameterValue: ... Invalid IAM Instance Profile name`), as AWS
+/// documents. Eventual consistency when the message names a young profile, like the
+/// codes of [`NOT_FOUND`]; otherwise a real error.
+const NOT_VISIBLE_YET: &[(&str, &str)] =
+    &[("InvalidParameterValue", "Invalid IAM Instance Profile"), ("ValidationError", "Invalid IamInstanceProfile")];
 
 fn is_not_found(code: &str) -> bool {
     matches(code, NOT_FOUND)
@@ -145,6 +157,12 @@ pub(crate) fn classify(code: Option<&str>, status: Option<u16>, message: &str, r
         Some(c) if matches(c, EXISTS) => Class::Exists,
         Some(c) if matches(c, IN_USE) => Class::InUse,
         Some(c) if is_not_found(c) && recent.named_in(message) => Class::EventualConsistency,
+        Some(c)
+            if NOT_VISIBLE_YET.iter().any(|(code, says)| c == *code && message.contains(says))
+                && recent.named_in(message) =>
+        {
+            Class::EventualConsistency
+        }
         // A 5xx, or a success whose body was not the answer (cut short, garbled).
         _ if status.is_some_and(|s| s >= 500 || (200..300).contains(&s)) => Class::Transient,
         _ => Class::Fatal,
@@ -328,6 +346,13 @@ mod tests {
         assert_eq!(c("InvalidSubnetID.NotFound", "The ID 'subnet-0abcd' does not exist"), Class::Fatal);
         assert_eq!(c("InvalidVpcID.NotFound", "The ID 'vpc-1' does not exist"), Class::Fatal);
         assert_eq!(c("InvalidParameterValue", ""), Class::Fatal);
+        // A profile IAM has just made, which EC2 does not know yet; an old one is a mistake.
+        recent.touch("st-receivers");
+        let refused =
+            "Value (st-receivers) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name";
+        assert_eq!(c("InvalidParameterValue", refused), Class::EventualConsistency);
+        assert_eq!(c("InvalidParameterValue", &refused.replace("st-receivers", "other")), Class::Fatal);
+        assert_eq!(c("NoSuchEntity", "The role with name st-receivers cannot be found."), Class::EventualConsistency);
         assert_eq!(classify(None, Some(503), "", &recent), Class::Transient);
         assert_eq!(classify(Some("NetworkError"), None, "connection reset", &recent), Class::Transient);
         assert_eq!(classify(None, Some(400), "", &recent), Class::Fatal);

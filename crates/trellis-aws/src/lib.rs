@@ -31,6 +31,7 @@ pub mod sdk {
     pub use aws_sdk_autoscaling as autoscaling;
     pub use aws_sdk_ec2 as ec2;
     pub use aws_sdk_elasticloadbalancingv2 as elb;
+    pub use aws_sdk_iam as iam;
     pub use aws_sdk_rds as rds;
     pub use aws_sdk_s3 as s3;
     pub use aws_sdk_ssm as ssm;
@@ -50,6 +51,7 @@ pub(crate) struct Clients {
     pub asg: aws_sdk_autoscaling::Client,
     pub rds: aws_sdk_rds::Client,
     pub ssm: aws_sdk_ssm::Client,
+    pub iam: aws_sdk_iam::Client,
 }
 
 /// A connected AWS provider.
@@ -60,6 +62,8 @@ pub struct Aws {
     pub(crate) rds: aws_sdk_rds::Client,
     /// For lookups of public parameters (an AMI's id).
     pub(crate) ssm: aws_sdk_ssm::Client,
+    /// IAM (global): roles and instance profiles.
+    pub(crate) iam: aws_sdk_iam::Client,
     /// The same clients making one attempt per call, for the calls that create an
     /// object: their outcome, when unknown, is looked up before they are sent again.
     pub(crate) once: Clients,
@@ -120,6 +124,11 @@ impl Aws {
     /// The SSM client, for tests.
     pub fn ssm(&self) -> &aws_sdk_ssm::Client {
         &self.ssm
+    }
+
+    /// The IAM client, for tests.
+    pub fn iam(&self) -> &aws_sdk_iam::Client {
+        &self.iam
     }
 
     /// API calls made so far.

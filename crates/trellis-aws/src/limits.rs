@@ -61,6 +61,9 @@ pub(crate) enum Call {
     Rds,
     /// SSM GetParameter: 40 per second (the standard throughput).
     Ssm,
+    /// IAM, one account-wide service that publishes no per-call figure: 20 / 10 keeps
+    /// well clear of its throttling, which is felt account-wide.
+    Iam,
 }
 
 pub(crate) struct Limits {
@@ -75,6 +78,7 @@ pub(crate) struct Limits {
     autoscaling: Bucket,
     rds: Bucket,
     ssm: Bucket,
+    iam: Bucket,
 }
 
 impl Default for Limits {
@@ -91,6 +95,7 @@ impl Default for Limits {
             autoscaling: Bucket::new(20.0, 5.0),
             rds: Bucket::new(300.0, 12.0),
             ssm: Bucket::new(40.0, 40.0),
+            iam: Bucket::new(20.0, 10.0),
         }
     }
 }
@@ -118,6 +123,7 @@ impl Limits {
             Call::AutoScaling => self.autoscaling.take().await,
             Call::Rds => self.rds.take().await,
             Call::Ssm => self.ssm.take().await,
+            Call::Iam => self.iam.take().await,
         }
     }
 }

@@ -5,10 +5,12 @@
 //! `docs/spec.md` are generated from the same facts and checked by a test.
 
 mod db;
+mod iam;
 mod lb;
 mod nat;
 
 pub use db::{DB_INSTANCE, DB_PARAMETER_GROUP, DB_SUBNET_GROUP};
+pub use iam::{IAM_INSTANCE_PROFILE, IAM_ROLE, KEY_PAIR};
 pub use nat::{ELASTIC_IP, NAT_GATEWAY};
 
 pub use lb::{
@@ -31,6 +33,7 @@ const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> At
         sensitive: false,
         local: false,
         file_of: None,
+        write_only: false,
     }
 }
 
@@ -62,6 +65,12 @@ const fn local(mut a: Attr) -> Attr {
 /// A path whose text becomes `target` when the spec is loaded.
 const fn file_of(mut a: Attr, target: &'static str) -> Attr {
     a.file_of = Some(target);
+    a
+}
+
+/// Sent to AWS but never read back from it (see `Attr::write_only`).
+const fn write_only(mut a: Attr) -> Attr {
+    a.write_only = true;
     a
 }
 
@@ -461,6 +470,9 @@ pub static ALL: &[&Kind] = &[
     &DB_INSTANCE,
     &ELASTIC_IP,
     &NAT_GATEWAY,
+    &IAM_ROLE,
+    &IAM_INSTANCE_PROFILE,
+    &KEY_PAIR,
 ];
 
 pub fn get(name: &str) -> Option<&'static Kind> {

@@ -33,6 +33,10 @@ pub enum Type {
     Object(&'static Object),
     /// String keys to string values (tags).
     Map,
+    /// A JSON document (an IAM policy), written in the spec as a YAML mapping: its
+    /// scalars are strings (JSON's numbers and booleans are read back as their text),
+    /// and references inside it are resolved like any other.
+    Document,
 }
 
 /// How an attribute gets its value.
@@ -86,6 +90,11 @@ pub struct Attr {
     /// A path (relative to the spec) whose text the parser reads into the named
     /// attribute (`user_data_file` into `user_data`); never sent to AWS itself.
     pub file_of: Option<&'static str>,
+    /// Sent to AWS, which does not give it back as it was given (a key pair's public
+    /// key): kept from the state like a trellis setting (what AWS shows stands in for
+    /// an object trellis has not recorded yet) and not checked after apply; a change of
+    /// it still replaces or updates the object as `force_new` says.
+    pub write_only: bool,
 }
 
 /// How a kind that holds data is deleted: the trellis settings that guard it and the
@@ -252,6 +261,12 @@ impl Kind {
         self.object.attrs.iter().filter(|a| a.local)
     }
 
+    /// Attributes AWS never gives back: trellis's settings and write-only attributes,
+    /// both kept from the state when a live object is read.
+    pub fn unread_attrs(&self) -> impl Iterator<Item = &'static Attr> + '_ {
+        self.object.attrs.iter().filter(|a| a.local || a.write_only)
+    }
+
     /// Names a reference may use: every attribute, settable or computed.
     pub fn attr_names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.object.attrs.iter().map(|a| a.name)
@@ -294,6 +309,7 @@ impl Type {
             Type::Set(t) => format!("set of {}", t.describe()),
             Type::Object(_) => "mapping".into(),
             Type::Map => "mapping of strings".into(),
+            Type::Document => "JSON document, written as a YAML mapping".into(),
         }
     }
 }

@@ -801,7 +801,7 @@ pub fn mismatches(kind: &trellis_core::schema::Kind, planned: &Attrs, actual: &A
     kind.object
         .attrs
         .iter()
-        .filter(|a| a.settable() && !a.local)
+        .filter(|a| a.settable() && !a.local && !a.write_only)
         .filter_map(|a| {
             let want = planned.get(a.name);
             if (want.is_none() && a.mode == Mode::OptionalComputed) || want.is_some_and(Value::has_unknown) {
@@ -826,8 +826,8 @@ fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
 
 /// A live object as trellis records and compares it: its secrets (`secret`) as digests
 /// under the salts of `recorded` (a secret AWS does not return, a password, keeps the
-/// recorded digest), and trellis's own settings (`protect`, ...) as `recorded` has them,
-/// since the cloud knows nothing of them. `recorded` is the state's object for the
+/// recorded digest), and trellis's own settings (`protect`, ...) and write-only
+/// attributes as `recorded` has them, since the cloud does not give them back. `recorded` is the state's object for the
 /// planner's refresh and the saved-plan check, the planned attributes for the engine's
 /// read-back, nothing for an adoption. The one normalisation of an observed object.
 pub fn observed(live: &LiveObject, recorded: &Attrs, secret: &BTreeSet<&str>, stack: &str) -> LiveObject {
@@ -846,9 +846,12 @@ pub fn observed(live: &LiveObject, recorded: &Attrs, secret: &BTreeSet<&str>, st
             }
         }
     }
-    for a in live.address.kind.local_attrs() {
+    for a in live.address.kind.unread_attrs() {
         match recorded.get(a.name).filter(|v| !v.has_unknown()) {
             Some(v) => out.attrs.insert(a.name.to_string(), v.clone()),
+            // What AWS shows of a write-only attribute stands in until trellis records
+            // one (an object being adopted).
+            None if a.write_only => None,
             None => out.attrs.remove(a.name),
         };
     }

@@ -945,12 +945,21 @@ impl<'a> Parser<'a> {
                 }
                 Some(Expr::Map(out))
             }
-            (Type::List(_) | Type::Set(_) | Type::Object(_) | Type::Map, other) => {
+            // A document is any mapping; its strings may hold references.
+            (Type::Document, Node::Mapping(_)) => self.parse_any(node),
+            (Type::List(_) | Type::Set(_) | Type::Object(_) | Type::Map | Type::Document, other) => {
                 let span = Some(self.node_span(other));
-                let hint = matches!(other, Node::Scalar(s) if s.as_str().contains("${")).then(|| {
-                    "a `${...}` inside `[...]` or `{...}` needs quotes, or write the list one `- item` per line"
-                        .to_string()
-                });
+                let hint = match other {
+                    Node::Scalar(_) if matches!(ty, Type::Document) => Some(
+                        "write the document as a mapping, not a string: JSON is YAML too, so `{...}` without the quotes works"
+                            .to_string(),
+                    ),
+                    Node::Scalar(s) if s.as_str().contains("${") => Some(
+                        "a `${...}` inside `[...]` or `{...}` needs quotes, or write the list one `- item` per line"
+                            .to_string(),
+                    ),
+                    _ => None,
+                };
                 self.error(format!("expected a {}, found {}", ty.describe(), node_kind(other)), span, hint);
                 None
             }
@@ -1292,7 +1301,7 @@ impl<'a> Parser<'a> {
                     )
                 }
             }
-            Type::List(_) | Type::Set(_) | Type::Object(_) | Type::Map => {
+            Type::List(_) | Type::Set(_) | Type::Object(_) | Type::Map | Type::Document => {
                 fail(self, format!("expected a {}, found a single value", ty.describe()), None)
             }
         }

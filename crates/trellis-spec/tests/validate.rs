@@ -414,3 +414,46 @@ resources:
 "#
     ));
 }
+
+#[test]
+fn iam_documents_and_key_pairs_are_checked() {
+    insta::assert_snapshot!(errors(
+        r#"stack: demo
+resources:
+  iam_role.app:
+    assume_role_policy_document: '{"Version": "2012-10-17"}'
+    policies:
+      read: arn:aws:iam::aws:policy/ReadOnlyAccess
+  iam_role.ok:
+    assume_role_policy_document: { Version: "2012-10-17", Statement: [] }
+    policies:
+      read: arn:aws:iam::aws:policy/ReadOnlyAccess
+  key_pair.admin:
+    tags: { Team: ops }
+  instance.a:
+    image_id: ami-0abc
+    instance_type: t3.micro
+    subnet_id: subnet-0abc
+    iam_instance_profile: ${iam_role.ok}
+"#
+    ));
+}
+
+#[test]
+fn the_receivers_example_loads_with_its_documents_and_key() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/examples/receivers.yaml");
+    let spec = load(&path, &opts(&[])).expect("example is valid");
+    assert_eq!(spec.resources.len(), 21);
+    let role = &spec.resources[&"iam_role.receivers".parse().unwrap()];
+    let Some(Expr::Map(doc)) = role.attrs.get("assume_role_policy_document") else { panic!("a document") };
+    assert_eq!(doc["Version"], Expr::Lit(Value::str("2012-10-17")));
+    let key = &spec.resources[&"key_pair.servers".parse().unwrap()];
+    let Some(Expr::Lit(Value::Str(material))) = key.attrs.get("public_key_material") else { panic!("the key") };
+    assert!(material.starts_with("ssh-ed25519 "), "{material}");
+    assert!(!key.attrs.contains_key("public_key_material_file"));
+    let receiver = &spec.resources[&"instance.receiver[0]".parse().unwrap()];
+    let deps: Vec<String> = receiver.dependencies().iter().map(ToString::to_string).collect();
+    assert!(
+        deps.contains(&"iam_instance_profile.receivers".to_string()) && deps.contains(&"key_pair.servers".to_string())
+    );
+}

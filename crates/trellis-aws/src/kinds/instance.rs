@@ -1,6 +1,7 @@
 use aws_sdk_ec2::operation::run_instances::builders::RunInstancesFluentBuilder;
 use aws_sdk_ec2::types::{
-    AttributeValue, Instance, InstanceNetworkInterfaceSpecification, InstanceStateName, ResourceType,
+    AttributeValue, Filter, IamInstanceProfileAssociationState, IamInstanceProfileSpecification, Instance,
+    InstanceNetworkInterfaceSpecification, InstanceStateName, ResourceType,
 };
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
@@ -62,11 +63,18 @@ fn observe(i: &Instance, user_data: Option<&str>) -> Vec<(&'static str, Value)> 
         ("subnet_id", opt_str(i.subnet_id())),
         ("security_group_ids", Value::List(groups)),
         ("key_name", opt_str(i.key_name())),
+        ("iam_instance_profile", opt_str(i.iam_instance_profile().and_then(|p| p.arn()).map(profile_name))),
         ("user_data", decode_user_data(user_data)),
         ("associate_public_ip_address", Value::Bool(i.public_ip_address().is_some())),
         ("private_ip", opt_str(i.private_ip_address())),
         ("public_ip", opt_str(i.public_ip_address())),
     ]
+}
+
+/// A profile's name from its ARN (`arn:aws:iam::123456789012:instance-profile/PATH/NAME`):
+/// an instance names its profile by ARN only.
+fn profile_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
 }
 
 fn request(b: RunInstancesFluentBuilder, c: &Create<'_>) -> RunInstancesFluentBuilder {
@@ -79,6 +87,7 @@ fn request(b: RunInstancesFluentBuilder, c: &Create<'_>) -> RunInstancesFluentBu
         .set_image_id(str_attr(attrs, "image_id").map(str::to_string))
         .set_instance_type(str_attr(attrs, "instance_type").map(Into::into))
         .set_key_name(str_attr(attrs, "key_name").map(str::to_string))
+        .set_iam_instance_profile(str_attr(attrs, "iam_instance_profile").map(profile_spec))
         .set_user_data(encode_user_data(attrs))
         .tag_specifications(tag_spec(ResourceType::Instance, c.stack, c.address, attrs.get("tags")));
     match bool_attr(attrs, "associate_public_ip_address") {
@@ -93,6 +102,10 @@ fn request(b: RunInstancesFluentBuilder, c: &Create<'_>) -> RunInstancesFluentBu
         ),
         None => b.set_subnet_id(subnet).set_security_group_ids(Some(groups(attrs)).filter(|g| !g.is_empty())),
     }
+}
+
+fn profile_spec(name: &str) -> IamInstanceProfileSpecification {
+    IamInstanceProfileSpecification::builder().name(name).build()
 }
 
 fn groups(attrs: &Attrs) -> Vec<String> {
@@ -132,6 +145,10 @@ pub(crate) async fn configure(aws: &Aws, id: &str, _attrs: &Attrs) -> Result<(),
 }
 
 pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+    let profile = str_attr(after, "iam_instance_profile");
+    if str_attr(before, "iam_instance_profile") != profile {
+        set_profile(aws, id, profile).await?;
+    }
     if after.get("security_group_ids").is_some() && before.get("security_group_ids") != after.get("security_group_ids")
     {
         aws.call(Call::Mutate).await;
@@ -165,6 +182,58 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
     Ok(())
 }
 
+/// Gives the instance `profile` (or none), replacing whatever association AWS has now.
+async fn set_profile(aws: &Aws, id: &str, profile: Option<&str>) -> Result<(), ProviderError> {
+    aws.call(Call::Describe).await;
+    let now = aws
+        .ec2
+        .describe_iam_instance_profile_associations()
+        .filters(Filter::builder().name("instance-id").values(id).build())
+        .send()
+        .await
+        .map_err(aws_err)?;
+    let current = now
+        .iam_instance_profile_associations()
+        .iter()
+        .find(|a| {
+            matches!(
+                a.state(),
+                Some(IamInstanceProfileAssociationState::Associated | IamInstanceProfileAssociationState::Associating)
+            )
+        })
+        .and_then(|a| a.association_id());
+    aws.call(Call::Mutate).await;
+    match (current, profile) {
+        (Some(association), Some(name)) => aws
+            .ec2
+            .replace_iam_instance_profile_association()
+            .association_id(association)
+            .iam_instance_profile(profile_spec(name))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(aws_err),
+        (None, Some(name)) => aws
+            .ec2
+            .associate_iam_instance_profile()
+            .instance_id(id)
+            .iam_instance_profile(profile_spec(name))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(aws_err),
+        (Some(association), None) => aws
+            .ec2
+            .disassociate_iam_instance_profile()
+            .association_id(association)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(aws_err),
+        (None, None) => Ok(()),
+    }
+}
+
 pub(crate) async fn delete(aws: &Aws, _address: &Address, id: &str) -> Result<(), ProviderError> {
     aws.call(Call::Mutate).await;
     match aws.ec2.terminate_instances().instance_ids(id).send().await.map_err(aws_err) {
@@ -178,7 +247,7 @@ pub(crate) async fn delete(aws: &Aws, _address: &Address, id: &str) -> Result<()
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_ec2::types::GroupIdentifier;
+    use aws_sdk_ec2::types::{GroupIdentifier, IamInstanceProfile};
     use proptest::prelude::*;
 
     use super::super::roundtrip::{self, gives_back};
@@ -190,6 +259,7 @@ mod tests {
         "subnet_id",
         "security_group_ids",
         "key_name",
+        "iam_instance_profile",
         "user_data",
         "associate_public_ip_address",
         "tags",
@@ -215,6 +285,11 @@ mod tests {
                 .set_subnet_id(subnet)
                 .set_security_groups(Some(groups.iter().map(|g| GroupIdentifier::builder().group_id(g).build()).collect()))
                 .set_key_name(i.get_key_name().clone())
+                .set_iam_instance_profile(i.get_iam_instance_profile().as_ref().and_then(|p| p.name()).map(|name| {
+                    IamInstanceProfile::builder()
+                        .arn(format!("arn:aws:iam::123456789012:instance-profile/trellis/test/{name}"))
+                        .build()
+                }))
                 .set_public_ip_address(public.then(|| "203.0.113.7".to_string()))
                 .set_tags(Some(roundtrip::ec2_tags(i.get_tag_specifications())))
                 .build();

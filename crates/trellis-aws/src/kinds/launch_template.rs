@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{
-    LaunchTemplate, LaunchTemplateTagSpecificationRequest, RequestLaunchTemplateData, ResourceType,
-    ResponseLaunchTemplateData, Tag,
+    LaunchTemplate, LaunchTemplateIamInstanceProfileSpecificationRequest, LaunchTemplateTagSpecificationRequest,
+    RequestLaunchTemplateData, ResourceType, ResponseLaunchTemplateData, Tag,
 };
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
@@ -19,7 +19,15 @@ use crate::util::{
 use crate::{Aws, Described};
 
 /// The attributes that live in a version (everything but the name and tags).
-const DATA: &[&str] = &["image_id", "instance_type", "key_name", "security_group_ids", "user_data", "instance_tags"];
+const DATA: &[&str] = &[
+    "image_id",
+    "instance_type",
+    "key_name",
+    "security_group_ids",
+    "iam_instance_profile",
+    "user_data",
+    "instance_tags",
+];
 
 async fn templates(aws: &Aws, sel: Select<'_>) -> Result<Vec<LaunchTemplate>, ProviderError> {
     match sel {
@@ -117,6 +125,7 @@ fn observe(t: &LaunchTemplate, data: Option<&ResponseLaunchTemplateData>) -> Vec
         ("instance_type", opt_str(data.and_then(|d| d.instance_type()).map(|t| t.as_str()))),
         ("key_name", opt_str(data.and_then(|d| d.key_name()))),
         ("security_group_ids", Value::List(groups)),
+        ("iam_instance_profile", opt_str(data.and_then(|d| d.iam_instance_profile()).and_then(|p| p.name()))),
         ("user_data", user_data),
         ("instance_tags", Value::Map(instance_tags)),
         ("latest_version", t.latest_version_number().map(Value::Int).unwrap_or(Value::Null)),
@@ -133,6 +142,10 @@ fn data(attrs: &Attrs) -> RequestLaunchTemplateData {
         .set_instance_type(str_attr(attrs, "instance_type").map(Into::into))
         .set_key_name(str_attr(attrs, "key_name").map(str::to_string))
         .set_security_group_ids(Some(groups).filter(|g| !g.is_empty()))
+        .set_iam_instance_profile(
+            str_attr(attrs, "iam_instance_profile")
+                .map(|name| LaunchTemplateIamInstanceProfileSpecificationRequest::builder().name(name).build()),
+        )
         .set_user_data(encode_user_data(attrs))
         .set_tag_specifications((!tags.is_empty()).then(|| {
             vec![LaunchTemplateTagSpecificationRequest::builder()
@@ -212,14 +225,13 @@ pub(crate) async fn delete(aws: &Aws, _address: &Address, id: &str) -> Result<()
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_ec2::types::LaunchTemplateTagSpecification;
+    use aws_sdk_ec2::types::{LaunchTemplateIamInstanceProfileSpecification, LaunchTemplateTagSpecification};
     use proptest::prelude::*;
 
     use super::super::roundtrip::{self, gives_back};
     use super::*;
 
-    const SENT: &[&str] =
-        &["image_id", "instance_type", "key_name", "security_group_ids", "user_data", "instance_tags"];
+    const SENT: &[&str] = DATA;
 
     proptest! {
         #[test]
@@ -231,6 +243,9 @@ mod tests {
                 .set_instance_type(d.instance_type().cloned())
                 .set_key_name(d.key_name().map(str::to_string))
                 .set_security_group_ids(Some(d.security_group_ids().to_vec()))
+                .set_iam_instance_profile(d.iam_instance_profile().map(|p| {
+                    LaunchTemplateIamInstanceProfileSpecification::builder().set_name(p.name().map(str::to_string)).build()
+                }))
                 .set_user_data(d.user_data().map(str::to_string))
                 .set_tag_specifications(Some(
                     d.tag_specifications()

@@ -5,8 +5,10 @@
 mod asg;
 mod attachment;
 mod elb;
+mod iam;
 mod igw;
 mod instance;
+mod key_pair;
 mod launch_template;
 mod listener;
 mod load_balancer;
@@ -61,13 +63,16 @@ pub(crate) enum KindOps {
     DbInstance,
     ElasticIp,
     NatGateway,
+    IamRole,
+    IamInstanceProfile,
+    KeyPair,
 }
 
 /// The registry: each kind of the schema (by its static, not by a string) with its AWS
 /// implementation. The matches below have no wildcard arm, so a variant without its
 /// describe, create, configure, update, tags and delete does not compile; a test checks
 /// that every kind of `kinds::ALL` is here once.
-static REGISTRY: [(&Kind, KindOps); 19] = [
+static REGISTRY: [(&Kind, KindOps); 22] = [
     (&kinds::VPC, KindOps::Vpc),
     (&kinds::SUBNET, KindOps::Subnet),
     (&kinds::INTERNET_GATEWAY, KindOps::InternetGateway),
@@ -87,6 +92,9 @@ static REGISTRY: [(&Kind, KindOps); 19] = [
     (&kinds::DB_INSTANCE, KindOps::DbInstance),
     (&kinds::ELASTIC_IP, KindOps::ElasticIp),
     (&kinds::NAT_GATEWAY, KindOps::NatGateway),
+    (&kinds::IAM_ROLE, KindOps::IamRole),
+    (&kinds::IAM_INSTANCE_PROFILE, KindOps::IamInstanceProfile),
+    (&kinds::KEY_PAIR, KindOps::KeyPair),
 ];
 
 pub(crate) fn ops(kind: &Kind) -> Option<KindOps> {
@@ -121,6 +129,9 @@ impl KindOps {
             KindOps::DbInstance => rds::describe_instances(aws, sel).await,
             KindOps::ElasticIp => nat::describe_eips(aws, sel).await,
             KindOps::NatGateway => nat::describe_nats(aws, sel).await,
+            KindOps::IamRole => iam::describe_roles(aws, sel).await,
+            KindOps::IamInstanceProfile => iam::describe_profiles(aws, sel).await,
+            KindOps::KeyPair => key_pair::describe(aws, sel).await,
         }
     }
 
@@ -146,6 +157,9 @@ impl KindOps {
             KindOps::DbInstance => rds::create_instance(aws, c).await,
             KindOps::ElasticIp => nat::create_eip(aws, c).await,
             KindOps::NatGateway => nat::create_nat(aws, c).await,
+            KindOps::IamRole => iam::create_role(aws, c).await,
+            KindOps::IamInstanceProfile => iam::create_profile(aws, c).await,
+            KindOps::KeyPair => key_pair::create(aws, c).await,
         }
     }
 
@@ -197,6 +211,9 @@ impl KindOps {
             KindOps::DbInstance => rds::configure_instance(aws, id, attrs).await,
             KindOps::ElasticIp => nat::configure_eip(aws, id, attrs).await,
             KindOps::NatGateway => nat::configure_nat(aws, id, attrs).await,
+            KindOps::IamRole => iam::configure_role(aws, id, attrs).await,
+            KindOps::IamInstanceProfile => iam::configure_profile(aws, id, attrs).await,
+            KindOps::KeyPair => Ok(()),
         }
     }
 
@@ -224,7 +241,9 @@ impl KindOps {
             KindOps::DbInstance => rds::update_instance(aws, id, before, after).await,
             KindOps::ElasticIp => nat::update_eip(aws, id, before, after).await,
             // Everything but its tags replaces it.
-            KindOps::NatGateway => Ok(()),
+            KindOps::NatGateway | KindOps::KeyPair => Ok(()),
+            KindOps::IamRole => iam::update_role(aws, id, before, after).await,
+            KindOps::IamInstanceProfile => iam::update_profile(aws, id, before, after).await,
         }
     }
 
@@ -241,6 +260,9 @@ impl KindOps {
                 elb::sync_tags(aws, id, before, after).await
             }
             KindOps::AutoscalingGroup => asg::sync_tags(aws, id, before, after).await,
+            KindOps::IamRole => iam::sync_role_tags(aws, id, before, after).await,
+            KindOps::IamInstanceProfile => iam::sync_profile_tags(aws, id, before, after).await,
+            KindOps::KeyPair => key_pair::sync_tags(aws, id, before, after).await,
             KindOps::ScalingPolicy | KindOps::TargetGroupAttachment => Ok(()),
             KindOps::DbSubnetGroup | KindOps::DbParameterGroup | KindOps::DbInstance => Ok(()),
             KindOps::Vpc
@@ -295,6 +317,9 @@ impl KindOps {
             KindOps::DbInstance => rds::delete_instance(aws, address, id, attrs).await,
             KindOps::ElasticIp => nat::delete_eip(aws, address, id).await,
             KindOps::NatGateway => nat::delete_nat(aws, address, id).await,
+            KindOps::IamRole => iam::delete_role(aws, address, id).await,
+            KindOps::IamInstanceProfile => iam::delete_profile(aws, address, id).await,
+            KindOps::KeyPair => key_pair::delete(aws, address, id).await,
         }
     }
 }

@@ -36,6 +36,10 @@ pub fn rds() -> aws_sdk_rds::Client {
     config(|c| aws_sdk_rds::Client::new(&c))
 }
 
+pub fn iam() -> aws_sdk_iam::Client {
+    config(|c| aws_sdk_iam::Client::new(&c))
+}
+
 pub fn address(kind: &str) -> Address {
     format!("{kind}.under_test").parse().unwrap()
 }
@@ -74,6 +78,8 @@ pub fn value(ty: &'static Type) -> BoxedStrategy<Value> {
             .boxed(),
         Type::Object(o) => object(o).prop_map(Value::Map).boxed(),
         Type::Map => tags().prop_map(Value::Map).boxed(),
+        // A kind with a document gives a strategy of its own for it (`attrs`' `fixed`).
+        Type::Document => tags().prop_map(Value::Map).boxed(),
     }
 }
 

@@ -13,7 +13,7 @@ static INSTANCE_TAGS_DOC: &str = "Tags for the instances launched from this temp
 
 pub static LAUNCH_TEMPLATE: Kind = Kind {
     name: "launch_template",
-    doc: "A launch template (`create-launch-template`). Versions are immutable: any change to its launch data creates version N+1 (`create-launch-template-version`) and makes it the default; the template itself is kept. The members of awscli's `--launch-template-data` (`ImageId`, `InstanceType`, `KeyName`, `SecurityGroupIds`, `UserData`) are attributes of their own, and `instance_tags` is its tag specification for instances.",
+    doc: "A launch template (`create-launch-template`). Versions are immutable: any change to its launch data creates version N+1 (`create-launch-template-version`) and makes it the default; the template itself is kept. The members of awscli's `--launch-template-data` (`ImageId`, `InstanceType`, `KeyName`, `SecurityGroupIds`, `IamInstanceProfile`, `UserData`) are attributes of their own, and `instance_tags` is its tag specification for instances.",
     id_prefix: "lt-",
     versioned: Some("latest_version"),
     generated_name: Some("launch_template_name"),
@@ -29,10 +29,16 @@ pub static LAUNCH_TEMPLATE: Kind = Kind {
             force(attr("launch_template_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
             attr("image_id", Type::Str, Mode::Required, "The AMI, e.g. `ami-0abcdef1234567890`."),
             attr("instance_type", Type::Str, Mode::Required, "E.g. `t3.micro`."),
-            attr("key_name", Type::Str, Mode::Optional, "The EC2 key pair for SSH."),
+            attr("key_name", Type::Str, Mode::Optional, "The EC2 key pair for SSH: `${key_pair.NAME}`, or the name of one made elsewhere."),
             default(
                 attr("security_group_ids", Type::Set(&Type::Ref("security_group")), Mode::Optional, "Security groups of launched instances."),
                 Default::EmptyList,
+            ),
+            attr(
+                "iam_instance_profile",
+                Type::Ref("iam_instance_profile"),
+                Mode::Optional,
+                "The role launched instances take: `${iam_instance_profile.NAME}` (`IamInstanceProfile.Name`).",
             ),
             attr(
                 "user_data",
@@ -477,7 +483,13 @@ pub static INSTANCE: Kind = Kind {
                 Mode::OptionalComputed,
                 "Security groups (`modify-instance-attribute --groups`); left out, AWS gives it the VPC's default group.",
             ),
-            force(attr("key_name", Type::Str, Mode::Optional, "The EC2 key pair for SSH.")),
+            force(attr("key_name", Type::Str, Mode::Optional, "The EC2 key pair for SSH: `${key_pair.NAME}`, or the name of one made elsewhere.")),
+            attr(
+                "iam_instance_profile",
+                Type::Ref("iam_instance_profile"),
+                Mode::Optional,
+                "The role it takes: `${iam_instance_profile.NAME}` (`--iam-instance-profile Name=...`); changed in place (`associate-iam-instance-profile`, `replace-iam-instance-profile-association`).",
+            ),
             force(attr("user_data", Type::Str, Mode::Optional, "The boot script, as text. Or give `user_data_file`.")),
             file_of(
                 attr("user_data_file", Type::Str, Mode::Optional, "A file holding the boot script, relative to the spec."),
