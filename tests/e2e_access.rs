@@ -204,9 +204,45 @@ async fn roles_profiles_and_key_pairs_are_changed_repaired_and_replaced() {
     assert_eq!(instance_profile(&instance).await, None);
     stack.plan().expect_code(0);
 
+    // Its role taken out of a profile behind trellis's back: drift, and put back.
+    iam.remove_role_from_instance_profile()
+        .instance_profile_name(&other_profile)
+        .role_name(&role_name)
+        .send()
+        .await
+        .unwrap();
+    let drift = stack.plan().expect_code(2);
+    assert!(drift.stdout.contains("# iam_instance_profile.other has changed"), "{}", drift.stdout);
+    stack.apply();
+    assert_eq!(profile_roles(&other_profile).await, [role_name.as_str()]);
+
+    // A name fixed in the spec replaces the role (the old one goes first: the name is
+    // taken); the profiles that held it take the new one in place.
+    let renamed = format!("{}-app-2", stack.name);
+    let fixed = swapped.replace(
+        "    description: The app's instances",
+        &format!("    role_name: {renamed}\n    description: The app's instances"),
+    );
+    stack.write_spec(&fixed);
+    let plan = stack.plan().expect_code(2);
+    assert!(plan.stdout.contains("# iam_role.app must be replaced: `role_name` forces replacement"), "{}", plan.stdout);
+    stack.apply();
+    assert_eq!(stack.id("iam_role.app"), renamed);
+    assert!(iam.get_role().role_name(&role_name).send().await.is_err(), "the old role is deleted");
+    assert_eq!(profile_roles(&app_profile).await, [renamed.as_str()]);
+    assert_eq!(profile_roles(&other_profile).await, [renamed.as_str()]);
+    let (_, _, _, arns, inline) = role(&renamed).await;
+    assert_eq!((arns.len(), inline), (1, vec!["read-acls".to_string()]));
+    stack.plan().expect_code(0);
+    let role_name = renamed;
+
     // A new public key replaces the key pair (made first under a second name: the spec
     // leaves the name to trellis), and the instance that logs in with it.
     let old_key = stack.id("key_pair.admin");
+    stack.write_spec(&fixed.replace("tags: { Team: ops }", "tags: { Team: platform }"));
+    let retagged = stack.apply();
+    assert!(retagged.stdout.contains("0 added, 1 changed, 0 destroyed"), "{}", retagged.stdout);
+    assert_eq!(stack.id("key_pair.admin"), old_key, "tags change in place");
     stack.write_file(
         "admin.pub",
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJucK9ouQy6Q+uYBop6iXarE7kOc6IeNF4q0b9416ME+ admin@example\n",

@@ -213,10 +213,26 @@ pub(crate) async fn sync_role_tags(
     Ok(())
 }
 
-/// Detaches and deletes its policies (IAM refuses to delete a role that has any), then
-/// deletes it; a profile still holding it (`DeleteConflict`) is waited for.
+/// Takes it out of the profiles that hold it, detaches and deletes its policies (IAM
+/// refuses to delete a role that has any of these), then deletes it. A role replaced
+/// under the same name goes first, while its profile still holds it; the profile takes
+/// the new role in its own update after.
 pub(crate) async fn delete_role(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
     let Some(now) = read_role(aws, id).await? else { return Ok(()) };
+    let holders =
+        pages_with(aws, Call::Iam, aws.iam.list_instance_profiles_for_role().role_name(id).into_paginator().send())
+            .await?;
+    for profile in holders.iter().flat_map(|p| p.instance_profiles()) {
+        aws.call(Call::Iam).await;
+        let r = aws
+            .iam
+            .remove_role_from_instance_profile()
+            .instance_profile_name(profile.instance_profile_name())
+            .role_name(id)
+            .send()
+            .await;
+        absent(r.map_err(aws_err))?;
+    }
     sync_policies(aws, id, &now.attrs, &Attrs::new()).await?;
     delete_with_retry(aws, address, id, || async {
         aws.call(Call::Iam).await;
