@@ -236,13 +236,33 @@ async fn roles_profiles_and_key_pairs_are_changed_repaired_and_replaced() {
     stack.plan().expect_code(0);
     let role_name = renamed;
 
-    // A new public key replaces the key pair (made first under a second name: the spec
-    // leaves the name to trellis), and the instance that logs in with it.
+    // A profile replaced on request: its name is generated, so the new one is made
+    // first, and the old one deleted after.
+    let replaced = stack.run(&["apply", "{spec}", "--auto-approve", "--replace", "iam_instance_profile.other"]);
+    let replaced = replaced.expect_code(0);
+    assert!(replaced.stdout.contains("1 added, 0 changed, 1 destroyed"), "{}", replaced.stdout);
+    let new_profile = stack.id("iam_instance_profile.other");
+    assert_ne!(new_profile, other_profile);
+    assert!(iam.get_instance_profile().instance_profile_name(&other_profile).send().await.is_err());
+    assert_eq!(profile_roles(&new_profile).await, [role_name.as_str()]);
+    let other_profile = new_profile;
+    stack.plan().expect_code(0);
+
+    // The key pair deleted behind trellis's back is imported again; its tags change in
+    // place.
     let old_key = stack.id("key_pair.admin");
+    aws().await.ec2().delete_key_pair().key_name(&old_key).send().await.unwrap();
+    let gone = stack.plan().expect_code(2);
+    assert!(gone.stdout.contains("key_pair.admin"), "{}", gone.stdout);
+    stack.apply();
+    assert_eq!(key(&old_key).await, (fingerprint.clone(), 1), "the same key, imported again");
     stack.write_spec(&fixed.replace("tags: { Team: ops }", "tags: { Team: platform }"));
     let retagged = stack.apply();
     assert!(retagged.stdout.contains("0 added, 1 changed, 0 destroyed"), "{}", retagged.stdout);
     assert_eq!(stack.id("key_pair.admin"), old_key, "tags change in place");
+
+    // A new public key replaces the key pair (made first under a second name: the spec
+    // leaves the name to trellis), and the instance that logs in with it.
     stack.write_file(
         "admin.pub",
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJucK9ouQy6Q+uYBop6iXarE7kOc6IeNF4q0b9416ME+ admin@example\n",

@@ -266,6 +266,53 @@ def shim_remove_role_not_in_profile():
     IAMBackend.remove_role_from_instance_profile = remove_role_from_instance_profile
 
 
+def shim_load_balancer_defaults():
+    """moto 5.2.5: a load balancer made without `--scheme` has no scheme (AWS makes it
+    `internet-facing`), and DescribeLoadBalancerAttributes leaves out
+    `idle_timeout.timeout_seconds` until it is set (AWS answers its default, 60).
+    The shim gives new load balancers both defaults."""
+    from moto.elbv2.models import FakeLoadBalancer
+
+    original = FakeLoadBalancer.__init__
+
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        if not self.scheme:
+            self.scheme = "internet-facing"
+        self.attrs.setdefault("idle_timeout.timeout_seconds", "60")
+
+    FakeLoadBalancer.__init__ = __init__
+
+
+def shim_run_instances_profile_for_each():
+    """moto 5.2.5: RunInstances with `--count 2` and an instance profile associates the
+    profile with the first instance only; AWS gives it to every instance launched."""
+    from moto.ec2.models.instances import InstanceBackend
+
+    original = InstanceBackend.run_instances
+
+    def run_instances(self, image_id, count, user_data, security_group_names, **kwargs):
+        reservation = original(self, image_id, count, user_data, security_group_names, **kwargs)
+        name, arn = kwargs.get("iam_instance_profile_name"), kwargs.get("iam_instance_profile_arn")
+        if name or arn:
+            for instance in reservation.instances[1:]:
+                self.associate_iam_instance_profile(
+                    instance_id=instance.id, iam_instance_profile_name=name, iam_instance_profile_arn=arn
+                )
+        return reservation
+
+    InstanceBackend.run_instances = run_instances
+
+
+def shim_launch_template_tags():
+    """moto 5.2.5: a launch template keeps the tags it was made with: CreateTags and
+    DeleteTags on it later change DescribeTags but not DescribeLaunchTemplates; AWS
+    answers its tags as they are now. The shim reads them at each answer."""
+    from moto.ec2.models.launch_templates import LaunchTemplate
+
+    LaunchTemplate.tags = property(lambda self: self.get_tags(), lambda self, _value: None)
+
+
 if __name__ == "__main__":
     shim_launch_template_version_user_data()
     shim_replace_network_acl_association_unknown_id()
@@ -279,4 +326,7 @@ if __name__ == "__main__":
     shim_replaced_profile_association()
     shim_unknown_instance_profile_error()
     shim_remove_role_not_in_profile()
+    shim_load_balancer_defaults()
+    shim_run_instances_profile_for_each()
+    shim_launch_template_tags()
     main(sys.argv[1:])

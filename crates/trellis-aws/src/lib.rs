@@ -8,6 +8,7 @@
 //! `ProviderError { code, message }`.
 
 mod client;
+mod discover;
 mod errors;
 mod kinds;
 mod limits;
@@ -23,6 +24,7 @@ use std::time::Duration;
 use trellis_core::{Address, Attrs, CreateError, LiveObject, Provider, ProviderError, RefreshRequest, RefreshResult};
 
 pub use client::{connect, AwsOptions};
+pub use discover::{owned_by_aws, Found, FOLLOWED};
 pub use errors::RetryStats;
 pub use s3state::{S3Options, S3Store};
 

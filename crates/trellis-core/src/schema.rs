@@ -14,6 +14,8 @@ pub const PROTECT: &str = "protect";
 pub enum Type {
     Str,
     Int,
+    /// A launch template version: a number, or AWS's `$Default` or `$Latest`.
+    Version,
     Bool,
     /// An IPv4 CIDR block in canonical form (`10.0.0.0/16`).
     Cidr,
@@ -299,6 +301,7 @@ impl Type {
         match self {
             Type::Str => "string".into(),
             Type::Int => "integer".into(),
+            Type::Version => "version number, `$Default` or `$Latest`".into(),
             Type::Bool => "boolean".into(),
             Type::Cidr => "IPv4 CIDR block".into(),
             Type::Enum(words) => format!("one of {}", words.join(", ")),

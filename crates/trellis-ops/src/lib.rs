@@ -5,6 +5,7 @@
 //! one object's record (`state mv`, `state rm`). Nothing here prints;
 //! what a person should hear comes back as data, and the CLI words it.
 
+mod discover;
 mod error;
 mod lookups;
 mod refactor;
@@ -14,6 +15,7 @@ mod stacks;
 mod state;
 mod store;
 
+pub use discover::{discover, DiscoverOptions, Discovery};
 pub use error::Error;
 pub use refactor::{Forgotten, Moved};
 pub use saved::{save_plan, SavedRun};

@@ -6,6 +6,7 @@
 //! of `trellis-core`, not by YAML's guesses (`no` stays a string where a string is due).
 
 mod diag;
+pub mod emit;
 mod parse;
 mod template;
 

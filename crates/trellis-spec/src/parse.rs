@@ -1220,6 +1220,15 @@ impl<'a> Parser<'a> {
                 Ok(i) => Some(Value::Int(i)),
                 Err(_) => fail(self, format!("expected an integer, found `{text}`"), None),
             },
+            Type::Version => match text.parse::<i64>() {
+                Ok(i) if i >= 1 => Some(Value::Int(i)),
+                _ if text == "$Default" || text == "$Latest" => Some(Value::str(text)),
+                _ => fail(
+                    self,
+                    format!("`{text}` is not a version"),
+                    Some("give a version number, or `$Default` or `$Latest` as AWS names them".into()),
+                ),
+            },
             Type::Bool => match text {
                 "true" => Some(Value::Bool(true)),
                 "false" => Some(Value::Bool(false)),

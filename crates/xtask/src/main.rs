@@ -94,7 +94,7 @@ fn ensure_moto() -> Result<()> {
         eprintln!("xtask: creating {} with {python}", venv().display());
         run(Command::new(&python).args(["-m", "venv"]).arg(venv()))?;
     }
-    eprintln!("xtask: installing {} into .venv", wanted.trim());
+    eprintln!("xtask: installing the packages pinned in crates/xtask/moto-requirements.txt into .venv");
     let reqs = root().join("crates/xtask/moto-requirements.txt");
     run(Command::new(venv_bin("python"))
         .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])

@@ -66,10 +66,12 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
 fn observe(g: &AutoScalingGroup) -> Vec<(&'static str, Value)> {
     let name = g.auto_scaling_group_name().unwrap_or_default();
     let lt = g.launch_template();
-    let mut version = lt
-        .and_then(|t| t.version())
-        .map(|v| v.parse::<i64>().map(Value::Int).unwrap_or_else(|_| Value::str(v)))
-        .unwrap_or(Value::Null);
+    // A group made without a version launches `$Default`, and AWS then shows none.
+    let mut version = match lt.map(|t| t.version()) {
+        Some(Some(v)) => v.parse::<i64>().map(Value::Int).unwrap_or_else(|_| Value::str(v)),
+        Some(None) => Value::str("$Default"),
+        None => Value::Null,
+    };
     // Instances still on an older version (an instance refresh that failed or was
     // cut short) show as that version, so the next plan rolls them again.
     let oldest = g.instances().iter().filter_map(|i| i.launch_template()?.version()?.parse::<i64>().ok()).min();
@@ -451,7 +453,11 @@ mod tests {
         #[test]
         fn a_group_comes_back_as_it_was_made(
             attrs in roundtrip::attrs("autoscaling_group", GROUP, vec![
-                ("launch_template_version", (1i64..50).prop_map(Value::Int).boxed()),
+                ("launch_template_version", prop_oneof![
+                    (1i64..50).prop_map(Value::Int),
+                    Just(Value::str("$Default")),
+                    Just(Value::str("$Latest")),
+                ].boxed()),
             ]),
         ) {
             let address = roundtrip::address("autoscaling_group");
@@ -473,6 +479,10 @@ mod tests {
             let mut back = described_with(&name, tags, observe(&answer)).attrs;
             if !attrs.contains_key("auto_scaling_group_name") {
                 back.remove("auto_scaling_group_name");
+            }
+            // Sent with no version (the template's latest, unknown here), it reads `$Default`.
+            if !attrs.contains_key("launch_template_version") {
+                prop_assert_eq!(back.remove("launch_template_version"), Some(Value::str("$Default")));
             }
             gives_back(&attrs, &back, GROUP)?;
         }

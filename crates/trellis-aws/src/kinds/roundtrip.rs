@@ -49,6 +49,11 @@ pub fn value(ty: &'static Type) -> BoxedStrategy<Value> {
     match ty {
         Type::Str => "[a-z][a-z0-9-]{0,11}".prop_map(Value::Str).boxed(),
         Type::Int => (0i64..100_000).prop_map(Value::Int).boxed(),
+        Type::Version => prop_oneof![
+            (1i64..1000).prop_map(Value::Int),
+            prop::sample::select(vec!["$Default", "$Latest"]).prop_map(Value::str),
+        ]
+        .boxed(),
         Type::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
         Type::Cidr => (0u32..=u32::MAX, 16u32..=28)
             .prop_map(|(ip, len)| {

@@ -4,6 +4,7 @@
 
 mod apply;
 mod completions;
+mod discover;
 mod force_unlock;
 mod graph;
 mod import;
@@ -41,6 +42,9 @@ pub enum Command {
     /// Record an existing object under an address of the spec (`trellis import SPEC
     /// ADDR ID`): read by its id, it is managed from then on.
     Import(import::ImportArgs),
+    /// Write the spec and the state of a stack built by hand (`trellis discover --vpc
+    /// VPC_ID --stack NAME`): every object of the VPC, ids of each other as references.
+    Discover(discover::DiscoverArgs),
     /// Inspect the state, or move it between the local file and S3.
     #[command(subcommand)]
     State(state::StateCommand),
@@ -61,6 +65,7 @@ pub fn run(command: Command, ui: &Ui) -> Result<i32> {
         Command::Show(args) => show::run(&args, ui),
         Command::Destroy(args) => runtime()?.block_on(apply::run(args, ui, trellis_plan::Operation::Destroy)),
         Command::Import(args) => runtime()?.block_on(import::run(&args, ui)),
+        Command::Discover(args) => runtime()?.block_on(discover::run(args, ui)),
         Command::State(command) => state::run(command, ui),
         Command::ForceUnlock(args) => force_unlock::run(&args, ui),
         Command::Output(args) => output::run(&args, ui),

@@ -29,7 +29,7 @@ pub static LAUNCH_TEMPLATE: Kind = Kind {
             force(attr("launch_template_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
             attr("image_id", Type::Str, Mode::Required, "The AMI, e.g. `ami-0abcdef1234567890`."),
             attr("instance_type", Type::Str, Mode::Required, "E.g. `t3.micro`."),
-            attr("key_name", Type::Str, Mode::Optional, "The EC2 key pair for SSH: `${key_pair.NAME}`, or the name of one made elsewhere."),
+            attr("key_name", Type::Ref("key_pair"), Mode::Optional, "The EC2 key pair for SSH: `${key_pair.NAME}`, or the name of one made elsewhere."),
             default(
                 attr("security_group_ids", Type::Set(&Type::Ref("security_group")), Mode::Optional, "Security groups of launched instances."),
                 Default::EmptyList,
@@ -363,9 +363,9 @@ pub static AUTOSCALING_GROUP: Kind = Kind {
                 default(
                     attr(
                         "launch_template_version",
-                        Type::Int,
+                        Type::Version,
                         Mode::Optional,
-                        "The template version instances launch from. Read back as the oldest version a running instance still has, so an instance refresh cut short shows as a change and the next apply finishes it.",
+                        "The template version instances launch from: a number, or `$Default` or `$Latest`, which AWS resolves at each launch. Read back as the oldest version a running instance still has, so an instance refresh cut short shows as a change and the next apply finishes it.",
                     ),
                     Default::RefAttr { via: "launch_template_id", attr: "latest_version" },
                 ),
@@ -483,7 +483,7 @@ pub static INSTANCE: Kind = Kind {
                 Mode::OptionalComputed,
                 "Security groups (`modify-instance-attribute --groups`); left out, AWS gives it the VPC's default group.",
             ),
-            force(attr("key_name", Type::Str, Mode::Optional, "The EC2 key pair for SSH: `${key_pair.NAME}`, or the name of one made elsewhere.")),
+            force(attr("key_name", Type::Ref("key_pair"), Mode::Optional, "The EC2 key pair for SSH: `${key_pair.NAME}`, or the name of one made elsewhere.")),
             attr(
                 "iam_instance_profile",
                 Type::Ref("iam_instance_profile"),
