@@ -136,3 +136,37 @@ async fn a_stack_typed_with_awscli_is_discovered_adopted_edited_and_destroyed() 
         .iter()
         .any(|g| g.auto_scaling_group_name() == Some(&format!("{}-web", stack.name))));
 }
+
+#[tokio::test]
+async fn a_mysql_database_typed_with_awscli_is_discovered_with_its_password_from_the_environment() {
+    let mut stack = Stack::new("discover-db", "stack: placeholder\nresources: {}\n");
+    let password = "typed-by-hand-1";
+    let vpc = by_hand(&stack, "mysql-by-hand.sh", &[("DB_PASSWORD", password)]);
+    // The database is named `<NAME>-db`; its password's variable follows its address.
+    let var = format!("{}_DB_MASTER_USER_PASSWORD", stack.name.replace('-', "_").to_uppercase());
+    let env = [(var.as_str(), password)];
+
+    let text = discover(&mut stack, &vpc, &env);
+    assert!(text.contains(&format!("master_user_password: ${{env.{var}}}")), "{text}");
+    assert!(text.contains(&format!("set {var} to it")), "{text}");
+    assert!(text.contains("db_subnet_group_name: ${db_subnet_group."), "{text}");
+    assert!(text.contains("db_parameter_group_name: ${db_parameter_group."), "{text}");
+    assert!(text.contains("max_allowed_packet: 67108864"), "{text}");
+    // The password is in the state only as a digest.
+    let state = std::fs::read_to_string(stack.state_path()).unwrap();
+    assert!(!state.contains(password));
+
+    // An edited parameter applies in place.
+    std::fs::write(&stack.spec, text.replace("max_allowed_packet: 67108864", "max_allowed_packet: 134217728")).unwrap();
+    let changed = stack.run_env(&["apply", "{spec}", "--auto-approve"], &env).expect_code(0);
+    assert!(changed.stdout.contains("0 added, 1 changed, 0 destroyed"), "{}", changed.stdout);
+    stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env).expect_code(0);
+
+    // A database is never destroyed without consent; with it, everything goes.
+    stack.run_env(&["destroy", "{spec}", "--auto-approve"], &env).expect_code(1);
+    stack.run_env(&["destroy", "{spec}", "--auto-approve", "--allow-data-loss"], &env).expect_code(0);
+    let left = tagged_all(&stack.name).await;
+    assert!(left.is_empty(), "{left:?}");
+    let dbs = aws().await.rds().describe_db_instances().send().await.unwrap();
+    assert!(!dbs.db_instances().iter().any(|d| d.db_instance_identifier() == Some(&format!("{}-db", stack.name))));
+}

@@ -7,7 +7,9 @@
 #
 #   PYTHON=.venv/bin/python NAME=prefix PUBKEY=path bash seed-002.sh   -> prints the VPC id
 set -euo pipefail
-aws() { "$PYTHON" -m awscli "$@" --output text; }
+# The endpoint is given on each call: awscli v1 sends some services (RDS) to their
+# global endpoint otherwise.
+aws() { "$PYTHON" -m awscli --endpoint-url "$AWS_ENDPOINT_URL" "$@" --output text; }
 N="$NAME"
 AMI=ami-0abcdef1234567890
 
@@ -33,7 +35,7 @@ aws ec2 authorize-security-group-ingress --group-id "$SG_DATA" --protocol tcp --
 ACL=$(aws ec2 create-network-acl --vpc-id "$VPC" --tag-specifications "ResourceType=network-acl,Tags=[{Key=Name,Value=data}]" --query NetworkAcl.NetworkAclId)
 aws ec2 create-network-acl-entry --network-acl-id "$ACL" --ingress --rule-number 100 --protocol tcp --port-range From=8080,To=8080 --cidr-block 10.40.1.0/24 --rule-action allow > /dev/null
 aws ec2 create-network-acl-entry --network-acl-id "$ACL" --egress --rule-number 100 --protocol tcp --port-range From=1024,To=65535 --cidr-block 10.40.1.0/24 --rule-action allow > /dev/null
-ASSOC=$("$PYTHON" -m awscli ec2 describe-network-acls --filters "Name=association.subnet-id,Values=$SUB_DATA" --output json \
+ASSOC=$("$PYTHON" -m awscli --endpoint-url "$AWS_ENDPOINT_URL" ec2 describe-network-acls --filters "Name=association.subnet-id,Values=$SUB_DATA" --output json \
   | "$PYTHON" -c "import json,sys; d=json.load(sys.stdin); print([a['NetworkAclAssociationId'] for n in d['NetworkAcls'] for a in n['Associations'] if a['SubnetId']=='$SUB_DATA'][0])")
 aws ec2 replace-network-acl-association --association-id "$ASSOC" --network-acl-id "$ACL" > /dev/null
 

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use trellis_core::{Address, LiveObject};
+use trellis_core::{Address, Expr, LiveObject};
 use trellis_spec::Spec;
 use trellis_state::{ResourceState, State};
 
@@ -63,11 +63,17 @@ pub fn adopt(spec: &Spec, state: &mut State, orphans: Vec<LiveObject>, only: Opt
         let object = objects.remove(0);
         // Recorded as after an apply: secrets as digests (under new salts).
         let secret: BTreeSet<&str> = resource.sensitive.iter().map(String::as_str).collect();
-        let recorded = crate::observed(&object, &Default::default(), &secret, &spec.stack);
+        let mut recorded = crate::observed(&object, &Default::default(), &secret, &spec.stack).attrs;
+        // trellis's own settings as the spec gives them, as an apply records them.
+        for a in resource.kind.local_attrs() {
+            if let Some(v) = resource.attrs.get(a.name).and_then(Expr::as_literal) {
+                recorded.insert(a.name.to_string(), v);
+            }
+        }
         state.upsert(ResourceState {
             address: address.clone(),
             id: object.id.clone(),
-            attributes: recorded.attrs,
+            attributes: recorded,
             dependencies: resource.dependencies().into_iter().collect(),
             sensitive: resource.sensitive.iter().cloned().collect(),
         });
