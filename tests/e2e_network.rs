@@ -638,6 +638,31 @@ async fn nat_gateways_and_elastic_ips_are_made_moved_repaired_replaced_and_relea
     assert_eq!(default_route_nat(&table).await.as_deref(), Some(new_nat.as_str()));
     stack.plan().expect_code(0);
 
+    // Its tags changed behind trellis's back: drift, and put back.
+    client
+        .create_tags()
+        .resources(&new_nat)
+        .tags(trellis_aws::sdk::ec2::types::Tag::builder().key("Owner").value("someone").build())
+        .send()
+        .await
+        .unwrap();
+    let drift = stack.plan().expect_code(2);
+    assert!(drift.stdout.contains("# nat_gateway.main has changed"), "{}", drift.stdout);
+    stack.apply();
+    stack.plan().expect_code(0);
+
+    // The server's address replaced on request: a new allocation on the same instance,
+    // the old one released.
+    let replaced = stack.run(&["apply", "{spec}", "--auto-approve", "--replace", "elastic_ip.server"]).expect_code(0);
+    assert!(replaced.stdout.contains("1 added, 0 changed, 1 destroyed"), "{}", replaced.stdout);
+    let new_ip = stack.id("elastic_ip.server");
+    assert_ne!(new_ip, server_ip);
+    assert_eq!(eip(&new_ip).await.0.as_deref(), Some(b.as_str()));
+    let old = client.describe_addresses().allocation_ids(&server_ip).send().await;
+    assert!(old.map(|o| o.addresses().is_empty()).unwrap_or(true), "{server_ip} is released");
+    let server_ip = new_ip;
+    stack.plan().expect_code(0);
+
     // Destroy releases both addresses after the gateway is deleted.
     let nat_ip = stack.id("elastic_ip.nat");
     stack.destroy_and_check_clean();
