@@ -53,6 +53,12 @@ pub struct Discovery {
 }
 
 pub async fn discover(opts: DiscoverOptions<'_>) -> Result<Discovery> {
+    if !trellis_spec::valid_stack_name(&opts.stack) {
+        return Err(Error::Usage(format!(
+            "discover: `{}` is not a usable stack name: use up to 32 letters, digits and `-`, starting with a letter",
+            opts.stack
+        )));
+    }
     let spec_path = opts.out.join(format!("{}.yaml", opts.stack));
     if spec_path.exists() {
         return Err(Error::Usage(format!(
@@ -414,7 +420,101 @@ impl Refer<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::label;
+    use super::*;
+
+    fn object(kind: &str, id: &str, attrs: &[(&str, Value)]) -> ((&'static str, String), LiveObject) {
+        let kind = kinds::get(kind).unwrap();
+        let attrs: trellis_core::Attrs = attrs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let address = format!("{}.d", kind.name).parse().unwrap();
+        ((kind.name, id.to_string()), LiveObject { address, id: id.to_string(), attrs })
+    }
+
+    fn tags(name: &str) -> Value {
+        Value::Map([("Name".to_string(), Value::str(name))].into_iter().collect())
+    }
+
+    #[test]
+    fn objects_are_named_by_tag_then_aws_name_then_what_they_refer_to_then_id() {
+        let lb = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/front/abc";
+        let objects: Objects = [
+            object("subnet", "subnet-0abc", &[]),
+            object("instance", "i-1", &[("tags", tags("Receiver"))]),
+            object("instance", "i-2", &[("tags", tags("receiver"))]),
+            object("load_balancer", lb, &[("name", Value::str("shop-front"))]),
+            object("listener", "arn:listener/1", &[("load_balancer_arn", Value::str(lb))]),
+        ]
+        .into_iter()
+        .collect();
+        let names = name_all(&objects);
+        let name = |k: &'static str, id: &str| names[&(k, id.to_string())].to_string();
+        assert_eq!(name("subnet", "subnet-0abc"), "subnet.subnet_0abc");
+        assert_eq!(
+            (name("instance", "i-1"), name("instance", "i-2")),
+            ("instance.receiver".into(), "instance.receiver_2".into())
+        );
+        assert_eq!(name("load_balancer", lb), "load_balancer.shop_front");
+        assert_eq!(name("listener", "arn:listener/1"), "listener.shop_front");
+    }
+
+    #[test]
+    fn a_resource_refers_to_what_was_discovered_leaves_defaults_out_and_puts_scripts_in_files() {
+        let objects: Objects = [
+            object(
+                "vpc",
+                "vpc-1",
+                &[("cidr_block", Value::str("10.0.0.0/16")), ("enable_dns_support", Value::Bool(true))],
+            ),
+            object("subnet", "subnet-1", &[]),
+            object(
+                "instance",
+                "i-1",
+                &[
+                    ("subnet_id", Value::str("subnet-1")),
+                    ("image_id", Value::str("ami-1")),
+                    ("key_name", Value::str("made-elsewhere")),
+                    ("user_data", Value::str("#!/bin/sh\necho ${HOME}\n")),
+                    ("tags", tags("st-web")),
+                ],
+            ),
+        ]
+        .into_iter()
+        .collect();
+        let names = name_all(&objects);
+        let instance = objects.iter().find(|((k, _), _)| *k == "instance").unwrap().1;
+        let address: Address = "instance.web".parse().unwrap();
+        let written = resource(kinds::get("instance").unwrap(), &address, instance, &objects, &names, "st");
+        assert!(written.text.contains("    subnet_id: ${subnet.subnet_1}\n"), "{}", written.text);
+        // A key pair not discovered stays a literal name; the default Name tag is left out.
+        assert!(written.text.contains("    key_name: made-elsewhere\n"), "{}", written.text);
+        assert!(!written.text.contains("tags"), "{}", written.text);
+        assert!(written.text.contains("    user_data_file: files/instance-web.user_data\n"), "{}", written.text);
+        assert_eq!(
+            written.files,
+            [(PathBuf::from("files/instance-web.user_data"), "#!/bin/sh\necho ${HOME}\n".to_string())]
+        );
+        let vpc = objects.iter().find(|((k, _), _)| *k == "vpc").unwrap().1;
+        let vpc_text =
+            resource(kinds::get("vpc").unwrap(), &"vpc.main".parse().unwrap(), vpc, &objects, &names, "st").text;
+        assert_eq!(vpc_text, "  vpc.main:\n    cidr_block: 10.0.0.0/16\n", "`enable_dns_support: true` is the default");
+    }
+
+    #[test]
+    fn a_secret_is_read_from_a_variable_named_after_its_address() {
+        let objects: Objects =
+            [object("db_instance", "shop-db", &[("engine", Value::str("mysql"))])].into_iter().collect();
+        let names = name_all(&objects);
+        let db = objects.values().next().unwrap();
+        let written = resource(
+            kinds::get("db_instance").unwrap(),
+            &"db_instance.shop_db".parse().unwrap(),
+            db,
+            &objects,
+            &names,
+            "st",
+        );
+        assert!(written.text.contains("master_user_password: ${env.SHOP_DB_MASTER_USER_PASSWORD}"), "{}", written.text);
+        assert_eq!(written.secrets, [("SHOP_DB_MASTER_USER_PASSWORD".to_string(), "master_user_password".to_string())]);
+    }
 
     #[test]
     fn names_become_resource_names() {

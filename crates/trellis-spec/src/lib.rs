@@ -19,6 +19,7 @@ use trellis_core::{Address, Attrs, Expr, LookupAddress, LookupQuery, Value};
 use trellis_graph::DepGraph;
 
 pub use diag::{did_you_mean, Diagnostic, Diagnostics, SourceFile, Span};
+pub use parse::valid_stack_name;
 
 /// A validated spec: the desired stack.
 #[derive(Debug, Clone)]

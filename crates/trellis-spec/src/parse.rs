@@ -85,7 +85,7 @@ fn fill_defaults(kind: &Kind, attrs: &mut BTreeMap<String, Expr>, stack: &str, n
 }
 
 /// Up to 32 letters, digits and `-`, starting with a letter: it prefixes AWS names.
-fn valid_stack_name(name: &str) -> bool {
+pub fn valid_stack_name(name: &str) -> bool {
     name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         && name.len() <= 32
