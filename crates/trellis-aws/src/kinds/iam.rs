@@ -20,7 +20,7 @@ use super::Create;
 use crate::limits::Call;
 use crate::util::{
     all_tags, aws_err, create_named, delete_with_retry, described_with, document_json, document_value, is_code,
-    list_attr, opt_int, opt_str, pages_with, str_attr, tag_changes, Select,
+    list_attr, opt_int, opt_str, pages_with, read_listed, str_attr, tag_changes, Select,
 };
 use crate::{Aws, Described};
 
@@ -62,14 +62,21 @@ async fn role_names(aws: &Aws, sel: Select<'_>) -> Result<Vec<String>, ProviderE
 
 pub(crate) async fn describe_roles(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
     let names = role_names(aws, sel).await?;
-    let found = try_join_all(names.iter().map(|n| read_role(aws, n))).await?;
+    let listed = matches!(sel, Select::Stack(_));
+    let found = try_join_all(names.iter().map(|n| read_role(aws, n, listed))).await?;
     Ok(found.into_iter().flatten().collect())
 }
 
-/// One role with its policies: four reads and one per inline policy.
-async fn read_role(aws: &Aws, name: &str) -> Result<Option<Described>, ProviderError> {
-    aws.call(Call::Iam).await;
-    let Some(out) = absent(aws.iam.get_role().role_name(name).send().await.map_err(aws_err))? else {
+/// One role with its policies: four reads and one per inline policy. A role a listing
+/// has just shown (`listed`) that IAM's read does not show yet is asked again for a
+/// few seconds before it counts as gone.
+async fn read_role(aws: &Aws, name: &str, listed: bool) -> Result<Option<Described>, ProviderError> {
+    let get = || async {
+        aws.call(Call::Iam).await;
+        aws.iam.get_role().role_name(name).send().await.map_err(aws_err)
+    };
+    let got = if listed { read_listed(get).await } else { get().await };
+    let Some(out) = absent(got)? else {
         return Ok(None);
     };
     let Some(role) = out.role() else { return Ok(None) };
@@ -218,7 +225,7 @@ pub(crate) async fn sync_role_tags(
 /// under the same name goes first, while its profile still holds it; the profile takes
 /// the new role in its own update after.
 pub(crate) async fn delete_role(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
-    let Some(now) = read_role(aws, id).await? else { return Ok(()) };
+    let Some(now) = read_role(aws, id, false).await? else { return Ok(()) };
     let holders =
         pages_with(aws, Call::Iam, aws.iam.list_instance_profiles_for_role().role_name(id).into_paginator().send())
             .await?;
@@ -260,7 +267,8 @@ async fn profile_names(aws: &Aws, sel: Select<'_>) -> Result<Vec<String>, Provid
 
 pub(crate) async fn describe_profiles(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
     let names = profile_names(aws, sel).await?;
-    let found = try_join_all(names.iter().map(|n| read_profile(aws, n))).await?;
+    let listed = matches!(sel, Select::Stack(_));
+    let found = try_join_all(names.iter().map(|n| read_profile(aws, n, listed))).await?;
     Ok(found
         .into_iter()
         .flatten()
@@ -268,11 +276,14 @@ pub(crate) async fn describe_profiles(aws: &Aws, sel: Select<'_>) -> Result<Vec<
         .collect())
 }
 
-/// One profile, with its tags (a listing leaves them out).
-async fn read_profile(aws: &Aws, name: &str) -> Result<Option<InstanceProfile>, ProviderError> {
-    aws.call(Call::Iam).await;
-    let got = absent(aws.iam.get_instance_profile().instance_profile_name(name).send().await.map_err(aws_err))?;
-    Ok(got.and_then(|o| o.instance_profile))
+/// One profile, with its tags (a listing leaves them out); `listed` as for roles.
+async fn read_profile(aws: &Aws, name: &str, listed: bool) -> Result<Option<InstanceProfile>, ProviderError> {
+    let get = || async {
+        aws.call(Call::Iam).await;
+        aws.iam.get_instance_profile().instance_profile_name(name).send().await.map_err(aws_err)
+    };
+    let got = if listed { read_listed(get).await } else { get().await };
+    Ok(absent(got)?.and_then(|o| o.instance_profile))
 }
 
 fn observe_profile(p: &InstanceProfile) -> Vec<(&'static str, Value)> {
@@ -328,8 +339,9 @@ pub(crate) async fn update_profile(aws: &Aws, id: &str, before: &Attrs, after: &
             // A profile holds one role: sent again after a lost answer, the add finds
             // the role there already, which is what was asked.
             Err(e) if is_code(&e, &["LimitExceeded"]) => {
-                let holds =
-                    read_profile(aws, id).await?.is_some_and(|p| p.roles().iter().any(|r| r.role_name() == role));
+                let holds = read_profile(aws, id, false)
+                    .await?
+                    .is_some_and(|p| p.roles().iter().any(|r| r.role_name() == role));
                 if !holds {
                     return Err(e);
                 }
@@ -374,7 +386,7 @@ pub(crate) async fn sync_profile_tags(
 
 /// Lets its roles go (IAM refuses to delete a profile that holds one), then deletes it.
 pub(crate) async fn delete_profile(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
-    let Some(now) = read_profile(aws, id).await? else { return Ok(()) };
+    let Some(now) = read_profile(aws, id, false).await? else { return Ok(()) };
     for role in now.roles() {
         aws.call(Call::Iam).await;
         let r = aws.iam.remove_role_from_instance_profile().instance_profile_name(id).role_name(role.role_name());
