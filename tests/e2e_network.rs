@@ -42,6 +42,12 @@ async fn apply_tags_everything_replans_empty_and_destroys_to_nothing() {
 
     let again = stack.plan().expect_code(0);
     assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+    // Where a plan's time goes, on request: each kind read, with what it found.
+    let timed = stack.run(&["plan", "{spec}", "--timings"]).expect_code(0);
+    let line = timed.stderr.lines().find(|l| l.starts_with("Timings: ")).unwrap_or_else(|| panic!("{}", timed.stderr));
+    for part in ["spec, state and connection ", "; read ", "subnet ", "4 objects", "; plan ", "; print "] {
+        assert!(line.contains(part), "`{part}` missing: {line}");
+    }
     // Outputs are recorded and printed.
     let out = stack.run(&["output", "vpc_id", "--state", stack.state_path().to_str().unwrap()]).expect_code(0);
     assert_eq!(out.stdout.trim(), stack.id("vpc.main"));

@@ -386,15 +386,17 @@ pub async fn tagged_all(stack: &str) -> BTreeMap<String, String> {
         let get = |k: &str| tags.iter().find(|t| t.key() == k).map(|t| t.value().to_string());
         (get("trellis:stack").as_deref() == Some(stack)).then(|| get("trellis:address").unwrap_or_default())
     };
+    // Other tests delete their roles and profiles meanwhile: one gone since the listing
+    // is skipped.
     for r in aws.iam().list_roles().send().await.unwrap().roles() {
-        let role = aws.iam().get_role().role_name(r.role_name()).send().await.unwrap();
+        let Ok(role) = aws.iam().get_role().role_name(r.role_name()).send().await else { continue };
         if let Some(a) = iam_addr(role.role().unwrap().tags()) {
             out.insert(format!("iam_role:{}", r.role_name()), a);
         }
     }
     for p in aws.iam().list_instance_profiles().send().await.unwrap().instance_profiles() {
         let name = p.instance_profile_name();
-        let profile = aws.iam().get_instance_profile().instance_profile_name(name).send().await.unwrap();
+        let Ok(profile) = aws.iam().get_instance_profile().instance_profile_name(name).send().await else { continue };
         if let Some(a) = iam_addr(profile.instance_profile().unwrap().tags()) {
             out.insert(format!("iam_instance_profile:{name}"), a);
         }

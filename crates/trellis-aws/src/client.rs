@@ -132,5 +132,6 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
         timeouts: opts.timeouts,
         progress: opts.progress,
         crash_after: std::env::var("TRELLIS_TEST_CRASH_AFTER_CALLS").ok().and_then(|v| v.parse().ok()),
+        read_times: Default::default(),
     })
 }

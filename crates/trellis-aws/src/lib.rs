@@ -81,6 +81,8 @@ pub struct Aws {
     /// Test hook (`TRELLIS_TEST_CRASH_AFTER_CALLS=N`): the process kills itself with
     /// SIGKILL instead of making call N+1, so tests can crash an apply at every point.
     pub(crate) crash_after: Option<usize>,
+    /// The last refresh's reads, by kind (see [`Aws::read_times`]).
+    pub(crate) read_times: std::sync::Mutex<Vec<(&'static str, usize, Duration)>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -131,6 +133,12 @@ impl Aws {
     /// The IAM client, for tests.
     pub fn iam(&self) -> &aws_sdk_iam::Client {
         &self.iam
+    }
+
+    /// How long the last refresh's read of each kind took, with the objects it found
+    /// (the kinds are read at once, so these overlap): for `--timings`.
+    pub fn read_times(&self) -> Vec<(&'static str, usize, Duration)> {
+        self.read_times.lock().expect("read times").clone()
     }
 
     /// API calls made so far.
@@ -189,6 +197,7 @@ impl Provider for Aws {
         // One tag-filtered, paginated read per kind, all kinds at once.
         let (stack, known, by_id_only) = (&req.stack, &req.known, req.by_id_only);
         let reads = req.kinds.iter().map(|k| async move {
+            let started = std::time::Instant::now();
             let ops = Self::kind_of(k)?;
             let wanted: Vec<String> = known.iter().filter(|(a, _)| a.kind == *k).map(|(_, id)| id.clone()).collect();
             let mut found =
@@ -199,10 +208,12 @@ impl Provider for Aws {
             if !missing.is_empty() {
                 found.extend(ops.describe(self, util::Select::Ids(&missing)).await?);
             }
-            Ok::<_, ProviderError>((*k, found))
+            Ok::<_, ProviderError>((*k, found, started.elapsed()))
         });
         let per_kind = futures_util::future::try_join_all(reads).await?;
-        for (kind, objects) in per_kind {
+        *self.read_times.lock().expect("read times") =
+            per_kind.iter().map(|(k, found, took)| (k.name, found.len(), *took)).collect();
+        for (kind, objects, _) in per_kind {
             for d in objects {
                 match known_ids.get(&(kind.name, d.id.as_str())) {
                     Some(address) => {

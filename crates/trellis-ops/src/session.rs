@@ -59,6 +59,10 @@ pub struct Read {
     pub objects: usize,
     pub calls: usize,
     pub region: String,
+    /// How long the read took, and each kind's part of it (the kinds are read at once):
+    /// `(kind, objects found, time)`.
+    pub took: Duration,
+    pub per_kind: Vec<(&'static str, usize, Duration)>,
 }
 
 /// Which orphans a plan takes into the state first.
@@ -76,6 +80,8 @@ pub struct Planned {
     pub read: Read,
     /// The orphans taken into the state before planning, and why (`None`: none looked at).
     pub adoption: Option<(Adoption, Orphans)>,
+    /// How long planning took once the live objects were read.
+    pub planning: Duration,
 }
 
 /// Reads and checks the spec; `--var` values fill its `vars:`. Values read from
@@ -161,6 +167,7 @@ impl Session {
             by_id_only: false,
         };
         let before = self.aws.calls();
+        let started = std::time::Instant::now();
         let lookups = async {
             match self.source.lookups_pending {
                 true => crate::lookups::answer(&self.aws, &self.spec).await.map(Some),
@@ -187,6 +194,8 @@ impl Session {
             objects: refreshed.found.len(),
             calls: self.aws.calls() - before,
             region: self.aws.region().to_string(),
+            took: started.elapsed(),
+            per_kind: self.aws.read_times(),
         };
         Ok((refreshed, read))
     }
@@ -247,6 +256,7 @@ impl Session {
             left = taken.left.clone();
             adoption = Some((taken, orphans));
         }
+        let started = std::time::Instant::now();
         let plan = plan(PlanInput {
             spec: &self.spec,
             prior: prior.as_ref(),
@@ -262,7 +272,7 @@ impl Session {
             trellis_plan::PlanError::Spec(d) => Error::Spec(d),
             e => Error::Plan(e),
         })?;
-        Ok(Planned { plan, read, adoption })
+        Ok(Planned { plan, read, adoption, planning: started.elapsed() })
     }
 
     /// The objects tagged with an address of `unseen` (creates a killed run's journal

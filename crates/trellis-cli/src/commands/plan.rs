@@ -2,6 +2,7 @@
 //! `--out` for `apply FILE`.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use trellis_ops::{save_plan, Orphans, Result};
@@ -42,6 +43,10 @@ pub struct PlanArgs {
     /// Save the plan to FILE; `trellis apply FILE` then carries out exactly this plan.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Say on stderr where the time went: loading the spec and state, reading each
+    /// kind, planning, printing.
+    #[arg(long)]
+    timings: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,7 +57,9 @@ enum Format {
 }
 
 pub async fn run(args: PlanArgs, ui: &Ui) -> Result<i32> {
+    let started = Instant::now();
     let mut session = super::open(&args.spec, &args.cloud, "plan", ui).await?;
+    let opened = started.elapsed();
     let op = match (args.destroy, args.refresh_only) {
         (true, _) => Operation::Destroy,
         (false, true) => Operation::RefreshOnly,
@@ -61,10 +68,14 @@ pub async fn run(args: PlanArgs, ui: &Ui) -> Result<i32> {
     let planned = session.plan(op, &args.targets, &args.replace, Orphans::Journaled).await?;
     super::note_planned(ui, &planned);
     let plan = &planned.plan;
+    let printing = Instant::now();
     match if args.json { Format::Json } else { args.format } {
         Format::Json => ui.line(&serde_json::to_string_pretty(&to_json(plan)).expect("plan JSON serializes")),
         Format::Markdown => ui.out(&render_markdown(plan)),
         Format::Text => ui.out(&render(plan, RenderOptions { color: ui.color_out })),
+    }
+    if args.timings {
+        ui.note(&timings(opened, &planned, printing.elapsed()));
     }
     if let Some(out) = &args.out {
         save_plan(&session, &args.spec.spec, &args.spec.vars(), plan, out)?;
@@ -75,4 +86,22 @@ pub async fn run(args: PlanArgs, ui: &Ui) -> Result<i32> {
         ));
     }
     Ok(if args.detailed_exitcode && plan.has_changes() { EXIT_CHANGES } else { EXIT_OK })
+}
+
+/// `Timings: spec, state and connection 12 ms; read 340 ms in 46 calls (subnet 35 ms,
+/// 10 objects; ...); plan 8 ms; print 3 ms.`, the slowest kinds first.
+fn timings(opened: Duration, planned: &trellis_ops::Planned, printed: Duration) -> String {
+    let ms = |d: Duration| format!("{} ms", d.as_millis());
+    let mut kinds = planned.read.per_kind.clone();
+    kinds.sort_by_key(|k| std::cmp::Reverse(k.2));
+    let kinds: Vec<String> = kinds.iter().map(|(k, n, t)| format!("{k} {}, {n} objects", ms(*t))).collect();
+    format!(
+        "Timings: spec, state and connection {}; read {} in {} calls ({}); plan {}; print {}.",
+        ms(opened),
+        ms(planned.read.took),
+        planned.read.calls,
+        kinds.join("; "),
+        ms(planned.planning),
+        ms(printed)
+    )
 }
