@@ -202,8 +202,17 @@ async fn sync_policies(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Re
     Ok(())
 }
 
-pub(crate) async fn sync_role_tags(
+/// Which IAM object a tag change is for: both tag by name, each with its own calls.
+#[derive(Clone, Copy)]
+pub(crate) enum Tagged {
+    Role,
+    Profile,
+}
+
+/// Brings a role's or a profile's user tags from `before` to `after`.
+pub(crate) async fn sync_tags(
     aws: &Aws,
+    what: Tagged,
     id: &str,
     before: Option<&Value>,
     after: Option<&Value>,
@@ -211,11 +220,27 @@ pub(crate) async fn sync_role_tags(
     let (set, unset) = tag_changes(before, after);
     if !set.is_empty() {
         aws.call(Call::Iam).await;
-        aws.iam.tag_role().role_name(id).set_tags(Some(iam_tags(set))).send().await.map_err(aws_err)?;
+        let tags = Some(iam_tags(set));
+        match what {
+            Tagged::Role => aws.iam.tag_role().role_name(id).set_tags(tags).send().await.map(|_| ()).map_err(aws_err),
+            Tagged::Profile => {
+                let call = aws.iam.tag_instance_profile().instance_profile_name(id).set_tags(tags);
+                call.send().await.map(|_| ()).map_err(aws_err)
+            }
+        }?;
     }
     if !unset.is_empty() {
         aws.call(Call::Iam).await;
-        aws.iam.untag_role().role_name(id).set_tag_keys(Some(unset)).send().await.map_err(aws_err)?;
+        let keys = Some(unset);
+        match what {
+            Tagged::Role => {
+                aws.iam.untag_role().role_name(id).set_tag_keys(keys).send().await.map(|_| ()).map_err(aws_err)
+            }
+            Tagged::Profile => {
+                let call = aws.iam.untag_instance_profile().instance_profile_name(id).set_tag_keys(keys);
+                call.send().await.map(|_| ()).map_err(aws_err)
+            }
+        }?;
     }
     Ok(())
 }
@@ -350,36 +375,6 @@ pub(crate) async fn update_profile(aws: &Aws, id: &str, before: &Attrs, after: &
                 other?;
             }
         }
-    }
-    Ok(())
-}
-
-pub(crate) async fn sync_profile_tags(
-    aws: &Aws,
-    id: &str,
-    before: Option<&Value>,
-    after: Option<&Value>,
-) -> Result<(), ProviderError> {
-    let (set, unset) = tag_changes(before, after);
-    if !set.is_empty() {
-        aws.call(Call::Iam).await;
-        aws.iam
-            .tag_instance_profile()
-            .instance_profile_name(id)
-            .set_tags(Some(iam_tags(set)))
-            .send()
-            .await
-            .map_err(aws_err)?;
-    }
-    if !unset.is_empty() {
-        aws.call(Call::Iam).await;
-        aws.iam
-            .untag_instance_profile()
-            .instance_profile_name(id)
-            .set_tag_keys(Some(unset))
-            .send()
-            .await
-            .map_err(aws_err)?;
     }
     Ok(())
 }

@@ -260,8 +260,8 @@ impl KindOps {
                 elb::sync_tags(aws, id, before, after).await
             }
             KindOps::AutoscalingGroup => asg::sync_tags(aws, id, before, after).await,
-            KindOps::IamRole => iam::sync_role_tags(aws, id, before, after).await,
-            KindOps::IamInstanceProfile => iam::sync_profile_tags(aws, id, before, after).await,
+            KindOps::IamRole => iam::sync_tags(aws, iam::Tagged::Role, id, before, after).await,
+            KindOps::IamInstanceProfile => iam::sync_tags(aws, iam::Tagged::Profile, id, before, after).await,
             KindOps::KeyPair => key_pair::sync_tags(aws, id, before, after).await,
             KindOps::ScalingPolicy | KindOps::TargetGroupAttachment => Ok(()),
             KindOps::DbSubnetGroup | KindOps::DbParameterGroup | KindOps::DbInstance => Ok(()),
