@@ -19,7 +19,7 @@ use trellis_spec::emit;
 use trellis_state::State;
 
 use crate::session::{connect_aws, load_spec};
-use crate::store::{open_store, BackendChoice};
+use crate::store::{default_state_path, store_for, BackendChoice};
 use crate::{Error, Result};
 
 pub struct DiscoverOptions<'a> {
@@ -66,6 +66,15 @@ pub async fn discover(opts: DiscoverOptions<'_>) -> Result<Discovery> {
             spec_path.display()
         )));
     }
+    // The new stack's state must not hold objects already: checked before anything is
+    // read or written (the spec discover writes names no backend).
+    let store = store_for(opts.region.as_ref(), None, default_state_path(&opts.stack), &opts.backend)?;
+    if store.read(&opts.stack)?.is_some_and(|s| !s.resources.is_empty()) {
+        return Err(Error::Usage(format!(
+            "discover: stack `{}` has a state with objects already; discover writes a new stack's state",
+            opts.stack
+        )));
+    }
     let aws = connect_aws(opts.region.clone(), &opts.backend, Duration::from_secs(600), opts.progress.clone()).await?;
     let aws_err = |e: trellis_core::ProviderError| Error::Aws(format!("discover: AWS {e}"));
     let mut vpcs = opts.vpcs.clone();
@@ -106,10 +115,7 @@ pub async fn discover(opts: DiscoverOptions<'_>) -> Result<Discovery> {
         let address = &addresses[&(*kind_name, id.clone())];
         let written = resource(kind, address, object, &objects, &addresses, &opts.stack);
         for (var, attr) in &written.secrets {
-            let _ = std::fmt::Write::write_fmt(
-                &mut text,
-                format_args!("  # `{attr}`: AWS never shows it; set {var} to it before a plan or apply.\n"),
-            );
+            text.push_str(&format!("  # `{attr}`: AWS never shows it; set {var} to it before a plan or apply.\n"));
             secrets.push((var.clone(), format!("{address}.{attr}"), (opts.env)(var).is_some()));
         }
         text.push_str(&written.text);
@@ -131,22 +137,15 @@ pub async fn discover(opts: DiscoverOptions<'_>) -> Result<Discovery> {
     })?;
 
     // The state, adopting every object under its address, with the secrets set now.
-    let store = open_store(&spec, &opts.backend)?;
     let lock = store.lock("discover")?;
-    if store.read(&spec.stack)?.is_some_and(|s| !s.resources.is_empty()) {
-        return Err(Error::Usage(format!(
-            "discover: stack `{}` has a state with objects already; discover writes a new stack's state",
-            spec.stack
-        )));
-    }
     let mut live = Vec::new();
     let mut counts = BTreeMap::new();
     for ((kind_name, id), object) in &objects {
         let address = addresses[&(*kind_name, id.clone())].clone();
         let mut attrs = object.attrs.clone();
-        for (var, at, _) in &secrets {
-            if let (Some(attr), Some(value)) = (at.strip_prefix(&format!("{address}.")), (opts.env)(var)) {
-                attrs.insert(attr.to_string(), Value::Str(value));
+        for a in address.kind.object.attrs.iter().filter(|a| a.sensitive) {
+            if let Some(value) = (opts.env)(&secret_var(&address, a)) {
+                attrs.insert(a.name.to_string(), Value::Str(value));
             }
         }
         *counts.entry(*kind_name).or_default() += 1;
@@ -340,7 +339,7 @@ fn resource(
     let refer = Refer { objects, addresses };
     for a in kind.object.attrs.iter().filter(|a| a.settable() && !a.local && a.file_of.is_none()) {
         if a.sensitive {
-            let var = format!("{}_{}", address.name, a.name).to_uppercase();
+            let var = secret_var(address, a);
             emit::entry(&mut out.text, 4, a.name, &Expr::Template(vec![Part::Env(var.clone())]));
             out.secrets.push((var, a.name.to_string()));
             continue;
@@ -372,6 +371,11 @@ fn resource(
         emit::entry(&mut out.text, 4, a.name, &refer.expr(&a.ty, v));
     }
     out
+}
+
+/// The variable a secret is read from: `SHOP_DB_MASTER_USER_PASSWORD`.
+fn secret_var(address: &Address, attr: &Attr) -> String {
+    format!("{}_{}", address.name, attr.name).to_uppercase()
 }
 
 /// Whether `v` is what the spec gets by leaving the attribute out.
