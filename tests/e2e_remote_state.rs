@@ -47,6 +47,18 @@ fn stored(store: &S3Store, stack: &Stack) -> State {
     store.read(&stack.name).unwrap().expect("a state in the bucket")
 }
 
+/// The state document alone, without the journal entries after it.
+async fn document(store: &S3Store, bucket: &str) -> State {
+    let out = store.client().get_object().bucket(bucket).key(KEY).send().await.unwrap();
+    serde_json::from_slice(&out.body.collect().await.unwrap().into_bytes()).unwrap()
+}
+
+/// The keys of the journal entries in the bucket.
+async fn journal_keys(store: &S3Store, bucket: &str) -> Vec<String> {
+    let out = store.client().list_objects_v2().bucket(bucket).prefix(format!("{KEY}.journal/")).send().await.unwrap();
+    out.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect()
+}
+
 #[tokio::test]
 async fn two_applies_at_once_one_proceeds_the_other_is_refused_naming_the_holder() {
     let (bucket, store) = bucket("race").await;
@@ -166,12 +178,23 @@ async fn a_held_lock_is_renewed_so_a_long_run_outlives_its_lease() {
 async fn a_killed_runs_lock_is_reported_stale_and_broken_with_force_unlock() {
     let (bucket, store) = bucket("stale").await;
     let stack = Stack::new("stale", &remote_spec(&bucket));
-    let killed = stack.run_env(&["apply", "{spec}", "--auto-approve"], &[("TRELLIS_TEST_CRASH_AFTER_CALLS", "9")]);
+    let killed = stack.run_env(&["apply", "{spec}", "--auto-approve"], &[("TRELLIS_TEST_CRASH_AFTER_CALLS", "20")]);
     assert_eq!(killed.code, -1, "killed by SIGKILL:\n{}\n{}", killed.stdout, killed.stderr);
     let holder = store.holder().unwrap().expect("a killed run leaves its lock object");
     assert_eq!(holder.operation, "apply");
-    let journal = stored(&store, &stack).pending;
-    assert!(!journal.is_empty(), "the journal in the bucket names the operations in flight");
+    let killed_state = stored(&store, &stack);
+    assert!(!killed_state.pending.is_empty(), "the journal in the bucket names the operations in flight");
+    // Each step went to the bucket as an entry of its own after the document, which was
+    // written once, at the start of the run.
+    let document = document(&store, &bucket).await;
+    assert!(document.pending.is_empty() && document.resources.is_empty(), "{document:?}");
+    let entries = journal_keys(&store, &bucket).await;
+    let after = format!("{KEY}.journal/{:016}/", document.serial);
+    assert!(entries.len() >= 2 && entries.iter().all(|k| k.starts_with(&after)), "{entries:?}");
+    assert!(
+        !killed_state.resources.is_empty(),
+        "what the killed run created is recorded: {entries:?} {killed_state:?}"
+    );
 
     let refused = stack.run(&["apply", "{spec}", "--auto-approve"]).expect_code(1);
     assert!(
@@ -200,6 +223,7 @@ async fn a_killed_runs_lock_is_reported_stale_and_broken_with_force_unlock() {
     let state = stored(&store, &stack);
     assert_eq!(state.resources.len(), 14);
     assert!(state.pending.is_empty());
+    assert_eq!(journal_keys(&store, &bucket).await, Vec::<String>::new(), "the last full write emptied the journal");
     let live = tagged(&ec2().await, &stack.name).await;
     let recorded: std::collections::BTreeMap<String, String> =
         state.resources.iter().map(|r| (r.id.clone(), r.address.tag_value())).collect();

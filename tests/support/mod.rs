@@ -194,8 +194,14 @@ impl Stack {
         self.work.join("state").join(format!("{}.json", self.name))
     }
 
+    /// The state as a run reads it: the document, with its journal played over it.
     pub fn state(&self) -> State {
-        serde_json::from_str(&std::fs::read_to_string(self.state_path()).unwrap()).unwrap()
+        let mut state: State = serde_json::from_str(&std::fs::read_to_string(self.state_path()).unwrap()).unwrap();
+        let journal = trellis_state::LocalStore::new(self.state_path()).journal_path();
+        if let Ok(text) = std::fs::read_to_string(&journal) {
+            trellis_state::replay_text(&mut state, &text, &journal.display().to_string()).unwrap();
+        }
+        state
     }
 
     pub fn id(&self, address: &str) -> String {

@@ -1,4 +1,6 @@
-//! The S3 state store: the state document is one object, its lock another (`<key>.lock`).
+//! The S3 state store: the state document is one object, its lock another (`<key>.lock`),
+//! and each journal entry one more (`<key>.journal/<serial>/<seq>`, deleted by the next
+//! full write).
 //!
 //! Both rely on S3's conditional writes. The lock is created with `If-None-Match: *`, so
 //! of two runs exactly one gets it; the state is written with `If-Match` on the ETag it
@@ -19,7 +21,7 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use trellis_core::ProviderError;
-use trellis_state::{now_secs, parse_state, write_private, LockInfo, State, StateError, StateLock, StateStore};
+use trellis_state::{now_secs, parse_state, write_private, Line, LockInfo, State, StateError, StateLock, StateStore};
 
 use crate::client::load_config;
 use crate::util::aws_err;
@@ -130,6 +132,89 @@ impl S3Store {
 
     fn lock_key(&self) -> String {
         format!("{}.lock", self.key)
+    }
+
+    /// Where the journal entries after the document of `serial` are kept (all of them
+    /// without a serial).
+    fn journal_prefix(&self, serial: Option<u64>) -> String {
+        match serial {
+            Some(serial) => format!("{}.journal/{serial:016}/", self.key),
+            None => format!("{}.journal/", self.key),
+        }
+    }
+
+    /// The keys under `prefix`, sorted.
+    fn list(&self, prefix: &str) -> Result<Vec<String>, StateError> {
+        let mut keys = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let request =
+                self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).set_continuation_token(token.take());
+            let out = block(request.send()).map_err(|m| self.remote(m))?.map_err(|e| self.remote(aws_err(e)))?;
+            keys.extend(out.contents().iter().filter_map(|o| o.key().map(str::to_string)));
+            match out.next_continuation_token() {
+                Some(next) if out.is_truncated() == Some(true) => token = Some(next.to_string()),
+                _ => break,
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// Plays the journal entries stored after `state`'s document over it, read 16 at a
+    /// time, in order.
+    fn replay(&self, state: &mut State) -> Result<(), StateError> {
+        let keys = self.list(&self.journal_prefix(Some(state.serial)))?;
+        for chunk in keys.chunks(16) {
+            let bodies = block(futures_util::future::join_all(chunk.iter().map(|key| async move {
+                let out = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(aws_err)?;
+                let bytes = out.body.collect().await.map_err(|e| ProviderError::new(None, e.to_string()))?;
+                Ok::<_, ProviderError>(bytes.into_bytes())
+            })))
+            .map_err(|m| self.remote(m))?;
+            for (key, body) in chunk.iter().zip(bodies) {
+                let body = body.map_err(|e| self.remote(format!("reading s3://{}/{key} failed: {e}", self.bucket)))?;
+                let mut line: Line = serde_json::from_slice(&body).map_err(|source| StateError::Journal {
+                    path: format!("s3://{}/{key}", self.bucket),
+                    line: 1,
+                    source,
+                })?;
+                line.upgrade();
+                state.play_line(&line);
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes the journal entries a full write left behind. Entries of other serials
+    /// are never played, so failing to delete those is harmless (the next full write
+    /// tries again); entries that would follow `serial` must go.
+    fn clear_journal(&self, serial: u64) -> Result<(), StateError> {
+        let keys = self.list(&self.journal_prefix(None))?;
+        let mut failed = Vec::new();
+        for chunk in keys.chunks(1000) {
+            let ids: Vec<_> = chunk
+                .iter()
+                .filter_map(|k| aws_sdk_s3::types::ObjectIdentifier::builder().key(k).build().ok())
+                .collect();
+            let Ok(delete) = aws_sdk_s3::types::Delete::builder().set_objects(Some(ids)).quiet(true).build() else {
+                continue;
+            };
+            let sent = block(self.client.delete_objects().bucket(&self.bucket).delete(delete).send());
+            match sent {
+                Ok(Ok(out)) => failed.extend(out.errors().iter().filter_map(|e| e.key().map(str::to_string))),
+                _ => failed.extend(chunk.iter().cloned()),
+            }
+        }
+        let live = self.journal_prefix(Some(serial));
+        match failed.iter().find(|k| k.starts_with(&live)) {
+            Some(key) => Err(self.remote(format!(
+                "the state was written, but its journal entry s3://{}/{key} could not be deleted; delete the \
+                 objects under s3://{}/{live} before the next run",
+                self.bucket, self.bucket
+            ))),
+            None => Ok(()),
+        }
     }
 
     fn remote(&self, e: impl std::fmt::Display) -> StateError {
@@ -341,8 +426,10 @@ impl StateStore for S3Store {
             return Ok(None);
         };
         let text = String::from_utf8(bytes).map_err(|_| self.remote("the state object is not UTF-8 text"))?;
-        let state = parse_state(&text, &self.location(), stack)?;
+        let mut state = parse_state(&text, &self.location(), stack)?;
         *seen = Seen::At(etag);
+        drop(seen);
+        self.replay(&mut state)?;
         Ok(Some(state))
     }
 
@@ -363,12 +450,44 @@ impl StateStore for S3Store {
         match block(request.send()) {
             Ok(Ok(out)) => {
                 *seen = Seen::At(out.e_tag().unwrap_or_default().to_string());
-                Ok(())
+                drop(seen);
+                self.clear_journal(state.serial)
             }
             Ok(Err(e)) => {
                 let rescued = self.rescue(state);
                 match s3_err(e) {
                     (_, true) => Err(StateError::Conflict { path: self.location(), detail: read_at, rescued }),
+                    (e, false) => {
+                        Err(StateError::Remote { path: self.location(), message: format!("S3 {e}"), rescued })
+                    }
+                }
+            }
+            Err(message) => Err(StateError::Remote { path: self.location(), message, rescued: self.rescue(state) }),
+        }
+    }
+
+    /// A new object per entry, created with `If-None-Match: *`: an entry already there
+    /// was written by another run at the same serial, whose lock this one broke.
+    fn append(&self, _lock: &StateLock, line: &Line, state: &State) -> Result<(), StateError> {
+        let key = format!("{}{:010}", self.journal_prefix(Some(line.serial)), line.seq);
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .content_type("application/json")
+            .if_none_match("*")
+            .body(ByteStream::from(line.to_json().into_bytes()));
+        match block(request.send()) {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => {
+                let rescued = self.rescue(state);
+                match s3_err(e) {
+                    (_, true) => Err(StateError::Conflict {
+                        path: self.location(),
+                        detail: format!("another run wrote the journal entry s3://{}/{key}", self.bucket),
+                        rescued,
+                    }),
                     (e, false) => {
                         Err(StateError::Remote { path: self.location(), message: format!("S3 {e}"), rescued })
                     }

@@ -3,9 +3,10 @@
 //! The operation graph is built from the plan alone (never from the spec): one node per
 //! create, update or delete (a replace is a delete, then a create), per retag of a moved
 //! object (after its update, if any) and per forget. Operations whose
-//! dependencies are done run concurrently, up to `parallelism` at a time. After every
-//! finished operation the state is written, so whatever was created is recorded before
-//! the run can report a failure. When an operation fails, everything that waits for it
+//! dependencies are done run concurrently, up to `parallelism` at a time. Each operation
+//! is journaled before its first call and its outcome after its last (an entry appended
+//! to the store's journal, not the whole state), so whatever was created is recorded
+//! before the run can report a failure. When an operation fails, everything that waits for it
 //! is skipped and independent branches carry on.
 //!
 //! Architecture invariant: the engine knows no cloud. It drives any
@@ -22,7 +23,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use trellis_core::{Address, Attrs, Provider, ProviderError, Value};
 use trellis_plan::{Action, Plan, ResourceChange};
-use trellis_state::{Pending, ResourceState, State, StateError, StateLock, StateStore};
+use trellis_state::{Entry, Journaled, ResourceState, State, StateError, StateLock, StateStore};
 
 pub use trellis_state::OpKind;
 
@@ -236,13 +237,13 @@ pub fn operation_graph(plan: &Plan) -> Result<DiGraph<Op, ()>, EngineError> {
 
 struct Shared {
     stack: String,
-    state: State,
     /// The attributes each reference reads at apply time.
     results: BTreeMap<Address, Attrs>,
 }
 
 /// Applies `plan` through `provider`, starting from `state` (the state read under
-/// `lock`), saving to `store` after every operation.
+/// `lock`), journaling every operation in `store` before its first call and after its
+/// last, and writing the state whole at the start and the end.
 pub async fn apply<P: Provider>(
     provider: Arc<P>,
     plan: &Plan,
@@ -264,14 +265,14 @@ pub async fn apply<P: Provider>(
 }
 
 /// One apply in progress: the operation graph, where each operation is in it, the
-/// operations running, and the state as last written.
+/// operations running, and the state as journaled.
 struct Walk<'a, P, F> {
     provider: Arc<P>,
     graph: DiGraph<Op, ()>,
     /// Every operation's change, the deposed objects' deletes included.
     changes: BTreeMap<Address, ResourceChange>,
-    store: &'a dyn StateStore,
-    lock: &'a StateLock,
+    /// The state, each step appended to the store's journal.
+    journal: Journaled<'a>,
     shared: Shared,
     report: Report,
     /// How many of each operation's predecessors have not succeeded yet.
@@ -319,8 +320,8 @@ impl<'a, P: Provider, F: Fn(Event)> Walk<'a, P, F> {
         state.pending.clear();
         state.resources.sort_by(|a, b| a.address.cmp(&b.address));
         let results = state.resources.iter().map(|r| (r.address.clone(), r.attributes.clone())).collect();
-        let mut shared = Shared { stack: plan.stack.clone(), state, results };
-        store.write(lock, &mut shared.state)?;
+        let shared = Shared { stack: plan.stack.clone(), results };
+        let journal = Journaled::begin(store, lock, state)?;
         let waiting: BTreeMap<NodeIndex, usize> =
             graph.node_indices().map(|n| (n, graph.edges_directed(n, Direction::Incoming).count())).collect();
         let ready = waiting.iter().filter(|(_, c)| **c == 0).map(|(n, _)| *n).collect();
@@ -328,8 +329,7 @@ impl<'a, P: Provider, F: Fn(Event)> Walk<'a, P, F> {
             provider,
             graph,
             changes,
-            store,
-            lock,
+            journal,
             shared,
             report: Report::default(),
             waiting,
@@ -394,7 +394,7 @@ impl<'a, P: Provider, F: Fn(Event)> Walk<'a, P, F> {
         while self.save_error.is_none() && !self.stopping && self.running.len() < self.parallelism {
             let Some(n) = self.ready.pop_front() else { break };
             let op = self.graph[n].clone();
-            let job = match prepare(&op, &self.changes[&op.address], &self.shared, &*self.env) {
+            let job = match prepare(&op, &self.changes[&op.address], &self.shared, self.journal.state(), &*self.env) {
                 Ok(job) => job,
                 Err(error) => {
                     (self.on_event)(Event::Failed { op: op.clone(), error: error.clone() });
@@ -404,8 +404,7 @@ impl<'a, P: Provider, F: Fn(Event)> Walk<'a, P, F> {
                     continue;
                 }
             };
-            self.shared.state.pending.push(Pending { address: op.address.clone(), operation: op.kind });
-            if let Err(e) = self.store.write(self.lock, &mut self.shared.state) {
+            if let Err(e) = self.journal.record(Entry::Started { address: op.address.clone(), operation: op.kind }) {
                 self.save_error.get_or_insert(e);
                 break;
             }
@@ -425,8 +424,8 @@ impl<'a, P: Provider, F: Fn(Event)> Walk<'a, P, F> {
     /// (or skips it all, after a failure).
     fn settle(&mut self, n: NodeIndex, outcome: Outcome) {
         let op = self.graph[n].clone();
-        let error = record(&op, &self.changes[&op.address], &outcome, &mut self.shared, &mut self.report);
-        self.shared.state.pending.retain(|p| !(p.address == op.address && p.operation == op.kind));
+        let (entry, error) =
+            record(&op, &self.changes[&op.address], &outcome, &mut self.shared, self.journal.state(), &mut self.report);
         self.settled.insert(n);
         let succeeded = error.is_none();
         match error {
@@ -436,7 +435,7 @@ impl<'a, P: Provider, F: Fn(Event)> Walk<'a, P, F> {
                 self.report.failures.push(Failure { op, error });
             }
         }
-        if let Err(e) = self.store.write(self.lock, &mut self.shared.state) {
+        if let Err(e) = self.journal.record(entry) {
             self.save_error.get_or_insert(e);
         }
         if !succeeded {
@@ -470,9 +469,8 @@ impl<'a, P: Provider, F: Fn(Event)> Walk<'a, P, F> {
         let resolve = |r: &trellis_core::Ref| trellis_plan::lookup(&self.shared.results, r);
         self.report.outputs =
             plan.outputs.iter().map(|(k, e)| (k.clone(), e.eval(&resolve))).filter(|(_, v)| !v.has_unknown()).collect();
-        self.shared.state.outputs = self.report.outputs.clone();
-        self.store.write(self.lock, &mut self.shared.state)?;
-        Ok((self.report, self.shared.state))
+        let state = self.journal.finish(self.report.outputs.clone())?;
+        Ok((self.report, state))
     }
 }
 
@@ -521,6 +519,7 @@ fn prepare(
     op: &Op,
     change: &ResourceChange,
     shared: &Shared,
+    state: &State,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Job, ProviderError> {
     let evaluate = || -> Result<Attrs, ProviderError> {
@@ -538,7 +537,7 @@ fn prepare(
         }
         Ok(attrs)
     };
-    let current = shared.state.get(&op.address);
+    let current = state.get(&op.address);
     Ok(match op.kind {
         OpKind::Create => Job::Create { attrs: evaluate()?, replacing: change.id.iter().cloned().collect() },
         OpKind::Update => {
@@ -621,24 +620,27 @@ async fn run<P: Provider>(provider: &P, stack: &str, op: &Op, job: Job) -> Outco
     }
 }
 
-/// Writes an operation's outcome into the state and the results (the object as it
-/// really is); returns the error of the operation, which for a create or update AWS
-/// accepted is the difference between the object read back and what was sent.
+/// An operation's outcome: the journal entry that records it in the state (the object
+/// as it really is), written into the results too, and the error of the operation,
+/// which for a create or update AWS accepted is the difference between the object read
+/// back and what was sent.
 fn record(
     op: &Op,
     change: &ResourceChange,
     outcome: &Outcome,
     shared: &mut Shared,
+    state: &State,
     report: &mut Report,
-) -> Option<ProviderError> {
+) -> (Entry, Option<ProviderError>) {
     let mut inconsistent = None;
+    let (mut set, mut removed) = (Vec::new(), Vec::new());
     match (op.kind, &outcome.object) {
         (OpKind::Create | OpKind::Update, Some((id, attrs))) => {
             // Create-before-destroy: the old object stays recorded, under its deposed
             // address, until its own delete succeeds.
             if let (OpKind::Create, Some(deposed)) = (op.kind, change.deposed_address()) {
-                if let Some(old) = shared.state.remove(&op.address) {
-                    shared.state.upsert(ResourceState { address: deposed, ..old });
+                if let Some(old) = state.get(&op.address) {
+                    set.push(ResourceState { address: deposed, ..old.clone() });
                 }
             }
             // Secrets read back in plain text are kept as digests under the salt the plan
@@ -660,7 +662,7 @@ fn record(
                 }
                 inconsistent = inconsistency(&trellis_plan::mismatches(kind, &planned, &attrs));
             }
-            shared.state.upsert(ResourceState {
+            set.push(ResourceState {
                 address: op.address.clone(),
                 id: id.clone(),
                 attributes: attrs.clone(),
@@ -672,16 +674,17 @@ fn record(
         // A forgotten object leaves the state only once its tags are gone, so that a
         // run killed in between forgets it again rather than leaving a tagged orphan.
         (OpKind::Delete | OpKind::Forget, _) if outcome.error.is_none() => {
-            shared.state.remove(&op.address);
+            removed.push(op.address.clone());
             shared.results.remove(&op.address);
         }
         _ => {}
     }
+    let entry = Entry::Settled { address: op.address.clone(), operation: op.kind, set, removed };
     if let Some(e) = &outcome.error {
-        return Some(e.clone());
+        return (entry, Some(e.clone()));
     }
     if inconsistent.is_some() {
-        return inconsistent;
+        return (entry, inconsistent);
     }
     match op.kind {
         OpKind::Create => report.created += 1,
@@ -690,7 +693,7 @@ fn record(
         OpKind::Retag => report.retagged += 1,
         OpKind::Forget => report.forgotten += 1,
     }
-    None
+    (entry, None)
 }
 
 /// The error for an object AWS accepted that does not match the plan (Terraform's

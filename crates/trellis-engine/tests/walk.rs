@@ -25,6 +25,8 @@ struct Memory {
     calls: Mutex<Vec<Op>>,
     /// Calls that were made without their journal entry on disk.
     unjournaled: Mutex<Vec<Op>>,
+    /// The serial of the state document on disk at each call.
+    serials: Mutex<BTreeSet<u64>>,
     /// Operations that fail, with AWS's code.
     fail: BTreeSet<(OpKind, Address)>,
     /// Set on the first call: the user presses Ctrl-C while it runs.
@@ -44,6 +46,7 @@ impl Memory {
             objects: Mutex::default(),
             calls: Mutex::default(),
             unjournaled: Mutex::default(),
+            serials: Mutex::default(),
             fail: BTreeSet::new(),
             interrupt: None,
             at_delete: Mutex::default(),
@@ -55,6 +58,8 @@ impl Memory {
     fn called(&self, kind: OpKind, address: &Address) -> Result<(), ProviderError> {
         let op = Op { address: address.clone(), kind };
         let on_disk = self.store.read(&self.stack).unwrap().unwrap();
+        let document: State = serde_json::from_str(&std::fs::read_to_string(self.store.path()).unwrap()).unwrap();
+        self.serials.lock().unwrap().insert(document.serial);
         if !on_disk.pending.contains(&Pending { address: address.clone(), operation: kind }) {
             self.unjournaled.lock().unwrap().push(op.clone());
         }
@@ -193,6 +198,10 @@ async fn every_call_is_journaled_first_and_the_journal_is_empty_after() {
     assert_eq!(report.created, 4);
     assert_eq!(cloud.calls().len(), 4);
     assert!(cloud.unjournaled.lock().unwrap().is_empty(), "calls without a journal entry: {:?}", cloud.unjournaled);
+    // The steps went to the journal: the document was written at the start and the end.
+    assert_eq!(*cloud.serials.lock().unwrap(), BTreeSet::from([1]));
+    assert_eq!(state.serial, 2);
+    assert_eq!(std::fs::read_to_string(cloud.store.journal_path()).unwrap(), "", "folded at the end");
     let on_disk = cloud.store.read("web").unwrap().unwrap();
     assert!(on_disk.pending.is_empty(), "the journal is cleared as outcomes are recorded");
     assert_eq!(on_disk.resources, state.resources);

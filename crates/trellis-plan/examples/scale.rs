@@ -4,50 +4,26 @@
 //! route table and a network ACL over them, and 36 security groups each open to the
 //! previous one. `cargo xtask bench` runs it for docs/benchmarks.md; one line a size:
 //! `resources load_ms plan_ms changes peak_kb` (the peak resident memory of the process
-//! so far, from /proc; 0 where there is none).
+//! so far, from /proc; 0 where there is none). `-- --spec N` prints the spec instead.
+
+#[path = "support/network.rs"]
+mod network;
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 use std::time::Instant;
+
+use network::spec;
 
 use trellis_plan::{plan, Operation, PlanInput};
 use trellis_spec::{parse, LoadOptions, SourceFile};
 
-fn spec(resources: usize) -> String {
-    let mut s = String::from("stack: scale\nregion: us-east-1\nresources:\n");
-    for v in 0..resources.div_ceil(50) {
-        let _ = write!(s, "  vpc.v{v}:\n    cidr_block: 10.{}.0.0/16\n", v % 256);
-        let _ = write!(s, "  internet_gateway.v{v}:\n    vpc_id: ${{vpc.v{v}}}\n");
-        let mut subnets = String::new();
-        for n in 0..10 {
-            let _ =
-                write!(s, "  subnet.v{v}_{n}:\n    vpc_id: ${{vpc.v{v}}}\n    cidr_block: 10.{}.{n}.0/24\n", v % 256);
-            let _ = writeln!(subnets, "      - ${{subnet.v{v}_{n}}}");
-        }
-        let _ = write!(
-            s,
-            "  route_table.v{v}:\n    vpc_id: ${{vpc.v{v}}}\n    routes:\n      - destination_cidr_block: 0.0.0.0/0\n        gateway_id: ${{internet_gateway.v{v}}}\n    subnet_ids:\n{subnets}"
-        );
-        let _ = write!(
-            s,
-            "  network_acl.v{v}:\n    vpc_id: ${{vpc.v{v}}}\n    subnet_ids:\n{subnets}    ingress:\n      - {{ rule_number: 100, protocol: tcp, port_range: {{ from: 443, to: 443 }}, cidr_block: 0.0.0.0/0, rule_action: allow }}\n"
-        );
-        for g in 0..36 {
-            let from = if g == 0 {
-                "cidr: 0.0.0.0/0".to_string()
-            } else {
-                format!("source_group: ${{security_group.v{v}_{}}}", g - 1)
-            };
-            let _ = write!(
-                s,
-                "  security_group.v{v}_{g}:\n    vpc_id: ${{vpc.v{v}}}\n    description: tier {g}\n    ingress:\n      - protocol: tcp\n        port: 443\n        {from}\n"
-            );
-        }
-    }
-    s
-}
-
 fn main() {
+    // `--spec N` prints the generated spec instead, to time the CLI on it.
+    if std::env::args().nth(1).as_deref() == Some("--spec") {
+        let n = std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(1000);
+        print!("{}", spec(n));
+        return;
+    }
     let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     for n in if sizes.is_empty() { vec![1000] } else { sizes } {
         let text = spec(n);

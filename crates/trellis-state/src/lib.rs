@@ -3,6 +3,7 @@
 //! replace, backup, mode 0600, exclusive lock). Remote stores live with their SDK
 //! (S3: `trellis-aws`).
 
+mod journal;
 mod store;
 
 use std::collections::BTreeMap;
@@ -10,7 +11,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use trellis_core::{Address, Attrs, Value};
 
-pub use store::{hostname, now_secs, parse_state, write_private, LocalStore, LockInfo, StateLock, StateStore};
+pub use journal::{fold_bound, replay_text, Entry, Journaled, Line};
+pub use store::{
+    hostname, now_secs, parse_state, write_private, IoCounts, LocalStore, LockInfo, StateLock, StateStore,
+};
 
 /// Version of the state document's format; bumped on incompatible changes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -91,6 +95,10 @@ pub enum StateError {
     /// A local state file that does not parse, with what can bring it back.
     #[error("{path} is not a trellis state file any more: {source}\n  help: {help}")]
     Damaged { path: String, source: serde_json::Error, help: String },
+    /// A journal line that does not parse (other than a last one the writer did not
+    /// finish, which is left out).
+    #[error("{path}:{line}: a journal line is damaged: {source}")]
+    Journal { path: String, line: usize, source: serde_json::Error },
     #[error("{path} has state format {found}; this trellis reads format {FORMAT_VERSION}")]
     Version { path: String, found: u32 },
     #[error("{path} holds the state of stack `{found}`, not `{expected}`")]

@@ -7,7 +7,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{State, StateError, FORMAT_VERSION};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::{replay_text, Line, State, StateError, FORMAT_VERSION};
 
 /// Who holds a state lock, written into the lock (file or object) so a second run can
 /// say who, where, since when and for what.
@@ -141,8 +144,13 @@ pub trait StateStore: Send + Sync {
     fn lock(&self, operation: &str) -> Result<StateLock, StateError>;
     /// The stored state, or `None` when there is none yet.
     fn read(&self, stack: &str) -> Result<Option<State>, StateError>;
-    /// Stores `state` exactly as given, serial included. The caller holds `lock`.
+    /// Stores `state` exactly as given, serial included, with an empty journal after it.
+    /// The caller holds `lock`.
     fn put(&self, lock: &StateLock, state: &State) -> Result<(), StateError>;
+    /// Appends `line` to the journal of the stored document, durably: once it returns, a
+    /// [`StateStore::read`] plays it. `state` is the state with the line played, for a
+    /// store that must keep it elsewhere when it cannot append (S3's rescue file).
+    fn append(&self, lock: &StateLock, line: &Line, state: &State) -> Result<(), StateError>;
     /// Who holds the lock now, if anyone.
     fn holder(&self) -> Result<Option<LockInfo>, StateError>;
     /// Breaks the lock whose id is `id`, returning who held it.
@@ -221,6 +229,33 @@ pub fn parse_state(text: &str, location: &str, stack: &str) -> Result<State, Sta
 /// Replaces `path` with `text` atomically: a temporary file (mode 0600, fsync), then a
 /// rename, then an fsync of the directory.
 pub fn write_private(path: &Path, text: &str) -> Result<(), StateError> {
+    write_counted(path, text, &IoCounts::default())
+}
+
+/// What a local store has written since it was made: bytes, and fsyncs (of files and
+/// directories). Shared by its clones; for `cargo xtask bench`'s journal figures.
+#[derive(Debug, Default)]
+pub struct IoCounts {
+    bytes: AtomicU64,
+    syncs: AtomicU64,
+}
+
+impl IoCounts {
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    pub fn syncs(&self) -> u64 {
+        self.syncs.load(Ordering::Relaxed)
+    }
+
+    fn wrote(&self, bytes: usize, syncs: u64) {
+        self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+        self.syncs.fetch_add(syncs, Ordering::Relaxed);
+    }
+}
+
+fn write_counted(path: &Path, text: &str, counts: &IoCounts) -> Result<(), StateError> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io(dir))?;
     let tmp = with_suffix(path, &format!(".tmp-{}", std::process::id()));
@@ -234,17 +269,24 @@ pub fn write_private(path: &Path, text: &str) -> Result<(), StateError> {
         f.sync_all().map_err(io(&tmp))?;
     }
     fs::rename(&tmp, path).map_err(io(path))?;
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
+    sync_dir(dir);
+    counts.wrote(text.len(), 2);
     Ok(())
 }
 
-/// A state file on the local disk: `<path>`, its backup `<path>.backup` and its lock
-/// `<path>.lock`.
+/// Makes a directory's entries (a file renamed or made there) durable.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// A state file on the local disk: `<path>`, its journal `<path>.journal` (a line per
+/// entry), its backup `<path>.backup` and its lock `<path>.lock`.
 #[derive(Debug, Clone)]
 pub struct LocalStore {
     path: PathBuf,
+    counts: Arc<IoCounts>,
 }
 
 /// The OS lock on a local state's lock file.
@@ -275,11 +317,20 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 
 impl LocalStore {
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        LocalStore { path: path.into() }
+        LocalStore { path: path.into(), counts: Arc::default() }
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// What this store (and its clones) wrote so far.
+    pub fn io_counts(&self) -> &IoCounts {
+        &self.counts
+    }
+
+    pub fn journal_path(&self) -> PathBuf {
+        with_suffix(&self.path, ".journal")
     }
 
     /// How to recover from a state file that no longer parses: its backup (the version
@@ -390,28 +441,73 @@ impl StateStore for LocalStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io(&self.path)(e)),
         };
-        match parse_state(&text, &self.location(), stack) {
+        let mut state = match parse_state(&text, &self.location(), stack) {
             Err(StateError::Parse { path, source }) => {
-                Err(StateError::Damaged { help: self.restore_help(stack), path, source })
+                return Err(StateError::Damaged { help: self.restore_help(stack), path, source })
             }
-            other => other.map(Some),
+            other => other?,
+        };
+        let journal = self.journal_path();
+        match fs::read_to_string(&journal) {
+            Ok(text) => {
+                replay_text(&mut state, &text, &journal.display().to_string())?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(&journal)(e)),
         }
+        Ok(Some(state))
     }
 
     /// The previous version is copied to the backup first; then the new one replaces it
-    /// atomically.
+    /// atomically, and the journal is emptied. A crash before the journal is emptied
+    /// leaves entries of the previous serial, which reads ignore.
     fn put(&self, _lock: &StateLock, state: &State) -> Result<(), StateError> {
         let text = serde_json::to_string_pretty(state).expect("state serializes") + "\n";
         if self.path.exists() {
             let backup = self.backup_path();
-            fs::copy(&self.path, &backup).map_err(io(&backup))?;
+            let copied = fs::copy(&self.path, &backup).map_err(io(&backup))?;
+            self.counts.wrote(copied as usize, 0);
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
                 fs::set_permissions(&backup, fs::Permissions::from_mode(0o600)).map_err(io(&backup))?;
             }
         }
-        write_private(&self.path, &text)
+        write_counted(&self.path, &text, &self.counts)?;
+        let journal = self.journal_path();
+        match OpenOptions::new().write(true).open(&journal) {
+            Ok(f) if f.metadata().map_err(io(&journal))?.len() > 0 => {
+                f.set_len(0).map_err(io(&journal))?;
+                f.sync_all().map_err(io(&journal))?;
+                self.counts.wrote(0, 1);
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(&journal)(e)),
+        }
+        Ok(())
+    }
+
+    /// One line at the end of `<path>.journal` (mode 0600), then an fsync of its data;
+    /// the directory too when the journal file was new.
+    fn append(&self, _lock: &StateLock, line: &Line, _state: &State) -> Result<(), StateError> {
+        let path = self.journal_path();
+        let mut opts = OpenOptions::new();
+        opts.append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let new = !path.exists();
+        let mut f = opts.open(&path).map_err(io(&path))?;
+        let text = line.to_json() + "\n";
+        f.write_all(text.as_bytes()).map_err(io(&path))?;
+        f.sync_data().map_err(io(&path))?;
+        let mut syncs = 1;
+        if new {
+            sync_dir(path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")));
+            syncs += 1;
+        }
+        self.counts.wrote(text.len(), syncs);
+        Ok(())
     }
 }
 
