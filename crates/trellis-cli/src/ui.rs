@@ -22,6 +22,22 @@ impl Ui {
         let _ = o.flush();
     }
 
+    /// A plan as a person reads it, printed a resource at a time as it is rendered.
+    pub fn plan(&self, plan: &trellis_plan::Plan) {
+        let mut o = std::io::BufWriter::new(std::io::stdout().lock());
+        // A closed stdout (`| head`) ends the printing, as for any other output.
+        let _ = trellis_plan::render_to(plan, trellis_plan::RenderOptions { color: self.color_out }, &mut o);
+    }
+
+    /// A value as pretty JSON and a newline, written as it is serialized.
+    pub fn json(&self, value: &impl serde::Serialize) {
+        let mut o = std::io::BufWriter::new(std::io::stdout().lock());
+        let _ = serde_json::to_writer_pretty(&mut o, value).map_err(std::io::Error::from).and_then(|()| {
+            o.write_all(b"\n")?;
+            o.flush()
+        });
+    }
+
     pub fn line(&self, text: &str) {
         self.out(&format!("{text}\n"));
     }

@@ -21,9 +21,9 @@ use trellis_spec::Spec;
 use trellis_state::{ResourceState, State};
 
 pub use adopt::{adopt, Adoption, Refusal};
-pub use json::to_json;
+pub use json::{to_json, PlanJson};
 pub use markdown::render_markdown;
-pub use render::{render, RenderOptions};
+pub use render::{render, render_to, RenderOptions};
 pub use saved::{spec_digest, SavedPlan, SavedPlanError, SpecSource, SAVED_PLAN_FORMAT};
 pub use trellis_spec::{Diagnostic, Diagnostics};
 

@@ -21,12 +21,31 @@ enum Mark {
     Remove,
 }
 
-struct Out {
+struct Out<'w> {
     text: String,
     color: bool,
+    /// Where the text goes as it is made (after each resource), when streaming.
+    sink: Option<&'w mut dyn std::io::Write>,
+    /// The first write to the sink that failed; nothing more is written after it.
+    failed: Option<std::io::Error>,
 }
 
-impl Out {
+impl Out<'_> {
+    /// Text without colours, kept in memory.
+    fn plain() -> Self {
+        Out { text: String::new(), color: false, sink: None, failed: None }
+    }
+
+    /// Hands what is written so far to the sink, if there is one.
+    fn flush(&mut self) {
+        if let (Some(sink), None) = (self.sink.as_mut(), &self.failed) {
+            if let Err(e) = sink.write_all(self.text.as_bytes()).and_then(|()| sink.flush()) {
+                self.failed = Some(e);
+            }
+            self.text.clear();
+        }
+    }
+
     fn paint(&self, mark: Mark, s: &str) -> String {
         if !self.color {
             return s.to_string();
@@ -268,8 +287,21 @@ fn and_list(items: &[String]) -> String {
 
 /// Renders the plan for a person.
 pub fn render(plan: &Plan, opts: RenderOptions) -> String {
-    let mut out = Out { text: String::new(), color: opts.color };
+    let mut out = Out { color: opts.color, ..Out::plain() };
+    render_into(&mut out, plan);
+    out.text
+}
 
+/// Renders the plan for a person into `sink` as it goes, a resource at a time, so the
+/// first lines of a large plan show at once and the whole text is never held.
+pub fn render_to(plan: &Plan, opts: RenderOptions, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut out = Out { text: String::new(), color: opts.color, sink: Some(sink), failed: None };
+    render_into(&mut out, plan);
+    out.flush();
+    out.failed.map_or(Ok(()), Err)
+}
+
+fn render_into(out: &mut Out, plan: &Plan) {
     if !plan.targets.is_empty() {
         let names: Vec<String> = plan.targets.iter().map(ToString::to_string).collect();
         let _ = writeln!(
@@ -289,7 +321,7 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
         out.text.push('\n');
     }
 
-    reads(&mut out, plan);
+    reads(out, plan);
 
     if !plan.drift.is_empty() {
         let _ = writeln!(out.text, "{}\n", out.bold("Objects have changed outside of trellis:"));
@@ -299,8 +331,8 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
                     let _ = writeln!(out.text, "  # {} has changed", d.address);
                     let head = out.paint(Mark::Change, "~");
                     let _ = writeln!(out.text, "  {head} {} {{", d.address);
-                    let kept = diff(&mut out, &d.before, after, &d.address, &[], &d.ignored);
-                    hidden(&mut out, kept);
+                    let kept = diff(out, &d.before, after, &d.address, &[], &d.ignored);
+                    hidden(out, kept);
                     let _ = writeln!(out.text, "    }}\n");
                 }
                 None => {
@@ -315,7 +347,7 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
 
     if plan.operation == Operation::RefreshOnly {
         let _ = writeln!(out.text, "{}", out.bold(&refresh_only_words(plan)));
-        return out.text;
+        return;
     }
     if plan.is_empty() && plan.moves.is_empty() {
         let what = match plan.operation {
@@ -323,7 +355,7 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
             Operation::Destroy | Operation::RefreshOnly => "No changes. Nothing in the state is left to destroy.",
         };
         let _ = writeln!(out.text, "{}", out.bold(what));
-        return out.text;
+        return;
     }
 
     let loss = plan.data_loss_lines();
@@ -336,11 +368,12 @@ pub fn render(plan: &Plan, opts: RenderOptions) -> String {
     }
 
     let _ = writeln!(out.text, "{}\n", out.bold("trellis will perform the following actions:"));
+    out.flush();
     for c in plan.changes.iter().filter(|c| shown(c)) {
-        change_block(&mut out, plan, c);
+        change_block(out, plan, c);
+        out.flush();
     }
     let _ = writeln!(out.text, "{} {}", out.bold("Plan:"), summary_words(&plan.summary()));
-    out.text
 }
 
 /// What a refresh-only plan says after its drift.
@@ -499,14 +532,14 @@ fn change_block(out: &mut Out, plan: &Plan, c: &ResourceChange) {
 
 /// The plain-text block of one change (for the markdown form).
 pub(crate) fn change_text(plan: &Plan, c: &ResourceChange) -> String {
-    let mut out = Out { text: String::new(), color: false };
+    let mut out = Out::plain();
     change_block(&mut out, plan, c);
     out.text
 }
 
 /// The plain-text block of one drift entry (for the markdown form).
 pub(crate) fn drift_text(d: &crate::Drift) -> String {
-    let mut out = Out { text: String::new(), color: false };
+    let mut out = Out::plain();
     match &d.after {
         Some(after) => {
             let _ = writeln!(out.text, "  ~ {} {{", d.address);

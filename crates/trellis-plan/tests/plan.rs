@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use trellis_core::{Address, Attrs, LiveObject, Value};
-use trellis_plan::{plan, render, to_json, Action, Operation, Plan, PlanInput, RenderOptions};
+use trellis_plan::{plan, render, render_to, to_json, Action, Operation, Plan, PlanInput, RenderOptions};
 use trellis_spec::{parse, LoadOptions, SourceFile, Spec};
 use trellis_state::{ResourceState, State};
 
@@ -242,6 +242,50 @@ fn colour_only_when_asked() {
     let p = run(SPEC, None, &BTreeMap::new(), Operation::Apply);
     assert!(!text(&p).contains('\x1b'));
     assert!(render(&p, RenderOptions { color: true }).contains("\x1b[32m+"));
+}
+
+/// A sink that keeps each write apart.
+#[derive(Default)]
+struct Writes(Vec<String>);
+
+impl std::io::Write for Writes {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.push(String::from_utf8(buf.to_vec()).unwrap());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_plan_streams_a_resource_at_a_time_and_reads_as_the_whole_text() {
+    let p = run(SPEC, None, &BTreeMap::new(), Operation::Apply);
+    let mut sink = Writes::default();
+    render_to(&p, RenderOptions::default(), &mut sink).unwrap();
+    assert_eq!(sink.0.concat(), text(&p));
+    // The heading, then each of the three resources as soon as it is rendered, then the summary.
+    assert_eq!(sink.0.len(), 5, "{:#?}", sink.0);
+    assert!(sink.0[0].ends_with("trellis will perform the following actions:\n\n"), "{:?}", sink.0[0]);
+    let blocks: Vec<&str> = sink.0[1..4].iter().map(|w| w.lines().nth(1).unwrap_or_default().trim()).collect();
+    assert_eq!(blocks, ["+ vpc.main {", "+ security_group.web {", "+ subnet.a {"]);
+    assert!(sink.0[4].starts_with("Plan: 3 to add"), "{:?}", sink.0[4]);
+
+    // A reader that went away (`| head`) ends it with the error, after one write.
+    struct Closed(usize);
+    impl std::io::Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            self.0 += 1;
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut closed = Closed(0);
+    let err = render_to(&p, RenderOptions::default(), &mut closed).unwrap_err();
+    assert_eq!((err.kind(), closed.0), (std::io::ErrorKind::BrokenPipe, 1));
 }
 
 fn run_targeted(

@@ -10,7 +10,7 @@ use trellis_aws::Aws;
 use trellis_core::Value;
 use trellis_engine::{ApplyOptions, Event, OpKind, Report};
 use trellis_ops::{check_data_loss, Orphans, Result, SavedRun};
-use trellis_plan::{render, Operation, Plan, RenderOptions};
+use trellis_plan::{Operation, Plan};
 use trellis_state::{State, StateLock, StateStore};
 
 use crate::progress::Progress;
@@ -81,7 +81,7 @@ pub async fn run(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32> 
     let planned = session.plan(operation, &args.targets, &args.replace, policy).await?;
     super::note_planned(ui, &planned);
     let plan = planned.plan;
-    ui.out(&render(&plan, RenderOptions { color: ui.color_out }));
+    ui.plan(&plan);
     if !session.has_work(&plan) {
         print_outputs(ui, &session.prior.as_ref().map(|s| s.outputs.clone()).unwrap_or_default());
         return Ok(EXIT_OK);
@@ -109,7 +109,7 @@ async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
     )
     .await?;
     let plan = &run.saved.plan;
-    ui.out(&render(plan, RenderOptions { color: ui.color_out }));
+    ui.plan(plan);
     if plan.is_empty() && plan.moves.is_empty() && plan.operation != Operation::RefreshOnly {
         return Ok(EXIT_OK);
     }

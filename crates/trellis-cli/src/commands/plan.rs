@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use trellis_ops::{save_plan, Orphans, Result};
-use trellis_plan::{render, render_markdown, to_json, Operation, RenderOptions};
+use trellis_plan::{render_markdown, Operation, PlanJson};
 
 use crate::ui::Ui;
 use crate::{CloudArgs, SpecArgs, EXIT_CHANGES, EXIT_OK};
@@ -70,9 +70,9 @@ pub async fn run(args: PlanArgs, ui: &Ui) -> Result<i32> {
     let plan = &planned.plan;
     let printing = Instant::now();
     match if args.json { Format::Json } else { args.format } {
-        Format::Json => ui.line(&serde_json::to_string_pretty(&to_json(plan)).expect("plan JSON serializes")),
+        Format::Json => ui.json(&PlanJson(plan)),
         Format::Markdown => ui.out(&render_markdown(plan)),
-        Format::Text => ui.out(&render(plan, RenderOptions { color: ui.color_out })),
+        Format::Text => ui.plan(plan),
     }
     if args.timings {
         ui.note(&timings(opened, &planned, printing.elapsed()));

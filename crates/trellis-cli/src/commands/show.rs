@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use trellis_ops::{Error, Result, SavedRun};
-use trellis_plan::{render, to_json, RenderOptions};
+use trellis_plan::PlanJson;
 
 use crate::ui::Ui;
 use crate::EXIT_OK;
@@ -22,9 +22,9 @@ pub fn run(args: &ShowArgs, ui: &Ui) -> Result<i32> {
     let text = std::fs::read_to_string(&args.file).map_err(|e| Error::Read(format!("{}: {e}", args.file.display())))?;
     let saved = SavedRun::load(&text, &args.file)?;
     if args.json {
-        ui.line(&serde_json::to_string_pretty(&to_json(&saved.plan)).expect("plan JSON serializes"));
+        ui.json(&PlanJson(&saved.plan));
     } else {
-        ui.out(&render(&saved.plan, RenderOptions { color: ui.color_out }));
+        ui.plan(&saved.plan);
     }
     Ok(EXIT_OK)
 }
