@@ -92,7 +92,7 @@ pub struct ResourceChange {
     pub after: Option<Attrs>,
     /// The spec's expressions, evaluated again at apply time once the values of the
     /// resources they refer to are known.
-    pub config: Option<BTreeMap<String, Expr>>,
+    pub config: Option<std::sync::Arc<BTreeMap<String, Expr>>>,
     /// For a replace: the attributes that force it.
     pub replace_because: Vec<String>,
     /// What must exist before this change runs (from the spec).
@@ -892,7 +892,7 @@ fn plan_resource(
         }
         // An update sends the live values of what is ignored, so it leaves them alone.
         (Action::Update | Action::NoOp, Some(e)) if !resource.ignore_changes.is_empty() => {
-            keep_ignored_config(&mut config, &e.attributes, &resource.ignore_changes);
+            keep_ignored_config(std::sync::Arc::make_mut(&mut config), &e.attributes, &resource.ignore_changes);
         }
         _ => {}
     }

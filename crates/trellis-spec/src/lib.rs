@@ -216,7 +216,7 @@ pub struct Resource {
     pub address: Address,
     pub kind: &'static Kind,
     /// Every settable attribute the spec gives or that has a default.
-    pub attrs: BTreeMap<String, Expr>,
+    pub attrs: std::sync::Arc<BTreeMap<String, Expr>>,
     /// Extra ordering from `depends_on:`.
     pub depends_on: BTreeSet<Address>,
     /// Attributes whose values never reach a plan, a state or a log (`sensitive:`, and

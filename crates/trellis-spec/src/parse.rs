@@ -577,7 +577,16 @@ impl<'a> Parser<'a> {
             attrs.insert("tags".into(), Expr::Map([("Name".to_string(), name)].into_iter().collect()));
         }
         let reads = std::mem::take(&mut self.reads);
-        Some(Resource { address, kind, attrs, depends_on, sensitive, ignore_changes, reads, span: key_span })
+        Some(Resource {
+            address,
+            kind,
+            attrs: attrs.into(),
+            depends_on,
+            sensitive,
+            ignore_changes,
+            reads,
+            span: key_span,
+        })
     }
 
     /// A resource's key, `kind.name`, with a did-you-mean for an unknown kind.
