@@ -45,7 +45,9 @@ async fn apply_tags_everything_replans_empty_and_destroys_to_nothing() {
     // Where a plan's time goes, on request: each kind read, with what it found.
     let timed = stack.run(&["plan", "{spec}", "--timings"]).expect_code(0);
     let line = timed.stderr.lines().find(|l| l.starts_with("Timings: ")).unwrap_or_else(|| panic!("{}", timed.stderr));
-    for part in ["spec, state and connection ", "; read ", "subnet ", "4 objects", "; plan ", "; print "] {
+    for part in
+        ["spec, state and connection ", "; read ", "subnet ", "4 objects", "; plan ", "; print ", "; peak memory "]
+    {
         assert!(line.contains(part), "`{part}` missing: {line}");
     }
     // Outputs are recorded and printed.

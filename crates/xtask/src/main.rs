@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Some("bench") if std::env::args().nth(2).as_deref() == Some("journal") => {
             bench_section(&JOURNAL, journal_section)
         }
+        Some("bench") if std::env::args().nth(2).as_deref() == Some("cli") => bench_section(&CLI, cli_section),
         Some("bench") => bench(),
         Some("reliability") => reliability(),
         _ => {
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
             eprintln!("  bench measures refresh calls and plan time for growing stacks; writes docs/benchmarks.md");
             eprintln!("  bench scale  only the section on loading and planning 1k to 50k resources (no emulator)");
             eprintln!("  bench journal  only the section on what an apply writes to its state, 100 to 10k resources");
+            eprintln!("  bench cli  only the section on `trellis validate` and `trellis plan` of 1k to 50k resources");
             eprintln!("  reliability applies, plans and destroys every example through the fault layer; writes the figures of docs/reliability.md");
             return ExitCode::from(2);
         }
@@ -383,6 +385,113 @@ const JOURNAL: Section = Section {
     what: "state-write",
 };
 
+const CLI: Section = Section {
+    start: "<!-- cli:start (written by `cargo xtask bench` and `cargo xtask bench cli`) -->\n",
+    end: "<!-- cli:end -->",
+    what: "command-line",
+};
+
+/// The release `trellis`, built.
+fn release_trellis() -> Result<PathBuf> {
+    run(cargo().args(["build", "--quiet", "--release", "--bin", "trellis"]))?;
+    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root().join("target"));
+    Ok(target.join("release/trellis"))
+}
+
+/// One run of a command: its wall time, when its first line of output came, its
+/// standard error.
+struct Timed {
+    total: Duration,
+    first_line: Duration,
+    stderr: String,
+}
+
+fn timed(cmd: &mut Command) -> Result<Timed> {
+    let start = Instant::now();
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| e.to_string())?;
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+    let mut stderr = child.stderr.take().expect("piped");
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let mut line = String::new();
+    stdout.read_line(&mut line).map_err(|e| e.to_string())?;
+    let first_line = start.elapsed();
+    std::io::copy(&mut stdout, &mut std::io::sink()).map_err(|e| e.to_string())?;
+    let status = child.wait().map_err(|e| e.to_string())?;
+    let total = start.elapsed();
+    let stderr = errors.join().unwrap_or_default();
+    if !status.success() {
+        return Err(format!("{cmd:?} failed: {stderr}"));
+    }
+    Ok(Timed { total, first_line, stderr })
+}
+
+/// `trellis validate` and `trellis plan` of the generated stack at 1k to 50k resources,
+/// each the median of three runs, the plan against an empty emulator (warmed up
+/// first: moto's first answer takes a second or two) with the peak memory its
+/// `--timings` reports.
+fn cli_section() -> Result<String> {
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let trellis = release_trellis()?;
+    let scale = release_example("trellis-plan", "scale")?;
+    let moto = Moto::start()?;
+    let work = root().join(".trellis-demo/cli");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    let median = |mut v: Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2].as_secs_f64() * 1000.0
+    };
+    let (mut rows, mut base) = (Vec::new(), None);
+    for (i, n) in [1_000, 1_000, 5_000, 10_000, 50_000].into_iter().enumerate() {
+        let spec = work.join(format!("scale{n}.yaml"));
+        let out = Command::new(&scale).args(["--spec", &n.to_string()]).output().map_err(|e| e.to_string())?;
+        std::fs::write(&spec, out.stdout).map_err(|e| e.to_string())?;
+        let trellis_at = |args: &[&str]| {
+            let mut cmd = Command::new(&trellis);
+            cmd.current_dir(&work).args(args).stdin(Stdio::null());
+            moto.configure(&mut cmd);
+            timed(&mut cmd)
+        };
+        let spec = spec.to_string_lossy().to_string();
+        let (mut validate, mut plan, mut first, mut peak) = (Vec::new(), Vec::new(), Vec::new(), 0u64);
+        for _ in 0..3 {
+            validate.push(trellis_at(&["validate", &spec])?.total);
+            let run = trellis_at(&["plan", &spec, "--timings"])?;
+            plan.push(run.total);
+            first.push(run.first_line);
+            let mb = run.stderr.split("; peak memory ").nth(1).and_then(|r| r.split(' ').next()?.parse().ok());
+            peak = peak.max(mb.ok_or_else(|| format!("no peak memory in: {}", run.stderr))?);
+        }
+        if i == 0 {
+            continue; // the emulator's warm-up
+        }
+        let (validate, plan, first, peak) = (median(validate), median(plan), median(first), peak as f64);
+        let (v1, p1, m1) = *base.get_or_insert((validate, plan, peak));
+        rows.push(format!(
+            "| {n} | {validate:.0} ms ({:.1}×) | {plan:.0} ms ({:.1}×) | {first:.0} ms | {peak:.0} MB ({:.1}×) |",
+            validate / v1,
+            plan / p1,
+            peak / m1
+        ));
+        eprintln!("xtask: {n} resources validated and planned");
+    }
+    drop(moto);
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(format!(
+        "## The command line at scale\n\n`trellis validate` and `trellis plan` (a process each, release build, {cpus} \
+cores) of the generated stack of the large-spec section below, the plan against an empty emulator: the whole \
+plan is read from AWS (six tag-filtered describes that find nothing), planned and printed. Each time is the \
+median of three runs; the first line is when the plan's first line of output came; the peak memory is the \
+plan's own (`plan --timings`). In brackets, each figure's ratio to 1,000 resources.\n\n\
+| resources | `validate` | `plan` | first line of the plan | peak memory of the plan |\n|---|---|---|---|---|\n{}\n",
+        rows.join("\n")
+    ))
+}
+
 /// The built example `name` of a release build.
 fn release_example(package: &str, name: &str) -> Result<PathBuf> {
     run(cargo().args(["build", "--quiet", "--release", "-p", package, "--example", name]))?;
@@ -658,10 +767,13 @@ is noise of the run. On the emulator a PutObject takes about a millisecond; on A
 journal entry waits for S3 (tens of milliseconds, not measured here), since it is written \
 ahead of its operation.\n\n\
 | state store | objects | full state writes in the apply (serial) | plan time (median of 5) | apply time |\n|---|---|---|---|---|\n{store_table}\n\n\
-{}{}{}\n\n{}{}{}\n",
+{}{}{}\n\n{}{}{}\n\n{}{}{}\n",
         JOURNAL.start,
         journal_section()?,
         JOURNAL.end,
+        CLI.start,
+        cli_section()?,
+        CLI.end,
         SCALE.start,
         scale_section()?,
         SCALE.end

@@ -44,7 +44,7 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// Say on stderr where the time went: loading the spec and state, reading each
-    /// kind, planning, printing.
+    /// kind, planning, printing; and the peak memory.
     #[arg(long)]
     timings: bool,
 }
@@ -95,8 +95,9 @@ fn timings(opened: Duration, planned: &trellis_ops::Planned, printed: Duration) 
     let mut kinds = planned.read.per_kind.clone();
     kinds.sort_by_key(|k| std::cmp::Reverse(k.2));
     let kinds: Vec<String> = kinds.iter().map(|(k, n, t)| format!("{k} {}, {n} objects", ms(*t))).collect();
+    let peak = peak_memory_mb().map(|mb| format!("; peak memory {mb} MB")).unwrap_or_default();
     format!(
-        "Timings: spec, state and connection {}; read {} in {} calls ({}); plan {}; print {}.",
+        "Timings: spec, state and connection {}; read {} in {} calls ({}); plan {}; print {}{peak}.",
         ms(opened),
         ms(planned.read.took),
         planned.read.calls,
@@ -104,4 +105,12 @@ fn timings(opened: Duration, planned: &trellis_ops::Planned, printed: Duration) 
         ms(planned.planning),
         ms(printed)
     )
+}
+
+/// The most memory this process has held (Linux's `VmHWM`), where the system says.
+fn peak_memory_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 =
+        status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb.div_ceil(1024))
 }
