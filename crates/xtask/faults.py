@@ -27,6 +27,13 @@ With `--latency SECONDS`, every AWS call (not S3's, not moto's own) waits that l
 before it is forwarded, as calls to a distant region do: operations take long enough
 for what a person watches while they wait to be seen.
 
+With `--rate-limits`, AWS's published request buckets (per account and region: EC2's
+describe, mutating, security-group-rule and RunInstances buckets, ELBv2's and RDS's)
+are enforced as AWS does: each is a token bucket of its size, refilled at its rate; a
+call that finds a bucket it draws from empty is throttled (and takes no token), whatever
+the profile. The calls each bucket let through are counted in the stats, for the bound
+an apply cannot beat.
+
 With `--swallow ACTION` (EC2 actions that answer `<return>true</return>`, such as
 ModifySubnetAttribute), every such request is answered with success and never reaches
 moto: the cloud accepting a change it then does not make. trellis's read-back must
@@ -94,6 +101,48 @@ CREATED = {
     "CreateNatGateway": "natGatewayId",
     "RunInstances": "instanceId",
 }
+# AWS's request buckets (size, refill per second), as docs/reliability.md and the
+# reference give them; `--rate-limits` enforces them.
+BUCKETS = {
+    "ec2-describe": (100, 20),
+    "ec2-mutate": (50, 5),
+    "ec2-security-group-rules": (50, 5),
+    "ec2-run-instances": (5, 2),
+    "elb-account": (40, 10),
+    "elb-describe": (40, 10),
+    "elb-mutate": (20, 3),
+    "elb-create-load-balancer": (10, 0.2),
+    "rds": (300, 12),
+}
+SG_RULES = {
+    "AuthorizeSecurityGroupIngress",
+    "AuthorizeSecurityGroupEgress",
+    "RevokeSecurityGroupIngress",
+    "RevokeSecurityGroupEgress",
+}
+
+
+def buckets_of(service, action):
+    """The buckets a call draws a token from."""
+    if service == "ec2":
+        if action.startswith("Describe"):
+            return ["ec2-describe"]
+        if action in SG_RULES:
+            return ["ec2-security-group-rules"]
+        if action == "RunInstances":
+            return ["ec2-run-instances"]
+        return ["ec2-mutate"]
+    if service == "elasticloadbalancing":
+        if action.startswith("Describe"):
+            return ["elb-describe", "elb-account"]
+        if action == "CreateLoadBalancer":
+            return ["elb-create-load-balancer", "elb-mutate", "elb-account"]
+        return ["elb-mutate", "elb-account"]
+    if service == "rds":
+        return ["rds"]
+    return []
+
+
 SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
 # The IAM creates whose names other calls may not see yet, and the field naming it.
 IAM_CREATED = {"CreateRole": "RoleName", "CreateInstanceProfile": "InstanceProfileName"}
@@ -120,7 +169,32 @@ class Faults:
         self.lock = threading.Lock()
         self.young = {}  # id -> when the call that made it answered
         self.profile_lag = None  # seconds EC2 refuses a new profile; 3 x consistency if None
+        self.buckets = None  # name -> [tokens, last refill], with --rate-limits
         self.reset_stats()
+
+    def enforce_rate_limits(self):
+        now = time.monotonic()
+        self.buckets = {name: [float(size), now] for name, (size, _) in BUCKETS.items()}
+
+    def admit(self, service, action):
+        """Whether AWS's buckets let this call through (taking a token from each)."""
+        if self.buckets is None:
+            return True
+        names = buckets_of(service, action)
+        now = time.monotonic()
+        with self.lock:
+            for name in names:
+                size, rate = BUCKETS[name]
+                bucket = self.buckets[name]
+                bucket[0] = min(size, bucket[0] + (now - bucket[1]) * rate)
+                bucket[1] = now
+            if any(self.buckets[name][0] < 1 for name in names):
+                return False
+            for name in names:
+                self.buckets[name][0] -= 1
+                per = self.stats["by_bucket"]
+                per[name] = per.get(name, 0) + 1
+        return True
 
     def reset_stats(self):
         with self.lock:
@@ -134,6 +208,7 @@ class Faults:
                 "not_yet_visible": 0,
                 "swallowed": 0,
                 "by_action": {},
+                "by_bucket": {},
             }
 
     def count(self, what, action):
@@ -307,6 +382,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     return self.answer(400, error_body("ec2", code, f"The ID '{ident}' does not exist"))
 
         fault = self.faults.draw()
+        if not self.faults.admit(service, action):
+            fault = "throttle"
         if fault == "throttle":
             self.faults.count(fault, action)
             if service == "ec2":
@@ -378,6 +455,7 @@ def main(argv):
     p.add_argument("--swallow", action="append", default=[], help="EC2 action answered true, never run")
     p.add_argument("--latency", type=float, default=0.0, help="seconds every AWS call waits before it is forwarded")
     p.add_argument("--profile-lag", type=float, default=None, help="seconds EC2 refuses a new instance profile")
+    p.add_argument("--rate-limits", action="store_true", help="enforce AWS's request buckets")
     args = p.parse_args(argv)
     Handler.swallow = frozenset(args.swallow)
     Handler.latency = args.latency
@@ -388,6 +466,8 @@ def main(argv):
         Handler.faults.rates["consistency"] = args.consistency
     if args.profile_lag is not None:
         Handler.faults.profile_lag = args.profile_lag
+    if args.rate_limits:
+        Handler.faults.enforce_rate_limits()
     server = Server(("127.0.0.1", args.listen), Handler)
     swallowing = f", swallowing {', '.join(sorted(args.swallow))}" if args.swallow else ""
     print(f"fault layer on 127.0.0.1:{args.listen} -> {args.upstream} ({args.profile}{swallowing})", flush=True)

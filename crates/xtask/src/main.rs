@@ -23,6 +23,7 @@ fn main() -> ExitCode {
             bench_section(&JOURNAL, journal_section)
         }
         Some("bench") if std::env::args().nth(2).as_deref() == Some("cli") => bench_section(&CLI, cli_section),
+        Some("bench") if std::env::args().nth(2).as_deref() == Some("apply") => bench_section(&APPLY, apply_section),
         Some("bench") => bench(),
         Some("reliability") => reliability(),
         _ => {
@@ -37,6 +38,9 @@ fn main() -> ExitCode {
             eprintln!("  bench scale  only the section on loading and planning 1k to 50k resources (no emulator)");
             eprintln!("  bench journal  only the section on what an apply writes to its state, 100 to 10k resources");
             eprintln!("  bench cli  only the section on `trellis validate` and `trellis plan` of 1k to 50k resources");
+            eprintln!(
+                "  bench apply  only the section on applying 1,000 resources at 50 ms a call under AWS's rate limits"
+            );
             eprintln!("  reliability applies, plans and destroys every example through the fault layer; writes the figures of docs/reliability.md");
             return ExitCode::from(2);
         }
@@ -158,11 +162,18 @@ impl Moto {
     }
 
     /// Also starts the fault layer in front of moto, with `profile`.
-    fn with_faults(mut self, profile: &str) -> Result<Moto> {
+    fn with_faults(self, profile: &str) -> Result<Moto> {
+        self.with_fault_args(&["--profile", profile])
+    }
+
+    /// Also starts the fault layer in front of moto, with these arguments.
+    fn with_fault_args(mut self, args: &[&str]) -> Result<Moto> {
         let port = free_port()?;
+        let profile = args.join(" ");
         let mut child = Command::new(venv_bin("python"))
             .arg(root().join("crates/xtask/faults.py"))
-            .args(["--listen", &port.to_string(), "--upstream", &self.url(), "--profile", profile])
+            .args(["--listen", &port.to_string(), "--upstream", &self.url()])
+            .args(args)
             .stdout(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot start the fault layer: {e}"))?;
@@ -391,6 +402,152 @@ const CLI: Section = Section {
     what: "command-line",
 };
 
+const APPLY: Section = Section {
+    start: "<!-- apply:start (written by `cargo xtask bench` and `cargo xtask bench apply`) -->\n",
+    end: "<!-- apply:end -->",
+    what: "apply",
+};
+
+/// AWS's request buckets as the fault layer enforces them (`faults.py`'s BUCKETS):
+/// size and refill per second.
+fn bucket_rate(name: &str) -> Option<(f64, f64)> {
+    Some(match name {
+        "ec2-describe" => (100.0, 20.0),
+        "ec2-mutate" | "ec2-security-group-rules" => (50.0, 5.0),
+        "ec2-run-instances" => (5.0, 2.0),
+        "elb-account" | "elb-describe" => (40.0, 10.0),
+        "elb-mutate" => (20.0, 3.0),
+        "elb-create-load-balancer" => (10.0, 0.2),
+        "rds" => (300.0, 12.0),
+        _ => return None,
+    })
+}
+
+/// The longest chain of changes in a JSON plan, following `depends_on`.
+fn plan_depth(plan: &serde_json::Value) -> usize {
+    use std::collections::BTreeMap;
+    let changes = plan["resource_changes"].as_array().cloned().unwrap_or_default();
+    let deps: BTreeMap<String, Vec<String>> = changes
+        .iter()
+        .map(|c| {
+            let on = c["depends_on"].as_array().into_iter().flatten().filter_map(|d| d.as_str().map(String::from));
+            (c["address"].as_str().unwrap_or_default().to_string(), on.collect())
+        })
+        .collect();
+    fn depth(a: &str, deps: &BTreeMap<String, Vec<String>>, memo: &mut BTreeMap<String, usize>) -> usize {
+        if let Some(d) = memo.get(a) {
+            return *d;
+        }
+        let d = 1 + deps.get(a).into_iter().flatten().map(|b| depth(b, deps, memo)).max().unwrap_or(0);
+        memo.insert(a.to_string(), d);
+        d
+    }
+    let mut memo = BTreeMap::new();
+    deps.keys().map(|a| depth(a, &deps, &mut memo)).max().unwrap_or(0)
+}
+
+/// The generated 1,000-resource stack applied through the fault layer with 50 ms
+/// before every call and AWS's request buckets enforced (and no other fault): the wall
+/// time against the bound no apply can beat, and the throttling AWS answered.
+fn apply_section() -> Result<String> {
+    const LATENCY: f64 = 0.05;
+    let trellis = release_trellis()?;
+    let scale = release_example("trellis-plan", "scale")?;
+    let latency = LATENCY.to_string();
+    let moto = Moto::start()?.with_fault_args(&["--profile", "none", "--rate-limits", "--latency", &latency])?;
+    let port = moto.faults.as_ref().map(|(_, p)| *p).ok_or("no fault layer")?;
+    let work = root().join(".trellis-demo/apply");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    let spec = work.join("scale1000.yaml");
+    let out = Command::new(&scale).args(["--spec", "1000"]).output().map_err(|e| e.to_string())?;
+    std::fs::write(&spec, out.stdout).map_err(|e| e.to_string())?;
+    let spec = spec.to_string_lossy().to_string();
+    let command = |args: &[&str], through_faults: bool| {
+        let mut cmd = Command::new(&trellis);
+        cmd.current_dir(&work).args(args).stdin(Stdio::null());
+        moto.configure(&mut cmd);
+        if through_faults {
+            cmd.env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"));
+        }
+        cmd
+    };
+    // The plan's shape, read straight from the emulator.
+    let json = command(&["plan", &spec, "--json"], false).output().map_err(|e| e.to_string())?;
+    let plan: serde_json::Value = serde_json::from_slice(&json.stdout).map_err(|e| e.to_string())?;
+    let depth = plan_depth(&plan);
+    let operations = plan["resource_changes"].as_array().map_or(0, Vec::len);
+    let before = fault_stats(port)?;
+    let applied = timed(&mut command(&["apply", &spec, "--auto-approve"], true))?;
+    let after = fault_stats(port)?;
+    // A plan of the applied stack, which has nothing to do, straight from the emulator:
+    // the median of five, with its breakdown.
+    let mut noop = Vec::new();
+    for _ in 0..5 {
+        let run = timed(&mut command(&["plan", &spec, "--detailed-exitcode", "--timings"], false))?;
+        noop.push((run.total, run.stderr));
+    }
+    noop.sort_by_key(|(t, _)| *t);
+    let (noop_time, noop_said) = noop.swap_remove(2);
+    let breakdown = noop_said.lines().find(|l| l.starts_with("Timings: ")).unwrap_or_default().to_string();
+    let noop_calls = noop_said
+        .lines()
+        .find_map(|l| l.strip_prefix("Read ")?.split(" in ").nth(1)?.split(' ').next()?.parse::<usize>().ok())
+        .unwrap_or(0);
+    drop(moto);
+    let _ = std::fs::remove_dir_all(&work);
+    let count = |stats: &serde_json::Value, path: &[&str]| path.iter().fold(stats, |v, k| &v[*k]).as_u64().unwrap_or(0);
+    let calls = count(&after, &["requests"]) - count(&before, &["requests"]);
+    let throttled = count(&after, &["throttle"]) - count(&before, &["throttle"]);
+    let throttled_actions: Vec<String> = after["by_action"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(action, per)| {
+            let n = per["throttle"].as_u64()? - count(&before, &["by_action", action, "throttle"]);
+            (n > 0).then(|| format!("{action} {n}"))
+        })
+        .collect();
+    let throttled = if throttled_actions.is_empty() {
+        "0".to_string()
+    } else {
+        format!("{throttled} ({})", throttled_actions.join(", "))
+    };
+    let (mut buckets, mut slowest) = (Vec::new(), (0.0f64, String::new()));
+    for (name, n) in after["by_bucket"].as_object().into_iter().flatten() {
+        let n = n.as_u64().unwrap_or(0) - count(&before, &["by_bucket", name]);
+        let Some((size, rate)) = bucket_rate(name) else { continue };
+        let secs = (n as f64 - size).max(0.0) / rate;
+        buckets.push(format!("{name}: {n} ({secs:.0} s)"));
+        if secs > slowest.0 {
+            slowest = (secs, name.clone());
+        }
+    }
+    let per_operation = calls as f64 / operations.max(1) as f64;
+    let chain = depth as f64 * per_operation * LATENCY;
+    let bound = slowest.0.max(chain);
+    let took = applied.total.as_secs_f64();
+    let bound_by = if chain > slowest.0 { "the chain".to_string() } else { slowest.1 };
+    Ok(format!(
+        "## An apply at its bound\n\nThe generated 1,000-resource stack of the large-spec section below, applied \
+(`trellis apply --auto-approve`, release build) through the fault layer with {:.0} ms before every call, as a \
+distant region adds, and AWS's request buckets enforced (`faults.py --profile none --rate-limits --latency \
+{LATENCY}`): a call that finds its bucket empty is throttled, as AWS does. No apply can beat the larger of two \
+times: each bucket's calls beyond its burst at its refill rate, and the longest chain of changes (the plan's \
+dependencies) at the calls an operation makes on average ({per_operation:.1}), each waiting the latency.\n\n\
+| operations | AWS calls | calls by bucket (time beyond the burst) | longest chain | bound | apply time | ratio | throttled by AWS |\n\
+|---|---|---|---|---|---|---|---|\n\
+| {operations} | {calls} | {} | {depth} changes, {chain:.0} s | {bound:.0} s ({bound_by}) | {took:.0} s | {:.2}× | {throttled} |\n\n\
+A plan of the applied stack then has nothing to do; straight from the emulator (no latency), it takes \
+{:.0} ms (the median of five) and {noop_calls} API calls. Its breakdown (`plan --timings`; the kinds are read \
+at once, so their times overlap):\n\n> {breakdown}\n",
+        LATENCY * 1000.0,
+        buckets.join("; "),
+        took / bound,
+        noop_time.as_secs_f64() * 1000.0
+    ))
+}
+
 /// The release `trellis`, built.
 fn release_trellis() -> Result<PathBuf> {
     run(cargo().args(["build", "--quiet", "--release", "--bin", "trellis"]))?;
@@ -457,25 +614,36 @@ fn cli_section() -> Result<String> {
             timed(&mut cmd)
         };
         let spec = spec.to_string_lossy().to_string();
+        let peak_of = |run: &Timed| -> Result<u64> {
+            let mb = run.stderr.split("; peak memory ").nth(1).and_then(|r| r.split(' ').next()?.parse().ok());
+            mb.ok_or_else(|| format!("no peak memory in: {}", run.stderr))
+        };
         let (mut validate, mut plan, mut first, mut peak) = (Vec::new(), Vec::new(), Vec::new(), 0u64);
+        let (mut json, mut json_peak) = (Vec::new(), 0u64);
         for _ in 0..3 {
             validate.push(trellis_at(&["validate", &spec])?.total);
             let run = trellis_at(&["plan", &spec, "--timings"])?;
             plan.push(run.total);
             first.push(run.first_line);
-            let mb = run.stderr.split("; peak memory ").nth(1).and_then(|r| r.split(' ').next()?.parse().ok());
-            peak = peak.max(mb.ok_or_else(|| format!("no peak memory in: {}", run.stderr))?);
+            peak = peak.max(peak_of(&run)?);
+            let run = trellis_at(&["plan", &spec, "--json", "--timings"])?;
+            json.push(run.total);
+            json_peak = json_peak.max(peak_of(&run)?);
         }
         if i == 0 {
             continue; // the emulator's warm-up
         }
         let (validate, plan, first, peak) = (median(validate), median(plan), median(first), peak as f64);
-        let (v1, p1, m1) = *base.get_or_insert((validate, plan, peak));
+        let (json, json_peak) = (median(json), json_peak as f64);
+        let (v1, p1, m1, j1, jm1) = *base.get_or_insert((validate, plan, peak, json, json_peak));
         rows.push(format!(
-            "| {n} | {validate:.0} ms ({:.1}×) | {plan:.0} ms ({:.1}×) | {first:.0} ms | {peak:.0} MB ({:.1}×) |",
+            "| {n} | {validate:.0} ms ({:.1}×) | {plan:.0} ms ({:.1}×) | {first:.0} ms | {peak:.0} MB ({:.1}×) | \
+             {json:.0} ms ({:.1}×) | {json_peak:.0} MB ({:.1}×) |",
             validate / v1,
             plan / p1,
-            peak / m1
+            peak / m1,
+            json / j1,
+            json_peak / jm1
         ));
         eprintln!("xtask: {n} resources validated and planned");
     }
@@ -486,8 +654,10 @@ fn cli_section() -> Result<String> {
 cores) of the generated stack of the large-spec section below, the plan against an empty emulator: the whole \
 plan is read from AWS (six tag-filtered describes that find nothing), planned and printed. Each time is the \
 median of three runs; the first line is when the plan's first line of output came; the peak memory is the \
-plan's own (`plan --timings`). In brackets, each figure's ratio to 1,000 resources.\n\n\
-| resources | `validate` | `plan` | first line of the plan | peak memory of the plan |\n|---|---|---|---|---|\n{}\n",
+plan's own (`plan --timings`); `plan --json` prints the same plan as JSON, a resource at a time. In brackets, \
+each figure's ratio to 1,000 resources.\n\n\
+| resources | `validate` | `plan` | first line of the plan | peak memory of the plan | `plan --json` | its peak memory |\n\
+|---|---|---|---|---|---|---|\n{}\n",
         rows.join("\n")
     ))
 }
@@ -744,7 +914,7 @@ third column is what reading each object by itself would cost (one describe per 
 plus the two per-VPC DNS attribute reads that AWS only offers one at a time). Times are \
 on the emulator, which answers in about a millisecond; real AWS adds tens of \
 milliseconds per call, which is where the batched reads pay off. Apply time is bound \
-by the client-side limit that matches AWS's mutating-call bucket (a burst of 50, then 5 \
+by the client-side limit kept under AWS's mutating-call bucket (a burst of 40 of its 50, then 4.75 of its 5 \
 calls a second), which trellis keeps on the emulator too.\n\n\
 | objects | refresh API calls | one call per object | plan time (median of 5) | apply time |\n|---|---|---|---|---|\n{table}\n\n\
 ## Load-balancing kinds\n\n\
@@ -767,7 +937,10 @@ is noise of the run. On the emulator a PutObject takes about a millisecond; on A
 journal entry waits for S3 (tens of milliseconds, not measured here), since it is written \
 ahead of its operation.\n\n\
 | state store | objects | full state writes in the apply (serial) | plan time (median of 5) | apply time |\n|---|---|---|---|---|\n{store_table}\n\n\
-{}{}{}\n\n{}{}{}\n\n{}{}{}\n",
+{}{}{}\n\n{}{}{}\n\n{}{}{}\n\n{}{}{}\n",
+        APPLY.start,
+        apply_section()?,
+        APPLY.end,
         JOURNAL.start,
         journal_section()?,
         JOURNAL.end,
