@@ -12,15 +12,12 @@
 #[path = "../../trellis-plan/examples/support/network.rs"]
 mod network;
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use trellis_core::{Address, Attrs, CreateError, LiveObject, Provider, ProviderError, RefreshRequest, RefreshResult};
 use trellis_engine::{apply, ApplyOptions};
-use trellis_plan::{plan, Operation, PlanInput};
-use trellis_spec::{parse, LoadOptions, SourceFile};
 use trellis_state::{LocalStore, State, StateStore};
 
 /// A cloud that does everything at once and gives back what it was sent.
@@ -73,20 +70,8 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
     for n in if sizes.is_empty() { vec![100, 1000] } else { sizes } {
         let text = network::spec(n);
-        let spec = parse(SourceFile { name: "journal.yaml".into(), text }, &LoadOptions::default())
-            .unwrap_or_else(|d| panic!("the generated spec is invalid:\n{}", d.render(false)));
-        let planned = plan(PlanInput {
-            spec: &spec,
-            prior: None,
-            live: &BTreeMap::new(),
-            orphans: &[],
-            tags: &Default::default(),
-            operation: Operation::Apply,
-            targets: &[],
-            replace: &[],
-            env: &|_| None,
-        })
-        .expect("the generated spec plans");
+        let spec = network::load("journal.yaml", text);
+        let planned = network::plan_from_nothing(&spec);
         // On the disk the state would be on, not in a memory file system: fsyncs count.
         let dir = tempfile::tempdir_in(std::env::current_dir().expect("a working directory")).expect("a directory");
         let store = LocalStore::new(dir.path().join("scale.json"));

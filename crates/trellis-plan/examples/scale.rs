@@ -9,13 +9,9 @@
 #[path = "support/network.rs"]
 mod network;
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use network::spec;
-
-use trellis_plan::{plan, Operation, PlanInput};
-use trellis_spec::{parse, LoadOptions, SourceFile};
 
 fn main() {
     // `--spec N` prints the generated spec instead, to time the CLI on it.
@@ -28,24 +24,10 @@ fn main() {
     for n in if sizes.is_empty() { vec![1000] } else { sizes } {
         let text = spec(n);
         let started = Instant::now();
-        let spec = match parse(SourceFile { name: "scale.yaml".into(), text }, &LoadOptions::default()) {
-            Ok(spec) => spec,
-            Err(d) => panic!("the generated spec is invalid:\n{}", d.render(false)),
-        };
+        let spec = network::load("scale.yaml", text);
         let loaded = started.elapsed();
         let started = Instant::now();
-        let planned = plan(PlanInput {
-            spec: &spec,
-            prior: None,
-            live: &BTreeMap::new(),
-            orphans: &[],
-            tags: &Default::default(),
-            operation: Operation::Apply,
-            targets: &[],
-            replace: &[],
-            env: &|_| None,
-        })
-        .expect("the generated spec plans");
+        let planned = network::plan_from_nothing(&spec);
         let planning = started.elapsed();
         println!(
             "{} {:.1} {:.1} {} {}",
