@@ -11,6 +11,8 @@
 
 #[path = "../../trellis-plan/examples/support/network.rs"]
 mod network;
+#[path = "../../trellis-plan/tests/support/mod.rs"]
+mod plans;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -71,7 +73,7 @@ fn main() {
     for n in if sizes.is_empty() { vec![100, 1000] } else { sizes } {
         let text = network::spec(n);
         let spec = network::load("journal.yaml", text);
-        let planned = network::plan_from_nothing(&spec);
+        let planned = plans::run_spec(&spec, None);
         // On the disk the state would be on, not in a memory file system: fsyncs count.
         let dir = tempfile::tempdir_in(std::env::current_dir().expect("a working directory")).expect("a directory");
         let store = LocalStore::new(dir.path().join("scale.json"));

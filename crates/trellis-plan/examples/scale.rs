@@ -8,6 +8,8 @@
 
 #[path = "support/network.rs"]
 mod network;
+#[path = "../tests/support/mod.rs"]
+mod plans;
 
 use std::time::Instant;
 
@@ -27,7 +29,7 @@ fn main() {
         let spec = network::load("scale.yaml", text);
         let loaded = started.elapsed();
         let started = Instant::now();
-        let planned = network::plan_from_nothing(&spec);
+        let planned = plans::run_spec(&spec, None);
         let planning = started.elapsed();
         println!(
             "{} {:.1} {:.1} {} {}",

@@ -1,33 +1,16 @@
 //! The generated network stack the scale examples measure: per VPC, 50 resources (the
 //! VPC, an internet gateway, ten subnets, a route table and a network ACL over them, and
-//! 36 security groups each open to the previous one).
+//! 36 security groups each open to the previous one). The examples plan it with the
+//! planner's test support (`tests/support/mod.rs`).
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use trellis_plan::{plan, Operation, Plan, PlanInput};
 use trellis_spec::{parse, LoadOptions, SourceFile, Spec};
 
 /// A generated spec, parsed (`name` is the file it is said to come from).
 pub fn load(name: &str, text: String) -> Spec {
     parse(SourceFile { name: name.into(), text }, &LoadOptions::default())
         .unwrap_or_else(|d| panic!("the generated spec is invalid:\n{}", d.render(false)))
-}
-
-/// The plan of `spec` against an empty state and an empty cloud.
-pub fn plan_from_nothing(spec: &Spec) -> Plan {
-    plan(PlanInput {
-        spec,
-        prior: None,
-        live: &BTreeMap::new(),
-        orphans: &[],
-        tags: &Default::default(),
-        operation: Operation::Apply,
-        targets: &[],
-        replace: &[],
-        env: &|_| None,
-    })
-    .expect("the generated spec plans")
 }
 
 /// A spec of about `resources` resources (a multiple of 50).
