@@ -249,6 +249,7 @@ mod tests {
         let broken = text.replacen("\"seq\":2", "\"seq\":", 1);
         let err = replay_text(&mut State::new("web"), &broken, "web.json.journal").unwrap_err().to_string();
         assert!(err.starts_with("web.json.journal:3: a journal line is damaged"), "{err}");
+        assert!(err.contains("help: move the journal aside") && err.contains("`trellis state adopt SPEC`"), "{err}");
     }
 
     #[test]

@@ -97,7 +97,11 @@ pub enum StateError {
     Damaged { path: String, source: serde_json::Error, help: String },
     /// A journal line that does not parse (other than a last one the writer did not
     /// finish, which is left out).
-    #[error("{path}:{line}: a journal line is damaged: {source}")]
+    #[error(
+        "{path}:{line}: a journal line is damaged: {source}\n  help: move the journal aside; the objects \
+         the steps it recorded made carry the stack's tags, so `trellis plan` lists them as orphans and \
+         `trellis state adopt SPEC` records them again"
+    )]
     Journal { path: String, line: usize, source: serde_json::Error },
     #[error("{path} has state format {found}; this trellis reads format {FORMAT_VERSION}")]
     Version { path: String, found: u32 },

@@ -256,7 +256,7 @@ impl IoCounts {
 }
 
 fn write_counted(path: &Path, text: &str, counts: &IoCounts) -> Result<(), StateError> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = dir_of(path);
     fs::create_dir_all(dir).map_err(io(dir))?;
     let tmp = with_suffix(path, &format!(".tmp-{}", std::process::id()));
     {
@@ -272,6 +272,11 @@ fn write_counted(path: &Path, text: &str, counts: &IoCounts) -> Result<(), State
     sync_dir(dir);
     counts.wrote(text.len(), 2);
     Ok(())
+}
+
+/// The directory `path` is in (`.` for a bare file name).
+fn dir_of(path: &Path) -> &Path {
+    path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."))
 }
 
 /// Makes a directory's entries (a file renamed or made there) durable.
@@ -503,7 +508,7 @@ impl StateStore for LocalStore {
         f.sync_data().map_err(io(&path))?;
         let mut syncs = 1;
         if new {
-            sync_dir(path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")));
+            sync_dir(dir_of(&path));
             syncs += 1;
         }
         self.counts.wrote(text.len(), syncs);
