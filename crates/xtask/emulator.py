@@ -59,24 +59,6 @@ def shim_replace_network_acl_association_unknown_id():
     NetworkAclBackend.replace_network_acl_association = replace_network_acl_association
 
 
-def shim_start_instance_refresh_missing():
-    """moto 5.2.5 has no StartInstanceRefresh: it raises NotImplementedError, which it
-    answers as a bare HTTP 500 with no error document. An endpoint that lacks an action
-    answers 400 `InvalidAction`, as AWS does for one it does not know; with the shim
-    moto does too, and trellis takes its one-at-a-time roll."""
-    from moto.autoscaling.responses import AutoScalingResponse
-    from moto.core.exceptions import ServiceException
-
-    class InvalidAction(ServiceException):
-        code = "InvalidAction"
-        message = "StartInstanceRefresh is not implemented by this endpoint (moto)"
-
-    def start_instance_refresh(self):
-        raise InvalidAction()
-
-    AutoScalingResponse.start_instance_refresh = start_instance_refresh
-
-
 def shim_modify_db_subnet_group_drops_the_group():
     """moto 5.2.5: ModifyDBSubnetGroup pops the group out of the backend's table to
     change it and never puts it back, so the group AWS just changed is gone (every read
@@ -337,7 +319,6 @@ def shim_own_tags_by_index():
 if __name__ == "__main__":
     shim_launch_template_version_user_data()
     shim_replace_network_acl_association_unknown_id()
-    shim_start_instance_refresh_missing()
     shim_network_acl_entry_icmp()
     shim_modify_db_subnet_group_drops_the_group()
     shim_unassociated_address_instance_id()
@@ -351,4 +332,10 @@ if __name__ == "__main__":
     shim_run_instances_profile_for_each()
     shim_launch_template_tags()
     shim_own_tags_by_index()
+    # Not shims of defects: what moto does not simulate at all (instance refresh,
+    # application health, draining), documented in refresh.py.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import refresh
+
+    refresh.install()
     main(sys.argv[1:])

@@ -110,6 +110,8 @@ pub static VPC: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: None,
+    rollout: None,
+    new_first: false,
     object: Object {
         check: None,
         other_names: &[],
@@ -160,6 +162,8 @@ pub static SUBNET: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: None,
+    rollout: None,
+    new_first: false,
     object: Object {
         check: None,
         other_names: &[],
@@ -199,6 +203,8 @@ pub static INTERNET_GATEWAY: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: None,
+    rollout: None,
+    new_first: false,
     object: Object {
         check: None,
         other_names: &[],
@@ -250,6 +256,8 @@ pub static ROUTE_TABLE: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: None,
+    rollout: None,
+    new_first: false,
     object: Object {
         check: None,
         other_names: &[terraform("route", "routes")],
@@ -346,6 +354,8 @@ pub static NETWORK_ACL: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: None,
+    rollout: None,
+    new_first: false,
     object: Object {
         check: None,
         other_names: &[],
@@ -428,6 +438,8 @@ pub static SECURITY_GROUP: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: None,
+    rollout: None,
+    new_first: false,
     object: Object {
         check: None,
         other_names: &[terraform("name", "group_name")],

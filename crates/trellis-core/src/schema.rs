@@ -225,6 +225,47 @@ pub struct Kind {
     /// where more than a name changed (a mapping that became a list); the renames of
     /// `other_names` are made before it.
     pub upgrade: Option<fn(&mut Attrs)>,
+    /// An in-place change of some attributes replaces the object's running instances in
+    /// batches (an auto scaling group's instance refresh): the plan says how.
+    pub rollout: Option<&'static RolloutRules>,
+    /// Replaced new-first even without a generated name: nothing about it is unique in
+    /// AWS, and it serves traffic (a fixed server, its registration in a target group),
+    /// so the new object is made, and ready, before the old one goes.
+    pub new_first: bool,
+}
+
+/// How a kind rolls its instances onto a new configuration, by the names of the
+/// attributes that say it. The planner reads these names to describe a rollout; the
+/// kind's AWS module carries it out.
+#[derive(Debug)]
+pub struct RolloutRules {
+    /// What one unit is called (`instance`).
+    pub noun: &'static str,
+    /// A change of any of these replaces the running instances.
+    pub triggers: &'static [&'static str],
+    /// The configuration the instances run, what a failed rollout returns to, and its
+    /// name in the plan (`launch template version`).
+    pub version: &'static str,
+    pub version_noun: &'static str,
+    /// How many instances run: the wanted count, else the smallest.
+    pub capacity: &'static str,
+    pub min_capacity: &'static str,
+    /// The attribute naming the target groups whose health gates each batch.
+    pub health_from: &'static str,
+    /// Percentages of the capacity kept healthy, and allowed to run, during the roll.
+    pub min_healthy: &'static str,
+    pub max_healthy: &'static str,
+    /// Seconds a new instance is given before its health counts, and the attribute that
+    /// stands in when it is not set.
+    pub warmup: &'static str,
+    pub warmup_default: &'static str,
+    pub checkpoints: &'static str,
+    pub checkpoint_delay: &'static str,
+    pub bake_time: &'static str,
+    /// Alarms that stop and roll back the rollout when they go to ALARM.
+    pub alarms: &'static str,
+    pub auto_rollback: &'static str,
+    pub skip_matching: &'static str,
 }
 
 impl Object {

@@ -160,6 +160,7 @@ fn change_json(plan: &Plan, c: &ResourceChange) -> J {
         "retag": c.retag,
         "replace_requested": c.replace_requested,
         "protected": c.protected,
+        "rollout": c.rollout.as_ref().map(|r| serde_json::to_value(r).unwrap_or(J::Null)),
         "data_loss": c.data_loss.as_ref().map(|d| json!({
             "protected": d.protected,
             "final_snapshot": d.final_snapshot,

@@ -9,6 +9,7 @@ mod adopt;
 mod json;
 mod markdown;
 mod render;
+mod rollout;
 mod saved;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,6 +25,7 @@ pub use adopt::{adopt, Adoption, Refusal};
 pub use json::{to_json, PlanJson};
 pub use markdown::render_markdown;
 pub use render::{render, render_to, RenderOptions};
+pub use rollout::{batch_size, Rollout};
 pub use saved::{spec_digest, SavedPlan, SavedPlanError, SpecSource, SAVED_PLAN_FORMAT};
 pub use trellis_spec::{Diagnostic, Diagnostics};
 
@@ -125,6 +127,9 @@ pub struct ResourceChange {
     /// database's loss too.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub protected: bool,
+    /// An update that replaces the object's running instances in batches: how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<Rollout>,
 }
 
 /// What a change that destroys data will do, for the plan's separate section and for
@@ -764,6 +769,7 @@ fn plan_delete(r: &ResourceState, resource: Option<&trellis_spec::Resource>, ser
         data_loss: data_loss(r.address.kind, &r.attributes, &settings, serial),
         protected: protected(r.address.kind, &settings),
         replace_requested: false,
+        rollout: None,
         address: r.address.clone(),
         action: Action::Delete,
         id: Some(r.id.clone()),
@@ -896,6 +902,10 @@ fn plan_resource(
         }
         _ => {}
     }
+    let rollout = match (action, existing) {
+        (Action::Update, Some(e)) => rollout::rollout_of(kind, &e.attributes, &after, Some(&config)),
+        _ => None,
+    };
     if action == Action::DeleteThenCreate {
         let (order, note) = replacement_order(kind, &after, existing);
         action = order;
@@ -929,6 +939,7 @@ fn plan_resource(
         retag: false,
         replace_requested: replace && existing.is_some(),
         protected: false,
+        rollout,
     }
 }
 
@@ -1044,6 +1055,10 @@ fn update_notes(kind: &Kind, changed: &[&Attr], after: &mut Attrs, existing: &Re
 /// Which way a replacement goes. A kind whose name AWS can generate is made first and
 /// the old object deleted after, unless the spec fixes a name the old object still holds.
 fn replacement_order(kind: &Kind, after: &Attrs, existing: Option<&ResourceState>) -> (Action, Option<String>) {
+    if kind.new_first {
+        let note = "create before destroy: the new object is made and ready first, then the old one is deleted (nothing about it is unique in AWS, and it may be serving)";
+        return (Action::CreateThenDelete, Some(note.to_string()));
+    }
     let Some(name_attr) = kind.generated_name else {
         return (Action::DeleteThenCreate, None);
     };

@@ -120,6 +120,16 @@ fn warnings(out: &mut String, plan: &Plan) {
         }
         out.push('\n');
     }
+    let rollouts: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.rollout.is_some()).collect();
+    for c in rollouts {
+        let Some(r) = &c.rollout else { continue };
+        let lines = r.lines();
+        let _ = writeln!(out, "> **Rollout of `{}`:** {}", c.address, lines[0].trim_start_matches("rollout: "));
+        for line in &lines[1..] {
+            let _ = writeln!(out, "> - {}", line.trim());
+        }
+        out.push('\n');
+    }
     let destroy_first = plan.changes.iter().filter(|c| c.action == Action::DeleteThenCreate).count();
     if s.destroy + s.replace > 0 {
         let _ = writeln!(

@@ -505,6 +505,11 @@ fn change_block(out: &mut Out, plan: &Plan, c: &ResourceChange) {
     for n in &c.notes {
         let _ = writeln!(out.text, "  # note: {n}");
     }
+    if let Some(r) = &c.rollout {
+        for line in r.lines() {
+            let _ = writeln!(out.text, "  # {line}");
+        }
+    }
     let sym = out.paint(mark, sym);
     let id = match (&c.id, c.action) {
         (Some(id), Action::NoOp | Action::Forget) => format!(" ({id})"),

@@ -1,7 +1,7 @@
-//! Auto scaling groups and their target-tracking policies.
+//! Auto scaling groups and their target-tracking policies. A group's rollout (its
+//! instance refresh, watched and gated by health) is `asg/rollout.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
 
 use aws_sdk_autoscaling::operation::create_auto_scaling_group::builders::CreateAutoScalingGroupFluentBuilder;
 use aws_sdk_autoscaling::operation::put_scaling_policy::builders::PutScalingPolicyFluentBuilder;
@@ -13,10 +13,11 @@ use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
+pub(crate) mod rollout;
 use crate::limits::Call;
 use crate::util::{
-    all_tags, aws_err, bool_attr, create_named, described_with, is_code, list_attr, opt_int, opt_str, retry_until,
-    str_attr, tag_changes, Select,
+    all_tags, aws_err, bool_attr, create_named, described_with, list_attr, opt_int, opt_str, retry_until, str_attr,
+    tag_changes, Select,
 };
 use crate::{Aws, Described, TAG_STACK};
 
@@ -26,11 +27,11 @@ fn set(items: impl IntoIterator<Item = String>) -> Value {
     Value::List(v)
 }
 
-fn strings(attrs: &Attrs, name: &str) -> Vec<String> {
+pub(super) fn strings(attrs: &Attrs, name: &str) -> Vec<String> {
     list_attr(attrs, name).iter().filter_map(Value::as_str).map(str::to_string).collect()
 }
 
-fn get_int(attrs: &Attrs, name: &str) -> Option<i32> {
+pub(super) fn get_int(attrs: &Attrs, name: &str) -> Option<i32> {
     attrs.get(name).and_then(Value::as_int).map(|i| i as i32)
 }
 
@@ -108,7 +109,7 @@ fn request(b: CreateAutoScalingGroupFluentBuilder, c: &Create<'_>, name: &str) -
         .set_tags(Some(asg_tags(name, all_tags(c.stack, c.address, attrs.get("tags")))))
 }
 
-fn template(attrs: &Attrs) -> LaunchTemplateSpecification {
+pub(super) fn template(attrs: &Attrs) -> LaunchTemplateSpecification {
     let version = match attrs.get("launch_template_version") {
         Some(Value::Int(v)) => Some(v.to_string()),
         Some(Value::Str(v)) => Some(v.clone()),
@@ -175,9 +176,10 @@ pub(crate) async fn configure(aws: &Aws, id: &str, _attrs: &Attrs) -> Result<(),
 pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
     let changed = |k: &str| before.get(k) != after.get(k);
     let new_template = changed("launch_template_id") || changed("launch_template_version");
+    // The launch template is not among them: it changes through the instance refresh's
+    // desired configuration, so the group keeps its working version until the new one
+    // has rolled out (and AWS's rollback has the old one to return to).
     let group_fields = [
-        "launch_template_id",
-        "launch_template_version",
         "min_size",
         "max_size",
         "desired_capacity",
@@ -190,7 +192,6 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
         aws.asg
             .update_auto_scaling_group()
             .auto_scaling_group_name(id)
-            .launch_template(template(after))
             .set_min_size(get_int(after, "min_size"))
             .set_max_size(get_int(after, "max_size"))
             .set_desired_capacity(get_int(after, "desired_capacity").filter(|_| changed("desired_capacity")))
@@ -225,70 +226,9 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
             .map_err(aws_err)?;
     }
     if new_template {
-        refresh_instances(aws, id).await?;
+        rollout::roll(aws, id, before, after).await?;
     }
     Ok(())
-}
-
-/// Rolls the group's instances onto its (new) launch template version. AWS's instance
-/// refresh does it when the endpoint offers it; otherwise trellis replaces the
-/// instances itself, one at a time, waiting for each replacement to be InService.
-async fn refresh_instances(aws: &Aws, name: &str) -> Result<(), ProviderError> {
-    aws.call(Call::AutoScaling).await;
-    let started = aws.asg.start_instance_refresh().auto_scaling_group_name(name).send().await;
-    match started.map_err(aws_err) {
-        Ok(out) => {
-            let refresh = out.instance_refresh_id().unwrap_or_default().to_string();
-            aws.say(&format!("{name}: instance refresh {refresh} started"));
-            return wait_refresh(aws, name, &refresh).await;
-        }
-        Err(e) if is_code(&e, &["InvalidAction", "NotImplemented", "UnknownOperationException"]) => {
-            aws.say(&format!("{name}: the endpoint has no instance refresh ({e}); replacing instances one at a time"));
-        }
-        Err(e) => return Err(e),
-    }
-    let Some((old, _)) = in_service(aws, name).await? else { return Ok(()) };
-    let old: BTreeSet<String> = old.into_iter().collect();
-    for instance in &old {
-        aws.call(Call::AutoScaling).await;
-        aws.asg
-            .terminate_instance_in_auto_scaling_group()
-            .instance_id(instance)
-            .should_decrement_desired_capacity(false)
-            .send()
-            .await
-            .map_err(aws_err)?;
-        let replaced: BTreeSet<String> = old.iter().filter(|i| *i <= instance).cloned().collect();
-        wait_capacity(aws, name, &replaced).await?;
-    }
-    Ok(())
-}
-
-async fn wait_refresh(aws: &Aws, name: &str, refresh: &str) -> Result<(), ProviderError> {
-    // An instance refresh takes minutes per batch: allow it the update-sized limit.
-    let start = Instant::now();
-    let limit = aws.timeouts.ready.max(Duration::from_secs(1800));
-    retry_until(aws, limit, &format!("{name}: waiting for instance refresh {refresh}"), || async {
-        aws.call(Call::AutoScaling).await;
-        let out = aws
-            .asg
-            .describe_instance_refreshes()
-            .auto_scaling_group_name(name)
-            .instance_refresh_ids(refresh)
-            .send()
-            .await
-            .map_err(aws_err)?;
-        let status = out.instance_refreshes().first().and_then(|r| r.status()).map(|s| s.as_str().to_string());
-        match status.as_deref() {
-            Some("Successful") => Ok(Some(())),
-            Some(s @ ("Failed" | "Cancelled" | "RollbackSuccessful" | "RollbackFailed")) => Err(ProviderError::new(
-                Some("InstanceRefreshFailed"),
-                format!("instance refresh {refresh} ended {s} after {}s", start.elapsed().as_secs()),
-            )),
-            _ => Ok(None),
-        }
-    })
-    .await
 }
 
 pub(crate) async fn sync_tags(

@@ -1,6 +1,10 @@
 //! A target registered in a target group. AWS has no object for it: its id is
 //! `<target group arn>|<instance id>`, and it is read with DescribeTargetHealth, one
 //! target group per call (AWS offers no batch across groups).
+//!
+//! A registration serves traffic: its create waits until the target is healthy (so a
+//! fixed server replaced new-first takes requests before the old one leaves), and its
+//! delete waits until the target has drained (the group's deregistration delay).
 
 use std::collections::BTreeMap;
 
@@ -9,7 +13,7 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
 use crate::limits::Call;
-use crate::util::{aws_err, is_code, opt_str, str_attr, Select};
+use crate::util::{aws_err, is_code, opt_str, retry_until, str_attr, Select};
 use crate::{Aws, Described};
 
 fn split(id: &str) -> Option<(&str, &str)> {
@@ -72,8 +76,52 @@ pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, Provider
     Ok(format!("{group}|{}", str_attr(attrs, "target_id").unwrap_or_default()))
 }
 
-pub(crate) async fn configure(_aws: &Aws, _id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
-    Ok(())
+/// The target's health in its group: state, reason and AWS's description; `None` when
+/// the group does not list it.
+async fn health(
+    aws: &Aws,
+    group: &str,
+    instance: &str,
+    port: Option<i32>,
+) -> Result<Option<(String, String, String)>, ProviderError> {
+    aws.call(Call::ElbDescribe).await;
+    let t = TargetDescription::builder().id(instance).set_port(port).build();
+    let res = aws.elb.describe_target_health().target_group_arn(group).targets(t).send().await.map_err(aws_err)?;
+    Ok(res.target_health_descriptions().iter().find(|d| d.target().and_then(|t| t.id()) == Some(instance)).and_then(
+        |d| {
+            let h = d.target_health()?;
+            Some((
+                h.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                h.reason().map(|r| r.as_str().to_string()).unwrap_or_default(),
+                h.description().unwrap_or_default().to_string(),
+            ))
+        },
+    ))
+}
+
+/// Waits until the target is healthy, or unused (no load balancer sends to the group
+/// yet, so nothing checks it). A target still unhealthy when the wait runs out fails
+/// the create with AWS's reason; the registration is kept in the state.
+pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+    let Some((group, instance)) = split(id) else { return Ok(()) };
+    let port = attrs.get("port").and_then(Value::as_int).map(|p| p as i32);
+    let what = format!("waiting for {instance} to be healthy in {}", group.rsplit(':').next().unwrap_or(group));
+    let last = std::sync::Mutex::new(None);
+    let waited = retry_until(aws, aws.timeouts.ready, &what, || async {
+        let h = health(aws, group, instance, port).await?;
+        let done = matches!(h.as_ref().map(|(s, _, _)| s.as_str()), Some("healthy" | "unused"));
+        *last.lock().expect("last health") = h;
+        Ok(done.then_some(()))
+    })
+    .await;
+    match (waited, last.into_inner().expect("last health")) {
+        (Ok(()), _) => Ok(()),
+        (Err(_), Some((state, reason, text))) => Err(ProviderError::new(
+            Some(if reason.is_empty() { "TargetNotHealthy" } else { reason.as_str() }),
+            format!("{instance} is {state} in its target group: {text}"),
+        )),
+        (Err(e), None) => Err(e),
+    }
 }
 
 pub(crate) async fn update(_aws: &Aws, _id: &str, _before: &Attrs, _after: &Attrs) -> Result<(), ProviderError> {
@@ -86,9 +134,22 @@ pub(crate) async fn delete(aws: &Aws, _address: &Address, id: &str, attrs: &Attr
     t.insert("target_id".into(), Value::str(instance));
     aws.call(Call::ElbMutate).await;
     match aws.elb.deregister_targets().target_group_arn(group).targets(target(&t)).send().await.map_err(aws_err) {
-        Err(e) if !is_code(&e, &["TargetGroupNotFound", "InvalidTarget"]) => Err(e),
-        _ => Ok(()),
+        Err(e) if is_code(&e, &["TargetGroupNotFound", "InvalidTarget"]) => return Ok(()),
+        Err(e) => return Err(e),
+        Ok(_) => {}
     }
+    // The load balancer finishes the requests in flight for the group's deregistration
+    // delay: only then is the instance free to go.
+    let port = attrs.get("port").and_then(Value::as_int).map(|p| p as i32);
+    let what = format!("waiting for {instance} to drain from {}", group.rsplit(':').next().unwrap_or(group));
+    retry_until(aws, aws.timeouts.delete, &what, || async {
+        match health(aws, group, instance, port).await {
+            Ok(h) => Ok(h.is_none_or(|(state, _, _)| state != "draining").then_some(())),
+            Err(e) if is_code(&e, &["TargetGroupNotFound", "InvalidTarget"]) => Ok(Some(())),
+            Err(e) => Err(e),
+        }
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -24,6 +24,8 @@ pub static DB_SUBNET_GROUP: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: None,
+    rollout: None,
+    new_first: false,
     object: Object {
         check: None,
         other_names: &[
@@ -66,6 +68,8 @@ pub static DB_PARAMETER_GROUP: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: None,
+    rollout: None,
+    new_first: false,
     object: Object {
         check: None,
         other_names: &[
@@ -170,6 +174,8 @@ pub static DB_INSTANCE: Kind = Kind {
     ref_checks: &[RefCheck { via: "source_db_instance_identifier", check: check_replica_source }],
     update_note: Some(db_update_note),
     upgrade: None,
+    rollout: None,
+    new_first: false,
     object: Object {
         check: Some(check_db_instance),
         other_names: &[

@@ -38,6 +38,8 @@ pub static IAM_ROLE: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: None,
+    rollout: None,
+    new_first: false,
     object: Object {
         check: Some(check_role),
         other_names: &[
@@ -102,6 +104,8 @@ pub static IAM_INSTANCE_PROFILE: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: None,
+    rollout: None,
+    new_first: false,
     object: Object {
         check: None,
         other_names: &[terraform("name", "instance_profile_name"), terraform("role", "role_name")],
@@ -144,6 +148,8 @@ pub static KEY_PAIR: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: None,
+    rollout: None,
+    new_first: false,
     object: Object {
         check: Some(check_key_pair),
         other_names: &[terraform("public_key", "public_key_material")],

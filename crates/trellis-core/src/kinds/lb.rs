@@ -2,8 +2,8 @@
 //! balancers and their listeners, auto scaling groups and their policies, fixed
 //! instances and their registration in a target group.
 
-use super::{attr, default, file_of, force, note, old, terraform, terraform_and_old, ID, PROTECT, TAGS};
-use crate::schema::{Default, Kind, Mode, Object, OtherName, Type};
+use super::{attr, default, file_of, force, local, note, old, terraform, terraform_and_old, ID, PROTECT, TAGS};
+use crate::schema::{Default, Kind, Mode, Object, OtherName, RolloutRules, Type};
 use crate::{Attrs, Value};
 
 const GENERATED_NAME: &str =
@@ -22,6 +22,8 @@ pub static LAUNCH_TEMPLATE: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: None,
+    rollout: None,
+    new_first: false,
     object: Object {
         check: None,
         other_names: &[terraform("name", "launch_template_name"), terraform("vpc_security_group_ids", "security_group_ids")],
@@ -97,6 +99,8 @@ pub static TARGET_GROUP: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: Some(upgrade_target_group),
+    rollout: None,
+    new_first: false,
     object: Object {
         check: None,
         other_names: &[OtherName {
@@ -193,6 +197,8 @@ pub static LOAD_BALANCER: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: None,
+    rollout: None,
+    new_first: false,
     object: Object {
         check: None,
         other_names: &[old("subnet_ids", "subnets"), old("security_group_ids", "security_groups")],
@@ -312,6 +318,8 @@ pub static LISTENER: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: Some(upgrade_listener),
+    rollout: None,
+    new_first: false,
     object: Object {
         check: Some(check_listener),
         // Its states are upgraded by `upgrade_listener`: the mapping becomes a list.
@@ -350,6 +358,8 @@ pub static AUTOSCALING_GROUP: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: None,
+    rollout: Some(&ROLLOUT),
+    new_first: false,
     object: Object {
         check: Some(check_sizes),
         other_names: &[
@@ -387,14 +397,47 @@ pub static AUTOSCALING_GROUP: Kind = Kind {
             default(attr("health_check_type", Type::Enum(&["EC2", "ELB"]), Mode::Optional, "`ELB` also replaces instances the target group finds unhealthy."), Default::Str("EC2")),
             default(attr("health_check_grace_period", Type::Int, Mode::Optional, "Seconds after launch before health checks count."), Default::Int(300)),
             attr("tags", Type::Map, Mode::Optional, "Tags, also put on the instances it launches. `Name` defaults to `<stack>-<name>`."),
+            default(local(attr("min_healthy_percentage", Type::Int, Mode::Optional, "Rollout: the share of `desired_capacity` kept healthy while instances are replaced (awscli's `start-instance-refresh --preferences MinHealthyPercentage`). 100 keeps full capacity serving.")), Default::Int(100)),
+            default(local(attr("max_healthy_percentage", Type::Int, Mode::Optional, "Rollout: the share of `desired_capacity` that may run at once (`MaxHealthyPercentage`, 100 to 200, at most 100 above the minimum). Above 100, new instances are launched before old ones are terminated, at least one at a time: a group of one is never taken to zero.")), Default::Int(110)),
+            local(attr("instance_warmup", Type::Int, Mode::Optional, "Rollout: seconds a new instance is given before its health counts (`InstanceWarmup`). Left out, the group's `health_check_grace_period`.")),
+            default(local(attr("checkpoint_percentages", Type::List(&Type::Int), Mode::Optional, "Rollout: percentages of instances replaced at which the rollout pauses for `checkpoint_delay` (`CheckpointPercentages`), ascending, the last at most 100.")), Default::EmptyList),
+            local(attr("checkpoint_delay", Type::Int, Mode::Optional, "Rollout: seconds to wait at each checkpoint (`CheckpointDelay`); left out, AWS's 3600.")),
+            default(local(attr("skip_matching", Type::Bool, Mode::Optional, "Rollout: leave instances that already run the new configuration alone (`SkipMatching`), so a rollout cut short resumes where it stopped.")), Default::Bool(true)),
+            default(local(attr("auto_rollback", Type::Bool, Mode::Optional, "Rollout: on failure, replace the new instances with the previous configuration again (`AutoRollback`). Off, a failed rollout stops where it is.")), Default::Bool(true)),
+            default(local(attr("bake_time", Type::Int, Mode::Optional, "Rollout: seconds after the last batch during which an alarm in ALARM still rolls everything back (`BakeTime`).")), Default::Int(0)),
+            default(local(attr("alarms", Type::Set(&Type::Ref("metric_alarm")), Mode::Optional, "Rollout: alarms whose ALARM state stops the rollout and rolls it back (`AlarmSpecification.Alarms`): `${metric_alarm.NAME}`, or the name of one made elsewhere.")), Default::EmptyList),
             ID,
             PROTECT,
         ],
     },
 };
 
+/// A group's rollout is AWS's instance refresh, gated by the target groups' health.
+static ROLLOUT: RolloutRules = RolloutRules {
+    noun: "instance",
+    triggers: &["launch_template_id", "launch_template_version"],
+    version: "launch_template_version",
+    version_noun: "launch template version",
+    capacity: "desired_capacity",
+    min_capacity: "min_size",
+    health_from: "target_group_arns",
+    min_healthy: "min_healthy_percentage",
+    max_healthy: "max_healthy_percentage",
+    warmup: "instance_warmup",
+    warmup_default: "health_check_grace_period",
+    checkpoints: "checkpoint_percentages",
+    checkpoint_delay: "checkpoint_delay",
+    bake_time: "bake_time",
+    alarms: "alarms",
+    auto_rollback: "auto_rollback",
+    skip_matching: "skip_matching",
+};
+
 fn check_sizes(a: &Attrs) -> Option<(&'static str, String)> {
     let get = |k| a.get(k).and_then(Value::as_int);
+    if let Some(problem) = check_rollout(a) {
+        return Some(problem);
+    }
     let (min, max) = (get("min_size")?, get("max_size")?);
     if min > max {
         return Some(("min_size", format!("min_size {min} is above max_size {max}")));
@@ -405,6 +448,43 @@ fn check_sizes(a: &Attrs) -> Option<(&'static str, String)> {
         }
         _ => None,
     }
+}
+
+/// The bounds AWS puts on a refresh's preferences, checked when the spec is loaded
+/// rather than when the refresh is started half-way through an apply.
+fn check_rollout(a: &Attrs) -> Option<(&'static str, String)> {
+    let get = |k| a.get(k).and_then(Value::as_int);
+    let (min, max) = (get("min_healthy_percentage").unwrap_or(100), get("max_healthy_percentage").unwrap_or(110));
+    if !(0..=100).contains(&min) {
+        return Some(("min_healthy_percentage", format!("min_healthy_percentage {min} is outside 0..=100")));
+    }
+    if !(100..=200).contains(&max) {
+        return Some(("max_healthy_percentage", format!("max_healthy_percentage {max} is outside 100..=200")));
+    }
+    if max - min > 100 {
+        return Some((
+            "max_healthy_percentage",
+            format!("max_healthy_percentage {max} is more than 100 above min_healthy_percentage {min}"),
+        ));
+    }
+    if min == 100 && max == 100 {
+        return Some(("max_healthy_percentage", "with min_healthy_percentage 100, max_healthy_percentage must be above 100, or no instance could ever be replaced".into()));
+    }
+    for k in ["instance_warmup", "checkpoint_delay", "bake_time"] {
+        if let Some(v) = get(k).filter(|v| *v < 0) {
+            return Some((k, format!("{k} {v} is negative")));
+        }
+    }
+    if let Some(points) = a.get("checkpoint_percentages") {
+        let points: Vec<i64> = points.as_list().iter().filter_map(Value::as_int).collect();
+        if points.windows(2).any(|w| w[0] >= w[1]) || points.iter().any(|p| !(1..=100).contains(p)) {
+            return Some((
+                "checkpoint_percentages",
+                format!("checkpoint_percentages {points:?} must rise, each within 1..=100"),
+            ));
+        }
+    }
+    None
 }
 
 fn check_policy(a: &Attrs) -> Option<(&'static str, String)> {
@@ -432,6 +512,8 @@ pub static SCALING_POLICY: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: None,
+    rollout: None,
+    new_first: false,
     object: Object {
         check: Some(check_policy),
         other_names: &[
@@ -467,6 +549,8 @@ pub static INSTANCE: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: None,
+    rollout: None,
+    new_first: true,
     object: Object {
         check: None,
         other_names: &[terraform("ami", "image_id"), terraform("vpc_security_group_ids", "security_group_ids")],
@@ -521,6 +605,8 @@ pub static TARGET_GROUP_ATTACHMENT: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: None,
+    rollout: None,
+    new_first: true,
     object: Object {
         check: None,
         other_names: &[],

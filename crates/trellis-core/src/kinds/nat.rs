@@ -15,6 +15,8 @@ pub static ELASTIC_IP: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: None,
+    rollout: None,
+    new_first: false,
     object: Object {
         check: None,
         other_names: &[terraform("instance", "instance_id")],
@@ -49,6 +51,8 @@ pub static NAT_GATEWAY: Kind = Kind {
     ref_checks: &[],
     update_note: None,
     upgrade: None,
+    rollout: None,
+    new_first: false,
     object: Object {
         check: None,
         other_names: &[],

@@ -1,0 +1,313 @@
+//! A group's rollout: AWS's instance refresh with the spec's preferences and the new
+//! launch template as its desired configuration (the group's own template changes only
+//! when the refresh succeeds, so AWS's rollback returns to the version that worked),
+//! watched until it ends, and gated by health: a new instance that its target groups
+//! find unhealthy past its warmup stops the refresh and rolls it back.
+//!
+//! trellis-aws has the find / status / wait helpers terraform-provider-aws has per
+//! resource; here they are `running` (a refresh already under way is waited for, never
+//! stacked), `status` (one read of a refresh) and `watch` (the wait, with the gate).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use aws_sdk_autoscaling::types::{
+    AlarmSpecification, DesiredConfiguration, InstanceRefresh, RefreshPreferences, RefreshStrategy,
+};
+use aws_sdk_elasticloadbalancingv2::types::TargetDescription;
+use trellis_core::{Attrs, ProviderError, Value};
+
+use super::{get_int, strings, template};
+use crate::limits::Call;
+use crate::util::{aws_err, bool_attr, is_code};
+use crate::Aws;
+
+/// A refresh in one of these is still under way.
+const ACTIVE: &[&str] = &["Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking"];
+
+/// How often a refresh and its new instances' health are read.
+fn poll_interval() -> Duration {
+    let ms = std::env::var("TRELLIS_ROLLOUT_POLL_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
+    Duration::from_millis(ms)
+}
+
+/// The preferences as the spec gives them (trellis settings, never read back from AWS),
+/// with trellis's defaults: full capacity kept, new instances first, roll back on failure.
+pub(crate) fn preferences(attrs: &Attrs) -> RefreshPreferences {
+    let checkpoints: Vec<i32> = attrs
+        .get("checkpoint_percentages")
+        .map(|v| v.as_list().iter().filter_map(Value::as_int).map(|p| p as i32).collect())
+        .unwrap_or_default();
+    let alarms = strings(attrs, "alarms");
+    RefreshPreferences::builder()
+        .min_healthy_percentage(get_int(attrs, "min_healthy_percentage").unwrap_or(100))
+        .max_healthy_percentage(get_int(attrs, "max_healthy_percentage").unwrap_or(110))
+        .set_instance_warmup(get_int(attrs, "instance_warmup"))
+        .set_checkpoint_percentages((!checkpoints.is_empty()).then_some(checkpoints))
+        .set_checkpoint_delay(get_int(attrs, "checkpoint_delay"))
+        .skip_matching(bool_attr(attrs, "skip_matching").unwrap_or(true))
+        .auto_rollback(bool_attr(attrs, "auto_rollback").unwrap_or(true))
+        .set_bake_time(get_int(attrs, "bake_time").filter(|b| *b > 0))
+        .set_alarm_specification(
+            (!alarms.is_empty()).then(|| AlarmSpecification::builder().set_alarms(Some(alarms)).build()),
+        )
+        .build()
+}
+
+/// Rolls the group onto the launch template of `after`.
+pub(crate) async fn roll(aws: &Aws, group: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+    let version = match after.get("launch_template_version") {
+        Some(Value::Int(v)) => v.to_string(),
+        Some(Value::Str(v)) => v.clone(),
+        _ => "$Default".to_string(),
+    };
+    let old_version = match before.get("launch_template_version") {
+        Some(Value::Int(v)) => v.to_string(),
+        Some(Value::Str(v)) => v.clone(),
+        _ => "its previous version".to_string(),
+    };
+    let started = loop {
+        if let Some(other) = running(aws, group).await? {
+            aws.say(&format!("{group}: instance refresh {other} is already running; waiting for it to end first"));
+            watch(aws, group, &other, None).await.ok();
+            continue;
+        }
+        aws.call(Call::AutoScaling).await;
+        let sent = aws
+            .asg
+            .start_instance_refresh()
+            .auto_scaling_group_name(group)
+            .strategy(RefreshStrategy::Rolling)
+            .desired_configuration(DesiredConfiguration::builder().launch_template(template(after)).build())
+            .preferences(preferences(after))
+            .send()
+            .await
+            .map_err(aws_err);
+        match sent {
+            Ok(out) => break out.instance_refresh_id().unwrap_or_default().to_string(),
+            // Another refresh (or this one, whose answer was lost) is under way.
+            Err(e) if is_code(&e, &["InstanceRefreshInProgress"]) => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    aws.say(&format!("{group}: instance refresh {started} started, to launch template version {version}"));
+    let gate = Gate {
+        version,
+        target_groups: strings(after, "target_group_arns"),
+        warmup: Duration::from_secs(
+            get_int(after, "instance_warmup")
+                .or_else(|| get_int(after, "health_check_grace_period"))
+                .unwrap_or(300)
+                .max(0) as u64,
+        ),
+        auto_rollback: bool_attr(after, "auto_rollback").unwrap_or(true),
+        old_version,
+    };
+    watch(aws, group, &started, Some(&gate)).await
+}
+
+/// What a batch must pass: the new instances healthy in every target group once their
+/// warmup is over.
+struct Gate {
+    version: String,
+    old_version: String,
+    target_groups: Vec<String>,
+    warmup: Duration,
+    auto_rollback: bool,
+}
+
+/// The group's refresh still under way, if any.
+async fn running(aws: &Aws, group: &str) -> Result<Option<String>, ProviderError> {
+    aws.call(Call::AutoScaling).await;
+    let out = aws.asg.describe_instance_refreshes().auto_scaling_group_name(group).send().await.map_err(aws_err)?;
+    Ok(out
+        .instance_refreshes()
+        .iter()
+        .find(|r| r.status().is_some_and(|s| ACTIVE.contains(&s.as_str())))
+        .and_then(|r| r.instance_refresh_id().map(str::to_string)))
+}
+
+async fn status(aws: &Aws, group: &str, refresh: &str) -> Result<Option<InstanceRefresh>, ProviderError> {
+    aws.call(Call::AutoScaling).await;
+    let out = aws
+        .asg
+        .describe_instance_refreshes()
+        .auto_scaling_group_name(group)
+        .instance_refresh_ids(refresh)
+        .send()
+        .await
+        .map_err(aws_err)?;
+    Ok(out.instance_refreshes().first().cloned())
+}
+
+/// Waits for the refresh to end, saying how far it is; with a gate, a new instance
+/// found unhealthy past its warmup stops it (rolled back, or cancelled when the spec
+/// turned rollback off). Ok only when it succeeded.
+async fn watch(aws: &Aws, group: &str, refresh: &str, gate: Option<&Gate>) -> Result<(), ProviderError> {
+    let start = Instant::now();
+    let limit = aws.timeouts.ready.max(Duration::from_secs(3600));
+    let mut last_said = String::new();
+    let mut seen: BTreeMap<String, Instant> = BTreeMap::new();
+    let mut unhealthy: BTreeMap<String, String> = BTreeMap::new();
+    let mut stopped: Option<String> = None;
+    loop {
+        let r = status(aws, group, refresh).await?;
+        let Some(r) = r else {
+            return Err(ProviderError::new(
+                Some("InstanceRefreshNotFound"),
+                format!("instance refresh {refresh} of {group} is gone"),
+            ));
+        };
+        let state = r.status().map(|s| s.as_str().to_string()).unwrap_or_default();
+        let line = progress_line(group, refresh, &r);
+        if line != last_said {
+            aws.say(&line);
+            last_said = line;
+        }
+        match state.as_str() {
+            "Successful" => return Ok(()),
+            "Failed" | "Cancelled" | "RollbackSuccessful" | "RollbackFailed" => {
+                return Err(failure(group, refresh, &r, &unhealthy, stopped.as_deref(), gate));
+            }
+            _ => {}
+        }
+        if let (Some(gate), None, "InProgress" | "Baking") = (gate, &stopped, state.as_str()) {
+            let bad = check_health(aws, group, gate, &mut seen).await?;
+            if !bad.is_empty() {
+                unhealthy.extend(bad);
+                let why = "new instances are unhealthy past their warmup".to_string();
+                stop(aws, group, gate.auto_rollback, &why).await?;
+                aws.say(&format!("{group}: {why}; {}", if gate.auto_rollback { "rolling back" } else { "cancelling" }));
+                stopped = Some(why);
+            }
+        }
+        if start.elapsed() > limit && stopped.is_none() {
+            let why = format!("not finished after {} s", limit.as_secs());
+            stop(aws, group, gate.is_none_or(|g| g.auto_rollback), &why).await?;
+            stopped = Some(why);
+        }
+        tokio::time::sleep(poll_interval()).await;
+    }
+}
+
+/// `autoscaling_group.web: instance refresh 50 % (1 instance left), InProgress: ...`.
+fn progress_line(group: &str, refresh: &str, r: &InstanceRefresh) -> String {
+    let state = r.status().map(|s| s.as_str()).unwrap_or("?");
+    let pct = r.percentage_complete().map(|p| format!(" {p} %")).unwrap_or_default();
+    let left = r
+        .instances_to_update()
+        .map(|n| format!(" ({n} instance{} left)", if n == 1 { "" } else { "s" }))
+        .unwrap_or_default();
+    let reason = r.status_reason().filter(|s| !s.is_empty()).map(|s| format!(": {s}")).unwrap_or_default();
+    format!("{group}: instance refresh {refresh}{pct}{left}, {state}{reason}")
+}
+
+/// Rolls the refresh back (or cancels it); a refresh that has already ended or is
+/// already rolling back is left to end.
+async fn stop(aws: &Aws, group: &str, rollback: bool, _why: &str) -> Result<(), ProviderError> {
+    aws.call(Call::AutoScaling).await;
+    let sent = if rollback {
+        aws.asg.rollback_instance_refresh().auto_scaling_group_name(group).send().await.map(|_| ()).map_err(aws_err)
+    } else {
+        aws.asg.cancel_instance_refresh().auto_scaling_group_name(group).send().await.map(|_| ()).map_err(aws_err)
+    };
+    match sent {
+        Err(e) if is_code(&e, &["ActiveInstanceRefreshNotFound", "IrreversibleInstanceRefresh"]) => Ok(()),
+        other => other,
+    }
+}
+
+/// The new instances (on the gate's version, InService) that a target group finds
+/// unhealthy after their warmup, with AWS's reason. `seen` remembers when each was
+/// first seen in service, which starts its warmup.
+async fn check_health(
+    aws: &Aws,
+    group: &str,
+    gate: &Gate,
+    seen: &mut BTreeMap<String, Instant>,
+) -> Result<BTreeMap<String, String>, ProviderError> {
+    aws.call(Call::AutoScaling).await;
+    let out = aws.asg.describe_auto_scaling_groups().auto_scaling_group_names(group).send().await.map_err(aws_err)?;
+    let fresh: BTreeSet<String> = out
+        .auto_scaling_groups()
+        .iter()
+        .flat_map(|g| g.instances())
+        .filter(|i| i.lifecycle_state().is_some_and(|s| s.as_str() == "InService"))
+        .filter(|i| i.launch_template().and_then(|t| t.version()) == Some(gate.version.as_str()))
+        .filter_map(|i| i.instance_id().map(str::to_string))
+        .collect();
+    let now = Instant::now();
+    for id in &fresh {
+        seen.entry(id.clone()).or_insert(now);
+    }
+    let due: Vec<String> =
+        fresh.iter().filter(|i| seen.get(*i).is_some_and(|t| now.duration_since(*t) >= gate.warmup)).cloned().collect();
+    let mut bad = BTreeMap::new();
+    if due.is_empty() {
+        return Ok(bad);
+    }
+    for tg in &gate.target_groups {
+        aws.call(Call::ElbDescribe).await;
+        let targets: Vec<TargetDescription> = due.iter().map(|i| TargetDescription::builder().id(i).build()).collect();
+        let out = aws
+            .elb
+            .describe_target_health()
+            .target_group_arn(tg)
+            .set_targets(Some(targets))
+            .send()
+            .await
+            .map_err(aws_err)?;
+        for d in out.target_health_descriptions() {
+            let Some(h) = d.target_health() else { continue };
+            if h.state().is_some_and(|s| s.as_str() == "unhealthy") {
+                let id = d.target().and_then(|t| t.id()).unwrap_or_default().to_string();
+                let reason = h.reason().map(|r| r.as_str().to_string()).unwrap_or_default();
+                let text = h.description().unwrap_or_default();
+                let tg_name = tg.rsplit(':').next().unwrap_or(tg);
+                bad.insert(
+                    id,
+                    format!(
+                        "{reason} in {tg_name}{}",
+                        if text.is_empty() { String::new() } else { format!(" ({text})") }
+                    ),
+                );
+            }
+        }
+    }
+    Ok(bad)
+}
+
+/// The error of a refresh that did not succeed: the group, how it ended and AWS's
+/// reason, the instances found unhealthy and why, and what runs now.
+fn failure(
+    group: &str,
+    refresh: &str,
+    r: &InstanceRefresh,
+    unhealthy: &BTreeMap<String, String>,
+    stopped: Option<&str>,
+    gate: Option<&Gate>,
+) -> ProviderError {
+    let state = r.status().map(|s| s.as_str()).unwrap_or("?");
+    let mut msg = format!("group {group}: instance refresh {refresh} ended {state}");
+    if let Some(reason) = r.status_reason().filter(|s| !s.is_empty()) {
+        msg.push_str(&format!(" ({reason})"));
+    }
+    if let Some(why) = stopped {
+        msg.push_str(&format!("; trellis stopped it: {why}"));
+    }
+    if !unhealthy.is_empty() {
+        let list: Vec<String> = unhealthy.iter().map(|(i, why)| format!("{i}: {why}")).collect();
+        msg.push_str(&format!("; unhealthy: {}", list.join(", ")));
+    }
+    if let Some(g) = gate {
+        match state {
+            "RollbackSuccessful" => {
+                msg.push_str(&format!("; the group runs launch template version {} again", g.old_version))
+            }
+            "Cancelled" | "Failed" => msg.push_str("; instances already replaced keep the new version"),
+            _ => {}
+        }
+    }
+    let code = if state == "RollbackSuccessful" { "RolledBack" } else { "InstanceRefreshFailed" };
+    ProviderError::new(Some(code), msg)
+}
