@@ -104,6 +104,7 @@ resources:
     min_size: 2
     max_size: 4
     vpc_zone_identifier: ["${subnet.a}"]
+    instance_warmup: 1
 "#;
 
 #[tokio::test]

@@ -229,6 +229,8 @@ impl Moto {
             .env("TRELLIS_TEST_ENDPOINT", self.url())
             // The tests that need a fault layer of their own start it with this Python.
             .env("TRELLIS_TEST_PYTHON", venv_bin("python"))
+            // The emulator's refreshes take seconds, not AWS's minutes: read them often.
+            .env("TRELLIS_ROLLOUT_POLL_MS", "500")
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", REGION)

@@ -405,7 +405,7 @@ pub static AUTOSCALING_GROUP: Kind = Kind {
             default(local(attr("skip_matching", Type::Bool, Mode::Optional, "Rollout: leave instances that already run the new configuration alone (`SkipMatching`), so a rollout cut short resumes where it stopped.")), Default::Bool(true)),
             default(local(attr("auto_rollback", Type::Bool, Mode::Optional, "Rollout: on failure, replace the new instances with the previous configuration again (`AutoRollback`). Off, a failed rollout stops where it is.")), Default::Bool(true)),
             default(local(attr("bake_time", Type::Int, Mode::Optional, "Rollout: seconds after the last batch during which an alarm in ALARM still rolls everything back (`BakeTime`).")), Default::Int(0)),
-            default(local(attr("alarms", Type::Set(&Type::Ref("metric_alarm")), Mode::Optional, "Rollout: alarms whose ALARM state stops the rollout and rolls it back (`AlarmSpecification.Alarms`): `${metric_alarm.NAME}`, or the name of one made elsewhere.")), Default::EmptyList),
+            default(local(attr("alarms", Type::Set(&Type::Str), Mode::Optional, "Rollout: names of CloudWatch alarms whose ALARM state stops the rollout and rolls it back (`AlarmSpecification.Alarms`), during the batches and the bake time.")), Default::EmptyList),
             ID,
             PROTECT,
         ],
