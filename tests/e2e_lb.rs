@@ -299,7 +299,9 @@ async fn fixed_servers_apply_update_drift_replace_and_destroy() {
     assert!(old.is_err(), "the old target group is still there");
     let created = applied.stdout.find("target_group.receivers: Created").unwrap();
     let listener = applied.stdout.find("listener.http: Updated").unwrap();
-    let deleted = applied.stdout.find("__deposed_").unwrap();
+    // (The registrations are replaced new-first too, so the first deposed object to go
+    // is one of theirs; the old group is what must wait for the listener.)
+    let deleted = applied.stdout.find("target_group.receivers__deposed_").unwrap();
     assert!(created < listener && listener < deleted, "{}", applied.stdout);
     assert!(stack.state().resources.iter().all(|r| !r.address.name.contains("deposed")));
     stack.plan().expect_code(0);

@@ -204,34 +204,34 @@ fn awscli(args: &[&str]) {
 
 #[tokio::test]
 async fn an_alarm_in_alarm_stops_the_rollout_and_rolls_it_back() {
-    let alarm = format!("rollout-5xx-{}", std::process::id());
-    awscli(&[
-        "cloudwatch",
-        "put-metric-alarm",
-        "--alarm-name",
-        &alarm,
-        "--namespace",
-        "AWS/ApplicationELB",
-        "--metric-name",
-        "HTTPCode_Target_5XX_Count",
-        "--statistic",
-        "Sum",
-        "--period",
-        "60",
-        "--evaluation-periods",
-        "1",
-        "--threshold",
-        "5",
-        "--comparison-operator",
-        "GreaterThanThreshold",
-    ]);
-    let stack = web("rollout-alarm", 2, &format!("    alarms: [{alarm}]\n    bake_time: 60\n"));
+    // The alarm is the spec's own (`metric_alarm`), on the load balancer's 5xx count.
+    let stack = web("rollout-alarm", 2, "    alarms: [\"${metric_alarm.errors}\"]\n    bake_time: 60\n");
+    let spec = std::fs::read_to_string(&stack.spec).unwrap();
+    let alarm_block = "  metric_alarm.errors:\n    alarm_description: 5xx from the app\n    namespace: AWS/ApplicationELB\n    metric_name: HTTPCode_Target_5XX_Count\n    dimensions:\n      LoadBalancer: ${load_balancer.web.arn_suffix}\n    statistic: Sum\n    period: 60\n    evaluation_periods: 1\n    threshold: 5\n    comparison_operator: GreaterThanThreshold\n    treat_missing_data: notBreaching\n\noutputs:";
+    stack.write_spec(&replace(&spec, "outputs:", alarm_block));
+    let made = stack.apply();
+    assert!(made.stdout.contains("metric_alarm.errors: Created"), "{}", made.stdout);
+    stack.plan().expect_code(0);
+    let alarm = stack.id("metric_alarm.errors");
+    assert_eq!(alarm, format!("{}-errors", stack.name));
+    let described = aws().await.cloudwatch().describe_alarms().alarm_names(&alarm).send().await.unwrap();
+    let a = &described.metric_alarms()[0];
+    assert_eq!(a.threshold(), Some(5.0));
+    assert_eq!(a.dimensions()[0].value(), Some(stack.state().get(&"load_balancer.web".parse().unwrap()).unwrap().attributes["arn_suffix"].as_str().unwrap()));
+    // Changed in place: PutMetricAlarm again, the name kept.
+    let spec = std::fs::read_to_string(&stack.spec).unwrap();
+    stack.write_spec(&replace(&spec, "    threshold: 5\n", "    threshold: 10\n"));
+    let updated = stack.plan().expect_code(2);
+    assert!(updated.stdout.contains("~ threshold") && updated.stdout.contains("5 -> 10"), "{}", updated.stdout);
     stack.apply();
+    stack.plan().expect_code(0);
+    assert_eq!(stack.id("metric_alarm.errors"), alarm);
+
     let group = stack.id("autoscaling_group.web");
     let tg = stack.id("target_group.web");
     stack.write_file("files/web-boot.sh", &format!("{WEB_BOOT}echo v2\n"));
     let plan = stack.plan().expect_code(2);
-    assert!(plan.stdout.contains(&format!("#   stopped by an alarm in ALARM: {alarm}")), "{}", plan.stdout);
+    assert!(plan.stdout.contains("#   stopped by an alarm in ALARM: metric_alarm.errors"), "{}", plan.stdout);
     assert!(plan.stdout.contains("#   bake time 60 s after the last batch"), "{}", plan.stdout);
 
     // The alarm fires while the new version bakes.
@@ -239,16 +239,7 @@ async fn an_alarm_in_alarm_stops_the_rollout_and_rolls_it_back() {
         let alarm = alarm.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(6)).await;
-            awscli(&[
-                "cloudwatch",
-                "set-alarm-state",
-                "--alarm-name",
-                &alarm,
-                "--state-value",
-                "ALARM",
-                "--state-reason",
-                "test",
-            ]);
+            awscli(&["cloudwatch", "set-alarm-state", "--alarm-name", &alarm, "--state-value", "ALARM", "--state-reason", "test"]);
         })
     };
     let (code, out, samples) = apply_sampling(&stack, &group, &tg).await;
@@ -261,8 +252,9 @@ async fn an_alarm_in_alarm_stops_the_rollout_and_rolls_it_back() {
         assert!(s.healthy.len() >= 2, "capacity fell below the minimum: {s:?}\n{out}");
     }
     stack.plan().expect_code(2);
-    awscli(&["cloudwatch", "set-alarm-state", "--alarm-name", &alarm, "--state-value", "OK", "--state-reason", "test"]);
     stack.destroy_and_check_clean();
+    let gone = aws().await.cloudwatch().describe_alarms().alarm_names(&alarm).send().await.unwrap();
+    assert!(gone.metric_alarms().is_empty(), "the alarm outlived its stack");
 }
 
 #[tokio::test]
@@ -280,7 +272,8 @@ async fn fixed_servers_are_replaced_new_first() {
 
     // A new boot script replaces each server: the new one first, registered and healthy,
     // then the old one deregistered (after draining) and terminated.
-    stack.write_file("files/receiver-boot.sh", &format!("{RECEIVER_BOOT}echo v2\n"));
+    // The new servers take two seconds to pass their health checks.
+    stack.write_file("files/receiver-boot.sh", &format!("{RECEIVER_BOOT}echo v2\n# emulator: healthy-after 2s\n"));
     let plan = stack.plan().expect_code(2);
     assert!(plan.stdout.contains("+/- instance.receiver[0]"), "{}", plan.stdout);
     assert!(plan.stdout.contains("+/- target_group_attachment.receiver[0]"), "{}", plan.stdout);
@@ -289,6 +282,7 @@ async fn fixed_servers_are_replaced_new_first() {
         stack.command(&["apply", &spec_path, "--auto-approve"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
     let aws = aws().await;
     let mut seen = Vec::new();
+    let mut registered_beside = false;
     loop {
         let h = aws.elb().describe_target_health().target_group_arn(&tg).send().await.unwrap();
         let healthy: Vec<String> = h
@@ -297,6 +291,9 @@ async fn fixed_servers_are_replaced_new_first() {
             .filter(|d| d.target_health().and_then(|t| t.state()).is_some_and(|s| s.as_str() == "healthy"))
             .filter_map(|d| d.target()?.id().map(str::to_string))
             .collect();
+        let any_new =
+            h.target_health_descriptions().iter().filter_map(|d| d.target()?.id()).any(|i| !old.iter().any(|o| o == i));
+        registered_beside |= any_new && old.iter().all(|o| healthy.contains(o));
         seen.push(healthy);
         if child.try_wait().unwrap().is_some() {
             break;
@@ -311,11 +308,45 @@ async fn fixed_servers_are_replaced_new_first() {
     }
     let new: Vec<String> = (0..2).map(|i| stack.id(&format!("instance.receiver[{i}]"))).collect();
     assert!(new.iter().all(|i| !old.contains(i)), "{old:?} -> {new:?}");
-    // Both old servers were seen draining or gone only once their successors served.
-    assert!(seen.iter().any(|h| h.len() >= 3), "no new server served beside the old ones: {seen:?}");
+    // A new server was registered while both old ones still served.
+    assert!(registered_beside, "no new server was registered beside the old ones: {seen:?}");
     let mut registered = support::targets(&tg).await;
     registered.retain(|i| new.contains(i));
     assert_eq!(registered.len(), 2);
+    stack.plan().expect_code(0);
+    stack.destroy_and_check_clean();
+}
+
+#[tokio::test]
+async fn a_refresh_already_running_is_waited_for_not_stacked() {
+    let stack = web("rollout-busy", 1, "");
+    stack.apply();
+    let group = stack.id("autoscaling_group.web");
+    // Someone started a refresh by hand (AWS's defaults, a few seconds of warmup).
+    use trellis_aws::sdk::autoscaling::types::RefreshPreferences;
+    let prefs = RefreshPreferences::builder()
+        .instance_warmup(3)
+        .min_healthy_percentage(100)
+        .max_healthy_percentage(200)
+        .build();
+    aws()
+        .await
+        .autoscaling()
+        .start_instance_refresh()
+        .auto_scaling_group_name(&group)
+        .preferences(prefs)
+        .send()
+        .await
+        .unwrap();
+    stack.write_file("files/web-boot.sh", &format!("{WEB_BOOT}echo v2\n"));
+    let applied = stack.apply();
+    let said = format!("{}{}", applied.stdout, applied.stderr);
+    assert!(said.contains("is already running; waiting for it to end first"), "{said}");
+    let refreshes =
+        aws().await.autoscaling().describe_instance_refreshes().auto_scaling_group_name(&group).send().await.unwrap();
+    let statuses: Vec<&str> =
+        refreshes.instance_refreshes().iter().filter_map(|r| r.status()).map(|s| s.as_str()).collect();
+    assert_eq!(statuses, ["Successful", "Successful"], "one after the other, never two at once");
     stack.plan().expect_code(0);
     stack.destroy_and_check_clean();
 }

@@ -316,6 +316,95 @@ def shim_own_tags_by_index():
     TaggedEC2Resource.get_tags = get_tags
 
 
+def shim_cloudwatch_rpc_v2_cbor():
+    """moto 5.2.5 speaks CloudWatch's query protocol only; AWS also serves it as Smithy
+    RPC v2 CBOR (`POST /service/GraniteServiceVersion20100801/operation/NAME`), the
+    protocol the current AWS SDKs use, and moto answers that path 404. The shim turns
+    such a request into the query request it stands for (botocore's own CBOR parser
+    and query serializer, on CloudWatch's service model), lets moto answer it, and turns
+    the XML answer back into CBOR (an error as `__type` and `message`, with the
+    `x-amzn-query-error` header AWS sends in query-compatible mode)."""
+    import io
+    import urllib.parse
+
+    import botocore.session
+    from botocore.parsers import QueryParser, RpcV2CBORParser
+    from botocore.serialize import QuerySerializer, RpcV2CBORSerializer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    prefix = "/service/GraniteServiceVersion20100801/operation/"
+    model = botocore.session.get_session().get_service_model("cloudwatch")
+
+    def cbor_text(s):
+        data = s.encode()
+        n = len(data)
+        head = bytes([0x60 | n]) if n < 24 else bytes([0x78, n]) if n < 256 else bytes([0x79]) + n.to_bytes(2, "big")
+        return head + data
+
+    def cbor_error(code, message):
+        return bytes([0xA2]) + cbor_text("__type") + cbor_text("com.amazonaws.cloudwatch#" + code) + cbor_text("message") + cbor_text(message)
+
+    original = DomainDispatcherApplication.__call__
+
+    def call(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(prefix):
+            return original(self, environ, start_response)
+        op = model.operation_model(path[len(prefix):])
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        params = {}
+        if body and op.input_shape is not None:
+            params = RpcV2CBORParser().parse({"body": body, "headers": {}, "status_code": 200}, op.input_shape)
+            params.pop("ResponseMetadata", None)
+        query = QuerySerializer().serialize_to_request(params, op)
+        form = urllib.parse.urlencode(query["body"]).encode()
+        inner = dict(environ)
+        inner.update({
+            "PATH_INFO": "/",
+            "REQUEST_METHOD": "POST",
+            "CONTENT_TYPE": "application/x-www-form-urlencoded",
+            "CONTENT_LENGTH": str(len(form)),
+            "wsgi.input": io.BytesIO(form),
+        })
+        captured = {}
+
+        def inner_start(status, headers, exc_info=None):
+            captured["status"] = status
+            captured["headers"] = headers
+            return lambda data: None
+
+        xml = b"".join(original(self, inner, inner_start))
+        code = int(captured["status"].split()[0])
+        if code >= 300:
+            parsed = QueryParser().parse({"body": xml, "headers": {}, "status_code": code}, None)
+            err = parsed.get("Error", {})
+            name, message = err.get("Code", "InternalFailure"), err.get("Message", "")
+            out = cbor_error(name, message)
+            start_response(captured["status"], [
+                ("Content-Type", "application/cbor"),
+                ("smithy-protocol", "rpc-v2-cbor"),
+                ("x-amzn-query-error", f"{name};Sender"),
+                ("Content-Length", str(len(out))),
+            ])
+            return [out]
+        out = b""
+        if op.output_shape is not None:
+            parsed = QueryParser().parse({"body": xml, "headers": {}, "status_code": code}, op.output_shape)
+            parsed.pop("ResponseMetadata", None)
+            buf = bytearray()
+            RpcV2CBORSerializer()._serialize_data_item(buf, parsed, op.output_shape)
+            out = bytes(buf)
+        start_response("200 OK", [
+            ("Content-Type", "application/cbor"),
+            ("smithy-protocol", "rpc-v2-cbor"),
+            ("Content-Length", str(len(out))),
+        ])
+        return [out]
+
+    DomainDispatcherApplication.__call__ = call
+
+
 if __name__ == "__main__":
     shim_launch_template_version_user_data()
     shim_replace_network_acl_association_unknown_id()
@@ -332,6 +421,7 @@ if __name__ == "__main__":
     shim_run_instances_profile_for_each()
     shim_launch_template_tags()
     shim_own_tags_by_index()
+    shim_cloudwatch_rpc_v2_cbor()
     # Not shims of defects: what moto does not simulate at all (instance refresh,
     # application health, draining), documented in refresh.py.
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

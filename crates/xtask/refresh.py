@@ -167,6 +167,7 @@ class Refresh:
         self.size, self.first = batch_size(capacity, prefs["min"], prefs["max"])
         self.replaced = 0
         self.batch = None  # {"new": [...], "old": [...], "at": t}
+        self.launched = set()
         self.paused_until = None
         self.checkpoints_done = set()
         self.bake_until = None
@@ -191,11 +192,12 @@ class Refresh:
         return len(self.to_replace())
 
     def to_replace(self):
+        """The instances still to replace: never one this refresh launched, and with
+        SkipMatching none already on the desired version."""
         states = [s for s in self.group.instance_states if s.lifecycle_state == "InService"]
-        in_batch = set(self.batch["new"]) if self.batch else set()
-        old = [s.instance.id for s in states if s.instance.id not in in_batch]
+        old = [s.instance.id for s in states if s.instance.id not in self.launched]
         if self.prefs["skip_matching"]:
-            old = [s.instance.id for s in states if s.instance.id not in in_batch and version_of(s) != self.desired]
+            old = [s.instance.id for s in states if s.instance.id not in self.launched and version_of(s) != self.desired]
         return old
 
     def alarm_in_alarm(self):
@@ -294,6 +296,7 @@ class Refresh:
             if not self.first:
                 terminate(self.group, old)
             new = launch(self.group, n, self.desired)
+            self.launched.update(new)
             self.batch = {"new": new, "old": old, "at": t}
             self.reason = f"Replacing {n} instance(s)"
             return

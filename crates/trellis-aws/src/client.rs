@@ -94,6 +94,7 @@ fn clients(config: &aws_config::SdkConfig, classifier: &Classifier, attempts: u3
         rds: client!(aws_sdk_rds),
         ssm: client!(aws_sdk_ssm),
         iam: client!(aws_sdk_iam),
+        cw: client!(aws_sdk_cloudwatch),
     }
 }
 
@@ -106,6 +107,12 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
             "no AWS region: set `region:` in the spec, or AWS_REGION, or a region in your AWS profile",
         ));
     };
+    if !looks_like_region(&region) {
+        return Err(ProviderError::new(
+            Some("InvalidRegion"),
+            format!("`{region}` is not an AWS region name (they look like `us-east-1` or `eu-central-2`)"),
+        ));
+    }
     // Resolved once here, so a machine without credentials gets one plain error before
     // any call rather than the SDK's chain of causes from inside the first one.
     if let Some(provider) = config.credentials_provider() {
@@ -114,7 +121,7 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
         }
     }
     let classifier = Classifier { recent: Arc::new(Recent::default()), progress: opts.progress.clone() };
-    let Clients { ec2, elb, asg, rds, ssm, iam } = clients(&config, &classifier, 10);
+    let Clients { ec2, elb, asg, rds, ssm, iam, cw } = clients(&config, &classifier, 10);
     Ok(Aws {
         ec2,
         elb,
@@ -122,6 +129,7 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
         rds,
         ssm,
         iam,
+        cw,
         // A create is never sent again by the SDK: its outcome is resolved first.
         once: clients(&config, &classifier, 1),
         recent: classifier.recent,
@@ -134,4 +142,30 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
         crash_after: std::env::var("TRELLIS_TEST_CRASH_AFTER_CALLS").ok().and_then(|v| v.parse().ok()),
         read_times: Default::default(),
     })
+}
+
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`: two letters, words, a
+/// number, each after a dash. Anything else the SDK cannot even build a request for.
+fn looks_like_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].chars().all(|c| c.is_ascii_lowercase())
+        && parts[1..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts.last().is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod region_tests {
+    #[test]
+    fn region_names_are_told_from_other_text() {
+        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1", "ap-southeast-4", "us-isob-east-1"] {
+            assert!(super::looks_like_region(ok), "{ok}");
+        }
+        for bad in ["", "us-east", "useast1", "US-EAST-1", "us-east-1x", "not a region", "us--1", "u-east-1"] {
+            assert!(!super::looks_like_region(bad), "{bad}");
+        }
+    }
 }

@@ -135,6 +135,9 @@ pub(crate) const NOT_FOUND: &[&str] = &[
     "InvalidNatGatewayID.NotFound",
     "NoSuchEntity",
     "InvalidKeyPair.NotFound",
+    // CloudWatch: DeleteAlarms, and ListTagsForResource of an alarm.
+    "ResourceNotFound",
+    "ResourceNotFoundException",
 ];
 
 /// Answers that are "not found" in other words: EC2 refusing an instance profile IAM has

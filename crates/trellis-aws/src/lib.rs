@@ -31,6 +31,7 @@ pub use s3state::{S3Options, S3Store};
 /// The AWS SDKs trellis uses, for tests that change objects behind trellis's back.
 pub mod sdk {
     pub use aws_sdk_autoscaling as autoscaling;
+    pub use aws_sdk_cloudwatch as cloudwatch;
     pub use aws_sdk_ec2 as ec2;
     pub use aws_sdk_elasticloadbalancingv2 as elb;
     pub use aws_sdk_iam as iam;
@@ -54,6 +55,7 @@ pub(crate) struct Clients {
     pub rds: aws_sdk_rds::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub iam: aws_sdk_iam::Client,
+    pub cw: aws_sdk_cloudwatch::Client,
 }
 
 /// A connected AWS provider.
@@ -66,6 +68,8 @@ pub struct Aws {
     pub(crate) ssm: aws_sdk_ssm::Client,
     /// IAM (global): roles and instance profiles.
     pub(crate) iam: aws_sdk_iam::Client,
+    /// CloudWatch: metric alarms.
+    pub(crate) cw: aws_sdk_cloudwatch::Client,
     /// The same clients making one attempt per call, for the calls that create an
     /// object: their outcome, when unknown, is looked up before they are sent again.
     pub(crate) once: Clients,
@@ -128,6 +132,11 @@ impl Aws {
     /// The SSM client, for tests.
     pub fn ssm(&self) -> &aws_sdk_ssm::Client {
         &self.ssm
+    }
+
+    /// The CloudWatch client, for tests.
+    pub fn cloudwatch(&self) -> &aws_sdk_cloudwatch::Client {
+        &self.cw
     }
 
     /// The IAM client, for tests.

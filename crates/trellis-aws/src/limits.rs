@@ -80,6 +80,9 @@ pub(crate) enum Call {
     /// IAM, one account-wide service that publishes no per-call figure: 20 / 10 keeps
     /// well clear of its throttling, which is felt account-wide.
     Iam,
+    /// CloudWatch: PutMetricAlarm's quota is 3 per second, DescribeAlarms' 9; one bucket
+    /// of 10 / 3 keeps both clear.
+    CloudWatch,
 }
 
 pub(crate) struct Limits {
@@ -95,6 +98,7 @@ pub(crate) struct Limits {
     rds: Bucket,
     ssm: Bucket,
     iam: Bucket,
+    cloudwatch: Bucket,
 }
 
 impl Default for Limits {
@@ -112,6 +116,7 @@ impl Default for Limits {
             rds: Bucket::under(300.0, 12.0),
             ssm: Bucket::under(40.0, 40.0),
             iam: Bucket::under(20.0, 10.0),
+            cloudwatch: Bucket::under(10.0, 3.0),
         }
     }
 }
@@ -140,6 +145,7 @@ impl Limits {
             Call::Rds => self.rds.take().await,
             Call::Ssm => self.ssm.take().await,
             Call::Iam => self.iam.take().await,
+            Call::CloudWatch => self.cloudwatch.take().await,
         }
     }
 }

@@ -63,6 +63,10 @@ where
             let more = if verbose() { format!(" ({})", detail()) } else { String::new() };
             (Some("NetworkError".into()), format!("could not reach the endpoint: {}{more}", root_cause(&e)))
         }
+        (None, _, SdkError::ConstructionFailure(_)) => {
+            let more = if verbose() { format!(" ({})", detail()) } else { String::new() };
+            (Some("InvalidRequest".into()), format!("the request could not be built: {}{more}", root_cause(&e)))
+        }
         (None, _, SdkError::ResponseError(_)) => {
             (Some("UnreadableResponse".into()), "the endpoint's answer could not be read".into())
         }
@@ -417,13 +421,14 @@ pub(crate) fn generated_name(stack: &str, address: &Address, max: usize, suffix:
 pub(crate) async fn create_named<T, F, Fut>(
     c: &crate::kinds::Create<'_>,
     name_attr: &str,
-    max: usize,
     f: F,
 ) -> Result<T, ProviderError>
 where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = Result<T, ProviderError>>,
 {
+    // The schema says how long a name AWS takes.
+    let max = c.address.kind.attr(name_attr).and_then(|a| a.max_len).unwrap_or(255);
     match str_attr(c.attrs, name_attr) {
         Some(name) => f(name.to_string()).await,
         None => f(generated_name(c.stack, c.address, max, c.suffix)).await,

@@ -7,10 +7,12 @@
 mod db;
 mod iam;
 mod lb;
+mod metric_alarm;
 mod nat;
 
 pub use db::{DB_INSTANCE, DB_PARAMETER_GROUP, DB_SUBNET_GROUP};
 pub use iam::{IAM_INSTANCE_PROFILE, IAM_ROLE, KEY_PAIR};
+pub use metric_alarm::METRIC_ALARM;
 pub use nat::{ELASTIC_IP, NAT_GATEWAY};
 
 pub use lb::{
@@ -34,7 +36,14 @@ const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> At
         local: false,
         file_of: None,
         write_only: false,
+        max_len: None,
     }
+}
+
+/// AWS takes at most `n` characters of it.
+const fn limit(mut a: Attr, n: usize) -> Attr {
+    a.max_len = Some(n);
+    a
 }
 
 /// Terraform's name for an attribute awscli names otherwise.
@@ -444,7 +453,7 @@ pub static SECURITY_GROUP: Kind = Kind {
         check: None,
         other_names: &[terraform("name", "group_name")],
         attrs: &[
-            force(attr("group_name", Type::Str, Mode::OptionalComputed, "The group's name. Left out, trellis generates `<stack>-<name>` (with a suffix when a replacement needs a second name), so a replacement is created before the old group goes and rules that refer to it move over first.")),
+            force(limit(attr("group_name", Type::Str, Mode::OptionalComputed, "The group's name. Left out, trellis generates `<stack>-<name>` (with a suffix when a replacement needs a second name), so a replacement is created before the old group goes and rules that refer to it move over first."), 255)),
             force(default(attr("description", Type::Str, Mode::Optional, "AWS cannot change it later."), Default::Str("Managed by trellis"))),
             force(attr("vpc_id", Type::Ref("vpc"), Mode::Required, "The VPC.")),
             default(attr("ingress", Type::Set(&Type::Object(&SG_RULE)), Mode::Optional, "Inbound rules."), Default::EmptyList),
@@ -485,6 +494,7 @@ pub static ALL: &[&Kind] = &[
     &IAM_ROLE,
     &IAM_INSTANCE_PROFILE,
     &KEY_PAIR,
+    &METRIC_ALARM,
 ];
 
 pub fn get(name: &str) -> Option<&'static Kind> {

@@ -97,6 +97,9 @@ pub struct Attr {
     /// an object trellis has not recorded yet) and not checked after apply; a change of
     /// it still replaces or updates the object as `force_new` says.
     pub write_only: bool,
+    /// The most characters AWS takes for it (a name): a longer literal is refused when
+    /// the spec is loaded, at its place; a generated name is shortened to fit.
+    pub max_len: Option<usize>,
 }
 
 /// How a kind that holds data is deleted: the trellis settings that guard it and the

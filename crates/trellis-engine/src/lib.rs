@@ -646,7 +646,17 @@ fn record(
             // Secrets read back in plain text are kept as digests under the salt the plan
             // used (or, when the plan could not tell yet, a new one); trellis's own
             // settings are as planned.
-            let planned_attrs = change.after.clone().unwrap_or_default();
+            let mut planned_attrs = change.after.clone().unwrap_or_default();
+            // A setting of trellis's that refers to another object (a group's alarms)
+            // was known only once that object was made: recorded as it was sent.
+            if let Some(sent) = &outcome.sent {
+                for (k, v) in sent {
+                    let local = op.address.kind.attr(k).is_some_and(|a| a.local);
+                    if local && !v.has_unknown() && !change.sensitive.contains(k) {
+                        planned_attrs.insert(k.clone(), v.clone());
+                    }
+                }
+            }
             let secret: BTreeSet<&str> = change.sensitive.iter().map(String::as_str).collect();
             let live = trellis_core::LiveObject { address: op.address.clone(), id: id.clone(), attrs: attrs.clone() };
             let attrs = trellis_plan::observed(&live, &planned_attrs, &secret, &shared.stack).attrs;

@@ -20,6 +20,10 @@ use crate::template::{split, Piece};
 use crate::{LoadOptions, Lookup, Resource, S3Backend, Spec};
 use repeat::{Each, Repeat};
 
+/// AWS's limits on a tag: 128 characters of key, 256 of value.
+const TAG_KEY_MAX: usize = 128;
+const TAG_VALUE_MAX: usize = 256;
+
 const TOP_KEYS: &[&str] =
     &["stack", "region", "vars", "backend", "stacks", "lookups", "resources", "outputs", "moved", "removed"];
 const S3_KEYS: &[&str] = &["bucket", "key", "region", "lock_lease"];
@@ -576,6 +580,7 @@ impl<'a> Parser<'a> {
             let name = Expr::Lit(Value::Str(format!("{stack}-{}", address.label())));
             attrs.insert("tags".into(), Expr::Map([("Name".to_string(), name)].into_iter().collect()));
         }
+        self.check_limits(&address, body, &attrs, key_span);
         let reads = std::mem::take(&mut self.reads);
         Some(Resource {
             address,
@@ -587,6 +592,81 @@ impl<'a> Parser<'a> {
             reads,
             span: key_span,
         })
+    }
+
+    /// What AWS cannot hold, refused here rather than half-way through an apply: the
+    /// address as the `trellis:address` tag and any tag value over 256 characters, a tag
+    /// key over 128, a name over its kind's limit.
+    fn check_limits(
+        &mut self,
+        address: &Address,
+        body: &MarkedMappingNode,
+        attrs: &BTreeMap<String, Expr>,
+        key_span: Span,
+    ) {
+        let shown = |text: &str| -> String {
+            let n = text.chars().count();
+            if n <= 60 {
+                text.to_string()
+            } else {
+                format!("{}… ({n} characters)", text.chars().take(40).collect::<String>())
+            }
+        };
+        let tag = address.tag_value();
+        if tag.chars().count() > TAG_VALUE_MAX {
+            self.error(
+                format!("`{}` is too long for AWS: its `trellis:address` tag would be {} characters, and AWS holds at most {TAG_VALUE_MAX}", shown(&address.to_string()), tag.chars().count()),
+                Some(key_span),
+                Some("give the resource a shorter name (or its copies shorter `for_each` keys)".into()),
+            );
+            return;
+        }
+        for a in address.kind.object.attrs.iter() {
+            let (Some(max), Some(Expr::Lit(Value::Str(text)))) = (a.max_len, attrs.get(a.name)) else { continue };
+            let n = text.chars().count();
+            if n > max {
+                let span = body.get_node(a.name).map(|node| self.node_span(node)).unwrap_or(key_span);
+                let hint = if body.get_node(a.name).is_some() {
+                    format!("shorten it, or leave `{}` out and trellis generates a name that fits", a.name)
+                } else {
+                    "the default `<stack>-<name>` is too long here: give a shorter resource name, or set the name yourself".into()
+                };
+                self.error(
+                    format!("`{}` of `{address}` is {n} characters; AWS takes at most {max}", a.name),
+                    Some(span),
+                    Some(hint),
+                );
+            }
+        }
+        if let Some(Expr::Map(tags)) = attrs.get("tags") {
+            let at = body.get_node("tags").map(|node| self.node_span(node)).unwrap_or(key_span);
+            for (k, v) in tags {
+                if k.chars().count() > TAG_KEY_MAX {
+                    self.error(
+                        format!("the tag key `{}` is longer than the {TAG_KEY_MAX} characters AWS holds", shown(k)),
+                        Some(at),
+                        None,
+                    );
+                }
+                if let Expr::Lit(Value::Str(text)) = v {
+                    if text.chars().count() > TAG_VALUE_MAX {
+                        let hint = (k == "Name" && body.get_node("tags").is_none()).then(|| {
+                            "`Name` defaults to `<stack>-<name>`: give a shorter name, or set `tags: { Name: ... }`"
+                                .to_string()
+                        });
+                        self.error(
+                            format!(
+                                "the value of tag `{}` is {} characters; AWS holds at most {TAG_VALUE_MAX}",
+                                shown(k),
+                                text.chars().count()
+                            ),
+                            Some(at),
+                            hint,
+                        );
+                    }
+                }
+            }
+        }
     }
 
     /// A resource's key, `kind.name`, with a did-you-mean for an unknown kind.

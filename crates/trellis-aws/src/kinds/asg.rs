@@ -136,7 +136,7 @@ fn asg_tags(name: &str, tags: BTreeMap<String, String>) -> Vec<Tag> {
 }
 
 pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    create_named(c, "auto_scaling_group_name", 255, |name| async move {
+    create_named(c, "auto_scaling_group_name", |name| async move {
         aws.call(Call::AutoScaling).await;
         request(aws.once.asg.create_auto_scaling_group(), c, &name).send().await.map_err(aws_err)?;
         Ok(name)

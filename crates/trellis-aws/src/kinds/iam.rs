@@ -128,7 +128,7 @@ fn role_request(b: CreateRoleFluentBuilder, c: &Create<'_>, name: String) -> Cre
 }
 
 pub(crate) async fn create_role(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    create_named(c, "role_name", 64, |name| async move {
+    create_named(c, "role_name", |name| async move {
         aws.call(Call::Iam).await;
         let out = role_request(aws.once.iam.create_role(), c, name).send().await.map_err(aws_err)?;
         Ok(out.role().map(|r| r.role_name().to_string()).unwrap_or_default())
@@ -333,7 +333,7 @@ fn profile_request(
 }
 
 pub(crate) async fn create_profile(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    create_named(c, "instance_profile_name", 128, |name| async move {
+    create_named(c, "instance_profile_name", |name| async move {
         aws.call(Call::Iam).await;
         let out = profile_request(aws.once.iam.create_instance_profile(), c, name).send().await.map_err(aws_err)?;
         Ok(out.instance_profile().map(|p| p.instance_profile_name().to_string()).unwrap_or_default())

@@ -47,7 +47,7 @@ fn request(b: ImportKeyPairFluentBuilder, c: &Create<'_>, name: String) -> Impor
 }
 
 pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    create_named(c, "key_name", 255, |name| async move {
+    create_named(c, "key_name", |name| async move {
         aws.call(Call::Mutate).await;
         let out = request(aws.once.ec2.import_key_pair(), c, name.clone()).send().await.map_err(aws_err)?;
         Ok(out.key_name().map(str::to_string).unwrap_or(name))

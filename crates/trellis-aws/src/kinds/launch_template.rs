@@ -158,7 +158,7 @@ fn data(attrs: &Attrs) -> RequestLaunchTemplateData {
 
 pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
     let (stack, address, attrs) = (c.stack, c.address, c.attrs);
-    create_named(c, "launch_template_name", 128, |name| async move {
+    create_named(c, "launch_template_name", |name| async move {
         aws.call(Call::Mutate).await;
         let out = aws
             .once

@@ -109,7 +109,7 @@ fn ids(attrs: &Attrs, name: &str) -> Vec<String> {
 }
 
 pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    create_named(c, "name", 32, |name| async move {
+    create_named(c, "name", |name| async move {
         aws.call(Call::ElbCreateLoadBalancer).await;
         let out = request(aws.once.elb.create_load_balancer(), c, name).send().await.map_err(aws_err)?;
         out.load_balancers()

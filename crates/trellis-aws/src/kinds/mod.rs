@@ -12,6 +12,7 @@ mod key_pair;
 mod launch_template;
 mod listener;
 mod load_balancer;
+mod metric_alarm;
 mod nacl;
 mod nat;
 mod rds;
@@ -66,13 +67,14 @@ pub(crate) enum KindOps {
     IamRole,
     IamInstanceProfile,
     KeyPair,
+    MetricAlarm,
 }
 
 /// The registry: each kind of the schema (by its static, not by a string) with its AWS
 /// implementation. The matches below have no wildcard arm, so a variant without its
 /// describe, create, configure, update, tags and delete does not compile; a test checks
 /// that every kind of `kinds::ALL` is here once.
-static REGISTRY: [(&Kind, KindOps); 22] = [
+static REGISTRY: [(&Kind, KindOps); 23] = [
     (&kinds::VPC, KindOps::Vpc),
     (&kinds::SUBNET, KindOps::Subnet),
     (&kinds::INTERNET_GATEWAY, KindOps::InternetGateway),
@@ -95,6 +97,7 @@ static REGISTRY: [(&Kind, KindOps); 22] = [
     (&kinds::IAM_ROLE, KindOps::IamRole),
     (&kinds::IAM_INSTANCE_PROFILE, KindOps::IamInstanceProfile),
     (&kinds::KEY_PAIR, KindOps::KeyPair),
+    (&kinds::METRIC_ALARM, KindOps::MetricAlarm),
 ];
 
 pub(crate) fn ops(kind: &Kind) -> Option<KindOps> {
@@ -132,6 +135,7 @@ impl KindOps {
             KindOps::IamRole => iam::describe_roles(aws, sel).await,
             KindOps::IamInstanceProfile => iam::describe_profiles(aws, sel).await,
             KindOps::KeyPair => key_pair::describe(aws, sel).await,
+            KindOps::MetricAlarm => metric_alarm::describe(aws, sel).await,
         }
     }
 
@@ -160,6 +164,7 @@ impl KindOps {
             KindOps::IamRole => iam::create_role(aws, c).await,
             KindOps::IamInstanceProfile => iam::create_profile(aws, c).await,
             KindOps::KeyPair => key_pair::create(aws, c).await,
+            KindOps::MetricAlarm => metric_alarm::create(aws, c).await,
         }
     }
 
@@ -213,7 +218,7 @@ impl KindOps {
             KindOps::NatGateway => nat::configure_nat(aws, id, attrs).await,
             KindOps::IamRole => iam::configure_role(aws, id, attrs).await,
             KindOps::IamInstanceProfile => iam::configure_profile(aws, id, attrs).await,
-            KindOps::KeyPair => Ok(()),
+            KindOps::KeyPair | KindOps::MetricAlarm => Ok(()),
         }
     }
 
@@ -244,6 +249,8 @@ impl KindOps {
             KindOps::NatGateway | KindOps::KeyPair => Ok(()),
             KindOps::IamRole => iam::update_role(aws, id, before, after).await,
             KindOps::IamInstanceProfile => iam::update_profile(aws, id, before, after).await,
+            // PutMetricAlarm sets every setting; the name stays.
+            KindOps::MetricAlarm => metric_alarm::update(aws, id, before, after).await,
         }
     }
 
@@ -263,6 +270,7 @@ impl KindOps {
             KindOps::IamRole => iam::sync_tags(aws, iam::Tagged::Role, id, before, after).await,
             KindOps::IamInstanceProfile => iam::sync_tags(aws, iam::Tagged::Profile, id, before, after).await,
             KindOps::KeyPair => key_pair::sync_tags(aws, id, before, after).await,
+            KindOps::MetricAlarm => metric_alarm::sync_tags(aws, id, before, after).await,
             KindOps::ScalingPolicy | KindOps::TargetGroupAttachment => Ok(()),
             KindOps::DbSubnetGroup | KindOps::DbParameterGroup | KindOps::DbInstance => Ok(()),
             KindOps::Vpc
@@ -320,6 +328,7 @@ impl KindOps {
             KindOps::IamRole => iam::delete_role(aws, address, id).await,
             KindOps::IamInstanceProfile => iam::delete_profile(aws, address, id).await,
             KindOps::KeyPair => key_pair::delete(aws, address, id).await,
+            KindOps::MetricAlarm => metric_alarm::delete(aws, address, id).await,
         }
     }
 }

@@ -178,7 +178,7 @@ fn subnet_ids(attrs: &Attrs) -> Vec<String> {
 }
 
 pub(crate) async fn create_subnet_group(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    create_named(c, "db_subnet_group_name", 255, |name| async move {
+    create_named(c, "db_subnet_group_name", |name| async move {
         aws.call(Call::Rds).await;
         let out = subnet_group_request(aws.once.rds.create_db_subnet_group(), c, name).send().await.map_err(aws_err)?;
         out.db_subnet_group()
@@ -283,7 +283,7 @@ fn parameter_group_request(
 }
 
 pub(crate) async fn create_parameter_group(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    create_named(c, "db_parameter_group_name", 255, |name| async move {
+    create_named(c, "db_parameter_group_name", |name| async move {
         aws.call(Call::Rds).await;
         let out =
             parameter_group_request(aws.once.rds.create_db_parameter_group(), c, name).send().await.map_err(aws_err)?;
@@ -531,7 +531,7 @@ fn primary_request(b: CreateDBInstanceFluentBuilder, c: &Create<'_>, name: &str)
 
 pub(crate) async fn create_instance(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
     let attrs = c.attrs;
-    create_named(c, "db_instance_identifier", 63, |name| async move {
+    create_named(c, "db_instance_identifier", |name| async move {
         let name = lower(name);
         aws.call(Call::Rds).await;
         let out = match str_attr(attrs, "source_db_instance_identifier") {

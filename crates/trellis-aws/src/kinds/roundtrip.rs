@@ -36,6 +36,10 @@ pub fn rds() -> aws_sdk_rds::Client {
     config(|c| aws_sdk_rds::Client::new(&c))
 }
 
+pub fn cloudwatch() -> aws_sdk_cloudwatch::Client {
+    config(|c| aws_sdk_cloudwatch::Client::new(&c))
+}
+
 pub fn iam() -> aws_sdk_iam::Client {
     config(|c| aws_sdk_iam::Client::new(&c))
 }

@@ -123,7 +123,7 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
 
 pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
     let (stack, address, attrs) = (c.stack, c.address, c.attrs);
-    create_named(c, "group_name", 255, |name| async move {
+    create_named(c, "group_name", |name| async move {
         aws.call(crate::limits::Call::Mutate).await;
         let out = aws
             .once

@@ -127,7 +127,7 @@ fn text(attrs: &Attrs, key: &str) -> Option<String> {
 }
 
 pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    create_named(c, "name", 32, |name| async move {
+    create_named(c, "name", |name| async move {
         aws.call(Call::ElbMutate).await;
         let out = request(aws.once.elb.create_target_group(), c, name).send().await.map_err(aws_err)?;
         out.target_groups()

@@ -3,7 +3,7 @@
 //! and the engine treat its deletion and replacement apart (see `Kind::holds_data`,
 //! `Kind::restart` and `Kind::ref_checks`: the rules are declared here, not in the layers).
 
-use super::{attr, default, force, local, note, old, terraform, terraform_and_old, PROTECT, TAGS};
+use super::{attr, default, force, limit, local, note, old, terraform, terraform_and_old, PROTECT, TAGS};
 use crate::schema::{Attr, DataRules, Default, Kind, Mode, Object, RefCheck, RestartLink, Type};
 use crate::{Attrs, Value};
 
@@ -33,7 +33,7 @@ pub static DB_SUBNET_GROUP: Kind = Kind {
             terraform_and_old("description", "db_subnet_group_description"),
         ],
         attrs: &[
-            force(attr("db_subnet_group_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            force(limit(attr("db_subnet_group_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 255)),
             default(
                 attr(
                     "db_subnet_group_description",
@@ -77,7 +77,7 @@ pub static DB_PARAMETER_GROUP: Kind = Kind {
             terraform_and_old("family", "db_parameter_group_family"),
         ],
         attrs: &[
-            force(attr("db_parameter_group_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            force(limit(attr("db_parameter_group_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 255)),
             force(attr(
                 "db_parameter_group_family",
                 Type::Str,
@@ -188,7 +188,7 @@ pub static DB_INSTANCE: Kind = Kind {
             terraform("password", "master_user_password"),
         ],
         attrs: &[
-            force(attr("db_instance_identifier", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            force(limit(attr("db_instance_identifier", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 63)),
             force(attr(
                 "source_db_instance_identifier",
                 Type::Ref("db_instance"),

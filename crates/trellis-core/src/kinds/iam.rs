@@ -5,7 +5,7 @@
 //! names them (the id is the name) and puts them under the path `/trellis/<stack>/`, so
 //! one listing with that prefix finds a stack's roles and profiles.
 
-use super::{attr, default, file_of, force, terraform, write_only, PROTECT, TAGS};
+use super::{attr, default, file_of, force, limit, terraform, write_only, PROTECT, TAGS};
 use crate::schema::{Attr, Default, Kind, Mode, Object, Type};
 use crate::{Attrs, Value};
 
@@ -49,7 +49,7 @@ pub static IAM_ROLE: Kind = Kind {
             terraform("inline_policy", "policies"),
         ],
         attrs: &[
-            force(attr("role_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            force(limit(attr("role_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 64)),
             attr(
                 "assume_role_policy_document",
                 Type::Document,
@@ -110,7 +110,7 @@ pub static IAM_INSTANCE_PROFILE: Kind = Kind {
         check: None,
         other_names: &[terraform("name", "instance_profile_name"), terraform("role", "role_name")],
         attrs: &[
-            force(attr("instance_profile_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            force(limit(attr("instance_profile_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 128)),
             attr(
                 "role_name",
                 Type::Ref("iam_role"),
@@ -154,7 +154,7 @@ pub static KEY_PAIR: Kind = Kind {
         check: Some(check_key_pair),
         other_names: &[terraform("public_key", "public_key_material")],
         attrs: &[
-            force(attr("key_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            force(limit(attr("key_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 255)),
             force(write_only(attr(
                 "public_key_material",
                 Type::Str,

@@ -2,7 +2,7 @@
 //! balancers and their listeners, auto scaling groups and their policies, fixed
 //! instances and their registration in a target group.
 
-use super::{attr, default, file_of, force, local, note, old, terraform, terraform_and_old, ID, PROTECT, TAGS};
+use super::{attr, default, file_of, force, limit, local, note, old, terraform, terraform_and_old, ID, PROTECT, TAGS};
 use crate::schema::{Default, Kind, Mode, Object, OtherName, RolloutRules, Type};
 use crate::{Attrs, Value};
 
@@ -28,7 +28,7 @@ pub static LAUNCH_TEMPLATE: Kind = Kind {
         check: None,
         other_names: &[terraform("name", "launch_template_name"), terraform("vpc_security_group_ids", "security_group_ids")],
         attrs: &[
-            force(attr("launch_template_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            force(limit(attr("launch_template_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 128)),
             attr("image_id", Type::Str, Mode::Required, "The AMI, e.g. `ami-0abcdef1234567890`."),
             attr("instance_type", Type::Str, Mode::Required, "E.g. `t3.micro`."),
             attr("key_name", Type::Ref("key_pair"), Mode::Optional, "The EC2 key pair for SSH: `${key_pair.NAME}`, or the name of one made elsewhere."),
@@ -110,7 +110,7 @@ pub static TARGET_GROUP: Kind = Kind {
             in_old_states: false,
         }],
         attrs: &[
-            force(attr("name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            force(limit(attr("name", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 32)),
             force(default(
                 attr("protocol", Type::Enum(&["HTTP", "HTTPS"]), Mode::Optional, "Protocol to the targets."),
                 Default::Str("HTTP"),
@@ -203,7 +203,7 @@ pub static LOAD_BALANCER: Kind = Kind {
         check: None,
         other_names: &[old("subnet_ids", "subnets"), old("security_group_ids", "security_groups")],
         attrs: &[
-            force(attr("name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            force(limit(attr("name", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 32)),
             force(default(
                 attr("scheme", Type::Enum(&["internet-facing", "internal"]), Mode::Optional, "Reachable from the internet, or only inside the VPC."),
                 Default::Str("internet-facing"),
@@ -367,7 +367,7 @@ pub static AUTOSCALING_GROUP: Kind = Kind {
             terraform("launch_template", "launch_template_id, launch_template_version"),
         ],
         attrs: &[
-            force(attr("auto_scaling_group_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME)),
+            force(limit(attr("auto_scaling_group_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 255)),
             attr("launch_template_id", Type::Ref("launch_template"), Mode::Required, "The launch template."),
             note(
                 default(
@@ -405,7 +405,7 @@ pub static AUTOSCALING_GROUP: Kind = Kind {
             default(local(attr("skip_matching", Type::Bool, Mode::Optional, "Rollout: leave instances that already run the new configuration alone (`SkipMatching`), so a rollout cut short resumes where it stopped.")), Default::Bool(true)),
             default(local(attr("auto_rollback", Type::Bool, Mode::Optional, "Rollout: on failure, replace the new instances with the previous configuration again (`AutoRollback`). Off, a failed rollout stops where it is.")), Default::Bool(true)),
             default(local(attr("bake_time", Type::Int, Mode::Optional, "Rollout: seconds after the last batch during which an alarm in ALARM still rolls everything back (`BakeTime`).")), Default::Int(0)),
-            default(local(attr("alarms", Type::Set(&Type::Str), Mode::Optional, "Rollout: names of CloudWatch alarms whose ALARM state stops the rollout and rolls it back (`AlarmSpecification.Alarms`), during the batches and the bake time.")), Default::EmptyList),
+            default(local(attr("alarms", Type::Set(&Type::Ref("metric_alarm")), Mode::Optional, "Rollout: CloudWatch alarms whose ALARM state stops the rollout and rolls it back (`AlarmSpecification.Alarms`), during the batches and the bake time: `${metric_alarm.NAME}`, or the name of one made elsewhere.")), Default::EmptyList),
             ID,
             PROTECT,
         ],
