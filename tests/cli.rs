@@ -156,6 +156,59 @@ fn the_state_commands_take_the_spec_first_like_every_command() {
     assert_ne!(code, 0, "{err}");
 }
 
+#[test]
+fn names_past_a_format_width_are_listed_not_a_panic() {
+    // Each of these panicked ("Formatting argument out of range") before widths were
+    // capped: a resource address, an output name and an attribute key of 70,000
+    // characters.
+    let dir = tempfile::tempdir().unwrap();
+    let long = "n".repeat(70_000);
+    let mut state = trellis_state::State::new("network");
+    state.outputs.insert(long.clone(), trellis_core::Value::Str("v".into()));
+    state.outputs.insert("vpc_id".into(), trellis_core::Value::Str("vpc-1".into()));
+    state.upsert(trellis_state::ResourceState {
+        address: format!("vpc.{long}").parse().unwrap(),
+        id: "vpc-1".into(),
+        attributes: [(long.clone(), trellis_core::Value::Str("x".into()))].into_iter().collect(),
+        dependencies: vec![],
+        sensitive: vec![],
+    });
+    stored(dir.path(), &mut state);
+    let file = "state/network.json";
+    let spec = examples().join("network.yaml");
+    let spec = spec.to_str().unwrap();
+    for args in [
+        vec!["state", "list", "--state", file],
+        vec!["state", "list", spec, "--state", file],
+        vec!["output", "--state", file],
+    ] {
+        let (code, out, err) = trellis(dir.path(), &args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(out.contains(&long), "{args:?}");
+    }
+    let address = format!("vpc.{long}");
+    let (code, out, err) = trellis(dir.path(), &["state", "show", "--state", file, &address]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("{long} = \"x\"")), "the attribute is listed");
+}
+
+#[test]
+fn an_address_aws_cannot_tag_fails_validate_at_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "v".repeat(300);
+    std::fs::write(
+        dir.path().join("long.yaml"),
+        format!("stack: long\nresources:\n  vpc.{name}:\n    cidr_block: 10.0.0.0/16\n  target_group.web:\n    name: {}\n    port: 80\n    vpc_id: ${{vpc.{name}}}\n", "t".repeat(40)),
+    )
+    .unwrap();
+    let (code, _, err) = trellis(dir.path(), &["validate", "long.yaml"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("long.yaml:3:3"), "{err}");
+    assert!(err.contains("its `trellis:address` tag would be 304 characters, and AWS holds at most 256"), "{err}");
+    assert!(err.contains("`name` of `target_group.web` is 40 characters; AWS takes at most 32"), "{err}");
+    assert!(err.contains("long.yaml:6:11"), "{err}");
+}
+
 /// Writes `state` as the network example's local state in `dir`, under its lock.
 fn stored(dir: &std::path::Path, state: &mut trellis_state::State) -> trellis_state::LocalStore {
     let store = trellis_state::LocalStore::new(dir.join("state/network.json"));

@@ -79,3 +79,107 @@ async fn target_plans_and_applies_only_the_closure() {
     stack.apply();
     stack.destroy_and_check_clean();
 }
+
+/// Edits a saved plan file as JSON.
+fn edit_plan(path: &std::path::Path, edit: impl FnOnce(&mut serde_json::Value)) -> std::path::PathBuf {
+    let mut doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    edit(&mut doc);
+    let out = path.with_extension("edited");
+    std::fs::write(&out, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    out
+}
+
+fn change_of<'a>(doc: &'a mut serde_json::Value, address: &str) -> &'a mut serde_json::Value {
+    doc["plan"]["changes"].as_array_mut().unwrap().iter_mut().find(|c| c["address"] == address).unwrap()
+}
+
+#[tokio::test]
+async fn an_edited_plan_file_is_refused_naming_each_difference() {
+    let stack = Stack::new("edited", NETWORK);
+    stack.apply();
+    let changed = NETWORK.replacen("        port: 80\n", "        port: 8081\n", 1);
+    stack.write_spec(&changed);
+    let plan_file = stack.dir.path().join("review.plan");
+    let made = stack.run(&["plan", "{spec}", "--out", plan_file.to_str().unwrap()]).expect_code(0);
+    let digest = made.stderr.split("(digest ").nth(1).and_then(|s| s.split(')').next()).unwrap().to_string();
+    assert_eq!(digest.len(), 64, "{}", made.stderr);
+    let shown = stack.run(&["show", plan_file.to_str().unwrap()]).expect_code(0);
+    assert!(shown.stderr.contains(&digest), "{}", shown.stderr);
+    let before = tagged(&ec2().await, &stack.name).await;
+
+    // Each single-field edit the hostile tests made: refused, naming the difference,
+    // and nothing changes in the cloud.
+    let subnet = "subnet.public_a";
+    type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit, String)> = vec![
+        (
+            "a no-op made a delete",
+            Box::new(move |d| change_of(d, subnet)["action"] = "delete".into()),
+            format!("{subnet}: the file says delete, the plan made now says no-op"),
+        ),
+        (
+            "a gateway deleted",
+            Box::new(|d| change_of(d, "internet_gateway.main")["action"] = "delete".into()),
+            "internet_gateway.main: the file says delete".into(),
+        ),
+        (
+            "a VPC forgotten",
+            Box::new(|d| change_of(d, "vpc.main")["action"] = "forget".into()),
+            "vpc.main: the file says forget".into(),
+        ),
+        (
+            "a second security group",
+            Box::new(|d| change_of(d, "security_group.app")["action"] = "create".into()),
+            "security_group.app: the file says create".into(),
+        ),
+        (
+            "an attribute changed",
+            Box::new(|d| change_of(d, "security_group.lb")["after"]["description"] = "open".into()),
+            "security_group.lb: its `after.description` differ".into(),
+        ),
+        (
+            "a change dropped",
+            Box::new(|d| d["plan"]["changes"].as_array_mut().unwrap().retain(|c| c["address"] != "security_group.lb")),
+            "security_group.lb: the file leaves out the update".into(),
+        ),
+    ];
+    for (what, edit, said) in cases {
+        let edited = edit_plan(&plan_file, edit);
+        let refused = stack.run(&["apply", edited.to_str().unwrap()]).expect_code(1);
+        assert!(
+            refused.stderr.contains("is not the plan its spec, state and live objects give now"),
+            "{what}: {}",
+            refused.stderr
+        );
+        assert!(refused.stderr.contains(&said), "{what}: no `{said}` in {}", refused.stderr);
+        // The edited file has another digest: refused before anything is read.
+        let wrong = stack.run(&["apply", edited.to_str().unwrap(), "--digest", &digest]).expect_code(1);
+        assert!(
+            wrong.stderr.contains("not the") && wrong.stderr.contains("that was approved"),
+            "{what}: {}",
+            wrong.stderr
+        );
+    }
+    assert_eq!(tagged(&ec2().await, &stack.name).await, before, "a refused plan changed the cloud");
+
+    // The untouched file, with its digest, applies.
+    let applied = stack.run(&["apply", plan_file.to_str().unwrap(), "--digest", &digest]).expect_code(0);
+    assert!(
+        applied.stdout.contains("Apply complete! Resources: 0 added, 1 changed, 0 destroyed."),
+        "{}",
+        applied.stdout
+    );
+    stack.destroy_and_check_clean();
+}
+
+#[tokio::test]
+async fn state_list_takes_a_spec_and_a_state_file_together() {
+    let stack = Stack::new("list", NETWORK);
+    stack.apply();
+    let state = stack.state_path();
+    let listed = stack.run(&["state", "list", "{spec}", "--state", state.to_str().unwrap()]).expect_code(0);
+    assert!(listed.stdout.contains("vpc.main"), "{}", listed.stdout);
+    let shown = stack.run(&["state", "show", "--state", state.to_str().unwrap(), "vpc.main"]).expect_code(0);
+    assert!(shown.stdout.contains("# vpc.main"), "{}", shown.stdout);
+    stack.destroy_and_check_clean();
+}

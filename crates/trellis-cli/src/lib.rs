@@ -118,9 +118,11 @@ impl StateFileArgs {
     /// Reads the state, taking the spec from `words` unless a flag named the state;
     /// returns it with the words left for the command (at most `rest` of them).
     fn read(&self, words: &[String], rest: usize) -> trellis_ops::Result<(trellis_state::State, Vec<String>)> {
-        let named = self.spec.is_some() || self.store.state.is_some();
+        // The first word is the spec unless --spec named it, or --state named the file
+        // and the words are only what the command takes (`state show --state F ADDR`).
+        let first_is_spec = self.spec.is_none() && (self.store.state.is_none() || words.len() > rest);
         let (spec, words) = match words.split_first() {
-            Some((first, others)) if !named => (Some(PathBuf::from(first)), others.to_vec()),
+            Some((first, others)) if first_is_spec => (Some(PathBuf::from(first)), others.to_vec()),
             _ => (self.spec.clone(), words.to_vec()),
         };
         if words.len() > rest {

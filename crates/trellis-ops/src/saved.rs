@@ -9,22 +9,24 @@ use std::time::Duration;
 use trellis_aws::Aws;
 use trellis_core::schema::Kind;
 use trellis_core::{Provider, RefreshRequest};
-use trellis_plan::{spec_digest, Plan, SavedPlan, SpecSource, SAVED_PLAN_FORMAT};
+use trellis_plan::{differences, spec_digest, Plan, SavedPlan, SpecSource, SAVED_PLAN_FORMAT};
 use trellis_spec::S3Backend;
 use trellis_state::{State, StateLock, StateStore};
 
 use crate::session::connect_aws;
 use crate::store::{parse_s3_url, store_for};
 use crate::{BackendChoice, Error, Result, Session};
+use trellis_aws::Progress;
 
-/// Writes `plan`, made in `session` from the spec at `spec_path` with `vars`, to `out`.
+/// Writes `plan`, made in `session` from the spec at `spec_path` with `vars`, to `out`;
+/// returns the file's digest, which `apply FILE --digest` checks.
 pub fn save_plan(
     session: &Session,
     spec_path: &Path,
     vars: &BTreeMap<String, String>,
     plan: &Plan,
     out: &Path,
-) -> Result<()> {
+) -> Result<String> {
     let saved = SavedPlan {
         trellis_saved_plan: SAVED_PLAN_FORMAT,
         spec: SpecSource {
@@ -37,7 +39,8 @@ pub fn save_plan(
         state_region: session.store.region(),
         plan: plan.clone(),
     };
-    std::fs::write(out, saved.to_json()).map_err(|e| Error::Read(format!("cannot write {}: {e}", out.display())))
+    std::fs::write(out, saved.to_json()).map_err(|e| Error::Read(format!("cannot write {}: {e}", out.display())))?;
+    Ok(saved.digest())
 }
 
 /// A saved plan ready to be carried out: its state store under lock, the state it
@@ -72,8 +75,20 @@ impl SavedRun {
         choice: &BackendChoice,
         lock_timeout: Duration,
         delete_timeout: Duration,
+        digest: Option<&str>,
+        progress: Option<Progress>,
     ) -> Result<SavedRun> {
         let saved = Self::load(text, file)?;
+        if let Some(wanted) = digest {
+            let actual = saved.digest();
+            if !actual.eq_ignore_ascii_case(wanted.trim()) {
+                return Err(Error::Usage(format!(
+                    "the saved plan {} has digest {actual}, not the {} that was approved; it was not applied",
+                    file.display(),
+                    wanted.trim()
+                )));
+            }
+        }
         let spec_now = std::fs::read_to_string(&saved.spec.path).ok();
         let digest = spec_now.as_deref().map(|t| spec_digest(t, &saved.spec.vars));
         let saved_s3 = parse_s3_url(&saved.state_path).map(|(bucket, key)| S3Backend {
@@ -106,7 +121,35 @@ impl SavedRun {
                 list.join("\n")
             )));
         }
-        let state = state.unwrap_or_else(|| State::new(&saved.plan.stack));
-        Ok(SavedRun { saved, store, lock, state, aws: Arc::new(aws) })
+        drop(aws);
+        // The file's own changes are not trusted: the plan is made again from the same
+        // spec, state and live objects, and the two must agree change for change, or an
+        // edited file (a no-op turned into a delete) would run what nobody reviewed.
+        let spec = crate::session::load_spec(Path::new(&saved.spec.path), &saved.spec.vars)?;
+        let opts = crate::OpenOptions {
+            spec: Path::new(&saved.spec.path),
+            vars: saved.spec.vars.clone(),
+            backend: choice.clone(),
+            lock_timeout,
+            delete_timeout,
+            operation: "apply",
+            progress,
+        };
+        let mut session = Session::open_on(opts, spec, store, lock).await?;
+        let targets: Vec<String> = saved.plan.targets.iter().map(ToString::to_string).collect();
+        let replace: Vec<String> =
+            saved.plan.changes.iter().filter(|c| c.replace_requested).map(|c| c.address.to_string()).collect();
+        let fresh = session.plan(saved.plan.operation, &targets, &replace, crate::Orphans::Journaled).await?.plan;
+        let why = differences(&saved.plan, &fresh);
+        if !why.is_empty() {
+            let list: Vec<String> = why.iter().map(|w| format!("  - {w}")).collect();
+            return Err(Error::Usage(format!(
+                "the saved plan {} is not the plan its spec, state and live objects give now, and was not applied:\n{}\nMake a new plan, and review it.",
+                file.display(),
+                list.join("\n")
+            )));
+        }
+        let state = session.state();
+        Ok(SavedRun { saved, store: session.store, lock: session.lock, state, aws: session.aws })
     }
 }

@@ -127,6 +127,17 @@ impl Session {
         let spec = load_spec(opts.spec, &opts.vars)?;
         let store = open_store(&spec, &opts.backend)?;
         let lock = store.lock_waiting(opts.operation, opts.lock_timeout)?;
+        Self::open_on(opts, spec, store, lock).await
+    }
+
+    /// A session on a store already held under `lock` (a saved plan's), with the spec
+    /// as [`load_spec`] read it.
+    pub(crate) async fn open_on(
+        opts: OpenOptions<'_>,
+        spec: Spec,
+        store: Box<dyn StateStore>,
+        lock: StateLock,
+    ) -> Result<Session> {
         let prior = store.read(&spec.stack)?;
         check_not_left_behind(&spec, &*store, prior.as_ref(), &opts.backend)?;
         let aws = connect_aws(spec.region.clone(), &opts.backend, opts.delete_timeout, opts.progress).await?;
@@ -188,7 +199,19 @@ impl Session {
                     self.aws.region()
                 )
             });
-            Error::Aws(format!("reading the live stack failed: AWS {e}{}", help.unwrap_or_default()))
+            // An id AWS refuses (a damaged state record) is named with its address and file.
+            let named: Vec<String> = self
+                .prior
+                .iter()
+                .flat_map(|st| st.resources.iter())
+                .filter(|r| !r.id.is_empty() && e.message.contains(r.id.as_str()))
+                .map(|r| format!("{} (id `{}`)", r.address, r.id))
+                .collect();
+            let whose = match named.as_slice() {
+                [] => String::new(),
+                _ => format!("\nthe state {} records that id for {}", self.store.location(), named.join(", ")),
+            };
+            Error::Aws(format!("reading the live stack failed: AWS {e}{whose}{}", help.unwrap_or_default()))
         })?;
         let read = Read {
             objects: refreshed.found.len(),

@@ -24,9 +24,9 @@ use trellis_state::{ResourceState, State};
 pub use adopt::{adopt, Adoption, Refusal};
 pub use json::{to_json, PlanJson};
 pub use markdown::render_markdown;
-pub use render::{render, render_to, RenderOptions};
+pub use render::{column_width, render, render_to, RenderOptions, MAX_COLUMN};
 pub use rollout::{batch_size, Rollout};
-pub use saved::{spec_digest, SavedPlan, SavedPlanError, SpecSource, SAVED_PLAN_FORMAT};
+pub use saved::{differences, spec_digest, SavedPlan, SavedPlanError, SpecSource, SAVED_PLAN_FORMAT};
 pub use trellis_spec::{Diagnostic, Diagnostics};
 
 /// Version of the plan document (saved and JSON plans).

@@ -8,6 +8,16 @@ use trellis_core::{Address, Attrs, Value};
 
 use crate::{Action, Operation, Plan, ResourceChange};
 
+/// The widest column that names are padded to, so that `=` signs line up. A longer
+/// name is written as it is, unpadded: a width taken from input with no bound would
+/// make the formatter panic past 65,535 (and a page of spaces before that).
+pub const MAX_COLUMN: usize = 48;
+
+/// The column width for names of these lengths: the longest, at most [`MAX_COLUMN`].
+pub fn column_width(lengths: impl Iterator<Item = usize>) -> usize {
+    lengths.max().unwrap_or(0).min(MAX_COLUMN)
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RenderOptions {
     /// ANSI colours (only when writing to a terminal).
@@ -138,7 +148,7 @@ fn text_diff(out: &mut Out, name: &str, width: usize, before: &str, after: &str,
 /// Writes every attribute of `attrs` with one mark (a create or a destroy).
 fn whole(out: &mut Out, attrs: &Attrs, address: &Address, mark: Mark) {
     let names = attr_order(address, attrs.iter().filter(|(_, v)| is_set(Some(v))).map(|(k, _)| k).collect());
-    let width = names.iter().map(String::len).max().unwrap_or(0);
+    let width = column_width(names.iter().map(String::len));
     for name in names {
         let v = &attrs[&name];
         if let Some(text) = text_lines(Some(v)) {
@@ -149,7 +159,7 @@ fn whole(out: &mut Out, attrs: &Attrs, address: &Address, mark: Mark) {
             match v {
                 Value::List(items) => items.iter().for_each(|i| out.line(10, mark, &format!("{i},"))),
                 Value::Map(m) => {
-                    let w = m.keys().map(String::len).max().unwrap_or(0);
+                    let w = column_width(m.keys().map(String::len));
                     m.iter().for_each(|(k, x)| out.line(10, mark, &format!("{k:w$} = {x}")));
                 }
                 _ => {}
@@ -177,7 +187,7 @@ fn diff(
 ) -> usize {
     let names = attr_order(address, before.keys().chain(after.keys()).collect());
     let changed: Vec<&String> = names.iter().filter(|n| !same(before.get(*n), after.get(*n))).collect();
-    let width = changed.iter().map(|n| n.len()).max().unwrap_or(0);
+    let width = column_width(changed.iter().map(|n| n.len()));
     for name in &changed {
         let (b, a) = (before.get(*name).filter(|v| is_set(Some(v))), after.get(*name).filter(|v| is_set(Some(v))));
         let note = if forcing.iter().any(|f| f == *name) {
@@ -223,7 +233,7 @@ fn diff(
                 let am = a.and_then(Value::as_map).unwrap_or(&empty);
                 out.line(6, Mark::Change, &format!("{name:width$} = {{{note}"));
                 let keys: BTreeSet<&String> = bm.keys().chain(am.keys()).collect();
-                let w = keys.iter().map(|k| k.len()).max().unwrap_or(0);
+                let w = column_width(keys.iter().map(|k| k.len()));
                 let mut kept = 0;
                 for k in keys {
                     let note = if ignored.iter().any(|i| i.split_once('.') == Some((name.as_str(), k.as_str()))) {
@@ -431,7 +441,7 @@ pub(crate) fn stacks_text(plan: &Plan) -> String {
     let mut text = String::new();
     for r in &plan.stacks {
         let _ = writeln!(text, "  <= stack.{} ({}, lineage {}, serial {})", r.stack, r.location, r.lineage, r.serial);
-        let width = r.outputs.keys().map(String::len).max().unwrap_or(0);
+        let width = column_width(r.outputs.keys().map(String::len));
         for (name, v) in &r.outputs {
             let _ = writeln!(text, "       output.{name:width$} = {v}");
         }
@@ -445,7 +455,7 @@ pub(crate) fn reads_text(plan: &Plan) -> String {
     let mut text = String::new();
     for r in &plan.reads {
         let _ = writeln!(text, "  <= {} ({})", r.address, r.filters);
-        let width = r.found.keys().map(String::len).max().unwrap_or(0);
+        let width = column_width(r.found.keys().map(String::len));
         for (name, v) in &r.found {
             let _ = writeln!(text, "       {name:width$} = {v}");
         }

@@ -81,6 +81,13 @@ impl SavedPlan {
         serde_json::from_value(v).map_err(|e| SavedPlanError::NotAPlan(e.to_string()))
     }
 
+    /// SHA-256 of the whole saved plan as written: what a reviewer approves and
+    /// `apply FILE --digest` checks, so the file applied is byte for byte the one read.
+    pub fn digest(&self) -> String {
+        let text = serde_json::to_vec(self).expect("plans serialize");
+        Sha256::digest(&text).iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// The existing objects the plan changes, which apply re-reads before it starts.
     pub fn touched(&self) -> Vec<(Address, String)> {
         // A refresh-only plan records the drifted objects as it saw them.
@@ -172,4 +179,81 @@ impl SavedPlan {
         }
         why
     }
+}
+
+/// Where a plan file differs from the plan made again from its spec, its state and the
+/// live objects: one line per difference, naming the address and what differs. Empty
+/// when the two are the same change for change, so what runs is what was reviewed.
+pub fn differences(file: &Plan, fresh: &Plan) -> Vec<String> {
+    let mut why = Vec::new();
+    if file.operation != fresh.operation {
+        why.push(format!("the file's operation is {:?}; the plan made now is {:?}", file.operation, fresh.operation));
+    }
+    if file.stack != fresh.stack {
+        why.push(format!("the file names stack `{}`; the spec names `{}`", file.stack, fresh.stack));
+    }
+    let ours: BTreeMap<&Address, &crate::ResourceChange> = file.changes.iter().map(|c| (&c.address, c)).collect();
+    let now: BTreeMap<&Address, &crate::ResourceChange> = fresh.changes.iter().map(|c| (&c.address, c)).collect();
+    let word = |a: Action| a.json_actions().join("/");
+    for address in ours.keys().chain(now.keys()).collect::<BTreeSet<_>>() {
+        match (ours.get(address), now.get(address)) {
+            (Some(f), None) => why.push(format!(
+                "{address}: the file plans {} of an object the plan made now does not name",
+                word(f.action)
+            )),
+            (None, Some(n)) => {
+                why.push(format!("{address}: the file leaves out the {} the plan made now has", word(n.action)))
+            }
+            (Some(f), Some(n)) if f.action != n.action => why.push(format!(
+                "{address}: the file says {}, the plan made now says {}",
+                word(f.action),
+                word(n.action)
+            )),
+            (Some(f), Some(n)) => {
+                let fields = changed_fields(f, n);
+                if !fields.is_empty() {
+                    why.push(format!("{address}: its {} differ from the plan made now", fields.join(", ")));
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    if file.moves != fresh.moves {
+        why.push("the file's moves differ from the spec's `moved:` entries".into());
+    }
+    if file.targets != fresh.targets {
+        why.push("the file's --target addresses differ".into());
+    }
+    if file.outputs != fresh.outputs || file.planned_outputs != fresh.planned_outputs {
+        why.push("the file's outputs differ from the spec's".into());
+    }
+    if file.operation == crate::Operation::RefreshOnly
+        && (file.drift != fresh.drift || file.refreshed != fresh.refreshed)
+    {
+        why.push("the objects the file would record differ from the objects as read now".into());
+    }
+    why
+}
+
+/// The fields of a change that differ, by their JSON names (attributes as
+/// `after.NAME`).
+fn changed_fields(f: &crate::ResourceChange, n: &crate::ResourceChange) -> Vec<String> {
+    let (a, b) = (serde_json::to_value(f).unwrap_or_default(), serde_json::to_value(n).unwrap_or_default());
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else { return vec!["contents".into()] };
+    let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    let mut out = Vec::new();
+    for k in keys {
+        let (x, y) = (a.get(k), b.get(k));
+        if x == y {
+            continue;
+        }
+        match (k.as_str(), x.and_then(|v| v.as_object()), y.and_then(|v| v.as_object())) {
+            ("before" | "after", Some(x), Some(y)) => {
+                let names: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                out.extend(names.into_iter().filter(|m| x.get(*m) != y.get(*m)).map(|m| format!("`{k}.{m}`")));
+            }
+            _ => out.push(format!("`{k}`")),
+        }
+    }
+    out
 }

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+mod rollout;
+
 const REGION: &str = "us-east-1";
 
 fn main() -> ExitCode {
@@ -24,12 +26,16 @@ fn main() -> ExitCode {
         }
         Some("bench") if std::env::args().nth(2).as_deref() == Some("cli") => bench_section(&CLI, cli_section),
         Some("bench") if std::env::args().nth(2).as_deref() == Some("apply") => bench_section(&APPLY, apply_section),
+        Some("bench") if std::env::args().nth(2).as_deref() == Some("rollout") => {
+            bench_section(&ROLLOUT, rollout::section)
+        }
         Some("bench") => bench(),
         Some("reliability") => reliability(),
+        Some("fuzz") => fuzz(),
         _ => {
             eprintln!("usage: cargo xtask <demo | test [cargo test args] | moto>");
             eprintln!(
-                "  demo  runs validate, plan, apply, plan, destroy of specs/examples/web-asg.yaml on the emulator"
+                "  demo  runs validate, plan, apply, plan, a rollout, a rolled-back rollout and destroy of specs/examples/web-asg.yaml on the emulator"
             );
             eprintln!("  test  runs every test, the end-to-end ones against the emulator");
             eprintln!("  moto  starts the emulator in the foreground and prints the variables to use it");
@@ -41,6 +47,8 @@ fn main() -> ExitCode {
             eprintln!(
                 "  bench apply  only the section on applying 1,000 resources at 50 ms a call under AWS's rate limits"
             );
+            eprintln!("  bench rollout  only the section on rolling 2, 10 and 50 instances onto a new version");
+            eprintln!("  fuzz  runs the fuzz targets (crates/trellis-plan/tests/fuzz.rs) for 20,000 cases each");
             eprintln!("  reliability applies, plans and destroys every example through the fault layer; writes the figures of docs/reliability.md");
             return ExitCode::from(2);
         }
@@ -314,19 +322,65 @@ fn demo() -> Result<ExitCode> {
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
     let state = work.join("web-asg.json");
-    let spec = "specs/examples/web-asg.yaml";
+    // The spec and its boot script are copied, so the demo can ship new versions of the
+    // script without touching the example.
+    std::fs::create_dir_all(work.join("files")).map_err(|e| e.to_string())?;
+    std::fs::copy(root().join("specs/examples/web-asg.yaml"), work.join("web-asg.yaml")).map_err(|e| e.to_string())?;
+    let boot = work.join("files/web-boot.sh");
+    std::fs::copy(root().join("specs/examples/files/web-boot.sh"), &boot).map_err(|e| e.to_string())?;
+    let spec_path = work.join("web-asg.yaml");
+    let spec = spec_path.to_str().ok_or("the demo directory is not UTF-8")?;
     let state_arg = state.to_string_lossy().to_string();
-    let steps: Vec<(&str, Vec<&str>, &[i32])> = vec![
-        ("Check the spec offline", vec!["validate", spec], &[0]),
-        ("Preview: everything is new", vec!["plan", spec, "--state", &state_arg, "--detailed-exitcode"], &[2]),
-        ("Create the stack", vec!["apply", spec, "--state", &state_arg, "--auto-approve"], &[0]),
-        ("Plan again: nothing to do", vec!["plan", spec, "--state", &state_arg, "--detailed-exitcode"], &[0]),
-        ("What trellis recorded", vec!["state", "list", "--state", &state_arg], &[0]),
-        ("The load balancer's URL", vec!["output", "url", "--state", &state_arg], &[0]),
-        ("Tear it all down", vec!["destroy", spec, "--state", &state_arg, "--auto-approve"], &[0]),
+    let append = |line: &'static str| {
+        let boot = boot.clone();
+        move || -> Result<()> {
+            let mut text = std::fs::read_to_string(&boot).map_err(|e| e.to_string())?;
+            text.push_str(line);
+            std::fs::write(&boot, text).map_err(|e| e.to_string())?;
+            println!("(appended to files/web-boot.sh: {})", line.trim_end());
+            Ok(())
+        }
+    };
+    type Edit<'a> = Option<Box<dyn Fn() -> Result<()> + 'a>>;
+    let steps: Vec<(&str, Edit, Vec<&str>, &[i32])> = vec![
+        ("Check the spec offline", None, vec!["validate", spec], &[0]),
+        ("Preview: everything is new", None, vec!["plan", spec, "--state", &state_arg, "--detailed-exitcode"], &[2]),
+        ("Create the stack", None, vec!["apply", spec, "--state", &state_arg, "--auto-approve"], &[0]),
+        ("Plan again: nothing to do", None, vec!["plan", spec, "--state", &state_arg, "--detailed-exitcode"], &[0]),
+        (
+            "Ship version 2: the plan says how it rolls out",
+            Some(Box::new(append("echo \"version 2\"\n"))),
+            vec!["plan", spec, "--state", &state_arg, "--detailed-exitcode"],
+            &[2],
+        ),
+        (
+            "Roll it out: new instances first, healthy before old ones go",
+            None,
+            vec!["apply", spec, "--state", &state_arg, "--auto-approve"],
+            &[0],
+        ),
+        (
+            "Ship a broken version 3: its instances fail their health checks, and it rolls back",
+            Some(Box::new(append("# emulator: unhealthy\n"))),
+            vec!["apply", spec, "--state", &state_arg, "--auto-approve"],
+            &[1],
+        ),
+        (
+            "Version 2 still serves; the change is still to make",
+            None,
+            vec!["plan", spec, "--state", &state_arg, "--detailed-exitcode"],
+            &[2],
+        ),
+        ("What trellis recorded", None, vec!["state", "list", "--state", &state_arg], &[0]),
+        ("The load balancer's URL", None, vec!["output", "url", "--state", &state_arg], &[0]),
+        ("Tear it all down", None, vec!["destroy", spec, "--state", &state_arg, "--auto-approve"], &[0]),
     ];
-    for (title, args, ok) in steps {
-        println!("\n\x1b[1m== {title}\x1b[0m\n$ trellis {}\n", args.join(" "));
+    for (title, edit, args, ok) in steps {
+        println!("\n\x1b[1m== {title}\x1b[0m");
+        if let Some(edit) = edit {
+            edit()?;
+        }
+        println!("$ trellis {}\n", args.join(" "));
         let mut cmd = Command::new(&trellis);
         cmd.current_dir(root()).args(&args).stdin(Stdio::null());
         moto.configure(&mut cmd);
@@ -340,6 +394,17 @@ fn demo() -> Result<ExitCode> {
     let _ = std::fs::remove_dir_all(&work);
 
     println!("Demo complete: the emulator is stopped and its data gone.");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The fuzz targets at length: `cargo xtask test` runs 64 cases of each, this 20,000
+/// (or `TRELLIS_FUZZ_CASES`).
+fn fuzz() -> Result<ExitCode> {
+    let cases = std::env::var("TRELLIS_FUZZ_CASES").unwrap_or_else(|_| "20000".into());
+    let mut cmd = cargo();
+    cmd.args(["test", "--release", "-p", "trellis-plan", "--test", "fuzz"]).env("TRELLIS_FUZZ_CASES", &cases);
+    run(&mut cmd)?;
+    eprintln!("xtask: every fuzz target held for {cases} cases");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -408,6 +473,12 @@ const APPLY: Section = Section {
     start: "<!-- apply:start (written by `cargo xtask bench` and `cargo xtask bench apply`) -->\n",
     end: "<!-- apply:end -->",
     what: "apply",
+};
+
+const ROLLOUT: Section = Section {
+    start: "<!-- rollout:start (written by `cargo xtask bench` and `cargo xtask bench rollout`) -->\n",
+    end: "<!-- rollout:end -->",
+    what: "rollout",
 };
 
 /// AWS's request buckets as the fault layer enforces them (`faults.py`'s BUCKETS):
@@ -939,7 +1010,7 @@ is noise of the run. On the emulator a PutObject takes about a millisecond; on A
 journal entry waits for S3 (tens of milliseconds, not measured here), since it is written \
 ahead of its operation.\n\n\
 | state store | objects | full state writes in the apply (serial) | plan time (median of 5) | apply time |\n|---|---|---|---|---|\n{store_table}\n\n\
-{}{}{}\n\n{}{}{}\n\n{}{}{}\n\n{}{}{}\n",
+{}{}{}\n\n{}{}{}\n\n{}{}{}\n\n{}{}{}\n\n## Rollouts\n\n{}{}{}\n",
         APPLY.start,
         apply_section()?,
         APPLY.end,
@@ -951,7 +1022,10 @@ ahead of its operation.\n\n\
         CLI.end,
         SCALE.start,
         scale_section()?,
-        SCALE.end
+        SCALE.end,
+        ROLLOUT.start,
+        rollout::section()?,
+        ROLLOUT.end
     );
     std::fs::write(root().join("docs/benchmarks.md"), doc).map_err(|e| e.to_string())?;
     eprintln!("xtask: wrote docs/benchmarks.md");

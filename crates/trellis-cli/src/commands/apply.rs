@@ -46,6 +46,10 @@ pub struct ApplyArgs {
     /// in the cloud changes.
     #[arg(long, conflicts_with = "replace")]
     refresh_only: bool,
+    /// With a saved plan: apply it only if its digest (printed by `plan --out` and
+    /// `show`) is this one, the one that was reviewed.
+    #[arg(long, value_name = "SHA256")]
+    digest: Option<String>,
     /// How many operations may run at once.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
     parallelism: u16,
@@ -67,6 +71,11 @@ pub async fn run(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32> 
         if let Some(text) = SavedRun::sniff(&args.spec.spec) {
             return apply_saved(&text, args, ui).await;
         }
+    }
+    if args.digest.is_some() {
+        return Err(trellis_ops::Error::Usage(
+            "--digest is for a saved plan: `trellis apply FILE --digest SHA256`".into(),
+        ));
     }
     let verb = if operation == Operation::Destroy { "destroy" } else { "apply" };
     let operation = match (operation, args.refresh_only) {
@@ -106,6 +115,8 @@ async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
         &(&args.cloud.store).into(),
         args.cloud.lock_timeout,
         args.cloud.delete_timeout,
+        args.digest.as_deref(),
+        Some(super::progress_lines(ui)),
     )
     .await?;
     let plan = &run.saved.plan;
@@ -258,7 +269,7 @@ fn print_outputs(ui: &Ui, outputs: &BTreeMap<String, Value>) {
         return;
     }
     ui.line("\nOutputs:\n");
-    let width = outputs.keys().map(String::len).max().unwrap_or(0);
+    let width = trellis_plan::column_width(outputs.keys().map(String::len));
     for (k, v) in outputs {
         ui.line(&format!("{k:width$} = {v}"));
     }

@@ -80,13 +80,18 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| trellis_ops::Error::Usage(format!("cannot start the async runtime: {e}")))
 }
 
-/// Opens a session for `operation`, with waits and retries shown dimmed on stderr.
-async fn open(spec: &SpecArgs, cloud: &CloudArgs, operation: &str, ui: &Ui) -> Result<Session> {
+/// Waits and retries, as lines shown dimmed on stderr.
+fn progress_lines(ui: &Ui) -> trellis_aws::Progress {
     let color = ui.color_err;
-    let progress: trellis_aws::Progress = Arc::new(move |line: &str| {
+    Arc::new(move |line: &str| {
         let mut e = std::io::stderr().lock();
         let _ = if color { writeln!(e, "\x1b[2m  … {line}\x1b[0m") } else { writeln!(e, "  … {line}") };
-    });
+    })
+}
+
+/// Opens a session for `operation`, with waits and retries shown dimmed on stderr.
+async fn open(spec: &SpecArgs, cloud: &CloudArgs, operation: &str, ui: &Ui) -> Result<Session> {
+    let progress = progress_lines(ui);
     Session::open(OpenOptions {
         spec: &spec.spec,
         vars: spec.vars(),

@@ -43,7 +43,7 @@ pub fn run(args: &OutputArgs, ui: &Ui) -> Result<i32> {
     } else if let (Some(_), Some(Value::Str(s))) = (&name, selected.values().next()) {
         ui.line(s); // a single string prints bare, for shell use
     } else {
-        let width = selected.keys().map(String::len).max().unwrap_or(0);
+        let width = trellis_plan::column_width(selected.keys().map(String::len));
         for (k, v) in &selected {
             ui.line(&format!("{k:width$} = {v}"));
         }

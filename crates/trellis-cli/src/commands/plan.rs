@@ -68,19 +68,32 @@ pub async fn run(args: PlanArgs, ui: &Ui) -> Result<i32> {
     let planned = session.plan(op, &args.targets, &args.replace, Orphans::Journaled).await?;
     super::note_planned(ui, &planned);
     let plan = &planned.plan;
+    // The file first, so that the plan printed can carry its digest.
+    let saved = match &args.out {
+        Some(out) => Some((out, save_plan(&session, &args.spec.spec, &args.spec.vars(), plan, out)?)),
+        None => None,
+    };
     let printing = Instant::now();
     match if args.json { Format::Json } else { args.format } {
         Format::Json => ui.json(&PlanJson(plan)),
-        Format::Markdown => ui.out(&render_markdown(plan)),
+        Format::Markdown => {
+            ui.out(&render_markdown(plan));
+            if let Some((out, digest)) = &saved {
+                ui.out(&format!(
+                    "\nPlan file `{}`, digest `{digest}`: `trellis apply {} --digest {digest}` applies this plan and no other.\n",
+                    out.display(),
+                    out.display()
+                ));
+            }
+        }
         Format::Text => ui.plan(plan),
     }
     if args.timings {
         ui.note(&timings(opened, &planned, printing.elapsed()));
     }
-    if let Some(out) = &args.out {
-        save_plan(&session, &args.spec.spec, &args.spec.vars(), plan, out)?;
+    if let Some((out, digest)) = &saved {
         ui.note(&format!(
-            "Saved the plan to {}. `trellis apply {}` carries out exactly this plan.",
+            "Saved the plan to {} (digest {digest}). `trellis apply {} --digest {digest}` carries out exactly this plan.",
             out.display(),
             out.display()
         ));

@@ -25,6 +25,12 @@ pub fn run(args: &ShowArgs, ui: &Ui) -> Result<i32> {
         ui.json(&PlanJson(&saved.plan));
     } else {
         ui.plan(&saved.plan);
+        ui.note(&format!(
+            "Digest {}: `trellis apply {} --digest {}` applies this file and no other.",
+            saved.digest(),
+            args.file.display(),
+            saved.digest()
+        ));
     }
     Ok(EXIT_OK)
 }

@@ -101,7 +101,7 @@ pub fn run(command: StateCommand, ui: &Ui) -> Result<i32> {
 
 fn list(words: &[String], file: &StateFileArgs, ui: &Ui) -> Result<i32> {
     let (state, _) = file.read(words, 0)?;
-    let width = state.resources.iter().map(|r| r.address.to_string().len()).max().unwrap_or(0);
+    let width = trellis_plan::column_width(state.resources.iter().map(|r| r.address.to_string().len()));
     for r in &state.resources {
         ui.line(&format!("{:width$}  {}", r.address.to_string(), r.id));
     }
@@ -122,7 +122,7 @@ fn show(words: &[String], file: &StateFileArgs, ui: &Ui) -> Result<i32> {
         return Err(Error::Usage(format!("`{address}` is not in the state{hint}")));
     };
     ui.line(&format!("# {} ({})", r.address, r.id));
-    let width = r.attributes.keys().map(String::len).max().unwrap_or(0);
+    let width = trellis_plan::column_width(r.attributes.keys().map(String::len));
     for (k, v) in &r.attributes {
         ui.line(&format!("{k:width$} = {v}"));
     }
