@@ -8,8 +8,9 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
 use trellis_core::ProviderError;
 
+use crate::aws::Aws;
 use crate::errors::{Classifier, Recent, RetryStats};
-use crate::{Aws, Clients, Progress, Timeouts};
+use crate::{Clients, Progress, Timeouts};
 
 /// How to reach AWS. Everything left unset comes from the standard chain of
 /// aws-config: environment (`AWS_REGION`, `AWS_PROFILE`, `AWS_ENDPOINT_URL`, keys),

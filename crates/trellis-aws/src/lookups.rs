@@ -6,9 +6,9 @@
 use aws_sdk_ec2::types::{AvailabilityZone, Filter, Image, SecurityGroup, Subnet, Vpc};
 use trellis_core::{Attrs, LookupQuery, ProviderError, Value};
 
+use crate::aws::Aws;
 use crate::limits::Call;
 use crate::util::{aws_err, pages};
-use crate::Aws;
 
 impl Aws {
     /// [`Aws::lookup`] for each query, all at once (within the rate limits).

@@ -14,12 +14,14 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
 pub(crate) mod rollout;
+use crate::aws::Aws;
 use crate::limits::Call;
+use crate::util::Described;
 use crate::util::{
     all_tags, aws_err, bool_attr, create_named, described_with, list_attr, opt_int, opt_str, retry_until, str_attr,
     tag_changes, Select,
 };
-use crate::{Aws, Described, TAG_STACK};
+use crate::TAG_STACK;
 
 fn set(items: impl IntoIterator<Item = String>) -> Value {
     let mut v: Vec<Value> = items.into_iter().filter(|s| !s.is_empty()).map(Value::Str).collect();

@@ -12,9 +12,10 @@ use aws_sdk_elasticloadbalancingv2::types::TargetDescription;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
+use crate::aws::Aws;
 use crate::limits::Call;
+use crate::util::Described;
 use crate::util::{aws_err, is_code, opt_str, retry_until, str_attr, Select};
-use crate::{Aws, Described};
 
 fn split(id: &str) -> Option<(&str, &str)> {
     id.split_once('|')

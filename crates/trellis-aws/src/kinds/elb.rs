@@ -8,9 +8,10 @@ use std::future::Future;
 use aws_sdk_elasticloadbalancingv2::types::Tag;
 use trellis_core::{Address, ProviderError, Value};
 
+use crate::aws::Aws;
 use crate::limits::Call;
 use crate::util::{all_tags, aws_err, is_code, tag_changes};
-use crate::{Aws, TAG_STACK};
+use crate::TAG_STACK;
 
 /// The tags of these ARNs, 20 per call.
 pub(crate) async fn tags_of(

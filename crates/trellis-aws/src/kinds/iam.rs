@@ -17,12 +17,13 @@ use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
+use crate::aws::Aws;
 use crate::limits::Call;
+use crate::util::Described;
 use crate::util::{
     all_tags, aws_err, create_named, delete_with_retry, described_with, document_json, document_value, is_code,
     list_attr, opt_int, opt_str, pages_with, read_listed, str_attr, tag_changes, Select,
 };
-use crate::{Aws, Described};
 
 /// Where a stack's IAM objects live.
 pub(crate) fn stack_path(stack: &str) -> String {

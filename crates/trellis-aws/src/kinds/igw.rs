@@ -3,8 +3,9 @@ use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
+use crate::aws::Aws;
+use crate::util::Described;
 use crate::util::{aws_err, delete_with_retry, described, is_code, str_attr, tag_spec, Select};
-use crate::{Aws, Described};
 
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
     let call = aws.ec2.describe_internet_gateways().filters(sel.filter("internet-gateway-id")).into_paginator().send();

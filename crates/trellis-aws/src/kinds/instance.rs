@@ -7,12 +7,13 @@ use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
+use crate::aws::Aws;
 use crate::limits::Call;
+use crate::util::Described;
 use crate::util::{
     aws_err, bool_attr, decode_user_data, described, encode_user_data, is_code, list_attr, opt_str, retry_until,
     str_attr, tag_spec, Select,
 };
-use crate::{Aws, Described};
 
 fn live(i: &Instance) -> bool {
     !matches!(i.state().and_then(|s| s.name()), Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown))

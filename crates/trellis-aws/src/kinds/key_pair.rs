@@ -7,9 +7,10 @@ use aws_sdk_ec2::types::{KeyPairInfo, ResourceType};
 use trellis_core::{Address, ProviderError, Value};
 
 use super::Create;
+use crate::aws::Aws;
 use crate::limits::Call;
+use crate::util::Described;
 use crate::util::{aws_err, create_named, described, is_code, opt_str, str_attr, tag_spec, Select};
-use crate::{Aws, Described};
 
 async fn key_pairs(aws: &Aws, sel: Select<'_>) -> Result<Vec<KeyPairInfo>, ProviderError> {
     aws.call(Call::Describe).await;

@@ -11,12 +11,13 @@ use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
+use crate::aws::Aws;
 use crate::limits::Call;
+use crate::util::Described;
 use crate::util::{
     aws_err, create_named, decode_user_data, described, encode_user_data, is_code, list_attr, opt_str, str_attr,
     tag_map, tag_spec, Select,
 };
-use crate::{Aws, Described};
 
 /// The attributes that live in a version (everything but the name and tags).
 const DATA: &[&str] = &[

@@ -9,9 +9,10 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::elb::{by_arns, tags_for, tags_of};
 use super::Create;
+use crate::aws::Aws;
 use crate::limits::Call;
+use crate::util::Described;
 use crate::util::{aws_err, delete_with_retry, described_with, opt_int, opt_str, str_attr, Select};
-use crate::{Aws, Described};
 
 async fn read(aws: &Aws, arns: Vec<String>) -> Result<Vec<Listener>, ProviderError> {
     let out = aws.elb.describe_listeners().set_listener_arns(Some(arns)).send().await.map_err(aws_err)?;

@@ -7,11 +7,12 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::elb::{arn_suffix, by_arns, of_stack, tags_for, tags_of};
 use super::Create;
+use crate::aws::Aws;
 use crate::limits::Call;
+use crate::util::Described;
 use crate::util::{
     aws_err, create_named, delete_with_retry, described_with, list_attr, opt_str, retry_until, str_attr, Select,
 };
-use crate::{Aws, Described};
 
 const IDLE: &str = "idle_timeout.timeout_seconds";
 const PROTECT: &str = "deletion_protection.enabled";

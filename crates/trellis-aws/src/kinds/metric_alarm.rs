@@ -11,11 +11,13 @@ use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
+use crate::aws::Aws;
 use crate::limits::Call;
+use crate::util::Described;
 use crate::util::{
     all_tags, aws_err, bool_attr, described_with, is_code, list_attr, opt_str, str_attr, tag_changes, Select,
 };
-use crate::{Aws, Described, TAG_STACK};
+use crate::TAG_STACK;
 
 fn set(items: &[String]) -> Value {
     let mut v: Vec<Value> = items.iter().map(Value::str).collect();

@@ -27,8 +27,9 @@ mod vpc;
 use trellis_core::schema::Kind;
 use trellis_core::{kinds, Address, Attrs, ProviderError, Value};
 
+use crate::aws::Aws;
+use crate::util::Described;
 use crate::util::Select;
-use crate::{Aws, Described};
 
 /// What a kind's create call is given.
 pub(crate) struct Create<'a> {

@@ -5,11 +5,12 @@ use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
+use crate::aws::Aws;
+use crate::util::Described;
 use crate::util::{
     aws_err, delete_with_retry, described, is_code, list_attr, opt_str, protocol_name, protocol_number, str_attr,
     tag_spec, Select,
 };
-use crate::{Aws, Described};
 
 /// Rule numbers above this are AWS's own catch-all rules.
 const LAST_USER_RULE: i32 = 32766;

@@ -7,9 +7,10 @@ use aws_sdk_ec2::types::{Address as Eip, DomainType, NatGateway, NatGatewayState
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
+use crate::aws::Aws;
 use crate::limits::Call;
+use crate::util::Described;
 use crate::util::{aws_err, delete_with_retry, described, is_code, opt_str, retry_until, str_attr, tag_spec, Select};
-use crate::{Aws, Described};
 
 async fn addresses(aws: &Aws, sel: Select<'_>) -> Result<Vec<Eip>, ProviderError> {
     aws.call(Call::Describe).await;

@@ -17,12 +17,14 @@ use aws_sdk_rds::types::{ApplyMethod, DbInstance, DbParameterGroup, DbSubnetGrou
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
+use crate::aws::Aws;
 use crate::limits::Call;
+use crate::util::Described;
 use crate::util::{
     all_tags, aws_err, bool_attr, create_named, delete_with_retry, described_with, is_code, list_attr, opt_int,
     opt_str, pages_with, str_attr, tag_changes, Select, NOT_FOUND,
 };
-use crate::{Aws, Described, TAG_STACK};
+use crate::TAG_STACK;
 
 /// How long a database may take to become available, or to go. RDS takes minutes.
 const DB_READY: Duration = Duration::from_secs(40 * 60);

@@ -5,8 +5,9 @@ use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
+use crate::aws::Aws;
+use crate::util::Described;
 use crate::util::{aws_err, delete_with_retry, described, is_code, list_attr, opt_str, str_attr, tag_spec, Select};
-use crate::{Aws, Described};
 
 fn routes_of(t: &RouteTable) -> Value {
     let mut routes: Vec<Value> = t

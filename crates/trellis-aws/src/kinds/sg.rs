@@ -5,11 +5,12 @@ use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
+use crate::aws::Aws;
+use crate::util::Described;
 use crate::util::{
     aws_err, create_named, delete_with_retry, described, is_code, list_attr, missing_from, opt_str, protocol_name,
     str_attr, tag_spec, Select,
 };
-use crate::{Aws, Described};
 
 /// One rule per source, in the spec's shape: `{protocol, port | icmp_type + icmp_code,
 /// cidr | source_group, description}`. A pair that names the group itself is `self`.

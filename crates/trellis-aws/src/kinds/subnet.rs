@@ -4,8 +4,9 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet, SubnetStat
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
+use crate::aws::Aws;
+use crate::util::Described;
 use crate::util::{aws_err, bool_attr, delete_with_retry, described, opt_str, retry_until, str_attr, tag_spec, Select};
-use crate::{Aws, Described};
 
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
     let pages =

@@ -4,9 +4,10 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::elb::{arn_suffix, by_arns, of_stack, tags_for, tags_of};
 use super::Create;
+use crate::aws::Aws;
 use crate::limits::Call;
+use crate::util::Described;
 use crate::util::{aws_err, create_named, delete_with_retry, described_with, opt_int, opt_str, str_attr, Select};
-use crate::{Aws, Described};
 
 const DELAY: &str = "deregistration_delay.timeout_seconds";
 

@@ -4,10 +4,11 @@ use futures_util::future::try_join_all;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::Create;
+use crate::aws::Aws;
+use crate::util::Described;
 use crate::util::{
     aws_err, bool_attr, delete_with_retry, described, opt_str, read_listed, retry_until, str_attr, tag_spec, Select,
 };
-use crate::{Aws, Described};
 
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
     let pages =

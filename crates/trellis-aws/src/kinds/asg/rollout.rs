@@ -18,9 +18,9 @@ use aws_sdk_elasticloadbalancingv2::types::TargetDescription;
 use trellis_core::{Attrs, ProviderError, Value};
 
 use super::{get_int, strings, template};
+use crate::aws::Aws;
 use crate::limits::Call;
 use crate::util::{aws_err, bool_attr, is_code};
-use crate::Aws;
 
 /// A refresh in one of these is still under way.
 const ACTIVE: &[&str] = &["Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking"];
