@@ -1,0 +1,387 @@
+//! What a plan is: its changes, drift, moves, orphans and reads, with the questions
+//! asked of it (summary, data loss, protected changes).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use trellis_core::{Address, Attrs, Expr, Value};
+use trellis_state::ResourceState;
+
+use crate::Rollout;
+
+/// Version of the plan document (saved and JSON plans).
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    NoOp,
+    Create,
+    Update,
+    /// Replace: delete the old object, then create the new one (AWS allows one object
+    /// with the name the spec fixes).
+    DeleteThenCreate,
+    /// Replace: create the new object first (under a name of its own), move what refers
+    /// to the old one over, then delete the old one, kept meanwhile under its deposed
+    /// address.
+    CreateThenDelete,
+    Delete,
+    /// Leave management: the object stays in the cloud, loses trellis's tags and leaves
+    /// the state (`removed:`).
+    Forget,
+}
+
+impl Action {
+    /// The action as Terraform users read it in JSON plans.
+    pub fn json_actions(self) -> &'static [&'static str] {
+        match self {
+            Action::NoOp => &["no-op"],
+            Action::Create => &["create"],
+            Action::Update => &["update"],
+            Action::DeleteThenCreate => &["delete", "create"],
+            Action::CreateThenDelete => &["create", "delete"],
+            Action::Delete => &["delete"],
+            Action::Forget => &["forget"],
+        }
+    }
+
+    /// Either order of replacement.
+    pub fn is_replace(self) -> bool {
+        matches!(self, Action::DeleteThenCreate | Action::CreateThenDelete)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    Apply,
+    Destroy,
+    /// `--refresh-only`: the state takes the live objects as they are (drift accepted,
+    /// objects deleted outside trellis dropped); nothing in the cloud changes.
+    RefreshOnly,
+}
+
+/// One resource's planned change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceChange {
+    pub address: Address,
+    pub action: Action,
+    /// The live object's id, when there is one.
+    pub id: Option<String>,
+    /// The object as refreshed (none for a create).
+    pub before: Option<Attrs>,
+    /// The object as planned, `Unknown` where only apply can tell (none for a delete).
+    pub after: Option<Attrs>,
+    /// The spec's expressions, evaluated again at apply time once the values of the
+    /// resources they refer to are known.
+    pub config: Option<std::sync::Arc<BTreeMap<String, Expr>>>,
+    /// For a replace: the attributes that force it.
+    pub replace_because: Vec<String>,
+    /// What must exist before this change runs (from the spec).
+    pub depends_on: Vec<Address>,
+    /// What the old object depended on (from the state): it is deleted before these.
+    pub prior_depends_on: Vec<Address>,
+    /// What else happens, in words (a new version, an instance refresh, why a
+    /// replacement destroys first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Attributes that are secrets: `before` and `after` hold their digests, `config`
+    /// the `${env.NAME}` they are read from at apply time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive: Vec<String>,
+    /// Set when the change deletes or replaces an object that holds data (a database).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_loss: Option<DataLoss>,
+    /// Where the state held the object before this plan's `moved:` entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_address: Option<Address>,
+    /// The object's `trellis:address` tag names another address (it moved): apply
+    /// rewrites it, so that a lost create at the old address never takes this object.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retag: bool,
+    /// A replacement asked for with `--replace`, whatever the spec says.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replace_requested: bool,
+    /// It deletes or replaces an object that says `protect: true` (or did when last
+    /// applied): apply refuses it without `--allow-data-loss`. Set for a protected
+    /// database's loss too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub protected: bool,
+    /// An update that replaces the object's running instances in batches: how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<Rollout>,
+}
+
+/// What a change that destroys data will do, for the plan's separate section and for
+/// apply's refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataLoss {
+    /// True unless the object says `protect: false`: apply then needs `--allow-data-loss`.
+    pub protected: bool,
+    /// The snapshot taken before the delete; none with `skip_final_snapshot: true`.
+    pub final_snapshot: Option<String>,
+}
+
+impl ResourceChange {
+    /// Where the old object of a create-before-destroy replacement is kept in the state
+    /// between the create of its successor and its own delete.
+    pub fn deposed_address(&self) -> Option<Address> {
+        (self.action == Action::CreateThenDelete)
+            .then(|| deposed_address(&self.address, self.id.as_deref().unwrap_or("")))
+    }
+}
+
+/// `kind.name__deposed_<last 8 letters and digits of the id>` (with the copy's key, if
+/// any): a valid address no spec is likely to use, stable for one old object.
+pub fn deposed_address(address: &Address, old_id: &str) -> Address {
+    let tail: String = old_id.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
+    let tail = &tail[tail.len().saturating_sub(8)..];
+    Address { name: format!("{}__deposed_{tail}", address.name), ..address.clone() }
+}
+
+/// A difference between the last run's state and the live object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Drift {
+    pub address: Address,
+    pub before: Attrs,
+    /// The live object, or none when it was deleted outside trellis.
+    pub after: Option<Attrs>,
+    /// The differences the spec's `ignore_changes` names: kept, not repaired.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriorState {
+    pub lineage: Option<String>,
+    pub serial: u64,
+    pub resources: Vec<ResourceState>,
+}
+
+/// What one of the spec's `lookups:` found in the account for this plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LookupRead {
+    /// `lookup.KIND.NAME`.
+    pub address: String,
+    /// Its filters as sent: `default: true`.
+    pub filters: String,
+    pub found: Attrs,
+}
+
+/// Another stack's state this plan read outputs from (`${stack.NAME.output.KEY}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackRead {
+    pub stack: String,
+    /// Where its state was read.
+    pub location: String,
+    pub lineage: String,
+    pub serial: u64,
+    /// The outputs read, with their values.
+    pub outputs: BTreeMap<String, Value>,
+}
+
+/// An object the state held at `from`, now at `to` (`moved:`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Moved {
+    pub from: Address,
+    pub to: Address,
+    pub id: String,
+}
+
+/// Objects tagged with the stack that no state knows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Orphan {
+    pub address: Address,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub stack: String,
+    pub operation: Operation,
+    /// The state as the previous run left it.
+    pub prior_state: PriorState,
+    /// The same objects as just read from the cloud (deleted ones absent).
+    pub refreshed: Vec<ResourceState>,
+    pub drift: Vec<Drift>,
+    /// In the order they would run one at a time: creates and updates after what they
+    /// need, deletes before what they needed.
+    pub changes: Vec<ResourceChange>,
+    pub outputs: BTreeMap<String, Expr>,
+    pub planned_outputs: BTreeMap<String, Value>,
+    pub orphans: Vec<Orphan>,
+    /// `--target` addresses; empty for a full plan.
+    #[serde(default)]
+    pub targets: Vec<Address>,
+    /// What the spec's lookups found (read for every plan, never changed).
+    #[serde(default)]
+    pub reads: Vec<LookupRead>,
+    /// The other stacks' states the spec read outputs from.
+    #[serde(default)]
+    pub stacks: Vec<StackRead>,
+    /// The state's objects the spec's `moved:` entries gave new addresses (`refreshed`
+    /// and `changes` name them by the new ones).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moves: Vec<Moved>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub add: usize,
+    pub change: usize,
+    pub replace: usize,
+    pub destroy: usize,
+    pub forget: usize,
+    pub moved: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary { moved: self.moves.len(), ..Summary::default() };
+        for c in &self.changes {
+            match c.action {
+                Action::Create => s.add += 1,
+                Action::Update => s.change += 1,
+                Action::DeleteThenCreate | Action::CreateThenDelete => s.replace += 1,
+                Action::Delete => s.destroy += 1,
+                Action::Forget => s.forget += 1,
+                Action::NoOp => {}
+            }
+        }
+        s
+    }
+
+    /// True when applying would change nothing in the cloud (a move alone changes the
+    /// state only, for kinds without tags).
+    pub fn is_empty(&self) -> bool {
+        self.changes.iter().all(|c| c.action == Action::NoOp && !c.retag)
+    }
+
+    /// What `plan --detailed-exitcode` reports as changes: for a refresh-only plan, the
+    /// drift it would record; otherwise anything to do in the cloud.
+    pub fn has_changes(&self) -> bool {
+        match self.operation {
+            Operation::RefreshOnly => !self.drift.is_empty(),
+            Operation::Apply | Operation::Destroy => !self.is_empty(),
+        }
+    }
+
+    /// True when the refreshed objects or the outputs differ from what the state holds,
+    /// so a run with nothing to change still has something to record.
+    pub fn state_moved(&self, prior_outputs: &BTreeMap<String, Value>) -> bool {
+        let known: BTreeMap<String, Value> = self
+            .planned_outputs
+            .iter()
+            .filter(|(_, v)| !v.has_unknown())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        self.refreshed != self.prior_state.resources || &known != prior_outputs
+    }
+
+    pub fn change(&self, address: &Address) -> Option<&ResourceChange> {
+        self.changes.iter().find(|c| &c.address == address)
+    }
+
+    /// The plan's data-loss section, one line each: what is lost, why, and the final
+    /// snapshot; then what apply will require. Empty when no data is at stake.
+    pub fn data_loss_lines(&self) -> Vec<String> {
+        let lost: Vec<&ResourceChange> = self.data_loss().collect();
+        let rules = |c: &ResourceChange| c.address.kind.holds_data;
+        let nouns: BTreeSet<&str> = lost.iter().filter_map(|c| rules(c)).map(|r| r.noun).collect();
+        let noun = match nouns.iter().collect::<Vec<_>>().as_slice() {
+            [one] => **one,
+            _ => "object",
+        };
+        let mut lines = protected_lines(self);
+        if lost.is_empty() {
+            return lines;
+        }
+        lines.push(format!(
+            "DATA LOSS: this plan destroys {} {noun}{} and the data in {}:",
+            lost.len(),
+            if lost.len() == 1 { "" } else { "s" },
+            if lost.len() == 1 { "it" } else { "them" }
+        ));
+        for c in &lost {
+            let (Some(d), Some(r)) = (c.data_loss.as_ref(), rules(c)) else { continue };
+            let what = match c.action {
+                _ if c.replace_requested && c.replace_because.is_empty() => {
+                    format!("replaced (as asked with --replace): a new, empty {}", r.noun)
+                }
+                Action::DeleteThenCreate | Action::CreateThenDelete => format!(
+                    "replaced ({} cannot change in place): a new, empty {}",
+                    c.replace_because.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", "),
+                    r.noun
+                ),
+                _ if self.operation == Operation::Destroy => "destroyed".to_string(),
+                _ => "destroyed (no longer in the spec)".to_string(),
+            };
+            let snapshot = match &d.final_snapshot {
+                Some(name) => format!("final snapshot `{name}` is taken first"),
+                None => format!("NO final snapshot (`{}: true`)", r.skip_final_snapshot),
+            };
+            let guard = if d.protected { "protected".to_string() } else { format!("`{}: false`", r.protect) };
+            lines.push(format!("  {}: {what}; {snapshot}; {guard}", c.address));
+        }
+        let guards: BTreeSet<&str> = lost
+            .iter()
+            .filter(|c| c.data_loss.as_ref().is_some_and(|d| d.protected))
+            .filter_map(|c| rules(c))
+            .map(|r| r.protect)
+            .collect();
+        if !guards.is_empty() {
+            let settings: Vec<String> = guards.iter().map(|g| format!("`{g}: false`")).collect();
+            lines.push(format!(
+                "apply refuses this unless run with --allow-data-loss, or each {noun} says {}",
+                settings.join(" or ")
+            ));
+        }
+        lines
+    }
+
+    /// Changes that destroy data.
+    pub fn data_loss(&self) -> impl Iterator<Item = &ResourceChange> {
+        self.changes.iter().filter(|c| c.data_loss.is_some())
+    }
+
+    /// Changes that destroy protected data or a protected object: apply refuses them
+    /// unless data loss is allowed.
+    pub fn protected_changes(&self) -> Vec<&ResourceChange> {
+        self.changes.iter().filter(|c| c.protected).collect()
+    }
+}
+
+/// The plan's section on objects of kinds that hold no data but say `protect: true`.
+pub(crate) fn protected_lines(plan: &Plan) -> Vec<String> {
+    let guarded: Vec<&ResourceChange> =
+        plan.changes.iter().filter(|c| c.protected && c.address.kind.holds_data.is_none()).collect();
+    if guarded.is_empty() {
+        return vec![];
+    }
+    let n = guarded.len();
+    let mut lines = vec![format!(
+        "PROTECTED: this plan destroys {n} object{} marked `{}: true`:",
+        if n == 1 { "" } else { "s" },
+        trellis_core::schema::PROTECT
+    )];
+    for c in guarded {
+        let what = match c.action {
+            _ if c.replace_requested && c.replace_because.is_empty() => {
+                "replaced (as asked with --replace)".to_string()
+            }
+            Action::DeleteThenCreate | Action::CreateThenDelete => format!(
+                "replaced ({} cannot change in place)",
+                c.replace_because.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+            ),
+            _ if plan.operation == Operation::Destroy => "destroyed".to_string(),
+            _ => "destroyed (no longer in the spec; protected as last applied)".to_string(),
+        };
+        lines.push(format!("  {}: {what}", c.address));
+    }
+    lines.push(format!(
+        "apply refuses this unless run with --allow-data-loss, or `{}: false` is applied first",
+        trellis_core::schema::PROTECT
+    ));
+    lines
+}

@@ -1,0 +1,438 @@
+//! One value against its schema type: scalars coerced, `${...}` references resolved
+//! and checked, templates, lists, sets and mappings.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ipnet::Ipv4Net;
+use marked_yaml::types::MarkedScalarNode;
+use marked_yaml::Node;
+use trellis_core::kinds;
+use trellis_core::schema::Type;
+use trellis_core::{Address, AddressError, Expr, Part, Ref, Value};
+
+use super::*;
+use crate::diag::Span;
+use crate::template::{split, Piece};
+
+impl Parser<'_> {
+    pub(super) fn parse_value(&mut self, node: &Node, ty: &Type) -> Option<Expr> {
+        match (ty, node) {
+            (Type::List(item) | Type::Set(item), Node::Sequence(items)) => {
+                let mut parsed: Vec<Option<Vec<Expr>>> = Vec::with_capacity(items.len());
+                for (i, n) in items.iter().enumerate() {
+                    self.path.push(format!("[{i}]"));
+                    // An item `${kind.name[*]}` stands for all the copies, in its place.
+                    match n {
+                        Node::Scalar(s) if self.splat(s).is_some() => parsed.push(self.expand_splat(s, item)),
+                        Node::Scalar(s) if self.lookup_list(s) => parsed.push(
+                            self.expand_lookup_list(s, item)
+                                .map(|l| l.unwrap_or_else(|| vec![Expr::Lit(Value::Unknown)])),
+                        ),
+                        // An output of another stack that is a list, in its place.
+                        Node::Scalar(s) if self.is_stack_ref(s) => match self.stack_items(s, item) {
+                            Some(items) => parsed.push(items),
+                            None => parsed.push(self.parse_value(n, item).map(|e| vec![e])),
+                        },
+                        _ => parsed.push(self.parse_value(n, item).map(|e| vec![e])),
+                    }
+                    self.path.pop();
+                }
+                let parsed: Option<Vec<Vec<Expr>>> = parsed.into_iter().collect();
+                let parsed = parsed?.into_iter().flatten().collect();
+                Some(if matches!(ty, Type::Set(_)) { Expr::Set(parsed) } else { Expr::List(parsed) })
+            }
+            (Type::List(item) | Type::Set(item), Node::Scalar(s)) if self.splat(s).is_some() => {
+                let parsed = self.expand_splat(s, item)?;
+                Some(if matches!(ty, Type::Set(_)) { Expr::Set(parsed) } else { Expr::List(parsed) })
+            }
+            (Type::List(item) | Type::Set(item), Node::Scalar(s)) if self.lookup_list(s) => {
+                let Some(parsed) = self.expand_lookup_list(s, item)? else { return Some(Expr::Lit(Value::Unknown)) };
+                Some(if matches!(ty, Type::Set(_)) { Expr::Set(parsed) } else { Expr::List(parsed) })
+            }
+            (Type::List(item) | Type::Set(item), Node::Scalar(s)) if self.is_stack_ref(s) => {
+                let Some(parsed) = self.stack_list(s, item)? else { return Some(Expr::Lit(Value::Unknown)) };
+                Some(if matches!(ty, Type::Set(_)) { Expr::Set(parsed) } else { Expr::List(parsed) })
+            }
+            (Type::Object(obj), Node::Mapping(m)) => {
+                let span = self.node_span(node);
+                let owner = if self.path.is_empty() { "this entry".to_string() } else { self.path.concat() };
+                self.parse_object(obj, m, span, &[], &owner, &BTreeSet::new()).map(Expr::Map)
+            }
+            (Type::Map, Node::Mapping(m)) => {
+                let mut out = BTreeMap::new();
+                for (k, v) in m.iter() {
+                    out.insert(k.as_str().to_string(), self.parse_value(v, &Type::Str)?);
+                }
+                Some(Expr::Map(out))
+            }
+            // A document is any mapping; its strings may hold references.
+            (Type::Document, Node::Mapping(_)) => self.parse_any(node),
+            (Type::List(_) | Type::Set(_) | Type::Object(_) | Type::Map | Type::Document, other) => {
+                let span = Some(self.node_span(other));
+                let hint = match other {
+                    Node::Scalar(_) if matches!(ty, Type::Document) => Some(
+                        "write the document as a mapping, not a string: JSON is YAML too, so `{...}` without the quotes works"
+                            .to_string(),
+                    ),
+                    Node::Scalar(s) if s.as_str().contains("${") => Some(
+                        "a `${...}` inside `[...]` or `{...}` needs quotes, or write the list one `- item` per line"
+                            .to_string(),
+                    ),
+                    _ => None,
+                };
+                self.error(format!("expected a {}, found {}", ty.describe(), node_kind(other)), span, hint);
+                None
+            }
+            (_, Node::Scalar(s)) => self.parse_scalar(s, ty),
+            (_, other) => {
+                let span = Some(self.node_span(other));
+                self.error(format!("expected a {}, found {}", ty.describe(), node_kind(other)), span, None);
+                None
+            }
+        }
+    }
+
+    /// A value of any shape (outputs): scalars become strings or references.
+    pub(super) fn parse_any(&mut self, node: &Node) -> Option<Expr> {
+        match node {
+            Node::Scalar(s) if self.splat(s).is_some() => self.expand_splat(s, &Type::Str).map(Expr::List),
+            Node::Scalar(s) if self.lookup_list(s) => {
+                Some(self.expand_lookup_list(s, &Type::Str)?.map_or(Expr::Lit(Value::Unknown), Expr::List))
+            }
+            Node::Scalar(s) if self.is_stack_ref(s) => match self.stack_items(s, &Type::Str) {
+                Some(items) => items.map(Expr::List),
+                None => self.parse_scalar(s, &Type::Str),
+            },
+            Node::Scalar(s) => self.parse_scalar(s, &Type::Str),
+            Node::Sequence(items) => {
+                let parsed: Option<Vec<Expr>> =
+                    items.iter().map(|n| self.parse_any(n)).collect::<Vec<_>>().into_iter().collect();
+                Some(Expr::List(parsed?))
+            }
+            Node::Mapping(m) => {
+                let mut out = BTreeMap::new();
+                for (k, v) in m.iter() {
+                    out.insert(k.as_str().to_string(), self.parse_any(v)?);
+                }
+                Some(Expr::Map(out))
+            }
+        }
+    }
+
+    pub(super) fn parse_scalar(&mut self, s: &MarkedScalarNode, ty: &Type) -> Option<Expr> {
+        let span = self.scalar_span(s);
+        let text = s.as_str();
+        // Positions inside the scalar are counted from its first character, past a quote.
+        let quote = matches!(self.file.text[span.start..].chars().next(), Some('"' | '\''));
+        let base = usize::from(quote);
+        let pieces = match split(text) {
+            Ok(p) => p,
+            Err(e) => {
+                let at = self.lines.shift(&self.file.text, span, base + e.offset, 2);
+                self.error(
+                    e.message,
+                    Some(at),
+                    Some("close it: `${kind.name}`, `${var.name}` or `${env.NAME}`".into()),
+                );
+                return None;
+            }
+        };
+        let mut parts: Vec<Part> = Vec::new();
+        let mut ok = true;
+        self.unresolved = false;
+        for piece in pieces {
+            match piece {
+                Piece::Text(t) => parts.push(Part::Lit(t)),
+                Piece::Ref { body, offset } => {
+                    let at = self.lines.shift(&self.file.text, span, base + offset, body.chars().count() + 3);
+                    match self.resolve_ref(&body, at, ty) {
+                        Some(p) => parts.push(p),
+                        None => ok = false,
+                    }
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        // Merge adjacent text.
+        let mut merged: Vec<Part> = Vec::new();
+        for p in parts {
+            match (merged.last_mut(), p) {
+                (Some(Part::Lit(a)), Part::Lit(b)) => a.push_str(&b),
+                (_, p) => merged.push(p),
+            }
+        }
+        // Read without the lookups' answers (`validate`): known at plan time.
+        if std::mem::take(&mut self.unresolved) {
+            return Some(Expr::Lit(Value::Unknown));
+        }
+        match merged.as_slice() {
+            [] => self.coerce("", ty, span).map(Expr::Lit),
+            [Part::Lit(t)] => self.coerce(t, ty, span).map(Expr::Lit),
+            [Part::Ref(r)] => Some(Expr::Ref(r.clone())),
+            _ => {
+                if !matches!(ty, Type::Str) {
+                    self.error(
+                        format!("a {} cannot be built from text and references", ty.describe()),
+                        Some(span),
+                        Some("give the reference alone, e.g. `${vpc.main}`".into()),
+                    );
+                    return None;
+                }
+                Some(Expr::Template(merged))
+            }
+        }
+    }
+
+    /// One `${...}`: a variable, an environment variable, or a reference to another
+    /// resource's attribute, checked against that attribute's type. Longer than most: one
+    /// arm per form of reference, each with its own messages and hints, read best whole.
+    pub(super) fn resolve_ref(&mut self, body: &str, at: Span, ty: &Type) -> Option<Part> {
+        let segments: Vec<&str> = body.split('.').collect();
+        match segments.as_slice() {
+            ["var", name] => match self.vars.get(*name) {
+                Some(v) => Some(Part::Lit(v.clone())),
+                None => {
+                    let help = suggest(name, self.vars.keys())
+                        .or_else(|| Some(format!("declare it: `vars: {{ {name}: ... }}`")));
+                    self.error(format!("unknown variable `{name}`"), Some(at), help);
+                    None
+                }
+            },
+            // A secret is read when it is needed (plan and apply), not here: `validate`
+            // works without it.
+            ["env", name] if self.keep_env => Some(Part::Env(name.to_string())),
+            ["env", name] => match (self.opts.env)(name) {
+                Some(v) => Some(Part::Lit(v)),
+                None => {
+                    self.error(
+                        format!("environment variable `{name}` is not set"),
+                        Some(at),
+                        Some(format!("export {name}=... before running trellis")),
+                    );
+                    None
+                }
+            },
+            ["count", ..] | ["each", ..] => self.each_ref(&segments, at).map(Part::Lit),
+            ["lookup", ..] => self.lookup_ref(body, at, ty).map(Part::Lit),
+            ["stack", ..] => self.stack_ref(body, at).map(Part::Lit),
+            _ if body.contains('[') => {
+                let Some(r) = repeat::indexed(body) else {
+                    self.error(
+                        format!("`${{{body}}}` is not a reference"),
+                        Some(at),
+                        Some(
+                            "a copy is `${kind.name[0]}`, `${kind.name[\"key\"]}` or `${kind.name[0].attribute}`"
+                                .into(),
+                        ),
+                    );
+                    return None;
+                };
+                let address = self.indexed_address(&r, at)?;
+                self.check_ref(address, r.attr.map(str::to_string), at, ty).map(Part::Ref)
+            }
+            [kind, name] | [kind, name, _] => {
+                let attr = segments.get(2).map(|s| s.to_string());
+                let text = format!("{kind}.{name}");
+                if let Err(e) = text.parse::<Address>() {
+                    if !matches!(e, AddressError::UnknownKind { .. }) {
+                        self.error(e.to_string(), Some(at), None);
+                        return None;
+                    }
+                }
+                let address = self.declared(&text, at)?;
+                if self.unindexed(&address, at) {
+                    return None;
+                }
+                self.check_ref(address, attr, at, ty).map(Part::Ref)
+            }
+            [_, name, "output", key] => {
+                self.error(
+                    format!("`${{{body}}}` is not a reference"),
+                    Some(at),
+                    Some(format!("did you mean `${{stack.{name}.output.{key}}}`?")),
+                );
+                None
+            }
+            _ => {
+                self.error(
+                    format!("`${{{body}}}` is not a reference"),
+                    Some(at),
+                    Some("write `${kind.name}`, `${kind.name.attribute}`, `${var.name}`, `${env.NAME}`, `${lookup.KIND.NAME}` or `${stack.NAME.output.KEY}`".into()),
+                );
+                None
+            }
+        }
+    }
+
+    /// `text` (`kind.name`) is not declared: says so, with the closest address.
+    pub(super) fn not_declared(&mut self, text: &str, at: Span) {
+        let candidates: Vec<String> = self
+            .addresses
+            .iter()
+            .filter(|a| a.key.is_none())
+            .chain(self.repeats.keys())
+            .map(ToString::to_string)
+            .chain(self.lookup_names.iter().map(ToString::to_string))
+            .chain(["var.", "env."].map(String::from))
+            .collect();
+        let kind = text.split('.').next().unwrap_or(text);
+        let help = suggest(text, &candidates).or_else(|| {
+            kinds::get(kind).is_none().then(|| {
+                format!("`{kind}` is not a kind; references are `${{kind.name}}`, `${{var.name}}` or `${{env.NAME}}`")
+            })
+        });
+        self.error(format!("`{text}` is not declared in this spec"), Some(at), help);
+    }
+
+    /// A reference to `address`'s `attr`, checked: the attribute exists, it is what `ty`
+    /// wants, and it is not the resource's own. Records where it is written.
+    pub(super) fn check_ref(&mut self, address: Address, attr: Option<String>, at: Span, ty: &Type) -> Option<Ref> {
+        let target = address.kind;
+        if let Some(a) = &attr {
+            if target.attr(a).is_none() {
+                let help = suggest(a, target.attr_names());
+                self.error(format!("`{address}` has no attribute `{a}`"), Some(at), help);
+                return None;
+            }
+        }
+        let r = Ref { address: address.clone(), attr };
+        if let Type::Ref(want) = ty {
+            if *want != target.name || r.attr_name() != "id" {
+                self.error(
+                    format!(
+                        "expected the id of a {want}, but `{r}` is {}",
+                        if r.attr_name() == "id" {
+                            format!("a {}", target.name)
+                        } else {
+                            format!("its `{}` attribute", r.attr_name())
+                        }
+                    ),
+                    Some(at),
+                    Some(format!("refer to a {want} like `${{{want}.NAME}}`")),
+                );
+                return None;
+            }
+        }
+        if let Some(me) = &self.current {
+            if *me == address {
+                let hint = matches!(ty, Type::Ref(k) if *k == me.kind.name)
+                    .then(|| "write `self` for the object's own id (e.g. `source_group: self`)".to_string());
+                self.error(format!("`{me}` refers to itself"), Some(at), hint);
+                return None;
+            }
+            self.edge_sites.entry((me.clone(), address)).or_insert(at);
+        }
+        Some(r)
+    }
+
+    /// A scalar's text as a value of `ty`. Longer than most: one arm per scalar type, each
+    /// with its own message; splitting them would only scatter the table.
+    pub(super) fn coerce(&mut self, text: &str, ty: &Type, span: Span) -> Option<Value> {
+        let fail = |p: &mut Self, msg: String, help: Option<String>| {
+            p.error(msg, Some(span), help);
+            None
+        };
+        match ty {
+            Type::Str => Some(Value::str(text)),
+            Type::Int => match text.parse::<i64>() {
+                Ok(i) => Some(Value::Int(i)),
+                Err(_) => fail(self, format!("expected an integer, found `{text}`"), None),
+            },
+            Type::Version => match text.parse::<i64>() {
+                Ok(i) if i >= 1 => Some(Value::Int(i)),
+                _ if text == "$Default" || text == "$Latest" => Some(Value::str(text)),
+                _ => fail(
+                    self,
+                    format!("`{text}` is not a version"),
+                    Some("give a version number, or `$Default` or `$Latest` as AWS names them".into()),
+                ),
+            },
+            Type::Bool => match text {
+                "true" => Some(Value::Bool(true)),
+                "false" => Some(Value::Bool(false)),
+                _ => fail(self, format!("expected `true` or `false`, found `{text}`"), None),
+            },
+            Type::Cidr => match text.parse::<Ipv4Net>() {
+                Ok(net) if net.trunc() == net => Some(Value::str(text)),
+                Ok(net) => fail(
+                    self,
+                    format!("`{text}` has host bits set past its /{} prefix", net.prefix_len()),
+                    Some(format!("did you mean `{}`?", net.trunc())),
+                ),
+                Err(_) => fail(
+                    self,
+                    format!("`{text}` is not an IPv4 CIDR block"),
+                    Some("write it as address/prefix, e.g. `10.0.0.0/16`".into()),
+                ),
+            },
+            Type::Enum(words) => {
+                if words.contains(&text) {
+                    Some(Value::str(text))
+                } else {
+                    let help = suggest(text, words.iter()).or_else(|| Some(format!("use one of {}", words.join(", "))));
+                    fail(self, format!("`{text}` is not allowed here"), help)
+                }
+            }
+            Type::Protocol => {
+                let p = match text.to_ascii_lowercase().as_str() {
+                    "tcp" | "6" => "tcp",
+                    "udp" | "17" => "udp",
+                    "icmp" | "1" => "icmp",
+                    "all" | "-1" => "all",
+                    _ => {
+                        return fail(
+                            self,
+                            format!("`{text}` is not a protocol"),
+                            suggest(text, ["tcp", "udp", "icmp", "all"])
+                                .or_else(|| Some("use tcp, udp, icmp or all".into())),
+                        )
+                    }
+                };
+                Some(Value::str(p))
+            }
+            Type::Port => {
+                let port = |s: &str| s.trim().parse::<u16>().ok();
+                match text.split_once('-') {
+                    None => match port(text) {
+                        Some(p) => Some(Value::Int(p.into())),
+                        None => fail(
+                            self,
+                            format!("`{text}` is not a port"),
+                            Some("a port is 0 to 65535, a range `8000-8010`".into()),
+                        ),
+                    },
+                    Some((a, b)) => match (port(a), port(b)) {
+                        (Some(a), Some(b)) if a == b => Some(Value::Int(a.into())),
+                        (Some(a), Some(b)) if a < b => Some(Value::Str(format!("{a}-{b}"))),
+                        _ => fail(
+                            self,
+                            format!("`{text}` is not a port range"),
+                            Some("write `from-to` with from < to, e.g. `8000-8010`".into()),
+                        ),
+                    },
+                }
+            }
+            Type::Ref(kind) => {
+                let prefix = kinds::get(kind).map(|k| k.id_prefix).unwrap_or("");
+                // `self`: the object's own id, inside an object of the kind it names.
+                let own_kind = self.current.as_ref().is_some_and(|me| me.kind.name == *kind);
+                if text == "self" && own_kind {
+                    Some(Value::str("self"))
+                } else if text.starts_with(prefix) && text.len() > prefix.len() {
+                    Some(Value::str(text))
+                } else {
+                    fail(
+                        self,
+                        format!("`{text}` is not a {kind} id"),
+                        Some(format!("refer to one in this spec as `${{{kind}.NAME}}`, or give an existing id like `{prefix}0123abcd`")),
+                    )
+                }
+            }
+            Type::List(_) | Type::Set(_) | Type::Object(_) | Type::Map | Type::Document => {
+                fail(self, format!("expected a {}, found a single value", ty.describe()), None)
+            }
+        }
+    }
+}
