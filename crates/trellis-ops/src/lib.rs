@@ -5,6 +5,7 @@
 //! one object's record (`state mv`, `state rm`). Nothing here prints;
 //! what a person should hear comes back as data, and the CLI words it.
 
+mod apply;
 mod discover;
 mod error;
 mod lookups;
@@ -15,6 +16,7 @@ mod stacks;
 mod state;
 mod store;
 
+pub use apply::{execute, work, Work};
 pub use discover::{discover, DiscoverOptions, Discovery};
 pub use error::Error;
 pub use refactor::{Forgotten, Moved};

@@ -384,11 +384,7 @@ impl Session {
     /// True when applying `plan` changes anything: the cloud, the outputs, or the state
     /// itself (objects adopted for this plan, a journal to clear).
     pub fn has_work(&self, plan: &Plan) -> bool {
-        let prior_outputs = self.prior.as_ref().map(|s| s.outputs.clone()).unwrap_or_default();
-        let on_disk = self.prior.as_ref().map(|s| (s.resources.as_slice(), !s.pending.is_empty()));
-        let state_news = on_disk.is_some_and(|(r, pending)| pending || r != plan.prior_state.resources.as_slice())
-            || (on_disk.is_none() && !plan.prior_state.resources.is_empty());
-        !plan.is_empty() || plan.state_moved(&prior_outputs) || state_news
+        crate::work(plan, self.prior.as_ref()).apply
     }
 
     /// The state to apply onto: the prior one, or a new one for the stack.

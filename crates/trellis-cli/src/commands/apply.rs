@@ -91,15 +91,15 @@ pub async fn run(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32> 
     super::note_planned(ui, &planned);
     let plan = planned.plan;
     ui.plan(&plan);
-    if !session.has_work(&plan) {
+    let work = trellis_ops::work(&plan, session.prior.as_ref());
+    if !work.apply {
         print_outputs(ui, &session.prior.as_ref().map(|s| s.outputs.clone()).unwrap_or_default());
         return Ok(EXIT_OK);
     }
     check_data_loss(&plan, args.allow_data_loss)?;
     // With nothing to change in the cloud, only the state is brought up to date.
     // A refresh-only apply changes only the state, but what it records is reviewed.
-    let asks = !plan.is_empty() || !plan.moves.is_empty() || operation == Operation::RefreshOnly;
-    if asks && !args.auto_approve && !approved(ui, operation)? {
+    if work.ask && !args.auto_approve && !approved(ui, operation)? {
         ui.line("Nothing was changed.");
         return Ok(EXIT_ERROR);
     }
@@ -121,7 +121,8 @@ async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
     .await?;
     let plan = &run.saved.plan;
     ui.plan(plan);
-    if plan.is_empty() && plan.moves.is_empty() && plan.operation != Operation::RefreshOnly {
+    // The state as the file's plan read it (its serial is the one checked above).
+    if !trellis_ops::work(plan, Some(&run.state)).apply {
         return Ok(EXIT_OK);
     }
     ui.line("");
@@ -177,7 +178,7 @@ async fn execute(
         progress.event(&e);
         progress.line(&event_line(ui, e));
     };
-    let result = trellis_engine::apply(aws.clone(), plan, store, lock, state, options, on_event).await;
+    let result = trellis_ops::execute(aws.clone(), plan, store, lock, state, options, on_event).await;
     ticker.abort();
     progress.finish();
     watcher.abort();
@@ -185,7 +186,7 @@ async fn execute(
     if let Some(line) = aws.retry_stats().summary() {
         eprintln!("{line}");
     }
-    let (report, _) = result?;
+    let report = result?;
     Ok(summarize(ui, &report, store, plan.operation))
 }
 /// The line an engine event is told in.
