@@ -217,7 +217,14 @@ async fn an_alarm_in_alarm_stops_the_rollout_and_rolls_it_back() {
     let described = aws().await.cloudwatch().describe_alarms().alarm_names(&alarm).send().await.unwrap();
     let a = &described.metric_alarms()[0];
     assert_eq!(a.threshold(), Some(5.0));
-    assert_eq!(a.dimensions()[0].value(), Some(stack.state().get(&"load_balancer.web".parse().unwrap()).unwrap().attributes["arn_suffix"].as_str().unwrap()));
+    assert_eq!(
+        a.dimensions()[0].value(),
+        Some(
+            stack.state().get(&"load_balancer.web".parse().unwrap()).unwrap().attributes["arn_suffix"]
+                .as_str()
+                .unwrap()
+        )
+    );
     // Changed in place: PutMetricAlarm again, the name kept.
     let spec = std::fs::read_to_string(&stack.spec).unwrap();
     stack.write_spec(&replace(&spec, "    threshold: 5\n", "    threshold: 10\n"));
@@ -239,7 +246,16 @@ async fn an_alarm_in_alarm_stops_the_rollout_and_rolls_it_back() {
         let alarm = alarm.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(6)).await;
-            awscli(&["cloudwatch", "set-alarm-state", "--alarm-name", &alarm, "--state-value", "ALARM", "--state-reason", "test"]);
+            awscli(&[
+                "cloudwatch",
+                "set-alarm-state",
+                "--alarm-name",
+                &alarm,
+                "--state-value",
+                "ALARM",
+                "--state-reason",
+                "test",
+            ]);
         })
     };
     let (code, out, samples) = apply_sampling(&stack, &group, &tg).await;

@@ -77,6 +77,19 @@ async fn a_secret_reaches_aws_and_nothing_trellis_writes() {
     assert_clean(&secret, "the state", &std::fs::read_to_string(stack.state_path()).unwrap());
     assert_clean(&secret, "the saved plan", &std::fs::read_to_string(&plan_file).unwrap());
     assert_clean(&secret, "the output", &printed);
+    // Every file beside the state too: its backup, its journal, its lock, a rescue file.
+    let mut beside = 0;
+    for entry in std::fs::read_dir(stack.state_path().parent().unwrap()).unwrap() {
+        let path = entry.unwrap().path();
+        assert_clean(&secret, &path.display().to_string(), &String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
+        beside += 1;
+    }
+    let backup = stack.state_path().with_extension("json.backup");
+    let journal = trellis_state::LocalStore::new(stack.state_path()).journal_path();
+    assert!(
+        backup.exists() && journal.exists(),
+        "the backup and the journal were written, and read above ({beside} files)"
+    );
 
     // A new secret is a change, shown as such, and a new template version.
     let rotated = format!("{secret}-rotated");

@@ -38,11 +38,7 @@ fn the_planner_the_engine_and_the_parser_name_no_kind() {
     let mut found = vec![];
     let mut files = 0;
     for layer in ["trellis-plan", "trellis-engine", "trellis-spec"] {
-        for entry in std::fs::read_dir(crates.join(layer).join("src")).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_none_or(|e| e != "rs") {
-                continue;
-            }
+        for path in sources(&crates.join(layer).join("src")) {
             files += 1;
             for (line, word) in literals(&std::fs::read_to_string(&path).unwrap()) {
                 if names.contains(word.as_str()) || attrs.contains(word.as_str()) {
@@ -52,7 +48,23 @@ fn the_planner_the_engine_and_the_parser_name_no_kind() {
         }
     }
     assert!(files >= 8, "the sources were found ({files} files)");
+    let parse = crates.join("trellis-spec/src/parse/repeat.rs");
+    assert!(sources(&crates.join("trellis-spec/src")).contains(&parse), "the check descends into subdirectories");
     assert!(found.is_empty(), "a layer names a kind or a kind's attribute:\n{}", found.join("\n"));
+}
+
+/// Every `.rs` file under `dir`, subdirectories included (`parse/`).
+fn sources(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![];
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(sources(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out
 }
 
 #[test]
@@ -94,6 +106,10 @@ fn the_sdk_and_the_async_runtime_stay_where_they_belong() {
         if krate != "trellis-engine" {
             assert!(!deps.iter().any(|d| d == "tokio"), "{krate} depends on tokio; it must stay pure");
         }
+    }
+    // The async runtime: the engine, trellis-aws, trellis-ops (which drives both) and the CLI.
+    for krate in ["trellis-engine", "trellis-aws", "trellis-ops", "trellis-cli"] {
+        assert!(dependencies(krate).iter().any(|d| d == "tokio"), "{krate} is async: the list above is true");
     }
     for krate in ["trellis-ops", "trellis-cli"] {
         let aws: Vec<String> = dependencies(krate).into_iter().filter(|d| d.starts_with("aws-")).collect();
