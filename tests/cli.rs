@@ -209,6 +209,22 @@ fn an_address_aws_cannot_tag_fails_validate_at_its_place() {
     assert!(err.contains("long.yaml:6:11"), "{err}");
 }
 
+#[test]
+fn a_saved_plan_whose_region_is_no_region_is_one_plain_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = r#"{"trellis_saved_plan": 3,
+      "spec": {"path": "x.yaml", "sha256": "00", "vars": {}},
+      "region": "not a region", "state_path": "state/x.json",
+      "plan": {"format_version": 1, "stack": "x", "operation": "apply",
+        "prior_state": {"lineage": null, "serial": 0, "resources": []},
+        "refreshed": [], "drift": [], "changes": [], "outputs": {}, "planned_outputs": {}, "orphans": []}}"#;
+    std::fs::write(dir.path().join("x.plan"), plan).unwrap();
+    let (code, _, err) = trellis(dir.path(), &["apply", "x.plan"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("`not a region` is not an AWS region name"), "{err}");
+    assert!(!err.contains("ConstructionFailure"), "{err}");
+}
+
 /// Writes `state` as the network example's local state in `dir`, under its lock.
 fn stored(dir: &std::path::Path, state: &mut trellis_state::State) -> trellis_state::LocalStore {
     let store = trellis_state::LocalStore::new(dir.join("state/network.json"));

@@ -38,9 +38,24 @@ struct Sample {
 }
 
 async fn sample(group: &str, target_group: &str) -> Sample {
+    // The emulator moves a refresh on at every request, so the group and its target
+    // group are read as one moment: the target health before and after the group's
+    // read must agree, or the sample is taken again.
+    loop {
+        let before = healthy_targets(target_group).await;
+        let versions = in_service(group).await;
+        if healthy_targets(target_group).await != before {
+            continue;
+        }
+        let healthy = before.into_iter().filter(|id| versions.contains_key(id)).collect();
+        return Sample { versions, healthy };
+    }
+}
+
+async fn in_service(group: &str) -> BTreeMap<String, String> {
     let aws = aws().await;
     let g = aws.autoscaling().describe_auto_scaling_groups().auto_scaling_group_names(group).send().await.unwrap();
-    let versions: BTreeMap<String, String> = g.auto_scaling_groups()[0]
+    g.auto_scaling_groups()[0]
         .instances()
         .iter()
         .filter(|i| i.lifecycle_state().is_some_and(|s| s.as_str() == "InService"))
@@ -48,16 +63,20 @@ async fn sample(group: &str, target_group: &str) -> Sample {
             let v = i.launch_template().and_then(|t| t.version()).unwrap_or_default().to_string();
             (i.instance_id().unwrap().to_string(), v)
         })
-        .collect();
+        .collect()
+}
+
+async fn healthy_targets(target_group: &str) -> Vec<String> {
+    let aws = aws().await;
     let h = aws.elb().describe_target_health().target_group_arn(target_group).send().await.unwrap();
-    let healthy = h
+    let mut ids: Vec<String> = h
         .target_health_descriptions()
         .iter()
         .filter(|d| d.target_health().and_then(|t| t.state()).is_some_and(|s| s.as_str() == "healthy"))
         .filter_map(|d| d.target()?.id().map(str::to_string))
-        .filter(|id| versions.contains_key(id))
         .collect();
-    Sample { versions, healthy }
+    ids.sort();
+    ids
 }
 
 /// Runs `trellis apply` while sampling the group every 200 ms; returns its exit code,
