@@ -289,6 +289,16 @@ fn check_nacl_rule(rule: &Attrs) -> Option<(&'static str, String)> {
     if PROTOCOLS_WITH_PORTS.contains(&protocol) && !has_ports {
         return Some(("protocol", format!("a `{protocol}` rule needs a `port_range`")));
     }
+    // AWS takes the range and drops it for these, so the rule never reads back as
+    // written and no apply would converge.
+    if has_ports && !PROTOCOLS_WITH_PORTS.contains(&protocol) {
+        let what = if protocol == "all" {
+            "a rule for `all` protocols covers every port"
+        } else {
+            "only tcp and udp rules have ports"
+        };
+        return Some(("port_range", format!("{what}: remove `port_range`")));
+    }
     if let Some(n) = rule.get("rule_number").and_then(Value::as_int) {
         if !(1..=32766).contains(&n) {
             return Some(("rule_number", format!("rule number {n} is out of range: use 1 to 32766")));

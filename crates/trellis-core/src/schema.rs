@@ -114,6 +114,9 @@ pub struct DataRules {
     pub skip_final_snapshot: &'static str,
     /// The final snapshot's name, when the spec gives one.
     pub final_snapshot_name: &'static str,
+    /// An object with this attribute set takes no final snapshot, for this reason (a
+    /// read replica: AWS refuses `FinalDBSnapshotIdentifier` for one).
+    pub no_final_snapshot: Option<(&'static str, &'static str)>,
 }
 
 /// An object that must restart to take a change of an object it refers to (a database
@@ -365,7 +368,8 @@ impl Type {
 /// order they were written or read in.
 pub fn normalize_set(items: &mut Vec<Value>) {
     items.sort();
-    items.dedup();
+    // Values not known yet are not the same value: two new subnets stay two items.
+    items.dedup_by(|a, b| a == b && !a.has_unknown());
 }
 
 /// A kind is written as its name (`subnet`).

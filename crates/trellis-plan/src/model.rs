@@ -120,6 +120,9 @@ pub struct DataLoss {
     pub protected: bool,
     /// The snapshot taken before the delete; none with `skip_final_snapshot: true`.
     pub final_snapshot: Option<String>,
+    /// Why there is none when the spec did not say `skip_final_snapshot: true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_snapshot_because: Option<String>,
 }
 
 impl ResourceChange {
@@ -317,9 +320,10 @@ impl Plan {
                 _ if self.operation == Operation::Destroy => "destroyed".to_string(),
                 _ => "destroyed (no longer in the spec)".to_string(),
             };
-            let snapshot = match &d.final_snapshot {
-                Some(name) => format!("final snapshot `{name}` is taken first"),
-                None => format!("NO final snapshot (`{}: true`)", r.skip_final_snapshot),
+            let snapshot = match (&d.final_snapshot, &d.no_snapshot_because) {
+                (Some(name), _) => format!("final snapshot `{name}` is taken first"),
+                (None, Some(why)) => format!("no final snapshot: {why}"),
+                (None, None) => format!("NO final snapshot (`{}: true`)", r.skip_final_snapshot),
             };
             let guard = if d.protected { "protected".to_string() } else { format!("`{}: false`", r.protect) };
             lines.push(format!("  {}: {what}; {snapshot}; {guard}", c.address));

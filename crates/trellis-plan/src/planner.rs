@@ -642,6 +642,12 @@ pub(crate) fn settings_of(resource: Option<&trellis_spec::Resource>, recorded: &
 pub(crate) fn data_loss(kind: &Kind, live: &Attrs, settings: &Attrs, serial: u64) -> Option<DataLoss> {
     let rules = kind.holds_data?;
     let flag = |name: &str| settings.get(name).and_then(Value::as_bool);
+    if let Some((attr, why)) = rules.no_final_snapshot {
+        if live.get(attr).is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
+            let protected = flag(rules.protect) != Some(false);
+            return Some(DataLoss { protected, final_snapshot: None, no_snapshot_because: Some(why.to_string()) });
+        }
+    }
     let final_snapshot = (flag(rules.skip_final_snapshot) != Some(true)).then(|| {
         match settings.get(rules.final_snapshot_name).and_then(Value::as_str) {
             Some(name) => name.to_string(),
@@ -653,7 +659,7 @@ pub(crate) fn data_loss(kind: &Kind, live: &Attrs, settings: &Attrs, serial: u64
             }
         }
     });
-    Some(DataLoss { protected: flag(rules.protect) != Some(false), final_snapshot })
+    Some(DataLoss { protected: flag(rules.protect) != Some(false), final_snapshot, no_snapshot_because: None })
 }
 
 /// Objects whose kind declares a `RestartLink` (a database and its parameter group)

@@ -233,3 +233,25 @@ fn a_password_change_is_an_update_shown_without_its_value() {
     assert!(shown.contains("master_user_password = (sensitive, changed)"), "{shown}");
     assert!(!shown.contains("a-new-password-42") && !shown.contains("hunter2"), "{shown}");
 }
+
+#[test]
+fn a_read_replica_is_destroyed_without_a_final_snapshot() {
+    // #39: AWS refuses `FinalDBSnapshotIdentifier` when it deletes a read replica, so a
+    // destroy that named one would fail half-way on AWS.
+    let spec = SPEC.replace(
+        "    db_parameter_group_name: ${db_parameter_group.tuned}\n",
+        "    db_parameter_group_name: ${db_parameter_group.tuned}\n    backup_retention_period: 7\n  db_instance.replica:\n    source_db_instance_identifier: ${db_instance.main}\n    db_instance_class: db.t3.micro\n",
+    );
+    let st = converged(&spec);
+    let p = plan(&spec, Some(&st), Operation::Destroy);
+    let replica = p.change(&addr("db_instance.replica")).unwrap().data_loss.clone().unwrap();
+    assert_eq!(replica.final_snapshot, None);
+    assert!(replica.protected, "still protected: its loss needs consent like any database's");
+    let main = p.change(&addr("db_instance.main")).unwrap().data_loss.clone().unwrap();
+    assert!(main.final_snapshot.is_some(), "the primary keeps its final snapshot");
+    let shown = text(&p);
+    assert!(
+        shown.contains("db_instance.replica: destroyed; no final snapshot: a read replica takes no final snapshot"),
+        "{shown}"
+    );
+}

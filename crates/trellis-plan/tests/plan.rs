@@ -445,3 +445,25 @@ fn a_read_back_that_differs_from_what_was_sent_is_named_attribute_by_attribute()
     assert_eq!(found[0].planned, Value::Bool(true));
     assert_eq!(found[0].actual, Value::Bool(false));
 }
+
+#[test]
+fn two_new_objects_in_a_set_are_two_items_known_after_apply() {
+    // #39: a route table associated with two new subnets showed one unknown item.
+    let text = r#"stack: web
+resources:
+  vpc.main:
+    cidr_block: 10.0.0.0/16
+  subnet.a:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.0.1.0/24
+  subnet.b:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.0.2.0/24
+  route_table.private:
+    vpc_id: ${vpc.main}
+    subnet_ids: ["${subnet.a}", "${subnet.b}"]
+"#;
+    let p = run(text, None, &BTreeMap::new(), Operation::Apply);
+    let rt = p.change(&"route_table.private".parse().unwrap()).unwrap();
+    assert_eq!(rt.after.as_ref().unwrap()["subnet_ids"], Value::List(vec![Value::Unknown, Value::Unknown]));
+}

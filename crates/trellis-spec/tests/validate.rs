@@ -457,3 +457,25 @@ fn the_receivers_example_loads_with_its_documents_and_key() {
         deps.contains(&"iam_instance_profile.receivers".to_string()) && deps.contains(&"key_pair.servers".to_string())
     );
 }
+
+#[test]
+fn a_network_acl_rule_for_all_protocols_takes_no_port_range() {
+    // #39: it passed validate, then AWS dropped the range and no apply converged.
+    let text = errors(
+        r#"stack: demo
+resources:
+  vpc.main:
+    cidr_block: 10.0.0.0/16
+  network_acl.data:
+    vpc_id: ${vpc.main}
+    ingress:
+      - rule_number: 100
+        protocol: all
+        port_range: { from: 0, to: 65535 }
+        cidr_block: 0.0.0.0/0
+        rule_action: allow
+"#,
+    );
+    assert!(text.contains("a rule for `all` protocols covers every port: remove `port_range`"), "{text}");
+    assert!(text.contains("broken.yaml:10:"), "pointed at the range: {text}");
+}

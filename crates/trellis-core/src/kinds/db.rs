@@ -137,6 +137,10 @@ static DATABASE_DATA: DataRules = DataRules {
     protect: "protect",
     skip_final_snapshot: "skip_final_snapshot",
     final_snapshot_name: "final_snapshot_identifier",
+    no_final_snapshot: Some((
+        "source_db_instance_identifier",
+        "a read replica takes no final snapshot (AWS refuses one); its source keeps the data",
+    )),
 };
 
 /// Static parameters of a database's parameter group take effect at its next reboot.
