@@ -19,6 +19,7 @@ use trellis_core::{Attrs, ProviderError, Value};
 
 use super::{get_int, strings, template};
 use crate::aws::Aws;
+use crate::errors::{class_of, Class};
 use crate::limits::Call;
 use crate::util::{aws_err, bool_attr, is_code};
 
@@ -66,14 +67,18 @@ pub(crate) async fn roll(aws: &Aws, group: &str, before: &Attrs, after: &Attrs) 
         Some(Value::Str(v)) => v.clone(),
         _ => "its previous version".to_string(),
     };
+    let mut attempts = 0;
     let started = loop {
         if let Some(other) = running(aws, group).await? {
             aws.say(&format!("{group}: instance refresh {other} is already running; waiting for it to end first"));
             watch(aws, group, &other, None).await.ok();
             continue;
         }
+        // Sent once per round (the SDK does not resend it): a lost answer is resolved by
+        // the look for a running refresh above, never by starting another blind.
         aws.call(Call::AutoScaling).await;
         let sent = aws
+            .once
             .asg
             .start_instance_refresh()
             .auto_scaling_group_name(group)
@@ -87,6 +92,12 @@ pub(crate) async fn roll(aws: &Aws, group: &str, before: &Attrs, after: &Attrs) 
             Ok(out) => break out.instance_refresh_id().unwrap_or_default().to_string(),
             // Another refresh (or this one, whose answer was lost) is under way.
             Err(e) if is_code(&e, &["InstanceRefreshInProgress"]) => continue,
+            // Its outcome is unknown, or AWS asks to slow down: look again, then resend.
+            Err(e) if attempts < 8 && matches!(class_of(&e, &aws.recent), Class::Throttling | Class::Transient) => {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                continue;
+            }
             Err(e) => return Err(e),
         }
     };
