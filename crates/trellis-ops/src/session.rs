@@ -381,12 +381,6 @@ impl Session {
             .collect()
     }
 
-    /// True when applying `plan` changes anything: the cloud, the outputs, or the state
-    /// itself (objects adopted for this plan, a journal to clear).
-    pub fn has_work(&self, plan: &Plan) -> bool {
-        crate::work(plan, self.prior.as_ref()).apply
-    }
-
     /// The state to apply onto: the prior one, or a new one for the stack.
     pub fn state(&self) -> State {
         self.prior.clone().unwrap_or_else(|| State::new(&self.spec.stack))

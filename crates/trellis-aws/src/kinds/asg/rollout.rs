@@ -187,14 +187,14 @@ async fn watch(aws: &Aws, group: &str, refresh: &str, gate: Option<&Gate>) -> Re
             if !bad.is_empty() {
                 unhealthy.extend(bad);
                 let why = "new instances are unhealthy past their warmup".to_string();
-                stop(aws, group, gate.auto_rollback, &why).await?;
+                stop(aws, group, gate.auto_rollback).await?;
                 aws.say(&format!("{group}: {why}; {}", if gate.auto_rollback { "rolling back" } else { "cancelling" }));
                 stopped = Some(why);
             }
         }
         if start.elapsed() > limit && stopped.is_none() {
             let why = format!("not finished after {} s", limit.as_secs());
-            stop(aws, group, gate.is_none_or(|g| g.auto_rollback), &why).await?;
+            stop(aws, group, gate.is_none_or(|g| g.auto_rollback)).await?;
             stopped = Some(why);
         }
         tokio::time::sleep(poll_interval()).await;
@@ -215,7 +215,7 @@ fn progress_line(group: &str, refresh: &str, r: &InstanceRefresh) -> String {
 
 /// Rolls the refresh back (or cancels it); a refresh that has already ended or is
 /// already rolling back is left to end.
-async fn stop(aws: &Aws, group: &str, rollback: bool, _why: &str) -> Result<(), ProviderError> {
+async fn stop(aws: &Aws, group: &str, rollback: bool) -> Result<(), ProviderError> {
     aws.call(Call::AutoScaling).await;
     let sent = if rollback {
         aws.asg.rollback_instance_refresh().auto_scaling_group_name(group).send().await.map(|_| ()).map_err(aws_err)
