@@ -16,13 +16,15 @@ mod limits;
 mod lookups;
 mod provider;
 mod s3state;
+mod service;
 mod util;
 
 pub(crate) use aws::Clients;
 pub use aws::{Aws, Progress, Timeouts};
 pub use client::{connect, AwsOptions};
-pub use discover::{owned_by_aws, Found, FOLLOWED, LISTED, NOT_DISCOVERED};
+pub use discover::{found_by, owned_by_aws, Found};
 pub use errors::RetryStats;
+pub use kinds::FoundBy;
 pub use s3state::{S3Options, S3Store};
 
 /// The AWS SDKs trellis uses, for tests that change objects behind trellis's back.

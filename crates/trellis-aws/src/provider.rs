@@ -161,7 +161,7 @@ impl Aws {
     /// where the call takes one).
     async fn create_call(
         &self,
-        ops: kinds::KindOps,
+        ops: &dyn kinds::AwsKind,
         stack: &str,
         address: &Address,
         attrs: &Attrs,
@@ -222,7 +222,7 @@ impl Aws {
     /// object can take a moment to show in AWS's listings.
     async fn look_for(
         &self,
-        ops: kinds::KindOps,
+        ops: &dyn kinds::AwsKind,
         c: &kinds::Create<'_>,
         replacing: &[String],
     ) -> Result<Option<String>, ProviderError> {
@@ -249,7 +249,12 @@ impl Aws {
     }
 
     /// Reads one object by id, waiting while AWS does not show it yet.
-    async fn read_back(&self, address: &Address, id: &str, ops: kinds::KindOps) -> Result<LiveObject, ProviderError> {
+    async fn read_back(
+        &self,
+        address: &Address,
+        id: &str,
+        ops: &dyn kinds::AwsKind,
+    ) -> Result<LiveObject, ProviderError> {
         let ids = [id.to_string()];
         let found = util::retry_until(
             self,
@@ -266,7 +271,7 @@ impl Aws {
 }
 
 impl Aws {
-    fn kind_of(kind: &trellis_core::schema::Kind) -> Result<kinds::KindOps, ProviderError> {
+    fn kind_of(kind: &trellis_core::schema::Kind) -> Result<&'static dyn kinds::AwsKind, ProviderError> {
         kinds::ops(kind)
             .ok_or_else(|| ProviderError::new(None, format!("trellis-aws has no support for kind `{kind}`")))
     }

@@ -206,7 +206,7 @@ async fn read_all(
             let Some(object) = read.found.get(&address) else { continue };
             let kind = address.kind;
             for (other, other_id) in references(kind, &object.attrs) {
-                let followed = trellis_aws::FOLLOWED.iter().any(|k| k.name == other.name);
+                let followed = matches!(trellis_aws::found_by(other), Some(trellis_aws::FoundBy::Reference));
                 let known = objects.contains_key(&(other.name, other_id.clone()))
                     || pending.get(other.name).is_some_and(|ids| ids.contains(&other_id));
                 if followed && !known && !trellis_aws::owned_by_aws(other, &other_id) {

@@ -1,3 +1,4 @@
+use async_trait::async_trait;
 use aws_sdk_ec2::operation::run_instances::builders::RunInstancesFluentBuilder;
 use aws_sdk_ec2::types::{
     AttributeValue, Filter, IamInstanceProfileAssociationState, IamInstanceProfileSpecification, Instance,
@@ -6,7 +7,7 @@ use aws_sdk_ec2::types::{
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use super::Create;
+use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
 use crate::limits::Call;
 use crate::util::Described;
@@ -14,6 +15,45 @@ use crate::util::{
     aws_err, bool_attr, decode_user_data, described, encode_user_data, is_code, list_attr, opt_str, retry_until,
     str_attr, tag_spec, Select,
 };
+
+/// The AWS side of `instance`.
+pub(crate) struct Ops;
+
+#[async_trait]
+impl AwsKind for Ops {
+    async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+        describe(aws, sel).await
+    }
+    async fn create(&self, aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+        create(aws, c).await
+    }
+    async fn configure(&self, aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        configure(aws, id, attrs).await
+    }
+    async fn update(&self, aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+        update(aws, id, before, after).await
+    }
+    async fn delete(&self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+        delete(aws, address, id).await
+    }
+    fn found_by(&self) -> FoundBy {
+        FoundBy::Listing
+    }
+    /// Live instances, but not those an auto scaling group launched (the group is
+    /// discovered, not its instances).
+    async fn list_in_vpc(&self, aws: &Aws, vpc: &InVpc<'_>) -> Result<Vec<String>, ProviderError> {
+        let call = aws.ec2.describe_instances().filters(vpc.filter("vpc-id")).into_paginator().send();
+        let pages = crate::util::pages(aws, call).await?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.reservations())
+            .flat_map(|r| r.instances())
+            .filter(|i| live(i) && !i.tags().iter().any(|t| t.key() == Some("aws:autoscaling:groupName")))
+            .filter_map(|i| i.instance_id())
+            .map(str::to_string)
+            .collect())
+    }
+}
 
 fn live(i: &Instance) -> bool {
     !matches!(i.state().and_then(|s| s.name()), Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown))

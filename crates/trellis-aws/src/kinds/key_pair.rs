@@ -1,16 +1,49 @@
 //! EC2 key pairs, imported from a public key (`ImportKeyPair`); known by name, which is
 //! what instances and launch templates take. Tags go on the key pair's own id.
 
+use async_trait::async_trait;
 use aws_sdk_ec2::operation::import_key_pair::builders::ImportKeyPairFluentBuilder;
 use aws_sdk_ec2::primitives::Blob;
 use aws_sdk_ec2::types::{KeyPairInfo, ResourceType};
-use trellis_core::{Address, ProviderError, Value};
+use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use super::Create;
+use super::{AwsKind, Create, FoundBy};
 use crate::aws::Aws;
 use crate::limits::Call;
 use crate::util::Described;
 use crate::util::{aws_err, create_named, described, is_code, opt_str, str_attr, tag_spec, Select};
+
+/// The AWS side of `key_pair`.
+pub(crate) struct Ops;
+
+#[async_trait]
+impl AwsKind for Ops {
+    async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+        describe(aws, sel).await
+    }
+    async fn create(&self, aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+        create(aws, c).await
+    }
+    /// Everything but its tags replaces it.
+    async fn update(&self, _aws: &Aws, _id: &str, _before: &Attrs, _after: &Attrs) -> Result<(), ProviderError> {
+        Ok(())
+    }
+    async fn delete(&self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+        delete(aws, address, id).await
+    }
+    async fn sync_tags(
+        &self,
+        aws: &Aws,
+        id: &str,
+        before: Option<&Value>,
+        after: Option<&Value>,
+    ) -> Result<(), ProviderError> {
+        sync_tags(aws, id, before, after).await
+    }
+    fn found_by(&self) -> FoundBy {
+        FoundBy::Reference
+    }
+}
 
 async fn key_pairs(aws: &Aws, sel: Select<'_>) -> Result<Vec<KeyPairInfo>, ProviderError> {
     aws.call(Call::Describe).await;

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     LaunchTemplate, LaunchTemplateIamInstanceProfileSpecificationRequest, LaunchTemplateTagSpecificationRequest,
     RequestLaunchTemplateData, ResourceType, ResponseLaunchTemplateData, Tag,
@@ -10,7 +11,7 @@ use aws_sdk_ec2::types::{
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use super::Create;
+use super::{AwsKind, Create, FoundBy};
 use crate::aws::Aws;
 use crate::limits::Call;
 use crate::util::Described;
@@ -18,6 +19,28 @@ use crate::util::{
     aws_err, create_named, decode_user_data, described, encode_user_data, is_code, list_attr, opt_str, str_attr,
     tag_map, tag_spec, Select,
 };
+
+/// The AWS side of `launch_template`.
+pub(crate) struct Ops;
+
+#[async_trait]
+impl AwsKind for Ops {
+    async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+        describe(aws, sel).await
+    }
+    async fn create(&self, aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+        create(aws, c).await
+    }
+    async fn update(&self, aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+        update(aws, id, before, after).await
+    }
+    async fn delete(&self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+        delete(aws, address, id).await
+    }
+    fn found_by(&self) -> FoundBy {
+        FoundBy::Reference
+    }
+}
 
 /// The attributes that live in a version (everything but the name and tags).
 const DATA: &[&str] = &[
@@ -178,10 +201,6 @@ pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, Provider
             .ok_or_else(|| ProviderError::new(None, "CreateLaunchTemplate returned no id"))
     })
     .await
-}
-
-pub(crate) async fn configure(_aws: &Aws, _id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
-    Ok(())
 }
 
 pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {

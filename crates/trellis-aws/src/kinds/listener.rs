@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::operation::create_listener::builders::CreateListenerFluentBuilder;
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, Listener, ProtocolEnum, RedirectActionConfig,
@@ -7,12 +8,58 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use super::elb::{by_arns, tags_for, tags_of};
-use super::Create;
+use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
 use crate::limits::Call;
+use crate::service::elb::{by_arns, tags_for, tags_of};
 use crate::util::Described;
 use crate::util::{aws_err, delete_with_retry, described_with, opt_int, opt_str, str_attr, Select};
+
+/// The AWS side of `listener`.
+pub(crate) struct Ops;
+
+#[async_trait]
+impl AwsKind for Ops {
+    async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+        describe(aws, sel).await
+    }
+    async fn create(&self, aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+        create(aws, c).await
+    }
+    async fn update(&self, aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+        update(aws, id, before, after).await
+    }
+    async fn delete(&self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+        delete(aws, address, id).await
+    }
+    async fn sync_tags(
+        &self,
+        aws: &Aws,
+        id: &str,
+        before: Option<&Value>,
+        after: Option<&Value>,
+    ) -> Result<(), ProviderError> {
+        crate::service::elb::sync_tags(aws, id, before, after).await
+    }
+    /// A listener has no name: the load balancer's listeners are where a lost create is.
+    async fn find_created(&self, aws: &Aws, c: &Create<'_>) -> Result<Vec<Described>, ProviderError> {
+        find_created(aws, c.attrs).await
+    }
+    fn found_by(&self) -> FoundBy {
+        FoundBy::Listing
+    }
+    /// The listeners of the load balancers found in the VPC.
+    async fn list_in_vpc(&self, aws: &Aws, vpc: &InVpc<'_>) -> Result<Vec<String>, ProviderError> {
+        let mut out = Vec::new();
+        for arn in vpc.ids(&trellis_core::kinds::LOAD_BALANCER) {
+            let call = aws.elb.describe_listeners().load_balancer_arn(arn).into_paginator().send();
+            for p in crate::util::pages_with(aws, Call::ElbDescribe, call).await? {
+                out.extend(p.listeners().iter().filter_map(|l| l.listener_arn()).map(str::to_string));
+            }
+        }
+        Ok(out)
+    }
+}
 
 async fn read(aws: &Aws, arns: Vec<String>) -> Result<Vec<Listener>, ProviderError> {
     let out = aws.elb.describe_listeners().set_listener_arns(Some(arns)).send().await.map_err(aws_err)?;
@@ -151,10 +198,6 @@ pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, Provider
         .and_then(|l| l.listener_arn())
         .map(str::to_string)
         .ok_or_else(|| ProviderError::new(None, "CreateListener returned no ARN"))
-}
-
-pub(crate) async fn configure(_aws: &Aws, _id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
-    Ok(())
 }
 
 pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {

@@ -1,3 +1,4 @@
+use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::operation::create_load_balancer::builders::CreateLoadBalancerFluentBuilder;
 use aws_sdk_elasticloadbalancingv2::types::{
     LoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum,
@@ -5,14 +6,60 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use super::elb::{arn_suffix, by_arns, of_stack, tags_for, tags_of};
-use super::Create;
+use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
 use crate::limits::Call;
+use crate::service::elb::{arn_suffix, by_arns, of_stack, tags_for, tags_of};
 use crate::util::Described;
 use crate::util::{
     aws_err, create_named, delete_with_retry, described_with, list_attr, opt_str, retry_until, str_attr, Select,
 };
+
+/// The AWS side of `load_balancer`.
+pub(crate) struct Ops;
+
+#[async_trait]
+impl AwsKind for Ops {
+    async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+        describe(aws, sel).await
+    }
+    async fn create(&self, aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+        create(aws, c).await
+    }
+    async fn configure(&self, aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        configure(aws, id, attrs).await
+    }
+    async fn update(&self, aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+        update(aws, id, before, after).await
+    }
+    async fn delete(&self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+        delete(aws, address, id).await
+    }
+    async fn sync_tags(
+        &self,
+        aws: &Aws,
+        id: &str,
+        before: Option<&Value>,
+        after: Option<&Value>,
+    ) -> Result<(), ProviderError> {
+        crate::service::elb::sync_tags(aws, id, before, after).await
+    }
+    fn found_by(&self) -> FoundBy {
+        FoundBy::Listing
+    }
+    /// ELB has no VPC filter: every load balancer, kept if it is in the VPC.
+    async fn list_in_vpc(&self, aws: &Aws, vpc: &InVpc<'_>) -> Result<Vec<String>, ProviderError> {
+        let call = aws.elb.describe_load_balancers().into_paginator().send();
+        let pages = crate::util::pages_with(aws, Call::ElbDescribe, call).await?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.load_balancers())
+            .filter(|lb| lb.vpc_id() == Some(vpc.vpc))
+            .filter_map(|lb| lb.load_balancer_arn())
+            .map(str::to_string)
+            .collect())
+    }
+}
 
 const IDLE: &str = "idle_timeout.timeout_seconds";
 const PROTECT: &str = "deletion_protection.enabled";

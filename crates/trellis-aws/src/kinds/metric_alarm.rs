@@ -5,12 +5,13 @@
 
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
 use aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFluentBuilder;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, StandardUnit, Statistic, Tag};
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use super::Create;
+use super::{AwsKind, Create, FoundBy};
 use crate::aws::Aws;
 use crate::limits::Call;
 use crate::util::Described;
@@ -18,6 +19,39 @@ use crate::util::{
     all_tags, aws_err, bool_attr, described_with, is_code, list_attr, opt_str, str_attr, tag_changes, Select,
 };
 use crate::TAG_STACK;
+
+/// The AWS side of `metric_alarm`.
+pub(crate) struct Ops;
+
+#[async_trait]
+impl AwsKind for Ops {
+    async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+        describe(aws, sel).await
+    }
+    async fn create(&self, aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+        create(aws, c).await
+    }
+    async fn update(&self, aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+        update(aws, id, before, after).await
+    }
+    async fn delete(&self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+        delete(aws, address, id).await
+    }
+    async fn sync_tags(
+        &self,
+        aws: &Aws,
+        id: &str,
+        before: Option<&Value>,
+        after: Option<&Value>,
+    ) -> Result<(), ProviderError> {
+        sync_tags(aws, id, before, after).await
+    }
+    fn found_by(&self) -> FoundBy {
+        FoundBy::Nothing(
+            "an alarm belongs to no VPC, and a group's alarms are a trellis setting AWS does not give back",
+        )
+    }
+}
 
 fn set(items: &[String]) -> Value {
     let mut v: Vec<Value> = items.iter().map(Value::str).collect();

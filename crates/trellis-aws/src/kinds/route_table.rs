@@ -1,13 +1,51 @@
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
 use aws_sdk_ec2::types::{Filter, ResourceType, RouteOrigin, RouteTable};
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use super::Create;
+use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
 use crate::util::Described;
 use crate::util::{aws_err, delete_with_retry, described, is_code, list_attr, opt_str, str_attr, tag_spec, Select};
+
+/// The AWS side of `route_table`.
+pub(crate) struct Ops;
+
+#[async_trait]
+impl AwsKind for Ops {
+    async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+        describe(aws, sel).await
+    }
+    async fn create(&self, aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+        create(aws, c).await
+    }
+    async fn configure(&self, aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        configure(aws, id, attrs).await
+    }
+    async fn update(&self, aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+        update(aws, id, before, after).await
+    }
+    async fn delete(&self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+        delete(aws, address, id).await
+    }
+    fn found_by(&self) -> FoundBy {
+        FoundBy::Listing
+    }
+    /// All but the main table, which AWS made with the VPC and which goes with it.
+    async fn list_in_vpc(&self, aws: &Aws, vpc: &InVpc<'_>) -> Result<Vec<String>, ProviderError> {
+        let call = aws.ec2.describe_route_tables().filters(vpc.filter("vpc-id")).into_paginator().send();
+        let pages = crate::util::pages(aws, call).await?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.route_tables())
+            .filter(|t| !t.associations().iter().any(|a| a.main() == Some(true)))
+            .filter_map(|t| t.route_table_id())
+            .map(str::to_string)
+            .collect())
+    }
+}
 
 fn routes_of(t: &RouteTable) -> Value {
     let mut routes: Vec<Value> = t

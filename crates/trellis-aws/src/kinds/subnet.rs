@@ -1,12 +1,43 @@
+use async_trait::async_trait;
 use aws_sdk_ec2::operation::create_subnet::builders::CreateSubnetFluentBuilder;
 use aws_sdk_ec2::operation::modify_subnet_attribute::builders::ModifySubnetAttributeFluentBuilder;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet, SubnetState};
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use super::Create;
+use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
 use crate::util::Described;
 use crate::util::{aws_err, bool_attr, delete_with_retry, described, opt_str, retry_until, str_attr, tag_spec, Select};
+
+/// The AWS side of `subnet`.
+pub(crate) struct Ops;
+
+#[async_trait]
+impl AwsKind for Ops {
+    async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+        describe(aws, sel).await
+    }
+    async fn create(&self, aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+        create(aws, c).await
+    }
+    async fn configure(&self, aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        configure(aws, id, attrs).await
+    }
+    async fn update(&self, aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+        update(aws, id, before, after).await
+    }
+    async fn delete(&self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+        delete(aws, address, id).await
+    }
+    fn found_by(&self) -> FoundBy {
+        FoundBy::Listing
+    }
+    async fn list_in_vpc(&self, aws: &Aws, vpc: &InVpc<'_>) -> Result<Vec<String>, ProviderError> {
+        let call = aws.ec2.describe_subnets().filters(vpc.filter("vpc-id")).into_paginator().send();
+        let pages = crate::util::pages(aws, call).await?;
+        Ok(pages.iter().flat_map(|p| p.subnets()).filter_map(|s| s.subnet_id()).map(str::to_string).collect())
+    }
+}
 
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
     let pages =

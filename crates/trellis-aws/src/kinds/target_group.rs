@@ -1,13 +1,60 @@
+use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::operation::create_target_group::builders::CreateTargetGroupFluentBuilder;
 use aws_sdk_elasticloadbalancingv2::types::{Matcher, ProtocolEnum, TargetGroup, TargetGroupAttribute, TargetTypeEnum};
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use super::elb::{arn_suffix, by_arns, of_stack, tags_for, tags_of};
-use super::Create;
+use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
 use crate::limits::Call;
+use crate::service::elb::{arn_suffix, by_arns, of_stack, tags_for, tags_of};
 use crate::util::Described;
 use crate::util::{aws_err, create_named, delete_with_retry, described_with, opt_int, opt_str, str_attr, Select};
+
+/// The AWS side of `target_group`.
+pub(crate) struct Ops;
+
+#[async_trait]
+impl AwsKind for Ops {
+    async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+        describe(aws, sel).await
+    }
+    async fn create(&self, aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+        create(aws, c).await
+    }
+    async fn configure(&self, aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        configure(aws, id, attrs).await
+    }
+    async fn update(&self, aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+        update(aws, id, before, after).await
+    }
+    async fn delete(&self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+        delete(aws, address, id).await
+    }
+    async fn sync_tags(
+        &self,
+        aws: &Aws,
+        id: &str,
+        before: Option<&Value>,
+        after: Option<&Value>,
+    ) -> Result<(), ProviderError> {
+        crate::service::elb::sync_tags(aws, id, before, after).await
+    }
+    fn found_by(&self) -> FoundBy {
+        FoundBy::Listing
+    }
+    /// ELB has no VPC filter: every target group, kept if it is in the VPC.
+    async fn list_in_vpc(&self, aws: &Aws, vpc: &InVpc<'_>) -> Result<Vec<String>, ProviderError> {
+        let call = aws.elb.describe_target_groups().into_paginator().send();
+        let pages = crate::util::pages_with(aws, Call::ElbDescribe, call).await?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.target_groups())
+            .filter(|g| g.vpc_id() == Some(vpc.vpc))
+            .filter_map(|g| g.target_group_arn())
+            .map(str::to_string)
+            .collect())
+    }
+}
 
 const DELAY: &str = "deregistration_delay.timeout_seconds";
 

@@ -1,14 +1,48 @@
+use async_trait::async_trait;
 use aws_sdk_ec2::operation::create_vpc::builders::CreateVpcFluentBuilder;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Tenancy, Vpc, VpcAttributeName, VpcState};
 use futures_util::future::try_join_all;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use super::Create;
+use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
 use crate::util::Described;
 use crate::util::{
     aws_err, bool_attr, delete_with_retry, described, opt_str, read_listed, retry_until, str_attr, tag_spec, Select,
 };
+
+/// The AWS side of `vpc`.
+pub(crate) struct Ops;
+
+#[async_trait]
+impl AwsKind for Ops {
+    async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+        describe(aws, sel).await
+    }
+    async fn create(&self, aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+        create(aws, c).await
+    }
+    async fn configure(&self, aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        configure(aws, id, attrs).await
+    }
+    async fn update(&self, aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+        update(aws, id, before, after).await
+    }
+    async fn delete(&self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+        delete(aws, address, id).await
+    }
+    fn found_by(&self) -> FoundBy {
+        FoundBy::Listing
+    }
+    /// The VPC itself, which must exist.
+    async fn list_in_vpc(&self, aws: &Aws, vpc: &InVpc<'_>) -> Result<Vec<String>, ProviderError> {
+        let pages = crate::util::pages(aws, aws.ec2.describe_vpcs().vpc_ids(vpc.vpc).into_paginator().send()).await?;
+        if pages.iter().all(|p| p.vpcs().is_empty()) {
+            return Err(ProviderError::new(Some("InvalidVpcID.NotFound"), format!("there is no VPC {}", vpc.vpc)));
+        }
+        Ok(vec![vpc.vpc.to_string()])
+    }
+}
 
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
     let pages =

@@ -1,6 +1,6 @@
-//! CloudWatch metric alarms, which gate rollouts (an auto scaling group's `alarms`).
+//! The schema of `metric_alarm`; its AWS side is `trellis-aws/src/kinds/metric_alarm.rs`.
 
-use super::{attr, default, force, limit, ID, PROTECT, TAGS};
+use super::{attr, default, force, limit, BASE, ID, PROTECT, TAGS};
 use crate::schema::{Default, Kind, Mode, Object, Type};
 use crate::{Attrs, Value};
 
@@ -31,15 +31,6 @@ pub static METRIC_ALARM: Kind = Kind {
     name: "metric_alarm",
     doc: "A CloudWatch alarm on one metric (`aws cloudwatch put-metric-alarm`), for example a load balancer's 5xx count or a target group's `UnHealthyHostCount`; an auto scaling group's `alarms` names it to stop and roll back a rollout. PutMetricAlarm makes and changes it alike. `dimensions` is awscli's `--dimensions Name=...,Value=...` list written as a mapping of name to value (a metric's dimension names are unique). `threshold` takes whole numbers. Its id is its name.",
     id_prefix: "",
-    versioned: None,
-    generated_name: None,
-    holds_data: None,
-    restart: None,
-    ref_checks: &[],
-    update_note: None,
-    upgrade: None,
-    rollout: None,
-    new_first: false,
     object: Object {
         check: Some(check_alarm),
         other_names: &[],
@@ -90,4 +81,5 @@ pub static METRIC_ALARM: Kind = Kind {
             PROTECT,
         ],
     },
+    ..BASE
 };

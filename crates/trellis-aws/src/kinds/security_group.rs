@@ -1,16 +1,54 @@
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, SecurityGroup, UserIdGroupPair};
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use super::Create;
+use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
 use crate::util::Described;
 use crate::util::{
     aws_err, create_named, delete_with_retry, described, is_code, list_attr, missing_from, opt_str, protocol_name,
     str_attr, tag_spec, Select,
 };
+
+/// The AWS side of `security_group`.
+pub(crate) struct Ops;
+
+#[async_trait]
+impl AwsKind for Ops {
+    async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+        describe(aws, sel).await
+    }
+    async fn create(&self, aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+        create(aws, c).await
+    }
+    async fn configure(&self, aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        configure(aws, id, attrs).await
+    }
+    async fn update(&self, aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+        update(aws, id, before, after).await
+    }
+    async fn delete(&self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+        delete(aws, address, id).await
+    }
+    fn found_by(&self) -> FoundBy {
+        FoundBy::Listing
+    }
+    /// All but the VPC's `default` group, which AWS made with it and which goes with it.
+    async fn list_in_vpc(&self, aws: &Aws, vpc: &InVpc<'_>) -> Result<Vec<String>, ProviderError> {
+        let call = aws.ec2.describe_security_groups().filters(vpc.filter("vpc-id")).into_paginator().send();
+        let pages = crate::util::pages(aws, call).await?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.security_groups())
+            .filter(|g| g.group_name() != Some("default"))
+            .filter_map(|g| g.group_id())
+            .map(str::to_string)
+            .collect())
+    }
+}
 
 /// One rule per source, in the spec's shape: `{protocol, port | icmp_type + icmp_code,
 /// cidr | source_group, description}`. A pair that names the group itself is `self`.

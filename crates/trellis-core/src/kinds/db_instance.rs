@@ -1,115 +1,11 @@
-//! The database layer: RDS subnet groups, parameter groups, and database instances
-//! with their read replicas. A database holds data: its kind says so, and the planner
-//! and the engine treat its deletion and replacement apart (see `Kind::holds_data`,
-//! `Kind::restart` and `Kind::ref_checks`: the rules are declared here, not in the layers).
+//! The schema of `db_instance`; its AWS side is `trellis-aws/src/kinds/db_instance.rs`.
 
-use super::{attr, default, force, limit, local, note, old, terraform, terraform_and_old, PROTECT, TAGS};
+use super::{
+    attr, default, force, limit, local, old, terraform, terraform_and_old, ARN, BASE, GENERATED_LOWER_NAME, TAGS,
+};
 use crate::schema::{Attr, DataRules, Default, Kind, Mode, Object, RefCheck, RestartLink, Type};
 use crate::{Attrs, Value};
 
-const GENERATED_NAME: &str =
-    "The AWS name (lower case). Left out, trellis generates `<stack>-<name>` (with a suffix when a replacement needs a second name), so a replacement can be created before the old object goes.";
-
-const NAME_ID: Attr = attr("id", Type::Str, Mode::Computed, "The name: RDS knows these objects by name.");
-const ARN: Attr = attr("arn", Type::Str, Mode::Computed, "The ARN.");
-
-pub static DB_SUBNET_GROUP: Kind = Kind {
-    name: "db_subnet_group",
-    doc: "The subnets a database may live in (`aws rds create-db-subnet-group`); give subnets in at least two availability zones. Its id is its name.",
-    id_prefix: "",
-    versioned: None,
-    generated_name: Some("db_subnet_group_name"),
-    holds_data: None,
-    restart: None,
-    ref_checks: &[],
-    update_note: None,
-    upgrade: None,
-    rollout: None,
-    new_first: false,
-    object: Object {
-        check: None,
-        other_names: &[
-            terraform_and_old("name", "db_subnet_group_name"),
-            terraform_and_old("description", "db_subnet_group_description"),
-        ],
-        attrs: &[
-            force(limit(attr("db_subnet_group_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 255)),
-            default(
-                attr(
-                    "db_subnet_group_description",
-                    Type::Str,
-                    Mode::Optional,
-                    "Changed in place (`modify-db-subnet-group`).",
-                ),
-                Default::Str("Managed by trellis"),
-            ),
-            attr(
-                "subnet_ids",
-                Type::Set(&Type::Ref("subnet")),
-                Mode::Required,
-                "The subnets, by reference (`${subnet.private_a}`); changed in place.",
-            ),
-            TAGS,
-            ARN,
-            NAME_ID,
-            PROTECT,
-        ],
-    },
-};
-
-pub static DB_PARAMETER_GROUP: Kind = Kind {
-    name: "db_parameter_group",
-    doc: "Engine settings for databases (`aws rds create-db-parameter-group`), e.g. a raised `max_allowed_packet`. Dynamic parameters apply at once; static ones (AWS says which) wait for a reboot of each database using the group, which trellis does for databases that say `reboot_for_parameters: true`. Its id is its name.",
-    id_prefix: "",
-    versioned: None,
-    generated_name: Some("db_parameter_group_name"),
-    holds_data: None,
-    restart: None,
-    ref_checks: &[],
-    update_note: None,
-    upgrade: None,
-    rollout: None,
-    new_first: false,
-    object: Object {
-        check: None,
-        other_names: &[
-            terraform_and_old("name", "db_parameter_group_name"),
-            terraform_and_old("family", "db_parameter_group_family"),
-        ],
-        attrs: &[
-            force(limit(attr("db_parameter_group_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 255)),
-            force(attr(
-                "db_parameter_group_family",
-                Type::Str,
-                Mode::Required,
-                "The engine family, e.g. `mysql8.0` or `postgres16`; a change replaces the group.",
-            )),
-            force(default(
-                attr("description", Type::Str, Mode::Optional, "AWS cannot change it later."),
-                Default::Str("Managed by trellis"),
-            )),
-            default(
-                note(
-                attr(
-                    "parameters",
-                    Type::Map,
-                    Mode::Optional,
-                    "Parameter names to values, e.g. `max_allowed_packet: \"67108864\"`. Only these are managed; one removed from the spec is reset to the engine default (`reset-db-parameter-group`).",
-                ),
-                "dynamic parameters apply at once; static ones wait for a reboot of the databases using the group (trellis reboots those with `reboot_for_parameters: true`)",
-                ),
-                Default::EmptyMap,
-            ),
-            TAGS,
-            ARN,
-            NAME_ID,
-            PROTECT,
-        ],
-    },
-};
-
-/// A primary needs its engine, user, password and storage; a replica takes them from
-/// its source and may not give them.
 fn check_db_instance(a: &Attrs) -> Option<(&'static str, String)> {
     const FROM_SOURCE: [&str; 4] = ["engine", "master_username", "master_user_password", "db_name"];
     if a.contains_key("source_db_instance_identifier") {
@@ -171,15 +67,11 @@ pub static DB_INSTANCE: Kind = Kind {
     name: "db_instance",
     doc: "A managed database (`aws rds create-db-instance`), or with `source_db_instance_identifier` a read replica of another (`create-db-instance-read-replica`). Create and update wait until it is `available`. **Holds data**: its deletion or replacement is shown apart in the plan and refused unless `protect: false` or `--allow-data-loss`; deleting it takes a final snapshot unless `skip_final_snapshot: true`. Its id is its `db_instance_identifier`.",
     id_prefix: "",
-    versioned: None,
     generated_name: Some("db_instance_identifier"),
     holds_data: Some(&DATABASE_DATA),
     restart: Some(&PARAMETER_REBOOT),
     ref_checks: &[RefCheck { via: "source_db_instance_identifier", check: check_replica_source }],
     update_note: Some(db_update_note),
-    upgrade: None,
-    rollout: None,
-    new_first: false,
     object: Object {
         check: Some(check_db_instance),
         other_names: &[
@@ -192,7 +84,7 @@ pub static DB_INSTANCE: Kind = Kind {
             terraform("password", "master_user_password"),
         ],
         attrs: &[
-            force(limit(attr("db_instance_identifier", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 63)),
+            force(limit(attr("db_instance_identifier", Type::Str, Mode::OptionalComputed, GENERATED_LOWER_NAME), 63)),
             force(attr(
                 "source_db_instance_identifier",
                 Type::Ref("db_instance"),
@@ -346,4 +238,5 @@ pub static DB_INSTANCE: Kind = Kind {
             attr("id", Type::Str, Mode::Computed, "The `db_instance_identifier`."),
         ],
     },
+    ..BASE
 };

@@ -1,27 +1,75 @@
-//! Auto scaling groups and their target-tracking policies. A group's rollout (its
-//! instance refresh, watched and gated by health) is `asg/rollout.rs`.
+//! `autoscaling_group`. A group's rollout (its instance refresh, watched and gated by
+//! health) is `autoscaling_group/rollout.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use async_trait::async_trait;
 use aws_sdk_autoscaling::operation::create_auto_scaling_group::builders::CreateAutoScalingGroupFluentBuilder;
-use aws_sdk_autoscaling::operation::put_scaling_policy::builders::PutScalingPolicyFluentBuilder;
-use aws_sdk_autoscaling::types::{
-    AutoScalingGroup, Filter, LaunchTemplateSpecification, MetricType, PredefinedMetricSpecification, ScalingPolicy,
-    Tag, TargetTrackingConfiguration,
-};
+use aws_sdk_autoscaling::types::{AutoScalingGroup, Filter, LaunchTemplateSpecification, Tag};
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use super::Create;
+use super::{AwsKind, Create, FoundBy, InVpc};
 pub(crate) mod rollout;
 use crate::aws::Aws;
 use crate::limits::Call;
 use crate::util::Described;
 use crate::util::{
-    all_tags, aws_err, bool_attr, create_named, described_with, list_attr, opt_int, opt_str, retry_until, str_attr,
-    tag_changes, Select,
+    all_tags, aws_err, create_named, described_with, list_attr, opt_int, opt_str, retry_until, str_attr, tag_changes,
+    Select,
 };
 use crate::TAG_STACK;
+
+/// The AWS side of `autoscaling_group`.
+pub(crate) struct Ops;
+
+#[async_trait]
+impl AwsKind for Ops {
+    async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+        describe(aws, sel).await
+    }
+    async fn create(&self, aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+        create(aws, c).await
+    }
+    async fn configure(&self, aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        configure(aws, id, attrs).await
+    }
+    async fn update(&self, aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+        update(aws, id, before, after).await
+    }
+    async fn delete(&self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+        delete(aws, address, id).await
+    }
+    async fn sync_tags(
+        &self,
+        aws: &Aws,
+        id: &str,
+        before: Option<&Value>,
+        after: Option<&Value>,
+    ) -> Result<(), ProviderError> {
+        sync_tags(aws, id, before, after).await
+    }
+    fn found_by(&self) -> FoundBy {
+        FoundBy::Listing
+    }
+    /// Auto Scaling has no VPC filter: every group, kept if it launches into a subnet
+    /// found in the VPC.
+    async fn list_in_vpc(&self, aws: &Aws, vpc: &InVpc<'_>) -> Result<Vec<String>, ProviderError> {
+        let subnets: Vec<&String> = vpc.ids(&trellis_core::kinds::SUBNET).collect();
+        let call = aws.asg.describe_auto_scaling_groups().into_paginator().send();
+        let pages = crate::util::pages_with(aws, Call::AutoScaling, call).await?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.auto_scaling_groups())
+            .filter(|g| {
+                let zones = g.vpc_zone_identifier().unwrap_or_default().split(',');
+                zones.map(str::trim).any(|s| subnets.iter().any(|n| *n == s))
+            })
+            .filter_map(|g| g.auto_scaling_group_name())
+            .map(str::to_string)
+            .collect())
+    }
+}
 
 fn set(items: impl IntoIterator<Item = String>) -> Value {
     let mut v: Vec<Value> = items.into_iter().filter(|s| !s.is_empty()).map(Value::Str).collect();
@@ -271,103 +319,6 @@ pub(crate) async fn delete(aws: &Aws, _address: &Address, id: &str) -> Result<()
     .await
 }
 
-// Scaling policies.
-
-fn policy_attrs(p: &ScalingPolicy) -> Described {
-    let arn = p.policy_arn().unwrap_or_default();
-    let cfg = p.target_tracking_configuration();
-    let metric = cfg.and_then(|c| c.predefined_metric_specification());
-    described_with(
-        arn,
-        BTreeMap::new(),
-        vec![
-            ("policy_name", opt_str(p.policy_name())),
-            ("auto_scaling_group_name", opt_str(p.auto_scaling_group_name())),
-            ("metric", opt_str(metric.and_then(|m| m.predefined_metric_type().map(MetricType::as_str)))),
-            (
-                "target_value",
-                cfg.and_then(|c| c.target_value()).map(|v| Value::Int(v.round() as i64)).unwrap_or(Value::Null),
-            ),
-            ("resource_label", opt_str(metric.and_then(|m| m.resource_label()))),
-            ("disable_scale_in", Value::Bool(cfg.and_then(|c| c.disable_scale_in()).unwrap_or(false))),
-        ],
-    )
-}
-
-pub(crate) async fn describe_policies(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
-    // Policies carry no tags: the state knows them by ARN. All policies are listed in
-    // pages of 50 and matched, rather than asking group by group.
-    let Select::Ids(ids) = sel else { return Ok(Vec::new()) };
-    let pages = crate::util::pages_with(
-        aws,
-        Call::AutoScaling,
-        aws.asg.describe_policies().max_records(50).into_paginator().send(),
-    )
-    .await?;
-    Ok(pages
-        .into_iter()
-        .flat_map(|p| p.scaling_policies.unwrap_or_default())
-        .filter(|p| p.policy_arn().is_some_and(|a| ids.iter().any(|i| i == a)))
-        .map(|p| policy_attrs(&p))
-        .collect())
-}
-
-fn policy_request(b: PutScalingPolicyFluentBuilder, attrs: &Attrs) -> PutScalingPolicyFluentBuilder {
-    let metric = PredefinedMetricSpecification::builder()
-        .set_predefined_metric_type(str_attr(attrs, "metric").map(MetricType::from))
-        .set_resource_label(str_attr(attrs, "resource_label").map(str::to_string))
-        .build();
-    let cfg = TargetTrackingConfiguration::builder()
-        .predefined_metric_specification(metric)
-        .set_target_value(attrs.get("target_value").and_then(Value::as_int).map(|v| v as f64))
-        .set_disable_scale_in(bool_attr(attrs, "disable_scale_in"))
-        .build();
-    b.set_auto_scaling_group_name(str_attr(attrs, "auto_scaling_group_name").map(str::to_string))
-        .set_policy_name(str_attr(attrs, "policy_name").map(str::to_string))
-        .policy_type("TargetTrackingScaling")
-        .target_tracking_configuration(cfg)
-}
-
-pub(crate) async fn put_policy(aws: &Aws, attrs: &Attrs) -> Result<String, ProviderError> {
-    aws.call(Call::AutoScaling).await;
-    let out = policy_request(aws.asg.put_scaling_policy(), attrs).send().await.map_err(aws_err)?;
-    if let Some(arn) = out.policy_arn() {
-        return Ok(arn.to_string());
-    }
-    // Some endpoints (moto) answer without the ARN: read it back by group and name.
-    aws.call(Call::AutoScaling).await;
-    let found = aws
-        .asg
-        .describe_policies()
-        .set_auto_scaling_group_name(str_attr(attrs, "auto_scaling_group_name").map(str::to_string))
-        .set_policy_names(str_attr(attrs, "policy_name").map(|n| vec![n.to_string()]))
-        .send()
-        .await
-        .map_err(aws_err)?;
-    found
-        .scaling_policies()
-        .first()
-        .and_then(|p| p.policy_arn())
-        .map(str::to_string)
-        .ok_or_else(|| ProviderError::new(None, "PutScalingPolicy returned no ARN, and the policy cannot be read back"))
-}
-
-pub(crate) async fn delete_policy(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-    aws.call(Call::AutoScaling).await;
-    let r = aws
-        .asg
-        .delete_policy()
-        .set_auto_scaling_group_name(str_attr(attrs, "auto_scaling_group_name").map(str::to_string))
-        .policy_name(id)
-        .send()
-        .await;
-    match r.map_err(aws_err) {
-        // Deleting the group deletes its policies.
-        Err(e) if e.message.contains("not found") || e.message.contains("does not exist") => Ok(()),
-        other => other.map(|_| ()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -388,8 +339,6 @@ mod tests {
         "health_check_grace_period",
         "tags",
     ];
-    const POLICY: &[&str] =
-        &["policy_name", "auto_scaling_group_name", "metric", "target_value", "resource_label", "disable_scale_in"];
 
     proptest! {
         #[test]
@@ -427,19 +376,6 @@ mod tests {
                 prop_assert_eq!(back.remove("launch_template_version"), Some(Value::str("$Default")));
             }
             gives_back(&attrs, &back, GROUP)?;
-        }
-
-        #[test]
-        fn a_policy_comes_back_as_it_was_put(attrs in roundtrip::attrs("scaling_policy", POLICY, vec![])) {
-            let sent = policy_request(roundtrip::asg().put_scaling_policy(), &attrs);
-            let i = sent.as_input();
-            let answer = ScalingPolicy::builder()
-                .set_policy_arn(Some("arn:policy".into()))
-                .set_policy_name(i.get_policy_name().clone())
-                .set_auto_scaling_group_name(i.get_auto_scaling_group_name().clone())
-                .set_target_tracking_configuration(i.get_target_tracking_configuration().clone())
-                .build();
-            gives_back(&attrs, &policy_attrs(&answer).attrs, POLICY)?;
         }
     }
 }

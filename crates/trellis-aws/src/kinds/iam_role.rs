@@ -1,53 +1,57 @@
-//! IAM roles (with their managed and inline policies) and instance profiles.
-//!
-//! IAM has no tag filter: trellis puts a stack's roles and profiles under the path
-//! `/trellis/<stack>/` and lists them with that prefix, then reads each one (its tags
-//! and policies are not in the listing). IAM is global and eventually consistent: a
-//! name just made may be unknown to the next call for a moment (`NoSuchEntity`,
-//! retried as eventual consistency), and EC2 may refuse a new profile for longer
-//! (`errors.rs`).
+//! `iam_role`, with its managed and inline policies. IAM's paths, tags and
+//! consistency: `crate::service::iam`.
 
 use std::collections::BTreeMap;
 
-use aws_sdk_iam::operation::create_instance_profile::builders::CreateInstanceProfileFluentBuilder;
+use async_trait::async_trait;
 use aws_sdk_iam::operation::create_role::builders::CreateRoleFluentBuilder;
-use aws_sdk_iam::types::{InstanceProfile, Role, Tag};
+use aws_sdk_iam::types::Role;
 use futures_util::future::try_join_all;
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use super::Create;
+use super::{AwsKind, Create, FoundBy};
 use crate::aws::Aws;
 use crate::limits::Call;
-use crate::util::Described;
+use crate::service::iam::*;
 use crate::util::{
-    all_tags, aws_err, create_named, delete_with_retry, described_with, document_json, document_value, is_code,
-    list_attr, opt_int, opt_str, pages_with, read_listed, str_attr, tag_changes, Select,
+    all_tags, aws_err, create_named, delete_with_retry, described_with, document_json, document_value, list_attr,
+    opt_int, opt_str, pages_with, read_listed, str_attr, Described, Select,
 };
 
-/// Where a stack's IAM objects live.
-pub(crate) fn stack_path(stack: &str) -> String {
-    format!("/trellis/{stack}/")
-}
+/// The AWS side of `iam_role`.
+pub(crate) struct Ops;
 
-fn iam_tags(all: BTreeMap<String, String>) -> Vec<Tag> {
-    all.into_iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect()
-}
-
-fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
-    tags.iter().map(|t| (t.key().to_string(), t.value().to_string())).collect()
-}
-
-/// An object that is not there (`NoSuchEntity`): `None`.
-fn absent<T>(r: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if is_code(&e, &["NoSuchEntity"]) => Ok(None),
-        Err(e) => Err(e),
+#[async_trait]
+impl AwsKind for Ops {
+    async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+        describe(aws, sel).await
+    }
+    async fn create(&self, aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+        create(aws, c).await
+    }
+    async fn configure(&self, aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        configure(aws, id, attrs).await
+    }
+    async fn update(&self, aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+        update(aws, id, before, after).await
+    }
+    async fn delete(&self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+        delete(aws, address, id).await
+    }
+    async fn sync_tags(
+        &self,
+        aws: &Aws,
+        id: &str,
+        before: Option<&Value>,
+        after: Option<&Value>,
+    ) -> Result<(), ProviderError> {
+        sync_tags(aws, Tagged::Role, id, before, after).await
+    }
+    fn found_by(&self) -> FoundBy {
+        FoundBy::Reference
     }
 }
-
-// ---- roles ----
 
 /// The names of the roles a selection asks for.
 async fn role_names(aws: &Aws, sel: Select<'_>) -> Result<Vec<String>, ProviderError> {
@@ -61,7 +65,7 @@ async fn role_names(aws: &Aws, sel: Select<'_>) -> Result<Vec<String>, ProviderE
     }
 }
 
-pub(crate) async fn describe_roles(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
     let names = role_names(aws, sel).await?;
     let listed = matches!(sel, Select::Stack(_));
     let found = try_join_all(names.iter().map(|n| read_role(aws, n, listed))).await?;
@@ -100,10 +104,10 @@ async fn read_role(aws: &Aws, name: &str, listed: bool) -> Result<Option<Describ
             policies.insert(policy.clone(), document_value(got.policy_document()));
         }
     }
-    Ok(Some(described_with(role.role_name(), tag_map(role.tags()), observe_role(role, arns, policies))))
+    Ok(Some(described_with(role.role_name(), tag_map(role.tags()), observe(role, arns, policies))))
 }
 
-fn observe_role(role: &Role, arns: Vec<String>, policies: BTreeMap<String, Value>) -> Vec<(&'static str, Value)> {
+fn observe(role: &Role, arns: Vec<String>, policies: BTreeMap<String, Value>) -> Vec<(&'static str, Value)> {
     let mut arns: Vec<Value> = arns.into_iter().map(Value::Str).collect();
     normalize_set(&mut arns);
     vec![
@@ -118,7 +122,7 @@ fn observe_role(role: &Role, arns: Vec<String>, policies: BTreeMap<String, Value
     ]
 }
 
-fn role_request(b: CreateRoleFluentBuilder, c: &Create<'_>, name: String) -> CreateRoleFluentBuilder {
+fn request(b: CreateRoleFluentBuilder, c: &Create<'_>, name: String) -> CreateRoleFluentBuilder {
     let attrs = c.attrs;
     b.role_name(name)
         .path(stack_path(c.stack))
@@ -128,21 +132,21 @@ fn role_request(b: CreateRoleFluentBuilder, c: &Create<'_>, name: String) -> Cre
         .set_tags(Some(iam_tags(all_tags(c.stack, c.address, attrs.get("tags")))))
 }
 
-pub(crate) async fn create_role(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
     create_named(c, "role_name", |name| async move {
         aws.call(Call::Iam).await;
-        let out = role_request(aws.once.iam.create_role(), c, name).send().await.map_err(aws_err)?;
+        let out = request(aws.once.iam.create_role(), c, name).send().await.map_err(aws_err)?;
         Ok(out.role().map(|r| r.role_name().to_string()).unwrap_or_default())
     })
     .await
 }
 
 /// After the create: its policies.
-pub(crate) async fn configure_role(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
     sync_policies(aws, id, &Attrs::new(), attrs).await
 }
 
-pub(crate) async fn update_role(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
     let trust = after.get("assume_role_policy_document");
     if trust.is_some() && before.get("assume_role_policy_document") != trust {
         aws.call(Call::Iam).await;
@@ -203,54 +207,11 @@ async fn sync_policies(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Re
     Ok(())
 }
 
-/// Which IAM object a tag change is for: both tag by name, each with its own calls.
-#[derive(Clone, Copy)]
-pub(crate) enum Tagged {
-    Role,
-    Profile,
-}
-
-/// Brings a role's or a profile's user tags from `before` to `after`.
-pub(crate) async fn sync_tags(
-    aws: &Aws,
-    what: Tagged,
-    id: &str,
-    before: Option<&Value>,
-    after: Option<&Value>,
-) -> Result<(), ProviderError> {
-    let (set, unset) = tag_changes(before, after);
-    if !set.is_empty() {
-        aws.call(Call::Iam).await;
-        let tags = Some(iam_tags(set));
-        match what {
-            Tagged::Role => aws.iam.tag_role().role_name(id).set_tags(tags).send().await.map(|_| ()).map_err(aws_err),
-            Tagged::Profile => {
-                let call = aws.iam.tag_instance_profile().instance_profile_name(id).set_tags(tags);
-                call.send().await.map(|_| ()).map_err(aws_err)
-            }
-        }?;
-    }
-    if !unset.is_empty() {
-        aws.call(Call::Iam).await;
-        let keys = Some(unset);
-        match what {
-            Tagged::Role => {
-                aws.iam.untag_role().role_name(id).set_tag_keys(keys).send().await.map(|_| ()).map_err(aws_err)
-            }
-            Tagged::Profile => {
-                let call = aws.iam.untag_instance_profile().instance_profile_name(id).set_tag_keys(keys);
-                call.send().await.map(|_| ()).map_err(aws_err)
-            }
-        }?;
-    }
-    Ok(())
-}
-
 /// Takes it out of the profiles that hold it, detaches and deletes its policies (IAM
 /// refuses to delete a role that has any of these), then deletes it. A role replaced
 /// under the same name goes first, while its profile still holds it; the profile takes
 /// the new role in its own update after.
-pub(crate) async fn delete_role(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
+pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
     let Some(now) = read_role(aws, id, false).await? else { return Ok(()) };
     let holders =
         pages_with(aws, Call::Iam, aws.iam.list_instance_profiles_for_role().role_name(id).into_paginator().send())
@@ -270,127 +231,6 @@ pub(crate) async fn delete_role(aws: &Aws, address: &Address, id: &str) -> Resul
     delete_with_retry(aws, address, id, || async {
         aws.call(Call::Iam).await;
         aws.iam.delete_role().role_name(id).send().await.map(|_| ()).map_err(aws_err)
-    })
-    .await
-}
-
-// ---- instance profiles ----
-
-async fn profile_names(aws: &Aws, sel: Select<'_>) -> Result<Vec<String>, ProviderError> {
-    match sel {
-        Select::Ids(ids) => Ok(ids.to_vec()),
-        Select::Stack(stack) => {
-            let call = aws.iam.list_instance_profiles().path_prefix(stack_path(stack)).into_paginator().send();
-            let pages = pages_with(aws, Call::Iam, call).await?;
-            Ok(pages
-                .iter()
-                .flat_map(|p| p.instance_profiles())
-                .map(|p| p.instance_profile_name().to_string())
-                .collect())
-        }
-    }
-}
-
-pub(crate) async fn describe_profiles(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
-    let names = profile_names(aws, sel).await?;
-    let listed = matches!(sel, Select::Stack(_));
-    let found = try_join_all(names.iter().map(|n| read_profile(aws, n, listed))).await?;
-    Ok(found
-        .into_iter()
-        .flatten()
-        .map(|p| described_with(p.instance_profile_name(), tag_map(p.tags()), observe_profile(&p)))
-        .collect())
-}
-
-/// One profile, with its tags (a listing leaves them out); `listed` as for roles.
-async fn read_profile(aws: &Aws, name: &str, listed: bool) -> Result<Option<InstanceProfile>, ProviderError> {
-    let get = || async {
-        aws.call(Call::Iam).await;
-        aws.iam.get_instance_profile().instance_profile_name(name).send().await.map_err(aws_err)
-    };
-    let got = if listed { read_listed(get).await } else { get().await };
-    Ok(absent(got)?.and_then(|o| o.instance_profile))
-}
-
-fn observe_profile(p: &InstanceProfile) -> Vec<(&'static str, Value)> {
-    vec![
-        ("instance_profile_name", Value::str(p.instance_profile_name())),
-        ("role_name", opt_str(p.roles().first().map(|r| r.role_name()))),
-        ("arn", Value::str(p.arn())),
-        ("path", Value::str(p.path())),
-    ]
-}
-
-fn profile_request(
-    b: CreateInstanceProfileFluentBuilder,
-    c: &Create<'_>,
-    name: String,
-) -> CreateInstanceProfileFluentBuilder {
-    b.instance_profile_name(name).path(stack_path(c.stack)).set_tags(Some(iam_tags(all_tags(
-        c.stack,
-        c.address,
-        c.attrs.get("tags"),
-    ))))
-}
-
-pub(crate) async fn create_profile(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
-    create_named(c, "instance_profile_name", |name| async move {
-        aws.call(Call::Iam).await;
-        let out = profile_request(aws.once.iam.create_instance_profile(), c, name).send().await.map_err(aws_err)?;
-        Ok(out.instance_profile().map(|p| p.instance_profile_name().to_string()).unwrap_or_default())
-    })
-    .await
-}
-
-/// After the create: its role.
-pub(crate) async fn configure_profile(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-    update_profile(aws, id, &Attrs::new(), attrs).await
-}
-
-/// A profile holds one role at most: the old one leaves before the new one comes.
-pub(crate) async fn update_profile(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
-    let want = str_attr(after, "role_name");
-    if str_attr(before, "role_name") == want {
-        return Ok(());
-    }
-    if let Some(old) = str_attr(before, "role_name") {
-        aws.call(Call::Iam).await;
-        let r = aws.iam.remove_role_from_instance_profile().instance_profile_name(id).role_name(old).send().await;
-        absent(r.map_err(aws_err))?;
-    }
-    if let Some(role) = want {
-        aws.call(Call::Iam).await;
-        let r = aws.iam.add_role_to_instance_profile().instance_profile_name(id).role_name(role).send().await;
-        match r.map_err(aws_err) {
-            // A profile holds one role: sent again after a lost answer, the add finds
-            // the role there already, which is what was asked.
-            Err(e) if is_code(&e, &["LimitExceeded"]) => {
-                let holds = read_profile(aws, id, false)
-                    .await?
-                    .is_some_and(|p| p.roles().iter().any(|r| r.role_name() == role));
-                if !holds {
-                    return Err(e);
-                }
-            }
-            other => {
-                other?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Lets its roles go (IAM refuses to delete a profile that holds one), then deletes it.
-pub(crate) async fn delete_profile(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
-    let Some(now) = read_profile(aws, id, false).await? else { return Ok(()) };
-    for role in now.roles() {
-        aws.call(Call::Iam).await;
-        let r = aws.iam.remove_role_from_instance_profile().instance_profile_name(id).role_name(role.role_name());
-        absent(r.send().await.map_err(aws_err))?;
-    }
-    delete_with_retry(aws, address, id, || async {
-        aws.call(Call::Iam).await;
-        aws.iam.delete_instance_profile().instance_profile_name(id).send().await.map(|_| ()).map_err(aws_err)
     })
     .await
 }
@@ -461,7 +301,7 @@ mod tests {
         ) {
             let address = roundtrip::address("iam_role");
             let name = str_attr(&attrs, "role_name").unwrap_or("generated").to_string();
-            let sent = role_request(roundtrip::iam().create_role(), &roundtrip::create(&address, &attrs), name.clone());
+            let sent = request(roundtrip::iam().create_role(), &roundtrip::create(&address, &attrs), name.clone());
             let i = sent.as_input();
             // IAM gives documents back URL-encoded.
             let answer = Role::builder()
@@ -483,7 +323,7 @@ mod tests {
                 .and_then(Value::as_map)
                 .map(|m| m.iter().map(|(k, d)| (k.clone(), document_value(&url_encoded(&document_json(d))))).collect())
                 .unwrap_or_default();
-            let mut back = described_with("r", tag_map(answer.tags()), observe_role(&answer, arns, policies)).attrs;
+            let mut back = described_with("r", tag_map(answer.tags()), observe(&answer, arns, policies)).attrs;
             if !attrs.contains_key("role_name") {
                 back.remove("role_name"); // generated
             }
@@ -492,43 +332,6 @@ mod tests {
             want.entry("policy_arns".into()).or_insert(Value::List(vec![]));
             want.entry("policies".into()).or_insert(Value::Map(BTreeMap::new()));
             gives_back(&want, &back, ROLE)?;
-        }
-
-        #[test]
-        fn a_profile_comes_back_as_it_was_made(
-            attrs in roundtrip::attrs("iam_instance_profile", &["instance_profile_name", "role_name", "tags"], vec![]),
-        ) {
-            let address = roundtrip::address("iam_instance_profile");
-            let name = str_attr(&attrs, "instance_profile_name").unwrap_or("generated").to_string();
-            let client = roundtrip::iam();
-            let sent = profile_request(client.create_instance_profile(), &roundtrip::create(&address, &attrs), name.clone());
-            let i = sent.as_input();
-            // The role is the one `configure_profile` adds.
-            let roles = str_attr(&attrs, "role_name").map(|r| {
-                Role::builder()
-                    .role_name(r)
-                    .path("/")
-                    .role_id("AROA1")
-                    .arn("arn:aws:iam::123456789012:role/x")
-                    .create_date(DateTime::from_secs(0))
-                    .build()
-                    .unwrap()
-            });
-            let answer = InstanceProfile::builder()
-                .instance_profile_name(name)
-                .path(i.get_path().clone().unwrap_or_default())
-                .instance_profile_id("AIPA1")
-                .arn("arn:aws:iam::123456789012:instance-profile/x")
-                .create_date(DateTime::from_secs(0))
-                .set_roles(Some(roles.into_iter().collect()))
-                .set_tags(i.get_tags().clone())
-                .build()
-                .unwrap();
-            let mut back = described_with("p", tag_map(answer.tags()), observe_profile(&answer)).attrs;
-            if !attrs.contains_key("instance_profile_name") {
-                back.remove("instance_profile_name"); // generated
-            }
-            gives_back(&attrs, &back, &["instance_profile_name", "role_name", "tags"])?;
         }
     }
 

@@ -1,11 +1,49 @@
+use async_trait::async_trait;
 use aws_sdk_ec2::operation::create_internet_gateway::builders::CreateInternetGatewayFluentBuilder;
 use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use super::Create;
+use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
 use crate::util::Described;
 use crate::util::{aws_err, delete_with_retry, described, is_code, str_attr, tag_spec, Select};
+
+/// The AWS side of `internet_gateway`.
+pub(crate) struct Ops;
+
+#[async_trait]
+impl AwsKind for Ops {
+    async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+        describe(aws, sel).await
+    }
+    async fn create(&self, aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+        create(aws, c).await
+    }
+    async fn configure(&self, aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        configure(aws, id, attrs).await
+    }
+    async fn update(&self, aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+        update(aws, id, before, after).await
+    }
+    async fn delete(&self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+        delete(aws, address, id).await
+    }
+    fn found_by(&self) -> FoundBy {
+        FoundBy::Listing
+    }
+    /// The gateway attached to the VPC.
+    async fn list_in_vpc(&self, aws: &Aws, vpc: &InVpc<'_>) -> Result<Vec<String>, ProviderError> {
+        let call =
+            aws.ec2.describe_internet_gateways().filters(vpc.filter("attachment.vpc-id")).into_paginator().send();
+        let pages = crate::util::pages(aws, call).await?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.internet_gateways())
+            .filter_map(|g| g.internet_gateway_id())
+            .map(str::to_string)
+            .collect())
+    }
+}
 
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
     let call = aws.ec2.describe_internet_gateways().filters(sel.filter("internet-gateway-id")).into_paginator().send();

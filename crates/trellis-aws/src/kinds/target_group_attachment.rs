@@ -8,14 +8,69 @@
 
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::TargetDescription;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
-use super::Create;
+use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
 use crate::limits::Call;
 use crate::util::Described;
 use crate::util::{aws_err, is_code, opt_str, retry_until, str_attr, Select};
+
+/// The AWS side of `target_group_attachment`.
+pub(crate) struct Ops;
+
+#[async_trait]
+impl AwsKind for Ops {
+    async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
+        describe(aws, sel).await
+    }
+    async fn create(&self, aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
+        create(aws, c).await
+    }
+    async fn configure(&self, aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        configure(aws, id, attrs).await
+    }
+    async fn update(&self, aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+        update(aws, id, before, after).await
+    }
+    async fn delete(&self, aws: &Aws, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        delete(aws, address, id, attrs).await
+    }
+    async fn sync_tags(
+        &self,
+        _aws: &Aws,
+        _id: &str,
+        _before: Option<&Value>,
+        _after: Option<&Value>,
+    ) -> Result<(), ProviderError> {
+        Ok(())
+    }
+    /// Registering a target again is harmless.
+    fn create_is_idempotent(&self) -> bool {
+        true
+    }
+    fn found_by(&self) -> FoundBy {
+        FoundBy::Listing
+    }
+    /// The registrations of instances found in the VPC (a group registers its own
+    /// instances: those are not found as instances, so not here either).
+    async fn list_in_vpc(&self, aws: &Aws, vpc: &InVpc<'_>) -> Result<Vec<String>, ProviderError> {
+        let instances: Vec<&String> = vpc.ids(&trellis_core::kinds::INSTANCE).collect();
+        let mut out = Vec::new();
+        for arn in vpc.ids(&trellis_core::kinds::TARGET_GROUP) {
+            aws.call(Call::ElbDescribe).await;
+            let health = aws.elb.describe_target_health().target_group_arn(arn).send().await.map_err(aws_err)?;
+            for target in health.target_health_descriptions().iter().filter_map(|d| d.target()?.id()) {
+                if instances.iter().any(|i| *i == target) {
+                    out.push(format!("{arn}|{target}"));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
 
 fn split(id: &str) -> Option<(&str, &str)> {
     id.split_once('|')

@@ -1,0 +1,141 @@
+//! The schema of `autoscaling_group`; its AWS side is `trellis-aws/src/kinds/autoscaling_group.rs`.
+
+use super::{
+    attr, default, force, limit, local, note, terraform, terraform_and_old, BASE, GENERATED_NAME, ID, PROTECT,
+};
+use crate::schema::{Default, Kind, Mode, Object, RolloutRules, Type};
+use crate::{Attrs, Value};
+
+pub static AUTOSCALING_GROUP: Kind = Kind {
+    name: "autoscaling_group",
+    doc: "An auto scaling group launching from a launch template (`aws autoscaling create-auto-scaling-group`). Create waits until `desired_capacity` (or `min_size`) instances are InService. `launch_template_id` and `launch_template_version` are awscli's `--launch-template LaunchTemplateId=...,Version=...`, one attribute each. Its id is its name.",
+    id_prefix: "",
+    generated_name: Some("auto_scaling_group_name"),
+    rollout: Some(&ROLLOUT),
+    object: Object {
+        check: Some(check_sizes),
+        other_names: &[
+            terraform_and_old("name", "auto_scaling_group_name"),
+            terraform("launch_template", "launch_template_id, launch_template_version"),
+        ],
+        attrs: &[
+            force(limit(attr("auto_scaling_group_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 255)),
+            attr("launch_template_id", Type::Ref("launch_template"), Mode::Required, "The launch template."),
+            note(
+                default(
+                    attr(
+                        "launch_template_version",
+                        Type::Version,
+                        Mode::Optional,
+                        "The template version instances launch from: a number, or `$Default` or `$Latest`, which AWS resolves at each launch. Read back as the oldest version a running instance still has, so an instance refresh cut short shows as a change and the next apply finishes it.",
+                    ),
+                    Default::RefAttr { via: "launch_template_id", attr: "latest_version" },
+                ),
+                "instance refresh: running instances are replaced by instances of the new version",
+            ),
+            attr("min_size", Type::Int, Mode::Required, "Fewest instances."),
+            attr("max_size", Type::Int, Mode::Required, "Most instances."),
+            attr(
+                "desired_capacity",
+                Type::Int,
+                Mode::OptionalComputed,
+                "Instances wanted now. Left out, it starts at `min_size` and is left to scaling policies afterwards.",
+            ),
+            attr("vpc_zone_identifier", Type::Set(&Type::Ref("subnet")), Mode::Required, "The subnets to launch into."),
+            default(
+                attr("target_group_arns", Type::Set(&Type::Ref("target_group")), Mode::Optional, "Target groups its instances join."),
+                Default::EmptyList,
+            ),
+            default(attr("health_check_type", Type::Enum(&["EC2", "ELB"]), Mode::Optional, "`ELB` also replaces instances the target group finds unhealthy."), Default::Str("EC2")),
+            default(attr("health_check_grace_period", Type::Int, Mode::Optional, "Seconds after launch before health checks count."), Default::Int(300)),
+            attr("tags", Type::Map, Mode::Optional, "Tags, also put on the instances it launches. `Name` defaults to `<stack>-<name>`."),
+            default(local(attr("min_healthy_percentage", Type::Int, Mode::Optional, "Rollout: the share of `desired_capacity` kept healthy while instances are replaced (awscli's `start-instance-refresh --preferences MinHealthyPercentage`). 100 keeps full capacity serving.")), Default::Int(100)),
+            default(local(attr("max_healthy_percentage", Type::Int, Mode::Optional, "Rollout: the share of `desired_capacity` that may run at once (`MaxHealthyPercentage`, 100 to 200, at most 100 above the minimum). Above 100, new instances are launched before old ones are terminated, at least one at a time: a group of one is never taken to zero.")), Default::Int(110)),
+            local(attr("instance_warmup", Type::Int, Mode::Optional, "Rollout: seconds a new instance is given before its health counts (`InstanceWarmup`). Left out, the group's `health_check_grace_period`.")),
+            default(local(attr("checkpoint_percentages", Type::List(&Type::Int), Mode::Optional, "Rollout: percentages of instances replaced at which the rollout pauses for `checkpoint_delay` (`CheckpointPercentages`), ascending, the last at most 100.")), Default::EmptyList),
+            local(attr("checkpoint_delay", Type::Int, Mode::Optional, "Rollout: seconds to wait at each checkpoint (`CheckpointDelay`); left out, AWS's 3600.")),
+            default(local(attr("skip_matching", Type::Bool, Mode::Optional, "Rollout: leave instances that already run the new configuration alone (`SkipMatching`), so a rollout cut short resumes where it stopped.")), Default::Bool(true)),
+            default(local(attr("auto_rollback", Type::Bool, Mode::Optional, "Rollout: on failure, replace the new instances with the previous configuration again (`AutoRollback`). Off, a failed rollout stops where it is.")), Default::Bool(true)),
+            default(local(attr("bake_time", Type::Int, Mode::Optional, "Rollout: seconds after the last batch during which an alarm in ALARM still rolls everything back (`BakeTime`).")), Default::Int(0)),
+            default(local(attr("alarms", Type::Set(&Type::Ref("metric_alarm")), Mode::Optional, "Rollout: CloudWatch alarms whose ALARM state stops the rollout and rolls it back (`AlarmSpecification.Alarms`), during the batches and the bake time: `${metric_alarm.NAME}`, or the name of one made elsewhere.")), Default::EmptyList),
+            ID,
+            PROTECT,
+        ],
+    },
+    ..BASE
+};
+
+/// A group's rollout is AWS's instance refresh, gated by the target groups' health.
+static ROLLOUT: RolloutRules = RolloutRules {
+    noun: "instance",
+    triggers: &["launch_template_id", "launch_template_version"],
+    version: "launch_template_version",
+    version_noun: "launch template version",
+    capacity: "desired_capacity",
+    min_capacity: "min_size",
+    health_from: "target_group_arns",
+    min_healthy: "min_healthy_percentage",
+    max_healthy: "max_healthy_percentage",
+    warmup: "instance_warmup",
+    warmup_default: "health_check_grace_period",
+    checkpoints: "checkpoint_percentages",
+    checkpoint_delay: "checkpoint_delay",
+    bake_time: "bake_time",
+    alarms: "alarms",
+    auto_rollback: "auto_rollback",
+    skip_matching: "skip_matching",
+};
+
+fn check_sizes(a: &Attrs) -> Option<(&'static str, String)> {
+    let get = |k| a.get(k).and_then(Value::as_int);
+    if let Some(problem) = check_rollout(a) {
+        return Some(problem);
+    }
+    let (min, max) = (get("min_size")?, get("max_size")?);
+    if min > max {
+        return Some(("min_size", format!("min_size {min} is above max_size {max}")));
+    }
+    match get("desired_capacity") {
+        Some(d) if d < min || d > max => {
+            Some(("desired_capacity", format!("desired_capacity {d} is outside {min}..={max}")))
+        }
+        _ => None,
+    }
+}
+
+/// The bounds AWS puts on a refresh's preferences, checked when the spec is loaded
+/// rather than when the refresh is started half-way through an apply.
+fn check_rollout(a: &Attrs) -> Option<(&'static str, String)> {
+    let get = |k| a.get(k).and_then(Value::as_int);
+    let (min, max) = (get("min_healthy_percentage").unwrap_or(100), get("max_healthy_percentage").unwrap_or(110));
+    if !(0..=100).contains(&min) {
+        return Some(("min_healthy_percentage", format!("min_healthy_percentage {min} is outside 0..=100")));
+    }
+    if !(100..=200).contains(&max) {
+        return Some(("max_healthy_percentage", format!("max_healthy_percentage {max} is outside 100..=200")));
+    }
+    if max - min > 100 {
+        return Some((
+            "max_healthy_percentage",
+            format!("max_healthy_percentage {max} is more than 100 above min_healthy_percentage {min}"),
+        ));
+    }
+    if min == 100 && max == 100 {
+        return Some(("max_healthy_percentage", "with min_healthy_percentage 100, max_healthy_percentage must be above 100, or no instance could ever be replaced".into()));
+    }
+    for k in ["instance_warmup", "checkpoint_delay", "bake_time"] {
+        if let Some(v) = get(k).filter(|v| *v < 0) {
+            return Some((k, format!("{k} {v} is negative")));
+        }
+    }
+    if let Some(points) = a.get("checkpoint_percentages") {
+        let points: Vec<i64> = points.as_list().iter().filter_map(Value::as_int).collect();
+        if points.windows(2).any(|w| w[0] >= w[1]) || points.iter().any(|p| !(1..=100).contains(p)) {
+            return Some((
+                "checkpoint_percentages",
+                format!("checkpoint_percentages {points:?} must rise, each within 1..=100"),
+            ));
+        }
+    }
+    None
+}

@@ -1,0 +1,32 @@
+//! The schema of `elastic_ip`; its AWS side is `trellis-aws/src/kinds/elastic_ip.rs`.
+
+use super::{attr, default, force, terraform, BASE, ID, PROTECT, TAGS};
+use crate::schema::{Default, Kind, Mode, Object, Type};
+
+pub static ELASTIC_IP: Kind = Kind {
+    name: "elastic_ip",
+    doc: "A public IPv4 address for a VPC (`aws ec2 allocate-address --domain vpc`), associated with an instance when `instance_id` says so (`associate-address`). Releasing it disassociates it first. Its id is its allocation id.",
+    id_prefix: "eipalloc-",
+    object: Object {
+        check: None,
+        other_names: &[terraform("instance", "instance_id")],
+        attrs: &[
+            force(default(
+                attr("domain", Type::Enum(&["vpc"]), Mode::Optional, "`vpc`: an address for a VPC's instances."),
+                Default::Str("vpc"),
+            )),
+            attr(
+                "instance_id",
+                Type::Ref("instance"),
+                Mode::Optional,
+                "The instance it is associated with (`associate-address --instance-id`); changed in place, and left out, the address is associated with nothing.",
+            ),
+            TAGS,
+            attr("public_ip", Type::Str, Mode::Computed, "The address."),
+            attr("allocation_id", Type::Str, Mode::Computed, "Its allocation id (also its id)."),
+            ID,
+            PROTECT,
+        ],
+    },
+    ..BASE
+};

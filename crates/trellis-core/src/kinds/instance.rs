@@ -1,0 +1,53 @@
+//! The schema of `instance`; its AWS side is `trellis-aws/src/kinds/instance.rs`.
+
+use super::{attr, file_of, force, note, terraform, BASE, ID, PROTECT, TAGS};
+use crate::schema::{Kind, Mode, Object, Type};
+
+pub static INSTANCE: Kind = Kind {
+    name: "instance",
+    doc: "One EC2 instance (`aws ec2 run-instances`), for fixed servers. Create waits until it is `running`; delete terminates it and waits until it is `terminated`.",
+    id_prefix: "i-",
+    new_first: true,
+    object: Object {
+        check: None,
+        other_names: &[terraform("ami", "image_id"), terraform("vpc_security_group_ids", "security_group_ids")],
+        attrs: &[
+            force(attr("image_id", Type::Str, Mode::Required, "The AMI.")),
+            note(
+                attr("instance_type", Type::Str, Mode::Required, "E.g. `t3.micro`."),
+                "the instance is stopped, changed and started again",
+            ),
+            force(attr("subnet_id", Type::Ref("subnet"), Mode::Required, "The subnet.")),
+            attr(
+                "security_group_ids",
+                Type::Set(&Type::Ref("security_group")),
+                Mode::OptionalComputed,
+                "Security groups (`modify-instance-attribute --groups`); left out, AWS gives it the VPC's default group.",
+            ),
+            force(attr("key_name", Type::Ref("key_pair"), Mode::Optional, "The EC2 key pair for SSH: `${key_pair.NAME}`, or the name of one made elsewhere.")),
+            attr(
+                "iam_instance_profile",
+                Type::Ref("iam_instance_profile"),
+                Mode::Optional,
+                "The role it takes: `${iam_instance_profile.NAME}` (`--iam-instance-profile Name=...`); changed in place (`associate-iam-instance-profile`, `replace-iam-instance-profile-association`).",
+            ),
+            force(attr("user_data", Type::Str, Mode::Optional, "The boot script, as text. Or give `user_data_file`.")),
+            file_of(
+                attr("user_data_file", Type::Str, Mode::Optional, "A file holding the boot script, relative to the spec."),
+                "user_data",
+            ),
+            force(attr(
+                "associate_public_ip_address",
+                Type::Bool,
+                Mode::OptionalComputed,
+                "Give it a public address; left out, the subnet's `map_public_ip_on_launch` decides.",
+            )),
+            TAGS,
+            attr("private_ip", Type::Str, Mode::Computed, "Its private IPv4 address."),
+            attr("public_ip", Type::Str, Mode::Computed, "Its public IPv4 address, if any."),
+            ID,
+            PROTECT,
+        ],
+    },
+    ..BASE
+};

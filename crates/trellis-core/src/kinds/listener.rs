@@ -1,0 +1,116 @@
+//! The schema of `listener`; its AWS side is `trellis-aws/src/kinds/listener.rs`.
+
+use super::{attr, default, force, old, BASE, ID, PROTECT, TAGS};
+use crate::schema::{Default, Kind, Mode, Object, OtherName, Type};
+use crate::{Attrs, Value};
+
+fn check_action(a: &Attrs) -> Option<(&'static str, String)> {
+    let needs = match a.get("type").and_then(Value::as_str) {
+        Some("forward") => "target_group_arn",
+        Some("fixed-response") => "fixed_response_config",
+        Some("redirect") => "redirect_config",
+        _ => return None,
+    };
+    let given: Vec<&str> = ["target_group_arn", "fixed_response_config", "redirect_config"]
+        .into_iter()
+        .filter(|k| a.contains_key(*k))
+        .collect();
+    (given != [needs]).then(|| {
+        (
+            "type",
+            format!("a `{}` action takes `{needs}` (and nothing of the other types)", a["type"].as_str().unwrap_or("")),
+        )
+    })
+}
+
+static FIXED_RESPONSE: Object = Object {
+    check: None,
+    other_names: &[],
+    attrs: &[
+        attr("status_code", Type::Str, Mode::Required, "E.g. `\"404\"`."),
+        default(attr("content_type", Type::Str, Mode::Optional, "E.g. `text/plain`."), Default::Str("text/plain")),
+        attr("message_body", Type::Str, Mode::Optional, "The body."),
+    ],
+};
+
+static REDIRECT: Object = Object {
+    check: None,
+    other_names: &[],
+    attrs: &[
+        default(
+            attr("protocol", Type::Str, Mode::Optional, "`HTTP`, `HTTPS` or `#{protocol}`."),
+            Default::Str("#{protocol}"),
+        ),
+        default(attr("port", Type::Str, Mode::Optional, "A port or `#{port}`."), Default::Str("#{port}")),
+        default(attr("host", Type::Str, Mode::Optional, "A host or `#{host}`."), Default::Str("#{host}")),
+        default(attr("path", Type::Str, Mode::Optional, "A path or `/#{path}`."), Default::Str("/#{path}")),
+        default(attr("query", Type::Str, Mode::Optional, "A query or `#{query}`."), Default::Str("#{query}")),
+        attr("status_code", Type::Enum(&["HTTP_301", "HTTP_302"]), Mode::Required, "Permanent or temporary."),
+    ],
+};
+
+static ACTION: Object = Object {
+    check: Some(check_action),
+    other_names: &[old("fixed_response", "fixed_response_config"), old("redirect", "redirect_config")],
+    attrs: &[
+        attr("type", Type::Enum(&["forward", "fixed-response", "redirect"]), Mode::Required, "What the listener does."),
+        attr("target_group_arn", Type::Ref("target_group"), Mode::Optional, "For `forward`: the target group."),
+        attr("fixed_response_config", Type::Object(&FIXED_RESPONSE), Mode::Optional, "For `fixed-response`."),
+        attr("redirect_config", Type::Object(&REDIRECT), Mode::Optional, "For `redirect`."),
+    ],
+};
+
+/// A listener takes one action (AWS adds no second to forward, respond or redirect).
+fn check_listener(a: &Attrs) -> Option<(&'static str, String)> {
+    match a.get("default_actions") {
+        Some(Value::List(l)) if l.len() != 1 => {
+            Some(("default_actions", format!("a listener takes one default action here, not {}", l.len())))
+        }
+        _ => None,
+    }
+}
+
+/// A state written when the action was one mapping (`default_action`), its config
+/// members without `_config`.
+fn upgrade_listener(attrs: &mut Attrs) {
+    let Some(Value::Map(mut action)) = attrs.remove("default_action") else { return };
+    for (was, is) in [("fixed_response", "fixed_response_config"), ("redirect", "redirect_config")] {
+        if let Some(v) = action.remove(was) {
+            action.insert(is.to_string(), v);
+        }
+    }
+    attrs.entry("default_actions".to_string()).or_insert(Value::List(vec![Value::Map(action)]));
+}
+
+pub static LISTENER: Kind = Kind {
+    name: "listener",
+    doc: "A listener of a load balancer (`aws elbv2 create-listener`). It goes with its load balancer. Its id is its ARN.",
+    id_prefix: "arn:",
+    upgrade: Some(upgrade_listener),
+    object: Object {
+        check: Some(check_listener),
+        // Its states are upgraded by `upgrade_listener`: the mapping becomes a list.
+        other_names: &[OtherName {
+            name: "default_action",
+            is: "default_actions",
+            whose: "Terraform's (and an earlier trellis's)",
+            in_old_states: false,
+        }],
+        attrs: &[
+            force(attr("load_balancer_arn", Type::Ref("load_balancer"), Mode::Required, "The load balancer.")),
+            attr("port", Type::Int, Mode::Required, "The port it listens on."),
+            default(attr("protocol", Type::Enum(&["HTTP", "HTTPS"]), Mode::Optional, "The protocol."), Default::Str("HTTP")),
+            attr("certificate_arn", Type::Str, Mode::Optional, "For HTTPS: the ACM certificate (awscli's `--certificates CertificateArn=...`, one certificate)."),
+            attr(
+                "default_actions",
+                Type::List(&Type::Object(&ACTION)),
+                Mode::Required,
+                "One action, as awscli's list: `forward` to a target group, `fixed-response` or `redirect`.",
+            ),
+            TAGS,
+            ID,
+            PROTECT,
+        ],
+    },
+    ..BASE
+};

@@ -1,0 +1,40 @@
+//! The schema of `load_balancer`; its AWS side is `trellis-aws/src/kinds/load_balancer.rs`.
+
+use super::{attr, default, force, limit, old, BASE, GENERATED_NAME, ID, PROTECT, TAGS};
+use crate::schema::{Default, Kind, Mode, Object, Type};
+
+pub static LOAD_BALANCER: Kind = Kind {
+    name: "load_balancer",
+    doc: "An application load balancer (`aws elbv2 create-load-balancer --type application`). Create and update wait until it is `active`. Its id is its ARN.",
+    id_prefix: "arn:",
+    generated_name: Some("name"),
+    object: Object {
+        check: None,
+        other_names: &[old("subnet_ids", "subnets"), old("security_group_ids", "security_groups")],
+        attrs: &[
+            force(limit(attr("name", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 32)),
+            force(default(
+                attr("scheme", Type::Enum(&["internet-facing", "internal"]), Mode::Optional, "Reachable from the internet, or only inside the VPC."),
+                Default::Str("internet-facing"),
+            )),
+            attr("subnets", Type::Set(&Type::Ref("subnet")), Mode::Required, "Subnets in at least two zones (`set-subnets`)."),
+            attr(
+                "security_groups",
+                Type::Set(&Type::Ref("security_group")),
+                Mode::OptionalComputed,
+                "Security groups (`set-security-groups`); left out, AWS gives it the VPC's default group.",
+            ),
+            default(attr("idle_timeout", Type::Int, Mode::Optional, "Seconds an idle connection stays open (the `idle_timeout.timeout_seconds` attribute, `modify-load-balancer-attributes`)."), Default::Int(60)),
+            default(
+                attr("deletion_protection", Type::Bool, Mode::Optional, "Refuse deletion until turned off (trellis will not turn it off for you)."),
+                Default::Bool(false),
+            ),
+            TAGS,
+            attr("dns_name", Type::Str, Mode::Computed, "The public DNS name: put `http://${load_balancer.NAME.dns_name}` in `outputs`."),
+            attr("arn_suffix", Type::Str, Mode::Computed, "`app/<name>/<hash>`, for CloudWatch and `ALBRequestCountPerTarget`."),
+            ID,
+            PROTECT,
+        ],
+    },
+    ..BASE
+};

@@ -1,0 +1,104 @@
+//! The schema of `network_acl`; its AWS side is `trellis-aws/src/kinds/network_acl.rs`.
+
+use super::{attr, default, force, BASE, ID, PROTECT, PROTOCOLS_WITH_PORTS, TAGS};
+use crate::schema::{Default, Kind, Mode, Object, Type};
+use crate::{Attrs, Value};
+
+fn check_nacl_rule(rule: &Attrs) -> Option<(&'static str, String)> {
+    let protocol = rule.get("protocol").and_then(Value::as_str).unwrap_or("");
+    let has_ports = rule.contains_key("port_range");
+    if PROTOCOLS_WITH_PORTS.contains(&protocol) && !has_ports {
+        return Some(("protocol", format!("a `{protocol}` rule needs a `port_range`")));
+    }
+    // AWS takes the range and drops it for these, so the rule never reads back as
+    // written and no apply would converge.
+    if has_ports && !PROTOCOLS_WITH_PORTS.contains(&protocol) {
+        let what = if protocol == "all" {
+            "a rule for `all` protocols covers every port"
+        } else {
+            "only tcp and udp rules have ports"
+        };
+        return Some(("port_range", format!("{what}: remove `port_range`")));
+    }
+    if let Some(n) = rule.get("rule_number").and_then(Value::as_int) {
+        if !(1..=32766).contains(&n) {
+            return Some(("rule_number", format!("rule number {n} is out of range: use 1 to 32766")));
+        }
+    }
+    if rule.contains_key("icmp_type_code") && protocol != "icmp" {
+        return Some(("icmp_type_code", format!("`icmp_type_code` is for `icmp` rules, not `{protocol}`")));
+    }
+    if let Some(Value::Map(tc)) = rule.get("icmp_type_code") {
+        for k in ["type", "code"] {
+            if let Some(n) = tc.get(k).and_then(Value::as_int).filter(|n| !(-1..=255).contains(n)) {
+                return Some(("icmp_type_code", format!("ICMP {k} {n} is out of range: use 0 to 255, or -1 for all")));
+            }
+        }
+    }
+    if let Some(Value::Map(range)) = rule.get("port_range") {
+        let from = range.get("from").and_then(Value::as_int);
+        let to = range.get("to").and_then(Value::as_int);
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to || to > 65535 || from < 0 {
+                return Some(("port_range", format!("port range {from}-{to} is not a range of ports 0-65535")));
+            }
+        }
+    }
+    None
+}
+
+static PORT_RANGE: Object = Object {
+    check: None,
+    other_names: &[],
+    attrs: &[
+        attr("from", Type::Int, Mode::Required, "First port."),
+        attr("to", Type::Int, Mode::Required, "Last port."),
+    ],
+};
+
+static ICMP_TYPE_CODE: Object = Object {
+    check: None,
+    other_names: &[],
+    attrs: &[
+        attr("type", Type::Int, Mode::Required, "ICMP type (8 is echo request), or -1 for every type."),
+        attr("code", Type::Int, Mode::Required, "ICMP code, or -1 for every code of the type."),
+    ],
+};
+
+static NACL_RULE: Object = Object {
+    check: Some(check_nacl_rule),
+    other_names: &[],
+    attrs: &[
+        attr("rule_number", Type::Int, Mode::Required, "Evaluation order, 1 to 32766, lowest first."),
+        attr("protocol", Type::Protocol, Mode::Required, "`tcp`, `udp`, `icmp` or `all`."),
+        attr("rule_action", Type::Enum(&["allow", "deny"]), Mode::Required, "`allow` or `deny`."),
+        attr("cidr_block", Type::Cidr, Mode::Required, "The traffic's source (ingress) or destination (egress)."),
+        attr("port_range", Type::Object(&PORT_RANGE), Mode::Optional, "`{from: N, to: M}`; needed for tcp and udp."),
+        attr(
+            "icmp_type_code",
+            Type::Object(&ICMP_TYPE_CODE),
+            Mode::Optional,
+            "`{type: N, code: M}` for an `icmp` rule; left out, every ICMP message.",
+        ),
+    ],
+};
+
+pub static NETWORK_ACL: Kind = Kind {
+    name: "network_acl",
+    doc: "A network ACL with its rules and subnet associations (`create-network-acl`, `create-network-acl-entry`, `replace-network-acl-association`). Subnets removed from it go back to the VPC's default ACL.",
+    id_prefix: "acl-",
+    object: Object {
+        check: None,
+        other_names: &[],
+        attrs: &[
+            force(attr("vpc_id", Type::Ref("vpc"), Mode::Required, "The VPC.")),
+            default(attr("ingress", Type::Set(&Type::Object(&NACL_RULE)), Mode::Optional, "Inbound rules."), Default::EmptyList),
+            default(attr("egress", Type::Set(&Type::Object(&NACL_RULE)), Mode::Optional, "Outbound rules."), Default::EmptyList),
+            default(attr("subnet_ids", Type::Set(&Type::Ref("subnet")), Mode::Optional, "Subnets that use this ACL."), Default::EmptyList),
+            TAGS,
+            ID,
+            PROTECT,
+        ],
+    },
+    ..BASE
+};

@@ -1,0 +1,57 @@
+//! The schema of `route_table`; its AWS side is `trellis-aws/src/kinds/route_table.rs`.
+
+use super::{attr, default, force, terraform, BASE, ID, PROTECT, TAGS};
+use crate::schema::{Default, Kind, Mode, Object, Type};
+use crate::Attrs;
+
+/// A route goes to one target.
+fn check_route(route: &Attrs) -> Option<(&'static str, String)> {
+    let targets: Vec<&str> = ROUTE_TARGETS.into_iter().filter(|t| route.contains_key(*t)).collect();
+    (targets.len() != 1).then(|| {
+        (
+            "destination_cidr_block",
+            format!("a route needs one target: `gateway_id` or `nat_gateway_id` (it has {})", targets.len()),
+        )
+    })
+}
+
+const ROUTE_TARGETS: [&str; 2] = ["gateway_id", "nat_gateway_id"];
+
+static ROUTE: Object = Object {
+    check: Some(check_route),
+    other_names: &[],
+    attrs: &[
+        attr("destination_cidr_block", Type::Cidr, Mode::Required, "Where the route leads."),
+        attr(
+            "gateway_id",
+            Type::Ref("internet_gateway"),
+            Mode::Optional,
+            "The internet gateway to send the traffic to (public subnets).",
+        ),
+        attr(
+            "nat_gateway_id",
+            Type::Ref("nat_gateway"),
+            Mode::Optional,
+            "Or the NAT gateway to send it through (private subnets that reach out).",
+        ),
+    ],
+};
+
+pub static ROUTE_TABLE: Kind = Kind {
+    name: "route_table",
+    doc: "A route table with its routes and subnet associations (`create-route-table`, `create-route`, `associate-route-table`). The VPC's `local` route is implicit.",
+    id_prefix: "rtb-",
+    object: Object {
+        check: None,
+        other_names: &[terraform("route", "routes")],
+        attrs: &[
+            force(attr("vpc_id", Type::Ref("vpc"), Mode::Required, "The VPC.")),
+            default(attr("routes", Type::Set(&Type::Object(&ROUTE)), Mode::Optional, "Routes, each `destination_cidr_block` and `gateway_id` or `nat_gateway_id`."), Default::EmptyList),
+            default(attr("subnet_ids", Type::Set(&Type::Ref("subnet")), Mode::Optional, "Subnets associated with this table."), Default::EmptyList),
+            TAGS,
+            ID,
+            PROTECT,
+        ],
+    },
+    ..BASE
+};

@@ -1,0 +1,118 @@
+//! The schema of `target_group`; its AWS side is `trellis-aws/src/kinds/target_group.rs`.
+
+use super::{attr, default, force, limit, BASE, GENERATED_NAME, ID, PROTECT, TAGS};
+use crate::schema::{Default, Kind, Mode, Object, OtherName, Type};
+use crate::{Attrs, Value};
+
+const HEALTH_CHECK_WAS: [(&str, &str); 8] = [
+    ("protocol", "health_check_protocol"),
+    ("port", "health_check_port"),
+    ("path", "health_check_path"),
+    ("interval", "health_check_interval_seconds"),
+    ("timeout", "health_check_timeout_seconds"),
+    ("healthy_threshold", "healthy_threshold_count"),
+    ("unhealthy_threshold", "unhealthy_threshold_count"),
+    ("matcher", "matcher"),
+];
+
+/// A state written when the health check was one mapping: each member its attribute.
+fn upgrade_target_group(attrs: &mut Attrs) {
+    let Some(Value::Map(hc)) = attrs.remove("health_check") else { return };
+    for (was, is) in HEALTH_CHECK_WAS {
+        if let Some(v) = hc.get(was) {
+            attrs.entry(is.to_string()).or_insert_with(|| v.clone());
+        }
+    }
+}
+
+pub static TARGET_GROUP: Kind = Kind {
+    name: "target_group",
+    doc: "A target group of an application load balancer (`aws elbv2 create-target-group`). Its id is its ARN.",
+    id_prefix: "arn:",
+    generated_name: Some("name"),
+    upgrade: Some(upgrade_target_group),
+    object: Object {
+        check: None,
+        other_names: &[OtherName {
+            name: "health_check",
+            is: "health_check_protocol, health_check_port, health_check_path, health_check_interval_seconds, health_check_timeout_seconds, healthy_threshold_count, unhealthy_threshold_count, matcher",
+            whose: "Terraform's (and an earlier trellis's)",
+            in_old_states: false,
+        }],
+        attrs: &[
+            force(limit(attr("name", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 32)),
+            force(default(
+                attr("protocol", Type::Enum(&["HTTP", "HTTPS"]), Mode::Optional, "Protocol to the targets."),
+                Default::Str("HTTP"),
+            )),
+            force(attr("port", Type::Int, Mode::Required, "Port the targets listen on.")),
+            force(attr("vpc_id", Type::Ref("vpc"), Mode::Required, "The VPC of the targets.")),
+            force(default(
+                attr("target_type", Type::Enum(&["instance", "ip"]), Mode::Optional, "What is registered."),
+                Default::Str("instance"),
+            )),
+            attr(
+                "health_check_protocol",
+                Type::Enum(&["HTTP", "HTTPS"]),
+                Mode::OptionalComputed,
+                "The probe's protocol. Each health check setting left out keeps AWS's value (HTTP, `traffic-port`, `/`, 30 s, 5 s, 5, 2, 200); one given is changed in place (`modify-target-group`).",
+            ),
+            attr(
+                "health_check_port",
+                Type::Str,
+                Mode::OptionalComputed,
+                "A port number, or `traffic-port` for the target's own port.",
+            ),
+            attr("health_check_path", Type::Str, Mode::OptionalComputed, "The HTTP path probed."),
+            attr(
+                "health_check_interval_seconds",
+                Type::Int,
+                Mode::OptionalComputed,
+                "Seconds between probes (5 to 300).",
+            ),
+            attr(
+                "health_check_timeout_seconds",
+                Type::Int,
+                Mode::OptionalComputed,
+                "Seconds before a probe counts as failed.",
+            ),
+            attr(
+                "healthy_threshold_count",
+                Type::Int,
+                Mode::OptionalComputed,
+                "Successes before a target is healthy.",
+            ),
+            attr(
+                "unhealthy_threshold_count",
+                Type::Int,
+                Mode::OptionalComputed,
+                "Failures before a target is unhealthy.",
+            ),
+            attr(
+                "matcher",
+                Type::Str,
+                Mode::OptionalComputed,
+                "HTTP codes that count as healthy, e.g. `200` or `200-299` (awscli's `--matcher HttpCode=...`, given as the code).",
+            ),
+            default(
+                attr(
+                    "deregistration_delay",
+                    Type::Int,
+                    Mode::Optional,
+                    "Seconds a leaving target keeps its connections (`modify-target-group-attributes`).",
+                ),
+                Default::Int(300),
+            ),
+            TAGS,
+            attr(
+                "arn_suffix",
+                Type::Str,
+                Mode::Computed,
+                "`targetgroup/<name>/<hash>`, for CloudWatch and `ALBRequestCountPerTarget`.",
+            ),
+            ID,
+            PROTECT,
+        ],
+    },
+    ..BASE
+};

@@ -1,0 +1,48 @@
+//! The schema of `vpc`; its AWS side is `trellis-aws/src/kinds/vpc.rs`.
+
+use super::{attr, default, force, BASE, ID, PROTECT, TAGS};
+use crate::schema::{Default, Kind, Mode, Object, Type};
+
+pub static VPC: Kind = Kind {
+    name: "vpc",
+    doc: "A virtual private cloud (`aws ec2 create-vpc`).",
+    id_prefix: "vpc-",
+    object: Object {
+        check: None,
+        other_names: &[],
+        attrs: &[
+            force(attr("cidr_block", Type::Cidr, Mode::Required, "The IPv4 range, /16 to /28.")),
+            force(default(
+                attr(
+                    "instance_tenancy",
+                    Type::Enum(&["default", "dedicated"]),
+                    Mode::Optional,
+                    "Tenancy of instances launched into it.",
+                ),
+                Default::Str("default"),
+            )),
+            default(
+                attr(
+                    "enable_dns_support",
+                    Type::Bool,
+                    Mode::Optional,
+                    "Amazon DNS resolution (`modify-vpc-attribute`).",
+                ),
+                Default::Bool(true),
+            ),
+            default(
+                attr(
+                    "enable_dns_hostnames",
+                    Type::Bool,
+                    Mode::Optional,
+                    "Public DNS hostnames for instances (`modify-vpc-attribute`).",
+                ),
+                Default::Bool(false),
+            ),
+            TAGS,
+            ID,
+            PROTECT,
+        ],
+    },
+    ..BASE
+};
