@@ -5,10 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::progress::{Event, Progress};
 use crate::{errors, limits};
-
-/// Receives progress lines (waits, retries) meant for the person running trellis.
-pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// One client per service.
 pub(crate) struct Clients {
@@ -134,10 +132,10 @@ impl Aws {
         }
     }
 
-    /// Tells the person watching what is being waited for (the session's progress lines).
-    pub fn say(&self, line: &str) {
+    /// Tells the person watching what is being waited for or retried.
+    pub fn tell(&self, event: Event) {
         if let Some(p) = &self.progress {
-            p(line);
+            p(&event);
         }
     }
 }

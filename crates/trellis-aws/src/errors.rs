@@ -296,7 +296,7 @@ impl ClassifyRetry for Classifier {
         // Not counted here: the SDK runs its classifiers more than once per attempt.
         if let (Class::EventualConsistency, Some(say), Some(message)) = (class, &self.progress, self.message_of(ctx)) {
             if self.recent.first_time(&message) {
-                say(&format!("waiting for AWS to show what it just made ({message})"));
+                say(&crate::Event::NotShownYet { message });
             }
         }
         match class {

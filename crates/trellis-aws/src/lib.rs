@@ -14,17 +14,19 @@ mod errors;
 mod kinds;
 mod limits;
 mod lookups;
+mod progress;
 mod provider;
 mod s3state;
 mod service;
 mod util;
 
 pub(crate) use aws::Clients;
-pub use aws::{Aws, Progress, Timeouts};
+pub use aws::{Aws, Timeouts};
 pub use client::{connect, AwsOptions};
 pub use discover::{found_by, owned_by_aws, Found};
 pub use errors::RetryStats;
 pub use kinds::FoundBy;
+pub use progress::{Event, Progress, RefreshStep, Until};
 pub use s3state::{S3Options, S3Store};
 
 /// The AWS SDKs trellis uses, for tests that change objects behind trellis's back.

@@ -9,6 +9,7 @@ use std::time::Duration;
 use trellis_core::{Address, Attrs, CreateError, LiveObject, Provider, ProviderError, RefreshRequest, RefreshResult};
 
 use crate::aws::Aws;
+use crate::progress::Event;
 use crate::{errors, kinds, util, RetryStats, TAG_ADDRESS, TAG_STACK};
 
 impl Provider for Aws {
@@ -184,15 +185,15 @@ impl Aws {
             match class {
                 Class::Throttling => {}
                 Class::EventualConsistency if start.elapsed() < errors::PROPAGATION => {
-                    self.say(&format!("{address}: waiting for what it refers to to become visible ({e})"));
+                    self.tell(Event::ReferenceNotVisible { address: address.to_string(), error: e.to_string() });
                 }
                 Class::Transient if ops.create_is_idempotent() => {}
                 Class::Transient | Class::Exists => {
-                    let why = if class == Class::Exists { "AWS says it exists" } else { "its outcome is unknown" };
-                    self.say(&format!("{address}: create answered {e}; {why}, looking for the object by its tags"));
+                    let exists = class == Class::Exists;
+                    self.tell(Event::CreateUnclear { address: address.to_string(), error: e.to_string(), exists });
                     if let Some(id) = self.look_for(ops, &c, replacing).await? {
                         self.stats.adopted.fetch_add(1, Ordering::Relaxed);
-                        self.say(&format!("{address}: found {id}, made by the earlier attempt; taking it"));
+                        self.tell(Event::CreateFound { address: address.to_string(), id: id.clone() });
                         return Ok(id);
                     }
                     if class == Class::Exists {
@@ -204,7 +205,7 @@ impl Aws {
                         continue;
                     }
                     self.stats.resent.fetch_add(1, Ordering::Relaxed);
-                    self.say(&format!("{address}: not found; sending the create again"));
+                    self.tell(Event::CreateResent { address: address.to_string() });
                 }
                 _ => return Err(e),
             }
@@ -259,7 +260,8 @@ impl Aws {
         let found = util::retry_until(
             self,
             self.timeouts.ready,
-            &format!("{address}: waiting for {id} to be readable"),
+            &format!("{address}: {id}"),
+            crate::Until::Readable,
             || async {
                 let mut all = ops.describe(self, util::Select::Ids(&ids)).await?;
                 Ok(all.pop())

@@ -6,6 +6,7 @@
 mod commands;
 mod progress;
 mod ui;
+mod waits;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

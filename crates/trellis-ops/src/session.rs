@@ -307,10 +307,7 @@ impl Session {
         let mut kinds: Vec<&'static Kind> = unseen.iter().map(|a| a.kind).collect();
         kinds.dedup_by(|a, b| a.name == b.name);
         let names: Vec<String> = unseen.iter().map(ToString::to_string).collect();
-        self.aws.say(&format!(
-            "the journal names creates the read did not show ({}); looking for them again",
-            names.join(", ")
-        ));
+        self.aws.tell(trellis_aws::Event::LookingForJournalCreates { addresses: names });
         let mut found = Vec::new();
         for wait in [2, 4] {
             tokio::time::sleep(Duration::from_secs(wait)).await;

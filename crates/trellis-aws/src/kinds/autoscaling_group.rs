@@ -13,6 +13,7 @@ use super::{AwsKind, Create, FoundBy, InVpc};
 pub(crate) mod rollout;
 use crate::aws::Aws;
 use crate::limits::Call;
+use crate::progress::Until;
 use crate::util::Described;
 use crate::util::{
     all_tags, aws_err, create_named, described_with, list_attr, opt_int, opt_str, retry_until, str_attr, tag_changes,
@@ -211,7 +212,7 @@ async fn in_service(aws: &Aws, name: &str) -> Result<Option<(Vec<String>, i32)>,
 /// Waits until the group has its desired number of InService instances, none of them
 /// in `old` (instances being replaced).
 async fn wait_capacity(aws: &Aws, name: &str, old: &BTreeSet<String>) -> Result<(), ProviderError> {
-    retry_until(aws, aws.timeouts.ready, &format!("waiting for group {name} to reach its capacity"), || async {
+    retry_until(aws, aws.timeouts.ready, &format!("group {name}"), Until::AtCapacity, || async {
         let Some((ids, desired)) = in_service(aws, name).await? else { return Ok(None) };
         let fresh = ids.iter().filter(|i| !old.contains(*i)).count();
         Ok((fresh as i32 >= desired && ids.len() as i32 >= desired).then_some(()))
@@ -311,7 +312,7 @@ pub(crate) async fn delete(aws: &Aws, _address: &Address, id: &str) -> Result<()
     }
     // Its instances hold network interfaces in subnets and security groups: wait until
     // the group is gone.
-    retry_until(aws, aws.timeouts.delete, &format!("waiting for group {id} to be deleted"), || async {
+    retry_until(aws, aws.timeouts.delete, &format!("group {id}"), Until::Deleted, || async {
         aws.call(Call::AutoScaling).await;
         let out = aws.asg.describe_auto_scaling_groups().auto_scaling_group_names(id).send().await.map_err(aws_err)?;
         Ok(out.auto_scaling_groups().is_empty().then_some(()))

@@ -12,6 +12,7 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
 use crate::limits::Call;
+use crate::progress::{Event, Until};
 use crate::service::rds::*;
 use crate::util::{
     aws_err, bool_attr, create_named, described_with, is_code, list_attr, opt_int, opt_str, pages_with, str_attr,
@@ -256,7 +257,11 @@ async fn wait_available(aws: &Aws, id: &str) -> Result<DbInstance, ProviderError
             ));
         }
         if status != said {
-            aws.say(&format!("db_instance {id}: {status}; waiting until it is available"));
+            aws.tell(Event::Waiting {
+                subject: format!("db_instance {id}"),
+                until: Until::Available,
+                now: Some(status.clone()),
+            });
             said = status;
         }
         tokio::time::sleep(Duration::from_secs(15)).await;
@@ -314,7 +319,7 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
     let db = wait_available(aws, id).await?;
     let pending = db.db_parameter_groups().iter().any(|g| g.parameter_apply_status() == Some("pending-reboot"));
     if pending && bool_attr(after, "reboot_for_parameters") == Some(true) {
-        aws.say(&format!("db_instance {id}: rebooting to apply static parameters"));
+        aws.tell(Event::RebootingForParameters { id: id.to_string() });
         aws.call(Call::Rds).await;
         aws.rds.reboot_db_instance().db_instance_identifier(id).send().await.map_err(aws_err)?;
         wait_available(aws, id).await?;
@@ -360,7 +365,7 @@ pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str, attrs: &Attrs
                 format!("database {id} was still being deleted after an hour"),
             ));
         }
-        aws.say(&format!("{address}: waiting until {id} is deleted"));
+        aws.tell(Event::Waiting { subject: format!("{address}: {id}"), until: Until::Deleted, now: None });
         tokio::time::sleep(Duration::from_secs(15)).await;
     }
 }

@@ -10,6 +10,7 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
 use crate::limits::Call;
+use crate::progress::{Event, Until};
 use crate::util::Described;
 use crate::util::{
     aws_err, bool_attr, decode_user_data, described, encode_user_data, is_code, list_attr, opt_str, retry_until,
@@ -164,8 +165,8 @@ pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, Provider
 }
 
 async fn wait_for(aws: &Aws, id: &str, want: InstanceStateName) -> Result<(), ProviderError> {
-    let what = format!("waiting for instance {id} to be {}", want.as_str());
-    retry_until(aws, aws.timeouts.ready, &what, || async {
+    let until = Until::State(want.as_str().to_string());
+    retry_until(aws, aws.timeouts.ready, &format!("instance {id}"), until, || async {
         aws.call(Call::Describe).await;
         let out = aws.ec2.describe_instances().instance_ids(id).send().await.map_err(aws_err)?;
         let state = out
@@ -204,7 +205,7 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
     if let (Some(t), true) =
         (str_attr(after, "instance_type"), before.get("instance_type") != after.get("instance_type"))
     {
-        aws.say(&format!("stopping instance {id} to change its type to {t}"));
+        aws.tell(Event::StoppingToResize { id: id.to_string(), instance_type: t.to_string() });
         aws.call(Call::Mutate).await;
         aws.ec2.stop_instances().instance_ids(id).send().await.map_err(aws_err)?;
         wait_for(aws, id, InstanceStateName::Stopped).await?;

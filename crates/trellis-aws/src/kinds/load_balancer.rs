@@ -9,6 +9,7 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
 use crate::limits::Call;
+use crate::progress::Until;
 use crate::service::elb::{arn_suffix, by_arns, of_stack, tags_for, tags_of};
 use crate::util::Described;
 use crate::util::{
@@ -170,7 +171,7 @@ pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, Provider
 }
 
 async fn wait_active(aws: &Aws, id: &str) -> Result<(), ProviderError> {
-    retry_until(aws, aws.timeouts.ready, &format!("waiting for load balancer {id} to become active"), || async {
+    retry_until(aws, aws.timeouts.ready, &format!("load balancer {id}"), Until::Active, || async {
         aws.call(Call::ElbDescribe).await;
         let lbs = read(aws, vec![id.to_string()]).await?;
         let state = lbs.first().and_then(|l| l.state()).and_then(|s| s.code()).cloned();

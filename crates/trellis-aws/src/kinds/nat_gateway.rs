@@ -9,6 +9,7 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
 use crate::limits::Call;
+use crate::progress::Until;
 use crate::util::Described;
 use crate::util::{aws_err, delete_with_retry, described, opt_str, retry_until, str_attr, tag_spec, Select};
 
@@ -96,7 +97,7 @@ pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, Provider
 /// Waits until the gateway is `available` (a `failed` one is an error with AWS's reason).
 async fn wait_available(aws: &Aws, id: &str) -> Result<(), ProviderError> {
     let ids = [id.to_string()];
-    retry_until(aws, aws.timeouts.ready, &format!("{id}: waiting until it is available"), || async {
+    retry_until(aws, aws.timeouts.ready, id, Until::Available, || async {
         let now = gateways(aws, Select::Ids(&ids)).await?;
         match now.first().and_then(|g| g.state()) {
             Some(NatGatewayState::Available) => Ok(Some(())),
@@ -119,7 +120,7 @@ pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(),
     .await?;
     // Its address and its subnet are held until it is `deleted`.
     let ids = [id.to_string()];
-    retry_until(aws, aws.timeouts.delete, &format!("{id}: waiting until it is deleted"), || async {
+    retry_until(aws, aws.timeouts.delete, id, Until::Deleted, || async {
         let now = gateways(aws, Select::Ids(&ids)).await?;
         Ok(now.first().is_none_or(|g| g.state() == Some(&NatGatewayState::Deleted)).then_some(()))
     })

@@ -6,6 +6,7 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
+use crate::progress::Until;
 use crate::util::Described;
 use crate::util::{aws_err, bool_attr, delete_with_retry, described, opt_str, retry_until, str_attr, tag_spec, Select};
 
@@ -89,7 +90,7 @@ pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, Provider
 }
 
 pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-    retry_until(aws, aws.timeouts.ready, &format!("waiting for {id} to become available"), || async {
+    retry_until(aws, aws.timeouts.ready, id, Until::Available, || async {
         aws.call(crate::limits::Call::Describe).await;
         let out = aws.ec2.describe_subnets().subnet_ids(id).send().await.map_err(aws_err)?;
         Ok(out.subnets().first().filter(|s| s.state() == Some(&SubnetState::Available)).map(|_| ()))

@@ -15,6 +15,7 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
 use crate::limits::Call;
+use crate::progress::Until;
 use crate::util::Described;
 use crate::util::{aws_err, is_code, opt_str, retry_until, str_attr, Select};
 
@@ -161,9 +162,9 @@ async fn health(
 pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
     let Some((group, instance)) = split(id) else { return Ok(()) };
     let port = attrs.get("port").and_then(Value::as_int).map(|p| p as i32);
-    let what = format!("waiting for {instance} to be healthy in {}", group.rsplit(':').next().unwrap_or(group));
+    let until = Until::Healthy { target_group: group.rsplit(':').next().unwrap_or(group).to_string() };
     let last = std::sync::Mutex::new(None);
-    let waited = retry_until(aws, aws.timeouts.ready, &what, || async {
+    let waited = retry_until(aws, aws.timeouts.ready, instance, until, || async {
         let h = health(aws, group, instance, port).await?;
         let done = matches!(h.as_ref().map(|(s, _, _)| s.as_str()), Some("healthy" | "unused"));
         *last.lock().expect("last health") = h;
@@ -197,8 +198,8 @@ pub(crate) async fn delete(aws: &Aws, _address: &Address, id: &str, attrs: &Attr
     // The load balancer finishes the requests in flight for the group's deregistration
     // delay: only then is the instance free to go.
     let port = attrs.get("port").and_then(Value::as_int).map(|p| p as i32);
-    let what = format!("waiting for {instance} to drain from {}", group.rsplit(':').next().unwrap_or(group));
-    retry_until(aws, aws.timeouts.delete, &what, || async {
+    let until = Until::Drained { target_group: group.rsplit(':').next().unwrap_or(group).to_string() };
+    retry_until(aws, aws.timeouts.delete, instance, until, || async {
         match health(aws, group, instance, port).await {
             Ok(h) => Ok(h.is_none_or(|(state, _, _)| state != "draining").then_some(())),
             Err(e) if is_code(&e, &["TargetGroupNotFound", "InvalidTarget"]) => Ok(Some(())),

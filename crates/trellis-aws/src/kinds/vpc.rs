@@ -6,6 +6,7 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
+use crate::progress::Until;
 use crate::util::Described;
 use crate::util::{
     aws_err, bool_attr, delete_with_retry, described, opt_str, read_listed, retry_until, str_attr, tag_spec, Select,
@@ -97,7 +98,7 @@ pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, Provider
 }
 
 pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-    retry_until(aws, aws.timeouts.ready, &format!("waiting for {id} to become available"), || async {
+    retry_until(aws, aws.timeouts.ready, id, Until::Available, || async {
         aws.call(crate::limits::Call::Describe).await;
         let out = aws.ec2.describe_vpcs().vpc_ids(id).send().await.map_err(aws_err)?;
         Ok(out.vpcs().first().filter(|v| v.state() == Some(&VpcState::Available)).map(|_| ()))

@@ -10,11 +10,19 @@ use trellis_core::{Address, ProviderError};
 use super::{is_code, NOT_FOUND};
 use crate::aws::Aws;
 use crate::limits::Call;
+use crate::progress::{Event, Until};
 use crate::{TAG_ADDRESS, TAG_STACK};
 
-/// Calls `f` until it returns `Some`, backing off up to `limit`; says `what` while
-/// waiting. Errors end the wait at once, except "not found" (eventual consistency).
-pub(crate) async fn retry_until<T, F, Fut>(aws: &Aws, limit: Duration, what: &str, mut f: F) -> Result<T, ProviderError>
+/// Calls `f` until it returns `Some`, backing off up to `limit`; tells that `subject`
+/// is awaited `until` while waiting. Errors end the wait at once, except "not found"
+/// (eventual consistency).
+pub(crate) async fn retry_until<T, F, Fut>(
+    aws: &Aws,
+    limit: Duration,
+    subject: &str,
+    until: Until,
+    mut f: F,
+) -> Result<T, ProviderError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Option<T>, ProviderError>>,
@@ -30,10 +38,14 @@ where
             Err(e) => return Err(e),
         }
         if start.elapsed() >= limit {
-            return Err(ProviderError::new(Some("Timeout"), format!("{what}: gave up after {}s", limit.as_secs())));
+            let waited = limit.as_secs();
+            return Err(ProviderError::new(
+                Some("Timeout"),
+                format!("{subject}: not {until} after {waited}s; gave up"),
+            ));
         }
         if !said || delay >= Duration::from_secs(8) {
-            aws.say(what);
+            aws.tell(Event::Waiting { subject: subject.to_string(), until: until.clone(), now: None });
             said = true;
         }
         tokio::time::sleep(delay).await;
@@ -87,22 +99,24 @@ where
                 let over = start.elapsed() >= aws.timeouts.delete;
                 if first || over {
                     let users = what_uses(aws, id).await;
-                    let users = if users.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; still using it: {}", users.join(", "))
-                    };
                     if over {
                         let waited = start.elapsed().as_secs();
+                        let users = if users.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; still using it: {}", users.join(", "))
+                        };
                         return Err(ProviderError {
                             code: e.code.clone(),
                             message: format!("{} (gave up after {waited}s{users})", e.message),
                         });
                     }
-                    aws.say(&format!("{address}: {id} is still in use ({e}){users}; retrying the delete"));
+                    let (address, id, error) = (address.to_string(), id.to_string(), Some(e.to_string()));
+                    aws.tell(Event::StillInUse { address, id, error, users, retry_in: delay });
                     first = false;
                 } else {
-                    aws.say(&format!("{address}: still in use; retrying the delete of {id} in {}s", delay.as_secs()));
+                    let (address, id) = (address.to_string(), id.to_string());
+                    aws.tell(Event::StillInUse { address, id, error: None, users: Vec::new(), retry_in: delay });
                 }
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(20));

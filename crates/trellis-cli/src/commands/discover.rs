@@ -2,7 +2,6 @@
 //! built by hand, from what lives in the VPC.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
 use trellis_ops::{DiscoverOptions, Result};
@@ -32,12 +31,7 @@ pub struct DiscoverArgs {
 }
 
 pub async fn run(args: DiscoverArgs, ui: &Ui) -> Result<i32> {
-    let color = ui.color_err;
-    let progress: trellis_aws::Progress = Arc::new(move |line: &str| {
-        use std::io::Write;
-        let mut e = std::io::stderr().lock();
-        let _ = if color { writeln!(e, "\x1b[2m  … {line}\x1b[0m") } else { writeln!(e, "  … {line}") };
-    });
+    let progress = super::progress_lines(ui);
     let env = |name: &str| std::env::var(name).ok();
     let found = trellis_ops::discover(DiscoverOptions {
         vpcs: args.vpc,

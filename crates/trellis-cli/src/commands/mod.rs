@@ -81,9 +81,10 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// Waits and retries, as lines shown dimmed on stderr.
-fn progress_lines(ui: &Ui) -> trellis_aws::Progress {
+pub(crate) fn progress_lines(ui: &Ui) -> trellis_aws::Progress {
     let color = ui.color_err;
-    Arc::new(move |line: &str| {
+    Arc::new(move |event: &trellis_aws::Event| {
+        let line = crate::waits::word(event);
         let mut e = std::io::stderr().lock();
         let _ = if color { writeln!(e, "\x1b[2m  … {line}\x1b[0m") } else { writeln!(e, "  … {line}") };
     })

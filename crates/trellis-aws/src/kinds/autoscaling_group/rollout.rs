@@ -21,6 +21,7 @@ use super::{get_int, strings, template};
 use crate::aws::Aws;
 use crate::errors::{class_of, Class};
 use crate::limits::Call;
+use crate::progress::{Event, RefreshStep};
 use crate::util::{aws_err, bool_attr, is_code};
 
 /// A refresh in one of these is still under way.
@@ -70,7 +71,8 @@ pub(crate) async fn roll(aws: &Aws, group: &str, before: &Attrs, after: &Attrs) 
     let mut attempts = 0;
     let started = loop {
         if let Some(other) = running(aws, group).await? {
-            aws.say(&format!("{group}: instance refresh {other} is already running; waiting for it to end first"));
+            let step = RefreshStep::AlreadyRunning;
+            aws.tell(Event::Refresh { group: group.to_string(), refresh: other.clone(), step });
             watch(aws, group, &other, None).await.ok();
             continue;
         }
@@ -101,7 +103,8 @@ pub(crate) async fn roll(aws: &Aws, group: &str, before: &Attrs, after: &Attrs) 
             Err(e) => return Err(e),
         }
     };
-    aws.say(&format!("{group}: instance refresh {started} started, to launch template version {version}"));
+    let step = RefreshStep::Started { version: version.clone() };
+    aws.tell(Event::Refresh { group: group.to_string(), refresh: started.clone(), step });
     let gate = Gate {
         version,
         target_groups: strings(after, "target_group_arns"),
@@ -157,7 +160,7 @@ async fn status(aws: &Aws, group: &str, refresh: &str) -> Result<Option<Instance
 async fn watch(aws: &Aws, group: &str, refresh: &str, gate: Option<&Gate>) -> Result<(), ProviderError> {
     let start = Instant::now();
     let limit = aws.timeouts.ready.max(Duration::from_secs(3600));
-    let mut last_said = String::new();
+    let mut last_said: Option<RefreshStep> = None;
     let mut seen: BTreeMap<String, Instant> = BTreeMap::new();
     let mut unhealthy: BTreeMap<String, String> = BTreeMap::new();
     let mut stopped: Option<String> = None;
@@ -170,10 +173,10 @@ async fn watch(aws: &Aws, group: &str, refresh: &str, gate: Option<&Gate>) -> Re
             ));
         };
         let state = r.status().map(|s| s.as_str().to_string()).unwrap_or_default();
-        let line = progress_line(group, refresh, &r);
-        if line != last_said {
-            aws.say(&line);
-            last_said = line;
+        let step = step_of(&r);
+        if last_said.as_ref() != Some(&step) {
+            aws.tell(Event::Refresh { group: group.to_string(), refresh: refresh.to_string(), step: step.clone() });
+            last_said = Some(step);
         }
         match state.as_str() {
             "Successful" => return Ok(()),
@@ -188,7 +191,8 @@ async fn watch(aws: &Aws, group: &str, refresh: &str, gate: Option<&Gate>) -> Re
                 unhealthy.extend(bad);
                 let why = "new instances are unhealthy past their warmup".to_string();
                 stop(aws, group, gate.auto_rollback).await?;
-                aws.say(&format!("{group}: {why}; {}", if gate.auto_rollback { "rolling back" } else { "cancelling" }));
+                let step = RefreshStep::Stopping { why: why.clone(), rollback: gate.auto_rollback };
+                aws.tell(Event::Refresh { group: group.to_string(), refresh: refresh.to_string(), step });
                 stopped = Some(why);
             }
         }
@@ -201,16 +205,14 @@ async fn watch(aws: &Aws, group: &str, refresh: &str, gate: Option<&Gate>) -> Re
     }
 }
 
-/// `autoscaling_group.web: instance refresh 50 % (1 instance left), InProgress: ...`.
-fn progress_line(group: &str, refresh: &str, r: &InstanceRefresh) -> String {
-    let state = r.status().map(|s| s.as_str()).unwrap_or("?");
-    let pct = r.percentage_complete().map(|p| format!(" {p} %")).unwrap_or_default();
-    let left = r
-        .instances_to_update()
-        .map(|n| format!(" ({n} instance{} left)", if n == 1 { "" } else { "s" }))
-        .unwrap_or_default();
-    let reason = r.status_reason().filter(|s| !s.is_empty()).map(|s| format!(": {s}")).unwrap_or_default();
-    format!("{group}: instance refresh {refresh}{pct}{left}, {state}{reason}")
+/// Where the refresh is, as AWS says.
+fn step_of(r: &InstanceRefresh) -> RefreshStep {
+    RefreshStep::Status {
+        status: r.status().map(|s| s.as_str()).unwrap_or("?").to_string(),
+        percentage: r.percentage_complete(),
+        instances_left: r.instances_to_update(),
+        reason: r.status_reason().filter(|s| !s.is_empty()).map(str::to_string),
+    }
 }
 
 /// Rolls the refresh back (or cancels it); a refresh that has already ended or is
