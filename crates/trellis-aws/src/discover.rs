@@ -8,18 +8,13 @@
 //! security group, the main route table and the default network ACL; and instances an
 //! auto scaling group launched (the group is discovered, not its instances).
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use aws_sdk_ec2::types::Filter;
 use trellis_core::schema::Kind;
 use trellis_core::ProviderError;
 
 use crate::aws::Aws;
-use crate::kinds::{self, FoundBy, InVpc};
+use crate::kinds::{self, Found, FoundBy, InVpc};
 use crate::util::pages;
-
-/// The ids found, by kind.
-pub type Found = BTreeMap<&'static str, BTreeSet<String>>;
 
 /// How discover finds objects of `kind` (`None`: a kind trellis-aws does not know).
 pub fn found_by(kind: &Kind) -> Option<FoundBy> {

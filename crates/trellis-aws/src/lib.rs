@@ -23,9 +23,9 @@ mod util;
 pub(crate) use aws::Clients;
 pub use aws::{Aws, Timeouts};
 pub use client::{connect, AwsOptions};
-pub use discover::{found_by, owned_by_aws, Found};
+pub use discover::{found_by, owned_by_aws};
 pub use errors::RetryStats;
-pub use kinds::FoundBy;
+pub use kinds::{Found, FoundBy};
 pub use progress::{Event, Progress, RefreshStep, Until};
 pub use s3state::{S3Options, S3Store};
 

@@ -3,7 +3,7 @@
 //! the engine or the parser (their tests aside). What a kind needs from them it declares
 //! in its schema (`holds_data`, `restart`, `ref_checks`, `file_of`, ...).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use trellis_core::kinds;
@@ -116,4 +116,82 @@ fn the_sdk_and_the_async_runtime_stay_where_they_belong() {
         assert!(aws.is_empty(), "{krate} depends on {aws:?}: it reaches AWS through trellis-aws");
     }
     assert!(dependencies("trellis-aws").iter().any(|d| d == "aws-sdk-ec2"), "the check reads real manifests");
+}
+
+/// The top-level modules of `src` that `text` names through `crate::module`.
+fn crate_paths(text: &str, modules: &[String]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let code = text.split("#[cfg(test)]").next().unwrap_or(text);
+    for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+        let mut rest = line;
+        while let Some(at) = rest.find("crate::") {
+            rest = &rest[at + "crate::".len()..];
+            let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            // `use crate::{a, b}` names several.
+            let names: Vec<String> = if rest.starts_with('{') {
+                rest[1..rest.find('}').unwrap_or(rest.len())]
+                    .split(',')
+                    .map(|n| n.trim().split("::").next().unwrap_or("").to_string())
+                    .collect()
+            } else {
+                vec![name]
+            };
+            out.extend(names.into_iter().filter(|n| modules.contains(n)));
+        }
+    }
+    out
+}
+
+/// The modules of trellis-aws depend on one another without a cycle: `aws.rs` knows no
+/// kind, the kinds build on `util/` and `service/`, and `provider.rs` and
+/// `discover.rs` on the kinds.
+#[test]
+fn trellis_aws_modules_form_no_cycle() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../trellis-aws/src");
+    let module_of = |path: &Path| -> String {
+        let rel = path.strip_prefix(&src).unwrap();
+        let first = rel.components().next().unwrap().as_os_str().to_string_lossy().to_string();
+        first.trim_end_matches(".rs").to_string()
+    };
+    let files = sources(&src);
+    let mut modules: Vec<String> = files.iter().map(|f| module_of(f)).filter(|m| m != "lib").collect();
+    modules.sort();
+    modules.dedup();
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in &files {
+        let from = module_of(file);
+        let text = std::fs::read_to_string(file).unwrap();
+        let to = crate_paths(&text, &modules);
+        edges.entry(from.clone()).or_default().extend(to.into_iter().filter(|t| *t != from));
+    }
+    assert!(edges.get("kinds").is_some_and(|e| e.contains("util")), "the check reads the uses: {edges:?}");
+    // Depth-first search for a path back to where it started.
+    fn path_back(edges: &BTreeMap<String, BTreeSet<String>>, start: &str, at: &str, seen: &mut Vec<String>) -> bool {
+        for next in edges.get(at).into_iter().flatten() {
+            if next == start {
+                seen.push(next.clone());
+                return true;
+            }
+            if !seen.contains(next) {
+                seen.push(next.clone());
+                if path_back(edges, start, next, seen) {
+                    return true;
+                }
+                seen.pop();
+            }
+        }
+        false
+    }
+    for m in &modules {
+        let mut path = vec![m.clone()];
+        assert!(!path_back(&edges, m, m, &mut path), "trellis-aws's modules form a cycle: {}", path.join(" -> "));
+    }
+}
+
+#[test]
+fn the_cycle_check_reads_braced_uses() {
+    let modules = vec!["errors".to_string(), "limits".to_string(), "kinds".to_string()];
+    let text = "use crate::{errors, limits};\nlet x = crate::kinds::ops(k);\n// crate::util in a comment\n";
+    let found: Vec<String> = crate_paths(text, &modules).into_iter().collect();
+    assert_eq!(found, ["errors", "kinds", "limits"]);
 }

@@ -54,7 +54,7 @@ impl AwsKind for Ops {
         sync_tag_maps(aws, attrs, before, after).await
     }
     async fn find_created(&self, aws: &Aws, c: &Create<'_>) -> Result<Vec<Described>, ProviderError> {
-        find_created(self, aws, c).await
+        super::find_in_stack_or_by_name(self, aws, c).await
     }
     fn found_by(&self) -> FoundBy {
         FoundBy::Listing

@@ -32,27 +32,19 @@ mod target_group;
 mod target_group_attachment;
 mod vpc;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use async_trait::async_trait;
 use trellis_core::schema::Kind;
 use trellis_core::{kinds, Address, Attrs, ProviderError, Value};
 
 use crate::aws::Aws;
-use crate::discover::Found;
+pub(crate) use crate::util::Create;
 use crate::util::Described;
 use crate::util::Select;
 
-/// What a kind's create call is given.
-pub(crate) struct Create<'a> {
-    pub stack: &'a str,
-    pub address: &'a Address,
-    pub attrs: &'a Attrs,
-    /// This create's idempotency token, the same on every attempt, for the calls that
-    /// take one (`ClientToken`).
-    pub token: &'a str,
-    /// Make a generated name unique with a suffix: the plain one is taken by an object
-    /// that is not this create's (the one being replaced).
-    pub suffix: bool,
-}
+/// The ids discover found, by kind.
+pub type Found = BTreeMap<&'static str, BTreeSet<String>>;
 
 /// How discover finds a kind's objects in a VPC trellis did not make.
 #[derive(Clone, Copy, Debug)]
@@ -151,6 +143,22 @@ pub(crate) trait AwsKind: Sync {
     async fn list_in_vpc(&self, _aws: &Aws, _vpc: &InVpc<'_>) -> Result<Vec<String>, ProviderError> {
         Ok(Vec::new())
     }
+}
+
+/// Where a create whose outcome is unknown may have left an object that a stack read
+/// does not always see (RDS reads only the groups named with the stack's prefix): the
+/// stack's objects, and the one the spec names, read by its name.
+pub(crate) async fn find_in_stack_or_by_name<K: AwsKind + ?Sized>(
+    ops: &K,
+    aws: &Aws,
+    c: &Create<'_>,
+) -> Result<Vec<Described>, ProviderError> {
+    let mut found = ops.describe(aws, Select::Stack(c.stack)).await?;
+    if let Some(name) = c.address.kind.generated_name.and_then(|n| crate::util::str_attr(c.attrs, n)) {
+        let names = [name.to_lowercase()];
+        found.extend(ops.describe(aws, Select::Ids(&names)).await?);
+    }
+    Ok(found)
 }
 
 /// The registry: each kind of the schema (by its static, not by a string) with its AWS

@@ -10,9 +10,8 @@ use aws_sdk_rds::types::Tag;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use crate::aws::Aws;
-use crate::kinds::{AwsKind, Create};
 use crate::limits::Call;
-use crate::util::{all_tags, aws_err, is_code, str_attr, tag_changes, Described, Select, NOT_FOUND};
+use crate::util::{all_tags, aws_err, is_code, str_attr, tag_changes, Select, NOT_FOUND};
 use crate::TAG_STACK;
 
 pub(crate) fn rds_tags(stack: &str, address: &Address, tags: Option<&Value>) -> Vec<Tag> {
@@ -114,20 +113,4 @@ where
         out.push((obj, tags));
     }
     Ok(out)
-}
-
-/// Where a create whose outcome is unknown may have left an RDS object: a stack read
-/// only asks the tags of groups named with the stack's prefix, so a name the spec
-/// fixes is read by itself too.
-pub(crate) async fn find_created<K: AwsKind + ?Sized>(
-    ops: &K,
-    aws: &Aws,
-    c: &Create<'_>,
-) -> Result<Vec<Described>, ProviderError> {
-    let mut found = ops.describe(aws, Select::Stack(c.stack)).await?;
-    if let Some(name) = c.address.kind.generated_name.and_then(|n| str_attr(c.attrs, n)) {
-        let names = [name.to_lowercase()];
-        found.extend(ops.describe(aws, Select::Ids(&names)).await?);
-    }
-    Ok(found)
 }

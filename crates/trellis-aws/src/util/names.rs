@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use trellis_core::{Address, ProviderError};
+use trellis_core::{Address, Attrs, ProviderError};
 
 use super::str_attr;
 
@@ -29,11 +29,7 @@ pub(crate) fn generated_name(stack: &str, address: &Address, max: usize, suffix:
 /// Creates through `f(name)`, with the name from the spec or a generated one (with a
 /// suffix when the create loop asks for one: the plain name is held by the object being
 /// replaced). Returns what `f` returned.
-pub(crate) async fn create_named<T, F, Fut>(
-    c: &crate::kinds::Create<'_>,
-    name_attr: &str,
-    f: F,
-) -> Result<T, ProviderError>
+pub(crate) async fn create_named<T, F, Fut>(c: &Create<'_>, name_attr: &str, f: F) -> Result<T, ProviderError>
 where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = Result<T, ProviderError>>,
@@ -44,4 +40,17 @@ where
         Some(name) => f(name.to_string()).await,
         None => f(generated_name(c.stack, c.address, max, c.suffix)).await,
     }
+}
+
+/// What a kind's create call is given.
+pub(crate) struct Create<'a> {
+    pub stack: &'a str,
+    pub address: &'a Address,
+    pub attrs: &'a Attrs,
+    /// This create's idempotency token, the same on every attempt, for the calls that
+    /// take one (`ClientToken`).
+    pub token: &'a str,
+    /// Make a generated name unique with a suffix: the plain one is taken by an object
+    /// that is not this create's (the one being replaced).
+    pub suffix: bool,
 }
