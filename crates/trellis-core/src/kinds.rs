@@ -4,54 +4,6 @@
 //! `cidr_block`), so an awscli script translates line by line. Each kind's docs in
 //! `docs/spec.md` are generated from the same facts and checked by a test.
 
-mod autoscaling_group;
-mod db_instance;
-mod db_parameter_group;
-mod db_subnet_group;
-mod elastic_ip;
-mod iam_instance_profile;
-mod iam_role;
-mod instance;
-mod internet_gateway;
-mod key_pair;
-mod launch_template;
-mod listener;
-mod load_balancer;
-mod metric_alarm;
-mod nat_gateway;
-mod network_acl;
-mod route_table;
-mod scaling_policy;
-mod security_group;
-mod subnet;
-mod target_group;
-mod target_group_attachment;
-mod vpc;
-
-pub use autoscaling_group::AUTOSCALING_GROUP;
-pub use db_instance::DB_INSTANCE;
-pub use db_parameter_group::DB_PARAMETER_GROUP;
-pub use db_subnet_group::DB_SUBNET_GROUP;
-pub use elastic_ip::ELASTIC_IP;
-pub use iam_instance_profile::IAM_INSTANCE_PROFILE;
-pub use iam_role::IAM_ROLE;
-pub use instance::INSTANCE;
-pub use internet_gateway::INTERNET_GATEWAY;
-pub use key_pair::KEY_PAIR;
-pub use launch_template::LAUNCH_TEMPLATE;
-pub use listener::LISTENER;
-pub use load_balancer::LOAD_BALANCER;
-pub use metric_alarm::METRIC_ALARM;
-pub use nat_gateway::NAT_GATEWAY;
-pub use network_acl::NETWORK_ACL;
-pub use route_table::ROUTE_TABLE;
-pub use scaling_policy::SCALING_POLICY;
-pub use security_group::SECURITY_GROUP;
-pub use subnet::SUBNET;
-pub use target_group::TARGET_GROUP;
-pub use target_group_attachment::TARGET_GROUP_ATTACHMENT;
-pub use vpc::VPC;
-
 use crate::schema::{Attr, Default, Kind, Mode, Object, OtherName, Type};
 
 const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> Attr {
@@ -174,32 +126,41 @@ const BASE: Kind = Kind {
     object: Object { check: None, other_names: &[], attrs: &[] },
 };
 
-/// Every kind, in the order the docs list them.
-pub static ALL: &[&Kind] = &[
-    &VPC,
-    &SUBNET,
-    &INTERNET_GATEWAY,
-    &ROUTE_TABLE,
-    &NETWORK_ACL,
-    &SECURITY_GROUP,
-    &LAUNCH_TEMPLATE,
-    &TARGET_GROUP,
-    &LOAD_BALANCER,
-    &LISTENER,
-    &AUTOSCALING_GROUP,
-    &SCALING_POLICY,
-    &INSTANCE,
-    &TARGET_GROUP_ATTACHMENT,
-    &DB_SUBNET_GROUP,
-    &DB_PARAMETER_GROUP,
-    &DB_INSTANCE,
-    &ELASTIC_IP,
-    &NAT_GATEWAY,
-    &IAM_ROLE,
-    &IAM_INSTANCE_PROFILE,
-    &KEY_PAIR,
-    &METRIC_ALARM,
-];
+/// Declares each kind's module (`kinds/<name>.rs`, holding its static) and lists it in
+/// `ALL`: adding a kind to the schema is its file and one line here.
+macro_rules! kinds {
+    ($($module:ident => $kind:ident,)*) => {
+        $(mod $module; pub use $module::$kind;)*
+        /// Every kind, in the order the docs list them.
+        pub static ALL: &[&Kind] = &[$(&$kind),*];
+    };
+}
+
+kinds! {
+    vpc => VPC,
+    subnet => SUBNET,
+    internet_gateway => INTERNET_GATEWAY,
+    route_table => ROUTE_TABLE,
+    network_acl => NETWORK_ACL,
+    security_group => SECURITY_GROUP,
+    launch_template => LAUNCH_TEMPLATE,
+    target_group => TARGET_GROUP,
+    load_balancer => LOAD_BALANCER,
+    listener => LISTENER,
+    autoscaling_group => AUTOSCALING_GROUP,
+    scaling_policy => SCALING_POLICY,
+    instance => INSTANCE,
+    target_group_attachment => TARGET_GROUP_ATTACHMENT,
+    db_subnet_group => DB_SUBNET_GROUP,
+    db_parameter_group => DB_PARAMETER_GROUP,
+    db_instance => DB_INSTANCE,
+    elastic_ip => ELASTIC_IP,
+    nat_gateway => NAT_GATEWAY,
+    iam_role => IAM_ROLE,
+    iam_instance_profile => IAM_INSTANCE_PROFILE,
+    key_pair => KEY_PAIR,
+    metric_alarm => METRIC_ALARM,
+}
 
 pub fn get(name: &str) -> Option<&'static Kind> {
     ALL.iter().copied().find(|k| k.name == name)

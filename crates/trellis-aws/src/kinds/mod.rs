@@ -3,34 +3,12 @@
 //! once in [`REGISTRY`] beside the kind's schema. What the kinds of one service share
 //! (ELB's tags and ARN batches, RDS's tag maps, IAM's paths) is in `crate::service`.
 //!
-//! Adding a kind: its schema file in `trellis-core/src/kinds/`, its file here, and its
-//! line in `REGISTRY`. The registry test fails until all three agree.
+//! Adding a kind: its schema file in `trellis-core/src/kinds/` (with its line in that
+//! crate's `kinds!`), its file here, and its line in `registry!`. The registry tests
+//! fail until they agree.
 
-mod autoscaling_group;
-mod db_instance;
-mod db_parameter_group;
-mod db_subnet_group;
-mod elastic_ip;
-mod iam_instance_profile;
-mod iam_role;
-mod instance;
-mod internet_gateway;
-mod key_pair;
-mod launch_template;
-mod listener;
-mod load_balancer;
-mod metric_alarm;
-mod nat_gateway;
-mod network_acl;
 #[cfg(test)]
 mod roundtrip;
-mod route_table;
-mod scaling_policy;
-mod security_group;
-mod subnet;
-mod target_group;
-mod target_group_attachment;
-mod vpc;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -161,34 +139,44 @@ pub(crate) async fn find_in_stack_or_by_name<K: AwsKind + ?Sized>(
     Ok(found)
 }
 
-/// The registry: each kind of the schema (by its static, not by a string) with its AWS
-/// side. Discover lists kinds in this order, so a kind comes after those whose objects
-/// its listing keeps to (instances before their registrations and addresses).
-pub(crate) static REGISTRY: &[(&Kind, &dyn AwsKind)] = &[
-    (&kinds::VPC, &vpc::Ops),
-    (&kinds::SUBNET, &subnet::Ops),
-    (&kinds::INTERNET_GATEWAY, &internet_gateway::Ops),
-    (&kinds::ROUTE_TABLE, &route_table::Ops),
-    (&kinds::NETWORK_ACL, &network_acl::Ops),
-    (&kinds::SECURITY_GROUP, &security_group::Ops),
-    (&kinds::INSTANCE, &instance::Ops),
-    (&kinds::NAT_GATEWAY, &nat_gateway::Ops),
-    (&kinds::ELASTIC_IP, &elastic_ip::Ops),
-    (&kinds::LOAD_BALANCER, &load_balancer::Ops),
-    (&kinds::LISTENER, &listener::Ops),
-    (&kinds::TARGET_GROUP, &target_group::Ops),
-    (&kinds::TARGET_GROUP_ATTACHMENT, &target_group_attachment::Ops),
-    (&kinds::AUTOSCALING_GROUP, &autoscaling_group::Ops),
-    (&kinds::SCALING_POLICY, &scaling_policy::Ops),
-    (&kinds::LAUNCH_TEMPLATE, &launch_template::Ops),
-    (&kinds::DB_SUBNET_GROUP, &db_subnet_group::Ops),
-    (&kinds::DB_PARAMETER_GROUP, &db_parameter_group::Ops),
-    (&kinds::DB_INSTANCE, &db_instance::Ops),
-    (&kinds::IAM_ROLE, &iam_role::Ops),
-    (&kinds::IAM_INSTANCE_PROFILE, &iam_instance_profile::Ops),
-    (&kinds::KEY_PAIR, &key_pair::Ops),
-    (&kinds::METRIC_ALARM, &metric_alarm::Ops),
-];
+/// Declares each kind's module (`<kind>.rs`, holding its `Ops`) and registers it beside
+/// its schema: adding a kind's AWS side is its file and one line here.
+macro_rules! registry {
+    ($($kind:ident => $module:ident,)*) => {
+        $(mod $module;)*
+        /// The registry: each kind of the schema (by its static, not by a string) with its
+        /// AWS side. Discover lists kinds in this order, so a kind comes after those whose
+        /// objects its listing keeps to (instances before their registrations and
+        /// addresses).
+        pub(crate) static REGISTRY: &[(&Kind, &dyn AwsKind)] = &[$((&kinds::$kind, &$module::Ops)),*];
+    };
+}
+
+registry! {
+    VPC => vpc,
+    SUBNET => subnet,
+    INTERNET_GATEWAY => internet_gateway,
+    ROUTE_TABLE => route_table,
+    NETWORK_ACL => network_acl,
+    SECURITY_GROUP => security_group,
+    INSTANCE => instance,
+    NAT_GATEWAY => nat_gateway,
+    ELASTIC_IP => elastic_ip,
+    LOAD_BALANCER => load_balancer,
+    LISTENER => listener,
+    TARGET_GROUP => target_group,
+    TARGET_GROUP_ATTACHMENT => target_group_attachment,
+    AUTOSCALING_GROUP => autoscaling_group,
+    SCALING_POLICY => scaling_policy,
+    LAUNCH_TEMPLATE => launch_template,
+    DB_SUBNET_GROUP => db_subnet_group,
+    DB_PARAMETER_GROUP => db_parameter_group,
+    DB_INSTANCE => db_instance,
+    IAM_ROLE => iam_role,
+    IAM_INSTANCE_PROFILE => iam_instance_profile,
+    KEY_PAIR => key_pair,
+    METRIC_ALARM => metric_alarm,
+}
 
 /// The AWS side of `kind`.
 pub(crate) fn ops(kind: &Kind) -> Option<&'static dyn AwsKind> {
