@@ -1,3 +1,7 @@
+//! Connecting to AWS: the aws-config chain and its region rules, one client per
+//! service with trellis's retry classifier (`errors.rs`) and rate buckets, and a plain
+//! error when no credentials are found.
+
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 

@@ -1,3 +1,6 @@
+//! `instance`: a fixed server (`RunInstances`), waited for until running. A type change
+//! stops and starts it; its instance profile is associated, replaced or removed in place.
+
 use async_trait::async_trait;
 use aws_sdk_ec2::operation::run_instances::builders::RunInstancesFluentBuilder;
 use aws_sdk_ec2::types::{

@@ -1,3 +1,6 @@
+//! `internet_gateway`: created, then attached to its VPC; a VPC change detaches it and
+//! attaches it again; it is detached before it is deleted.
+
 use async_trait::async_trait;
 use aws_sdk_ec2::operation::create_internet_gateway::builders::CreateInternetGatewayFluentBuilder;
 use aws_sdk_ec2::types::{InternetGateway, ResourceType};

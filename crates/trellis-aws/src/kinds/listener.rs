@@ -1,3 +1,6 @@
+//! `listener`: made on its load balancer with its default actions. It has no name and
+//! no tag filter: a lost create is looked for among its load balancer's listeners.
+
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;

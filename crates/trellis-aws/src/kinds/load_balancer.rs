@@ -1,3 +1,6 @@
+//! `load_balancer`: an application load balancer, waited for until `active`; its
+//! attributes (idle timeout, deletion protection) are set after the create.
+
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::operation::create_load_balancer::builders::CreateLoadBalancerFluentBuilder;
 use aws_sdk_elasticloadbalancingv2::types::{

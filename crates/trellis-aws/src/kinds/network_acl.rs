@@ -1,3 +1,6 @@
+//! `network_acl`: created, then its numbered rules put and its subnets moved to it from
+//! the ACL that held them; its delete moves them back to the VPC's default ACL.
+
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;

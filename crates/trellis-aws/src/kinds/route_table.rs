@@ -1,3 +1,6 @@
+//! `route_table`: its routes and subnet associations are set after the create and
+//! changed one by one.
+
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;

@@ -1,3 +1,6 @@
+//! `security_group`: created, then its rules authorized; a new group's allow-all egress
+//! rule is revoked when the spec gives its own `egress`.
+
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;

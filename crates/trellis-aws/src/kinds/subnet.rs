@@ -1,3 +1,6 @@
+//! `subnet`: created and waited for until available; `map_public_ip_on_launch` is set
+//! with `modify-subnet-attribute`.
+
 use async_trait::async_trait;
 use aws_sdk_ec2::operation::create_subnet::builders::CreateSubnetFluentBuilder;
 use aws_sdk_ec2::operation::modify_subnet_attribute::builders::ModifySubnetAttributeFluentBuilder;

@@ -1,3 +1,6 @@
+//! `target_group`: created with its health check; its deregistration delay is a target
+//! group attribute set after the create.
+
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::operation::create_target_group::builders::CreateTargetGroupFluentBuilder;
 use aws_sdk_elasticloadbalancingv2::types::{Matcher, ProtocolEnum, TargetGroup, TargetGroupAttribute, TargetTypeEnum};

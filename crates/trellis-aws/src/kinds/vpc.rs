@@ -1,3 +1,6 @@
+//! `vpc`: created and waited for until available; its DNS attributes are set with
+//! `modify-vpc-attribute`, one call each.
+
 use async_trait::async_trait;
 use aws_sdk_ec2::operation::create_vpc::builders::CreateVpcFluentBuilder;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Tenancy, Vpc, VpcAttributeName, VpcState};
