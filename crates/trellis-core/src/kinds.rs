@@ -4,7 +4,7 @@
 //! `cidr_block`), so an awscli script translates line by line. Each kind's docs in
 //! `docs/spec.md` are generated from the same facts and checked by a test.
 
-use crate::schema::{Attr, Default, Kind, Mode, Object, OtherName, Type};
+use crate::schema::{Attr, Default, Effect, Interrupts, Kind, Mode, Object, OtherName, Type};
 
 const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> Attr {
     Attr {
@@ -20,7 +20,14 @@ const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> At
         file_of: None,
         write_only: false,
         max_len: None,
+        interrupts: None,
     }
+}
+
+/// Changing it in place interrupts the running object: `effect`, described by `about`.
+const fn interrupts(mut a: Attr, effect: Effect, about: &'static str) -> Attr {
+    a.interrupts = Some(Interrupts { effect, about });
+    a
 }
 
 /// AWS takes at most `n` characters of it.
@@ -188,8 +195,8 @@ pub fn reference_markdown() -> String {
                 "Replacement: with `{name}` left out, the new object is created first under a generated name and the old one deleted after what uses it has moved over (`+/-` in the plan); with `{name}` fixed in the spec, the old one is deleted first (`-/+`).\n"
             );
         }
-        ref_table(&mut out, k.object.attrs, k.generated_name);
-        ref_nested(&mut out, k.object.attrs, &mut Vec::new());
+        ref_table(&mut out, k, k.object.attrs, k.generated_name);
+        ref_nested(&mut out, k, k.object.attrs, &mut Vec::new());
         out.push('\n');
     }
     out
@@ -218,18 +225,29 @@ fn ref_default(a: &Attr) -> String {
     }
 }
 /// One table of attributes.
-fn ref_table(out: &mut String, attrs: &[Attr], generated: Option<&str>) {
+fn ref_table(out: &mut String, kind: &Kind, attrs: &[Attr], generated: Option<&str>) {
     use std::fmt::Write;
     out.push_str("| attribute | type | presence | default | on change | meaning |\n|---|---|---|---|---|---|\n");
     for a in attrs {
+        let (effect, about) = a.effect(kind);
         let change = if a.mode == Mode::Computed {
             String::new()
+        } else if a.local {
+            "nothing on AWS (a trellis setting)".to_string()
         } else if a.force_new {
-            "**replace**".to_string()
-        } else if let Some(n) = a.note {
-            format!("in place; {n}")
+            if effect == Effect::DataLoss {
+                "**replace** (data loss)".to_string()
+            } else {
+                "**replace**".to_string()
+            }
         } else {
-            "in place".to_string()
+            let interrupts = match effect {
+                Effect::None => String::new(),
+                e => format!(", **{}**: {about}", e.word()),
+            };
+            // The interruption's words say what the note says, and more.
+            let note = a.note.filter(|_| effect == Effect::None).map(|n| format!("; {n}")).unwrap_or_default();
+            format!("in place{interrupts}{note}")
         };
         let _ = writeln!(
             out,
@@ -244,7 +262,7 @@ fn ref_table(out: &mut String, attrs: &[Attr], generated: Option<&str>) {
     }
 }
 /// The tables of the objects nested in `attrs`, each once.
-fn ref_nested(out: &mut String, attrs: &[Attr], seen: &mut Vec<&'static str>) {
+fn ref_nested(out: &mut String, kind: &Kind, attrs: &[Attr], seen: &mut Vec<&'static str>) {
     use std::fmt::Write;
     for a in attrs {
         let inner = match &a.ty {
@@ -261,8 +279,8 @@ fn ref_nested(out: &mut String, attrs: &[Attr], seen: &mut Vec<&'static str>) {
             }
             seen.push(a.name);
             let _ = writeln!(out, "\nEach entry of `{}`:\n", a.name);
-            ref_table(out, o.attrs, None);
-            ref_nested(out, o.attrs, seen);
+            ref_table(out, kind, o.attrs, None);
+            ref_nested(out, kind, o.attrs, seen);
         }
     }
 }

@@ -73,6 +73,46 @@ pub enum Default {
     },
 }
 
+/// What changing an attribute does to the running object on AWS, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// Nothing that anyone using the object notices.
+    None,
+    /// A brief network interruption (an address moved, a route or a listener's actions
+    /// swapped): seconds.
+    Network,
+    /// The object restarts or reboots (an instance stopped and started, a database's
+    /// class changed): minutes.
+    Restart,
+    /// A new object replaces it.
+    Replace,
+    /// A new object replaces it and the data of the old one is gone.
+    DataLoss,
+}
+
+impl Effect {
+    /// The word the plan uses.
+    pub fn word(self) -> &'static str {
+        match self {
+            Effect::None => "none",
+            Effect::Network => "brief network interruption",
+            Effect::Restart => "restart",
+            Effect::Replace => "replacement",
+            Effect::DataLoss => "data loss",
+        }
+    }
+}
+
+/// What a change of an attribute interrupts, when the schema says so (see `Attr::effect`).
+#[derive(Debug, Clone, Copy)]
+pub struct Interrupts {
+    pub effect: Effect,
+    /// What happens and for roughly how long (`the instance stops and starts: a minute
+    /// or two`).
+    pub about: &'static str,
+}
+
 #[derive(Debug)]
 pub struct Attr {
     pub name: &'static str,
@@ -100,6 +140,9 @@ pub struct Attr {
     /// The most characters AWS takes for it (a name): a longer literal is refused when
     /// the spec is loaded, at its place; a generated name is shortened to fit.
     pub max_len: Option<usize>,
+    /// What changing it in place does to the running object, when it is more than
+    /// nothing (a `force_new` attribute replaces the object and says so itself).
+    pub interrupts: Option<Interrupts>,
 }
 
 /// How a kind that holds data is deleted: the trellis settings that guard it and the
@@ -323,6 +366,20 @@ impl Kind {
 }
 
 impl Attr {
+    /// What changing it does to the running object of `kind`: its declaration, else a
+    /// replacement for a `force_new` attribute (with data loss when the kind holds
+    /// data), else nothing.
+    pub fn effect(&self, kind: &Kind) -> (Effect, &'static str) {
+        match (self.interrupts, self.force_new) {
+            (Some(i), _) => (i.effect, i.about),
+            (None, true) if kind.holds_data.is_some() => {
+                (Effect::DataLoss, "a new object replaces it; the old one's data goes with it")
+            }
+            (None, true) => (Effect::Replace, "a new object replaces it"),
+            (None, false) => (Effect::None, ""),
+        }
+    }
+
     pub fn settable(&self) -> bool {
         self.mode != Mode::Computed
     }

@@ -161,6 +161,7 @@ fn change_json(plan: &Plan, c: &ResourceChange) -> J {
         "replace_requested": c.replace_requested,
         "protected": c.protected,
         "rollout": c.rollout.as_ref().map(|r| serde_json::to_value(r).unwrap_or(J::Null)),
+        "interruption": c.interruption.as_ref().map(|i| serde_json::to_value(i).unwrap_or(J::Null)),
         "data_loss": c.data_loss.as_ref().map(|d| json!({
             "protected": d.protected,
             "final_snapshot": d.final_snapshot,

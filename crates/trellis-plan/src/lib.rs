@@ -6,6 +6,7 @@
 //! knows about kinds comes from the schemas in `trellis-core`.
 
 mod adopt;
+mod interruption;
 mod json;
 mod markdown;
 mod model;
@@ -16,6 +17,7 @@ mod rollout;
 mod saved;
 
 pub use adopt::{adopt, Adoption, Refusal};
+pub use interruption::{of_update as interruption_of_update, Interruption};
 pub use json::{to_json, PlanJson};
 pub use markdown::render_markdown;
 pub use model::*;

@@ -130,6 +130,14 @@ fn warnings(out: &mut String, plan: &Plan) {
         }
         out.push('\n');
     }
+    let interrupted = plan.interruptions();
+    if !interrupted.is_empty() {
+        let _ = writeln!(out, "> **What this plan interrupts:**");
+        for (address, i) in interrupted {
+            let _ = writeln!(out, "> - `{address}`: {}", i.line());
+        }
+        out.push('\n');
+    }
     let destroy_first = plan.changes.iter().filter(|c| c.action == Action::DeleteThenCreate).count();
     if s.destroy + s.replace > 0 {
         let _ = writeln!(

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use trellis_core::{Address, Attrs, Expr, Value};
 use trellis_state::ResourceState;
 
-use crate::Rollout;
+use crate::{Interruption, Rollout};
 
 /// Version of the plan document (saved and JSON plans).
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -110,6 +110,9 @@ pub struct ResourceChange {
     /// An update that replaces the object's running instances in batches: how.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout: Option<Rollout>,
+    /// What the change interrupts on the running object, when anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interruption: Option<Interruption>,
 }
 
 /// What a change that destroys data will do, for the plan's separate section and for
@@ -288,6 +291,15 @@ impl Plan {
 
     /// The plan's data-loss section, one line each: what is lost, why, and the final
     /// snapshot; then what apply will require. Empty when no data is at stake.
+    /// The changes that interrupt something, strongest first (then in plan order):
+    /// the plan's summary of what it will interrupt and for roughly how long.
+    pub fn interruptions(&self) -> Vec<(&Address, &Interruption)> {
+        let mut out: Vec<(&Address, &Interruption)> =
+            self.changes.iter().filter_map(|c| Some((&c.address, c.interruption.as_ref()?))).collect();
+        out.sort_by_key(|(_, i)| std::cmp::Reverse(i.effect));
+        out
+    }
+
     pub fn data_loss_lines(&self) -> Vec<String> {
         let lost: Vec<&ResourceChange> = self.data_loss().collect();
         let rules = |c: &ResourceChange| c.address.kind.holds_data;

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use trellis_core::schema::{Attr, Kind, Mode};
+use trellis_core::schema::{Attr, Effect, Kind, Mode};
 use trellis_core::{kinds, secret, Address, Attrs, Expr, LiveObject, Value};
 use trellis_graph::DepGraph;
 use trellis_spec::Spec;
@@ -146,6 +146,9 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         }
         Operation::Destroy => (BTreeMap::new(), BTreeMap::new()),
     };
+    for c in &mut changes {
+        c.interruption = crate::interruption::of_change(c);
+    }
     Ok(Plan {
         format_version: PLAN_FORMAT_VERSION,
         stack: input.spec.stack.clone(),
@@ -377,6 +380,7 @@ pub(crate) fn plan_delete(r: &ResourceState, resource: Option<&trellis_spec::Res
         protected: protected(r.address.kind, &settings),
         replace_requested: false,
         rollout: None,
+        interruption: None,
         address: r.address.clone(),
         action: Action::Delete,
         id: Some(r.id.clone()),
@@ -435,6 +439,7 @@ pub(crate) fn plan_resource(
         (Action::Update, Some(e)) => rollout::rollout_of(kind, &e.attributes, &after, Some(&config)),
         _ => None,
     };
+    let interruption = if action == Action::Update { crate::interruption::of_update(kind, &changed) } else { None };
     if action == Action::DeleteThenCreate {
         let (order, note) = replacement_order(kind, &after, existing);
         action = order;
@@ -469,6 +474,7 @@ pub(crate) fn plan_resource(
         replace_requested: replace && existing.is_some(),
         protected: false,
         rollout,
+        interruption,
     }
 }
 
@@ -715,6 +721,14 @@ pub(crate) fn plan_reboots<'a>(changes: &mut [ResourceChange], current: impl Ite
                 c.action = Action::Update;
             }
             c.notes.push(format!("reboot: {why}; trellis reboots it (`{}: true`)", link.opt_in));
+            let weaker = c.interruption.as_ref().is_none_or(|i| i.effect < Effect::Restart);
+            if weaker {
+                c.interruption = Some(crate::Interruption {
+                    effect: Effect::Restart,
+                    because: vec![link.opt_in.to_string()],
+                    about: format!("it reboots: {why}; minutes offline"),
+                });
+            }
         } else {
             c.notes.push(format!("pending reboot: {why}; set `{}: true` to let trellis reboot it", link.opt_in));
             if let Some(g) = group {

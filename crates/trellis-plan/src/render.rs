@@ -383,6 +383,14 @@ fn render_into(out: &mut Out, plan: &Plan) {
         change_block(out, plan, c);
         out.flush();
     }
+    let interrupted = plan.interruptions();
+    if !interrupted.is_empty() {
+        let _ = writeln!(out.text, "{}", out.bold("What this plan interrupts:"));
+        for (address, i) in interrupted {
+            let _ = writeln!(out.text, "  {address}: {}", i.line());
+        }
+        out.text.push('\n');
+    }
     let _ = writeln!(out.text, "{} {}", out.bold("Plan:"), summary_words(&plan.summary()));
 }
 
@@ -519,6 +527,9 @@ fn change_block(out: &mut Out, plan: &Plan, c: &ResourceChange) {
         for line in r.lines() {
             let _ = writeln!(out.text, "  # {line}");
         }
+    }
+    if let Some(i) = &c.interruption {
+        let _ = writeln!(out.text, "  # interrupts: {}", i.line());
     }
     let sym = out.paint(mark, sym);
     let id = match (&c.id, c.action) {

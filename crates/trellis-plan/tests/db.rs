@@ -255,3 +255,23 @@ fn a_read_replica_is_destroyed_without_a_final_snapshot() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_class_change_restarts_the_database_a_reboot_too_and_a_replacement_loses_data() {
+    use trellis_core::schema::Effect;
+    let st = applied(SPEC);
+    let p = plan(&SPEC.replace("db.t3.micro", "db.t3.small"), Some(&st), Operation::Apply);
+    let i = p.change(&addr("db_instance.main")).unwrap().interruption.clone().unwrap();
+    assert_eq!((i.effect, i.because), (Effect::Restart, vec!["db_instance_class".to_string()]));
+    assert!(i.about.contains("maintenance window"), "{}", i.about);
+
+    let p = plan(&SPEC.replace("engine: mysql", "engine: mariadb"), Some(&st), Operation::Apply);
+    let i = p.change(&addr("db_instance.main")).unwrap().interruption.clone().unwrap();
+    assert_eq!((i.effect, i.because), (Effect::DataLoss, vec!["engine".to_string()]));
+
+    let rebooting = SPEC.replace("    engine: mysql\n", "    engine: mysql\n    reboot_for_parameters: true\n");
+    let st = applied(&rebooting);
+    let p = plan(&rebooting.replace("67108864", "33554432"), Some(&st), Operation::Apply);
+    let i = p.change(&addr("db_instance.main")).unwrap().interruption.clone().unwrap();
+    assert_eq!((i.effect, i.because), (Effect::Restart, vec!["reboot_for_parameters".to_string()]));
+}

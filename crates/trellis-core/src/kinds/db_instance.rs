@@ -1,9 +1,9 @@
 //! The schema of `db_instance`; its AWS side is `trellis-aws/src/kinds/db_instance.rs`.
 
-use super::{
+use super::{interrupts, 
     attr, default, force, limit, local, old, terraform, terraform_and_old, ARN, BASE, GENERATED_LOWER_NAME, TAGS,
 };
-use crate::schema::{Attr, DataRules, Default, Kind, Mode, Object, RefCheck, RestartLink, Type};
+use crate::schema::{Effect, Attr, DataRules, Default, Kind, Mode, Object, RefCheck, RestartLink, Type};
 use crate::{Attrs, Value};
 
 fn check_db_instance(a: &Attrs) -> Option<(&'static str, String)> {
@@ -97,13 +97,21 @@ pub static DB_INSTANCE: Kind = Kind {
                 Mode::OptionalComputed,
                 "Required unless a replica. A change replaces the database (data loss).",
             )),
-            attr(
-                "engine_version",
-                Type::Str,
-                Mode::OptionalComputed,
-                "E.g. `8.0.35` or `16.3`; left out, AWS picks the default. Changed in place (minor upgrades).",
+            interrupts(
+                attr(
+                    "engine_version",
+                    Type::Str,
+                    Mode::OptionalComputed,
+                    "E.g. `8.0.35` or `16.3`; left out, AWS picks the default. Changed in place (minor upgrades).",
+                ),
+                Effect::Restart,
+                "the database is offline while the engine upgrades: minutes (at once with `apply_immediately: true`, else in the maintenance window)",
             ),
-            attr("db_instance_class", Type::Str, Mode::Required, "E.g. `db.t3.micro`; changed in place."),
+            interrupts(
+                attr("db_instance_class", Type::Str, Mode::Required, "E.g. `db.t3.micro`; changed in place."),
+                Effect::Restart,
+                "the database restarts on the new class: minutes offline, about one with `multi_az` (a failover); at once with `apply_immediately: true`, else in the maintenance window",
+            ),
             attr(
                 "allocated_storage",
                 Type::Int,

@@ -1,7 +1,7 @@
 //! The schema of `elastic_ip`; its AWS side is `trellis-aws/src/kinds/elastic_ip.rs`.
 
-use super::{attr, default, force, terraform, BASE, ID, PROTECT, TAGS};
-use crate::schema::{Default, Kind, Mode, Object, Type};
+use super::{interrupts, attr, default, force, terraform, BASE, ID, PROTECT, TAGS};
+use crate::schema::{Effect, Default, Kind, Mode, Object, Type};
 
 pub static ELASTIC_IP: Kind = Kind {
     name: "elastic_ip",
@@ -15,11 +15,15 @@ pub static ELASTIC_IP: Kind = Kind {
                 attr("domain", Type::Enum(&["vpc"]), Mode::Optional, "`vpc`: an address for a VPC's instances."),
                 Default::Str("vpc"),
             )),
-            attr(
-                "instance_id",
-                Type::Ref("instance"),
-                Mode::Optional,
-                "The instance it is associated with (`associate-address --instance-id`); changed in place, and left out, the address is associated with nothing.",
+            interrupts(
+                attr(
+                    "instance_id",
+                    Type::Ref("instance"),
+                    Mode::Optional,
+                    "The instance it is associated with (`associate-address --instance-id`); changed in place, and left out, the address is associated with nothing.",
+                ),
+                Effect::Network,
+                "the address moves: connections to it drop, and it answers nowhere for a few seconds",
             ),
             TAGS,
             attr("public_ip", Type::Str, Mode::Computed, "The address."),

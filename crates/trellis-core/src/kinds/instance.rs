@@ -1,7 +1,7 @@
 //! The schema of `instance`; its AWS side is `trellis-aws/src/kinds/instance.rs`.
 
-use super::{attr, file_of, force, note, terraform, BASE, ID, PROTECT, TAGS};
-use crate::schema::{Kind, Mode, Object, Type};
+use super::{interrupts, attr, file_of, force, note, terraform, BASE, ID, PROTECT, TAGS};
+use crate::schema::{Effect, Kind, Mode, Object, Type};
 
 pub static INSTANCE: Kind = Kind {
     name: "instance",
@@ -13,9 +13,13 @@ pub static INSTANCE: Kind = Kind {
         other_names: &[terraform("ami", "image_id"), terraform("vpc_security_group_ids", "security_group_ids")],
         attrs: &[
             force(attr("image_id", Type::Str, Mode::Required, "The AMI.")),
-            note(
-                attr("instance_type", Type::Str, Mode::Required, "E.g. `t3.micro`."),
-                "the instance is stopped, changed and started again",
+            interrupts(
+                note(
+                    attr("instance_type", Type::Str, Mode::Required, "E.g. `t3.micro`."),
+                    "the instance is stopped, changed and started again",
+                ),
+                Effect::Restart,
+                "the instance stops and starts again: a minute or two offline, and a new public IP unless an Elastic IP holds it",
             ),
             force(attr("subnet_id", Type::Ref("subnet"), Mode::Required, "The subnet.")),
             attr(

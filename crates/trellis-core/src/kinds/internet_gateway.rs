@@ -1,7 +1,7 @@
 //! The schema of `internet_gateway`; its AWS side is `trellis-aws/src/kinds/internet_gateway.rs`.
 
-use super::{attr, BASE, ID, PROTECT, TAGS};
-use crate::schema::{Kind, Mode, Object, Type};
+use super::{interrupts, attr, BASE, ID, PROTECT, TAGS};
+use crate::schema::{Effect, Kind, Mode, Object, Type};
 
 pub static INTERNET_GATEWAY: Kind = Kind {
     name: "internet_gateway",
@@ -10,7 +10,11 @@ pub static INTERNET_GATEWAY: Kind = Kind {
     object: Object {
         check: None,
         other_names: &[],
-        attrs: &[attr("vpc_id", Type::Ref("vpc"), Mode::Optional, "The VPC it is attached to."), TAGS, ID, PROTECT],
+        attrs: &[interrupts(
+                attr("vpc_id", Type::Ref("vpc"), Mode::Optional, "The VPC it is attached to."),
+                Effect::Network,
+                "the gateway is detached and attached again: the VPC it leaves has no internet access from then on, the new one from when it is attached",
+            ), TAGS, ID, PROTECT],
     },
     ..BASE
 };

@@ -1,7 +1,7 @@
 //! The schema of `listener`; its AWS side is `trellis-aws/src/kinds/listener.rs`.
 
-use super::{attr, default, force, old, BASE, ID, PROTECT, TAGS};
-use crate::schema::{Default, Kind, Mode, Object, OtherName, Type};
+use super::{interrupts, attr, default, force, old, BASE, ID, PROTECT, TAGS};
+use crate::schema::{Effect, Default, Kind, Mode, Object, OtherName, Type};
 use crate::{Attrs, Value};
 
 fn check_action(a: &Attrs) -> Option<(&'static str, String)> {
@@ -98,14 +98,22 @@ pub static LISTENER: Kind = Kind {
         }],
         attrs: &[
             force(attr("load_balancer_arn", Type::Ref("load_balancer"), Mode::Required, "The load balancer.")),
-            attr("port", Type::Int, Mode::Required, "The port it listens on."),
+            interrupts(
+                attr("port", Type::Int, Mode::Required, "The port it listens on."),
+                Effect::Network,
+                "clients of the old port are cut off when the listener moves",
+            ),
             default(attr("protocol", Type::Enum(&["HTTP", "HTTPS"]), Mode::Optional, "The protocol."), Default::Str("HTTP")),
             attr("certificate_arn", Type::Str, Mode::Optional, "For HTTPS: the ACM certificate (awscli's `--certificates CertificateArn=...`, one certificate)."),
-            attr(
-                "default_actions",
-                Type::List(&Type::Object(&ACTION)),
-                Mode::Required,
-                "One action, as awscli's list: `forward` to a target group, `fixed-response` or `redirect`.",
+            interrupts(
+                attr(
+                    "default_actions",
+                    Type::List(&Type::Object(&ACTION)),
+                    Mode::Required,
+                    "One action, as awscli's list: `forward` to a target group, `fixed-response` or `redirect`.",
+                ),
+                Effect::Network,
+                "the action is swapped: requests in flight at that moment may fail",
             ),
             TAGS,
             ID,

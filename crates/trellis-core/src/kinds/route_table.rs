@@ -1,7 +1,7 @@
 //! The schema of `route_table`; its AWS side is `trellis-aws/src/kinds/route_table.rs`.
 
-use super::{attr, default, force, terraform, BASE, ID, PROTECT, TAGS};
-use crate::schema::{Default, Kind, Mode, Object, Type};
+use super::{interrupts, attr, default, force, terraform, BASE, ID, PROTECT, TAGS};
+use crate::schema::{Effect, Default, Kind, Mode, Object, Type};
 use crate::Attrs;
 
 /// A route goes to one target.
@@ -46,7 +46,11 @@ pub static ROUTE_TABLE: Kind = Kind {
         other_names: &[terraform("route", "routes")],
         attrs: &[
             force(attr("vpc_id", Type::Ref("vpc"), Mode::Required, "The VPC.")),
-            default(attr("routes", Type::Set(&Type::Object(&ROUTE)), Mode::Optional, "Routes, each `destination_cidr_block` and `gateway_id` or `nat_gateway_id`."), Default::EmptyList),
+            interrupts(
+                default(attr("routes", Type::Set(&Type::Object(&ROUTE)), Mode::Optional, "Routes, each `destination_cidr_block` and `gateway_id` or `nat_gateway_id`."), Default::EmptyList),
+                Effect::Network,
+                "a changed route is deleted and made again: its traffic drops for a few seconds",
+            ),
             default(attr("subnet_ids", Type::Set(&Type::Ref("subnet")), Mode::Optional, "Subnets associated with this table."), Default::EmptyList),
             TAGS,
             ID,
