@@ -5,6 +5,7 @@
 //! `docs/spec.md` are generated from the same facts and checked by a test.
 
 use crate::schema::{Attr, Default, Effect, Interrupts, Kind, Mode, Object, OtherName, Type};
+use crate::{Attrs, Value};
 
 const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> Attr {
     Attr {
@@ -111,6 +112,93 @@ const ARN: Attr = attr("arn", Type::Str, Mode::Computed, "The ARN.");
 const IAM_PATH: Attr =
     attr("path", Type::Str, Mode::Computed, "`/trellis/<stack>/`: where trellis lists the stack's IAM objects.");
 
+/// A port (`22`) or a range (`"8000-8010"`) as from and to.
+fn port_span(v: Option<&Value>) -> Option<(i64, i64)> {
+    match v? {
+        Value::Int(p) => Some((*p, *p)),
+        Value::Str(s) => {
+            let (a, b) = s.split_once('-')?;
+            Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
+        }
+        Value::Map(m) => Some((m.get("from")?.as_int()?, m.get("to")?.as_int()?)),
+        _ => None,
+    }
+}
+
+/// A rule open to every address on the internet (IPv4's `0.0.0.0/0`).
+const WORLD: &str = "0.0.0.0/0";
+
+/// One inbound rule that lets the whole internet in: its protocol and ports (`None`:
+/// every port).
+struct OpenRule {
+    protocol: String,
+    ports: Option<(i64, i64)>,
+}
+
+impl OpenRule {
+    /// Whether it lets `port` in over TCP.
+    fn opens(&self, port: i64) -> bool {
+        match (self.protocol.as_str(), self.ports) {
+            ("all", _) => true,
+            ("tcp", None) => true,
+            ("tcp", Some((a, b))) => a <= port && port <= b,
+            _ => false,
+        }
+    }
+
+    fn words(&self) -> String {
+        match (self.protocol.as_str(), self.ports) {
+            ("all", _) => format!("every protocol and port from {WORLD}"),
+            (p, Some((a, b))) if a == b => format!("{p} {a} from {WORLD}"),
+            (p, Some((a, b))) => format!("{p} {a}-{b} from {WORLD}"),
+            (p, None) => format!("{p}, every port, from {WORLD}"),
+        }
+    }
+}
+
+/// The inbound rules of `attrs[list]` that let the whole internet in: entries whose
+/// `cidr_key` is `0.0.0.0/0`, and (for network ACLs) whose action allows.
+fn open_to_world(attrs: &Attrs, list: &str, cidr_key: &str, port_key: &str) -> Vec<OpenRule> {
+    let Some(Value::List(rules)) = attrs.get(list) else { return vec![] };
+    rules
+        .iter()
+        .filter_map(|r| match r {
+            Value::Map(m) => Some(m),
+            _ => None,
+        })
+        .filter(|m| m.get(cidr_key).and_then(Value::as_str) == Some(WORLD))
+        .filter(|m| m.get("rule_action").and_then(Value::as_str).is_none_or(|a| a == "allow"))
+        .map(|m| OpenRule {
+            protocol: m.get("protocol").and_then(Value::as_str).unwrap_or("all").to_string(),
+            ports: port_span(m.get(port_key)),
+        })
+        .collect()
+}
+
+/// The inbound rules of `attrs[list]` that open `port` to the world, in words.
+fn world_opens(attrs: &Attrs, list: &str, cidr_key: &str, port_key: &str, port: i64) -> Vec<String> {
+    open_to_world(attrs, list, cidr_key, port_key).iter().filter(|r| r.opens(port)).map(|r| r.words()).collect()
+}
+
+/// The ports of the database engines (MySQL and MariaDB, PostgreSQL, Oracle, SQL
+/// Server), each engine's default.
+const DATABASE_PORTS: [(i64, &str); 4] =
+    [(3306, "MySQL/MariaDB"), (5432, "PostgreSQL"), (1521, "Oracle"), (1433, "SQL Server")];
+
+/// The port a database engine listens on by default.
+fn engine_port(engine: &str) -> i64 {
+    let e = engine.to_ascii_lowercase();
+    if e.starts_with("postgres") || e == "aurora-postgresql" {
+        5432
+    } else if e.starts_with("oracle") {
+        1521
+    } else if e.starts_with("sqlserver") {
+        1433
+    } else {
+        3306
+    }
+}
+
 /// The protocols whose rules name ports (security group and network ACL rules).
 const PROTOCOLS_WITH_PORTS: &[&str] = &["tcp", "udp"];
 
@@ -130,6 +218,7 @@ const BASE: Kind = Kind {
     upgrade: None,
     rollout: None,
     new_first: false,
+    rules: &[],
     object: Object { check: None, other_names: &[], attrs: &[] },
 };
 
@@ -197,6 +286,21 @@ pub fn reference_markdown() -> String {
         }
         ref_table(&mut out, k, k.object.attrs, k.generated_name);
         ref_nested(&mut out, k, k.object.attrs, &mut Vec::new());
+        if !k.rules.is_empty() {
+            out.push_str("\nFindings (`waive: { RULE: reason }` accepts one on a resource):\n\n| rule | checkov | severity | finding | fix |\n|---|---|---|---|---|\n");
+            for r in k.rules {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {} | {}: {} | {} |",
+                    r.id,
+                    r.checkov.map(|c| format!("`{c}`")).unwrap_or_default(),
+                    r.severity.word(),
+                    r.title,
+                    r.why,
+                    r.fix
+                );
+            }
+        }
         out.push('\n');
     }
     out

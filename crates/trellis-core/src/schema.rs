@@ -104,6 +104,74 @@ impl Effect {
     }
 }
 
+/// How much a finding matters, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+
+    pub fn word(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.word().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("`{s}` is not a severity: low, medium, high or critical"))
+    }
+}
+
+/// What a rule sees of one object of the plan: the attributes it will have, and the
+/// planned objects its references name and that name it (the resolved graph).
+pub struct Subject<'a> {
+    pub attrs: &'a Attrs,
+    /// The objects the attribute `name` refers to.
+    pub refs: &'a dyn Fn(&str) -> Vec<&'a Attrs>,
+    /// The objects of the kind `kind` that refer to this one, with their addresses.
+    pub referrers: &'a dyn Fn(&str) -> Vec<(&'a crate::Address, &'a Attrs)>,
+}
+
+/// A check of a kind's planned objects for a risky setting (`trellis check`, and every
+/// plan's findings).
+pub struct Rule {
+    /// trellis's id, which a resource's `waive:` names (`sg-ssh-open`).
+    pub id: &'static str,
+    /// The checkov policy that checks the same, where one exists.
+    pub checkov: Option<&'static str>,
+    pub severity: Severity,
+    /// What is wrong, in a few words.
+    pub title: &'static str,
+    /// Why it matters.
+    pub why: &'static str,
+    /// How to fix it in the spec.
+    pub fix: &'static str,
+    /// Each place the object breaks the rule, in words (`ingress tcp 22 from 0.0.0.0/0`).
+    pub check: fn(&Subject) -> Vec<String>,
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rule").field("id", &self.id).field("severity", &self.severity).finish()
+    }
+}
+
 /// What a change of an attribute interrupts, when the schema says so (see `Attr::effect`).
 #[derive(Debug, Clone, Copy)]
 pub struct Interrupts {
@@ -281,6 +349,8 @@ pub struct Kind {
     /// AWS, and it serves traffic (a fixed server, its registration in a target group),
     /// so the new object is made, and ready, before the old one goes.
     pub new_first: bool,
+    /// The checks of its planned objects for risky settings.
+    pub rules: &'static [Rule],
 }
 
 /// How a kind rolls its instances onto a new configuration, by the names of the

@@ -19,6 +19,9 @@ pub enum Error {
     Plan(#[from] trellis_plan::PlanError),
     #[error("{0}")]
     Engine(#[from] trellis_engine::EngineError),
+    /// The plan holds findings at or above the severity that refuses it.
+    #[error("{0}")]
+    Findings(String),
     /// The request cannot be carried out as given (flags, approval, a stale plan).
     #[error("{0}")]
     Usage(String),

@@ -6,6 +6,7 @@
 //! what a person should hear comes back as data, and the CLI words it.
 
 mod apply;
+mod checks;
 mod discover;
 mod error;
 mod lookups;
@@ -17,6 +18,7 @@ mod state;
 mod store;
 
 pub use apply::{execute, work, Work};
+pub use checks::{check_offline, refuse_findings};
 pub use discover::{discover, DiscoverOptions, Discovery};
 pub use error::Error;
 pub use refactor::{Forgotten, Moved};

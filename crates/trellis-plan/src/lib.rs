@@ -6,6 +6,7 @@
 //! knows about kinds comes from the schemas in `trellis-core`.
 
 mod adopt;
+mod findings;
 mod interruption;
 mod json;
 mod markdown;
@@ -17,13 +18,14 @@ mod rollout;
 mod saved;
 
 pub use adopt::{adopt, Adoption, Refusal};
+pub use findings::{check as check_findings, failing, Finding};
 pub use interruption::{of_update as interruption_of_update, Interruption};
 pub use json::{to_json, PlanJson};
 pub use markdown::render_markdown;
 pub use model::*;
 pub use observation::{lookup, mismatches, observed, Mismatch};
 pub use planner::{plan, PlanError, PlanInput};
-pub use render::{column_width, render, render_to, RenderOptions, MAX_COLUMN};
+pub use render::{column_width, findings_headline, render, render_findings, render_to, RenderOptions, MAX_COLUMN};
 pub use rollout::{batch_size, Rollout};
 pub use saved::{differences, spec_digest, SavedPlan, SavedPlanError, SpecSource, SAVED_PLAN_FORMAT};
 pub use trellis_spec::{Diagnostic, Diagnostics};

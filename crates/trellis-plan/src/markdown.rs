@@ -130,6 +130,35 @@ fn warnings(out: &mut String, plan: &Plan) {
         }
         out.push('\n');
     }
+    if !plan.findings.is_empty() {
+        let failing =
+            plan.findings.iter().any(|f| f.waived.is_none() && f.severity >= trellis_core::schema::Severity::High);
+        let _ = writeln!(
+            out,
+            "> [!{}]\n> **{}**",
+            if failing { "WARNING" } else { "NOTE" },
+            crate::findings_headline(&plan.findings)
+        );
+        for f in &plan.findings {
+            match &f.waived {
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "> - {}: {} `{}` ({}). {}",
+                        f.severity.word(),
+                        f.title,
+                        f.address,
+                        f.detail,
+                        f.fix
+                    );
+                }
+                Some(why) => {
+                    let _ = writeln!(out, "> - waived: {} `{}` ({}): {why}", f.title, f.address, f.rule);
+                }
+            }
+        }
+        out.push('\n');
+    }
     let interrupted = plan.interruptions();
     if !interrupted.is_empty() {
         let _ = writeln!(out, "> **What this plan interrupts:**");

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use trellis_core::{Address, Attrs, Expr, Value};
 use trellis_state::ResourceState;
 
-use crate::{Interruption, Rollout};
+use crate::{Finding, Interruption, Rollout};
 
 /// Version of the plan document (saved and JSON plans).
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -230,6 +230,9 @@ pub struct Plan {
     /// and `changes` name them by the new ones).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub moves: Vec<Moved>,
+    /// The risky settings of what the plan leaves in place or makes (`Kind::rules`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -149,7 +149,13 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
     for c in &mut changes {
         c.interruption = crate::interruption::of_change(c);
     }
+    let waivers = |a: &Address| input.spec.resources.get(a).map(|r| r.waive.clone()).unwrap_or_default();
+    let findings = match input.operation {
+        Operation::Destroy => vec![],
+        _ => crate::findings::check(&changes, &waivers),
+    };
     Ok(Plan {
+        findings,
         format_version: PLAN_FORMAT_VERSION,
         stack: input.spec.stack.clone(),
         operation: input.operation,

@@ -365,6 +365,10 @@ fn render_into(out: &mut Out, plan: &Plan) {
             Operation::Destroy | Operation::RefreshOnly => "No changes. Nothing in the state is left to destroy.",
         };
         let _ = writeln!(out.text, "{}", out.bold(what));
+        if !plan.findings.is_empty() {
+            out.text.push('\n');
+            findings_text(out, &plan.findings, &|_| true);
+        }
         return;
     }
 
@@ -383,6 +387,10 @@ fn render_into(out: &mut Out, plan: &Plan) {
         change_block(out, plan, c);
         out.flush();
     }
+    if !plan.findings.is_empty() {
+        let unchanged = |a: &Address| plan.change(a).is_none_or(|c| c.action == Action::NoOp);
+        findings_text(out, &plan.findings, &unchanged);
+    }
     let interrupted = plan.interruptions();
     if !interrupted.is_empty() {
         let _ = writeln!(out.text, "{}", out.bold("What this plan interrupts:"));
@@ -392,6 +400,52 @@ fn render_into(out: &mut Out, plan: &Plan) {
         out.text.push('\n');
     }
     let _ = writeln!(out.text, "{} {}", out.bold("Plan:"), summary_words(&plan.summary()));
+}
+
+/// `Findings: 2 (1 critical, 1 high), 1 waived`.
+pub fn findings_headline(findings: &[crate::Finding]) -> String {
+    let open: Vec<&crate::Finding> = findings.iter().filter(|f| f.waived.is_none()).collect();
+    let mut counts: Vec<String> = Vec::new();
+    for s in trellis_core::schema::Severity::ALL.iter().rev() {
+        let n = open.iter().filter(|f| f.severity == *s).count();
+        if n > 0 {
+            counts.push(format!("{n} {}", s.word()));
+        }
+    }
+    let waived = findings.len() - open.len();
+    let counts = if counts.is_empty() { String::new() } else { format!(" ({})", counts.join(", ")) };
+    let waived = if waived == 0 { String::new() } else { format!(", {waived} waived") };
+    format!("Findings: {}{counts}{waived}", open.len())
+}
+
+/// The findings, each with why it matters and its fix (in one line on an object the
+/// plan leaves as it is, `standing`); waived ones with their reason.
+fn findings_text(out: &mut Out, findings: &[crate::Finding], standing: &dyn Fn(&Address) -> bool) {
+    let _ = writeln!(out.text, "{}", out.bold(&findings_headline(findings)));
+    for f in findings.iter().filter(|f| f.waived.is_none() && !standing(&f.address)) {
+        let mark = if f.severity >= trellis_core::schema::Severity::High { Mark::Remove } else { Mark::Change };
+        let _ = writeln!(out.text, "  {}", out.paint(mark, &f.headline()));
+        let _ = writeln!(out.text, "      why: {}", f.why);
+        let _ = writeln!(out.text, "      fix: {}", f.fix);
+        let _ = writeln!(out.text, "      rule: {} (waive it with `waive: {{ {}: <reason> }}`)", f.ids(), f.rule);
+    }
+    for f in findings.iter().filter(|f| f.waived.is_none() && standing(&f.address)) {
+        let _ = writeln!(out.text, "  {} [{}; unchanged by this plan]", f.headline(), f.rule);
+    }
+    for f in findings.iter().filter(|f| f.waived.is_some()) {
+        let _ = writeln!(out.text, "  waived: {} — {}", f.headline(), f.waived.as_deref().unwrap_or_default());
+    }
+    out.text.push('\n');
+}
+
+/// The findings alone, as `trellis check` prints them.
+pub fn render_findings(findings: &[crate::Finding], opts: RenderOptions) -> String {
+    let mut out = Out { color: opts.color, ..Out::plain() };
+    if findings.is_empty() {
+        return "No findings.\n".to_string();
+    }
+    findings_text(&mut out, findings, &|_| false);
+    out.text
 }
 
 /// What a refresh-only plan says after its drift.

@@ -25,6 +25,8 @@ pub use parse::valid_stack_name;
 #[derive(Debug, Clone)]
 pub struct Spec {
     pub file: SourceFile,
+    /// `checks: { fail_on: SEVERITY }`: findings at or above it make plan and apply refuse.
+    pub fail_on: Option<trellis_core::schema::Severity>,
     pub stack: String,
     pub region: Option<String>,
     /// Variable values after `--var` overrides.
@@ -225,6 +227,8 @@ pub struct Resource {
     /// `ignore_changes:`: attribute names, or `NAME.KEY` for one key of a mapping
     /// (`tags.Team`), that an existing object keeps as they are live.
     pub ignore_changes: BTreeSet<String>,
+    /// `waive:`: the rules (by id) whose findings on it are accepted, each with its reason.
+    pub waive: BTreeMap<String, String>,
     /// What it reads from outside the stack: `lookup.KIND.NAME` and `stack.NAME`
     /// (their values are literals in `attrs`; this keeps where they came from, for `graph`).
     pub reads: BTreeSet<String>,

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use marked_yaml::loader::LoaderOptions;
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 use marked_yaml::{LoadError as YamlError, Node};
-use trellis_core::schema::{Default, Kind, Mode, Type};
+use trellis_core::schema::{Default, Kind, Mode, Severity, Type};
 use trellis_core::{Address, Expr, LookupAddress, Ref, Value};
 
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics, LineIndex, SourceFile, Span};
@@ -24,9 +24,9 @@ const TAG_KEY_MAX: usize = 128;
 const TAG_VALUE_MAX: usize = 256;
 
 const TOP_KEYS: &[&str] =
-    &["stack", "region", "vars", "backend", "stacks", "lookups", "resources", "outputs", "moved", "removed"];
+    &["stack", "region", "vars", "backend", "stacks", "lookups", "resources", "outputs", "moved", "removed", "checks"];
 const S3_KEYS: &[&str] = &["bucket", "key", "region", "lock_lease"];
-const META_KEYS: &[&str] = &["depends_on", "sensitive", "count", "for_each", "ignore_changes"];
+const META_KEYS: &[&str] = &["depends_on", "sensitive", "count", "for_each", "ignore_changes", "waive"];
 
 pub(crate) struct Parser<'a> {
     file: &'a SourceFile,
@@ -195,7 +195,9 @@ impl<'a> Parser<'a> {
         let moves = self.parse_moves(top);
         let removed = self.parse_removed(top);
         let backend = top.get_node("backend").and_then(|n| self.parse_backend(n, stack.as_deref()));
+        let fail_on = top.get_node("checks").and_then(|n| self.parse_checks(n));
         let spec = Spec {
+            fail_on,
             file: self.file.clone(),
             stack: stack?,
             region,
@@ -472,6 +474,37 @@ impl<'a> Parser<'a> {
     }
 
     /// A value that must be a plain string after `${var.*}` / `${env.*}` substitution.
+    /// `checks: { fail_on: high }`: the severity from which a finding makes `plan` and
+    /// `apply` refuse.
+    fn parse_checks(&mut self, node: &Node) -> Option<Severity> {
+        let Some(m) = node.as_mapping() else {
+            let span = Some(self.node_span(node));
+            self.error("`checks` must be a mapping", span, Some("e.g. `checks: { fail_on: high }`".into()));
+            return None;
+        };
+        let mut out = None;
+        for (key, value) in m.iter() {
+            if key.as_str() != "fail_on" {
+                let span = Some(self.scalar_span(key));
+                self.error(
+                    format!("`checks` has no setting `{}`", key.as_str()),
+                    span,
+                    Some("it has `fail_on`".into()),
+                );
+                continue;
+            }
+            let text = self.literal_string(value, "checks.fail_on")?;
+            match text.parse::<Severity>() {
+                Ok(s) => out = Some(s),
+                Err(e) => {
+                    let span = Some(self.node_span(value));
+                    self.error(e, span, suggest(&text, Severity::ALL.map(Severity::word)));
+                }
+            }
+        }
+        out
+    }
+
     fn literal_string(&mut self, node: &Node, what: &str) -> Option<String> {
         match self.parse_value(node, &Type::Str)? {
             Expr::Lit(Value::Str(s)) => Some(s),

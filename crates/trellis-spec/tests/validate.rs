@@ -479,3 +479,30 @@ resources:
     assert!(text.contains("a rule for `all` protocols covers every port: remove `port_range`"), "{text}");
     assert!(text.contains("broken.yaml:10:"), "pointed at the range: {text}");
 }
+
+#[test]
+fn waive_names_a_rule_of_the_kind_with_a_reason_and_checks_a_severity() {
+    let text = r#"stack: web
+checks:
+  fail_on: severe
+resources:
+  vpc.main:
+    cidr_block: 10.0.0.0/16
+  security_group.web:
+    vpc_id: ${vpc.main}
+    description: web
+    waive:
+      sg-ssh-opn: "the bastion"
+      sg-rdp-open: ""
+"#;
+    let e = errors(text);
+    assert!(e.contains("`severe` is not a severity: low, medium, high or critical"), "{e}");
+    assert!(e.contains("`security_group.web` waives `sg-ssh-opn`, which is not a rule of its kind"), "{e}");
+    assert!(e.contains("did you mean `sg-ssh-open`"), "{e}");
+    assert!(e.contains("waiving `sg-rdp-open` needs a reason"), "{e}");
+    let good = text.replace("severe", "HIGH").replace("sg-ssh-opn", "sg-ssh-open").replace("\"\"", "\"office only\"");
+    let spec = parse(SourceFile { name: "ok.yaml".into(), text: good }, &opts(&[])).unwrap();
+    assert_eq!(spec.fail_on, Some(trellis_core::schema::Severity::High));
+    let web = &spec.resources[&"security_group.web".parse().unwrap()];
+    assert_eq!(web.waive["sg-ssh-open"], "the bastion");
+}

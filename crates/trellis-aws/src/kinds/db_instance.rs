@@ -116,6 +116,8 @@ fn observe(d: &DbInstance) -> Vec<(&'static str, Value)> {
         ("allocated_storage", opt_int(storage)),
         ("storage_type", opt_str(storage_type)),
         ("db_name", opt_str(d.db_name())),
+        ("storage_encrypted", d.storage_encrypted().map(Value::Bool).unwrap_or(Value::Null)),
+        ("kms_key_id", opt_str(d.kms_key_id())),
         ("master_username", opt_str(d.master_username())),
         ("db_subnet_group_name", opt_str(d.db_subnet_group().and_then(|g| g.db_subnet_group_name()))),
         ("vpc_security_group_ids", Value::List(sgs)),
@@ -204,6 +206,8 @@ fn primary_request(b: CreateDBInstanceFluentBuilder, c: &Create<'_>, name: &str)
         .set_allocated_storage(int(attrs, "allocated_storage"))
         .set_storage_type(string(attrs, "storage_type"))
         .set_db_name(string(attrs, "db_name"))
+        .set_storage_encrypted(bool_attr(attrs, "storage_encrypted"))
+        .set_kms_key_id(string(attrs, "kms_key_id"))
         .set_master_username(string(attrs, "master_username"))
         .set_master_user_password(string(attrs, "master_user_password"))
         .set_db_subnet_group_name(string(attrs, "db_subnet_group_name"))
@@ -388,6 +392,8 @@ mod tests {
         "allocated_storage",
         "storage_type",
         "db_name",
+        "storage_encrypted",
+        "kms_key_id",
         "master_username",
         "db_subnet_group_name",
         "vpc_security_group_ids",
@@ -460,6 +466,8 @@ mod tests {
                 .set_backup_retention_period(*i.get_backup_retention_period())
                 .set_publicly_accessible(*i.get_publicly_accessible())
                 .set_deletion_protection(*i.get_deletion_protection())
+                .set_storage_encrypted(*i.get_storage_encrypted())
+                .set_kms_key_id(i.get_kms_key_id().clone())
                 .set_tag_list(i.get_tags().clone())
                 .build();
             let mut back = described_with(&name, tag_map(answer.tag_list()), observe(&answer)).attrs;

@@ -50,6 +50,10 @@ pub struct ApplyArgs {
     /// `show`) is this one, the one that was reviewed.
     #[arg(long, value_name = "SHA256")]
     digest: Option<String>,
+    /// Refuse when the plan holds a finding at or above this severity that no `waive:`
+    /// accepts (low, medium, high, critical); default: the spec's `checks:`.
+    #[arg(long, value_name = "SEVERITY")]
+    fail_on: Option<trellis_core::schema::Severity>,
     /// How many operations may run at once.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
     parallelism: u16,
@@ -97,6 +101,7 @@ pub async fn run(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32> 
         return Ok(EXIT_OK);
     }
     check_data_loss(&plan, args.allow_data_loss)?;
+    trellis_ops::refuse_findings(&plan, args.fail_on.or(session.spec.fail_on))?;
     // With nothing to change in the cloud, only the state is brought up to date.
     // A refresh-only apply changes only the state, but what it records is reviewed.
     if work.ask && !args.auto_approve && !approved(ui, operation)? {
@@ -127,6 +132,7 @@ async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
     }
     ui.line("");
     check_data_loss(plan, args.allow_data_loss)?;
+    trellis_ops::refuse_findings(plan, args.fail_on)?;
     execute(run.aws.clone(), plan, &*run.store, &run.lock, run.state.clone(), (&args).into(), ui).await
 }
 

@@ -3,6 +3,7 @@
 //! for approval, wording an AWS error or an adoption) is at the bottom of this file.
 
 mod apply;
+mod check;
 mod completions;
 mod discover;
 mod force_unlock;
@@ -29,6 +30,9 @@ use crate::{CloudArgs, SpecArgs};
 pub enum Command {
     /// Check a spec offline: kinds, attributes, types, references, cycles.
     Validate(SpecArgs),
+    /// Check a spec's objects for risky settings offline (open ports, public or
+    /// unencrypted databases, ...): the findings every plan shows.
+    Check(check::CheckArgs),
     /// Print the dependency graph of a spec (Graphviz DOT or Mermaid).
     Graph(graph::GraphArgs),
     /// Show what apply would change: spec vs state vs the live cloud.
@@ -59,6 +63,7 @@ pub enum Command {
 pub fn run(command: Command, ui: &Ui) -> Result<i32> {
     match command {
         Command::Validate(args) => validate::run(&args, ui),
+        Command::Check(args) => check::run(&args, ui),
         Command::Graph(args) => runtime()?.block_on(graph::run(args, ui)),
         Command::Plan(args) => runtime()?.block_on(plan::run(args, ui)),
         Command::Apply(args) => runtime()?.block_on(apply::run(args, ui, trellis_plan::Operation::Apply)),

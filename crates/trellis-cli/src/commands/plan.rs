@@ -40,6 +40,10 @@ pub struct PlanArgs {
     /// changes (`apply --refresh-only` records it).
     #[arg(long, conflicts_with = "replace")]
     refresh_only: bool,
+    /// Exit 1 when the plan holds a finding at or above this severity that no
+    /// `waive:` accepts (low, medium, high, critical); default: the spec's `checks:`.
+    #[arg(long, value_name = "SEVERITY")]
+    fail_on: Option<trellis_core::schema::Severity>,
     /// Save the plan to FILE; `trellis apply FILE` then carries out exactly this plan.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -98,6 +102,7 @@ pub async fn run(args: PlanArgs, ui: &Ui) -> Result<i32> {
             out.display()
         ));
     }
+    trellis_ops::refuse_findings(plan, args.fail_on.or(session.spec.fail_on))?;
     Ok(if args.detailed_exitcode && plan.has_changes() { EXIT_CHANGES } else { EXIT_OK })
 }
 

@@ -1,13 +1,11 @@
 //! The schema of `db_instance`; its AWS side is `trellis-aws/src/kinds/db_instance.rs`.
 
-use super::{interrupts, 
-    attr, default, force, limit, local, old, terraform, terraform_and_old, ARN, BASE, GENERATED_LOWER_NAME, TAGS,
-};
-use crate::schema::{Effect, Attr, DataRules, Default, Kind, Mode, Object, RefCheck, RestartLink, Type};
+use super::{ARN, BASE, GENERATED_LOWER_NAME, TAGS, attr, default, force, interrupts, limit, local, old, terraform, terraform_and_old};
+use crate::schema::{Attr, DataRules, Default, Effect, Kind, Mode, Object, RefCheck, RestartLink, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
 fn check_db_instance(a: &Attrs) -> Option<(&'static str, String)> {
-    const FROM_SOURCE: [&str; 4] = ["engine", "master_username", "master_user_password", "db_name"];
+    const FROM_SOURCE: [&str; 5] = ["engine", "master_username", "master_user_password", "db_name", "storage_encrypted"];
     if a.contains_key("source_db_instance_identifier") {
         return FROM_SOURCE.into_iter().find(|k| a.contains_key(*k)).map(|k| {
             (k, format!("a read replica takes `{k}` from its source (`source_db_instance_identifier`); leave it out"))
@@ -62,6 +60,77 @@ fn check_replica_source(replica: &str, source: &str, read: &dyn Fn(&str) -> Opti
         )
     })
 }
+
+fn flag(s: &Subject, name: &str) -> Option<bool> {
+    s.attrs.get(name).and_then(Value::as_bool)
+}
+
+fn is_replica(s: &Subject) -> bool {
+    s.attrs.get("source_db_instance_identifier").is_some_and(|v| !matches!(v, Value::Null))
+}
+
+fn public(s: &Subject) -> Vec<String> {
+    (flag(s, "publicly_accessible") == Some(true)).then(|| "publicly_accessible: true".to_string()).into_iter().collect()
+}
+
+/// A primary left unencrypted (a replica is encrypted as its source is).
+fn unencrypted(s: &Subject) -> Vec<String> {
+    let said = flag(s, "storage_encrypted");
+    (!is_replica(s) && said != Some(true))
+        .then(|| if said == Some(false) { "storage_encrypted: false" } else { "storage_encrypted is not set (AWS's default: off)" }.to_string())
+        .into_iter()
+        .collect()
+}
+
+fn no_backups(s: &Subject) -> Vec<String> {
+    (s.attrs.get("backup_retention_period").and_then(Value::as_int) == Some(0))
+        .then(|| "backup_retention_period: 0".to_string())
+        .into_iter()
+        .collect()
+}
+
+fn unprotected(s: &Subject) -> Vec<String> {
+    (flag(s, "deletion_protection") != Some(true)).then(|| "deletion_protection is off".to_string()).into_iter().collect()
+}
+
+static RULES: [Rule; 4] = [
+    Rule {
+        id: "db-public",
+        checkov: Some("CKV_AWS_17"),
+        severity: Severity::High,
+        title: "the database has a public address",
+        why: "a publicly accessible database is one security group rule away from the internet",
+        fix: "`publicly_accessible: false`, and reach it from inside the VPC",
+        check: public,
+    },
+    Rule {
+        id: "db-unencrypted",
+        checkov: Some("CKV_AWS_16"),
+        severity: Severity::High,
+        title: "the database's storage is not encrypted",
+        why: "its disks, snapshots and backups are readable by anyone who gets a copy; encryption can only be chosen when the database is made",
+        fix: "`storage_encrypted: true` (and `kms_key_id` for a key of your own); on an existing database this replaces it, so restore from a snapshot",
+        check: unencrypted,
+    },
+    Rule {
+        id: "db-no-backups",
+        checkov: Some("CKV_AWS_133"),
+        severity: Severity::Medium,
+        title: "automated backups are off",
+        why: "with a retention of 0 there is no point-in-time recovery, and read replicas cannot be made",
+        fix: "`backup_retention_period: 7` (1 to 35 days)",
+        check: no_backups,
+    },
+    Rule {
+        id: "db-deletion-unprotected",
+        checkov: Some("CKV_AWS_293"),
+        severity: Severity::Low,
+        title: "AWS's deletion protection is off",
+        why: "trellis refuses to lose a database without consent, but a console click or another tool can still delete it",
+        fix: "`deletion_protection: true`",
+        check: unprotected,
+    },
+];
 
 pub static DB_INSTANCE: Kind = Kind {
     name: "db_instance",
@@ -124,6 +193,18 @@ pub static DB_INSTANCE: Kind = Kind {
                 Mode::OptionalComputed,
                 "Changed in place.",
             ),
+            force(attr(
+                "storage_encrypted",
+                Type::Bool,
+                Mode::OptionalComputed,
+                "Encrypt its storage at rest (`--storage-encrypted`). Left out: not encrypted (AWS's default), or as its source for a replica. Only a new database can be encrypted: a change replaces it (data loss).",
+            )),
+            force(attr(
+                "kms_key_id",
+                Type::Str,
+                Mode::OptionalComputed,
+                "The KMS key that encrypts it, as its ARN (`--kms-key-id`); left out with `storage_encrypted: true`, AWS's `aws/rds` key. A change replaces the database (data loss).",
+            )),
             force(attr(
                 "db_name",
                 Type::Str,
@@ -246,5 +327,6 @@ pub static DB_INSTANCE: Kind = Kind {
             attr("id", Type::Str, Mode::Computed, "The `db_instance_identifier`."),
         ],
     },
+    rules: &RULES,
     ..BASE
 };

@@ -1,9 +1,7 @@
 //! The schema of `iam_role`; its AWS side is `trellis-aws/src/kinds/iam_role.rs`.
 
-use super::{
-    attr, default, force, limit, terraform, ARN, BASE, GENERATED_IAM_NAME, IAM_NAME_ID, IAM_PATH, PROTECT, TAGS,
-};
-use crate::schema::{Default, Kind, Mode, Object, Type};
+use super::{ARN, BASE, GENERATED_IAM_NAME, IAM_NAME_ID, IAM_PATH, PROTECT, TAGS, attr, default, force, limit, terraform};
+use crate::schema::{Default, Kind, Mode, Object, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
 /// Each inline policy is a document of its own.
@@ -16,6 +14,47 @@ fn check_role(attrs: &Attrs) -> Option<(&'static str, String)> {
         )
     })
 }
+
+/// Whether a trust policy's principal is anyone: `"*"`, or `{"AWS": "*"}`.
+fn anyone(principal: &Value) -> bool {
+    match principal {
+        Value::Str(s) => s == "*",
+        Value::List(items) => items.iter().any(anyone),
+        Value::Map(m) => m.get("AWS").is_some_and(anyone),
+        _ => false,
+    }
+}
+
+fn open_trust(s: &Subject) -> Vec<String> {
+    let statements = match s.attrs.get("assume_role_policy_document") {
+        Some(Value::Map(doc)) => match doc.get("Statement") {
+            Some(Value::List(items)) => items.clone(),
+            Some(one) => vec![one.clone()],
+            None => vec![],
+        },
+        _ => vec![],
+    };
+    statements
+        .iter()
+        .filter_map(|st| match st {
+            Value::Map(m) => Some(m),
+            _ => None,
+        })
+        .filter(|m| m.get("Effect").and_then(Value::as_str) == Some("Allow") && !m.contains_key("Condition"))
+        .filter(|m| m.get("Principal").is_some_and(anyone))
+        .map(|_| "a statement allows any principal to assume it, without a condition".to_string())
+        .collect()
+}
+
+static RULES: [Rule; 1] = [Rule {
+    id: "iam-trust-anyone",
+    checkov: Some("CKV_AWS_60"),
+    severity: Severity::Critical,
+    title: "any AWS principal may assume the role",
+    why: "a trust policy with `Principal: \"*\"` lets any account in AWS take the role's permissions",
+    fix: "name the service (`Principal: { Service: ec2.amazonaws.com }`) or the accounts that may assume it, or add a `Condition`",
+    check: open_trust,
+}];
 
 pub static IAM_ROLE: Kind = Kind {
     name: "iam_role",
@@ -73,5 +112,6 @@ pub static IAM_ROLE: Kind = Kind {
             PROTECT,
         ],
     },
+    rules: &RULES,
     ..BASE
 };

@@ -1,7 +1,7 @@
 //! The schema of `listener`; its AWS side is `trellis-aws/src/kinds/listener.rs`.
 
-use super::{interrupts, attr, default, force, old, BASE, ID, PROTECT, TAGS};
-use crate::schema::{Effect, Default, Kind, Mode, Object, OtherName, Type};
+use super::{BASE, ID, PROTECT, TAGS, attr, default, force, interrupts, old};
+use crate::schema::{Default, Effect, Kind, Mode, Object, OtherName, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
 fn check_action(a: &Attrs) -> Option<(&'static str, String)> {
@@ -82,6 +82,37 @@ fn upgrade_listener(attrs: &mut Attrs) {
     attrs.entry("default_actions".to_string()).or_insert(Value::List(vec![Value::Map(action)]));
 }
 
+/// Plain HTTP that serves rather than redirects to HTTPS.
+fn plain_http(s: &Subject) -> Vec<String> {
+    if s.attrs.get("protocol").and_then(Value::as_str) != Some("HTTP") {
+        return vec![];
+    }
+    let redirects_to_https = match s.attrs.get("default_actions") {
+        Some(Value::List(actions)) => actions.iter().all(|a| match a {
+            Value::Map(m) => {
+                m.get("type").and_then(Value::as_str) == Some("redirect")
+                    && match m.get("redirect_config") {
+                        Some(Value::Map(r)) => r.get("protocol").and_then(Value::as_str) == Some("HTTPS"),
+                        _ => false,
+                    }
+            }
+            _ => false,
+        }),
+        _ => false,
+    };
+    (!redirects_to_https).then(|| "protocol: HTTP, and its action is not a redirect to HTTPS".to_string()).into_iter().collect()
+}
+
+static RULES: [Rule; 1] = [Rule {
+    id: "listener-plain-http",
+    checkov: Some("CKV_AWS_2"),
+    severity: Severity::Medium,
+    title: "the listener serves plain HTTP",
+    why: "requests, cookies and passwords cross the internet unencrypted",
+    fix: "serve on `protocol: HTTPS` with a `certificate_arn`, and make the HTTP listener's action a `redirect` with `protocol: HTTPS`",
+    check: plain_http,
+}];
+
 pub static LISTENER: Kind = Kind {
     name: "listener",
     doc: "A listener of a load balancer (`aws elbv2 create-listener`). It goes with its load balancer. Its id is its ARN.",
@@ -120,5 +151,6 @@ pub static LISTENER: Kind = Kind {
             PROTECT,
         ],
     },
+    rules: &RULES,
     ..BASE
 };

@@ -1,7 +1,25 @@
 //! The schema of `load_balancer`; its AWS side is `trellis-aws/src/kinds/load_balancer.rs`.
 
-use super::{attr, default, force, limit, old, BASE, GENERATED_NAME, ID, PROTECT, TAGS};
-use crate::schema::{Default, Kind, Mode, Object, Type};
+use super::{BASE, GENERATED_NAME, ID, PROTECT, TAGS, attr, default, force, limit, old};
+use crate::schema::{Default, Kind, Mode, Object, Rule, Severity, Subject, Type};
+use crate::Value;
+
+fn unprotected(s: &Subject) -> Vec<String> {
+    (s.attrs.get("deletion_protection").and_then(Value::as_bool) != Some(true))
+        .then(|| "deletion_protection is off".to_string())
+        .into_iter()
+        .collect()
+}
+
+static RULES: [Rule; 1] = [Rule {
+    id: "lb-deletion-unprotected",
+    checkov: Some("CKV_AWS_150"),
+    severity: Severity::Low,
+    title: "the load balancer's deletion protection is off",
+    why: "deleting it takes the stack's front door and its DNS name with it",
+    fix: "`deletion_protection: true`",
+    check: unprotected,
+}];
 
 pub static LOAD_BALANCER: Kind = Kind {
     name: "load_balancer",
@@ -36,5 +54,6 @@ pub static LOAD_BALANCER: Kind = Kind {
             PROTECT,
         ],
     },
+    rules: &RULES,
     ..BASE
 };

@@ -1,7 +1,7 @@
 //! The schema of `network_acl`; its AWS side is `trellis-aws/src/kinds/network_acl.rs`.
 
-use super::{attr, default, force, BASE, ID, PROTECT, PROTOCOLS_WITH_PORTS, TAGS};
-use crate::schema::{Default, Kind, Mode, Object, Type};
+use super::{BASE, ID, PROTECT, PROTOCOLS_WITH_PORTS, TAGS, attr, default, force, world_opens};
+use crate::schema::{Default, Kind, Mode, Object, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
 fn check_nacl_rule(rule: &Attrs) -> Option<(&'static str, String)> {
@@ -83,6 +83,35 @@ static NACL_RULE: Object = Object {
     ],
 };
 
+fn ssh_open(s: &Subject) -> Vec<String> {
+    world_opens(s.attrs, "ingress", "cidr_block", "port_range", 22)
+}
+
+fn rdp_open(s: &Subject) -> Vec<String> {
+    world_opens(s.attrs, "ingress", "cidr_block", "port_range", 3389)
+}
+
+static RULES: [Rule; 2] = [
+    Rule {
+        id: "nacl-ssh-open",
+        checkov: Some("CKV_AWS_232"),
+        severity: Severity::Medium,
+        title: "the ACL lets SSH in from the internet",
+        why: "the subnet's ACL is the second line after security groups; allowing 22 from anywhere leaves only the groups between the internet and SSH",
+        fix: "allow 22 only from a known range (`cidr_block`), or deny it with a lower `rule_number`",
+        check: ssh_open,
+    },
+    Rule {
+        id: "nacl-rdp-open",
+        checkov: Some("CKV_AWS_231"),
+        severity: Severity::Medium,
+        title: "the ACL lets RDP in from the internet",
+        why: "allowing 3389 from anywhere leaves only the security groups between the internet and RDP",
+        fix: "allow 3389 only from a known range, or deny it with a lower `rule_number`",
+        check: rdp_open,
+    },
+];
+
 pub static NETWORK_ACL: Kind = Kind {
     name: "network_acl",
     doc: "A network ACL with its rules and subnet associations (`create-network-acl`, `create-network-acl-entry`, `replace-network-acl-association`). Subnets removed from it go back to the VPC's default ACL.",
@@ -100,5 +129,6 @@ pub static NETWORK_ACL: Kind = Kind {
             PROTECT,
         ],
     },
+    rules: &RULES,
     ..BASE
 };

@@ -1,7 +1,7 @@
 //! The schema of `security_group`; its AWS side is `trellis-aws/src/kinds/security_group.rs`.
 
-use super::{attr, default, force, limit, terraform, BASE, ID, PROTECT, PROTOCOLS_WITH_PORTS, TAGS};
-use crate::schema::{Default, Kind, Mode, Object, Type};
+use super::{BASE, DATABASE_PORTS, ID, PROTECT, PROTOCOLS_WITH_PORTS, TAGS, attr, default, engine_port, force, limit, open_to_world, terraform, world_opens};
+use crate::schema::{Default, Kind, Mode, Object, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
 fn check_sg_rule(rule: &Attrs) -> Option<(&'static str, String)> {
@@ -60,6 +60,99 @@ static SG_RULE: Object = Object {
     ],
 };
 
+fn ssh_open(s: &Subject) -> Vec<String> {
+    world_opens(s.attrs, "ingress", "cidr", "port", 22)
+}
+
+fn rdp_open(s: &Subject) -> Vec<String> {
+    world_opens(s.attrs, "ingress", "cidr", "port", 3389)
+}
+
+fn all_open(s: &Subject) -> Vec<String> {
+    let rules = open_to_world(s.attrs, "ingress", "cidr", "port");
+    rules.iter().filter(|r| r.protocol == "all" || r.ports.is_none_or(|(a, b)| a == 0 && b >= 65535)).map(|r| r.words()).collect()
+}
+
+/// A database engine's port open to the world, on a group no database of the plan uses
+/// (those are `sg-database-open`'s).
+fn database_port_open(s: &Subject) -> Vec<String> {
+    if !(s.referrers)("db_instance").is_empty() {
+        return vec![];
+    }
+    DATABASE_PORTS
+        .iter()
+        .flat_map(|(port, engine)| {
+            world_opens(s.attrs, "ingress", "cidr", "port", *port)
+                .into_iter()
+                .map(move |w| format!("{w}: port {port} is {engine}'s"))
+        })
+        .collect()
+}
+
+/// The port of a database that uses this group, open to the world.
+fn database_open(s: &Subject) -> Vec<String> {
+    let mut out = Vec::new();
+    for (address, db) in (s.referrers)("db_instance") {
+        let port = db.get("port").and_then(Value::as_int).or_else(|| db.get("engine").and_then(Value::as_str).map(engine_port));
+        if let Some(p) = port {
+            out.extend(
+                world_opens(s.attrs, "ingress", "cidr", "port", p)
+                    .into_iter()
+                    .map(|w| format!("{w}: the port of `{address}`, which uses this group")),
+            );
+        }
+    }
+    out
+}
+
+static RULES: [Rule; 5] = [
+    Rule {
+        id: "sg-database-open",
+        checkov: None,
+        severity: Severity::Critical,
+        title: "a database's port is open to the internet",
+        why: "the group guards a database of this stack, and anyone on the internet can reach its port: one leaked or guessed password away from the data",
+        fix: "allow the database's port only from the application's group (`source_group: ${security_group.app}`) or the VPC's range",
+        check: database_open,
+    },
+    Rule {
+        id: "sg-ssh-open",
+        checkov: Some("CKV_AWS_24"),
+        severity: Severity::High,
+        title: "SSH is open to the internet",
+        why: "port 22 reachable from any address draws constant brute-force attempts on every instance in the group",
+        fix: "allow 22 only from a bastion's group or an office range, or use SSM Session Manager and drop the rule",
+        check: ssh_open,
+    },
+    Rule {
+        id: "sg-rdp-open",
+        checkov: Some("CKV_AWS_25"),
+        severity: Severity::High,
+        title: "RDP is open to the internet",
+        why: "port 3389 reachable from any address is a common way into Windows hosts",
+        fix: "allow 3389 only from a known range or a bastion's group",
+        check: rdp_open,
+    },
+    Rule {
+        id: "sg-all-open",
+        checkov: Some("CKV_AWS_277"),
+        severity: Severity::High,
+        title: "every port is open to the internet",
+        why: "whatever listens on any port of the group's members is reachable from any address",
+        fix: "list the ports the service needs (`protocol: tcp`, `port: 443`) instead of `protocol: all`",
+        check: all_open,
+    },
+    Rule {
+        id: "sg-database-port-open",
+        checkov: None,
+        severity: Severity::High,
+        title: "a database engine's port is open to the internet",
+        why: "3306, 5432, 1521 and 1433 are where databases listen; open to any address, they are scanned for weak passwords within minutes",
+        fix: "allow the port only from the application's group (`source_group`) or the VPC's range",
+        check: database_port_open,
+    },
+];
+
 pub static SECURITY_GROUP: Kind = Kind {
     name: "security_group",
     doc: "A security group with its rules (`create-security-group`, `authorize-security-group-ingress`/`-egress`).",
@@ -84,5 +177,6 @@ pub static SECURITY_GROUP: Kind = Kind {
             PROTECT,
         ],
     },
+    rules: &RULES,
     ..BASE
 };

@@ -70,6 +70,10 @@ impl Parser<'_> {
             Some(node) => self.parse_ignore_changes(node, kind, &address),
             None => BTreeSet::new(),
         };
+        let waive = match body.get_node("waive") {
+            Some(node) => self.parse_waive(node, kind, &address),
+            None => BTreeMap::new(),
+        };
         self.path = vec![address.to_string()];
         let attrs = self.parse_object(&kind.object, body, key_span, META_KEYS, &address.to_string(), &sensitive);
         self.path.clear();
@@ -92,6 +96,7 @@ impl Parser<'_> {
             depends_on,
             sensitive,
             ignore_changes,
+            waive,
             reads,
             span: key_span,
         })
@@ -299,6 +304,52 @@ impl Parser<'_> {
                     let help = suggest(&name, kind.attr_names());
                     self.error(format!("`{me}` has no attribute `{name}`"), Some(span), help);
                 }
+            }
+        }
+        out
+    }
+
+    /// `waive: { RULE: reason }`: findings of the kind's rules accepted on this resource,
+    /// each with the reason the plan prints.
+    pub(super) fn parse_waive(&mut self, node: &Node, kind: &Kind, me: &Address) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let Some(m) = node.as_mapping() else {
+            let span = Some(self.node_span(node));
+            self.error(
+                "`waive` must map rule ids to reasons",
+                span,
+                Some("e.g. `waive: { sg-ssh-open: \"the bastion; reviewed by security\" }`".into()),
+            );
+            return out;
+        };
+        for (key, value) in m.iter() {
+            let id = key.as_str();
+            if !kind.rules.iter().any(|r| r.id == id) {
+                let span = Some(self.scalar_span(key));
+                let ids: Vec<&str> = kind.rules.iter().map(|r| r.id).collect();
+                let help = super::suggest(id, &ids).or_else(|| {
+                    Some(if ids.is_empty() {
+                        format!("`{}` has no rules to waive", kind.name)
+                    } else {
+                        format!("the rules of `{}` are {}", kind.name, ids.join(", "))
+                    })
+                });
+                self.error(format!("`{me}` waives `{id}`, which is not a rule of its kind"), span, help);
+                continue;
+            }
+            match self.literal_string(value, &format!("{me}.waive.{id}")) {
+                Some(reason) if !reason.trim().is_empty() => {
+                    out.insert(id.to_string(), reason);
+                }
+                Some(_) => {
+                    let span = Some(self.node_span(value));
+                    self.error(
+                        format!("waiving `{id}` needs a reason"),
+                        span,
+                        Some("say why the risk is accepted".into()),
+                    );
+                }
+                None => {}
             }
         }
         out

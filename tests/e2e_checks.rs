@@ -1,0 +1,117 @@
+//! End to end against the moto emulator: findings as a gate. A database behind its own
+//! security group, encrypted at rest (read back as made, and planned empty after);
+//! then an edit that opens the database's port to the internet: the plan names the
+//! finding, `--fail-on high` (or the spec's `checks:`) refuses before any change, a
+//! `waive:` with a reason lets it through and the plan prints the reason; `trellis
+//! check` says the same offline.
+
+mod support;
+
+use support::{aws, ingress_ports, Stack};
+
+const SAFE: &str = r#"stack: checks
+resources:
+  vpc.main:
+    cidr_block: 10.0.0.0/16
+  subnet.a:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.0.1.0/24
+    availability_zone: us-east-1a
+  subnet.b:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.0.2.0/24
+    availability_zone: us-east-1b
+  security_group.app:
+    vpc_id: ${vpc.main}
+    description: app servers
+  security_group.db:
+    vpc_id: ${vpc.main}
+    description: the database
+    ingress:
+      - protocol: tcp
+        port: 3306
+        source_group: ${security_group.app}
+  db_subnet_group.db:
+    subnet_ids: ["${subnet.a}", "${subnet.b}"]
+  db_instance.main:
+    engine: mysql
+    db_instance_class: db.t3.micro
+    allocated_storage: 20
+    master_username: admin
+    master_user_password: ${env.DB_PASSWORD}
+    db_subnet_group_name: ${db_subnet_group.db}
+    vpc_security_group_ids: ["${security_group.db}"]
+    storage_encrypted: true
+    deletion_protection: false
+    skip_final_snapshot: true
+    waive:
+      db-deletion-unprotected: "a test database, destroyed by the test"
+"#;
+
+const OPEN_RULE: &str = "      - protocol: tcp\n        port: 3306\n        cidr: 0.0.0.0/0\n";
+
+#[tokio::test]
+async fn opening_a_database_to_the_world_is_a_finding_that_fail_on_refuses_before_any_change() {
+    let stack = Stack::new("checks", SAFE);
+    let env = [("DB_PASSWORD", "a-Long-enough-pw-81")];
+    stack.run_env(&["apply", "{spec}", "--auto-approve", "--fail-on", "low"], &env).expect_code(0);
+    let again = stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env).expect_code(0);
+    assert!(again.stdout.contains("waived: LOW db_instance.main"), "{}", again.stdout);
+    let aws = aws().await;
+    let id = stack.id("db_instance.main");
+    let out = aws.rds().describe_db_instances().db_instance_identifier(&id).send().await.unwrap();
+    assert_eq!(out.db_instances()[0].storage_encrypted(), Some(true), "made encrypted, as the spec says");
+
+    // The edit a tired operator makes "for now" (seed 000): 3306 from anywhere.
+    let opened = SAFE.replace(
+        "        source_group: ${security_group.app}\n",
+        &format!("        source_group: ${{security_group.app}}\n{OPEN_RULE}"),
+    );
+    stack.write_spec(&opened);
+    let plan = stack.run_env(&["plan", "{spec}"], &env).expect_code(0);
+    assert!(plan.stdout.contains("Findings: 1 (1 critical)"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("CRITICAL security_group.db: a database's port is open to the internet (tcp 3306 from 0.0.0.0/0: the port of `db_instance.main`"),
+        "{}",
+        plan.stdout
+    );
+    let json = stack.run_env(&["plan", "{spec}", "--json"], &env).expect_code(0);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["findings"][0]["rule"], "sg-database-open");
+    let refused = stack.run_env(&["plan", "{spec}", "--fail-on", "high"], &env).expect_code(1);
+    assert!(refused.stderr.contains("refusing: 1 finding at or above high"), "{}", refused.stderr);
+    let refused = stack.run_env(&["apply", "{spec}", "--auto-approve", "--fail-on", "high"], &env).expect_code(1);
+    assert!(refused.stderr.contains("Nothing was changed"), "{}", refused.stderr);
+    let group = stack.id("security_group.db");
+    assert!(!open_to_world(&group).await, "refused before any change");
+
+    // The spec can say it once for everyone.
+    stack.write_spec(&opened.replace("resources:\n", "checks:\n  fail_on: critical\nresources:\n"));
+    stack.run_env(&["apply", "{spec}", "--auto-approve"], &env).expect_code(1);
+    assert!(!open_to_world(&group).await);
+
+    // Offline, the same finding and the same refusal.
+    let offline = stack.run(&["check", "{spec}"]).expect_code(1);
+    assert!(offline.stdout.contains("sg-database-open"), "{}", offline.stdout);
+
+    // Accepted on purpose, with a reason the plan prints: applied.
+    let waived = opened.replace(
+        "    description: the database\n",
+        "    description: the database\n    waive:\n      sg-database-open: \"a migration window, closed by SEC-42\"\n",
+    );
+    stack.write_spec(&waived);
+    let applied = stack.run_env(&["apply", "{spec}", "--auto-approve", "--fail-on", "high"], &env).expect_code(0);
+    assert!(applied.stdout.contains("— a migration window, closed by SEC-42"), "{}", applied.stdout);
+    assert!(open_to_world(&group).await);
+    assert!(ingress_ports(&support::ec2().await, &group).await.contains(&3306));
+    stack.run_env(&["destroy", "{spec}", "--auto-approve", "--allow-data-loss"], &env).expect_code(0);
+}
+
+async fn open_to_world(group: &str) -> bool {
+    let ec2 = support::ec2().await;
+    let out = ec2.describe_security_groups().group_ids(group).send().await.unwrap();
+    out.security_groups()[0]
+        .ip_permissions()
+        .iter()
+        .any(|p| p.ip_ranges().iter().any(|r| r.cidr_ip() == Some("0.0.0.0/0")))
+}
