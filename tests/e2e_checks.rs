@@ -115,3 +115,81 @@ async fn open_to_world(group: &str) -> bool {
         .iter()
         .any(|p| p.ip_ranges().iter().any(|r| r.cidr_ip() == Some("0.0.0.0/0")))
 }
+
+const SERVERS: &str = r#"stack: preflight
+resources:
+  vpc.main:
+    cidr_block: 10.0.0.0/16
+  subnet.small:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.0.1.0/28
+    availability_zone: us-east-1a
+  launch_template.web:
+    image_id: ami-0abcdef1234567890
+    instance_type: t3.micro
+  autoscaling_group.web:
+    launch_template_id: ${launch_template.web}
+    min_size: 1
+    max_size: 2
+    vpc_zone_identifier: ["${subnet.small}"]
+  key_pair.deploy:
+    key_name: KEYNAME
+    public_key_material: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGiY0mYmCbXQhx1f3cFL5ZJh0PfS1OV8vV9zDWfCJUtQ deploy
+"#;
+
+/// What the account holds of the stack: nothing when a pre-flight check refused.
+async fn nothing_made(stack: &Stack) -> bool {
+    let empty_state = !stack.state_path().exists() || stack.state().resources.is_empty();
+    support::tagged(&support::ec2().await, &stack.name).await.is_empty() && empty_state
+}
+
+#[tokio::test]
+async fn a_missing_image_a_full_subnet_and_a_taken_name_are_refused_before_any_change() {
+    let stack = Stack::new("preflight", SERVERS);
+    let key = format!("{}-deploy", stack.name);
+    let spec = SERVERS.replace("KEYNAME", &key);
+
+    // An image the region does not have.
+    stack.write_spec(&spec.replace("ami-0abcdef1234567890", "ami-00000000000000bad"));
+    let refused = stack.run(&["apply", "{spec}", "--auto-approve"]).expect_code(1);
+    assert!(
+        refused
+            .stdout
+            .contains("FAILED launch_template.web: image ami-00000000000000bad does not exist in this region"),
+        "{}",
+        refused.stdout
+    );
+    assert!(
+        refused.stderr.contains("pre-flight check failed") && refused.stderr.contains("Nothing was changed"),
+        "{}",
+        refused.stderr
+    );
+    assert!(nothing_made(&stack).await, "refused before the first change");
+
+    // A /28 has 11 addresses: a group of up to 20 does not fit.
+    stack.write_spec(&spec.replace("max_size: 2", "max_size: 20"));
+    let refused = stack.run(&["plan", "{spec}"]).expect_code(1);
+    assert!(
+        refused.stdout.contains("FAILED autoscaling_group.web: 20 addresses needed, 11 free in its subnet"),
+        "{}",
+        refused.stdout
+    );
+
+    // A key pair made by hand under the name the spec fixes.
+    let ec2 = support::ec2().await;
+    ec2.create_key_pair().key_name(&key).send().await.unwrap();
+    stack.write_spec(&spec);
+    let refused = stack.run(&["apply", "{spec}", "--auto-approve"]).expect_code(1);
+    assert!(
+        refused.stdout.contains(&format!("FAILED key_pair.deploy: the name `{key}` is taken by {key}")),
+        "{}",
+        refused.stdout
+    );
+    assert!(nothing_made(&stack).await);
+
+    // With the name free again, every check passes and the stack is made.
+    ec2.delete_key_pair().key_name(&key).send().await.unwrap();
+    let applied = stack.run(&["apply", "{spec}", "--auto-approve"]).expect_code(0);
+    assert!(applied.stdout.contains("Pre-flight: 3 checks against the account passed, 0 failed"), "{}", applied.stdout);
+    stack.destroy_and_check_clean();
+}

@@ -405,6 +405,25 @@ def shim_cloudwatch_rpc_v2_cbor():
     DomainDispatcherApplication.__call__ = call
 
 
+def shim_example_image():
+    """The examples name `ami-0abcdef1234567890`, a placeholder image. moto 5.2.5 runs
+    instances from any image id but describes only the images it loaded, so trellis's
+    pre-flight check (the image exists in the region) would refuse every example. The
+    image is added to each region's images here, as an image the emulated account owns."""
+    from moto.ec2.models.amis import Ami, AmiBackend
+
+    original = AmiBackend._load_amis
+
+    def load(self):
+        original(self)
+        image = "ami-0abcdef1234567890"
+        self.amis[image] = Ami(self, ami_id=image, name="trellis-example", owner_id="123456789012",
+                               architecture="x86_64", virtualization_type="hvm",
+                               root_device_type="ebs", root_device_name="/dev/xvda")
+
+    AmiBackend._load_amis = load
+
+
 if __name__ == "__main__":
     shim_launch_template_version_user_data()
     shim_replace_network_acl_association_unknown_id()
@@ -422,6 +441,7 @@ if __name__ == "__main__":
     shim_launch_template_tags()
     shim_own_tags_by_index()
     shim_cloudwatch_rpc_v2_cbor()
+    shim_example_image()
     # Not shims of defects: what moto does not simulate at all (instance refresh,
     # application health, draining), documented in refresh.py.
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -14,6 +14,7 @@ mod errors;
 mod kinds;
 mod limits;
 mod lookups;
+mod preflight;
 mod progress;
 mod provider;
 mod s3state;

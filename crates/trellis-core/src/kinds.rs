@@ -22,7 +22,14 @@ const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> At
         write_only: false,
         max_len: None,
         interrupts: None,
+        image: false,
     }
+}
+
+/// A machine image's id, checked to exist before an apply.
+const fn image(mut a: Attr) -> Attr {
+    a.image = true;
+    a
 }
 
 /// Changing it in place interrupts the running object: `effect`, described by `about`.
@@ -219,6 +226,8 @@ const BASE: Kind = Kind {
     rollout: None,
     new_first: false,
     rules: &[],
+    addresses: None,
+    address_range: None,
     object: Object { check: None, other_names: &[], attrs: &[] },
 };
 

@@ -172,6 +172,15 @@ impl std::fmt::Debug for Rule {
     }
 }
 
+/// How many addresses an object takes, and where.
+#[derive(Debug)]
+pub struct AddressNeeds {
+    /// The attribute with how many (an auto scaling group's `max_size`); none: one.
+    pub count: Option<&'static str>,
+    /// The attribute naming its subnet (or subnets).
+    pub subnets: &'static str,
+}
+
 /// What a change of an attribute interrupts, when the schema says so (see `Attr::effect`).
 #[derive(Debug, Clone, Copy)]
 pub struct Interrupts {
@@ -211,6 +220,8 @@ pub struct Attr {
     /// What changing it in place does to the running object, when it is more than
     /// nothing (a `force_new` attribute replaces the object and says so itself).
     pub interrupts: Option<Interrupts>,
+    /// A machine image's id: before an apply, trellis checks that the region has it.
+    pub image: bool,
 }
 
 /// How a kind that holds data is deleted: the trellis settings that guard it and the
@@ -351,6 +362,11 @@ pub struct Kind {
     pub new_first: bool,
     /// The checks of its planned objects for risky settings.
     pub rules: &'static [Rule],
+    /// It takes addresses in subnets: before an apply, trellis checks they have room.
+    pub addresses: Option<AddressNeeds>,
+    /// It hands out addresses from the range in this attribute (a subnet's
+    /// `cidr_block`): a new one's room is the range less AWS's five.
+    pub address_range: Option<&'static str>,
 }
 
 /// How a kind rolls its instances onto a new configuration, by the names of the

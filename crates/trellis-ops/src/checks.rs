@@ -29,6 +29,21 @@ pub fn refuse_findings(plan: &Plan, threshold: Option<Severity>) -> Result<()> {
     )))
 }
 
+/// Refuses `plan` when a pre-flight check failed: the apply would fail half way.
+pub fn refuse_preflight(plan: &Plan) -> Result<()> {
+    let failed: Vec<String> =
+        plan.preflight.iter().filter(|c| !c.ok).map(|c| format!("  {}: {}", c.address, c.detail)).collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Findings(format!(
+        "refusing: {} pre-flight check{} failed; the apply would stop half way. Nothing was changed.\n{}",
+        failed.len(),
+        if failed.len() == 1 { "" } else { "s" },
+        failed.join("\n")
+    )))
+}
+
 /// The findings of `spec` as if everything in it were made now, without AWS: what the
 /// objects will be is what the spec says (AWS's choices are unknown, and a rule that
 /// needs one does not guess). Secrets read from the environment are not needed.

@@ -18,7 +18,7 @@ mod state;
 mod store;
 
 pub use apply::{execute, work, Work};
-pub use checks::{check_offline, refuse_findings};
+pub use checks::{check_offline, refuse_findings, refuse_preflight};
 pub use discover::{discover, DiscoverOptions, Discovery};
 pub use error::Error;
 pub use refactor::{Forgotten, Moved};

@@ -280,7 +280,7 @@ impl Session {
             adoption = Some((taken, orphans));
         }
         let started = std::time::Instant::now();
-        let plan = plan(PlanInput {
+        let mut plan = plan(PlanInput {
             spec: &self.spec,
             prior: prior.as_ref(),
             live: &live,
@@ -295,7 +295,13 @@ impl Session {
             trellis_plan::PlanError::Spec(d) => Error::Spec(d),
             e => Error::Plan(e),
         })?;
-        Ok(Planned { plan, read, adoption, planning: started.elapsed() })
+        let planning = started.elapsed();
+        if operation == Operation::Apply {
+            let questions = trellis_plan::preflight_questions(&plan);
+            let answers = self.aws.preflight(&questions).await.map_err(|e| Error::Aws(format!("pre-flight: {e}")))?;
+            plan.preflight = trellis_plan::preflight_judge(&plan, &questions, &answers);
+        }
+        Ok(Planned { plan, read, adoption, planning })
     }
 
     /// The objects tagged with an address of `unseen` (creates a killed run's journal

@@ -74,7 +74,7 @@ fn each<I: Iterator<Item = J>>(items: I) -> Each<I> {
 impl Serialize for PlanJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let plan = self.0;
-        let mut m = s.serialize_map(Some(13))?;
+        let mut m = s.serialize_map(Some(14))?;
         m.serialize_entry("format_version", &plan.format_version.to_string())?;
         m.serialize_entry("stack", &plan.stack)?;
         m.serialize_entry("operation", &plan.operation)?;
@@ -117,6 +117,7 @@ impl Serialize for PlanJson<'_> {
             &each(plan.orphans.iter().map(|o| json!({"address": o.address.to_string(), "id": o.id}))),
         )?;
         m.serialize_entry("findings", &plan.findings)?;
+        m.serialize_entry("preflight", &plan.preflight)?;
         let s = plan.summary();
         m.serialize_entry(
             "summary",

@@ -230,6 +230,9 @@ pub struct Plan {
     /// and `changes` name them by the new ones).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub moves: Vec<Moved>,
+    /// What the live account answered before the first change (`preflight.rs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preflight: Vec<trellis_core::preflight::Check>,
     /// The risky settings of what the plan leaves in place or makes (`Kind::rules`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,

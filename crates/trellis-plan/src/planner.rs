@@ -155,6 +155,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         _ => crate::findings::check(&changes, &waivers),
     };
     Ok(Plan {
+        preflight: vec![],
         findings,
         format_version: PLAN_FORMAT_VERSION,
         stack: input.spec.stack.clone(),

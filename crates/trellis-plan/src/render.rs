@@ -391,6 +391,20 @@ fn render_into(out: &mut Out, plan: &Plan) {
         let unchanged = |a: &Address| plan.change(a).is_none_or(|c| c.action == Action::NoOp);
         findings_text(out, &plan.findings, &unchanged);
     }
+    if !plan.preflight.is_empty() {
+        let failed: Vec<_> = plan.preflight.iter().filter(|c| !c.ok).collect();
+        let passed = plan.preflight.len() - failed.len();
+        let head = format!(
+            "Pre-flight: {passed} check{} against the account passed, {} failed",
+            if passed == 1 { "" } else { "s" },
+            failed.len()
+        );
+        let _ = writeln!(out.text, "{}", out.bold(&head));
+        for c in failed {
+            let _ = writeln!(out.text, "  {} {}: {}", out.paint(Mark::Remove, "FAILED"), c.address, c.detail);
+        }
+        out.text.push('\n');
+    }
     let interrupted = plan.interruptions();
     if !interrupted.is_empty() {
         let _ = writeln!(out.text, "{}", out.bold("What this plan interrupts:"));

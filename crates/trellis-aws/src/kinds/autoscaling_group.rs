@@ -50,6 +50,9 @@ impl AwsKind for Ops {
     ) -> Result<(), ProviderError> {
         sync_tags(aws, id, before, after).await
     }
+    async fn named(&self, aws: &Aws, name: &str) -> Result<Option<String>, ProviderError> {
+        super::by_name_as_id(self, aws, name).await
+    }
     fn found_by(&self) -> FoundBy {
         FoundBy::Listing
     }

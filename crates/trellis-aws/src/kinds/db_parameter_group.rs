@@ -61,6 +61,9 @@ impl AwsKind for Ops {
     async fn find_created(&self, aws: &Aws, c: &Create<'_>) -> Result<Vec<Described>, ProviderError> {
         super::find_in_stack_or_by_name(self, aws, c).await
     }
+    async fn named(&self, aws: &Aws, name: &str) -> Result<Option<String>, ProviderError> {
+        super::by_name_as_id(self, aws, name).await
+    }
     fn found_by(&self) -> FoundBy {
         FoundBy::Reference
     }

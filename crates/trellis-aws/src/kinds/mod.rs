@@ -114,12 +114,34 @@ pub(crate) trait AwsKind: Sync {
         false
     }
 
+    /// The id of the object AWS knows by the name `name`, if one has it (pre-flight:
+    /// is a name the spec fixes free?). Left unanswered by kinds whose names are not
+    /// unique in a region.
+    async fn named(&self, _aws: &Aws, _name: &str) -> Result<Option<String>, ProviderError> {
+        Ok(None)
+    }
+
     /// How discover finds objects of this kind.
     fn found_by(&self) -> FoundBy;
 
     /// The ids of this kind's objects in the VPC (for `FoundBy::Listing`).
     async fn list_in_vpc(&self, _aws: &Aws, _vpc: &InVpc<'_>) -> Result<Vec<String>, ProviderError> {
         Ok(Vec::new())
+    }
+}
+
+/// For a kind whose id is its name (RDS, IAM, key pairs, groups, alarms): the object
+/// named `name`, read by id.
+pub(crate) async fn by_name_as_id<K: AwsKind + ?Sized>(
+    ops: &K,
+    aws: &Aws,
+    name: &str,
+) -> Result<Option<String>, ProviderError> {
+    let names = [name.to_string()];
+    match ops.describe(aws, Select::Ids(&names)).await {
+        Ok(found) => Ok(found.into_iter().next().map(|d| d.id)),
+        Err(e) if crate::util::is_code(&e, crate::util::NOT_FOUND) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 

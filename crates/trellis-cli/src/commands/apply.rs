@@ -101,6 +101,7 @@ pub async fn run(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32> 
         return Ok(EXIT_OK);
     }
     check_data_loss(&plan, args.allow_data_loss)?;
+    trellis_ops::refuse_preflight(&plan)?;
     trellis_ops::refuse_findings(&plan, args.fail_on.or(session.spec.fail_on))?;
     // With nothing to change in the cloud, only the state is brought up to date.
     // A refresh-only apply changes only the state, but what it records is reviewed.
@@ -132,6 +133,7 @@ async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
     }
     ui.line("");
     check_data_loss(plan, args.allow_data_loss)?;
+    trellis_ops::refuse_preflight(plan)?;
     trellis_ops::refuse_findings(plan, args.fail_on)?;
     execute(run.aws.clone(), plan, &*run.store, &run.lock, run.state.clone(), (&args).into(), ui).await
 }

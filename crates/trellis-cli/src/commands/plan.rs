@@ -102,6 +102,7 @@ pub async fn run(args: PlanArgs, ui: &Ui) -> Result<i32> {
             out.display()
         ));
     }
+    trellis_ops::refuse_preflight(plan)?;
     trellis_ops::refuse_findings(plan, args.fail_on.or(session.spec.fail_on))?;
     Ok(if args.detailed_exitcode && plan.has_changes() { EXIT_CHANGES } else { EXIT_OK })
 }

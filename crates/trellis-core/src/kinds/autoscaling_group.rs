@@ -3,7 +3,7 @@
 use super::{
     attr, default, force, limit, local, note, terraform, terraform_and_old, BASE, GENERATED_NAME, ID, PROTECT,
 };
-use crate::schema::{Default, Kind, Mode, Object, RolloutRules, Type};
+use crate::schema::{AddressNeeds, Default, Kind, Mode, Object, RolloutRules, Type};
 use crate::{Attrs, Value};
 
 pub static AUTOSCALING_GROUP: Kind = Kind {
@@ -62,6 +62,7 @@ pub static AUTOSCALING_GROUP: Kind = Kind {
             PROTECT,
         ],
     },
+    addresses: Some(AddressNeeds { count: Some("max_size"), subnets: "vpc_zone_identifier" }),
     ..BASE
 };
 

@@ -1,7 +1,7 @@
 //! The schema of `instance`; its AWS side is `trellis-aws/src/kinds/instance.rs`.
 
-use super::{interrupts, attr, file_of, force, note, terraform, BASE, ID, PROTECT, TAGS};
-use crate::schema::{Effect, Kind, Mode, Object, Type};
+use super::{image, interrupts, attr, file_of, force, note, terraform, BASE, ID, PROTECT, TAGS};
+use crate::schema::{AddressNeeds, Effect, Kind, Mode, Object, Type};
 
 pub static INSTANCE: Kind = Kind {
     name: "instance",
@@ -12,7 +12,7 @@ pub static INSTANCE: Kind = Kind {
         check: None,
         other_names: &[terraform("ami", "image_id"), terraform("vpc_security_group_ids", "security_group_ids")],
         attrs: &[
-            force(attr("image_id", Type::Str, Mode::Required, "The AMI.")),
+            force(image(attr("image_id", Type::Str, Mode::Required, "The AMI."))),
             interrupts(
                 note(
                     attr("instance_type", Type::Str, Mode::Required, "E.g. `t3.micro`."),
@@ -53,5 +53,6 @@ pub static INSTANCE: Kind = Kind {
             PROTECT,
         ],
     },
+    addresses: Some(AddressNeeds { count: None, subnets: "subnet_id" }),
     ..BASE
 };

@@ -1,6 +1,6 @@
 //! The schema of `launch_template`; its AWS side is `trellis-aws/src/kinds/launch_template.rs`.
 
-use super::{attr, default, file_of, force, limit, terraform, BASE, GENERATED_NAME, ID, PROTECT, TAGS};
+use super::{image, attr, default, file_of, force, limit, terraform, BASE, GENERATED_NAME, ID, PROTECT, TAGS};
 use crate::schema::{Default, Kind, Mode, Object, Type};
 
 static INSTANCE_TAGS_DOC: &str = "Tags for the instances launched from this template.";
@@ -16,7 +16,7 @@ pub static LAUNCH_TEMPLATE: Kind = Kind {
         other_names: &[terraform("name", "launch_template_name"), terraform("vpc_security_group_ids", "security_group_ids")],
         attrs: &[
             force(limit(attr("launch_template_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 128)),
-            attr("image_id", Type::Str, Mode::Required, "The AMI, e.g. `ami-0abcdef1234567890`."),
+            image(attr("image_id", Type::Str, Mode::Required, "The AMI, e.g. `ami-0abcdef1234567890`.")),
             attr("instance_type", Type::Str, Mode::Required, "E.g. `t3.micro`."),
             attr("key_name", Type::Ref("key_pair"), Mode::Optional, "The EC2 key pair for SSH: `${key_pair.NAME}`, or the name of one made elsewhere."),
             default(

@@ -33,5 +33,6 @@ pub static SUBNET: Kind = Kind {
             PROTECT,
         ],
     },
+    address_range: Some("cidr_block"),
     ..BASE
 };

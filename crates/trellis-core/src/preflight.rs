@@ -1,0 +1,46 @@
+//! What a plan asks of the live account before its first change (`plan` shows the
+//! answers, `apply` stops on a failed one): the checks that would otherwise fail half
+//! way. Built by the planner from what the schema declares, answered by the provider
+//! in batched reads, judged by the planner again. No IO here.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Address;
+
+/// The questions, each naming the resource that asks it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Questions {
+    /// Machine images named by id: do they exist in the region?
+    pub images: Vec<(Address, String)>,
+    /// Objects named by a literal id or name that the stack does not make: do they
+    /// exist? (kind, id)
+    pub objects: Vec<(Address, &'static str, String)>,
+    /// A fixed name a create will take: is it free? (kind, name)
+    pub names: Vec<(Address, &'static str, String)>,
+    /// Subnets by id (those the account has): how many addresses are free?
+    pub subnets: Vec<String>,
+}
+
+/// What the account answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answers {
+    /// The images of `Questions::images` that exist.
+    pub images: Vec<String>,
+    /// The (kind, id) of `Questions::objects` that exist.
+    pub objects: Vec<(String, String)>,
+    /// The (kind, name) of `Questions::names` that are taken, with the object's id.
+    pub taken: Vec<(String, String, String)>,
+    /// Free addresses by subnet id.
+    pub free_addresses: Vec<(String, i64)>,
+}
+
+/// One check of the live account, as the plan records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub address: Address,
+    /// `image`, `exists`, `name`, `addresses`.
+    pub check: String,
+    pub ok: bool,
+    /// What was checked and what was found, in words.
+    pub detail: String,
+}

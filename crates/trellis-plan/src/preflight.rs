@@ -1,0 +1,146 @@
+//! Pre-flight: the questions a plan asks of the live account before its first change,
+//! from what the schema declares (`Attr::image`, `Type::Ref` to objects the stack does
+//! not make, `Kind::generated_name` fixed by the spec, `Kind::addresses`), and the
+//! judgement of the answers. The reads themselves are the provider's. Names no kind.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use trellis_core::preflight::{Answers, Check, Questions};
+use trellis_core::schema::Type;
+use trellis_core::{Address, Expr, Value};
+
+use crate::model::{Action, Plan, ResourceChange};
+
+/// A change that will call AWS with its attributes.
+fn calls(c: &ResourceChange) -> bool {
+    matches!(c.action, Action::Create | Action::Update | Action::CreateThenDelete | Action::DeleteThenCreate)
+}
+
+/// A value the spec wrote itself (not a reference to one of its resources).
+fn literal(c: &ResourceChange, attr: &str) -> bool {
+    c.config.as_ref().and_then(|cfg| cfg.get(attr)).is_some_and(|e| e.refs().is_empty())
+}
+
+fn changed(c: &ResourceChange, attr: &str) -> bool {
+    let get = |a: &Option<trellis_core::Attrs>| a.as_ref().and_then(|a| a.get(attr)).cloned();
+    c.action != Action::Update || get(&c.before) != get(&c.after)
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Str(s)) => vec![s.clone()],
+        Some(Value::List(items)) => items.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        _ => vec![],
+    }
+}
+
+/// What the plan asks of the account.
+pub fn questions(plan: &Plan) -> Questions {
+    let held: BTreeSet<&str> = plan.refreshed.iter().map(|r| r.id.as_str()).collect();
+    let mut q = Questions::default();
+    for c in plan.changes.iter().filter(|c| calls(c)) {
+        let Some(after) = &c.after else { continue };
+        let kind = c.address.kind;
+        for a in kind.object.attrs.iter().filter(|a| a.settable() && !a.local && changed(c, a.name)) {
+            let values = strings(after.get(a.name));
+            if a.image {
+                q.images.extend(values.iter().map(|v| (c.address.clone(), v.clone())));
+            }
+            let referred = match &a.ty {
+                Type::Ref(k) => Some(*k),
+                Type::List(Type::Ref(k)) | Type::Set(Type::Ref(k)) => Some(*k),
+                _ => None,
+            };
+            if let (Some(k), true) = (referred, literal(c, a.name)) {
+                for v in values.iter().filter(|v| v.as_str() != "self" && !held.contains(v.as_str())) {
+                    q.objects.push((c.address.clone(), k, v.clone()));
+                }
+            }
+        }
+        if c.action == Action::Create {
+            if let Some(n) = kind.generated_name.filter(|n| literal(c, n)) {
+                if let Some(name) = after.get(n).and_then(Value::as_str) {
+                    q.names.push((c.address.clone(), kind.name, name.to_string()));
+                }
+            }
+        }
+        if let Some(needs) = &kind.addresses {
+            q.subnets.extend(strings(after.get(needs.subnets)).into_iter().filter(|s| !s.is_empty()));
+        }
+    }
+    q.subnets.sort();
+    q.subnets.dedup();
+    q
+}
+
+/// The addresses a subnet the plan makes has free: its range, less AWS's five.
+fn new_subnet_room(plan: &Plan, subnet: &Address) -> Option<i64> {
+    let c = plan.change(subnet).filter(|c| c.action == Action::Create)?;
+    let cidr = c.after.as_ref()?.get(c.address.kind.address_range?)?.as_str()?;
+    let prefix: u32 = cidr.split_once('/')?.1.parse().ok()?;
+    Some((1i64 << (32 - prefix.min(32))) - 5)
+}
+
+/// The checks, judged from the answers: each question, passed or failed, in words.
+pub fn judge(plan: &Plan, q: &Questions, a: &Answers) -> Vec<Check> {
+    let mut out = Vec::new();
+    let check = |address: &Address, check: &str, ok: bool, detail: String| Check {
+        address: address.clone(),
+        check: check.to_string(),
+        ok,
+        detail,
+    };
+    for (address, image) in &q.images {
+        let ok = a.images.contains(image);
+        let detail =
+            if ok { format!("image {image} exists") } else { format!("image {image} does not exist in this region") };
+        out.push(check(address, "image", ok, detail));
+    }
+    for (address, kind, id) in &q.objects {
+        let ok = a.objects.iter().any(|(k, i)| k == kind && i == id);
+        let detail = if ok {
+            format!("{kind} `{id}` exists")
+        } else {
+            format!("{kind} `{id}` does not exist (and the stack does not make it)")
+        };
+        out.push(check(address, "exists", ok, detail));
+    }
+    for (address, kind, name) in &q.names {
+        let taken = a.taken.iter().find(|(k, n, _)| k == kind && n == name);
+        let detail = match taken {
+            None => format!("the name `{name}` is free"),
+            Some((_, _, id)) => format!("the name `{name}` is taken by {id}, which this stack's state does not hold"),
+        };
+        out.push(check(address, "name", taken.is_none(), detail));
+    }
+    let free: BTreeMap<&str, i64> = a.free_addresses.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+    for c in plan.changes.iter().filter(|c| calls(c)) {
+        let (Some(needs), Some(after)) = (&c.address.kind.addresses, &c.after) else { continue };
+        let want = needs.count.map_or(Some(1), |n| after.get(n).and_then(Value::as_int));
+        let Some(want) = want else { continue };
+        if c.action == Action::Update && !needs.count.is_some_and(|n| changed(c, n)) {
+            continue;
+        }
+        // Subnets the account has (by id) and those the plan makes (through the reference
+        // to them, whose range says their room); one of neither leaves the check out.
+        let ids = strings(after.get(needs.subnets));
+        let made: Vec<i64> = c
+            .config
+            .as_ref()
+            .and_then(|cfg| cfg.get(needs.subnets))
+            .map(|e: &Expr| e.refs().into_iter().filter_map(|r| new_subnet_room(plan, &r.address)).collect())
+            .unwrap_or_default();
+        if ids.iter().any(|id| !free.contains_key(id.as_str())) || (ids.is_empty() && made.is_empty()) {
+            continue;
+        }
+        let room: i64 = ids.iter().map(|id| free[id.as_str()]).sum::<i64>() + made.iter().sum::<i64>();
+        let ok = room >= want;
+        let detail = format!(
+            "{want} address{} needed, {room} free in its subnet{}",
+            if want == 1 { "" } else { "es" },
+            if strings(after.get(needs.subnets)).len() == 1 { "" } else { "s" }
+        );
+        out.push(check(&c.address, "addresses", ok, detail));
+    }
+    out
+}

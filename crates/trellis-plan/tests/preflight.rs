@@ -1,0 +1,83 @@
+//! Pre-flight questions from what the schema declares, and their judgement: images,
+//! objects named by a literal id that the stack does not make, fixed names, room in
+//! subnets (new ones by their range).
+
+mod support;
+
+use support::{addr, converged, run};
+use trellis_core::preflight::Answers;
+use trellis_plan::{preflight_judge, preflight_questions};
+
+const SPEC: &str = r#"stack: web
+resources:
+  vpc.main:
+    cidr_block: 10.0.0.0/16
+  subnet.small:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.0.1.0/28
+  launch_template.web:
+    image_id: ami-1234
+    instance_type: t3.micro
+    key_name: made-elsewhere
+  autoscaling_group.web:
+    launch_template_id: ${launch_template.web}
+    min_size: 1
+    max_size: 12
+    vpc_zone_identifier: ["${subnet.small}"]
+  db_subnet_group.db:
+    db_subnet_group_name: fixed-name
+    subnet_ids: ["${subnet.small}", "subnet-0existing"]
+"#;
+
+#[test]
+fn a_new_stack_asks_for_its_image_literal_objects_and_fixed_names() {
+    let p = run(SPEC, None);
+    let q = preflight_questions(&p);
+    assert_eq!(q.images, [(addr("launch_template.web"), "ami-1234".to_string())]);
+    let objects: Vec<(String, &str, String)> =
+        q.objects.iter().map(|(a, k, i)| (a.to_string(), *k, i.clone())).collect();
+    assert_eq!(
+        objects,
+        [("launch_template.web".to_string(), "key_pair", "made-elsewhere".to_string())],
+        "a reference to the stack's own subnet is not asked"
+    );
+    let names: Vec<(String, &str)> = q.names.iter().map(|(a, _, n)| (a.to_string(), n.as_str())).collect();
+    assert_eq!(names, [("db_subnet_group.db".to_string(), "fixed-name")]);
+
+    let none = preflight_judge(&p, &q, &Answers::default());
+    let failed: Vec<(String, &str)> =
+        none.iter().filter(|c| !c.ok).map(|c| (c.address.to_string(), c.check.as_str())).collect();
+    assert_eq!(
+        failed,
+        [
+            ("launch_template.web".to_string(), "image"),
+            ("launch_template.web".to_string(), "exists"),
+            ("autoscaling_group.web".to_string(), "addresses"),
+        ],
+        "a /28 holds 11, the group wants 12: {none:#?}"
+    );
+    let all = Answers {
+        images: vec!["ami-1234".into()],
+        objects: vec![("key_pair".into(), "made-elsewhere".into())],
+        taken: vec![("db_subnet_group".into(), "fixed-name".into(), "fixed-name".into())],
+        free_addresses: vec![],
+    };
+    let judged = preflight_judge(&p, &q, &all);
+    let failed: Vec<&str> = judged.iter().filter(|c| !c.ok).map(|c| c.check.as_str()).collect();
+    assert_eq!(failed, ["name", "addresses"]);
+}
+
+#[test]
+fn an_unchanged_stack_asks_nothing_and_a_grown_group_asks_for_room() {
+    let st = converged(SPEC);
+    let p = run(SPEC, Some(&st));
+    let q = preflight_questions(&p);
+    assert!(q.images.is_empty() && q.objects.is_empty() && q.names.is_empty(), "{q:?}");
+    let grown = run(&SPEC.replace("max_size: 12", "max_size: 30"), Some(&st));
+    let q = preflight_questions(&grown);
+    assert_eq!(q.subnets, ["small-1".to_string()], "the made subnet's id, as the state has it");
+    let answers = Answers { free_addresses: vec![("small-1".into(), 25)], ..Answers::default() };
+    let judged = preflight_judge(&grown, &q, &answers);
+    assert_eq!(judged.len(), 1);
+    assert!(!judged[0].ok && judged[0].detail == "30 addresses needed, 25 free in its subnet", "{judged:?}");
+}
