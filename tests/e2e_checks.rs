@@ -127,6 +127,18 @@ resources:
   launch_template.web:
     image_id: ami-0abcdef1234567890
     instance_type: t3.micro
+    metadata_options: { http_tokens: required }
+    block_device_mappings:
+      - device_name: /dev/xvda
+        ebs: { volume_size: 20, volume_type: gp3, encrypted: true }
+  instance.bastion:
+    image_id: ami-0abcdef1234567890
+    instance_type: t3.micro
+    subnet_id: ${subnet.small}
+    metadata_options: { http_tokens: required, http_put_response_hop_limit: 2 }
+    block_device_mappings:
+      - device_name: /dev/xvda
+        ebs: { volume_size: 8, encrypted: true }
   autoscaling_group.web:
     launch_template_id: ${launch_template.web}
     min_size: 1
@@ -160,7 +172,7 @@ async fn a_missing_image_a_full_subnet_and_a_taken_name_are_refused_before_any_c
         refused.stdout
     );
     assert!(
-        refused.stderr.contains("pre-flight check failed") && refused.stderr.contains("Nothing was changed"),
+        refused.stderr.contains("pre-flight checks failed") && refused.stderr.contains("Nothing was changed"),
         "{}",
         refused.stderr
     );
@@ -190,6 +202,38 @@ async fn a_missing_image_a_full_subnet_and_a_taken_name_are_refused_before_any_c
     // With the name free again, every check passes and the stack is made.
     ec2.delete_key_pair().key_name(&key).send().await.unwrap();
     let applied = stack.run(&["apply", "{spec}", "--auto-approve"]).expect_code(0);
-    assert!(applied.stdout.contains("Pre-flight: 3 checks against the account passed, 0 failed"), "{}", applied.stdout);
+    assert!(applied.stdout.contains("Pre-flight: 5 checks against the account passed, 0 failed"), "{}", applied.stdout);
+    // IMDSv2 only and encrypted volumes, as the findings' fixes say: none left, and
+    // the stack plans empty (what AWS reads back is what was sent).
+    assert!(
+        !applied.stdout.contains("imds-v1") && !applied.stdout.contains("volume-unencrypted"),
+        "{}",
+        applied.stdout
+    );
+    stack.plan().expect_code(0);
+    let versions = ec2
+        .describe_launch_template_versions()
+        .launch_template_id(stack.id("launch_template.web"))
+        .send()
+        .await
+        .unwrap();
+    let data = versions.launch_template_versions()[0].launch_template_data().unwrap();
+    assert_eq!(data.metadata_options().and_then(|m| m.http_tokens()).map(|t| t.as_str()), Some("required"));
+    assert_eq!(data.block_device_mappings()[0].ebs().and_then(|e| e.encrypted()), Some(true));
+    let bastion = ec2.describe_instances().instance_ids(stack.id("instance.bastion")).send().await.unwrap();
+    let m = bastion.reservations()[0].instances()[0].metadata_options().unwrap().clone();
+    assert_eq!((m.http_tokens().map(|t| t.as_str()), m.http_put_response_hop_limit()), (Some("required"), Some(2)));
+    // Turned down in place (modify-instance-metadata-options): a finding again.
+    stack.write_spec(&spec.replace(
+        "http_tokens: required, http_put_response_hop_limit: 2",
+        "http_tokens: optional, http_put_response_hop_limit: 2",
+    ));
+    let changed = stack.apply();
+    assert!(
+        changed.stdout.contains("HIGH instance.bastion: the metadata service answers IMDSv1"),
+        "{}",
+        changed.stdout
+    );
+    stack.plan().expect_code(0);
     stack.destroy_and_check_clean();
 }

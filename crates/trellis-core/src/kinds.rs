@@ -4,7 +4,7 @@
 //! `cidr_block`), so an awscli script translates line by line. Each kind's docs in
 //! `docs/spec.md` are generated from the same facts and checked by a test.
 
-use crate::schema::{Attr, Default, Effect, Interrupts, Kind, Mode, Object, OtherName, Type};
+use crate::schema::{Attr, Default, Effect, Interrupts, Kind, Mode, Object, OtherName, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
 const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> Attr {
@@ -205,6 +205,129 @@ fn engine_port(engine: &str) -> i64 {
         3306
     }
 }
+
+/// `--metadata-options`: how an instance's metadata service answers.
+static METADATA_OPTIONS: Object = Object {
+    check: None,
+    other_names: &[],
+    attrs: &[
+        default(
+            attr(
+                "http_tokens",
+                Type::Enum(&["optional", "required"]),
+                Mode::Optional,
+                "`required`: IMDSv2 only, every request with a session token; `optional` answers IMDSv1 too.",
+            ),
+            Default::Str("required"),
+        ),
+        default(
+            attr(
+                "http_endpoint",
+                Type::Enum(&["enabled", "disabled"]),
+                Mode::Optional,
+                "The metadata service on or off.",
+            ),
+            Default::Str("enabled"),
+        ),
+        default(
+            attr(
+                "http_put_response_hop_limit",
+                Type::Int,
+                Mode::Optional,
+                "How many hops a token may travel (1 to 64): 2 lets containers on the instance reach it.",
+            ),
+            Default::Int(1),
+        ),
+    ],
+};
+
+/// `Ebs` of a block device mapping.
+static EBS: Object = Object {
+    check: None,
+    other_names: &[],
+    attrs: &[
+        attr("volume_size", Type::Int, Mode::Optional, "GiB; left out, the image's."),
+        attr(
+            "volume_type",
+            Type::Enum(&["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"]),
+            Mode::Optional,
+            "The volume type.",
+        ),
+        attr("encrypted", Type::Bool, Mode::Optional, "Encrypt the volume at rest."),
+        attr("kms_key_id", Type::Str, Mode::Optional, "The KMS key that encrypts it; left out, AWS's `aws/ebs` key."),
+        attr("delete_on_termination", Type::Bool, Mode::Optional, "Deleted with the instance."),
+    ],
+};
+
+/// One entry of `--block-device-mappings`.
+static BLOCK_DEVICE: Object = Object {
+    check: None,
+    other_names: &[],
+    attrs: &[
+        attr("device_name", Type::Str, Mode::Required, "E.g. `/dev/xvda` (the root device of Amazon Linux)."),
+        attr("ebs", Type::Object(&EBS), Mode::Optional, "The EBS volume."),
+    ],
+};
+
+/// Whether the planned object lets IMDSv1 answer (`metadata_options.http_tokens` is not
+/// `required`, with the service on).
+fn imds_v1(s: &Subject) -> Vec<String> {
+    let m = match s.attrs.get("metadata_options") {
+        Some(Value::Map(m)) => Some(m),
+        _ => None,
+    };
+    let tokens = m.and_then(|m| m.get("http_tokens")).and_then(Value::as_str);
+    let off = m.and_then(|m| m.get("http_endpoint")).and_then(Value::as_str) == Some("disabled");
+    match (tokens, off) {
+        (_, true) | (Some("required"), _) => vec![],
+        (Some(t), _) => vec![format!("metadata_options.http_tokens: {t}")],
+        (None, _) => vec!["metadata_options is not set (IMDSv1 answers unless the image says otherwise)".into()],
+    }
+}
+
+/// The volumes the planned object makes unencrypted (none listed: the root volume, as
+/// the image has it).
+fn unencrypted_volumes(s: &Subject) -> Vec<String> {
+    let Some(Value::List(devices)) = s.attrs.get("block_device_mappings") else {
+        return vec![
+            "no block_device_mappings: the root volume is encrypted only if the account's EBS default is".into()
+        ];
+    };
+    devices
+        .iter()
+        .filter_map(|d| match d {
+            Value::Map(m) => Some(m),
+            _ => None,
+        })
+        .filter(|m| match m.get("ebs") {
+            Some(Value::Map(e)) => e.get("encrypted").and_then(Value::as_bool) != Some(true),
+            _ => false,
+        })
+        .map(|m| format!("{} is not encrypted", m.get("device_name").and_then(Value::as_str).unwrap_or("a volume")))
+        .collect()
+}
+
+/// The rules of whatever launches instances (an instance, a launch template).
+static INSTANCE_RULES: [Rule; 2] = [
+    Rule {
+        id: "imds-v1",
+        checkov: Some("CKV_AWS_79"),
+        severity: Severity::High,
+        title: "the metadata service answers IMDSv1",
+        why: "a request forged through the application (SSRF) can read the instance role's credentials from IMDSv1",
+        fix: "`metadata_options: { http_tokens: required }`",
+        check: imds_v1,
+    },
+    Rule {
+        id: "volume-unencrypted",
+        checkov: Some("CKV_AWS_8"),
+        severity: Severity::Medium,
+        title: "a volume is not encrypted",
+        why: "its data, and every snapshot of it, is readable by anyone who gets a copy",
+        fix: "`block_device_mappings: [{ device_name: /dev/xvda, ebs: { encrypted: true } }]` (or the account's EBS encryption by default)",
+        check: unencrypted_volumes,
+    },
+];
 
 /// The protocols whose rules name ports (security group and network ACL rules).
 const PROTOCOLS_WITH_PORTS: &[&str] = &["tcp", "udp"];

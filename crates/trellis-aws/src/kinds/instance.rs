@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::operation::run_instances::builders::RunInstancesFluentBuilder;
 use aws_sdk_ec2::types::{
-    AttributeValue, Filter, IamInstanceProfileAssociationState, IamInstanceProfileSpecification, Instance,
+    AttributeValue, BlockDeviceMapping, EbsBlockDevice, Filter, IamInstanceProfileAssociationState,
+    IamInstanceProfileSpecification, Instance, InstanceMetadataOptionsRequest, InstanceMetadataOptionsResponse,
     InstanceNetworkInterfaceSpecification, InstanceStateName, ResourceType,
 };
 use trellis_core::schema::normalize_set;
@@ -110,6 +111,7 @@ fn observe(i: &Instance, user_data: Option<&str>) -> Vec<(&'static str, Value)> 
         ("key_name", opt_str(i.key_name())),
         ("iam_instance_profile", opt_str(i.iam_instance_profile().and_then(|p| p.arn()).map(profile_name))),
         ("user_data", decode_user_data(user_data)),
+        ("metadata_options", metadata_value(i.metadata_options())),
         ("associate_public_ip_address", Value::Bool(i.public_ip_address().is_some())),
         ("private_ip", opt_str(i.private_ip_address())),
         ("public_ip", opt_str(i.public_ip_address())),
@@ -134,6 +136,8 @@ fn request(b: RunInstancesFluentBuilder, c: &Create<'_>) -> RunInstancesFluentBu
         .set_key_name(str_attr(attrs, "key_name").map(str::to_string))
         .set_iam_instance_profile(str_attr(attrs, "iam_instance_profile").map(profile_spec))
         .set_user_data(encode_user_data(attrs))
+        .set_metadata_options(metadata_request(attrs))
+        .set_block_device_mappings(devices_request(attrs))
         .tag_specifications(tag_spec(ResourceType::Instance, c.stack, c.address, attrs.get("tags")));
     match bool_attr(attrs, "associate_public_ip_address") {
         // A public address choice is only possible on an explicit network interface.
@@ -147,6 +151,62 @@ fn request(b: RunInstancesFluentBuilder, c: &Create<'_>) -> RunInstancesFluentBu
         ),
         None => b.set_subnet_id(subnet).set_security_group_ids(Some(groups(attrs)).filter(|g| !g.is_empty())),
     }
+}
+
+fn member<'a>(v: Option<&'a Value>, key: &str) -> Option<&'a Value> {
+    match v {
+        Some(Value::Map(m)) => m.get(key),
+        _ => None,
+    }
+}
+
+/// `--metadata-options` as the spec gives it (its members' defaults filled by the parser).
+fn metadata_request(attrs: &Attrs) -> Option<InstanceMetadataOptionsRequest> {
+    let m = attrs.get("metadata_options").filter(|v| matches!(v, Value::Map(_)))?;
+    Some(
+        InstanceMetadataOptionsRequest::builder()
+            .set_http_tokens(member(Some(m), "http_tokens").and_then(Value::as_str).map(Into::into))
+            .set_http_endpoint(member(Some(m), "http_endpoint").and_then(Value::as_str).map(Into::into))
+            .set_http_put_response_hop_limit(
+                member(Some(m), "http_put_response_hop_limit").and_then(Value::as_int).map(|n| n as i32),
+            )
+            .build(),
+    )
+}
+
+fn metadata_value(m: Option<&InstanceMetadataOptionsResponse>) -> Value {
+    let Some(m) = m else { return Value::Null };
+    let pairs = [
+        ("http_tokens", opt_str(m.http_tokens().map(|t| t.as_str()))),
+        ("http_endpoint", opt_str(m.http_endpoint().map(|e| e.as_str()))),
+        ("http_put_response_hop_limit", m.http_put_response_hop_limit().map(|n| Value::Int(n.into())).unwrap_or(Value::Null)),
+    ];
+    Value::Map(pairs.into_iter().filter(|(_, v)| *v != Value::Null).map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+/// `--block-device-mappings`: sent, never read back (AWS describes volumes by id).
+fn devices_request(attrs: &Attrs) -> Option<Vec<BlockDeviceMapping>> {
+    let devices = list_attr(attrs, "block_device_mappings");
+    (!devices.is_empty()).then(|| {
+        devices
+            .iter()
+            .map(|d| {
+                let e = member(Some(d), "ebs");
+                BlockDeviceMapping::builder()
+                    .set_device_name(member(Some(d), "device_name").and_then(Value::as_str).map(str::to_string))
+                    .set_ebs(e.map(|_| {
+                        EbsBlockDevice::builder()
+                            .set_volume_size(member(e, "volume_size").and_then(Value::as_int).map(|n| n as i32))
+                            .set_volume_type(member(e, "volume_type").and_then(Value::as_str).map(Into::into))
+                            .set_encrypted(member(e, "encrypted").and_then(Value::as_bool))
+                            .set_kms_key_id(member(e, "kms_key_id").and_then(Value::as_str).map(str::to_string))
+                            .set_delete_on_termination(member(e, "delete_on_termination").and_then(Value::as_bool))
+                            .build()
+                    }))
+                    .build()
+            })
+            .collect()
+    })
 }
 
 fn profile_spec(name: &str) -> IamInstanceProfileSpecification {
@@ -190,6 +250,18 @@ pub(crate) async fn configure(aws: &Aws, id: &str, _attrs: &Attrs) -> Result<(),
 }
 
 pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+    if let (Some(m), true) = (metadata_request(after), before.get("metadata_options") != after.get("metadata_options")) {
+        aws.call(Call::Mutate).await;
+        aws.ec2
+            .modify_instance_metadata_options()
+            .instance_id(id)
+            .set_http_tokens(m.http_tokens().cloned())
+            .set_http_endpoint(m.http_endpoint().cloned())
+            .set_http_put_response_hop_limit(m.http_put_response_hop_limit())
+            .send()
+            .await
+            .map_err(aws_err)?;
+    }
     let profile = str_attr(after, "iam_instance_profile");
     if str_attr(before, "iam_instance_profile") != profile {
         set_profile(aws, id, profile).await?;
@@ -307,6 +379,7 @@ mod tests {
         "iam_instance_profile",
         "user_data",
         "associate_public_ip_address",
+        "metadata_options",
         "tags",
     ];
 
@@ -336,6 +409,13 @@ mod tests {
                         .build()
                 }))
                 .set_public_ip_address(public.then(|| "203.0.113.7".to_string()))
+                .set_metadata_options(i.get_metadata_options().as_ref().map(|m| {
+                    InstanceMetadataOptionsResponse::builder()
+                        .set_http_tokens(m.http_tokens().cloned())
+                        .set_http_endpoint(m.http_endpoint().cloned())
+                        .set_http_put_response_hop_limit(m.http_put_response_hop_limit())
+                        .build()
+                }))
                 .set_tags(Some(roundtrip::ec2_tags(i.get_tag_specifications())))
                 .build();
             let mut back = described("i-1", answer.tags(), observe(&answer, i.get_user_data().as_deref())).attrs;

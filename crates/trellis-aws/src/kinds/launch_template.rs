@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    LaunchTemplate, LaunchTemplateIamInstanceProfileSpecificationRequest, LaunchTemplateTagSpecificationRequest,
-    RequestLaunchTemplateData, ResourceType, ResponseLaunchTemplateData, Tag,
+    LaunchTemplate, LaunchTemplateBlockDeviceMapping, LaunchTemplateBlockDeviceMappingRequest,
+    LaunchTemplateEbsBlockDeviceRequest, LaunchTemplateIamInstanceProfileSpecificationRequest,
+    LaunchTemplateInstanceMetadataOptions, LaunchTemplateInstanceMetadataOptionsRequest,
+    LaunchTemplateTagSpecificationRequest, RequestLaunchTemplateData, ResourceType, ResponseLaunchTemplateData, Tag,
 };
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
@@ -51,6 +53,8 @@ const DATA: &[&str] = &[
     "iam_instance_profile",
     "user_data",
     "instance_tags",
+    "metadata_options",
+    "block_device_mappings",
 ];
 
 async fn templates(aws: &Aws, sel: Select<'_>) -> Result<Vec<LaunchTemplate>, ProviderError> {
@@ -152,8 +156,94 @@ fn observe(t: &LaunchTemplate, data: Option<&ResponseLaunchTemplateData>) -> Vec
         ("iam_instance_profile", opt_str(data.and_then(|d| d.iam_instance_profile()).and_then(|p| p.name()))),
         ("user_data", user_data),
         ("instance_tags", Value::Map(instance_tags)),
+        ("metadata_options", metadata_value(data.and_then(|d| d.metadata_options()))),
+        ("block_device_mappings", devices_value(data.map(|d| d.block_device_mappings()).unwrap_or_default())),
         ("latest_version", t.latest_version_number().map(Value::Int).unwrap_or(Value::Null)),
     ]
+}
+
+/// A mapping of the pairs that have a value.
+fn object(pairs: Vec<(&str, Value)>) -> Value {
+    Value::Map(pairs.into_iter().filter(|(_, v)| *v != Value::Null).map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+fn member<'a>(v: Option<&'a Value>, key: &str) -> Option<&'a Value> {
+    match v {
+        Some(Value::Map(m)) => m.get(key),
+        _ => None,
+    }
+}
+
+fn metadata_request(attrs: &Attrs) -> Option<LaunchTemplateInstanceMetadataOptionsRequest> {
+    let m = attrs.get("metadata_options").filter(|v| matches!(v, Value::Map(_)));
+    m.map(|m| {
+        LaunchTemplateInstanceMetadataOptionsRequest::builder()
+            .set_http_tokens(member(Some(m), "http_tokens").and_then(Value::as_str).map(Into::into))
+            .set_http_endpoint(member(Some(m), "http_endpoint").and_then(Value::as_str).map(Into::into))
+            .set_http_put_response_hop_limit(
+                member(Some(m), "http_put_response_hop_limit").and_then(Value::as_int).map(|n| n as i32),
+            )
+            .build()
+    })
+}
+
+fn metadata_value(m: Option<&LaunchTemplateInstanceMetadataOptions>) -> Value {
+    m.map(|m| {
+        object(vec![
+            ("http_tokens", opt_str(m.http_tokens().map(|t| t.as_str()))),
+            ("http_endpoint", opt_str(m.http_endpoint().map(|e| e.as_str()))),
+            ("http_put_response_hop_limit", m.http_put_response_hop_limit().map(|n| Value::Int(n.into())).unwrap_or(Value::Null)),
+        ])
+    })
+    .unwrap_or(Value::Null)
+}
+
+fn devices_request(attrs: &Attrs) -> Option<Vec<LaunchTemplateBlockDeviceMappingRequest>> {
+    let devices = list_attr(attrs, "block_device_mappings");
+    (!devices.is_empty()).then(|| {
+        devices
+            .iter()
+            .map(|d| {
+                let e = member(Some(d), "ebs");
+                let ebs = e.map(|_| {
+                    LaunchTemplateEbsBlockDeviceRequest::builder()
+                        .set_volume_size(member(e, "volume_size").and_then(Value::as_int).map(|n| n as i32))
+                        .set_volume_type(member(e, "volume_type").and_then(Value::as_str).map(Into::into))
+                        .set_encrypted(member(e, "encrypted").and_then(Value::as_bool))
+                        .set_kms_key_id(member(e, "kms_key_id").and_then(Value::as_str).map(str::to_string))
+                        .set_delete_on_termination(member(e, "delete_on_termination").and_then(Value::as_bool))
+                        .build()
+                });
+                LaunchTemplateBlockDeviceMappingRequest::builder()
+                    .set_device_name(member(Some(d), "device_name").and_then(Value::as_str).map(str::to_string))
+                    .set_ebs(ebs)
+                    .build()
+            })
+            .collect()
+    })
+}
+
+fn devices_value(devices: &[LaunchTemplateBlockDeviceMapping]) -> Value {
+    if devices.is_empty() {
+        return Value::Null;
+    }
+    Value::List(
+        devices
+            .iter()
+            .map(|d| {
+                let ebs = d.ebs().map(|e| {
+                    object(vec![
+                        ("volume_size", e.volume_size().map(|n| Value::Int(n.into())).unwrap_or(Value::Null)),
+                        ("volume_type", opt_str(e.volume_type().map(|t| t.as_str()))),
+                        ("encrypted", e.encrypted().map(Value::Bool).unwrap_or(Value::Null)),
+                        ("kms_key_id", opt_str(e.kms_key_id())),
+                        ("delete_on_termination", e.delete_on_termination().map(Value::Bool).unwrap_or(Value::Null)),
+                    ])
+                });
+                object(vec![("device_name", opt_str(d.device_name())), ("ebs", ebs.unwrap_or(Value::Null))])
+            })
+            .collect(),
+    )
 }
 
 fn data(attrs: &Attrs) -> RequestLaunchTemplateData {
@@ -171,6 +261,8 @@ fn data(attrs: &Attrs) -> RequestLaunchTemplateData {
                 .map(|name| LaunchTemplateIamInstanceProfileSpecificationRequest::builder().name(name).build()),
         )
         .set_user_data(encode_user_data(attrs))
+        .set_metadata_options(metadata_request(attrs))
+        .set_block_device_mappings(devices_request(attrs))
         .set_tag_specifications((!tags.is_empty()).then(|| {
             vec![LaunchTemplateTagSpecificationRequest::builder()
                 .resource_type(ResourceType::Instance)
@@ -245,7 +337,9 @@ pub(crate) async fn delete(aws: &Aws, _address: &Address, id: &str) -> Result<()
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_ec2::types::{LaunchTemplateIamInstanceProfileSpecification, LaunchTemplateTagSpecification};
+    use aws_sdk_ec2::types::{
+        LaunchTemplateEbsBlockDevice, LaunchTemplateIamInstanceProfileSpecification, LaunchTemplateTagSpecification,
+    };
     use proptest::prelude::*;
 
     use super::super::roundtrip::{self, gives_back};
@@ -267,6 +361,32 @@ mod tests {
                     LaunchTemplateIamInstanceProfileSpecification::builder().set_name(p.name().map(str::to_string)).build()
                 }))
                 .set_user_data(d.user_data().map(str::to_string))
+                .set_metadata_options(d.metadata_options().map(|m| {
+                    LaunchTemplateInstanceMetadataOptions::builder()
+                        .set_http_tokens(m.http_tokens().cloned())
+                        .set_http_endpoint(m.http_endpoint().cloned())
+                        .set_http_put_response_hop_limit(m.http_put_response_hop_limit())
+                        .build()
+                }))
+                .set_block_device_mappings(Some(
+                    d.block_device_mappings()
+                        .iter()
+                        .map(|b| {
+                            LaunchTemplateBlockDeviceMapping::builder()
+                                .set_device_name(b.device_name().map(str::to_string))
+                                .set_ebs(b.ebs().map(|e| {
+                                    LaunchTemplateEbsBlockDevice::builder()
+                                        .set_volume_size(e.volume_size())
+                                        .set_volume_type(e.volume_type().cloned())
+                                        .set_encrypted(e.encrypted())
+                                        .set_kms_key_id(e.kms_key_id().map(str::to_string))
+                                        .set_delete_on_termination(e.delete_on_termination())
+                                        .build()
+                                }))
+                                .build()
+                        })
+                        .collect(),
+                ))
                 .set_tag_specifications(Some(
                     d.tag_specifications()
                         .iter()
@@ -283,6 +403,10 @@ mod tests {
             let back = roundtrip::collect(observe(&template, Some(&answer)));
             let mut sent = attrs.clone();
             sent.entry("security_group_ids".into()).or_insert(Value::List(vec![]));
+            // No volumes is no mapping at all.
+            if sent.get("block_device_mappings") == Some(&Value::List(vec![])) {
+                sent.remove("block_device_mappings");
+            }
             gives_back(&sent, &back, SENT)?;
         }
     }

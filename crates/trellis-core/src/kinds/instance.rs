@@ -1,6 +1,6 @@
 //! The schema of `instance`; its AWS side is `trellis-aws/src/kinds/instance.rs`.
 
-use super::{image, interrupts, attr, file_of, force, note, terraform, BASE, ID, PROTECT, TAGS};
+use super::{BASE, BLOCK_DEVICE, ID, INSTANCE_RULES, METADATA_OPTIONS, PROTECT, TAGS, attr, file_of, force, image, interrupts, note, terraform, write_only};
 use crate::schema::{AddressNeeds, Effect, Kind, Mode, Object, Type};
 
 pub static INSTANCE: Kind = Kind {
@@ -36,6 +36,18 @@ pub static INSTANCE: Kind = Kind {
                 "The role it takes: `${iam_instance_profile.NAME}` (`--iam-instance-profile Name=...`); changed in place (`associate-iam-instance-profile`, `replace-iam-instance-profile-association`).",
             ),
             force(attr("user_data", Type::Str, Mode::Optional, "The boot script, as text. Or give `user_data_file`.")),
+            attr(
+                "metadata_options",
+                Type::Object(&METADATA_OPTIONS),
+                Mode::OptionalComputed,
+                "`--metadata-options`: `{ http_tokens: required }` answers IMDSv2 only (the other members take AWS's defaults, sent explicitly); changed in place (`modify-instance-metadata-options`). Left out, as the image has it.",
+            ),
+            write_only(force(attr(
+                "block_device_mappings",
+                Type::List(&Type::Object(&BLOCK_DEVICE)),
+                Mode::Optional,
+                "`--block-device-mappings`: the volumes it is launched with, e.g. the root one encrypted. AWS describes an instance's volumes by id only, so trellis keeps them as sent; a change replaces the instance.",
+            ))),
             file_of(
                 attr("user_data_file", Type::Str, Mode::Optional, "A file holding the boot script, relative to the spec."),
                 "user_data",
@@ -54,5 +66,6 @@ pub static INSTANCE: Kind = Kind {
         ],
     },
     addresses: Some(AddressNeeds { count: None, subnets: "subnet_id" }),
+    rules: &INSTANCE_RULES,
     ..BASE
 };

@@ -1,6 +1,6 @@
 //! The schema of `launch_template`; its AWS side is `trellis-aws/src/kinds/launch_template.rs`.
 
-use super::{image, attr, default, file_of, force, limit, terraform, BASE, GENERATED_NAME, ID, PROTECT, TAGS};
+use super::{BASE, BLOCK_DEVICE, GENERATED_NAME, ID, INSTANCE_RULES, METADATA_OPTIONS, PROTECT, TAGS, attr, default, file_of, force, image, limit, terraform};
 use crate::schema::{Default, Kind, Mode, Object, Type};
 
 static INSTANCE_TAGS_DOC: &str = "Tags for the instances launched from this template.";
@@ -45,11 +45,24 @@ pub static LAUNCH_TEMPLATE: Kind = Kind {
                 "user_data",
             ),
             default(attr("instance_tags", Type::Map, Mode::Optional, INSTANCE_TAGS_DOC), Default::EmptyMap),
+            attr(
+                "metadata_options",
+                Type::Object(&METADATA_OPTIONS),
+                Mode::Optional,
+                "`MetadataOptions` of the launch data: `{ http_tokens: required }` makes instances answer IMDSv2 only (the other members take AWS's defaults, sent explicitly).",
+            ),
+            attr(
+                "block_device_mappings",
+                Type::List(&Type::Object(&BLOCK_DEVICE)),
+                Mode::Optional,
+                "`BlockDeviceMappings` of the launch data: the volumes instances get, e.g. the root one encrypted.",
+            ),
             TAGS,
             attr("latest_version", Type::Int, Mode::Computed, "The newest version's number."),
             ID,
             PROTECT,
         ],
     },
+    rules: &INSTANCE_RULES,
     ..BASE
 };
