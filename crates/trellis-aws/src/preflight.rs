@@ -4,12 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ec2::types::Filter;
+use aws_sdk_ec2::types::{AccountAttributeName, Filter, LocationType};
 use trellis_core::preflight::{Answers, Questions};
 use trellis_core::{kinds, ProviderError};
 
 use crate::aws::Aws;
-use crate::util::{pages, Select};
+use crate::limits::Call;
+use crate::util::{aws_err, pages, Select};
 
 impl Aws {
     /// Answers the plan's pre-flight questions.
@@ -43,12 +44,59 @@ impl Aws {
         if !q.subnets.is_empty() {
             let filter = Filter::builder().name("subnet-id").set_values(Some(q.subnets.clone())).build();
             let out = pages(self, self.ec2.describe_subnets().filters(filter).into_paginator().send()).await?;
-            a.free_addresses.extend(
-                out.iter()
-                    .flat_map(|p| p.subnets())
-                    .filter_map(|s| Some((s.subnet_id()?.to_string(), i64::from(s.available_ip_address_count()?)))),
-            );
+            for s in out.iter().flat_map(|p| p.subnets()) {
+                let Some(id) = s.subnet_id() else { continue };
+                if let Some(n) = s.available_ip_address_count() {
+                    a.free_addresses.push((id.to_string(), i64::from(n)));
+                }
+                if let Some(z) = s.availability_zone() {
+                    a.subnet_zones.push((id.to_string(), z.to_string()));
+                }
+            }
+        }
+        if !q.instance_types.is_empty() {
+            let filter = Filter::builder().name("instance-type").set_values(Some(q.instance_types.clone())).build();
+            let call = self
+                .ec2
+                .describe_instance_type_offerings()
+                .location_type(LocationType::AvailabilityZone)
+                .filters(filter)
+                .into_paginator()
+                .send();
+            for p in pages(self, call).await? {
+                a.offered.extend(
+                    p.instance_type_offerings()
+                        .iter()
+                        .filter_map(|o| Some((o.instance_type()?.as_str().to_string(), o.location()?.to_string()))),
+                );
+            }
+        }
+        for limit in &q.limits {
+            self.call(Call::Describe).await;
+            let call = self.ec2.describe_account_attributes().attribute_names(AccountAttributeName::from(*limit));
+            let out = call.send().await.map_err(aws_err)?;
+            let max = out
+                .account_attributes()
+                .iter()
+                .flat_map(|x| x.attribute_values())
+                .filter_map(|v| v.attribute_value()?.parse::<i64>().ok())
+                .next();
+            let (Some(max), Some(used)) = (max, self.held(limit).await?) else { continue };
+            a.limits.push((limit.to_string(), max, used));
         }
         Ok(a)
+    }
+
+    /// How many the account holds of what an account attribute caps, where trellis
+    /// knows how to count it.
+    async fn held(&self, limit: &str) -> Result<Option<i64>, ProviderError> {
+        match limit {
+            "vpc-max-elastic-ips" => {
+                self.call(Call::Describe).await;
+                let out = self.ec2.describe_addresses().send().await.map_err(aws_err)?;
+                Ok(Some(out.addresses().len() as i64))
+            }
+            _ => Ok(None),
+        }
     }
 }

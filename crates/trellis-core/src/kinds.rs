@@ -351,6 +351,8 @@ const BASE: Kind = Kind {
     rules: &[],
     addresses: None,
     address_range: None,
+    zone: None,
+    account_limit: None,
     object: Object { check: None, other_names: &[], attrs: &[] },
 };
 

@@ -17,8 +17,14 @@ pub struct Questions {
     pub objects: Vec<(Address, &'static str, String)>,
     /// A fixed name a create will take: is it free? (kind, name)
     pub names: Vec<(Address, &'static str, String)>,
-    /// Subnets by id (those the account has): how many addresses are free?
+    /// Subnets by id (those the account has): how many addresses are free, and in
+    /// which zone?
     pub subnets: Vec<String>,
+    /// Instance types: in which zones are they offered?
+    pub instance_types: Vec<String>,
+    /// EC2 account attributes that cap a kind (`vpc-max-elastic-ips`): how many, and
+    /// how many are used?
+    pub limits: Vec<&'static str>,
 }
 
 /// What the account answered.
@@ -32,6 +38,15 @@ pub struct Answers {
     pub taken: Vec<(String, String, String)>,
     /// Free addresses by subnet id.
     pub free_addresses: Vec<(String, i64)>,
+    /// The zone of each subnet read.
+    #[serde(default)]
+    pub subnet_zones: Vec<(String, String)>,
+    /// (instance type, zone) offered.
+    #[serde(default)]
+    pub offered: Vec<(String, String)>,
+    /// (limit, the account's maximum, how many it holds).
+    #[serde(default)]
+    pub limits: Vec<(String, i64, i64)>,
 }
 
 /// One check of the live account, as the plan records it.

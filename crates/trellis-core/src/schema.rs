@@ -179,6 +179,9 @@ pub struct AddressNeeds {
     pub count: Option<&'static str>,
     /// The attribute naming its subnet (or subnets).
     pub subnets: &'static str,
+    /// The attribute naming its instance type, which every zone of its subnets must
+    /// offer.
+    pub instance_type: Option<&'static str>,
 }
 
 /// What a change of an attribute interrupts, when the schema says so (see `Attr::effect`).
@@ -367,6 +370,11 @@ pub struct Kind {
     /// It hands out addresses from the range in this attribute (a subnet's
     /// `cidr_block`): a new one's room is the range less AWS's five.
     pub address_range: Option<&'static str>,
+    /// The attribute naming the availability zone it is in (a subnet's).
+    pub zone: Option<&'static str>,
+    /// The EC2 account attribute that caps how many of these an account may hold
+    /// (`vpc-max-elastic-ips`), checked before creates.
+    pub account_limit: Option<&'static str>,
 }
 
 /// How a kind rolls its instances onto a new configuration, by the names of the

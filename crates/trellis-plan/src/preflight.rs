@@ -1,7 +1,8 @@
 //! Pre-flight: the questions a plan asks of the live account before its first change,
 //! from what the schema declares (`Attr::image`, `Type::Ref` to objects the stack does
-//! not make, `Kind::generated_name` fixed by the spec, `Kind::addresses`), and the
-//! judgement of the answers. The reads themselves are the provider's. Names no kind.
+//! not make, `Kind::generated_name` fixed by the spec, `Kind::addresses` with its
+//! instance type, `Kind::zone`, `Kind::account_limit`), and the judgement of the
+//! answers. The reads themselves are the provider's. Names no kind.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -66,10 +67,20 @@ pub fn questions(plan: &Plan) -> Questions {
         }
         if let Some(needs) = &kind.addresses {
             q.subnets.extend(strings(after.get(needs.subnets)).into_iter().filter(|s| !s.is_empty()));
+            if let Some(t) = needs.instance_type.filter(|t| changed(c, t)) {
+                q.instance_types.extend(strings(after.get(t)));
+            }
+        }
+        if let (Some(limit), Action::Create) = (kind.account_limit, c.action) {
+            q.limits.push(limit);
         }
     }
-    q.subnets.sort();
-    q.subnets.dedup();
+    for list in [&mut q.subnets, &mut q.instance_types] {
+        list.sort();
+        list.dedup();
+    }
+    q.limits.sort();
+    q.limits.dedup();
     q
 }
 
@@ -114,6 +125,52 @@ pub fn judge(plan: &Plan, q: &Questions, a: &Answers) -> Vec<Check> {
         out.push(check(address, "name", taken.is_none(), detail));
     }
     let free: BTreeMap<&str, i64> = a.free_addresses.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+    let zones: BTreeMap<&str, &str> = a.subnet_zones.iter().map(|(s, z)| (s.as_str(), z.as_str())).collect();
+    // An instance type in every zone of its subnets (those read, and those the plan
+    // makes with a zone).
+    for c in plan.changes.iter().filter(|c| calls(c)) {
+        let (Some(needs), Some(after)) = (&c.address.kind.addresses, &c.after) else { continue };
+        let Some(t) = needs.instance_type.filter(|t| changed(c, t)) else { continue };
+        let Some(ty) = after.get(t).and_then(Value::as_str) else { continue };
+        let mut in_zones: BTreeSet<String> = strings(after.get(needs.subnets))
+            .iter()
+            .filter_map(|s| zones.get(s.as_str()).map(|z| z.to_string()))
+            .collect();
+        let refs: Vec<Address> = c
+            .config
+            .as_ref()
+            .and_then(|cfg| cfg.get(needs.subnets))
+            .map(|e: &Expr| e.refs().into_iter().map(|r| r.address.clone()).collect())
+            .unwrap_or_default();
+        for r in refs {
+            let zone = plan.change(&r).and_then(|s| Some((s.address.kind.zone?, s.after.as_ref()?)));
+            if let Some(z) = zone.and_then(|(attr, attrs)| attrs.get(attr)?.as_str().map(str::to_string)) {
+                in_zones.insert(z);
+            }
+        }
+        for zone in in_zones {
+            let ok = a.offered.iter().any(|(o, z)| o == ty && *z == zone);
+            let detail = if ok {
+                format!("{ty} is offered in {zone}")
+            } else {
+                format!("{ty} is not offered in {zone}, a zone of its subnets")
+            };
+            out.push(check(&c.address, "instance_type", ok, detail));
+        }
+    }
+    // Account limits: what the account holds, plus what the plan makes.
+    for (limit, max, used) in &a.limits {
+        let made: Vec<&ResourceChange> = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Create && c.address.kind.account_limit == Some(limit.as_str()))
+            .collect();
+        let Some(first) = made.first() else { continue };
+        let want = used + made.len() as i64;
+        let ok = want <= *max;
+        let detail = format!("{limit}: {used} held + {} new = {want}, the account's limit is {max}", made.len());
+        out.push(check(&first.address, "limit", ok, detail));
+    }
     for c in plan.changes.iter().filter(|c| calls(c)) {
         let (Some(needs), Some(after)) = (&c.address.kind.addresses, &c.after) else { continue };
         let want = needs.count.map_or(Some(1), |n| after.get(n).and_then(Value::as_int));

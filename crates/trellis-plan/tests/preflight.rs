@@ -60,7 +60,7 @@ fn a_new_stack_asks_for_its_image_literal_objects_and_fixed_names() {
         images: vec!["ami-1234".into()],
         objects: vec![("key_pair".into(), "made-elsewhere".into())],
         taken: vec![("db_subnet_group".into(), "fixed-name".into(), "fixed-name".into())],
-        free_addresses: vec![],
+        ..Answers::default()
     };
     let judged = preflight_judge(&p, &q, &all);
     let failed: Vec<&str> = judged.iter().filter(|c| !c.ok).map(|c| c.check.as_str()).collect();
@@ -80,4 +80,46 @@ fn an_unchanged_stack_asks_nothing_and_a_grown_group_asks_for_room() {
     let judged = preflight_judge(&grown, &q, &answers);
     assert_eq!(judged.len(), 1);
     assert!(!judged[0].ok && judged[0].detail == "30 addresses needed, 25 free in its subnet", "{judged:?}");
+}
+
+#[test]
+fn an_instance_type_must_be_offered_in_its_zone_and_limits_count_what_is_held() {
+    let spec = r#"stack: web
+resources:
+  vpc.main:
+    cidr_block: 10.0.0.0/16
+  subnet.a:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.0.1.0/24
+    availability_zone: us-east-1e
+  instance.app:
+    image_id: ami-1234
+    instance_type: t3.micro
+    subnet_id: ${subnet.a}
+  elastic_ip.a:
+    instance_id: ${instance.app}
+  elastic_ip.b: {}
+"#;
+    let p = run(spec, None);
+    let q = preflight_questions(&p);
+    assert_eq!(q.instance_types, ["t3.micro"]);
+    assert_eq!(q.limits, ["vpc-max-elastic-ips"]);
+    let answers = Answers {
+        images: vec!["ami-1234".into()],
+        offered: vec![("t3.micro".into(), "us-east-1a".into())],
+        limits: vec![("vpc-max-elastic-ips".into(), 5, 4)],
+        ..Answers::default()
+    };
+    let judged = preflight_judge(&p, &q, &answers);
+    let failed: Vec<(&str, &str)> =
+        judged.iter().filter(|c| !c.ok).map(|c| (c.check.as_str(), c.detail.as_str())).collect();
+    assert_eq!(
+        failed,
+        [
+            ("instance_type", "t3.micro is not offered in us-east-1e, a zone of its subnets"),
+            ("limit", "vpc-max-elastic-ips: 4 held + 2 new = 6, the account's limit is 5"),
+        ]
+    );
+    let room = Answers { limits: vec![("vpc-max-elastic-ips".into(), 5, 3)], ..answers };
+    assert!(preflight_judge(&p, &q, &room).iter().any(|c| c.check == "limit" && c.ok));
 }

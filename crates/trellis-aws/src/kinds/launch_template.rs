@@ -39,6 +39,15 @@ impl AwsKind for Ops {
     async fn delete(&self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
         delete(aws, address, id).await
     }
+    /// Launch template names are unique in a region.
+    async fn named(&self, aws: &Aws, name: &str) -> Result<Option<String>, ProviderError> {
+        aws.call(Call::Describe).await;
+        match aws.ec2.describe_launch_templates().launch_template_names(name).send().await.map_err(aws_err) {
+            Ok(out) => Ok(out.launch_templates().first().and_then(|t| t.launch_template_id()).map(str::to_string)),
+            Err(e) if crate::util::is_code(&e, &["InvalidLaunchTemplateName.NotFoundException"]) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
     fn found_by(&self) -> FoundBy {
         FoundBy::Reference
     }

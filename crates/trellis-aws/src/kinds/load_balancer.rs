@@ -48,6 +48,15 @@ impl AwsKind for Ops {
     ) -> Result<(), ProviderError> {
         crate::service::elb::sync_tags(aws, id, before, after).await
     }
+    /// Load balancer names are unique in a region.
+    async fn named(&self, aws: &Aws, name: &str) -> Result<Option<String>, ProviderError> {
+        aws.call(Call::ElbDescribe).await;
+        match aws.elb.describe_load_balancers().names(name).send().await.map_err(aws_err) {
+            Ok(out) => Ok(out.load_balancers().first().and_then(|l| l.load_balancer_arn()).map(str::to_string)),
+            Err(e) if crate::util::is_code(&e, &["LoadBalancerNotFound"]) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
     fn found_by(&self) -> FoundBy {
         FoundBy::Listing
     }

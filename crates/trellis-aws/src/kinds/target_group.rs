@@ -42,6 +42,15 @@ impl AwsKind for Ops {
     ) -> Result<(), ProviderError> {
         crate::service::elb::sync_tags(aws, id, before, after).await
     }
+    /// Target group names are unique in a region.
+    async fn named(&self, aws: &Aws, name: &str) -> Result<Option<String>, ProviderError> {
+        aws.call(Call::ElbDescribe).await;
+        match aws.elb.describe_target_groups().names(name).send().await.map_err(aws_err) {
+            Ok(out) => Ok(out.target_groups().first().and_then(|g| g.target_group_arn()).map(str::to_string)),
+            Err(e) if crate::util::is_code(&e, &["TargetGroupNotFound"]) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
     fn found_by(&self) -> FoundBy {
         FoundBy::Listing
     }

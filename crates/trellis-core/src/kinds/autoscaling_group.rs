@@ -62,7 +62,7 @@ pub static AUTOSCALING_GROUP: Kind = Kind {
             PROTECT,
         ],
     },
-    addresses: Some(AddressNeeds { count: Some("max_size"), subnets: "vpc_zone_identifier" }),
+    addresses: Some(AddressNeeds { count: Some("max_size"), subnets: "vpc_zone_identifier", instance_type: None }),
     ..BASE
 };
 

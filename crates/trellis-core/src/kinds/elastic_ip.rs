@@ -32,5 +32,6 @@ pub static ELASTIC_IP: Kind = Kind {
             PROTECT,
         ],
     },
+    account_limit: Some("vpc-max-elastic-ips"),
     ..BASE
 };

@@ -34,5 +34,6 @@ pub static SUBNET: Kind = Kind {
         ],
     },
     address_range: Some("cidr_block"),
+    zone: Some("availability_zone"),
     ..BASE
 };
