@@ -162,3 +162,21 @@ fn plans_carry_findings_in_text_json_and_markdown() {
     assert!(text.contains("[sg-database-open; unchanged by this plan]"), "{text}");
     assert!(!text.contains("      why:"), "{text}");
 }
+
+#[test]
+fn launchers_are_checked_for_imdsv1_and_unencrypted_volumes() {
+    let lt = "  launch_template.web:\n    image_id: ami-1\n    instance_type: t3.micro\n";
+    let mut got: Vec<String> = findings(lt).into_iter().map(|f| f.rule).collect();
+    got.sort();
+    assert_eq!(got, ["imds-v1", "volume-unencrypted"]);
+    let hardened = format!(
+        "{lt}    metadata_options: {{ http_tokens: required }}\n    block_device_mappings:\n      - device_name: /dev/xvda\n        ebs: {{ encrypted: true }}\n"
+    );
+    assert!(findings(&hardened).is_empty(), "{:#?}", findings(&hardened));
+    let half = hardened.replace("encrypted: true", "encrypted: false").replace("required", "optional");
+    let details: Vec<String> = findings(&half).into_iter().map(|f| f.detail).collect();
+    assert_eq!(details, ["metadata_options.http_tokens: optional", "/dev/xvda is not encrypted"]);
+    let instance = "  instance.app:\n    image_id: ami-1\n    instance_type: t3.micro\n    subnet_id: ${subnet.a}\n    metadata_options: { http_tokens: required }\n";
+    let got: Vec<String> = findings(instance).into_iter().map(|f| f.rule).collect();
+    assert_eq!(got, ["volume-unencrypted"]);
+}
