@@ -506,3 +506,22 @@ resources:
     let web = &spec.resources[&"security_group.web".parse().unwrap()];
     assert_eq!(web.waive["sg-ssh-open"], "the bastion");
 }
+
+#[test]
+fn enums_take_any_case_and_keep_aws_spelling() {
+    let text = r#"stack: web
+resources:
+  vpc.main:
+    cidr_block: 10.0.0.0/16
+    instance_tenancy: Default
+  target_group.web:
+    vpc_id: ${vpc.main}
+    port: 80
+    protocol: http
+"#;
+    let spec = parse(SourceFile { name: "ok.yaml".into(), text: text.into() }, &opts(&[])).unwrap();
+    let vpc = &spec.resources[&"vpc.main".parse().unwrap()];
+    assert_eq!(vpc.attrs["instance_tenancy"], Expr::Lit(Value::str("default")));
+    let tg = &spec.resources[&"target_group.web".parse().unwrap()];
+    assert_eq!(tg.attrs["protocol"], Expr::Lit(Value::str("HTTP")));
+}

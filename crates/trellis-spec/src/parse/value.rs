@@ -368,8 +368,10 @@ impl Parser<'_> {
                 ),
             },
             Type::Enum(words) => {
-                if words.contains(&text) {
-                    Some(Value::str(text))
+                // Any case, written down in AWS's spelling: what is sent and read back
+                // is that, so `MySQL` plans no change against `mysql`.
+                if let Some(word) = words.iter().find(|w| w.eq_ignore_ascii_case(text)) {
+                    Some(Value::str(*word))
                 } else {
                     let help = suggest(text, words.iter()).or_else(|| Some(format!("use one of {}", words.join(", "))));
                     fail(self, format!("`{text}` is not allowed here"), help)
