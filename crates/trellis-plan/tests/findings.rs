@@ -78,6 +78,10 @@ fn ssh_rdp_and_every_port_open_are_found_with_checkov_ids() {
     assert_eq!(rules(&findings(acl)), [("nacl-ssh-open", "network_acl.public".to_string())]);
     let denied = acl.replace("rule_action: allow", "rule_action: deny");
     assert!(findings(&denied).is_empty());
+    let everything =
+        acl.replace("protocol: tcp", "protocol: all").replace("        port_range: { from: 22, to: 22 }\n", "");
+    let got: Vec<String> = findings(&everything).into_iter().map(|f| f.rule).collect();
+    assert_eq!(got, ["nacl-ssh-open", "nacl-rdp-open", "nacl-all-open"]);
 }
 
 #[test]

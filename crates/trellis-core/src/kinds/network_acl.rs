@@ -1,6 +1,6 @@
 //! The schema of `network_acl`; its AWS side is `trellis-aws/src/kinds/network_acl.rs`.
 
-use super::{BASE, ID, PROTECT, PROTOCOLS_WITH_PORTS, TAGS, attr, default, force, world_opens};
+use super::{open_to_world, BASE, ID, PROTECT, PROTOCOLS_WITH_PORTS, TAGS, attr, default, force, world_opens};
 use crate::schema::{Default, Kind, Mode, Object, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
@@ -91,7 +91,12 @@ fn rdp_open(s: &Subject) -> Vec<String> {
     world_opens(s.attrs, "ingress", "cidr_block", "port_range", 3389)
 }
 
-static RULES: [Rule; 2] = [
+fn all_open(s: &Subject) -> Vec<String> {
+    let rules = open_to_world(s.attrs, "ingress", "cidr_block", "port_range");
+    rules.iter().filter(|r| r.protocol == "all").map(|r| r.words()).collect()
+}
+
+static RULES: [Rule; 3] = [
     Rule {
         id: "nacl-ssh-open",
         checkov: Some("CKV_AWS_232"),
@@ -109,6 +114,15 @@ static RULES: [Rule; 2] = [
         why: "allowing 3389 from anywhere leaves only the security groups between the internet and RDP",
         fix: "allow 3389 only from a known range, or deny it with a lower `rule_number`",
         check: rdp_open,
+    },
+    Rule {
+        id: "nacl-all-open",
+        checkov: None,
+        severity: Severity::Low,
+        title: "the ACL lets every protocol in from the internet",
+        why: "the subnet's traffic is then filtered by its security groups alone (AWS's default ACL does the same)",
+        fix: "allow only the ports the subnet serves (`protocol: tcp`, `port_range`), and the ephemeral range for replies",
+        check: all_open,
     },
 ];
 
