@@ -406,20 +406,22 @@ def shim_cloudwatch_rpc_v2_cbor():
 
 
 def shim_example_image():
-    """The examples name `ami-0abcdef1234567890`, a placeholder image. moto 5.2.5 runs
-    instances from any image id but describes only the images it loaded, so trellis's
-    pre-flight check (the image exists in the region) would refuse every example. The
-    image is added to each region's images here, as an image the emulated account owns."""
+    """The examples name `ami-0abcdef1234567890` (and a test changing the image,
+    `ami-0fedcba9876543210`): placeholder images. moto 5.2.5 runs instances from any
+    image id but describes only the images it loaded, so trellis's pre-flight check (the
+    image exists in the region) would refuse every example. The images are added to
+    each region's images here, as images the emulated account owns."""
     from moto.ec2.models.amis import Ami, AmiBackend
 
     original = AmiBackend._load_amis
 
     def load(self):
         original(self)
-        image = "ami-0abcdef1234567890"
-        self.amis[image] = Ami(self, ami_id=image, name="trellis-example", owner_id="123456789012",
-                               architecture="x86_64", virtualization_type="hvm",
-                               root_device_type="ebs", root_device_name="/dev/xvda")
+        for image in ["ami-0abcdef1234567890", "ami-0fedcba9876543210"]:
+            self.amis[image] = Ami(self, ami_id=image, name=f"trellis-example-{image[-4:]}",
+                                   owner_id="123456789012", architecture="x86_64",
+                                   virtualization_type="hvm", root_device_type="ebs",
+                                   root_device_name="/dev/xvda")
 
     AmiBackend._load_amis = load
 
