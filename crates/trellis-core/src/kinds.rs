@@ -357,40 +357,52 @@ const BASE: Kind = Kind {
 };
 
 /// Declares each kind's module (`kinds/<name>.rs`, holding its static) and lists it in
-/// `ALL`: adding a kind to the schema is its file and one line here.
+/// `ALL`.
 macro_rules! kinds {
     ($($module:ident => $kind:ident,)*) => {
         $(mod $module; pub use $module::$kind;)*
-        /// Every kind, in the order the docs list them.
+        /// Every kind, in the order of [`each_kind!`](crate::each_kind).
         pub static ALL: &[&Kind] = &[$(&$kind),*];
     };
 }
 
-kinds! {
-    vpc => VPC,
-    subnet => SUBNET,
-    internet_gateway => INTERNET_GATEWAY,
-    route_table => ROUTE_TABLE,
-    network_acl => NETWORK_ACL,
-    security_group => SECURITY_GROUP,
-    launch_template => LAUNCH_TEMPLATE,
-    target_group => TARGET_GROUP,
-    load_balancer => LOAD_BALANCER,
-    listener => LISTENER,
-    autoscaling_group => AUTOSCALING_GROUP,
-    scaling_policy => SCALING_POLICY,
-    instance => INSTANCE,
-    target_group_attachment => TARGET_GROUP_ATTACHMENT,
-    db_subnet_group => DB_SUBNET_GROUP,
-    db_parameter_group => DB_PARAMETER_GROUP,
-    db_instance => DB_INSTANCE,
-    elastic_ip => ELASTIC_IP,
-    nat_gateway => NAT_GATEWAY,
-    iam_role => IAM_ROLE,
-    iam_instance_profile => IAM_INSTANCE_PROFILE,
-    key_pair => KEY_PAIR,
-    metric_alarm => METRIC_ALARM,
+/// Every kind, once: its module (`kinds/<name>.rs`) and its static. Hands the list to
+/// the macro named: `kinds!` here, trellis-aws's `registry!` there, so adding a kind is
+/// its schema file, its AWS file and one line here. The order is the docs' and
+/// discover's: a kind comes after those whose objects its listing keeps to (a NAT
+/// gateway before the addresses it holds, instances before their registrations).
+#[macro_export]
+macro_rules! each_kind {
+    ($then:ident) => {
+        $then! {
+            vpc => VPC,
+            subnet => SUBNET,
+            internet_gateway => INTERNET_GATEWAY,
+            route_table => ROUTE_TABLE,
+            network_acl => NETWORK_ACL,
+            security_group => SECURITY_GROUP,
+            launch_template => LAUNCH_TEMPLATE,
+            target_group => TARGET_GROUP,
+            load_balancer => LOAD_BALANCER,
+            listener => LISTENER,
+            autoscaling_group => AUTOSCALING_GROUP,
+            scaling_policy => SCALING_POLICY,
+            instance => INSTANCE,
+            target_group_attachment => TARGET_GROUP_ATTACHMENT,
+            db_subnet_group => DB_SUBNET_GROUP,
+            db_parameter_group => DB_PARAMETER_GROUP,
+            db_instance => DB_INSTANCE,
+            nat_gateway => NAT_GATEWAY,
+            elastic_ip => ELASTIC_IP,
+            iam_role => IAM_ROLE,
+            iam_instance_profile => IAM_INSTANCE_PROFILE,
+            key_pair => KEY_PAIR,
+            metric_alarm => METRIC_ALARM,
+        }
+    };
 }
+
+each_kind!(kinds);
 
 pub fn get(name: &str) -> Option<&'static Kind> {
     ALL.iter().copied().find(|k| k.name == name)

@@ -155,7 +155,7 @@ pub fn judge(plan: &Plan, q: &Questions, a: &Answers) -> Vec<Check> {
             } else {
                 format!("{ty} is not offered in {zone}, a zone of its subnets")
             };
-            out.push(check(&c.address, "instance_type", ok, detail));
+            out.push(check(&c.address, "offered", ok, detail));
         }
     }
     // Account limits: what the account holds, plus what the plan makes.

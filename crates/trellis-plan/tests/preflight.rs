@@ -116,7 +116,7 @@ resources:
     assert_eq!(
         failed,
         [
-            ("instance_type", "t3.micro is not offered in us-east-1e, a zone of its subnets"),
+            ("offered", "t3.micro is not offered in us-east-1e, a zone of its subnets"),
             ("limit", "vpc-max-elastic-ips: 4 held + 2 new = 6, the account's limit is 5"),
         ]
     );

@@ -3,9 +3,9 @@
 //! once in [`REGISTRY`] beside the kind's schema. What the kinds of one service share
 //! (ELB's tags and ARN batches, RDS's tag maps, IAM's paths) is in `crate::service`.
 //!
-//! Adding a kind: its schema file in `trellis-core/src/kinds/` (with its line in that
-//! crate's `kinds!`), its file here, and its line in `registry!`. The registry tests
-//! fail until they agree.
+//! Adding a kind: its schema file in `trellis-core/src/kinds/`, its file here, and its
+//! line in `trellis_core::each_kind!`, which both crates' lists are made from. The
+//! registry tests fail until they agree.
 
 #[cfg(test)]
 mod roundtrip;
@@ -162,43 +162,18 @@ pub(crate) async fn find_in_stack_or_by_name<K: AwsKind + ?Sized>(
 }
 
 /// Declares each kind's module (`<kind>.rs`, holding its `Ops`) and registers it beside
-/// its schema: adding a kind's AWS side is its file and one line here.
+/// its schema, for every kind of `trellis_core::each_kind!`: a kind's AWS side is its
+/// file here, and its one line is in that list.
 macro_rules! registry {
-    ($($kind:ident => $module:ident,)*) => {
+    ($($module:ident => $kind:ident,)*) => {
         $(mod $module;)*
         /// The registry: each kind of the schema (by its static, not by a string) with its
-        /// AWS side. Discover lists kinds in this order, so a kind comes after those whose
-        /// objects its listing keeps to (instances before their registrations and
-        /// addresses).
+        /// AWS side, in `each_kind!`'s order, which discover lists kinds in.
         pub(crate) static REGISTRY: &[(&Kind, &dyn AwsKind)] = &[$((&kinds::$kind, &$module::Ops)),*];
     };
 }
 
-registry! {
-    VPC => vpc,
-    SUBNET => subnet,
-    INTERNET_GATEWAY => internet_gateway,
-    ROUTE_TABLE => route_table,
-    NETWORK_ACL => network_acl,
-    SECURITY_GROUP => security_group,
-    INSTANCE => instance,
-    NAT_GATEWAY => nat_gateway,
-    ELASTIC_IP => elastic_ip,
-    LOAD_BALANCER => load_balancer,
-    LISTENER => listener,
-    TARGET_GROUP => target_group,
-    TARGET_GROUP_ATTACHMENT => target_group_attachment,
-    AUTOSCALING_GROUP => autoscaling_group,
-    SCALING_POLICY => scaling_policy,
-    LAUNCH_TEMPLATE => launch_template,
-    DB_SUBNET_GROUP => db_subnet_group,
-    DB_PARAMETER_GROUP => db_parameter_group,
-    DB_INSTANCE => db_instance,
-    IAM_ROLE => iam_role,
-    IAM_INSTANCE_PROFILE => iam_instance_profile,
-    KEY_PAIR => key_pair,
-    METRIC_ALARM => metric_alarm,
-}
+trellis_core::each_kind!(registry);
 
 /// The AWS side of `kind`.
 pub(crate) fn ops(kind: &Kind) -> Option<&'static dyn AwsKind> {
