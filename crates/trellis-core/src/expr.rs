@@ -11,6 +11,9 @@ use crate::{Address, Value};
 pub struct Ref {
     pub address: Address,
     pub attr: Option<String>,
+    /// `${kind.name.attr[N]}`: element N of a list attribute (of a set, in its sorted order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
 }
 
 impl Ref {
@@ -20,10 +23,28 @@ impl Ref {
     }
 }
 
+impl Ref {
+    /// A reference to `address`'s `attr` (its id when `None`).
+    pub fn new(address: Address, attr: Option<String>) -> Ref {
+        Ref { address, attr, index: None }
+    }
+
+    /// What it reads, given the whole attribute `value`: the element it names, when it
+    /// names one (unknown while the list is, or when it is too short).
+    pub fn pick(&self, value: Value) -> Value {
+        match (self.index, value) {
+            (None, v) => v,
+            (Some(i), Value::List(items)) => items.into_iter().nth(i).unwrap_or(Value::Unknown),
+            (Some(_), _) => Value::Unknown,
+        }
+    }
+}
+
 impl fmt::Display for Ref {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let index = self.index.map(|i| format!("[{i}]")).unwrap_or_default();
         match &self.attr {
-            Some(a) => write!(f, "${{{}.{a}}}", self.address),
+            Some(a) => write!(f, "${{{}.{a}{index}}}", self.address),
             None => write!(f, "${{{}}}", self.address),
         }
     }
@@ -67,13 +88,13 @@ impl Expr {
     pub fn eval_with_env(&self, resolve: &dyn Fn(&Ref) -> Value, env: &dyn Fn(&str) -> Option<String>) -> Value {
         match self {
             Expr::Lit(v) => v.clone(),
-            Expr::Ref(r) => resolve(r),
+            Expr::Ref(r) => r.pick(resolve(r)),
             Expr::Template(parts) => {
                 let mut out = String::new();
                 for p in parts {
                     match p {
                         Part::Lit(s) => out.push_str(s),
-                        Part::Ref(r) => match resolve(r) {
+                        Part::Ref(r) => match r.pick(resolve(r)) {
                             Value::Str(s) => out.push_str(&s),
                             Value::Int(i) => out.push_str(&i.to_string()),
                             Value::Bool(b) => out.push_str(&b.to_string()),
@@ -149,7 +170,7 @@ mod tests {
 
     #[test]
     fn evaluates_templates_and_sets() {
-        let r = Ref { address: "vpc.main".parse().unwrap(), attr: None };
+        let r = Ref::new("vpc.main".parse().unwrap(), None);
         let e = Expr::Template(vec![Part::Lit("in ".into()), Part::Ref(r.clone())]);
         assert_eq!(e.eval(&|_| Value::str("vpc-1")), Value::str("in vpc-1"));
         assert_eq!(e.eval(&|_| Value::Unknown), Value::Unknown);

@@ -402,7 +402,7 @@ impl Refer<'_> {
         match (ty, v) {
             (Type::Ref(k), Value::Str(id)) => {
                 match kinds::get(k).and_then(|k| self.addresses.get(&(k.name, id.clone()))) {
-                    Some(address) => Expr::Ref(Ref { address: address.clone(), attr: None }),
+                    Some(address) => Expr::Ref(Ref::new(address.clone(), None)),
                     None => Expr::Lit(v.clone()),
                 }
             }

@@ -212,3 +212,33 @@ fn plans_with_secrets_versions_and_create_first_replacements_follow_the_schema()
         assert!(errors.is_empty(), "{errors:#?}\n{j:#}");
     }
 }
+
+#[test]
+fn an_element_of_a_list_reads_the_planned_list() {
+    let spec = r#"stack: web
+resources:
+  vpc.main:
+    cidr_block: 10.0.0.0/16
+  subnet.a:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.0.1.0/24
+  security_group.lb:
+    vpc_id: ${vpc.main}
+    description: lb
+  load_balancer.web:
+    subnets: ["${subnet.a}"]
+    security_groups: ["${security_group.lb}"]
+  security_group.app:
+    vpc_id: ${vpc.main}
+    description: app
+    tags: { Front: "${load_balancer.web.security_groups[0]}" }
+"#;
+    // Made from nothing, the element is known once the group is.
+    let first = run(spec, None);
+    let app = first.change(&addr("security_group.app")).unwrap();
+    assert_eq!(app.after.as_ref().unwrap()["tags"].as_map().unwrap()["Front"], Value::Unknown);
+    let st = converged(spec);
+    let tags = st.get(&addr("security_group.app")).unwrap().attributes["tags"].clone();
+    assert_eq!(tags.as_map().unwrap()["Front"], Value::str("lb-1"), "the first of the balancer's groups");
+    assert!(run(spec, Some(&st)).is_empty());
+}

@@ -80,7 +80,7 @@ fn fill_defaults(kind: &Kind, attrs: &mut BTreeMap<String, Expr>, stack: &str, n
         }
         if let (Default::RefAttr { via, attr }, false) = (a.default, attrs.contains_key(a.name)) {
             if let Some(Expr::Ref(r)) = attrs.get(via) {
-                let r = Ref { address: r.address.clone(), attr: Some(attr.to_string()) };
+                let r = Ref::new(r.address.clone(), Some(attr.to_string()));
                 attrs.insert(a.name.to_string(), Expr::Ref(r));
             }
         }

@@ -69,7 +69,7 @@ proptest! {
 #[test]
 fn references_are_written_plain_and_read_back_as_references() {
     let mut out = String::from("stack: emit\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n  subnet.a:\n");
-    let vpc: trellis_core::Ref = trellis_core::Ref { address: "vpc.main".parse().unwrap(), attr: None };
+    let vpc: trellis_core::Ref = trellis_core::Ref::new("vpc.main".parse().unwrap(), None);
     emit::entry(&mut out, 4, "vpc_id", &Expr::Ref(vpc.clone()));
     emit::entry(&mut out, 4, "cidr_block", &Expr::Lit(Value::str("10.0.1.0/24")));
     assert!(out.contains("    vpc_id: ${vpc.main}\n"), "{out}");

@@ -173,3 +173,20 @@ fn copies_cannot_be_counted_from_a_lookup() {
     );
     assert!(e.contains("copies are decided before lookups and other stacks' states are read"), "{e}");
 }
+
+#[test]
+fn an_element_of_a_lookup_list_is_one_value() {
+    let text = DEFAULT_VPC.replace(
+        "  launch_template.web:\n",
+        "  instance.one:\n    image_id: ${lookup.ami.web}\n    instance_type: t3.micro\n    subnet_id: ${lookup.subnets.default.ids[1]}\n  launch_template.web:\n",
+    );
+    let answers = answers();
+    let spec = load_with(&text, Some(&answers)).unwrap();
+    assert_eq!(spec.resources[&a("instance.one")].attrs["subnet_id"], Expr::Lit(Value::str("subnet-2")));
+    let without = load_with(&text, None).unwrap();
+    assert_eq!(without.resources[&a("instance.one")].attrs["subnet_id"], Expr::Lit(Value::Unknown));
+    let e = load_with(&text.replace("ids[1]", "ids[2]"), Some(&answers)).unwrap_err();
+    assert!(e.contains("`${lookup.subnets.default.ids}` has 2 elements: there is no `[2]`"), "{e}");
+    let e = errors(&text.replace("${lookup.subnets.default.ids[1]}", "${lookup.vpc.default.cidr_block[0]}"));
+    assert!(e.contains("is not a list: it has no `[0]`"), "{e}");
+}

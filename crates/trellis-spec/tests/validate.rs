@@ -525,3 +525,42 @@ resources:
     let tg = &spec.resources[&"target_group.web".parse().unwrap()];
     assert_eq!(tg.attrs["protocol"], Expr::Lit(Value::str("HTTP")));
 }
+
+#[test]
+fn an_element_of_a_list_attribute_is_a_reference_of_its_own() {
+    let text = r#"stack: web
+resources:
+  vpc.main:
+    cidr_block: 10.0.0.0/16
+  subnet.a:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.0.1.0/24
+  security_group.lb:
+    vpc_id: ${vpc.main}
+    description: lb
+  load_balancer.web:
+    subnets: ["${subnet.a}"]
+    security_groups: ["${security_group.lb}"]
+  security_group.app:
+    vpc_id: ${vpc.main}
+    description: app
+    ingress:
+      - protocol: tcp
+        port: 80
+        source_group: ${load_balancer.web.security_groups[0]}
+"#;
+    let spec = parse(SourceFile { name: "ok.yaml".into(), text: text.into() }, &opts(&[])).unwrap();
+    let app = &spec.resources[&"security_group.app".parse().unwrap()];
+    let Expr::Set(rules) = &app.attrs["ingress"] else { panic!("{:?}", app.attrs["ingress"]) };
+    let Expr::Map(rule) = &rules[0] else { panic!() };
+    let Expr::Ref(r) = &rule["source_group"] else { panic!("{:?}", rule["source_group"]) };
+    assert_eq!((r.attr.as_deref(), r.index), (Some("security_groups"), Some(0)));
+    assert_eq!(r.to_string(), "${load_balancer.web.security_groups[0]}");
+    let deps: Vec<String> = app.dependencies().iter().map(ToString::to_string).collect();
+    assert!(deps.contains(&"load_balancer.web".to_string()), "{deps:?}");
+
+    let e = errors(&text.replace("security_groups[0]", "dns_name[0]"));
+    assert!(e.contains("`${load_balancer.web.dns_name}` is not a list: it has no `[0]`"), "{e}");
+    let e = errors(&text.replace("security_groups[0]", "subnets[0]"));
+    assert!(e.contains("expected the id of a security_group, but `${load_balancer.web.subnets[0]}` holds"), "{e}");
+}

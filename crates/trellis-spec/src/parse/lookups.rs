@@ -235,7 +235,7 @@ impl Parser<'_> {
     }
 
     /// `lookup.KIND.NAME[.ATTR]` checked: declared, and the attribute exists.
-    fn checked_lookup(&mut self, body: &str, at: Span) -> Option<(LookupAddress, &'static LookupAttr)> {
+    pub(super) fn checked_lookup(&mut self, body: &str, at: Span) -> Option<(LookupAddress, &'static LookupAttr)> {
         let Some((kind, name, attr)) = parts(body) else {
             self.error(
                 format!("`${{{body}}}` is not a reference to a lookup"),
@@ -294,6 +294,10 @@ impl Parser<'_> {
                 Some(String::new())
             }
         }
+    }
+
+    pub(super) fn answer_of(&self, address: &LookupAddress, attr: &str) -> Option<Value> {
+        self.answer(address, attr)
     }
 
     fn answer(&self, address: &LookupAddress, attr: &str) -> Option<Value> {

@@ -189,6 +189,9 @@ impl Parser<'_> {
     /// resource's attribute, checked against that attribute's type. Longer than most: one
     /// arm per form of reference, each with its own messages and hints, read best whole.
     pub(super) fn resolve_ref(&mut self, body: &str, at: Span, ty: &Type) -> Option<Part> {
+        if let Some((list, index)) = element_of(body) {
+            return self.element_ref(list, index, at, ty);
+        }
         let segments: Vec<&str> = body.split('.').collect();
         match segments.as_slice() {
             ["var", name] => match self.vars.get(*name) {
@@ -266,6 +269,81 @@ impl Parser<'_> {
         }
     }
 
+    /// `${LIST[N]}`: element N of a list attribute of a resource or a lookup, checked
+    /// like a reference to one element (a security group's id where one is due).
+    fn element_ref(&mut self, list: &str, index: usize, at: Span, ty: &Type) -> Option<Part> {
+        if list.starts_with("lookup.") {
+            let (address, attr) = self.checked_lookup(list, at)?;
+            if !attr.list {
+                self.error(
+                    format!("`${{{list}}}` is not a list: it has no `[{index}]`"),
+                    Some(at),
+                    Some(format!("write `${{{list}}}`")),
+                );
+                return None;
+            }
+            if let Type::Ref(want) = ty {
+                if attr.id_of != Some(*want) {
+                    self.error(
+                        format!(
+                            "expected the id of a {want}, but `${{{list}[{index}]}}` is one of {}",
+                            attr.doc.to_lowercase()
+                        ),
+                        Some(at),
+                        None,
+                    );
+                    return None;
+                }
+            }
+            return match self.answer_of(&address, attr.name) {
+                Some(Value::List(items)) => match items.get(index) {
+                    Some(Value::Str(s)) => Some(Part::Lit(s.clone())),
+                    Some(other) => Some(Part::Lit(other.to_string())),
+                    None => {
+                        let n = items.len();
+                        self.error(
+                            format!(
+                                "`${{{list}}}` has {n} element{}: there is no `[{index}]`",
+                                if n == 1 { "" } else { "s" }
+                            ),
+                            Some(at),
+                            (n > 0).then(|| format!("the last is `[{}]`", n - 1)),
+                        );
+                        None
+                    }
+                },
+                Some(_) | None => {
+                    self.unresolved = true;
+                    Some(Part::Lit(String::new()))
+                }
+            };
+        }
+        let Some(Part::Ref(mut r)) = self.resolve_ref(list, at, &Type::Str) else { return None };
+        let inner = match r.address.kind.attr(r.attr_name()).map(|a| &a.ty) {
+            Some(Type::List(t) | Type::Set(t)) => *t,
+            _ => {
+                self.error(
+                    format!("`{r}` is not a list: it has no `[{index}]`"),
+                    Some(at),
+                    Some(format!("write `{r}` alone")),
+                );
+                return None;
+            }
+        };
+        r.index = Some(index);
+        if let Type::Ref(want) = ty {
+            if !matches!(inner, Type::Ref(k) if k == want) {
+                self.error(
+                    format!("expected the id of a {want}, but `{r}` holds {}", inner.describe()),
+                    Some(at),
+                    None,
+                );
+                return None;
+            }
+        }
+        Some(Part::Ref(r))
+    }
+
     /// `text` (`kind.name`) is not declared: says so, with the closest address.
     pub(super) fn not_declared(&mut self, text: &str, at: Span) {
         let candidates: Vec<String> = self
@@ -297,7 +375,7 @@ impl Parser<'_> {
                 return None;
             }
         }
-        let r = Ref { address: address.clone(), attr };
+        let r = Ref::new(address.clone(), attr);
         if let Type::Ref(want) = ty {
             if *want != target.name || r.attr_name() != "id" {
                 self.error(
@@ -437,4 +515,18 @@ impl Parser<'_> {
             }
         }
     }
+}
+
+/// `LIST[N]` where LIST names an attribute (`kind.name.attr`, `kind.name[key].attr`,
+/// `lookup.KIND.NAME.attr`), not a copy (`kind.name[0]`): the list and the index.
+fn element_of(body: &str) -> Option<(&str, usize)> {
+    let open = body.rfind('[')?;
+    let index: usize = body.strip_suffix(']')?[open + 1..].parse().ok()?;
+    let list = &body[..open];
+    // An attribute follows the address: `kind.name.attr`, or `.attr` after a copy's key.
+    let names_attribute = match list.rfind(']') {
+        Some(k) => list[k + 1..].starts_with('.'),
+        None => list.matches('.').count() >= 2,
+    };
+    names_attribute.then_some((list, index))
 }
