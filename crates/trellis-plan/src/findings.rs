@@ -62,6 +62,16 @@ pub fn check(changes: &[ResourceChange], waivers: &dyn Fn(&Address) -> BTreeMap<
             .map(|r| r.address.clone())
             .collect()
     };
+    // Who refers to whom, once: a rule asking for its object's referrers costs the
+    // referrers, not the plan.
+    let mut referred_by: BTreeMap<&Address, Vec<&ResourceChange>> = BTreeMap::new();
+    for o in &live {
+        for target in refers(o, None) {
+            if let Some((address, _)) = by_address.get_key_value(&target) {
+                referred_by.entry(*address).or_default().push(*o);
+            }
+        }
+    }
     let mut out = Vec::new();
     for c in &live {
         let rules = c.address.kind.rules;
@@ -73,10 +83,14 @@ pub fn check(changes: &[ResourceChange], waivers: &dyn Fn(&Address) -> BTreeMap<
             refers(c, Some(name)).iter().filter_map(|a| by_address.get(a)).filter_map(|o| o.after.as_ref()).collect()
         };
         let referrers = |kind: &str| -> Vec<(&Address, &Attrs)> {
-            live.iter()
-                .filter(|o| o.address.kind.name == kind && refers(o, None).contains(&c.address))
+            let by = referred_by.get(&c.address).map(Vec::as_slice).unwrap_or_default();
+            let mut found: Vec<(&Address, &Attrs)> = by
+                .iter()
+                .filter(|o| o.address.kind.name == kind)
                 .filter_map(|o| Some((&o.address, o.after.as_ref()?)))
-                .collect()
+                .collect();
+            found.dedup_by(|a, b| a.0 == b.0);
+            found
         };
         let subject = Subject { attrs, refs: &refs, referrers: &referrers };
         let waived = waivers(&c.address);
