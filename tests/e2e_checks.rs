@@ -202,7 +202,7 @@ async fn a_missing_image_a_full_subnet_and_a_taken_name_are_refused_before_any_c
     // With the name free again, every check passes and the stack is made.
     ec2.delete_key_pair().key_name(&key).send().await.unwrap();
     let applied = stack.run(&["apply", "{spec}", "--auto-approve"]).expect_code(0);
-    assert!(applied.stdout.contains("Pre-flight: 6 checks against the account passed, 0 failed"), "{}", applied.stdout);
+    assert!(applied.stdout.contains("Pre-flight: 7 checks against the account passed, 0 failed"), "{}", applied.stdout);
     // IMDSv2 only and encrypted volumes, as the findings' fixes say: none left, and
     // the stack plans empty (what AWS reads back is what was sent).
     assert!(

@@ -405,6 +405,21 @@ def shim_cloudwatch_rpc_v2_cbor():
     DomainDispatcherApplication.__call__ = call
 
 
+def shim_rds_account_attributes():
+    """moto 5.2.5 has no RDS DescribeAccountAttributes (AccountQuotas). Answered here with
+    AWS's default quota of 40 DB instances and the instances the emulated account
+    holds, so trellis's pre-flight reads the quota as it would on AWS."""
+    from moto.core.responses import ActionResult
+    from moto.rds.responses import RDSResponse
+
+    def describe_account_attributes(self):
+        used = len(self.backend.databases)
+        quota = {"AccountQuotaName": "DBInstances", "Used": used, "Max": 40}
+        return ActionResult({"AccountQuotas": [quota]})
+
+    RDSResponse.describe_account_attributes = describe_account_attributes
+
+
 def shim_example_image():
     """The examples name `ami-0abcdef1234567890` (and a test changing the image,
     `ami-0fedcba9876543210`): placeholder images. moto 5.2.5 runs instances from any
@@ -444,6 +459,7 @@ if __name__ == "__main__":
     shim_own_tags_by_index()
     shim_cloudwatch_rpc_v2_cbor()
     shim_example_image()
+    shim_rds_account_attributes()
     # Not shims of defects: what moto does not simulate at all (instance refresh,
     # application health, draining), documented in refresh.py.
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -72,6 +72,15 @@ impl Aws {
             }
         }
         for limit in &q.limits {
+            if let Some(quota) = limit.strip_prefix("rds:") {
+                self.call(Call::Rds).await;
+                let out = self.rds.describe_account_attributes().send().await.map_err(aws_err)?;
+                let found = out.account_quotas().iter().find(|a| a.account_quota_name() == Some(quota));
+                if let Some(q) = found {
+                    a.limits.push((limit.to_string(), q.max().unwrap_or(i64::MAX), q.used().unwrap_or(0)));
+                }
+                continue;
+            }
             self.call(Call::Describe).await;
             let call = self.ec2.describe_account_attributes().attribute_names(AccountAttributeName::from(*limit));
             let out = call.send().await.map_err(aws_err)?;

@@ -182,6 +182,9 @@ pub struct AddressNeeds {
     /// The attribute naming its instance type, which every zone of its subnets must
     /// offer.
     pub instance_type: Option<&'static str>,
+    /// Or where its instance type is: `(attribute, attribute of what it refers to)` (a
+    /// group's launch template's `instance_type`).
+    pub instance_type_via: Option<(&'static str, &'static str)>,
 }
 
 /// What a change of an attribute interrupts, when the schema says so (see `Attr::effect`).
@@ -372,8 +375,9 @@ pub struct Kind {
     pub address_range: Option<&'static str>,
     /// The attribute naming the availability zone it is in (a subnet's).
     pub zone: Option<&'static str>,
-    /// The EC2 account attribute that caps how many of these an account may hold
-    /// (`vpc-max-elastic-ips`), checked before creates.
+    /// The account quota that caps how many of these an account may hold: an EC2
+    /// account attribute (`vpc-max-elastic-ips`) or an RDS account quota
+    /// (`rds:DBInstances`), checked before creates.
     pub account_limit: Option<&'static str>,
 }
 

@@ -35,6 +35,20 @@ fn strings(v: Option<&Value>) -> Vec<String> {
     }
 }
 
+/// The instance type a change launches, when it changes (or the object is new): its own
+/// attribute, or the one of what it refers to (a group's launch template).
+fn launched_type(plan: &Plan, c: &ResourceChange, needs: &trellis_core::schema::AddressNeeds) -> Option<String> {
+    let after = c.after.as_ref()?;
+    if let Some(t) = needs.instance_type {
+        return changed(c, t).then(|| after.get(t)?.as_str().map(str::to_string)).flatten();
+    }
+    let (via, attr) = needs.instance_type_via?;
+    let r = c.config.as_ref()?.get(via)?.refs().into_iter().next()?.address.clone();
+    let source = plan.change(&r)?;
+    let fresh = c.action == Action::Create || (calls(source) && changed(source, attr));
+    fresh.then(|| source.after.as_ref()?.get(attr)?.as_str().map(str::to_string)).flatten()
+}
+
 /// What the plan asks of the account.
 pub fn questions(plan: &Plan) -> Questions {
     let held: BTreeSet<&str> = plan.refreshed.iter().map(|r| r.id.as_str()).collect();
@@ -67,9 +81,7 @@ pub fn questions(plan: &Plan) -> Questions {
         }
         if let Some(needs) = &kind.addresses {
             q.subnets.extend(strings(after.get(needs.subnets)).into_iter().filter(|s| !s.is_empty()));
-            if let Some(t) = needs.instance_type.filter(|t| changed(c, t)) {
-                q.instance_types.extend(strings(after.get(t)));
-            }
+            q.instance_types.extend(launched_type(plan, c, needs));
         }
         if let (Some(limit), Action::Create) = (kind.account_limit, c.action) {
             q.limits.push(limit);
@@ -130,8 +142,8 @@ pub fn judge(plan: &Plan, q: &Questions, a: &Answers) -> Vec<Check> {
     // makes with a zone).
     for c in plan.changes.iter().filter(|c| calls(c)) {
         let (Some(needs), Some(after)) = (&c.address.kind.addresses, &c.after) else { continue };
-        let Some(t) = needs.instance_type.filter(|t| changed(c, t)) else { continue };
-        let Some(ty) = after.get(t).and_then(Value::as_str) else { continue };
+        let Some(ty) = launched_type(plan, c, needs) else { continue };
+        let ty = ty.as_str();
         let mut in_zones: BTreeSet<String> = strings(after.get(needs.subnets))
             .iter()
             .filter_map(|s| zones.get(s.as_str()).map(|z| z.to_string()))

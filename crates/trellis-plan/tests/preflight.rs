@@ -123,3 +123,53 @@ resources:
     let room = Answers { limits: vec![("vpc-max-elastic-ips".into(), 5, 3)], ..answers };
     assert!(preflight_judge(&p, &q, &room).iter().any(|c| c.check == "limit" && c.ok));
 }
+
+#[test]
+fn a_group_is_checked_for_its_templates_type_and_a_database_for_the_rds_quota() {
+    let spec = r#"stack: web
+resources:
+  vpc.main:
+    cidr_block: 10.0.0.0/16
+  subnet.a:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.0.1.0/24
+    availability_zone: us-east-1e
+  launch_template.web:
+    image_id: ami-1234
+    instance_type: m7g.large
+  autoscaling_group.web:
+    launch_template_id: ${launch_template.web}
+    min_size: 1
+    max_size: 2
+    vpc_zone_identifier: ["${subnet.a}"]
+  db_subnet_group.db:
+    subnet_ids: ["${subnet.a}"]
+  db_instance.main:
+    engine: mysql
+    db_instance_class: db.t3.micro
+    allocated_storage: 20
+    master_username: admin
+    master_user_password: ${env.DB_PASSWORD}
+    db_subnet_group_name: ${db_subnet_group.db}
+"#;
+    let p = run(spec, None);
+    let q = preflight_questions(&p);
+    assert_eq!(q.instance_types, ["m7g.large"], "the group's type is its template's");
+    assert_eq!(q.limits, ["rds:DBInstances"]);
+    let answers = Answers { limits: vec![("rds:DBInstances".into(), 40, 40)], ..Answers::default() };
+    let failed: Vec<(String, String)> = preflight_judge(&p, &q, &answers)
+        .into_iter()
+        .filter(|c| !c.ok)
+        .map(|c| (c.address.to_string(), c.check))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .filter(|(_, k)| k != "image")
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            ("autoscaling_group.web".to_string(), "offered".to_string()),
+            ("db_instance.main".to_string(), "limit".to_string())
+        ]
+    );
+}

@@ -62,7 +62,7 @@ pub static AUTOSCALING_GROUP: Kind = Kind {
             PROTECT,
         ],
     },
-    addresses: Some(AddressNeeds { count: Some("max_size"), subnets: "vpc_zone_identifier", instance_type: None }),
+    addresses: Some(AddressNeeds { count: Some("max_size"), subnets: "vpc_zone_identifier", instance_type: None, instance_type_via: Some(("launch_template_id", "instance_type")) }),
     ..BASE
 };
 

@@ -328,5 +328,6 @@ pub static DB_INSTANCE: Kind = Kind {
         ],
     },
     rules: &RULES,
+    account_limit: Some("rds:DBInstances"),
     ..BASE
 };

@@ -65,7 +65,7 @@ pub static INSTANCE: Kind = Kind {
             PROTECT,
         ],
     },
-    addresses: Some(AddressNeeds { count: None, subnets: "subnet_id", instance_type: Some("instance_type") }),
+    addresses: Some(AddressNeeds { count: None, subnets: "subnet_id", instance_type: Some("instance_type"), instance_type_via: None }),
     rules: &INSTANCE_RULES,
     ..BASE
 };
