@@ -407,17 +407,39 @@ def shim_cloudwatch_rpc_v2_cbor():
 
 def shim_rds_account_attributes():
     """moto 5.2.5 has no RDS DescribeAccountAttributes (AccountQuotas). Answered here with
-    AWS's default quota of 40 DB instances and the instances the emulated account
-    holds, so trellis's pre-flight reads the quota as it would on AWS."""
+    the databases the emulated account holds and a quota of 400 (AWS's default is 40;
+    every test stack shares this one account, as one whose quota was raised), so
+    trellis's pre-flight reads the quota as it would on AWS."""
     from moto.core.responses import ActionResult
     from moto.rds.responses import RDSResponse
 
     def describe_account_attributes(self):
         used = len(self.backend.databases)
-        quota = {"AccountQuotaName": "DBInstances", "Used": used, "Max": 40}
+        quota = {"AccountQuotaName": "DBInstances", "Used": used, "Max": 400}
         return ActionResult({"AccountQuotas": [quota]})
 
     RDSResponse.describe_account_attributes = describe_account_attributes
+
+
+def shim_elastic_ip_quota():
+    """moto 5.2.5 reports `vpc-max-elastic-ips` as 5 but never refuses a sixth address,
+    and every test stack shares the one emulated account, so the addresses the suites
+    hold at once pass 5 while each stack needs one or two. Reported here as 200, the
+    quota such a shared account would have raised, so that the pre-flight limit check
+    reads a limit the account lives within (its judgement is held by pure tests)."""
+    from moto.core.responses import ActionResult
+    from moto.ec2.responses.account_attributes import AccountAttributes
+
+    original = AccountAttributes.describe_account_attributes
+
+    def describe_account_attributes(self):
+        result = original(self)
+        for attribute in result.result["AccountAttributes"]:
+            if attribute["AttributeName"] in ("vpc-max-elastic-ips", "max-elastic-ips"):
+                attribute["AttributeValues"] = [{"AttributeValue": "200"}]
+        return ActionResult(result.result)
+
+    AccountAttributes.describe_account_attributes = describe_account_attributes
 
 
 def shim_example_image():
@@ -460,6 +482,7 @@ if __name__ == "__main__":
     shim_cloudwatch_rpc_v2_cbor()
     shim_example_image()
     shim_rds_account_attributes()
+    shim_elastic_ip_quota()
     # Not shims of defects: what moto does not simulate at all (instance refresh,
     # application health, draining), documented in refresh.py.
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -87,6 +87,7 @@ impl Aws {
             let max = out
                 .account_attributes()
                 .iter()
+                .filter(|x| x.attribute_name() == Some(*limit))
                 .flat_map(|x| x.attribute_values())
                 .filter_map(|v| v.attribute_value()?.parse::<i64>().ok())
                 .next();
