@@ -89,6 +89,10 @@ async fn opening_a_database_to_the_world_is_a_finding_that_fail_on_refuses_befor
     stack.write_spec(&opened.replace("resources:\n", "checks:\n  fail_on: critical\nresources:\n"));
     stack.run_env(&["apply", "{spec}", "--auto-approve"], &env).expect_code(1);
     assert!(!open_to_world(&group).await);
+    let file = stack.dir.path().join("open.plan");
+    let refused = stack.run_env(&["plan", "{spec}", "--out", file.to_str().unwrap()], &env).expect_code(1);
+    assert!(refused.stdout.contains("sg-database-open"), "the refused plan is shown: {}", refused.stdout);
+    assert!(!file.exists(), "a refused plan is not saved");
 
     // Offline, the same finding and the same refusal.
     let offline = stack.run(&["check", "{spec}"]).expect_code(1);

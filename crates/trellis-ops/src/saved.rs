@@ -52,6 +52,8 @@ pub struct SavedRun {
     pub lock: StateLock,
     pub state: State,
     pub aws: Arc<Aws>,
+    /// The spec's `checks: { fail_on: ... }`: a saved plan is held to it like any apply.
+    pub fail_on: Option<trellis_core::schema::Severity>,
 }
 
 impl SavedRun {
@@ -150,6 +152,7 @@ impl SavedRun {
             )));
         }
         let state = session.state();
-        Ok(SavedRun { saved, store: session.store, lock: session.lock, state, aws: session.aws })
+        let fail_on = session.spec.fail_on;
+        Ok(SavedRun { saved, store: session.store, lock: session.lock, state, aws: session.aws, fail_on })
     }
 }

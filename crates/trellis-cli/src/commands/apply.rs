@@ -134,7 +134,7 @@ async fn apply_saved(text: &str, args: ApplyArgs, ui: &Ui) -> Result<i32> {
     ui.line("");
     check_data_loss(plan, args.allow_data_loss)?;
     trellis_ops::refuse_preflight(plan)?;
-    trellis_ops::refuse_findings(plan, args.fail_on)?;
+    trellis_ops::refuse_findings(plan, args.fail_on.or(run.fail_on))?;
     execute(run.aws.clone(), plan, &*run.store, &run.lock, run.state.clone(), (&args).into(), ui).await
 }
 

@@ -72,10 +72,13 @@ pub async fn run(args: PlanArgs, ui: &Ui) -> Result<i32> {
     let planned = session.plan(op, &args.targets, &args.replace, Orphans::Journaled).await?;
     super::note_planned(ui, &planned);
     let plan = &planned.plan;
+    // A plan the account or the findings refuse is shown, but not saved.
+    let refusal = trellis_ops::refuse_preflight(plan)
+        .and_then(|()| trellis_ops::refuse_findings(plan, args.fail_on.or(session.spec.fail_on)));
     // The file first, so that the plan printed can carry its digest.
-    let saved = match &args.out {
-        Some(out) => Some((out, save_plan(&session, &args.spec.spec, &args.spec.vars(), plan, out)?)),
-        None => None,
+    let saved = match (&args.out, &refusal) {
+        (Some(out), Ok(())) => Some((out, save_plan(&session, &args.spec.spec, &args.spec.vars(), plan, out)?)),
+        _ => None,
     };
     let printing = Instant::now();
     match if args.json { Format::Json } else { args.format } {
@@ -102,8 +105,7 @@ pub async fn run(args: PlanArgs, ui: &Ui) -> Result<i32> {
             out.display()
         ));
     }
-    trellis_ops::refuse_preflight(plan)?;
-    trellis_ops::refuse_findings(plan, args.fail_on.or(session.spec.fail_on))?;
+    refusal?;
     Ok(if args.detailed_exitcode && plan.has_changes() { EXIT_CHANGES } else { EXIT_OK })
 }
 
