@@ -442,6 +442,34 @@ def shim_elastic_ip_quota():
     AccountAttributes.describe_account_attributes = describe_account_attributes
 
 
+def shim_instance_type_offerings():
+    """moto 5.2.5 places a subnet created without a zone in a zone of its choosing, at
+    random, and runs any instance type there, while its offerings data (AWS's) leaves
+    some types out of some zones (t3 in us-east-1e). trellis's pre-flight check would
+    then refuse specs at random that the emulator runs. The emulated account offers an
+    instance type in every zone of the region where it offers it at all, as the emulator
+    behaves; the check's judgement is held by pure tests."""
+    from moto.ec2.models.instance_types import InstanceTypeOfferingBackend
+
+    original = InstanceTypeOfferingBackend.describe_instance_type_offerings
+
+    def describe_instance_type_offerings(self, location_type=None, filters=None):
+        found = original(self, location_type, filters)
+        if location_type != "availability-zone":
+            return found
+        zones = sorted({o["Location"] for o in original(self, location_type, {})})
+        types = sorted({o["InstanceType"] for o in found})
+        wanted = (filters or {}).get("location")
+        return [
+            {"InstanceType": t, "LocationType": location_type, "Location": z}
+            for t in types
+            for z in zones
+            if not wanted or z in wanted
+        ]
+
+    InstanceTypeOfferingBackend.describe_instance_type_offerings = describe_instance_type_offerings
+
+
 def shim_example_image():
     """The examples name `ami-0abcdef1234567890` (and a test changing the image,
     `ami-0fedcba9876543210`): placeholder images. moto 5.2.5 runs instances from any
@@ -483,6 +511,7 @@ if __name__ == "__main__":
     shim_example_image()
     shim_rds_account_attributes()
     shim_elastic_ip_quota()
+    shim_instance_type_offerings()
     # Not shims of defects: what moto does not simulate at all (instance refresh,
     # application health, draining), documented in refresh.py.
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
