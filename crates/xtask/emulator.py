@@ -491,6 +491,78 @@ def shim_example_image():
     AmiBackend._load_amis = load
 
 
+def shim_autoscaling_notifications():
+    """moto 5.2.5 has no auto scaling notification configurations (Put-, Describe- and
+    DeleteNotificationConfiguration answer "not implemented"). They are kept here per
+    region, group to topic to types, as AWS keeps them: a put replaces a topic's types,
+    an unknown group is a ValidationError, and a deleted group's go with it. No
+    notification is ever sent (moto's SNS is not involved)."""
+    from moto.autoscaling.exceptions import ValidationError
+    from moto.autoscaling.responses import AutoScalingResponse
+    from moto.core.responses import ActionResult, EmptyResult
+
+    def kept(backend):
+        if not hasattr(backend, "trellis_notifications"):
+            backend.trellis_notifications = {}
+        # A group deleted since takes its notifications with it.
+        for group in list(backend.trellis_notifications):
+            if group not in backend.autoscaling_groups:
+                del backend.trellis_notifications[group]
+        return backend.trellis_notifications
+
+    def group_of(self):
+        group = self._get_param("AutoScalingGroupName")
+        if group not in self.autoscaling_backend.autoscaling_groups:
+            raise ValidationError(f"AutoScalingGroup name not found - AutoScalingGroup '{group}' not found")
+        return group
+
+    def put_notification_configuration(self):
+        group = group_of(self)
+        topic = self._get_param("TopicARN")
+        types = self._get_param("NotificationTypes", [])
+        kept(self.autoscaling_backend).setdefault(group, {})[topic] = list(types)
+        return EmptyResult()
+
+    def delete_notification_configuration(self):
+        group = group_of(self)
+        topic = self._get_param("TopicARN")
+        kept(self.autoscaling_backend).get(group, {}).pop(topic, None)
+        return EmptyResult()
+
+    def describe_notification_configurations(self):
+        groups = self._get_param("AutoScalingGroupNames", [])
+        found = [
+            {"AutoScalingGroupName": group, "TopicARN": topic, "NotificationType": kind}
+            for group, topics in sorted(kept(self.autoscaling_backend).items())
+            if not groups or group in groups
+            for topic, types in sorted(topics.items())
+            for kind in types
+        ]
+        return ActionResult({"NotificationConfigurations": found})
+
+    AutoScalingResponse.put_notification_configuration = put_notification_configuration
+    AutoScalingResponse.delete_notification_configuration = delete_notification_configuration
+    AutoScalingResponse.describe_notification_configurations = describe_notification_configurations
+
+
+def shim_listener_ssl_policy_on_http():
+    """moto 5.2.5 gives every new listener the security policy ELBSecurityPolicy-2016-08,
+    plain HTTP ones too; AWS gives a policy to HTTPS (and TLS) listeners only, and an
+    HTTP listener describes none. Here the default is dropped again for HTTP."""
+    from moto.elbv2.responses import ELBV2Response
+
+    original = ELBV2Response.create_listener
+
+    def create_listener(self):
+        result = original(self)
+        for listener in result.result["Listeners"]:
+            if listener.protocol not in ("HTTPS", "TLS") and self._get_param("SslPolicy") is None:
+                listener.ssl_policy = None
+        return result
+
+    ELBV2Response.create_listener = create_listener
+
+
 if __name__ == "__main__":
     shim_launch_template_version_user_data()
     shim_replace_network_acl_association_unknown_id()
@@ -512,6 +584,8 @@ if __name__ == "__main__":
     shim_rds_account_attributes()
     shim_elastic_ip_quota()
     shim_instance_type_offerings()
+    shim_autoscaling_notifications()
+    shim_listener_ssl_policy_on_http()
     # Not shims of defects: what moto does not simulate at all (instance refresh,
     # application health, draining), documented in refresh.py.
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -394,6 +394,7 @@ macro_rules! each_kind {
             db_instance => DB_INSTANCE,
             nat_gateway => NAT_GATEWAY,
             elastic_ip => ELASTIC_IP,
+            elastic_ip_association => ELASTIC_IP_ASSOCIATION,
             iam_role => IAM_ROLE,
             iam_instance_profile => IAM_INSTANCE_PROFILE,
             key_pair => KEY_PAIR,

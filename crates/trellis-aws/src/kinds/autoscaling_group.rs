@@ -104,8 +104,10 @@ async fn groups(aws: &Aws, sel: Select<'_>) -> Result<Vec<AutoScalingGroup>, Pro
 }
 
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
-    Ok(groups(aws, sel)
-        .await?
+    let groups = groups(aws, sel).await?;
+    let names: Vec<String> = groups.iter().filter_map(|g| g.auto_scaling_group_name().map(str::to_string)).collect();
+    let mut told = notifications(aws, &names).await?;
+    Ok(groups
         .iter()
         .map(|g| {
             let tags = g
@@ -113,9 +115,84 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
                 .iter()
                 .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string())))
                 .collect();
-            described_with(g.auto_scaling_group_name().unwrap_or_default(), tags, observe(g))
+            let name = g.auto_scaling_group_name().unwrap_or_default();
+            let mut seen = observe(g);
+            seen.push(("notification_configurations", notifications_value(told.remove(name).unwrap_or_default())));
+            described_with(name, tags, seen)
         })
         .collect())
+}
+
+/// Each group's notifications, topic to types: paged reads of 100 groups at a time.
+async fn notifications(
+    aws: &Aws,
+    names: &[String],
+) -> Result<BTreeMap<String, BTreeMap<String, Vec<String>>>, ProviderError> {
+    let mut out: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    for chunk in names.chunks(100) {
+        let call = aws
+            .asg
+            .describe_notification_configurations()
+            .set_auto_scaling_group_names(Some(chunk.to_vec()))
+            .max_records(100)
+            .into_paginator()
+            .send();
+        for page in crate::util::pages_with(aws, Call::AutoScaling, call).await? {
+            for n in page.notification_configurations() {
+                let (Some(group), Some(topic), Some(kind)) =
+                    (n.auto_scaling_group_name(), n.topic_arn(), n.notification_type())
+                else {
+                    continue;
+                };
+                let types = out.entry(group.to_string()).or_default().entry(topic.to_string()).or_default();
+                types.push(kind.to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn notifications_value(topics: BTreeMap<String, Vec<String>>) -> Value {
+    let one = |(topic, types): (String, Vec<String>)| {
+        Value::Map(
+            [("topic_arn".to_string(), Value::Str(topic)), ("notification_types".to_string(), set(types))]
+                .into_iter()
+                .collect(),
+        )
+    };
+    let mut v: Vec<Value> = topics.into_iter().map(one).collect();
+    normalize_set(&mut v);
+    Value::List(v)
+}
+
+/// The spec's notifications, topic to types.
+fn notifications_of(attrs: &Attrs) -> BTreeMap<String, Vec<String>> {
+    let list = attrs.get("notification_configurations").map(Value::as_list).unwrap_or_default();
+    list.iter()
+        .filter_map(Value::as_map)
+        .filter_map(|m| {
+            let topic = m.get("topic_arn")?.as_str()?.to_string();
+            let types = m.get("notification_types").map(Value::as_list).unwrap_or_default();
+            Some((topic, types.iter().filter_map(Value::as_str).map(str::to_string).collect()))
+        })
+        .collect()
+}
+
+/// Puts each topic whose types are new or changed (a put replaces a topic's types) and
+/// deletes the topics no longer named.
+async fn sync_notifications(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+    let (was, want) = (notifications_of(before), notifications_of(after));
+    for (topic, types) in want.iter().filter(|(t, types)| was.get(*t) != Some(*types)) {
+        aws.call(Call::AutoScaling).await;
+        let put = aws.asg.put_notification_configuration().auto_scaling_group_name(id).topic_arn(topic);
+        put.set_notification_types(Some(types.clone())).send().await.map_err(aws_err)?;
+    }
+    for topic in was.keys().filter(|t| !want.contains_key(*t)) {
+        aws.call(Call::AutoScaling).await;
+        let delete = aws.asg.delete_notification_configuration().auto_scaling_group_name(id).topic_arn(topic);
+        delete.send().await.map_err(aws_err)?;
+    }
+    Ok(())
 }
 
 fn observe(g: &AutoScalingGroup) -> Vec<(&'static str, Value)> {
@@ -223,7 +300,8 @@ async fn wait_capacity(aws: &Aws, name: &str, old: &BTreeSet<String>) -> Result<
     .await
 }
 
-pub(crate) async fn configure(aws: &Aws, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
+pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+    sync_notifications(aws, id, &Attrs::new(), attrs).await?;
     wait_capacity(aws, id, &BTreeSet::new()).await
 }
 
@@ -278,6 +356,9 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
             .send()
             .await
             .map_err(aws_err)?;
+    }
+    if changed("notification_configurations") {
+        sync_notifications(aws, id, before, after).await?;
     }
     if new_template {
         rollout::roll(aws, id, before, after).await?;
@@ -341,6 +422,7 @@ mod tests {
         "target_group_arns",
         "health_check_type",
         "health_check_grace_period",
+        "notification_configurations",
         "tags",
     ];
 
@@ -355,6 +437,10 @@ mod tests {
                 ].boxed()),
             ]),
         ) {
+            // What `validate` refuses: a topic twice, or one told of nothing.
+            let topics = notifications_of(&attrs);
+            let written = attrs.get("notification_configurations").map(Value::as_list).unwrap_or_default().len();
+            prop_assume!(topics.len() == written && topics.values().all(|t| !t.is_empty()));
             let address = roundtrip::address("autoscaling_group");
             let name = str_attr(&attrs, "auto_scaling_group_name").unwrap_or("generated").to_string();
             let sent = request(roundtrip::asg().create_auto_scaling_group(), &roundtrip::create(&address, &attrs), &name);
@@ -371,7 +457,10 @@ mod tests {
                 .set_health_check_grace_period(*i.get_health_check_grace_period())
                 .build();
             let tags = roundtrip::tag_pairs(i.get_tags().iter().flatten().map(|t| (t.key(), t.value())));
-            let mut back = described_with(&name, tags, observe(&answer)).attrs;
+            let mut seen = observe(&answer);
+            // Notifications are put after the create, each topic with its types.
+            seen.push(("notification_configurations", notifications_value(notifications_of(&attrs).into_iter().collect())));
+            let mut back = described_with(&name, tags, seen).attrs;
             if !attrs.contains_key("auto_scaling_group_name") {
                 back.remove("auto_scaling_group_name");
             }

@@ -29,6 +29,10 @@ impl AwsKind for Ops {
     async fn create(&self, aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
         create(aws, c).await
     }
+    /// The SNI certificates, which a create does not take.
+    async fn configure(&self, aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+        configure(aws, id, attrs).await
+    }
     async fn update(&self, aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
         update(aws, id, before, after).await
     }
@@ -154,21 +158,50 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
     let listeners = by_arns(aws, ids, "ListenerNotFound", |chunk| read(aws, chunk)).await?;
     let arns: Vec<String> = listeners.iter().filter_map(|l| l.listener_arn().map(str::to_string)).collect();
     let tags = tags_of(aws, &arns).await?;
-    Ok(listeners
+    let mut out = Vec::new();
+    for l in &listeners {
+        let arn = l.listener_arn().unwrap_or_default();
+        // DescribeListeners names the default certificate only; the SNI ones come one
+        // listener per call, asked only of a listener that has certificates.
+        let sni = if l.certificates().is_empty() { Vec::new() } else { sni_certificates(aws, arn).await? };
+        out.push(described_with(arn, tags.get(arn).cloned().unwrap_or_default(), observe(l, &sni)));
+    }
+    Ok(out)
+}
+
+/// The certificates a listener serves by SNI: all it has but the default.
+async fn sni_certificates(aws: &Aws, arn: &str) -> Result<Vec<String>, ProviderError> {
+    aws.call(Call::ElbDescribe).await;
+    let out = aws.elb.describe_listener_certificates().listener_arn(arn).send().await.map_err(aws_err)?;
+    Ok(out
+        .certificates()
         .iter()
-        .map(|l| {
-            let arn = l.listener_arn().unwrap_or_default();
-            described_with(arn, tags.get(arn).cloned().unwrap_or_default(), observe(l))
-        })
+        .filter(|c| c.is_default() != Some(true))
+        .filter_map(|c| c.certificate_arn())
+        .map(str::to_string)
         .collect())
 }
 
-fn observe(l: &Listener) -> Vec<(&'static str, Value)> {
+fn certificate_value(arn: &str) -> Value {
+    Value::Map([("certificate_arn".to_string(), Value::str(arn))].into_iter().collect())
+}
+
+fn observe(l: &Listener, sni: &[String]) -> Vec<(&'static str, Value)> {
+    let default = l.certificates().first().and_then(|c| c.certificate_arn());
+    let certificates = match default {
+        // The default first, then the others, each once.
+        Some(d) => {
+            let rest = sni.iter().map(String::as_str).filter(|c| *c != d);
+            Value::List(std::iter::once(d).chain(rest).map(certificate_value).collect())
+        }
+        None => Value::Null,
+    };
     vec![
         ("load_balancer_arn", opt_str(l.load_balancer_arn())),
         ("port", opt_int(l.port())),
         ("protocol", opt_str(l.protocol().map(|p| p.as_str()))),
-        ("certificate_arn", opt_str(l.certificates().first().and_then(|c| c.certificate_arn()))),
+        ("ssl_policy", opt_str(l.ssl_policy())),
+        ("certificates", certificates),
         ("default_actions", Value::List(l.default_actions().iter().map(action_value).collect())),
     ]
 }
@@ -178,7 +211,8 @@ fn request(b: CreateListenerFluentBuilder, c: &Create<'_>) -> Result<CreateListe
     Ok(b.set_load_balancer_arn(str_attr(attrs, "load_balancer_arn").map(str::to_string))
         .set_port(attrs.get("port").and_then(Value::as_int).map(|p| p as i32))
         .set_protocol(str_attr(attrs, "protocol").map(ProtocolEnum::from))
-        .set_certificates(certificates(attrs))
+        .set_ssl_policy(str_attr(attrs, "ssl_policy").map(str::to_string))
+        .set_certificates(default_certificate(attrs))
         .set_default_actions(Some(actions(attrs)?))
         .set_tags(Some(tags_for(c.stack, c.address, attrs.get("tags")))))
 }
@@ -189,8 +223,44 @@ fn actions(attrs: &Attrs) -> Result<Vec<Action>, ProviderError> {
     list.iter().map(|a| action(Some(a))).collect()
 }
 
-fn certificates(attrs: &Attrs) -> Option<Vec<Certificate>> {
-    str_attr(attrs, "certificate_arn").map(|c| vec![Certificate::builder().certificate_arn(c).build()])
+/// The certificates' ARNs, the default first.
+fn certificate_arns(attrs: &Attrs) -> Vec<String> {
+    let list = attrs.get("certificates").map(Value::as_list).unwrap_or_default();
+    list.iter().filter_map(|c| c.as_map()?.get("certificate_arn")?.as_str().map(str::to_string)).collect()
+}
+
+/// What a create or modify takes: the default certificate, alone (AWS refuses more).
+fn default_certificate(attrs: &Attrs) -> Option<Vec<Certificate>> {
+    certificate_arns(attrs).first().map(|c| vec![Certificate::builder().certificate_arn(c).build()])
+}
+
+fn certificate_list(arns: &[String]) -> Vec<Certificate> {
+    arns.iter().map(|a| Certificate::builder().certificate_arn(a.as_str()).build()).collect()
+}
+
+/// The SNI certificates to add and to remove once the default is `after`'s: those of
+/// `after` the listener does not serve, and those it serves that `after` does not have.
+fn sni_changes(before: &[String], after: &[String]) -> (Vec<String>, Vec<String>) {
+    let rest = after.get(1..).unwrap_or_default();
+    let added = rest.iter().filter(|c| !before.contains(c)).cloned().collect();
+    let removed = before.iter().filter(|c| !after.contains(c)).cloned().collect();
+    (added, removed)
+}
+
+/// Adds and removes SNI certificates so that the listener serves exactly `after`.
+async fn sync_sni(aws: &Aws, id: &str, before: &[String], after: &[String]) -> Result<(), ProviderError> {
+    let (added, removed) = sni_changes(before, after);
+    if !added.is_empty() {
+        aws.call(Call::ElbMutate).await;
+        let add = aws.elb.add_listener_certificates().listener_arn(id);
+        add.set_certificates(Some(certificate_list(&added))).send().await.map_err(aws_err)?;
+    }
+    if !removed.is_empty() {
+        aws.call(Call::ElbMutate).await;
+        let remove = aws.elb.remove_listener_certificates().listener_arn(id);
+        remove.set_certificates(Some(certificate_list(&removed))).send().await.map_err(aws_err)?;
+    }
+    Ok(())
 }
 
 pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
@@ -203,20 +273,35 @@ pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, Provider
         .ok_or_else(|| ProviderError::new(None, "CreateListener returned no ARN"))
 }
 
+pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+    let arns = certificate_arns(attrs);
+    sync_sni(aws, id, arns.get(..1).unwrap_or_default(), &arns).await
+}
+
 pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
     let changed = |k: &str| before.get(k) != after.get(k);
-    if ["port", "protocol", "certificate_arn", "default_actions"].iter().any(|k| changed(k)) {
+    let (had, has) = (certificate_arns(before), certificate_arns(after));
+    let new_default = had.first() != has.first();
+    let policy_set = after.contains_key("ssl_policy") && changed("ssl_policy");
+    if ["port", "protocol", "default_actions"].iter().any(|k| changed(k)) || new_default || policy_set {
         aws.call(Call::ElbMutate).await;
         aws.elb
             .modify_listener()
             .listener_arn(id)
             .set_port(after.get("port").and_then(Value::as_int).map(|p| p as i32))
             .set_protocol(str_attr(after, "protocol").map(ProtocolEnum::from))
-            .set_certificates(certificates(after))
+            .set_ssl_policy(str_attr(after, "ssl_policy").map(str::to_string))
+            .set_certificates(default_certificate(after))
             .set_default_actions(Some(actions(after)?))
             .send()
             .await
             .map_err(aws_err)?;
+    }
+    if had != has {
+        // What a new default leaves of the others is read, not assumed.
+        let mut serving: Vec<String> = has.first().into_iter().cloned().collect();
+        serving.extend(sni_certificates(aws, id).await?);
+        sync_sni(aws, id, &serving, &has).await?;
     }
     Ok(())
 }
@@ -282,7 +367,13 @@ mod tests {
         .boxed()
     }
 
-    const ALL: &[&str] = &["load_balancer_arn", "port", "protocol", "certificate_arn", "default_actions", "tags"];
+    const ALL: &[&str] = &["load_balancer_arn", "port", "protocol", "ssl_policy", "certificates", "default_actions", "tags"];
+
+    fn arns() -> BoxedStrategy<Vec<String>> {
+        prop::collection::btree_set("arn:aws:acm:us-east-1:123456789012:certificate/[a-f0-9]{8}", 0..4)
+            .prop_map(|s| s.into_iter().collect())
+            .boxed()
+    }
 
     proptest! {
         #[test]
@@ -292,7 +383,11 @@ mod tests {
 
         #[test]
         fn a_listener_comes_back_as_it_was_created(
-            attrs in roundtrip::attrs("listener", ALL, vec![("default_actions", an_action().prop_map(|a| Value::List(vec![a])).boxed())]),
+            attrs in roundtrip::attrs("listener", ALL, vec![
+                ("default_actions", an_action().prop_map(|a| Value::List(vec![a])).boxed()),
+                ("certificates", arns().prop_filter("one or more", |a| !a.is_empty())
+                    .prop_map(|a| Value::List(a.iter().map(|c| certificate_value(c)).collect())).boxed()),
+            ]),
         ) {
             let address = roundtrip::address("listener");
             let sent = request(roundtrip::elb().create_listener(), &roundtrip::create(&address, &attrs)).unwrap();
@@ -301,12 +396,33 @@ mod tests {
                 .set_load_balancer_arn(input.get_load_balancer_arn().clone())
                 .set_port(*input.get_port())
                 .set_protocol(input.get_protocol().clone())
+                .set_ssl_policy(input.get_ssl_policy().clone())
                 .set_certificates(input.get_certificates().clone())
                 .set_default_actions(input.get_default_actions().clone())
                 .build();
+            // The SNI certificates are those `configure` adds after the create.
+            let arns = certificate_arns(&attrs);
+            let (sni, _) = sni_changes(arns.get(..1).unwrap_or_default(), &arns);
             let tags = roundtrip::tag_pairs(input.get_tags().iter().flatten().map(|t| (t.key(), t.value())));
-            let back = described_with("arn:listener", tags, observe(&answer)).attrs;
+            let back = described_with("arn:listener", tags, observe(&answer, &sni)).attrs;
             gives_back(&attrs, &back, ALL)?;
+        }
+
+        /// Whatever the listener serves after the modify and the spec now says, the SNI
+        /// calls leave it serving exactly the spec's certificates.
+        #[test]
+        fn certificates_move_to_what_the_spec_says(before in arns(), after in arns(), kept in any::<bool>()) {
+            // A new default either keeps the others (AWS) or drops them (moto).
+            let mut serving: Vec<String> = after.first().into_iter().cloned().collect();
+            if kept || before.first() == after.first() {
+                serving.extend(before.iter().skip(1).filter(|c| Some(*c) != after.first()).cloned());
+            }
+            let (added, removed) = sni_changes(&serving, &after);
+            serving.extend(added);
+            serving.retain(|c| !removed.contains(c));
+            let want: std::collections::BTreeSet<&String> = after.iter().collect();
+            let got: std::collections::BTreeSet<&String> = serving.iter().collect();
+            prop_assert_eq!(got, want);
         }
     }
 }

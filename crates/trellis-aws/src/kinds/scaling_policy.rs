@@ -1,18 +1,18 @@
-//! `scaling_policy`: a target-tracking policy of an auto scaling group.
+//! `scaling_policy`: a target tracking, simple or step policy of an auto scaling group.
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_autoscaling::operation::put_scaling_policy::builders::PutScalingPolicyFluentBuilder;
 use aws_sdk_autoscaling::types::{
-    MetricType, PredefinedMetricSpecification, ScalingPolicy, TargetTrackingConfiguration,
+    MetricType, PredefinedMetricSpecification, ScalingPolicy, StepAdjustment, TargetTrackingConfiguration,
 };
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
 use crate::limits::Call;
-use crate::util::{aws_err, bool_attr, described_with, opt_str, str_attr, Described, Select};
+use crate::util::{aws_err, bool_attr, described_with, opt_int, opt_str, str_attr, Described, Select};
 
 /// The AWS side of `scaling_policy`.
 pub(crate) struct Ops;
@@ -84,8 +84,49 @@ fn observe(p: &ScalingPolicy) -> Described {
             ),
             ("resource_label", opt_str(metric.and_then(|m| m.resource_label()))),
             ("disable_scale_in", Value::Bool(cfg.and_then(|c| c.disable_scale_in()).unwrap_or(false))),
+            ("policy_type", opt_str(p.policy_type())),
+            ("adjustment_type", opt_str(p.adjustment_type())),
+            ("scaling_adjustment", opt_int(p.scaling_adjustment())),
+            ("cooldown", opt_int(p.cooldown())),
+            ("min_adjustment_magnitude", opt_int(p.min_adjustment_magnitude())),
+            ("step_adjustments", steps_value(p.step_adjustments())),
+            ("metric_aggregation_type", opt_str(p.metric_aggregation_type())),
+            ("estimated_instance_warmup", opt_int(p.estimated_instance_warmup())),
         ],
     )
+}
+
+/// A step's bounds are numbers with a fraction in AWS; the spec's are whole.
+fn bound(b: Option<f64>) -> Value {
+    b.map(|v| Value::Int(v.round() as i64)).unwrap_or(Value::Null)
+}
+
+fn steps_value(steps: &[StepAdjustment]) -> Value {
+    if steps.is_empty() {
+        return Value::Null;
+    }
+    let step = |s: &StepAdjustment| {
+        let pairs = [
+            ("metric_interval_lower_bound", bound(s.metric_interval_lower_bound())),
+            ("metric_interval_upper_bound", bound(s.metric_interval_upper_bound())),
+            ("scaling_adjustment", opt_int(s.scaling_adjustment())),
+        ];
+        Value::Map(pairs.into_iter().filter(|(_, v)| *v != Value::Null).map(|(k, v)| (k.to_string(), v)).collect())
+    };
+    Value::List(steps.iter().map(step).collect())
+}
+
+fn steps(attrs: &Attrs) -> Option<Vec<StepAdjustment>> {
+    let list = attrs.get("step_adjustments")?.as_list();
+    let int = |m: &std::collections::BTreeMap<String, Value>, k: &str| m.get(k).and_then(Value::as_int);
+    let made = list.iter().filter_map(Value::as_map).map(|m| {
+        StepAdjustment::builder()
+            .set_metric_interval_lower_bound(int(m, "metric_interval_lower_bound").map(|v| v as f64))
+            .set_metric_interval_upper_bound(int(m, "metric_interval_upper_bound").map(|v| v as f64))
+            .set_scaling_adjustment(int(m, "scaling_adjustment").map(|v| v as i32))
+            .build()
+    });
+    Some(made.collect())
 }
 
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
@@ -107,19 +148,33 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
 }
 
 fn request(b: PutScalingPolicyFluentBuilder, attrs: &Attrs) -> PutScalingPolicyFluentBuilder {
+    let int = |k: &str| attrs.get(k).and_then(Value::as_int).map(|v| v as i32);
+    let text = |k: &str| str_attr(attrs, k).map(str::to_string);
+    let kind = str_attr(attrs, "policy_type").unwrap_or("TargetTrackingScaling");
+    let b = b
+        .set_auto_scaling_group_name(text("auto_scaling_group_name"))
+        .set_policy_name(text("policy_name"))
+        .policy_type(kind)
+        .set_adjustment_type(text("adjustment_type"))
+        .set_scaling_adjustment(int("scaling_adjustment"))
+        .set_cooldown(int("cooldown"))
+        .set_min_adjustment_magnitude(int("min_adjustment_magnitude"))
+        .set_step_adjustments(steps(attrs))
+        .set_metric_aggregation_type(text("metric_aggregation_type"))
+        .set_estimated_instance_warmup(int("estimated_instance_warmup"));
+    if kind != "TargetTrackingScaling" {
+        return b;
+    }
     let metric = PredefinedMetricSpecification::builder()
         .set_predefined_metric_type(str_attr(attrs, "metric").map(MetricType::from))
-        .set_resource_label(str_attr(attrs, "resource_label").map(str::to_string))
+        .set_resource_label(text("resource_label"))
         .build();
     let cfg = TargetTrackingConfiguration::builder()
         .predefined_metric_specification(metric)
         .set_target_value(attrs.get("target_value").and_then(Value::as_int).map(|v| v as f64))
         .set_disable_scale_in(bool_attr(attrs, "disable_scale_in"))
         .build();
-    b.set_auto_scaling_group_name(str_attr(attrs, "auto_scaling_group_name").map(str::to_string))
-        .set_policy_name(str_attr(attrs, "policy_name").map(str::to_string))
-        .policy_type("TargetTrackingScaling")
-        .target_tracking_configuration(cfg)
+    b.target_tracking_configuration(cfg)
 }
 
 pub(crate) async fn put(aws: &Aws, attrs: &Attrs) -> Result<String, ProviderError> {
@@ -169,21 +224,57 @@ mod tests {
     use super::super::roundtrip::{self, gives_back};
     use super::*;
 
-    const POLICY: &[&str] =
-        &["policy_name", "auto_scaling_group_name", "metric", "target_value", "resource_label", "disable_scale_in"];
+    const COMMON: &[&str] = &["policy_name", "auto_scaling_group_name", "policy_type"];
+    const TRACKING: &[&str] =
+        &["metric", "target_value", "resource_label", "disable_scale_in", "estimated_instance_warmup"];
+    const SIMPLE: &[&str] = &["adjustment_type", "scaling_adjustment", "cooldown", "min_adjustment_magnitude"];
+    const STEPS: &[&str] =
+        &["adjustment_type", "min_adjustment_magnitude", "step_adjustments", "metric_aggregation_type", "estimated_instance_warmup"];
+
+    /// A policy of one type, with that type's attributes.
+    fn a_policy() -> BoxedStrategy<Attrs> {
+        let of = |kind: &'static str, own: &'static [&'static str]| {
+            let names: Vec<&'static str> = COMMON.iter().chain(own).copied().collect();
+            let attrs = roundtrip::attrs("scaling_policy", &names, vec![("policy_type", Just(Value::str(kind)).boxed())]);
+            // The spec's default, which every policy reads back.
+            attrs
+                .prop_map(|mut a| {
+                    a.entry("disable_scale_in".to_string()).or_insert(Value::Bool(false));
+                    a
+                })
+                // A step policy has one step or more (`validate` says so).
+                .prop_filter("steps", |a| a.get("step_adjustments") != Some(&Value::List(vec![])))
+        };
+        prop_oneof![of("TargetTrackingScaling", TRACKING), of("SimpleScaling", SIMPLE), of("StepScaling", STEPS)].boxed()
+    }
+
+    fn every() -> Vec<&'static str> {
+        let mut all: Vec<&str> = COMMON.iter().chain(TRACKING).chain(SIMPLE).chain(STEPS).copied().collect();
+        all.sort();
+        all.dedup();
+        all
+    }
 
     proptest! {
         #[test]
-        fn a_policy_comes_back_as_it_was_put(attrs in roundtrip::attrs("scaling_policy", POLICY, vec![])) {
+        fn a_policy_comes_back_as_it_was_put(attrs in a_policy()) {
             let sent = request(roundtrip::asg().put_scaling_policy(), &attrs);
             let i = sent.as_input();
             let answer = ScalingPolicy::builder()
                 .set_policy_arn(Some("arn:policy".into()))
                 .set_policy_name(i.get_policy_name().clone())
                 .set_auto_scaling_group_name(i.get_auto_scaling_group_name().clone())
+                .set_policy_type(i.get_policy_type().clone())
+                .set_adjustment_type(i.get_adjustment_type().clone())
+                .set_scaling_adjustment(*i.get_scaling_adjustment())
+                .set_cooldown(*i.get_cooldown())
+                .set_min_adjustment_magnitude(*i.get_min_adjustment_magnitude())
+                .set_step_adjustments(i.get_step_adjustments().clone())
+                .set_metric_aggregation_type(i.get_metric_aggregation_type().clone())
+                .set_estimated_instance_warmup(*i.get_estimated_instance_warmup())
                 .set_target_tracking_configuration(i.get_target_tracking_configuration().clone())
                 .build();
-            gives_back(&attrs, &observe(&answer).attrs, POLICY)?;
+            gives_back(&attrs, &observe(&answer).attrs, &every())?;
         }
     }
 }

@@ -1,5 +1,5 @@
-//! `target_group`: created with its health check; its deregistration delay is a target
-//! group attribute set after the create.
+//! `target_group`: created with its health check; its deregistration delay, stickiness
+//! and slow start are target group attributes, set after the create.
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::operation::create_target_group::builders::CreateTargetGroupFluentBuilder;
@@ -68,7 +68,55 @@ impl AwsKind for Ops {
     }
 }
 
-const DELAY: &str = "deregistration_delay.timeout_seconds";
+/// The target group attributes a spec sets: each attribute, AWS's key, and whether
+/// its text is a number, a boolean or a word.
+const ATTRIBUTES: [(&str, &str, Text); 6] = [
+    ("deregistration_delay", "deregistration_delay.timeout_seconds", Text::Int),
+    ("stickiness_enabled", "stickiness.enabled", Text::Bool),
+    ("stickiness_type", "stickiness.type", Text::Word),
+    ("stickiness_lb_cookie_duration_seconds", "stickiness.lb_cookie.duration_seconds", Text::Int),
+    ("stickiness_app_cookie_cookie_name", "stickiness.app_cookie.cookie_name", Text::Word),
+    ("slow_start_duration_seconds", "slow_start.duration_seconds", Text::Int),
+];
+
+/// AWS gives and takes every target group attribute as text.
+#[derive(Clone, Copy)]
+enum Text {
+    Int,
+    Bool,
+    Word,
+}
+
+impl Text {
+    fn read(self, text: &str) -> Value {
+        match self {
+            Text::Int => text.parse::<i64>().map(Value::Int).unwrap_or(Value::Null),
+            Text::Bool => text.parse::<bool>().map(Value::Bool).unwrap_or(Value::Null),
+            // An app cookie's name reads back empty while another type is chosen.
+            Text::Word if text.is_empty() => Value::Null,
+            Text::Word => Value::Str(text.to_string()),
+        }
+    }
+    fn write(self, v: &Value) -> Option<String> {
+        match (self, v) {
+            (Text::Int, Value::Int(i)) => Some(i.to_string()),
+            (Text::Bool, Value::Bool(b)) => Some(b.to_string()),
+            (Text::Word, Value::Str(s)) => Some(s.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// The attributes' values as AWS describes them.
+fn read_attributes(described: &[TargetGroupAttribute]) -> Vec<(&'static str, Value)> {
+    ATTRIBUTES
+        .iter()
+        .map(|(name, key, text)| {
+            let v = described.iter().find(|a| a.key() == Some(*key)).and_then(|a| a.value()).map(|t| text.read(t));
+            (*name, v.unwrap_or(Value::Null))
+        })
+        .collect()
+}
 
 async fn read(aws: &Aws, arns: Vec<String>) -> Result<Vec<TargetGroup>, ProviderError> {
     let out = aws.elb.describe_target_groups().set_target_group_arns(Some(arns)).send().await.map_err(aws_err)?;
@@ -101,20 +149,14 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
         // Attributes come one target group per call: AWS offers no batch.
         aws.call(Call::ElbDescribe).await;
         let attrs = aws.elb.describe_target_group_attributes().target_group_arn(&arn).send().await.map_err(aws_err)?;
-        let delay = attrs
-            .attributes()
-            .iter()
-            .find(|a| a.key() == Some(DELAY))
-            .and_then(|a| a.value()?.parse::<i64>().ok())
-            .map(Value::Int)
-            .unwrap_or(Value::Null);
-        out.push(described_with(&arn, tags.get(&arn).cloned().unwrap_or_default(), observe(&arn, &g, delay)));
+        let settings = read_attributes(attrs.attributes());
+        out.push(described_with(&arn, tags.get(&arn).cloned().unwrap_or_default(), observe(&arn, &g, settings)));
     }
     Ok(out)
 }
 
-fn observe(arn: &str, g: &TargetGroup, delay: Value) -> Vec<(&'static str, Value)> {
-    vec![
+fn observe(arn: &str, g: &TargetGroup, settings: Vec<(&'static str, Value)>) -> Vec<(&'static str, Value)> {
+    let mut seen = vec![
         ("name", opt_str(g.target_group_name())),
         ("protocol", opt_str(g.protocol().map(|p| p.as_str()))),
         ("port", opt_int(g.port())),
@@ -128,9 +170,10 @@ fn observe(arn: &str, g: &TargetGroup, delay: Value) -> Vec<(&'static str, Value
         ("healthy_threshold_count", opt_int(g.healthy_threshold_count())),
         ("unhealthy_threshold_count", opt_int(g.unhealthy_threshold_count())),
         ("matcher", opt_str(g.matcher().and_then(|x| x.http_code()))),
-        ("deregistration_delay", delay),
         ("arn_suffix", arn_suffix(arn)),
-    ]
+    ];
+    seen.extend(settings);
+    seen
 }
 
 /// The health check's settings set on a create or modify builder (both take the same
@@ -160,10 +203,16 @@ fn request(b: CreateTargetGroupFluentBuilder, c: &Create<'_>, name: String) -> C
     with_health_check!(b, attrs)
 }
 
-/// The attribute change a delay asks for.
-fn delay_attribute(attrs: &Attrs) -> Option<TargetGroupAttribute> {
-    let delay = attrs.get("deregistration_delay").and_then(Value::as_int)?;
-    Some(TargetGroupAttribute::builder().key(DELAY).value(delay.to_string()).build())
+/// The attribute changes a spec asks for: those of `keys` it sets.
+fn attribute_changes(attrs: &Attrs, keys: &[&str]) -> Vec<TargetGroupAttribute> {
+    ATTRIBUTES
+        .iter()
+        .filter(|(name, _, _)| keys.contains(name))
+        .filter_map(|(name, key, text)| {
+            let value = text.write(attrs.get(*name)?)?;
+            Some(TargetGroupAttribute::builder().key(*key).value(value).build())
+        })
+        .collect()
 }
 
 /// The health check's settings, each its own attribute as in awscli.
@@ -200,13 +249,18 @@ pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, Provider
 }
 
 pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-    set_delay(aws, id, attrs).await
+    let all: Vec<&str> = ATTRIBUTES.iter().map(|(name, _, _)| *name).collect();
+    set_attributes(aws, id, attribute_changes(attrs, &all)).await
 }
 
-async fn set_delay(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-    let Some(delay) = delay_attribute(attrs) else { return Ok(()) };
+/// One call for all the attributes that change.
+async fn set_attributes(aws: &Aws, id: &str, changes: Vec<TargetGroupAttribute>) -> Result<(), ProviderError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
     aws.call(Call::ElbMutate).await;
-    aws.elb.modify_target_group_attributes().target_group_arn(id).attributes(delay).send().await.map_err(aws_err)?;
+    let modify = aws.elb.modify_target_group_attributes().target_group_arn(id).set_attributes(Some(changes));
+    modify.send().await.map_err(aws_err)?;
     Ok(())
 }
 
@@ -218,10 +272,8 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
         let modify = aws.elb.modify_target_group().target_group_arn(id);
         with_health_check!(modify, after).send().await.map_err(aws_err)?;
     }
-    if before.get("deregistration_delay") != after.get("deregistration_delay") {
-        set_delay(aws, id, after).await?;
-    }
-    Ok(())
+    let moved: Vec<&str> = ATTRIBUTES.iter().map(|(name, _, _)| *name).filter(|k| changed(k)).collect();
+    set_attributes(aws, id, attribute_changes(after, &moved)).await
 }
 
 pub(crate) async fn delete(aws: &Aws, address: &Address, id: &str) -> Result<(), ProviderError> {
@@ -243,7 +295,8 @@ mod tests {
     /// Every attribute a create sends.
     fn all() -> Vec<&'static str> {
         let head = ["name", "protocol", "port", "vpc_id", "target_type"];
-        head.into_iter().chain(HEALTH_CHECK).chain(["deregistration_delay", "tags"]).collect()
+        let settings = ATTRIBUTES.iter().map(|(name, _, _)| *name);
+        head.into_iter().chain(HEALTH_CHECK).chain(settings).chain(["tags"]).collect()
     }
 
     proptest! {
@@ -268,13 +321,11 @@ mod tests {
                 .set_unhealthy_threshold_count(*i.get_unhealthy_threshold_count())
                 .set_matcher(i.get_matcher().clone())
                 .build();
-            // The delay is an attribute, set and read as text.
-            let delay = delay_attribute(&attrs)
-                .and_then(|a| a.value()?.parse::<i64>().ok())
-                .map(Value::Int)
-                .unwrap_or(Value::Null);
+            // The other settings are attributes, set and read as text.
+            let every: Vec<&str> = ATTRIBUTES.iter().map(|(name, _, _)| *name).collect();
+            let settings = read_attributes(&attribute_changes(&attrs, &every));
             let tags = roundtrip::tag_pairs(i.get_tags().iter().flatten().map(|t| (t.key(), t.value())));
-            let mut back = described_with("arn:tg", tags, observe("arn:tg", &answer, delay)).attrs;
+            let mut back = described_with("arn:tg", tags, observe("arn:tg", &answer, settings)).attrs;
             if !attrs.contains_key("name") {
                 back.remove("name");
             }

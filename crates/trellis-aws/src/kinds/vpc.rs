@@ -1,9 +1,11 @@
 //! `vpc`: created and waited for until available; its DNS attributes are set with
 //! `modify-vpc-attribute`, one call each.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_ec2::operation::create_vpc::builders::CreateVpcFluentBuilder;
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Tenancy, Vpc, VpcAttributeName, VpcState};
+use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Tenancy, Vpc, VpcAttributeName, VpcState};
 use futures_util::future::try_join_all;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
@@ -55,23 +57,51 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
     for page in pages {
         vpcs.extend(page.vpcs.unwrap_or_default());
     }
+    let defaults = default_groups(aws, &vpcs).await?;
     // DNS settings are only offered one attribute of one VPC per call.
-    let reads = vpcs.iter().map(|v| async move {
+    let reads = vpcs.iter().map(|v| async {
         let id = v.vpc_id().unwrap_or_default();
         let support = read_listed(|| dns_attribute(aws, id, VpcAttributeName::EnableDnsSupport)).await?;
         let hostnames = read_listed(|| dns_attribute(aws, id, VpcAttributeName::EnableDnsHostnames)).await?;
-        Ok::<_, ProviderError>(described(id, v.tags(), observe(v, support, hostnames)))
+        let group = defaults.get(id).map(String::as_str);
+        Ok::<_, ProviderError>(described(id, v.tags(), observe(v, support, hostnames, group)))
     });
     try_join_all(reads).await
 }
 
-/// A VPC's attributes as AWS describes it (its DNS settings are read apart).
-fn observe(v: &Vpc, support: bool, hostnames: bool) -> Vec<(&'static str, Value)> {
+/// Each VPC's default security group, in one paged read for all of them.
+async fn default_groups(aws: &Aws, vpcs: &[Vpc]) -> Result<BTreeMap<String, String>, ProviderError> {
+    let ids: Vec<String> = vpcs.iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect();
+    let mut out = BTreeMap::new();
+    // AWS takes up to 200 values in one filter.
+    for chunk in ids.chunks(200) {
+        let call = aws
+            .ec2
+            .describe_security_groups()
+            .filters(Filter::builder().name("vpc-id").set_values(Some(chunk.to_vec())).build())
+            .filters(Filter::builder().name("group-name").values("default").build())
+            .into_paginator()
+            .send();
+        for page in crate::util::pages(aws, call).await? {
+            for g in page.security_groups() {
+                if let (Some(vpc), Some(id)) = (g.vpc_id(), g.group_id()) {
+                    out.insert(vpc.to_string(), id.to_string());
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A VPC's attributes as AWS describes it (its DNS settings and default group are
+/// read apart).
+fn observe(v: &Vpc, support: bool, hostnames: bool, default_group: Option<&str>) -> Vec<(&'static str, Value)> {
     vec![
         ("cidr_block", opt_str(v.cidr_block())),
         ("instance_tenancy", opt_str(v.instance_tenancy().map(Tenancy::as_str))),
         ("enable_dns_support", Value::Bool(support)),
         ("enable_dns_hostnames", Value::Bool(hostnames)),
+        ("default_security_group_id", opt_str(default_group)),
     ]
 }
 
@@ -164,10 +194,11 @@ mod tests {
                 .set_instance_tenancy(input.get_instance_tenancy().clone())
                 .set_tags(Some(roundtrip::ec2_tags(input.get_tag_specifications())))
                 .build();
-            let back = described("vpc-1", answer.tags(), observe(&answer, support, hostnames)).attrs;
+            let back = described("vpc-1", answer.tags(), observe(&answer, support, hostnames, Some("sg-1"))).attrs;
             gives_back(&attrs, &back, &["cidr_block", "instance_tenancy", "tags"])?;
             prop_assert_eq!(&back["enable_dns_support"], &Value::Bool(support));
             prop_assert_eq!(&back["enable_dns_hostnames"], &Value::Bool(hostnames));
+            prop_assert_eq!(&back["default_security_group_id"], &Value::str("sg-1"));
         }
     }
 }

@@ -6,6 +6,31 @@ use super::{
 use crate::schema::{AddressNeeds, Default, Kind, Mode, Object, RolloutRules, Type};
 use crate::{Attrs, Value};
 
+/// AWS's notification types of a group's scaling.
+const NOTIFICATION_TYPES: &[&str] = &[
+    "autoscaling:EC2_INSTANCE_LAUNCH",
+    "autoscaling:EC2_INSTANCE_LAUNCH_ERROR",
+    "autoscaling:EC2_INSTANCE_TERMINATE",
+    "autoscaling:EC2_INSTANCE_TERMINATE_ERROR",
+    "autoscaling:TEST_NOTIFICATION",
+];
+
+static NOTIFICATION: Object = Object {
+    check: Some(check_notification),
+    other_names: &[],
+    attrs: &[
+        attr("topic_arn", Type::Str, Mode::Required, "The SNS topic's ARN (topics are made elsewhere)."),
+        attr("notification_types", Type::Set(&Type::Enum(NOTIFICATION_TYPES)), Mode::Required, "What the topic is told of."),
+    ],
+};
+
+fn check_notification(a: &Attrs) -> Option<(&'static str, String)> {
+    match a.get("notification_types") {
+        Some(Value::List(l)) if l.is_empty() => Some(("notification_types", "name one notification type or more".into())),
+        _ => None,
+    }
+}
+
 pub static AUTOSCALING_GROUP: Kind = Kind {
     name: "autoscaling_group",
     doc: "An auto scaling group launching from a launch template (`aws autoscaling create-auto-scaling-group`). Create waits until `desired_capacity` (or `min_size`) instances are InService. `launch_template_id` and `launch_template_version` are awscli's `--launch-template LaunchTemplateId=...,Version=...`, one attribute each. Its id is its name.",
@@ -48,6 +73,15 @@ pub static AUTOSCALING_GROUP: Kind = Kind {
             ),
             default(attr("health_check_type", Type::Enum(&["EC2", "ELB"]), Mode::Optional, "`ELB` also replaces instances the target group finds unhealthy."), Default::Str("EC2")),
             default(attr("health_check_grace_period", Type::Int, Mode::Optional, "Seconds after launch before health checks count."), Default::Int(300)),
+            default(
+                attr(
+                    "notification_configurations",
+                    Type::Set(&Type::Object(&NOTIFICATION)),
+                    Mode::Optional,
+                    "SNS topics told of the group's launches and terminations (`put-notification-configuration`), each `topic_arn` with its `notification_types`.",
+                ),
+                Default::EmptyList,
+            ),
             attr("tags", Type::Map, Mode::Optional, "Tags, also put on the instances it launches. `Name` defaults to `<stack>-<name>`."),
             default(local(attr("min_healthy_percentage", Type::Int, Mode::Optional, "Rollout: the share of `desired_capacity` kept healthy while instances are replaced (awscli's `start-instance-refresh --preferences MinHealthyPercentage`). 100 keeps full capacity serving.")), Default::Int(100)),
             default(local(attr("max_healthy_percentage", Type::Int, Mode::Optional, "Rollout: the share of `desired_capacity` that may run at once (`MaxHealthyPercentage`, 100 to 200, at most 100 above the minimum). Above 100, new instances are launched before old ones are terminated, at least one at a time: a group of one is never taken to zero.")), Default::Int(110)),
@@ -89,7 +123,7 @@ static ROLLOUT: RolloutRules = RolloutRules {
 
 fn check_sizes(a: &Attrs) -> Option<(&'static str, String)> {
     let get = |k| a.get(k).and_then(Value::as_int);
-    if let Some(problem) = check_rollout(a) {
+    if let Some(problem) = check_rollout(a).or_else(|| check_topics(a)) {
         return Some(problem);
     }
     let (min, max) = (get("min_size")?, get("max_size")?);
@@ -102,6 +136,22 @@ fn check_sizes(a: &Attrs) -> Option<(&'static str, String)> {
         }
         _ => None,
     }
+}
+
+/// A topic is named once: AWS keeps one set of notification types per topic.
+fn check_topics(a: &Attrs) -> Option<(&'static str, String)> {
+    let Some(Value::List(list)) = a.get("notification_configurations") else { return None };
+    let mut seen = std::collections::BTreeSet::new();
+    let topics = list.iter().filter_map(|n| n.as_map()?.get("topic_arn")?.as_str());
+    for topic in topics {
+        if !seen.insert(topic) {
+            return Some((
+                "notification_configurations",
+                format!("topic {topic} is named twice: give it once, with all its notification types"),
+            ));
+        }
+    }
+    None
 }
 
 /// The bounds AWS puts on a refresh's preferences, checked when the spec is loaded

@@ -5,7 +5,7 @@ use crate::schema::{Effect, Default, Kind, Mode, Object, Type};
 
 pub static ELASTIC_IP: Kind = Kind {
     name: "elastic_ip",
-    doc: "A public IPv4 address for a VPC (`aws ec2 allocate-address --domain vpc`), associated with an instance when `instance_id` says so (`associate-address`). Releasing it disassociates it first. Its id is its allocation id.",
+    doc: "A public IPv4 address for a VPC (`aws ec2 allocate-address --domain vpc`), associated with an instance when `instance_id` says so (`associate-address`) or by an `elastic_ip_association`. Releasing it disassociates it first. Its id is its allocation id.",
     id_prefix: "eipalloc-",
     object: Object {
         check: None,
@@ -19,8 +19,8 @@ pub static ELASTIC_IP: Kind = Kind {
                 attr(
                     "instance_id",
                     Type::Ref("instance"),
-                    Mode::Optional,
-                    "The instance it is associated with (`associate-address --instance-id`); changed in place, and left out, the address is associated with nothing.",
+                    Mode::OptionalComputed,
+                    "The instance it is associated with (`associate-address --instance-id`), changed in place. Left out, the address's association is not this resource's to manage: none, or an `elastic_ip_association`'s (as an instance that names its own address needs).",
                 ),
                 Effect::Network,
                 "the address moves: connections to it drop, and it answers nowhere for a few seconds",

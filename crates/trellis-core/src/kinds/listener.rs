@@ -49,6 +49,12 @@ static REDIRECT: Object = Object {
     ],
 };
 
+static CERTIFICATE: Object = Object {
+    check: None,
+    other_names: &[],
+    attrs: &[attr("certificate_arn", Type::Str, Mode::Required, "An ACM (or IAM) certificate's ARN.")],
+};
+
 static ACTION: Object = Object {
     check: Some(check_action),
     other_names: &[old("fixed_response", "fixed_response_config"), old("redirect", "redirect_config")],
@@ -60,14 +66,32 @@ static ACTION: Object = Object {
     ],
 };
 
-/// A listener takes one action (AWS adds no second to forward, respond or redirect).
+/// A listener takes one action (AWS adds no second to forward, respond or redirect);
+/// HTTPS takes a certificate, and HTTP neither a certificate nor a security policy.
 fn check_listener(a: &Attrs) -> Option<(&'static str, String)> {
-    match a.get("default_actions") {
-        Some(Value::List(l)) if l.len() != 1 => {
-            Some(("default_actions", format!("a listener takes one default action here, not {}", l.len())))
+    if let Some(Value::List(l)) = a.get("default_actions") {
+        if l.len() != 1 {
+            return Some(("default_actions", format!("a listener takes one default action here, not {}", l.len())));
         }
-        _ => None,
     }
+    // A protocol given by an expression is judged once it is known.
+    let protocol = match a.get("protocol") {
+        None => "HTTP",
+        Some(v) => v.as_str()?,
+    };
+    let https = protocol == "HTTPS";
+    let certified = matches!(a.get("certificates"), Some(Value::List(l)) if !l.is_empty());
+    if https && !certified {
+        return Some(("certificates", "an HTTPS listener needs `certificates: [{ certificate_arn: ... }]`".into()));
+    }
+    if !https {
+        for key in ["certificates", "ssl_policy"] {
+            if a.contains_key(key) {
+                return Some((key, format!("`{key}` is for `protocol: HTTPS` only")));
+            }
+        }
+    }
+    None
 }
 
 /// A state written when the action was one mapping (`default_action`), its config
@@ -80,6 +104,19 @@ fn upgrade_listener(attrs: &mut Attrs) {
         }
     }
     attrs.entry("default_actions".to_string()).or_insert(Value::List(vec![Value::Map(action)]));
+}
+
+/// A state written when a listener had one certificate (`certificate_arn`).
+fn upgrade_certificate(attrs: &mut Attrs) {
+    if let Some(arn) = attrs.remove("certificate_arn") {
+        let one = [("certificate_arn".to_string(), arn)].into_iter().collect();
+        attrs.entry("certificates".to_string()).or_insert(Value::List(vec![Value::Map(one)]));
+    }
+}
+
+fn upgrade(attrs: &mut Attrs) {
+    upgrade_listener(attrs);
+    upgrade_certificate(attrs);
 }
 
 /// Plain HTTP that serves rather than redirects to HTTPS.
@@ -109,7 +146,7 @@ static RULES: [Rule; 1] = [Rule {
     severity: Severity::Medium,
     title: "the listener serves plain HTTP",
     why: "requests, cookies and passwords cross the internet unencrypted",
-    fix: "serve on `protocol: HTTPS` with a `certificate_arn`, and make the HTTP listener's action a `redirect` with `protocol: HTTPS`",
+    fix: "serve on `protocol: HTTPS` with `certificates`, and make the HTTP listener's action a `redirect` with `protocol: HTTPS`",
     check: plain_http,
 }];
 
@@ -117,16 +154,24 @@ pub static LISTENER: Kind = Kind {
     name: "listener",
     doc: "A listener of a load balancer (`aws elbv2 create-listener`). It goes with its load balancer. Its id is its ARN.",
     id_prefix: "arn:",
-    upgrade: Some(upgrade_listener),
+    upgrade: Some(upgrade),
     object: Object {
         check: Some(check_listener),
         // Its states are upgraded by `upgrade_listener`: the mapping becomes a list.
-        other_names: &[OtherName {
-            name: "default_action",
-            is: "default_actions",
-            whose: "Terraform's (and an earlier trellis's)",
-            in_old_states: false,
-        }],
+        other_names: &[
+            OtherName {
+                name: "default_action",
+                is: "default_actions",
+                whose: "Terraform's (and an earlier trellis's)",
+                in_old_states: false,
+            },
+            OtherName {
+                name: "certificate_arn",
+                is: "certificates",
+                whose: "Terraform's (and an earlier trellis's, one certificate)",
+                in_old_states: false,
+            },
+        ],
         attrs: &[
             force(attr("load_balancer_arn", Type::Ref("load_balancer"), Mode::Required, "The load balancer.")),
             interrupts(
@@ -135,7 +180,18 @@ pub static LISTENER: Kind = Kind {
                 "clients of the old port are cut off when the listener moves",
             ),
             default(attr("protocol", Type::Enum(&["HTTP", "HTTPS"]), Mode::Optional, "The protocol."), Default::Str("HTTP")),
-            attr("certificate_arn", Type::Str, Mode::Optional, "For HTTPS: the ACM certificate (awscli's `--certificates CertificateArn=...`, one certificate)."),
+            attr(
+                "ssl_policy",
+                Type::Str,
+                Mode::OptionalComputed,
+                "For HTTPS: the security policy (protocols and ciphers), e.g. `ELBSecurityPolicy-TLS13-1-2-2021-06`; left out, AWS's default.",
+            ),
+            attr(
+                "certificates",
+                Type::List(&Type::Object(&CERTIFICATE)),
+                Mode::Optional,
+                "For HTTPS: the certificates (awscli's `--certificates CertificateArn=...`). The first is the default; the others are served by SNI to clients that name their host (`add-listener-certificates`).",
+            ),
             interrupts(
                 attr(
                     "default_actions",

@@ -25,6 +25,23 @@ fn upgrade_target_group(attrs: &mut Attrs) {
     }
 }
 
+/// `app_cookie` stickiness names the application's cookie; AWS refuses it without one.
+fn check_target_group(a: &Attrs) -> Option<(&'static str, String)> {
+    let app_cookie = a.get("stickiness_type").and_then(Value::as_str) == Some("app_cookie");
+    let named = a.contains_key("stickiness_app_cookie_cookie_name");
+    match (app_cookie, named) {
+        (true, false) => Some((
+            "stickiness_type",
+            "`app_cookie` stickiness needs `stickiness_app_cookie_cookie_name`, the application's cookie".into(),
+        )),
+        (false, true) => Some((
+            "stickiness_app_cookie_cookie_name",
+            "the cookie's name is only for `stickiness_type: app_cookie`".into(),
+        )),
+        _ => None,
+    }
+}
+
 pub static TARGET_GROUP: Kind = Kind {
     name: "target_group",
     doc: "A target group of an application load balancer (`aws elbv2 create-target-group`). Its id is its ARN.",
@@ -32,7 +49,7 @@ pub static TARGET_GROUP: Kind = Kind {
     generated_name: Some("name"),
     upgrade: Some(upgrade_target_group),
     object: Object {
-        check: None,
+        check: Some(check_target_group),
         other_names: &[OtherName {
             name: "health_check",
             is: "health_check_protocol, health_check_port, health_check_path, health_check_interval_seconds, health_check_timeout_seconds, healthy_threshold_count, unhealthy_threshold_count, matcher",
@@ -102,6 +119,36 @@ pub static TARGET_GROUP: Kind = Kind {
                     "Seconds a leaving target keeps its connections (`modify-target-group-attributes`).",
                 ),
                 Default::Int(300),
+            ),
+            attr(
+                "stickiness_enabled",
+                Type::Bool,
+                Mode::OptionalComputed,
+                "Whether a client keeps to one target (attribute `stickiness.enabled`). Each attribute below, like the health check settings, keeps AWS's value when left out; one given is set with `modify-target-group-attributes`.",
+            ),
+            attr(
+                "stickiness_type",
+                Type::Enum(&["lb_cookie", "app_cookie"]),
+                Mode::OptionalComputed,
+                "`lb_cookie` (the load balancer's cookie) or `app_cookie` (the application's; `stickiness.type`).",
+            ),
+            attr(
+                "stickiness_lb_cookie_duration_seconds",
+                Type::Int,
+                Mode::OptionalComputed,
+                "How long the load balancer's cookie holds a client, 1 to 604800 s (`stickiness.lb_cookie.duration_seconds`).",
+            ),
+            attr(
+                "stickiness_app_cookie_cookie_name",
+                Type::Str,
+                Mode::OptionalComputed,
+                "For `app_cookie`: the application's cookie (`stickiness.app_cookie.cookie_name`).",
+            ),
+            attr(
+                "slow_start_duration_seconds",
+                Type::Int,
+                Mode::OptionalComputed,
+                "Seconds a new target's share of requests ramps up, 30 to 900, or 0 for none (`slow_start.duration_seconds`).",
             ),
             TAGS,
             attr(

@@ -40,6 +40,12 @@ pub static VPC: Kind = Kind {
                 Default::Bool(false),
             ),
             TAGS,
+            attr(
+                "default_security_group_id",
+                Type::Ref("security_group"),
+                Mode::Computed,
+                "The security group AWS made with the VPC (named `default`), for what uses it: `${vpc.main.default_security_group_id}`.",
+            ),
             ID,
             PROTECT,
         ],
