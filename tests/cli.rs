@@ -54,8 +54,30 @@ fn validate_reports_every_error_with_its_place() {
 fn var_overrides_are_checked() {
     let (code, _, err) = trellis(&examples(), &["validate", "network.yaml", "--var", "vpc_cdir=10.1.0.0/16"]);
     assert_eq!(code, 1);
-    assert!(err.contains("--var vpc_cdir: the spec declares no variable `vpc_cdir`"), "{err}");
+    assert!(err.contains("variable `vpc_cdir` is given a value (by --var"), "{err}");
+    assert!(err.contains("the spec declares no variable `vpc_cdir`"), "{err}");
     assert!(err.contains("did you mean `vpc_cidr`?"), "{err}");
+}
+
+#[test]
+fn var_files_are_read_beside_the_spec_and_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(examples().join("network.yaml"), dir.path().join("network.yaml")).unwrap();
+    std::fs::write(dir.path().join("net.auto.yaml"), "vpc_cidr: not-a-cidr\n").unwrap();
+    let (code, _, err) = trellis(dir.path(), &["validate", "network.yaml"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("`not-a-cidr` is not an IPv4 CIDR block"), "the auto file is read: {err}");
+    // A var file given on the command line wins over the auto file, and `--var` over both.
+    std::fs::write(dir.path().join("prod.yaml"), "vpc_cidr: 10.0.0.0/16\n").unwrap();
+    let (code, out, err) = trellis(dir.path(), &["validate", "network.yaml", "--var-file", "prod.yaml"]);
+    assert_eq!((code, out.as_str()), (0, "network.yaml is valid: stack `network`, 14 resources.\n"), "{err}");
+    let (code, _, err) =
+        trellis(dir.path(), &["validate", "network.yaml", "--var-file", "prod.yaml", "--var", "vpc_cidr=10.0.0.0/33"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("10.0.0.0/33"), "{err}");
+    let (code, _, err) = trellis(dir.path(), &["validate", "network.yaml", "--var-file", "missing.yaml"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("missing.yaml"), "{err}");
 }
 
 #[test]

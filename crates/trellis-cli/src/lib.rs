@@ -41,17 +41,24 @@ struct SpecArgs {
     /// The spec file (YAML); for `apply`, also a plan saved with `plan --out`.
     spec: PathBuf,
     /// Set a variable declared under `vars:` (repeatable).
+    /// A list is written `[a, b]`. It wins over var files.
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
+    /// Read variables from a YAML file of `name: value` (repeatable; later files win).
+    /// Every `*.auto.yaml` beside the spec is read first, by name.
+    #[arg(long = "var-file", value_name = "FILE")]
+    var_files: Vec<PathBuf>,
 }
 
 impl SpecArgs {
-    fn vars(&self) -> BTreeMap<String, String> {
-        self.vars.iter().cloned().collect()
+    /// Every variable's value: the `*.auto.yaml` files, the `--var-file`s, then `--var`.
+    fn vars(&self) -> trellis_ops::Result<BTreeMap<String, String>> {
+        let given: BTreeMap<String, String> = self.vars.iter().cloned().collect();
+        trellis_spec::var_values(&self.spec, &self.var_files, &given).map_err(trellis_ops::Error::from_load)
     }
 
     fn load(&self) -> trellis_ops::Result<trellis_spec::Spec> {
-        trellis_ops::load_spec(&self.spec, &self.vars())
+        trellis_ops::load_spec(&self.spec, &self.vars()?)
     }
 }
 

@@ -26,3 +26,13 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 }
+
+impl Error {
+    /// A spec or var file that could not be read or is not valid.
+    pub fn from_load(e: trellis_spec::LoadError) -> Error {
+        match e {
+            trellis_spec::LoadError::Invalid(d) => Error::Spec(d),
+            e @ trellis_spec::LoadError::Read { .. } => Error::Read(e.to_string()),
+        }
+    }
+}

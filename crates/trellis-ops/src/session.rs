@@ -10,7 +10,7 @@ use trellis_aws::{connect, Aws, AwsOptions, Progress};
 use trellis_core::schema::Kind;
 use trellis_core::{Address, Provider, RefreshRequest, RefreshResult};
 use trellis_plan::{adopt, plan, Adoption, Operation, Plan, PlanInput};
-use trellis_spec::{LoadError, LoadOptions, LookupValues, Spec, StackValues};
+use trellis_spec::{LoadOptions, LookupValues, Spec, StackValues};
 use trellis_state::{State, StateLock, StateStore};
 
 use crate::store::{check_not_left_behind, open_store};
@@ -97,10 +97,7 @@ fn load_spec_with(
     stacks: Option<&StackValues>,
 ) -> Result<Spec> {
     let opts = LoadOptions { vars: vars.clone(), lookups, stacks, ..LoadOptions::default() };
-    trellis_spec::load(path, &opts).map_err(|e| match e {
-        LoadError::Invalid(d) => Error::Spec(d),
-        LoadError::Read { .. } => Error::Read(e.to_string()),
-    })
+    trellis_spec::load(path, &opts).map_err(Error::from_load)
 }
 
 /// Connects to AWS in `region` (the aws-config chain fills what is not given).

@@ -9,6 +9,7 @@ mod diag;
 pub mod emit;
 mod parse;
 mod template;
+mod varfile;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -20,6 +21,7 @@ use trellis_graph::DepGraph;
 
 pub use diag::{did_you_mean, Diagnostic, Diagnostics, SourceFile, Span};
 pub use parse::valid_stack_name;
+pub use varfile::{auto_var_files, read_var_file, var_values};
 
 /// A validated spec: the desired stack.
 #[derive(Debug, Clone)]

@@ -6,6 +6,9 @@ mod repeat;
 mod resource;
 mod stacks;
 mod value;
+mod vars;
+
+pub(crate) use vars::flow_text;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -33,7 +36,11 @@ pub(crate) struct Parser<'a> {
     lines: LineIndex,
     opts: &'a LoadOptions<'a>,
     diags: Vec<Diagnostic>,
+    /// Each variable's value as text (a list as `["a", "b"]`).
     vars: BTreeMap<String, String>,
+    /// The list variables' items.
+    list_vars: BTreeMap<String, Vec<String>>,
+    var_types: BTreeMap<String, vars::VarType>,
     /// Every resource, and every copy of a repeated one, the spec declares.
     addresses: BTreeSet<Address>,
     /// The resources with `count` or `for_each`, by their address without a key.
@@ -110,6 +117,8 @@ impl<'a> Parser<'a> {
             opts,
             diags: Vec::new(),
             vars: BTreeMap::new(),
+            list_vars: BTreeMap::new(),
+            var_types: BTreeMap::new(),
             addresses: BTreeSet::new(),
             repeats: BTreeMap::new(),
             broken: BTreeSet::new(),
@@ -256,6 +265,13 @@ impl<'a> Parser<'a> {
             None => {}
             Some(Node::Mapping(m)) => {
                 for (key, node) in m.iter() {
+                    let node = match self.output_when(node) {
+                        Some(Some(value)) => value,
+                        // `when` is false: the output is not given, and its value (which may
+                        // name copies that are not made) is not read.
+                        Some(None) => continue,
+                        None => node,
+                    };
                     if let Some(e) = self.parse_any(node) {
                         outputs.insert(key.as_str().to_string(), e);
                     }
@@ -271,6 +287,32 @@ impl<'a> Parser<'a> {
             }
         }
         outputs
+    }
+
+    /// An output written long, `{ value: ..., when: ..., description: ... }`: `Some` of
+    /// its value when `when` holds (or is not given), `Some(None)` when it does not.
+    /// `None` for an output written as its value alone.
+    fn output_when<'n>(&mut self, node: &'n Node) -> Option<Option<&'n Node>> {
+        const LONG: [&str; 3] = ["value", "when", "description"];
+        let m = node.as_mapping()?;
+        let value = m.get_node("value")?;
+        if !m.keys().all(|k| LONG.contains(&k.as_str())) {
+            return None; // a mapping that happens to have a `value` key
+        }
+        let Some(when) = m.get_node("when") else { return Some(Some(value)) };
+        match self.parse_value(when, &Type::Bool) {
+            Some(Expr::Lit(Value::Bool(holds))) => Some(holds.then_some(value)),
+            Some(_) => {
+                let span = Some(self.node_span(when));
+                self.error(
+                    "an output's `when` must be known when the spec is read",
+                    span,
+                    Some("give `true`, `false` or a boolean variable: `when: ${var.enable_replica}`".into()),
+                );
+                Some(None)
+            }
+            None => Some(None),
+        }
     }
 
     fn yaml_error(&mut self, e: YamlError) {
@@ -321,54 +363,6 @@ impl<'a> Parser<'a> {
                 "inside `[ ]` or `{{ }}` a reference must be quoted: `\"{reference}\"`; or write the list one item a line (`- {reference}`)"
             )
         })
-    }
-
-    fn parse_vars(&mut self, top: &MarkedMappingNode) {
-        match top.get_node("vars") {
-            None => {}
-            Some(Node::Mapping(m)) => {
-                for (key, node) in m.iter() {
-                    match node {
-                        Node::Scalar(s) => {
-                            self.vars.insert(key.as_str().to_string(), s.as_str().to_string());
-                        }
-                        other => {
-                            let span = Some(self.node_span(other));
-                            self.error(
-                                format!(
-                                    "variable `{}` must be a single value, found {}",
-                                    key.as_str(),
-                                    node_kind(other)
-                                ),
-                                span,
-                                None,
-                            );
-                        }
-                    }
-                }
-            }
-            Some(other) => {
-                let span = Some(self.node_span(other));
-                self.error(
-                    format!("`vars` must be a mapping of names to default values, found {}", node_kind(other)),
-                    span,
-                    None,
-                );
-            }
-        }
-        for (name, value) in &self.opts.vars {
-            if self.vars.contains_key(name) {
-                self.vars.insert(name.clone(), value.clone());
-            } else {
-                let help = suggest(name, self.vars.keys()).or_else(|| Some("declare it under `vars:` first".into()));
-                self.diags.push(Diagnostic {
-                    message: format!("--var {name}: the spec declares no variable `{name}`"),
-                    span: None,
-                    label: None,
-                    help,
-                });
-            }
-        }
     }
 
     /// `backend: { s3: { bucket, key, region, lock_lease } }`.

@@ -100,7 +100,7 @@ async fn open(spec: &SpecArgs, cloud: &CloudArgs, operation: &str, ui: &Ui) -> R
     let progress = progress_lines(ui);
     Session::open(OpenOptions {
         spec: &spec.spec,
-        vars: spec.vars(),
+        vars: spec.vars()?,
         backend: (&cloud.store).into(),
         lock_timeout: cloud.lock_timeout,
         delete_timeout: cloud.delete_timeout,

@@ -77,7 +77,7 @@ pub async fn run(args: PlanArgs, ui: &Ui) -> Result<i32> {
         .and_then(|()| trellis_ops::refuse_findings(plan, args.fail_on.or(session.spec.fail_on)));
     // The file first, so that the plan printed can carry its digest.
     let saved = match (&args.out, &refusal) {
-        (Some(out), Ok(())) => Some((out, save_plan(&session, &args.spec.spec, &args.spec.vars(), plan, out)?)),
+        (Some(out), Ok(())) => Some((out, save_plan(&session, &args.spec.spec, &args.spec.vars()?, plan, out)?)),
         _ => None,
     };
     let printing = Instant::now();

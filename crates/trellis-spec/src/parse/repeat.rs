@@ -154,6 +154,9 @@ impl Parser<'_> {
         if !self.known_now(node, "count") {
             return None;
         }
+        if let Some(n) = self.var_count(node) {
+            return Some(n);
+        }
         let Expr::Lit(v) = self.parse_value(node, &Type::Int)? else { return None };
         let n = v.as_int().unwrap_or(-1);
         match u32::try_from(n) {

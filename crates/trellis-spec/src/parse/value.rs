@@ -24,6 +24,7 @@ impl Parser<'_> {
                     // An item `${kind.name[*]}` stands for all the copies, in its place.
                     match n {
                         Node::Scalar(s) if self.splat(s).is_some() => parsed.push(self.expand_splat(s, item)),
+                        Node::Scalar(s) if self.list_var(s).is_some() => parsed.push(self.expand_list_var(s, item)),
                         Node::Scalar(s) if self.lookup_list(s) => parsed.push(
                             self.expand_lookup_list(s, item)
                                 .map(|l| l.unwrap_or_else(|| vec![Expr::Lit(Value::Unknown)])),
@@ -39,6 +40,10 @@ impl Parser<'_> {
                 }
                 let parsed: Option<Vec<Vec<Expr>>> = parsed.into_iter().collect();
                 let parsed = parsed?.into_iter().flatten().collect();
+                Some(if matches!(ty, Type::Set(_)) { Expr::Set(parsed) } else { Expr::List(parsed) })
+            }
+            (Type::List(item) | Type::Set(item), Node::Scalar(s)) if self.list_var(s).is_some() => {
+                let parsed = self.expand_list_var(s, item)?;
                 Some(if matches!(ty, Type::Set(_)) { Expr::Set(parsed) } else { Expr::List(parsed) })
             }
             (Type::List(item) | Type::Set(item), Node::Scalar(s)) if self.splat(s).is_some() => {
@@ -96,6 +101,7 @@ impl Parser<'_> {
     pub(super) fn parse_any(&mut self, node: &Node) -> Option<Expr> {
         match node {
             Node::Scalar(s) if self.splat(s).is_some() => self.expand_splat(s, &Type::Str).map(Expr::List),
+            Node::Scalar(s) if self.list_var(s).is_some() => self.expand_list_var(s, &Type::Str).map(Expr::List),
             Node::Scalar(s) if self.lookup_list(s) => {
                 Some(self.expand_lookup_list(s, &Type::Str)?.map_or(Expr::Lit(Value::Unknown), Expr::List))
             }
@@ -189,11 +195,36 @@ impl Parser<'_> {
     /// resource's attribute, checked against that attribute's type. Longer than most: one
     /// arm per form of reference, each with its own messages and hints, read best whole.
     pub(super) fn resolve_ref(&mut self, body: &str, at: Span, ty: &Type) -> Option<Part> {
+        if let Some((name, index)) = var_element_of(body) {
+            let index = match index {
+                "count.index" => self.each_ref(&["count", "index"], at)?,
+                n => n.to_string(),
+            };
+            let Ok(index) = index.parse::<usize>() else {
+                self.error(
+                    format!("`[{index}]` is not an index of a list"),
+                    Some(at),
+                    Some("write a number, `[0]`, or `[count.index]` in a copy".into()),
+                );
+                return None;
+            };
+            return self.var_element(name, index, at);
+        }
         if let Some((list, index)) = element_of(body) {
             return self.element_ref(list, index, at, ty);
         }
         let segments: Vec<&str> = body.split('.').collect();
         match segments.as_slice() {
+            ["var", name] if self.list_vars.contains_key(*name) => {
+                self.error(
+                    format!("variable `{name}` is a list: it cannot be part of a text"),
+                    Some(at),
+                    Some(format!(
+                        "give it alone as a list's value, `${{var.{name}}}`, or one element, `${{var.{name}[0]}}`"
+                    )),
+                );
+                None
+            }
             ["var", name] => match self.vars.get(*name) {
                 Some(v) => Some(Part::Lit(v.clone())),
                 None => {
@@ -515,6 +546,12 @@ impl Parser<'_> {
             }
         }
     }
+}
+
+/// `var.NAME[N]` or `var.NAME[count.index]`: the variable's name and the index as written.
+fn var_element_of(body: &str) -> Option<(&str, &str)> {
+    let (name, rest) = body.strip_prefix("var.")?.split_once('[')?;
+    Some((name, rest.strip_suffix(']')?))
 }
 
 /// `LIST[N]` where LIST names an attribute (`kind.name.attr`, `kind.name[key].attr`,

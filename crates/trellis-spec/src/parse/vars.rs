@@ -1,0 +1,335 @@
+//! `vars:`: each variable's type (a string, a number, a boolean or a list) and default,
+//! and the values given from outside (`--var`, `--var-file`, `*.auto.yaml`, merged by
+//! the caller into `LoadOptions::vars` as text), each checked against its type.
+//!
+//! A string, number or boolean stands for its text wherever `${var.NAME}` is written. A
+//! list stands alone as a list's value (`subnet_ids: ${var.subnets}`, or as one item of
+//! a list, in its place), or one element of it is taken (`${var.subnets[0]}`).
+
+use marked_yaml::types::MarkedMappingNode;
+use trellis_core::Part;
+
+use super::*;
+
+/// What a variable holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum VarType {
+    Text,
+    Number,
+    Bool,
+    List,
+}
+
+impl VarType {
+    const WORDS: [&'static str; 4] = ["string", "number", "bool", "list"];
+
+    fn word(self) -> &'static str {
+        match self {
+            VarType::Text => "string",
+            VarType::Number => "number",
+            VarType::Bool => "bool",
+            VarType::List => "list",
+        }
+    }
+
+    fn of_word(word: &str) -> Option<VarType> {
+        match word {
+            "string" => Some(VarType::Text),
+            "number" => Some(VarType::Number),
+            "bool" => Some(VarType::Bool),
+            "list" => Some(VarType::List),
+            _ => None,
+        }
+    }
+}
+
+/// A variable's value, checked against its type.
+enum Held {
+    Text(String),
+    List(Vec<String>),
+}
+
+/// `text` as a value of `ty`, or why it is not one.
+fn convert(ty: VarType, text: &str) -> Result<Held, String> {
+    match ty {
+        VarType::Text => Ok(Held::Text(text.to_string())),
+        VarType::Number => text
+            .trim()
+            .parse::<i64>()
+            .map(|n| Held::Text(n.to_string()))
+            .map_err(|_| format!("`{text}` is not a number")),
+        VarType::Bool => match text.trim() {
+            "true" | "false" => Ok(Held::Text(text.trim().to_string())),
+            _ => Err(format!("`{text}` is not `true` or `false`")),
+        },
+        VarType::List => flow_list(text).map(Held::List),
+    }
+}
+
+/// A list written as YAML's `[a, b]` (how `--var` and var files give one).
+fn flow_list(text: &str) -> Result<Vec<String>, String> {
+    let not_a_list = || format!("`{text}` is not a list: write it `[a, b]`");
+    if !text.trim_start().starts_with('[') {
+        return Err(not_a_list());
+    }
+    let doc = marked_yaml::parse_yaml(0, format!("v: {text}")).map_err(|_| not_a_list())?;
+    let items = doc.as_mapping().and_then(|m| m.get_node("v")).and_then(Node::as_sequence).ok_or_else(not_a_list)?;
+    items
+        .iter()
+        .map(|i| {
+            i.as_scalar()
+                .map(|s| s.as_str().to_string())
+                .ok_or_else(|| "a list variable holds single values".to_string())
+        })
+        .collect()
+}
+
+/// A list as YAML's flow text, each item quoted: what `flow_list` reads back.
+pub(crate) fn flow_text(items: &[String]) -> String {
+    let quoted: Vec<String> =
+        items.iter().map(|i| format!("\"{}\"", i.replace('\\', "\\\\").replace('"', "\\\""))).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+impl Parser<'_> {
+    pub(super) fn parse_vars(&mut self, top: &MarkedMappingNode) {
+        // Declared but given no value yet: each must get one from outside.
+        let mut unset: Vec<(String, Span)> = Vec::new();
+        match top.get_node("vars") {
+            None => {}
+            Some(Node::Mapping(m)) => {
+                for (key, node) in m.iter() {
+                    let name = key.as_str().to_string();
+                    let span = self.scalar_span(key);
+                    match self.declaration(&name, node) {
+                        Some((ty, Some(value))) => {
+                            self.var_types.insert(name.clone(), ty);
+                            self.hold(&name, value);
+                        }
+                        Some((ty, None)) => {
+                            self.var_types.insert(name.clone(), ty);
+                            unset.push((name, span));
+                        }
+                        None => {}
+                    }
+                }
+            }
+            Some(other) => {
+                let span = Some(self.node_span(other));
+                self.error(
+                    format!("`vars` must be a mapping of names to default values, found {}", node_kind(other)),
+                    span,
+                    Some("`name: value`, `name: [a, b]` or `name: { type: number, default: 2 }`".into()),
+                );
+            }
+        }
+        for (name, value) in &self.opts.vars {
+            let Some(ty) = self.var_types.get(name).copied() else {
+                let known = self.var_types.keys().cloned().collect::<Vec<_>>();
+                let help = suggest(name, &known).or_else(|| Some("declare it under `vars:` first".into()));
+                self.diags.push(Diagnostic {
+                    message: format!(
+                        "variable `{name}` is given a value (by --var, --var-file or a *.auto.yaml), but the spec declares no variable `{name}`"
+                    ),
+                    span: None,
+                    label: None,
+                    help,
+                });
+                continue;
+            };
+            match convert(ty, value) {
+                Ok(held) => self.hold(name, held),
+                Err(why) => self.diags.push(Diagnostic {
+                    message: format!("variable `{name}` is a {}: {why}", ty.word()),
+                    span: None,
+                    label: None,
+                    help: None,
+                }),
+            }
+        }
+        for (name, span) in unset {
+            if !self.opts.vars.contains_key(&name) {
+                self.error(
+                    format!("variable `{name}` has no default and is given no value"),
+                    Some(span),
+                    Some(format!(
+                        "give it with `--var {name}=...`, in a `--var-file`, or in a `*.auto.yaml` beside the spec"
+                    )),
+                );
+            }
+        }
+    }
+
+    fn hold(&mut self, name: &str, value: Held) {
+        match value {
+            Held::Text(t) => {
+                self.list_vars.remove(name);
+                self.vars.insert(name.to_string(), t);
+            }
+            Held::List(items) => {
+                self.vars.insert(name.to_string(), flow_text(&items));
+                self.list_vars.insert(name.to_string(), items);
+            }
+        }
+    }
+
+    /// One entry of `vars:`: its type, and its default when it has one. `None` after
+    /// reporting what is wrong.
+    fn declaration(&mut self, name: &str, node: &Node) -> Option<(VarType, Option<Held>)> {
+        match node {
+            Node::Scalar(s) => Some((VarType::Text, Some(Held::Text(s.as_str().to_string())))),
+            Node::Sequence(_) => Some((VarType::List, Some(self.default_list(name, node)?))),
+            Node::Mapping(m) => {
+                for key in m.keys() {
+                    if !["type", "default", "description"].contains(&key.as_str()) {
+                        let span = Some(self.scalar_span(key));
+                        let help = suggest(key.as_str(), ["type", "default", "description"]);
+                        self.error(format!("variable `{name}` has no setting `{}`", key.as_str()), span, help);
+                        return None;
+                    }
+                }
+                let Some(word) = m.get_scalar("type") else {
+                    let span = Some(self.node_span(node));
+                    self.error(
+                        format!("variable `{name}` is a mapping: say its `type`"),
+                        span,
+                        Some(format!(
+                            "`{name}: {{ type: number, default: 2 }}`; the types are {}",
+                            VarType::WORDS.join(", ")
+                        )),
+                    );
+                    return None;
+                };
+                let Some(ty) = VarType::of_word(word.as_str()) else {
+                    let span = Some(self.scalar_span(word));
+                    let help = suggest(word.as_str(), VarType::WORDS)
+                        .or_else(|| Some(format!("the types are {}", VarType::WORDS.join(", "))));
+                    self.error(format!("`{}` is not a variable type", word.as_str()), span, help);
+                    return None;
+                };
+                let Some(default) = m.get_node("default") else { return Some((ty, None)) };
+                let held = match (ty, default) {
+                    (VarType::List, _) => self.default_list(name, default)?,
+                    (_, Node::Scalar(s)) => match convert(ty, s.as_str()) {
+                        Ok(held) => held,
+                        Err(why) => {
+                            let span = Some(self.scalar_span(s));
+                            self.error(format!("variable `{name}` is a {}: {why}", ty.word()), span, None);
+                            return None;
+                        }
+                    },
+                    (_, other) => {
+                        let span = Some(self.node_span(other));
+                        self.error(
+                            format!("variable `{name}` is a {}, but its default is {}", ty.word(), node_kind(other)),
+                            span,
+                            None,
+                        );
+                        return None;
+                    }
+                };
+                Some((ty, Some(held)))
+            }
+        }
+    }
+
+    fn default_list(&mut self, name: &str, node: &Node) -> Option<Held> {
+        let Node::Sequence(items) = node else {
+            let span = Some(self.node_span(node));
+            self.error(format!("variable `{name}` is a list, but its default is {}", node_kind(node)), span, None);
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            let Node::Scalar(s) = item else {
+                let span = Some(self.node_span(item));
+                self.error(format!("the items of list variable `{name}` are single values"), span, None);
+                return None;
+            };
+            out.push(s.as_str().to_string());
+        }
+        Some(Held::List(out))
+    }
+
+    /// The list variable a scalar stands for, when it is `${var.NAME}` alone and NAME
+    /// is a list.
+    pub(super) fn list_var(&self, s: &MarkedScalarNode) -> Option<String> {
+        let pieces = crate::template::split(s.as_str()).ok()?;
+        let [crate::template::Piece::Ref { body, .. }] = pieces.as_slice() else { return None };
+        let name = body.strip_prefix("var.")?;
+        self.list_vars.contains_key(name).then(|| name.to_string())
+    }
+
+    /// A list variable's items, each checked as a value of `item`.
+    pub(super) fn expand_list_var(&mut self, s: &MarkedScalarNode, item: &Type) -> Option<Vec<Expr>> {
+        let name = self.list_var(s)?;
+        let span = self.scalar_span(s);
+        let items = self.list_vars.get(&name).cloned().unwrap_or_default();
+        items.iter().map(|i| self.coerce(i, item, span).map(Expr::Lit)).collect()
+    }
+
+    /// `${var.NAME[N]}`: one element of a list variable.
+    pub(super) fn var_element(&mut self, name: &str, index: usize, at: Span) -> Option<Part> {
+        let Some(items) = self.list_vars.get(name) else {
+            let (message, help) = match self.var_types.get(name) {
+                Some(ty) => (format!("variable `{name}` is a {}, not a list", ty.word()), None),
+                None => (
+                    format!("unknown variable `{name}`"),
+                    suggest(name, self.var_types.keys().cloned().collect::<Vec<_>>()),
+                ),
+            };
+            self.error(message, Some(at), help);
+            return None;
+        };
+        match items.get(index) {
+            Some(v) => Some(Part::Lit(v.clone())),
+            None => {
+                let n = items.len();
+                self.error(
+                    format!(
+                        "variable `{name}` has {n} element{}: there is no [{index}]",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                    Some(at),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// A variable standing for a number of copies: a number, or a boolean (one copy or
+    /// none), so that `count: ${var.enable_replica}` makes a resource optional.
+    pub(super) fn var_count(&self, node: &Node) -> Option<u32> {
+        let s = node.as_scalar()?;
+        let pieces = crate::template::split(s.as_str()).ok()?;
+        let [crate::template::Piece::Ref { body, .. }] = pieces.as_slice() else { return None };
+        let name = body.strip_prefix("var.")?;
+        match (self.var_types.get(name), self.vars.get(name).map(String::as_str)) {
+            (Some(VarType::Bool), Some("true")) => Some(1),
+            (Some(VarType::Bool), Some(_)) => Some(0),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_written_out_reads_back_as_it_was() {
+        let items: Vec<String> = vec!["a".into(), "b \"quoted\"".into(), "c\\d".into(), "".into(), "1, 2".into()];
+        let Held::List(back) = convert(VarType::List, &flow_text(&items)).unwrap() else { panic!("a list") };
+        assert_eq!(back, items);
+    }
+
+    #[test]
+    fn values_are_held_to_their_type() {
+        assert!(matches!(convert(VarType::Number, " 3 "), Ok(Held::Text(t)) if t == "3"));
+        assert!(convert(VarType::Number, "three").is_err());
+        assert!(convert(VarType::Bool, "yes").is_err());
+        assert!(convert(VarType::List, "a, b").is_err());
+        assert!(matches!(convert(VarType::Text, "[a]"), Ok(Held::Text(t)) if t == "[a]"));
+    }
+}
