@@ -27,7 +27,7 @@ pub static ELASTIC_IP: Kind = Kind {
             ),
             TAGS,
             attr("public_ip", Type::Str, Mode::Computed, "The address."),
-            attr("allocation_id", Type::Str, Mode::Computed, "Its allocation id (also its id)."),
+            attr("allocation_id", Type::Ref("elastic_ip"), Mode::Computed, "Its allocation id (also its id)."),
             ID,
             PROTECT,
         ],

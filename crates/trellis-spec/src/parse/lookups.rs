@@ -11,6 +11,7 @@ use trellis_core::lookup::{self, LookupAttr};
 use trellis_core::schema::Type;
 use trellis_core::{Expr, LookupAddress, Value};
 
+use super::value::a_kind;
 use super::{node_kind, suggest, Parser};
 use crate::diag::Span;
 use crate::template::{split, Piece};
@@ -279,9 +280,9 @@ impl Parser<'_> {
         if let Type::Ref(want) = ty {
             if attr.id_of != Some(*want) {
                 self.error(
-                    format!("expected the id of a {want}, but `${{{body}}}` is {}", attr.doc.to_lowercase()),
+                    format!("expected the id of {}, but `${{{body}}}` is {}", a_kind(want), attr.doc.to_lowercase()),
                     Some(at),
-                    Some(format!("refer to a {want} like `${{{want}.NAME}}`, or to a `{want}` lookup")),
+                    Some(format!("refer to {} like `${{{want}.NAME}}`, or to a `{want}` lookup", a_kind(want))),
                 );
                 return None;
             }

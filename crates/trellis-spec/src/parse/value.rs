@@ -210,6 +210,13 @@ impl Parser<'_> {
             };
             return self.var_element(name, index, at);
         }
+        // `LIST[count.index]` in a copy: the copy's own element of a list attribute.
+        if let Some(list) = body.strip_suffix("[count.index]") {
+            if element_of(&format!("{list}[0]")).is_some() {
+                let index = self.each_ref(&["count", "index"], at)?;
+                return self.resolve_ref(&format!("{list}[{index}]"), at, ty);
+            }
+        }
         if let Some((list, index)) = element_of(body) {
             return self.element_ref(list, index, at, ty);
         }
@@ -317,7 +324,8 @@ impl Parser<'_> {
                 if attr.id_of != Some(*want) {
                     self.error(
                         format!(
-                            "expected the id of a {want}, but `${{{list}[{index}]}}` is one of {}",
+                            "expected the id of {}, but `${{{list}[{index}]}}` is one of {}",
+                            a_kind(want),
                             attr.doc.to_lowercase()
                         ),
                         Some(at),
@@ -365,7 +373,7 @@ impl Parser<'_> {
         if let Type::Ref(want) = ty {
             if !matches!(inner, Type::Ref(k) if k == want) {
                 self.error(
-                    format!("expected the id of a {want}, but `{r}` holds {}", inner.describe()),
+                    format!("expected the id of {}, but `{r}` holds {}", a_kind(want), inner.describe()),
                     Some(at),
                     None,
                 );
@@ -408,18 +416,23 @@ impl Parser<'_> {
         }
         let r = Ref::new(address.clone(), attr);
         if let Type::Ref(want) = ty {
-            if *want != target.name || r.attr_name() != "id" {
+            // The object's id, or an attribute that holds an id of the kind wanted (a VPC's
+            // `default_security_group_id`, an address's `allocation_id`).
+            let own_id = *want == target.name && r.attr_name() == "id";
+            let holds_one = target.attr(r.attr_name()).is_some_and(|a| matches!(a.ty, Type::Ref(k) if k == *want));
+            if !own_id && !holds_one {
                 self.error(
                     format!(
-                        "expected the id of a {want}, but `{r}` is {}",
+                        "expected the id of {}, but `{r}` is {}",
+                        a_kind(want),
                         if r.attr_name() == "id" {
-                            format!("a {}", target.name)
+                            a_kind(target.name)
                         } else {
                             format!("its `{}` attribute", r.attr_name())
                         }
                     ),
                     Some(at),
-                    Some(format!("refer to a {want} like `${{{want}.NAME}}`")),
+                    Some(format!("refer to {} like `${{{want}.NAME}}`", a_kind(want))),
                 );
                 return None;
             }
@@ -546,6 +559,12 @@ impl Parser<'_> {
             }
         }
     }
+}
+
+/// A kind's name with its article: `a vpc`, `an instance`.
+pub(super) fn a_kind(kind: &str) -> String {
+    let vowel = kind.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {kind}", if vowel { "an" } else { "a" })
 }
 
 /// `var.NAME[N]` or `var.NAME[count.index]`: the variable's name and the index as written.
