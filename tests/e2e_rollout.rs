@@ -9,10 +9,9 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::time::Duration;
 
-use support::{aws, endpoint, Stack, FIXED_SERVERS, RECEIVER_BOOT, WEB_ASG, WEB_BOOT};
+use support::{aws, awscli, Stack, FIXED_SERVERS, RECEIVER_BOOT, WEB_ASG, WEB_BOOT};
 
 fn replace(text: &str, from: &str, to: &str) -> String {
     assert!(text.contains(from), "the spec has no `{from}`");
@@ -203,22 +202,6 @@ async fn a_group_of_one_keeps_serving_while_it_rolls() {
     );
     assert_eq!(group_version(&samples), vec!["2".to_string()]);
     stack.destroy_and_check_clean();
-}
-
-/// awscli (pinned in the test venv) against the emulator.
-fn awscli(args: &[&str]) {
-    let python = std::env::var("TRELLIS_TEST_PYTHON").expect("run with `cargo xtask test`");
-    let out = Command::new(python)
-        .args(["-m", "awscli"])
-        .args(args)
-        .args(["--endpoint-url", &endpoint(), "--region", "us-east-1"])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "aws {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[tokio::test]

@@ -266,6 +266,25 @@ def shim_load_balancer_defaults():
     FakeLoadBalancer.__init__ = __init__
 
 
+def shim_load_balancer_default_group():
+    """moto 5.2.5 leaves an application load balancer made without `--security-groups`
+    in no group; AWS puts it in its VPC's default security group (the WordPress sample
+    relies on that, admitting traffic from the balancer's first group)."""
+    from moto.elbv2.models import ELBv2Backend
+
+    original = ELBv2Backend.create_load_balancer
+
+    def create_load_balancer(self, *args, **kwargs):
+        balancer = original(self, *args, **kwargs)
+        if balancer.type == "application" and not balancer.security_groups:
+            default = self.ec2_backend.get_default_security_group(balancer.vpc_id)
+            if default is not None:
+                balancer.security_groups = [default.id]
+        return balancer
+
+    ELBv2Backend.create_load_balancer = create_load_balancer
+
+
 def shim_run_instances_profile_for_each():
     """moto 5.2.5: RunInstances with `--count 2` and an instance profile associates the
     profile with the first instance only; AWS gives it to every instance launched."""
@@ -576,6 +595,7 @@ if __name__ == "__main__":
     shim_unknown_instance_profile_error()
     shim_remove_role_not_in_profile()
     shim_load_balancer_defaults()
+    shim_load_balancer_default_group()
     shim_run_instances_profile_for_each()
     shim_launch_template_tags()
     shim_own_tags_by_index()

@@ -312,6 +312,28 @@ pub const RECEIVER_BOOT: &str = include_str!("../../specs/examples/files/receive
 pub const DEFAULT_VPC: &str = include_str!("../../specs/examples/default-vpc.yaml");
 pub const RECEIVERS: &str = include_str!("../../specs/examples/receivers.yaml");
 pub const SERVERS_PUB: &str = include_str!("../../specs/examples/files/servers.pub");
+pub const VPC_MANAGED_NAT: &str = include_str!("../../specs/examples/vpc-managed-nat.yaml");
+pub const ASG_NOTIFICATIONS: &str = include_str!("../../specs/examples/asg-notifications.yaml");
+pub const MYSQL_READ_REPLICA: &str = include_str!("../../specs/examples/mysql-read-replica.yaml");
+pub const EIP_ASSOCIATION: &str = include_str!("../../specs/examples/eip-association.yaml");
+pub const WORDPRESS_MULTI_AZ: &str = include_str!("../../specs/examples/wordpress-multi-az.yaml");
+
+/// awscli (pinned in the test venv) against the emulator; its standard output.
+pub fn awscli(args: &[&str]) -> String {
+    let python = std::env::var("TRELLIS_TEST_PYTHON").expect("run with `cargo xtask test`");
+    let out = Command::new(python)
+        .args(["-m", "awscli"])
+        .args(args)
+        .args(["--endpoint-url", &endpoint(), "--region", "us-east-1"])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "aws {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
 
 pub async fn aws() -> trellis_aws::Aws {
     trellis_aws::connect(trellis_aws::AwsOptions {
