@@ -6,6 +6,7 @@
 //! knows about kinds comes from the schemas in `trellis-core`.
 
 mod adopt;
+pub mod drift;
 mod findings;
 mod interruption;
 mod json;

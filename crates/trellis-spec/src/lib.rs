@@ -49,6 +49,67 @@ pub struct Spec {
     pub moves: Vec<Move>,
     /// `removed:`: what leaves management without being deleted.
     pub removed: Vec<Removed>,
+    /// `drift:`: what drift gets by default, and the differences that are known noise.
+    pub drift: DriftSettings,
+}
+
+/// What a difference between the state and a live object gets from `trellis reconcile`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DriftPolicy {
+    /// Reported, nothing done (the default).
+    #[default]
+    Report,
+    /// Repaired: the live object is changed back to what the spec and state say.
+    Revert,
+    /// Taken into the state as it is, as `--refresh-only` does.
+    Accept,
+}
+
+impl DriftPolicy {
+    pub const WORDS: [&'static str; 3] = ["report", "revert", "accept"];
+
+    pub fn word(self) -> &'static str {
+        match self {
+            DriftPolicy::Report => "report",
+            DriftPolicy::Revert => "revert",
+            DriftPolicy::Accept => "accept",
+        }
+    }
+}
+
+impl std::str::FromStr for DriftPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "report" => Ok(DriftPolicy::Report),
+            "revert" => Ok(DriftPolicy::Revert),
+            "accept" => Ok(DriftPolicy::Accept),
+            _ => Err(format!("`{s}` is not a drift policy: report, revert or accept")),
+        }
+    }
+}
+
+/// The stack's `drift:` settings.
+#[derive(Debug, Clone, Default)]
+pub struct DriftSettings {
+    /// What a resource without its own `drift:` gets.
+    pub default: DriftPolicy,
+    /// `kind.name.attribute` (or `.attribute.KEY` of a mapping): known noise, counted and
+    /// named in reports but not drift.
+    pub ignore: Vec<String>,
+}
+
+/// `kind.name.attr[.KEY]` (a copy as `kind.name[0].attr`): the address and the rest.
+pub fn drift_ignore_target(text: &str) -> Option<(Address, String)> {
+    // The address is `kind.name` or `kind.name[key]`; what follows is the attribute path.
+    let (kind, rest) = text.split_once('.')?;
+    let name_end = match rest.find('[') {
+        Some(open) if rest[..open].chars().all(|c| c != '.') => open + rest[open..].find(']')? + 1,
+        _ => rest.find('.')?,
+    };
+    let (name, attr) = (&rest[..name_end], rest[name_end..].strip_prefix('.')?);
+    let address: Address = format!("{kind}.{name}").parse().ok()?;
+    (!attr.is_empty()).then(|| (address, attr.to_string()))
 }
 
 /// One entry of `moved:`: the object the state holds at `from` is now at `to`. A
@@ -231,6 +292,8 @@ pub struct Resource {
     pub ignore_changes: BTreeSet<String>,
     /// `waive:`: the rules (by id) whose findings on it are accepted, each with its reason.
     pub waive: BTreeMap<String, String>,
+    /// `drift:` on the resource, when given (else the stack's default).
+    pub drift: Option<DriftPolicy>,
     /// What it reads from outside the stack: `lookup.KIND.NAME` and `stack.NAME`
     /// (their values are literals in `attrs`; this keeps where they came from, for `graph`).
     pub reads: BTreeSet<String>,

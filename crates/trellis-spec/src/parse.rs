@@ -1,5 +1,6 @@
 //! From marked YAML nodes to a validated [`Spec`], collecting every problem.
 
+mod drift;
 mod lookups;
 mod refactor;
 mod repeat;
@@ -26,10 +27,22 @@ use repeat::{Each, Repeat};
 const TAG_KEY_MAX: usize = 128;
 const TAG_VALUE_MAX: usize = 256;
 
-const TOP_KEYS: &[&str] =
-    &["stack", "region", "vars", "backend", "stacks", "lookups", "resources", "outputs", "moved", "removed", "checks"];
+const TOP_KEYS: &[&str] = &[
+    "stack",
+    "region",
+    "vars",
+    "backend",
+    "stacks",
+    "lookups",
+    "resources",
+    "outputs",
+    "moved",
+    "removed",
+    "checks",
+    "drift",
+];
 const S3_KEYS: &[&str] = &["bucket", "key", "region", "lock_lease"];
-const META_KEYS: &[&str] = &["depends_on", "sensitive", "count", "for_each", "ignore_changes", "waive"];
+const META_KEYS: &[&str] = &["depends_on", "sensitive", "count", "for_each", "ignore_changes", "waive", "drift"];
 
 pub(crate) struct Parser<'a> {
     file: &'a SourceFile,
@@ -205,6 +218,8 @@ impl<'a> Parser<'a> {
         let removed = self.parse_removed(top);
         let backend = top.get_node("backend").and_then(|n| self.parse_backend(n, stack.as_deref()));
         let fail_on = top.get_node("checks").and_then(|n| self.parse_checks(n));
+        let declared: BTreeSet<Address> = resources.keys().cloned().collect();
+        let drift = top.get_node("drift").map(|n| self.parse_drift_settings(n, &declared)).unwrap_or_default();
         let spec = Spec {
             fail_on,
             file: self.file.clone(),
@@ -219,6 +234,7 @@ impl<'a> Parser<'a> {
             stacks: std::mem::take(&mut self.stacks),
             moves,
             removed,
+            drift,
         };
         self.check_cycles(&spec);
         self.check_references(&spec);

@@ -74,6 +74,7 @@ impl Parser<'_> {
             Some(node) => self.parse_waive(node, kind, &address),
             None => BTreeMap::new(),
         };
+        let drift = body.get_node("drift").and_then(|node| self.parse_drift_policy(node, &address));
         self.path = vec![address.to_string()];
         let attrs = self.parse_object(&kind.object, body, key_span, META_KEYS, &address.to_string(), &sensitive);
         self.path.clear();
@@ -97,6 +98,7 @@ impl Parser<'_> {
             sensitive,
             ignore_changes,
             waive,
+            drift,
             reads,
             span: key_span,
         })
