@@ -10,6 +10,7 @@ mod checks;
 mod discover;
 mod error;
 mod lookups;
+mod reconcile;
 mod refactor;
 mod saved;
 mod session;
@@ -21,6 +22,10 @@ pub use apply::{execute, work, Work};
 pub use checks::{check_offline, refuse_findings, refuse_preflight};
 pub use discover::{discover, DiscoverOptions, Discovery};
 pub use error::Error;
+pub use reconcile::{
+    drift_report, next_wait, parse_ignores, round, DriftReport, DriftedResource, IgnoredDiff, Round, RoundOptions,
+    DRIFT_FORMAT,
+};
 pub use refactor::{Forgotten, Moved};
 pub use saved::{save_plan, SavedRun};
 pub use session::{check_data_loss, load_spec, OpenOptions, Orphans, Planned, Read, Session};

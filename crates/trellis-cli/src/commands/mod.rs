@@ -6,11 +6,13 @@ mod apply;
 mod check;
 mod completions;
 mod discover;
+pub(crate) mod drift;
 mod force_unlock;
 mod graph;
 mod import;
 mod output;
 mod plan;
+mod reconcile;
 mod show;
 mod state;
 mod validate;
@@ -39,6 +41,12 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Make the cloud match the spec, or carry out a plan saved with `plan --out`.
     Apply(apply::ApplyArgs),
+    /// Report what changed outside trellis, read-only: the state against the live
+    /// objects, per resource and attribute. Exit 0 none, 2 drift, 1 an error.
+    Drift(drift::DriftArgs),
+    /// Keep the stack converged: a round every `--every`, each handling drift by its
+    /// resource's policy (report, revert, accept); `--once` for cron.
+    Reconcile(reconcile::ReconcileArgs),
     /// Show a plan saved with `plan --out`.
     Show(show::ShowArgs),
     /// Delete everything the stack's state holds, dependents first.
@@ -67,6 +75,8 @@ pub fn run(command: Command, ui: &Ui) -> Result<i32> {
         Command::Graph(args) => runtime()?.block_on(graph::run(args, ui)),
         Command::Plan(args) => runtime()?.block_on(plan::run(args, ui)),
         Command::Apply(args) => runtime()?.block_on(apply::run(args, ui, trellis_plan::Operation::Apply)),
+        Command::Drift(args) => runtime()?.block_on(drift::run(args, ui)),
+        Command::Reconcile(args) => runtime()?.block_on(reconcile::run(args, ui)),
         Command::Show(args) => show::run(&args, ui),
         Command::Destroy(args) => runtime()?.block_on(apply::run(args, ui, trellis_plan::Operation::Destroy)),
         Command::Import(args) => runtime()?.block_on(import::run(&args, ui)),
