@@ -82,18 +82,22 @@ pub fn causes(plan: &Plan) -> BTreeMap<Address, Cause> {
         let cause = match (c.action, recorded.get(&c.address)) {
             // Made again after a delete outside trellis: the state still records it.
             (Action::Create, Some(_)) if deleted_outside.contains(&&c.address) => Cause::Drift,
-            (Action::Update, Some(was)) => match (&c.before, &c.after) {
-                (Some(live), Some(want)) => {
-                    let repairs =
-                        |k: &String, v: &Value| live.get(k) == Some(v) || was.get(k) == Some(v) || v.has_unknown();
-                    if want.iter().all(|(k, v)| repairs(k, v)) {
-                        Cause::Drift
-                    } else {
-                        Cause::Spec
+            // An update, or a replacement when the drift touched what forces one (the
+            // data-loss gate then stands between it and a database).
+            (Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete, Some(was)) => {
+                match (&c.before, &c.after) {
+                    (Some(live), Some(want)) => {
+                        let repairs =
+                            |k: &String, v: &Value| live.get(k) == Some(v) || was.get(k) == Some(v) || v.has_unknown();
+                        if want.iter().all(|(k, v)| repairs(k, v)) {
+                            Cause::Drift
+                        } else {
+                            Cause::Spec
+                        }
                     }
+                    _ => Cause::Spec,
                 }
-                _ => Cause::Spec,
-            },
+            }
             _ => Cause::Spec,
         };
         out.insert(c.address.clone(), cause);

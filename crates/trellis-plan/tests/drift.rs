@@ -69,6 +69,17 @@ fn an_object_deleted_outside_trellis_is_drift_and_made_again_as_its_repair() {
 }
 
 #[test]
+fn drift_that_forces_a_replacement_is_still_drift_and_its_repair_a_replacement() {
+    let st = converged(SPEC);
+    let p = support::plan_edited(SPEC, &st, Operation::Apply, &[], |live| {
+        let subnet = &mut live.get_mut(&addr("subnet.a")).unwrap().attrs;
+        subnet.insert("cidr_block".into(), Value::str("10.0.9.0/24"));
+    });
+    assert!(p.change(&addr("subnet.a")).unwrap().action.is_replace());
+    assert_eq!(causes(&p).get(&addr("subnet.a")), Some(&Cause::Drift));
+}
+
+#[test]
 fn an_ignore_names_an_attribute_or_one_of_its_keys() {
     let ignored = ["tags".to_string(), "ingress".to_string(), "labels.Team".to_string()];
     assert!(is_ignored("tags.Owner", &ignored));
