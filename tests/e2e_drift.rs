@@ -99,6 +99,14 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// `trellis reconcile SPEC --listen 127.0.0.1:PORT ARGS`, running in the background.
+fn spawn_reconciler(stack: &Stack, listen: u16, args: &[&str]) -> std::process::Child {
+    let address = format!("127.0.0.1:{listen}");
+    let mut all = vec!["reconcile", stack.spec.to_str().unwrap(), "--listen", &address];
+    all.extend_from_slice(args);
+    stack.command(&all).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap()
+}
+
 fn sigterm(child: &std::process::Child) {
     let ok = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(ok.success());
@@ -165,21 +173,8 @@ async fn drift_is_reported_reverted_accepted_and_spec_changes_wait() {
     // The reconciler: a round every 2 s, with its status served and its news posted.
     let (notify_port, notified) = notify_server();
     let listen = free_port();
-    let mut reconciler = stack
-        .command(&[
-            "reconcile",
-            stack.spec.to_str().unwrap(),
-            "--every",
-            "2s",
-            "--listen",
-            &format!("127.0.0.1:{listen}"),
-            "--notify",
-            &format!("http://127.0.0.1:{notify_port}/hook"),
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let notify = format!("http://127.0.0.1:{notify_port}/hook");
+    let mut reconciler = spawn_reconciler(&stack, listen, &["--every", "2s", "--notify", &notify]);
     let first = wait_status(listen, 60, "the first round", |s| s["rounds"].as_u64() >= Some(1));
     let round = &first["last_round"];
     assert_eq!(round["reverted"], serde_json::json!(["security_group.db"]), "{first:#}");
@@ -254,19 +249,7 @@ async fn a_sigterm_mid_round_lets_the_round_finish_and_the_state_stays_consisten
     stack.endpoint = layer.url.clone();
 
     let listen = free_port();
-    let mut reconciler = stack
-        .command(&[
-            "reconcile",
-            stack.spec.to_str().unwrap(),
-            "--every",
-            "1h",
-            "--listen",
-            &format!("127.0.0.1:{listen}"),
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut reconciler = spawn_reconciler(&stack, listen, &["--every", "1h"]);
     wait_status(listen, 30, "the round to start", |s| s["busy"] == true);
     // A person's apply meanwhile finds the state locked: the two never interleave.
     let person = stack.run(&["plan", "{spec}"]);
