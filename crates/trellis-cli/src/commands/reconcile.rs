@@ -184,7 +184,8 @@ fn say(ui: &Ui, r: &Round) {
 
 pub async fn run(args: ReconcileArgs, ui: &Ui) -> Result<i32> {
     let ignore = trellis_ops::parse_ignores(&args.ignore)?;
-    let spec = trellis_ops::load_spec(&args.spec.spec, &args.spec.vars()?)?;
+    let vars = args.spec.vars()?;
+    let spec = trellis_ops::load_spec(&args.spec.spec, &vars)?;
     let status = Arc::new(Mutex::new(Status {
         format_version: trellis_ops::DRIFT_FORMAT,
         stack: spec.stack,
