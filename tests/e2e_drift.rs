@@ -152,6 +152,11 @@ async fn drift_is_reported_reverted_accepted_and_spec_changes_wait() {
     let json = stack.run(&["drift", "{spec}", "--json"]).expect_code(2);
     let j: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(j["format_version"], 1);
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../docs/drift.schema.json")).expect("the schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the schema itself is valid");
+    let problems: Vec<String> = validator.iter_errors(&j).map(|e| e.to_string()).collect();
+    assert!(problems.is_empty(), "{problems:?}\n{j:#}");
     let drifted: Vec<&str> =
         j["resources"].as_array().unwrap().iter().map(|r| r["address"].as_str().unwrap()).collect();
     assert_eq!(drifted, ["security_group.db", "security_group.edge"]);
@@ -177,6 +182,7 @@ async fn drift_is_reported_reverted_accepted_and_spec_changes_wait() {
     let mut reconciler = spawn_reconciler(&stack, listen, &["--every", "2s", "--notify", &notify]);
     let first = wait_status(listen, 60, "the first round", |s| s["rounds"].as_u64() >= Some(1));
     let round = &first["last_round"];
+    assert!(validator.is_valid(&round["drift"]), "a round's drift is the same document: {round:#}");
     assert_eq!(round["reverted"], serde_json::json!(["security_group.db"]), "{first:#}");
     assert_eq!(round["accepted"], serde_json::json!(["security_group.edge"]), "{first:#}");
     assert_eq!(round["drift"]["resources"].as_array().unwrap().len(), 2, "{first:#}");
