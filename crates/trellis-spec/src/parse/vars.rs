@@ -91,6 +91,13 @@ pub(crate) fn flow_text(items: &[String]) -> String {
     format!("[{}]", quoted.join(", "))
 }
 
+/// The variable's name when `text` is `${var.NAME}` and nothing else.
+fn lone_var(text: &str) -> Option<String> {
+    let pieces = crate::template::split(text).ok()?;
+    let [crate::template::Piece::Ref { body, .. }] = pieces.as_slice() else { return None };
+    body.strip_prefix("var.").map(str::to_string)
+}
+
 impl Parser<'_> {
     pub(super) fn parse_vars(&mut self, top: &MarkedMappingNode) {
         // Declared but given no value yet: each must get one from outside.
@@ -254,10 +261,7 @@ impl Parser<'_> {
     /// The list variable a scalar stands for, when it is `${var.NAME}` alone and NAME
     /// is a list.
     pub(super) fn list_var(&self, s: &MarkedScalarNode) -> Option<String> {
-        let pieces = crate::template::split(s.as_str()).ok()?;
-        let [crate::template::Piece::Ref { body, .. }] = pieces.as_slice() else { return None };
-        let name = body.strip_prefix("var.")?;
-        self.list_vars.contains_key(name).then(|| name.to_string())
+        lone_var(s.as_str()).filter(|name| self.list_vars.contains_key(name))
     }
 
     /// A list variable's items, each checked as a value of `item`.
@@ -301,11 +305,8 @@ impl Parser<'_> {
     /// A variable standing for a number of copies: a number, or a boolean (one copy or
     /// none), so that `count: ${var.enable_replica}` makes a resource optional.
     pub(super) fn var_count(&self, node: &Node) -> Option<u32> {
-        let s = node.as_scalar()?;
-        let pieces = crate::template::split(s.as_str()).ok()?;
-        let [crate::template::Piece::Ref { body, .. }] = pieces.as_slice() else { return None };
-        let name = body.strip_prefix("var.")?;
-        match (self.var_types.get(name), self.vars.get(name).map(String::as_str)) {
+        let name = lone_var(node.as_scalar()?.as_str())?;
+        match (self.var_types.get(&name), self.vars.get(&name).map(String::as_str)) {
             (Some(VarType::Bool), Some("true")) => Some(1),
             (Some(VarType::Bool), Some(_)) => Some(0),
             _ => None,
