@@ -11,7 +11,7 @@ use trellis_core::{Address, Value};
 use trellis_engine::ApplyOptions;
 use trellis_plan::drift::{self, AttrDrift, Cause};
 use trellis_plan::{Operation, Plan};
-use trellis_spec::{drift_ignore_target, Spec};
+use trellis_spec::{drift_ignore_target, DriftPolicy, Spec};
 
 use crate::{check_data_loss, refuse_preflight, Error, OpenOptions, Orphans, Result, Session};
 
@@ -42,7 +42,8 @@ pub struct DriftedResource {
     pub address: String,
     pub id: String,
     /// What reconcile does with it: `report`, `revert` or `accept`.
-    pub policy: &'static str,
+    #[serde(serialize_with = "policy_word")]
+    pub policy: DriftPolicy,
     /// Deleted outside trellis.
     pub deleted: bool,
     pub attributes: Vec<AttrDrift>,
@@ -54,6 +55,10 @@ pub struct IgnoredDiff {
     pub attribute: String,
     /// `--ignore`, `drift.ignore` (the spec) or `ignore_changes` (the resource).
     pub by: &'static str,
+}
+
+fn policy_word<S: serde::Serializer>(p: &DriftPolicy, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(p.word())
 }
 
 /// `--ignore ADDR.ATTR` values, checked: each names an attribute of its kind.
@@ -125,7 +130,7 @@ pub fn drift_report(spec: &Spec, plan: &Plan, flags: &[(Address, String)], api_c
         resources.push(DriftedResource {
             address,
             id: ids.get(&d.address).map(|s| s.to_string()).unwrap_or_default(),
-            policy: policy.word(),
+            policy,
             deleted,
             attributes: kept,
         });
@@ -165,7 +170,7 @@ pub struct Round {
     pub errors: Vec<String>,
     /// AWS calls of the round (reads and changes).
     pub api_calls: usize,
-    /// An error was AWS throttling: the next round waits longer.
+    /// AWS throttled a call of the round (retried or not): the next round waits longer.
     pub throttled: bool,
 }
 
@@ -207,9 +212,7 @@ pub async fn round(number: u64, open: OpenOptions<'_>, opts: &RoundOptions) -> R
         api_calls: 0,
         throttled: false,
     };
-    let outcome = run_round(open, opts, &mut round).await;
-    if let Err(e) = outcome {
-        round.throttled |= e.to_string().contains("Throttl") || e.to_string().contains("RequestLimitExceeded");
+    if let Err(e) = run_round(open, opts, &mut round).await {
         round.errors.push(e.to_string());
     }
     round.finished = now_text(SystemTime::now());
@@ -219,16 +222,24 @@ pub async fn round(number: u64, open: OpenOptions<'_>, opts: &RoundOptions) -> R
 
 async fn run_round(open: OpenOptions<'_>, opts: &RoundOptions, round: &mut Round) -> Result<()> {
     let mut session = Session::open(open).await?;
-    let calls_before = session.aws.calls();
+    let handled = handle(&mut session, opts, round).await;
+    // Counted on every path, a failed round's too; throttling as trellis-aws's one
+    // classifier counted it, retried or not.
+    round.api_calls = session.aws.calls();
+    round.throttled = session.aws.retry_stats().throttling.load(std::sync::atomic::Ordering::Relaxed) > 0;
+    handled
+}
+
+async fn handle(session: &mut Session, opts: &RoundOptions, round: &mut Round) -> Result<()> {
     let planned = session.plan(Operation::Apply, &[], &[], Orphans::Journaled).await?;
     let plan = planned.plan;
     round.drift = drift_report(&session.spec, &plan, &opts.ignore, planned.read.calls);
     let causes = drift::causes(&plan);
     let policy_of = |a: &str| round.drift.resources.iter().find(|r| r.address == a).map(|r| r.policy);
+    let with = |p: DriftPolicy| round.drift.resources.iter().filter(move |r| r.policy == p);
 
     // Accept: the live object becomes the record (a deleted one leaves the state).
-    let accept: Vec<&str> =
-        round.drift.resources.iter().filter(|r| r.policy == "accept").map(|r| r.address.as_str()).collect();
+    let accept: Vec<&str> = with(DriftPolicy::Accept).map(|r| r.address.as_str()).collect();
     if !accept.is_empty() {
         let mut state = session.state();
         for a in &accept {
@@ -253,11 +264,11 @@ async fn run_round(open: OpenOptions<'_>, opts: &RoundOptions, round: &mut Round
     for (address, cause) in &causes {
         let name = address.to_string();
         match (cause, policy_of(&name)) {
-            (Cause::Drift, Some("revert")) => {
+            (Cause::Drift, Some(DriftPolicy::Revert)) => {
                 targets.insert(name);
             }
             (Cause::Drift, _) => {}
-            (Cause::Spec, Some(p)) if p != "revert" => {
+            (Cause::Spec, Some(p)) if p != DriftPolicy::Revert => {
                 round.spec_changes_pending.push(name.clone());
                 round.reported.push(name);
             }
@@ -267,11 +278,9 @@ async fn run_round(open: OpenOptions<'_>, opts: &RoundOptions, round: &mut Round
             (Cause::Spec, _) => round.spec_changes_pending.push(name),
         }
     }
-    for r in &round.drift.resources {
-        if r.policy == "report" && !round.reported.contains(&r.address) {
-            round.reported.push(r.address.clone());
-        }
-    }
+    let reported: Vec<String> =
+        with(DriftPolicy::Report).map(|r| r.address.clone()).filter(|a| !round.reported.contains(a)).collect();
+    round.reported.extend(reported);
     if !targets.is_empty() {
         let list: Vec<String> = targets.iter().cloned().collect();
         let planned = session.plan(Operation::Apply, &list, &[], Orphans::Journaled).await?;
@@ -314,7 +323,6 @@ async fn run_round(open: OpenOptions<'_>, opts: &RoundOptions, round: &mut Round
             }
         }
     }
-    round.api_calls = session.aws.calls() - calls_before;
     Ok(())
 }
 

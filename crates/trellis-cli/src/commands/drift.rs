@@ -61,7 +61,7 @@ pub fn print(ui: &Ui, report: &DriftReport) {
         for r in &report.resources {
             ui.line("");
             let what = if r.deleted { " deleted outside trellis".to_string() } else { String::new() };
-            ui.line(&format!("  {} ({}) [{}]{what}", ui.paint("1", &r.address), r.id, r.policy));
+            ui.line(&format!("  {} ({}) [{}]{what}", ui.paint("1", &r.address), r.id, r.policy.word()));
             for a in &r.attributes {
                 ui.line(&format!("      ~ {}: {} -> {}", a.attribute, value(&a.recorded), value(&a.live)));
             }
