@@ -37,7 +37,10 @@ async fn converge(stack: &Stack, env: &[(&str, &str)]) -> Run {
     let state = stack.state();
     // Instances an auto scaling group launched carry its tags: they are the group's.
     let mut tagged = tagged_all(&stack.name).await;
-    tagged.retain(|id, address| !(id.starts_with("i-") && address.starts_with("autoscaling_group.")));
+    // Scaling policies carry no tags at all: they are listed by their group's name.
+    tagged.retain(|id, address| {
+        !(id.starts_with("i-") && address.starts_with("autoscaling_group.")) && !id.starts_with("scaling_policy:")
+    });
     let mut per_address: BTreeMap<&str, usize> = BTreeMap::new();
     for address in tagged.values() {
         *per_address.entry(address.as_str()).or_default() += 1;
@@ -180,14 +183,7 @@ resources:
 }
 
 fn stats(endpoint: &str) -> serde_json::Value {
-    use std::io::{Read, Write};
-    let addr = endpoint.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(s, "GET /_faults/stats HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    let body = text.split("\r\n\r\n").nth(1).unwrap();
-    serde_json::from_str(body).unwrap()
+    support::fault_stats(endpoint)
 }
 
 const SLOW: &str = r#"stack: slow

@@ -11,7 +11,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use support::{aws, awscli, Stack, FIXED_SERVERS, RECEIVER_BOOT, WEB_ASG, WEB_BOOT};
+use support::{aws, awscli, FaultLayer, Stack, FIXED_SERVERS, RECEIVER_BOOT, WEB_ASG, WEB_BOOT};
 
 fn replace(text: &str, from: &str, to: &str) -> String {
     assert!(text.contains(from), "the spec has no `{from}`");
@@ -365,6 +365,62 @@ async fn a_refresh_already_running_is_waited_for_not_stacked() {
     let statuses: Vec<&str> =
         refreshes.instance_refreshes().iter().filter_map(|r| r.status()).map(|s| s.as_str()).collect();
     assert_eq!(statuses, ["Successful", "Successful"], "one after the other, never two at once");
+    stack.plan().expect_code(0);
+    stack.destroy_and_check_clean();
+}
+
+/// The refreshes of a group, newest first: (status, desired launch template version).
+async fn refreshes_of(group: &str) -> Vec<(String, String)> {
+    let out =
+        aws().await.autoscaling().describe_instance_refreshes().auto_scaling_group_name(group).send().await.unwrap();
+    out.instance_refreshes()
+        .iter()
+        .map(|r| {
+            let version = r.desired_configuration().and_then(|d| d.launch_template()).and_then(|t| t.version());
+            (r.status().map(|s| s.as_str().to_string()).unwrap_or_default(), version.unwrap_or_default().to_string())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_rollout_whose_replies_are_lost_is_sent_once() {
+    // The replies of the new version's create and of the refresh's start are lost on the
+    // way back (the calls ran): trellis must recognise both as its own, not send again.
+    // With every instance replaced (`skip_matching: false`), a second refresh would
+    // replace them all twice.
+    let layer = FaultLayer::start(&[
+        "--profile",
+        "none",
+        "--lose",
+        "StartInstanceRefresh",
+        "--lose",
+        "CreateLaunchTemplateVersion",
+    ]);
+    let mut stack = web("rollout-lost", 2, "    skip_matching: false\n");
+    stack.apply();
+    let group = stack.id("autoscaling_group.web");
+    let template = stack.id("launch_template.web");
+    stack.endpoint = layer.url.clone();
+    stack.write_file("files/web-boot.sh", &format!("{WEB_BOOT}echo v2\n"));
+    let applied = stack.apply();
+    let said = format!("{}{}", applied.stdout, applied.stderr);
+
+    // Both replies were lost, so the test cannot pass without the faults.
+    let stats = support::fault_stats(&layer.url);
+    for action in ["StartInstanceRefresh", "CreateLaunchTemplateVersion"] {
+        assert_eq!(stats["by_action"][action]["lost"], 1, "{action}: {stats}");
+    }
+    assert!(said.contains("was already started; watching it"), "{said}");
+    // One new version, and one refresh to it, which succeeded.
+    let versions =
+        aws().await.ec2().describe_launch_template_versions().launch_template_id(&template).send().await.unwrap();
+    let mut numbers: Vec<i64> = versions.launch_template_versions().iter().filter_map(|v| v.version_number()).collect();
+    numbers.sort();
+    assert_eq!(numbers, [1, 2], "one edit, one new version:\n{said}");
+    assert_eq!(refreshes_of(&group).await, [("Successful".to_string(), "2".to_string())], "{said}");
+    let g =
+        aws().await.autoscaling().describe_auto_scaling_groups().auto_scaling_group_names(&group).send().await.unwrap();
+    assert_eq!(g.auto_scaling_groups()[0].launch_template().unwrap().version(), Some("2"));
     stack.plan().expect_code(0);
     stack.destroy_and_check_clean();
 }

@@ -582,8 +582,69 @@ def shim_listener_ssl_policy_on_http():
     ELBV2Response.create_listener = create_listener
 
 
+def shim_launch_template_version_client_token():
+    """moto 5.2.5: CreateLaunchTemplateVersion ignores `ClientToken`, so a request resent
+    after its answer was lost makes a second version. AWS makes the version once and
+    answers every resend with the same token and the same parameters with that version
+    (and `IdempotentParameterMismatch` when the parameters differ); so does the shim,
+    per account and region. Installed after the user-data shim, which it wraps."""
+    import threading
+
+    from moto.ec2.exceptions import EC2ClientError
+
+    original = LaunchTemplates.create_launch_template_version
+    made = {}  # (account, region, token) -> (the request's other parameters, the answer)
+    lock = threading.Lock()
+
+    def create_launch_template_version(self):
+        token = self._get_param("ClientToken")
+        if not token:
+            return original(self)
+        asked = sorted((k, v) for k, v in self.querystring.items() if k not in ("ClientToken", "Action", "Version"))
+        key = (self.current_account, self.region, token)
+        with lock:
+            if key in made:
+                before, answer = made[key]
+                if before != asked:
+                    raise EC2ClientError(
+                        "IdempotentParameterMismatch",
+                        "The client token you have provided is associated with a resource that is already"
+                        " deleted or has different parameters.",
+                    )
+                return answer
+            answer = original(self)
+            made[key] = (asked, answer)
+            return answer
+
+    LaunchTemplates.create_launch_template_version = create_launch_template_version
+
+
+def shim_delete_policy_by_arn():
+    """moto 5.2.5: DeletePolicy looks the policy up by the `PolicyName` given, and a
+    policy's ARN (which AWS accepts there, and which trellis records as the policy's
+    id) matches none, so the policy stays and moto answers success. AWS deletes the
+    policy the ARN names; so does the shim, and a name that matches nothing is AWS's
+    ValidationError rather than a silent success."""
+    from moto.autoscaling.exceptions import ValidationError
+    from moto.autoscaling.responses import AutoScalingResponse
+    from moto.core.responses import EmptyResult
+
+    def delete_policy(self):
+        given = self._get_param("PolicyName") or ""
+        policies = self.autoscaling_backend.policies
+        name = given if given in policies else next((n for n, p in policies.items() if p.arn == given), None)
+        if name is None:
+            raise ValidationError(f"Scaling policy {given} not found")
+        self.autoscaling_backend.delete_policy(name)
+        return EmptyResult()
+
+    AutoScalingResponse.delete_policy = delete_policy
+
+
 if __name__ == "__main__":
     shim_launch_template_version_user_data()
+    shim_launch_template_version_client_token()
+    shim_delete_policy_by_arn()
     shim_replace_network_acl_association_unknown_id()
     shim_network_acl_entry_icmp()
     shim_modify_db_subnet_group_drops_the_group()

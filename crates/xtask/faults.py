@@ -39,6 +39,12 @@ ModifySubnetAttribute), every such request is answered with success and never re
 moto: the cloud accepting a change it then does not make. trellis's read-back must
 catch it; a test starts a layer of its own for this (`tests/support`).
 
+With `--lose ACTION` (any service's action; `ACTION:N` for the first N, else the first
+one), the request runs and its connection is reset instead of answering: a reply lost
+on the way back, so the caller cannot know that its call took effect. A test starts a
+layer of its own for this (`tests/e2e_rollout.rs`: a rollout whose start and whose new
+launch template version lose their replies).
+
 S3 (the remote state) and moto's own `/moto-api` are passed through untouched. The
 counts of what was injected are served at `GET /_faults/stats` (JSON), and
 `POST /_faults/reset` sets them back to zero.
@@ -170,7 +176,17 @@ class Faults:
         self.young = {}  # id -> when the call that made it answered
         self.profile_lag = None  # seconds EC2 refuses a new profile; 3 x consistency if None
         self.buckets = None  # name -> [tokens, last refill], with --rate-limits
+        self.lose = {}  # action -> how many more of its replies are lost, with --lose
         self.reset_stats()
+
+    def take_lost(self, action):
+        """Whether this request of `action` loses its reply (counting it down)."""
+        with self.lock:
+            left = self.lose.get(action, 0)
+            if left <= 0:
+                return False
+            self.lose[action] = left - 1
+            return True
 
     def enforce_rate_limits(self):
         now = time.monotonic()
@@ -207,6 +223,7 @@ class Faults:
                 "garbled": 0,
                 "not_yet_visible": 0,
                 "swallowed": 0,
+                "lost": 0,
                 "by_action": {},
                 "by_bucket": {},
             }
@@ -348,6 +365,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             time.sleep(self.latency)
         if service == "ec2" and action in self.swallow:
             return self.swallowed(action)
+        if self.faults.take_lost(action):
+            status, headers, data = self.forward(body)
+            self.faults.count("lost", action)
+            return self.reset()
 
         if service == "iam" and action not in IAM_CREATED:
             for field, what in (("RoleName", "role"), ("InstanceProfileName", "instance profile")):
@@ -456,6 +477,7 @@ def main(argv):
     p.add_argument("--latency", type=float, default=0.0, help="seconds every AWS call waits before it is forwarded")
     p.add_argument("--profile-lag", type=float, default=None, help="seconds EC2 refuses a new instance profile")
     p.add_argument("--rate-limits", action="store_true", help="enforce AWS's request buckets")
+    p.add_argument("--lose", action="append", default=[], help="ACTION[:N]: run the first N, then reset")
     args = p.parse_args(argv)
     Handler.swallow = frozenset(args.swallow)
     Handler.latency = args.latency
@@ -468,6 +490,9 @@ def main(argv):
         Handler.faults.profile_lag = args.profile_lag
     if args.rate_limits:
         Handler.faults.enforce_rate_limits()
+    for spec in args.lose:
+        action, _, n = spec.partition(":")
+        Handler.faults.lose[action] = int(n or 1)
     server = Server(("127.0.0.1", args.listen), Handler)
     swallowing = f", swallowing {', '.join(sorted(args.swallow))}" if args.swallow else ""
     print(f"fault layer on 127.0.0.1:{args.listen} -> {args.upstream} ({args.profile}{swallowing})", flush=True)

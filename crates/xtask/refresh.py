@@ -72,7 +72,9 @@ def user_data_text(instance):
 def resolve_version(template, version):
     version = str(version or "$Default")
     if version == "$Latest":
-        return template.latest_version_number()
+        # A property in moto 5.2.5 (calling it was a TypeError that failed every group
+        # launched from `$Latest`).
+        return template.latest_version_number
     if version == "$Default":
         return template.default_version_number
     return int(version)
@@ -161,6 +163,9 @@ class Refresh:
         template = group.ec2_launch_template
         self.old_version = resolve_version(template, group.launch_template_version)
         self.desired_version_text = desired.get("Version")
+        # The DesiredConfiguration as it was given, which DescribeInstanceRefreshes
+        # shows again (how a caller recognises the refresh it started).
+        self.desired_given = dict(desired)
         self.desired = resolve_version(template, desired.get("Version")) if desired else self.old_version
         capacity = group.desired_capacity or 0
         self.total = capacity
@@ -482,7 +487,19 @@ def install():
                 raise error("InstanceRefreshInProgress", f"An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.")
         p = params(self, "Preferences")
         desired = params(self, "DesiredConfiguration")
-        desired = {"Version": desired.get("LaunchTemplate.Version")} if desired else {}
+        desired = (
+            {
+                k: v
+                for k, v in (
+                    ("LaunchTemplateId", desired.get("LaunchTemplate.LaunchTemplateId")),
+                    ("LaunchTemplateName", desired.get("LaunchTemplate.LaunchTemplateName")),
+                    ("Version", desired.get("LaunchTemplate.Version")),
+                )
+                if v is not None
+            }
+            if desired
+            else {}
+        )
         as_int = lambda k, d=None: int(p[k]) if k in p else d
         as_bool = lambda k, d: p[k].lower() == "true" if k in p else d
         prefs = {
@@ -513,9 +530,11 @@ def install():
                 continue
             end = f"<EndTime>{iso(r.end)}</EndTime>" if r.end else ""
             reason = r.reason.replace("&", "&amp;").replace("<", "&lt;")
+            given = "".join(f"<{k}>{v}</{k}>" for k, v in r.desired_given.items())
+            desired = f"<DesiredConfiguration><LaunchTemplate>{given}</LaunchTemplate></DesiredConfiguration>" if given else ""
             rows.append(f"""<member><InstanceRefreshId>{r.id}</InstanceRefreshId><AutoScalingGroupName>{name}</AutoScalingGroupName>
 <Status>{r.status}</Status><StatusReason>{reason}</StatusReason><StartTime>{iso(r.start)}</StartTime>{end}
-<PercentageComplete>{r.pct()}</PercentageComplete><InstancesToUpdate>{r.left() if r.status in ACTIVE else 0}</InstancesToUpdate></member>""")
+<PercentageComplete>{r.pct()}</PercentageComplete><InstancesToUpdate>{r.left() if r.status in ACTIVE else 0}</InstancesToUpdate>{desired}</member>""")
         return f"""<DescribeInstanceRefreshesResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/">
 <DescribeInstanceRefreshesResult><InstanceRefreshes>{''.join(rows)}</InstanceRefreshes></DescribeInstanceRefreshesResult>
 <ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata></DescribeInstanceRefreshesResponse>"""

@@ -61,6 +61,18 @@ impl FaultLayer {
     }
 }
 
+/// What a fault layer injected so far (its `GET /_faults/stats`).
+pub fn fault_stats(endpoint: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let addr = endpoint.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET /_faults/stats HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let body = text.split("\r\n\r\n").nth(1).unwrap();
+    serde_json::from_str(body).unwrap()
+}
+
 impl Drop for FaultLayer {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -427,6 +439,24 @@ pub async fn tagged_all(stack: &str) -> BTreeMap<String, String> {
         let Ok(profile) = aws.iam().get_instance_profile().instance_profile_name(name).send().await else { continue };
         if let Some(a) = iam_addr(profile.instance_profile().unwrap().tags()) {
             out.insert(format!("iam_instance_profile:{name}"), a);
+        }
+    }
+    // Scaling policies carry no tags: those of the stack's groups (named `STACK-...`),
+    // keyed by ARN. Alarms are named `STACK-...` and tagged.
+    let policies = aws.autoscaling().describe_policies().send().await.unwrap();
+    for p in policies.scaling_policies() {
+        if p.auto_scaling_group_name().is_some_and(|g| g.starts_with(&format!("{stack}-"))) {
+            out.insert(format!("scaling_policy:{}", p.policy_arn().unwrap_or("?")), "scaling_policy".into());
+        }
+    }
+    let alarms = aws.cloudwatch().describe_alarms().alarm_name_prefix(format!("{stack}-")).send().await.unwrap();
+    for a in alarms.metric_alarms() {
+        let tags = aws.cloudwatch().list_tags_for_resource().resource_arn(a.alarm_arn().unwrap()).send().await;
+        let Ok(tags) = tags else { continue };
+        let get = |k: &str| tags.tags().iter().find(|t| t.key() == Some(k)).and_then(|t| t.value());
+        if get("trellis:stack") == Some(stack) {
+            let id = format!("metric_alarm:{}", a.alarm_name().unwrap());
+            out.insert(id, get("trellis:address").unwrap_or("?").to_string());
         }
     }
     let groups = aws.autoscaling().describe_auto_scaling_groups().send().await.unwrap();

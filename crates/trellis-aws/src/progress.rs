@@ -83,6 +83,9 @@ pub enum RefreshStep {
     AlreadyRunning,
     /// Started, to the launch template version named.
     Started { version: String },
+    /// Found already started to the version named (by this run, whose answer was lost,
+    /// or by a run that was stopped): watched as this rollout's own.
+    Recognised { version: String },
     /// AWS's status changed.
     Status { status: String, percentage: Option<i32>, instances_left: Option<i32>, reason: Option<String> },
     /// trellis stops it (`rollback`: rolls it back; otherwise cancels it).

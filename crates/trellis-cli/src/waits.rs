@@ -43,6 +43,9 @@ pub fn word(event: &Event) -> String {
             RefreshStep::AlreadyRunning => {
                 format!("{group}: instance refresh {refresh} is already running; waiting for it to end first")
             }
+            RefreshStep::Recognised { version } => {
+                format!("{group}: instance refresh {refresh} to launch template version {version} was already started; watching it")
+            }
             RefreshStep::Started { version } => {
                 format!("{group}: instance refresh {refresh} started, to launch template version {version}")
             }

@@ -312,10 +312,14 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
     if DATA.iter().all(same) {
         return Ok(());
     }
+    // The SDK resends this call after a lost answer: the token makes the resend the
+    // same version, never a second one.
+    let token = version_token(id, before, after);
     aws.call(Call::Mutate).await;
     let out = aws
         .ec2
         .create_launch_template_version()
+        .client_token(&token)
         .launch_template_id(id)
         .launch_template_data(data(after))
         .send()
@@ -328,12 +332,36 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
     aws.call(Call::Mutate).await;
     aws.ec2
         .modify_launch_template()
+        .client_token(format!("{token}-default"))
         .launch_template_id(id)
         .default_version(version.to_string())
         .send()
         .await
         .map_err(aws_err)?;
     Ok(())
+}
+
+/// The `ClientToken` of the version that takes a template from `before` to `after`:
+/// the same for every send of one edit (the SDK's resends, and a later run's after a
+/// lost answer), and another for any other edit. The version it starts from is part
+/// of it, so going back to an earlier template's data makes a new version rather than
+/// returning the old one. AWS takes 64 ASCII characters at most.
+pub(crate) fn version_token(id: &str, before: &Attrs, after: &Attrs) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(id.as_bytes());
+    h.update(b"\0");
+    h.update(before.get("latest_version").and_then(Value::as_int).unwrap_or(0).to_string().as_bytes());
+    for key in DATA {
+        h.update(b"\0");
+        h.update(key.as_bytes());
+        h.update(b"=");
+        let value = after.get(*key).filter(|v| **v != Value::Null);
+        h.update(serde_json::to_vec(&value).unwrap_or_default());
+    }
+    let digest = h.finalize();
+    let hex: String = digest.iter().take(24).map(|b| format!("{b:02x}")).collect();
+    format!("trellis-v-{hex}")
 }
 
 pub(crate) async fn delete(aws: &Aws, _address: &Address, id: &str) -> Result<(), ProviderError> {
@@ -355,6 +383,24 @@ mod tests {
     use super::*;
 
     const SENT: &[&str] = DATA;
+
+    #[test]
+    fn a_version_token_names_one_edit() {
+        let attrs = |image: &str, latest: i64| -> Attrs {
+            [("image_id".to_string(), Value::str(image)), ("latest_version".to_string(), Value::Int(latest))]
+                .into_iter()
+                .collect()
+        };
+        let (v1, v2) = (attrs("ami-1", 1), attrs("ami-2", 1));
+        let token = version_token("lt-1", &v1, &v2);
+        // Sent again, the same edit has the same token, and it fits AWS's 64 characters.
+        assert_eq!(token, version_token("lt-1", &v1, &v2));
+        assert!(token.len() <= 64 && token.is_ascii(), "{token}");
+        // Another edit, another template, or the same data from a later version differ.
+        assert_ne!(token, version_token("lt-1", &v1, &attrs("ami-3", 1)));
+        assert_ne!(token, version_token("lt-2", &v1, &v2));
+        assert_ne!(token, version_token("lt-1", &attrs("ami-2", 3), &v2));
+    }
 
     proptest! {
         #[test]

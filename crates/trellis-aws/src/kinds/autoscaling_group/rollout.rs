@@ -5,14 +5,17 @@
 //! find unhealthy past its warmup stops the refresh and rolls it back.
 //!
 //! trellis-aws has the find / status / wait helpers terraform-provider-aws has per
-//! resource; here they are `running` (a refresh already under way is waited for, never
-//! stacked), `status` (one read of a refresh) and `watch` (the wait, with the gate).
+//! resource; here they are `refreshes` with `own_refresh` (a refresh already under way
+//! is waited for, never stacked, and one this rollout started, whose answer was lost, is
+//! recognised by its desired configuration and watched as its own), `status` (one read
+//! of a refresh) and `watch` (the wait, with the gate).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use aws_sdk_autoscaling::types::{
-    AlarmSpecification, DesiredConfiguration, InstanceRefresh, RefreshPreferences, RefreshStrategy,
+    AlarmSpecification, DesiredConfiguration, InstanceRefresh, LaunchTemplateSpecification, RefreshPreferences,
+    RefreshStrategy,
 };
 use aws_sdk_elasticloadbalancingv2::types::TargetDescription;
 use trellis_core::{Attrs, ProviderError, Value};
@@ -68,16 +71,29 @@ pub(crate) async fn roll(aws: &Aws, group: &str, before: &Attrs, after: &Attrs) 
         Some(Value::Str(v)) => v.clone(),
         _ => "its previous version".to_string(),
     };
+    let wanted = template(after);
     let mut attempts = 0;
+    // When this run first sent the start, less a minute for the clocks' difference.
+    let mut sent_at: Option<std::time::SystemTime> = None;
     let started = loop {
-        if let Some(other) = running(aws, group).await? {
+        let refreshes = refreshes(aws, group).await?;
+        // The refresh this run (or a killed run) started for this very configuration:
+        // under way, or, once a start was sent whose answer was lost, already ended.
+        // It is watched as this rollout's own, never started again.
+        if let Some(ours) = own_refresh(&refreshes, &wanted, sent_at) {
+            let step = RefreshStep::Recognised { version: version.clone() };
+            aws.tell(Event::Refresh { group: group.to_string(), refresh: ours.clone(), step });
+            break ours;
+        }
+        if let Some(other) = refreshes.iter().find(|r| r.active).map(|r| r.id.clone()) {
             let step = RefreshStep::AlreadyRunning;
             aws.tell(Event::Refresh { group: group.to_string(), refresh: other.clone(), step });
             watch(aws, group, &other, None).await.ok();
             continue;
         }
         // Sent once per round (the SDK does not resend it): a lost answer is resolved by
-        // the look for a running refresh above, never by starting another blind.
+        // the look for this configuration's refresh above, never by starting another blind.
+        sent_at.get_or_insert_with(|| std::time::SystemTime::now() - Duration::from_secs(60));
         aws.call(Call::AutoScaling).await;
         let sent = aws
             .once
@@ -91,7 +107,12 @@ pub(crate) async fn roll(aws: &Aws, group: &str, before: &Attrs, after: &Attrs) 
             .await
             .map_err(aws_err);
         match sent {
-            Ok(out) => break out.instance_refresh_id().unwrap_or_default().to_string(),
+            Ok(out) => {
+                let id = out.instance_refresh_id().unwrap_or_default().to_string();
+                let step = RefreshStep::Started { version: version.clone() };
+                aws.tell(Event::Refresh { group: group.to_string(), refresh: id.clone(), step });
+                break id;
+            }
             // Another refresh (or this one, whose answer was lost) is under way.
             Err(e) if is_code(&e, &["InstanceRefreshInProgress"]) => continue,
             // Its outcome is unknown, or AWS asks to slow down: look again, then resend.
@@ -103,8 +124,6 @@ pub(crate) async fn roll(aws: &Aws, group: &str, before: &Attrs, after: &Attrs) 
             Err(e) => return Err(e),
         }
     };
-    let step = RefreshStep::Started { version: version.clone() };
-    aws.tell(Event::Refresh { group: group.to_string(), refresh: started.clone(), step });
     let gate = Gate {
         version,
         target_groups: strings(after, "target_group_arns"),
@@ -130,15 +149,50 @@ struct Gate {
     auto_rollback: bool,
 }
 
-/// The group's refresh still under way, if any.
-async fn running(aws: &Aws, group: &str) -> Result<Option<String>, ProviderError> {
+/// One of a group's refreshes, as far as telling whose it is needs.
+#[derive(Debug, Clone)]
+struct Seen {
+    id: String,
+    active: bool,
+    /// Its desired launch template (id, version), if it had one.
+    desired: Option<(Option<String>, Option<String>)>,
+    started: Option<std::time::SystemTime>,
+}
+
+/// The group's refreshes, newest first, as AWS lists them.
+async fn refreshes(aws: &Aws, group: &str) -> Result<Vec<Seen>, ProviderError> {
     aws.call(Call::AutoScaling).await;
     let out = aws.asg.describe_instance_refreshes().auto_scaling_group_name(group).send().await.map_err(aws_err)?;
-    Ok(out
-        .instance_refreshes()
-        .iter()
-        .find(|r| r.status().is_some_and(|s| ACTIVE.contains(&s.as_str())))
-        .and_then(|r| r.instance_refresh_id().map(str::to_string)))
+    Ok(out.instance_refreshes().iter().map(seen).collect())
+}
+
+fn seen(r: &InstanceRefresh) -> Seen {
+    let desired = r.desired_configuration().and_then(|d| d.launch_template()).map(|t| {
+        (t.launch_template_id().map(str::to_string), t.version().map(str::to_string))
+    });
+    Seen {
+        id: r.instance_refresh_id().unwrap_or_default().to_string(),
+        active: r.status().is_some_and(|s| ACTIVE.contains(&s.as_str())),
+        desired,
+        started: r.start_time().and_then(|t| std::time::SystemTime::try_from(*t).ok()),
+    }
+}
+
+/// The refresh that rolls the group onto `wanted` and is this rollout's own: one under
+/// way with that desired configuration, or (after a start was sent at `sent_at` whose
+/// answer was lost) the newest one with it, started since, even if it has ended.
+fn own_refresh(
+    refreshes: &[Seen],
+    wanted: &LaunchTemplateSpecification,
+    sent_at: Option<std::time::SystemTime>,
+) -> Option<String> {
+    let want = (wanted.launch_template_id().map(str::to_string), wanted.version().map(str::to_string));
+    let same = |r: &&Seen| r.desired.as_ref() == Some(&want);
+    if let Some(r) = refreshes.iter().filter(same).find(|r| r.active) {
+        return Some(r.id.clone());
+    }
+    let since = sent_at?;
+    refreshes.iter().filter(same).find(|r| r.started.is_some_and(|t| t >= since)).map(|r| r.id.clone())
 }
 
 async fn status(aws: &Aws, group: &str, refresh: &str) -> Result<Option<InstanceRefresh>, ProviderError> {
@@ -323,4 +377,49 @@ fn failure(
     }
     let code = if state == "RollbackSuccessful" { "RolledBack" } else { "InstanceRefreshFailed" };
     ProviderError::new(Some(code), msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+
+    fn refresh(id: &str, active: bool, version: &str, started: SystemTime) -> Seen {
+        Seen {
+            id: id.into(),
+            active,
+            desired: Some((Some("lt-1".into()), Some(version.into()))),
+            started: Some(started),
+        }
+    }
+
+    fn wanted(version: &str) -> LaunchTemplateSpecification {
+        LaunchTemplateSpecification::builder().launch_template_id("lt-1").version(version).build()
+    }
+
+    #[test]
+    fn a_refresh_under_way_to_the_same_configuration_is_ours() {
+        let t = SystemTime::now();
+        let list = [refresh("other", true, "2", t), refresh("old", false, "3", t)];
+        // Another version's refresh under way is someone else's: waited for, not taken.
+        assert_eq!(own_refresh(&list, &wanted("3"), None), None);
+        let list = [refresh("ours", true, "3", t)];
+        assert_eq!(own_refresh(&list, &wanted("3"), None).as_deref(), Some("ours"));
+    }
+
+    #[test]
+    fn an_ended_refresh_is_ours_only_if_started_since_this_run_sent_one() {
+        let sent = SystemTime::now();
+        let before = sent - Duration::from_secs(600);
+        let list = [refresh("new", false, "3", sent + Duration::from_secs(1)), refresh("old", false, "3", before)];
+        // Before anything was sent, an ended refresh is history, not this rollout.
+        assert_eq!(own_refresh(&list, &wanted("3"), None), None);
+        // After a start whose answer was lost, the newest one since is ours, even ended.
+        assert_eq!(own_refresh(&list, &wanted("3"), Some(sent)).as_deref(), Some("new"));
+        assert_eq!(own_refresh(&list[1..], &wanted("3"), Some(sent)), None);
+        // A refresh with no desired configuration is never ours.
+        let bare = [Seen { desired: None, ..refresh("bare", true, "3", sent) }];
+        assert_eq!(own_refresh(&bare, &wanted("3"), Some(sent)), None);
+    }
 }
