@@ -540,3 +540,38 @@ async fn copies_grow_shrink_and_follow_their_keys() {
     stack.destroy_and_check_clean();
     assert!(tagged_all(&stack.name).await.is_empty(), "{:?}", tagged_all(&stack.name).await);
 }
+
+#[tokio::test]
+async fn a_group_s_instances_are_the_group_s_not_orphans() {
+    // Beside the group, a server of its own: instances are read, and the group's carry
+    // the group's tags (propagated at launch).
+    let spec = replace(
+        WEB_ASG,
+        "  load_balancer.web:\n",
+        "  instance.bastion:\n    image_id: ${var.image}\n    instance_type: t3.micro\n    subnet_id: ${subnet.public_a}\n    security_group_ids: [\"${security_group.web}\"]\n\n  load_balancer.web:\n",
+    );
+    let stack = Stack::new("asg-orphans", &spec);
+    stack.write_file("files/web-boot.sh", WEB_BOOT);
+    stack.apply();
+    let group = stack.id("autoscaling_group.web");
+    let launched = group_instances(&group).await;
+    assert_eq!(launched.len(), 1);
+    // The group's instance does carry the stack's tags, naming the group.
+    let live = tagged_all(&stack.name).await;
+    assert_eq!(live.get(&launched[0]).map(String::as_str), Some("autoscaling_group.web"), "{live:?}");
+
+    let plan = stack.plan().expect_code(0);
+    let said = format!("{}{}", plan.stdout, plan.stderr);
+    assert!(!said.contains("no state knows it"), "{said}");
+    // Adopting orphans takes none, and never records an instance under the group's address.
+    stack.run(&["state", "adopt", "{spec}"]).expect_code(0);
+    let apply = stack.run(&["apply", "{spec}", "--auto-approve", "--adopt-orphans"]).expect_code(0);
+    assert!(!apply.stdout.contains(&launched[0]), "{}", apply.stdout);
+    let state = stack.state();
+    assert_eq!(state.get(&"autoscaling_group.web".parse().unwrap()).unwrap().id, group);
+    for r in &state.resources {
+        assert_ne!(r.id, launched[0], "{} records the group's instance", r.address);
+    }
+    stack.destroy_and_check_clean();
+    assert!(tagged_all(&stack.name).await.is_empty(), "{:?}", tagged_all(&stack.name).await);
+}

@@ -270,6 +270,10 @@ async fn the_eip_sample_tells_an_instance_its_own_address() {
     assert_eq!(output(&stack, "instance_ip_address"), Some(Value::Str(ip)));
     // The address's association is the association's: the address plans no change.
     empty_replan(&stack, &[], &[]);
+    // Nor is it drift: the address's instance was set by the spec's own association,
+    // and the instance's public address by the Elastic IP.
+    let drift = stack.run(&["drift", "{spec}"]);
+    assert_eq!(drift.code, 0, "{}{}", drift.stdout, drift.stderr);
 
     destroyed(&stack, &[], &[]);
     let out = aws

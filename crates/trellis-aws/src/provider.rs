@@ -50,7 +50,10 @@ impl Provider for Aws {
                         );
                     }
                     None => {
-                        if let Some(address) = d.address() {
+                        // Only an object of the kind its tag names is an orphan: an
+                        // instance a group launched carries the group's tags (propagated
+                        // at launch), and belongs to the group, never to its address.
+                        if let Some(address) = d.address().filter(|a| a.kind == kind) {
                             result.orphans.push(LiveObject { address, id: d.id, attrs: d.attrs });
                         }
                     }
@@ -135,7 +138,8 @@ impl Provider for Aws {
         let ops = Self::kind_of(address.kind)?;
         // From now on "not found" means gone, not "not visible yet".
         self.recent.forget(id);
-        ops.delete(self, address, id, attrs).await
+        ops.delete(self, address, id, attrs).await?;
+        self.read_back_gone(id, ops).await
     }
 }
 
@@ -269,6 +273,44 @@ impl Aws {
         )
         .await?;
         Ok(LiveObject { address: address.clone(), id: id.to_string(), attrs: found.attrs })
+    }
+}
+
+/// How long a deleted object may still be shown before its delete is called undone.
+/// AWS shows a delete at once or within seconds (the kinds whose deletes take longer
+/// wait for them, and their reads leave out what is being deleted).
+const GONE_WITHIN: Duration = Duration::from_secs(30);
+
+impl Aws {
+    /// Reads a deleted object back through its kind's read by id: a delete AWS accepted
+    /// but did not carry out (moto once ignored a scaling policy's by ARN) fails the
+    /// resource, which then stays in the state, instead of being forgotten while it
+    /// still exists.
+    async fn read_back_gone(&self, id: &str, ops: &dyn kinds::AwsKind) -> Result<(), ProviderError> {
+        let ids = [id.to_string()];
+        let start = std::time::Instant::now();
+        let mut delay = Duration::from_millis(250);
+        loop {
+            let still = match ops.describe(self, util::Select::Ids(&ids)).await {
+                Ok(found) => found.into_iter().any(|d| d.id == id),
+                Err(e) if util::is_code(&e, util::NOT_FOUND) => false,
+                Err(e) => return Err(e),
+            };
+            if !still {
+                return Ok(());
+            }
+            if start.elapsed() >= GONE_WITHIN {
+                return Err(ProviderError::new(
+                    Some("DeleteNotDone"),
+                    format!(
+                        "{id} is still there {}s after AWS accepted its delete; it stays in the state",
+                        GONE_WITHIN.as_secs()
+                    ),
+                ));
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(4));
+        }
     }
 }
 

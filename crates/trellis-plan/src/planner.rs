@@ -300,16 +300,30 @@ pub(crate) fn refresh(
             });
             continue;
         };
+        // What the spec leaves to AWS (or to another resource: an Elastic IP's instance
+        // set by an association) is not compared, so its change is no drift: the record
+        // takes the live value before the two are compared.
+        let mut recorded = r.attributes.clone();
+        if let Some(res) = input.spec.resources.get(&r.address) {
+            let left_to_aws = r.address.kind.object.attrs.iter().filter(|a| a.mode == Mode::OptionalComputed);
+            for a in left_to_aws.filter(|a| !res.attrs.contains_key(a.name)) {
+                match live.attrs.get(a.name) {
+                    Some(v) => recorded.insert(a.name.to_string(), v.clone()),
+                    None => recorded.remove(a.name),
+                };
+            }
+        }
         // An object recorded by a create that failed before it could be read back has no
         // attributes yet: nothing to compare, so no drift.
-        if live.attrs != r.attributes && !r.attributes.is_empty() {
+        if live.attrs != recorded && !r.attributes.is_empty() {
             let ignore = input.spec.resources.get(&r.address).map(|res| &res.ignore_changes);
-            let ignored = ignore.into_iter().flatten().filter(|p| differs(&r.attributes, &live.attrs, p)).cloned();
+            let ignored: Vec<String> =
+                ignore.into_iter().flatten().filter(|p| differs(&recorded, &live.attrs, p)).cloned().collect();
             drift.push(Drift {
                 address: r.address.clone(),
-                before: r.attributes.clone(),
+                before: recorded,
                 after: Some(live.attrs.clone()),
-                ignored: ignored.collect(),
+                ignored,
             });
         }
         refreshed.push(ResourceState {

@@ -88,3 +88,25 @@ fn an_ignore_names_an_attribute_or_one_of_its_keys() {
     assert!(!is_ignored("labels.Owner", &ignored));
     assert!(!is_ignored("ingress_rules", &ignored), "a prefix of a name is not the name");
 }
+
+#[test]
+fn what_the_spec_leaves_to_aws_is_no_drift() {
+    // An Elastic IP whose association is an `elastic_ip_association`'s: the address's
+    // `instance_id` changes when the association is made, and that is no drift.
+    let spec = "stack: web\nresources:\n  elastic_ip.a: {}\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n";
+    let st = converged(spec);
+    let p = support::plan_edited(spec, &st, Operation::Apply, &[], |live| {
+        let eip = &mut live.get_mut(&addr("elastic_ip.a")).unwrap().attrs;
+        eip.insert("instance_id".into(), Value::str("i-0123456789abcdef0"));
+    });
+    assert!(p.drift.is_empty(), "{:?}", p.drift);
+    // Set by the spec, the same change is drift.
+    let spec = spec.replace("elastic_ip.a: {}", "elastic_ip.a:\n    instance_id: i-0aaaaaaaaaaaaaaaa");
+    let st = converged(&spec);
+    let p = support::plan_edited(&spec, &st, Operation::Apply, &[], |live| {
+        let eip = &mut live.get_mut(&addr("elastic_ip.a")).unwrap().attrs;
+        eip.insert("instance_id".into(), Value::str("i-0123456789abcdef0"));
+    });
+    let d = p.drift.iter().find(|d| d.address == addr("elastic_ip.a")).expect("drift");
+    assert_eq!(attributes(d)[0].attribute, "instance_id");
+}
