@@ -179,6 +179,42 @@ fn the_state_commands_take_the_spec_first_like_every_command() {
 }
 
 #[test]
+fn every_command_that_reads_a_spec_takes_its_variables() {
+    // A spec with a variable that has no default: the state commands and `output` read
+    // it with `--var` and `--var-file` as `plan` does, and say how to give it otherwise.
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("needs.yaml");
+    std::fs::write(
+        &spec,
+        "stack: network\nvars:\n  cidr: { type: string }\nresources:\n  vpc.main:\n    cidr_block: ${var.cidr}\noutputs:\n  vpc_id: ${vpc.main}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("given.yaml"), "cidr: 10.0.0.0/16\n").unwrap();
+    let mut state = trellis_state::State::new("network");
+    state.outputs.insert("vpc_id".into(), trellis_core::Value::Str("vpc-1".into()));
+    state.upsert(trellis_state::ResourceState {
+        address: "vpc.main".parse().unwrap(),
+        id: "vpc-1".into(),
+        attributes: Default::default(),
+        dependencies: vec![],
+        sensitive: vec![],
+    });
+    stored(dir.path(), &mut state);
+    let spec = spec.to_str().unwrap();
+    for given in [["--var", "cidr=10.0.0.0/16"], ["--var-file", "given.yaml"]] {
+        let (code, out, err) = trellis(dir.path(), &[&["output", spec, "vpc_id"][..], &given[..]].concat());
+        assert_eq!((code, out.as_str()), (0, "vpc-1\n"), "{given:?}: {err}");
+        let (code, out, err) = trellis(dir.path(), &[&["state", "list", spec][..], &given[..]].concat());
+        assert_eq!((code, out.as_str()), (0, "vpc.main  vpc-1\n"), "{given:?}: {err}");
+        let (code, _, err) = trellis(dir.path(), &[&["state", "show", spec, "vpc.main"][..], &given[..]].concat());
+        assert_eq!(code, 0, "{given:?}: {err}");
+    }
+    let (code, _, err) = trellis(dir.path(), &["state", "list", spec]);
+    assert_eq!(code, 1);
+    assert!(err.contains("give it with `--var cidr=...`"), "{err}");
+}
+
+#[test]
 fn names_past_a_format_width_are_listed_not_a_panic() {
     // Each of these panicked ("Formatting argument out of range") before widths were
     // capped: a resource address, an output name and an attribute key of 70,000

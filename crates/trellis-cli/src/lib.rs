@@ -118,6 +118,13 @@ struct StateFileArgs {
     /// given first.
     #[arg(long = "spec", value_name = "SPEC")]
     spec: Option<PathBuf>,
+    /// Set a variable declared under `vars:` (repeatable), as for `plan`: a spec whose
+    /// variables have no default is read with them.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+    /// Read variables from a YAML file of `name: value` (repeatable), as for `plan`.
+    #[arg(long = "var-file", value_name = "FILE")]
+    var_files: Vec<PathBuf>,
     #[command(flatten)]
     store: BackendArgs,
 }
@@ -136,7 +143,14 @@ impl StateFileArgs {
         if words.len() > rest {
             return Err(trellis_ops::Error::Usage(format!("unexpected `{}`", words[rest..].join(" "))));
         }
-        Ok((trellis_ops::read_state(spec.as_deref(), &(&self.store).into())?, words))
+        let vars = match &spec {
+            Some(spec) => {
+                let given: BTreeMap<String, String> = self.vars.iter().cloned().collect();
+                trellis_spec::var_values(spec, &self.var_files, &given).map_err(trellis_ops::Error::from_load)?
+            }
+            None => BTreeMap::new(),
+        };
+        Ok((trellis_ops::read_state(spec.as_deref(), &vars, &(&self.store).into())?, words))
     }
 }
 

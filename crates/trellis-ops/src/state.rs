@@ -10,10 +10,14 @@ use crate::{open_store, BackendChoice, Error, Result};
 
 /// The state for the `state` and `output` commands: the spec's (from its backend, or
 /// `state/<stack>.json`), or the file `choice.state` names.
-pub fn read_state(spec: Option<&Path>, choice: &BackendChoice) -> Result<State> {
+pub fn read_state(
+    spec: Option<&Path>,
+    vars: &std::collections::BTreeMap<String, String>,
+    choice: &BackendChoice,
+) -> Result<State> {
     match (spec, &choice.state) {
         (Some(spec), _) => {
-            let spec = load_spec(spec, &Default::default())?;
+            let spec = load_spec(spec, vars)?;
             let store = open_store(&spec, choice)?;
             store.read(&spec.stack)?.ok_or_else(|| Error::Read(format!("{}: no state yet", store.location())))
         }

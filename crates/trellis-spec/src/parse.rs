@@ -54,6 +54,9 @@ pub(crate) struct Parser<'a> {
     /// The list variables' items.
     list_vars: BTreeMap<String, Vec<String>>,
     var_types: BTreeMap<String, vars::VarType>,
+    /// Declared variables given no value (each reported once, at its declaration):
+    /// what refers to them is unknown, not wrong.
+    unset_vars: BTreeSet<String>,
     /// Every resource, and every copy of a repeated one, the spec declares.
     addresses: BTreeSet<Address>,
     /// The resources with `count` or `for_each`, by their address without a key.
@@ -132,6 +135,7 @@ impl<'a> Parser<'a> {
             vars: BTreeMap::new(),
             list_vars: BTreeMap::new(),
             var_types: BTreeMap::new(),
+            unset_vars: BTreeSet::new(),
             addresses: BTreeSet::new(),
             repeats: BTreeMap::new(),
             broken: BTreeSet::new(),

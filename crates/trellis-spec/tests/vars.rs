@@ -104,6 +104,80 @@ fn a_variable_without_a_default_must_be_given() {
 }
 
 #[test]
+fn each_unset_variable_is_one_error_however_often_it_is_used() {
+    // Five variables declared and never given, used nine times over: five errors, each
+    // at its declaration, and nothing said at the uses (no "unknown variable", no
+    // "a list, not a list", no did-you-mean to another declared variable).
+    let text = r#"stack: s
+vars:
+  vpc_id: { type: string }
+  vpc_ids: { type: string }
+  public_subnet_ids: { type: list }
+  image: { type: string }
+  size: { type: number }
+resources:
+  security_group.web:
+    vpc_id: ${var.vpc_id}
+    description: web
+  security_group.db:
+    vpc_id: ${var.vpc_ids}
+    description: db
+  instance.a:
+    image_id: ${var.image}
+    instance_type: t3.micro
+    subnet_id: ${var.public_subnet_ids[0]}
+    security_group_ids: ["${security_group.web}"]
+  load_balancer.web:
+    subnets: ${var.public_subnet_ids}
+  launch_template.web:
+    image_id: ${var.image}
+    instance_type: t3.micro
+  autoscaling_group.web:
+    launch_template_id: ${launch_template.web}
+    min_size: ${var.size}
+    max_size: ${var.size}
+    vpc_zone_identifier: ${var.public_subnet_ids}
+"#;
+    let err = with(&[], text).unwrap_err();
+    assert_eq!(err.matches("error:").count(), 5, "{err}");
+    for name in ["vpc_id", "vpc_ids", "public_subnet_ids", "image", "size"] {
+        assert!(err.contains(&format!("variable `{name}` has no default and is given no value")), "{err}");
+    }
+    assert!(err.contains("`--var-file`") && err.contains("`*.auto.yaml`"), "{err}");
+    for wrong in ["unknown variable", "not a list", "did you mean", "needs quotes"] {
+        assert!(!err.contains(wrong), "`{wrong}` in\n{err}");
+    }
+    // Given, the same spec is valid.
+    let given = [
+        ("vpc_id", "vpc-1"),
+        ("vpc_ids", "vpc-2"),
+        ("public_subnet_ids", "[subnet-1, subnet-2]"),
+        ("image", "ami-1"),
+        ("size", "2"),
+    ];
+    with(&given, text).unwrap();
+}
+
+#[test]
+fn the_quoting_hint_is_given_only_where_quoting_is_the_cause() {
+    let spec =
+        |value: &str| format!("stack: s\nvars:\n  tags: web\nresources:\n  load_balancer.web:\n    subnets: {value}\n");
+    // One reference where a list is needed: quoting mends nothing.
+    let err = with(&[], &spec("${var.tags}")).unwrap_err();
+    assert!(!err.contains("needs quotes"), "{err}");
+    assert!(err.contains("declare it a list, `tags: { type: list }`"), "{err}");
+    let err = with(
+        &[],
+        "stack: s\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n    tags: ${var.tags}\nvars:\n  tags: x\n",
+    )
+    .unwrap_err();
+    assert!(!err.contains("needs quotes") && err.contains("write the mapping out here"), "{err}");
+    // Several references YAML read as one text: quoting is the cause.
+    let err = with(&[], &spec("${var.tags}, ${var.tags}")).unwrap_err();
+    assert!(err.contains("needs quotes"), "{err}");
+}
+
+#[test]
 fn var_files_and_auto_files_are_read_in_order_and_the_command_line_wins() {
     let dir = std::env::temp_dir().join(format!("trellis-vars-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -42,6 +42,8 @@ impl Parser<'_> {
                 let parsed = parsed?.into_iter().flatten().collect();
                 Some(if matches!(ty, Type::Set(_)) { Expr::Set(parsed) } else { Expr::List(parsed) })
             }
+            // A variable given no value: unknown, whatever it holds (reported where declared).
+            (_, Node::Scalar(s)) if self.unset_var(s) => Some(Expr::Lit(Value::Unknown)),
             (Type::List(item) | Type::Set(item), Node::Scalar(s)) if self.list_var(s).is_some() => {
                 let parsed = self.expand_list_var(s, item)?;
                 Some(if matches!(ty, Type::Set(_)) { Expr::Set(parsed) } else { Expr::List(parsed) })
@@ -79,6 +81,9 @@ impl Parser<'_> {
                         "write the document as a mapping, not a string: JSON is YAML too, so `{...}` without the quotes works"
                             .to_string(),
                     ),
+                    // `${var.tags}` for a mapping, `${subnet.a}` for a list: one value
+                    // where more are needed, which no quoting mends.
+                    Node::Scalar(s) if lone_ref(s.as_str()).is_some() => lone_value_hint(s.as_str(), ty, &self.var_types),
                     Node::Scalar(s) if s.as_str().contains("${") => Some(
                         "a `${...}` inside `[...]` or `{...}` needs quotes, or write the list one `- item` per line"
                             .to_string(),
@@ -100,6 +105,7 @@ impl Parser<'_> {
     /// A value of any shape (outputs): scalars become strings or references.
     pub(super) fn parse_any(&mut self, node: &Node) -> Option<Expr> {
         match node {
+            Node::Scalar(s) if self.unset_var(s) => Some(Expr::Lit(Value::Unknown)),
             Node::Scalar(s) if self.splat(s).is_some() => self.expand_splat(s, &Type::Str).map(Expr::List),
             Node::Scalar(s) if self.list_var(s).is_some() => self.expand_list_var(s, &Type::Str).map(Expr::List),
             Node::Scalar(s) if self.lookup_list(s) => {
@@ -232,6 +238,7 @@ impl Parser<'_> {
                 );
                 None
             }
+            ["var", name] if self.unset_vars.contains(*name) => self.unset_ref(name),
             ["var", name] => match self.vars.get(*name) {
                 Some(v) => Some(Part::Lit(v.clone())),
                 None => {
@@ -585,4 +592,26 @@ fn element_of(body: &str) -> Option<(&str, usize)> {
         None => list.matches('.').count() >= 2,
     };
     names_attribute.then_some((list, index))
+}
+
+/// The body of `text` when it is one `${...}` and nothing else.
+fn lone_ref(text: &str) -> Option<String> {
+    let pieces = crate::template::split(text).ok()?;
+    let [Piece::Ref { body, .. }] = pieces.as_slice() else { return None };
+    Some(body.clone())
+}
+
+/// The hint for one reference given where a list or a mapping is needed.
+fn lone_value_hint(text: &str, ty: &Type, var_types: &BTreeMap<String, super::vars::VarType>) -> Option<String> {
+    let body = lone_ref(text)?;
+    match (ty, body.strip_prefix("var.")) {
+        (Type::List(_) | Type::Set(_), Some(name)) if var_types.contains_key(name) => {
+            Some(format!("declare it a list, `{name}: {{ type: list }}`, or write the list: `[\"{text}\"]`"))
+        }
+        (Type::List(_) | Type::Set(_), _) => Some(format!("write it as a list of one: `[\"{text}\"]`")),
+        (Type::Map | Type::Object(_), Some(_)) => {
+            Some("a variable holds a string, a number, a boolean or a list: write the mapping out here".into())
+        }
+        _ => None,
+    }
 }

@@ -117,7 +117,10 @@ impl Parser<'_> {
                             self.var_types.insert(name.clone(), ty);
                             unset.push((name, span));
                         }
-                        None => {}
+                        // Reported at the declaration: its uses are unknown, not unknown names.
+                        None => {
+                            self.unset_vars.insert(name);
+                        }
                     }
                 }
             }
@@ -156,6 +159,7 @@ impl Parser<'_> {
         }
         for (name, span) in unset {
             if !self.opts.vars.contains_key(&name) {
+                self.unset_vars.insert(name.clone());
                 self.error(
                     format!("variable `{name}` has no default and is given no value"),
                     Some(span),
@@ -272,8 +276,26 @@ impl Parser<'_> {
         items.iter().map(|i| self.coerce(i, item, span).map(Expr::Lit)).collect()
     }
 
+    /// Whether `s` is `${var.NAME}` alone, NAME declared but given no value.
+    pub(super) fn unset_var(&self, s: &MarkedScalarNode) -> bool {
+        lone_var(s.as_str()).is_some_and(|name| self.unset_vars.contains(&name))
+    }
+
+    /// A reference to a variable given no value: unknown (its declaration says what to
+    /// do), so that one unset variable is one error, not one per use.
+    pub(super) fn unset_ref(&mut self, name: &str) -> Option<Part> {
+        if !self.unset_vars.contains(name) {
+            return None;
+        }
+        self.unresolved = true;
+        Some(Part::Lit(String::new()))
+    }
+
     /// `${var.NAME[N]}`: one element of a list variable.
     pub(super) fn var_element(&mut self, name: &str, index: usize, at: Span) -> Option<Part> {
+        if let Some(unknown) = self.unset_ref(name) {
+            return Some(unknown);
+        }
         let Some(items) = self.list_vars.get(name) else {
             let (message, help) = match self.var_types.get(name) {
                 Some(ty) => (format!("variable `{name}` is a {}, not a list", ty.word()), None),
