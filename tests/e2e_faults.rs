@@ -141,6 +141,41 @@ fn the_fault_layer_injects_what_it_says() {
 }
 
 #[tokio::test]
+async fn a_delete_aws_accepts_but_does_not_make_fails_the_destroy_and_keeps_the_record() {
+    // The cloud answers DeleteSecurityGroup with success and keeps the group: trellis
+    // reads a delete back as it does a create, so the group is not forgotten.
+    let layer = FaultLayer::start(&["--profile", "none", "--swallow", "DeleteSecurityGroup"]);
+    let spec = "stack: x
+region: us-east-1
+resources:
+  vpc.main:
+    cidr_block: 10.9.0.0/16
+  security_group.web:
+    vpc_id: ${vpc.main}
+    description: kept by the cloud
+";
+    let mut stack = Stack::new("faults-undeleted", spec);
+    stack.apply();
+    let group = stack.id("security_group.web");
+    let plain = stack.endpoint.clone();
+    stack.endpoint = layer.url.clone();
+    let run = stack.run(&["destroy", "{spec}", "--auto-approve"]).expect_code(1);
+    let said = format!("{}{}", run.stdout, run.stderr);
+    for needle in ["security_group.web", "DeleteNotDone", &format!("{group} is still there")] {
+        assert!(said.contains(needle), "the failure must say {needle:?}\n{said}");
+    }
+    assert_eq!(stats(&layer.url)["swallowed"], 1, "{said}");
+    // The group is still recorded, and the VPC it holds was not tried.
+    let state = stack.state();
+    assert_eq!(state.get(&"security_group.web".parse().unwrap()).map(|r| r.id.as_str()), Some(group.as_str()));
+    assert!(state.get(&"vpc.main".parse().unwrap()).is_some(), "{said}");
+    // Against a cloud that deletes, the next destroy finishes.
+    stack.endpoint = plain;
+    stack.destroy_and_check_clean();
+    assert!(tagged_all(&stack.name).await.is_empty());
+}
+
+#[tokio::test]
 async fn a_change_aws_accepts_but_does_not_make_fails_the_apply_and_the_next_apply_makes_it() {
     // The cloud answers ModifySubnetAttribute with success and does nothing: trellis's
     // read-back must catch it (Terraform's "inconsistent result after apply").
