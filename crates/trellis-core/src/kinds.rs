@@ -4,7 +4,9 @@
 //! `cidr_block`), so an awscli script translates line by line. Each kind's docs in
 //! `docs/spec.md` are generated from the same facts and checked by a test.
 
-use crate::schema::{Attr, Default, Effect, Interrupts, Kind, Mode, Object, OtherName, Rule, Severity, Subject, Type};
+use crate::schema::{
+    Attr, Default, Effect, Interrupts, Kind, Mode, Object, OtherName, Rule, Severity, Subject, TerraformType, Type,
+};
 use crate::{Attrs, Value};
 
 const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> Attr {
@@ -353,8 +355,26 @@ const BASE: Kind = Kind {
     address_range: None,
     zone: None,
     account_limit: None,
+    terraform_types: &[],
     object: Object { check: None, other_names: &[], attrs: &[] },
 };
+
+/// The Terraform type that is a whole kind.
+const fn tf(name: &'static str) -> TerraformType {
+    TerraformType { name, attrs: "" }
+}
+
+/// The Terraform type that is written as these attributes of a kind.
+const fn tf_part(name: &'static str, attrs: &'static str) -> TerraformType {
+    TerraformType { name, attrs }
+}
+
+/// The kind, and the attributes if only part of it, that a Terraform resource type
+/// (`aws_lb`, or without the prefix, `lb`) is written as here.
+pub fn of_terraform(ty: &str) -> Option<(&'static Kind, &'static TerraformType)> {
+    let full = if ty.starts_with("aws_") { ty.to_string() } else { format!("aws_{ty}") };
+    ALL.iter().find_map(|k| k.terraform_types.iter().find(|t| t.name == full).map(|t| (*k, t)))
+}
 
 /// Declares each kind's module (`kinds/<name>.rs`, holding its static) and lists it in
 /// `ALL`.
@@ -419,6 +439,17 @@ pub fn reference_markdown() -> String {
     let mut out = String::new();
     for k in ALL {
         let _ = writeln!(out, "### `{}`\n\n{}\n", k.name, k.doc);
+        let from: Vec<String> = k
+            .terraform_types
+            .iter()
+            .map(|t| match t.attrs {
+                "" => format!("`{}`", t.name),
+                attrs => format!("`{}` (as `{}`)", t.name, attrs.replace(", ", "` or `")),
+            })
+            .collect();
+        if !from.is_empty() {
+            let _ = writeln!(out, "From Terraform: {}.\n", from.join(", "));
+        }
         if let Some(counter) = k.versioned {
             let _ = writeln!(
                 out,

@@ -379,6 +379,32 @@ pub struct Kind {
     /// account attribute (`vpc-max-elastic-ips`) or an RDS account quota
     /// (`rds:DBInstances`), checked before creates.
     pub account_limit: Option<&'static str>,
+    /// The Terraform resource types (AWS provider) that are this kind, or a part of it:
+    /// a spec that names one gets this kind as its hint, and `trellis convert` (when it
+    /// exists) maps them here.
+    pub terraform_types: &'static [TerraformType],
+}
+
+/// A Terraform resource type that trellis writes as a kind (`aws_lb` is a
+/// `load_balancer`), or as attributes of one (`aws_route_table_association` is a
+/// route table's `subnet_ids`).
+#[derive(Debug)]
+pub struct TerraformType {
+    /// The type: `aws_lb`.
+    pub name: &'static str,
+    /// The attributes it becomes, `, `-separated; empty when it is the whole kind.
+    pub attrs: &'static str,
+}
+
+impl TerraformType {
+    /// The hint for someone who wrote this type where `kind` was meant.
+    pub fn hint(&self, kind: &str) -> String {
+        if self.attrs.is_empty() {
+            return format!("`{}` is Terraform's type; here it is `{kind}`", self.name);
+        }
+        let parts: Vec<String> = self.attrs.split(", ").map(|p| format!("`{p}`")).collect();
+        format!("`{}` is Terraform's type; here it is written as {} of a `{kind}`", self.name, parts.join(" or "))
+    }
 }
 
 /// How a kind rolls its instances onto a new configuration, by the names of the

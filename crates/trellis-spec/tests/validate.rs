@@ -564,3 +564,34 @@ resources:
     let e = errors(&text.replace("security_groups[0]", "subnets[0]"));
     assert!(e.contains("expected the id of a security_group, but `${load_balancer.web.subnets[0]}` holds"), "{e}");
 }
+
+#[test]
+fn terraform_s_names_get_trellis_s_as_their_hint() {
+    let cases = [
+        ("  aws_lb.web:\n    subnets: [subnet-1]\n", "`aws_lb` is Terraform's type; here it is `load_balancer`"),
+        ("  lb.web:\n    subnets: [subnet-1]\n", "`aws_lb` is Terraform's type; here it is `load_balancer`"),
+        ("  autoscaling_policy.cpu: {}\n", "here it is `scaling_policy`"),
+        ("  aws_lb_target_group.web: {}\n", "here it is `target_group`"),
+        ("  aws_route_table_association.a: {}\n", "here it is written as `subnet_ids` of a `route_table`"),
+        (
+            "  security_group.web:\n    vpc_id: vpc-1\n    description: web\n    ingress:\n      - { protocol: tcp, from_port: 80, cidr: 0.0.0.0/0 }\n",
+            "`from_port` is Terraform's name; here it is `port`",
+        ),
+        ("  load_balancer.web:\n    subnets: [subnet-1]\n    internal: true\n", "here it is `scheme`"),
+        (
+            "  load_balancer.web:\n    subnets: [subnet-1]\n    enable_deletion_protection: true\n",
+            "here it is `deletion_protection`",
+        ),
+        ("  elastic_ip.a:\n    vpc: true\n", "`vpc` is Terraform's name; here it is `domain`"),
+        ("  security_group.web:\n    vpc_id: vpc-1\n    description: web\n    name_prefix: web-\n", "leave it out, or give the whole name"),
+        (
+            "  scaling_policy.up:\n    auto_scaling_group_name: web\n    adjustment_type: ChangeInCapacity\n    scaling_adjustment: 1\n",
+            "write `policy_type: SimpleScaling`",
+        ),
+    ];
+    for (resource, hint) in cases {
+        let err = errors(&format!("stack: s\nresources:\n{resource}"));
+        assert!(err.contains(hint), "no `{hint}` for\n{resource}\n{err}");
+        assert_eq!(err.matches("error:").count(), 1, "one mistake, one error:\n{err}");
+    }
+}

@@ -1,8 +1,7 @@
 //! The schema of `autoscaling_group`; its AWS side is `trellis-aws/src/kinds/autoscaling_group.rs`.
 
 use super::{
-    attr, default, force, limit, local, note, terraform, terraform_and_old, BASE, GENERATED_NAME, ID, PROTECT,
-};
+    attr, default, force, limit, local, note, terraform, terraform_and_old, BASE, GENERATED_NAME, ID, PROTECT, tf, tf_part};
 use crate::schema::{AddressNeeds, Default, Kind, Mode, Object, RolloutRules, Type};
 use crate::{Attrs, Value};
 
@@ -97,6 +96,7 @@ pub static AUTOSCALING_GROUP: Kind = Kind {
         ],
     },
     addresses: Some(AddressNeeds { count: Some("max_size"), subnets: "vpc_zone_identifier", instance_type: None, instance_type_via: Some(("launch_template_id", "instance_type")) }),
+    terraform_types: &[tf("aws_autoscaling_group"), tf_part("aws_autoscaling_attachment", "target_group_arns"), tf_part("aws_autoscaling_notification", "notification_configurations")],
     ..BASE
 };
 

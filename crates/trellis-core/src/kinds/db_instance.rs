@@ -1,6 +1,6 @@
 //! The schema of `db_instance`; its AWS side is `trellis-aws/src/kinds/db_instance.rs`.
 
-use super::{ARN, BASE, GENERATED_LOWER_NAME, TAGS, attr, default, force, interrupts, limit, local, old, terraform, terraform_and_old};
+use super::{ARN, BASE, GENERATED_LOWER_NAME, TAGS, attr, default, force, interrupts, limit, local, old, terraform, terraform_and_old, tf};
 use crate::schema::{Attr, DataRules, Default, Effect, Kind, Mode, Object, RefCheck, RestartLink, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
@@ -329,5 +329,6 @@ pub static DB_INSTANCE: Kind = Kind {
     },
     rules: &RULES,
     account_limit: Some("rds:DBInstances"),
+    terraform_types: &[tf("aws_db_instance")],
     ..BASE
 };

@@ -1,8 +1,7 @@
 //! The schema of `db_subnet_group`; its AWS side is `trellis-aws/src/kinds/db_subnet_group.rs`.
 
 use super::{
-    attr, default, force, limit, terraform_and_old, ARN, BASE, GENERATED_LOWER_NAME, PROTECT, RDS_NAME_ID, TAGS,
-};
+    attr, default, force, limit, terraform_and_old, ARN, BASE, GENERATED_LOWER_NAME, PROTECT, RDS_NAME_ID, TAGS, tf};
 use crate::schema::{Default, Kind, Mode, Object, Type};
 
 pub static DB_SUBNET_GROUP: Kind = Kind {
@@ -39,5 +38,6 @@ pub static DB_SUBNET_GROUP: Kind = Kind {
             PROTECT,
         ],
     },
+    terraform_types: &[tf("aws_db_subnet_group")],
     ..BASE
 };

@@ -1,6 +1,6 @@
 //! The schema of `elastic_ip`; its AWS side is `trellis-aws/src/kinds/elastic_ip.rs`.
 
-use super::{interrupts, attr, default, force, terraform, BASE, ID, PROTECT, TAGS};
+use super::{interrupts, attr, default, force, terraform, BASE, ID, PROTECT, TAGS, tf};
 use crate::schema::{Effect, Default, Kind, Mode, Object, Type};
 
 pub static ELASTIC_IP: Kind = Kind {
@@ -9,7 +9,7 @@ pub static ELASTIC_IP: Kind = Kind {
     id_prefix: "eipalloc-",
     object: Object {
         check: None,
-        other_names: &[terraform("instance", "instance_id")],
+        other_names: &[terraform("instance", "instance_id"), terraform("vpc", "domain")],
         attrs: &[
             force(default(
                 attr("domain", Type::Enum(&["vpc"]), Mode::Optional, "`vpc`: an address for a VPC's instances."),
@@ -33,5 +33,6 @@ pub static ELASTIC_IP: Kind = Kind {
         ],
     },
     account_limit: Some("vpc-max-elastic-ips"),
+    terraform_types: &[tf("aws_eip")],
     ..BASE
 };

@@ -1,7 +1,7 @@
 //! The schema of `elastic_ip_association`; its AWS side is
 //! `trellis-aws/src/kinds/elastic_ip_association.rs`.
 
-use super::{attr, force, BASE, ID, PROTECT};
+use super::{attr, force, BASE, ID, PROTECT, tf};
 use crate::schema::{Kind, Mode, Object, Type};
 
 pub static ELASTIC_IP_ASSOCIATION: Kind = Kind {
@@ -19,5 +19,6 @@ pub static ELASTIC_IP_ASSOCIATION: Kind = Kind {
             PROTECT,
         ],
     },
+    terraform_types: &[tf("aws_eip_association")],
     ..BASE
 };

@@ -1,6 +1,6 @@
 //! The schema of `iam_instance_profile`; its AWS side is `trellis-aws/src/kinds/iam_instance_profile.rs`.
 
-use super::{attr, force, limit, terraform, ARN, BASE, GENERATED_IAM_NAME, IAM_NAME_ID, IAM_PATH, PROTECT, TAGS};
+use super::{attr, force, limit, terraform, ARN, BASE, GENERATED_IAM_NAME, IAM_NAME_ID, IAM_PATH, PROTECT, TAGS, tf};
 use crate::schema::{Kind, Mode, Object, Type};
 
 pub static IAM_INSTANCE_PROFILE: Kind = Kind {
@@ -26,5 +26,6 @@ pub static IAM_INSTANCE_PROFILE: Kind = Kind {
             PROTECT,
         ],
     },
+    terraform_types: &[tf("aws_iam_instance_profile")],
     ..BASE
 };

@@ -1,6 +1,6 @@
 //! The schema of `iam_role`; its AWS side is `trellis-aws/src/kinds/iam_role.rs`.
 
-use super::{ARN, BASE, GENERATED_IAM_NAME, IAM_NAME_ID, IAM_PATH, PROTECT, TAGS, attr, default, force, limit, terraform};
+use super::{ARN, BASE, GENERATED_IAM_NAME, IAM_NAME_ID, IAM_PATH, PROTECT, TAGS, attr, default, force, limit, terraform, tf, tf_part};
 use crate::schema::{Default, Kind, Mode, Object, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
@@ -113,5 +113,6 @@ pub static IAM_ROLE: Kind = Kind {
         ],
     },
     rules: &RULES,
+    terraform_types: &[tf("aws_iam_role"), tf_part("aws_iam_role_policy", "policies"), tf_part("aws_iam_role_policy_attachment", "policy_arns")],
     ..BASE
 };

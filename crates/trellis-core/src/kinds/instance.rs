@@ -1,6 +1,6 @@
 //! The schema of `instance`; its AWS side is `trellis-aws/src/kinds/instance.rs`.
 
-use super::{BASE, BLOCK_DEVICE, ID, INSTANCE_RULES, METADATA_OPTIONS, PROTECT, TAGS, attr, file_of, force, image, interrupts, note, terraform, write_only};
+use super::{BASE, BLOCK_DEVICE, ID, INSTANCE_RULES, METADATA_OPTIONS, PROTECT, TAGS, attr, file_of, force, image, interrupts, note, terraform, write_only, tf};
 use crate::schema::{AddressNeeds, Effect, Kind, Mode, Object, Type};
 
 pub static INSTANCE: Kind = Kind {
@@ -67,5 +67,6 @@ pub static INSTANCE: Kind = Kind {
     },
     addresses: Some(AddressNeeds { count: None, subnets: "subnet_id", instance_type: Some("instance_type"), instance_type_via: None }),
     rules: &INSTANCE_RULES,
+    terraform_types: &[tf("aws_instance")],
     ..BASE
 };

@@ -1,6 +1,6 @@
 //! The schema of `internet_gateway`; its AWS side is `trellis-aws/src/kinds/internet_gateway.rs`.
 
-use super::{interrupts, attr, BASE, ID, PROTECT, TAGS};
+use super::{interrupts, attr, BASE, ID, PROTECT, TAGS, tf, tf_part};
 use crate::schema::{Effect, Kind, Mode, Object, Type};
 
 pub static INTERNET_GATEWAY: Kind = Kind {
@@ -16,5 +16,6 @@ pub static INTERNET_GATEWAY: Kind = Kind {
                 "the gateway is detached and attached again: the VPC it leaves has no internet access from then on, the new one from when it is attached",
             ), TAGS, ID, PROTECT],
     },
+    terraform_types: &[tf("aws_internet_gateway"), tf_part("aws_internet_gateway_attachment", "vpc_id")],
     ..BASE
 };

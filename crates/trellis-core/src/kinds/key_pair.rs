@@ -1,6 +1,6 @@
 //! The schema of `key_pair`; its AWS side is `trellis-aws/src/kinds/key_pair.rs`.
 
-use super::{attr, file_of, force, limit, terraform, write_only, BASE, GENERATED_IAM_NAME, IAM_NAME_ID, PROTECT, TAGS};
+use super::{attr, file_of, force, limit, terraform, write_only, BASE, GENERATED_IAM_NAME, IAM_NAME_ID, PROTECT, TAGS, tf};
 use crate::schema::{Kind, Mode, Object, Type};
 use crate::Attrs;
 
@@ -47,5 +47,6 @@ pub static KEY_PAIR: Kind = Kind {
             PROTECT,
         ],
     },
+    terraform_types: &[tf("aws_key_pair")],
     ..BASE
 };

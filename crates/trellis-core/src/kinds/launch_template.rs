@@ -1,6 +1,6 @@
 //! The schema of `launch_template`; its AWS side is `trellis-aws/src/kinds/launch_template.rs`.
 
-use super::{BASE, BLOCK_DEVICE, GENERATED_NAME, ID, INSTANCE_RULES, METADATA_OPTIONS, PROTECT, TAGS, attr, default, file_of, force, image, limit, terraform};
+use super::{BASE, BLOCK_DEVICE, GENERATED_NAME, ID, INSTANCE_RULES, METADATA_OPTIONS, PROTECT, TAGS, attr, default, file_of, force, image, limit, terraform, tf};
 use crate::schema::{Default, Kind, Mode, Object, Type};
 
 static INSTANCE_TAGS_DOC: &str = "Tags for the instances launched from this template.";
@@ -64,5 +64,6 @@ pub static LAUNCH_TEMPLATE: Kind = Kind {
         ],
     },
     rules: &INSTANCE_RULES,
+    terraform_types: &[tf("aws_launch_template"), tf("aws_launch_configuration")],
     ..BASE
 };

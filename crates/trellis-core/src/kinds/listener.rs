@@ -1,6 +1,6 @@
 //! The schema of `listener`; its AWS side is `trellis-aws/src/kinds/listener.rs`.
 
-use super::{BASE, ID, PROTECT, TAGS, attr, default, force, interrupts, old};
+use super::{BASE, ID, PROTECT, TAGS, attr, default, force, interrupts, old, tf};
 use crate::schema::{Default, Effect, Kind, Mode, Object, OtherName, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
@@ -208,5 +208,6 @@ pub static LISTENER: Kind = Kind {
         ],
     },
     rules: &RULES,
+    terraform_types: &[tf("aws_lb_listener"), tf("aws_alb_listener")],
     ..BASE
 };

@@ -1,6 +1,6 @@
 //! The schema of `load_balancer`; its AWS side is `trellis-aws/src/kinds/load_balancer.rs`.
 
-use super::{BASE, GENERATED_NAME, ID, PROTECT, TAGS, attr, default, force, limit, old};
+use super::{BASE, GENERATED_NAME, ID, PROTECT, TAGS, attr, default, force, limit, old, terraform, tf};
 use crate::schema::{Default, Kind, Mode, Object, Rule, Severity, Subject, Type};
 use crate::Value;
 
@@ -28,7 +28,12 @@ pub static LOAD_BALANCER: Kind = Kind {
     generated_name: Some("name"),
     object: Object {
         check: None,
-        other_names: &[old("subnet_ids", "subnets"), old("security_group_ids", "security_groups")],
+        other_names: &[
+            old("subnet_ids", "subnets"),
+            old("security_group_ids", "security_groups"),
+            terraform("internal", "scheme"),
+            terraform("enable_deletion_protection", "deletion_protection"),
+        ],
         attrs: &[
             force(limit(attr("name", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 32)),
             force(default(
@@ -55,5 +60,6 @@ pub static LOAD_BALANCER: Kind = Kind {
         ],
     },
     rules: &RULES,
+    terraform_types: &[tf("aws_lb"), tf("aws_alb")],
     ..BASE
 };

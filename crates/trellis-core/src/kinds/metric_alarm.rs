@@ -1,6 +1,6 @@
 //! The schema of `metric_alarm`; its AWS side is `trellis-aws/src/kinds/metric_alarm.rs`.
 
-use super::{attr, default, force, limit, BASE, ID, PROTECT, TAGS};
+use super::{attr, default, force, limit, BASE, ID, PROTECT, TAGS, tf};
 use crate::schema::{Default, Kind, Mode, Object, Type};
 use crate::{Attrs, Value};
 
@@ -81,5 +81,6 @@ pub static METRIC_ALARM: Kind = Kind {
             PROTECT,
         ],
     },
+    terraform_types: &[tf("aws_cloudwatch_metric_alarm")],
     ..BASE
 };

@@ -1,6 +1,6 @@
 //! The schema of `nat_gateway`; its AWS side is `trellis-aws/src/kinds/nat_gateway.rs`.
 
-use super::{attr, force, BASE, ID, PROTECT, TAGS};
+use super::{attr, force, BASE, ID, PROTECT, TAGS, tf};
 use crate::schema::{Kind, Mode, Object, Type};
 
 pub static NAT_GATEWAY: Kind = Kind {
@@ -25,5 +25,6 @@ pub static NAT_GATEWAY: Kind = Kind {
             PROTECT,
         ],
     },
+    terraform_types: &[tf("aws_nat_gateway")],
     ..BASE
 };

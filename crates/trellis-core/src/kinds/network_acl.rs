@@ -1,6 +1,6 @@
 //! The schema of `network_acl`; its AWS side is `trellis-aws/src/kinds/network_acl.rs`.
 
-use super::{open_to_world, BASE, ID, PROTECT, PROTOCOLS_WITH_PORTS, TAGS, attr, default, force, world_opens};
+use super::{open_to_world, BASE, ID, PROTECT, PROTOCOLS_WITH_PORTS, TAGS, attr, default, force, world_opens, tf, tf_part};
 use crate::schema::{Default, Kind, Mode, Object, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
@@ -144,5 +144,6 @@ pub static NETWORK_ACL: Kind = Kind {
         ],
     },
     rules: &RULES,
+    terraform_types: &[tf("aws_network_acl"), tf_part("aws_network_acl_rule", "ingress, egress"), tf_part("aws_network_acl_association", "subnet_ids")],
     ..BASE
 };

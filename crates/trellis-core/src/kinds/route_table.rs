@@ -1,6 +1,6 @@
 //! The schema of `route_table`; its AWS side is `trellis-aws/src/kinds/route_table.rs`.
 
-use super::{interrupts, attr, default, force, terraform, BASE, ID, PROTECT, TAGS};
+use super::{interrupts, attr, default, force, terraform, BASE, ID, PROTECT, TAGS, tf, tf_part};
 use crate::schema::{Effect, Default, Kind, Mode, Object, Type};
 use crate::Attrs;
 
@@ -57,5 +57,6 @@ pub static ROUTE_TABLE: Kind = Kind {
             PROTECT,
         ],
     },
+    terraform_types: &[tf("aws_route_table"), tf_part("aws_route_table_association", "subnet_ids"), tf_part("aws_route", "routes")],
     ..BASE
 };

@@ -1,6 +1,6 @@
 //! The schema of `scaling_policy`; its AWS side is `trellis-aws/src/kinds/scaling_policy.rs`.
 
-use super::{attr, default, force, terraform, terraform_and_old, BASE, ID, PROTECT};
+use super::{attr, default, force, terraform, terraform_and_old, BASE, ID, PROTECT, tf};
 use crate::schema::{Default, Kind, Mode, Object, Type};
 use crate::{Attrs, Value};
 
@@ -25,6 +25,17 @@ const TAKES: [(&str, &[&str], &[&str]); 3] = [
 
 fn check_policy(a: &Attrs) -> Option<(&'static str, String)> {
     let kind = a.get("policy_type").and_then(Value::as_str)?;
+    // Target tracking is the default: settings of an alarm's change of capacity mean
+    // the policy type was left out, not that they are wrong.
+    if kind == "TargetTrackingScaling" && !a.contains_key("metric") {
+        if let Some(step) = ["step_adjustments", "adjustment_type", "scaling_adjustment"].iter().find(|k| a.contains_key(**k)) {
+            let which = if *step == "step_adjustments" { "StepScaling" } else { "SimpleScaling" };
+            return Some((
+                step,
+                format!("`{step}` is for an alarm's change of capacity, but `policy_type` is TargetTrackingScaling unless it is set: write `policy_type: {which}`"),
+            ));
+        }
+    }
     let (_, needs, refuses) = TAKES.iter().find(|(t, _, _)| *t == kind)?;
     if let Some(missing) = needs.iter().find(|n| !a.contains_key(**n)) {
         return Some(("policy_type", format!("a {kind} policy needs `{missing}`")));
@@ -150,5 +161,6 @@ pub static SCALING_POLICY: Kind = Kind {
             PROTECT,
         ],
     },
+    terraform_types: &[tf("aws_autoscaling_policy")],
     ..BASE
 };

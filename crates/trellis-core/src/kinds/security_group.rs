@@ -1,6 +1,6 @@
 //! The schema of `security_group`; its AWS side is `trellis-aws/src/kinds/security_group.rs`.
 
-use super::{BASE, DATABASE_PORTS, ID, PROTECT, PROTOCOLS_WITH_PORTS, TAGS, attr, default, engine_port, force, limit, open_to_world, terraform, world_opens};
+use super::{BASE, DATABASE_PORTS, ID, PROTECT, PROTOCOLS_WITH_PORTS, TAGS, attr, default, engine_port, force, limit, open_to_world, terraform, world_opens, tf, tf_part};
 use crate::schema::{Default, Kind, Mode, Object, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
@@ -38,7 +38,13 @@ fn check_sg_rule(rule: &Attrs) -> Option<(&'static str, String)> {
 
 static SG_RULE: Object = Object {
     check: Some(check_sg_rule),
-    other_names: &[],
+    other_names: &[
+        terraform("from_port", "port"),
+        terraform("to_port", "port"),
+        terraform("cidr_blocks", "cidr"),
+        terraform("security_groups", "source_group"),
+        terraform("self", "source_group"),
+    ],
     attrs: &[
         attr("protocol", Type::Protocol, Mode::Required, "`tcp`, `udp`, `icmp` or `all`."),
         attr("port", Type::Port, Mode::Optional, "A port (`80`) or range (`\"8000-8010\"`); needed for tcp and udp."),
@@ -178,5 +184,6 @@ pub static SECURITY_GROUP: Kind = Kind {
         ],
     },
     rules: &RULES,
+    terraform_types: &[tf("aws_security_group"), tf_part("aws_security_group_rule", "ingress, egress"), tf_part("aws_vpc_security_group_ingress_rule", "ingress"), tf_part("aws_vpc_security_group_egress_rule", "egress")],
     ..BASE
 };

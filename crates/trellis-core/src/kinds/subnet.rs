@@ -1,6 +1,6 @@
 //! The schema of `subnet`; its AWS side is `trellis-aws/src/kinds/subnet.rs`.
 
-use super::{attr, default, force, BASE, ID, PROTECT, TAGS};
+use super::{attr, default, force, BASE, ID, PROTECT, TAGS, tf};
 use crate::schema::{Default, Kind, Mode, Object, Type};
 
 pub static SUBNET: Kind = Kind {
@@ -35,5 +35,6 @@ pub static SUBNET: Kind = Kind {
     },
     address_range: Some("cidr_block"),
     zone: Some("availability_zone"),
+    terraform_types: &[tf("aws_subnet")],
     ..BASE
 };

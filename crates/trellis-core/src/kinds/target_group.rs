@@ -1,6 +1,6 @@
 //! The schema of `target_group`; its AWS side is `trellis-aws/src/kinds/target_group.rs`.
 
-use super::{attr, default, force, limit, BASE, GENERATED_NAME, ID, PROTECT, TAGS};
+use super::{attr, default, force, limit, BASE, GENERATED_NAME, ID, PROTECT, TAGS, tf};
 use crate::schema::{Default, Kind, Mode, Object, OtherName, Type};
 use crate::{Attrs, Value};
 
@@ -161,5 +161,6 @@ pub static TARGET_GROUP: Kind = Kind {
             PROTECT,
         ],
     },
+    terraform_types: &[tf("aws_lb_target_group"), tf("aws_alb_target_group")],
     ..BASE
 };

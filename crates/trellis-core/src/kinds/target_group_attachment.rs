@@ -1,6 +1,6 @@
 //! The schema of `target_group_attachment`; its AWS side is `trellis-aws/src/kinds/target_group_attachment.rs`.
 
-use super::{attr, force, BASE, ID, PROTECT};
+use super::{attr, force, BASE, ID, PROTECT, tf};
 use crate::schema::{Kind, Mode, Object, Type};
 
 pub static TARGET_GROUP_ATTACHMENT: Kind = Kind {
@@ -19,5 +19,6 @@ pub static TARGET_GROUP_ATTACHMENT: Kind = Kind {
             PROTECT,
         ],
     },
+    terraform_types: &[tf("aws_lb_target_group_attachment"), tf("aws_alb_target_group_attachment")],
     ..BASE
 };

@@ -1,6 +1,6 @@
 //! The schema of `vpc`; its AWS side is `trellis-aws/src/kinds/vpc.rs`.
 
-use super::{attr, default, force, BASE, ID, PROTECT, TAGS};
+use super::{attr, default, force, BASE, ID, PROTECT, TAGS, tf};
 use crate::schema::{Default, Kind, Mode, Object, Type};
 
 pub static VPC: Kind = Kind {
@@ -50,5 +50,6 @@ pub static VPC: Kind = Kind {
             PROTECT,
         ],
     },
+    terraform_types: &[tf("aws_vpc")],
     ..BASE
 };

@@ -192,7 +192,9 @@ impl Parser<'_> {
             }
             Ok(a) => Some(a),
             Err(AddressError::UnknownKind { kind, .. }) => {
-                let help = suggest(&kind, kinds::names())
+                let terraform = kinds::of_terraform(&kind).map(|(k, t)| t.hint(k.name));
+                let help = terraform
+                    .or_else(|| suggest(&kind, kinds::names()))
                     .or_else(|| Some(format!("the kinds are {}", kinds::names().collect::<Vec<_>>().join(", "))));
                 self.error(format!("unknown resource kind `{kind}`"), Some(key_span), help);
                 None
@@ -478,6 +480,12 @@ impl Parser<'_> {
             }
             let key_span = self.scalar_span(key);
             let Some(attr) = obj.attr(name) else {
+                if name == "name_prefix" {
+                    let help = "trellis names what you leave unnamed after the stack and the resource \
+                                (`STACK-NAME`), unique and kept across replacements: leave it out, or give the whole name";
+                    self.error(format!("`{owner}` has no attribute `{name}`"), Some(key_span), Some(help.into()));
+                    continue;
+                }
                 if let Some(other) = obj.other_name(name) {
                     // What it stands for is not reported missing as well.
                     for a in other.attrs() {
