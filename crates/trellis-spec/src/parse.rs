@@ -285,6 +285,20 @@ impl<'a> Parser<'a> {
             None => {}
             Some(Node::Mapping(m)) => {
                 for (key, node) in m.iter() {
+                    // `instance.bastion:` holding attributes is a resource written one
+                    // level too low, not an output.
+                    if let Ok(address) = key.as_str().parse::<Address>() {
+                        let span = Some(self.scalar_span(key));
+                        self.error(
+                            format!("output `{}` is named like a resource: `{address}` is a {}", key.as_str(), address.kind.name),
+                            span,
+                            Some(format!(
+                                "a resource goes under `resources:`; an output's name is a plain word (`{}_id: ${{{address}}}`)",
+                                address.name
+                            )),
+                        );
+                        continue;
+                    }
                     let node = match self.output_when(node) {
                         Some(Some(value)) => value,
                         // `when` is false: the output is not given, and its value (which may

@@ -595,3 +595,14 @@ fn terraform_s_names_get_trellis_s_as_their_hint() {
         assert_eq!(err.matches("error:").count(), 1, "one mistake, one error:\n{err}");
     }
 }
+
+#[test]
+fn a_resource_written_under_outputs_is_an_error_not_an_output() {
+    let err = errors(
+        "stack: s\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\noutputs:\n  instance.bastion:\n    instance_type: t3.micro\n  vpc_id: ${vpc.main}\n",
+    );
+    assert!(err.contains("output `instance.bastion` is named like a resource"), "{err}");
+    assert!(err.contains("broken.yaml:6:3"), "{err}");
+    assert!(err.contains("a resource goes under `resources:`"), "{err}");
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+}
