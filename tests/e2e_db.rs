@@ -107,7 +107,7 @@ async fn web_mysql_keeps_its_password_out_of_everything_and_is_destroyed_only_wi
     assert_ne!(refused.code, 0);
     assert!(refused.stdout.contains("!! DATA LOSS: this plan destroys 1 database"), "{}", refused.stdout);
     assert!(
-        refused.stderr.contains("refusing to apply") && refused.stderr.contains("--allow-data-loss"),
+        refused.stderr.contains("refusing to destroy") && refused.stderr.contains("--allow-data-loss"),
         "{}",
         refused.stderr
     );

@@ -430,6 +430,7 @@ async fn protect_keeps_any_kind_until_protect_false_is_applied_even_once_its_blo
         refused.stderr
     );
     let refused = stack.run(&["destroy", "{spec}", "--auto-approve"]).expect_code(1);
+    assert!(refused.stderr.contains("refusing to destroy: it would destroy vpc.main"), "{}", refused.stderr);
     assert!(refused.stderr.contains("--allow-data-loss"), "{}", refused.stderr);
     assert_eq!(stack.state().resources.len(), 2, "nothing was changed");
     assert!(tagged_all(&stack.name).await.contains_key(&vpc));

@@ -442,20 +442,5 @@ pub fn check_data_loss(plan: &Plan, allow: bool) -> Result<()> {
     if refused.is_empty() || allow {
         return Ok(());
     }
-    let names: Vec<String> = refused.iter().map(|c| c.address.to_string()).collect();
-    if refused.iter().any(|c| c.address.kind.holds_data.is_none()) {
-        return Err(Error::Usage(format!(
-            "refusing to apply: it would destroy {}, protected by `{p}: true`. Nothing was changed.\nhelp: if they may go, run again with --allow-data-loss, or apply `{p}: false` on them first (an object no longer in the spec keeps the protection it was last applied with)",
-            names.join(", "),
-            p = trellis_core::schema::PROTECT,
-        )));
-    }
-    // The hint names the setting of the first refused kind (all kinds that hold data
-    // declare it in their schema).
-    let rules = refused.iter().find_map(|c| c.address.kind.holds_data);
-    let (protect, noun) = rules.map_or(("protect", "resource"), |r| (r.protect, r.noun));
-    Err(Error::Usage(format!(
-        "refusing to apply: it would destroy the data of {} (protected). Nothing was changed.\nhelp: if the data may go, run again with --allow-data-loss (final snapshots are still taken), or set `{protect}: false` on the {noun} in the spec",
-        names.join(", ")
-    )))
+    Err(Error::Usage(plan.refusal().unwrap_or_default()))
 }

@@ -372,6 +372,44 @@ impl Plan {
     pub fn protected_changes(&self) -> Vec<&ResourceChange> {
         self.changes.iter().filter(|c| c.protected).collect()
     }
+
+    /// Why apply (or destroy) refuses this plan without `--allow-data-loss`, with the
+    /// way to let it through; `None` when it has no protected change. The words about
+    /// final snapshots say what the plan's DATA LOSS section says, no more.
+    pub fn refusal(&self) -> Option<String> {
+        let refused = self.protected_changes();
+        if refused.is_empty() {
+            return None;
+        }
+        let names: Vec<String> = refused.iter().map(|c| c.address.to_string()).collect();
+        let verb = if self.operation == Operation::Destroy { "destroy" } else { "apply" };
+        if refused.iter().any(|c| c.address.kind.holds_data.is_none()) {
+            return Some(format!(
+                "refusing to {verb}: it would destroy {}, protected by `{p}: true`. Nothing was changed.\nhelp: if they may go, run again with --allow-data-loss, or apply `{p}: false` on them first (an object no longer in the spec keeps the protection it was last applied with)",
+                names.join(", "),
+                p = trellis_core::schema::PROTECT,
+            ));
+        }
+        // The hint names the setting of the first refused kind (all kinds that hold data
+        // declare it in their schema).
+        let rules = refused.iter().find_map(|c| c.address.kind.holds_data);
+        let (protect, noun) = rules.map_or(("protect", "resource"), |r| (r.protect, r.noun));
+        // Say of the final snapshots only what the plan says: which are taken, which not.
+        let (taken, none): (Vec<&ResourceChange>, Vec<&ResourceChange>) =
+            refused.iter().partition(|c| c.data_loss.as_ref().is_some_and(|d| d.final_snapshot.is_some()));
+        let snapshots = match (taken.is_empty(), none.is_empty()) {
+            (_, true) => " (final snapshots are still taken)".to_string(),
+            (true, false) => " (with no final snapshot, as the plan says)".to_string(),
+            (false, false) => format!(
+                " (final snapshots are still taken, but none of {})",
+                none.iter().map(|c| c.address.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        Some(format!(
+            "refusing to {verb}: it would destroy the data of {} (protected). Nothing was changed.\nhelp: if the data may go, run again with --allow-data-loss{snapshots}, or set `{protect}: false` on the {noun} in the spec",
+            names.join(", ")
+        ))
+    }
 }
 
 /// The plan's section on objects of kinds that hold no data but say `protect: true`.

@@ -460,7 +460,15 @@ pub(crate) fn plan_resource(
         (Action::Update, Some(e)) => rollout::rollout_of(kind, &e.attributes, &after, Some(&config)),
         _ => None,
     };
-    let interruption = if action == Action::Update { crate::interruption::of_update(kind, &changed) } else { None };
+    let mut interruption = if action == Action::Update { crate::interruption::of_update(kind, &changed) } else { None };
+    // A rollout that leaves nothing serving is an outage, whatever the attributes say.
+    if let (Some(r), Some(rules)) = (&rollout, kind.rollout) {
+        if let Some(outage) = r.outage(rules.min_healthy) {
+            if interruption.as_ref().is_none_or(|i| i.effect < outage.effect) {
+                interruption = Some(outage);
+            }
+        }
+    }
     if action == Action::DeleteThenCreate {
         let (order, note) = replacement_order(kind, &after, existing);
         action = order;

@@ -127,7 +127,16 @@ fn describe(
         launch_first,
         min_healthy_percentage: min,
         max_healthy_percentage: max,
-        min_healthy_instances: instances.map(|n| (n * min + 99) / 100),
+        // New-first keeps everything above the minimum's room; old-first takes a whole
+        // batch away, even past the minimum when AWS's "at least one" forces it (a
+        // group of one at 50 % has none serving while it rolls).
+        min_healthy_instances: instances.zip(batch_size).map(|(n, b)| {
+            if launch_first {
+                (n * min + 99) / 100
+            } else {
+                (n - b).max(0)
+            }
+        }),
         warmup_seconds,
         warmup_from,
         health_checked_in,
@@ -176,6 +185,19 @@ fn plain(v: &Value) -> String {
 }
 
 impl Rollout {
+    /// The outage it brings, when it leaves no healthy instance while it rolls: what
+    /// the plan lists under what it interrupts.
+    pub fn outage(&self, min_healthy: &str) -> Option<crate::Interruption> {
+        (self.min_healthy_instances == Some(0) && self.instances.is_some_and(|n| n > 0)).then(|| crate::Interruption {
+            effect: trellis_core::schema::Effect::Restart,
+            because: vec![min_healthy.to_string()],
+            about: format!(
+                "old {}s are terminated before new ones serve, and none is left: it serves nothing until the new ones are healthy",
+                self.noun
+            ),
+        })
+    }
+
     /// The plan's lines for it, without indentation.
     pub fn lines(&self) -> Vec<String> {
         let noun = |n: i64| if n == 1 { self.noun.clone() } else { format!("{}s", self.noun) };
@@ -231,6 +253,33 @@ impl Rollout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_old_first_roll_says_how_few_are_left_and_a_dark_one_is_an_outage() {
+        let rules = trellis_core::kinds::AUTOSCALING_GROUP.rollout.unwrap();
+        let attrs = |n: i64, min: i64, max: i64| -> Attrs {
+            [
+                (rules.capacity.to_string(), Value::Int(n)),
+                (rules.min_healthy.to_string(), Value::Int(min)),
+                (rules.max_healthy.to_string(), Value::Int(max)),
+            ]
+            .into_iter()
+            .collect()
+        };
+        // One instance at 50 %: AWS replaces it anyway, so none serves meanwhile.
+        let r = describe(rules, &attrs(1, 50, 100), &attrs(1, 50, 100), None);
+        assert_eq!((r.launch_first, r.min_healthy_instances), (false, Some(0)));
+        assert!(r.lines()[1].contains("never fewer than 0 healthy"), "{:?}", r.lines());
+        assert!(r.outage(rules.min_healthy).is_some());
+        // Four at 50 %, old first: two at a time, two left.
+        let r = describe(rules, &attrs(4, 50, 100), &attrs(4, 50, 100), None);
+        assert_eq!((r.batch_size, r.min_healthy_instances), (Some(2), Some(2)));
+        assert!(r.outage(rules.min_healthy).is_none());
+        // New first keeps the minimum: one at 100 % to 110 % keeps its one.
+        let r = describe(rules, &attrs(1, 100, 110), &attrs(1, 100, 110), None);
+        assert_eq!((r.launch_first, r.min_healthy_instances), (true, Some(1)));
+        assert!(r.outage(rules.min_healthy).is_none());
+    }
 
     #[test]
     fn a_group_of_one_is_never_taken_to_zero() {

@@ -275,3 +275,24 @@ fn a_class_change_restarts_the_database_a_reboot_too_and_a_replacement_loses_dat
     let i = p.change(&addr("db_instance.main")).unwrap().interruption.clone().unwrap();
     assert_eq!((i.effect, i.because), (Effect::Restart, vec!["reboot_for_parameters".to_string()]));
 }
+
+#[test]
+fn a_refusal_says_what_the_plan_says_of_snapshots_and_which_command_it_refuses() {
+    // Protected, with no final snapshot: the refusal must not promise one.
+    let skip = SPEC.replace("    engine: mysql\n", "    engine: mysql\n    skip_final_snapshot: true\n");
+    let st = applied(&skip);
+    let p = plan(&skip, Some(&st), Operation::Destroy);
+    assert!(text(&p).contains("NO final snapshot"), "{}", text(&p));
+    let why = p.refusal().expect("protected");
+    assert!(why.starts_with("refusing to destroy: it would destroy the data of db_instance.main"), "{why}");
+    assert!(!why.contains("final snapshots are still taken"), "{why}");
+    assert!(why.contains("with no final snapshot, as the plan says"), "{why}");
+    // With its snapshot, an apply's refusal says so.
+    let st = applied(SPEC);
+    let p = plan(&SPEC.replace("engine: mysql", "engine: mariadb"), Some(&st), Operation::Apply);
+    let why = p.refusal().expect("protected");
+    assert!(why.starts_with("refusing to apply:"), "{why}");
+    assert!(why.contains("--allow-data-loss (final snapshots are still taken)"), "{why}");
+    // Nothing protected, nothing refused.
+    assert_eq!(plan(SPEC, Some(&st), Operation::Apply).refusal(), None);
+}
