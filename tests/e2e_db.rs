@@ -216,7 +216,7 @@ async fn a_database_is_created_changed_repaired_replaced_with_consent_and_delete
         .replace("allocated_storage: 20", "allocated_storage: 30\n    tags: { Team: data }")
         .replace(
             "log_min_duration_statement: \"500\"",
-            "log_min_duration_statement: \"250\"\n      work_mem: \"8192\"",
+            "log_min_duration_statement: \"250\"\n      work_mem: \"8192\"\n      shared_buffers: \"16384\"",
         );
     // Not the subnet group's description: moto 5.2.5's ModifyDBSubnetGroup loses the
     // group (it takes it out of its table and never puts it back).
@@ -238,8 +238,21 @@ async fn a_database_is_created_changed_repaired_replaced_with_consent_and_delete
     assert!(live.tag_list().iter().any(|t| t.key() == Some("Team") && t.value() == Some("data")));
     assert_eq!(
         parameters(&group).await,
-        vec![("log_min_duration_statement".into(), "250".into()), ("work_mem".into(), "8192".into())]
+        vec![
+            ("log_min_duration_statement".into(), "250".into()),
+            ("shared_buffers".into(), "16384".into()),
+            ("work_mem".into(), "8192".into())
+        ]
     );
+    // The static one was refused `immediate` (as AWS does, see the emulator's shim) and
+    // set for the next reboot; the dynamic ones at once.
+    let methods = aws.rds().describe_db_parameters().db_parameter_group_name(&group).send().await.unwrap();
+    let method = |name: &str| {
+        let p = methods.parameters().iter().find(|p| p.parameter_name() == Some(name)).unwrap();
+        p.apply_method().map(|m| m.as_str().to_string())
+    };
+    assert_eq!(method("shared_buffers").as_deref(), Some("pending-reboot"));
+    assert_eq!(method("work_mem").as_deref(), Some("immediate"));
     assert_eq!(stack.id("db_instance.main"), id);
     stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env).expect_code(0);
 

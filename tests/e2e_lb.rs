@@ -548,7 +548,7 @@ async fn a_group_s_instances_are_the_group_s_not_orphans() {
     let spec = replace(
         WEB_ASG,
         "  load_balancer.web:\n",
-        "  instance.bastion:\n    image_id: ${var.image}\n    instance_type: t3.micro\n    subnet_id: ${subnet.public_a}\n    security_group_ids: [\"${security_group.web}\"]\n\n  load_balancer.web:\n",
+        "  instance.bastion:\n    image_id: ${var.image}\n    instance_type: t3.micro\n    subnet_id: ${subnet.public_a}\n    security_group_ids: [\"${security_group.web}\"]\n    associate_public_ip_address: true\n\n  load_balancer.web:\n",
     );
     let stack = Stack::new("asg-orphans", &spec);
     stack.write_file("files/web-boot.sh", WEB_BOOT);
@@ -559,6 +559,14 @@ async fn a_group_s_instances_are_the_group_s_not_orphans() {
     // The group's instance does carry the stack's tags, naming the group.
     let live = tagged_all(&stack.name).await;
     assert_eq!(live.get(&launched[0]).map(String::as_str), Some("autoscaling_group.web"), "{live:?}");
+
+    // The server asked for a public address, sent in its network interface as AWS
+    // requires, and is in its group (the emulator's shim for moto's instance groups).
+    let bastion = stack.id("instance.bastion");
+    let out = aws().await.ec2().describe_instances().instance_ids(&bastion).send().await.unwrap();
+    let i = &out.reservations()[0].instances()[0];
+    assert!(i.public_ip_address().is_some());
+    assert_eq!(i.security_groups()[0].group_id(), Some(stack.id("security_group.web").as_str()));
 
     let plan = stack.plan().expect_code(0);
     let said = format!("{}{}", plan.stdout, plan.stderr);

@@ -641,10 +641,77 @@ def shim_delete_policy_by_arn():
     AutoScalingResponse.delete_policy = delete_policy
 
 
+# Parameters AWS documents as static (ApplyType `static` in DescribeEngineDefaultParameters)
+# for the families the tests use: a change takes effect only at the next reboot.
+STATIC_PARAMETERS = {
+    "mysql": {
+        "innodb_buffer_pool_instances",
+        "innodb_log_buffer_size",
+        "innodb_read_io_threads",
+        "innodb_write_io_threads",
+        "performance_schema",
+        "lower_case_table_names",
+    },
+    "postgres": {
+        "shared_buffers",
+        "max_connections",
+        "shared_preload_libraries",
+        "max_worker_processes",
+        "wal_buffers",
+        "max_locks_per_transaction",
+    },
+}
+
+
+def shim_static_parameters_refuse_immediate():
+    """moto 5.2.5: ModifyDBParameterGroup takes `ApplyMethod=immediate` for any
+    parameter. AWS refuses it for a static one (InvalidParameterCombination, "cannot use
+    immediate apply method for static parameter"), which is what makes trellis fall back
+    to `pending-reboot`; so does the shim, for the parameters of STATIC_PARAMETERS."""
+    from moto.rds.exceptions import InvalidParameterCombination
+    from moto.rds.models import RDSBackend
+
+    original = RDSBackend.modify_db_parameter_group
+
+    def modify_db_parameter_group(self, db_parameter_group_name, db_parameter_group_parameters):
+        params = list(db_parameter_group_parameters)
+        group = self.db_parameter_groups.get(db_parameter_group_name)
+        family = (getattr(group, "family", None) or "").lower()
+        static = next((names for engine, names in STATIC_PARAMETERS.items() if family.startswith(engine)), set())
+        for p in params:
+            if p.get("ParameterName") in static and str(p.get("ApplyMethod", "")).lower() == "immediate":
+                raise InvalidParameterCombination("cannot use immediate apply method for static parameter")
+        return original(self, db_parameter_group_name, params)
+
+    RDSBackend.modify_db_parameter_group = modify_db_parameter_group
+
+
+def shim_instance_groups_from_its_interface():
+    """moto 5.2.5: an instance launched with `NetworkInterfaces` (as AWS requires when it
+    asks for a public address, `AssociatePublicIpAddress`) keeps its groups on the
+    interface only, and DescribeInstances shows the instance in no group. AWS shows an
+    instance's groups as those of its primary interface; so does the shim."""
+    from moto.ec2.models.instances import InstanceBackend
+
+    original = InstanceBackend.run_instances
+
+    def run_instances(self, *args, **kwargs):
+        reservation = original(self, *args, **kwargs)
+        for instance in reservation.instances:
+            primary = instance.nics.get(0) if instance.nics else None
+            if not instance.security_groups and primary is not None and primary._group_set:
+                instance.security_groups = list(primary._group_set)
+        return reservation
+
+    InstanceBackend.run_instances = run_instances
+
+
 if __name__ == "__main__":
     shim_launch_template_version_user_data()
     shim_launch_template_version_client_token()
     shim_delete_policy_by_arn()
+    shim_static_parameters_refuse_immediate()
+    shim_instance_groups_from_its_interface()
     shim_replace_network_acl_association_unknown_id()
     shim_network_acl_entry_icmp()
     shim_modify_db_subnet_group_drops_the_group()
@@ -673,4 +740,8 @@ if __name__ == "__main__":
     import refresh
 
     refresh.install()
+    # Not a shim either: every request is held to AWS's API models (models.py).
+    import models
+
+    models.install()
     main(sys.argv[1:])
