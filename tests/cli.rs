@@ -365,3 +365,37 @@ fn completions_are_printed_for_bash_zsh_and_fish_and_bash_takes_them() {
     assert_eq!(code, 2);
     assert!(err.contains("bash") && err.contains("zsh") && err.contains("fish"), "{err}");
 }
+
+#[test]
+fn every_example_is_what_its_findings_ask_for() {
+    // A newcomer copies these: none may carry a high finding that is not waived with
+    // a reason (IMDSv1, unencrypted databases).
+    let vars: &[(&str, &[&str])] = &[
+        ("mysql-read-replica.yaml", &["--var", "db_user=admin"]),
+        ("wordpress-multi-az.yaml", &["--var", "db_user=admin"]),
+        (
+            "asg-notifications.yaml",
+            &[
+                "--var",
+                "notification_topic=arn:aws:sns:us-east-1:123456789012:t",
+                "--var",
+                "certificate_arn=arn:aws:acm:us-east-1:123456789012:certificate/x",
+            ],
+        ),
+    ];
+    let mut seen = 0;
+    for entry in std::fs::read_dir(examples()).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().to_string();
+        if !name.ends_with(".yaml") {
+            continue;
+        }
+        let extra = vars.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).unwrap_or_default();
+        let args: Vec<&str> =
+            ["check", name.as_str(), "--fail-on", "high"].into_iter().chain(extra.iter().copied()).collect();
+        let (code, out, err) = trellis(&examples(), &args);
+        assert_eq!(code, 0, "{name}:\n{out}{err}");
+        assert!(!out.contains("\n  HIGH") && !out.contains("\n  CRITICAL"), "{name}:\n{out}");
+        seen += 1;
+    }
+    assert!(seen >= 14, "{seen} examples");
+}

@@ -208,7 +208,7 @@ async fn the_mysql_read_replica_sample_makes_its_replica_only_when_asked() {
     let db = &out.db_instances()[0];
     assert_eq!(
         (db.engine(), db.storage_encrypted(), db.backup_retention_period(), db.allocated_storage(), db.db_name()),
-        (Some("mysql"), Some(true), Some(7), Some(5), Some("MyDatabase"))
+        (Some("mysql"), Some(true), Some(7), Some(20), Some("MyDatabase"))
     );
     let replica = stack.id("db_instance.replica[0]");
     let out = aws.rds().describe_db_instances().db_instance_identifier(&replica).send().await.unwrap();
