@@ -23,9 +23,52 @@ const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> At
         file_of: None,
         write_only: false,
         max_len: None,
+        min_len: None,
+        range: None,
+        pattern: None,
+        valid: None,
         interrupts: None,
         image: false,
     }
+}
+
+/// AWS takes `min` to `max` characters of it (a list: items), as its model says.
+const fn len(mut a: Attr, min: usize, max: usize) -> Attr {
+    a.min_len = Some(min);
+    a.max_len = Some(max);
+    a
+}
+
+/// AWS takes numbers from `lo` to `hi` (`i64::MAX`: no upper bound).
+const fn range(mut a: Attr, lo: i64, hi: i64) -> Attr {
+    a.range = Some((lo, hi));
+    a
+}
+
+/// AWS's model's pattern for it, written as the model writes it.
+const fn pattern(mut a: Attr, p: &'static str) -> Attr {
+    a.pattern = Some(p);
+    a
+}
+
+/// A rule AWS states in words only.
+const fn valid(mut a: Attr, f: fn(&Value) -> Option<String>) -> Attr {
+    a.valid = Some(f);
+    a
+}
+
+/// The characters AWS's XML-safe strings take (Auto Scaling's names and types): any
+/// but the control characters other than tab, newline and return.
+const XML_STRING: &str = "[\\u0020-\\uD7FF\\uE000-\\uFFFD\\uD800\\uDC00-\\uDBFF\\uDFFF\\r\\n\\t]*";
+
+/// The characters EC2 takes in a security group's description and a rule's (the EC2
+/// API reference: letters, digits, spaces and `._-:/()#,@[]+=&;{}!$*`).
+fn ec2_description(v: &Value) -> Option<String> {
+    let text = v.as_str()?;
+    let bad: String =
+        text.chars().filter(|c| !(c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(*c))).collect();
+    (!bad.is_empty())
+        .then(|| format!("AWS takes only letters, digits, spaces and `._-:/()#,@[]+=&;{{}}!$*` here, not `{bad}`"))
 }
 
 /// A machine image's id, checked to exist before an apply.
@@ -356,6 +399,7 @@ const BASE: Kind = Kind {
     zone: None,
     account_limit: None,
     terraform_types: &[],
+    create_call: None,
     object: Object { check: None, other_names: &[], attrs: &[] },
 };
 
@@ -539,8 +583,33 @@ fn ref_table(out: &mut String, kind: &Kind, attrs: &[Attr], generated: Option<&s
             if generated == Some(a.name) { "optional (trellis generates it if unset)" } else { ref_mode(a) },
             ref_default(a),
             change,
-            a.doc
+            format!("{}{}", a.doc, ref_limits(a))
         );
+    }
+}
+
+/// What AWS takes of an attribute, as the reference says it after the meaning.
+fn ref_limits(a: &Attr) -> String {
+    let unit = if matches!(a.ty, Type::List(_) | Type::Set(_) | Type::Map) { "items" } else { "characters" };
+    let mut said = Vec::new();
+    match (a.min_len.filter(|n| *n > 0), a.max_len) {
+        (Some(lo), Some(hi)) => said.push(format!("{lo} to {hi} {unit}")),
+        (None, Some(hi)) => said.push(format!("at most {hi} {unit}")),
+        (Some(lo), None) => said.push(format!("at least {lo} {unit}")),
+        (None, None) => {}
+    }
+    match a.range {
+        Some((lo, i64::MAX)) => said.push(format!("{lo} or more")),
+        Some((lo, hi)) => said.push(format!("{lo} to {hi}")),
+        None => {}
+    }
+    if let Some(p) = a.pattern {
+        said.push(format!("matching `{}`", p.replace('|', "\\|")));
+    }
+    if said.is_empty() {
+        String::new()
+    } else {
+        format!(" AWS takes {}.", said.join(", "))
     }
 }
 /// The tables of the objects nested in `attrs`, each once.

@@ -223,6 +223,16 @@ pub struct Attr {
     /// The most characters AWS takes for it (a name): a longer literal is refused when
     /// the spec is loaded, at its place; a generated name is shortened to fit.
     pub max_len: Option<usize>,
+    /// The fewest characters (a list: items) AWS takes, from its API model.
+    pub min_len: Option<usize>,
+    /// The smallest and largest number AWS takes, from its API model (or its reference).
+    pub range: Option<(i64, i64)>,
+    /// The pattern AWS's API model gives, as the model writes it (Java's syntax: the
+    /// parser reads it so); a literal that does not match is refused.
+    pub pattern: Option<&'static str>,
+    /// A rule AWS states only in words (CloudWatch's periods, the characters EC2 takes
+    /// in a description): the problem with a literal value, if any.
+    pub valid: Option<fn(&Value) -> Option<String>>,
     /// What changing it in place does to the running object, when it is more than
     /// nothing (a `force_new` attribute replaces the object and says so itself).
     pub interrupts: Option<Interrupts>,
@@ -383,6 +393,10 @@ pub struct Kind {
     /// a spec that names one gets this kind as its hint, and `trellis convert` (when it
     /// exists) maps them here.
     pub terraform_types: &'static [TerraformType],
+    /// The AWS call that makes it, `(service, operation)` as botocore names them: its
+    /// request's members are the attributes (awscli's names), and a test holds each
+    /// attribute's limits to what that operation's model says.
+    pub create_call: Option<(&'static str, &'static str)>,
 }
 
 /// A Terraform resource type that trellis writes as a kind (`aws_lb` is a

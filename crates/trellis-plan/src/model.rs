@@ -393,7 +393,7 @@ impl Plan {
         // The hint names the setting of the first refused kind (all kinds that hold data
         // declare it in their schema).
         let rules = refused.iter().find_map(|c| c.address.kind.holds_data);
-        let (protect, noun) = rules.map_or(("protect", "resource"), |r| (r.protect, r.noun));
+        let (protect, noun) = rules.map_or((trellis_core::schema::PROTECT, "resource"), |r| (r.protect, r.noun));
         // Say of the final snapshots only what the plan says: which are taken, which not.
         let (taken, none): (Vec<&ResourceChange>, Vec<&ResourceChange>) =
             refused.iter().partition(|c| c.data_loss.as_ref().is_some_and(|d| d.final_snapshot.is_some()));

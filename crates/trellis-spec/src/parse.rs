@@ -1,6 +1,7 @@
 //! From marked YAML nodes to a validated [`Spec`], collecting every problem.
 
 mod drift;
+mod limits;
 mod lookups;
 mod refactor;
 mod repeat;

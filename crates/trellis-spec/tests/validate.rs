@@ -606,3 +606,54 @@ fn a_resource_written_under_outputs_is_an_error_not_an_output() {
     assert!(err.contains("a resource goes under `resources:`"), "{err}");
     assert_eq!(err.matches("error:").count(), 1, "{err}");
 }
+
+#[test]
+fn what_aws_refuses_is_refused_at_its_place() {
+    // Ten values users wrote that passed validate and apply, and AWS refused each.
+    let long = |n: usize| "a".repeat(n);
+    let cases: Vec<(String, &str)> = vec![
+        (
+            format!("  iam_role.r:\n    assume_role_policy_document: {{ Version: \"2012-10-17\" }}\n    description: {}\n", long(1100)),
+            "`description` of `iam_role.r` is 1100 characters; AWS takes at most 1000",
+        ),
+        (
+            format!("  target_group.t:\n    port: 80\n    vpc_id: vpc-1\n    health_check_path: /{}\n", long(1100)),
+            "`health_check_path` of `target_group.t` is 1101 characters; AWS takes at most 1024",
+        ),
+        (
+            "  target_group.t:\n    port: 80\n    vpc_id: vpc-1\n    health_check_interval_seconds: 400\n".into(),
+            "`health_check_interval_seconds` is 400; AWS takes 5 to 300",
+        ),
+        (
+            "  metric_alarm.a:\n    metric_name: m\n    namespace: n\n    statistic: Sum\n    period: 45\n    evaluation_periods: 1\n    threshold: 1\n    comparison_operator: GreaterThanThreshold\n".into(),
+            "45 s is not a period CloudWatch takes",
+        ),
+        (
+            format!("  metric_alarm.a:\n    metric_name: m\n    namespace: n\n    statistic: Sum\n    period: 60\n    evaluation_periods: 1\n    threshold: 1\n    comparison_operator: GreaterThanThreshold\n    alarm_description: {}\n", long(1100)),
+            "`alarm_description` of `metric_alarm.a` is 1100 characters; AWS takes at most 1024",
+        ),
+        ("  security_group.g:\n    vpc_id: vpc-1\n    description: Café\n".into(), "not `é`"),
+        (
+            "  db_instance.d:\n    engine: mysql\n    db_instance_class: db.t3.micro\n    allocated_storage: 20\n    master_username: admin\n    master_user_password: ${env.PW}\n    backup_retention_period: 40\n".into(),
+            "`backup_retention_period` is 40; AWS takes 0 to 35",
+        ),
+        (
+            "  db_instance.d:\n    engine: mysql\n    db_instance_class: db.t3.micro\n    allocated_storage: 20\n    master_username: db-admin\n    master_user_password: ${env.PW}\n".into(),
+            "not `db-admin`",
+        ),
+        (
+            "  db_instance.d:\n    engine: mysql\n    db_instance_class: db.t3.micro\n    allocated_storage: 5\n    storage_type: gp3\n    master_username: admin\n    master_user_password: ${env.PW}\n".into(),
+            "5 GiB is outside what AWS takes for mysql on gp3 storage: 20 to 65536 GiB",
+        ),
+        (
+            "  security_group.g:\n    vpc_id: vpc-1\n    description: web\n    ingress:\n      - { protocol: tcp, port: 80, cidr: 0.0.0.0/0, description: \"<web>\" }\n".into(),
+            "not `<>`",
+        ),
+    ];
+    for (resource, expected) in cases {
+        let err = errors(&format!("stack: s\nresources:\n{resource}"));
+        assert!(err.contains(expected), "no `{expected}` in\n{err}");
+        assert!(err.contains("broken.yaml:"), "{err}");
+        assert_eq!(err.matches("error:").count(), 1, "one mistake, one error:\n{err}");
+    }
+}

@@ -1,7 +1,6 @@
 //! The schema of `autoscaling_group`; its AWS side is `trellis-aws/src/kinds/autoscaling_group.rs`.
 
-use super::{
-    attr, default, force, limit, local, note, terraform, terraform_and_old, BASE, GENERATED_NAME, ID, PROTECT, tf, tf_part};
+use super::{attr, default, force, local, note, terraform, terraform_and_old, BASE, GENERATED_NAME, ID, PROTECT, tf, tf_part, len, pattern, XML_STRING};
 use crate::schema::{AddressNeeds, Default, Kind, Mode, Object, RolloutRules, Type};
 use crate::{Attrs, Value};
 
@@ -43,7 +42,7 @@ pub static AUTOSCALING_GROUP: Kind = Kind {
             terraform("launch_template", "launch_template_id, launch_template_version"),
         ],
         attrs: &[
-            force(limit(attr("auto_scaling_group_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 255)),
+            force(pattern(len(attr("auto_scaling_group_name", Type::Str, Mode::OptionalComputed, GENERATED_NAME), 1, 255), XML_STRING)),
             attr("launch_template_id", Type::Ref("launch_template"), Mode::Required, "The launch template."),
             note(
                 default(
@@ -97,6 +96,7 @@ pub static AUTOSCALING_GROUP: Kind = Kind {
     },
     addresses: Some(AddressNeeds { count: Some("max_size"), subnets: "vpc_zone_identifier", instance_type: None, instance_type_via: Some(("launch_template_id", "instance_type")) }),
     terraform_types: &[tf("aws_autoscaling_group"), tf_part("aws_autoscaling_attachment", "target_group_arns"), tf_part("aws_autoscaling_notification", "notification_configurations")],
+    create_call: Some(("autoscaling", "CreateAutoScalingGroup")),
     ..BASE
 };
 

@@ -1,6 +1,6 @@
 //! The schema of `db_instance`; its AWS side is `trellis-aws/src/kinds/db_instance.rs`.
 
-use super::{ARN, BASE, GENERATED_LOWER_NAME, TAGS, attr, default, force, interrupts, limit, local, old, terraform, terraform_and_old, tf};
+use super::{ARN, BASE, GENERATED_LOWER_NAME, TAGS, attr, default, force, interrupts, limit, local, old, terraform, terraform_and_old, tf, range};
 use crate::schema::{Attr, DataRules, Default, Effect, Kind, Mode, Object, RefCheck, RestartLink, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
@@ -11,10 +11,37 @@ fn check_db_instance(a: &Attrs) -> Option<(&'static str, String)> {
             (k, format!("a read replica takes `{k}` from its source (`source_db_instance_identifier`); leave it out"))
         });
     }
-    ["engine", "master_username", "master_user_password", "allocated_storage"]
-        .into_iter()
-        .find(|k| !a.contains_key(*k))
-        .map(|k| ("db_instance_class", format!("a database that is not a replica needs `{k}`")))
+    if let Some(k) = ["engine", "master_username", "master_user_password", "allocated_storage"].into_iter().find(|k| !a.contains_key(*k)) {
+        return Some(("db_instance_class", format!("a database that is not a replica needs `{k}`")));
+    }
+    engine_limits(a)
+}
+
+/// What AWS's RDS reference says in words of CreateDBInstance, by engine: the storage
+/// range of each storage type, and the administrator's name.
+fn engine_limits(a: &Attrs) -> Option<(&'static str, String)> {
+    let engine = a.get("engine").and_then(Value::as_str)?.to_ascii_lowercase();
+    let mysql = engine == "mysql" || engine == "mariadb";
+    if let Some(size) = a.get("allocated_storage").and_then(Value::as_int) {
+        let kind = a.get("storage_type").and_then(Value::as_str).unwrap_or("gp2");
+        let (low, high) = match kind {
+            "io1" | "io2" => (100, 65536),
+            "standard" => (5, 3072),
+            _ => (20, 65536),
+        };
+        if !(low..=high).contains(&size) {
+            return Some(("allocated_storage", format!("{size} GiB is outside what AWS takes for {engine} on {kind} storage: {low} to {high} GiB")));
+        }
+    }
+    if let Some(user) = a.get("master_username").and_then(Value::as_str) {
+        let most = if mysql { 16 } else { 63 };
+        let first_letter = user.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+        let word = user.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !first_letter || !word || user.chars().count() > most {
+            return Some(("master_username", format!("AWS takes 1 to {most} letters, digits or underscores for {engine}'s administrator, a letter first, not `{user}`")));
+        }
+    }
+    None
 }
 
 fn db_update_note(after: &Attrs) -> String {
@@ -248,12 +275,12 @@ pub static DB_INSTANCE: Kind = Kind {
                 attr("multi_az", Type::Bool, Mode::Optional, "A standby in a second zone; changed in place."),
                 Default::Bool(false),
             ),
-            attr(
+            range(attr(
                 "backup_retention_period",
                 Type::Int,
                 Mode::OptionalComputed,
                 "Days of automated backups (0 turns them off; AWS's default is 1). A replica's source needs at least 1.",
-            ),
+            ), 0, 35),
             default(
                 attr(
                     "publicly_accessible",
@@ -330,5 +357,6 @@ pub static DB_INSTANCE: Kind = Kind {
     rules: &RULES,
     account_limit: Some("rds:DBInstances"),
     terraform_types: &[tf("aws_db_instance")],
+    create_call: Some(("rds", "CreateDBInstance")),
     ..BASE
 };

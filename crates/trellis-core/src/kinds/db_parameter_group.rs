@@ -46,5 +46,6 @@ pub static DB_PARAMETER_GROUP: Kind = Kind {
         ],
     },
     terraform_types: &[tf("aws_db_parameter_group")],
+    create_call: Some(("rds", "CreateDBParameterGroup")),
     ..BASE
 };

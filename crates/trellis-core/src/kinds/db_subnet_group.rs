@@ -39,5 +39,6 @@ pub static DB_SUBNET_GROUP: Kind = Kind {
         ],
     },
     terraform_types: &[tf("aws_db_subnet_group")],
+    create_call: Some(("rds", "CreateDBSubnetGroup")),
     ..BASE
 };

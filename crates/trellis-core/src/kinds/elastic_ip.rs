@@ -34,5 +34,6 @@ pub static ELASTIC_IP: Kind = Kind {
     },
     account_limit: Some("vpc-max-elastic-ips"),
     terraform_types: &[tf("aws_eip")],
+    create_call: Some(("ec2", "AllocateAddress")),
     ..BASE
 };

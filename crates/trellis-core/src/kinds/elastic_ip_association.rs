@@ -20,5 +20,6 @@ pub static ELASTIC_IP_ASSOCIATION: Kind = Kind {
         ],
     },
     terraform_types: &[tf("aws_eip_association")],
+    create_call: Some(("ec2", "AssociateAddress")),
     ..BASE
 };

@@ -1,6 +1,6 @@
 //! The schema of `iam_instance_profile`; its AWS side is `trellis-aws/src/kinds/iam_instance_profile.rs`.
 
-use super::{attr, force, limit, terraform, ARN, BASE, GENERATED_IAM_NAME, IAM_NAME_ID, IAM_PATH, PROTECT, TAGS, tf};
+use super::{attr, force, terraform, ARN, BASE, GENERATED_IAM_NAME, IAM_NAME_ID, IAM_PATH, PROTECT, TAGS, tf, len, pattern};
 use crate::schema::{Kind, Mode, Object, Type};
 
 pub static IAM_INSTANCE_PROFILE: Kind = Kind {
@@ -12,7 +12,7 @@ pub static IAM_INSTANCE_PROFILE: Kind = Kind {
         check: None,
         other_names: &[terraform("name", "instance_profile_name"), terraform("role", "role_name")],
         attrs: &[
-            force(limit(attr("instance_profile_name", Type::Str, Mode::OptionalComputed, GENERATED_IAM_NAME), 128)),
+            force(pattern(len(attr("instance_profile_name", Type::Str, Mode::OptionalComputed, GENERATED_IAM_NAME), 1, 128), "[\\w+=,.@-]+")),
             attr(
                 "role_name",
                 Type::Ref("iam_role"),
@@ -27,5 +27,6 @@ pub static IAM_INSTANCE_PROFILE: Kind = Kind {
         ],
     },
     terraform_types: &[tf("aws_iam_instance_profile")],
+    create_call: Some(("iam", "CreateInstanceProfile")),
     ..BASE
 };

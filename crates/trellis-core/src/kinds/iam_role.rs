@@ -1,6 +1,6 @@
 //! The schema of `iam_role`; its AWS side is `trellis-aws/src/kinds/iam_role.rs`.
 
-use super::{ARN, BASE, GENERATED_IAM_NAME, IAM_NAME_ID, IAM_PATH, PROTECT, TAGS, attr, default, force, limit, terraform, tf, tf_part};
+use super::{ARN, BASE, GENERATED_IAM_NAME, IAM_NAME_ID, IAM_PATH, PROTECT, TAGS, attr, default, force, terraform, tf, tf_part, len, pattern, range};
 use crate::schema::{Default, Kind, Mode, Object, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
@@ -70,21 +70,21 @@ pub static IAM_ROLE: Kind = Kind {
             terraform("inline_policy", "policies"),
         ],
         attrs: &[
-            force(limit(attr("role_name", Type::Str, Mode::OptionalComputed, GENERATED_IAM_NAME), 64)),
+            force(pattern(len(attr("role_name", Type::Str, Mode::OptionalComputed, GENERATED_IAM_NAME), 1, 64), "[\\w+=,.@-]+")),
             attr(
                 "assume_role_policy_document",
                 Type::Document,
                 Mode::Required,
                 "The trust policy, as a YAML mapping (trellis sends it as JSON): who may assume the role. Changed in place (`update-assume-role-policy`).",
             ),
-            attr("description", Type::Str, Mode::Optional, "Changed in place (`update-role`)."),
+            pattern(len(attr("description", Type::Str, Mode::Optional, "Changed in place (`update-role`)."), 0, 1000), "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*"),
             default(
-                attr(
+                range(attr(
                     "max_session_duration",
                     Type::Int,
                     Mode::Optional,
                     "Seconds a session of the role lasts at most, 3600 to 43200; changed in place (`update-role`).",
-                ),
+                ), 3600, 43200),
                 Default::Int(3600),
             ),
             default(
@@ -114,5 +114,6 @@ pub static IAM_ROLE: Kind = Kind {
     },
     rules: &RULES,
     terraform_types: &[tf("aws_iam_role"), tf_part("aws_iam_role_policy", "policies"), tf_part("aws_iam_role_policy_attachment", "policy_arns")],
+    create_call: Some(("iam", "CreateRole")),
     ..BASE
 };

@@ -68,5 +68,6 @@ pub static INSTANCE: Kind = Kind {
     addresses: Some(AddressNeeds { count: None, subnets: "subnet_id", instance_type: Some("instance_type"), instance_type_via: None }),
     rules: &INSTANCE_RULES,
     terraform_types: &[tf("aws_instance")],
+    create_call: Some(("ec2", "RunInstances")),
     ..BASE
 };

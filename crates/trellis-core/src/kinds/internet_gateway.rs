@@ -17,5 +17,6 @@ pub static INTERNET_GATEWAY: Kind = Kind {
             ), TAGS, ID, PROTECT],
     },
     terraform_types: &[tf("aws_internet_gateway"), tf_part("aws_internet_gateway_attachment", "vpc_id")],
+    create_call: Some(("ec2", "CreateInternetGateway")),
     ..BASE
 };

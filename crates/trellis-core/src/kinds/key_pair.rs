@@ -48,5 +48,6 @@ pub static KEY_PAIR: Kind = Kind {
         ],
     },
     terraform_types: &[tf("aws_key_pair")],
+    create_call: Some(("ec2", "ImportKeyPair")),
     ..BASE
 };

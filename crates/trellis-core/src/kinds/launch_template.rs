@@ -65,5 +65,6 @@ pub static LAUNCH_TEMPLATE: Kind = Kind {
     },
     rules: &INSTANCE_RULES,
     terraform_types: &[tf("aws_launch_template"), tf("aws_launch_configuration")],
+    create_call: Some(("ec2", "CreateLaunchTemplate")),
     ..BASE
 };

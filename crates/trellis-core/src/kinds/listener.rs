@@ -1,6 +1,6 @@
 //! The schema of `listener`; its AWS side is `trellis-aws/src/kinds/listener.rs`.
 
-use super::{BASE, ID, PROTECT, TAGS, attr, default, force, interrupts, old, tf};
+use super::{BASE, ID, PROTECT, TAGS, attr, default, force, interrupts, old, tf, range};
 use crate::schema::{Default, Effect, Kind, Mode, Object, OtherName, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
@@ -175,7 +175,7 @@ pub static LISTENER: Kind = Kind {
         attrs: &[
             force(attr("load_balancer_arn", Type::Ref("load_balancer"), Mode::Required, "The load balancer.")),
             interrupts(
-                attr("port", Type::Int, Mode::Required, "The port it listens on."),
+                range(attr("port", Type::Int, Mode::Required, "The port it listens on."), 1, 65535),
                 Effect::Network,
                 "clients of the old port are cut off when the listener moves",
             ),
@@ -209,5 +209,6 @@ pub static LISTENER: Kind = Kind {
     },
     rules: &RULES,
     terraform_types: &[tf("aws_lb_listener"), tf("aws_alb_listener")],
+    create_call: Some(("elbv2", "CreateListener")),
     ..BASE
 };

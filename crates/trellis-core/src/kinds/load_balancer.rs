@@ -61,5 +61,6 @@ pub static LOAD_BALANCER: Kind = Kind {
     },
     rules: &RULES,
     terraform_types: &[tf("aws_lb"), tf("aws_alb")],
+    create_call: Some(("elbv2", "CreateLoadBalancer")),
     ..BASE
 };

@@ -26,5 +26,6 @@ pub static NAT_GATEWAY: Kind = Kind {
         ],
     },
     terraform_types: &[tf("aws_nat_gateway")],
+    create_call: Some(("ec2", "CreateNatGateway")),
     ..BASE
 };

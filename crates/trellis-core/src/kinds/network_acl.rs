@@ -145,5 +145,6 @@ pub static NETWORK_ACL: Kind = Kind {
     },
     rules: &RULES,
     terraform_types: &[tf("aws_network_acl"), tf_part("aws_network_acl_rule", "ingress, egress"), tf_part("aws_network_acl_association", "subnet_ids")],
+    create_call: Some(("ec2", "CreateNetworkAcl")),
     ..BASE
 };

@@ -58,5 +58,6 @@ pub static ROUTE_TABLE: Kind = Kind {
         ],
     },
     terraform_types: &[tf("aws_route_table"), tf_part("aws_route_table_association", "subnet_ids"), tf_part("aws_route", "routes")],
+    create_call: Some(("ec2", "CreateRouteTable")),
     ..BASE
 };

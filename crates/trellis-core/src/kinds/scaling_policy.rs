@@ -1,6 +1,6 @@
 //! The schema of `scaling_policy`; its AWS side is `trellis-aws/src/kinds/scaling_policy.rs`.
 
-use super::{attr, default, force, terraform, terraform_and_old, BASE, ID, PROTECT, tf};
+use super::{attr, default, force, terraform, terraform_and_old, BASE, ID, PROTECT, tf, len, pattern, XML_STRING};
 use crate::schema::{Default, Kind, Mode, Object, Type};
 use crate::{Attrs, Value};
 
@@ -100,7 +100,7 @@ pub static SCALING_POLICY: Kind = Kind {
             terraform("target_tracking_configuration", "metric, target_value, resource_label, disable_scale_in"),
         ],
         attrs: &[
-            force(default(attr("policy_name", Type::Str, Mode::Optional, "The policy's name within its group."), Default::StackName)),
+            force(default(pattern(len(attr("policy_name", Type::Str, Mode::Optional, "The policy's name within its group."), 1, 255), XML_STRING), Default::StackName)),
             force(attr("auto_scaling_group_name", Type::Ref("autoscaling_group"), Mode::Required, "The group it scales.")),
             default(
                 attr(
@@ -162,5 +162,6 @@ pub static SCALING_POLICY: Kind = Kind {
         ],
     },
     terraform_types: &[tf("aws_autoscaling_policy")],
+    create_call: Some(("autoscaling", "PutScalingPolicy")),
     ..BASE
 };

@@ -1,6 +1,6 @@
 //! The schema of `security_group`; its AWS side is `trellis-aws/src/kinds/security_group.rs`.
 
-use super::{BASE, DATABASE_PORTS, ID, PROTECT, PROTOCOLS_WITH_PORTS, TAGS, attr, default, engine_port, force, limit, open_to_world, terraform, world_opens, tf, tf_part};
+use super::{BASE, DATABASE_PORTS, ID, PROTECT, PROTOCOLS_WITH_PORTS, TAGS, attr, default, engine_port, force, limit, open_to_world, terraform, world_opens, tf, tf_part, valid, ec2_description};
 use crate::schema::{Default, Kind, Mode, Object, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
@@ -62,7 +62,7 @@ static SG_RULE: Object = Object {
             Mode::Optional,
             "Another security group instead of a range, or `self` for members of this group.",
         ),
-        attr("description", Type::Str, Mode::Optional, "What the rule is for."),
+        valid(limit(attr("description", Type::Str, Mode::Optional, "What the rule is for."), 255), ec2_description),
     ],
 };
 
@@ -169,7 +169,7 @@ pub static SECURITY_GROUP: Kind = Kind {
         other_names: &[terraform("name", "group_name")],
         attrs: &[
             force(limit(attr("group_name", Type::Str, Mode::OptionalComputed, "The group's name. Left out, trellis generates `<stack>-<name>` (with a suffix when a replacement needs a second name), so a replacement is created before the old group goes and rules that refer to it move over first."), 255)),
-            force(default(attr("description", Type::Str, Mode::Optional, "AWS cannot change it later."), Default::Str("Managed by trellis"))),
+            force(default(valid(limit(attr("description", Type::Str, Mode::Optional, "AWS cannot change it later."), 255), ec2_description), Default::Str("Managed by trellis"))),
             force(attr("vpc_id", Type::Ref("vpc"), Mode::Required, "The VPC.")),
             default(attr("ingress", Type::Set(&Type::Object(&SG_RULE)), Mode::Optional, "Inbound rules."), Default::EmptyList),
             attr(
@@ -185,5 +185,6 @@ pub static SECURITY_GROUP: Kind = Kind {
     },
     rules: &RULES,
     terraform_types: &[tf("aws_security_group"), tf_part("aws_security_group_rule", "ingress, egress"), tf_part("aws_vpc_security_group_ingress_rule", "ingress"), tf_part("aws_vpc_security_group_egress_rule", "egress")],
+    create_call: Some(("ec2", "CreateSecurityGroup")),
     ..BASE
 };

@@ -36,5 +36,6 @@ pub static SUBNET: Kind = Kind {
     address_range: Some("cidr_block"),
     zone: Some("availability_zone"),
     terraform_types: &[tf("aws_subnet")],
+    create_call: Some(("ec2", "CreateSubnet")),
     ..BASE
 };

@@ -1,6 +1,6 @@
 //! The schema of `target_group`; its AWS side is `trellis-aws/src/kinds/target_group.rs`.
 
-use super::{attr, default, force, limit, BASE, GENERATED_NAME, ID, PROTECT, TAGS, tf};
+use super::{attr, default, force, limit, BASE, GENERATED_NAME, ID, PROTECT, TAGS, tf, len, range};
 use crate::schema::{Default, Kind, Mode, Object, OtherName, Type};
 use crate::{Attrs, Value};
 
@@ -62,7 +62,7 @@ pub static TARGET_GROUP: Kind = Kind {
                 attr("protocol", Type::Enum(&["HTTP", "HTTPS"]), Mode::Optional, "Protocol to the targets."),
                 Default::Str("HTTP"),
             )),
-            force(attr("port", Type::Int, Mode::Required, "Port the targets listen on.")),
+            force(range(attr("port", Type::Int, Mode::Required, "Port the targets listen on."), 1, 65535)),
             force(attr("vpc_id", Type::Ref("vpc"), Mode::Required, "The VPC of the targets.")),
             force(default(
                 attr("target_type", Type::Enum(&["instance", "ip"]), Mode::Optional, "What is registered."),
@@ -80,31 +80,31 @@ pub static TARGET_GROUP: Kind = Kind {
                 Mode::OptionalComputed,
                 "A port number, or `traffic-port` for the target's own port.",
             ),
-            attr("health_check_path", Type::Str, Mode::OptionalComputed, "The HTTP path probed."),
-            attr(
+            len(attr("health_check_path", Type::Str, Mode::OptionalComputed, "The HTTP path probed."), 1, 1024),
+            range(attr(
                 "health_check_interval_seconds",
                 Type::Int,
                 Mode::OptionalComputed,
                 "Seconds between probes (5 to 300).",
-            ),
-            attr(
+            ), 5, 300),
+            range(attr(
                 "health_check_timeout_seconds",
                 Type::Int,
                 Mode::OptionalComputed,
                 "Seconds before a probe counts as failed.",
-            ),
-            attr(
+            ), 2, 120),
+            range(attr(
                 "healthy_threshold_count",
                 Type::Int,
                 Mode::OptionalComputed,
                 "Successes before a target is healthy.",
-            ),
-            attr(
+            ), 2, 10),
+            range(attr(
                 "unhealthy_threshold_count",
                 Type::Int,
                 Mode::OptionalComputed,
                 "Failures before a target is unhealthy.",
-            ),
+            ), 2, 10),
             attr(
                 "matcher",
                 Type::Str,
@@ -162,5 +162,6 @@ pub static TARGET_GROUP: Kind = Kind {
         ],
     },
     terraform_types: &[tf("aws_lb_target_group"), tf("aws_alb_target_group")],
+    create_call: Some(("elbv2", "CreateTargetGroup")),
     ..BASE
 };

@@ -20,5 +20,6 @@ pub static TARGET_GROUP_ATTACHMENT: Kind = Kind {
         ],
     },
     terraform_types: &[tf("aws_lb_target_group_attachment"), tf("aws_alb_target_group_attachment")],
+    create_call: Some(("elbv2", "RegisterTargets")),
     ..BASE
 };

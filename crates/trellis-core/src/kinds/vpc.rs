@@ -51,5 +51,6 @@ pub static VPC: Kind = Kind {
         ],
     },
     terraform_types: &[tf("aws_vpc")],
+    create_call: Some(("ec2", "CreateVpc")),
     ..BASE
 };

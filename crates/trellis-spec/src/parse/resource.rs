@@ -131,12 +131,18 @@ impl Parser<'_> {
             );
             return;
         }
+        // A resource's own strings against their longest (given or made up from the
+        // stack and the resource); every other limit is held where it is read
+        // (`limits.rs`).
         for a in address.kind.object.attrs.iter() {
             let (Some(max), Some(Expr::Lit(Value::Str(text)))) = (a.max_len, attrs.get(a.name)) else { continue };
             let n = text.chars().count();
             if n > max {
                 let span = body.get_node(a.name).map(|node| self.node_span(node)).unwrap_or(key_span);
-                let hint = if body.get_node(a.name).is_some() {
+                let named = address.kind.generated_name == Some(a.name);
+                let hint = if body.get_node(a.name).is_some() && !named {
+                    "shorten it".to_string()
+                } else if body.get_node(a.name).is_some() {
                     format!("shorten it, or leave `{}` out and trellis generates a name that fits", a.name)
                 } else {
                     "the default `<stack>-<name>` is too long here: give a shorter resource name, or set the name yourself".into()
@@ -520,6 +526,9 @@ impl Parser<'_> {
             self.path.pop();
             self.keep_env = false;
             if let Some(e) = parsed {
+                let span = self.node_span(node);
+                let top = self.path.len() <= 1;
+                self.check_aws_limits(attr, &e, span, top);
                 attrs.insert(name.to_string(), e);
             }
         }
