@@ -399,3 +399,30 @@ fn every_example_is_what_its_findings_ask_for() {
     }
     assert!(seen >= 14, "{seen} examples");
 }
+
+#[test]
+fn a_secret_aws_would_refuse_is_refused_before_any_call_without_showing_it() {
+    let spec = examples().join("web-mysql.yaml");
+    for (secret, why) in [
+        ("p@ss word123", "AWS takes no @ or a space in a password"),
+        ("x7Q2z", "is 5 characters; AWS takes at least 8"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_trellis"))
+            .current_dir(examples())
+            .args(["plan", spec.to_str().unwrap()])
+            .env("NO_COLOR", "1")
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .env("AWS_ACCESS_KEY_ID", "x")
+            .env("AWS_SECRET_ACCESS_KEY", "x")
+            .env("AWS_REGION", "us-east-1")
+            .env("MYSQL_PASSWORD", secret)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("MYSQL_PASSWORD (for `db_instance.main.master_user_password`)"), "{err}");
+        assert!(err.contains(why), "{err}");
+        assert!(!err.contains(secret), "the secret is shown: {err}");
+        assert!(!err.contains("dispatch failure"), "refused before any AWS call: {err}");
+    }
+}

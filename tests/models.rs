@@ -55,6 +55,7 @@ const FROM_REFERENCE: &[(&str, &str, &str)] = &[
     ("db_parameter_group", "db_parameter_group_name", "RDS CreateDBParameterGroup: 1 to 255 characters"),
     ("db_instance", "db_instance_identifier", "RDS CreateDBInstance: 1 to 63 characters"),
     ("db_instance", "backup_retention_period", "RDS CreateDBInstance: 0 to 35 days"),
+    ("db_instance", "master_user_password", "RDS CreateDBInstance: 8 to 41 (MySQL) or 128 (PostgreSQL) characters"),
     ("key_pair", "key_name", "EC2 ImportKeyPair: up to 255 ASCII characters"),
 ];
 

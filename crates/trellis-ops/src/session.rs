@@ -346,12 +346,32 @@ impl Session {
             .filter(|(_, _, var)| std::env::var_os(var).is_none())
             .map(|(address, attr, var)| format!("{var} (read by the sensitive `{address}.{attr}`)"))
             .collect();
-        if missing.is_empty() {
+        if !missing.is_empty() {
+            return Err(Error::Usage(format!(
+                "environment variables not set: {}\nhelp: export them before running trellis; their values never go into the plan or the state",
+                missing.join(", ")
+            )));
+        }
+        // A secret is first seen here: what AWS would refuse of it is said now, never
+        // the value itself.
+        let refused: Vec<String> = self
+            .spec
+            .secret_sources()
+            .into_iter()
+            .filter_map(|(address, attr, var)| {
+                let schema = address.kind.attr(attr)?;
+                let written = self.spec.resources.get(address)?.attrs.get(attr)?;
+                let value = written.eval_with_env(&|_| trellis_core::Value::Unknown, &|n| std::env::var(n).ok());
+                let why = trellis_spec::aws_refuses(schema, &value)?;
+                Some(format!("{var} (for `{address}.{attr}`): {why}"))
+            })
+            .collect();
+        if refused.is_empty() {
             return Ok(());
         }
         Err(Error::Usage(format!(
-            "environment variables not set: {}\nhelp: export them before running trellis; their values never go into the plan or the state",
-            missing.join(", ")
+            "AWS would refuse these secrets: {}\nhelp: choose values AWS takes, and export them again",
+            refused.join("; ")
         )))
     }
 

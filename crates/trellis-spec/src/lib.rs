@@ -20,7 +20,7 @@ use trellis_core::{Address, Attrs, Expr, LookupAddress, LookupQuery, Value};
 use trellis_graph::DepGraph;
 
 pub use diag::{did_you_mean, Diagnostic, Diagnostics, SourceFile, Span};
-pub use parse::valid_stack_name;
+pub use parse::{aws_refuses, valid_stack_name};
 pub use varfile::{auto_var_files, read_var_file, var_values};
 
 /// A validated spec: the desired stack.

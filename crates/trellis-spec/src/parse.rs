@@ -10,6 +10,8 @@ mod stacks;
 mod value;
 mod vars;
 
+pub use limits::refused as aws_refuses;
+
 pub(crate) use vars::flow_text;
 
 use std::collections::{BTreeMap, BTreeSet};

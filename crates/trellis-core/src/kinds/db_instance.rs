@@ -1,6 +1,6 @@
 //! The schema of `db_instance`; its AWS side is `trellis-aws/src/kinds/db_instance.rs`.
 
-use super::{ARN, BASE, GENERATED_LOWER_NAME, TAGS, attr, default, force, interrupts, limit, local, old, terraform, terraform_and_old, tf, range};
+use super::{ARN, BASE, GENERATED_LOWER_NAME, TAGS, attr, default, force, interrupts, limit, local, old, terraform, terraform_and_old, tf, range, len, valid};
 use crate::schema::{Attr, DataRules, Default, Effect, Kind, Mode, Object, RefCheck, RestartLink, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
@@ -42,6 +42,21 @@ fn engine_limits(a: &Attrs) -> Option<(&'static str, String)> {
         }
     }
     None
+}
+
+/// The characters RDS takes in a password (its reference: printable ASCII but `/`,
+/// `"`, `@` and space). Never says the password itself.
+fn db_password(v: &Value) -> Option<String> {
+    let text = v.as_str()?;
+    let bad: Vec<&str> = [("/", '/'), ("\"", '"'), ("@", '@'), ("a space", ' ')]
+        .into_iter()
+        .filter(|(_, c)| text.contains(*c))
+        .map(|(name, _)| name)
+        .collect();
+    if text.chars().any(|c| !c.is_ascii_graphic() && c != ' ') {
+        return Some("AWS takes only printable ASCII characters in a password".into());
+    }
+    (!bad.is_empty()).then(|| format!("AWS takes no {} in a password", bad.join(" or ")))
 }
 
 fn db_update_note(after: &Attrs) -> String {
@@ -246,11 +261,18 @@ pub static DB_INSTANCE: Kind = Kind {
             )),
             Attr {
                 sensitive: true,
-                ..attr(
-                    "master_user_password",
-                    Type::Str,
-                    Mode::Optional,
-                    "The administrator's password (required unless a replica): must be `${env.NAME}`. Never written to states, plans or logs; a salted digest shows a change as `(sensitive, changed)`.",
+                ..valid(
+                    len(
+                        attr(
+                            "master_user_password",
+                            Type::Str,
+                            Mode::Optional,
+                            "The administrator's password (required unless a replica): must be `${env.NAME}`. Never written to states, plans or logs; a salted digest shows a change as `(sensitive, changed)`. Checked when it is read (MySQL takes at most 41).",
+                        ),
+                        8,
+                        128,
+                    ),
+                    db_password,
                 )
             },
             attr(

@@ -70,7 +70,7 @@ pub(crate) fn problems(attr: &Attr, value: &Expr, top: bool) -> Vec<(String, Str
     }
     if let (Some(pattern), Expr::Lit(Value::Str(s))) = (attr.pattern, value) {
         if compiled(pattern).is_some_and(|re| !re.is_match(s)) {
-            let shown: String = s.chars().take(60).collect();
+            let shown: String = if attr.sensitive { "(sensitive)".into() } else { s.chars().take(60).collect() };
             out.push((
                 format!("`{}` is `{shown}`, which AWS does not take", attr.name),
                 format!("AWS's API takes values matching `{pattern}`"),
@@ -83,6 +83,13 @@ pub(crate) fn problems(attr: &Attr, value: &Expr, top: bool) -> Vec<(String, Str
         }
     }
     out
+}
+
+/// What AWS would refuse of a value read from outside the spec (a secret from the
+/// environment), without the value: `None` when it is fine.
+pub fn refused(attr: &Attr, value: &Value) -> Option<String> {
+    let said: Vec<String> = problems(attr, &Expr::Lit(value.clone()), false).into_iter().map(|(m, _)| m).collect();
+    (!said.is_empty()).then(|| said.join("; "))
 }
 
 impl Parser<'_> {
