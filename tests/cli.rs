@@ -403,12 +403,13 @@ fn every_example_is_what_its_findings_ask_for() {
 #[test]
 fn a_secret_aws_would_refuse_is_refused_before_any_call_without_showing_it() {
     let spec = examples().join("web-mysql.yaml");
+    let dir = tempfile::tempdir().unwrap();
     for (secret, why) in [
         ("p@ss word123", "AWS takes no @ or a space in a password"),
         ("x7Q2z", "is 5 characters; AWS takes at least 8"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_trellis"))
-            .current_dir(examples())
+            .current_dir(dir.path())
             .args(["plan", spec.to_str().unwrap()])
             .env("NO_COLOR", "1")
             .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
