@@ -301,7 +301,7 @@ async fn fixed_servers_apply_update_drift_replace_and_destroy() {
     let listener = applied.stdout.find("listener.http: Updated").unwrap();
     // (The registrations are replaced new-first too, so the first deposed object to go
     // is one of theirs; the old group is what must wait for the listener.)
-    let deleted = applied.stdout.find("target_group.receivers__deposed_").unwrap();
+    let deleted = applied.stdout.find("target_group.receivers (deposed …").unwrap();
     assert!(created < listener && listener < deleted, "{}", applied.stdout);
     assert!(stack.state().resources.iter().all(|r| !r.address.name.contains("deposed")));
     stack.plan().expect_code(0);

@@ -177,6 +177,30 @@ impl FromStr for Address {
     }
 }
 
+/// The mark in the name of a deposed object's address: the old object of a new-first
+/// replacement, kept in the state under `kind.name__deposed_<tail of its id>` until
+/// its own delete (`trellis_plan::deposed_address` makes it).
+pub const DEPOSED: &str = "__deposed_";
+
+impl Address {
+    /// For a deposed object's address, the address it was replaced at and the tail of
+    /// its id that names it.
+    pub fn deposed_of(&self) -> Option<(Address, &str)> {
+        let (base, tail) = self.name.split_once(DEPOSED)?;
+        Some((Address { name: base.to_string(), ..self.clone() }, tail))
+    }
+
+    /// The address as a person reads it: a deposed object as the resource it belonged
+    /// to, `instance.app["2"] (deposed …9b89399b)`, where the state's key reads
+    /// `instance.app__deposed_9b89399b["2"]`; any other as it is written.
+    pub fn shown(&self) -> String {
+        match self.deposed_of() {
+            Some((of, tail)) => format!("{of} (deposed …{tail})"),
+            None => self.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", self.kind.name, self.name)?;
@@ -204,6 +228,15 @@ impl<'de> Deserialize<'de> for Address {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deposed_object_is_shown_as_its_resource() {
+        let a: Address = "instance.app__deposed_9b89399b[\"2\"]".parse().unwrap();
+        assert_eq!(a.shown(), "instance.app[\"2\"] (deposed …9b89399b)");
+        assert_eq!(a.to_string(), "instance.app__deposed_9b89399b[\"2\"]", "the state's key is unchanged");
+        let plain: Address = "instance.app[2]".parse().unwrap();
+        assert_eq!(plain.shown(), "instance.app[2]");
+    }
 
     #[test]
     fn parses_and_prints() {

@@ -142,7 +142,7 @@ impl ResourceChange {
 pub fn deposed_address(address: &Address, old_id: &str) -> Address {
     let tail: String = old_id.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
     let tail = &tail[tail.len().saturating_sub(8)..];
-    Address { name: format!("{}__deposed_{tail}", address.name), ..address.clone() }
+    Address { name: format!("{}{}{tail}", address.name, trellis_core::DEPOSED), ..address.clone() }
 }
 
 /// A difference between the last run's state and the live object.

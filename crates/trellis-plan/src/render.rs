@@ -552,6 +552,9 @@ pub(crate) fn describe(plan: &Plan, c: &ResourceChange) -> String {
 }
 
 fn describe_action(plan: &Plan, c: &ResourceChange) -> String {
+    if let (Action::Delete, Some(_)) = (c.action, c.address.deposed_of()) {
+        return format!("{} will be destroyed: the old object of a replacement, kept until now", c.address.shown());
+    }
     match c.action {
         Action::Forget => format!("{} will no longer be managed (it is not destroyed)", c.address),
         Action::Create => format!("{} will be created", c.address),
@@ -604,7 +607,7 @@ fn change_block(out: &mut Out, plan: &Plan, c: &ResourceChange) {
         (Some(id), Action::NoOp | Action::Forget) => format!(" ({id})"),
         _ => String::new(),
     };
-    let _ = writeln!(out.text, "{sym} {}{id} {{", c.address);
+    let _ = writeln!(out.text, "{sym} {}{id} {{", c.address.shown());
     match c.action {
         Action::Create => whole(out, c.after.as_ref().unwrap_or(&empty), &c.address, Mark::Add),
         Action::Delete => whole(out, c.before.as_ref().unwrap_or(&empty), &c.address, Mark::Remove),

@@ -109,6 +109,24 @@ fn the_deposed_address_is_valid_and_stable() {
     assert_eq!(a.to_string().parse::<Address>().unwrap(), a);
 }
 
+#[test]
+fn a_deposed_object_left_behind_is_shown_as_its_resource() {
+    // A run stopped after a new-first replacement's create left the old group deposed;
+    // the next plan deletes it and says what it is, under the resource it belonged to.
+    let mut st = converged(SPEC);
+    let old = st.get(&addr("target_group.web")).unwrap().clone();
+    let deposed = trellis_plan::deposed_address(&old.address, "arn:aws:elb:targetgroup/web/0AE3cb10073e9109");
+    st.upsert(trellis_state::ResourceState { address: deposed, id: "old-arn".into(), ..old });
+    let p = run(SPEC, Some(&st));
+    let text = render(&p, RenderOptions::default());
+    assert!(
+        text.contains("target_group.web (deposed …073e9109) will be destroyed: the old object of a replacement"),
+        "{text}"
+    );
+    assert!(text.contains("  - target_group.web (deposed …073e9109) {"), "{text}");
+    assert!(!text.contains("__deposed_"), "{text}");
+}
+
 const SECRET_SPEC: &str = r##"stack: web
 resources:
   launch_template.web:

@@ -207,15 +207,22 @@ fn event_line(ui: &Ui, e: Event) -> String {
         OpKind::Forget => ("Forgetting (removing its trellis tags)", "Forgotten"),
     };
     match e {
-        Event::Started(op) => format!("{}: {}...", op.address, verb(op.kind).0),
+        Event::Started(op) => format!("{}: {}...", op.address.shown(), verb(op.kind).0),
         Event::Finished { op, id, elapsed } => {
             let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
-            format!("{}: {} after {:.1}s{id}", op.address, verb(op.kind).1, elapsed.as_secs_f64())
+            format!("{}: {} after {:.1}s{id}", op.address.shown(), verb(op.kind).1, elapsed.as_secs_f64())
         }
         Event::Failed { op, error } => {
-            format!("{}: {} {}", op.address, ui.paint("31", &format!("{} failed:", op.kind)), super::aws_error(&error))
+            format!(
+                "{}: {} {}",
+                op.address.shown(),
+                ui.paint("31", &format!("{} failed:", op.kind)),
+                super::aws_error(&error)
+            )
         }
-        Event::Skipped { op, because } => format!("{}: {} skipped, because {because} failed", op.address, op.kind),
+        Event::Skipped { op, because } => {
+            format!("{}: {} skipped, because {because} failed", op.address.shown(), op.kind)
+        }
         Event::Interrupted { in_flight } => format!(
             "\nInterrupted: waiting for {in_flight} operation{} in flight to finish; nothing new will start. \
              Press Ctrl-C again to abandon {}.",
@@ -261,7 +268,7 @@ fn summarize(ui: &Ui, report: &Report, store: &dyn StateStore, operation: Operat
         report.not_started.len()
     ));
     for f in &report.failures {
-        ui.line(&format!("  {} {}: {}", f.op.kind, f.op.address, super::aws_error(&f.error)));
+        ui.line(&format!("  {} {}: {}", f.op.kind, f.op.address.shown(), super::aws_error(&f.error)));
     }
     for s in &report.skipped {
         ui.line(&format!("  {} {}: skipped", s.kind, s.address));
