@@ -400,6 +400,7 @@ const BASE: Kind = Kind {
     account_limit: None,
     terraform_types: &[],
     create_call: None,
+    id_is: None,
     object: Object { check: None, other_names: &[], attrs: &[] },
 };
 

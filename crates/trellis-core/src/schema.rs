@@ -397,6 +397,10 @@ pub struct Kind {
     /// request's members are the attributes (awscli's names), and a test holds each
     /// attribute's limits to what that operation's model says.
     pub create_call: Option<(&'static str, &'static str)>,
+    /// The attribute whose value AWS takes as the object's id (RDS and IAM know their
+    /// objects by name), and whether AWS lowercases it: a name the spec fixes is then
+    /// the id a plan shows, and what refers to it is known before apply.
+    pub id_is: Option<(&'static str, bool)>,
 }
 
 /// A Terraform resource type that trellis writes as a kind (`aws_lb` is a

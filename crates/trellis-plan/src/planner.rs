@@ -485,6 +485,14 @@ pub(crate) fn plan_resource(
         };
         after.insert(attr.name.to_string(), known.unwrap_or(Value::Unknown));
     }
+    // An object AWS knows by a name the spec fixes has that name as its id (as AWS
+    // stores it), so what refers to it is known now.
+    if let (Some((name, lower)), Some(Value::Unknown)) = (kind.id_is, after.get("id")) {
+        if let Some(Value::Str(n)) = after.get(name) {
+            let id = if lower { n.to_lowercase() } else { n.clone() };
+            after.insert("id".to_string(), Value::Str(id));
+        }
+    }
     ResourceChange {
         address: resource.address.clone(),
         action,

@@ -260,3 +260,18 @@ resources:
     assert_eq!(tags.as_map().unwrap()["Front"], Value::str("lb-1"), "the first of the balancer's groups");
     assert!(run(spec, Some(&st)).is_empty());
 }
+
+#[test]
+fn a_name_the_spec_fixes_is_known_to_what_refers_to_it() {
+    // RDS knows a subnet group by its name, lowercased: the database that names the group
+    // plans it before apply, where it showed `(known after apply)`.
+    let spec = "stack: web\nresources:\n  db_subnet_group.db:\n    db_subnet_group_name: Fixed-Group\n    subnet_ids: [subnet-1, subnet-2]\n  db_instance.d:\n    engine: mysql\n    db_instance_class: db.t3.micro\n    allocated_storage: 20\n    master_username: admin\n    master_user_password: ${env.PW}\n    db_subnet_group_name: ${db_subnet_group.db}\n  db_subnet_group.other:\n    subnet_ids: [subnet-1, subnet-2]\n";
+    let p = run(spec, None);
+    let group = p.change(&addr("db_subnet_group.db")).unwrap().after.clone().unwrap();
+    assert_eq!(group["id"], Value::str("fixed-group"));
+    let db = p.change(&addr("db_instance.d")).unwrap().after.clone().unwrap();
+    assert_eq!(db["db_subnet_group_name"], Value::str("fixed-group"));
+    // A name trellis generates is known only once made.
+    let other = p.change(&addr("db_subnet_group.other")).unwrap().after.clone().unwrap();
+    assert_eq!(other["id"], Value::Unknown);
+}

@@ -380,5 +380,6 @@ pub static DB_INSTANCE: Kind = Kind {
     account_limit: Some("rds:DBInstances"),
     terraform_types: &[tf("aws_db_instance")],
     create_call: Some(("rds", "CreateDBInstance")),
+    id_is: Some(("db_instance_identifier", true)),
     ..BASE
 };

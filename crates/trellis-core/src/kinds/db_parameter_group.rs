@@ -47,5 +47,6 @@ pub static DB_PARAMETER_GROUP: Kind = Kind {
     },
     terraform_types: &[tf("aws_db_parameter_group")],
     create_call: Some(("rds", "CreateDBParameterGroup")),
+    id_is: Some(("db_parameter_group_name", true)),
     ..BASE
 };

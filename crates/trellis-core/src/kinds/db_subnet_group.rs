@@ -40,5 +40,6 @@ pub static DB_SUBNET_GROUP: Kind = Kind {
     },
     terraform_types: &[tf("aws_db_subnet_group")],
     create_call: Some(("rds", "CreateDBSubnetGroup")),
+    id_is: Some(("db_subnet_group_name", true)),
     ..BASE
 };

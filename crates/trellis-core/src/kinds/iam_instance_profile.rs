@@ -28,5 +28,6 @@ pub static IAM_INSTANCE_PROFILE: Kind = Kind {
     },
     terraform_types: &[tf("aws_iam_instance_profile")],
     create_call: Some(("iam", "CreateInstanceProfile")),
+    id_is: Some(("instance_profile_name", false)),
     ..BASE
 };

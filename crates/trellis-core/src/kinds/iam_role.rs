@@ -115,5 +115,6 @@ pub static IAM_ROLE: Kind = Kind {
     rules: &RULES,
     terraform_types: &[tf("aws_iam_role"), tf_part("aws_iam_role_policy", "policies"), tf_part("aws_iam_role_policy_attachment", "policy_arns")],
     create_call: Some(("iam", "CreateRole")),
+    id_is: Some(("role_name", false)),
     ..BASE
 };

@@ -49,5 +49,6 @@ pub static KEY_PAIR: Kind = Kind {
     },
     terraform_types: &[tf("aws_key_pair")],
     create_call: Some(("ec2", "ImportKeyPair")),
+    id_is: Some(("key_name", false)),
     ..BASE
 };
