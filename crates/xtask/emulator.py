@@ -706,12 +706,33 @@ def shim_instance_groups_from_its_interface():
     InstanceBackend.run_instances = run_instances
 
 
+def shim_root_volume_without_a_size():
+    """moto 5.2.5: RunInstances refuses an EBS block device mapping with neither
+    `VolumeSize` nor `SnapshotId` (MissingParameter). AWS takes the image's snapshot
+    and size for a mapping of the image's root device, which is how a root volume is
+    encrypted without being resized (`{ device_name: /dev/xvda, ebs: { encrypted: true
+    } }`, what trellis's finding asks for). The shim gives such a mapping the size of
+    moto's images' root volume (8 GiB)."""
+    from moto.ec2.responses.instances import InstanceResponse
+
+    original = InstanceResponse._validate_block_device_mapping
+
+    def validate(device_mapping):
+        ebs = device_mapping.get("Ebs")
+        if isinstance(ebs, dict) and not ebs.get("VolumeSize") and not ebs.get("SnapshotId"):
+            ebs["VolumeSize"] = 8
+        return original(device_mapping)
+
+    InstanceResponse._validate_block_device_mapping = staticmethod(validate)
+
+
 if __name__ == "__main__":
     shim_launch_template_version_user_data()
     shim_launch_template_version_client_token()
     shim_delete_policy_by_arn()
     shim_static_parameters_refuse_immediate()
     shim_instance_groups_from_its_interface()
+    shim_root_volume_without_a_size()
     shim_replace_network_acl_association_unknown_id()
     shim_network_acl_entry_icmp()
     shim_modify_db_subnet_group_drops_the_group()
