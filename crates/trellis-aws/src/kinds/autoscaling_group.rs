@@ -12,6 +12,7 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 use super::{AwsKind, Create, FoundBy, InVpc};
 pub(crate) mod rollout;
 use crate::aws::Aws;
+use crate::service::Service;
 use crate::limits::Call;
 use crate::progress::Until;
 use crate::util::Described;
@@ -26,6 +27,9 @@ pub(crate) struct Ops;
 
 #[async_trait]
 impl AwsKind for Ops {
+    fn service(&self) -> &'static Service {
+        &crate::service::AUTO_SCALING
+    }
     async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
         describe(aws, sel).await
     }
@@ -49,9 +53,6 @@ impl AwsKind for Ops {
         after: Option<&Value>,
     ) -> Result<(), ProviderError> {
         sync_tags(aws, id, before, after).await
-    }
-    async fn named(&self, aws: &Aws, name: &str) -> Result<Option<String>, ProviderError> {
-        super::by_name_as_id(self, aws, name).await
     }
     fn found_by(&self) -> FoundBy {
         FoundBy::Listing

@@ -11,6 +11,7 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
+use crate::service::Service;
 use crate::limits::Call;
 use crate::progress::{Event, Until};
 use crate::service::rds::*;
@@ -29,6 +30,9 @@ pub(crate) struct Ops;
 
 #[async_trait]
 impl AwsKind for Ops {
+    fn service(&self) -> &'static Service {
+        &crate::service::RDS
+    }
     async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
         describe(aws, sel).await
     }
@@ -44,32 +48,6 @@ impl AwsKind for Ops {
     }
     async fn delete(&self, aws: &Aws, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
         delete(aws, address, id, attrs).await
-    }
-    /// `update` syncs the user's tags with the rest.
-    async fn sync_tags(
-        &self,
-        _aws: &Aws,
-        _id: &str,
-        _before: Option<&Value>,
-        _after: Option<&Value>,
-    ) -> Result<(), ProviderError> {
-        Ok(())
-    }
-    async fn retag(
-        &self,
-        aws: &Aws,
-        _id: &str,
-        attrs: &Attrs,
-        before: Option<&Value>,
-        after: Option<&Value>,
-    ) -> Result<(), ProviderError> {
-        sync_tag_maps(aws, attrs, before, after).await
-    }
-    async fn find_created(&self, aws: &Aws, c: &Create<'_>) -> Result<Vec<Described>, ProviderError> {
-        super::find_in_stack_or_by_name(self, aws, c).await
-    }
-    async fn named(&self, aws: &Aws, name: &str) -> Result<Option<String>, ProviderError> {
-        super::by_name_as_id(self, aws, name).await
     }
     fn found_by(&self) -> FoundBy {
         FoundBy::Listing

@@ -9,6 +9,7 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::{AwsKind, Create, FoundBy};
 use crate::aws::Aws;
+use crate::service::Service;
 use crate::limits::Call;
 use crate::service::iam::*;
 use crate::util::{
@@ -21,6 +22,9 @@ pub(crate) struct Ops;
 
 #[async_trait]
 impl AwsKind for Ops {
+    fn service(&self) -> &'static Service {
+        &crate::service::IAM_PROFILES
+    }
     async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
         describe(aws, sel).await
     }
@@ -35,18 +39,6 @@ impl AwsKind for Ops {
     }
     async fn delete(&self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
         delete(aws, address, id).await
-    }
-    async fn sync_tags(
-        &self,
-        aws: &Aws,
-        id: &str,
-        before: Option<&Value>,
-        after: Option<&Value>,
-    ) -> Result<(), ProviderError> {
-        sync_tags(aws, Tagged::Profile, id, before, after).await
-    }
-    async fn named(&self, aws: &Aws, name: &str) -> Result<Option<String>, ProviderError> {
-        super::by_name_as_id(self, aws, name).await
     }
     fn found_by(&self) -> FoundBy {
         FoundBy::Reference

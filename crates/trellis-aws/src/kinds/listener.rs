@@ -13,6 +13,7 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
+use crate::service::Service;
 use crate::limits::Call;
 use crate::service::elb::{by_arns, tags_for, tags_of};
 use crate::util::Described;
@@ -23,6 +24,9 @@ pub(crate) struct Ops;
 
 #[async_trait]
 impl AwsKind for Ops {
+    fn service(&self) -> &'static Service {
+        &crate::service::ELB
+    }
     async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
         describe(aws, sel).await
     }
@@ -38,15 +42,6 @@ impl AwsKind for Ops {
     }
     async fn delete(&self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
         delete(aws, address, id).await
-    }
-    async fn sync_tags(
-        &self,
-        aws: &Aws,
-        id: &str,
-        before: Option<&Value>,
-        after: Option<&Value>,
-    ) -> Result<(), ProviderError> {
-        crate::service::elb::sync_tags(aws, id, before, after).await
     }
     /// A listener has no name: the load balancer's listeners are where a lost create is.
     async fn find_created(&self, aws: &Aws, c: &Create<'_>) -> Result<Vec<Described>, ProviderError> {

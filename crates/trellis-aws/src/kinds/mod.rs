@@ -17,6 +17,7 @@ use trellis_core::schema::Kind;
 use trellis_core::{kinds, Address, Attrs, ProviderError, Value};
 
 use crate::aws::Aws;
+use crate::service::Service;
 pub(crate) use crate::util::Create;
 use crate::util::Described;
 use crate::util::Select;
@@ -77,8 +78,12 @@ pub(crate) trait AwsKind: Sync {
     /// Deletes it; `attrs` is the object as recorded.
     async fn delete(&self, aws: &Aws, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError>;
 
-    /// Brings the user's tags from `before` to `after` (EC2's `CreateTags`/`DeleteTags`
-    /// unless the kind's service tags otherwise).
+    /// The service it belongs to, which says what its kinds share (`service/`).
+    fn service(&self) -> &'static Service {
+        &crate::service::EC2
+    }
+
+    /// Brings the user's tags from `before` to `after`, as its service tags.
     async fn sync_tags(
         &self,
         aws: &Aws,
@@ -86,7 +91,7 @@ pub(crate) trait AwsKind: Sync {
         before: Option<&Value>,
         after: Option<&Value>,
     ) -> Result<(), ProviderError> {
-        crate::util::sync_tags(aws, id, before, after).await
+        crate::service::sync_tags(self.service(), aws, id, before, after).await
     }
 
     /// Sets (`after`) or removes (`before` without `after`) trellis's own tags; `attrs`
@@ -95,16 +100,23 @@ pub(crate) trait AwsKind: Sync {
         &self,
         aws: &Aws,
         id: &str,
-        _attrs: &Attrs,
+        attrs: &Attrs,
         before: Option<&Value>,
         after: Option<&Value>,
     ) -> Result<(), ProviderError> {
-        self.sync_tags(aws, id, before, after).await
+        match crate::service::retag(self.service(), aws, attrs, before, after).await {
+            Some(done) => done,
+            None => self.sync_tags(aws, id, before, after).await,
+        }
     }
 
     /// Where a create whose outcome is unknown may have left its object: everything of
-    /// the kind tagged with the stack.
+    /// the kind tagged with the stack, and where its service's stack read does not see
+    /// every name, the one the spec fixes.
     async fn find_created(&self, aws: &Aws, c: &Create<'_>) -> Result<Vec<Described>, ProviderError> {
+        if self.service().find_by_name {
+            return find_in_stack_or_by_name(self, aws, c).await;
+        }
         self.describe(aws, Select::Stack(c.stack)).await
     }
 
@@ -115,9 +127,12 @@ pub(crate) trait AwsKind: Sync {
     }
 
     /// The id of the object AWS knows by the name `name`, if one has it (pre-flight:
-    /// is a name the spec fixes free?). Left unanswered by kinds whose names are not
-    /// unique in a region.
-    async fn named(&self, _aws: &Aws, _name: &str) -> Result<Option<String>, ProviderError> {
+    /// is a name the spec fixes free?): read by id where the service's ids are names,
+    /// else unanswered unless the kind says how (names not unique in a region are not).
+    async fn named(&self, aws: &Aws, name: &str) -> Result<Option<String>, ProviderError> {
+        if self.service().names_are_ids {
+            return by_name_as_id(self, aws, name).await;
+        }
         Ok(None)
     }
 

@@ -11,6 +11,7 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
+use crate::service::Service;
 use crate::limits::Call;
 use crate::util::{aws_err, bool_attr, described_with, opt_int, opt_str, str_attr, Described, Select};
 
@@ -19,6 +20,13 @@ pub(crate) struct Ops;
 
 #[async_trait]
 impl AwsKind for Ops {
+    fn service(&self) -> &'static Service {
+        &crate::service::AUTO_SCALING
+    }
+    /// A policy's name is unique within its group only, and its id is its ARN.
+    async fn named(&self, _aws: &Aws, _name: &str) -> Result<Option<String>, ProviderError> {
+        Ok(None)
+    }
     async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
         describe(aws, sel).await
     }

@@ -8,6 +8,7 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
+use crate::service::Service;
 use crate::limits::Call;
 use crate::service::elb::{arn_suffix, by_arns, of_stack, tags_for, tags_of};
 use crate::util::Described;
@@ -18,6 +19,9 @@ pub(crate) struct Ops;
 
 #[async_trait]
 impl AwsKind for Ops {
+    fn service(&self) -> &'static Service {
+        &crate::service::ELB
+    }
     async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
         describe(aws, sel).await
     }
@@ -32,15 +36,6 @@ impl AwsKind for Ops {
     }
     async fn delete(&self, aws: &Aws, address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
         delete(aws, address, id).await
-    }
-    async fn sync_tags(
-        &self,
-        aws: &Aws,
-        id: &str,
-        before: Option<&Value>,
-        after: Option<&Value>,
-    ) -> Result<(), ProviderError> {
-        crate::service::elb::sync_tags(aws, id, before, after).await
     }
     /// Target group names are unique in a region.
     async fn named(&self, aws: &Aws, name: &str) -> Result<Option<String>, ProviderError> {

@@ -14,6 +14,7 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
+use crate::service::Service;
 use crate::limits::Call;
 use crate::progress::Until;
 use crate::util::Described;
@@ -24,6 +25,9 @@ pub(crate) struct Ops;
 
 #[async_trait]
 impl AwsKind for Ops {
+    fn service(&self) -> &'static Service {
+        &crate::service::ELB
+    }
     async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
         describe(aws, sel).await
     }
