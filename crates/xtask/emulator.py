@@ -713,6 +713,7 @@ def shim_root_volume_without_a_size():
     encrypted without being resized (`{ device_name: /dev/xvda, ebs: { encrypted: true
     } }`, what trellis's finding asks for). The shim gives such a mapping the size of
     moto's images' root volume (8 GiB)."""
+    from moto.ec2.models.elastic_block_store import EBSBackend
     from moto.ec2.responses.instances import InstanceResponse
 
     original = InstanceResponse._validate_block_device_mapping
@@ -724,6 +725,17 @@ def shim_root_volume_without_a_size():
         return original(device_mapping)
 
     InstanceResponse._validate_block_device_mapping = staticmethod(validate)
+
+    # The same for the instances an auto scaling group launches from such a template,
+    # whose volumes moto makes without passing through RunInstances.
+    create_volume = EBSBackend.create_volume
+
+    def create_volume_with_the_image_size(self, size, zone_name, snapshot_id=None, *args, **kwargs):
+        if size is None and snapshot_id is None:
+            size = 8
+        return create_volume(self, size, zone_name, snapshot_id, *args, **kwargs)
+
+    EBSBackend.create_volume = create_volume_with_the_image_size
 
 
 if __name__ == "__main__":
