@@ -7,6 +7,7 @@ mod address;
 mod expr;
 pub mod kinds;
 pub mod lookup;
+pub mod names;
 pub mod preflight;
 mod provider;
 pub mod schema;

@@ -445,6 +445,18 @@ pub(crate) fn plan_resource(
     if let (Action::Update, Some(existing)) = (action, existing) {
         notes = update_notes(kind, &changed, &mut after, existing);
     }
+    // The name a create will take where the spec leaves it to trellis: said, not
+    // promised (a name someone else holds gets a suffix at apply).
+    if let (Action::Create, Some(name)) = (action, kind.generated_name) {
+        if !resource.attrs.contains_key(name) {
+            let max = kind.attr(name).and_then(|a| a.max_len).unwrap_or(255);
+            let mut made = trellis_core::names::generated_name(stack, &resource.address, max, "");
+            if kind.id_is.is_some_and(|(attr, lower)| attr == name && lower) {
+                made = made.to_lowercase();
+            }
+            notes.push(format!("`{name}` will be `{made}`, made up by trellis (with a suffix if that name is taken)"));
+        }
+    }
     match (action, existing) {
         // A new object takes the spec's values, ignored ones included.
         (Action::DeleteThenCreate, _) if !resource.ignore_changes.is_empty() => {

@@ -275,3 +275,18 @@ fn a_name_the_spec_fixes_is_known_to_what_refers_to_it() {
     let other = p.change(&addr("db_subnet_group.other")).unwrap().after.clone().unwrap();
     assert_eq!(other["id"], Value::Unknown);
 }
+
+#[test]
+fn a_create_says_the_name_trellis_will_give_it() {
+    let spec = "stack: Shop\nresources:\n  target_group.web:\n    port: 80\n    vpc_id: vpc-1\n  db_subnet_group.db:\n    subnet_ids: [subnet-1, subnet-2]\n  target_group.fixed:\n    name: my-group\n    port: 80\n    vpc_id: vpc-1\n";
+    let p = run(spec, None);
+    let note = |a: &str| p.change(&addr(a)).unwrap().notes.clone();
+    assert_eq!(
+        note("target_group.web"),
+        ["`name` will be `Shop-web`, made up by trellis (with a suffix if that name is taken)"]
+    );
+    // RDS keeps names in lower case.
+    assert!(note("db_subnet_group.db")[0].contains("`shop-db`"), "{:?}", note("db_subnet_group.db"));
+    // A name the spec gives is no guess.
+    assert!(note("target_group.fixed").is_empty());
+}

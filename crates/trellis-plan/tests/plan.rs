@@ -268,7 +268,10 @@ fn a_plan_streams_a_resource_at_a_time_and_reads_as_the_whole_text() {
     // The heading, then each of the three resources as soon as it is rendered, then the summary.
     assert_eq!(sink.0.len(), 5, "{:#?}", sink.0);
     assert!(sink.0[0].ends_with("trellis will perform the following actions:\n\n"), "{:?}", sink.0[0]);
-    let blocks: Vec<&str> = sink.0[1..4].iter().map(|w| w.lines().nth(1).unwrap_or_default().trim()).collect();
+    let blocks: Vec<&str> = sink.0[1..4]
+        .iter()
+        .map(|w| w.lines().map(str::trim).find(|l| l.starts_with("+ ")).unwrap_or_default())
+        .collect();
     assert_eq!(blocks, ["+ vpc.main {", "+ security_group.web {", "+ subnet.a {"]);
     assert!(sink.0[4].starts_with("Plan: 3 to add"), "{:?}", sink.0[4]);
 

@@ -6,14 +6,10 @@ use trellis_core::{Address, Attrs, ProviderError};
 
 use super::str_attr;
 
-/// A name trellis makes up for an object whose spec leaves the name out: `<stack>-<name>`
-/// with only letters, digits and hyphens, at most `max` long; `suffix` adds a few random
-/// hex digits for when the plain name is taken (a replacement made before the old goes).
+/// A name trellis makes up for an object whose spec leaves the name out
+/// (`trellis_core::names`); `suffix` adds a few random hex digits for when the plain
+/// name is taken (a replacement made before the old goes).
 pub(crate) fn generated_name(stack: &str, address: &Address, max: usize, suffix: bool) -> String {
-    let mut base: String = format!("{stack}-{}", address.label())
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
-        .collect();
     let tail = if suffix {
         let nanos =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
@@ -21,9 +17,7 @@ pub(crate) fn generated_name(stack: &str, address: &Address, max: usize, suffix:
     } else {
         String::new()
     };
-    base.truncate(max - tail.len());
-    let base = base.trim_end_matches('-');
-    format!("{base}{tail}")
+    trellis_core::names::generated_name(stack, address, max, &tail)
 }
 
 /// Creates through `f(name)`, with the name from the spec or a generated one (with a
