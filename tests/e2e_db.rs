@@ -72,7 +72,11 @@ async fn web_mysql_keeps_its_password_out_of_everything_and_is_destroyed_only_wi
 
     let planned = stack.run_env(&["plan", "{spec}", "--out", plan_path], &env).expect_code(0);
     printed += &all_of(&planned);
-    assert!(planned.stdout.contains("master_user_password    = (sensitive)"), "{}", planned.stdout);
+    assert!(
+        planned.stdout.lines().any(|l| l.contains("+ master_user_password ") && l.ends_with("= (sensitive)")),
+        "{}",
+        planned.stdout
+    );
     let json = stack.run_env(&["plan", "{spec}", "--json"], &env).expect_code(0);
     printed += &all_of(&json);
     let applied = stack.run_env(&["apply", plan_path], &env).expect_code(0);
@@ -429,4 +433,79 @@ async fn a_saved_plan_that_changes_a_database_applies() {
     assert_eq!(db(&id).await.db_instance_class(), Some("db.t3.small"));
     stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env).expect_code(0);
     stack.run_env(&["destroy", "{spec}", "--auto-approve", "--allow-data-loss"], &env).expect_code(0);
+}
+
+const SETTINGS: &str = r#"stack: db-settings
+resources:
+  vpc.main:
+    cidr_block: 10.21.0.0/16
+  subnet.a:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.21.1.0/24
+    availability_zone: us-east-1a
+  subnet.b:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.21.2.0/24
+    availability_zone: us-east-1b
+  db_subnet_group.db:
+    subnet_ids: ["${subnet.a}", "${subnet.b}"]
+  db_instance.main:
+    engine: postgres
+    db_instance_class: db.t3.micro
+    allocated_storage: 20
+    max_allocated_storage: 100
+    master_username: app_admin
+    master_user_password: ${env.TRELLIS_DB_PW}
+    db_subnet_group_name: ${db_subnet_group.db}
+    storage_encrypted: true
+    backup_retention_period: 7
+    preferred_backup_window: "03:00-03:30"
+    preferred_maintenance_window: "sun:05:00-sun:06:00"
+    copy_tags_to_snapshot: true
+    enable_cloudwatch_logs_exports: [postgresql]
+    auto_minor_version_upgrade: false
+    protect: false
+    skip_final_snapshot: true
+"#;
+
+#[tokio::test]
+async fn a_database_s_windows_logs_and_storage_autoscaling_are_set_read_and_changed() {
+    let stack = Stack::new("db-settings", SETTINGS);
+    let env = [("TRELLIS_DB_PW", "settings-pw-81")];
+    stack.run_env(&["apply", "{spec}", "--auto-approve"], &env).expect_code(0);
+    let live = db(&stack.id("db_instance.main")).await;
+    assert_eq!(live.preferred_backup_window(), Some("03:00-03:30"));
+    assert_eq!(live.preferred_maintenance_window(), Some("sun:05:00-sun:06:00"));
+    assert_eq!(live.max_allocated_storage(), Some(100));
+    assert_eq!(live.copy_tags_to_snapshot(), Some(true));
+    assert_eq!(live.enabled_cloudwatch_logs_exports(), ["postgresql"]);
+    assert_eq!(live.auto_minor_version_upgrade(), Some(false));
+    stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env).expect_code(0);
+
+    // In place: new windows, one more log, a higher ceiling; the database stays.
+    let id = stack.id("db_instance.main");
+    let edited = SETTINGS
+        .replace("03:00-03:30", "04:00-04:30")
+        .replace("sun:05:00-sun:06:00", "sat:06:00-sat:07:00")
+        .replace("[postgresql]", "[postgresql, upgrade]")
+        .replace("max_allocated_storage: 100", "max_allocated_storage: 200");
+    stack.write_spec(&edited);
+    let plan = stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env).expect_code(2);
+    assert!(plan.stdout.contains("~ db_instance.main"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("DATA LOSS"), "{}", plan.stdout);
+    stack.run_env(&["apply", "{spec}", "--auto-approve"], &env).expect_code(0);
+    assert_eq!(stack.id("db_instance.main"), id);
+    let live = db(&id).await;
+    assert_eq!(live.preferred_backup_window(), Some("04:00-04:30"));
+    assert_eq!(live.preferred_maintenance_window(), Some("sat:06:00-sat:07:00"));
+    assert_eq!(live.max_allocated_storage(), Some(200));
+    let mut logs = live.enabled_cloudwatch_logs_exports().to_vec();
+    logs.sort();
+    assert_eq!(logs, ["postgresql", "upgrade"]);
+    stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env).expect_code(0);
+
+    stack.run_env(&["destroy", "{spec}", "--auto-approve"], &env).expect_code(0);
+    assert!(!db_exists(&id).await);
+    let left = tagged_all(&stack.name).await;
+    assert!(left.is_empty(), "{left:?}");
 }

@@ -657,3 +657,17 @@ fn what_aws_refuses_is_refused_at_its_place() {
         assert_eq!(err.matches("error:").count(), 1, "one mistake, one error:\n{err}");
     }
 }
+
+#[test]
+fn a_database_s_windows_and_monitoring_are_held_to_what_aws_takes() {
+    let db = |extra: &str| {
+        errors(&format!(
+            "stack: s\nresources:\n  db_instance.d:\n    engine: postgres\n    db_instance_class: db.t3.micro\n    allocated_storage: 20\n    master_username: admin\n    master_user_password: ${{env.PW}}\n{extra}"
+        ))
+    };
+    assert!(db("    preferred_backup_window: 3am\n").contains("`3am` is not a window AWS takes"));
+    assert!(db("    preferred_maintenance_window: sunday:05:00-sun:06:00\n").contains("`ddd:hh24:mi-ddd:hh24:mi`"));
+    assert!(db("    monitoring_interval: 7\n").contains("7 is not an interval AWS takes"));
+    assert!(db("    monitoring_interval: 60\n").contains("needs `monitoring_role_arn`"));
+    assert!(db("    max_allocated_storage: 10\n").contains("a ceiling above `allocated_storage` (20 GiB)"));
+}

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use aws_sdk_rds::operation::create_db_instance::builders::CreateDBInstanceFluentBuilder;
 use aws_sdk_rds::operation::create_db_instance_read_replica::builders::CreateDBInstanceReadReplicaFluentBuilder;
-use aws_sdk_rds::types::{DbInstance, Filter};
+use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, DbInstance, Filter};
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::{AwsKind, Create, FoundBy, InVpc};
@@ -107,6 +107,18 @@ fn observe(d: &DbInstance) -> Vec<(&'static str, Value)> {
         ("backup_retention_period", opt_int(retention)),
         ("publicly_accessible", d.publicly_accessible().map(Value::Bool).unwrap_or(Value::Null)),
         ("deletion_protection", d.deletion_protection().map(Value::Bool).unwrap_or(Value::Null)),
+        ("preferred_backup_window", opt_str(d.preferred_backup_window())),
+        ("preferred_maintenance_window", opt_str(d.preferred_maintenance_window())),
+        ("max_allocated_storage", opt_int(d.max_allocated_storage())),
+        ("copy_tags_to_snapshot", d.copy_tags_to_snapshot().map(Value::Bool).unwrap_or(Value::Null)),
+        ("enable_cloudwatch_logs_exports", {
+            let mut logs: Vec<Value> = d.enabled_cloudwatch_logs_exports().iter().map(Value::str).collect();
+            trellis_core::schema::normalize_set(&mut logs);
+            Value::List(logs)
+        }),
+        ("monitoring_interval", opt_int(d.monitoring_interval())),
+        ("monitoring_role_arn", opt_str(d.monitoring_role_arn())),
+        ("auto_minor_version_upgrade", d.auto_minor_version_upgrade().map(Value::Bool).unwrap_or(Value::Null)),
         ("endpoint", opt_str(d.endpoint().and_then(|e| e.address()))),
         ("port", opt_int(d.endpoint().and_then(|e| e.port()))),
         ("pending_reboot", Value::Bool(group.and_then(|g| g.parameter_apply_status()) == Some("pending-reboot"))),
@@ -174,6 +186,12 @@ fn replica_request(
         .set_multi_az(bool_attr(attrs, "multi_az"))
         .set_publicly_accessible(bool_attr(attrs, "publicly_accessible"))
         .set_deletion_protection(bool_attr(attrs, "deletion_protection"))
+        .set_max_allocated_storage(int(attrs, "max_allocated_storage"))
+        .set_copy_tags_to_snapshot(bool_attr(attrs, "copy_tags_to_snapshot"))
+        .set_enable_cloudwatch_logs_exports(strs(attrs, "enable_cloudwatch_logs_exports").filter(|l| !l.is_empty()))
+        .set_monitoring_interval(int(attrs, "monitoring_interval"))
+        .set_monitoring_role_arn(string(attrs, "monitoring_role_arn"))
+        .set_auto_minor_version_upgrade(bool_attr(attrs, "auto_minor_version_upgrade"))
         .set_tags(Some(rds_tags(c.stack, c.address, attrs.get("tags"))))
 }
 
@@ -198,6 +216,14 @@ fn primary_request(b: CreateDBInstanceFluentBuilder, c: &Create<'_>, name: &str)
         .set_backup_retention_period(int(attrs, "backup_retention_period"))
         .set_publicly_accessible(bool_attr(attrs, "publicly_accessible"))
         .set_deletion_protection(bool_attr(attrs, "deletion_protection"))
+        .set_preferred_backup_window(string(attrs, "preferred_backup_window"))
+        .set_preferred_maintenance_window(string(attrs, "preferred_maintenance_window"))
+        .set_max_allocated_storage(int(attrs, "max_allocated_storage"))
+        .set_copy_tags_to_snapshot(bool_attr(attrs, "copy_tags_to_snapshot"))
+        .set_enable_cloudwatch_logs_exports(strs(attrs, "enable_cloudwatch_logs_exports").filter(|l| !l.is_empty()))
+        .set_monitoring_interval(int(attrs, "monitoring_interval"))
+        .set_monitoring_role_arn(string(attrs, "monitoring_role_arn"))
+        .set_auto_minor_version_upgrade(bool_attr(attrs, "auto_minor_version_upgrade"))
         .set_tags(Some(rds_tags(c.stack, c.address, attrs.get("tags"))))
 }
 
@@ -296,6 +322,24 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
     set!("backup_retention_period", set_backup_retention_period, int(after, "backup_retention_period"));
     set!("publicly_accessible", set_publicly_accessible, bool_attr(after, "publicly_accessible"));
     set!("deletion_protection", set_deletion_protection, bool_attr(after, "deletion_protection"));
+    set!("preferred_backup_window", set_preferred_backup_window, string(after, "preferred_backup_window"));
+    set!("preferred_maintenance_window", set_preferred_maintenance_window, string(after, "preferred_maintenance_window"));
+    set!("max_allocated_storage", set_max_allocated_storage, int(after, "max_allocated_storage"));
+    set!("copy_tags_to_snapshot", set_copy_tags_to_snapshot, bool_attr(after, "copy_tags_to_snapshot"));
+    set!("monitoring_interval", set_monitoring_interval, int(after, "monitoring_interval"));
+    set!("monitoring_role_arn", set_monitoring_role_arn, string(after, "monitoring_role_arn"));
+    set!("auto_minor_version_upgrade", set_auto_minor_version_upgrade, bool_attr(after, "auto_minor_version_upgrade"));
+    if changed("enable_cloudwatch_logs_exports") {
+        // The logs to start and to stop sending, as ModifyDBInstance takes them.
+        let (was, now) = (strs(before, "enable_cloudwatch_logs_exports"), strs(after, "enable_cloudwatch_logs_exports"));
+        let (was, now) = (was.unwrap_or_default(), now.unwrap_or_default());
+        let config = CloudwatchLogsExportConfiguration::builder()
+            .set_enable_log_types(Some(now.iter().filter(|l| !was.contains(l)).cloned().collect()))
+            .set_disable_log_types(Some(was.iter().filter(|l| !now.contains(l)).cloned().collect()))
+            .build();
+        m = m.cloudwatch_logs_export_configuration(config);
+        any = true;
+    }
     if any {
         aws.call(Call::Rds).await;
         m.apply_immediately(bool_attr(after, "apply_immediately").unwrap_or(false)).send().await.map_err(aws_err)?;
@@ -383,6 +427,14 @@ mod tests {
         "backup_retention_period",
         "publicly_accessible",
         "deletion_protection",
+        "preferred_backup_window",
+        "preferred_maintenance_window",
+        "max_allocated_storage",
+        "copy_tags_to_snapshot",
+        "enable_cloudwatch_logs_exports",
+        "monitoring_interval",
+        "monitoring_role_arn",
+        "auto_minor_version_upgrade",
         "tags",
     ];
 
@@ -398,6 +450,12 @@ mod tests {
         "multi_az",
         "publicly_accessible",
         "deletion_protection",
+        "max_allocated_storage",
+        "copy_tags_to_snapshot",
+        "enable_cloudwatch_logs_exports",
+        "monitoring_interval",
+        "monitoring_role_arn",
+        "auto_minor_version_upgrade",
         "tags",
     ];
 
@@ -449,6 +507,14 @@ mod tests {
                 .set_deletion_protection(*i.get_deletion_protection())
                 .set_storage_encrypted(*i.get_storage_encrypted())
                 .set_kms_key_id(i.get_kms_key_id().clone())
+                .set_preferred_backup_window(i.get_preferred_backup_window().clone())
+                .set_preferred_maintenance_window(i.get_preferred_maintenance_window().clone())
+                .set_max_allocated_storage(*i.get_max_allocated_storage())
+                .set_copy_tags_to_snapshot(*i.get_copy_tags_to_snapshot())
+                .set_enabled_cloudwatch_logs_exports(i.get_enable_cloudwatch_logs_exports().clone())
+                .set_monitoring_interval(*i.get_monitoring_interval())
+                .set_monitoring_role_arn(i.get_monitoring_role_arn().clone())
+                .set_auto_minor_version_upgrade(*i.get_auto_minor_version_upgrade())
                 .set_tag_list(i.get_tags().clone())
                 .build();
             let mut back = described_with(&name, tag_map(answer.tag_list()), observe(&answer)).attrs;
@@ -475,6 +541,12 @@ mod tests {
                 .set_multi_az(*i.get_multi_az())
                 .set_publicly_accessible(*i.get_publicly_accessible())
                 .set_deletion_protection(*i.get_deletion_protection())
+                .set_max_allocated_storage(*i.get_max_allocated_storage())
+                .set_copy_tags_to_snapshot(*i.get_copy_tags_to_snapshot())
+                .set_enabled_cloudwatch_logs_exports(i.get_enable_cloudwatch_logs_exports().clone())
+                .set_monitoring_interval(*i.get_monitoring_interval())
+                .set_monitoring_role_arn(i.get_monitoring_role_arn().clone())
+                .set_auto_minor_version_upgrade(*i.get_auto_minor_version_upgrade())
                 .set_tag_list(i.get_tags().clone())
                 .build();
             let mut back = described_with(&name, tag_map(answer.tag_list()), observe(&answer)).attrs;

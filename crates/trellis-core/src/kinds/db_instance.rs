@@ -20,6 +20,19 @@ fn check_db_instance(a: &Attrs) -> Option<(&'static str, String)> {
 /// What AWS's RDS reference says in words of CreateDBInstance, by engine: the storage
 /// range of each storage type, and the administrator's name.
 fn engine_limits(a: &Attrs) -> Option<(&'static str, String)> {
+    if let Some(n) = a.get("monitoring_interval").and_then(Value::as_int) {
+        if ![0, 1, 5, 10, 15, 30, 60].contains(&n) {
+            return Some(("monitoring_interval", format!("{n} is not an interval AWS takes: 0, 1, 5, 10, 15, 30 or 60")));
+        }
+        if n > 0 && !a.contains_key("monitoring_role_arn") {
+            return Some(("monitoring_interval", "enhanced monitoring needs `monitoring_role_arn`".into()));
+        }
+    }
+    if let (Some(max), Some(size)) = (a.get("max_allocated_storage").and_then(Value::as_int), a.get("allocated_storage").and_then(Value::as_int)) {
+        if max <= size {
+            return Some(("max_allocated_storage", format!("storage autoscaling needs a ceiling above `allocated_storage` ({size} GiB), not {max}")));
+        }
+    }
     let engine = a.get("engine").and_then(Value::as_str)?.to_ascii_lowercase();
     let mysql = engine == "mysql" || engine == "mariadb";
     if let Some(size) = a.get("allocated_storage").and_then(Value::as_int) {
@@ -57,6 +70,34 @@ fn db_password(v: &Value) -> Option<String> {
         return Some("AWS takes only printable ASCII characters in a password".into());
     }
     (!bad.is_empty()).then(|| format!("AWS takes no {} in a password", bad.join(" or ")))
+}
+
+/// `hh24:mi-hh24:mi`, as RDS's reference says a backup window is written.
+fn backup_window(v: &Value) -> Option<String> {
+    let text = v.as_str()?;
+    let ok = text.split_once('-').is_some_and(|(a, b)| clock(a).is_some() && clock(b).is_some());
+    (!ok).then(|| format!("`{text}` is not a window AWS takes: write `hh24:mi-hh24:mi` in UTC, e.g. `03:00-03:30`"))
+}
+
+/// `ddd:hh24:mi-ddd:hh24:mi`, as RDS's reference says a maintenance window is written.
+fn maintenance_window(v: &Value) -> Option<String> {
+    let text = v.as_str()?;
+    let day_time = |s: &str| {
+        let (day, time) = s.split_once(':')?;
+        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].contains(&day.to_ascii_lowercase().as_str()).then_some(())?;
+        clock(time)
+    };
+    let ok = text.split_once('-').is_some_and(|(a, b)| day_time(a).is_some() && day_time(b).is_some());
+    (!ok).then(|| {
+        format!("`{text}` is not a window AWS takes: write `ddd:hh24:mi-ddd:hh24:mi` in UTC, e.g. `sun:05:00-sun:06:00`")
+    })
+}
+
+/// Minutes past midnight of `hh24:mi`.
+fn clock(s: &str) -> Option<u32> {
+    let (h, m) = s.split_once(':')?;
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60 && s.len() == 5).then_some(h * 60 + m)
 }
 
 fn db_update_note(after: &Attrs) -> String {
@@ -320,6 +361,69 @@ pub static DB_INSTANCE: Kind = Kind {
                     "AWS refuses to delete it until this is turned off (trellis will not turn it off for you).",
                 ),
                 Default::Bool(false),
+            ),
+            valid(
+                attr(
+                    "preferred_backup_window",
+                    Type::Str,
+                    Mode::OptionalComputed,
+                    "When the daily backup runs, `hh24:mi-hh24:mi` in UTC (at least 30 minutes, apart from the maintenance window); left out, AWS picks one. Changed in place.",
+                ),
+                backup_window,
+            ),
+            valid(
+                attr(
+                    "preferred_maintenance_window",
+                    Type::Str,
+                    Mode::OptionalComputed,
+                    "When AWS may patch and apply pending changes, `ddd:hh24:mi-ddd:hh24:mi` in UTC (`sun:05:00-sun:06:00`, at least 30 minutes); left out, AWS picks one. Changed in place.",
+                ),
+                maintenance_window,
+            ),
+            attr(
+                "max_allocated_storage",
+                Type::Int,
+                Mode::OptionalComputed,
+                "Storage autoscaling: AWS grows `allocated_storage` up to this many GiB as the database fills; left out, no autoscaling. Changed in place.",
+            ),
+            default(
+                attr(
+                    "copy_tags_to_snapshot",
+                    Type::Bool,
+                    Mode::Optional,
+                    "Give its snapshots (the final one too) the database's tags. Changed in place.",
+                ),
+                Default::Bool(false),
+            ),
+            default(
+                attr(
+                    "enable_cloudwatch_logs_exports",
+                    Type::Set(&Type::Enum(&["audit", "error", "general", "slowquery", "postgresql", "upgrade", "iam-db-auth-error"])),
+                    Mode::Optional,
+                    "The engine's logs sent to CloudWatch Logs (MySQL: `error`, `general`, `slowquery`, `audit`; PostgreSQL: `postgresql`, `upgrade`). Changed in place (`--cloudwatch-logs-export-configuration`).",
+                ),
+                Default::EmptyList,
+            ),
+            default(
+                attr(
+                    "monitoring_interval",
+                    Type::Int,
+                    Mode::Optional,
+                    "Enhanced monitoring: seconds between samples (1, 5, 10, 15, 30 or 60; 0 turns it off), with `monitoring_role_arn`. Changed in place.",
+                ),
+                Default::Int(0),
+            ),
+            attr(
+                "monitoring_role_arn",
+                Type::Str,
+                Mode::OptionalComputed,
+                "The role RDS sends enhanced monitoring's metrics to CloudWatch with (`${iam_role.NAME.arn}`); needed when `monitoring_interval` is above 0.",
+            ),
+            attr(
+                "auto_minor_version_upgrade",
+                Type::Bool,
+                Mode::OptionalComputed,
+                "Minor engine upgrades in the maintenance window (AWS's default: on). Changed in place.",
             ),
             local(default(
                 attr(
