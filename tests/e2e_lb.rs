@@ -583,3 +583,58 @@ async fn a_group_s_instances_are_the_group_s_not_orphans() {
     stack.destroy_and_check_clean();
     assert!(tagged_all(&stack.name).await.is_empty(), "{:?}", tagged_all(&stack.name).await);
 }
+
+#[tokio::test]
+async fn balancing_settings_are_set_read_and_changed_in_place() {
+    let spec = replace(
+        WEB_ASG,
+        "    depends_on: [internet_gateway.main]\n",
+        "    depends_on: [internet_gateway.main]\n    drop_invalid_header_fields: true\n",
+    );
+    let spec = replace(
+        &spec,
+        "    deregistration_delay: 30\n",
+        "    deregistration_delay: 30\n    load_balancing_algorithm_type: least_outstanding_requests\n",
+    );
+    let stack = Stack::new("lb-settings", &spec);
+    stack.write_file("files/web-boot.sh", WEB_BOOT);
+    stack.apply();
+    let elb = aws().await.elb().clone();
+    let lb = stack.id("load_balancer.web");
+    let tg = stack.id("target_group.web");
+    let lb_attr = |key: &'static str| {
+        let (elb, lb) = (elb.clone(), lb.clone());
+        async move {
+            let out = elb.describe_load_balancer_attributes().load_balancer_arn(&lb).send().await.unwrap();
+            out.attributes().iter().find(|a| a.key() == Some(key)).and_then(|a| a.value()).map(str::to_string)
+        }
+    };
+    let tg_attr = |key: &'static str| {
+        let (elb, tg) = (elb.clone(), tg.clone());
+        async move {
+            let out = elb.describe_target_group_attributes().target_group_arn(&tg).send().await.unwrap();
+            out.attributes().iter().find(|a| a.key() == Some(key)).and_then(|a| a.value()).map(str::to_string)
+        }
+    };
+    assert_eq!(lb_attr("routing.http.drop_invalid_header_fields.enabled").await.as_deref(), Some("true"));
+    assert_eq!(tg_attr("load_balancing.algorithm.type").await.as_deref(), Some("least_outstanding_requests"));
+    let plan = stack.plan().expect_code(0);
+    assert!(!plan.stdout.contains("lb-invalid-headers-kept"), "{}", plan.stdout);
+
+    // Changed in place: the balancer and the group stay.
+    let spec = std::fs::read_to_string(&stack.spec).unwrap();
+    let spec = replace(&spec, "least_outstanding_requests", "round_robin");
+    stack.write_spec(&replace(
+        &spec,
+        "    drop_invalid_header_fields: true\n",
+        "    drop_invalid_header_fields: true\n    preserve_host_header: true\n",
+    ));
+    let plan = stack.plan().expect_code(2);
+    assert!(plan.stdout.contains("Plan: 0 to add, 2 to change, 0 to replace, 0 to destroy."), "{}", plan.stdout);
+    stack.apply();
+    assert_eq!((stack.id("load_balancer.web"), stack.id("target_group.web")), (lb.clone(), tg.clone()));
+    assert_eq!(lb_attr("routing.http.preserve_host_header.enabled").await.as_deref(), Some("true"));
+    assert_eq!(tg_attr("load_balancing.algorithm.type").await.as_deref(), Some("round_robin"));
+    stack.plan().expect_code(0);
+    stack.destroy_and_check_clean();
+}

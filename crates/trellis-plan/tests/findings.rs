@@ -116,6 +116,7 @@ fn a_trust_policy_open_to_anyone_and_plain_http_are_found() {
   load_balancer.web:
     subnets: ["${subnet.a}", "${subnet.b}"]
     deletion_protection: true
+    drop_invalid_header_fields: true
   listener.http:
     load_balancer_arn: ${load_balancer.web}
     port: 80
@@ -124,6 +125,9 @@ fn a_trust_policy_open_to_anyone_and_plain_http_are_found() {
         target_group_arn: ${target_group.web}
 "#;
     assert_eq!(rules(&findings(lb)), [("listener-plain-http", "listener.http".to_string())]);
+    // A balancer that passes invalid headers on (CKV_AWS_131).
+    let headers = lb.replace("    drop_invalid_header_fields: true\n", "");
+    assert!(rules(&findings(&headers)).contains(&("lb-invalid-headers-kept", "load_balancer.web".to_string())));
     let redirect = lb.replace(
         "      - type: forward\n        target_group_arn: ${target_group.web}\n",
         "      - type: redirect\n        redirect_config: { protocol: HTTPS, port: \"443\", status_code: HTTP_301 }\n",

@@ -71,6 +71,12 @@ impl AwsKind for Ops {
 
 const IDLE: &str = "idle_timeout.timeout_seconds";
 const PROTECT: &str = "deletion_protection.enabled";
+/// The boolean attributes set by name: (attribute, AWS's key).
+const SWITCHES: [(&str, &str); 3] = [
+    ("deletion_protection", PROTECT),
+    ("drop_invalid_header_fields", "routing.http.drop_invalid_header_fields.enabled"),
+    ("preserve_host_header", "routing.http.preserve_host_header.enabled"),
+];
 
 async fn read(aws: &Aws, arns: Vec<String>) -> Result<Vec<LoadBalancer>, ProviderError> {
     let out = aws.elb.describe_load_balancers().set_load_balancer_arns(Some(arns)).send().await.map_err(aws_err)?;
@@ -114,23 +120,24 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
         let res = aws.elb.describe_load_balancer_attributes().load_balancer_arn(&arn).send().await.map_err(aws_err)?;
         let attr = |key: &str| res.attributes().iter().find(|a| a.key() == Some(key)).and_then(|a| a.value());
         let idle = attr(IDLE).and_then(|v| v.parse::<i64>().ok()).map(Value::Int).unwrap_or(Value::Null);
-        let protect = attr(PROTECT).map(|v| Value::Bool(v == "true")).unwrap_or(Value::Null);
-        out.push(described_with(&arn, tags.get(&arn).cloned().unwrap_or_default(), observe(&arn, &lb, idle, protect)));
+        let switches = SWITCHES.map(|(name, key)| (name, attr(key).map(|v| Value::Bool(v == "true")).unwrap_or(Value::Null)));
+        out.push(described_with(&arn, tags.get(&arn).cloned().unwrap_or_default(), observe(&arn, &lb, idle, switches)));
     }
     Ok(out)
 }
 
-fn observe(arn: &str, lb: &LoadBalancer, idle: Value, protect: Value) -> Vec<(&'static str, Value)> {
-    vec![
+fn observe(arn: &str, lb: &LoadBalancer, idle: Value, switches: [(&'static str, Value); 3]) -> Vec<(&'static str, Value)> {
+    let mut seen = vec![
         ("name", opt_str(lb.load_balancer_name())),
         ("scheme", opt_str(lb.scheme().map(|s| s.as_str()))),
         ("subnets", strings(lb.availability_zones().iter().filter_map(|z| z.subnet_id().map(str::to_string)))),
         ("security_groups", strings(lb.security_groups().iter().cloned())),
         ("idle_timeout", idle),
-        ("deletion_protection", protect),
         ("dns_name", opt_str(lb.dns_name())),
         ("arn_suffix", arn_suffix(arn)),
-    ]
+    ];
+    seen.extend(switches);
+    seen
 }
 
 fn request(b: CreateLoadBalancerFluentBuilder, c: &Create<'_>, name: String) -> CreateLoadBalancerFluentBuilder {
@@ -151,11 +158,10 @@ fn attribute_changes(before: &Attrs, after: &Attrs) -> Vec<LoadBalancerAttribute
     {
         changes.push(LoadBalancerAttribute::builder().key(IDLE).value(v.to_string()).build());
     }
-    if let (Some(v), true) = (
-        after.get("deletion_protection").and_then(Value::as_bool),
-        before.get("deletion_protection") != after.get("deletion_protection"),
-    ) {
-        changes.push(LoadBalancerAttribute::builder().key(PROTECT).value(v.to_string()).build());
+    for (name, key) in SWITCHES {
+        if let (Some(v), true) = (after.get(name).and_then(Value::as_bool), before.get(name) != after.get(name)) {
+            changes.push(LoadBalancerAttribute::builder().key(key).value(v.to_string()).build());
+        }
     }
     changes
 }
@@ -257,8 +263,17 @@ mod tests {
     use super::super::roundtrip::{self, gives_back};
     use super::*;
 
-    const ALL: &[&str] =
-        &["name", "scheme", "subnets", "security_groups", "idle_timeout", "deletion_protection", "tags"];
+    const ALL: &[&str] = &[
+        "name",
+        "scheme",
+        "subnets",
+        "security_groups",
+        "idle_timeout",
+        "deletion_protection",
+        "drop_invalid_header_fields",
+        "preserve_host_header",
+        "tags",
+    ];
 
     proptest! {
         #[test]
@@ -278,9 +293,9 @@ mod tests {
             let set = attribute_changes(&Attrs::new(), &attrs);
             let attr = |key: &str| set.iter().find(|a| a.key() == Some(key)).and_then(|a| a.value());
             let idle = attr(IDLE).and_then(|v| v.parse::<i64>().ok()).map(Value::Int).unwrap_or(Value::Null);
-            let protect = attr(PROTECT).map(|v| Value::Bool(v == "true")).unwrap_or(Value::Null);
+            let switches = SWITCHES.map(|(name, key)| (name, attr(key).map(|v| Value::Bool(v == "true")).unwrap_or(Value::Null)));
             let tags = roundtrip::tag_pairs(i.get_tags().iter().flatten().map(|t| (t.key(), t.value())));
-            let mut back = described_with("arn:lb", tags, observe("arn:lb", &answer, idle, protect)).attrs;
+            let mut back = described_with("arn:lb", tags, observe("arn:lb", &answer, idle, switches)).attrs;
             // Left out, the name is generated and the groups are AWS's choice.
             for chosen in ["name", "security_groups"] {
                 if !attrs.contains_key(chosen) {

@@ -65,13 +65,15 @@ impl AwsKind for Ops {
 
 /// The target group attributes a spec sets: each attribute, AWS's key, and whether
 /// its text is a number, a boolean or a word.
-const ATTRIBUTES: [(&str, &str, Text); 6] = [
+const ATTRIBUTES: [(&str, &str, Text); 8] = [
     ("deregistration_delay", "deregistration_delay.timeout_seconds", Text::Int),
     ("stickiness_enabled", "stickiness.enabled", Text::Bool),
     ("stickiness_type", "stickiness.type", Text::Word),
     ("stickiness_lb_cookie_duration_seconds", "stickiness.lb_cookie.duration_seconds", Text::Int),
     ("stickiness_app_cookie_cookie_name", "stickiness.app_cookie.cookie_name", Text::Word),
     ("slow_start_duration_seconds", "slow_start.duration_seconds", Text::Int),
+    ("load_balancing_algorithm_type", "load_balancing.algorithm.type", Text::Word),
+    ("load_balancing_cross_zone_enabled", "load_balancing.cross_zone.enabled", Text::Word),
 ];
 
 /// AWS gives and takes every target group attribute as text.

@@ -11,7 +11,22 @@ fn unprotected(s: &Subject) -> Vec<String> {
         .collect()
 }
 
-static RULES: [Rule; 1] = [Rule {
+fn keeps_invalid_headers(s: &Subject) -> Vec<String> {
+    (s.attrs.get("drop_invalid_header_fields").and_then(Value::as_bool) != Some(true))
+        .then(|| "drop_invalid_header_fields is off".to_string())
+        .into_iter()
+        .collect()
+}
+
+static RULES: [Rule; 2] = [Rule {
+    id: "lb-invalid-headers-kept",
+    checkov: Some("CKV_AWS_131"),
+    severity: Severity::Low,
+    title: "the load balancer passes HTTP headers with invalid names to the targets",
+    why: "a header a proxy and an application read differently is how requests are smuggled past the checks in front",
+    fix: "`drop_invalid_header_fields: true`",
+    check: keeps_invalid_headers,
+}, Rule {
     id: "lb-deletion-unprotected",
     checkov: Some("CKV_AWS_150"),
     severity: Severity::Low,
@@ -48,6 +63,14 @@ pub static LOAD_BALANCER: Kind = Kind {
                 "Security groups (`set-security-groups`); left out, AWS gives it the VPC's default group.",
             ),
             default(attr("idle_timeout", Type::Int, Mode::Optional, "Seconds an idle connection stays open (the `idle_timeout.timeout_seconds` attribute, `modify-load-balancer-attributes`)."), Default::Int(60)),
+            default(
+                attr("drop_invalid_header_fields", Type::Bool, Mode::Optional, "Drop HTTP headers whose names are not valid (`routing.http.drop_invalid_header_fields.enabled`), so they never reach the targets. Changed in place."),
+                Default::Bool(false),
+            ),
+            default(
+                attr("preserve_host_header", Type::Bool, Mode::Optional, "Send the client's `Host` header to the targets unchanged (`routing.http.preserve_host_header.enabled`). Changed in place."),
+                Default::Bool(false),
+            ),
             default(
                 attr("deletion_protection", Type::Bool, Mode::Optional, "Refuse deletion until turned off (trellis will not turn it off for you)."),
                 Default::Bool(false),

@@ -150,6 +150,18 @@ pub static TARGET_GROUP: Kind = Kind {
                 Mode::OptionalComputed,
                 "Seconds a new target's share of requests ramps up, 30 to 900, or 0 for none (`slow_start.duration_seconds`).",
             ),
+            attr(
+                "load_balancing_algorithm_type",
+                Type::Enum(&["round_robin", "least_outstanding_requests", "weighted_random"]),
+                Mode::OptionalComputed,
+                "How requests are spread over the targets (`load_balancing.algorithm.type`; AWS's default: `round_robin`). Changed in place.",
+            ),
+            attr(
+                "load_balancing_cross_zone_enabled",
+                Type::Enum(&["true", "false", "use_load_balancer_configuration"]),
+                Mode::OptionalComputed,
+                "Whether targets in every zone share each zone's requests (`load_balancing.cross_zone.enabled`; AWS's default: as the load balancer says). Changed in place.",
+            ),
             TAGS,
             attr(
                 "arn_suffix",
