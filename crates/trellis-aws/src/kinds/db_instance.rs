@@ -167,6 +167,21 @@ fn string(attrs: &Attrs, name: &str) -> Option<String> {
     str_attr(attrs, name).map(str::to_string)
 }
 
+/// The settings of how a database is run that both creates take (a primary's and a
+/// replica's builders have the same setters).
+macro_rules! with_operations {
+    ($b:expr, $attrs:expr) => {
+        $b.set_max_allocated_storage(int($attrs, "max_allocated_storage"))
+            .set_copy_tags_to_snapshot(bool_attr($attrs, "copy_tags_to_snapshot"))
+            .set_enable_cloudwatch_logs_exports(
+                strs($attrs, "enable_cloudwatch_logs_exports").filter(|l| !l.is_empty()),
+            )
+            .set_monitoring_interval(int($attrs, "monitoring_interval"))
+            .set_monitoring_role_arn(string($attrs, "monitoring_role_arn"))
+            .set_auto_minor_version_upgrade(bool_attr($attrs, "auto_minor_version_upgrade"))
+    };
+}
+
 /// The create call of a read replica: the engine, storage, credentials and backups
 /// are its source's.
 fn replica_request(
@@ -176,7 +191,8 @@ fn replica_request(
     source: &str,
 ) -> CreateDBInstanceReadReplicaFluentBuilder {
     let attrs = c.attrs;
-    b.db_instance_identifier(name)
+    let b = b
+        .db_instance_identifier(name)
         .source_db_instance_identifier(source)
         .set_db_instance_class(string(attrs, "db_instance_class"))
         .set_storage_type(string(attrs, "storage_type"))
@@ -185,20 +201,15 @@ fn replica_request(
         .set_db_parameter_group_name(string(attrs, "db_parameter_group_name"))
         .set_multi_az(bool_attr(attrs, "multi_az"))
         .set_publicly_accessible(bool_attr(attrs, "publicly_accessible"))
-        .set_deletion_protection(bool_attr(attrs, "deletion_protection"))
-        .set_max_allocated_storage(int(attrs, "max_allocated_storage"))
-        .set_copy_tags_to_snapshot(bool_attr(attrs, "copy_tags_to_snapshot"))
-        .set_enable_cloudwatch_logs_exports(strs(attrs, "enable_cloudwatch_logs_exports").filter(|l| !l.is_empty()))
-        .set_monitoring_interval(int(attrs, "monitoring_interval"))
-        .set_monitoring_role_arn(string(attrs, "monitoring_role_arn"))
-        .set_auto_minor_version_upgrade(bool_attr(attrs, "auto_minor_version_upgrade"))
-        .set_tags(Some(rds_tags(c.stack, c.address, attrs.get("tags"))))
+        .set_deletion_protection(bool_attr(attrs, "deletion_protection"));
+    with_operations!(b, attrs).set_tags(Some(rds_tags(c.stack, c.address, attrs.get("tags"))))
 }
 
 /// The create call of a database that is not a replica.
 fn primary_request(b: CreateDBInstanceFluentBuilder, c: &Create<'_>, name: &str) -> CreateDBInstanceFluentBuilder {
     let attrs = c.attrs;
-    b.db_instance_identifier(name)
+    let b = b
+        .db_instance_identifier(name)
         .set_engine(string(attrs, "engine"))
         .set_engine_version(string(attrs, "engine_version"))
         .set_db_instance_class(string(attrs, "db_instance_class"))
@@ -217,14 +228,8 @@ fn primary_request(b: CreateDBInstanceFluentBuilder, c: &Create<'_>, name: &str)
         .set_publicly_accessible(bool_attr(attrs, "publicly_accessible"))
         .set_deletion_protection(bool_attr(attrs, "deletion_protection"))
         .set_preferred_backup_window(string(attrs, "preferred_backup_window"))
-        .set_preferred_maintenance_window(string(attrs, "preferred_maintenance_window"))
-        .set_max_allocated_storage(int(attrs, "max_allocated_storage"))
-        .set_copy_tags_to_snapshot(bool_attr(attrs, "copy_tags_to_snapshot"))
-        .set_enable_cloudwatch_logs_exports(strs(attrs, "enable_cloudwatch_logs_exports").filter(|l| !l.is_empty()))
-        .set_monitoring_interval(int(attrs, "monitoring_interval"))
-        .set_monitoring_role_arn(string(attrs, "monitoring_role_arn"))
-        .set_auto_minor_version_upgrade(bool_attr(attrs, "auto_minor_version_upgrade"))
-        .set_tags(Some(rds_tags(c.stack, c.address, attrs.get("tags"))))
+        .set_preferred_maintenance_window(string(attrs, "preferred_maintenance_window"));
+    with_operations!(b, attrs).set_tags(Some(rds_tags(c.stack, c.address, attrs.get("tags"))))
 }
 
 pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
