@@ -251,8 +251,10 @@ def shim_remove_role_not_in_profile():
 def shim_load_balancer_defaults():
     """moto 5.2.5: a load balancer made without `--scheme` has no scheme (AWS makes it
     `internet-facing`), and DescribeLoadBalancerAttributes leaves out
-    `idle_timeout.timeout_seconds` until it is set (AWS answers its default, 60).
-    The shim gives new load balancers both defaults."""
+    `idle_timeout.timeout_seconds` until it is set (AWS answers its default, 60), and
+    the HTTP routing attributes `routing.http.drop_invalid_header_fields.enabled` and
+    `routing.http.preserve_host_header.enabled` (AWS answers `false` for both). The
+    shim gives new load balancers these defaults."""
     from moto.elbv2.models import FakeLoadBalancer
 
     original = FakeLoadBalancer.__init__
@@ -262,6 +264,8 @@ def shim_load_balancer_defaults():
         if not self.scheme:
             self.scheme = "internet-facing"
         self.attrs.setdefault("idle_timeout.timeout_seconds", "60")
+        self.attrs.setdefault("routing.http.drop_invalid_header_fields.enabled", "false")
+        self.attrs.setdefault("routing.http.preserve_host_header.enabled", "false")
 
     FakeLoadBalancer.__init__ = __init__
 
