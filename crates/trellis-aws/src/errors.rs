@@ -68,6 +68,8 @@ const EXISTS: &[&str] = &[
     "DuplicateTargetGroupName",
     "DuplicateLoadBalancerName",
     "DuplicateListener",
+    // A rule's priority: a resent CreateRule whose first send made the rule.
+    "PriorityInUse",
     "AlreadyExists",
     "AlreadyExistsFault",
     "DBInstanceAlreadyExists",
@@ -125,6 +127,7 @@ pub(crate) const NOT_FOUND: &[&str] = &[
     "TargetGroupNotFound",
     "LoadBalancerNotFound",
     "ListenerNotFound",
+    "RuleNotFound",
     "DBSubnetGroupNotFoundFault",
     "DBParameterGroupNotFound",
     "DBInstanceNotFound",

@@ -134,6 +134,18 @@ impl Provider for Aws {
         ops.retag(self, id, attrs, before.as_ref(), after.as_ref()).await
     }
 
+    async fn set_together(
+        &self,
+        kind: &'static trellis_core::schema::Kind,
+        attr: &str,
+        objects: &[(Address, String, trellis_core::Value)],
+    ) -> Result<(), ProviderError> {
+        let ops = Self::kind_of(kind)?;
+        let pairs: Vec<(String, trellis_core::Value)> =
+            objects.iter().map(|(_, id, v)| (id.clone(), v.clone())).collect();
+        ops.set_together(self, attr, &pairs).await
+    }
+
     async fn delete(&self, address: &Address, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
         let ops = Self::kind_of(address.kind)?;
         // From now on "not found" means gone, not "not visible yet".

@@ -401,6 +401,7 @@ const BASE: Kind = Kind {
     terraform_types: &[],
     create_call: None,
     id_is: None,
+    unique: None,
     object: Object { check: None, other_names: &[], attrs: &[] },
 };
 
@@ -450,6 +451,7 @@ macro_rules! each_kind {
             target_group => TARGET_GROUP,
             load_balancer => LOAD_BALANCER,
             listener => LISTENER,
+            listener_rule => LISTENER_RULE,
             autoscaling_group => AUTOSCALING_GROUP,
             scaling_policy => SCALING_POLICY,
             instance => INSTANCE,

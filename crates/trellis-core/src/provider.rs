@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 
-use crate::{Address, Attrs};
+use crate::{Address, Attrs, Value};
 
 /// An error from the cloud, as the cloud said it: its error code and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +112,17 @@ pub trait Provider: Send + Sync + 'static {
         id: &str,
         attrs: &Attrs,
         managed: bool,
+    ) -> impl Future<Output = Result<(), ProviderError>> + Send;
+
+    /// Sets `attr` of several objects of `kind` in one step, each `(address, id, new
+    /// value)`, where the kind's objects under one parent hold distinct values of it
+    /// (`Kind::unique`): the new values may be each other's old ones (two rules that
+    /// swap priorities).
+    fn set_together(
+        &self,
+        kind: &'static crate::schema::Kind,
+        attr: &str,
+        objects: &[(Address, String, Value)],
     ) -> impl Future<Output = Result<(), ProviderError>> + Send;
 
     /// Deletes the object; an object that is already gone counts as deleted.

@@ -401,6 +401,31 @@ pub struct Kind {
     /// objects by name), and whether AWS lowercases it: a name the spec fixes is then
     /// the id a plan shows, and what refers to it is known before apply.
     pub id_is: Option<(&'static str, bool)>,
+    /// Its objects that share a parent hold distinct values of one attribute, which
+    /// orders them (a listener's rules and their priorities).
+    pub unique: Option<&'static Unique>,
+}
+
+/// Objects of one kind under one parent hold distinct values of `attr`, evaluated in
+/// its order (a listener's rules by priority: the first that matches a request takes
+/// it). AWS refuses a value a sibling holds, so the engine changes the values of
+/// several siblings together, in one call (`Provider::set_together`), after the
+/// deletes that free a value and before the creates that take one; the plan says
+/// where what an object matched goes when it moves or leaves.
+#[derive(Debug)]
+pub struct Unique {
+    /// The attribute whose values are distinct (`priority`).
+    pub attr: &'static str,
+    /// The attribute naming the parent (`listener_arn`).
+    pub among: &'static str,
+    /// What one object is called in the plan (`rule`).
+    pub noun: &'static str,
+    /// Where what no sibling matches goes (`the listener's default action`).
+    pub otherwise: &'static str,
+    /// What an object matches, in a few words (`path /app1/*`).
+    pub matches: fn(&Attrs) -> String,
+    /// The call that sets the values together (`set-rule-priorities`), for the plan.
+    pub call: &'static str,
 }
 
 /// A Terraform resource type that trellis writes as a kind (`aws_lb` is a

@@ -62,6 +62,15 @@ impl Provider for AtOnce {
         Ok(())
     }
 
+    async fn set_together(
+        &self,
+        _: &'static trellis_core::schema::Kind,
+        _: &str,
+        _: &[(Address, String, trellis_core::Value)],
+    ) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
     async fn delete(&self, _address: &Address, _id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
         Ok(())
     }

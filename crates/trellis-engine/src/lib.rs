@@ -229,10 +229,102 @@ pub fn operation_graph(plan: &Plan) -> Result<DiGraph<Op, ()>, EngineError> {
             }
         }
     }
+    order_siblings(plan, &mut g, &apply_node, &delete_node);
     if let Err(cycle) = petgraph::algo::toposort(&g, None) {
         return Err(EngineError::Cycle(g[cycle.node_id()].address.clone()));
     }
     Ok(g)
+}
+
+/// The updates of a kind whose objects hold distinct values under one parent
+/// (`Kind::unique`) that change that value, by parent: each group's values are set
+/// together, in one call, by its first update (its leader) before its own update runs.
+#[derive(Debug, Default)]
+struct Together {
+    /// Each leader's group, the leader first.
+    groups: BTreeMap<Address, Vec<Address>>,
+    /// Every member of a group: its value is set by then.
+    members: BTreeSet<Address>,
+}
+
+/// The parent a change's object is under, before and after, as text (`None`: unknown).
+fn parent(attrs: Option<&Attrs>, among: &str) -> Option<String> {
+    match attrs?.get(among)? {
+        v if v.has_unknown() => None,
+        v => Some(v.to_string()),
+    }
+}
+
+fn together(plan: &Plan) -> Together {
+    let mut by_parent: BTreeMap<(&str, String), Vec<Address>> = BTreeMap::new();
+    for c in plan.changes.iter().filter(|c| c.action == Action::Update) {
+        let Some(u) = c.address.kind.unique else { continue };
+        let (Some(before), Some(after)) = (&c.before, &c.after) else { continue };
+        if before.get(u.attr) == after.get(u.attr) {
+            continue;
+        }
+        if let Some(p) = parent(Some(before), u.among) {
+            by_parent.entry((c.address.kind.name, p)).or_default().push(c.address.clone());
+        }
+    }
+    let mut t = Together::default();
+    for members in by_parent.into_values() {
+        t.members.extend(members.iter().cloned());
+        t.groups.insert(members[0].clone(), members);
+    }
+    t
+}
+
+/// Orders the operations on objects that hold distinct values under one parent: the
+/// deletes that free a value come before the group's move and before a create taking
+/// it, and the creates after the move (which may free theirs).
+fn order_siblings(
+    plan: &Plan,
+    g: &mut DiGraph<Op, ()>,
+    apply_node: &BTreeMap<&Address, NodeIndex>,
+    delete_node: &BTreeMap<&Address, NodeIndex>,
+) {
+    let t = together(plan);
+    let leader_of: BTreeMap<(&str, String), &Address> = t
+        .groups
+        .keys()
+        .filter_map(|l| {
+            let c = plan.changes.iter().find(|c| &c.address == l)?;
+            Some(((l.kind.name, parent(c.before.as_ref(), l.kind.unique?.among)?), l))
+        })
+        .collect();
+    for (leader, members) in &t.groups {
+        for m in &members[1..] {
+            g.update_edge(apply_node[leader], apply_node[m], ());
+        }
+    }
+    for c in &plan.changes {
+        let Some(u) = c.address.kind.unique else { continue };
+        // A delete (the old object of a replacement too) frees its parent's value.
+        if let (Some(&d), Some(p)) = (delete_node.get(&c.address), parent(c.before.as_ref(), u.among)) {
+            if let Some(leader) = leader_of.get(&(c.address.kind.name, p.clone())) {
+                if *leader != &c.address {
+                    g.update_edge(d, apply_node[leader], ());
+                }
+            }
+            let value = c.before.as_ref().and_then(|b| b.get(u.attr));
+            for other in plan.changes.iter().filter(|o| o.address.kind == c.address.kind && o.address != c.address) {
+                let creates =
+                    matches!(other.action, Action::Create | Action::CreateThenDelete | Action::DeleteThenCreate);
+                let takes = other.after.as_ref().and_then(|a| a.get(u.attr)) == value && value.is_some();
+                if creates && takes && parent(other.after.as_ref(), u.among).as_ref() == Some(&p) {
+                    g.update_edge(d, apply_node[&other.address], ());
+                }
+            }
+        }
+        // A create waits for the move of its parent's group.
+        let creates = matches!(c.action, Action::Create | Action::CreateThenDelete | Action::DeleteThenCreate);
+        if let (true, Some(p)) = (creates, parent(c.after.as_ref(), u.among)) {
+            if let Some(leader) = leader_of.get(&(c.address.kind.name, p)) {
+                g.update_edge(apply_node[leader], apply_node[&c.address], ());
+            }
+        }
+    }
 }
 
 struct Shared {
@@ -274,6 +366,8 @@ struct Walk<'a, P, F> {
     /// The state, each step appended to the store's journal.
     journal: Journaled<'a>,
     shared: Shared,
+    /// The groups of updates whose ordered values are set together.
+    together: Together,
     report: Report,
     /// How many of each operation's predecessors have not succeeded yet.
     waiting: BTreeMap<NodeIndex, usize>,
@@ -307,6 +401,7 @@ impl<'a, P: Provider, F: Fn(Event)> Walk<'a, P, F> {
         on_event: F,
     ) -> Result<Self, EngineError> {
         let graph = operation_graph(plan)?;
+        let together = together(plan);
         let mut changes: BTreeMap<Address, ResourceChange> =
             plan.changes.iter().map(|c| (c.address.clone(), c.clone())).collect();
         // The delete of a create-before-destroy's old object runs under its deposed address.
@@ -331,6 +426,7 @@ impl<'a, P: Provider, F: Fn(Event)> Walk<'a, P, F> {
             changes,
             journal,
             shared,
+            together,
             report: Report::default(),
             waiting,
             ready,
@@ -394,7 +490,8 @@ impl<'a, P: Provider, F: Fn(Event)> Walk<'a, P, F> {
         while self.save_error.is_none() && !self.stopping && self.running.len() < self.parallelism {
             let Some(n) = self.ready.pop_front() else { break };
             let op = self.graph[n].clone();
-            let job = match prepare(&op, &self.changes[&op.address], &self.shared, self.journal.state(), &*self.env) {
+            let job = match prepare(&op, &self.changes, &self.together, &self.shared, self.journal.state(), &*self.env)
+            {
                 Ok(job) => job,
                 Err(error) => {
                     (self.on_event)(Event::Failed { op: op.clone(), error: error.clone() });
@@ -502,6 +599,8 @@ enum Job {
         id: String,
         before: Attrs,
         after: Attrs,
+        /// For a group's leader: the ordered values of the group to set first.
+        together: Option<SetTogether>,
     },
     Delete {
         id: String,
@@ -515,17 +614,26 @@ enum Job {
     },
 }
 
+/// The values a group's leader sets for the whole group, in one call.
+struct SetTogether {
+    kind: &'static trellis_core::schema::Kind,
+    attr: &'static str,
+    objects: Vec<(Address, String, Value)>,
+}
+
 fn prepare(
     op: &Op,
-    change: &ResourceChange,
+    changes: &BTreeMap<Address, ResourceChange>,
+    together: &Together,
     shared: &Shared,
     state: &State,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Job, ProviderError> {
+    let change = &changes[&op.address];
+    let resolve = |r: &trellis_core::Ref| trellis_plan::lookup(&shared.results, r);
     let evaluate = || -> Result<Attrs, ProviderError> {
         let config =
             change.config.as_ref().ok_or_else(|| ProviderError::new(None, "the plan has no configuration for it"))?;
-        let resolve = |r: &trellis_core::Ref| trellis_plan::lookup(&shared.results, r);
         let attrs: Attrs = config.iter().map(|(k, e)| (k.clone(), e.eval_with_env(&resolve, env))).collect();
         if let Some((name, _)) = attrs.iter().find(|(_, v)| v.has_unknown()) {
             let missing: Vec<&str> = config[name].env_names().into_iter().filter(|n| env(n).is_none()).collect();
@@ -554,7 +662,18 @@ fn prepare(
                     }
                 }
             }
-            Job::Update { id: cur.id.clone(), before, after }
+            // A member of a group finds its value set (by the leader, just before).
+            let unique = op.address.kind.unique.filter(|_| together.members.contains(&op.address));
+            if let Some(u) = unique {
+                if let Some(v) = after.get(u.attr) {
+                    before.insert(u.attr.to_string(), v.clone());
+                }
+            }
+            let together = match (together.groups.get(&op.address), unique) {
+                (Some(group), Some(u)) => Some(set_together(group, u.attr, changes, &resolve, state)?),
+                _ => None,
+            };
+            Job::Update { id: cur.id.clone(), before, after, together }
         }
         OpKind::Delete => {
             let (id, mut before) = match current {
@@ -578,6 +697,28 @@ fn prepare(
             Job::Retag { id: cur.id.clone(), attrs: cur.attributes.clone(), managed: op.kind == OpKind::Retag }
         }
     })
+}
+
+/// A group's new values, each read from its member's spec as it evaluates now.
+fn set_together(
+    group: &[Address],
+    attr: &'static str,
+    changes: &BTreeMap<Address, ResourceChange>,
+    resolve: &dyn Fn(&trellis_core::Ref) -> Value,
+    state: &State,
+) -> Result<SetTogether, ProviderError> {
+    let mut objects = Vec::new();
+    for member in group {
+        let cur = state
+            .get(member)
+            .ok_or_else(|| ProviderError::new(None, format!("{member} is not in the state any more")))?;
+        let value = changes[member].config.as_ref().and_then(|c| c.get(attr)).map(|e| e.eval(resolve));
+        match value {
+            Some(v) if !v.has_unknown() => objects.push((member.clone(), cur.id.clone(), v)),
+            _ => return Err(ProviderError::new(None, format!("{member}: `{attr}` is still unknown"))),
+        }
+    }
+    Ok(SetTogether { kind: group[0].kind, attr, objects })
 }
 
 struct Outcome {
@@ -605,10 +746,17 @@ async fn run<P: Provider>(provider: &P, stack: &str, op: &Op, job: Job) -> Outco
                 ..none
             },
         },
-        Job::Update { id, before, after } => match provider.update(stack, &op.address, &id, &before, &after).await {
-            Ok(obj) => Outcome { id: Some(id), object: Some((obj.id, obj.attrs)), sent: Some(after), ..none },
-            Err(e) => Outcome { id: Some(id), error: Some(e), ..none },
-        },
+        Job::Update { id, before, after, together } => {
+            if let Some(t) = together {
+                if let Err(e) = provider.set_together(t.kind, t.attr, &t.objects).await {
+                    return Outcome { id: Some(id), error: Some(e), ..none };
+                }
+            }
+            match provider.update(stack, &op.address, &id, &before, &after).await {
+                Ok(obj) => Outcome { id: Some(id), object: Some((obj.id, obj.attrs)), sent: Some(after), ..none },
+                Err(e) => Outcome { id: Some(id), error: Some(e), ..none },
+            }
+        }
         Job::Delete { id, before } => match provider.delete(&op.address, &id, &before).await {
             Ok(()) => Outcome { id: Some(id), ..none },
             Err(e) => Outcome { id: Some(id), error: Some(e), ..none },

@@ -35,6 +35,8 @@ struct Memory {
     at_delete: Mutex<Vec<State>>,
     /// Ids whose trellis tags were removed (forgotten objects).
     untagged: Mutex<BTreeSet<String>>,
+    /// Each `set_together` call: `address=value` of each object.
+    together: Mutex<Vec<String>>,
     next_id: Mutex<u32>,
 }
 
@@ -51,6 +53,7 @@ impl Memory {
             interrupt: None,
             at_delete: Mutex::default(),
             untagged: Mutex::default(),
+            together: Mutex::default(),
             next_id: Mutex::new(0),
         }
     }
@@ -79,6 +82,24 @@ impl Memory {
     fn calls(&self) -> Vec<String> {
         self.calls.lock().unwrap().iter().map(ToString::to_string).collect()
     }
+
+    /// Refuses, as AWS does, an object of a kind with ordered values (`Kind::unique`)
+    /// that would take a value a sibling under its parent holds; `moving` are the ids
+    /// whose values change in the same call.
+    fn check_unique(&self, address: &Address, attrs: &Attrs, moving: &[String]) -> Result<(), ProviderError> {
+        let Some(u) = address.kind.unique else { return Ok(()) };
+        let objects = self.objects.lock().unwrap();
+        let held = objects.iter().any(|(id, (a, other))| {
+            a.kind == address.kind
+                && !moving.contains(id)
+                && other.get(u.among) == attrs.get(u.among)
+                && other.get(u.attr) == attrs.get(u.attr)
+        });
+        match held {
+            true => Err(ProviderError::new(Some("PriorityInUse"), format!("{address}: `{}` is taken", u.attr))),
+            false => Ok(()),
+        }
+    }
 }
 
 impl Provider for Memory {
@@ -94,6 +115,7 @@ impl Provider for Memory {
         _replacing: &[String],
     ) -> Result<LiveObject, CreateError> {
         self.called(OpKind::Create, address)?;
+        self.check_unique(address, attrs, &[])?;
         let n = {
             let mut n = self.next_id.lock().unwrap();
             *n += 1;
@@ -117,6 +139,9 @@ impl Provider for Memory {
         self.called(OpKind::Update, address)?;
         let mut attrs = before.clone();
         attrs.extend(after.clone());
+        if address.kind.unique.is_some_and(|u| before.get(u.attr) != after.get(u.attr)) {
+            self.check_unique(address, &attrs, &[id.to_string()])?;
+        }
         self.objects.lock().unwrap().insert(id.into(), (address.clone(), attrs.clone()));
         Ok(LiveObject { address: address.clone(), id: id.into(), attrs })
     }
@@ -138,6 +163,31 @@ impl Provider for Memory {
                 self.untagged.lock().unwrap().insert(id.into());
             }
         }
+        Ok(())
+    }
+
+    async fn set_together(
+        &self,
+        kind: &'static trellis_core::schema::Kind,
+        attr: &str,
+        objects: &[(Address, String, trellis_core::Value)],
+    ) -> Result<(), ProviderError> {
+        let names: Vec<String> = objects.iter().map(|(a, _, v)| format!("{a}={v}")).collect();
+        self.together.lock().unwrap().push(names.join(","));
+        let ids: Vec<String> = objects.iter().map(|(_, id, _)| id.clone()).collect();
+        for (address, id, value) in objects {
+            let mut attrs = self.objects.lock().unwrap().get(id).map(|(_, a)| a.clone()).unwrap_or_default();
+            attrs.insert(attr.to_string(), value.clone());
+            assert_eq!(address.kind, kind);
+            self.check_unique(address, &attrs, &ids)?;
+        }
+        let mut all = self.objects.lock().unwrap();
+        for (_, id, value) in objects {
+            if let Some((_, a)) = all.get_mut(id) {
+                a.insert(attr.to_string(), value.clone());
+            }
+        }
+        self.calls.lock().unwrap().push(Op { address: objects[0].0.clone(), kind: OpKind::Update });
         Ok(())
     }
 
@@ -428,4 +478,72 @@ async fn a_protected_object_of_any_kind_is_refused_before_any_call_even_once_its
     assert!(report.ok(), "{report:?}");
     assert_eq!(report.deleted, 2);
     assert!(state.resources.is_empty());
+}
+
+/// Two rules of one listener, and the objects a memory cloud holds for `state`.
+const RULES: &str = r#"stack: web
+resources:
+  listener_rule.a:
+    listener_arn: arn:aws:elasticloadbalancing:us-east-1:1:listener/app/web/1/2
+    priority: 10
+    conditions: [{ field: path-pattern, path_pattern_config: { values: ["/a/*"] } }]
+    actions: [{ type: fixed-response, fixed_response_config: { status_code: "200" } }]
+  listener_rule.b:
+    listener_arn: arn:aws:elasticloadbalancing:us-east-1:1:listener/app/web/1/2
+    priority: 20
+    conditions: [{ field: path-pattern, path_pattern_config: { values: ["/b/*"] } }]
+    actions: [{ type: fixed-response, fixed_response_config: { status_code: "200" } }]
+"#;
+
+fn seeded(store: LocalStore, state: &State) -> Memory {
+    let memory = Memory::new(store, "web");
+    for r in &state.resources {
+        memory.objects.lock().unwrap().insert(r.id.clone(), (r.address.clone(), r.attributes.clone()));
+    }
+    memory
+}
+
+fn priority(state: &State, address: &str) -> Option<i64> {
+    state.get(&addr(address))?.attributes.get("priority")?.as_int()
+}
+
+#[tokio::test]
+async fn rules_that_swap_priorities_are_moved_together_in_one_call() {
+    let before = converged(RULES);
+    let swapped =
+        RULES.replace("priority: 10", "priority: 1x").replace("priority: 20", "priority: 10").replace("1x", "20");
+    let plan = run(&swapped, Some(&before));
+    let dir = tempfile::tempdir().unwrap();
+    let (store, lock) = stored(&dir, &before);
+    drop(lock);
+    let cloud = Arc::new(seeded(store, &before));
+    let (report, state) = walk(cloud.clone(), &plan, before.clone(), ApplyOptions::default()).await.unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.updated, 2);
+    assert_eq!(*cloud.together.lock().unwrap(), vec!["listener_rule.a=20,listener_rule.b=10".to_string()]);
+    assert_eq!((priority(&state, "listener_rule.a"), priority(&state, "listener_rule.b")), (Some(20), Some(10)));
+}
+
+#[tokio::test]
+async fn a_freed_priority_is_taken_only_after_it_is_freed() {
+    // `a` (10) goes, `b` moves from 20 to 10, and a new `c` takes 20: the delete, the
+    // move and the create must run in that order, whatever the parallelism.
+    let before = converged(RULES);
+    let (_, rest) = RULES.split_once("  listener_rule.b:").unwrap();
+    let b = format!("  listener_rule.b:{}", rest.replace("priority: 20", "priority: 10"));
+    let c = format!("  listener_rule.c:{}", rest.replace("/b/*", "/c/*"));
+    let spec = format!("stack: web\nresources:\n{b}{c}");
+    let plan = run(&spec, Some(&before));
+    let dir = tempfile::tempdir().unwrap();
+    let (store, lock) = stored(&dir, &before);
+    drop(lock);
+    let cloud = Arc::new(seeded(store, &before));
+    let (report, state) = walk(cloud.clone(), &plan, before.clone(), ApplyOptions::default()).await.unwrap();
+    assert!(report.ok(), "{report:?}\ncalls: {:?}", cloud.calls());
+    assert_eq!((report.created, report.updated, report.deleted), (1, 1, 1));
+    let calls = cloud.calls();
+    let at = |s: &str| calls.iter().position(|c| c == s).unwrap_or_else(|| panic!("no {s} in {calls:?}"));
+    assert!(at("delete listener_rule.a") < at("update listener_rule.b"), "{calls:?}");
+    assert!(at("update listener_rule.b") < at("create listener_rule.c"), "{calls:?}");
+    assert_eq!((priority(&state, "listener_rule.b"), priority(&state, "listener_rule.c")), (Some(10), Some(20)));
 }

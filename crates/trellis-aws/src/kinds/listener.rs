@@ -1,21 +1,16 @@
 //! `listener`: made on its load balancer with its default actions. It has no name and
 //! no tag filter: a lost create is looked for among its load balancer's listeners.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::operation::create_listener::builders::CreateListenerFluentBuilder;
-use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, Listener, ProtocolEnum, RedirectActionConfig,
-    RedirectActionStatusCodeEnum,
-};
+use aws_sdk_elasticloadbalancingv2::types::{Action, Certificate, Listener, ProtocolEnum};
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
 use super::{AwsKind, Create, FoundBy, InVpc};
 use crate::aws::Aws;
 use crate::service::Service;
 use crate::limits::Call;
-use crate::service::elb::{by_arns, tags_for, tags_of};
+use crate::service::elb::{action, action_value, by_arns, tags_for, tags_of};
 use crate::util::Described;
 use crate::util::{aws_err, delete_with_retry, described_with, opt_int, opt_str, str_attr, Select};
 
@@ -66,84 +61,6 @@ impl AwsKind for Ops {
 async fn read(aws: &Aws, arns: Vec<String>) -> Result<Vec<Listener>, ProviderError> {
     let out = aws.elb.describe_listeners().set_listener_arns(Some(arns)).send().await.map_err(aws_err)?;
     Ok(out.listeners.unwrap_or_default())
-}
-
-fn map(pairs: Vec<(&str, Value)>) -> Value {
-    Value::Map(pairs.into_iter().filter(|(_, v)| *v != Value::Null).map(|(k, v)| (k.to_string(), v)).collect())
-}
-
-fn action_value(a: &Action) -> Value {
-    let kind = a.r#type().map(|t| t.as_str()).unwrap_or("");
-    let mut pairs = vec![("type", Value::str(kind))];
-    match a.r#type() {
-        Some(ActionTypeEnum::Forward) => pairs.push(("target_group_arn", opt_str(a.target_group_arn()))),
-        Some(ActionTypeEnum::FixedResponse) => {
-            if let Some(f) = a.fixed_response_config() {
-                pairs.push((
-                    "fixed_response_config",
-                    map(vec![
-                        ("status_code", opt_str(f.status_code())),
-                        ("content_type", opt_str(f.content_type())),
-                        ("message_body", opt_str(f.message_body())),
-                    ]),
-                ));
-            }
-        }
-        Some(ActionTypeEnum::Redirect) => {
-            if let Some(r) = a.redirect_config() {
-                pairs.push((
-                    "redirect_config",
-                    map(vec![
-                        ("protocol", opt_str(r.protocol())),
-                        ("port", opt_str(r.port())),
-                        ("host", opt_str(r.host())),
-                        ("path", opt_str(r.path())),
-                        ("query", opt_str(r.query())),
-                        ("status_code", opt_str(r.status_code().map(|s| s.as_str()))),
-                    ]),
-                ));
-            }
-        }
-        _ => {}
-    }
-    map(pairs)
-}
-
-fn action(v: Option<&Value>) -> Result<Action, ProviderError> {
-    let empty = BTreeMap::new();
-    let m = v.and_then(Value::as_map).unwrap_or(&empty);
-    let s = |m: &BTreeMap<String, Value>, k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
-    let sub = |k: &str| m.get(k).and_then(Value::as_map).cloned().unwrap_or_default();
-    let kind = s(m, "type").unwrap_or_default();
-    let b = Action::builder().r#type(ActionTypeEnum::from(kind.as_str()));
-    let b = match kind.as_str() {
-        "forward" => b.set_target_group_arn(s(m, "target_group_arn")),
-        "fixed-response" => {
-            let f = sub("fixed_response_config");
-            b.fixed_response_config(
-                FixedResponseActionConfig::builder()
-                    .set_status_code(s(&f, "status_code"))
-                    .set_content_type(s(&f, "content_type"))
-                    .set_message_body(s(&f, "message_body"))
-                    .build(),
-            )
-        }
-        "redirect" => {
-            let r = sub("redirect_config");
-            b.redirect_config(
-                RedirectActionConfig::builder()
-                    .set_protocol(s(&r, "protocol"))
-                    .set_port(s(&r, "port"))
-                    .set_host(s(&r, "host"))
-                    .set_path(s(&r, "path"))
-                    .set_query(s(&r, "query"))
-                    .set_status_code(s(&r, "status_code").as_deref().map(RedirectActionStatusCodeEnum::from))
-                    .build(),
-            )
-        }
-        _ => b,
-    };
-    Ok(b.build())
 }
 
 pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {

@@ -136,6 +136,13 @@ pub(crate) trait AwsKind: Sync {
         Ok(None)
     }
 
+    /// Sets `attr` of several objects at once, each `(id, value)`, where the kind's
+    /// objects hold distinct values of it (`Kind::unique`): AWS checks the new values
+    /// as a whole, so objects may take each other's.
+    async fn set_together(&self, _aws: &Aws, attr: &str, _objects: &[(String, Value)]) -> Result<(), ProviderError> {
+        Err(ProviderError::new(None, format!("`{attr}` is not set for several objects at once")))
+    }
+
     /// How discover finds objects of this kind.
     fn found_by(&self) -> FoundBy;
 

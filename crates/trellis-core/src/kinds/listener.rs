@@ -1,27 +1,105 @@
 //! The schema of `listener`; its AWS side is `trellis-aws/src/kinds/listener.rs`.
 
-use super::{BASE, ID, PROTECT, TAGS, attr, default, force, interrupts, old, tf, range};
+use super::{BASE, ID, PROTECT, TAGS, attr, default, force, interrupts, len, old, tf, range};
 use crate::schema::{Default, Effect, Kind, Mode, Object, OtherName, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
 fn check_action(a: &Attrs) -> Option<(&'static str, String)> {
-    let needs = match a.get("type").and_then(Value::as_str) {
-        Some("forward") => "target_group_arn",
-        Some("fixed-response") => "fixed_response_config",
-        Some("redirect") => "redirect_config",
+    let kind = a.get("type").and_then(Value::as_str)?;
+    let takes: &[&str] = match kind {
+        "forward" => &["target_group_arn", "forward_config"],
+        "fixed-response" => &["fixed_response_config"],
+        "redirect" => &["redirect_config"],
         _ => return None,
     };
-    let given: Vec<&str> = ["target_group_arn", "fixed_response_config", "redirect_config"]
+    let given: Vec<&str> = ["target_group_arn", "forward_config", "fixed_response_config", "redirect_config"]
         .into_iter()
         .filter(|k| a.contains_key(*k))
         .collect();
-    (given != [needs]).then(|| {
-        (
-            "type",
-            format!("a `{}` action takes `{needs}` (and nothing of the other types)", a["type"].as_str().unwrap_or("")),
-        )
+    (given.len() != 1 || !takes.contains(&given[0])).then(|| {
+        let what = takes.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(" or ");
+        ("type", format!("a `{kind}` action takes one of {what} (and nothing of the other types)"))
     })
 }
+
+/// A weighted forward names two or more target groups, or one with stickiness: one
+/// group alone is `target_group_arn` (AWS gives that form back for it).
+fn check_forward(a: &Attrs) -> Option<(&'static str, String)> {
+    let groups = match a.get("target_groups") {
+        Some(Value::List(l)) => l.len(),
+        _ => return None,
+    };
+    let sticky = match a.get("target_group_stickiness_config") {
+        Some(Value::Map(m)) => m.get("enabled").and_then(Value::as_bool),
+        _ => Some(false),
+    };
+    if groups == 1 && sticky == Some(false) {
+        return Some((
+            "target_groups",
+            "one target group without stickiness is `target_group_arn: ...` on the action, not `forward_config`".into(),
+        ));
+    }
+    None
+}
+
+/// Stickiness that is on says for how long; off is said by leaving it out.
+fn check_stickiness(a: &Attrs) -> Option<(&'static str, String)> {
+    match a.get("enabled").and_then(Value::as_bool) {
+        Some(true) if !a.contains_key("duration_seconds") => {
+            Some(("duration_seconds", "stickiness that is enabled needs `duration_seconds` (1 to 604800)".into()))
+        }
+        Some(false) => Some(("enabled", "leave `target_group_stickiness_config` out to turn stickiness off".into())),
+        _ => None,
+    }
+}
+
+static TARGET_GROUP_TUPLE: Object = Object {
+    check: None,
+    other_names: &[],
+    attrs: &[
+        attr("target_group_arn", Type::Ref("target_group"), Mode::Required, "The target group."),
+        default(
+            range(attr("weight", Type::Int, Mode::Optional, "Its share of the requests, against the others' weights."), 0, 999),
+            Default::Int(1),
+        ),
+    ],
+};
+
+static STICKINESS: Object = Object {
+    check: Some(check_stickiness),
+    other_names: &[],
+    attrs: &[
+        attr("enabled", Type::Bool, Mode::Required, "`true`: a client keeps to the target group it was first sent to."),
+        range(
+            attr("duration_seconds", Type::Int, Mode::Optional, "For how long, in seconds (up to 7 days)."),
+            1,
+            604800,
+        ),
+    ],
+};
+
+static FORWARD: Object = Object {
+    check: Some(check_forward),
+    other_names: &[],
+    attrs: &[
+        len(
+            attr(
+                "target_groups",
+                Type::List(&Type::Object(&TARGET_GROUP_TUPLE)),
+                Mode::Required,
+                "The target groups and their weights (awscli's `TargetGroups=[{TargetGroupArn=...,Weight=...}]`).",
+            ),
+            1,
+            5,
+        ),
+        attr(
+            "target_group_stickiness_config",
+            Type::Object(&STICKINESS),
+            Mode::Optional,
+            "Keeps a client to one target group for a while (a blue/green split that should not flap).",
+        ),
+    ],
+};
 
 static FIXED_RESPONSE: Object = Object {
     check: None,
@@ -55,12 +133,19 @@ static CERTIFICATE: Object = Object {
     attrs: &[attr("certificate_arn", Type::Str, Mode::Required, "An ACM (or IAM) certificate's ARN.")],
 };
 
-static ACTION: Object = Object {
+/// An action, of a listener's default or of a rule (`listener_rule`).
+pub(super) static ACTION: Object = Object {
     check: Some(check_action),
     other_names: &[old("fixed_response", "fixed_response_config"), old("redirect", "redirect_config")],
     attrs: &[
         attr("type", Type::Enum(&["forward", "fixed-response", "redirect"]), Mode::Required, "What the listener does."),
-        attr("target_group_arn", Type::Ref("target_group"), Mode::Optional, "For `forward`: the target group."),
+        attr("target_group_arn", Type::Ref("target_group"), Mode::Optional, "For `forward` to one target group."),
+        attr(
+            "forward_config",
+            Type::Object(&FORWARD),
+            Mode::Optional,
+            "For `forward` to several target groups, by weight (a canary, a blue/green split).",
+        ),
         attr("fixed_response_config", Type::Object(&FIXED_RESPONSE), Mode::Optional, "For `fixed-response`."),
         attr("redirect_config", Type::Object(&REDIRECT), Mode::Optional, "For `redirect`."),
     ],
@@ -197,7 +282,7 @@ pub static LISTENER: Kind = Kind {
                     "default_actions",
                     Type::List(&Type::Object(&ACTION)),
                     Mode::Required,
-                    "One action, as awscli's list: `forward` to a target group, `fixed-response` or `redirect`.",
+                    "One action, as awscli's list: `forward` to a target group (or to several by weight), `fixed-response` or `redirect`.",
                 ),
                 Effect::Network,
                 "the action is swapped: requests in flight at that moment may fail",
