@@ -742,6 +742,39 @@ def shim_root_volume_without_a_size():
     EBSBackend.create_volume = create_volume_with_the_image_size
 
 
+def shim_set_rule_priorities_as_a_whole():
+    """moto 5.2.5: SetRulePriorities checks each new priority against every rule of the
+    listener as it stands, the rules being moved included, so two rules cannot swap
+    priorities in one call (`PriorityInUse`). AWS judges the new order as a whole: a
+    priority is in use only when a rule left out of the request holds it. The shim
+    checks that, then sets them all."""
+    from moto.elbv2.exceptions import DuplicatePriorityError, PriorityInUseError, RuleNotFoundError
+    from moto.elbv2.models import ELBv2Backend
+
+    def set_rule_priorities(self, rule_priorities):
+        priorities = [int(p["Priority"]) for p in rule_priorities]
+        for priority in set(priorities):
+            if priorities.count(priority) > 1:
+                raise DuplicatePriorityError(priority)
+        arns = [p["RuleArn"] for p in rule_priorities]
+        rules = []
+        for arn in arns:
+            found = self.describe_rules(listener_arn=None, rule_arns=[arn])
+            if not found:
+                raise RuleNotFoundError()
+            rules.append(found[0])
+        for rule, priority in zip(rules, priorities):
+            listener = self.describe_listeners(None, [rule.listener_arn])[0]
+            for other in listener.rules.values():
+                if other.arn not in arns and other.priority == priority:
+                    raise PriorityInUseError()
+        for rule, priority in zip(rules, priorities):
+            rule.priority = priority
+        return rules
+
+    ELBv2Backend.set_rule_priorities = set_rule_priorities
+
+
 if __name__ == "__main__":
     shim_launch_template_version_user_data()
     shim_launch_template_version_client_token()
@@ -771,6 +804,7 @@ if __name__ == "__main__":
     shim_instance_type_offerings()
     shim_autoscaling_notifications()
     shim_listener_ssl_policy_on_http()
+    shim_set_rule_priorities_as_a_whole()
     # Not shims of defects: what moto does not simulate at all (instance refresh,
     # application health, draining), documented in refresh.py.
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -13,6 +13,7 @@ mod json;
 mod markdown;
 mod model;
 mod observation;
+mod order;
 mod planner;
 mod preflight;
 mod render;

@@ -146,6 +146,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         }
         Operation::Destroy => (BTreeMap::new(), BTreeMap::new()),
     };
+    crate::order::notes(&mut changes);
     for c in &mut changes {
         c.interruption = crate::interruption::of_change(c);
     }

@@ -290,3 +290,66 @@ fn a_create_says_the_name_trellis_will_give_it() {
     // A name the spec gives is no guess.
     assert!(note("target_group.fixed").is_empty());
 }
+
+/// Three rules of one listener, routed by path.
+const RULES: &str = r#"stack: web
+resources:
+  listener_rule.a:
+    listener_arn: arn:aws:elasticloadbalancing:us-east-1:1:listener/app/web/1/2
+    priority: 10
+    conditions: [{ field: path-pattern, path_pattern_config: { values: ["/a/*"] } }]
+    actions: [{ type: fixed-response, fixed_response_config: { status_code: "200" } }]
+  listener_rule.b:
+    listener_arn: arn:aws:elasticloadbalancing:us-east-1:1:listener/app/web/1/2
+    priority: 20
+    conditions: [{ field: path-pattern, path_pattern_config: { values: ["/b/*"] } }]
+    actions: [{ type: fixed-response, fixed_response_config: { status_code: "200" } }]
+  listener_rule.c:
+    listener_arn: arn:aws:elasticloadbalancing:us-east-1:1:listener/app/web/1/2
+    priority: 30
+    conditions: [{ field: host-header, host_header_config: { values: [c.example.com] } }]
+    actions: [{ type: fixed-response, fixed_response_config: { status_code: "200" } }]
+"#;
+
+fn notes_of(plan: &trellis_plan::Plan, address: &str) -> Vec<String> {
+    plan.changes.iter().find(|c| c.address == addr(address)).map(|c| c.notes.clone()).unwrap_or_default()
+}
+
+#[test]
+fn a_priority_swap_is_two_updates_that_say_where_each_rule_now_stands() {
+    let before = converged(RULES);
+    let swapped =
+        RULES.replace("priority: 10", "priority: 1x").replace("priority: 20", "priority: 10").replace("1x", "20");
+    let plan = run(&swapped, Some(&before));
+    let actions: Vec<Action> = plan.changes.iter().map(|c| c.action).collect();
+    assert_eq!(actions, vec![Action::Update, Action::Update, Action::NoOp], "in place, never replaced");
+    let a = notes_of(&plan, "listener_rule.a").join("\n");
+    assert!(
+        a.contains(
+            "priority 10 → 20: tried after listener_rule.b (priority 10) and before listener_rule.c (priority 30)"
+        ),
+        "{a}"
+    );
+    assert!(a.contains("moved together with listener_rule.b in one `set-rule-priorities` call"), "{a}");
+    let b = notes_of(&plan, "listener_rule.b").join("\n");
+    assert!(b.contains("tried before listener_rule.a (priority 20), first of this stack's rules"), "{b}");
+}
+
+#[test]
+fn a_removed_rule_says_where_its_requests_go() {
+    let before = converged(RULES);
+    let (head, _) = RULES.split_once("  listener_rule.b:").unwrap();
+    let (_, rest) = RULES.split_once("  listener_rule.b:").unwrap();
+    let without_a = format!("stack: web\nresources:\n  listener_rule.b:{rest}");
+    let plan = run(&without_a, Some(&before));
+    let a = notes_of(&plan, "listener_rule.a").join("\n");
+    assert!(
+        a.contains("once it is gone, requests for path-pattern /a/* go to the first of this stack's rules after it that matches (listener_rule.b (priority 20), listener_rule.c (priority 30)), else the listener's default action"),
+        "{a}"
+    );
+    // The last rule has nothing after it.
+    let without_c = head.to_string() + "  listener_rule.b:" + rest.split_once("  listener_rule.c:").unwrap().0;
+    let plan = run(&without_c, Some(&before));
+    let c = notes_of(&plan, "listener_rule.c").join("\n");
+    assert!(c.contains("requests for host-header c.example.com go to the listener's default action"), "{c}");
+}
