@@ -46,7 +46,8 @@ layer of its own for this (`tests/e2e_rollout.rs`: a rollout whose start and who
 launch template version lose their replies).
 
 S3 (the remote state) and moto's own `/moto-api` are passed through untouched. The
-counts of what was injected are served at `GET /_faults/stats` (JSON), and
+counts of what was injected, and of the calls made by action, are served at
+`GET /_faults/stats` (JSON), and
 `POST /_faults/reset` sets them back to zero.
 
 Written for trellis (it is no copy of any other tool); standard library only, so it
@@ -226,7 +227,13 @@ class Faults:
                 "lost": 0,
                 "by_action": {},
                 "by_bucket": {},
+                # Every request that reached the layer, by action (faulty or not).
+                "calls": {},
             }
+
+    def called(self, action):
+        with self.lock:
+            self.stats["calls"][action] = self.stats["calls"].get(action, 0) + 1
 
     def count(self, what, action):
         with self.lock:
@@ -361,6 +368,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             status, headers, data = self.forward(body)
             return self.answer(status, data, headers)
 
+        self.faults.called(action)
         if self.latency:
             time.sleep(self.latency)
         if service == "ec2" and action in self.swallow:

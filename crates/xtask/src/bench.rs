@@ -40,6 +40,12 @@ pub(crate) const APPLY: Section = Section {
     what: "apply",
 };
 
+pub(crate) const RULES: Section = Section {
+    start: "<!-- rules:start (written by `cargo xtask bench` and `cargo xtask bench rules`) -->\n",
+    end: "<!-- rules:end -->",
+    what: "listener rules",
+};
+
 pub(crate) const ROLLOUT: Section = Section {
     start: "<!-- rollout:start (written by `cargo xtask bench` and `cargo xtask bench rollout`) -->\n",
     end: "<!-- rollout:end -->",
@@ -590,7 +596,7 @@ is noise of the run. On the emulator a PutObject takes about a millisecond; on A
 journal entry waits for S3 (tens of milliseconds, not measured here), since it is written \
 ahead of its operation.\n\n\
 | state store | objects | full state writes in the apply (serial) | plan time (median of 5) | apply time |\n|---|---|---|---|---|\n{store_table}\n\n\
-{}{}{}\n\n{}{}{}\n\n{}{}{}\n\n{}{}{}\n\n## Rollouts\n\nA rollout's new instances warm up and pass their health checks at once (both start\nwhen an instance is registered), so a batch takes the longer of the two plus trellis's\nread interval, and a rollout stays under the bound, which adds them.\n\n{}{}{}\n",
+{}{}{}\n\n{}{}{}\n\n{}{}{}\n\n{}{}{}\n\n## A listener's rules\n\n{}{}{}\n\n## Rollouts\n\nA rollout's new instances warm up and pass their health checks at once (both start\nwhen an instance is registered), so a batch takes the longer of the two plus trellis's\nread interval, and a rollout stays under the bound, which adds them.\n\n{}{}{}\n",
         APPLY.start,
         apply_section()?,
         APPLY.end,
@@ -603,6 +609,9 @@ ahead of its operation.\n\n\
         SCALE.start,
         scale_section()?,
         SCALE.end,
+        RULES.start,
+        crate::rules::section()?,
+        RULES.end,
         ROLLOUT.start,
         rollout::section()?,
         ROLLOUT.end

@@ -11,6 +11,7 @@ mod docs;
 mod moto;
 mod reliability;
 mod rollout;
+mod rules;
 mod test;
 mod tooling;
 
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         Some("bench") if std::env::args().nth(2).as_deref() == Some("rollout") => {
             bench_section(&ROLLOUT, rollout::section)
         }
+        Some("bench") if std::env::args().nth(2).as_deref() == Some("rules") => bench_section(&RULES, rules::section),
         Some("bench") => bench(),
         Some("reliability") => reliability(),
         Some("fuzz") => fuzz(),
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
             eprintln!("  bench scale  only the section on loading and planning 1k to 50k resources (no emulator)");
             eprintln!("  bench journal  only the section on what an apply writes to its state, 100 to 10k resources");
             eprintln!("  bench cli  only the section on `trellis validate` and `trellis plan` of 1k to 50k resources");
+            eprintln!("  bench rules  only the section on a listener with 100 rules: its read and a reordering");
             eprintln!(
                 "  bench apply  only the section on applying 1,000 resources at 50 ms a call under AWS's rate limits"
             );
