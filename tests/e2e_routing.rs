@@ -1,9 +1,9 @@
 //! End to end against the moto emulator: routing by path and host. The example stack
 //! with three rules applies and re-plans empty; AWS then holds each rule's priority,
 //! conditions and weighted action; two rules swap priorities in one apply through one
-//! `SetRulePriorities`; a removed rule's plan says where its requests go; and the
-//! stack destroys to nothing. Calls are counted by a fault layer of the test's own
-//! that injects nothing.
+//! `SetRulePriorities`; the balancer's access logs go on and off; a removed rule's
+//! plan says where its requests go; and the stack destroys to nothing. Calls are
+//! counted by a fault layer of the test's own that injects nothing.
 
 mod support;
 
@@ -87,6 +87,30 @@ async fn path_rules_apply_swap_in_one_call_and_destroy() {
     assert_eq!(held[&20].0, vec!["/app1/*".to_string()]);
     assert!(stack.plan().expect_code(0).stdout.contains("No changes."));
 
+    // Access logs on, then off again: the balancer's `access_logs.s3.*` attributes.
+    let logged = swapped.replacen(
+        "    drop_invalid_header_fields: true\n",
+        "    drop_invalid_header_fields: true\n    access_logs: { bucket: web-paths-logs, prefix: lb }\n",
+        1,
+    );
+    stack.write_spec(&logged);
+    stack.apply();
+    let lb = stack.id("load_balancer.web");
+    let aws = aws().await;
+    let logs = || async {
+        let out = aws.elb().describe_load_balancer_attributes().load_balancer_arn(&lb).send().await.unwrap();
+        let get = |k: &str| {
+            out.attributes().iter().find(|a| a.key() == Some(k)).and_then(|a| a.value()).unwrap_or("").to_string()
+        };
+        (get("access_logs.s3.enabled"), get("access_logs.s3.bucket"), get("access_logs.s3.prefix"))
+    };
+    assert_eq!(logs().await, ("true".into(), "web-paths-logs".into(), "lb".into()));
+    assert!(stack.plan().expect_code(0).stdout.contains("No changes."));
+    stack.write_spec(&swapped);
+    stack.apply();
+    assert_eq!(logs().await.0, "false", "logs stop when `access_logs` is left out");
+    assert!(stack.plan().expect_code(0).stdout.contains("No changes."));
+
     // The API rule goes: the plan says where its requests land.
     let (without_api, _) = swapped.split_once("  listener_rule.api:").unwrap();
     stack.write_spec(&format!("{without_api}outputs:\n  url: http://${{load_balancer.web.dns_name}}/\n"));
@@ -100,7 +124,6 @@ async fn path_rules_apply_swap_in_one_call_and_destroy() {
     assert_eq!(rules(&listener).await.keys().copied().collect::<Vec<_>>(), vec![10, 20]);
 
     stack.destroy_and_check_clean();
-    let aws = aws().await;
     let gone = aws.elb().describe_rules().listener_arn(&listener).send().await;
     assert!(gone.is_err(), "the listener and its rules are gone");
 }

@@ -19,6 +19,9 @@ pub enum Type {
     Bool,
     /// An IPv4 CIDR block in canonical form (`10.0.0.0/16`).
     Cidr,
+    /// An IPv4 or IPv6 CIDR block in canonical form (`10.0.0.0/16`, `::/0`,
+    /// `2600:1f18:6a2::/56`): a rule's or a route's range, of either family.
+    IpCidr,
     /// One of a fixed set of words.
     Enum(&'static [&'static str]),
     /// An IP protocol: `tcp`, `udp`, `icmp`, `all` (also `-1`, `6`, `17`, `1`).
@@ -575,6 +578,7 @@ impl Type {
             Type::Version => "version number, `$Default` or `$Latest`".into(),
             Type::Bool => "boolean".into(),
             Type::Cidr => "IPv4 CIDR block".into(),
+            Type::IpCidr => "IPv4 or IPv6 CIDR block".into(),
             Type::Enum(words) => format!("one of {}", words.join(", ")),
             Type::Protocol => "protocol (tcp, udp, icmp, all)".into(),
             Type::Port => "port or port range".into(),

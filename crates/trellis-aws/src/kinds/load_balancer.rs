@@ -78,6 +78,24 @@ const SWITCHES: [(&str, &str); 3] = [
     ("preserve_host_header", "routing.http.preserve_host_header.enabled"),
 ];
 
+/// The access log attributes: (AWS's key, the schema's member).
+const LOGS: [(&str, &str); 3] =
+    [("access_logs.s3.enabled", "enabled"), ("access_logs.s3.bucket", "bucket"), ("access_logs.s3.prefix", "prefix")];
+
+/// `access_logs` from the attributes AWS gives (`attr` by key): none while no bucket
+/// is named.
+fn logs_value<'a>(attr: impl Fn(&str) -> Option<&'a str>) -> Value {
+    let bucket = attr(LOGS[1].0).filter(|b| !b.is_empty());
+    let Some(bucket) = bucket else { return Value::Null };
+    let mut m = std::collections::BTreeMap::new();
+    m.insert("bucket".to_string(), Value::str(bucket));
+    m.insert("enabled".to_string(), Value::Bool(attr(LOGS[0].0) == Some("true")));
+    if let Some(p) = attr(LOGS[2].0).filter(|p| !p.is_empty()) {
+        m.insert("prefix".to_string(), Value::str(p));
+    }
+    Value::Map(m)
+}
+
 async fn read(aws: &Aws, arns: Vec<String>) -> Result<Vec<LoadBalancer>, ProviderError> {
     let out = aws.elb.describe_load_balancers().set_load_balancer_arns(Some(arns)).send().await.map_err(aws_err)?;
     Ok(out.load_balancers.unwrap_or_default())
@@ -121,12 +139,19 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
         let attr = |key: &str| res.attributes().iter().find(|a| a.key() == Some(key)).and_then(|a| a.value());
         let idle = attr(IDLE).and_then(|v| v.parse::<i64>().ok()).map(Value::Int).unwrap_or(Value::Null);
         let switches = SWITCHES.map(|(name, key)| (name, attr(key).map(|v| Value::Bool(v == "true")).unwrap_or(Value::Null)));
-        out.push(described_with(&arn, tags.get(&arn).cloned().unwrap_or_default(), observe(&arn, &lb, idle, switches)));
+        let logs = logs_value(attr);
+        out.push(described_with(&arn, tags.get(&arn).cloned().unwrap_or_default(), observe(&arn, &lb, idle, switches, logs)));
     }
     Ok(out)
 }
 
-fn observe(arn: &str, lb: &LoadBalancer, idle: Value, switches: [(&'static str, Value); 3]) -> Vec<(&'static str, Value)> {
+fn observe(
+    arn: &str,
+    lb: &LoadBalancer,
+    idle: Value,
+    switches: [(&'static str, Value); 3],
+    logs: Value,
+) -> Vec<(&'static str, Value)> {
     let mut seen = vec![
         ("name", opt_str(lb.load_balancer_name())),
         ("scheme", opt_str(lb.scheme().map(|s| s.as_str()))),
@@ -134,7 +159,9 @@ fn observe(arn: &str, lb: &LoadBalancer, idle: Value, switches: [(&'static str, 
         ("security_groups", strings(lb.security_groups().iter().cloned())),
         ("idle_timeout", idle),
         ("dns_name", opt_str(lb.dns_name())),
+        ("canonical_hosted_zone_id", opt_str(lb.canonical_hosted_zone_id())),
         ("arn_suffix", arn_suffix(arn)),
+        ("access_logs", logs),
     ];
     seen.extend(switches);
     seen
@@ -161,6 +188,19 @@ fn attribute_changes(before: &Attrs, after: &Attrs) -> Vec<LoadBalancerAttribute
     for (name, key) in SWITCHES {
         if let (Some(v), true) = (after.get(name).and_then(Value::as_bool), before.get(name) != after.get(name)) {
             changes.push(LoadBalancerAttribute::builder().key(key).value(v.to_string()).build());
+        }
+    }
+    // Left out, the logs stop and the bucket is named no more.
+    if before.get("access_logs") != after.get("access_logs") {
+        let logs = after.get("access_logs").and_then(Value::as_map);
+        for (key, member) in LOGS {
+            let value = match (logs.and_then(|m| m.get(member)), member) {
+                (Some(Value::Bool(b)), _) => b.to_string(),
+                (Some(Value::Str(s)), _) => s.clone(),
+                (None, "enabled") => logs.is_some().to_string(),
+                _ => String::new(),
+            };
+            changes.push(LoadBalancerAttribute::builder().key(key).value(value).build());
         }
     }
     changes
@@ -272,6 +312,7 @@ mod tests {
         "deletion_protection",
         "drop_invalid_header_fields",
         "preserve_host_header",
+        "access_logs",
         "tags",
     ];
 
@@ -295,7 +336,8 @@ mod tests {
             let idle = attr(IDLE).and_then(|v| v.parse::<i64>().ok()).map(Value::Int).unwrap_or(Value::Null);
             let switches = SWITCHES.map(|(name, key)| (name, attr(key).map(|v| Value::Bool(v == "true")).unwrap_or(Value::Null)));
             let tags = roundtrip::tag_pairs(i.get_tags().iter().flatten().map(|t| (t.key(), t.value())));
-            let mut back = described_with("arn:lb", tags, observe("arn:lb", &answer, idle, switches)).attrs;
+            let logs = logs_value(attr);
+            let mut back = described_with("arn:lb", tags, observe("arn:lb", &answer, idle, switches, logs)).attrs;
             // Left out, the name is generated and the groups are AWS's choice.
             for chosen in ["name", "security_groups"] {
                 if !attrs.contains_key(chosen) {

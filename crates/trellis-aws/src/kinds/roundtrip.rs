@@ -66,6 +66,12 @@ pub fn value(ty: &'static Type) -> BoxedStrategy<Value> {
                 Value::Str(format!("{}.{}.{}.{}/{len}", o[0], o[1], o[2], o[3]))
             })
             .boxed(),
+        Type::IpCidr => prop_oneof![
+            value(&Type::Cidr),
+            Just(Value::str("::/0")),
+            (0u16..=0xffff, 1u16..=0xff).prop_map(|(a, b)| Value::Str(format!("2600:1f18:{a:x}:{b:x}00::/56"))),
+        ]
+        .boxed(),
         Type::Enum(words) => prop::sample::select(words.to_vec()).prop_map(Value::str).boxed(),
         Type::Protocol => prop::sample::select(vec!["tcp", "udp", "icmp", "all"]).prop_map(Value::str).boxed(),
         Type::Port => (1i64..65_536).prop_map(Value::Int).boxed(),
@@ -97,10 +103,20 @@ pub fn tags() -> BoxedStrategy<BTreeMap<String, Value>> {
     prop::collection::btree_map("[A-Z][A-Za-z0-9]{0,8}", "[a-z0-9 .]{0,10}".prop_map(Value::Str), 0..4).boxed()
 }
 
-/// Every settable attribute of an object; the optional ones may be left out.
+/// Every settable attribute of a nested object; the optional ones may be left out, and
+/// then hold their defaults, as the parser fills them in.
 fn object(o: &'static Object) -> BoxedStrategy<BTreeMap<String, Value>> {
     let names: Vec<&'static str> = o.attrs.iter().filter(|a| a.settable() && !a.local).map(|a| a.name).collect();
     some_of(o, &names, Vec::new())
+        .prop_map(move |mut m| {
+            for a in o.attrs.iter().filter(|a| a.mode == Mode::Optional) {
+                if let (false, Some(v)) = (m.contains_key(a.name), a.default_value("", "")) {
+                    m.insert(a.name.to_string(), v);
+                }
+            }
+            m
+        })
+        .boxed()
 }
 
 fn some_of(

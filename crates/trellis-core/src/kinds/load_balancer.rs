@@ -4,6 +4,19 @@ use super::{BASE, GENERATED_NAME, ID, PROTECT, TAGS, attr, default, force, limit
 use crate::schema::{Default, Kind, Mode, Object, Rule, Severity, Subject, Type};
 use crate::Value;
 
+static ACCESS_LOGS: Object = Object {
+    check: None,
+    other_names: &[],
+    attrs: &[
+        attr("bucket", Type::Str, Mode::Required, "The S3 bucket (`access_logs.s3.bucket`); its policy must let Elastic Load Balancing write to it."),
+        attr("prefix", Type::Str, Mode::Optional, "The key prefix (`access_logs.s3.prefix`); left out, none."),
+        default(
+            attr("enabled", Type::Bool, Mode::Optional, "`false` keeps the bucket named but stops the logs (`access_logs.s3.enabled`)."),
+            Default::Bool(true),
+        ),
+    ],
+};
+
 fn unprotected(s: &Subject) -> Vec<String> {
     (s.attrs.get("deletion_protection").and_then(Value::as_bool) != Some(true))
         .then(|| "deletion_protection is off".to_string())
@@ -75,8 +88,20 @@ pub static LOAD_BALANCER: Kind = Kind {
                 attr("deletion_protection", Type::Bool, Mode::Optional, "Refuse deletion until turned off (trellis will not turn it off for you)."),
                 Default::Bool(false),
             ),
+            attr(
+                "access_logs",
+                Type::Object(&ACCESS_LOGS),
+                Mode::Optional,
+                "Where it writes a log line per request (the `access_logs.s3.*` attributes, `modify-load-balancer-attributes`): `{ bucket: my-logs, prefix: web }`. Left out, no logs (and logs it wrote before stop). Changed in place.",
+            ),
             TAGS,
             attr("dns_name", Type::Str, Mode::Computed, "The public DNS name: put `http://${load_balancer.NAME.dns_name}` in `outputs`."),
+            attr(
+                "canonical_hosted_zone_id",
+                Type::Str,
+                Mode::Computed,
+                "Its DNS name's own Route53 zone, which an alias record names: `${load_balancer.NAME.canonical_hosted_zone_id}`.",
+            ),
             attr("arn_suffix", Type::Str, Mode::Computed, "`app/<name>/<hash>`, for CloudWatch and `ALBRequestCountPerTarget`."),
             ID,
             PROTECT,

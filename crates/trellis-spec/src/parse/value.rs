@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ipnet::Ipv4Net;
+use ipnet::{Ipv4Net, Ipv6Net};
 use marked_yaml::types::MarkedScalarNode;
 use marked_yaml::Node;
 use trellis_core::kinds;
@@ -496,6 +496,21 @@ impl Parser<'_> {
                     Some("write it as address/prefix, e.g. `10.0.0.0/16`".into()),
                 ),
             },
+            Type::IpCidr if text.contains(':') => match text.parse::<Ipv6Net>() {
+                // As AWS gives it back: compressed, lower case.
+                Ok(net) if net.trunc() == net => Some(Value::Str(net.to_string())),
+                Ok(net) => fail(
+                    self,
+                    format!("`{text}` has host bits set past its /{} prefix", net.prefix_len()),
+                    Some(format!("did you mean `{}`?", net.trunc())),
+                ),
+                Err(_) => fail(
+                    self,
+                    format!("`{text}` is not an IPv6 CIDR block"),
+                    Some("write it as address/prefix, e.g. `::/0` or `2600:1f18:6a2::/56`".into()),
+                ),
+            },
+            Type::IpCidr => self.coerce(text, &Type::Cidr, span),
             Type::Enum(words) => {
                 // Any case, written down in AWS's spelling: what is sent and read back
                 // is that, so `MySQL` plans no change against `mysql`.
