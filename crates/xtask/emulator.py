@@ -775,6 +775,94 @@ def shim_set_rule_priorities_as_a_whole():
     ELBv2Backend.set_rule_priorities = set_rule_priorities
 
 
+def _records_held(account_id, name, value):
+    """Whether a hosted zone of the account holds the CNAME `name` -> `value`."""
+    from moto.route53.models import route53_backends
+
+    want = (name.rstrip(".").lower(), value.rstrip(".").lower())
+    for partition in ("aws",):
+        backend = route53_backends[account_id][partition]
+        for zone in backend.zones.values():
+            for rrset in zone.rrsets:
+                if rrset.type != "CNAME" or rrset.name.rstrip(".").lower() != want[0]:
+                    continue
+                for record in rrset.records or []:
+                    held = record.get("Value", "") if isinstance(record, dict) else str(record)
+                    if held.rstrip(".").lower() == want[1]:
+                        return True
+    return False
+
+
+def simulate_dns_validation():
+    """Not a defect, a simulation of what moto lacks: moto 5.2.5 issues every requested
+    certificate 60 seconds after the request, whatever DNS holds. ACM issues a
+    DNS-validated certificate once each of its names' validation CNAMEs resolves, and
+    leaves it `PENDING_VALIDATION` otherwise (for up to 72 hours). Here a certificate
+    is issued `ISSUE_AFTER` seconds after a hosted zone of its account first holds all
+    its validation records (the name and value its `DescribeCertificate` shows), and
+    never without them."""
+    from moto.acm.models import CertBundle
+    from moto.core.utils import utcnow
+
+    ISSUE_AFTER = 2
+    original_describe = CertBundle.describe
+
+    def check(self):
+        if self.type != "AMAZON_ISSUED" or self.status != "PENDING_VALIDATION":
+            return
+        account_id = self.arn.split(":")[4]
+        options = original_describe(self)["Certificate"].get("DomainValidationOptions", [])
+        held = all(
+            _records_held(account_id, o["ResourceRecord"]["Name"], o["ResourceRecord"]["Value"]) for o in options
+        )
+        if not held:
+            self.records_seen_at = None
+            return
+        seen = getattr(self, "records_seen_at", None) or utcnow()
+        self.records_seen_at = seen
+        if (utcnow() - seen).total_seconds() >= ISSUE_AFTER:
+            self.status = "ISSUED"
+
+    CertBundle.check = check
+
+
+def simulate_route53_propagation():
+    """Not a defect, a simulation of what moto lacks: moto 5.2.5 answers every
+    ChangeResourceRecordSets and GetChange with `INSYNC` (and one fixed change id).
+    Route53 answers a change `PENDING` and reports it `INSYNC` once every Route53
+    server has it (about a minute). Here each change gets an id of its own, is
+    `PENDING` when made, and `INSYNC` from `IN_SYNC_AFTER` seconds on."""
+    import itertools
+    import time
+
+    from moto.route53.responses import Route53
+
+    IN_SYNC_AFTER = 1.5
+    made = {}  # change id -> time made
+    counter = itertools.count(1)
+    original_change = Route53.change_resource_record_sets
+    original_get = Route53.get_change
+
+    def change_resource_record_sets(self):
+        result = original_change(self)
+        change_id = f"C{next(counter):012d}TRELLIS"
+        made[change_id] = time.monotonic()
+        result.result["ChangeInfo"]["Id"] = f"/change/{change_id}"
+        result.result["ChangeInfo"]["Status"] = "PENDING"
+        return result
+
+    def get_change(self):
+        result = original_get(self)
+        change_id = self._get_param("Id").split("/")[-1]
+        at = made.get(change_id)
+        if at is not None and time.monotonic() - at < IN_SYNC_AFTER:
+            result.result["ChangeInfo"]["Status"] = "PENDING"
+        return result
+
+    Route53.change_resource_record_sets = change_resource_record_sets
+    Route53.get_change = get_change
+
+
 if __name__ == "__main__":
     shim_launch_template_version_user_data()
     shim_launch_template_version_client_token()
@@ -805,8 +893,11 @@ if __name__ == "__main__":
     shim_autoscaling_notifications()
     shim_listener_ssl_policy_on_http()
     shim_set_rule_priorities_as_a_whole()
-    # Not shims of defects: what moto does not simulate at all (instance refresh,
-    # application health, draining), documented in refresh.py.
+    # Not shims of defects: what moto does not simulate at all (DNS validation, a
+    # change reaching Route53's servers; and in refresh.py the instance refresh,
+    # application health, draining).
+    simulate_dns_validation()
+    simulate_route53_propagation()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import refresh
 

@@ -21,6 +21,7 @@ what the model refuses; each entry says which reference page.
 
 import re
 import sys
+from urllib.parse import unquote, urlsplit
 
 # (service, operation, path, value): accepted although the model refuses it.
 MODEL_IS_WRONG = {
@@ -185,6 +186,24 @@ def check(service, operation, shape, params):
     return out
 
 
+def uri_params(op, path):
+    """The members a REST service (Route53) sends in the path, by the operation's URI
+    template: `/2013-04-01/tags/{ResourceType}/{ResourceId}` read against the path."""
+    # Clients differ on a trailing slash (`/rrset/` is sent as `/rrset`).
+    template = urlsplit(op.http.get("requestUri", "/")).path.rstrip("/")
+    path = path.rstrip("/")
+    pattern = ""
+    for piece in re.split(r"(\{[^}]+\})", template):
+        if piece.startswith("{"):
+            name = piece.strip("{}")
+            greedy = name.endswith("+")
+            pattern += f"(?P<{name.rstrip('+')}>{'.+' if greedy else '[^/]+'})"
+        else:
+            pattern += re.escape(piece)
+    found = re.fullmatch(pattern, path)
+    return {k: unquote(v) for k, v in found.groupdict().items()} if found else {}
+
+
 def install():
     """Checks each request before moto's handler runs, and refuses a bad one."""
     from werkzeug.datastructures import MultiDict
@@ -212,7 +231,10 @@ def install():
                 values = MultiDict([(k, v) for k, vs in self.querystring.items() for v in vs])
                 body = self.body if isinstance(self.body, bytes) else (self.body or "").encode()
                 request = {"method": "POST", "values": values, "headers": self.headers, "body": body}
-                parsed = PROTOCOL_PARSERS[protocol](op).parse({**request, "url_path": "/", "url_params": {}})
+                path = urlsplit(self.path).path
+                parsed = PROTOCOL_PARSERS[protocol](op).parse(
+                    {**request, "url_path": path, "url_params": uri_params(op, path)}
+                )
                 found = check(service, operation, op.input_shape, parsed)
             except Exception as e:  # the checker's own failure is said, never hidden as a pass
                 print(f"emulator: could not check {service} {operation} against its model: {e!r}", file=sys.stderr)

@@ -17,6 +17,8 @@ pub(crate) struct Clients {
     pub ssm: aws_sdk_ssm::Client,
     pub iam: aws_sdk_iam::Client,
     pub cw: aws_sdk_cloudwatch::Client,
+    pub r53: aws_sdk_route53::Client,
+    pub acm: aws_sdk_acm::Client,
 }
 
 /// A connected AWS provider.
@@ -31,6 +33,10 @@ pub struct Aws {
     pub(crate) iam: aws_sdk_iam::Client,
     /// CloudWatch: metric alarms.
     pub(crate) cw: aws_sdk_cloudwatch::Client,
+    /// Route53 (global): hosted zones and their records.
+    pub(crate) r53: aws_sdk_route53::Client,
+    /// ACM: certificates.
+    pub(crate) acm: aws_sdk_acm::Client,
     /// The same clients making one attempt per call, for the calls that create an
     /// object: their outcome, when unknown, is looked up before they are sent again.
     pub(crate) once: Clients,
@@ -93,6 +99,16 @@ impl Aws {
     /// The SSM client, for tests.
     pub fn ssm(&self) -> &aws_sdk_ssm::Client {
         &self.ssm
+    }
+
+    /// The Route53 client, for tests.
+    pub fn route53(&self) -> &aws_sdk_route53::Client {
+        &self.r53
+    }
+
+    /// The ACM client, for tests.
+    pub fn acm(&self) -> &aws_sdk_acm::Client {
+        &self.acm
     }
 
     /// The CloudWatch client, for tests.

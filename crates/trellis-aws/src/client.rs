@@ -100,6 +100,8 @@ fn clients(config: &aws_config::SdkConfig, classifier: &Classifier, attempts: u3
         ssm: client!(aws_sdk_ssm),
         iam: client!(aws_sdk_iam),
         cw: client!(aws_sdk_cloudwatch),
+        r53: client!(aws_sdk_route53),
+        acm: client!(aws_sdk_acm),
     }
 }
 
@@ -126,7 +128,7 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
         }
     }
     let classifier = Classifier { recent: Arc::new(Recent::default()), progress: opts.progress.clone() };
-    let Clients { ec2, elb, asg, rds, ssm, iam, cw } = clients(&config, &classifier, 10);
+    let Clients { ec2, elb, asg, rds, ssm, iam, cw, r53, acm } = clients(&config, &classifier, 10);
     Ok(Aws {
         ec2,
         elb,
@@ -135,6 +137,8 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
         ssm,
         iam,
         cw,
+        r53,
+        acm,
         // A create is never sent again by the SDK: its outcome is resolved first.
         once: clients(&config, &classifier, 1),
         recent: classifier.recent,

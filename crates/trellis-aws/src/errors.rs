@@ -70,6 +70,8 @@ const EXISTS: &[&str] = &[
     "DuplicateListener",
     // A rule's priority: a resent CreateRule whose first send made the rule.
     "PriorityInUse",
+    // A resent CreateHostedZone: its caller reference is taken by the first send.
+    "HostedZoneAlreadyExists",
     "AlreadyExists",
     "AlreadyExistsFault",
     "DBInstanceAlreadyExists",
@@ -85,6 +87,8 @@ const IN_USE: &[&str] = &[
     "DependencyViolation",
     "InvalidGroup.InUse",
     "ResourceInUse",
+    // ACM: a certificate a listener still serves (the listener goes first, then this).
+    "ResourceInUseException",
     "ScalingActivityInProgress",
     "InvalidDBSubnetGroupStateFault",
     "InvalidDBParameterGroupState",
@@ -128,6 +132,7 @@ pub(crate) const NOT_FOUND: &[&str] = &[
     "LoadBalancerNotFound",
     "ListenerNotFound",
     "RuleNotFound",
+    "NoSuchHostedZone",
     "DBSubnetGroupNotFoundFault",
     "DBParameterGroupNotFound",
     "DBInstanceNotFound",

@@ -83,6 +83,10 @@ pub(crate) enum Call {
     /// CloudWatch: PutMetricAlarm's quota is 3 per second, DescribeAlarms' 9; one bucket
     /// of 10 / 3 keeps both clear.
     CloudWatch,
+    /// Route53: five requests per second per account, all calls.
+    Route53,
+    /// ACM: RequestCertificate 5 per second, DescribeCertificate 10; one bucket of 10 / 5.
+    Acm,
 }
 
 pub(crate) struct Limits {
@@ -99,6 +103,8 @@ pub(crate) struct Limits {
     ssm: Bucket,
     iam: Bucket,
     cloudwatch: Bucket,
+    route53: Bucket,
+    acm: Bucket,
 }
 
 impl Default for Limits {
@@ -117,6 +123,8 @@ impl Default for Limits {
             ssm: Bucket::under(40.0, 40.0),
             iam: Bucket::under(20.0, 10.0),
             cloudwatch: Bucket::under(10.0, 3.0),
+            route53: Bucket::under(5.0, 5.0),
+            acm: Bucket::under(10.0, 5.0),
         }
     }
 }
@@ -146,6 +154,8 @@ impl Limits {
             Call::Ssm => self.ssm.take().await,
             Call::Iam => self.iam.take().await,
             Call::CloudWatch => self.cloudwatch.take().await,
+            Call::Route53 => self.route53.take().await,
+            Call::Acm => self.acm.take().await,
         }
     }
 }

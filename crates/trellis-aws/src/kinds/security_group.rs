@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, SecurityGroup, UserIdGroupPair};
+use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, ResourceType, SecurityGroup, UserIdGroupPair};
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
@@ -92,6 +92,11 @@ pub(crate) fn rules(perms: &[IpPermission], own_id: &str) -> Value {
                 out.push(rule(("cidr", cidr), r.description()));
             }
         }
+        for r in p.ipv6_ranges() {
+            if let Some(cidr) = r.cidr_ipv6() {
+                out.push(rule(("cidr", cidr), r.description()));
+            }
+        }
         for g in p.user_id_group_pairs() {
             if let Some(group) = g.group_id() {
                 let group = if group == own_id { "self" } else { group };
@@ -126,7 +131,10 @@ pub(crate) fn permission(rule: &Value, own_id: &str) -> IpPermission {
         .ip_protocol(if protocol == "all" { "-1" } else { protocol })
         .set_from_port(from)
         .set_to_port(to);
-    if let Some(cidr) = m.get("cidr").and_then(Value::as_str) {
+    // An IPv6 range goes where AWS keeps those (`Ipv6Ranges`); the spec writes both as `cidr`.
+    if let Some(cidr) = m.get("cidr").and_then(Value::as_str).filter(|c| c.contains(':')) {
+        p = p.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(cidr).set_description(description).build());
+    } else if let Some(cidr) = m.get("cidr").and_then(Value::as_str) {
         p = p.ip_ranges(IpRange::builder().cidr_ip(cidr).set_description(description).build());
     } else if let Some(group) = m.get("source_group").and_then(Value::as_str) {
         let group = if group == "self" { own_id } else { group };
@@ -279,6 +287,8 @@ mod tests {
         ];
         let source = prop_oneof![
             (0u8..=255, 0u8..=255, 8u8..=32).prop_map(|(a, b, n)| ("cidr", format!("10.{a}.{b}.0/{n}"))),
+            Just(("cidr", "::/0".to_string())),
+            (1u16..=0xffff).prop_map(|a| ("cidr", format!("2600:1f18:{a:x}::/56"))),
             "[0-9a-f]{17}".prop_map(|h| ("source_group", format!("sg-{h}"))),
             Just(("source_group", "self".to_string())),
         ];
@@ -313,6 +323,7 @@ mod tests {
                     .build()
             });
             slot.ip_ranges.get_or_insert_with(Vec::new).extend(p.ip_ranges().iter().cloned());
+            slot.ipv6_ranges.get_or_insert_with(Vec::new).extend(p.ipv6_ranges().iter().cloned());
             slot.user_id_group_pairs.get_or_insert_with(Vec::new).extend(p.user_id_group_pairs().iter().cloned());
         }
         merged.into_values().collect()

@@ -4,12 +4,16 @@
 //! may have left its object. A kind names its service (`AwsKind::service`); the
 //! trait's defaults ask it. The services that read or tag their objects their own way
 //! have a module here: ELB (tags by ARN, 20 a call), RDS (tags by ARN, no tag filter,
-//! lower-case names) and IAM (a path per stack, eventual consistency). A kind's own
-//! calls stay in its file under `kinds/`.
+//! lower-case names), IAM (a path per stack, eventual consistency), Route53 (zones'
+//! tags 10 a call, records untagged, the wait for `INSYNC`) and ACM (tags one
+//! certificate a call, its idempotency token). A kind's own calls stay in its file
+//! under `kinds/`.
 
+pub(crate) mod acm;
 pub(crate) mod elb;
 pub(crate) mod iam;
 pub(crate) mod rds;
+pub(crate) mod route53;
 
 use trellis_core::{Attrs, ProviderError, Value};
 
@@ -29,6 +33,12 @@ pub(crate) enum Tags {
     IamRole,
     /// IAM's TagInstanceProfile and UntagInstanceProfile.
     IamProfile,
+    /// Route53's ChangeTagsForResource, by the zone's id.
+    Route53Zone,
+    /// ACM's AddTagsToCertificate and RemoveTagsFromCertificate, by the ARN.
+    Acm,
+    /// None: its objects take no tags (Route53's records), and are known by id only.
+    Untagged,
     /// The kind tags its objects in its own file (it overrides `sync_tags`).
     ByKind,
 }
@@ -56,6 +66,11 @@ pub(crate) static IAM_PROFILES: Service =
     Service { name: "IAM (instance profiles)", tags: Tags::IamProfile, names_are_ids: true, find_by_name: false };
 pub(crate) static AUTO_SCALING: Service =
     Service { name: "Auto Scaling", tags: Tags::ByKind, names_are_ids: true, find_by_name: false };
+pub(crate) static ROUTE53_ZONES: Service =
+    Service { name: "Route53 (zones)", tags: Tags::Route53Zone, names_are_ids: false, find_by_name: false };
+pub(crate) static ROUTE53_RECORDS: Service =
+    Service { name: "Route53 (records)", tags: Tags::Untagged, names_are_ids: false, find_by_name: false };
+pub(crate) static ACM: Service = Service { name: "ACM", tags: Tags::Acm, names_are_ids: false, find_by_name: false };
 pub(crate) static CLOUDWATCH: Service =
     Service { name: "CloudWatch", tags: Tags::ByKind, names_are_ids: true, find_by_name: false };
 
@@ -74,6 +89,9 @@ pub(crate) async fn sync_tags(
         Tags::RdsByRecordedArn => Ok(()),
         Tags::IamRole => iam::sync_tags(aws, iam::Tagged::Role, id, before, after).await,
         Tags::IamProfile => iam::sync_tags(aws, iam::Tagged::Profile, id, before, after).await,
+        Tags::Route53Zone => route53::sync_tags(aws, id, before, after).await,
+        Tags::Acm => acm::sync_tags(aws, id, before, after).await,
+        Tags::Untagged => Ok(()),
         Tags::ByKind => Err(ProviderError::new(
             None,
             format!("{}: a kind that tags its own objects must say how (`sync_tags`)", service.name),

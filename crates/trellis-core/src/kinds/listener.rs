@@ -165,7 +165,12 @@ fn check_listener(a: &Attrs) -> Option<(&'static str, String)> {
         Some(v) => v.as_str()?,
     };
     let https = protocol == "HTTPS";
-    let certified = matches!(a.get("certificates"), Some(Value::List(l)) if !l.is_empty());
+    // A list that refers to a certificate the stack makes is judged given.
+    let certified = match a.get("certificates") {
+        None => false,
+        Some(Value::List(l)) => !l.is_empty(),
+        Some(_) => true,
+    };
     if https && !certified {
         return Some(("certificates", "an HTTPS listener needs `certificates: [{ certificate_arn: ... }]`".into()));
     }

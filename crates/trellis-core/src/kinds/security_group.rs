@@ -48,7 +48,12 @@ static SG_RULE: Object = Object {
     attrs: &[
         attr("protocol", Type::Protocol, Mode::Required, "`tcp`, `udp`, `icmp` or `all`."),
         attr("port", Type::Port, Mode::Optional, "A port (`80`) or range (`\"8000-8010\"`); needed for tcp and udp."),
-        attr("cidr", Type::Cidr, Mode::Optional, "Source (ingress) or destination (egress) range."),
+        attr(
+            "cidr",
+            Type::IpCidr,
+            Mode::Optional,
+            "Source (ingress) or destination (egress) range, IPv4 (`0.0.0.0/0`) or IPv6 (`::/0`; AWS's `Ipv6Ranges`).",
+        ),
         attr(
             "icmp_type",
             Type::Int,

@@ -1,0 +1,98 @@
+//! End to end against the moto emulator: the web stack's front door
+//! (`specs/examples/web-https.yaml`). It applies, and AWS then holds a zone with the
+//! certificate's validation records and the alias records to the load balancer, an
+//! issued certificate served by the HTTPS listener, HTTP redirected, and three path
+//! rules; it re-plans empty; two rules swap priorities in one apply; and it destroys
+//! to nothing. The emulator issues a certificate only once its validation records are
+//! in a zone, and answers a DNS change `PENDING` before `INSYNC`, as AWS does
+//! (`crates/xtask/emulator.py`).
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use support::{aws, Stack};
+
+const WEB_HTTPS: &str = include_str!("../specs/examples/web-https.yaml");
+
+/// The listener's rules but its default one: priority -> its path.
+async fn paths(listener: &str) -> BTreeMap<i64, String> {
+    let aws = aws().await;
+    let out = aws.elb().describe_rules().listener_arn(listener).send().await.unwrap();
+    out.rules()
+        .iter()
+        .filter(|r| r.is_default() != Some(true))
+        .map(|r| {
+            let path = r.conditions()[0].path_pattern_config().unwrap().values()[0].clone();
+            (r.priority().unwrap().parse().unwrap(), path)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_https_front_door_applies_replans_empty_swaps_rules_and_destroys() {
+    let stack = Stack::new("web-https", WEB_HTTPS);
+    let applied = stack.apply();
+    assert!(applied.stdout.contains("Apply complete! Resources: 19 added"), "{}\n{}", applied.stdout, applied.stderr);
+    let aws = aws().await;
+
+    // The certificate is issued, for both names, and the HTTPS listener serves it.
+    let cert = stack.id("acm_certificate.web");
+    let detail = aws.acm().describe_certificate().certificate_arn(&cert).send().await.unwrap();
+    let detail = detail.certificate().unwrap();
+    assert_eq!(detail.status().map(|s| s.as_str()), Some("ISSUED"));
+    let mut names = detail.subject_alternative_names().to_vec();
+    names.sort();
+    assert_eq!(names, ["example.com", "www.example.com"]);
+    let https = stack.id("listener.https");
+    let l = aws.elb().describe_listeners().listener_arns(&https).send().await.unwrap();
+    let l = &l.listeners()[0];
+    assert_eq!(l.certificates()[0].certificate_arn(), Some(cert.as_str()));
+    assert_eq!(l.ssl_policy(), Some("ELBSecurityPolicy-TLS13-1-2-2021-06"));
+    // HTTP is redirected to HTTPS.
+    let http = aws.elb().describe_listeners().listener_arns(stack.id("listener.http")).send().await.unwrap();
+    let redirect = http.listeners()[0].default_actions()[0].redirect_config().unwrap();
+    assert_eq!(redirect.protocol(), Some("HTTPS"));
+
+    // The zone holds the validation records and the aliases to the load balancer.
+    let zone = stack.id("route53_zone.main");
+    let sets = aws.route53().list_resource_record_sets().hosted_zone_id(&zone).send().await.unwrap();
+    let cnames = sets.resource_record_sets().iter().filter(|s| s.r#type().as_str() == "CNAME").count();
+    assert!(cnames >= 1, "the validation records are in the zone");
+    let lb = stack.id("load_balancer.web");
+    let lb = aws.elb().describe_load_balancers().load_balancer_arns(&lb).send().await.unwrap();
+    let lb = &lb.load_balancers()[0];
+    let www = sets
+        .resource_record_sets()
+        .iter()
+        .find(|s| s.name() == "www.example.com." && s.r#type().as_str() == "A")
+        .unwrap();
+    let alias = www.alias_target().unwrap();
+    assert_eq!(alias.dns_name().trim_end_matches('.'), lb.dns_name().unwrap());
+    assert_eq!(alias.hosted_zone_id(), lb.canonical_hosted_zone_id().unwrap());
+    assert_eq!(stack.state().outputs["url"].as_str(), Some("https://www.example.com/"));
+
+    // Three path rules, in order.
+    let want: BTreeMap<i64, String> =
+        [(10, "/app1/*"), (20, "/app2/*"), (30, "/*")].into_iter().map(|(p, s)| (p, s.to_string())).collect();
+    assert_eq!(paths(&https).await, want);
+    let again = stack.plan().expect_code(0);
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+
+    // The first two rules swap places in one apply.
+    let swapped = WEB_HTTPS
+        .replacen("priority: 10", "priority: 1x", 1)
+        .replacen("priority: 20", "priority: 10", 1)
+        .replacen("1x", "20", 1);
+    stack.write_spec(&swapped);
+    let applied = stack.apply();
+    assert!(applied.stdout.contains("Apply complete! Resources: 0 added, 2 changed"), "{}", applied.stdout);
+    let got = paths(&https).await;
+    assert_eq!((got[&10].as_str(), got[&20].as_str()), ("/app2/*", "/app1/*"));
+    assert!(stack.plan().expect_code(0).stdout.contains("No changes."));
+
+    // Destroyed to nothing: the certificate, its validation records and the zone too.
+    stack.destroy_and_check_clean();
+    assert!(aws.acm().describe_certificate().certificate_arn(&cert).send().await.is_err(), "the certificate is gone");
+    assert!(aws.route53().get_hosted_zone().id(&zone).send().await.is_err(), "the zone is gone");
+}
