@@ -1,5 +1,7 @@
-//! End to end against the moto emulator: the web stack's front door
-//! (`specs/examples/web-https.yaml`). It applies, and AWS then holds a zone with the
+//! End to end against the moto emulator: the web stack's dual-stack front door
+//! (`specs/examples/web-https.yaml`). It applies, and AWS then holds IPv6 blocks on the
+//! VPC and its subnets, an IPv6 default route, rules open to `::/0`, a load balancer
+//! answering over both, a zone with the
 //! certificate's validation records and the alias records to the load balancer, an
 //! issued certificate served by the HTTPS listener, HTTP redirected, and three path
 //! rules; it re-plans empty; two rules swap priorities in one apply; and it destroys
@@ -33,7 +35,7 @@ async fn paths(listener: &str) -> BTreeMap<i64, String> {
 async fn the_https_front_door_applies_replans_empty_swaps_rules_and_destroys() {
     let stack = Stack::new("web-https", WEB_HTTPS);
     let applied = stack.apply();
-    assert!(applied.stdout.contains("Apply complete! Resources: 19 added"), "{}\n{}", applied.stdout, applied.stderr);
+    assert!(applied.stdout.contains("Apply complete! Resources: 20 added"), "{}\n{}", applied.stdout, applied.stderr);
     let aws = aws().await;
 
     // The certificate is issued, for both names, and the HTTPS listener serves it.
@@ -71,6 +73,41 @@ async fn the_https_front_door_applies_replans_empty_swaps_rules_and_destroys() {
     assert_eq!(alias.dns_name().trim_end_matches('.'), lb.dns_name().unwrap());
     assert_eq!(alias.hosted_zone_id(), lb.canonical_hosted_zone_id().unwrap());
     assert_eq!(stack.state().outputs["url"].as_str(), Some("https://www.example.com/"));
+
+    // Dual stack: the VPC's /56, each subnet's /64 of it, the route and the rules.
+    let vpc = aws.ec2().describe_vpcs().vpc_ids(stack.id("vpc.main")).send().await.unwrap();
+    let v6 = vpc.vpcs()[0].ipv6_cidr_block_association_set()[0].ipv6_cidr_block().unwrap().to_string();
+    assert!(v6.ends_with("/56"), "{v6}");
+    let subnet = aws.ec2().describe_subnets().subnet_ids(stack.id("subnet.public_b")).send().await.unwrap();
+    let subnet = &subnet.subnets()[0];
+    let block = subnet.ipv6_cidr_block_association_set()[0].ipv6_cidr_block().unwrap();
+    assert!(block.ends_with("/64"), "{block}");
+    let prefix = |c: &str| u128::from(c.split('/').next().unwrap().parse::<std::net::Ipv6Addr>().unwrap());
+    assert_eq!(prefix(block) >> 72, prefix(&v6) >> 72, "{block} is inside {v6}");
+    assert_eq!((prefix(block) >> 64) & 0xff, 2, "ipv6_netnum 2");
+    assert_eq!(subnet.assign_ipv6_address_on_creation(), Some(true));
+    let rt = aws.ec2().describe_route_tables().route_table_ids(stack.id("route_table.public")).send().await.unwrap();
+    let igw = stack.id("internet_gateway.main");
+    assert!(
+        rt.route_tables()[0]
+            .routes()
+            .iter()
+            .any(|r| r.destination_ipv6_cidr_block() == Some("::/0") && r.gateway_id() == Some(igw.as_str())),
+        "the IPv6 default route"
+    );
+    let sg = aws.ec2().describe_security_groups().group_ids(stack.id("security_group.lb")).send().await.unwrap();
+    let mut open6: Vec<i32> = sg.security_groups()[0]
+        .ip_permissions()
+        .iter()
+        .filter(|p| p.ipv6_ranges().iter().any(|r| r.cidr_ipv6() == Some("::/0")))
+        .filter_map(|p| p.from_port())
+        .collect();
+    open6.sort();
+    assert_eq!(open6, vec![80, 443]);
+    assert_eq!(lb.ip_address_type().map(|t| t.as_str()), Some("dualstack"));
+    let aaaa =
+        sets.resource_record_sets().iter().find(|s| s.name() == "www.example.com." && s.r#type().as_str() == "AAAA");
+    assert!(aaaa.and_then(|s| s.alias_target()).is_some(), "the AAAA alias");
 
     // Three path rules, in order.
     let want: BTreeMap<i64, String> =

@@ -775,6 +775,30 @@ def shim_set_rule_priorities_as_a_whole():
     ELBv2Backend.set_rule_priorities = set_rule_priorities
 
 
+def shim_subnet_ipv6_block_state():
+    """moto 5.2.5 describes a subnet's IPv6 block with its state nested twice: the
+    `State` of `Ipv6CidrBlockState` reads `{'State': 'associated'}`, which no SDK
+    takes for `associated`. AWS gives the word. The shim gives it too."""
+    from moto.ec2.models.subnets import Subnet
+
+    def ipv6_cidr_block_association_set(self):
+        out = []
+        for association in self.ipv6_cidr_block_associations.values():
+            state = association["ipv6CidrBlockState"]
+            state = state.get("State") if isinstance(state, dict) else state
+            if state == "associated":
+                out.append(
+                    {
+                        "ipv6CidrBlock": association["ipv6CidrBlock"],
+                        "associationId": association["associationId"],
+                        "ipv6CidrBlockState": {"state": state},
+                    }
+                )
+        return out
+
+    Subnet.ipv6_cidr_block_association_set = property(ipv6_cidr_block_association_set)
+
+
 def _records_held(account_id, name, value):
     """Whether a hosted zone of the account holds the CNAME `name` -> `value`."""
     from moto.route53.models import route53_backends
@@ -893,6 +917,7 @@ if __name__ == "__main__":
     shim_autoscaling_notifications()
     shim_listener_ssl_policy_on_http()
     shim_set_rule_priorities_as_a_whole()
+    shim_subnet_ipv6_block_state()
     # Not shims of defects: what moto does not simulate at all (DNS validation, a
     # change reaching Route53's servers; and in refresh.py the instance refresh,
     # application health, draining).

@@ -177,14 +177,18 @@ fn port_span(v: Option<&Value>) -> Option<(i64, i64)> {
     }
 }
 
-/// A rule open to every address on the internet (IPv4's `0.0.0.0/0`).
-const WORLD: &str = "0.0.0.0/0";
+/// The ranges of every address on the internet: IPv4's and IPv6's.
+const WORLD: [&str; 2] = ["0.0.0.0/0", "::/0"];
 
-/// One inbound rule that lets the whole internet in: its protocol and ports (`None`:
-/// every port).
+/// The keys a rule's range may be under besides its own (a network ACL entry's IPv6 one).
+const IPV6_KEY: &str = "ipv6_cidr_block";
+
+/// One inbound rule that lets the whole internet in: its protocol, its ports (`None`:
+/// every port) and which world (`0.0.0.0/0` or `::/0`).
 struct OpenRule {
     protocol: String,
     ports: Option<(i64, i64)>,
+    from: &'static str,
 }
 
 impl OpenRule {
@@ -199,17 +203,19 @@ impl OpenRule {
     }
 
     fn words(&self) -> String {
+        let world = self.from;
         match (self.protocol.as_str(), self.ports) {
-            ("all", _) => format!("every protocol and port from {WORLD}"),
-            (p, Some((a, b))) if a == b => format!("{p} {a} from {WORLD}"),
-            (p, Some((a, b))) => format!("{p} {a}-{b} from {WORLD}"),
-            (p, None) => format!("{p}, every port, from {WORLD}"),
+            ("all", _) => format!("every protocol and port from {world}"),
+            (p, Some((a, b))) if a == b => format!("{p} {a} from {world}"),
+            (p, Some((a, b))) => format!("{p} {a}-{b} from {world}"),
+            (p, None) => format!("{p}, every port, from {world}"),
         }
     }
 }
 
 /// The inbound rules of `attrs[list]` that let the whole internet in: entries whose
-/// `cidr_key` is `0.0.0.0/0`, and (for network ACLs) whose action allows.
+/// `cidr_key` (or IPv6 key) is `0.0.0.0/0` or `::/0`, and (for network ACLs) whose
+/// action allows.
 fn open_to_world(attrs: &Attrs, list: &str, cidr_key: &str, port_key: &str) -> Vec<OpenRule> {
     let Some(Value::List(rules)) = attrs.get(list) else { return vec![] };
     rules
@@ -218,11 +224,15 @@ fn open_to_world(attrs: &Attrs, list: &str, cidr_key: &str, port_key: &str) -> V
             Value::Map(m) => Some(m),
             _ => None,
         })
-        .filter(|m| m.get(cidr_key).and_then(Value::as_str) == Some(WORLD))
         .filter(|m| m.get("rule_action").and_then(Value::as_str).is_none_or(|a| a == "allow"))
-        .map(|m| OpenRule {
-            protocol: m.get("protocol").and_then(Value::as_str).unwrap_or("all").to_string(),
-            ports: port_span(m.get(port_key)),
+        .filter_map(|m| {
+            let range = [cidr_key, IPV6_KEY].iter().find_map(|k| m.get(*k).and_then(Value::as_str))?;
+            let from = WORLD.into_iter().find(|w| *w == range)?;
+            Some(OpenRule {
+                protocol: m.get("protocol").and_then(Value::as_str).unwrap_or("all").to_string(),
+                ports: port_span(m.get(port_key)),
+                from,
+            })
         })
         .collect()
 }

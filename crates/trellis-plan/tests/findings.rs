@@ -84,6 +84,23 @@ fn ssh_rdp_and_every_port_open_are_found_with_checkov_ids() {
     assert_eq!(got, ["nacl-ssh-open", "nacl-rdp-open", "nacl-all-open"]);
 }
 
+/// `::/0` is the whole internet as much as `0.0.0.0/0`: every rule that flags one
+/// flags the other, and says which.
+#[test]
+fn rules_open_to_every_ipv6_address_are_found_as_ipv4_ones_are() {
+    let f = findings(&group("22", "\"::/0\""));
+    assert_eq!(rules(&f), [("sg-ssh-open", "security_group.db".to_string())], "{f:#?}");
+    assert!(f[0].detail.contains("tcp 22 from ::/0"), "{}", f[0].detail);
+    let f = findings(&format!("{}{DB}", group("5432", "\"::/0\"")));
+    assert_eq!(rules(&f), [("sg-database-open", "security_group.db".to_string())], "{f:#?}");
+    let acl = "  network_acl.public:\n    vpc_id: ${vpc.main}\n    ingress:\n      - rule_number: 100\n        protocol: tcp\n        rule_action: allow\n        ipv6_cidr_block: \"::/0\"\n        port_range: { from: 3389, to: 3389 }\n";
+    let f = findings(acl);
+    assert_eq!(rules(&f), [("nacl-rdp-open", "network_acl.public".to_string())], "{f:#?}");
+    assert!(f[0].detail.contains("from ::/0"), "{}", f[0].detail);
+    // A range of one's own stays quiet.
+    assert!(findings(&group("22", "\"2600:1f18:1a2::/56\"")).is_empty());
+}
+
 #[test]
 fn a_database_is_checked_for_exposure_encryption_backups_and_protection() {
     let bare = DB

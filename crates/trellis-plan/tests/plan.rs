@@ -55,6 +55,7 @@ fn converged() -> Vec<(Address, String, Attrs, Vec<Address>)> {
             attrs(&[
                 ("cidr_block", s("10.0.0.0/16")),
                 ("instance_tenancy", s("default")),
+                ("amazon_provided_ipv6_cidr_block", Value::Bool(false)),
                 ("enable_dns_support", Value::Bool(true)),
                 ("enable_dns_hostnames", Value::Bool(false)),
                 ("tags", map(&[("Name", s("demo-main"))])),
@@ -70,6 +71,7 @@ fn converged() -> Vec<(Address, String, Attrs, Vec<Address>)> {
                 ("cidr_block", s("10.0.1.0/24")),
                 ("availability_zone", s("us-east-1a")),
                 ("map_public_ip_on_launch", Value::Bool(false)),
+                ("assign_ipv6_address_on_creation", Value::Bool(false)),
                 ("tags", map(&[("Name", s("demo-a"))])),
                 ("id", s("subnet-1")),
             ]),

@@ -671,3 +671,27 @@ fn a_database_s_windows_and_monitoring_are_held_to_what_aws_takes() {
     assert!(db("    monitoring_interval: 60\n").contains("needs `monitoring_role_arn`"));
     assert!(db("    max_allocated_storage: 10\n").contains("a ceiling above `allocated_storage` (20 GiB)"));
 }
+
+/// IPv6 ranges are taken where either family goes, kept as AWS gives them back
+/// (compressed, lower case), and refused with a hint when their host bits are set.
+#[test]
+fn ipv6_ranges_are_canonical_and_checked() {
+    let text = r#"stack: demo
+resources:
+  vpc.main:
+    cidr_block: 10.0.0.0/16
+  security_group.web:
+    vpc_id: ${vpc.main}
+    description: web
+    ingress:
+      - { protocol: tcp, port: 443, cidr: "0::0/0" }
+      - { protocol: tcp, port: 80, cidr: "2600:1F18:01A2::/56" }
+"#;
+    let spec = parse(SourceFile { name: "web.yaml".into(), text: text.into() }, &opts(&[])).unwrap();
+    let sg = &spec.resources[&"security_group.web".parse().unwrap()];
+    let shown = format!("{:?}", sg.attrs["ingress"]);
+    assert!(shown.contains("\"::/0\"") && shown.contains("\"2600:1f18:1a2::/56\""), "{shown}");
+    let bad = errors(&text.replace("2600:1F18:01A2::/56", "2600:1f18:1a2::1/56"));
+    assert!(bad.contains("has host bits set past its /56 prefix"), "{bad}");
+    assert!(bad.contains("did you mean `2600:1f18:1a2::/56`?"), "{bad}");
+}

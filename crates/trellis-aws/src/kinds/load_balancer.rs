@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::operation::create_load_balancer::builders::CreateLoadBalancerFluentBuilder;
 use aws_sdk_elasticloadbalancingv2::types::{
-    LoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum,
+    IpAddressType, LoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum,
 };
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
@@ -155,6 +155,7 @@ fn observe(
     let mut seen = vec![
         ("name", opt_str(lb.load_balancer_name())),
         ("scheme", opt_str(lb.scheme().map(|s| s.as_str()))),
+        ("ip_address_type", opt_str(lb.ip_address_type().map(|t| t.as_str()))),
         ("subnets", strings(lb.availability_zones().iter().filter_map(|z| z.subnet_id().map(str::to_string)))),
         ("security_groups", strings(lb.security_groups().iter().cloned())),
         ("idle_timeout", idle),
@@ -172,6 +173,7 @@ fn request(b: CreateLoadBalancerFluentBuilder, c: &Create<'_>, name: String) -> 
     b.name(name)
         .r#type(LoadBalancerTypeEnum::Application)
         .set_scheme(str_attr(attrs, "scheme").map(LoadBalancerSchemeEnum::from))
+        .set_ip_address_type(str_attr(attrs, "ip_address_type").map(IpAddressType::from))
         .set_subnets(Some(ids(attrs, "subnets")))
         .set_security_groups(Some(ids(attrs, "security_groups")).filter(|v| !v.is_empty()))
         .set_tags(Some(tags_for(c.stack, c.address, attrs.get("tags"))))
@@ -261,6 +263,10 @@ pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), 
 }
 
 pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+    if let (Some(t), true) = (str_attr(after, "ip_address_type"), before.get("ip_address_type") != after.get("ip_address_type")) {
+        aws.call(Call::ElbMutate).await;
+        aws.elb.set_ip_address_type().load_balancer_arn(id).ip_address_type(IpAddressType::from(t)).send().await.map_err(aws_err)?;
+    }
     if before.get("subnets") != after.get("subnets") {
         aws.call(Call::ElbMutate).await;
         aws.elb
@@ -306,6 +312,7 @@ mod tests {
     const ALL: &[&str] = &[
         "name",
         "scheme",
+        "ip_address_type",
         "subnets",
         "security_groups",
         "idle_timeout",
@@ -327,6 +334,7 @@ mod tests {
             let answer = LoadBalancer::builder()
                 .set_load_balancer_name(i.get_name().clone())
                 .set_scheme(i.get_scheme().clone())
+                .set_ip_address_type(i.get_ip_address_type().clone())
                 .set_availability_zones(Some(zones.collect()))
                 .set_security_groups(i.get_security_groups().clone())
                 .build();

@@ -78,7 +78,10 @@ pub(crate) fn rule_of(e: &NetworkAclEntry) -> Value {
     m.insert("rule_number".into(), Value::Int(e.rule_number().unwrap_or_default().into()));
     m.insert("protocol".into(), Value::str(&protocol));
     m.insert("rule_action".into(), opt_str(e.rule_action().map(RuleAction::as_str)));
-    m.insert("cidr_block".into(), opt_str(e.cidr_block()));
+    match (e.cidr_block(), e.ipv6_cidr_block()) {
+        (_, Some(v6)) => m.insert("ipv6_cidr_block".into(), Value::str(v6)),
+        (v4, None) => m.insert("cidr_block".into(), opt_str(v4)),
+    };
     if let (Some(r), true) = (e.port_range(), protocol == "tcp" || protocol == "udp") {
         let range = pair(("from", r.from().unwrap_or_default()), ("to", r.to().unwrap_or_default()));
         m.insert("port_range".into(), range);
@@ -114,6 +117,7 @@ pub(crate) fn entry(rule: &BTreeMap<String, Value>, egress: bool) -> NetworkAclE
         .rule_action(RuleAction::from(get("rule_action").and_then(Value::as_str).unwrap_or("deny")))
         .egress(egress)
         .set_cidr_block(get("cidr_block").and_then(Value::as_str).map(str::to_string))
+        .set_ipv6_cidr_block(get("ipv6_cidr_block").and_then(Value::as_str).map(str::to_string))
         .set_port_range(range)
         .set_icmp_type_code(icmp)
         .build()
@@ -265,6 +269,7 @@ async fn put_entry(
                 .set_rule_action(e.rule_action.clone())
                 .set_egress(e.egress)
                 .set_cidr_block(e.cidr_block.clone())
+                .set_ipv6_cidr_block(e.ipv6_cidr_block.clone())
                 .set_port_range(e.port_range.clone())
                 .set_icmp_type_code(e.icmp_type_code.clone())
                 .send()
@@ -384,13 +389,18 @@ mod tests {
                 .prop_filter("(-1, -1) is written as no icmp_type_code", |tc| *tc != (-1, -1))
                 .prop_map(|(t, c)| ("icmp", Some(("icmp_type_code", pair(("type", t), ("code", c)))))),
         ];
-        (1i64..=32766, protocol, prop_oneof![Just("allow"), Just("deny")], 0u8..=255, 8u8..=32).prop_map(
-            |(n, (protocol, extra), action, a, bits)| {
+        let range = prop_oneof![
+            (0u8..=255, 8u8..=32).prop_map(|(a, bits)| ("cidr_block", format!("10.{a}.0.0/{bits}"))),
+            Just(("ipv6_cidr_block", "::/0".to_string())),
+            (1u16..=0xffff).prop_map(|a| ("ipv6_cidr_block", format!("2600:1f18:{a:x}::/56"))),
+        ];
+        (1i64..=32766, protocol, prop_oneof![Just("allow"), Just("deny")], range).prop_map(
+            |(n, (protocol, extra), action, (key, cidr))| {
                 let mut m = BTreeMap::new();
                 m.insert("rule_number".to_string(), Value::Int(n));
                 m.insert("protocol".to_string(), Value::str(protocol));
                 m.insert("rule_action".to_string(), Value::str(action));
-                m.insert("cidr_block".to_string(), Value::Str(format!("10.{a}.0.0/{bits}")));
+                m.insert(key.to_string(), Value::Str(cidr));
                 if let Some((k, v)) = extra {
                     m.insert(k.to_string(), v);
                 }

@@ -57,7 +57,11 @@ fn routes_of(t: &RouteTable) -> Value {
         // The VPC's own `local` route comes with the table and is not the user's.
         .filter(|r| r.origin() != Some(&RouteOrigin::CreateRouteTable) && r.gateway_id() != Some("local"))
         .filter_map(|r| {
-            let dest = r.destination_cidr_block()?;
+            let (dest_key, dest) = match (r.destination_cidr_block(), r.destination_ipv6_cidr_block()) {
+                (Some(v4), _) => ("destination_cidr_block", v4),
+                (None, Some(v6)) => ("destination_ipv6_cidr_block", v6),
+                (None, None) => return None,
+            };
             // A NAT gateway has its own attribute; any other target shows as `gateway_id`.
             let (key, target) = match r.nat_gateway_id() {
                 Some(nat) => ("nat_gateway_id", Some(nat)),
@@ -71,7 +75,7 @@ fn routes_of(t: &RouteTable) -> Value {
                 ),
             };
             let m: BTreeMap<String, Value> =
-                [("destination_cidr_block".to_string(), Value::str(dest)), (key.to_string(), opt_str(target))]
+                [(dest_key.to_string(), Value::str(dest)), (key.to_string(), opt_str(target))]
                     .into_iter()
                     .collect();
             Some(Value::Map(m))
@@ -148,8 +152,9 @@ fn route_map(list: &[Value]) -> BTreeMap<String, (&'static str, String)> {
         .filter_map(|r| {
             let m = r.as_map()?;
             let key = ["nat_gateway_id", "gateway_id"].into_iter().find(|k| m.contains_key(*k))?;
+            let dest = m.get("destination_cidr_block").or_else(|| m.get("destination_ipv6_cidr_block"))?;
             Some((
-                m.get("destination_cidr_block")?.as_str()?.to_string(),
+                dest.as_str()?.to_string(),
                 (key, m.get(key)?.as_str().unwrap_or("").to_string()),
             ))
         })
@@ -165,7 +170,8 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
             aws.ec2
                 .$call()
                 .route_table_id(id)
-                .destination_cidr_block($dest)
+                .set_destination_cidr_block((!$dest.contains(':')).then(|| $dest.clone()))
+                .set_destination_ipv6_cidr_block($dest.contains(':').then(|| $dest.clone()))
                 .set_gateway_id((*key == "gateway_id").then(|| target.clone()))
                 .set_nat_gateway_id((*key == "nat_gateway_id").then(|| target.clone()))
                 .send()
@@ -191,7 +197,9 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
     }
     for dest in have.keys().filter(|d| !want.contains_key(*d)) {
         aws.call(crate::limits::Call::Mutate).await;
-        aws.ec2.delete_route().route_table_id(id).destination_cidr_block(dest).send().await.map_err(aws_err)?;
+        let (v4, v6) = if dest.contains(':') { (None, Some(dest.clone())) } else { (Some(dest.clone()), None) };
+        let call = aws.ec2.delete_route().route_table_id(id);
+        call.set_destination_cidr_block(v4).set_destination_ipv6_cidr_block(v6).send().await.map_err(aws_err)?;
     }
 
     let want_subnets: Vec<&str> = list_attr(after, "subnet_ids").iter().filter_map(Value::as_str).collect();
@@ -267,7 +275,7 @@ mod tests {
 
     /// Routes with distinct destinations (a table holds one route per destination).
     fn routes() -> BoxedStrategy<Value> {
-        let cidr = roundtrip::value(&trellis_core::schema::Type::Cidr);
+        let cidr = roundtrip::value(&trellis_core::schema::Type::IpCidr);
         let target = prop_oneof![
             "igw-[0-9a-f]{8}".prop_map(|g| ("gateway_id", g)),
             "nat-[0-9a-f]{8}".prop_map(|n| ("nat_gateway_id", n)),
@@ -277,7 +285,9 @@ mod tests {
                 let mut items: Vec<Value> = m
                     .into_iter()
                     .map(|(dest, (key, id))| {
-                        Value::Map(roundtrip::collect(vec![("destination_cidr_block", dest), (key, Value::Str(id))]))
+                        let v6 = dest.as_str().is_some_and(|d| d.contains(':'));
+                        let dest_key = if v6 { "destination_ipv6_cidr_block" } else { "destination_cidr_block" };
+                        Value::Map(roundtrip::collect(vec![(dest_key, dest), (key, Value::Str(id))]))
                     })
                     .collect();
                 normalize_set(&mut items);
@@ -300,7 +310,11 @@ mod tests {
                 .origin(RouteOrigin::CreateRouteTable)
                 .build()];
             for (dest, (key, target)) in route_map(list_attr(&attrs, "routes")) {
-                let route = Route::builder().destination_cidr_block(dest).origin(RouteOrigin::CreateRoute);
+                let route = match dest.contains(':') {
+                    true => Route::builder().destination_ipv6_cidr_block(dest),
+                    false => Route::builder().destination_cidr_block(dest),
+                };
+                let route = route.origin(RouteOrigin::CreateRoute);
                 let route = match key {
                     "nat_gateway_id" => route.nat_gateway_id(target),
                     _ => route.gateway_id(target),

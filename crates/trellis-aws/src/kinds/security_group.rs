@@ -192,15 +192,21 @@ pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, Provider
 }
 
 pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
-    // A new group allows all outbound traffic; the spec's `egress`, when given, replaces that.
+    // A new group allows all outbound traffic (IPv4, and IPv6 too in a VPC that has an
+    // IPv6 block): read, not assumed; the spec's `egress`, when given, replaces it.
     let allow_all: BTreeMap<String, Value> =
         [("protocol".to_string(), Value::str("all")), ("cidr".to_string(), Value::str("0.0.0.0/0"))]
             .into_iter()
             .collect();
-    let fresh: Attrs = [("ingress", Value::List(vec![])), ("egress", Value::List(vec![Value::Map(allow_all)]))]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+    let ids = [id.to_string()];
+    let egress = match describe(aws, Select::Ids(&ids)).await {
+        Ok(found) => found.into_iter().next().and_then(|d| d.attrs.get("egress").cloned()),
+        Err(e) if is_code(&e, crate::util::NOT_FOUND) => None,
+        Err(e) => return Err(e),
+    };
+    let egress = egress.unwrap_or_else(|| Value::List(vec![Value::Map(allow_all)]));
+    let fresh: Attrs =
+        [("ingress", Value::List(vec![])), ("egress", egress)].into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     update(aws, id, &fresh, attrs).await
 }
 

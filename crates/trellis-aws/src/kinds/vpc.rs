@@ -95,9 +95,22 @@ async fn default_groups(aws: &Aws, vpcs: &[Vpc]) -> Result<BTreeMap<String, Stri
 
 /// A VPC's attributes as AWS describes it (its DNS settings and default group are
 /// read apart).
+/// The IPv6 block AWS gave the VPC (associated, or being associated), and its
+/// association's id.
+fn ipv6_block(v: &Vpc) -> Option<(&str, &str)> {
+    v.ipv6_cidr_block_association_set().iter().find_map(|a| {
+        let state = a.ipv6_cidr_block_state().and_then(|s| s.state()).map(|s| s.as_str());
+        let live = matches!(state, Some("associated" | "associating") | None);
+        live.then(|| Some((a.ipv6_cidr_block()?, a.association_id()?))).flatten()
+    })
+}
+
 fn observe(v: &Vpc, support: bool, hostnames: bool, default_group: Option<&str>) -> Vec<(&'static str, Value)> {
+    let v6 = ipv6_block(v);
     vec![
         ("cidr_block", opt_str(v.cidr_block())),
+        ("amazon_provided_ipv6_cidr_block", Value::Bool(v6.is_some())),
+        ("ipv6_cidr_block", opt_str(v6.map(|(block, _)| block))),
         ("instance_tenancy", opt_str(v.instance_tenancy().map(Tenancy::as_str))),
         ("enable_dns_support", Value::Bool(support)),
         ("enable_dns_hostnames", Value::Bool(hostnames)),
@@ -107,6 +120,7 @@ fn observe(v: &Vpc, support: bool, hostnames: bool, default_group: Option<&str>)
 
 fn request(b: CreateVpcFluentBuilder, c: &Create<'_>) -> CreateVpcFluentBuilder {
     b.set_cidr_block(str_attr(c.attrs, "cidr_block").map(str::to_string))
+        .set_amazon_provided_ipv6_cidr_block(bool_attr(c.attrs, "amazon_provided_ipv6_cidr_block").filter(|v| *v))
         .set_instance_tenancy(str_attr(c.attrs, "instance_tenancy").map(Tenancy::from))
         .tag_specifications(tag_spec(ResourceType::Vpc, c.stack, c.address, c.attrs.get("tags")))
 }
@@ -131,21 +145,38 @@ pub(crate) async fn create(aws: &Aws, c: &Create<'_>) -> Result<String, Provider
 }
 
 pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+    let ipv6 = bool_attr(attrs, "amazon_provided_ipv6_cidr_block") == Some(true);
     retry_until(aws, aws.timeouts.ready, id, Until::Available, || async {
         aws.call(crate::limits::Call::Describe).await;
         let out = aws.ec2.describe_vpcs().vpc_ids(id).send().await.map_err(aws_err)?;
-        Ok(out.vpcs().first().filter(|v| v.state() == Some(&VpcState::Available)).map(|_| ()))
+        // With an IPv6 block, also until AWS has given it (what subnets carve theirs from).
+        let ready = |v: &&Vpc| v.state() == Some(&VpcState::Available) && (!ipv6 || ipv6_block(v).is_some());
+        Ok(out.vpcs().first().filter(ready).map(|_| ()))
     })
     .await?;
-    // AWS's defaults: DNS support on, hostnames off.
-    let defaults: Attrs = [("enable_dns_support", true), ("enable_dns_hostnames", false)]
-        .iter()
-        .map(|(k, v)| (k.to_string(), Value::Bool(*v)))
-        .collect();
+    // AWS's defaults: DNS support on, hostnames off; the IPv6 block as the create asked.
+    let defaults: Attrs =
+        [("enable_dns_support", true), ("enable_dns_hostnames", false), ("amazon_provided_ipv6_cidr_block", ipv6)]
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::Bool(*v)))
+            .collect();
     update(aws, id, &defaults, attrs).await
 }
 
 pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+    let v6 = |a: &Attrs| bool_attr(a, "amazon_provided_ipv6_cidr_block") == Some(true);
+    if v6(before) != v6(after) {
+        aws.call(crate::limits::Call::Mutate).await;
+        if v6(after) {
+            aws.ec2.associate_vpc_cidr_block().vpc_id(id).amazon_provided_ipv6_cidr_block(true).send().await.map_err(aws_err)?;
+        } else {
+            let out = aws.ec2.describe_vpcs().vpc_ids(id).send().await.map_err(aws_err)?;
+            if let Some((_, association)) = out.vpcs().first().and_then(ipv6_block) {
+                aws.call(crate::limits::Call::Mutate).await;
+                aws.ec2.disassociate_vpc_cidr_block().association_id(association).send().await.map_err(aws_err)?;
+            }
+        }
+    }
     for name in ["enable_dns_support", "enable_dns_hostnames"] {
         let want = bool_attr(after, name);
         if want.is_none() || want == bool_attr(before, name) {
@@ -182,20 +213,28 @@ mod tests {
     proptest! {
         #[test]
         fn a_vpc_comes_back_as_it_was_created(
-            attrs in roundtrip::attrs("vpc", &["cidr_block", "instance_tenancy", "tags"], vec![]),
+            attrs in roundtrip::attrs("vpc", &["cidr_block", "instance_tenancy", "amazon_provided_ipv6_cidr_block", "tags"], vec![]),
             support: bool,
             hostnames: bool,
         ) {
             let address = roundtrip::address("vpc");
             let sent = request(roundtrip::ec2().create_vpc(), &roundtrip::create(&address, &attrs));
             let input = sent.as_input();
+            // AWS gives a /56 when asked for one.
+            let block = input.get_amazon_provided_ipv6_cidr_block().unwrap_or(false).then(|| {
+                aws_sdk_ec2::types::VpcIpv6CidrBlockAssociation::builder()
+                    .ipv6_cidr_block("2600:1f18:1a2:b300::/56")
+                    .association_id("vpc-cidr-assoc-1")
+                    .build()
+            });
             let answer = Vpc::builder()
+                .set_ipv6_cidr_block_association_set(block.map(|b| vec![b]))
                 .set_cidr_block(input.get_cidr_block().clone())
                 .set_instance_tenancy(input.get_instance_tenancy().clone())
                 .set_tags(Some(roundtrip::ec2_tags(input.get_tag_specifications())))
                 .build();
             let back = described("vpc-1", answer.tags(), observe(&answer, support, hostnames, Some("sg-1"))).attrs;
-            gives_back(&attrs, &back, &["cidr_block", "instance_tenancy", "tags"])?;
+            gives_back(&attrs, &back, &["cidr_block", "instance_tenancy", "amazon_provided_ipv6_cidr_block", "tags"])?;
             prop_assert_eq!(&back["enable_dns_support"], &Value::Bool(support));
             prop_assert_eq!(&back["enable_dns_hostnames"], &Value::Bool(hostnames));
             prop_assert_eq!(&back["default_security_group_id"], &Value::str("sg-1"));

@@ -69,6 +69,15 @@ pub static LOAD_BALANCER: Kind = Kind {
                 Default::Str("internet-facing"),
             )),
             attr("subnets", Type::Set(&Type::Ref("subnet")), Mode::Required, "Subnets in at least two zones (`set-subnets`)."),
+            default(
+                attr(
+                    "ip_address_type",
+                    Type::Enum(&["ipv4", "dualstack"]),
+                    Mode::Optional,
+                    "`dualstack`: reachable over IPv6 too (its subnets need IPv6 blocks). Changed in place (`set-ip-address-type`).",
+                ),
+                Default::Str("ipv4"),
+            ),
             attr(
                 "security_groups",
                 Type::Set(&Type::Ref("security_group")),

@@ -6,6 +6,13 @@ use crate::{Attrs, Value};
 
 fn check_nacl_rule(rule: &Attrs) -> Option<(&'static str, String)> {
     let protocol = rule.get("protocol").and_then(Value::as_str).unwrap_or("");
+    if rule.contains_key("cidr_block") == rule.contains_key("ipv6_cidr_block") {
+        return Some(("cidr_block", "a rule takes one of `cidr_block` (IPv4) or `ipv6_cidr_block`".to_string()));
+    }
+    let family = |k: &str, v6: bool| rule.get(k).and_then(Value::as_str).is_some_and(|c| c.contains(':') != v6);
+    if family("cidr_block", false) || family("ipv6_cidr_block", true) {
+        return Some(("cidr_block", "IPv4 ranges go in `cidr_block`, IPv6 ones (`::/0`) in `ipv6_cidr_block`".to_string()));
+    }
     let has_ports = rule.contains_key("port_range");
     if PROTOCOLS_WITH_PORTS.contains(&protocol) && !has_ports {
         return Some(("protocol", format!("a `{protocol}` rule needs a `port_range`")));
@@ -72,7 +79,13 @@ static NACL_RULE: Object = Object {
         attr("rule_number", Type::Int, Mode::Required, "Evaluation order, 1 to 32766, lowest first."),
         attr("protocol", Type::Protocol, Mode::Required, "`tcp`, `udp`, `icmp` or `all`."),
         attr("rule_action", Type::Enum(&["allow", "deny"]), Mode::Required, "`allow` or `deny`."),
-        attr("cidr_block", Type::Cidr, Mode::Required, "The traffic's source (ingress) or destination (egress)."),
+        attr("cidr_block", Type::Cidr, Mode::Optional, "The traffic's source (ingress) or destination (egress), IPv4."),
+        attr(
+            "ipv6_cidr_block",
+            Type::IpCidr,
+            Mode::Optional,
+            "The same, IPv6 (`::/0`), in place of `cidr_block` (awscli's `--ipv6-cidr-block`).",
+        ),
         attr("port_range", Type::Object(&PORT_RANGE), Mode::Optional, "`{from: N, to: M}`; needed for tcp and udp."),
         attr(
             "icmp_type_code",

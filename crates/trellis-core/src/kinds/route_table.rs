@@ -4,8 +4,17 @@ use super::{interrupts, attr, default, force, terraform, BASE, ID, PROTECT, TAGS
 use crate::schema::{Effect, Default, Kind, Mode, Object, Type};
 use crate::Attrs;
 
-/// A route goes to one target.
+/// A route leads to one range, IPv4 or IPv6, and goes to one target.
 fn check_route(route: &Attrs) -> Option<(&'static str, String)> {
+    if route.contains_key("destination_cidr_block") == route.contains_key("destination_ipv6_cidr_block") {
+        return Some((
+            "destination_cidr_block",
+            "a route leads to one of `destination_cidr_block` (IPv4) or `destination_ipv6_cidr_block`".into(),
+        ));
+    }
+    if route.get("destination_ipv6_cidr_block").and_then(crate::Value::as_str).is_some_and(|c| !c.contains(':')) {
+        return Some(("destination_ipv6_cidr_block", "an IPv4 range goes in `destination_cidr_block`".into()));
+    }
     let targets: Vec<&str> = ROUTE_TARGETS.into_iter().filter(|t| route.contains_key(*t)).collect();
     (targets.len() != 1).then(|| {
         (
@@ -21,7 +30,13 @@ static ROUTE: Object = Object {
     check: Some(check_route),
     other_names: &[],
     attrs: &[
-        attr("destination_cidr_block", Type::Cidr, Mode::Required, "Where the route leads."),
+        attr("destination_cidr_block", Type::Cidr, Mode::Optional, "Where the route leads, IPv4 (`0.0.0.0/0`)."),
+        attr(
+            "destination_ipv6_cidr_block",
+            Type::IpCidr,
+            Mode::Optional,
+            "Or where it leads, IPv6 (`::/0`), through an internet gateway.",
+        ),
         attr(
             "gateway_id",
             Type::Ref("internet_gateway"),

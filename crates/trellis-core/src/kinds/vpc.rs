@@ -12,6 +12,16 @@ pub static VPC: Kind = Kind {
         other_names: &[],
         attrs: &[
             force(attr("cidr_block", Type::Cidr, Mode::Required, "The IPv4 range, /16 to /28.")),
+            default(
+                attr(
+                    "amazon_provided_ipv6_cidr_block",
+                    Type::Bool,
+                    Mode::Optional,
+                    "`true`: AWS gives it an IPv6 /56 (`ipv6_cidr_block`), from which its subnets take their /64s (`ipv6_netnum`). Changed in place (`associate-vpc-cidr-block`).",
+                ),
+                Default::Bool(false),
+            ),
+            attr("ipv6_cidr_block", Type::Str, Mode::Computed, "The IPv6 /56 AWS gave it, when it has one."),
             force(default(
                 attr(
                     "instance_tenancy",
