@@ -29,7 +29,14 @@ const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> At
         valid: None,
         interrupts: None,
         image: false,
+        computed_with: None,
     }
+}
+
+/// Computed only when `setting` is given and not `false`.
+const fn computed_with(mut a: Attr, setting: &'static str) -> Attr {
+    a.computed_with = Some(setting);
+    a
 }
 
 /// AWS takes `min` to `max` characters of it (a list: items), as its model says.

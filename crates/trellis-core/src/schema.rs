@@ -241,6 +241,10 @@ pub struct Attr {
     pub interrupts: Option<Interrupts>,
     /// A machine image's id: before an apply, trellis checks that the region has it.
     pub image: bool,
+    /// For a computed attribute AWS sets only when asked (a subnet's IPv6 block): the
+    /// setting that asks; left out (or `false`), the attribute is planned as none
+    /// rather than "known after apply".
+    pub computed_with: Option<&'static str>,
 }
 
 /// How a kind that holds data is deleted: the trellis settings that guard it and the

@@ -492,6 +492,11 @@ pub(crate) fn plan_resource(
         if after.contains_key(attr.name) {
             continue;
         }
+        // Set by AWS only when asked for: none while the spec does not ask.
+        let asked = |s: &str| !matches!(after.get(s), None | Some(Value::Null) | Some(Value::Bool(false)));
+        if attr.computed_with.is_some_and(|s| !asked(s)) {
+            continue;
+        }
         let known = match (action, existing) {
             (Action::NoOp | Action::Update, Some(e)) => e.attributes.get(attr.name).cloned(),
             _ => None,

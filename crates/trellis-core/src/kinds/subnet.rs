@@ -1,6 +1,6 @@
 //! The schema of `subnet`; its AWS side is `trellis-aws/src/kinds/subnet.rs`.
 
-use super::{attr, default, force, range, BASE, ID, PROTECT, TAGS, tf};
+use super::{attr, computed_with, default, force, range, BASE, ID, PROTECT, TAGS, tf};
 use crate::schema::{Default, Kind, Mode, Object, Type};
 
 pub static SUBNET: Kind = Kind {
@@ -29,7 +29,7 @@ pub static SUBNET: Kind = Kind {
                 0,
                 255,
             )),
-            attr("ipv6_cidr_block", Type::Str, Mode::Computed, "Its IPv6 /64, when it has one."),
+            computed_with(attr("ipv6_cidr_block", Type::Str, Mode::Computed, "Its IPv6 /64, when it has one."), "ipv6_netnum"),
             default(
                 attr(
                     "assign_ipv6_address_on_creation",

@@ -1,6 +1,6 @@
 //! The schema of `vpc`; its AWS side is `trellis-aws/src/kinds/vpc.rs`.
 
-use super::{attr, default, force, BASE, ID, PROTECT, TAGS, tf};
+use super::{attr, computed_with, default, force, BASE, ID, PROTECT, TAGS, tf};
 use crate::schema::{Default, Kind, Mode, Object, Type};
 
 pub static VPC: Kind = Kind {
@@ -21,7 +21,10 @@ pub static VPC: Kind = Kind {
                 ),
                 Default::Bool(false),
             ),
-            attr("ipv6_cidr_block", Type::Str, Mode::Computed, "The IPv6 /56 AWS gave it, when it has one."),
+            computed_with(
+                attr("ipv6_cidr_block", Type::Str, Mode::Computed, "The IPv6 /56 AWS gave it, when it has one."),
+                "amazon_provided_ipv6_cidr_block",
+            ),
             force(default(
                 attr(
                     "instance_tenancy",
