@@ -133,3 +133,33 @@ async fn the_https_front_door_applies_replans_empty_swaps_rules_and_destroys() {
     assert!(aws.acm().describe_certificate().certificate_arn(&cert).send().await.is_err(), "the certificate is gone");
     assert!(aws.route53().get_hosted_zone().id(&zone).send().await.is_err(), "the zone is gone");
 }
+
+/// A listener that serves a certificate ACM has not issued (requested by hand, its
+/// validation records nowhere) is refused before any change.
+#[tokio::test]
+async fn a_listener_serving_a_certificate_not_issued_is_refused_before_the_apply() {
+    let aws = aws().await;
+    let requested = aws
+        .acm()
+        .request_certificate()
+        .domain_name("pending.example.org")
+        .validation_method("DNS".into())
+        .send()
+        .await
+        .unwrap();
+    let cert = requested.certificate_arn().unwrap().to_string();
+    let stack = Stack::new("cert-pending", WEB_HTTPS);
+    // The stack's own certificate is left out: the listener serves the one made by hand.
+    let spec = WEB_HTTPS.replace("certificate_arn: ${acm_certificate.web}", &format!("certificate_arn: \"{cert}\""));
+    stack.write_spec(&spec);
+    let refused = stack.run(&["apply", "{spec}", "--auto-approve"]).expect_code(1);
+    let said = format!("{}{}", refused.stdout, refused.stderr);
+    assert!(
+        said.contains(&format!(
+            "FAILED listener.https: acm_certificate `{cert}` has status PENDING_VALIDATION, not ISSUED"
+        )),
+        "{said}"
+    );
+    assert!(refused.stderr.contains("Nothing was changed"), "{}", refused.stderr);
+    assert!(!stack.state_path().exists() || stack.state().resources.is_empty(), "nothing was made");
+}

@@ -35,6 +35,33 @@ impl Aws {
             let found = ops.describe(self, Select::Ids(&ids)).await?;
             a.objects.extend(found.into_iter().map(|d| (kind.to_string(), d.id)));
         }
+        let mut usable: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (_, kind, id) in &q.usable {
+            usable.entry(kind).or_default().push(id.clone());
+        }
+        for (kind, mut ids) in usable {
+            ids.sort();
+            ids.dedup();
+            let Some(k) = kinds::get(kind) else { continue };
+            let (Some(ops), Some((attr, want))) = (crate::kinds::ops(k), k.usable_when) else { continue };
+            // What AWS does not show under the kind (another service's id) is not judged.
+            let found = match ops.describe(self, Select::Ids(&ids)).await {
+                Ok(found) => found,
+                Err(e)
+                    if crate::util::is_code(&e, crate::util::NOT_FOUND)
+                        || crate::util::is_code(&e, &["ValidationException"]) =>
+                {
+                    Vec::new()
+                }
+                Err(e) => return Err(e),
+            };
+            for d in found {
+                let shows = d.attrs.get(attr).and_then(trellis_core::Value::as_str).unwrap_or("none").to_string();
+                if shows != want {
+                    a.unusable.push((kind.to_string(), d.id, shows));
+                }
+            }
+        }
         for (_, kind, name) in &q.names {
             let Some(ops) = kinds::get(kind).and_then(crate::kinds::ops) else { continue };
             if let Some(id) = ops.named(self, name).await? {

@@ -419,6 +419,7 @@ const BASE: Kind = Kind {
     create_call: None,
     id_is: None,
     unique: None,
+    usable_when: None,
     object: Object { check: None, other_names: &[], attrs: &[] },
 };
 

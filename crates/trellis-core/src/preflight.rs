@@ -15,6 +15,10 @@ pub struct Questions {
     /// Objects named by a literal id or name that the stack does not make: do they
     /// exist? (kind, id)
     pub objects: Vec<(Address, &'static str, String)>,
+    /// Objects named by a literal id inside another attribute (a listener's
+    /// certificates), of kinds with `Kind::usable_when`: are they usable yet? (kind, id)
+    /// One AWS does not show under the kind (an IAM certificate) is not judged.
+    pub usable: Vec<(Address, &'static str, String)>,
     /// A fixed name a create will take: is it free? (kind, name)
     pub names: Vec<(Address, &'static str, String)>,
     /// Subnets by id (those the account has): how many addresses are free, and in
@@ -34,6 +38,10 @@ pub struct Answers {
     pub images: Vec<String>,
     /// The (kind, id) of `Questions::objects` that exist.
     pub objects: Vec<(String, String)>,
+    /// Of `Questions::usable`, the objects found that are not usable: (kind, id, what
+    /// the attribute shows).
+    #[serde(default)]
+    pub unusable: Vec<(String, String, String)>,
     /// The (kind, name) of `Questions::names` that are taken, with the object's id.
     pub taken: Vec<(String, String, String)>,
     /// Free addresses by subnet id.

@@ -411,6 +411,9 @@ pub struct Kind {
     /// Its objects that share a parent hold distinct values of one attribute, which
     /// orders them (a listener's rules and their priorities).
     pub unique: Option<&'static Unique>,
+    /// What an object of it named by a literal id must show before anything may use it
+    /// (`("status", "ISSUED")`: a certificate a listener serves): a pre-flight check.
+    pub usable_when: Option<(&'static str, &'static str)>,
 }
 
 /// Objects of one kind under one parent hold distinct values of `attr`, evaluated in

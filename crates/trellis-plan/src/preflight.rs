@@ -49,6 +49,25 @@ fn launched_type(plan: &Plan, c: &ResourceChange, needs: &trellis_core::schema::
     fresh.then(|| source.after.as_ref()?.get(attr)?.as_str().map(str::to_string)).flatten()
 }
 
+/// The ids a value holds where its type refers to a kind, nested objects and lists
+/// included: (kind, id).
+fn nested_refs(ty: &Type, v: &Value, out: &mut Vec<(&'static str, String)>) {
+    match (ty, v) {
+        (Type::Ref(k), Value::Str(s)) => out.push((k, s.clone())),
+        (Type::List(item) | Type::Set(item), Value::List(items)) => {
+            items.iter().for_each(|i| nested_refs(item, i, out));
+        }
+        (Type::Object(o), Value::Map(m)) => {
+            for a in o.attrs {
+                if let Some(v) = m.get(a.name) {
+                    nested_refs(&a.ty, v, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// What the plan asks of the account.
 pub fn questions(plan: &Plan) -> Questions {
     let held: BTreeSet<&str> = plan.refreshed.iter().map(|r| r.id.as_str()).collect();
@@ -69,6 +88,18 @@ pub fn questions(plan: &Plan) -> Questions {
             if let (Some(k), true) = (referred, literal(c, a.name)) {
                 for v in values.iter().filter(|v| v.as_str() != "self" && !held.contains(v.as_str())) {
                     q.objects.push((c.address.clone(), k, v.clone()));
+                }
+            }
+            // Ids inside objects (a listener's certificates) of kinds that must be usable
+            // first: those known now and not the stack's own are literal ones.
+            if referred.is_none() {
+                let mut inner = Vec::new();
+                if let Some(v) = after.get(a.name) {
+                    nested_refs(&a.ty, v, &mut inner);
+                }
+                let judged = |k: &str| trellis_core::kinds::get(k).is_some_and(|k| k.usable_when.is_some());
+                for (k, id) in inner.into_iter().filter(|(k, id)| judged(k) && !held.contains(id.as_str())) {
+                    q.usable.push((c.address.clone(), k, id));
                 }
             }
         }
@@ -118,6 +149,12 @@ pub fn judge(plan: &Plan, q: &Questions, a: &Answers) -> Vec<Check> {
         let detail =
             if ok { format!("image {image} exists") } else { format!("image {image} does not exist in this region") };
         out.push(check(address, "image", ok, detail));
+    }
+    for (address, kind, id) in &q.usable {
+        let Some((_, _, shows)) = a.unusable.iter().find(|(k, i, _)| k == kind && i == id) else { continue };
+        let (attr, want) = trellis_core::kinds::get(kind).and_then(|k| k.usable_when).unwrap_or(("state", "ready"));
+        let detail = format!("{kind} `{id}` has {attr} {shows}, not {want}: AWS refuses to use it until it is");
+        out.push(check(address, "usable", false, detail));
     }
     for (address, kind, id) in &q.objects {
         let ok = a.objects.iter().any(|(k, i)| k == kind && i == id);

@@ -173,3 +173,38 @@ resources:
         ]
     );
 }
+
+/// A listener that serves a certificate the stack does not make asks whether ACM has
+/// issued it, and fails pre-flight while it has not; one the stack makes is waited for
+/// by its own create, and one AWS shows under no kind (IAM's) is not judged.
+#[test]
+fn a_listener_serving_a_certificate_not_issued_fails_before_the_apply() {
+    let cert = "arn:aws:acm:us-east-1:123456789012:certificate/0e6d";
+    let spec = format!(
+        r#"stack: web
+resources:
+  listener.https:
+    load_balancer_arn: arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/web/1
+    port: 443
+    protocol: HTTPS
+    certificates: [{{ certificate_arn: "{cert}" }}]
+    default_actions: [{{ type: fixed-response, fixed_response_config: {{ status_code: "404" }} }}]
+"#
+    );
+    let p = run(&spec, None);
+    let q = preflight_questions(&p);
+    let asked: Vec<(String, &str, String)> = q.usable.iter().map(|(a, k, i)| (a.to_string(), *k, i.clone())).collect();
+    assert_eq!(asked, [("listener.https".to_string(), "acm_certificate", cert.to_string())]);
+    let pending = Answers {
+        unusable: vec![("acm_certificate".into(), cert.into(), "PENDING_VALIDATION".into())],
+        ..Answers::default()
+    };
+    let checks = preflight_judge(&p, &q, &pending);
+    // (The load balancer, named by a literal id, is asked about apart.)
+    let failed: Vec<&trellis_core::preflight::Check> = checks.iter().filter(|c| !c.ok && c.check != "exists").collect();
+    assert_eq!(failed.len(), 1, "{checks:#?}");
+    assert_eq!(failed[0].check, "usable");
+    assert!(failed[0].detail.contains("has status PENDING_VALIDATION, not ISSUED"), "{}", failed[0].detail);
+    // Issued (or unknown to ACM): nothing of it fails.
+    assert!(preflight_judge(&p, &q, &Answers::default()).iter().all(|c| c.ok || c.check == "exists"));
+}

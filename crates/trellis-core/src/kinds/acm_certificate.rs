@@ -29,6 +29,7 @@ pub static ACM_CERTIFICATE: Kind = Kind {
     doc: "A public TLS certificate from ACM (`aws acm request-certificate`), validated by DNS. With `validation_zone_id`, trellis writes the validation records into that Route53 zone and the create waits, with progress, until ACM says `ISSUED`, so a listener made in the same apply can serve it. Without it, write the records in `domain_validation_options` where your DNS is; a listener naming a certificate that is not issued is refused before the apply. Its id is its ARN.",
     id_prefix: "arn:",
     new_first: true,
+    usable_when: Some(("status", "ISSUED")),
     object: Object {
         check: Some(check_certificate),
         other_names: &[],

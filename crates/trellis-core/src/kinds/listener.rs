@@ -130,7 +130,12 @@ static REDIRECT: Object = Object {
 static CERTIFICATE: Object = Object {
     check: None,
     other_names: &[],
-    attrs: &[attr("certificate_arn", Type::Str, Mode::Required, "An ACM (or IAM) certificate's ARN.")],
+    attrs: &[attr(
+        "certificate_arn",
+        Type::Ref("acm_certificate"),
+        Mode::Required,
+        "An ACM certificate (`${acm_certificate.web}`), or the ARN of one the stack does not make (ACM's or IAM's); it must be issued before the apply.",
+    )],
 };
 
 /// An action, of a listener's default or of a rule (`listener_rule`).
