@@ -163,3 +163,46 @@ async fn a_listener_serving_a_certificate_not_issued_is_refused_before_the_apply
     assert!(refused.stderr.contains("Nothing was changed"), "{}", refused.stderr);
     assert!(!stack.state_path().exists() || stack.state().resources.is_empty(), "nothing was made");
 }
+
+/// A zone the stack does not own (made by hand here, as a registrar makes one) is found
+/// by its domain, and the stack's records go into it, and leave it, without the zone
+/// itself ever being the stack's.
+#[tokio::test]
+async fn records_go_into_a_zone_found_by_its_name() {
+    let aws = aws().await;
+    let domain = format!("lookup-{}.example.net", std::process::id());
+    let made = aws.route53().create_hosted_zone().name(&domain).caller_reference(&domain).send().await.unwrap();
+    let zone = made.hosted_zone().unwrap().id().trim_start_matches("/hostedzone/").to_string();
+    let spec = format!(
+        r#"stack: zone-lookup
+lookups:
+  route53_zone.main:
+    name: {domain}
+resources:
+  route53_record.verify:
+    hosted_zone_id: ${{lookup.route53_zone.main}}
+    name: _verify.{domain}
+    type: TXT
+    ttl: 300
+    resource_records: ['"made by trellis"']
+outputs:
+  name_servers: ${{lookup.route53_zone.main.name_servers}}
+"#
+    );
+    let stack = Stack::new("zone-lookup", &spec);
+    let applied = stack.apply();
+    assert!(applied.stdout.contains("Apply complete! Resources: 1 added"), "{}", applied.stdout);
+    let txt = || async {
+        let sets = aws.route53().list_resource_record_sets().hosted_zone_id(&zone).send().await.unwrap();
+        sets.resource_record_sets()
+            .iter()
+            .filter(|s| s.r#type().as_str() == "TXT")
+            .flat_map(|s| s.resource_records().iter().map(|r| r.value().to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(txt().await, ["\"made by trellis\""]);
+    assert!(stack.plan().expect_code(0).stdout.contains("No changes."));
+    stack.destroy_and_check_clean();
+    assert!(txt().await.is_empty(), "the record went with the stack");
+    assert!(aws.route53().get_hosted_zone().id(&zone).send().await.is_ok(), "the zone is not the stack's");
+}

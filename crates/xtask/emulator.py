@@ -799,6 +799,20 @@ def shim_subnet_ipv6_block_state():
     Subnet.ipv6_cidr_block_association_set = property(ipv6_cidr_block_association_set)
 
 
+def shim_hosted_zone_ids():
+    """moto 5.2.5 makes hosted zone ids of 22 random letters and digits; AWS's begin
+    with `Z` (`Z1D633PJN98FT9`, `Z0123456789ABCDEFGHIJ`), which is how trellis tells a
+    zone's id from a name. The shim keeps moto's id and puts a `Z` first."""
+    from moto.route53 import models
+
+    original = models.create_route53_zone_id
+
+    def create_route53_zone_id(*args, **kwargs):
+        return "Z" + original(*args, **kwargs)[1:]
+
+    models.create_route53_zone_id = create_route53_zone_id
+
+
 def _records_held(account_id, name, value):
     """Whether a hosted zone of the account holds the CNAME `name` -> `value`."""
     from moto.route53.models import route53_backends
@@ -918,6 +932,7 @@ if __name__ == "__main__":
     shim_listener_ssl_policy_on_http()
     shim_set_rule_priorities_as_a_whole()
     shim_subnet_ipv6_block_state()
+    shim_hosted_zone_ids()
     # Not shims of defects: what moto does not simulate at all (DNS validation, a
     # change reaching Route53's servers; and in refresh.py the instance refresh,
     # application health, draining).

@@ -24,6 +24,7 @@ impl Aws {
             "security_group" => security_groups(self, q).await,
             "availability_zones" => zones(self, q).await,
             "ami" => images(self, q).await,
+            "route53_zone" => hosted_zones(self, q).await,
             other => Err(ProviderError::new(None, format!("trellis cannot look up a `{other}`"))),
         }
     }
@@ -119,6 +120,32 @@ async fn zones(aws: &Aws, q: &LookupQuery) -> Result<Vec<Attrs>, ProviderError> 
 
 pub(crate) fn observe_zone(z: &AvailabilityZone) -> Attrs {
     attrs(vec![("name", s(z.zone_name())), ("zone_id", s(z.zone_id()))])
+}
+
+/// The hosted zones of that domain (Route53 lists by name from it: the first page
+/// holds them), the private or public one if asked.
+async fn hosted_zones(aws: &Aws, q: &LookupQuery) -> Result<Vec<Attrs>, ProviderError> {
+    use crate::service::route53::{bare, plain_name};
+    let name = q.filters.get("name").and_then(Value::as_str).unwrap_or_default().trim_end_matches('.').to_lowercase();
+    let private = q.filters.get("private_zone").and_then(Value::as_bool);
+    aws.call(Call::Route53).await;
+    let out = aws.r53.list_hosted_zones_by_name().dns_name(&name).max_items(100).send().await.map_err(aws_err)?;
+    let mut found = Vec::new();
+    for z in out.hosted_zones() {
+        let is_private = z.config().is_some_and(|c| c.private_zone());
+        if plain_name(z.name()).to_lowercase() != name || private.is_some_and(|p| p != is_private) {
+            continue;
+        }
+        aws.call(Call::Route53).await;
+        let full = aws.r53.get_hosted_zone().id(bare(z.id())).send().await.map_err(aws_err)?;
+        let servers = full.delegation_set().map(|d| d.name_servers().to_vec()).unwrap_or_default();
+        found.push(attrs(vec![
+            ("id", Value::str(bare(z.id()))),
+            ("name", Value::Str(plain_name(z.name()))),
+            ("name_servers", Value::List(servers.into_iter().map(Value::Str).collect())),
+        ]));
+    }
+    Ok(found)
 }
 
 /// By SSM parameter: the parameter's value is the image id, then the image is read for

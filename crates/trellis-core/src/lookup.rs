@@ -197,7 +197,24 @@ pub static AMI: LookupKind = LookupKind {
 };
 
 /// Every lookup kind.
-pub static ALL: &[&LookupKind] = &[&VPC, &SUBNET, &SUBNETS, &SECURITY_GROUP, &AVAILABILITY_ZONES, &AMI];
+pub static ROUTE53_ZONE: LookupKind = LookupKind {
+    name: "route53_zone",
+    doc: "One Route53 hosted zone by its domain (a zone the registrar made, or another stack's), for records and certificates' validation.",
+    filters: &[
+        filter!("name", Type::Str, "The zone's domain (`example.com`)."),
+        filter!("private_zone", Type::Bool, "`true`: the private zone of that name, `false`: the public one (left out, whichever is the only one)."),
+    ],
+    attrs: &[
+        attr!("id", id_of "route53_zone", "The zone's id (`Z...`)."),
+        attr!("name", "Its domain."),
+        attr!("name_servers", list, "Its name servers (a public zone's)."),
+    ],
+    default_attr: "id",
+    pick: Pick::One,
+    needs: &[&["name"]],
+};
+
+pub static ALL: &[&LookupKind] = &[&VPC, &SUBNET, &SUBNETS, &SECURITY_GROUP, &AVAILABILITY_ZONES, &AMI, &ROUTE53_ZONE];
 
 pub fn get(name: &str) -> Option<&'static LookupKind> {
     ALL.iter().copied().find(|k| k.name == name)
