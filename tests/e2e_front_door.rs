@@ -35,7 +35,7 @@ async fn paths(listener: &str) -> BTreeMap<i64, String> {
 async fn the_https_front_door_applies_replans_empty_swaps_rules_and_destroys() {
     let stack = Stack::new("web-https", WEB_HTTPS);
     let applied = stack.apply();
-    assert!(applied.stdout.contains("Apply complete! Resources: 20 added"), "{}\n{}", applied.stdout, applied.stderr);
+    assert!(applied.stdout.contains("Apply complete! Resources: 22 added"), "{}\n{}", applied.stdout, applied.stderr);
     let aws = aws().await;
 
     // The certificate is issued, for both names, and the HTTPS listener serves it.
@@ -94,6 +94,15 @@ async fn the_https_front_door_applies_replans_empty_swaps_rules_and_destroys() {
             .iter()
             .any(|r| r.destination_ipv6_cidr_block() == Some("::/0") && r.gateway_id() == Some(igw.as_str())),
         "the IPv6 default route"
+    );
+    // Private subnets reach out over IPv6 through the egress-only gateway.
+    let private =
+        aws.ec2().describe_route_tables().route_table_ids(stack.id("route_table.private")).send().await.unwrap();
+    let eigw = stack.id("egress_only_internet_gateway.main");
+    assert!(
+        private.route_tables()[0].routes().iter().any(|r| r.destination_ipv6_cidr_block() == Some("::/0")
+            && r.egress_only_internet_gateway_id() == Some(eigw.as_str())),
+        "the egress-only route"
     );
     let sg = aws.ec2().describe_security_groups().group_ids(stack.id("security_group.lb")).send().await.unwrap();
     let mut open6: Vec<i32> = sg.security_groups()[0]

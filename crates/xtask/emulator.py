@@ -813,6 +813,35 @@ def shim_hosted_zone_ids():
     models.create_route53_zone_id = create_route53_zone_id
 
 
+def shim_egress_only_gateway_filters():
+    """moto 5.2.5's DescribeEgressOnlyInternetGateways ignores `Filters` (its own
+    docstring says so) and answers with every gateway of the region; AWS filters by
+    `tag:<key>` and `tag-key`. The shim filters by those."""
+    from moto.ec2.models.internet_gateways import EgressOnlyInternetGatewayBackend
+    from moto.ec2.responses.egress_only_internet_gateways import EgressOnlyInternetGateway as Response
+
+    original = EgressOnlyInternetGatewayBackend.describe_egress_only_internet_gateways
+
+    def describe_egress_only_internet_gateways(self):
+        from moto.core.responses import ActionResult
+
+        ids = self._get_param("EgressOnlyInternetGatewayIds", [])
+        found = original(self.ec2_backend, ids)
+
+        def tags(gateway):
+            return {t["key"]: t["value"] for t in gateway.get_tags()}
+
+        for f in self._get_param("Filters", []) or []:
+            name, values = f.get("Name", ""), f.get("Values", [])
+            if name.startswith("tag:"):
+                found = [g for g in found if tags(g).get(name[4:]) in values]
+            elif name == "tag-key":
+                found = [g for g in found if any(k in values for k in tags(g))]
+        return ActionResult({"EgressOnlyInternetGateways": found})
+
+    Response.describe_egress_only_internet_gateways = describe_egress_only_internet_gateways
+
+
 def _records_held(account_id, name, value):
     """Whether a hosted zone of the account holds the CNAME `name` -> `value`."""
     from moto.route53.models import route53_backends
@@ -933,6 +962,7 @@ if __name__ == "__main__":
     shim_set_rule_priorities_as_a_whole()
     shim_subnet_ipv6_block_state()
     shim_hosted_zone_ids()
+    shim_egress_only_gateway_filters()
     # Not shims of defects: what moto does not simulate at all (DNS validation, a
     # change reaching Route53's servers; and in refresh.py the instance refresh,
     # application health, draining).

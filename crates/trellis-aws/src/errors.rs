@@ -121,6 +121,8 @@ pub(crate) const NOT_FOUND: &[&str] = &[
     "InvalidVpcID.NotFound",
     "InvalidSubnetID.NotFound",
     "InvalidInternetGatewayID.NotFound",
+    "InvalidEgressOnlyInternetGatewayId.NotFound",
+    "InvalidGatewayID.NotFound",
     "InvalidRouteTableID.NotFound",
     "InvalidNetworkAclID.NotFound",
     "InvalidGroup.NotFound",

@@ -462,6 +462,7 @@ macro_rules! each_kind {
             vpc => VPC,
             subnet => SUBNET,
             internet_gateway => INTERNET_GATEWAY,
+            egress_only_internet_gateway => EGRESS_ONLY_INTERNET_GATEWAY,
             route_table => ROUTE_TABLE,
             network_acl => NETWORK_ACL,
             security_group => SECURITY_GROUP,

@@ -63,9 +63,10 @@ fn routes_of(t: &RouteTable) -> Value {
                 (None, None) => return None,
             };
             // A NAT gateway has its own attribute; any other target shows as `gateway_id`.
-            let (key, target) = match r.nat_gateway_id() {
-                Some(nat) => ("nat_gateway_id", Some(nat)),
-                None => (
+            let (key, target) = match (r.nat_gateway_id(), r.egress_only_internet_gateway_id()) {
+                (Some(nat), _) => ("nat_gateway_id", Some(nat)),
+                (None, Some(eigw)) => ("egress_only_internet_gateway_id", Some(eigw)),
+                (None, None) => (
                     "gateway_id",
                     r.gateway_id()
                         .or(r.network_interface_id())
@@ -151,7 +152,9 @@ fn route_map(list: &[Value]) -> BTreeMap<String, (&'static str, String)> {
     list.iter()
         .filter_map(|r| {
             let m = r.as_map()?;
-            let key = ["nat_gateway_id", "gateway_id"].into_iter().find(|k| m.contains_key(*k))?;
+            let key = ["nat_gateway_id", "egress_only_internet_gateway_id", "gateway_id"]
+                .into_iter()
+                .find(|k| m.contains_key(*k))?;
             let dest = m.get("destination_cidr_block").or_else(|| m.get("destination_ipv6_cidr_block"))?;
             Some((
                 dest.as_str()?.to_string(),
@@ -174,6 +177,7 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
                 .set_destination_ipv6_cidr_block($dest.contains(':').then(|| $dest.clone()))
                 .set_gateway_id((*key == "gateway_id").then(|| target.clone()))
                 .set_nat_gateway_id((*key == "nat_gateway_id").then(|| target.clone()))
+                .set_egress_only_internet_gateway_id((*key == "egress_only_internet_gateway_id").then(|| target.clone()))
                 .send()
                 .await
                 .map_err(aws_err)
@@ -279,6 +283,7 @@ mod tests {
         let target = prop_oneof![
             "igw-[0-9a-f]{8}".prop_map(|g| ("gateway_id", g)),
             "nat-[0-9a-f]{8}".prop_map(|n| ("nat_gateway_id", n)),
+            "eigw-[0-9a-f]{8}".prop_map(|n| ("egress_only_internet_gateway_id", n)),
         ];
         prop::collection::btree_map(cidr, target, 0..4)
             .prop_map(|m| {
@@ -317,6 +322,7 @@ mod tests {
                 let route = route.origin(RouteOrigin::CreateRoute);
                 let route = match key {
                     "nat_gateway_id" => route.nat_gateway_id(target),
+                    "egress_only_internet_gateway_id" => route.egress_only_internet_gateway_id(target),
                     _ => route.gateway_id(target),
                 };
                 routes.push(route.build());

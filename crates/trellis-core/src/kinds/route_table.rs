@@ -19,12 +19,15 @@ fn check_route(route: &Attrs) -> Option<(&'static str, String)> {
     (targets.len() != 1).then(|| {
         (
             "destination_cidr_block",
-            format!("a route needs one target: `gateway_id` or `nat_gateway_id` (it has {})", targets.len()),
+            format!(
+                "a route needs one target: `gateway_id`, `nat_gateway_id` or `egress_only_internet_gateway_id` (it has {})",
+                targets.len()
+            ),
         )
     })
 }
 
-const ROUTE_TARGETS: [&str; 2] = ["gateway_id", "nat_gateway_id"];
+const ROUTE_TARGETS: [&str; 3] = ["gateway_id", "nat_gateway_id", "egress_only_internet_gateway_id"];
 
 static ROUTE: Object = Object {
     check: Some(check_route),
@@ -48,6 +51,12 @@ static ROUTE: Object = Object {
             Type::Ref("nat_gateway"),
             Mode::Optional,
             "Or the NAT gateway to send it through (private subnets that reach out).",
+        ),
+        attr(
+            "egress_only_internet_gateway_id",
+            Type::Ref("egress_only_internet_gateway"),
+            Mode::Optional,
+            "Or, for an IPv6 destination, the egress-only gateway (private subnets that reach out over IPv6).",
         ),
     ],
 };
