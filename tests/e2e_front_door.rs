@@ -215,3 +215,54 @@ outputs:
     assert!(txt().await.is_empty(), "the record went with the stack");
     assert!(aws.route53().get_hosted_zone().id(&zone).send().await.is_ok(), "the zone is not the stack's");
 }
+
+/// A private zone answers in the VPCs it names: one more is associated, and one less
+/// dissociated, in place, and the zone keeps its id.
+#[tokio::test]
+async fn a_private_zone_takes_and_leaves_vpcs_in_place() {
+    let spec = r#"stack: private-zone
+resources:
+  vpc.a:
+    cidr_block: 10.40.0.0/16
+    enable_dns_support: true
+    enable_dns_hostnames: true
+  vpc.b:
+    cidr_block: 10.41.0.0/16
+    enable_dns_support: true
+    enable_dns_hostnames: true
+  route53_zone.internal:
+    name: internal.example
+    vpcs: ["${vpc.a}"]
+  route53_record.db:
+    hosted_zone_id: ${route53_zone.internal}
+    name: db.internal.example
+    type: CNAME
+    ttl: 60
+    resource_records: [db.example.com]
+"#;
+    let stack = Stack::new("private-zone", spec);
+    stack.apply();
+    let zone = stack.id("route53_zone.internal");
+    let vpcs = || async {
+        let out = aws().await.route53().get_hosted_zone().id(&zone).send().await.unwrap();
+        let mut ids: Vec<String> = out.vpcs().iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(vpcs().await, [stack.id("vpc.a")]);
+    assert!(stack.plan().expect_code(0).stdout.contains("No changes."));
+
+    stack.write_spec(&spec.replace(r#"vpcs: ["${vpc.a}"]"#, r#"vpcs: ["${vpc.a}", "${vpc.b}"]"#));
+    let applied = stack.apply();
+    assert!(applied.stdout.contains("Resources: 0 added, 1 changed, 0 destroyed"), "{}", applied.stdout);
+    let mut both = vec![stack.id("vpc.a"), stack.id("vpc.b")];
+    both.sort();
+    assert_eq!(vpcs().await, both);
+    assert_eq!(stack.id("route53_zone.internal"), zone, "the same zone");
+
+    stack.write_spec(&spec.replace(r#"vpcs: ["${vpc.a}"]"#, r#"vpcs: ["${vpc.b}"]"#));
+    stack.apply();
+    assert_eq!(vpcs().await, [stack.id("vpc.b")]);
+    assert!(stack.plan().expect_code(0).stdout.contains("No changes."));
+    stack.destroy_and_check_clean();
+}

@@ -81,6 +81,24 @@ impl AwsKind for Ops {
         Ok(())
     }
     async fn update(&self, aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+        let (had, has) = (vpc_ids(before), vpc_ids(after));
+        if had.is_empty() != has.is_empty() {
+            return Err(ProviderError::new(
+                Some("InvalidInput"),
+                format!("zone {id}: a public zone cannot become private, nor a private one public (AWS's rule); replace it with `--replace`"),
+            ));
+        }
+        // Added first: a private zone keeps at least one VPC throughout.
+        for vpc in has.iter().filter(|v| !had.contains(v)) {
+            aws.call(Call::Route53).await;
+            let vpc = Vpc::builder().vpc_id(vpc).vpc_region(VpcRegion::from(aws.region())).build();
+            aws.r53.associate_vpc_with_hosted_zone().hosted_zone_id(id).vpc(vpc).send().await.map_err(aws_err)?;
+        }
+        for vpc in had.iter().filter(|v| !has.contains(v)) {
+            aws.call(Call::Route53).await;
+            let vpc = Vpc::builder().vpc_id(vpc).vpc_region(VpcRegion::from(aws.region())).build();
+            aws.r53.disassociate_vpc_from_hosted_zone().hosted_zone_id(id).vpc(vpc).send().await.map_err(aws_err)?;
+        }
         if before.get("comment") != after.get("comment") {
             aws.call(Call::Route53).await;
             let comment = str_attr(after, "comment").unwrap_or("").to_string();

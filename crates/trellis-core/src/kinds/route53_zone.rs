@@ -28,12 +28,12 @@ pub static ROUTE53_ZONE: Kind = Kind {
                 Mode::Optional,
                 "A note on the zone (awscli's `--hosted-zone-config Comment=...`). Changed in place.",
             ),
-            force(default(attr(
+            default(attr(
                 "vpcs",
                 Type::Set(&Type::Ref("vpc")),
                 Mode::Optional,
-                "For a private zone: the VPCs (in the stack's region) whose resolvers answer from it (awscli's `--vpc VPCRegion=...,VPCId=...` for the first, `associate-vpc-with-hosted-zone` for the others). Left out, a public zone. Another set of VPCs replaces the zone.",
-            ), Default::EmptyList)),
+                "For a private zone: the VPCs (in the stack's region) whose resolvers answer from it (awscli's `--vpc VPCRegion=...,VPCId=...` for the first, `associate-vpc-with-hosted-zone` for the others). Left out, a public zone. VPCs are added and removed in place; a public zone cannot become private or the other way (AWS's rule): replace it with `--replace`.",
+            ), Default::EmptyList),
             TAGS,
             attr("name_servers", Type::List(&Type::Str), Mode::Computed, "The name servers AWS gave a public zone: name them at your registrar."),
             attr("id", Type::Str, Mode::Computed, "The zone's id (`Z...`), without `/hostedzone/`."),
