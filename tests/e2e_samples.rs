@@ -6,7 +6,7 @@
 mod support;
 
 use support::{
-    aws, awscli, tagged_all, Stack, ASG_NOTIFICATIONS, EIP_ASSOCIATION, MYSQL_READ_REPLICA, SERVERS_PUB,
+    aws, issued_certificate, tagged_all, Stack, ASG_NOTIFICATIONS, EIP_ASSOCIATION, MYSQL_READ_REPLICA, SERVERS_PUB,
     VPC_MANAGED_NAT, WEB_BOOT, WORDPRESS_MULTI_AZ,
 };
 use trellis_core::Value;
@@ -98,20 +98,8 @@ async fn the_auto_scaling_sample_notifies_scales_by_alarms_and_serves_https() {
     let stack = Stack::new("sample-asg", ASG_NOTIFICATIONS);
     stack.write_file("files/web-boot.sh", WEB_BOOT);
     stack.write_file("files/servers.pub", SERVERS_PUB);
-    let certificate = |domain: &str| {
-        let arn = awscli(&[
-            "acm",
-            "request-certificate",
-            "--domain-name",
-            domain,
-            "--query",
-            "CertificateArn",
-            "--output",
-            "text",
-        ]);
-        arn.trim().to_string()
-    };
-    let (main, other) = (certificate("www.example.com"), certificate("shop.example.com"));
+    // Issued, as AWS needs a listener's certificates to be (pre-flight checks it).
+    let (main, other) = (issued_certificate("www.example.com").await, issued_certificate("shop.example.com").await);
     let topic = "arn:aws:sns:us-east-1:123456789012:ops";
     let vars = |cert: &str| vec![format!("notification_topic={topic}"), format!("certificate_arn={cert}")];
     let args = |v: &[String]| -> Vec<String> { v.iter().flat_map(|x| ["--var".to_string(), x.clone()]).collect() };

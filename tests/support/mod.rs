@@ -357,6 +357,54 @@ pub async fn aws() -> trellis_aws::Aws {
     .unwrap()
 }
 
+/// An ACM certificate for `domain` that ACM has issued, as a team gets one by hand:
+/// requested for DNS validation, its validation records written into a zone of their
+/// own (the emulator, like ACM, issues it only then), and waited for.
+pub async fn issued_certificate(domain: &str) -> String {
+    let aws = aws().await;
+    let arn = aws.acm().request_certificate().domain_name(domain).validation_method("DNS".into()).send().await.unwrap();
+    let arn = arn.certificate_arn().unwrap().to_string();
+    let zone = aws.route53().create_hosted_zone().name(domain).caller_reference(&arn).send().await.unwrap();
+    let zone = zone.hosted_zone().unwrap().id().to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut written = false;
+    loop {
+        let detail = aws.acm().describe_certificate().certificate_arn(&arn).send().await.unwrap();
+        let detail = detail.certificate().unwrap();
+        if detail.status().map(|s| s.as_str()) == Some("ISSUED") {
+            return arn;
+        }
+        let records: Vec<(String, String)> = detail
+            .domain_validation_options()
+            .iter()
+            .filter_map(|v| v.resource_record().map(|r| (r.name().to_string(), r.value().to_string())))
+            .collect();
+        if !written && !records.is_empty() {
+            use trellis_aws::sdk::route53::types::{
+                Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+            };
+            let changes = records
+                .iter()
+                .map(|(name, value)| {
+                    let set = ResourceRecordSet::builder()
+                        .name(name)
+                        .r#type(RrType::Cname)
+                        .ttl(300)
+                        .resource_records(ResourceRecord::builder().value(value).build().unwrap())
+                        .build()
+                        .unwrap();
+                    Change::builder().action(ChangeAction::Upsert).resource_record_set(set).build().unwrap()
+                })
+                .collect();
+            let batch = ChangeBatch::builder().set_changes(Some(changes)).build().unwrap();
+            aws.route53().change_resource_record_sets().hosted_zone_id(&zone).change_batch(batch).send().await.unwrap();
+            written = true;
+        }
+        assert!(std::time::Instant::now() < deadline, "ACM did not issue {arn} within 60 s");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
 /// Every object of any kind tagged with `stack` (launch templates, live instances,
 /// load balancers, target groups and auto scaling groups too): id -> address tag.
 pub async fn tagged_all(stack: &str) -> BTreeMap<String, String> {

@@ -32,12 +32,14 @@ pub use s3state::{S3Options, S3Store};
 
 /// The AWS SDKs trellis uses, for tests that change objects behind trellis's back.
 pub mod sdk {
+    pub use aws_sdk_acm as acm;
     pub use aws_sdk_autoscaling as autoscaling;
     pub use aws_sdk_cloudwatch as cloudwatch;
     pub use aws_sdk_ec2 as ec2;
     pub use aws_sdk_elasticloadbalancingv2 as elb;
     pub use aws_sdk_iam as iam;
     pub use aws_sdk_rds as rds;
+    pub use aws_sdk_route53 as route53;
     pub use aws_sdk_s3 as s3;
     pub use aws_sdk_ssm as ssm;
 }

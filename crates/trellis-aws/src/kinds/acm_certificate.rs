@@ -41,22 +41,30 @@ impl AwsKind for Ops {
         &crate::service::ACM
     }
     async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
-        let arns: Vec<String> = match sel {
-            Select::Ids(ids) => ids.to_vec(),
+        // Each certificate's tags, read once (ACM reads them a certificate a call).
+        let mut tagged = Vec::new();
+        match sel {
+            Select::Ids(ids) => {
+                for arn in ids {
+                    tagged.push((arn.clone(), None));
+                }
+            }
             Select::Stack(stack) => {
-                let mut ours = Vec::new();
                 for arn in list(aws).await?.into_iter().map(|(arn, _)| arn) {
-                    if tags_of(aws, &arn).await?.get(TAG_STACK).is_some_and(|s| s == stack) {
-                        ours.push(arn);
+                    let tags = tags_of(aws, &arn).await?;
+                    if tags.get(TAG_STACK).is_some_and(|s| s == stack) {
+                        tagged.push((arn, Some(tags)));
                     }
                 }
-                ours
             }
-        };
+        }
         let mut out = Vec::new();
-        for arn in arns {
+        for (arn, tags) in tagged {
             let Some(detail) = read(aws, &arn).await? else { continue };
-            let tags = tags_of(aws, &arn).await?;
+            let tags = match tags {
+                Some(t) => t,
+                None => tags_of(aws, &arn).await?,
+            };
             out.push(described_with(&arn, tags, observe(&detail)));
         }
         Ok(out)
