@@ -1,5 +1,6 @@
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -11,12 +12,95 @@ use crate::schema::Kind;
 /// `kind.name["a"]` (`for_each`). It carries its kind's schema, so code that holds an
 /// address never looks the kind up by name; it is written (and compared, and ordered)
 /// as above, copies in index order.
+///
+/// A resource declared inside a component carries the component's path in front:
+/// `component.web.target_group.app`, `component.svc["api"].launch_template.app`, and
+/// for components inside components each step in turn.
 #[derive(Clone)]
 pub struct Address {
     pub kind: &'static Kind,
     pub name: String,
     /// Which copy of a `count` or `for_each` resource; none for a single resource.
     pub key: Option<InstanceKey>,
+    /// The component the resource is declared in; none for the stack's own.
+    pub component: Option<ComponentPath>,
+}
+
+/// One step of a component path: `component.NAME`, with its copy's key when the
+/// component has `count` or `for_each`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ComponentStep {
+    pub name: String,
+    pub key: Option<InstanceKey>,
+}
+
+/// The components a resource is nested in, outermost first (never empty).
+pub type ComponentPath = Arc<[ComponentStep]>;
+
+/// `component.web`, `component.svc["api"].component.db`: a path as written.
+pub fn component_path_text(path: &[ComponentStep]) -> String {
+    let mut out = String::new();
+    for (i, step) in path.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str("component.");
+        out.push_str(&step.name);
+        match &step.key {
+            None => {}
+            Some(InstanceKey::Index(n)) => out.push_str(&format!("[{n}]")),
+            Some(InstanceKey::Key(k)) => out.push_str(&format!("[\"{k}\"]")),
+        }
+    }
+    out
+}
+
+/// The leading `component.NAME[key].` steps of a written address, and the rest.
+fn split_components(s: &str) -> Result<(Option<ComponentPath>, &str), AddressError> {
+    let mut steps = Vec::new();
+    let mut rest = s;
+    while let Some(after) = rest.strip_prefix("component.") {
+        let end = after.find(['.', '[']).ok_or_else(|| AddressError::Shape(s.to_string()))?;
+        let name = &after[..end];
+        if !valid_name(name) {
+            return Err(AddressError::Name(s.to_string()));
+        }
+        let (key, tail) = if after[end..].starts_with('[') {
+            let close = end + after[end..].find(']').ok_or_else(|| AddressError::Shape(s.to_string()))?;
+            let key = parse_key(&after[end..=close]).ok_or_else(|| AddressError::Shape(s.to_string()))?;
+            (Some(key), &after[close + 1..])
+        } else {
+            (None, &after[end..])
+        };
+        rest = tail.strip_prefix('.').ok_or_else(|| AddressError::Shape(s.to_string()))?;
+        steps.push(ComponentStep { name: name.to_string(), key });
+    }
+    Ok(((!steps.is_empty()).then(|| steps.into()), rest))
+}
+
+/// The same steps in a tag's form: `component.svc/api.`, `component.web:0.`.
+fn split_tag_components(s: &str) -> Result<(Option<ComponentPath>, &str), AddressError> {
+    let mut steps = Vec::new();
+    let mut rest = s;
+    while let Some(after) = rest.strip_prefix("component.") {
+        let (word, tail) = after.split_once('.').ok_or_else(|| AddressError::Shape(s.to_string()))?;
+        let (name, key) = if let Some((n, i)) = word.split_once(':') {
+            (n, Some(InstanceKey::Index(i.parse().map_err(|_| AddressError::Shape(s.to_string()))?)))
+        } else if let Some((n, k)) = word.split_once('/') {
+            if !valid_key(k) {
+                return Err(AddressError::Shape(s.to_string()));
+            }
+            (n, Some(InstanceKey::Key(k.to_string())))
+        } else {
+            (word, None)
+        };
+        if !valid_name(name) {
+            return Err(AddressError::Name(s.to_string()));
+        }
+        steps.push(ComponentStep { name: name.to_string(), key });
+        rest = tail;
+    }
+    Ok(((!steps.is_empty()).then(|| steps.into()), rest))
 }
 
 /// One copy of a repeated resource: its `count.index` or its `each.key`.
@@ -54,55 +138,91 @@ pub enum AddressError {
 
 impl Address {
     pub fn new(kind: &'static Kind, name: impl Into<String>) -> Self {
-        Address { kind, name: name.into(), key: None }
+        Address { kind, name: name.into(), key: None, component: None }
     }
 
     /// This resource's copy `key`.
     pub fn instance(&self, key: InstanceKey) -> Self {
-        Address { kind: self.kind, name: self.name.clone(), key: Some(key) }
+        Address { key: Some(key), ..self.clone() }
     }
 
     /// The resource this is a copy of (itself when it is no copy).
     pub fn resource(&self) -> Self {
-        Address::new(self.kind, self.name.clone())
+        Address { key: None, ..self.clone() }
+    }
+
+    /// The same resource declared inside the component at `path` (at the stack's top
+    /// level when `None`).
+    pub fn in_component(&self, path: Option<ComponentPath>) -> Self {
+        Address { component: path, ..self.clone() }
+    }
+
+    /// The component path as written, `component.svc["api"]`; empty at the top level.
+    pub fn component_text(&self) -> String {
+        self.component.as_deref().map(component_path_text).unwrap_or_default()
     }
 
     /// The name and instance key as one word for AWS names and `Name` tags: `web`,
-    /// `web-0`, `web-a`.
+    /// `web-0`, `web-a`; inside a component, each step's name and key first:
+    /// `svc-api-app`.
     pub fn label(&self) -> String {
-        match &self.key {
-            None => self.name.clone(),
-            Some(k) => format!("{}-{k}", self.name),
+        let mut out = String::new();
+        for step in self.component.iter().flat_map(|p| p.iter()) {
+            out.push_str(&step.name);
+            out.push('-');
+            if let Some(k) = &step.key {
+                out.push_str(&format!("{k}-"));
+            }
         }
+        match &self.key {
+            None => out.push_str(&self.name),
+            Some(k) => out.push_str(&format!("{}-{k}", self.name)),
+        }
+        out
     }
 
     /// The address as a tag value: AWS's tag rules (RDS, ELB) refuse `[`, `]` and `"`,
-    /// so a copy is written `kind.name:0` or `kind.name/key`. [`Address::from_tag`]
-    /// reads it back.
+    /// so a copy is written `kind.name:0` or `kind.name/key` (a component's copy the
+    /// same way, `component.svc/api.kind.name`). [`Address::from_tag`] reads it back.
     pub fn tag_value(&self) -> String {
-        match &self.key {
-            None => format!("{}.{}", self.kind.name, self.name),
-            Some(InstanceKey::Index(i)) => format!("{}.{}:{i}", self.kind.name, self.name),
-            Some(InstanceKey::Key(k)) => format!("{}.{}/{k}", self.kind.name, self.name),
+        let mut out = String::new();
+        for step in self.component.iter().flat_map(|p| p.iter()) {
+            out.push_str("component.");
+            out.push_str(&step.name);
+            match &step.key {
+                None => {}
+                Some(InstanceKey::Index(i)) => out.push_str(&format!(":{i}")),
+                Some(InstanceKey::Key(k)) => out.push_str(&format!("/{k}")),
+            }
+            out.push('.');
         }
+        match &self.key {
+            None => out.push_str(&format!("{}.{}", self.kind.name, self.name)),
+            Some(InstanceKey::Index(i)) => out.push_str(&format!("{}.{}:{i}", self.kind.name, self.name)),
+            Some(InstanceKey::Key(k)) => out.push_str(&format!("{}.{}/{k}", self.kind.name, self.name)),
+        }
+        out
     }
 
     pub fn from_tag(s: &str) -> Result<Self, AddressError> {
-        if let Some((base, i)) = s.rsplit_once(':') {
+        let (component, s) = split_tag_components(s)?;
+        let plain = if let Some((base, i)) = s.rsplit_once(':') {
             let index = i.parse().map_err(|_| AddressError::Shape(s.to_string()))?;
-            return Ok(base.parse::<Address>()?.instance(InstanceKey::Index(index)));
-        }
-        if let Some((base, k)) = s.split_once('/') {
+            base.parse::<Address>()?.instance(InstanceKey::Index(index))
+        } else if let Some((base, k)) = s.split_once('/') {
             if !valid_key(k) {
                 return Err(AddressError::Shape(s.to_string()));
             }
-            return Ok(base.parse::<Address>()?.instance(InstanceKey::Key(k.to_string())));
-        }
-        s.parse()
+            base.parse::<Address>()?.instance(InstanceKey::Key(k.to_string()))
+        } else {
+            s.parse()?
+        };
+        Ok(plain.in_component(component))
     }
 
-    fn sort_key(&self) -> (&str, &str, Option<&InstanceKey>) {
-        (self.kind.name, &self.name, self.key.as_ref())
+    #[allow(clippy::type_complexity)]
+    fn sort_key(&self) -> (Option<&[ComponentStep]>, &str, &str, Option<&InstanceKey>) {
+        (self.component.as_deref(), self.kind.name, &self.name, self.key.as_ref())
     }
 }
 
@@ -159,21 +279,22 @@ fn parse_key(s: &str) -> Option<InstanceKey> {
 
 impl FromStr for Address {
     type Err = AddressError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
+    fn from_str(whole: &str) -> Result<Self, Self::Err> {
+        let (component, s) = split_components(whole)?;
         let (base, key) = match s.find('[') {
-            Some(at) => (&s[..at], Some(parse_key(&s[at..]).ok_or_else(|| AddressError::Shape(s.to_string()))?)),
+            Some(at) => (&s[..at], Some(parse_key(&s[at..]).ok_or_else(|| AddressError::Shape(whole.to_string()))?)),
             None => (s, None),
         };
-        let (kind, name) = base.split_once('.').ok_or_else(|| AddressError::Shape(s.to_string()))?;
+        let (kind, name) = base.split_once('.').ok_or_else(|| AddressError::Shape(whole.to_string()))?;
         if kind.is_empty() || name.is_empty() || name.contains('.') {
-            return Err(AddressError::Shape(s.to_string()));
+            return Err(AddressError::Shape(whole.to_string()));
         }
         if !valid_name(kind) || !valid_name(name) {
-            return Err(AddressError::Name(s.to_string()));
+            return Err(AddressError::Name(whole.to_string()));
         }
         let known = kinds::get(kind)
-            .ok_or_else(|| AddressError::UnknownKind { address: s.to_string(), kind: kind.to_string() })?;
-        Ok(Address { kind: known, name: name.to_string(), key })
+            .ok_or_else(|| AddressError::UnknownKind { address: whole.to_string(), kind: kind.to_string() })?;
+        Ok(Address { kind: known, name: name.to_string(), key, component })
     }
 }
 
@@ -203,6 +324,9 @@ impl Address {
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(path) = &self.component {
+            write!(f, "{}.", component_path_text(path))?;
+        }
         write!(f, "{}.{}", self.kind.name, self.name)?;
         match &self.key {
             None => Ok(()),
@@ -281,10 +405,31 @@ mod tests {
         }
     }
 
+    #[test]
+    fn component_addresses_parse_print_and_label() {
+        let a: Address = "component.svc[\"api\"].component.db.db_instance.main[0]".parse().unwrap();
+        assert_eq!(a.to_string(), "component.svc[\"api\"].component.db.db_instance.main[0]");
+        assert_eq!(a.label(), "svc-api-db-main-0");
+        assert_eq!(a.tag_value(), "component.svc/api.component.db.db_instance.main:0");
+        assert_eq!(Address::from_tag(&a.tag_value()).unwrap(), a);
+        assert_eq!(a.component_text(), "component.svc[\"api\"].component.db");
+        let flat: Address = "db_instance.main[0]".parse().unwrap();
+        assert_ne!(flat, a);
+        assert_eq!(a.in_component(None), flat);
+        assert!(flat < a, "the stack's own resources sort before its components'");
+        for bad in ["component.web", "component.web.", "component.Web.vpc.main", "component.web[x].vpc.main"] {
+            assert!(bad.parse::<Address>().is_err(), "{bad}");
+        }
+    }
+
     proptest::proptest! {
         #[test]
-        fn tag_values_read_back(name in "[a-z][a-z0-9_]{0,12}", index in proptest::option::of(0u32..5000), key in "[A-Za-z0-9_-]{1,20}", keyed: bool) {
-            let base = Address::new(kinds::get("subnet").unwrap(), name);
+        fn tag_values_read_back(name in "[a-z][a-z0-9_]{0,12}", index in proptest::option::of(0u32..5000), key in "[A-Za-z0-9_-]{1,20}", keyed: bool, path in proptest::collection::vec(("[a-z][a-z0-9_]{0,8}", proptest::option::of(0u32..50), proptest::option::of("[A-Za-z0-9_-]{1,8}")), 0..3)) {
+            let steps: Vec<ComponentStep> = path
+                .into_iter()
+                .map(|(name, i, k)| ComponentStep { name, key: k.map(InstanceKey::Key).or(i.map(InstanceKey::Index)) })
+                .collect();
+            let base = Address::new(kinds::get("subnet").unwrap(), name).in_component((!steps.is_empty()).then(|| steps.into()));
             let a = match (index, keyed) {
                 (Some(i), false) => base.instance(InstanceKey::Index(i)),
                 (_, true) => base.instance(InstanceKey::Key(key)),

@@ -14,7 +14,10 @@ pub mod schema;
 pub mod secret;
 mod value;
 
-pub use address::{valid_key, valid_name, Address, AddressError, InstanceKey, DEPOSED};
+pub use address::{
+    component_path_text, valid_key, valid_name, Address, AddressError, ComponentPath, ComponentStep, InstanceKey,
+    DEPOSED,
+};
 pub use expr::{Expr, Part, Ref};
 pub use lookup::{LookupAddress, LookupKind, LookupQuery};
 pub use provider::{CreateError, LiveObject, Provider, ProviderError, RefreshRequest, RefreshResult};

@@ -191,9 +191,16 @@ impl DepGraph {
     /// node in one of the classes `create`, `update`, `replace`, `delete`, `noop`.
     pub fn to_mermaid(&self, class: impl Fn(&Address) -> Option<&'static str>) -> String {
         // A copy's key joins its node id after `__`, which no resource name ends in.
-        let id = |a: &Address| match &a.key {
-            None => format!("{}_{}", a.kind, a.name),
-            Some(k) => format!("{}_{}__{}", a.kind, a.name, k.to_string().replace('-', "_")),
+        // A component's resources start with its label and `___`.
+        let id = |a: &Address| {
+            let scope = match &a.component {
+                None => String::new(),
+                Some(_) => format!("{}___", a.resource().in_component(a.component.clone()).label().replace('-', "_")),
+            };
+            match &a.key {
+                None => format!("{scope}{}_{}", a.kind, a.name),
+                Some(k) => format!("{scope}{}_{}__{}", a.kind, a.name, k.to_string().replace('-', "_")),
+            }
         };
         let mut out = String::from("flowchart LR\n");
         for addr in self.index.keys() {

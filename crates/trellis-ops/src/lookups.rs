@@ -58,7 +58,7 @@ pub(crate) async fn answer(aws: &Aws, spec: &Spec) -> Result<LookupValues> {
             }
         }
         if !problems.is_empty() {
-            return Err(Error::Spec(Diagnostics { file: spec.file.clone(), items: problems }));
+            return Err(Error::Spec(Diagnostics::new(spec.file.clone(), problems)));
         }
         left = waiting;
     }

@@ -212,7 +212,7 @@ pub(crate) fn apply_moves(prior: &[ResourceState], spec: &Spec) -> Result<(Vec<R
         }
     }
     if !problems.is_empty() {
-        return Err(PlanError::Spec(trellis_spec::Diagnostics { file: spec.file.clone(), items: problems }));
+        return Err(PlanError::Spec(trellis_spec::Diagnostics::new(spec.file.clone(), problems)));
     }
     let renamed: BTreeMap<&Address, &Address> =
         first.iter().filter(|(to, from)| to != from).map(|(t, f)| (f, t)).collect();

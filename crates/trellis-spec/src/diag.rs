@@ -90,14 +90,32 @@ impl Diagnostic {
     }
 }
 
-/// Every problem found in one spec, with the file they refer to.
+/// Every problem found in one spec, with the file they refer to, and those found in the
+/// files of the components it uses, each with its own file.
 #[derive(Clone, Debug)]
 pub struct Diagnostics {
     pub file: SourceFile,
     pub items: Vec<Diagnostic>,
+    pub more: Vec<Diagnostics>,
 }
 
 impl Diagnostics {
+    pub fn new(file: SourceFile, items: Vec<Diagnostic>) -> Diagnostics {
+        Diagnostics { file, items, more: Vec::new() }
+    }
+
+    /// Every problem, in every file.
+    pub fn count(&self) -> usize {
+        self.items.len() + self.more.iter().map(Diagnostics::count).sum::<usize>()
+    }
+
+    /// Every problem with the name of its file, this file's first.
+    pub fn all(&self) -> Vec<(&str, &Diagnostic)> {
+        let mut out: Vec<(&str, &Diagnostic)> = self.items.iter().map(|d| (self.file.name.as_str(), d)).collect();
+        out.extend(self.more.iter().flat_map(Diagnostics::all));
+        out
+    }
+
     /// Renders every diagnostic as `error: ...` with `--> file:line:col`, the line
     /// marked, and the help; with ANSI colours when `color` is set.
     pub fn render(&self, color: bool) -> String {
@@ -118,8 +136,15 @@ impl Diagnostics {
             }
         }
         let n = self.items.len();
-        out.extend_from_slice(format!("{n} error{} in {}\n", if n == 1 { "" } else { "s" }, self.file.name).as_bytes());
-        String::from_utf8_lossy(&out).into_owned()
+        if n > 0 || self.more.is_empty() {
+            let line = format!("{n} error{} in {}\n", if n == 1 { "" } else { "s" }, self.file.name);
+            out.extend_from_slice(line.as_bytes());
+        }
+        let mut text = String::from_utf8_lossy(&out).into_owned();
+        for more in &self.more {
+            text.push_str(&more.render(color));
+        }
+        text
     }
 
     fn to_codespan(&self, d: &Diagnostic) -> CsDiagnostic<()> {

@@ -51,6 +51,9 @@ pub struct Spec {
     pub removed: Vec<Removed>,
     /// `drift:`: what drift gets by default, and the differences that are known noise.
     pub drift: DriftSettings,
+    /// The files of the components the spec uses, as read (a saved plan's digest covers
+    /// them with the spec's own text).
+    pub sources: Vec<SourceFile>,
 }
 
 /// What a difference between the state and a live object gets from `trellis reconcile`.

@@ -1,5 +1,6 @@
 //! From marked YAML nodes to a validated [`Spec`], collecting every problem.
 
+mod components;
 mod drift;
 mod limits;
 mod lookups;
@@ -43,6 +44,8 @@ const TOP_KEYS: &[&str] = &[
     "removed",
     "checks",
     "drift",
+    "components",
+    "tags",
 ];
 const S3_KEYS: &[&str] = &["bucket", "key", "region", "lock_lease"];
 const META_KEYS: &[&str] = &["depends_on", "sensitive", "count", "for_each", "ignore_changes", "waive", "drift"];
@@ -56,6 +59,26 @@ pub(crate) struct Parser<'a> {
     vars: BTreeMap<String, String>,
     /// The list variables' items.
     list_vars: BTreeMap<String, Vec<String>>,
+    /// The map variables' entries.
+    map_vars: BTreeMap<String, BTreeMap<String, repeat::EachValue>>,
+    /// Inside a component: the inputs given as references to objects outside it (or
+    /// values built from them), in the terms of the whole stack.
+    ref_vars: BTreeMap<String, Expr>,
+    /// Inside a component: which use of it is being read, for messages.
+    used_by: Option<components::UseSite>,
+    /// Inside a component: its path, which every address declared here carries.
+    scope: Option<trellis_core::ComponentPath>,
+    /// Inside a component: the names of its outputs as declared.
+    declared_outputs: BTreeSet<String>,
+    /// The components this document uses, by name, with each copy's outputs.
+    components: BTreeMap<String, components::Used>,
+    /// The problems found in the files of the components used.
+    more: Vec<Diagnostics>,
+    /// The files of the components read, and the chain of them being read now.
+    sources: Vec<SourceFile>,
+    chain: Vec<std::path::PathBuf>,
+    /// `tags:` of the stack and of each component it is inside: under every resource's own.
+    default_tags: BTreeMap<String, Expr>,
     var_types: BTreeMap<String, vars::VarType>,
     /// Declared variables given no value (each reported once, at its declaration):
     /// what refers to them is unknown, not wrong.
@@ -137,6 +160,16 @@ impl<'a> Parser<'a> {
             diags: Vec::new(),
             vars: BTreeMap::new(),
             list_vars: BTreeMap::new(),
+            map_vars: BTreeMap::new(),
+            ref_vars: BTreeMap::new(),
+            used_by: None,
+            scope: None,
+            components: BTreeMap::new(),
+            declared_outputs: BTreeSet::new(),
+            more: Vec::new(),
+            sources: Vec::new(),
+            chain: Vec::new(),
+            default_tags: BTreeMap::new(),
             var_types: BTreeMap::new(),
             unset_vars: BTreeSet::new(),
             addresses: BTreeSet::new(),
@@ -180,13 +213,22 @@ impl<'a> Parser<'a> {
 
     pub(crate) fn run(mut self) -> Result<Spec, Diagnostics> {
         let spec = self.parse_document();
-        if self.diags.is_empty() {
+        if self.diags.is_empty() && self.more.is_empty() {
             if let Some(spec) = spec {
                 return Ok(spec);
             }
         }
         self.diags.sort_by_key(|d| d.span.map(|s| s.start).unwrap_or(usize::MAX));
-        Err(Diagnostics { file: self.file.clone(), items: self.diags })
+        Err(Diagnostics { file: self.file.clone(), items: self.diags, more: self.more })
+    }
+
+    /// `a` declared in the document being read: inside a component, at its path.
+    pub(super) fn scoped(&self, a: Address) -> Address {
+        if a.component.is_none() && self.scope.is_some() {
+            a.in_component(self.scope.clone())
+        } else {
+            a
+        }
     }
 
     fn parse_document(&mut self) -> Option<Spec> {
@@ -218,8 +260,13 @@ impl<'a> Parser<'a> {
         self.parse_stacks(top);
         self.parse_lookups(top);
         let region = top.get_node("region").and_then(|n| self.literal_string(n, "region"));
+        self.parse_default_tags(top);
 
-        let resources = self.parse_resources(top, stack.as_deref());
+        if let Some(Node::Mapping(m)) = top.get_node("resources") {
+            self.collect_addresses(m);
+        }
+        let mut resources = self.parse_components(top, stack.as_deref().unwrap_or("stack"));
+        resources.extend(self.parse_resources(top, stack.as_deref()));
         let outputs = self.parse_outputs(top);
         let moves = self.parse_moves(top);
         let removed = self.parse_removed(top);
@@ -242,6 +289,7 @@ impl<'a> Parser<'a> {
             moves,
             removed,
             drift,
+            sources: std::mem::take(&mut self.sources),
         };
         self.check_cycles(&spec);
         self.check_references(&spec);
@@ -261,7 +309,6 @@ impl<'a> Parser<'a> {
                 );
             }
             Some(Node::Mapping(m)) => {
-                self.collect_addresses(m);
                 for (key, node) in m.iter() {
                     for r in self.parse_resource(key, node, stack.unwrap_or("stack")) {
                         resources.insert(r.address.clone(), r);
@@ -552,6 +599,7 @@ impl<'a> Parser<'a> {
     fn collect_addresses(&mut self, m: &MarkedMappingNode) {
         for (key, node) in m.iter() {
             let Ok(a) = key.as_str().parse::<Address>() else { continue };
+            let a = self.scoped(a);
             if a.key.is_some() {
                 continue;
             }

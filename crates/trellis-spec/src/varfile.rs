@@ -94,6 +94,6 @@ pub fn read_var_file(path: &Path) -> Result<BTreeMap<String, String>, LoadError>
     if problems.is_empty() {
         Ok(out)
     } else {
-        Err(LoadError::Invalid(Diagnostics { file, items: problems }))
+        Err(LoadError::Invalid(Diagnostics::new(file, problems)))
     }
 }

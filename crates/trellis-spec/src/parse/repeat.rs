@@ -225,6 +225,30 @@ impl Parser<'_> {
                     out.insert(k.as_str().to_string(), value);
                 }
             }
+            Node::Scalar(s) if self.map_var(s).is_some() => {
+                out = self.map_var(s).expect("a map variable");
+                for key in out.keys() {
+                    if !valid_key(key) {
+                        let span = Some(self.scalar_span(s));
+                        self.error(
+                            format!("`{key}`, a key of the map, cannot be a `for_each` key"),
+                            span,
+                            Some("a key goes into AWS names and tags: use letters, digits, `-` and `_`".into()),
+                        );
+                        ok = false;
+                    }
+                }
+            }
+            Node::Scalar(s) if self.list_var(s).is_some() => {
+                let name = self.list_var(s).expect("a list variable");
+                for key in self.list_vars[&name].clone() {
+                    if self.check_key(&key, s) {
+                        out.insert(key.clone(), EachValue::Text(key));
+                    } else {
+                        ok = false;
+                    }
+                }
+            }
             Node::Scalar(_) => {
                 let span = Some(self.node_span(node));
                 self.error(
@@ -419,7 +443,7 @@ impl Parser<'_> {
     /// `kind.name` as written in a reference, when the spec declares it (as a resource or
     /// a repeated one). Reports an unknown one with a did-you-mean.
     pub(super) fn declared(&mut self, text: &str, at: Span) -> Option<Address> {
-        match text.parse::<Address>() {
+        match text.parse::<Address>().map(|a| self.scoped(a)) {
             Ok(a) if a.key.is_none() && (self.addresses.contains(&a) || self.repeats.contains_key(&a)) => Some(a),
             Ok(a) if self.broken.contains(&a) => None,
             _ => {

@@ -88,6 +88,12 @@ impl Parser<'_> {
             let name = Expr::Lit(Value::Str(format!("{stack}-{}", address.label())));
             attrs.insert("tags".into(), Expr::Map([("Name".to_string(), name)].into_iter().collect()));
         }
+        // The stack's (and its components') `tags:`, under the resource's own.
+        if let Some(Expr::Map(tags)) = attrs.get_mut("tags") {
+            for (k, v) in &self.default_tags {
+                tags.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
         self.check_limits(&address, body, &attrs, key_span);
         let reads = std::mem::take(&mut self.reads);
         Some(Resource {
@@ -187,7 +193,15 @@ impl Parser<'_> {
 
     /// A resource's key, `kind.name`, with a did-you-mean for an unknown kind.
     pub(super) fn parse_address(&mut self, key: &MarkedScalarNode, key_span: Span) -> Option<Address> {
-        match key.as_str().parse::<Address>() {
+        match key.as_str().parse::<Address>().map(|a| self.scoped(a)) {
+            Ok(a) if a.component.as_ref() != self.scope.as_ref() => {
+                self.error(
+                    format!("`{}` is a resource of a component: it is declared in the component's file", key.as_str()),
+                    Some(key_span),
+                    Some("declare it here as `kind.name`, or give the component an input".into()),
+                );
+                None
+            }
             Ok(a) if a.key.is_some() => {
                 self.error(
                     format!("`{a}` names a copy; a resource is declared once, as `{}`", a.resource()),
@@ -432,7 +446,7 @@ impl Parser<'_> {
                 self.error("`depends_on` lists addresses like `vpc.main`", Some(span), None);
                 continue;
             };
-            let parsed = s.as_str().parse::<Address>();
+            let parsed = s.as_str().parse::<Address>().map(|a| self.scoped(a));
             // A repeated resource named whole: every copy of it.
             let named: Vec<Address> = match &parsed {
                 Ok(a) => match self.repeats.get(a) {

@@ -16,6 +16,15 @@ use crate::template::{split, Piece};
 
 impl Parser<'_> {
     pub(super) fn parse_value(&mut self, node: &Node, ty: &Type) -> Option<Expr> {
+        // An input given as a reference, or a component's output, standing alone.
+        if let Node::Scalar(s) = node {
+            if let Some(body) = lone_ref(s.as_str()) {
+                if let Some(e) = self.given_expr(&body) {
+                    let at = self.scalar_span(s);
+                    return self.fit_expr(e, ty, at, &body);
+                }
+            }
+        }
         match (ty, node) {
             (Type::List(item) | Type::Set(item), Node::Sequence(items)) => {
                 let mut parsed: Vec<Option<Vec<Expr>>> = Vec::with_capacity(items.len());
@@ -157,6 +166,13 @@ impl Parser<'_> {
                 Piece::Text(t) => parts.push(Part::Lit(t)),
                 Piece::Ref { body, offset } => {
                     let at = self.lines.shift(&self.file.text, span, base + offset, body.chars().count() + 3);
+                    if let Some(e) = self.given_expr(&body) {
+                        match self.given_parts(e, at, &body) {
+                            Some(p) => parts.extend(p),
+                            None => ok = false,
+                        }
+                        continue;
+                    }
                     match self.resolve_ref(&body, at, ty) {
                         Some(p) => parts.push(p),
                         None => ok = false,
@@ -201,6 +217,33 @@ impl Parser<'_> {
     /// resource's attribute, checked against that attribute's type. Longer than most: one
     /// arm per form of reference, each with its own messages and hints, read best whole.
     pub(super) fn resolve_ref(&mut self, body: &str, at: Span, ty: &Type) -> Option<Part> {
+        if body.starts_with("component.") {
+            // `given_expr` took every reference that reads: this one says why not.
+            self.component_output(body, at, true)?;
+            return None;
+        }
+        if let Some((name, index)) = var_element_of(body).filter(|(name, _)| self.ref_vars.contains_key(*name)) {
+            let index = match index {
+                "count.index" => self.each_ref(&["count", "index"], at)?,
+                n => n.to_string(),
+            };
+            let item = match (&self.ref_vars[name], index.parse::<usize>()) {
+                (Expr::List(items) | Expr::Set(items), Ok(i)) => items.get(i).cloned(),
+                _ => None,
+            };
+            let Some(item) = item else {
+                self.error(format!("input `{name}` has no element `[{index}]`"), Some(at), None);
+                return None;
+            };
+            let mut parts = self.given_parts(item, at, body)?;
+            return match parts.len() {
+                1 => parts.pop(),
+                _ => {
+                    self.error(format!("`${{{body}}}` is built from text: give it whole"), Some(at), None);
+                    None
+                }
+            };
+        }
         if let Some((name, index)) = var_element_of(body) {
             let index = match index {
                 "count.index" => self.each_ref(&["count", "index"], at)?,
@@ -239,6 +282,17 @@ impl Parser<'_> {
                 None
             }
             ["var", name] if self.unset_vars.contains(*name) => self.unset_ref(name),
+            ["var", name] if self.map_vars.contains_key(*name) => {
+                let one = self.map_vars[*name].keys().next().cloned().unwrap_or_else(|| "KEY".into());
+                self.error(
+                    format!("variable `{name}` is a map: it cannot be part of a text"),
+                    Some(at),
+                    Some(format!("take one value, `${{var.{name}.{one}}}`, or give it whole to `for_each`")),
+                );
+                None
+            }
+            ["var", name, key] => self.map_entry(name, &[key], at),
+            ["var", name, key, field] => self.map_entry(name, &[key, field], at),
             ["var", name] => match self.vars.get(*name) {
                 Some(v) => Some(Part::Lit(v.clone())),
                 None => {

@@ -9,6 +9,7 @@
 use marked_yaml::types::MarkedMappingNode;
 use trellis_core::Part;
 
+use super::repeat::EachValue;
 use super::*;
 
 /// What a variable holds.
@@ -18,17 +19,21 @@ pub(crate) enum VarType {
     Number,
     Bool,
     List,
+    /// Keys to single values or to mappings of single values: what `for_each` takes,
+    /// read as `${var.NAME.KEY}` or `${var.NAME.KEY.FIELD}`.
+    Map,
 }
 
 impl VarType {
-    const WORDS: [&'static str; 4] = ["string", "number", "bool", "list"];
+    const WORDS: [&'static str; 5] = ["string", "number", "bool", "list", "map"];
 
-    fn word(self) -> &'static str {
+    pub(super) fn word(self) -> &'static str {
         match self {
             VarType::Text => "string",
             VarType::Number => "number",
             VarType::Bool => "bool",
             VarType::List => "list",
+            VarType::Map => "map",
         }
     }
 
@@ -38,6 +43,7 @@ impl VarType {
             "number" => Some(VarType::Number),
             "bool" => Some(VarType::Bool),
             "list" => Some(VarType::List),
+            "map" => Some(VarType::Map),
             _ => None,
         }
     }
@@ -47,6 +53,53 @@ impl VarType {
 enum Held {
     Text(String),
     List(Vec<String>),
+    Map(BTreeMap<String, EachValue>),
+}
+
+/// A mapping node as a map variable's value: keys to single values, or to mappings of
+/// single values.
+fn node_map(node: &Node) -> Result<BTreeMap<String, EachValue>, String> {
+    let Node::Mapping(m) = node else { return Err("a map is a mapping: write it `{a: 1, b: 2}`".into()) };
+    let mut out = BTreeMap::new();
+    for (k, v) in m.iter() {
+        let value = match v {
+            Node::Scalar(s) => EachValue::Text(s.as_str().to_string()),
+            Node::Mapping(fields) => {
+                let mut read = BTreeMap::new();
+                for (f, fv) in fields.iter() {
+                    let Node::Scalar(s) = fv else {
+                        return Err(format!("`{}.{}` must be a single value", k.as_str(), f.as_str()));
+                    };
+                    read.insert(f.as_str().to_string(), s.as_str().to_string());
+                }
+                EachValue::Fields(read)
+            }
+            Node::Sequence(_) => {
+                return Err(format!(
+                    "`{}` holds a list; a map's values are single values or mappings of them",
+                    k.as_str()
+                ))
+            }
+        };
+        out.insert(k.as_str().to_string(), value);
+    }
+    Ok(out)
+}
+
+/// A map as YAML's flow text, every word quoted: what `convert` reads back.
+pub(crate) fn flow_map(map: &BTreeMap<String, EachValue>) -> String {
+    let q = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let entries: Vec<String> = map
+        .iter()
+        .map(|(k, v)| match v {
+            EachValue::Text(t) => format!("{}: {}", q(k), q(t)),
+            EachValue::Fields(f) => {
+                let fields: Vec<String> = f.iter().map(|(a, b)| format!("{}: {}", q(a), q(b))).collect();
+                format!("{}: {{{}}}", q(k), fields.join(", "))
+            }
+        })
+        .collect();
+    format!("{{{}}}", entries.join(", "))
 }
 
 /// `text` as a value of `ty`, or why it is not one.
@@ -63,6 +116,12 @@ fn convert(ty: VarType, text: &str) -> Result<Held, String> {
             _ => Err(format!("`{text}` is not `true` or `false`")),
         },
         VarType::List => flow_list(text).map(Held::List),
+        VarType::Map => {
+            let doc = marked_yaml::parse_yaml(0, format!("v: {text}"))
+                .map_err(|_| format!("`{text}` is not a map: write it `{{a: 1, b: 2}}`"))?;
+            let node = doc.as_mapping().and_then(|m| m.get_node("v")).ok_or("not a map")?;
+            node_map(node).map(Held::Map)
+        }
     }
 }
 
@@ -102,7 +161,8 @@ impl Parser<'_> {
     pub(super) fn parse_vars(&mut self, top: &MarkedMappingNode) {
         // Declared but given no value yet: each must get one from outside.
         let mut unset: Vec<(String, Span)> = Vec::new();
-        match top.get_node("vars") {
+        let key = if self.used_by.is_some() { "inputs" } else { "vars" };
+        match top.get_node(key) {
             None => {}
             Some(Node::Mapping(m)) => {
                 for (key, node) in m.iter() {
@@ -127,30 +187,58 @@ impl Parser<'_> {
             Some(other) => {
                 let span = Some(self.node_span(other));
                 self.error(
-                    format!("`vars` must be a mapping of names to default values, found {}", node_kind(other)),
+                    format!("`{key}` must be a mapping of names to default values, found {}", node_kind(other)),
                     span,
                     Some("`name: value`, `name: [a, b]` or `name: { type: number, default: 2 }`".into()),
                 );
             }
         }
-        for (name, value) in &self.opts.vars {
+        let given: Vec<String> = self.opts.vars.keys().chain(self.ref_vars.keys()).cloned().collect();
+        for name in &given {
             let Some(ty) = self.var_types.get(name).copied() else {
                 let known = self.var_types.keys().cloned().collect::<Vec<_>>();
-                let help = suggest(name, &known).or_else(|| Some("declare it under `vars:` first".into()));
-                self.diags.push(Diagnostic {
-                    message: format!(
-                        "variable `{name}` is given a value (by --var, --var-file or a *.auto.yaml), but the spec declares no variable `{name}`"
+                let (message, help) = match &self.used_by {
+                    None => (
+                        format!("variable `{name}` is given a value (by --var, --var-file or a *.auto.yaml), but the spec declares no variable `{name}`"),
+                        suggest(name, &known).or_else(|| Some("declare it under `vars:` first".into())),
                     ),
-                    span: None,
-                    label: None,
-                    help,
-                });
+                    Some(u) => (
+                        format!("`{}` ({}) gives input `{name}`, but this component declares no input `{name}`", u.address, u.site),
+                        suggest(name, &known).or_else(|| Some(format!("declare it under `inputs:`; the inputs are {}", known.join(", ")))),
+                    ),
+                };
+                self.diags.push(Diagnostic { message, span: None, label: None, help });
                 continue;
             };
+            let given_at = self.used_by.as_ref().map(|u| format!(" (given by `{}` at {})", u.address, u.site));
+            let word = if self.used_by.is_some() { "input" } else { "variable" };
+            if let Some(e) = self.ref_vars.get(name) {
+                // A value built from references: known after apply, so only its shape is checked.
+                let fits = match ty {
+                    VarType::List => matches!(e, Expr::List(_) | Expr::Set(_)),
+                    VarType::Map => matches!(e, Expr::Map(_)),
+                    VarType::Text => !matches!(e, Expr::List(_) | Expr::Set(_) | Expr::Map(_)),
+                    VarType::Number | VarType::Bool => false,
+                };
+                if !fits {
+                    self.diags.push(Diagnostic {
+                        message: format!(
+                            "{word} `{name}` is a {}, but it is given a value of other shape{}",
+                            ty.word(),
+                            given_at.unwrap_or_default()
+                        ),
+                        span: None,
+                        label: None,
+                        help: Some("a number or a boolean must be known when the spec is read".into()),
+                    });
+                }
+                continue;
+            }
+            let value = &self.opts.vars[name];
             match convert(ty, value) {
                 Ok(held) => self.hold(name, held),
                 Err(why) => self.diags.push(Diagnostic {
-                    message: format!("variable `{name}` is a {}: {why}", ty.word()),
+                    message: format!("{word} `{name}` is a {}: {why}{}", ty.word(), given_at.unwrap_or_default()),
                     span: None,
                     label: None,
                     help: None,
@@ -158,15 +246,21 @@ impl Parser<'_> {
             }
         }
         for (name, span) in unset {
-            if !self.opts.vars.contains_key(&name) {
+            if !given.contains(&name) {
                 self.unset_vars.insert(name.clone());
-                self.error(
-                    format!("variable `{name}` has no default and is given no value"),
-                    Some(span),
-                    Some(format!(
-                        "give it with `--var {name}=...`, in a `--var-file`, or in a `*.auto.yaml` beside the spec"
-                    )),
-                );
+                let (message, help) = match &self.used_by {
+                    None => (
+                        format!("variable `{name}` has no default and is given no value"),
+                        format!(
+                            "give it with `--var {name}=...`, in a `--var-file`, or in a `*.auto.yaml` beside the spec"
+                        ),
+                    ),
+                    Some(u) => (
+                        format!("input `{name}` has no default, and `{}` gives it no value", u.address),
+                        format!("give it under the component's `inputs:` at {}", u.site),
+                    ),
+                };
+                self.error(message, Some(span), Some(help));
             }
         }
     }
@@ -175,11 +269,18 @@ impl Parser<'_> {
         match value {
             Held::Text(t) => {
                 self.list_vars.remove(name);
+                self.map_vars.remove(name);
                 self.vars.insert(name.to_string(), t);
             }
             Held::List(items) => {
+                self.map_vars.remove(name);
                 self.vars.insert(name.to_string(), flow_text(&items));
                 self.list_vars.insert(name.to_string(), items);
+            }
+            Held::Map(map) => {
+                self.list_vars.remove(name);
+                self.vars.insert(name.to_string(), flow_map(&map));
+                self.map_vars.insert(name.to_string(), map);
             }
         }
     }
@@ -221,6 +322,14 @@ impl Parser<'_> {
                 let Some(default) = m.get_node("default") else { return Some((ty, None)) };
                 let held = match (ty, default) {
                     (VarType::List, _) => self.default_list(name, default)?,
+                    (VarType::Map, _) => match node_map(default) {
+                        Ok(map) => Held::Map(map),
+                        Err(why) => {
+                            let span = Some(self.node_span(default));
+                            self.error(format!("variable `{name}` is a map: {why}"), span, None);
+                            return None;
+                        }
+                    },
                     (_, Node::Scalar(s)) => match convert(ty, s.as_str()) {
                         Ok(held) => held,
                         Err(why) => {
@@ -324,6 +433,50 @@ impl Parser<'_> {
         }
     }
 
+    /// `${var.NAME.KEY}` or `${var.NAME.KEY.FIELD}`: one value of a map variable.
+    pub(super) fn map_entry(&mut self, name: &str, path: &[&str], at: Span) -> Option<Part> {
+        if let Some(unknown) = self.unset_ref(name) {
+            return Some(unknown);
+        }
+        let Some(map) = self.map_vars.get(name) else {
+            let message = match self.var_types.get(name) {
+                Some(ty) => format!("variable `{name}` is a {}, not a map", ty.word()),
+                None => format!("unknown variable `{name}`"),
+            };
+            self.error(message, Some(at), None);
+            return None;
+        };
+        let keys: Vec<String> = map.keys().cloned().collect();
+        let found = match (map.get(path[0]), path.get(1)) {
+            (Some(EachValue::Text(t)), None) => Ok(t.clone()),
+            (Some(EachValue::Fields(f)), Some(field)) => f
+                .get(*field)
+                .cloned()
+                .ok_or_else(|| (format!("`var.{name}.{}` has no field `{field}`", path[0]), suggest(field, f.keys()))),
+            (Some(EachValue::Fields(f)), None) => Err((
+                format!("`var.{name}.{}` is a mapping", path[0]),
+                f.keys().next().map(|k| format!("name one of its fields, e.g. `${{var.{name}.{}.{k}}}`", path[0])),
+            )),
+            (Some(EachValue::Text(_)), Some(_)) => {
+                Err((format!("`var.{name}.{}` is a single value, with no fields", path[0]), None))
+            }
+            (None, _) => Err((format!("map variable `{name}` has no key `{}`", path[0]), suggest(path[0], &keys))),
+        };
+        match found {
+            Ok(t) => Some(Part::Lit(t)),
+            Err((message, help)) => {
+                self.error(message, Some(at), help);
+                None
+            }
+        }
+    }
+
+    /// The map variable a scalar stands for, when it is `${var.NAME}` alone and NAME is
+    /// a map (a `for_each`).
+    pub(super) fn map_var(&self, s: &MarkedScalarNode) -> Option<BTreeMap<String, EachValue>> {
+        lone_var(s.as_str()).and_then(|name| self.map_vars.get(&name).cloned())
+    }
+
     /// A variable standing for a number of copies: a number, or a boolean (one copy or
     /// none), so that `count: ${var.enable_replica}` makes a resource optional.
     pub(super) fn var_count(&self, node: &Node) -> Option<u32> {
@@ -354,5 +507,15 @@ mod tests {
         assert!(convert(VarType::Bool, "yes").is_err());
         assert!(convert(VarType::List, "a, b").is_err());
         assert!(matches!(convert(VarType::Text, "[a]"), Ok(Held::Text(t)) if t == "[a]"));
+        assert!(convert(VarType::Map, "[a]").is_err());
+    }
+
+    #[test]
+    fn a_map_written_out_reads_back_as_it_was() {
+        let mut map = BTreeMap::new();
+        map.insert("api".to_string(), EachValue::Fields([("port".to_string(), "80\"80".to_string())].into()));
+        map.insert("web".to_string(), EachValue::Text("a: b".into()));
+        let Held::Map(back) = convert(VarType::Map, &flow_map(&map)).unwrap() else { panic!("a map") };
+        assert_eq!(format!("{back:?}"), format!("{map:?}"));
     }
 }
