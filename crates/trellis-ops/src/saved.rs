@@ -33,6 +33,12 @@ pub fn save_plan(
             path: spec_path.display().to_string(),
             sha256: spec_digest(&session.spec.file.text, vars),
             vars: vars.clone(),
+            components: session
+                .spec
+                .sources
+                .iter()
+                .map(|f| (f.name.clone(), trellis_plan::text_digest(&f.text)))
+                .collect(),
         },
         region: session.spec.region.clone(),
         state_path: session.store.location(),
@@ -114,7 +120,14 @@ impl SavedRun {
             })
             .await
             .map_err(|e| Error::Aws(format!("re-reading the objects the plan changes failed: AWS {e}")))?;
-        let why = saved.staleness(state.as_ref(), digest.as_deref(), &live.found);
+        let mut why = saved.staleness(state.as_ref(), digest.as_deref(), &live.found);
+        for (path, sha) in &saved.spec.components {
+            match std::fs::read_to_string(path).map(|t| trellis_plan::text_digest(&t)) {
+                Ok(now) if now == *sha => {}
+                Ok(_) => why.push(format!("the component file {path} changed since the plan was made")),
+                Err(_) => why.push(format!("the component file {path} cannot be read from here")),
+            }
+        }
         if !why.is_empty() {
             let list: Vec<String> = why.iter().map(|w| format!("  - {w}")).collect();
             return Err(Error::Usage(format!(

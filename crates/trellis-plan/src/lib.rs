@@ -31,5 +31,5 @@ pub use planner::{plan, PlanError, PlanInput};
 pub use preflight::{judge as preflight_judge, questions as preflight_questions};
 pub use render::{column_width, findings_headline, render, render_findings, render_to, RenderOptions, MAX_COLUMN};
 pub use rollout::{batch_size, Rollout};
-pub use saved::{differences, spec_digest, SavedPlan, SavedPlanError, SpecSource, SAVED_PLAN_FORMAT};
+pub use saved::{differences, spec_digest, text_digest, SavedPlan, SavedPlanError, SpecSource, SAVED_PLAN_FORMAT};
 pub use trellis_spec::{Diagnostic, Diagnostics};

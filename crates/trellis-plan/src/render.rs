@@ -383,7 +383,22 @@ fn render_into(out: &mut Out, plan: &Plan) {
 
     let _ = writeln!(out.text, "{}\n", out.bold("trellis will perform the following actions:"));
     out.flush();
-    for c in plan.changes.iter().filter(|c| shown(c)) {
+    // The stack's own changes, then each component's under its path (in the plan's
+    // order within each).
+    let mut shown_changes: Vec<&ResourceChange> = plan.changes.iter().filter(|c| shown(c)).collect();
+    shown_changes.sort_by(|a, b| a.address.component.as_deref().cmp(&b.address.component.as_deref()));
+    let mut group = None;
+    for c in shown_changes {
+        if c.address.component.is_some() && c.address.component != group {
+            group = c.address.component.clone();
+            let head = format!("── {} ──", c.address.component_text());
+            let _ = writeln!(
+                out.text,
+                "  {}
+",
+                out.bold(&head)
+            );
+        }
         change_block(out, plan, c);
         out.flush();
     }

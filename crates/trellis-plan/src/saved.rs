@@ -22,6 +22,14 @@ pub struct SpecSource {
     /// SHA-256 of the spec's text and the `--var` values.
     pub sha256: String,
     pub vars: BTreeMap<String, String>,
+    /// The files of the components the spec uses, each with the SHA-256 of its text.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub components: BTreeMap<String, String>,
+}
+
+/// The SHA-256 of a text, in hex.
+pub fn text_digest(text: &str) -> String {
+    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

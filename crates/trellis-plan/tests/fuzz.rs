@@ -191,7 +191,12 @@ fn saved_plan() -> SavedPlan {
     let plan = support::run(SPEC, Some(&state));
     SavedPlan {
         trellis_saved_plan: SAVED_PLAN_FORMAT,
-        spec: SpecSource { path: "web.yaml".into(), sha256: "0".repeat(64), vars: Default::default() },
+        spec: SpecSource {
+            path: "web.yaml".into(),
+            sha256: "0".repeat(64),
+            vars: Default::default(),
+            components: Default::default(),
+        },
         region: Some("us-east-1".into()),
         state_path: "state/web.json".into(),
         state_region: None,

@@ -355,7 +355,12 @@ fn saved_plans_round_trip_and_know_when_they_are_stale() {
     let digest = spec_digest(&edited, &BTreeMap::new());
     let saved = SavedPlan {
         trellis_saved_plan: SAVED_PLAN_FORMAT,
-        spec: SpecSource { path: "demo.yaml".into(), sha256: digest.clone(), vars: BTreeMap::new() },
+        spec: SpecSource {
+            path: "demo.yaml".into(),
+            sha256: digest.clone(),
+            vars: BTreeMap::new(),
+            components: BTreeMap::new(),
+        },
         region: None,
         state_path: "state/demo.json".into(),
         state_region: None,

@@ -68,6 +68,10 @@ pub(crate) struct Parser<'a> {
     used_by: Option<components::UseSite>,
     /// Inside a component: its path, which every address declared here carries.
     scope: Option<trellis_core::ComponentPath>,
+    /// Inside a component: what is wrong with the inputs its use gives, by input, reported
+    /// by the use where the value is written.
+    /// (`true`: at the input's name, for one the component does not declare).
+    input_problems: Vec<(String, Diagnostic, bool)>,
     /// Inside a component: the names of its outputs as declared.
     declared_outputs: BTreeSet<String>,
     /// The components this document uses, by name, with each copy's outputs.
@@ -166,6 +170,7 @@ impl<'a> Parser<'a> {
             scope: None,
             components: BTreeMap::new(),
             declared_outputs: BTreeSet::new(),
+            input_problems: Vec::new(),
             more: Vec::new(),
             sources: Vec::new(),
             chain: Vec::new(),

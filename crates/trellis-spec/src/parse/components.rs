@@ -266,13 +266,26 @@ impl Parser<'_> {
             child.default_tags = self.default_tags.clone();
             child.me = self.me.clone();
             let (resources, outputs) = child.parse_component_document(stack);
+            let misfits = !child.input_problems.is_empty();
+            for (input, mut d, at_name) in std::mem::take(&mut child.input_problems) {
+                let given = body
+                    .get_node("inputs")
+                    .and_then(Node::as_mapping)
+                    .and_then(|m| m.iter().find(|(k, _)| k.as_str() == input).map(|(k, v)| (k.clone(), v.clone())));
+                d.span = Some(match given {
+                    Some((_, Node::Scalar(v))) if !at_name => self.scalar_span(&v),
+                    Some((k, _)) => self.scalar_span(&k),
+                    None => key_span,
+                });
+                self.diags.push(d);
+            }
             self.addresses.append(&mut child.addresses);
             self.repeats.append(&mut child.repeats);
             self.broken.append(&mut child.broken);
             self.sources.append(&mut child.sources);
             out.extend(resources);
-            let failed = !child.diags.is_empty() || !child.more.is_empty();
-            if failed {
+            let failed = misfits || !child.diags.is_empty() || !child.more.is_empty();
+            if !child.diags.is_empty() || !child.more.is_empty() {
                 child.diags.sort_by_key(|d| d.span.map(|s| s.start).unwrap_or(usize::MAX));
                 self.more.push(Diagnostics { file: file.clone(), items: child.diags, more: child.more });
             }

@@ -203,14 +203,20 @@ impl Parser<'_> {
                         suggest(name, &known).or_else(|| Some("declare it under `vars:` first".into())),
                     ),
                     Some(u) => (
-                        format!("`{}` ({}) gives input `{name}`, but this component declares no input `{name}`", u.address, u.site),
+                        format!("`{}` gives input `{name}`, but the component (`{}`) declares no input `{name}`", u.address, self.file.name),
                         suggest(name, &known).or_else(|| Some(format!("declare it under `inputs:`; the inputs are {}", known.join(", ")))),
                     ),
                 };
-                self.diags.push(Diagnostic { message, span: None, label: None, help });
+                let d = Diagnostic { message, span: None, label: None, help };
+                if self.used_by.is_some() {
+                    self.input_problems.push((name.to_string(), d, true));
+                } else {
+                    self.diags.push(d);
+                }
                 continue;
             };
-            let given_at = self.used_by.as_ref().map(|u| format!(" (given by `{}` at {})", u.address, u.site));
+            let given_at =
+                self.used_by.as_ref().map(|u| format!(" (`{}` declares it for `{}`)", self.file.name, u.address));
             let word = if self.used_by.is_some() { "input" } else { "variable" };
             if let Some(e) = self.ref_vars.get(name) {
                 // A value built from references: known after apply, so only its shape is checked.
@@ -221,28 +227,34 @@ impl Parser<'_> {
                     VarType::Number | VarType::Bool => false,
                 };
                 if !fits {
-                    self.diags.push(Diagnostic {
-                        message: format!(
-                            "{word} `{name}` is a {}, but it is given a value of other shape{}",
-                            ty.word(),
-                            given_at.unwrap_or_default()
-                        ),
-                        span: None,
-                        label: None,
-                        help: Some("a number or a boolean must be known when the spec is read".into()),
-                    });
+                    self.given_problem(
+                        name,
+                        Diagnostic {
+                            message: format!(
+                                "{word} `{name}` is a {}, but it is given a value of other shape{}",
+                                ty.word(),
+                                given_at.unwrap_or_default()
+                            ),
+                            span: None,
+                            label: None,
+                            help: Some("a number or a boolean must be known when the spec is read".into()),
+                        },
+                    );
                 }
                 continue;
             }
             let value = &self.opts.vars[name];
             match convert(ty, value) {
                 Ok(held) => self.hold(name, held),
-                Err(why) => self.diags.push(Diagnostic {
-                    message: format!("{word} `{name}` is a {}: {why}{}", ty.word(), given_at.unwrap_or_default()),
-                    span: None,
-                    label: None,
-                    help: None,
-                }),
+                Err(why) => self.given_problem(
+                    name,
+                    Diagnostic {
+                        message: format!("{word} `{name}` is a {}: {why}{}", ty.word(), given_at.unwrap_or_default()),
+                        span: None,
+                        label: None,
+                        help: None,
+                    },
+                ),
             }
         }
         for (name, span) in unset {
@@ -262,6 +274,16 @@ impl Parser<'_> {
                 };
                 self.error(message, Some(span), Some(help));
             }
+        }
+    }
+
+    /// A value given from outside that does not fit: the stack's own are reported
+    /// without a place; a component's inputs by its use, where the value is written.
+    fn given_problem(&mut self, name: &str, d: Diagnostic) {
+        if self.used_by.is_some() {
+            self.input_problems.push((name.to_string(), d, false));
+        } else {
+            self.diags.push(d);
         }
     }
 
