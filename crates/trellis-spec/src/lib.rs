@@ -7,6 +7,7 @@
 
 mod diag;
 pub mod emit;
+pub mod expr;
 mod parse;
 mod template;
 mod varfile;

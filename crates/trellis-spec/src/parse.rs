@@ -2,6 +2,7 @@
 
 mod components;
 mod drift;
+mod expressions;
 mod limits;
 mod lookups;
 mod refactor;
@@ -408,7 +409,9 @@ impl<'a> Parser<'a> {
         let (message, span, help) = match &e {
             YamlError::ScanError(m, se) => {
                 let span = self.marker_span(Some(m), 1);
-                let help = span.and_then(|at| self.unquoted_reference_in_flow(at));
+                let help = span.and_then(|at| {
+                    self.unquoted_reference_in_flow(at).or_else(|| self.unquoted_colon_in_expression(at))
+                });
                 (format!("not valid YAML: {}", se.info()), span, help)
             }
             YamlError::DuplicateKey(inner) => {
@@ -452,6 +455,16 @@ impl<'a> Parser<'a> {
                 "inside `[ ]` or `{{ }}` a reference must be quoted: `\"{reference}\"`; or write the list one item a line (`- {reference}`)"
             )
         })
+    }
+
+    /// A `? :` written unquoted: YAML reads its `: ` as a mapping's. Says to quote it.
+    fn unquoted_colon_in_expression(&self, at: Span) -> Option<String> {
+        let text = &self.file.text;
+        let line_start = text[..at.start.min(text.len())].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let before = &text[line_start..at.start.min(text.len())];
+        before
+            .contains("${")
+            .then(|| "a value holding `: ` (as `${a ? b : c}` does) must be quoted: `'${a ? b : c}'`".to_string())
     }
 
     /// `backend: { s3: { bucket, key, region, lock_lease } }`.

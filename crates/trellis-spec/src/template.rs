@@ -29,7 +29,26 @@ pub(crate) fn split(s: &str) -> Result<Vec<Piece>, TemplateError> {
             i += 3;
         } else if chars[i] == '$' && chars.get(i + 1) == Some(&'{') {
             let start = i;
-            let close = chars[i + 2..].iter().position(|c| *c == '}').map(|p| p + i + 2);
+            // The `}` that closes it: braces of a mapping inside, and any brace inside a
+            // quoted text, do not.
+            let mut depth = 0usize;
+            let mut quoted = false;
+            let mut close = None;
+            let mut j = i + 2;
+            while j < chars.len() {
+                match chars[j] {
+                    '\\' if quoted => j += 1,
+                    '"' => quoted = !quoted,
+                    '{' if !quoted => depth += 1,
+                    '}' if !quoted && depth == 0 => {
+                        close = Some(j);
+                        break;
+                    }
+                    '}' if !quoted => depth -= 1,
+                    _ => {}
+                }
+                j += 1;
+            }
             let Some(close) = close else {
                 return Err(TemplateError { offset: start, message: "`${` is never closed with `}`".into() });
             };
@@ -62,6 +81,9 @@ mod tests {
             vec![Piece::Text("a-".into()), Piece::Ref { body: "var.x".into(), offset: 2 }, Piece::Text("-${b}".into())]
         );
         assert!(split("x ${vpc.main").is_err());
+        let nested = split("${f({ a = \"}\" })}!").unwrap();
+        assert_eq!(nested[0], Piece::Ref { body: "f({ a = \"}\" })".into(), offset: 0 });
+        assert_eq!(nested[1], Piece::Text("!".into()));
         assert_eq!(split("").unwrap(), vec![Piece::Text(String::new())]);
     }
 }

@@ -82,6 +82,14 @@ impl Repeat {
     }
 }
 
+/// The body of `text` when it is one `${...}` alone; empty otherwise.
+fn lone_body(text: &str) -> String {
+    match split(text).ok().as_deref() {
+        Some([Piece::Ref { body, .. }]) => body.clone(),
+        _ => String::new(),
+    }
+}
+
 /// The parts of an indexed reference `kind.name[INDEX]` or `kind.name[INDEX].attr`.
 pub(super) struct Indexed<'b> {
     pub base: &'b str,
@@ -126,6 +134,8 @@ impl Parser<'_> {
         let Node::Scalar(s) = node else { return true };
         let late = split(s.as_str()).ok().and_then(|pieces| {
             pieces.into_iter().find_map(|p| match p {
+                // An expression is known or not by what it reads: its value says.
+                Piece::Ref { body, .. } if crate::expr::parse(&body).is_ok_and(|a| !a.is_name()) => None,
                 Piece::Ref { body, .. } if !body.starts_with("var.") && !body.starts_with("env.") => Some(body),
                 _ => None,
             })
@@ -157,7 +167,18 @@ impl Parser<'_> {
         if let Some(n) = self.var_count(node) {
             return Some(n);
         }
-        let Expr::Lit(v) = self.parse_value(node, &Type::Int)? else { return None };
+        let Expr::Lit(v) = self.parse_value(node, &Type::Int)? else {
+            let span = Some(self.node_span(node));
+            self.error(
+                "`count` must be known when the spec is read, but this is known only after apply",
+                span,
+                Some("build it from variables, keys and lookups".into()),
+            );
+            return None;
+        };
+        if v == trellis_core::Value::Unknown {
+            return None; // an unset variable or an unread lookup, reported where it is
+        }
         let n = v.as_int().unwrap_or(-1);
         match u32::try_from(n) {
             Ok(n) => Some(n),
@@ -223,6 +244,12 @@ impl Parser<'_> {
                         },
                     };
                     out.insert(k.as_str().to_string(), value);
+                }
+            }
+            Node::Scalar(s) if crate::expr::parse(&lone_body(s.as_str())).is_ok_and(|a| !a.is_name()) => {
+                match self.for_each_expression(s) {
+                    Some(Some(m)) => out = m,
+                    _ => ok = false,
                 }
             }
             Node::Scalar(s) if self.map_var(s).is_some() => {
@@ -424,7 +451,12 @@ impl Parser<'_> {
     pub(super) fn expand_splat(&mut self, s: &MarkedScalarNode, item: &Type) -> Option<Vec<Expr>> {
         let (base, attr) = self.splat(s)?;
         let at = self.scalar_span(s);
-        let address = self.declared(&base, at)?;
+        self.splat_refs(&base, attr, at, item)
+    }
+
+    /// `base[*]` or `base[*].attr`: a reference to each copy, checked as a value of `item`.
+    pub(super) fn splat_refs(&mut self, base: &str, attr: Option<String>, at: Span, item: &Type) -> Option<Vec<Expr>> {
+        let address = self.declared(base, at)?;
         let Some(repeat) = self.repeats.get(&address).cloned() else {
             self.error(
                 format!("`{address}` has no `count` or `for_each`: `[*]` lists the copies of one that has"),

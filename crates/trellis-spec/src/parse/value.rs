@@ -16,6 +16,13 @@ use crate::template::{split, Piece};
 
 impl Parser<'_> {
     pub(super) fn parse_value(&mut self, node: &Node, ty: &Type) -> Option<Expr> {
+        // An expression standing alone: its value, as a value of `ty`.
+        if let Node::Scalar(s) = node {
+            if let Some(value) = self.lone_expression(s) {
+                let at = self.scalar_span(s);
+                return self.fit_expr(value?, ty, at, s.as_str().trim_start_matches("${").trim_end_matches('}'));
+            }
+        }
         // An input given as a reference, or a component's output, standing alone.
         if let Node::Scalar(s) = node {
             if let Some(body) = lone_ref(s.as_str()) {
@@ -113,6 +120,16 @@ impl Parser<'_> {
 
     /// A value of any shape (outputs): scalars become strings or references.
     pub(super) fn parse_any(&mut self, node: &Node) -> Option<Expr> {
+        if let Node::Scalar(s) = node {
+            if let Some(value) = self.lone_expression(s) {
+                return value;
+            }
+            if let Some(body) = lone_ref(s.as_str()) {
+                if let Some(e) = self.given_expr(&body) {
+                    return Some(e);
+                }
+            }
+        }
         match node {
             Node::Scalar(s) if self.unset_var(s) => Some(Expr::Lit(Value::Unknown)),
             Node::Scalar(s) if self.splat(s).is_some() => self.expand_splat(s, &Type::Str).map(Expr::List),
@@ -172,6 +189,22 @@ impl Parser<'_> {
                             None => ok = false,
                         }
                         continue;
+                    }
+                    match self.expression(&body, at) {
+                        Some(Ok(ast)) => {
+                            let unresolved = self.unresolved;
+                            match self.evaluate(&ast, at).and_then(|e| self.given_parts(e, at, &body)) {
+                                Some(p) => parts.extend(p),
+                                None => ok = false,
+                            }
+                            self.unresolved |= unresolved;
+                            continue;
+                        }
+                        Some(Err(())) => {
+                            ok = false;
+                            continue;
+                        }
+                        None => {}
                     }
                     match self.resolve_ref(&body, at, ty) {
                         Some(p) => parts.push(p),
