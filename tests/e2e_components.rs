@@ -11,7 +11,7 @@ use support::{aws, Stack};
 
 const SERVICES: &str = include_str!("../specs/examples/services.yaml");
 const SERVICE: &str = include_str!("../specs/examples/components/service/component.yaml");
-const BOOT: &str = include_str!("../specs/examples/components/service/boot.sh");
+const BOOT: &str = include_str!("../specs/examples/components/service/boot.sh.tpl");
 
 /// The tags AWS holds on a load balancing object.
 async fn elb_tags(arn: &str) -> std::collections::BTreeMap<String, String> {
@@ -27,7 +27,7 @@ async fn elb_tags(arn: &str) -> std::collections::BTreeMap<String, String> {
 async fn a_component_used_twice_applies_replans_empty_and_destroys() {
     let stack = Stack::new("components", SERVICES);
     stack.write_file("components/service/component.yaml", SERVICE);
-    stack.write_file("components/service/boot.sh", BOOT);
+    stack.write_file("components/service/boot.sh.tpl", BOOT);
     let applied = stack.apply();
     assert!(applied.stdout.contains("Apply complete! Resources: 17 added"), "{}\n{}", applied.stdout, applied.stderr);
     let aws = aws().await;
@@ -59,6 +59,21 @@ async fn a_component_used_twice_applies_replans_empty_and_destroys() {
         assert_eq!(asg.target_group_arns(), [tg.clone()]);
         let template = stack.id(&format!("component.svc[\"{key}\"].launch_template.app"));
         assert_eq!(asg.launch_template().unwrap().launch_template_id(), Some(template.as_str()));
+        // Its boot script, rendered by `templatefile` with this use's values.
+        let versions = aws
+            .ec2()
+            .describe_launch_template_versions()
+            .launch_template_id(&template)
+            .versions("1")
+            .send()
+            .await
+            .unwrap();
+        let data = versions.launch_template_versions()[0].launch_template_data().unwrap();
+        use base64::Engine;
+        let script = base64::engine::general_purpose::STANDARD.decode(data.user_data().unwrap()).unwrap();
+        let script = String::from_utf8(script).unwrap();
+        assert!(script.contains(&format!("The {key} service: answers /health and /{key}/ on port {port}")), "{script}");
+        assert!(script.contains(&format!("http.server {port} ")), "{script}");
     }
     // The stack's output reads the component's.
     let api = stack.id("component.svc[\"api\"].target_group.app");
