@@ -28,7 +28,7 @@ pub use reconcile::{
 };
 pub use refactor::{Forgotten, Moved};
 pub use saved::{save_plan, SavedRun};
-pub use session::{check_data_loss, load_spec, OpenOptions, Orphans, Planned, Read, Session};
+pub use session::{check_data_loss, get_sources, load_spec, OpenOptions, Orphans, Planned, Read, Session};
 pub use state::{push_state, read_state, read_state_file};
 pub use store::{default_state_path, open_store, parse_s3_url, store_for, BackendChoice};
 

@@ -90,6 +90,16 @@ pub fn load_spec(path: &Path, vars: &BTreeMap<String, String>) -> Result<Spec> {
     load_spec_with(path, vars, None, None)
 }
 
+/// `trellis get`: the spec read with every git component fetched again at what its ref
+/// names now, and `trellis.lock` rewritten; the lock's entries.
+pub fn get_sources(
+    path: &Path,
+    vars: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, trellis_spec::sources::Locked>> {
+    let opts = LoadOptions { vars: vars.clone(), ..LoadOptions::default() };
+    trellis_spec::get(path, &opts).map(|(_, locked)| locked).map_err(Error::from_load)
+}
+
 fn load_spec_with(
     path: &Path,
     vars: &BTreeMap<String, String>,

@@ -9,6 +9,7 @@ mod diag;
 pub mod emit;
 pub mod expr;
 mod parse;
+pub mod sources;
 mod template;
 mod varfile;
 
@@ -369,6 +370,20 @@ pub fn load(path: &Path, opts: &LoadOptions<'_>) -> Result<Spec, LoadError> {
     let text =
         std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.display().to_string(), source })?;
     parse(SourceFile { name: path.display().to_string(), text }, opts).map_err(LoadError::Invalid)
+}
+
+/// `trellis get`: reads the spec with every git component's ref resolved again and
+/// fetched, and rewrites `trellis.lock` with what they name now. Returns the spec and
+/// the lock's entries.
+pub fn get(path: &Path, opts: &LoadOptions<'_>) -> Result<(Spec, BTreeMap<String, sources::Locked>), LoadError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.display().to_string(), source })?;
+    let file = SourceFile { name: path.display().to_string(), text };
+    let mut parser = parse::Parser::new(&file, opts);
+    parser.update_sources = true;
+    let spec = parser.run().map_err(LoadError::Invalid)?;
+    let lock = sources::Sources::open(path, sources::cache_dir(opts.env));
+    Ok((spec, lock.locked().clone()))
 }
 
 /// Validates a spec held in memory.

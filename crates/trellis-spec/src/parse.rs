@@ -82,6 +82,11 @@ pub(crate) struct Parser<'a> {
     /// The files of the components read, and the chain of them being read now.
     sources: Vec<SourceFile>,
     chain: Vec<std::path::PathBuf>,
+    /// The git sources' lock and cache, opened at the first git source and shared with
+    /// the components read.
+    git: Option<std::rc::Rc<std::cell::RefCell<crate::sources::Sources>>>,
+    /// `trellis get`: every git source's ref resolved again, and the lock rewritten.
+    pub(crate) update_sources: bool,
     /// `tags:` of the stack and of each component it is inside: under every resource's own.
     default_tags: BTreeMap<String, Expr>,
     var_types: BTreeMap<String, vars::VarType>,
@@ -176,6 +181,8 @@ impl<'a> Parser<'a> {
             sources: Vec::new(),
             chain: Vec::new(),
             default_tags: BTreeMap::new(),
+            git: None,
+            update_sources: false,
             var_types: BTreeMap::new(),
             unset_vars: BTreeSet::new(),
             addresses: BTreeSet::new(),
@@ -219,6 +226,13 @@ impl<'a> Parser<'a> {
 
     pub(crate) fn run(mut self) -> Result<Spec, Diagnostics> {
         let spec = self.parse_document();
+        if let Some(git) = &self.git {
+            if self.diags.is_empty() && self.more.is_empty() {
+                if let Err(e) = git.borrow().save() {
+                    self.diags.push(Diagnostic::new(e, None));
+                }
+            }
+        }
         if self.diags.is_empty() && self.more.is_empty() {
             if let Some(spec) = spec {
                 return Ok(spec);

@@ -8,6 +8,7 @@ mod completions;
 mod discover;
 pub(crate) mod drift;
 mod force_unlock;
+mod get;
 mod graph;
 mod import;
 mod output;
@@ -32,6 +33,9 @@ use crate::{CloudArgs, SpecArgs};
 pub enum Command {
     /// Check a spec offline: kinds, attributes, types, references, cycles.
     Validate(SpecArgs),
+    /// Fetch the spec's git components at what their refs name now and write
+    /// `trellis.lock` beside it (every other run holds them to the lock).
+    Get(SpecArgs),
     /// Check a spec's objects for risky settings offline (open ports, public or
     /// unencrypted databases, ...): the findings every plan shows.
     Check(check::CheckArgs),
@@ -72,6 +76,7 @@ pub fn run(command: Command, ui: &Ui) -> Result<i32> {
     match command {
         Command::Validate(args) => validate::run(&args, ui),
         Command::Check(args) => check::run(&args, ui),
+        Command::Get(args) => get::run(&args, ui),
         Command::Graph(args) => runtime()?.block_on(graph::run(args, ui)),
         Command::Plan(args) => runtime()?.block_on(plan::run(args, ui)),
         Command::Apply(args) => runtime()?.block_on(apply::run(args, ui, trellis_plan::Operation::Apply)),

@@ -24,6 +24,7 @@ use super::repeat::{EachValue, Repeat};
 use super::vars::flow_map;
 use super::{node_kind, suggest, Parser};
 use crate::diag::{Diagnostics, SourceFile, Span};
+use crate::sources::{cache_dir, GitSource, Sources};
 use crate::template::{split, Piece};
 use crate::{LoadOptions, Resource};
 
@@ -265,6 +266,9 @@ impl Parser<'_> {
             child.chain.push(PathBuf::from(&file.name));
             child.default_tags = self.default_tags.clone();
             child.me = self.me.clone();
+            // One lock for the stack, beside its file, whichever component meets git first.
+            child.git = Some(self.git_sources());
+            child.update_sources = self.update_sources;
             let (resources, outputs) = child.parse_component_document(stack);
             let misfits = !child.input_problems.is_empty();
             for (input, mut d, at_name) in std::mem::take(&mut child.input_problems) {
@@ -314,16 +318,42 @@ impl Parser<'_> {
         };
         let source = self.literal_string(node, "source")?;
         let at = Some(self.node_span(node));
-        if source.starts_with("git::") || source.contains("://") {
+        let path = if source.starts_with("git::") {
+            let git = match GitSource::parse(&source) {
+                Ok(g) => g,
+                Err(e) => {
+                    self.error(
+                        format!("`{source}` is not a git source: {e}"),
+                        at,
+                        Some("e.g. `git::https://github.com/acme/parts.git//service?ref=v1.2.0`".into()),
+                    );
+                    return None;
+                }
+            };
+            let sources = self.git_sources();
+            if let Some(broken) = sources.borrow().broken.clone() {
+                self.error(broken, at, Some(format!("remove it and run `trellis get` to write it again")));
+                return None;
+            }
+            let resolved = sources.borrow_mut().resolve(&source, &git);
+            match resolved {
+                Ok(dir) => component_file(&dir, "."),
+                Err((message, help)) => {
+                    self.error(message, at, (!help.is_empty()).then_some(help));
+                    return None;
+                }
+            }
+        } else if source.contains("://") {
             self.error(
-                format!("`{source}` is not a local path: this trellis reads components from local directories only"),
+                format!("`{source}` is neither a local path nor a git source"),
                 at,
-                Some("clone the repository at the tag you want and give its directory's path".into()),
+                Some("give a directory relative to this file, or `git::URL//DIR?ref=TAG`".into()),
             );
             return None;
-        }
-        let dir = Path::new(&self.file.name).parent().unwrap_or(Path::new(""));
-        let path = component_file(dir, &source);
+        } else {
+            let dir = Path::new(&self.file.name).parent().unwrap_or(Path::new(""));
+            component_file(dir, &source)
+        };
         if self.chain.contains(&path) || self.chain.len() >= MAX_DEPTH {
             self.error(
                 format!(
@@ -346,6 +376,17 @@ impl Parser<'_> {
                 None
             }
         }
+    }
+
+    /// The git sources' lock and cache: the stack's, opened beside its file at the
+    /// first git source.
+    fn git_sources(&mut self) -> std::rc::Rc<std::cell::RefCell<Sources>> {
+        if self.git.is_none() {
+            let mut sources = Sources::open(Path::new(&self.file.name), cache_dir(self.opts.env));
+            sources.update = self.update_sources;
+            self.git = Some(std::rc::Rc::new(std::cell::RefCell::new(sources)));
+        }
+        self.git.clone().expect("opened")
     }
 
     /// A use's `inputs:`, read in this document's terms: literal values as text (a
