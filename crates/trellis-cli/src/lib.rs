@@ -82,11 +82,16 @@ struct BackendArgs {
     /// Send AWS calls here instead of AWS's endpoints (or set AWS_ENDPOINT_URL).
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
+    /// Read this other stack's outputs as unknown rather than from its state (what
+    /// `plan --all` gives a stack whose dependency has changes not yet applied).
+    #[arg(long = "pending-stack", value_name = "NAME", hide = true)]
+    pending_stacks: Vec<String>,
 }
 
 impl From<&BackendArgs> for BackendChoice {
     fn from(a: &BackendArgs) -> BackendChoice {
         BackendChoice {
+            pending_stacks: a.pending_stacks.iter().cloned().collect(),
             state: a.state.clone(),
             backend: a.backend.clone(),
             backend_region: a.backend_region.clone(),
@@ -107,6 +112,31 @@ struct CloudArgs {
     /// (`DependencyViolation`, `ResourceInUse`) for this long (`90s`, `20m`) before failing.
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = humantime::parse_duration)]
     delete_timeout: Duration,
+}
+
+impl CloudArgs {
+    /// The flags each stack of `--all` gets as given here. A state's place is each
+    /// stack's own: `--state` and `--backend` are refused.
+    fn forwarded(&self) -> trellis_ops::Result<Vec<String>> {
+        if self.store.state.is_some() || self.store.backend.is_some() || self.store.backend_region.is_some() {
+            return Err(trellis_ops::Error::Usage(
+                "--all keeps each stack's state where its spec says: --state, --backend and --backend-region are given per stack".into(),
+            ));
+        }
+        let mut out = vec![
+            "--lock-timeout".to_string(),
+            humantime::format_duration(self.lock_timeout).to_string(),
+            "--delete-timeout".to_string(),
+            humantime::format_duration(self.delete_timeout).to_string(),
+        ];
+        if let Some(lease) = self.store.lock_lease {
+            out.extend(["--lock-lease".to_string(), humantime::format_duration(lease).to_string()]);
+        }
+        if let Some(url) = &self.store.endpoint_url {
+            out.extend(["--endpoint-url".to_string(), url.clone()]);
+        }
+        Ok(out)
+    }
 }
 
 /// A state named by a spec or a path, for the commands that only read it. The spec is

@@ -5,6 +5,7 @@
 //! one object's record (`state mv`, `state rm`). Nothing here prints;
 //! what a person should hear comes back as data, and the CLI words it.
 
+pub mod all;
 mod apply;
 mod checks;
 mod discover;

@@ -13,7 +13,7 @@ pub(crate) fn read(spec: &Spec, choice: &BackendChoice) -> Result<StackValues> {
     // Only the endpoint carries over: `--state` and `--backend` are this stack's.
     let theirs = BackendChoice { endpoint_url: choice.endpoint_url.clone(), ..BackendChoice::default() };
     let mut values = StackValues::new();
-    for r in spec.stacks.values() {
+    for r in spec.stacks.values().filter(|r| !choice.pending_stacks.contains(&r.name)) {
         let local = r.state.clone().unwrap_or_else(|| default_state_path(&r.name));
         let store = store_for(spec.region.as_ref(), r.backend.as_ref(), local, &theirs)?;
         let location = store.location();

@@ -23,6 +23,9 @@ pub struct BackendChoice {
     pub lock_lease: Option<Duration>,
     /// Where AWS calls go instead of AWS's endpoints.
     pub endpoint_url: Option<String>,
+    /// Other stacks whose outputs are read as unknown, not from their states: `plan
+    /// --all` plans a stack whose dependency has changes planned but not applied.
+    pub pending_stacks: std::collections::BTreeSet<String>,
 }
 
 /// `state/<stack>.json`, where a stack without a backend keeps its state.

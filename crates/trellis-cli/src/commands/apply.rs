@@ -57,6 +57,11 @@ pub struct ApplyArgs {
     /// How many operations may run at once.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
     parallelism: u16,
+    /// Apply every stack of the directory given instead of a spec, in the order their
+    /// `${stack.NAME.output...}` references give; a stack whose dependency failed is not
+    /// applied. One approval for all (or --auto-approve).
+    #[arg(long)]
+    all: bool,
 }
 
 /// How the engine should run, from the command line.
@@ -71,6 +76,29 @@ impl From<&ApplyArgs> for ApplyOptions {
 }
 
 pub async fn run(args: ApplyArgs, ui: &Ui, operation: Operation) -> Result<i32> {
+    if args.all {
+        let per_stack =
+            !args.targets.is_empty() || !args.replace.is_empty() || args.digest.is_some() || args.refresh_only;
+        if operation == Operation::Destroy || per_stack || !args.spec.vars.is_empty() || !args.spec.var_files.is_empty()
+        {
+            return Err(trellis_ops::Error::Usage(
+                "--all applies each stack as it is (apply only): --target, --replace, --digest, --refresh-only, --var and --var-file are given per stack (each stack's *.auto.yaml is read)".into(),
+            ));
+        }
+        let mut forwarded =
+            vec!["--auto-approve".to_string(), "--parallelism".to_string(), args.parallelism.to_string()];
+        forwarded.extend(args.cloud.forwarded()?);
+        if args.allow_data_loss {
+            forwarded.push("--allow-data-loss".into());
+        }
+        if args.adopt_orphans {
+            forwarded.push("--adopt-orphans".into());
+        }
+        if let Some(f) = args.fail_on {
+            forwarded.extend(["--fail-on".to_string(), f.word().to_string()]);
+        }
+        return super::all::run("apply", &args.spec.spec, &forwarded, args.auto_approve, crate::EXIT_OK, ui);
+    }
     if operation == Operation::Apply {
         if let Some(text) = SavedRun::sniff(&args.spec.spec) {
             return apply_saved(&text, args, ui).await;

@@ -2,6 +2,7 @@
 //! the exit code; what several share (opening a session with progress output, asking
 //! for approval, wording an AWS error or an adoption) is at the bottom of this file.
 
+mod all;
 mod apply;
 mod check;
 mod completions;

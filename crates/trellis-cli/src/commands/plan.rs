@@ -51,6 +51,10 @@ pub struct PlanArgs {
     /// kind, planning, printing; and the peak memory.
     #[arg(long)]
     timings: bool,
+    /// Plan every stack of the directory given instead of a spec, in the order their
+    /// `${stack.NAME.output...}` references give, independent ones at once; one summary.
+    #[arg(long)]
+    all: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +65,26 @@ enum Format {
 }
 
 pub async fn run(args: PlanArgs, ui: &Ui) -> Result<i32> {
+    if args.all {
+        let per_stack = !args.targets.is_empty() || !args.replace.is_empty() || args.out.is_some() || args.destroy;
+        if per_stack
+            || !args.spec.vars.is_empty()
+            || !args.spec.var_files.is_empty()
+            || args.json
+            || args.format != Format::Text
+        {
+            return Err(trellis_ops::Error::Usage(
+                "--all plans each stack as it is: --target, --replace, --out, --destroy, --var, --var-file and JSON output are given per stack (each stack's *.auto.yaml is read)".into(),
+            ));
+        }
+        let mut forwarded = vec!["--detailed-exitcode".to_string()];
+        forwarded.extend(args.cloud.forwarded()?);
+        if let Some(f) = args.fail_on {
+            forwarded.extend(["--fail-on".to_string(), f.word().to_string()]);
+        }
+        let changes = if args.detailed_exitcode { 2 } else { crate::EXIT_OK };
+        return super::all::run("plan", &args.spec.spec, &forwarded, true, changes, ui);
+    }
     let started = Instant::now();
     let mut session = super::open(&args.spec, &args.cloud, "plan", ui).await?;
     let opened = started.elapsed();
