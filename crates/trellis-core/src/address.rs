@@ -226,9 +226,19 @@ impl Address {
     }
 }
 
+/// Two component paths in order; the resources of one copy share one path, which is
+/// then equal without a look at its steps.
+fn cmp_paths(a: &Option<ComponentPath>, b: &Option<ComponentPath>) -> std::cmp::Ordering {
+    match (a, b) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (Some(x), Some(y)) if Arc::ptr_eq(x, y) => std::cmp::Ordering::Equal,
+        _ => a.as_deref().cmp(&b.as_deref()),
+    }
+}
+
 impl PartialEq for Address {
     fn eq(&self, other: &Self) -> bool {
-        self.sort_key() == other.sort_key()
+        self.cmp(other) == std::cmp::Ordering::Equal
     }
 }
 
@@ -242,7 +252,8 @@ impl PartialOrd for Address {
 
 impl Ord for Address {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.sort_key().cmp(&other.sort_key())
+        cmp_paths(&self.component, &other.component)
+            .then_with(|| (self.kind.name, &self.name, &self.key).cmp(&(other.kind.name, &other.name, &other.key)))
     }
 }
 

@@ -320,6 +320,8 @@ impl<'a> Parser<'a> {
     fn parse_resources(&mut self, top: &MarkedMappingNode, stack: Option<&str>) -> BTreeMap<Address, Resource> {
         let mut resources = BTreeMap::new();
         match top.get_node("resources") {
+            // A stack made of components alone.
+            None if top.get_node("components").is_some() => {}
             None => {
                 let span = self.marker_span(top.span().start(), 1);
                 self.error(

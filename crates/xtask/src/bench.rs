@@ -46,6 +46,12 @@ pub(crate) const RULES: Section = Section {
     what: "listener rules",
 };
 
+pub(crate) const COMPONENTS: Section = Section {
+    start: "<!-- components:start (written by `cargo xtask bench` and `cargo xtask bench components`) -->\n",
+    end: "<!-- components:end -->",
+    what: "components",
+};
+
 pub(crate) const ROLLOUT: Section = Section {
     start: "<!-- rollout:start (written by `cargo xtask bench` and `cargo xtask bench rollout`) -->\n",
     end: "<!-- rollout:end -->",
@@ -407,6 +413,39 @@ each figure's ratio to 1,000 resources: linear growth is a ratio equal to the si
     ))
 }
 
+/// The same large stack written flat and as copies of a component: what reading the
+/// components costs. The `components` example of trellis-plan, best of three each.
+pub(crate) fn components_section() -> Result<String> {
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let example = release_example("trellis-plan", "components")?;
+    let out = Command::new(&example).args(["1000", "10000", "50000"]).output().map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<f64> = line.split(' ').filter_map(|v| v.parse().ok()).collect();
+        let [n, fl, fp, cl, cp] = f[..] else { return Err(format!("the components example printed `{line}`")) };
+        let copies = (n / 100.0).ceil();
+        rows.push(format!(
+            "| {n} | {copies} | {fl:.0} + {fp:.0} = {:.0} ms | {cl:.0} + {cp:.0} = {:.0} ms | {:.2}× |",
+            fl + fp,
+            cl + cp,
+            (cl + cp) / (fl + fp)
+        ));
+    }
+    if rows.is_empty() {
+        return Err(format!("the components example failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    eprintln!("xtask: components measured");
+    Ok(format!(
+        "The large-spec stack above written flat and written as copies (`count`) of a component of 100 \
+resources (two of its VPCs, their CIDRs computed from `count.index` by expressions): loading (reading the spec and \
+each copy's component file, as `trellis validate`) plus planning, best of three, in one process with no emulator: \
+`cargo run --release -p trellis-plan --example components`, release build, {cpus} cores. The ratio is the \
+components' cost to the flat stack's; the aim is at most 1.2×.\n\n\
+| resources | copies | flat: load + plan | components: load + plan | ratio |\n|---|---|---|---|---|\n{}\n",
+        rows.join("\n")
+    ))
+}
+
 /// `cargo xtask bench scale|journal`: rewrites only that section of docs/benchmarks.md
 /// (added at the end when it is not there yet).
 pub(crate) fn bench_section(section: &Section, measure: fn() -> Result<String>) -> Result<ExitCode> {
@@ -596,7 +635,7 @@ is noise of the run. On the emulator a PutObject takes about a millisecond; on A
 journal entry waits for S3 (tens of milliseconds, not measured here), since it is written \
 ahead of its operation.\n\n\
 | state store | objects | full state writes in the apply (serial) | plan time (median of 5) | apply time |\n|---|---|---|---|---|\n{store_table}\n\n\
-{}{}{}\n\n{}{}{}\n\n{}{}{}\n\n{}{}{}\n\n## A listener's rules\n\n{}{}{}\n\n## Rollouts\n\nA rollout's new instances warm up and pass their health checks at once (both start\nwhen an instance is registered), so a batch takes the longer of the two plus trellis's\nread interval, and a rollout stays under the bound, which adds them.\n\n{}{}{}\n",
+{}{}{}\n\n{}{}{}\n\n{}{}{}\n\n{}{}{}\n\n## Components\n\n{}{}{}\n\n## A listener's rules\n\n{}{}{}\n\n## Rollouts\n\nA rollout's new instances warm up and pass their health checks at once (both start\nwhen an instance is registered), so a batch takes the longer of the two plus trellis's\nread interval, and a rollout stays under the bound, which adds them.\n\n{}{}{}\n",
         APPLY.start,
         apply_section()?,
         APPLY.end,
@@ -609,6 +648,9 @@ ahead of its operation.\n\n\
         SCALE.start,
         scale_section()?,
         SCALE.end,
+        COMPONENTS.start,
+        components_section()?,
+        COMPONENTS.end,
         RULES.start,
         crate::rules::section()?,
         RULES.end,

@@ -42,6 +42,9 @@ fn main() -> ExitCode {
             bench_section(&ROLLOUT, rollout::section)
         }
         Some("bench") if std::env::args().nth(2).as_deref() == Some("rules") => bench_section(&RULES, rules::section),
+        Some("bench") if std::env::args().nth(2).as_deref() == Some("components") => {
+            bench_section(&COMPONENTS, components_section)
+        }
         Some("bench") => bench(),
         Some("reliability") => reliability(),
         Some("fuzz") => fuzz(),

@@ -283,9 +283,11 @@ impl Parser<'_> {
                 });
                 self.diags.push(d);
             }
-            self.addresses.append(&mut child.addresses);
-            self.repeats.append(&mut child.repeats);
-            self.broken.append(&mut child.broken);
+            // `extend`, not `append`: a B-tree's append rebuilds the whole tree, which
+            // over hundreds of copies would cost the stack's size squared.
+            self.addresses.extend(std::mem::take(&mut child.addresses));
+            self.repeats.extend(std::mem::take(&mut child.repeats));
+            self.broken.extend(std::mem::take(&mut child.broken));
             self.sources.append(&mut child.sources);
             out.extend(resources);
             let failed = misfits || !child.diags.is_empty() || !child.more.is_empty();
