@@ -25,6 +25,7 @@ pub fn spec(resources: usize) -> String {
 
 /// The same resources as `spec`, in copies of a component of 100 (two VPCs, their
 /// second octets its inputs): the spec, and the component's file.
+#[allow(dead_code)] // only the components example writes it
 pub fn component_spec(resources: usize) -> (String, String) {
     let copies = resources.div_ceil(100);
     let stack = format!(
