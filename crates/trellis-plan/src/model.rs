@@ -236,6 +236,10 @@ pub struct Plan {
     /// The risky settings of what the plan leaves in place or makes (`Kind::rules`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
+    /// The stack's `tags:`: every object that takes tags carries them under its own.
+    /// The text plan says them once and leaves them out of each object.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub default_tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

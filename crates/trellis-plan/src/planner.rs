@@ -172,6 +172,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         reads: reads(input.spec),
         stacks: stack_reads(input.spec),
         moves,
+        default_tags: input.spec.default_tags.clone(),
     })
 }
 

@@ -382,13 +382,27 @@ fn render_into(out: &mut Out, plan: &Plan) {
     }
 
     let _ = writeln!(out.text, "{}\n", out.bold("trellis will perform the following actions:"));
+    if !plan.default_tags.is_empty() {
+        let tags: Vec<String> = plan.default_tags.iter().map(|(k, v)| format!("{k} = {v:?}")).collect();
+        let _ = writeln!(
+            out.text,
+            "  # default tags, on every object that takes tags (under its own), not repeated below: {}\n",
+            tags.join(", ")
+        );
+    }
     out.flush();
+    // Updates whose only change is taking the default tags: one line for all of them.
+    let mut tags_only: Vec<&Address> = Vec::new();
     // The stack's own changes, then each component's under its path (in the plan's
     // order within each).
     let mut shown_changes: Vec<&ResourceChange> = plan.changes.iter().filter(|c| shown(c)).collect();
     shown_changes.sort_by(|a, b| a.address.component.as_deref().cmp(&b.address.component.as_deref()));
     let mut group = None;
     for c in shown_changes {
+        if only_default_tags(plan, c) {
+            tags_only.push(&c.address);
+            continue;
+        }
         if c.address.component.is_some() && c.address.component != group {
             group = c.address.component.clone();
             let head = format!("── {} ──", c.address.component_text());
@@ -401,6 +415,19 @@ fn render_into(out: &mut Out, plan: &Plan) {
         }
         change_block(out, plan, c);
         out.flush();
+    }
+    if !tags_only.is_empty() {
+        let names: Vec<String> = tags_only.iter().take(10).map(|a| a.to_string()).collect();
+        let more = if tags_only.len() > 10 { format!(" and {} more", tags_only.len() - 10) } else { String::new() };
+        let head = out.paint(Mark::Change, "  ~");
+        let _ = writeln!(
+            out.text,
+            "{head} {} object{} take{} the default tags, their only change: {}{more}\n",
+            tags_only.len(),
+            if tags_only.len() == 1 { "" } else { "s" },
+            if tags_only.len() == 1 { "s" } else { "" },
+            names.join(", ")
+        );
     }
     if !plan.findings.is_empty() {
         let unchanged = |a: &Address| plan.change(a).is_none_or(|c| c.action == Action::NoOp);
@@ -595,7 +622,56 @@ fn describe_action(plan: &Plan, c: &ResourceChange) -> String {
 }
 
 /// One change: the comment line, the symbol and address, and the attribute diff.
+/// A change's before and after with the default tags left out of their `tags`: each
+/// key the planned object carries at its default value, on both sides (so a default
+/// tag arriving, or changing value, is no change here).
+type Pair<'a> = (Option<std::borrow::Cow<'a, Attrs>>, Option<std::borrow::Cow<'a, Attrs>>);
+
+fn without_default_tags<'a>(plan: &Plan, c: &'a ResourceChange) -> Pair<'a> {
+    use std::borrow::Cow;
+    let tags_of = |a: Option<&Attrs>| match a.and_then(|a| a.get("tags")) {
+        Some(Value::Map(m)) => Some(m.clone()),
+        _ => None,
+    };
+    let Some(after_tags) = tags_of(c.after.as_ref()).filter(|_| !plan.default_tags.is_empty()) else {
+        return (c.before.as_ref().map(Cow::Borrowed), c.after.as_ref().map(Cow::Borrowed));
+    };
+    let defaults: Vec<&String> = plan
+        .default_tags
+        .iter()
+        .filter(|(k, d)| after_tags.get(*k).and_then(Value::as_str) == Some(d.as_str()))
+        .map(|(k, _)| k)
+        .collect();
+    let strip = |a: Option<&'a Attrs>| {
+        a.map(|a| match a.get("tags") {
+            Some(Value::Map(m)) => {
+                let mut a = a.clone();
+                let kept =
+                    m.iter().filter(|(k, _)| !defaults.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
+                a.insert("tags".into(), Value::Map(kept));
+                Cow::Owned(a)
+            }
+            _ => Cow::Borrowed(a),
+        })
+    };
+    (strip(c.before.as_ref()), strip(c.after.as_ref()))
+}
+
+/// An update whose only change is the default tags arriving (or changing value).
+fn only_default_tags(plan: &Plan, c: &ResourceChange) -> bool {
+    if c.action != Action::Update || plan.default_tags.is_empty() || c.retag || c.previous_address.is_some() {
+        return false;
+    }
+    // As the diff reads them: an attribute not set is the same as one absent.
+    let (before, after) = without_default_tags(plan, c);
+    let empty = Attrs::new();
+    let (b, a) = (before.as_deref().unwrap_or(&empty), after.as_deref().unwrap_or(&empty));
+    b.keys().chain(a.keys()).all(|k| b.get(k).filter(|v| is_set(Some(v))) == a.get(k).filter(|v| is_set(Some(v))))
+}
+
 fn change_block(out: &mut Out, plan: &Plan, c: &ResourceChange) {
+    let (before, after) = without_default_tags(plan, c);
+    let (before, after) = (before.as_deref(), after.as_deref());
     let empty = Attrs::new();
     let (sym, mark) = match c.action {
         Action::Create => ("  +", Mark::Add),
@@ -624,18 +700,12 @@ fn change_block(out: &mut Out, plan: &Plan, c: &ResourceChange) {
     };
     let _ = writeln!(out.text, "{sym} {}{id} {{", c.address.shown());
     match c.action {
-        Action::Create => whole(out, c.after.as_ref().unwrap_or(&empty), &c.address, Mark::Add),
+        Action::Create => whole(out, after.unwrap_or(&empty), &c.address, Mark::Add),
         Action::Delete => whole(out, c.before.as_ref().unwrap_or(&empty), &c.address, Mark::Remove),
         Action::Forget => hidden(out, c.before.as_ref().map_or(0, |b| b.values().filter(|v| is_set(Some(v))).count())),
         _ => {
-            let kept = diff(
-                out,
-                c.before.as_ref().unwrap_or(&empty),
-                c.after.as_ref().unwrap_or(&empty),
-                &c.address,
-                &c.replace_because,
-                &[],
-            );
+            let kept =
+                diff(out, before.unwrap_or(&empty), after.unwrap_or(&empty), &c.address, &c.replace_because, &[]);
             hidden(out, kept);
         }
     }

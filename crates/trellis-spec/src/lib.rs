@@ -56,6 +56,9 @@ pub struct Spec {
     /// The files of the components the spec uses, as read (a saved plan's digest covers
     /// them with the spec's own text).
     pub sources: Vec<SourceFile>,
+    /// The stack's `tags:` (known values), which every object that takes tags carries
+    /// under its own: a plan shows them once.
+    pub default_tags: BTreeMap<String, String>,
 }
 
 /// What a difference between the state and a live object gets from `trellis reconcile`.

@@ -310,6 +310,11 @@ impl<'a> Parser<'a> {
             removed,
             drift,
             sources: std::mem::take(&mut self.sources),
+            default_tags: self
+                .default_tags
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_literal()?.as_str()?.to_string())))
+                .collect(),
         };
         self.check_cycles(&spec);
         self.check_references(&spec);
