@@ -31,11 +31,14 @@ pub const FUNCTIONS: &[(&str, &str)] = &[
     ("max", "max(number, ...)"),
     ("cidrsubnet", "cidrsubnet(prefix, newbits, netnum)"),
     ("cidrhost", "cidrhost(prefix, hostnum)"),
-    ("file", "file(path)"),
-    ("templatefile", "templatefile(path, mapping)"),
+    ("file", "file(file)"),
+    ("templatefile", "templatefile(file, mapping)"),
     ("jsonencode", "jsonencode(value)"),
     ("yamlencode", "yamlencode(value)"),
 ];
+
+/// The label of a file argument in messages.
+const FILE: &str = "file";
 
 fn usage(name: &str) -> &'static str {
     FUNCTIONS.iter().find(|(n, _)| *n == name).map(|(_, u)| *u).unwrap_or("")
@@ -70,8 +73,8 @@ pub fn call(name: &str, args: &[Ast], names: &mut dyn Names) -> Result<Expr> {
         "cidrhost" => f.cidrhost(),
         "file" => {
             f.count(1, 1)?;
-            let path = f.text(1, "path")?;
-            names.read_file(&path).map(|t| Expr::Lit(Value::Str(t))).map_err(|e| f.wrong(1, "path", e))
+            let path = f.text(1, FILE)?;
+            names.read_file(&path).map(|t| Expr::Lit(Value::Str(t))).map_err(|e| f.wrong(1, FILE, e))
         }
         "templatefile" => f.templatefile(names),
         "jsonencode" => f.jsonencode(),
@@ -377,11 +380,11 @@ impl Call<'_> {
 
     fn templatefile(&self, names: &mut dyn Names) -> Result<Expr> {
         self.count(2, 2)?;
-        let path = self.text(1, "path")?;
+        let path = self.text(1, FILE)?;
         let vars = self.mapping(2, "mapping")?;
-        let text = names.read_file(&path).map_err(|e| self.wrong(1, "path", e))?;
+        let text = names.read_file(&path).map_err(|e| self.wrong(1, FILE, e))?;
         let pieces = crate::template::split(&text).map_err(|e| {
-            self.wrong(1, "path", format!("holds a template error at character {}: {}", e.offset, e.message))
+            self.wrong(1, FILE, format!("holds a template error at character {}: {}", e.offset, e.message))
         })?;
         let mut scope = TemplateNames { vars: &vars, outer: names, file: &path };
         let mut parts = Vec::new();
@@ -633,7 +636,7 @@ mod tests {
         assert!(err("format(\"%s %s\", \"a\")").contains("more verbs than the 1 values given"));
         assert!(err("\"a\" + 1").contains("`+` adds numbers"));
         assert!(err("1 / 0").contains("divides by zero"));
-        assert!(err("file(\"x.txt\")").contains("`file`: argument 1 (path) no file x.txt"));
+        assert!(err("file(\"x.txt\")").contains("`file`: argument 1 (file) no file x.txt"));
     }
 
     proptest! {
