@@ -286,14 +286,12 @@ fn a_component_cannot_contain_itself_nor_be_missing() {
     let e = dir.errors();
     assert!(e.contains("cannot read component `a`"), "{e}");
     assert!(e.contains("spec.yaml:4:16"), "{e}");
-    let dir = Dir::new(
-        "git",
-        &[(
-            "spec.yaml",
-            "stack: l\nresources: {}\ncomponents:\n  a: { source: \"git::https://example.com/x.git//c?ref=v1\" }\n",
-        )],
-    );
-    assert!(dir.errors().contains("is not a local path"), "{}", dir.errors());
+    let url = "stack: l\nresources: {}\ncomponents:\n  a: { source: \"https://example.com/x.git\" }\n";
+    let dir = Dir::new("url", &[("spec.yaml", url)]);
+    assert!(dir.errors().contains("is neither a local path nor a git source"), "{}", dir.errors());
+    let unpinned = "stack: l\nresources: {}\ncomponents:\n  a: { source: \"git::https://example.com/x.git//c\" }\n";
+    let dir = Dir::new("unpinned", &[("spec.yaml", unpinned)]);
+    assert!(dir.errors().contains("pin the source to a tag or a commit"), "{}", dir.errors());
 }
 
 #[test]
