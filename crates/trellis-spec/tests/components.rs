@@ -321,3 +321,17 @@ fn path_of_a_spec_with_no_components_is_unchanged() {
     assert!(spec.sources.is_empty());
     assert!(Path::new(&spec.file.name).ends_with("spec.yaml"));
 }
+
+#[test]
+fn an_input_s_validation_is_reported_where_the_value_is_given() {
+    let service = SERVICE.replace(
+        "  port: { type: number, default: 8080 }\n",
+        "  port:\n    type: number\n    default: 8080\n    validation:\n      condition: ${var.port >= 1024}\n      message: a port under 1024 needs root on the instance\n",
+    );
+    let stack = STACK.replace("      port: ${each.value.port}\n", "      port: 80\n");
+    let e = service_dir("validation", &stack, &service).errors();
+    assert!(e.contains("input `port` = `80`: a port under 1024 needs root on the instance"), "{e}");
+    assert!(e.contains("spec.yaml:26:13"), "at the value given: {e}");
+    // The default holds, and a good value passes.
+    assert!(service_dir("valid", STACK, &service).load().is_ok());
+}

@@ -157,3 +157,16 @@ fn for_each_takes_an_expression_known_now() {
     assert!(spec.resources.contains_key(&a("subnet.az[\"us-east-1d\"]")));
     assert_eq!(spec.resources.len(), 5);
 }
+
+#[test]
+fn a_variable_s_validation_holds_its_value() {
+    let text = HEAD.replace(
+        "  env: prod\n",
+        "  env:\n    type: string\n    default: qa\n    validation:\n      - { condition: '${var.env == \"prod\" || var.env == \"dev\"}', message: env is prod or dev }\n",
+    );
+    let e = spec_in("validation", &text, &[]).unwrap_err();
+    assert!(e.contains("variable `env` = `qa`: env is prod or dev"), "{e}");
+    assert!(e.contains("this condition does not hold"), "{e}");
+    let ok = text.replace("default: qa", "default: dev");
+    assert!(spec_in("validation-ok", &ok, &[]).is_ok());
+}

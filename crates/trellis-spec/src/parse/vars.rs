@@ -275,6 +275,76 @@ impl Parser<'_> {
                 self.error(message, Some(span), Some(help));
             }
         }
+        if let Some(Node::Mapping(m)) = top.get_node(key) {
+            for (name, node) in m.iter() {
+                if let Some(rules) = node.as_mapping().and_then(|d| d.get_node("validation")) {
+                    self.validate_var(name.as_str(), rules);
+                }
+            }
+        }
+    }
+
+    /// A variable's `validation: { condition: ${...}, message: ... }` (or a list of
+    /// them), checked against its value once every variable has one. A condition that
+    /// reads what only apply knows is not checked.
+    fn validate_var(&mut self, name: &str, rules: &Node) {
+        let list: Vec<Node> = match rules {
+            Node::Sequence(items) => items.iter().cloned().collect(),
+            other => vec![other.clone()],
+        };
+        for rule in &list {
+            let Some(m) = rule.as_mapping() else {
+                let span = Some(self.node_span(rule));
+                self.error(
+                    format!(
+                        "variable `{name}`'s `validation` must be a mapping: `{{ condition: ${{...}}, message: ... }}`"
+                    ),
+                    span,
+                    None,
+                );
+                continue;
+            };
+            let (Some(condition), Some(message)) = (m.get_node("condition"), m.get_scalar("message")) else {
+                let span = Some(self.node_span(rule));
+                self.error(
+                    format!("variable `{name}`'s `validation` needs a `condition` and a `message`"),
+                    span,
+                    Some(format!(
+                        "e.g. `{{ condition: '${{length(var.{name}) >= 2}}', message: give two zones or more }}`"
+                    )),
+                );
+                continue;
+            };
+            if self.unset_vars.contains(name) {
+                continue; // reported where it is declared
+            }
+            match self.parse_value(condition, &Type::Bool) {
+                Some(Expr::Lit(Value::Bool(true))) | Some(Expr::Lit(Value::Unknown)) | None => {}
+                Some(Expr::Lit(Value::Bool(false))) => {
+                    let value = self.vars.get(name).cloned().unwrap_or_default();
+                    let word = if self.used_by.is_some() { "input" } else { "variable" };
+                    let d = Diagnostic {
+                        message: format!("{word} `{name}` = `{value}`: {}", message.as_str()),
+                        span: Some(self.node_span(condition)),
+                        label: Some("this condition does not hold".into()),
+                        help: None,
+                    };
+                    match (&self.used_by, self.opts.vars.contains_key(name) || self.ref_vars.contains_key(name)) {
+                        // A component's input as given: reported where it is given.
+                        (Some(_), true) => self.input_problems.push((name.to_string(), d, false)),
+                        _ => self.diags.push(d),
+                    }
+                }
+                Some(_) => {
+                    let span = Some(self.node_span(condition));
+                    self.error(
+                        "a validation's `condition` must be `true` or `false` when the spec is read",
+                        span,
+                        Some("compare the variable itself: what apply makes is not known yet".into()),
+                    );
+                }
+            }
+        }
     }
 
     /// A value given from outside that does not fit: the stack's own are reported
@@ -315,9 +385,9 @@ impl Parser<'_> {
             Node::Sequence(_) => Some((VarType::List, Some(self.default_list(name, node)?))),
             Node::Mapping(m) => {
                 for key in m.keys() {
-                    if !["type", "default", "description"].contains(&key.as_str()) {
+                    if !["type", "default", "description", "validation"].contains(&key.as_str()) {
                         let span = Some(self.scalar_span(key));
-                        let help = suggest(key.as_str(), ["type", "default", "description"]);
+                        let help = suggest(key.as_str(), ["type", "default", "description", "validation"]);
                         self.error(format!("variable `{name}` has no setting `{}`", key.as_str()), span, help);
                         return None;
                     }
