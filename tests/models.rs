@@ -57,6 +57,7 @@ const FROM_REFERENCE: &[(&str, &str, &str)] = &[
     ("db_instance", "backup_retention_period", "RDS CreateDBInstance: 0 to 35 days"),
     ("db_instance", "master_user_password", "RDS CreateDBInstance: 8 to 41 (MySQL) or 128 (PostgreSQL) characters"),
     ("key_pair", "key_name", "EC2 ImportKeyPair: up to 255 ASCII characters"),
+    ("s3_bucket", "bucket", "S3 bucket naming rules: 3 to 63 characters"),
 ];
 
 #[test]

@@ -813,6 +813,25 @@ def shim_hosted_zone_ids():
     models.create_route53_zone_id = create_route53_zone_id
 
 
+def shim_bucket_versioning_root():
+    """moto 5.2.5 answers GetBucketVersioning with a `<GetBucketVersioningResponse>`
+    root; AWS's root is `<VersioningConfiguration>` (the output's XML name), and an SDK
+    that checks the root element (the Rust SDK does) cannot read moto's. The shim
+    answers with AWS's root, the status inside when there is one."""
+    from moto.s3.responses import S3Response
+
+    def get_bucket_versioning(self):
+        status = self.backend.get_bucket_versioning(self.bucket_name)
+        inner = f"<Status>{status}</Status>" if status else ""
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{inner}</VersioningConfiguration>'
+        )
+        return 200, {"Content-Type": "application/xml"}, body
+
+    S3Response.get_bucket_versioning = get_bucket_versioning
+
+
 def shim_egress_only_gateway_filters():
     """moto 5.2.5's DescribeEgressOnlyInternetGateways ignores `Filters` (its own
     docstring says so) and answers with every gateway of the region; AWS filters by
@@ -963,6 +982,7 @@ if __name__ == "__main__":
     shim_subnet_ipv6_block_state()
     shim_hosted_zone_ids()
     shim_egress_only_gateway_filters()
+    shim_bucket_versioning_root()
     # Not shims of defects: what moto does not simulate at all (DNS validation, a
     # change reaching Route53's servers; and in refresh.py the instance refresh,
     # application health, draining).

@@ -19,6 +19,7 @@ pub(crate) struct Clients {
     pub cw: aws_sdk_cloudwatch::Client,
     pub r53: aws_sdk_route53::Client,
     pub acm: aws_sdk_acm::Client,
+    pub s3: aws_sdk_s3::Client,
 }
 
 /// A connected AWS provider.
@@ -37,6 +38,8 @@ pub struct Aws {
     pub(crate) r53: aws_sdk_route53::Client,
     /// ACM: certificates.
     pub(crate) acm: aws_sdk_acm::Client,
+    /// S3: buckets (the state store has its own client).
+    pub(crate) s3: aws_sdk_s3::Client,
     /// The same clients making one attempt per call, for the calls that create an
     /// object: their outcome, when unknown, is looked up before they are sent again.
     pub(crate) once: Clients,
@@ -109,6 +112,10 @@ impl Aws {
     /// The ACM client, for tests.
     pub fn acm(&self) -> &aws_sdk_acm::Client {
         &self.acm
+    }
+
+    pub fn s3(&self) -> &aws_sdk_s3::Client {
+        &self.s3
     }
 
     /// The CloudWatch client, for tests.

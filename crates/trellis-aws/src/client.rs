@@ -102,6 +102,16 @@ fn clients(config: &aws_config::SdkConfig, classifier: &Classifier, attempts: u3
         cw: client!(aws_sdk_cloudwatch),
         r53: client!(aws_sdk_route53),
         acm: client!(aws_sdk_acm),
+        // Path-style addressing where the endpoint is not AWS's own (an S3-compatible
+        // store), as the state store's client does.
+        s3: aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(config)
+                .force_path_style(config.endpoint_url().is_some())
+                .retry_config(retry.clone())
+                .retry_partition(partition.clone())
+                .retry_classifier(classifier.clone())
+                .build(),
+        ),
     }
 }
 
@@ -128,7 +138,7 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
         }
     }
     let classifier = Classifier { recent: Arc::new(Recent::default()), progress: opts.progress.clone() };
-    let Clients { ec2, elb, asg, rds, ssm, iam, cw, r53, acm } = clients(&config, &classifier, 10);
+    let Clients { ec2, elb, asg, rds, ssm, iam, cw, r53, acm, s3 } = clients(&config, &classifier, 10);
     Ok(Aws {
         ec2,
         elb,
@@ -139,6 +149,7 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
         cw,
         r53,
         acm,
+        s3,
         // A create is never sent again by the SDK: its outcome is resolved first.
         once: clients(&config, &classifier, 1),
         recent: classifier.recent,

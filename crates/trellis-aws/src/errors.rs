@@ -135,6 +135,9 @@ pub(crate) const NOT_FOUND: &[&str] = &[
     "ListenerNotFound",
     "RuleNotFound",
     "NoSuchHostedZone",
+    // S3: a bucket gone (HeadBucket answers a bare 404, `NotFound`).
+    "NoSuchBucket",
+    "NotFound",
     "DBSubnetGroupNotFoundFault",
     "DBParameterGroupNotFound",
     "DBInstanceNotFound",

@@ -87,6 +87,9 @@ pub(crate) enum Call {
     Route53,
     /// ACM: RequestCertificate 5 per second, DescribeCertificate 10; one bucket of 10 / 5.
     Acm,
+    /// S3's bucket-level calls (settings, tags, listings): no published figure for them
+    /// (the thousands per second S3 states are for objects); 50 / 20 stays clear.
+    S3,
 }
 
 pub(crate) struct Limits {
@@ -105,6 +108,7 @@ pub(crate) struct Limits {
     cloudwatch: Bucket,
     route53: Bucket,
     acm: Bucket,
+    s3: Bucket,
 }
 
 impl Default for Limits {
@@ -125,6 +129,7 @@ impl Default for Limits {
             cloudwatch: Bucket::under(10.0, 3.0),
             route53: Bucket::under(5.0, 5.0),
             acm: Bucket::under(10.0, 5.0),
+            s3: Bucket::under(50.0, 20.0),
         }
     }
 }
@@ -156,6 +161,7 @@ impl Limits {
             Call::CloudWatch => self.cloudwatch.take().await,
             Call::Route53 => self.route53.take().await,
             Call::Acm => self.acm.take().await,
+            Call::S3 => self.s3.take().await,
         }
     }
 }

@@ -488,6 +488,7 @@ macro_rules! each_kind {
             iam_instance_profile => IAM_INSTANCE_PROFILE,
             key_pair => KEY_PAIR,
             metric_alarm => METRIC_ALARM,
+            s3_bucket => S3_BUCKET,
         }
     };
 }

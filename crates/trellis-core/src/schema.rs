@@ -253,15 +253,53 @@ pub struct Attr {
 pub struct DataRules {
     /// What the plan calls one object (`database`).
     pub noun: &'static str,
-    /// Boolean setting, true unless the spec says otherwise: apply refuses the loss.
-    pub protect: &'static str,
-    /// Boolean setting: delete without a final snapshot.
-    pub skip_final_snapshot: &'static str,
+    /// The boolean setting by which the spec consents to the loss.
+    pub guard: Guard,
+    /// Boolean setting: delete without a final snapshot (none for a kind that takes no
+    /// snapshots).
+    pub skip_final_snapshot: Option<&'static str>,
     /// The final snapshot's name, when the spec gives one.
-    pub final_snapshot_name: &'static str,
+    pub final_snapshot_name: Option<&'static str>,
     /// An object with this attribute set takes no final snapshot, for this reason (a
     /// read replica: AWS refuses `FinalDBSnapshotIdentifier` for one).
     pub no_final_snapshot: Option<(&'static str, &'static str)>,
+    /// For a kind that takes no snapshots: what its delete loses, in the plan's words.
+    pub lost: Option<&'static str>,
+    /// A computed boolean attribute: `false` when the object holds nothing (an empty
+    /// bucket), whose delete then loses no data and needs no consent.
+    pub holds: Option<&'static str>,
+}
+
+/// The setting that consents to losing an object's data.
+#[derive(Debug, Clone, Copy)]
+pub enum Guard {
+    /// Protected unless the spec says `NAME: false` (a database's `protect`).
+    Protect(&'static str),
+    /// Protected unless the spec says `NAME: true` (a bucket's `force_destroy`).
+    Consent(&'static str),
+}
+
+impl DataRules {
+    /// Whether the object, as read, holds data its delete would lose.
+    pub fn holds_data(&self, live: &crate::Attrs) -> bool {
+        self.holds.is_none_or(|a| live.get(a).and_then(crate::Value::as_bool) != Some(false))
+    }
+
+    /// Whether trellis's settings consent to the loss.
+    pub fn consented(&self, settings: &crate::Attrs) -> bool {
+        match self.guard {
+            Guard::Protect(name) => settings.get(name).and_then(crate::Value::as_bool) == Some(false),
+            Guard::Consent(name) => settings.get(name).and_then(crate::Value::as_bool) == Some(true),
+        }
+    }
+
+    /// The setting as the spec writes its consent: `protect: false`, `force_destroy: true`.
+    pub fn consent_words(&self) -> String {
+        match self.guard {
+            Guard::Protect(name) => format!("`{name}: false`"),
+            Guard::Consent(name) => format!("`{name}: true`"),
+        }
+    }
 }
 
 /// An object that must restart to take a change of an object it refers to (a database

@@ -12,8 +12,9 @@ use trellis_core::kinds;
 const UNIVERSAL: [&str; 3] = ["id", "tags", "name"];
 
 /// Words of the spec language itself that some kinds also have as attributes: a
-/// variable's and an output's `description`, a variable's `type`.
-const LANGUAGE: [&str; 2] = ["description", "type"];
+/// variable's and an output's `description`, a variable's `type`, the state backend's
+/// `bucket` (`backend: { s3: { bucket: ... } }`).
+const LANGUAGE: [&str; 3] = ["description", "type", "bucket"];
 
 /// Keys of Terraform's JSON plan format, which `plan --json` keeps (`change.actions`),
 /// that some kinds also have as attributes (a listener rule's `actions`).

@@ -70,8 +70,10 @@ fn every_terraform_type_is_one_kind_and_names_its_attributes() {
         ("aws_route_table_association", "route_table"),
         ("aws_iam_role_policy_attachment", "iam_role"),
         ("aws_cloudwatch_metric_alarm", "metric_alarm"),
+        ("aws_s3_bucket", "s3_bucket"),
+        ("aws_s3_bucket_versioning", "s3_bucket"),
     ] {
         assert_eq!(kinds::of_terraform(ty).map(|(k, _)| k.name), Some(kind), "{ty}");
     }
-    assert!(kinds::of_terraform("aws_s3_bucket").is_none());
+    assert!(kinds::of_terraform("aws_sqs_queue").is_none(), "a type with no kind is not taken for one");
 }

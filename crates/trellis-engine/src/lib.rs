@@ -683,11 +683,20 @@ fn prepare(
             // The final snapshot the plan named, and nothing else, is what the delete takes
             // (the kind's data rules name the settings).
             let rules = op.address.kind.holds_data;
-            if let (Some(loss), Some(rules)) = (&change.data_loss, rules) {
-                before.insert(rules.skip_final_snapshot.into(), Value::Bool(loss.final_snapshot.is_none()));
+            // A loss the plan named and the run was allowed (the spec's consent or
+            // `--allow-data-loss`) is consented to: a kind whose consent is a setting
+            // (a bucket's `force_destroy`) is told so by it.
+            if let (Some(_), Some(trellis_core::schema::Guard::Consent(name))) =
+                (&change.data_loss, rules.map(|r| r.guard))
+            {
+                before.insert(name.into(), Value::Bool(true));
+            }
+            let snapshots = rules.and_then(|r| Some((r.skip_final_snapshot?, r.final_snapshot_name?)));
+            if let (Some(loss), Some((skip, named))) = (&change.data_loss, snapshots) {
+                before.insert(skip.into(), Value::Bool(loss.final_snapshot.is_none()));
                 match &loss.final_snapshot {
-                    Some(name) => before.insert(rules.final_snapshot_name.into(), Value::str(name)),
-                    None => before.remove(rules.final_snapshot_name),
+                    Some(name) => before.insert(named.into(), Value::str(name)),
+                    None => before.remove(named),
                 };
             }
             Job::Delete { id, before }

@@ -345,19 +345,22 @@ impl Plan {
             let snapshot = match (&d.final_snapshot, &d.no_snapshot_because) {
                 (Some(name), _) => format!("final snapshot `{name}` is taken first"),
                 (None, Some(why)) => format!("no final snapshot: {why}"),
-                (None, None) => format!("NO final snapshot (`{}: true`)", r.skip_final_snapshot),
+                (None, None) => match r.skip_final_snapshot {
+                    Some(setting) => format!("NO final snapshot (`{setting}: true`)"),
+                    None => "no final snapshot".to_string(),
+                },
             };
-            let guard = if d.protected { "protected".to_string() } else { format!("`{}: false`", r.protect) };
+            let guard = if d.protected { "protected".to_string() } else { r.consent_words() };
             lines.push(format!("  {}: {what}; {snapshot}; {guard}", c.address));
         }
-        let guards: BTreeSet<&str> = lost
+        let guards: BTreeSet<String> = lost
             .iter()
             .filter(|c| c.data_loss.as_ref().is_some_and(|d| d.protected))
             .filter_map(|c| rules(c))
-            .map(|r| r.protect)
+            .map(|r| r.consent_words())
             .collect();
         if !guards.is_empty() {
-            let settings: Vec<String> = guards.iter().map(|g| format!("`{g}: false`")).collect();
+            let settings: Vec<String> = guards.iter().cloned().collect();
             lines.push(format!(
                 "apply refuses this unless run with --allow-data-loss, or each {noun} says {}",
                 settings.join(" or ")
@@ -397,11 +400,16 @@ impl Plan {
         // The hint names the setting of the first refused kind (all kinds that hold data
         // declare it in their schema).
         let rules = refused.iter().find_map(|c| c.address.kind.holds_data);
-        let (protect, noun) = rules.map_or((trellis_core::schema::PROTECT, "resource"), |r| (r.protect, r.noun));
+        let (consent, noun) = rules.map_or((format!("`{}: false`", trellis_core::schema::PROTECT), "resource"), |r| {
+            (r.consent_words(), r.noun)
+        });
         // Say of the final snapshots only what the plan says: which are taken, which not.
         let (taken, none): (Vec<&ResourceChange>, Vec<&ResourceChange>) =
             refused.iter().partition(|c| c.data_loss.as_ref().is_some_and(|d| d.final_snapshot.is_some()));
+        let takes_snapshots =
+            refused.iter().any(|c| c.address.kind.holds_data.is_some_and(|r| r.skip_final_snapshot.is_some()));
         let snapshots = match (taken.is_empty(), none.is_empty()) {
+            _ if !takes_snapshots => String::new(),
             (_, true) => " (final snapshots are still taken)".to_string(),
             (true, false) => " (with no final snapshot, as the plan says)".to_string(),
             (false, false) => format!(
@@ -410,7 +418,7 @@ impl Plan {
             ),
         };
         Some(format!(
-            "refusing to {verb}: it would destroy the data of {} (protected). Nothing was changed.\nhelp: if the data may go, run again with --allow-data-loss{snapshots}, or set `{protect}: false` on the {noun} in the spec",
+            "refusing to {verb}: it would destroy the data of {} (protected). Nothing was changed.\nhelp: if the data may go, run again with --allow-data-loss{snapshots}, or set {consent} on the {noun} in the spec",
             names.join(", ")
         ))
     }

@@ -88,7 +88,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
             if let (true, Some(existing)) = (change.action.is_replace(), existing) {
                 let settings = settings_of(Some(resource), &existing.attributes);
                 change.data_loss = data_loss(existing.address.kind, &existing.attributes, &settings, serial);
-                change.protected = protected(existing.address.kind, &settings);
+                change.protected = protected(existing.address.kind, &existing.attributes, &settings);
             }
             planned.insert(address.clone(), change.after.clone().unwrap_or_default());
             changes.push(change);
@@ -400,7 +400,7 @@ pub(crate) fn plan_delete(r: &ResourceState, resource: Option<&trellis_spec::Res
     let settings = settings_of(resource, &r.attributes);
     ResourceChange {
         data_loss: data_loss(r.address.kind, &r.attributes, &settings, serial),
-        protected: protected(r.address.kind, &settings),
+        protected: protected(r.address.kind, &r.attributes, &settings),
         replace_requested: false,
         rollout: None,
         interruption: None,
@@ -672,14 +672,12 @@ pub(crate) fn replacement_order(
 }
 
 /// Whether deleting or replacing an object with these settings (as [`settings_of`]
-/// gives them) needs consent: a kind that holds data unless it says `protect: false`,
-/// any other kind when it says `protect: true`.
-pub(crate) fn protected(kind: &Kind, settings: &Attrs) -> bool {
-    let name = kind.holds_data.map_or(trellis_core::schema::PROTECT, |r| r.protect);
-    let flag = settings.get(name).and_then(Value::as_bool);
+/// gives them) needs consent: an object that holds data (as `live` says) unless its
+/// settings consent, any other object when it says `protect: true`.
+pub(crate) fn protected(kind: &Kind, live: &Attrs, settings: &Attrs) -> bool {
     match kind.holds_data {
-        Some(_) => flag != Some(false),
-        None => flag == Some(true),
+        Some(rules) => rules.holds_data(live) && !rules.consented(settings),
+        None => settings.get(trellis_core::schema::PROTECT).and_then(Value::as_bool) == Some(true),
     }
 }
 
@@ -703,15 +701,22 @@ pub(crate) fn settings_of(resource: Option<&trellis_spec::Resource>, recorded: &
 /// two runs never pick the same name.
 pub(crate) fn data_loss(kind: &Kind, live: &Attrs, settings: &Attrs, serial: u64) -> Option<DataLoss> {
     let rules = kind.holds_data?;
+    if !rules.holds_data(live) {
+        return None;
+    }
     let flag = |name: &str| settings.get(name).and_then(Value::as_bool);
+    let protected = !rules.consented(settings);
     if let Some((attr, why)) = rules.no_final_snapshot {
         if live.get(attr).is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
-            let protected = flag(rules.protect) != Some(false);
             return Some(DataLoss { protected, final_snapshot: None, no_snapshot_because: Some(why.to_string()) });
         }
     }
-    let final_snapshot = (flag(rules.skip_final_snapshot) != Some(true)).then(|| {
-        match settings.get(rules.final_snapshot_name).and_then(Value::as_str) {
+    let (Some(skip), Some(named)) = (rules.skip_final_snapshot, rules.final_snapshot_name) else {
+        let why = rules.lost.unwrap_or("it takes no snapshot").to_string();
+        return Some(DataLoss { protected, final_snapshot: None, no_snapshot_because: Some(why) });
+    };
+    let final_snapshot = (flag(skip) != Some(true)).then(|| {
+        match settings.get(named).and_then(Value::as_str) {
             Some(name) => name.to_string(),
             None => {
                 // Named after the object's AWS name, or its id.
@@ -721,7 +726,7 @@ pub(crate) fn data_loss(kind: &Kind, live: &Attrs, settings: &Attrs, serial: u64
             }
         }
     });
-    Some(DataLoss { protected: flag(rules.protect) != Some(false), final_snapshot, no_snapshot_because: None })
+    Some(DataLoss { protected, final_snapshot, no_snapshot_because: None })
 }
 
 /// Objects whose kind declares a `RestartLink` (a database and its parameter group)

@@ -71,6 +71,9 @@ pub(crate) static ROUTE53_ZONES: Service =
 pub(crate) static ROUTE53_RECORDS: Service =
     Service { name: "Route53 (records)", tags: Tags::Untagged, names_are_ids: false, find_by_name: false };
 pub(crate) static ACM: Service = Service { name: "ACM", tags: Tags::Acm, names_are_ids: false, find_by_name: false };
+/// S3: no tag filter (a stack's buckets are read by its name prefix, then their tags);
+/// a bucket's name is its id; its tags are replaced whole (`kinds/s3_bucket.rs`).
+pub(crate) static S3: Service = Service { name: "S3", tags: Tags::ByKind, names_are_ids: true, find_by_name: true };
 pub(crate) static CLOUDWATCH: Service =
     Service { name: "CloudWatch", tags: Tags::ByKind, names_are_ids: true, find_by_name: false };
 

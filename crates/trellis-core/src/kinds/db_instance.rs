@@ -1,7 +1,7 @@
 //! The schema of `db_instance`; its AWS side is `trellis-aws/src/kinds/db_instance.rs`.
 
 use super::{ARN, BASE, GENERATED_LOWER_NAME, TAGS, attr, default, force, interrupts, limit, local, old, terraform, terraform_and_old, tf, range, len, valid};
-use crate::schema::{Attr, DataRules, Default, Effect, Kind, Mode, Object, RefCheck, RestartLink, Rule, Severity, Subject, Type};
+use crate::schema::{Attr, DataRules, Default, Guard, Effect, Kind, Mode, Object, RefCheck, RestartLink, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
 fn check_db_instance(a: &Attrs) -> Option<(&'static str, String)> {
@@ -111,9 +111,11 @@ fn db_update_note(after: &Attrs) -> String {
 /// The trellis settings that guard a database's data, and its final snapshot.
 static DATABASE_DATA: DataRules = DataRules {
     noun: "database",
-    protect: "protect",
-    skip_final_snapshot: "skip_final_snapshot",
-    final_snapshot_name: "final_snapshot_identifier",
+    guard: Guard::Protect("protect"),
+    skip_final_snapshot: Some("skip_final_snapshot"),
+    final_snapshot_name: Some("final_snapshot_identifier"),
+    lost: None,
+    holds: None,
     no_final_snapshot: Some((
         "source_db_instance_identifier",
         "a read replica takes no final snapshot (AWS refuses one); its source keeps the data",
