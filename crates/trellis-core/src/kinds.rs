@@ -484,6 +484,7 @@ macro_rules! each_kind {
             nat_gateway => NAT_GATEWAY,
             elastic_ip => ELASTIC_IP,
             elastic_ip_association => ELASTIC_IP_ASSOCIATION,
+            iam_policy => IAM_POLICY,
             iam_role => IAM_ROLE,
             iam_instance_profile => IAM_INSTANCE_PROFILE,
             key_pair => KEY_PAIR,

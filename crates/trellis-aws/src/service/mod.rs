@@ -62,6 +62,9 @@ pub(crate) static RDS: Service =
     Service { name: "RDS", tags: Tags::RdsByRecordedArn, names_are_ids: true, find_by_name: true };
 pub(crate) static IAM_ROLES: Service =
     Service { name: "IAM (roles)", tags: Tags::IamRole, names_are_ids: true, find_by_name: false };
+/// IAM's customer-managed policies: known by ARN, tagged in `kinds/iam_policy.rs`.
+pub(crate) static IAM_POLICIES: Service =
+    Service { name: "IAM (policies)", tags: Tags::ByKind, names_are_ids: false, find_by_name: false };
 pub(crate) static IAM_PROFILES: Service =
     Service { name: "IAM (instance profiles)", tags: Tags::IamProfile, names_are_ids: true, find_by_name: false };
 pub(crate) static AUTO_SCALING: Service =
