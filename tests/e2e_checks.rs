@@ -13,6 +13,7 @@ const SAFE: &str = r#"stack: checks
 resources:
   vpc.main:
     cidr_block: 10.0.0.0/16
+    default_security_group_rules: none
   subnet.a:
     vpc_id: ${vpc.main}
     cidr_block: 10.0.1.0/24

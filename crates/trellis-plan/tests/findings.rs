@@ -12,6 +12,7 @@ const NET: &str = r#"stack: shop
 resources:
   vpc.main:
     cidr_block: 10.0.0.0/16
+    default_security_group_rules: none
   subnet.a:
     vpc_id: ${vpc.main}
     cidr_block: 10.0.1.0/24
@@ -19,6 +20,16 @@ resources:
     vpc_id: ${vpc.main}
     cidr_block: 10.0.2.0/24
 "#;
+
+#[test]
+fn a_vpc_whose_default_group_keeps_aws_s_rules_is_a_low_finding() {
+    let open = run(&NET.replace("    default_security_group_rules: none\n", ""), None).findings;
+    assert!(
+        open.iter().any(|f| f.rule == "vpc-default-sg-open" && f.checkov == Some("CKV2_AWS_12".into())),
+        "{open:?}"
+    );
+    assert!(findings("").iter().all(|f| f.rule != "vpc-default-sg-open"), "closed: no finding");
+}
 
 fn findings(extra: &str) -> Vec<Finding> {
     run(&format!("{NET}{extra}"), None).findings

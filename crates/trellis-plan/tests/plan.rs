@@ -12,6 +12,7 @@ const SPEC: &str = r#"stack: demo
 resources:
   vpc.main:
     cidr_block: 10.0.0.0/16
+    default_security_group_rules: none
   subnet.a:
     vpc_id: ${vpc.main}
     cidr_block: 10.0.1.0/24
@@ -58,6 +59,7 @@ fn converged() -> Vec<(Address, String, Attrs, Vec<Address>)> {
                 ("amazon_provided_ipv6_cidr_block", Value::Bool(false)),
                 ("enable_dns_support", Value::Bool(true)),
                 ("enable_dns_hostnames", Value::Bool(false)),
+                ("default_security_group_rules", s("none")),
                 ("tags", map(&[("Name", s("demo-main"))])),
                 ("id", s("vpc-1")),
             ]),
@@ -227,7 +229,7 @@ fn drift_is_reported_and_repaired() {
 fn removed_resources_are_deleted_dependents_first() {
     let objects = converged();
     let st = state_of(&objects);
-    let only_vpc = "stack: demo\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n";
+    let only_vpc = "stack: demo\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n    default_security_group_rules: none\n";
     let p = run(only_vpc, Some(&st), &live_of(&objects), Operation::Apply);
     let deletes: Vec<String> =
         p.changes.iter().filter(|c| c.action == Action::Delete).map(|c| c.address.to_string()).collect();

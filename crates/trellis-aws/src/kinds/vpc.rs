@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::operation::create_vpc::builders::CreateVpcFluentBuilder;
-use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Tenancy, Vpc, VpcAttributeName, VpcState};
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, Filter, IpPermission, IpRange, ResourceType, Tenancy, UserIdGroupPair, Vpc, VpcAttributeName,
+    VpcState,
+};
 use futures_util::future::try_join_all;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
@@ -63,14 +66,15 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
         let id = v.vpc_id().unwrap_or_default();
         let support = read_listed(|| dns_attribute(aws, id, VpcAttributeName::EnableDnsSupport)).await?;
         let hostnames = read_listed(|| dns_attribute(aws, id, VpcAttributeName::EnableDnsHostnames)).await?;
-        let group = defaults.get(id).map(String::as_str);
+        let group = defaults.get(id).map(|(g, open)| (g.as_str(), *open));
         Ok::<_, ProviderError>(described(id, v.tags(), observe(v, support, hostnames, group)))
     });
     try_join_all(reads).await
 }
 
-/// Each VPC's default security group, in one paged read for all of them.
-async fn default_groups(aws: &Aws, vpcs: &[Vpc]) -> Result<BTreeMap<String, String>, ProviderError> {
+/// Each VPC's default security group, and whether it has any rule, in one paged read
+/// for all of them.
+async fn default_groups(aws: &Aws, vpcs: &[Vpc]) -> Result<BTreeMap<String, (String, bool)>, ProviderError> {
     let ids: Vec<String> = vpcs.iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect();
     let mut out = BTreeMap::new();
     // AWS takes up to 200 values in one filter.
@@ -85,7 +89,8 @@ async fn default_groups(aws: &Aws, vpcs: &[Vpc]) -> Result<BTreeMap<String, Stri
         for page in crate::util::pages(aws, call).await? {
             for g in page.security_groups() {
                 if let (Some(vpc), Some(id)) = (g.vpc_id(), g.group_id()) {
-                    out.insert(vpc.to_string(), id.to_string());
+                    let open = !g.ip_permissions().is_empty() || !g.ip_permissions_egress().is_empty();
+                    out.insert(vpc.to_string(), (id.to_string(), open));
                 }
             }
         }
@@ -105,7 +110,7 @@ fn ipv6_block(v: &Vpc) -> Option<(&str, &str)> {
     })
 }
 
-fn observe(v: &Vpc, support: bool, hostnames: bool, default_group: Option<&str>) -> Vec<(&'static str, Value)> {
+fn observe(v: &Vpc, support: bool, hostnames: bool, default_group: Option<(&str, bool)>) -> Vec<(&'static str, Value)> {
     let v6 = ipv6_block(v);
     vec![
         ("cidr_block", opt_str(v.cidr_block())),
@@ -114,7 +119,11 @@ fn observe(v: &Vpc, support: bool, hostnames: bool, default_group: Option<&str>)
         ("instance_tenancy", opt_str(v.instance_tenancy().map(Tenancy::as_str))),
         ("enable_dns_support", Value::Bool(support)),
         ("enable_dns_hostnames", Value::Bool(hostnames)),
-        ("default_security_group_id", opt_str(default_group)),
+        ("default_security_group_id", opt_str(default_group.map(|(g, _)| g))),
+        (
+            "default_security_group_rules",
+            Value::str(if default_group.is_some_and(|(_, open)| !open) { "none" } else { "aws-default" }),
+        ),
     ]
 }
 
@@ -154,12 +163,14 @@ pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), 
         Ok(out.vpcs().first().filter(ready).map(|_| ()))
     })
     .await?;
-    // AWS's defaults: DNS support on, hostnames off; the IPv6 block as the create asked.
-    let defaults: Attrs =
+    // AWS's defaults: DNS support on, hostnames off; the IPv6 block as the create asked;
+    // the default group with AWS's rules.
+    let mut defaults: Attrs =
         [("enable_dns_support", true), ("enable_dns_hostnames", false), ("amazon_provided_ipv6_cidr_block", ipv6)]
             .iter()
             .map(|(k, v)| (k.to_string(), Value::Bool(*v)))
             .collect();
+    defaults.insert("default_security_group_rules".into(), Value::str("aws-default"));
     update(aws, id, &defaults, attrs).await
 }
 
@@ -191,6 +202,60 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
         };
         aws.call(crate::limits::Call::Mutate).await;
         call.send().await.map_err(aws_err)?;
+    }
+    let rules = |a: &Attrs| str_attr(a, "default_security_group_rules").map(str::to_string);
+    if let Some(want) = rules(after).filter(|w| Some(w) != rules(before).as_ref()) {
+        default_group_rules(aws, id, want == "none").await?;
+    }
+    Ok(())
+}
+
+/// Empties the VPC's default security group (`close`), or gives it AWS's own rules
+/// back: all traffic from its members, all traffic out.
+async fn default_group_rules(aws: &Aws, vpc: &str, close: bool) -> Result<(), ProviderError> {
+    aws.call(crate::limits::Call::Describe).await;
+    let out = aws
+        .ec2
+        .describe_security_groups()
+        .filters(Filter::builder().name("vpc-id").values(vpc).build())
+        .filters(Filter::builder().name("group-name").values("default").build())
+        .send()
+        .await
+        .map_err(aws_err)?;
+    let Some(group) = out.security_groups().first() else {
+        return Err(ProviderError::new(Some("InvalidGroup.NotFound"), format!("VPC {vpc} has no default security group")));
+    };
+    let id = group.group_id().unwrap_or_default();
+    let (ingress, egress) = if close {
+        (group.ip_permissions().to_vec(), group.ip_permissions_egress().to_vec())
+    } else {
+        let everything = |p: aws_sdk_ec2::types::builders::IpPermissionBuilder| p.ip_protocol("-1").build();
+        let members = everything(
+            IpPermission::builder().user_id_group_pairs(UserIdGroupPair::builder().group_id(id).build()),
+        );
+        let out = everything(IpPermission::builder().ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build()));
+        (
+            if group.ip_permissions().is_empty() { vec![members] } else { vec![] },
+            if group.ip_permissions_egress().is_empty() { vec![out] } else { vec![] },
+        )
+    };
+    if !ingress.is_empty() {
+        aws.call(crate::limits::Call::SecurityGroupRule).await;
+        let call = if close {
+            aws.ec2.revoke_security_group_ingress().group_id(id).set_ip_permissions(Some(ingress)).send().await.map(|_| ()).map_err(aws_err)
+        } else {
+            aws.ec2.authorize_security_group_ingress().group_id(id).set_ip_permissions(Some(ingress)).send().await.map(|_| ()).map_err(aws_err)
+        };
+        call?;
+    }
+    if !egress.is_empty() {
+        aws.call(crate::limits::Call::SecurityGroupRule).await;
+        let call = if close {
+            aws.ec2.revoke_security_group_egress().group_id(id).set_ip_permissions(Some(egress)).send().await.map(|_| ()).map_err(aws_err)
+        } else {
+            aws.ec2.authorize_security_group_egress().group_id(id).set_ip_permissions(Some(egress)).send().await.map(|_| ()).map_err(aws_err)
+        };
+        call?;
     }
     Ok(())
 }
@@ -233,7 +298,7 @@ mod tests {
                 .set_instance_tenancy(input.get_instance_tenancy().clone())
                 .set_tags(Some(roundtrip::ec2_tags(input.get_tag_specifications())))
                 .build();
-            let back = described("vpc-1", answer.tags(), observe(&answer, support, hostnames, Some("sg-1"))).attrs;
+            let back = described("vpc-1", answer.tags(), observe(&answer, support, hostnames, Some(("sg-1", true)))).attrs;
             gives_back(&attrs, &back, &["cidr_block", "instance_tenancy", "amazon_provided_ipv6_cidr_block", "tags"])?;
             prop_assert_eq!(&back["enable_dns_support"], &Value::Bool(support));
             prop_assert_eq!(&back["enable_dns_hostnames"], &Value::Bool(hostnames));

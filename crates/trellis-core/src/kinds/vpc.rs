@@ -1,7 +1,25 @@
 //! The schema of `vpc`; its AWS side is `trellis-aws/src/kinds/vpc.rs`.
 
-use super::{attr, computed_with, default, force, BASE, ID, PROTECT, TAGS, tf};
-use crate::schema::{Default, Kind, Mode, Object, Type};
+use super::{attr, computed_with, default, force, tf, tf_part, BASE, ID, PROTECT, TAGS};
+use crate::schema::{Default, Kind, Mode, Object, Rule, Severity, Subject, Type};
+use crate::Value;
+
+fn default_group_open(s: &Subject) -> Vec<String> {
+    match s.attrs.get("default_security_group_rules").and_then(Value::as_str) {
+        Some("none") => vec![],
+        _ => vec!["default_security_group_rules: aws-default (members of the default group reach each other, and anything out)".into()],
+    }
+}
+
+static RULES: [Rule; 1] = [Rule {
+    id: "vpc-default-sg-open",
+    checkov: Some("CKV2_AWS_12"),
+    severity: Severity::Low,
+    title: "the VPC's default security group allows traffic",
+    why: "an instance or interface launched without a group lands in it, and reaches every other object that did",
+    fix: "`default_security_group_rules: none`: trellis takes the group over and keeps it empty; give every object a group of its own",
+    check: default_group_open,
+}];
 
 pub static VPC: Kind = Kind {
     name: "vpc",
@@ -52,6 +70,15 @@ pub static VPC: Kind = Kind {
                 ),
                 Default::Bool(false),
             ),
+            default(
+                attr(
+                    "default_security_group_rules",
+                    Type::Enum(&["aws-default", "none"]),
+                    Mode::Optional,
+                    "The rules of the VPC's default security group, which trellis takes over as Terraform's `aws_default_security_group` does: `none` revokes every rule (and again whenever one appears: a rule added outside is drift); `aws-default` leaves AWS's own (all traffic between its members, all traffic out), and puts them back when changed from `none`. Changed in place.",
+                ),
+                Default::Str("aws-default"),
+            ),
             TAGS,
             attr(
                 "default_security_group_id",
@@ -63,7 +90,8 @@ pub static VPC: Kind = Kind {
             PROTECT,
         ],
     },
-    terraform_types: &[tf("aws_vpc")],
+    rules: &RULES,
+    terraform_types: &[tf("aws_vpc"), tf_part("aws_default_security_group", "default_security_group_rules")],
     create_call: Some(("ec2", "CreateVpc")),
     ..BASE
 };

@@ -380,6 +380,19 @@ impl Call<'_> {
 
     fn templatefile(&self, names: &mut dyn Names) -> Result<Expr> {
         self.count(2, 2)?;
+        // A template that renders itself (or a ring of them) would never end.
+        thread_local!(static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) });
+        let depth = DEPTH.with(|d| d.get());
+        if depth >= 8 {
+            return Err(self.wrong(1, FILE, "renders templates more than 8 deep: does a template render itself?"));
+        }
+        DEPTH.with(|d| d.set(depth + 1));
+        let out = self.render_template(names);
+        DEPTH.with(|d| d.set(depth));
+        out
+    }
+
+    fn render_template(&self, names: &mut dyn Names) -> Result<Expr> {
         let path = self.text(1, FILE)?;
         let vars = self.mapping(2, "mapping")?;
         let text = names.read_file(&path).map_err(|e| self.wrong(1, FILE, e))?;
@@ -637,6 +650,18 @@ mod tests {
         assert!(err("\"a\" + 1").contains("`+` adds numbers"));
         assert!(err("1 / 0").contains("divides by zero"));
         assert!(err("file(\"x.txt\")").contains("`file`: argument 1 (file) no file x.txt"));
+        // A template that renders itself stops.
+        struct Loop;
+        impl Names for Loop {
+            fn name(&mut self, _: &str) -> Option<Expr> {
+                None
+            }
+            fn read_file(&mut self, _: &str) -> std::result::Result<String, String> {
+                Ok("${templatefile(\"t\", {})}".into())
+            }
+        }
+        let looped = eval(&syntax::parse("templatefile(\"t\", {})").unwrap(), &mut Loop);
+        assert!(matches!(looped, Err(EvalError::Wrong(m, _)) if m.contains("more than 8 deep")));
     }
 
     proptest! {

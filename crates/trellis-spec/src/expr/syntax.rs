@@ -184,7 +184,13 @@ struct Parser {
     toks: Vec<(Tok, usize)>,
     pos: usize,
     end: usize,
+    /// How deep the expression being read is nested: bounded, so that no text makes the
+    /// reader recurse past its stack.
+    depth: usize,
 }
+
+/// The deepest nesting an expression may have.
+const MAX_DEPTH: usize = 64;
 
 impl Parser {
     fn peek(&self) -> Option<&Tok> {
@@ -217,6 +223,16 @@ impl Parser {
     }
 
     fn expr(&mut self) -> Result<Ast, SyntaxError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return self.fail(format!("the expression is nested more than {MAX_DEPTH} deep"));
+        }
+        let out = self.expr_inner();
+        self.depth -= 1;
+        out
+    }
+
+    fn expr_inner(&mut self) -> Result<Ast, SyntaxError> {
         let cond = self.binary(1)?;
         if self.eat("?") {
             let yes = self.expr()?;
@@ -258,11 +274,15 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Ast, SyntaxError> {
-        if self.eat("-") {
-            return Ok(Ast::Unary(UnOp::Neg, Box::new(self.unary()?)));
+        if self.depth > MAX_DEPTH {
+            return self.fail(format!("the expression is nested more than {MAX_DEPTH} deep"));
         }
-        if self.eat("!") {
-            return Ok(Ast::Unary(UnOp::Not, Box::new(self.unary()?)));
+        if self.eat("-") || self.eat("!") {
+            let op = if matches!(self.toks[self.pos - 1].0, Tok::Punct("-")) { UnOp::Neg } else { UnOp::Not };
+            self.depth += 1;
+            let inner = self.unary();
+            self.depth -= 1;
+            return Ok(Ast::Unary(op, Box::new(inner?)));
         }
         self.postfix()
     }
@@ -388,7 +408,7 @@ impl Parser {
 /// Reads one expression; the whole text must be it.
 pub fn parse(text: &str) -> Result<Ast, SyntaxError> {
     let toks = lex(text)?;
-    let mut p = Parser { toks, pos: 0, end: text.chars().count() };
+    let mut p = Parser { toks, pos: 0, end: text.chars().count(), depth: 0 };
     let ast = p.expr()?;
     if p.pos < p.toks.len() {
         return p.fail("unexpected text after the expression");
@@ -481,6 +501,10 @@ mod tests {
         assert!(parse("1 +").unwrap_err().message.contains("expected a value"));
         assert!(parse("a ? b").unwrap_err().message.contains("`:`"));
         assert!(parse("a # b").unwrap_err().message.contains("`#` has no meaning"));
+        let deep = format!("{}1{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert!(parse(&deep).unwrap_err().message.contains("nested more than"));
+        assert!(parse(&"-".repeat(10_000)).unwrap_err().message.contains("nested more than"));
+        assert!(parse(&format!("{}1", "[".repeat(10_000))).unwrap_err().message.contains("nested more than"));
     }
 
     fn ast() -> impl Strategy<Value = Ast> {
