@@ -56,7 +56,7 @@ async fn a_component_used_twice_applies_replans_empty_and_destroys() {
         let out =
             aws.autoscaling().describe_auto_scaling_groups().auto_scaling_group_names(&name).send().await.unwrap();
         let asg = &out.auto_scaling_groups()[0];
-        assert_eq!(asg.target_group_arns(), [tg.clone()]);
+        assert_eq!(asg.target_group_arns(), std::slice::from_ref(&tg));
         let template = stack.id(&format!("component.svc[\"{key}\"].launch_template.app"));
         assert_eq!(asg.launch_template().unwrap().launch_template_id(), Some(template.as_str()));
         // Its boot script, rendered by `templatefile` with this use's values.

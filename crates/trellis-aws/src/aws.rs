@@ -20,6 +20,7 @@ pub(crate) struct Clients {
     pub r53: aws_sdk_route53::Client,
     pub acm: aws_sdk_acm::Client,
     pub s3: aws_sdk_s3::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 /// A connected AWS provider.
@@ -40,6 +41,8 @@ pub struct Aws {
     pub(crate) acm: aws_sdk_acm::Client,
     /// S3: buckets (the state store has its own client).
     pub(crate) s3: aws_sdk_s3::Client,
+    /// CloudWatch Logs: log groups.
+    pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     /// The same clients making one attempt per call, for the calls that create an
     /// object: their outcome, when unknown, is looked up before they are sent again.
     pub(crate) once: Clients,
@@ -116,6 +119,10 @@ impl Aws {
 
     pub fn s3(&self) -> &aws_sdk_s3::Client {
         &self.s3
+    }
+
+    pub fn logs(&self) -> &aws_sdk_cloudwatchlogs::Client {
+        &self.logs
     }
 
     /// The CloudWatch client, for tests.

@@ -35,6 +35,7 @@ pub mod sdk {
     pub use aws_sdk_acm as acm;
     pub use aws_sdk_autoscaling as autoscaling;
     pub use aws_sdk_cloudwatch as cloudwatch;
+    pub use aws_sdk_cloudwatchlogs as logs;
     pub use aws_sdk_ec2 as ec2;
     pub use aws_sdk_elasticloadbalancingv2 as elb;
     pub use aws_sdk_iam as iam;

@@ -90,6 +90,8 @@ pub(crate) enum Call {
     /// S3's bucket-level calls (settings, tags, listings): no published figure for them
     /// (the thousands per second S3 states are for objects); 50 / 20 stays clear.
     S3,
+    /// CloudWatch Logs: CreateLogGroup 5 per second, DescribeLogGroups 10; one bucket of 10 / 5.
+    Logs,
 }
 
 pub(crate) struct Limits {
@@ -109,6 +111,7 @@ pub(crate) struct Limits {
     route53: Bucket,
     acm: Bucket,
     s3: Bucket,
+    logs: Bucket,
 }
 
 impl Default for Limits {
@@ -130,6 +133,7 @@ impl Default for Limits {
             route53: Bucket::under(5.0, 5.0),
             acm: Bucket::under(10.0, 5.0),
             s3: Bucket::under(50.0, 20.0),
+            logs: Bucket::under(10.0, 5.0),
         }
     }
 }
@@ -162,6 +166,7 @@ impl Limits {
             Call::Route53 => self.route53.take().await,
             Call::Acm => self.acm.take().await,
             Call::S3 => self.s3.take().await,
+            Call::Logs => self.logs.take().await,
         }
     }
 }

@@ -229,7 +229,8 @@ fn drift_is_reported_and_repaired() {
 fn removed_resources_are_deleted_dependents_first() {
     let objects = converged();
     let st = state_of(&objects);
-    let only_vpc = "stack: demo\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n    default_security_group_rules: none\n";
+    let only_vpc =
+        "stack: demo\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n    default_security_group_rules: none\n";
     let p = run(only_vpc, Some(&st), &live_of(&objects), Operation::Apply);
     let deletes: Vec<String> =
         p.changes.iter().filter(|c| c.action == Action::Delete).map(|c| c.address.to_string()).collect();

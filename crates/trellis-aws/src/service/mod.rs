@@ -77,6 +77,9 @@ pub(crate) static ACM: Service = Service { name: "ACM", tags: Tags::Acm, names_a
 /// S3: no tag filter (a stack's buckets are read by its name prefix, then their tags);
 /// a bucket's name is its id; its tags are replaced whole (`kinds/s3_bucket.rs`).
 pub(crate) static S3: Service = Service { name: "S3", tags: Tags::ByKind, names_are_ids: true, find_by_name: true };
+/// CloudWatch Logs: a log group's name is its id; tags by ARN (`kinds/log_group.rs`).
+pub(crate) static LOGS: Service =
+    Service { name: "CloudWatch Logs", tags: Tags::ByKind, names_are_ids: true, find_by_name: true };
 pub(crate) static CLOUDWATCH: Service =
     Service { name: "CloudWatch", tags: Tags::ByKind, names_are_ids: true, find_by_name: false };
 

@@ -334,7 +334,7 @@ impl Parser<'_> {
             };
             let sources = self.git_sources();
             if let Some(broken) = sources.borrow().broken.clone() {
-                self.error(broken, at, Some(format!("remove it and run `trellis get` to write it again")));
+                self.error(broken, at, Some("remove it and run `trellis get` to write it again".to_string()));
                 return None;
             }
             let resolved = sources.borrow_mut().resolve(&source, &git);
