@@ -58,6 +58,7 @@ const FROM_REFERENCE: &[(&str, &str, &str)] = &[
     ("db_instance", "master_user_password", "RDS CreateDBInstance: 8 to 41 (MySQL) or 128 (PostgreSQL) characters"),
     ("key_pair", "key_name", "EC2 ImportKeyPair: up to 255 ASCII characters"),
     ("s3_bucket", "bucket", "S3 bucket naming rules: 3 to 63 characters"),
+    ("sns_topic", "name", "SNS CreateTopic: 1 to 256 characters"),
 ];
 
 #[test]

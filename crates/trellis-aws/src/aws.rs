@@ -21,6 +21,7 @@ pub(crate) struct Clients {
     pub acm: aws_sdk_acm::Client,
     pub s3: aws_sdk_s3::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub sns: aws_sdk_sns::Client,
 }
 
 /// A connected AWS provider.
@@ -43,6 +44,8 @@ pub struct Aws {
     pub(crate) s3: aws_sdk_s3::Client,
     /// CloudWatch Logs: log groups.
     pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
+    /// SNS: topics.
+    pub(crate) sns: aws_sdk_sns::Client,
     /// The same clients making one attempt per call, for the calls that create an
     /// object: their outcome, when unknown, is looked up before they are sent again.
     pub(crate) once: Clients,
@@ -123,6 +126,10 @@ impl Aws {
 
     pub fn logs(&self) -> &aws_sdk_cloudwatchlogs::Client {
         &self.logs
+    }
+
+    pub fn sns(&self) -> &aws_sdk_sns::Client {
+        &self.sns
     }
 
     /// The CloudWatch client, for tests.

@@ -92,6 +92,9 @@ pub(crate) enum Call {
     S3,
     /// CloudWatch Logs: CreateLogGroup 5 per second, DescribeLogGroups 10; one bucket of 10 / 5.
     Logs,
+    /// SNS: control-plane calls (CreateTopic, SetTopicAttributes, ...) are a few per
+    /// second; 10 / 5 stays clear.
+    Sns,
 }
 
 pub(crate) struct Limits {
@@ -112,6 +115,7 @@ pub(crate) struct Limits {
     acm: Bucket,
     s3: Bucket,
     logs: Bucket,
+    sns: Bucket,
 }
 
 impl Default for Limits {
@@ -134,6 +138,7 @@ impl Default for Limits {
             acm: Bucket::under(10.0, 5.0),
             s3: Bucket::under(50.0, 20.0),
             logs: Bucket::under(10.0, 5.0),
+            sns: Bucket::under(10.0, 5.0),
         }
     }
 }
@@ -167,6 +172,7 @@ impl Limits {
             Call::Acm => self.acm.take().await,
             Call::S3 => self.s3.take().await,
             Call::Logs => self.logs.take().await,
+            Call::Sns => self.sns.take().await,
         }
     }
 }

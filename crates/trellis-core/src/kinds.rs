@@ -488,6 +488,7 @@ macro_rules! each_kind {
             iam_role => IAM_ROLE,
             iam_instance_profile => IAM_INSTANCE_PROFILE,
             key_pair => KEY_PAIR,
+            sns_topic => SNS_TOPIC,
             metric_alarm => METRIC_ALARM,
             log_group => LOG_GROUP,
             s3_bucket => S3_BUCKET,

@@ -80,6 +80,8 @@ pub(crate) static S3: Service = Service { name: "S3", tags: Tags::ByKind, names_
 /// CloudWatch Logs: a log group's name is its id; tags by ARN (`kinds/log_group.rs`).
 pub(crate) static LOGS: Service =
     Service { name: "CloudWatch Logs", tags: Tags::ByKind, names_are_ids: true, find_by_name: true };
+/// SNS: a topic is known by its ARN; tags by ARN (`kinds/sns_topic.rs`).
+pub(crate) static SNS: Service = Service { name: "SNS", tags: Tags::ByKind, names_are_ids: false, find_by_name: false };
 pub(crate) static CLOUDWATCH: Service =
     Service { name: "CloudWatch", tags: Tags::ByKind, names_are_ids: true, find_by_name: false };
 
