@@ -18,7 +18,6 @@ use crate::util::{
     all_tags, aws_err, create_named, delete_with_retry, described_with, opt_int, opt_str, pages_with, str_attr,
     tag_changes, Described, Select,
 };
-use crate::TAG_STACK;
 
 /// The AWS side of `log_group`.
 pub(crate) struct Ops;
@@ -48,10 +47,8 @@ impl AwsKind for Ops {
         for g in groups {
             let (Some(name), Some(arn)) = (g.log_group_name(), bare_arn(&g)) else { continue };
             let tags = tags(aws, arn).await?;
-            if let Select::Stack(stack) = sel {
-                if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
-                    continue;
-                }
+            if !sel.keeps(&tags) {
+                continue;
             }
             out.push(described_with(name, tags, observe(&g)));
         }

@@ -85,10 +85,8 @@ impl AwsKind for Ops {
                 Err(e) if is_code(&e, NOT_FOUND) => continue,
                 Err(e) => return Err(e),
             };
-            if let Select::Stack(stack) = sel {
-                if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
-                    continue;
-                }
+            if !sel.keeps(&tags) {
+                continue;
             }
             match read(aws, &name).await {
                 Ok(attrs) => out.push(described_with(&name, tags, attrs)),

@@ -18,7 +18,6 @@ use crate::util::{
     all_tags, aws_err, create_named, delete_with_retry, described_with, document_json, document_value, is_code,
     pages_with, str_attr, tag_changes, Described, Select, NOT_FOUND,
 };
-use crate::TAG_STACK;
 
 /// The AWS side of `sns_topic`.
 pub(crate) struct Ops;
@@ -68,10 +67,8 @@ impl AwsKind for Ops {
                 Err(e) if is_code(&e, NOT_FOUND) => continue,
                 Err(e) => return Err(e),
             };
-            if let Select::Stack(stack) = sel {
-                if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
-                    continue;
-                }
+            if !sel.keeps(&tags) {
+                continue;
             }
             aws.call(Call::Sns).await;
             let attrs = match aws.sns.get_topic_attributes().topic_arn(&arn).send().await.map_err(aws_err) {

@@ -12,7 +12,6 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 use crate::aws::Aws;
 use crate::limits::Call;
 use crate::util::{all_tags, aws_err, is_code, str_attr, tag_changes, Select, NOT_FOUND};
-use crate::TAG_STACK;
 
 pub(crate) fn rds_tags(stack: &str, address: &Address, tags: Option<&Value>) -> Vec<Tag> {
     all_tags(stack, address, tags).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
@@ -105,10 +104,8 @@ where
     let mut out = Vec::new();
     for (_, arn, obj) in found {
         let tags = list_tags(aws, &arn).await?;
-        if let Select::Stack(stack) = sel {
-            if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
-                continue;
-            }
+        if !sel.keeps(&tags) {
+            continue;
         }
         out.push((obj, tags));
     }

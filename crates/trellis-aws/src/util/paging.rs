@@ -22,6 +22,15 @@ pub(crate) enum Select<'a> {
 }
 
 impl Select<'_> {
+    /// Whether an object with these tags is one this selection asks for, where the
+    /// service could not filter by tag: any for ids, the stack's for a stack.
+    pub fn keeps(&self, tags: &std::collections::BTreeMap<String, String>) -> bool {
+        match self {
+            Select::Stack(stack) => tags.get(TAG_STACK).map(String::as_str) == Some(*stack),
+            Select::Ids(_) => true,
+        }
+    }
+
     /// The filter for this selection; `id_filter` is the kind's id filter name.
     pub fn filter(&self, id_filter: &str) -> Filter {
         match self {
