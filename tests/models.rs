@@ -41,6 +41,7 @@ const DIFFERS: &[(&str, &str, &str)] = &[
     ("launch_template", "instance_type", "the model lists every instance type (over 1,400, more each month); any is taken, and pre-flight asks the region whether it offers it"),
     ("instance", "instance_type", "as for launch templates"),
     ("autoscaling_group", "vpc_zone_identifier", "a set of subnets here, sent joined by commas"),
+    ("efs_mount_target", "security_groups", "the model allows 100; the EFS API reference (CreateMountTarget) says up to five, as AWS enforces"),
 ];
 
 /// Limits the models leave out and AWS's API reference states, with the page: the

@@ -861,6 +861,118 @@ def shim_egress_only_gateway_filters():
     Response.describe_egress_only_internet_gateways = describe_egress_only_internet_gateways
 
 
+def shim_efs_update_file_system():
+    """moto 5.2.5 implements neither UpdateFileSystem (a file system's throughput mode
+    and provisioned throughput, changed in place) nor DeleteFileSystemPolicy, and
+    answers both "not implemented". AWS changes the settings and answers the file
+    system's description (202), and removes the policy (200). So does the shim."""
+    import json
+
+    from moto.efs.exceptions import FileSystemNotFound
+    from moto.efs.responses import EFSResponse
+
+    def found(self, file_system_id):
+        fs = self.efs_backend.file_systems_by_id.get(file_system_id)
+        if fs is None:
+            raise FileSystemNotFound(file_system_id)
+        return fs
+
+    def update_file_system(self):
+        fs = found(self, self._get_param("FileSystemId"))
+        mode = self._get_param("ThroughputMode")
+        if mode:
+            fs.throughput_mode = mode
+        mibps = self._get_param("ProvisionedThroughputInMibps")
+        if mibps is not None:
+            fs.provisioned_throughput_in_mibps = mibps
+        elif mode and mode != "provisioned":
+            fs.provisioned_throughput_in_mibps = None
+        return json.dumps(fs.info_json()), {"status": 202, "Content-Type": "application/json"}
+
+    def delete_file_system_policy(self):
+        found(self, self._get_param("FileSystemId")).file_system_policy = None
+        return "{}", {"status": 200, "Content-Type": "application/json"}
+
+    EFSResponse.update_file_system = update_file_system
+    EFSResponse.delete_file_system_policy = delete_file_system_policy
+
+
+def simulate_efs_lifecycle():
+    """Not a defect, a simulation of what moto lacks: moto 5.2.5 makes every file
+    system and mount target `available` at once and deletes a mount target at once.
+    EFS answers a new file system `creating` for seconds and a new mount target for a
+    minute or more, and a deleted mount target stays `deleting` for as long, its file
+    system answering `FileSystemInUse` meanwhile. Here each is `creating` for
+    `READY_AFTER` seconds, and a deleted mount target lingers `deleting` for `LINGER`
+    seconds before moto deletes it."""
+    import json
+    import time
+
+    from moto.efs.responses import EFSResponse
+
+    READY_AFTER = 1.5
+    LINGER = 2.0
+    made = {}  # file system or mount target id -> time made
+    leaving = {}  # mount target id -> time its delete was asked
+
+    def sweep(backend):
+        now = time.monotonic()
+        for mt_id, at in list(leaving.items()):
+            if now - at >= LINGER:
+                del leaving[mt_id]
+                if mt_id in backend.mount_targets_by_id:
+                    original_delete(backend, mt_id)
+
+    def state(item, key):
+        at = made.get(item.get(key))
+        if item.get(key) in leaving:
+            item["LifeCycleState"] = "deleting"
+        elif at is not None and time.monotonic() - at < READY_AFTER:
+            item["LifeCycleState"] = "creating"
+
+    def wrap(name, key, list_key=None, record=False):
+        original = getattr(EFSResponse, name)
+
+        def handler(self):
+            sweep(self.efs_backend)
+            body, headers = original(self)
+            answer = json.loads(body)
+            items = answer.get(list_key, []) if list_key else [answer]
+            for item in items:
+                if record and item.get(key):
+                    made[item[key]] = time.monotonic()
+                state(item, key)
+            return json.dumps(answer), headers
+
+        setattr(EFSResponse, name, handler)
+
+    wrap("create_file_system", "FileSystemId", record=True)
+    wrap("describe_file_systems", "FileSystemId", "FileSystems")
+    wrap("create_mount_target", "MountTargetId", record=True)
+    wrap("describe_mount_targets", "MountTargetId", "MountTargets")
+
+    from moto.efs.models import EFSBackend
+
+    original_delete = EFSBackend.delete_mount_target
+
+    def delete_mount_target(backend, mount_target_id):
+        sweep(backend)
+        if mount_target_id in backend.mount_targets_by_id:
+            leaving.setdefault(mount_target_id, time.monotonic())
+            return
+        original_delete(backend, mount_target_id)
+
+    EFSBackend.delete_mount_target = delete_mount_target
+
+    original_delete_fs = EFSBackend.delete_file_system
+
+    def delete_file_system(backend, file_system_id):
+        sweep(backend)
+        original_delete_fs(backend, file_system_id)
+
+    EFSBackend.delete_file_system = delete_file_system
+
+
 def _records_held(account_id, name, value):
     """Whether a hosted zone of the account holds the CNAME `name` -> `value`."""
     from moto.route53.models import route53_backends
@@ -983,11 +1095,13 @@ if __name__ == "__main__":
     shim_hosted_zone_ids()
     shim_egress_only_gateway_filters()
     shim_bucket_versioning_root()
+    shim_efs_update_file_system()
     # Not shims of defects: what moto does not simulate at all (DNS validation, a
-    # change reaching Route53's servers; and in refresh.py the instance refresh,
+    # change reaching Route53's servers, EFS's slow mount targets; and in refresh.py the instance refresh,
     # application health, draining).
     simulate_dns_validation()
     simulate_route53_propagation()
+    simulate_efs_lifecycle()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import refresh
 

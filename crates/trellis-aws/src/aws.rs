@@ -22,6 +22,7 @@ pub(crate) struct Clients {
     pub s3: aws_sdk_s3::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub sns: aws_sdk_sns::Client,
+    pub efs: aws_sdk_efs::Client,
 }
 
 /// A connected AWS provider.
@@ -46,6 +47,8 @@ pub struct Aws {
     pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     /// SNS: topics.
     pub(crate) sns: aws_sdk_sns::Client,
+    /// EFS: file systems and mount targets.
+    pub(crate) efs: aws_sdk_efs::Client,
     /// The same clients making one attempt per call, for the calls that create an
     /// object: their outcome, when unknown, is looked up before they are sent again.
     pub(crate) once: Clients,
@@ -130,6 +133,10 @@ impl Aws {
 
     pub fn sns(&self) -> &aws_sdk_sns::Client {
         &self.sns
+    }
+
+    pub fn efs(&self) -> &aws_sdk_efs::Client {
+        &self.efs
     }
 
     /// The CloudWatch client, for tests.

@@ -104,6 +104,7 @@ fn clients(config: &aws_config::SdkConfig, classifier: &Classifier, attempts: u3
         acm: client!(aws_sdk_acm),
         logs: client!(aws_sdk_cloudwatchlogs),
         sns: client!(aws_sdk_sns),
+        efs: client!(aws_sdk_efs),
         // Path-style addressing where the endpoint is not AWS's own (an S3-compatible
         // store), as the state store's client does.
         s3: aws_sdk_s3::Client::from_conf(
@@ -140,7 +141,7 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
         }
     }
     let classifier = Classifier { recent: Arc::new(Recent::default()), progress: opts.progress.clone() };
-    let Clients { ec2, elb, asg, rds, ssm, iam, cw, r53, acm, s3, logs, sns } = clients(&config, &classifier, 10);
+    let Clients { ec2, elb, asg, rds, ssm, iam, cw, r53, acm, s3, logs, sns, efs } = clients(&config, &classifier, 10);
     Ok(Aws {
         ec2,
         elb,
@@ -154,6 +155,7 @@ pub async fn connect(opts: AwsOptions) -> Result<Aws, ProviderError> {
         s3,
         logs,
         sns,
+        efs,
         // A create is never sent again by the SDK: its outcome is resolved first.
         once: clients(&config, &classifier, 1),
         recent: classifier.recent,

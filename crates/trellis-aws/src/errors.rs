@@ -82,6 +82,10 @@ const EXISTS: &[&str] = &[
     "DBParameterGroupAlreadyExistsFault",
     "EntityAlreadyExists",
     "InvalidKeyPair.Duplicate",
+    // EFS: a resent CreateFileSystem (its creation token taken by the first send), and
+    // a second mount target in a zone that has the first.
+    "FileSystemAlreadyExists",
+    "MountTargetConflict",
 ];
 const IN_USE: &[&str] = &[
     "DependencyViolation",
@@ -93,6 +97,8 @@ const IN_USE: &[&str] = &[
     "InvalidDBSubnetGroupStateFault",
     "InvalidDBParameterGroupState",
     "DeleteConflict",
+    // EFS: a file system whose mount targets are still being deleted.
+    "FileSystemInUse",
 ];
 
 /// Answers to a change that the SDK sent again after a lost reply, saying the first
@@ -151,6 +157,8 @@ pub(crate) const NOT_FOUND: &[&str] = &[
     // CloudWatch: DeleteAlarms, and ListTagsForResource of an alarm.
     "ResourceNotFound",
     "ResourceNotFoundException",
+    "FileSystemNotFound",
+    "MountTargetNotFound",
 ];
 
 /// Answers that are "not found" in other words: EC2 refusing an instance profile IAM has

@@ -42,6 +42,7 @@ pub mod sdk {
     pub use aws_sdk_rds as rds;
     pub use aws_sdk_route53 as route53;
     pub use aws_sdk_s3 as s3;
+    pub use aws_sdk_efs as efs;
     pub use aws_sdk_sns as sns;
     pub use aws_sdk_ssm as ssm;
 }

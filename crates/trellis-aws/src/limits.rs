@@ -95,6 +95,9 @@ pub(crate) enum Call {
     /// SNS: control-plane calls (CreateTopic, SetTopicAttributes, ...) are a few per
     /// second; 10 / 5 stays clear.
     Sns,
+    /// EFS: control-plane calls are throttled at a few per second (DescribeFileSystems,
+    /// CreateMountTarget); 10 / 5 stays clear.
+    Efs,
 }
 
 pub(crate) struct Limits {
@@ -116,6 +119,7 @@ pub(crate) struct Limits {
     s3: Bucket,
     logs: Bucket,
     sns: Bucket,
+    efs: Bucket,
 }
 
 impl Default for Limits {
@@ -139,6 +143,7 @@ impl Default for Limits {
             s3: Bucket::under(50.0, 20.0),
             logs: Bucket::under(10.0, 5.0),
             sns: Bucket::under(10.0, 5.0),
+            efs: Bucket::under(10.0, 5.0),
         }
     }
 }
@@ -173,6 +178,7 @@ impl Limits {
             Call::S3 => self.s3.take().await,
             Call::Logs => self.logs.take().await,
             Call::Sns => self.sns.take().await,
+            Call::Efs => self.efs.take().await,
         }
     }
 }

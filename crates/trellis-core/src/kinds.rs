@@ -492,6 +492,8 @@ macro_rules! each_kind {
             metric_alarm => METRIC_ALARM,
             log_group => LOG_GROUP,
             s3_bucket => S3_BUCKET,
+            efs_file_system => EFS_FILE_SYSTEM,
+            efs_mount_target => EFS_MOUNT_TARGET,
         }
     };
 }

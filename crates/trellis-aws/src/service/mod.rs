@@ -82,6 +82,9 @@ pub(crate) static LOGS: Service =
     Service { name: "CloudWatch Logs", tags: Tags::ByKind, names_are_ids: true, find_by_name: true };
 /// SNS: a topic is known by its ARN; tags by ARN (`kinds/sns_topic.rs`).
 pub(crate) static SNS: Service = Service { name: "SNS", tags: Tags::ByKind, names_are_ids: false, find_by_name: false };
+/// EFS: file systems tagged by id (`TagResource`), listed whole with their tags (no
+/// tag filter); mount targets take no tags and are known by id (`kinds/efs_*.rs`).
+pub(crate) static EFS: Service = Service { name: "EFS", tags: Tags::ByKind, names_are_ids: false, find_by_name: false };
 pub(crate) static CLOUDWATCH: Service =
     Service { name: "CloudWatch", tags: Tags::ByKind, names_are_ids: true, find_by_name: false };
 
