@@ -21,7 +21,7 @@ async fn a_bucket_holds_its_settings_changes_in_place_and_keeps_its_data() {
     let stack = Stack::new("buckets", "");
     stack.write_spec(&example(&stack.name));
     let applied = stack.apply();
-    assert!(applied.stdout.contains("Apply complete! Resources: 11 added"), "{}\n{}", applied.stdout, applied.stderr);
+    assert!(applied.stdout.contains("Apply complete! Resources: 12 added"), "{}\n{}", applied.stdout, applied.stderr);
     let aws = aws().await;
     let s3 = aws.s3();
     let bucket = stack.id("s3_bucket.logs");

@@ -973,6 +973,42 @@ def simulate_efs_lifecycle():
     EFSBackend.delete_file_system = delete_file_system
 
 
+def simulate_sns_confirmation():
+    """Not a defect, a simulation of what moto lacks: moto 5.2.5 confirms every
+    subscription at once. SNS sends an email or HTTP(S) endpoint a confirmation link
+    and reports the subscription `PendingConfirmation` until it is followed. Here such a
+    subscription is pending when made; `ConfirmSubscription` with the subscription's
+    ARN as its token (the link's token, which only the endpoint sees on AWS) confirms
+    it, and answers its ARN."""
+    from moto.core.responses import ActionResult
+    from moto.sns.models import SNSBackend
+    from moto.sns.responses import SNSResponse
+
+    CONFIRMED_BY_LINK = {"email", "email-json", "http", "https"}
+    original_subscribe = SNSBackend.subscribe
+
+    def subscribe(self, topic_arn, endpoint, protocol):
+        known = self._find_subscription(topic_arn, endpoint, protocol)
+        subscription = original_subscribe(self, topic_arn, endpoint, protocol)
+        if known is None and protocol in CONFIRMED_BY_LINK:
+            subscription.attributes["PendingConfirmation"] = True
+            subscription.attributes["ConfirmationWasAuthenticated"] = False
+        return subscription
+
+    def confirm_subscription(self):
+        token = self._get_param("Token")
+        subscription = self.backend.subscriptions.get(token)
+        if subscription is None or subscription.topic.arn != self._get_param("TopicArn"):
+            return original_confirm(self)
+        subscription.attributes["PendingConfirmation"] = False
+        subscription.attributes["ConfirmationWasAuthenticated"] = True
+        return ActionResult({"SubscriptionArn": subscription.arn})
+
+    original_confirm = SNSResponse.confirm_subscription
+    SNSBackend.subscribe = subscribe
+    SNSResponse.confirm_subscription = confirm_subscription
+
+
 def _records_held(account_id, name, value):
     """Whether a hosted zone of the account holds the CNAME `name` -> `value`."""
     from moto.route53.models import route53_backends
@@ -1097,11 +1133,12 @@ if __name__ == "__main__":
     shim_bucket_versioning_root()
     shim_efs_update_file_system()
     # Not shims of defects: what moto does not simulate at all (DNS validation, a
-    # change reaching Route53's servers, EFS's slow mount targets; and in refresh.py the instance refresh,
+    # change reaching Route53's servers, EFS's slow mount targets, SNS's confirmation links; and in refresh.py the instance refresh,
     # application health, draining).
     simulate_dns_validation()
     simulate_route53_propagation()
     simulate_efs_lifecycle()
+    simulate_sns_confirmation()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import refresh
 

@@ -489,6 +489,7 @@ macro_rules! each_kind {
             iam_instance_profile => IAM_INSTANCE_PROFILE,
             key_pair => KEY_PAIR,
             sns_topic => SNS_TOPIC,
+            sns_subscription => SNS_SUBSCRIPTION,
             metric_alarm => METRIC_ALARM,
             log_group => LOG_GROUP,
             s3_bucket => S3_BUCKET,

@@ -17,7 +17,7 @@ static NOTIFICATION: Object = Object {
     check: Some(check_notification),
     other_names: &[],
     attrs: &[
-        attr("topic_arn", Type::Str, Mode::Required, "The SNS topic's ARN (topics are made elsewhere)."),
+        attr("topic_arn", Type::Str, Mode::Required, "The SNS topic: `${sns_topic.NAME}`, or the ARN of one made elsewhere."),
         attr("notification_types", Type::Set(&Type::Enum(NOTIFICATION_TYPES)), Mode::Required, "What the topic is told of."),
     ],
 };
