@@ -56,7 +56,7 @@ impl AwsKind for Ops {
 /// Rule numbers above this are AWS's own catch-all rules.
 const LAST_USER_RULE: i32 = 32766;
 
-fn rules(acl: &NetworkAcl, egress: bool) -> Value {
+pub(crate) fn rules(acl: &NetworkAcl, egress: bool) -> Value {
     let mut out: Vec<Value> = acl
         .entries()
         .iter()

@@ -50,7 +50,7 @@ impl AwsKind for Ops {
     }
 }
 
-fn routes_of(t: &RouteTable) -> Value {
+pub(crate) fn routes_of(t: &RouteTable) -> Value {
     let mut routes: Vec<Value> = t
         .routes()
         .iter()

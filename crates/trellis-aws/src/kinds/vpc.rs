@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use aws_sdk_ec2::operation::create_vpc::builders::CreateVpcFluentBuilder;
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, Filter, IpPermission, IpRange, ResourceType, Tenancy, UserIdGroupPair, Vpc, VpcAttributeName,
-    VpcState,
+    AttributeBooleanValue, Filter, IpPermission, IpRange, NetworkAcl, ResourceType, RouteTable, Tenancy, UserIdGroupPair,
+    Vpc, VpcAttributeName, VpcState,
 };
 use futures_util::future::try_join_all;
 use trellis_core::{Address, Attrs, ProviderError, Value};
@@ -61,13 +61,17 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
         vpcs.extend(page.vpcs.unwrap_or_default());
     }
     let defaults = default_groups(aws, &vpcs).await?;
+    let ids: Vec<String> = vpcs.iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect();
+    let (acls, mains) = (default_acls(aws, &ids).await?, main_tables(aws, &ids).await?);
     // DNS settings are only offered one attribute of one VPC per call.
     let reads = vpcs.iter().map(|v| async {
         let id = v.vpc_id().unwrap_or_default();
         let support = read_listed(|| dns_attribute(aws, id, VpcAttributeName::EnableDnsSupport)).await?;
         let hostnames = read_listed(|| dns_attribute(aws, id, VpcAttributeName::EnableDnsHostnames)).await?;
         let group = defaults.get(id).map(|(g, open)| (g.as_str(), *open));
-        Ok::<_, ProviderError>(described(id, v.tags(), observe(v, support, hostnames, group)))
+        let mut attrs = observe(v, support, hostnames, group);
+        attrs.extend(observe_defaults(acls.get(id), mains.get(id)));
+        Ok::<_, ProviderError>(described(id, v.tags(), attrs))
     });
     try_join_all(reads).await
 }
@@ -96,6 +100,103 @@ async fn default_groups(aws: &Aws, vpcs: &[Vpc]) -> Result<BTreeMap<String, (Str
         }
     }
     Ok(out)
+}
+
+/// Each VPC's default network ACL, in one paged read for all of them (200 a filter).
+async fn default_acls(aws: &Aws, vpcs: &[String]) -> Result<BTreeMap<String, NetworkAcl>, ProviderError> {
+    let mut out = BTreeMap::new();
+    for chunk in vpcs.chunks(200) {
+        let call = aws
+            .ec2
+            .describe_network_acls()
+            .filters(Filter::builder().name("vpc-id").set_values(Some(chunk.to_vec())).build())
+            .filters(Filter::builder().name("default").values("true").build())
+            .into_paginator()
+            .send();
+        for page in crate::util::pages(aws, call).await? {
+            for acl in page.network_acls() {
+                if let Some(vpc) = acl.vpc_id() {
+                    out.insert(vpc.to_string(), acl.clone());
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Each VPC's main route table, in one paged read for all of them.
+async fn main_tables(aws: &Aws, vpcs: &[String]) -> Result<BTreeMap<String, RouteTable>, ProviderError> {
+    let mut out = BTreeMap::new();
+    for chunk in vpcs.chunks(200) {
+        let call = aws
+            .ec2
+            .describe_route_tables()
+            .filters(Filter::builder().name("vpc-id").set_values(Some(chunk.to_vec())).build())
+            .filters(Filter::builder().name("association.main").values("true").build())
+            .into_paginator()
+            .send();
+        for page in crate::util::pages(aws, call).await? {
+            for t in page.route_tables() {
+                if let Some(vpc) = t.vpc_id() {
+                    out.insert(vpc.to_string(), t.clone());
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The default ACL's rules and the main table's routes, as the spec writes them.
+fn observe_defaults(acl: Option<&NetworkAcl>, main: Option<&RouteTable>) -> Vec<(&'static str, Value)> {
+    vec![
+        ("default_network_acl_id", opt_str(acl.and_then(|a| a.network_acl_id()))),
+        ("default_network_acl_ingress", acl.map(|a| super::network_acl::rules(a, false)).unwrap_or(Value::Null)),
+        ("default_network_acl_egress", acl.map(|a| super::network_acl::rules(a, true)).unwrap_or(Value::Null)),
+        ("main_route_table_id", opt_str(main.and_then(|t| t.route_table_id()))),
+        ("main_route_table_routes", main.map(super::route_table::routes_of).unwrap_or(Value::Null)),
+    ]
+}
+
+/// Makes the VPC's default ACL's rules and main table's routes what `after` gives,
+/// from what AWS holds now (an attribute `after` leaves out is left as it is).
+async fn take_over_defaults(aws: &Aws, vpc: &str, after: &Attrs) -> Result<(), ProviderError> {
+    let ids = [vpc.to_string()];
+    let given = |k: &str| matches!(after.get(k), Some(Value::List(_)));
+    if given("default_network_acl_ingress") || given("default_network_acl_egress") {
+        let acls = default_acls(aws, &ids).await?;
+        let Some(acl) = acls.get(vpc) else {
+            return Err(ProviderError::new(Some("InvalidNetworkAclID.NotFound"), format!("VPC {vpc} has no default network ACL")));
+        };
+        let live: Attrs = [
+            ("ingress", super::network_acl::rules(acl, false)),
+            ("egress", super::network_acl::rules(acl, true)),
+            ("subnet_ids", Value::List(vec![])),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let mut want = live.clone();
+        for (attr, key) in [("default_network_acl_ingress", "ingress"), ("default_network_acl_egress", "egress")] {
+            if given(attr) {
+                want.insert(key.to_string(), after[attr].clone());
+            }
+        }
+        super::network_acl::update(aws, acl.network_acl_id().unwrap_or_default(), &live, &want).await?;
+    }
+    if given("main_route_table_routes") {
+        let mains = main_tables(aws, &ids).await?;
+        let Some(table) = mains.get(vpc) else {
+            return Err(ProviderError::new(Some("InvalidRouteTableID.NotFound"), format!("VPC {vpc} has no main route table")));
+        };
+        let live: Attrs = [("routes", super::route_table::routes_of(table)), ("subnet_ids", Value::List(vec![]))]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let mut want = live.clone();
+        want.insert("routes".to_string(), after["main_route_table_routes"].clone());
+        super::route_table::update(aws, table.route_table_id().unwrap_or_default(), &live, &want).await?;
+    }
+    Ok(())
 }
 
 /// A VPC's attributes as AWS describes it (its DNS settings and default group are
@@ -207,6 +308,10 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
     if let Some(want) = rules(after).filter(|w| Some(w) != rules(before).as_ref()) {
         default_group_rules(aws, id, want == "none").await?;
     }
+    let taken = ["default_network_acl_ingress", "default_network_acl_egress", "main_route_table_routes"];
+    if taken.iter().any(|k| before.get(*k) != after.get(*k)) {
+        take_over_defaults(aws, id, after).await?;
+    }
     Ok(())
 }
 
@@ -304,5 +409,46 @@ mod tests {
             prop_assert_eq!(&back["enable_dns_hostnames"], &Value::Bool(hostnames));
             prop_assert_eq!(&back["default_security_group_id"], &Value::str("sg-1"));
         }
+    }
+
+    /// The default ACL's rules and the main table's routes come back as the spec writes
+    /// them: AWS's catch-all rules and the `local` route are AWS's, not the spec's.
+    #[test]
+    fn a_vpc_s_defaults_come_back_without_aws_s_own_entries() {
+        let rule = |n: i64, action: &str| -> std::collections::BTreeMap<String, Value> {
+            [
+                ("rule_number", Value::Int(n)),
+                ("protocol", Value::str("all")),
+                ("rule_action", Value::str(action)),
+                ("cidr_block", Value::str("0.0.0.0/0")),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+        };
+        let acl = NetworkAcl::builder()
+            .network_acl_id("acl-1")
+            .entries(super::super::network_acl::entry(&rule(100, "allow"), false))
+            .entries(super::super::network_acl::entry(&rule(32767, "deny"), false))
+            .entries(super::super::network_acl::entry(&rule(32767, "deny"), true))
+            .build();
+        let table = RouteTable::builder()
+            .route_table_id("rtb-1")
+            .routes(
+                aws_sdk_ec2::types::Route::builder()
+                    .destination_cidr_block("10.0.0.0/16")
+                    .gateway_id("local")
+                    .origin(aws_sdk_ec2::types::RouteOrigin::CreateRouteTable)
+                    .build(),
+            )
+            .routes(aws_sdk_ec2::types::Route::builder().destination_cidr_block("0.0.0.0/0").gateway_id("igw-1").build())
+            .build();
+        let back: Attrs = observe_defaults(Some(&acl), Some(&table)).into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        assert_eq!(back["default_network_acl_ingress"], Value::List(vec![Value::Map(rule(100, "allow"))]));
+        assert_eq!(back["default_network_acl_egress"], Value::List(vec![]));
+        let route: std::collections::BTreeMap<String, Value> =
+            [("destination_cidr_block", "0.0.0.0/0"), ("gateway_id", "igw-1")].into_iter().map(|(k, v)| (k.to_string(), Value::str(v))).collect();
+        assert_eq!(back["main_route_table_routes"], Value::List(vec![Value::Map(route)]));
+        assert_eq!(back["main_route_table_id"], Value::str("rtb-1"));
     }
 }

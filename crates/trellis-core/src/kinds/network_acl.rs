@@ -72,7 +72,8 @@ static ICMP_TYPE_CODE: Object = Object {
     ],
 };
 
-static NACL_RULE: Object = Object {
+/// One rule; also the VPC's default ACL's (`vpc.default_network_acl_ingress`).
+pub(super) static NACL_RULE: Object = Object {
     check: Some(check_nacl_rule),
     other_names: &[],
     attrs: &[

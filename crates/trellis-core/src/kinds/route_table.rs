@@ -29,7 +29,8 @@ fn check_route(route: &Attrs) -> Option<(&'static str, String)> {
 
 const ROUTE_TARGETS: [&str; 3] = ["gateway_id", "nat_gateway_id", "egress_only_internet_gateway_id"];
 
-static ROUTE: Object = Object {
+/// One route; also the VPC's main table's (`vpc.main_route_table_routes`).
+pub(super) static ROUTE: Object = Object {
     check: Some(check_route),
     other_names: &[],
     attrs: &[

@@ -79,7 +79,27 @@ pub static VPC: Kind = Kind {
                 ),
                 Default::Str("aws-default"),
             ),
+            attr(
+                "default_network_acl_ingress",
+                Type::List(&Type::Object(&super::network_acl::NACL_RULE)),
+                Mode::OptionalComputed,
+                "The inbound rules of the VPC's default network ACL (the one every subnet without an ACL of its own uses), taken over as Terraform's `aws_default_network_acl` does: given, trellis makes the ACL's rules exactly these (`[]` denies everything; a rule added outside is drift); left out, whatever it holds is left alone. AWS's own: rule 100 allowing all traffic. Changed in place.",
+            ),
+            attr(
+                "default_network_acl_egress",
+                Type::List(&Type::Object(&super::network_acl::NACL_RULE)),
+                Mode::OptionalComputed,
+                "Its outbound rules, likewise.",
+            ),
+            attr(
+                "main_route_table_routes",
+                Type::List(&Type::Object(&super::route_table::ROUTE)),
+                Mode::OptionalComputed,
+                "The routes of the VPC's main route table (the one every subnet without a table of its own uses) besides its `local` route, taken over as Terraform's `aws_default_route_table` does: given, trellis makes them exactly these (`[]` keeps only `local`, so no subnet is public by accident; a route added outside is drift); left out, left alone. Changed in place.",
+            ),
             TAGS,
+            attr("default_network_acl_id", Type::Str, Mode::Computed, "The network ACL AWS made with the VPC."),
+            attr("main_route_table_id", Type::Str, Mode::Computed, "The route table AWS made with the VPC, its main one."),
             attr(
                 "default_security_group_id",
                 Type::Ref("security_group"),
@@ -91,7 +111,12 @@ pub static VPC: Kind = Kind {
         ],
     },
     rules: &RULES,
-    terraform_types: &[tf("aws_vpc"), tf_part("aws_default_security_group", "default_security_group_rules")],
+    terraform_types: &[
+        tf("aws_vpc"),
+        tf_part("aws_default_security_group", "default_security_group_rules"),
+        tf_part("aws_default_network_acl", "default_network_acl_ingress, default_network_acl_egress"),
+        tf_part("aws_default_route_table", "main_route_table_routes"),
+    ],
     create_call: Some(("ec2", "CreateVpc")),
     ..BASE
 };
