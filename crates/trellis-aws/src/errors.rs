@@ -158,6 +158,7 @@ pub(crate) const NOT_FOUND: &[&str] = &[
     "ResourceNotFound",
     "ResourceNotFoundException",
     "FileSystemNotFound",
+    "InvalidRoute.NotFound",
     "MountTargetNotFound",
 ];
 

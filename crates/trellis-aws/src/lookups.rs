@@ -3,7 +3,7 @@
 //! matches returned in the attribute names of the lookup kind. Choosing among them (one,
 //! the newest, all) is the kind's rule, in `trellis-core`.
 
-use aws_sdk_ec2::types::{AvailabilityZone, Filter, Image, SecurityGroup, Subnet, Vpc};
+use aws_sdk_ec2::types::{AvailabilityZone, Filter, Image, Instance, RouteTable, SecurityGroup, Subnet, Vpc};
 use trellis_core::{Attrs, LookupQuery, ProviderError, Value};
 
 use crate::aws::Aws;
@@ -25,6 +25,8 @@ impl Aws {
             "availability_zones" => zones(self, q).await,
             "ami" => images(self, q).await,
             "route53_zone" => hosted_zones(self, q).await,
+            "route_table" => route_tables(self, q).await,
+            "instance" => instances(self, q).await,
             other => Err(ProviderError::new(None, format!("trellis cannot look up a `{other}`"))),
         }
     }
@@ -122,6 +124,47 @@ pub(crate) fn observe_zone(z: &AvailabilityZone) -> Attrs {
     attrs(vec![("name", s(z.zone_name())), ("zone_id", s(z.zone_id()))])
 }
 
+async fn route_tables(aws: &Aws, q: &LookupQuery) -> Result<Vec<Attrs>, ProviderError> {
+    let filters = ec2_filters(
+        q,
+        &[("id", "route-table-id"), ("vpc_id", "vpc-id"), ("subnet_id", "association.subnet-id"), ("main", "association.main")],
+    );
+    let pages = pages(aws, aws.ec2.describe_route_tables().set_filters(Some(filters)).into_paginator().send()).await?;
+    Ok(pages.iter().flat_map(|p| p.route_tables()).map(observe_route_table).collect())
+}
+
+pub(crate) fn observe_route_table(t: &RouteTable) -> Attrs {
+    attrs(vec![("id", s(t.route_table_id())), ("vpc_id", s(t.vpc_id())), ("owner_id", s(t.owner_id()))])
+}
+
+async fn instances(aws: &Aws, q: &LookupQuery) -> Result<Vec<Attrs>, ProviderError> {
+    let filters = ec2_filters(
+        q,
+        &[
+            ("id", "instance-id"),
+            ("vpc_id", "vpc-id"),
+            ("subnet_id", "subnet-id"),
+            ("instance_state_name", "instance-state-name"),
+        ],
+    );
+    let pages = pages(aws, aws.ec2.describe_instances().set_filters(Some(filters)).into_paginator().send()).await?;
+    Ok(pages.iter().flat_map(|p| p.reservations()).flat_map(|r| r.instances()).map(observe_instance).collect())
+}
+
+pub(crate) fn observe_instance(i: &Instance) -> Attrs {
+    let primary = i.network_interfaces().iter().find(|n| n.attachment().and_then(|a| a.device_index()) == Some(0));
+    attrs(vec![
+        ("id", s(i.instance_id())),
+        ("private_ip", s(i.private_ip_address())),
+        ("public_ip", s(i.public_ip_address())),
+        ("subnet_id", s(i.subnet_id())),
+        ("vpc_id", s(i.vpc_id())),
+        ("availability_zone", s(i.placement().and_then(|p| p.availability_zone()))),
+        ("instance_type", s(i.instance_type().map(|t| t.as_str()))),
+        ("network_interface_id", s(primary.and_then(|n| n.network_interface_id()))),
+    ])
+}
+
 /// The hosted zones of that domain (Route53 lists by name from it: the first page
 /// holds them), the private or public one if asked.
 async fn hosted_zones(aws: &Aws, q: &LookupQuery) -> Result<Vec<Attrs>, ProviderError> {
@@ -213,7 +256,16 @@ mod tests {
         let subnet = observe_subnet(&Subnet::builder().subnet_id("subnet-1").build());
         let group = observe_group(&SecurityGroup::builder().group_id("sg-1").build());
         let image = observe_image(&Image::builder().image_id("ami-1").build());
-        for (kind, got) in [("vpc", vpc), ("subnet", subnet), ("security_group", group), ("ami", image)] {
+        let table = observe_route_table(&RouteTable::builder().route_table_id("rtb-1").build());
+        let instance = observe_instance(&Instance::builder().instance_id("i-1").build());
+        for (kind, got) in [
+            ("vpc", vpc),
+            ("subnet", subnet),
+            ("security_group", group),
+            ("ami", image),
+            ("route_table", table),
+            ("instance", instance),
+        ] {
             let k = trellis_core::lookup::get(kind).unwrap();
             let want: Vec<&str> = k.attrs.iter().map(|a| a.name).collect();
             let mut names: Vec<&str> = got.keys().map(String::as_str).collect();

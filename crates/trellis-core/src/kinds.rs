@@ -464,6 +464,7 @@ macro_rules! each_kind {
             internet_gateway => INTERNET_GATEWAY,
             egress_only_internet_gateway => EGRESS_ONLY_INTERNET_GATEWAY,
             route_table => ROUTE_TABLE,
+            route => ROUTE,
             network_acl => NETWORK_ACL,
             security_group => SECURITY_GROUP,
             launch_template => LAUNCH_TEMPLATE,

@@ -214,7 +214,58 @@ pub static ROUTE53_ZONE: LookupKind = LookupKind {
     needs: &[&["name"]],
 };
 
-pub static ALL: &[&LookupKind] = &[&VPC, &SUBNET, &SUBNETS, &SECURITY_GROUP, &AVAILABILITY_ZONES, &AMI, &ROUTE53_ZONE];
+pub static ROUTE_TABLE: LookupKind = LookupKind {
+    name: "route_table",
+    doc: "One route table the stack does not own (another team's, a VPC's main one), for a `route` to add to: by id, by the subnet explicitly associated with it, by its VPC's main table (`vpc_id` with `main: true`), or by tags.",
+    filters: &[
+        filter!("id", Type::Ref("route_table"), "The table's id."),
+        filter!("vpc_id", Type::Ref("vpc"), "The VPC it is in."),
+        filter!("subnet_id", Type::Ref("subnet"), "A subnet explicitly associated with it."),
+        filter!("main", Type::Bool, "`true`: its VPC's main table."),
+        TAGS,
+    ],
+    attrs: &[
+        attr!("id", id_of "route_table", "The table's id."),
+        attr!("vpc_id", id_of "vpc", "The VPC it is in."),
+        attr!("owner_id", "The account that owns it."),
+    ],
+    default_attr: "id",
+    pick: Pick::One,
+    needs: &[&["id"], &["subnet_id"], &["vpc_id"], &["tags"]],
+};
+
+pub static INSTANCE: LookupKind = LookupKind {
+    name: "instance",
+    doc: "One EC2 instance the stack does not own (a bastion, a server made by hand), by id, or by tags, subnet or VPC; a running one unless `instance_state_name` says otherwise.",
+    filters: &[
+        filter!("id", Type::Ref("instance"), "The instance's id."),
+        filter!("vpc_id", Type::Ref("vpc"), "The VPC it is in."),
+        filter!("subnet_id", Type::Ref("subnet"), "The subnet it is in."),
+        LookupFilter {
+            name: "instance_state_name",
+            ty: Type::Enum(&["pending", "running", "stopping", "stopped"]),
+            doc: "Its state.",
+            default: Some("running"),
+        },
+        TAGS,
+    ],
+    attrs: &[
+        attr!("id", id_of "instance", "The instance's id."),
+        attr!("private_ip", "Its private address."),
+        attr!("public_ip", "Its public address, if it has one."),
+        attr!("subnet_id", id_of "subnet", "The subnet it is in."),
+        attr!("vpc_id", id_of "vpc", "The VPC it is in."),
+        attr!("availability_zone", "Its availability zone."),
+        attr!("instance_type", "Its type."),
+        attr!("network_interface_id", "Its primary network interface (a route's target)."),
+    ],
+    default_attr: "id",
+    pick: Pick::One,
+    needs: &[&["id"], &["tags"], &["subnet_id"], &["vpc_id"]],
+};
+
+pub static ALL: &[&LookupKind] =
+    &[&VPC, &SUBNET, &SUBNETS, &SECURITY_GROUP, &AVAILABILITY_ZONES, &AMI, &ROUTE53_ZONE, &ROUTE_TABLE, &INSTANCE];
 
 pub fn get(name: &str) -> Option<&'static LookupKind> {
     ALL.iter().copied().find(|k| k.name == name)

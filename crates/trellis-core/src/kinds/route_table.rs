@@ -82,7 +82,7 @@ pub static ROUTE_TABLE: Kind = Kind {
             PROTECT,
         ],
     },
-    terraform_types: &[tf("aws_route_table"), tf_part("aws_route_table_association", "subnet_ids"), tf_part("aws_route", "routes")],
+    terraform_types: &[tf("aws_route_table"), tf_part("aws_route_table_association", "subnet_ids")],
     create_call: Some(("ec2", "CreateRouteTable")),
     ..BASE
 };
