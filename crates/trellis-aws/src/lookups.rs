@@ -27,6 +27,7 @@ impl Aws {
             "route53_zone" => hosted_zones(self, q).await,
             "route_table" => route_tables(self, q).await,
             "instance" => instances(self, q).await,
+            "elb_service_account" => elb_service_account(&self.region).map(|a| vec![a]),
             other => Err(ProviderError::new(None, format!("trellis cannot look up a `{other}`"))),
         }
     }
@@ -165,6 +166,58 @@ pub(crate) fn observe_instance(i: &Instance) -> Attrs {
     ])
 }
 
+/// Elastic Load Balancing's log delivery account in each region that has one (AWS's
+/// "Enable access logs for your Application Load Balancer", Step 2, the regions
+/// available before August 2022); the regions opened since deliver as a service
+/// principal.
+const ELB_ACCOUNTS: &[(&str, &str)] = &[
+    ("us-east-1", "127311923021"),
+    ("us-east-2", "033677994240"),
+    ("us-west-1", "027434742980"),
+    ("us-west-2", "797873946194"),
+    ("af-south-1", "098369216593"),
+    ("ap-east-1", "754344448648"),
+    ("ap-southeast-3", "589379963580"),
+    ("ap-south-1", "718504428378"),
+    ("ap-northeast-3", "383597477331"),
+    ("ap-northeast-2", "600734575887"),
+    ("ap-southeast-1", "114774131450"),
+    ("ap-southeast-2", "783225319266"),
+    ("ap-northeast-1", "582318560864"),
+    ("ca-central-1", "985666609251"),
+    ("eu-central-1", "054676820928"),
+    ("eu-west-1", "156460612806"),
+    ("eu-west-2", "652711504416"),
+    ("eu-south-1", "635631232127"),
+    ("eu-west-3", "009996457667"),
+    ("eu-north-1", "897822967062"),
+    ("me-south-1", "076674570225"),
+    ("sa-east-1", "507241528517"),
+    ("us-gov-west-1", "048591011584"),
+    ("us-gov-east-1", "190560391635"),
+    ("cn-north-1", "638102146993"),
+    ("cn-northwest-1", "037604701340"),
+];
+
+pub(crate) fn elb_service_account(region: &str) -> Result<Attrs, ProviderError> {
+    let Some((_, id)) = ELB_ACCOUNTS.iter().find(|(r, _)| *r == region) else {
+        return Err(ProviderError::new(
+            None,
+            format!(
+                "{region} has no Elastic Load Balancing log delivery account: regions opened since August 2022 deliver logs as the service principal; write the bucket policy's `Principal: {{ Service: logdelivery.elasticloadbalancing.amazonaws.com }}` instead"
+            ),
+        ));
+    };
+    let partition = if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    };
+    Ok(attrs(vec![("id", Value::str(*id)), ("arn", Value::Str(format!("arn:{partition}:iam::{id}:root")))]))
+}
+
 /// The hosted zones of that domain (Route53 lists by name from it: the first page
 /// holds them), the private or public one if asked.
 async fn hosted_zones(aws: &Aws, q: &LookupQuery) -> Result<Vec<Attrs>, ProviderError> {
@@ -258,6 +311,9 @@ mod tests {
         let image = observe_image(&Image::builder().image_id("ami-1").build());
         let table = observe_route_table(&RouteTable::builder().route_table_id("rtb-1").build());
         let instance = observe_instance(&Instance::builder().instance_id("i-1").build());
+        let elb = elb_service_account("eu-west-1").unwrap();
+        assert_eq!(elb["arn"], Value::str("arn:aws:iam::156460612806:root"));
+        assert!(elb_service_account("eu-central-2").unwrap_err().message.contains("logdelivery.elasticloadbalancing"));
         for (kind, got) in [
             ("vpc", vpc),
             ("subnet", subnet),
@@ -265,6 +321,7 @@ mod tests {
             ("ami", image),
             ("route_table", table),
             ("instance", instance),
+            ("elb_service_account", elb),
         ] {
             let k = trellis_core::lookup::get(kind).unwrap();
             let want: Vec<&str> = k.attrs.iter().map(|a| a.name).collect();

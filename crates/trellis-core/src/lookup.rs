@@ -264,8 +264,31 @@ pub static INSTANCE: LookupKind = LookupKind {
     needs: &[&["id"], &["tags"], &["subnet_id"], &["vpc_id"]],
 };
 
-pub static ALL: &[&LookupKind] =
-    &[&VPC, &SUBNET, &SUBNETS, &SECURITY_GROUP, &AVAILABILITY_ZONES, &AMI, &ROUTE53_ZONE, &ROUTE_TABLE, &INSTANCE];
+pub static ELB_SERVICE_ACCOUNT: LookupKind = LookupKind {
+    name: "elb_service_account",
+    doc: "The account through which Elastic Load Balancing writes a load balancer's access logs in the stack's region, for the log bucket's policy (`Principal: { AWS: \"${lookup.elb_service_account.NAME.arn}\" }`). Known without a call (AWS publishes one per region). Regions opened since August 2022 have none: there the policy names the service principal `logdelivery.elasticloadbalancing.amazonaws.com`, and this lookup fails saying so.",
+    filters: &[],
+    attrs: &[
+        attr!("id", "The account's id."),
+        attr!("arn", "The account's root, as a policy principal: `arn:aws:iam::<id>:root`."),
+    ],
+    default_attr: "id",
+    pick: Pick::One,
+    needs: &[],
+};
+
+pub static ALL: &[&LookupKind] = &[
+    &VPC,
+    &SUBNET,
+    &SUBNETS,
+    &SECURITY_GROUP,
+    &AVAILABILITY_ZONES,
+    &AMI,
+    &ROUTE53_ZONE,
+    &ROUTE_TABLE,
+    &INSTANCE,
+    &ELB_SERVICE_ACCOUNT,
+];
 
 pub fn get(name: &str) -> Option<&'static LookupKind> {
     ALL.iter().copied().find(|k| k.name == name)
