@@ -1009,6 +1009,102 @@ def simulate_sns_confirmation():
     SNSResponse.confirm_subscription = confirm_subscription
 
 
+def shim_autoscaling_group_settings():
+    """moto 5.2.5: CreateAutoScalingGroup drops `MaxInstanceLifetime` and
+    `DefaultInstanceWarmup`; UpdateAutoScalingGroup drops those and `CapacityRebalance`
+    and `TerminationPolicies`; EnableMetricsCollection replaces the group's metrics
+    where AWS adds to them; DisableMetricsCollection is not implemented. AWS keeps each
+    setting as given and answers it in DescribeAutoScalingGroups; so does the shim
+    (on the group, under the names moto's answer reads)."""
+    from moto.autoscaling.responses import AutoScalingResponse
+    from moto.core.responses import EmptyResult
+
+    SETTINGS = [
+        ("MaxInstanceLifetime", "max_instance_lifetime", int),
+        ("DefaultInstanceWarmup", "default_instance_warmup", int),
+        ("CapacityRebalance", "capacity_rebalance", lambda v: str(v).lower() == "true"),
+    ]
+
+    def keep(self):
+        group = self.autoscaling_backend.autoscaling_groups.get(self._get_param("AutoScalingGroupName"))
+        if group is None:
+            return
+        for param, attr, convert in SETTINGS:
+            value = self._get_param(param)
+            if value is not None:
+                setattr(group, attr, convert(value))
+        policies = self._get_param("TerminationPolicies")
+        if policies:
+            group.termination_policies = policies
+
+    def wrap(name):
+        original = getattr(AutoScalingResponse, name)
+
+        def handler(self):
+            result = original(self)
+            keep(self)
+            return result
+
+        setattr(AutoScalingResponse, name, handler)
+
+    wrap("create_auto_scaling_group")
+    wrap("update_auto_scaling_group")
+
+    def enable_metrics_collection(self):
+        group = self.autoscaling_backend.describe_auto_scaling_groups([self._get_param("AutoScalingGroupName")])[0]
+        asked = self._get_param("Metrics") or []
+        group.metrics = list(dict.fromkeys(list(group.metrics) + asked))
+        return EmptyResult()
+
+    def disable_metrics_collection(self):
+        group = self.autoscaling_backend.describe_auto_scaling_groups([self._get_param("AutoScalingGroupName")])[0]
+        asked = self._get_param("Metrics") or []
+        group.metrics = [m for m in group.metrics if asked and m not in asked]
+        return EmptyResult()
+
+    AutoScalingResponse.enable_metrics_collection = enable_metrics_collection
+    AutoScalingResponse.disable_metrics_collection = disable_metrics_collection
+
+
+def shim_rds_performance_insights():
+    """moto 5.2.5 ignores `EnablePerformanceInsights`,
+    `PerformanceInsightsRetentionPeriod` and `PerformanceInsightsKMSKeyId` in
+    CreateDBInstance, CreateDBInstanceReadReplica and ModifyDBInstance, and describes
+    every database without them. AWS keeps them (retention 7 days and its own key when
+    turned on without them) and describes them; so does the shim."""
+    from moto.rds.responses import RDSResponse
+
+    def keep(self, result):
+        database = result.result.get("DBInstance") if hasattr(result, "result") else None
+        if database is None:
+            return
+        enabled = self.params.get("EnablePerformanceInsights")
+        if enabled is not None:
+            database.performance_insights_enabled = str(enabled).lower() == "true"
+        if getattr(database, "performance_insights_enabled", False):
+            retention = self.params.get("PerformanceInsightsRetentionPeriod")
+            database.performance_insights_retention_period = int(retention) if retention is not None else (
+                getattr(database, "performance_insights_retention_period", None) or 7
+            )
+            key = self.params.get("PerformanceInsightsKMSKeyId")
+            database.performance_insights_kms_key_id = key or getattr(database, "performance_insights_kms_key_id", None) or (
+                f"arn:aws:kms:{self.region}:{self.current_account}:key/performance-insights"
+            )
+
+    def wrap(name):
+        original = getattr(RDSResponse, name)
+
+        def handler(self):
+            result = original(self)
+            keep(self, result)
+            return result
+
+        setattr(RDSResponse, name, handler)
+
+    for name in ["create_db_instance", "create_db_instance_read_replica", "modify_db_instance"]:
+        wrap(name)
+
+
 def _records_held(account_id, name, value):
     """Whether a hosted zone of the account holds the CNAME `name` -> `value`."""
     from moto.route53.models import route53_backends
@@ -1132,6 +1228,8 @@ if __name__ == "__main__":
     shim_egress_only_gateway_filters()
     shim_bucket_versioning_root()
     shim_efs_update_file_system()
+    shim_autoscaling_group_settings()
+    shim_rds_performance_insights()
     # Not shims of defects: what moto does not simulate at all (DNS validation, a
     # change reaching Route53's servers, EFS's slow mount targets, SNS's confirmation links; and in refresh.py the instance refresh,
     # application health, draining).

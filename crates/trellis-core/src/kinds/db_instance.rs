@@ -5,13 +5,28 @@ use crate::schema::{Attr, DataRules, Default, Guard, Effect, Kind, Mode, Object,
 use crate::{Attrs, Value};
 
 fn check_db_instance(a: &Attrs) -> Option<(&'static str, String)> {
-    const FROM_SOURCE: [&str; 5] = ["engine", "master_username", "master_user_password", "db_name", "storage_encrypted"];
+    const FROM_SOURCE: [&str; 6] =
+        ["engine", "master_username", "master_user_password", "manage_master_user_password", "db_name", "storage_encrypted"];
     if a.contains_key("source_db_instance_identifier") {
-        return FROM_SOURCE.into_iter().find(|k| a.contains_key(*k)).map(|k| {
+        // A setting at its default (`false`) is no setting.
+        let set = |k: &str| a.get(k).is_some_and(|v| *v != Value::Bool(false));
+        return FROM_SOURCE.into_iter().find(|k| set(k)).map(|k| {
             (k, format!("a read replica takes `{k}` from its source (`source_db_instance_identifier`); leave it out"))
         });
     }
-    if let Some(k) = ["engine", "master_username", "master_user_password", "allocated_storage"].into_iter().find(|k| !a.contains_key(*k)) {
+    let managed = a.get("manage_master_user_password").and_then(Value::as_bool) == Some(true);
+    if managed && a.contains_key("master_user_password") {
+        return Some((
+            "master_user_password",
+            "with `manage_master_user_password: true` Secrets Manager keeps the password: leave `master_user_password` out".into(),
+        ));
+    }
+    let needed: &[&str] = if managed {
+        &["engine", "master_username", "allocated_storage"]
+    } else {
+        &["engine", "master_username", "master_user_password", "allocated_storage"]
+    };
+    if let Some(k) = needed.iter().find(|k| !a.contains_key(**k)) {
         return Some(("db_instance_class", format!("a database that is not a replica needs `{k}`")));
     }
     engine_limits(a)
@@ -236,6 +251,8 @@ pub static DB_INSTANCE: Kind = Kind {
             terraform("replicate_source_db", "source_db_instance_identifier"),
             terraform("username", "master_username"),
             terraform("password", "master_user_password"),
+            terraform("performance_insights_enabled", "enable_performance_insights"),
+            terraform("ca_cert_identifier", "ca_certificate_identifier"),
         ],
         attrs: &[
             force(limit(attr("db_instance_identifier", Type::Str, Mode::OptionalComputed, GENERATED_LOWER_NAME), 63)),
@@ -318,6 +335,27 @@ pub static DB_INSTANCE: Kind = Kind {
                     db_password,
                 )
             },
+            default(
+                attr(
+                    "manage_master_user_password",
+                    Type::Bool,
+                    Mode::Optional,
+                    "`--manage-master-user-password`: Secrets Manager makes, keeps and rotates the administrator's password, so none passes through trellis's environment (in place of `master_user_password`; its secret is `master_user_secret_arn`). Changed in place.",
+                ),
+                Default::Bool(false),
+            ),
+            attr(
+                "master_user_secret_kms_key_id",
+                Type::Str,
+                Mode::OptionalComputed,
+                "`--master-user-secret-kms-key-id`: the KMS key of that secret; left out, Secrets Manager's own.",
+            ),
+            attr(
+                "master_user_secret_arn",
+                Type::Str,
+                Mode::Computed,
+                "The Secrets Manager secret holding the password, with `manage_master_user_password` (what the application reads).",
+            ),
             attr(
                 "db_subnet_group_name",
                 Type::Ref("db_subnet_group"),
@@ -420,6 +458,37 @@ pub static DB_INSTANCE: Kind = Kind {
                 Type::Str,
                 Mode::OptionalComputed,
                 "The role RDS sends enhanced monitoring's metrics to CloudWatch with (`${iam_role.NAME.arn}`); needed when `monitoring_interval` is above 0.",
+            ),
+            default(
+                attr(
+                    "enable_performance_insights",
+                    Type::Bool,
+                    Mode::Optional,
+                    "`--enable-performance-insights`: Performance Insights' view of the database's load. Changed in place.",
+                ),
+                Default::Bool(false),
+            ),
+            attr(
+                "performance_insights_retention_period",
+                Type::Int,
+                Mode::OptionalComputed,
+                "Days Performance Insights keeps its data (7, the free tier, or 31 times a number of months up to 731). Changed in place.",
+            ),
+            attr(
+                "performance_insights_kms_key_id",
+                Type::Str,
+                Mode::OptionalComputed,
+                "The KMS key of Performance Insights' data; AWS's own when left out.",
+            ),
+            interrupts(
+                attr(
+                    "ca_certificate_identifier",
+                    Type::Str,
+                    Mode::OptionalComputed,
+                    "`--ca-certificate-identifier`: the certificate authority of the database's TLS certificate (`rds-ca-rsa2048-g1`, ...). Changed in place.",
+                ),
+                Effect::Restart,
+                "the database restarts to take its new certificate (at once with `apply_immediately: true`, else in the maintenance window); clients must trust the new authority first",
             ),
             attr(
                 "auto_minor_version_upgrade",
