@@ -5,7 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use aws_sdk_autoscaling::operation::create_auto_scaling_group::builders::CreateAutoScalingGroupFluentBuilder;
-use aws_sdk_autoscaling::types::{AutoScalingGroup, Filter, LaunchTemplateSpecification, Tag};
+use aws_sdk_autoscaling::types::{
+    AutoScalingGroup, Filter, InstanceReusePolicy, LaunchTemplateSpecification, ScheduledUpdateGroupAction, Tag,
+    WarmPoolConfiguration, WarmPoolState,
+};
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
@@ -108,6 +111,7 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
     let groups = groups(aws, sel).await?;
     let names: Vec<String> = groups.iter().filter_map(|g| g.auto_scaling_group_name().map(str::to_string)).collect();
     let mut told = notifications(aws, &names).await?;
+    let mut scheduled = if names.is_empty() { BTreeMap::new() } else { scheduled_actions(aws, &names).await? };
     Ok(groups
         .iter()
         .map(|g| {
@@ -119,9 +123,148 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
             let name = g.auto_scaling_group_name().unwrap_or_default();
             let mut seen = observe(g);
             seen.push(("notification_configurations", notifications_value(told.remove(name).unwrap_or_default())));
+            seen.push(("scheduled_actions", Value::List(scheduled.remove(name).unwrap_or_default())));
             described_with(name, tags, seen)
         })
         .collect())
+}
+
+/// Each group's scheduled actions, by name: one paged read of the account's actions
+/// when several groups are read, the group's own when one is.
+async fn scheduled_actions(aws: &Aws, names: &[String]) -> Result<BTreeMap<String, Vec<Value>>, ProviderError> {
+    let mut req = aws.asg.describe_scheduled_actions().max_records(100);
+    if let [one] = names {
+        req = req.auto_scaling_group_name(one);
+    }
+    let pages = crate::util::pages_with(aws, Call::AutoScaling, req.into_paginator().send()).await?;
+    let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for a in pages.iter().flat_map(|p| p.scheduled_update_group_actions()) {
+        let Some(group) = a.auto_scaling_group_name().filter(|g| names.iter().any(|n| n == g)) else { continue };
+        out.entry(group.to_string()).or_default().push(scheduled_value(a));
+    }
+    for list in out.values_mut() {
+        normalize_set(list);
+    }
+    Ok(out)
+}
+
+fn name_of(v: &Value) -> &str {
+    v.as_map().and_then(|m| m.get("scheduled_action_name")).and_then(Value::as_str).unwrap_or("")
+}
+
+/// A time as the spec writes it: ISO 8601 in UTC, to the second.
+fn time_text(t: &aws_smithy_types::DateTime) -> Value {
+    t.fmt(aws_smithy_types::date_time::Format::DateTime).map(Value::Str).unwrap_or(Value::Null)
+}
+
+fn scheduled_value(a: &ScheduledUpdateGroupAction) -> Value {
+    let mut m = BTreeMap::new();
+    let mut put = |k: &str, v: Value| {
+        if v != Value::Null {
+            m.insert(k.to_string(), v);
+        }
+    };
+    put("scheduled_action_name", opt_str(a.scheduled_action_name()));
+    put("recurrence", opt_str(a.recurrence()));
+    // A recurring action's start time is its next run, which AWS moves on: only a
+    // one-off action's is the spec's.
+    if a.recurrence().is_none() {
+        put("start_time", a.start_time().map(time_text).unwrap_or(Value::Null));
+    }
+    put("end_time", a.end_time().map(time_text).unwrap_or(Value::Null));
+    put("time_zone", opt_str(a.time_zone()));
+    put("min_size", opt_int(a.min_size()));
+    put("max_size", opt_int(a.max_size()));
+    put("desired_capacity", opt_int(a.desired_capacity()));
+    Value::Map(m)
+}
+
+fn parse_time(v: Option<&Value>) -> Result<Option<aws_smithy_types::DateTime>, ProviderError> {
+    let Some(text) = v.and_then(Value::as_str) else { return Ok(None) };
+    aws_smithy_types::DateTime::from_str(text, aws_smithy_types::date_time::Format::DateTime)
+        .map(Some)
+        .map_err(|e| ProviderError::new(Some("ValidationError"), format!("`{text}` is not a UTC time like 2026-12-24T18:00:00Z: {e}")))
+}
+
+/// Puts the scheduled actions `after` adds or changes and deletes those it drops.
+async fn sync_scheduled(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+    let by_name = |a: &Attrs| -> BTreeMap<String, Value> {
+        list_attr(a, "scheduled_actions").iter().map(|v| (name_of(v).to_string(), v.clone())).collect()
+    };
+    let (was, want) = (by_name(before), by_name(after));
+    for (name, action) in &want {
+        if was.get(name) == Some(action) {
+            continue;
+        }
+        let m = action.as_map().cloned().unwrap_or_default();
+        let int = |k: &str| m.get(k).and_then(Value::as_int).map(|n| n as i32);
+        let text = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
+        aws.call(Call::AutoScaling).await;
+        aws.asg
+            .put_scheduled_update_group_action()
+            .auto_scaling_group_name(id)
+            .scheduled_action_name(name)
+            .set_recurrence(text("recurrence"))
+            .set_start_time(parse_time(m.get("start_time"))?)
+            .set_end_time(parse_time(m.get("end_time"))?)
+            .set_time_zone(text("time_zone"))
+            .set_min_size(int("min_size"))
+            .set_max_size(int("max_size"))
+            .set_desired_capacity(int("desired_capacity"))
+            .send()
+            .await
+            .map_err(aws_err)?;
+    }
+    for name in was.keys().filter(|n| !want.contains_key(*n)) {
+        aws.call(Call::AutoScaling).await;
+        let call = aws.asg.delete_scheduled_action().auto_scaling_group_name(id).scheduled_action_name(name);
+        match call.send().await.map_err(aws_err) {
+            Err(e) if !crate::util::is_code(&e, &["ValidationError"]) => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn warm_pool_value(w: Option<&WarmPoolConfiguration>) -> Value {
+    let Some(w) = w else { return Value::Null };
+    let mut m = BTreeMap::new();
+    m.insert("min_size".to_string(), Value::Int(w.min_size().unwrap_or(0).into()));
+    if let Some(n) = w.max_group_prepared_capacity().filter(|n| *n >= 0) {
+        m.insert("max_group_prepared_capacity".to_string(), Value::Int(n.into()));
+    }
+    m.insert("pool_state".to_string(), Value::str(w.pool_state().map(|s| s.as_str()).unwrap_or("Stopped")));
+    let reuse = w.instance_reuse_policy().and_then(|p| p.reuse_on_scale_in()).unwrap_or(false);
+    m.insert("reuse_on_scale_in".to_string(), Value::Bool(reuse));
+    Value::Map(m)
+}
+
+/// Puts the warm pool `after` gives, or deletes the group's when it gives none.
+async fn sync_warm_pool(aws: &Aws, id: &str, after: &Attrs) -> Result<(), ProviderError> {
+    aws.call(Call::AutoScaling).await;
+    let Some(w) = after.get("warm_pool").and_then(Value::as_map) else {
+        let call = aws.asg.delete_warm_pool().auto_scaling_group_name(id).force_delete(true);
+        return match call.send().await.map_err(aws_err) {
+            Err(e) if !crate::util::is_code(&e, &["ValidationError", "ResourceContention"]) => Err(e),
+            _ => Ok(()),
+        };
+    };
+    let int = |k: &str| w.get(k).and_then(Value::as_int).map(|n| n as i32);
+    aws.asg
+        .put_warm_pool()
+        .auto_scaling_group_name(id)
+        .set_min_size(int("min_size"))
+        .set_max_group_prepared_capacity(int("max_group_prepared_capacity"))
+        .set_pool_state(w.get("pool_state").and_then(Value::as_str).map(WarmPoolState::from))
+        .instance_reuse_policy(
+            InstanceReusePolicy::builder()
+                .reuse_on_scale_in(w.get("reuse_on_scale_in").and_then(Value::as_bool).unwrap_or(false))
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(aws_err)?;
+    Ok(())
 }
 
 /// Each group's notifications, topic to types: paged reads of 100 groups at a time.
@@ -224,6 +367,12 @@ fn observe(g: &AutoScalingGroup) -> Vec<(&'static str, Value)> {
         ("target_group_arns", set(g.target_group_arns().iter().cloned())),
         ("health_check_type", opt_str(g.health_check_type())),
         ("health_check_grace_period", opt_int(g.health_check_grace_period())),
+        ("capacity_rebalance", Value::Bool(g.capacity_rebalance().unwrap_or(false))),
+        ("max_instance_lifetime", Value::Int(g.max_instance_lifetime().unwrap_or(0).into())),
+        ("termination_policies", Value::List(g.termination_policies().iter().map(Value::str).collect())),
+        ("default_instance_warmup", opt_int(g.default_instance_warmup().filter(|w| *w >= 0))),
+        ("enabled_metrics", set(g.enabled_metrics().iter().filter_map(|m| m.metric().map(str::to_string)))),
+        ("warm_pool", warm_pool_value(g.warm_pool_configuration())),
     ]
 }
 
@@ -238,6 +387,10 @@ fn request(b: CreateAutoScalingGroupFluentBuilder, c: &Create<'_>, name: &str) -
         .set_target_group_arns(Some(strings(attrs, "target_group_arns")))
         .set_health_check_type(str_attr(attrs, "health_check_type").map(str::to_string))
         .set_health_check_grace_period(get_int(attrs, "health_check_grace_period"))
+        .set_capacity_rebalance(attrs.get("capacity_rebalance").and_then(Value::as_bool))
+        .set_max_instance_lifetime(get_int(attrs, "max_instance_lifetime").filter(|n| *n > 0))
+        .set_termination_policies(Some(strings(attrs, "termination_policies")).filter(|p| !p.is_empty()))
+        .set_default_instance_warmup(get_int(attrs, "default_instance_warmup"))
         .set_tags(Some(asg_tags(name, all_tags(c.stack, c.address, attrs.get("tags")))))
 }
 
@@ -301,8 +454,30 @@ async fn wait_capacity(aws: &Aws, name: &str, old: &BTreeSet<String>) -> Result<
     .await
 }
 
+/// Turns the group's metrics collection on or off to give the metrics `after` names.
+async fn sync_metrics(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+    let (was, want) = (strings(before, "enabled_metrics"), strings(after, "enabled_metrics"));
+    let on: Vec<String> = want.iter().filter(|m| !was.contains(m)).cloned().collect();
+    let off: Vec<String> = was.iter().filter(|m| !want.contains(m)).cloned().collect();
+    if !on.is_empty() {
+        aws.call(Call::AutoScaling).await;
+        let call = aws.asg.enable_metrics_collection().auto_scaling_group_name(id).granularity("1Minute");
+        call.set_metrics(Some(on)).send().await.map_err(aws_err)?;
+    }
+    if !off.is_empty() {
+        aws.call(Call::AutoScaling).await;
+        aws.asg.disable_metrics_collection().auto_scaling_group_name(id).set_metrics(Some(off)).send().await.map_err(aws_err)?;
+    }
+    Ok(())
+}
+
 pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
     sync_notifications(aws, id, &Attrs::new(), attrs).await?;
+    sync_metrics(aws, id, &Attrs::new(), attrs).await?;
+    sync_scheduled(aws, id, &Attrs::new(), attrs).await?;
+    if attrs.get("warm_pool").is_some_and(|w| *w != Value::Null) {
+        sync_warm_pool(aws, id, attrs).await?;
+    }
     wait_capacity(aws, id, &BTreeSet::new()).await
 }
 
@@ -319,6 +494,10 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
         "vpc_zone_identifier",
         "health_check_type",
         "health_check_grace_period",
+        "capacity_rebalance",
+        "max_instance_lifetime",
+        "termination_policies",
+        "default_instance_warmup",
     ];
     if group_fields.iter().any(|k| changed(k)) {
         aws.call(Call::AutoScaling).await;
@@ -331,6 +510,10 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
             .vpc_zone_identifier(strings(after, "vpc_zone_identifier").join(","))
             .set_health_check_type(str_attr(after, "health_check_type").map(str::to_string))
             .set_health_check_grace_period(get_int(after, "health_check_grace_period"))
+            .set_capacity_rebalance(after.get("capacity_rebalance").and_then(Value::as_bool))
+            .set_max_instance_lifetime(get_int(after, "max_instance_lifetime"))
+            .set_termination_policies(Some(strings(after, "termination_policies")).filter(|p| !p.is_empty()))
+            .set_default_instance_warmup(get_int(after, "default_instance_warmup"))
             .send()
             .await
             .map_err(aws_err)?;
@@ -360,6 +543,16 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
     }
     if changed("notification_configurations") {
         sync_notifications(aws, id, before, after).await?;
+    }
+    if changed("enabled_metrics") {
+        sync_metrics(aws, id, before, after).await?;
+    }
+    if changed("scheduled_actions") {
+        sync_scheduled(aws, id, before, after).await?;
+    }
+    let pool = |a: &Attrs| a.get("warm_pool").filter(|w| **w != Value::Null).cloned();
+    if pool(before) != pool(after) {
+        sync_warm_pool(aws, id, after).await?;
     }
     if new_template {
         rollout::roll(aws, id, before, after).await?;
@@ -423,6 +616,10 @@ mod tests {
         "target_group_arns",
         "health_check_type",
         "health_check_grace_period",
+        "capacity_rebalance",
+        "max_instance_lifetime",
+        "termination_policies",
+        "default_instance_warmup",
         "notification_configurations",
         "tags",
     ];
@@ -436,6 +633,8 @@ mod tests {
                     Just(Value::str("$Default")),
                     Just(Value::str("$Latest")),
                 ].boxed()),
+                ("max_instance_lifetime", prop_oneof![Just(0i64), 86_400i64..31_536_000].prop_map(Value::Int).boxed()),
+                ("default_instance_warmup", (0i64..3600).prop_map(Value::Int).boxed()),
             ]),
         ) {
             // What `validate` refuses: a topic twice, or one told of nothing.
@@ -456,6 +655,11 @@ mod tests {
                 .set_target_group_arns(i.get_target_group_arns().clone())
                 .set_health_check_type(i.get_health_check_type().clone())
                 .set_health_check_grace_period(*i.get_health_check_grace_period())
+                .set_capacity_rebalance(*i.get_capacity_rebalance())
+                .set_max_instance_lifetime(*i.get_max_instance_lifetime())
+                // Left out, AWS answers its default policy.
+                .set_termination_policies(Some(i.get_termination_policies().clone().unwrap_or_else(|| vec!["Default".into()])))
+                .set_default_instance_warmup(*i.get_default_instance_warmup())
                 .build();
             let tags = roundtrip::tag_pairs(i.get_tags().iter().flatten().map(|t| (t.key(), t.value())));
             let mut seen = observe(&answer);
@@ -465,11 +669,70 @@ mod tests {
             if !attrs.contains_key("auto_scaling_group_name") {
                 back.remove("auto_scaling_group_name");
             }
+            // None given (the schema refuses an empty list): AWS's default policy.
+            let mut attrs = attrs;
+            if attrs.get("termination_policies").is_none_or(|p| p.as_list().is_empty()) {
+                attrs.remove("termination_policies");
+                prop_assert_eq!(back.remove("termination_policies"), Some(Value::List(vec![Value::str("Default")])));
+            }
             // Sent with no version (the template's latest, unknown here), it reads `$Default`.
             if !attrs.contains_key("launch_template_version") {
                 prop_assert_eq!(back.remove("launch_template_version"), Some(Value::str("$Default")));
             }
             gives_back(&attrs, &back, GROUP)?;
+        }
+    }
+
+    proptest! {
+        /// A scheduled action and a warm pool, as put, come back as the spec wrote them.
+        #[test]
+        fn schedules_and_warm_pools_come_back_as_put(
+            name in "[a-z]{1,12}",
+            recurring in any::<bool>(),
+            sizes in (proptest::option::of(0i32..5), proptest::option::of(5i32..10), proptest::option::of(0i32..10)),
+            zone in proptest::option::of(Just("Europe/Paris")),
+            secs in 1_700_000_000i64..1_900_000_000,
+            pool in (0i32..5, proptest::option::of(0i32..20), 0usize..3, any::<bool>()),
+        ) {
+            let (min, max, desired) = sizes;
+            prop_assume!(min.is_some() || max.is_some() || desired.is_some());
+            let start = aws_smithy_types::DateTime::from_secs(secs);
+            let action = ScheduledUpdateGroupAction::builder()
+                .auto_scaling_group_name("g")
+                .scheduled_action_name(&name)
+                .set_recurrence(recurring.then(|| "0 22 * * *".to_string()))
+                .set_start_time((!recurring).then_some(start))
+                .set_time_zone(zone.map(str::to_string))
+                .set_min_size(min)
+                .set_max_size(max)
+                .set_desired_capacity(desired)
+                .build();
+            let back = scheduled_value(&action);
+            let m = back.as_map().unwrap();
+            prop_assert_eq!(name_of(&back), name.as_str());
+            if !recurring {
+                let again = parse_time(m.get("start_time")).unwrap();
+                prop_assert_eq!(again, Some(start), "the start time reads back as it is sent");
+            }
+            prop_assert_eq!(m.get("min_size").and_then(Value::as_int), min.map(i64::from));
+            prop_assert_eq!(m.get("desired_capacity").and_then(Value::as_int), desired.map(i64::from));
+
+            let (min_size, prepared, state, reuse) = pool;
+            let state = ["Stopped", "Running", "Hibernated"][state];
+            let w = WarmPoolConfiguration::builder()
+                .min_size(min_size)
+                .set_max_group_prepared_capacity(prepared)
+                .pool_state(WarmPoolState::from(state))
+                .instance_reuse_policy(InstanceReusePolicy::builder().reuse_on_scale_in(reuse).build())
+                .build();
+            let mut want = BTreeMap::new();
+            want.insert("min_size".to_string(), Value::Int(min_size.into()));
+            if let Some(p) = prepared {
+                want.insert("max_group_prepared_capacity".to_string(), Value::Int(p.into()));
+            }
+            want.insert("pool_state".to_string(), Value::str(state));
+            want.insert("reuse_on_scale_in".to_string(), Value::Bool(reuse));
+            prop_assert_eq!(warm_pool_value(Some(&w)), Value::Map(want));
         }
     }
 }

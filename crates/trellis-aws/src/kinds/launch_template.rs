@@ -10,6 +10,11 @@ use aws_sdk_ec2::types::{
     LaunchTemplateInstanceMetadataOptions, LaunchTemplateInstanceMetadataOptionsRequest,
     LaunchTemplateTagSpecificationRequest, RequestLaunchTemplateData, ResourceType, ResponseLaunchTemplateData, Tag,
 };
+use aws_sdk_ec2::types::{
+    CreditSpecificationRequest, LaunchTemplateInstanceNetworkInterfaceSpecification,
+    LaunchTemplateInstanceNetworkInterfaceSpecificationRequest, LaunchTemplatePlacement, LaunchTemplatePlacementRequest,
+    LaunchTemplatesMonitoringRequest,
+};
 use trellis_core::schema::normalize_set;
 use trellis_core::{Address, Attrs, ProviderError, Value};
 
@@ -64,6 +69,10 @@ const DATA: &[&str] = &[
     "instance_tags",
     "metadata_options",
     "block_device_mappings",
+    "network_interfaces",
+    "monitoring",
+    "credit_specification",
+    "placement",
 ];
 
 async fn templates(aws: &Aws, sel: Select<'_>) -> Result<Vec<LaunchTemplate>, ProviderError> {
@@ -167,6 +176,20 @@ fn observe(t: &LaunchTemplate, data: Option<&ResponseLaunchTemplateData>) -> Vec
         ("instance_tags", Value::Map(instance_tags)),
         ("metadata_options", metadata_value(data.and_then(|d| d.metadata_options()))),
         ("block_device_mappings", devices_value(data.map(|d| d.block_device_mappings()).unwrap_or_default())),
+        ("network_interfaces", interfaces_value(data.map(|d| d.network_interfaces()).unwrap_or_default())),
+        (
+            "monitoring",
+            data.and_then(|d| d.monitoring())
+                .map(|m| object(vec![("enabled", m.enabled().map(Value::Bool).unwrap_or(Value::Null))]))
+                .unwrap_or(Value::Null),
+        ),
+        (
+            "credit_specification",
+            data.and_then(|d| d.credit_specification())
+                .map(|c| object(vec![("cpu_credits", opt_str(c.cpu_credits()))]))
+                .unwrap_or(Value::Null),
+        ),
+        ("placement", data.and_then(|d| d.placement()).map(placement_value).unwrap_or(Value::Null)),
         ("latest_version", t.latest_version_number().map(Value::Int).unwrap_or(Value::Null)),
     ]
 }
@@ -255,6 +278,79 @@ fn devices_value(devices: &[LaunchTemplateBlockDeviceMapping]) -> Value {
     )
 }
 
+fn int(v: Option<&Value>) -> Option<i32> {
+    v.and_then(Value::as_int).map(|n| n as i32)
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(str::to_string)
+}
+
+fn interfaces_request(attrs: &Attrs) -> Option<Vec<LaunchTemplateInstanceNetworkInterfaceSpecificationRequest>> {
+    let nics = list_attr(attrs, "network_interfaces");
+    (!nics.is_empty()).then(|| {
+        nics.iter()
+            .map(|n| {
+                let n = Some(n);
+                let groups: Vec<String> =
+                    member(n, "groups").map(Value::as_list).unwrap_or_default().iter().filter_map(Value::as_str).map(str::to_string).collect();
+                LaunchTemplateInstanceNetworkInterfaceSpecificationRequest::builder()
+                    .set_device_index(int(member(n, "device_index")))
+                    .set_associate_public_ip_address(member(n, "associate_public_ip_address").and_then(Value::as_bool))
+                    .set_delete_on_termination(member(n, "delete_on_termination").and_then(Value::as_bool))
+                    .set_groups(Some(groups).filter(|g| !g.is_empty()))
+                    .set_subnet_id(text(member(n, "subnet_id")))
+                    .set_description(text(member(n, "description")))
+                    .build()
+            })
+            .collect()
+    })
+}
+
+fn interfaces_value(nics: &[LaunchTemplateInstanceNetworkInterfaceSpecification]) -> Value {
+    Value::List(
+        nics.iter()
+            .map(|n| {
+                let mut groups: Vec<Value> = n.groups().iter().map(Value::str).collect();
+                normalize_set(&mut groups);
+                object(vec![
+                    ("device_index", n.device_index().map(|i| Value::Int(i.into())).unwrap_or(Value::Null)),
+                    ("associate_public_ip_address", n.associate_public_ip_address().map(Value::Bool).unwrap_or(Value::Null)),
+                    ("delete_on_termination", n.delete_on_termination().map(Value::Bool).unwrap_or(Value::Null)),
+                    ("groups", if groups.is_empty() { Value::Null } else { Value::List(groups) }),
+                    ("subnet_id", opt_str(n.subnet_id())),
+                    ("description", opt_str(n.description())),
+                ])
+            })
+            .collect(),
+    )
+}
+
+fn placement_request(attrs: &Attrs) -> Option<LaunchTemplatePlacementRequest> {
+    let p = attrs.get("placement").filter(|v| matches!(v, Value::Map(_)));
+    p.map(|p| {
+        LaunchTemplatePlacementRequest::builder()
+            .set_availability_zone(text(member(Some(p), "availability_zone")))
+            .set_group_name(text(member(Some(p), "group_name")))
+            .set_tenancy(member(Some(p), "tenancy").and_then(Value::as_str).map(Into::into))
+            .build()
+    })
+}
+
+fn placement_value(p: &LaunchTemplatePlacement) -> Value {
+    let v = object(vec![
+        ("availability_zone", opt_str(p.availability_zone())),
+        ("group_name", opt_str(p.group_name())),
+        ("tenancy", opt_str(p.tenancy().map(|t| t.as_str()))),
+    ]);
+    // AWS answers an empty placement where none was asked for.
+    if v == Value::Map(BTreeMap::new()) {
+        Value::Null
+    } else {
+        v
+    }
+}
+
 fn data(attrs: &Attrs) -> RequestLaunchTemplateData {
     let tags: Vec<Tag> =
         tag_map(attrs.get("instance_tags")).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
@@ -272,6 +368,17 @@ fn data(attrs: &Attrs) -> RequestLaunchTemplateData {
         .set_user_data(encode_user_data(attrs))
         .set_metadata_options(metadata_request(attrs))
         .set_block_device_mappings(devices_request(attrs))
+        .set_network_interfaces(interfaces_request(attrs))
+        .set_monitoring(
+            member(attrs.get("monitoring"), "enabled")
+                .and_then(Value::as_bool)
+                .map(|e| LaunchTemplatesMonitoringRequest::builder().enabled(e).build()),
+        )
+        .set_credit_specification(
+            text(member(attrs.get("credit_specification"), "cpu_credits"))
+                .map(|c| CreditSpecificationRequest::builder().cpu_credits(c).build()),
+        )
+        .set_placement(placement_request(attrs))
         .set_tag_specifications((!tags.is_empty()).then(|| {
             vec![LaunchTemplateTagSpecificationRequest::builder()
                 .resource_type(ResourceType::Instance)
@@ -374,6 +481,7 @@ pub(crate) async fn delete(aws: &Aws, _address: &Address, id: &str) -> Result<()
 
 #[cfg(test)]
 mod tests {
+    use aws_sdk_ec2::types::{CreditSpecification, LaunchTemplatesMonitoring};
     use aws_sdk_ec2::types::{
         LaunchTemplateEbsBlockDevice, LaunchTemplateIamInstanceProfileSpecification, LaunchTemplateTagSpecification,
     };
@@ -442,6 +550,32 @@ mod tests {
                         })
                         .collect(),
                 ))
+                .set_network_interfaces(Some(
+                    d.network_interfaces()
+                        .iter()
+                        .map(|n| {
+                            LaunchTemplateInstanceNetworkInterfaceSpecification::builder()
+                                .set_device_index(n.device_index())
+                                .set_associate_public_ip_address(n.associate_public_ip_address())
+                                .set_delete_on_termination(n.delete_on_termination())
+                                .set_groups(Some(n.groups().to_vec()))
+                                .set_subnet_id(n.subnet_id().map(str::to_string))
+                                .set_description(n.description().map(str::to_string))
+                                .build()
+                        })
+                        .collect(),
+                ))
+                .set_monitoring(d.monitoring().map(|m| LaunchTemplatesMonitoring::builder().set_enabled(m.enabled()).build()))
+                .set_credit_specification(
+                    d.credit_specification().map(|c| CreditSpecification::builder().set_cpu_credits(c.cpu_credits().map(str::to_string)).build()),
+                )
+                .set_placement(d.placement().map(|p| {
+                    LaunchTemplatePlacement::builder()
+                        .set_availability_zone(p.availability_zone().map(str::to_string))
+                        .set_group_name(p.group_name().map(str::to_string))
+                        .set_tenancy(p.tenancy().cloned())
+                        .build()
+                }))
                 .set_tag_specifications(Some(
                     d.tag_specifications()
                         .iter()
@@ -461,6 +595,20 @@ mod tests {
             // No volumes is no mapping at all.
             if sent.get("block_device_mappings") == Some(&Value::List(vec![])) {
                 sent.remove("block_device_mappings");
+            }
+            // An empty placement is none (AWS answers one where none was asked for).
+            if sent.get("placement") == Some(&Value::Map(BTreeMap::new())) {
+                sent.remove("placement");
+            }
+            // An interface with no groups names none.
+            if let Some(Value::List(nics)) = sent.get_mut("network_interfaces") {
+                for nic in nics.iter_mut() {
+                    if let Value::Map(m) = nic {
+                        if m.get("groups") == Some(&Value::List(vec![])) {
+                            m.remove("groups");
+                        }
+                    }
+                }
             }
             gives_back(&sent, &back, SENT)?;
         }

@@ -1,6 +1,6 @@
 //! The schema of `autoscaling_group`; its AWS side is `trellis-aws/src/kinds/autoscaling_group.rs`.
 
-use super::{attr, default, force, local, note, terraform, terraform_and_old, BASE, GENERATED_NAME, ID, PROTECT, tf, tf_part, len, pattern, XML_STRING};
+use super::{attr, default, force, local, note, terraform, terraform_and_old, valid, BASE, GENERATED_NAME, ID, PROTECT, tf, tf_part, len, pattern, XML_STRING};
 use crate::schema::{AddressNeeds, Default, Kind, Mode, Object, RolloutRules, Type};
 use crate::{Attrs, Value};
 
@@ -28,6 +28,102 @@ fn check_notification(a: &Attrs) -> Option<(&'static str, String)> {
         _ => None,
     }
 }
+
+/// One action of `put-scheduled-update-group-action`: the sizes the group takes at a
+/// time or on a schedule.
+static SCHEDULED_ACTION: Object = Object {
+    check: Some(check_scheduled_action),
+    other_names: &[],
+    attrs: &[
+        attr("scheduled_action_name", Type::Str, Mode::Required, "`--scheduled-action-name`, unique in the group."),
+        attr("recurrence", Type::Str, Mode::Optional, "`--recurrence`: a cron expression (`0 22 * * MON-FRI`), in `time_zone`."),
+        attr("start_time", Type::Str, Mode::Optional, "`--start-time`: when it first runs (ISO 8601, UTC)."),
+        attr("end_time", Type::Str, Mode::Optional, "`--end-time`: when a recurring one stops."),
+        attr("time_zone", Type::Str, Mode::Optional, "`--time-zone` of the recurrence (`Europe/Paris`); left out, UTC."),
+        attr("min_size", Type::Int, Mode::Optional, "`--min-size` it sets."),
+        attr("max_size", Type::Int, Mode::Optional, "`--max-size` it sets."),
+        attr("desired_capacity", Type::Int, Mode::Optional, "`--desired-capacity` it sets."),
+    ],
+};
+
+fn check_scheduled_action(a: &Attrs) -> Option<(&'static str, String)> {
+    if !["min_size", "max_size", "desired_capacity"].iter().any(|k| a.contains_key(*k)) {
+        return Some(("scheduled_action_name", "a scheduled action sets `min_size`, `max_size` or `desired_capacity`".into()));
+    }
+    (!a.contains_key("recurrence") && !a.contains_key("start_time"))
+        .then(|| ("scheduled_action_name", "a scheduled action runs at a `start_time` or on a `recurrence`".into()))
+}
+
+/// `put-warm-pool`: instances kept ready (stopped, running or hibernated) for the
+/// group to take when it scales out.
+static WARM_POOL: Object = Object {
+    check: None,
+    other_names: &[],
+    attrs: &[
+        default(attr("min_size", Type::Int, Mode::Optional, "`--min-size`: instances always in the pool."), Default::Int(0)),
+        attr(
+            "max_group_prepared_capacity",
+            Type::Int,
+            Mode::Optional,
+            "`--max-group-prepared-capacity`: the group's and the pool's instances together; left out, the group's `max_size`.",
+        ),
+        default(
+            attr("pool_state", Type::Enum(&["Stopped", "Running", "Hibernated"]), Mode::Optional, "`--pool-state`."),
+            Default::Str("Stopped"),
+        ),
+        default(
+            attr(
+                "reuse_on_scale_in",
+                Type::Bool,
+                Mode::Optional,
+                "`--instance-reuse-policy ReuseOnScaleIn`: instances the group scales in go back to the pool.",
+            ),
+            Default::Bool(false),
+        ),
+    ],
+};
+
+/// AWS's bounds for `MaxInstanceLifetime`: a day to a year, or 0 for none.
+fn lifetime(v: &crate::Value) -> Option<String> {
+    let n = v.as_int()?;
+    (n != 0 && !(86_400..=31_536_000).contains(&n))
+        .then(|| format!("AWS takes 0 (never) or 86400 to 31536000 seconds (a day to a year), not {n}"))
+}
+
+/// The policies AWS knows for choosing instances to end (`TerminationPolicies`).
+const TERMINATION_POLICIES: &[&str] = &[
+    "Default",
+    "AllocationStrategy",
+    "OldestLaunchTemplate",
+    "OldestLaunchConfiguration",
+    "ClosestToNextInstanceHour",
+    "NewestInstance",
+    "OldestInstance",
+];
+
+/// The group metrics `enable-metrics-collection` takes.
+const GROUP_METRICS: &[&str] = &[
+    "GroupMinSize",
+    "GroupMaxSize",
+    "GroupDesiredCapacity",
+    "GroupInServiceInstances",
+    "GroupPendingInstances",
+    "GroupStandbyInstances",
+    "GroupTerminatingInstances",
+    "GroupTotalInstances",
+    "GroupInServiceCapacity",
+    "GroupPendingCapacity",
+    "GroupStandbyCapacity",
+    "GroupTerminatingCapacity",
+    "GroupTotalCapacity",
+    "WarmPoolDesiredCapacity",
+    "WarmPoolWarmedCapacity",
+    "WarmPoolPendingCapacity",
+    "WarmPoolTerminatingCapacity",
+    "WarmPoolTotalCapacity",
+    "GroupAndWarmPoolDesiredCapacity",
+    "GroupAndWarmPoolTotalCapacity",
+];
 
 pub static AUTOSCALING_GROUP: Kind = Kind {
     name: "autoscaling_group",
@@ -73,6 +169,67 @@ pub static AUTOSCALING_GROUP: Kind = Kind {
             default(attr("health_check_grace_period", Type::Int, Mode::Optional, "Seconds after launch before health checks count."), Default::Int(300)),
             default(
                 attr(
+                    "capacity_rebalance",
+                    Type::Bool,
+                    Mode::Optional,
+                    "`--capacity-rebalance`: replace a Spot instance AWS warns is at risk before it is interrupted.",
+                ),
+                Default::Bool(false),
+            ),
+            default(
+                valid(
+                    attr(
+                        "max_instance_lifetime",
+                        Type::Int,
+                        Mode::Optional,
+                        "`--max-instance-lifetime`: seconds after which an instance is replaced (86400 to 31536000); 0, never.",
+                    ),
+                    lifetime,
+                ),
+                Default::Int(0),
+            ),
+            len(
+                attr(
+                    "termination_policies",
+                    Type::List(&Type::Enum(TERMINATION_POLICIES)),
+                    Mode::OptionalComputed,
+                    "`--termination-policies`: which instances a scale-in ends first, in order; AWS's default `[Default]`.",
+                ),
+                1,
+                7,
+            ),
+            attr(
+                "default_instance_warmup",
+                Type::Int,
+                Mode::Optional,
+                "`--default-instance-warmup`: seconds before a new instance's metrics count for scaling.",
+            ),
+            default(
+                attr(
+                    "scheduled_actions",
+                    Type::Set(&Type::Object(&SCHEDULED_ACTION)),
+                    Mode::Optional,
+                    "Sizes the group takes on a schedule (`put-scheduled-update-group-action`, each). A group with an action that sets `desired_capacity` leaves its own `desired_capacity` out, so what the schedule sets is never drift; an action that sets `min_size` or `max_size` wants them in the group's `ignore_changes`. A recurring action's start time is not read back (AWS reports its next run).",
+                ),
+                Default::EmptyList,
+            ),
+            attr(
+                "warm_pool",
+                Type::Object(&WARM_POOL),
+                Mode::Optional,
+                "A pool of pre-initialized instances (`put-warm-pool`); removed (`delete-warm-pool`) when left out. Its instances are not the group's capacity: `desired_capacity` counts InService ones only.",
+            ),
+            default(
+                attr(
+                    "enabled_metrics",
+                    Type::Set(&Type::Enum(GROUP_METRICS)),
+                    Mode::Optional,
+                    "The group metrics sent to CloudWatch each minute (`enable-metrics-collection --granularity 1Minute`).",
+                ),
+                Default::EmptyList,
+            ),
+            default(
+                attr(
                     "notification_configurations",
                     Type::Set(&Type::Object(&NOTIFICATION)),
                     Mode::Optional,
@@ -95,7 +252,7 @@ pub static AUTOSCALING_GROUP: Kind = Kind {
         ],
     },
     addresses: Some(AddressNeeds { count: Some("max_size"), subnets: "vpc_zone_identifier", instance_type: None, instance_type_via: Some(("launch_template_id", "instance_type")) }),
-    terraform_types: &[tf("aws_autoscaling_group"), tf_part("aws_autoscaling_attachment", "target_group_arns"), tf_part("aws_autoscaling_notification", "notification_configurations")],
+    terraform_types: &[tf("aws_autoscaling_group"), tf_part("aws_autoscaling_attachment", "target_group_arns"), tf_part("aws_autoscaling_notification", "notification_configurations"), tf_part("aws_autoscaling_schedule", "scheduled_actions")],
     create_call: Some(("autoscaling", "CreateAutoScalingGroup")),
     ..BASE
 };
@@ -125,6 +282,15 @@ fn check_sizes(a: &Attrs) -> Option<(&'static str, String)> {
     let get = |k| a.get(k).and_then(Value::as_int);
     if let Some(problem) = check_rollout(a).or_else(|| check_topics(a)) {
         return Some(problem);
+    }
+    let schedules_capacity = a.get("scheduled_actions").map(Value::as_list).unwrap_or_default().iter().any(|s| {
+        s.as_map().is_some_and(|m| m.contains_key("desired_capacity"))
+    });
+    if schedules_capacity && a.contains_key("desired_capacity") {
+        return Some((
+            "desired_capacity",
+            "a scheduled action sets the group's desired capacity: leave `desired_capacity` out, or every schedule would be drift".into(),
+        ));
     }
     let (min, max) = (get("min_size")?, get("max_size")?);
     if min > max {
