@@ -578,3 +578,62 @@ async fn secrets_manager_keeps_the_password_and_insights_and_the_ca_change_in_pl
     stack.run(&["destroy", "{spec}", "--auto-approve"]).expect_code(0);
     assert!(!db_exists(&id).await);
 }
+
+const REPLICATED: &str = r#"stack: db-promote
+resources:
+  vpc.main:
+    cidr_block: 10.23.0.0/16
+  subnet.a:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.23.1.0/24
+    availability_zone: us-east-1a
+  subnet.b:
+    vpc_id: ${vpc.main}
+    cidr_block: 10.23.2.0/24
+    availability_zone: us-east-1b
+  db_subnet_group.db:
+    subnet_ids: ["${subnet.a}", "${subnet.b}"]
+  db_instance.main:
+    engine: mysql
+    db_instance_class: db.t3.micro
+    allocated_storage: 20
+    master_username: admin
+    master_user_password: ${env.TRELLIS_DB_PW}
+    db_subnet_group_name: ${db_subnet_group.db}
+    backup_retention_period: 7
+    skip_final_snapshot: true
+  db_instance.reports:
+    source_db_instance_identifier: ${db_instance.main}
+    db_instance_class: db.t3.micro
+"#;
+
+#[tokio::test]
+async fn a_replica_whose_source_is_dropped_is_promoted_in_place_with_its_data() {
+    let stack = Stack::new("db-promote", REPLICATED);
+    let env = [("TRELLIS_DB_PW", "promote-pw-81")];
+    stack.run_env(&["apply", "{spec}", "--auto-approve"], &env).expect_code(0);
+    let id = stack.id("db_instance.reports");
+    assert_eq!(db(&id).await.read_replica_source_db_instance_identifier(), Some(stack.id("db_instance.main").as_str()));
+
+    // The replica becomes a database of its own: what a primary says it must have.
+    let promoted = REPLICATED.replace(
+        "    source_db_instance_identifier: ${db_instance.main}\n    db_instance_class: db.t3.micro\n",
+        "    engine: mysql\n    db_instance_class: db.t3.micro\n    allocated_storage: 20\n    master_username: admin\n    master_user_password: ${env.TRELLIS_DB_PW}\n    backup_retention_period: 7\n",
+    );
+    stack.write_spec(&promoted);
+    let plan = stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env).expect_code(2);
+    assert!(plan.stdout.contains("db_instance.reports will be updated in place"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("promoted to a database of its own"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("0 to replace") && !plan.stdout.contains("DATA LOSS"), "{}", plan.stdout);
+    stack.run_env(&["apply", "{spec}", "--auto-approve"], &env).expect_code(0);
+    assert_eq!(stack.id("db_instance.reports"), id, "the same database, under the same address");
+    let live = db(&id).await;
+    assert_eq!(live.read_replica_source_db_instance_identifier(), None);
+    assert_eq!(live.backup_retention_period(), Some(7));
+    let primary = db(&stack.id("db_instance.main")).await;
+    assert!(primary.read_replica_db_instance_identifiers().is_empty(), "{:?}", primary.read_replica_db_instance_identifiers());
+    stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env).expect_code(0);
+
+    stack.run_env(&["destroy", "{spec}", "--auto-approve", "--allow-data-loss"], &env).expect_code(0);
+    assert!(!db_exists(&id).await);
+}

@@ -1105,6 +1105,28 @@ def shim_rds_performance_insights():
         wrap(name)
 
 
+def shim_promoted_replica_keeps_its_source():
+    """moto 5.2.5: PromoteReadReplica marks the database no longer a replica but
+    keeps `ReadReplicaSourceDBInstanceIdentifier` on it and its name among its former
+    source's replicas. AWS clears both once the promotion is done; so does the shim."""
+    from moto.rds.models import RDSBackend
+
+    original = RDSBackend.promote_read_replica
+
+    def promote_read_replica(self, db_kwargs):
+        database = self.databases[db_kwargs["db_instance_identifier"]]
+        source_id = database.source_db_instance_identifier
+        promoted = original(self, db_kwargs)
+        if source_id:
+            source = self.databases.get(source_id)
+            if source is not None and promoted.db_instance_identifier in source.replicas:
+                source.remove_replica(promoted)
+            promoted.source_db_instance_identifier = None
+        return promoted
+
+    RDSBackend.promote_read_replica = promote_read_replica
+
+
 def _records_held(account_id, name, value):
     """Whether a hosted zone of the account holds the CNAME `name` -> `value`."""
     from moto.route53.models import route53_backends
@@ -1230,6 +1252,7 @@ if __name__ == "__main__":
     shim_efs_update_file_system()
     shim_autoscaling_group_settings()
     shim_rds_performance_insights()
+    shim_promoted_replica_keeps_its_source()
     # Not shims of defects: what moto does not simulate at all (DNS validation, a
     # change reaching Route53's servers, EFS's slow mount targets, SNS's confirmation links; and in refresh.py the instance refresh,
     # application health, draining).

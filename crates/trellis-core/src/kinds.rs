@@ -30,7 +30,14 @@ const fn attr(name: &'static str, ty: Type, mode: Mode, doc: &'static str) -> At
         interrupts: None,
         image: false,
         computed_with: None,
+        removed_in_place: None,
     }
+}
+
+/// A `force_new` attribute whose removal is made in place, as `what` says.
+const fn removed_in_place(mut a: Attr, what: &'static str) -> Attr {
+    a.removed_in_place = Some(what);
+    a
 }
 
 /// Computed only when `setting` is given and not `false`.

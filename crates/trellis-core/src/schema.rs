@@ -245,6 +245,10 @@ pub struct Attr {
     /// setting that asks; left out (or `false`), the attribute is planned as none
     /// rather than "known after apply".
     pub computed_with: Option<&'static str>,
+    /// For a `force_new` attribute: taking it away is made in place, and this is what
+    /// the plan says it does (a read replica promoted to a database of its own keeps
+    /// its data); setting or changing it still replaces the object.
+    pub removed_in_place: Option<&'static str>,
 }
 
 /// How a kind that holds data is deleted: the trellis settings that guard it and the

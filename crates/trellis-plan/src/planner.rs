@@ -436,7 +436,16 @@ pub(crate) fn plan_resource(
         keep_ignored(&mut after, &e.attributes, &resource.ignore_changes);
     }
     let changed: Vec<&Attr> = existing.map(|e| changed_attrs(kind, &after, e)).unwrap_or_default();
-    let replace_because: Vec<String> = changed.iter().filter(|a| a.force_new).map(|a| a.name.to_string()).collect();
+    // Taken away, an attribute whose removal AWS makes in place (a replica promoted)
+    // is an update that says so.
+    let removed = |a: &Attr| {
+        a.removed_in_place.is_some()
+            && after.get(a.name).is_none_or(|v| *v == Value::Null)
+            && existing.and_then(|e| e.attributes.get(a.name)).is_some_and(|v| *v != Value::Null)
+    };
+    let in_place: Vec<&Attr> = changed.iter().copied().filter(|a| removed(a)).collect();
+    let replace_because: Vec<String> =
+        changed.iter().filter(|a| a.force_new && !removed(a)).map(|a| a.name.to_string()).collect();
     let mut action = match existing {
         None => Action::Create,
         Some(_) if !replace_because.is_empty() || replace => Action::DeleteThenCreate,
@@ -446,6 +455,9 @@ pub(crate) fn plan_resource(
     let mut notes = Vec::new();
     if let (Action::Update, Some(existing)) = (action, existing) {
         notes = update_notes(kind, &changed, &mut after, existing);
+        for a in &in_place {
+            notes.push(format!("`{}` removed: {}", a.name, a.removed_in_place.unwrap_or_default()));
+        }
     }
     // The name a create will take where the spec leaves it to trellis: said, not
     // promised (a name someone else holds gets a suffix at apply).

@@ -296,3 +296,34 @@ fn a_refusal_says_what_the_plan_says_of_snapshots_and_which_command_it_refuses()
     // Nothing protected, nothing refused.
     assert_eq!(plan(SPEC, Some(&st), Operation::Apply).refusal(), None);
 }
+
+#[test]
+fn a_replica_whose_source_is_dropped_is_promoted_in_place_and_another_source_replaces_it() {
+    let replicated = SPEC.replace(
+        "    db_parameter_group_name: ${db_parameter_group.tuned}\n",
+        "    db_parameter_group_name: ${db_parameter_group.tuned}\n    backup_retention_period: 7\n  db_instance.replica:\n    source_db_instance_identifier: ${db_instance.main}\n    db_instance_class: db.t3.micro\n",
+    );
+    let mut st = converged(&replicated);
+    // AWS shows a replica with its source's engine, administrator and storage.
+    let replica = st.resources.iter_mut().find(|r| r.address == addr("db_instance.replica")).unwrap();
+    for (k, v) in [("engine", "mysql"), ("master_username", "admin")] {
+        replica.attributes.insert(k.into(), Value::str(v));
+    }
+    replica.attributes.insert("allocated_storage".into(), Value::Int(20));
+    let promoted = replicated.replace(
+        "    source_db_instance_identifier: ${db_instance.main}\n    db_instance_class: db.t3.micro\n",
+        "    engine: mysql\n    db_instance_class: db.t3.micro\n    allocated_storage: 20\n    master_username: admin\n    master_user_password: ${env.DB_PASSWORD}\n",
+    );
+    let p = plan(&promoted, Some(&st), Operation::Apply);
+    let c = p.change(&addr("db_instance.replica")).unwrap();
+    assert_eq!(c.action, Action::Update, "{}", text(&p));
+    assert!(c.data_loss.is_none());
+    assert!(c.notes.iter().any(|n| n.contains("promoted to a database of its own")), "{:?}", c.notes);
+
+    // Another source is another replica: a replacement, as before.
+    let moved = replicated
+        .replace("  db_instance.replica:\n", "  db_instance.other:\n    engine: mysql\n    db_instance_class: db.t3.micro\n    allocated_storage: 20\n    master_username: admin\n    master_user_password: ${env.DB_PASSWORD}\n    backup_retention_period: 7\n  db_instance.replica:\n")
+        .replace("source_db_instance_identifier: ${db_instance.main}", "source_db_instance_identifier: ${db_instance.other}");
+    let p = plan(&moved, Some(&st), Operation::Apply);
+    assert!(p.change(&addr("db_instance.replica")).unwrap().action.is_replace(), "{}", text(&p));
+}

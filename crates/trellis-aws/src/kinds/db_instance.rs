@@ -16,7 +16,7 @@ use crate::limits::Call;
 use crate::progress::{Event, Until};
 use crate::service::rds::*;
 use crate::util::{
-    aws_err, bool_attr, create_named, described_with, is_code, list_attr, opt_int, opt_str, pages_with, str_attr,
+    aws_err, retry_until, bool_attr, create_named, described_with, is_code, list_attr, opt_int, opt_str, pages_with, str_attr,
     Described, Select, NOT_FOUND,
 };
 use crate::TAG_STACK;
@@ -317,6 +317,19 @@ pub(crate) async fn configure(aws: &Aws, id: &str, attrs: &Attrs) -> Result<(), 
 }
 
 pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
+    // A replica whose source the spec dropped is promoted first: the rest of the
+    // update then applies to a database of its own.
+    let source = "source_db_instance_identifier";
+    if str_attr(before, source).is_some() && str_attr(after, source).is_none() {
+        aws.call(Call::Rds).await;
+        let call = aws.rds.promote_read_replica().db_instance_identifier(id);
+        call.set_backup_retention_period(int(after, "backup_retention_period")).send().await.map_err(aws_err)?;
+        retry_until(aws, aws.timeouts.ready, &format!("database {id}"), Until::Available, || async {
+            let db = wait_available(aws, id).await?;
+            Ok(db.read_replica_source_db_instance_identifier().is_none().then_some(()))
+        })
+        .await?;
+    }
     let changed = |name: &str| after.get(name).is_some() && before.get(name) != after.get(name);
     let mut m = aws.rds.modify_db_instance().db_instance_identifier(id);
     let mut any = false;

@@ -1,6 +1,6 @@
 //! The schema of `db_instance`; its AWS side is `trellis-aws/src/kinds/db_instance.rs`.
 
-use super::{ARN, BASE, GENERATED_LOWER_NAME, TAGS, attr, default, force, interrupts, limit, local, old, terraform, terraform_and_old, tf, range, len, valid};
+use super::{ARN, BASE, GENERATED_LOWER_NAME, TAGS, attr, default, force, interrupts, limit, local, old, removed_in_place, terraform, terraform_and_old, tf, range, len, valid};
 use crate::schema::{Attr, DataRules, Default, Guard, Effect, Kind, Mode, Object, RefCheck, RestartLink, Rule, Severity, Subject, Type};
 use crate::{Attrs, Value};
 
@@ -256,12 +256,15 @@ pub static DB_INSTANCE: Kind = Kind {
         ],
         attrs: &[
             force(limit(attr("db_instance_identifier", Type::Str, Mode::OptionalComputed, GENERATED_LOWER_NAME), 63)),
-            force(attr(
+            removed_in_place(
+                force(attr(
                 "source_db_instance_identifier",
                 Type::Ref("db_instance"),
                 Mode::Optional,
-                "Makes this a read replica of that database (`${db_instance.primary}`). Replicas are created after and deleted before their source, which needs `backup_retention_period` above 0.",
+                "Makes this a read replica of that database (`${db_instance.primary}`). Replicas are created after and deleted before their source, which needs `backup_retention_period` above 0. Removing it promotes the replica in place (`promote-read-replica`), keeping its data; naming another source replaces it.",
             )),
+                "promoted to a database of its own (`promote-read-replica`): it keeps its data and stops following its source",
+            ),
             force(attr(
                 "engine",
                 Type::Enum(&["mysql", "mariadb", "postgres"]),
