@@ -527,11 +527,18 @@ resources:
     availability_zone: us-east-1b
   db_subnet_group.db:
     subnet_ids: ["${subnet.a}", "${subnet.b}"]
+  db_option_group.audit:
+    engine_name: mysql
+    major_engine_version: "8.0"
+    options:
+      - option_name: MARIADB_AUDIT_PLUGIN
+        option_settings: { SERVER_AUDIT_EVENTS: CONNECT }
   db_instance.main:
     engine: mysql
     db_instance_class: db.t3.micro
     allocated_storage: 20
     master_username: admin
+    option_group_name: ${db_option_group.audit}
     manage_master_user_password: true
     db_subnet_group_name: ${db_subnet_group.db}
     storage_encrypted: true
@@ -555,6 +562,14 @@ async fn secrets_manager_keeps_the_password_and_insights_and_the_ca_change_in_pl
     assert_eq!(live.performance_insights_enabled(), Some(true));
     assert_eq!(live.performance_insights_retention_period(), Some(7));
     assert_eq!(live.ca_certificate_identifier(), Some("rds-ca-rsa2048-g1"));
+    let group = stack.id("db_option_group.audit");
+    assert_eq!(live.option_group_memberships()[0].option_group_name(), Some(group.as_str()));
+    let options = |group: String| async move {
+        let out = aws().await.rds().describe_option_groups().option_group_name(group).send().await.unwrap();
+        let o = &out.option_groups_list()[0].options()[0];
+        (o.option_name().unwrap().to_string(), o.option_settings()[0].value().unwrap().to_string())
+    };
+    assert_eq!(options(group.clone()).await, ("MARIADB_AUDIT_PLUGIN".to_string(), "CONNECT".to_string()));
     let state = stack.state();
     let recorded = &state.resources.iter().find(|r| r.address.to_string() == "db_instance.main").unwrap().attributes;
     assert_eq!(recorded["master_user_secret_arn"].as_str(), Some(secret.as_str()), "the application reads the secret's ARN");
@@ -563,7 +578,8 @@ async fn secrets_manager_keeps_the_password_and_insights_and_the_ca_change_in_pl
     let edited = MANAGED
         .replace("enable_performance_insights: true", "enable_performance_insights: false")
         .replace("    performance_insights_retention_period: 7\n", "")
-        .replace("rds-ca-rsa2048-g1", "rds-ca-ecc384-g1");
+        .replace("rds-ca-rsa2048-g1", "rds-ca-ecc384-g1")
+        .replace("SERVER_AUDIT_EVENTS: CONNECT }", "SERVER_AUDIT_EVENTS: \"CONNECT,QUERY\" }");
     stack.write_spec(&edited);
     let plan = stack.run(&["plan", "{spec}", "--detailed-exitcode"]).expect_code(2);
     assert!(plan.stdout.contains("~ db_instance.main"), "{}", plan.stdout);
@@ -573,6 +589,7 @@ async fn secrets_manager_keeps_the_password_and_insights_and_the_ca_change_in_pl
     let live = db(&id).await;
     assert_eq!(live.performance_insights_enabled(), Some(false));
     assert_eq!(live.ca_certificate_identifier(), Some("rds-ca-ecc384-g1"));
+    assert_eq!(options(group.clone()).await.1, "CONNECT,QUERY", "the option group's settings change in place");
     stack.run(&["plan", "{spec}", "--detailed-exitcode"]).expect_code(0);
 
     stack.run(&["destroy", "{spec}", "--auto-approve"]).expect_code(0);

@@ -54,6 +54,7 @@ const FROM_REFERENCE: &[(&str, &str, &str)] = &[
     ("load_balancer", "name", "ELB CreateLoadBalancer: at most 32 characters"),
     ("db_subnet_group", "db_subnet_group_name", "RDS CreateDBSubnetGroup: at most 255 characters"),
     ("db_parameter_group", "db_parameter_group_name", "RDS CreateDBParameterGroup: 1 to 255 characters"),
+    ("db_option_group", "option_group_name", "RDS CreateOptionGroup: 1 to 255 letters, digits or hyphens"),
     ("db_instance", "db_instance_identifier", "RDS CreateDBInstance: 1 to 63 characters"),
     ("db_instance", "backup_retention_period", "RDS CreateDBInstance: 0 to 35 days"),
     ("db_instance", "master_user_password", "RDS CreateDBInstance: 8 to 41 (MySQL) or 128 (PostgreSQL) characters"),

@@ -1127,6 +1127,33 @@ def shim_promoted_replica_keeps_its_source():
     RDSBackend.promote_read_replica = promote_read_replica
 
 
+def shim_describe_option_groups_without_a_name():
+    """moto 5.2.5: DescribeOptionGroups without `OptionGroupName` fails with a
+    KeyError (an HTTP 500), and with no group matching answers
+    `OptionGroupNotFoundFault` even when no name was asked for. AWS lists every
+    option group (none is an empty list) and refuses only a name it does not know;
+    so does the shim."""
+    from moto.rds.exceptions import OptionGroupNotFoundFaultError
+    from moto.rds.models import RDSBackend
+
+    def describe_option_groups(self, option_group_kwargs):
+        name = option_group_kwargs.get("option_group_name")
+        engine = option_group_kwargs.get("engine_name")
+        version = option_group_kwargs.get("major_engine_version")
+        found = [
+            g
+            for g in self.option_groups.values()
+            if (not name or g.name == name)
+            and (not engine or g.engine_name == engine)
+            and (not version or g.major_engine_version == version)
+        ]
+        if name and not found:
+            raise OptionGroupNotFoundFaultError(name)
+        return found
+
+    RDSBackend.describe_option_groups = describe_option_groups
+
+
 def _records_held(account_id, name, value):
     """Whether a hosted zone of the account holds the CNAME `name` -> `value`."""
     from moto.route53.models import route53_backends
@@ -1253,6 +1280,7 @@ if __name__ == "__main__":
     shim_autoscaling_group_settings()
     shim_rds_performance_insights()
     shim_promoted_replica_keeps_its_source()
+    shim_describe_option_groups_without_a_name()
     # Not shims of defects: what moto does not simulate at all (DNS validation, a
     # change reaching Route53's servers, EFS's slow mount targets, SNS's confirmation links; and in refresh.py the instance refresh,
     # application health, draining).

@@ -99,6 +99,8 @@ const IN_USE: &[&str] = &[
     "DeleteConflict",
     // EFS: a file system whose mount targets are still being deleted.
     "FileSystemInUse",
+    // RDS: an option group a database still uses.
+    "InvalidOptionGroupStateFault",
 ];
 
 /// Answers to a change that the SDK sent again after a lost reply, saying the first
@@ -158,6 +160,7 @@ pub(crate) const NOT_FOUND: &[&str] = &[
     "ResourceNotFound",
     "ResourceNotFoundException",
     "FileSystemNotFound",
+    "OptionGroupNotFoundFault",
     "InvalidRoute.NotFound",
     "MountTargetNotFound",
 ];

@@ -488,6 +488,7 @@ macro_rules! each_kind {
             target_group_attachment => TARGET_GROUP_ATTACHMENT,
             db_subnet_group => DB_SUBNET_GROUP,
             db_parameter_group => DB_PARAMETER_GROUP,
+            db_option_group => DB_OPTION_GROUP,
             db_instance => DB_INSTANCE,
             nat_gateway => NAT_GATEWAY,
             elastic_ip => ELASTIC_IP,

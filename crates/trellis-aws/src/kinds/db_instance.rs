@@ -103,6 +103,7 @@ fn observe(d: &DbInstance) -> Vec<(&'static str, Value)> {
         ("db_subnet_group_name", opt_str(d.db_subnet_group().and_then(|g| g.db_subnet_group_name()))),
         ("vpc_security_group_ids", Value::List(sgs)),
         ("db_parameter_group_name", opt_str(group.and_then(|g| g.db_parameter_group_name()))),
+        ("option_group_name", opt_str(d.option_group_memberships().first().and_then(|m| m.option_group_name()))),
         ("multi_az", multi_az.map(Value::Bool).unwrap_or(Value::Null)),
         ("backup_retention_period", opt_int(retention)),
         ("publicly_accessible", d.publicly_accessible().map(Value::Bool).unwrap_or(Value::Null)),
@@ -233,6 +234,7 @@ fn primary_request(b: CreateDBInstanceFluentBuilder, c: &Create<'_>, name: &str)
         .set_db_subnet_group_name(string(attrs, "db_subnet_group_name"))
         .set_vpc_security_group_ids(strs(attrs, "vpc_security_group_ids"))
         .set_db_parameter_group_name(string(attrs, "db_parameter_group_name"))
+        .set_option_group_name(string(attrs, "option_group_name"))
         .set_multi_az(bool_attr(attrs, "multi_az"))
         .set_backup_retention_period(int(attrs, "backup_retention_period"))
         .set_publicly_accessible(bool_attr(attrs, "publicly_accessible"))
@@ -349,6 +351,7 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
     set!("db_subnet_group_name", set_db_subnet_group_name, string(after, "db_subnet_group_name"));
     set!("vpc_security_group_ids", set_vpc_security_group_ids, strs(after, "vpc_security_group_ids"));
     set!("db_parameter_group_name", set_db_parameter_group_name, string(after, "db_parameter_group_name"));
+    set!("option_group_name", set_option_group_name, string(after, "option_group_name"));
     set!("multi_az", set_multi_az, bool_attr(after, "multi_az"));
     set!("backup_retention_period", set_backup_retention_period, int(after, "backup_retention_period"));
     set!("publicly_accessible", set_publicly_accessible, bool_attr(after, "publicly_accessible"));
@@ -464,6 +467,7 @@ mod tests {
         "db_subnet_group_name",
         "vpc_security_group_ids",
         "db_parameter_group_name",
+        "option_group_name",
         "multi_az",
         "backup_retention_period",
         "publicly_accessible",
@@ -554,6 +558,9 @@ mod tests {
                 .set_db_subnet_group(subnet_group(i.get_db_subnet_group_name()))
                 .set_vpc_security_groups(Some(memberships(i.get_vpc_security_group_ids())))
                 .set_db_parameter_groups(parameter_groups(i.get_db_parameter_group_name()))
+                .set_option_group_memberships(i.get_option_group_name().clone().map(|n| {
+                    vec![aws_sdk_rds::types::OptionGroupMembership::builder().option_group_name(n).build()]
+                }))
                 .set_multi_az(*i.get_multi_az())
                 .set_backup_retention_period(*i.get_backup_retention_period())
                 .set_publicly_accessible(*i.get_publicly_accessible())

@@ -377,6 +377,12 @@ pub static DB_INSTANCE: Kind = Kind {
                 Mode::OptionalComputed,
                 "`${db_parameter_group.NAME}`; left out, the engine's default group. Changed in place (static parameters of the new group wait for a reboot).",
             ),
+            attr(
+                "option_group_name",
+                Type::Ref("db_option_group"),
+                Mode::OptionalComputed,
+                "`--option-group-name`: `${db_option_group.NAME}`; left out, the engine's default group. Changed in place.",
+            ),
             default(
                 attr("multi_az", Type::Bool, Mode::Optional, "A standby in a second zone; changed in place."),
                 Default::Bool(false),
