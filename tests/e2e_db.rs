@@ -572,7 +572,11 @@ async fn secrets_manager_keeps_the_password_and_insights_and_the_ca_change_in_pl
     assert_eq!(options(group.clone()).await, ("MARIADB_AUDIT_PLUGIN".to_string(), "CONNECT".to_string()));
     let state = stack.state();
     let recorded = &state.resources.iter().find(|r| r.address.to_string() == "db_instance.main").unwrap().attributes;
-    assert_eq!(recorded["master_user_secret_arn"].as_str(), Some(secret.as_str()), "the application reads the secret's ARN");
+    assert_eq!(
+        recorded["master_user_secret_arn"].as_str(),
+        Some(secret.as_str()),
+        "the application reads the secret's ARN"
+    );
     stack.run(&["plan", "{spec}", "--detailed-exitcode"]).expect_code(0);
 
     let edited = MANAGED
@@ -583,7 +587,11 @@ async fn secrets_manager_keeps_the_password_and_insights_and_the_ca_change_in_pl
     stack.write_spec(&edited);
     let plan = stack.run(&["plan", "{spec}", "--detailed-exitcode"]).expect_code(2);
     assert!(plan.stdout.contains("~ db_instance.main"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("restarts to take its new certificate"), "the plan says what the change interrupts:\n{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("restarts to take its new certificate"),
+        "the plan says what the change interrupts:\n{}",
+        plan.stdout
+    );
     stack.run(&["apply", "{spec}", "--auto-approve"]).expect_code(0);
     assert_eq!(stack.id("db_instance.main"), id, "changed in place");
     let live = db(&id).await;
@@ -648,7 +656,11 @@ async fn a_replica_whose_source_is_dropped_is_promoted_in_place_with_its_data() 
     assert_eq!(live.read_replica_source_db_instance_identifier(), None);
     assert_eq!(live.backup_retention_period(), Some(7));
     let primary = db(&stack.id("db_instance.main")).await;
-    assert!(primary.read_replica_db_instance_identifiers().is_empty(), "{:?}", primary.read_replica_db_instance_identifiers());
+    assert!(
+        primary.read_replica_db_instance_identifiers().is_empty(),
+        "{:?}",
+        primary.read_replica_db_instance_identifiers()
+    );
     stack.run_env(&["plan", "{spec}", "--detailed-exitcode"], &env).expect_code(0);
 
     stack.run_env(&["destroy", "{spec}", "--auto-approve", "--allow-data-loss"], &env).expect_code(0);

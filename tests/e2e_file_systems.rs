@@ -30,7 +30,8 @@ async fn a_file_system_is_shared_changes_in_place_and_keeps_its_files() {
     assert_eq!(tag("Team").as_deref(), Some("platform"));
     assert_eq!(tag("trellis:address").as_deref(), Some("efs_file_system.uploads"));
     let life = efs.describe_lifecycle_configuration().file_system_id(&fs_id).send().await.unwrap();
-    let ia: Vec<_> = life.lifecycle_policies().iter().filter_map(|p| p.transition_to_ia()).map(|t| t.as_str()).collect();
+    let ia: Vec<_> =
+        life.lifecycle_policies().iter().filter_map(|p| p.transition_to_ia()).map(|t| t.as_str()).collect();
     assert_eq!(ia, ["AFTER_30_DAYS"]);
 
     let nfs = stack.id("security_group.nfs");
@@ -71,7 +72,8 @@ async fn a_file_system_is_shared_changes_in_place_and_keeps_its_files() {
     let fs = efs.describe_file_systems().file_system_id(&fs_id).send().await.unwrap();
     assert_eq!(fs.file_systems()[0].throughput_mode().map(|m| m.as_str()), Some("elastic"));
     let life = efs.describe_lifecycle_configuration().file_system_id(&fs_id).send().await.unwrap();
-    let ia: Vec<_> = life.lifecycle_policies().iter().filter_map(|p| p.transition_to_ia()).map(|t| t.as_str()).collect();
+    let ia: Vec<_> =
+        life.lifecycle_policies().iter().filter_map(|p| p.transition_to_ia()).map(|t| t.as_str()).collect();
     assert_eq!(ia, ["AFTER_90_DAYS"]);
     let sgs = efs.describe_mount_target_security_groups().mount_target_id(stack.id("efs_mount_target.b")).send().await;
     assert_eq!(sgs.unwrap().security_groups().len(), 2);

@@ -66,7 +66,8 @@ async fn a_group_and_its_template_take_the_complete_example_s_settings() {
     let aws = aws().await;
     let lt = stack.id("launch_template.web");
     let sg = stack.id("security_group.web");
-    let versions = aws.ec2().describe_launch_template_versions().launch_template_id(&lt).versions("$Latest").send().await.unwrap();
+    let versions =
+        aws.ec2().describe_launch_template_versions().launch_template_id(&lt).versions("$Latest").send().await.unwrap();
     let data = versions.launch_template_versions()[0].launch_template_data().unwrap();
     let nic = &data.network_interfaces()[0];
     assert_eq!(nic.associate_public_ip_address(), Some(true));
@@ -79,7 +80,8 @@ async fn a_group_and_its_template_take_the_complete_example_s_settings() {
 
     let name = stack.id("autoscaling_group.web");
     let read = || async {
-        let out = aws.autoscaling().describe_auto_scaling_groups().auto_scaling_group_names(&name).send().await.unwrap();
+        let out =
+            aws.autoscaling().describe_auto_scaling_groups().auto_scaling_group_names(&name).send().await.unwrap();
         out.auto_scaling_groups()[0].clone()
     };
     let g = read().await;
@@ -95,7 +97,10 @@ async fn a_group_and_its_template_take_the_complete_example_s_settings() {
     assert_eq!(pool.instance_reuse_policy().and_then(|p| p.reuse_on_scale_in()), Some(true));
     let actions = aws.autoscaling().describe_scheduled_actions().auto_scaling_group_name(&name).send().await.unwrap();
     let night = &actions.scheduled_update_group_actions()[0];
-    assert_eq!((night.recurrence(), night.time_zone(), night.max_size()), (Some("0 22 * * *"), Some("Europe/Paris"), Some(1)));
+    assert_eq!(
+        (night.recurrence(), night.time_zone(), night.max_size()),
+        (Some("0 22 * * *"), Some("Europe/Paris"), Some(1))
+    );
     let again = stack.plan();
     assert_eq!(again.code, 0, "re-plans empty:\n{}\n{}", again.stdout, again.stderr);
 
@@ -125,11 +130,15 @@ async fn a_group_and_its_template_take_the_complete_example_s_settings() {
     assert_eq!(metrics, ["GroupInServiceInstances"]);
     assert!(g.warm_pool_configuration().is_none(), "the warm pool is gone");
     let actions = aws.autoscaling().describe_scheduled_actions().auto_scaling_group_name(&name).send().await.unwrap();
-    let mut names: Vec<(&str, Option<i32>)> =
-        actions.scheduled_update_group_actions().iter().map(|a| (a.scheduled_action_name().unwrap(), a.max_size())).collect();
+    let mut names: Vec<(&str, Option<i32>)> = actions
+        .scheduled_update_group_actions()
+        .iter()
+        .map(|a| (a.scheduled_action_name().unwrap(), a.max_size()))
+        .collect();
     names.sort();
     assert_eq!(names, [("launch-day", Some(2)), ("night", Some(2))]);
-    let versions = aws.ec2().describe_launch_template_versions().launch_template_id(&lt).versions("$Latest").send().await.unwrap();
+    let versions =
+        aws.ec2().describe_launch_template_versions().launch_template_id(&lt).versions("$Latest").send().await.unwrap();
     let latest = &versions.launch_template_versions()[0];
     assert_eq!(latest.version_number(), Some(2));
     assert_eq!(latest.launch_template_data().unwrap().monitoring().and_then(|m| m.enabled()), Some(false));

@@ -73,7 +73,9 @@ async fn routes_go_into_a_table_found_by_lookup_and_leave_it_as_they_found_it() 
         .unwrap();
     let main = main.route_tables()[0].route_table_id().unwrap().to_string();
 
-    let spec = EXAMPLE.replace("network_team: network", &format!("network_team: {team}")).replace("igw-0123456789abcdef0", &igw);
+    let spec = EXAMPLE
+        .replace("network_team: network", &format!("network_team: {team}"))
+        .replace("igw-0123456789abcdef0", &igw);
     stack.write_spec(&spec);
     let applied = stack.apply();
     assert!(applied.stdout.contains("Apply complete! Resources: 2 added"), "{}\n{}", applied.stdout, applied.stderr);
@@ -105,7 +107,12 @@ async fn routes_go_into_a_table_found_by_lookup_and_leave_it_as_they_found_it() 
     );
     let refused = clash.run(&["apply", "{spec}", "--auto-approve"]);
     assert_ne!(refused.code, 0, "{}\n{}", refused.stdout, refused.stderr);
-    assert!(refused.stdout.contains("already has a route to 0.0.0.0/0, to igw-"), "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stdout.contains("already has a route to 0.0.0.0/0, to igw-"),
+        "{}\n{}",
+        refused.stdout,
+        refused.stderr
+    );
 
     stack.destroy_and_check_clean();
     assert!(routes(&main).await.is_empty(), "the stack's routes are gone");

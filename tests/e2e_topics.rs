@@ -86,7 +86,11 @@ async fn a_subscription_awaiting_confirmation_is_said_as_such_not_as_drift() {
     assert!(oncall.starts_with(&format!("{topic}:")), "the pending one has its ARN: {oncall}");
     let plan = stack.plan();
     assert_eq!(plan.code, 0, "re-plans empty:\n{}\n{}", plan.stdout, plan.stderr);
-    assert!(plan.stdout.contains("sns_subscription.oncall: the subscription awaits its endpoint's confirmation"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("sns_subscription.oncall: the subscription awaits its endpoint's confirmation"),
+        "{}",
+        plan.stdout
+    );
     assert!(!plan.stdout.contains("drift"), "{}", plan.stdout);
     sns.confirm_subscription().topic_arn(&topic).token(&oncall).send().await.unwrap();
     let plan = stack.plan();

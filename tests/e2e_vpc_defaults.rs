@@ -89,7 +89,12 @@ async fn default_acl(id: &str) -> (Vec<i32>, Vec<i32>) {
 async fn main_routes(id: &str) -> Vec<String> {
     let out = aws().await.ec2().describe_route_tables().route_table_ids(id).send().await.unwrap();
     let t = &out.route_tables()[0];
-    t.routes().iter().filter(|r| r.gateway_id() != Some("local")).filter_map(|r| r.destination_cidr_block()).map(str::to_string).collect()
+    t.routes()
+        .iter()
+        .filter(|r| r.gateway_id() != Some("local"))
+        .filter_map(|r| r.destination_cidr_block())
+        .map(str::to_string)
+        .collect()
 }
 
 #[tokio::test]

@@ -37,12 +37,12 @@ pub mod sdk {
     pub use aws_sdk_cloudwatch as cloudwatch;
     pub use aws_sdk_cloudwatchlogs as logs;
     pub use aws_sdk_ec2 as ec2;
+    pub use aws_sdk_efs as efs;
     pub use aws_sdk_elasticloadbalancingv2 as elb;
     pub use aws_sdk_iam as iam;
     pub use aws_sdk_rds as rds;
     pub use aws_sdk_route53 as route53;
     pub use aws_sdk_s3 as s3;
-    pub use aws_sdk_efs as efs;
     pub use aws_sdk_sns as sns;
     pub use aws_sdk_ssm as ssm;
 }

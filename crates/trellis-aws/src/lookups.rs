@@ -128,7 +128,12 @@ pub(crate) fn observe_zone(z: &AvailabilityZone) -> Attrs {
 async fn route_tables(aws: &Aws, q: &LookupQuery) -> Result<Vec<Attrs>, ProviderError> {
     let filters = ec2_filters(
         q,
-        &[("id", "route-table-id"), ("vpc_id", "vpc-id"), ("subnet_id", "association.subnet-id"), ("main", "association.main")],
+        &[
+            ("id", "route-table-id"),
+            ("vpc_id", "vpc-id"),
+            ("subnet_id", "association.subnet-id"),
+            ("main", "association.main"),
+        ],
     );
     let pages = pages(aws, aws.ec2.describe_route_tables().set_filters(Some(filters)).into_paginator().send()).await?;
     Ok(pages.iter().flat_map(|p| p.route_tables()).map(observe_route_table).collect())
