@@ -47,7 +47,7 @@ async fn groups(aws: &Aws, id: &str) -> Result<Vec<String>, ProviderError> {
 #[async_trait]
 impl AwsKind for Ops {
     fn service(&self) -> &'static Service {
-        &crate::service::EFS
+        &crate::service::EFS_MOUNT_TARGETS
     }
     /// By id only: a stack read finds none, having no tags to go by.
     async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
@@ -110,9 +110,6 @@ impl AwsKind for Ops {
             Ok(one(aws, id).await?.filter(|m| *m.life_cycle_state() != LifeCycleState::Deleted).is_none().then_some(()))
         })
         .await
-    }
-    async fn sync_tags(&self, _aws: &Aws, _id: &str, _before: Option<&Value>, _after: Option<&Value>) -> Result<(), ProviderError> {
-        Ok(())
     }
     fn found_by(&self) -> FoundBy {
         FoundBy::Nothing("EFS does not tag mount targets: `trellis import` one by its id")

@@ -13,6 +13,7 @@ use trellis_core::{Address, Attrs, ProviderError, Value};
 use super::{AwsKind, Create, FoundBy};
 use crate::aws::Aws;
 use crate::limits::Call;
+use crate::service::Service;
 use crate::util::{aws_err, described_with, is_code, pages, str_attr, Described, Select, NOT_FOUND};
 
 /// The AWS side of `route`.
@@ -27,6 +28,27 @@ const TARGETS: [(&str, fn(&Route) -> Option<&str>); 6] = [
     ("network_interface_id", |r| r.network_interface_id()),
     ("gateway_id", |r| r.gateway_id()),
 ];
+
+/// Sets the target `key` names on a create's or a replace's builder (two types, the
+/// same setters).
+macro_rules! with_target {
+    ($call:expr, $key:expr, $to:expr) => {
+        match $key {
+            "nat_gateway_id" => $call.nat_gateway_id($to),
+            "egress_only_internet_gateway_id" => $call.egress_only_internet_gateway_id($to),
+            "vpc_peering_connection_id" => $call.vpc_peering_connection_id($to),
+            "transit_gateway_id" => $call.transit_gateway_id($to),
+            "network_interface_id" => $call.network_interface_id($to),
+            _ => $call.gateway_id($to),
+        }
+    };
+}
+
+/// A destination as the calls take it: IPv4 or IPv6.
+fn families(dest: &str) -> (Option<String>, Option<String>) {
+    let v6 = dest.contains(':');
+    ((!v6).then(|| dest.to_string()), v6.then(|| dest.to_string()))
+}
 
 /// A route's id: its table and destination.
 fn id_of(table: &str, destination: &str) -> String {
@@ -79,6 +101,9 @@ fn wanted(attrs: &Attrs) -> Option<(&'static str, &str)> {
 
 #[async_trait]
 impl AwsKind for Ops {
+    fn service(&self) -> &'static Service {
+        &crate::service::EC2_ROUTES
+    }
     /// By id only (routes take no tags): the routes of the tables named, one read.
     async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
         let Select::Ids(ids) = sel else { return Ok(Vec::new()) };
@@ -102,20 +127,17 @@ impl AwsKind for Ops {
     }
     async fn create(&self, aws: &Aws, c: &Create<'_>) -> Result<String, ProviderError> {
         let table = str_attr(c.attrs, "route_table_id").unwrap_or_default();
-        let (v4, v6) = (str_attr(c.attrs, "destination_cidr_block"), str_attr(c.attrs, "destination_ipv6_cidr_block"));
-        let dest = v4.or(v6).unwrap_or_default();
+        let dest = str_attr(c.attrs, "destination_cidr_block")
+            .or(str_attr(c.attrs, "destination_ipv6_cidr_block"))
+            .unwrap_or_default();
         let Some((key, to)) = wanted(c.attrs) else {
             return Err(ProviderError::new(None, "a route needs a target"));
         };
         aws.call(Call::Mutate).await;
-        let call = aws
-            .once
-            .ec2
-            .create_route()
-            .route_table_id(table)
-            .set_destination_cidr_block(v4.map(str::to_string))
-            .set_destination_ipv6_cidr_block(v6.map(str::to_string));
-        let call = with_target(call, key, to);
+        let (v4, v6) = families(dest);
+        let call =
+            aws.once.ec2.create_route().route_table_id(table).set_destination_cidr_block(v4).set_destination_ipv6_cidr_block(v6);
+        let call = with_target!(call, key, to);
         match call.send().await.map_err(aws_err) {
             Ok(_) => Ok(id_of(table, dest)),
             Err(e) if crate::errors::already_done(&e) => {
@@ -139,62 +161,27 @@ impl AwsKind for Ops {
     }
     async fn update(&self, aws: &Aws, id: &str, _before: &Attrs, after: &Attrs) -> Result<(), ProviderError> {
         let (Some((table, dest)), Some((key, to))) = (parse(id), wanted(after)) else { return Ok(()) };
-        let v6 = dest.contains(':');
+        let (v4, v6) = families(dest);
         aws.call(Call::Mutate).await;
-        let call = aws
-            .ec2
-            .replace_route()
-            .route_table_id(table)
-            .set_destination_cidr_block((!v6).then(|| dest.to_string()))
-            .set_destination_ipv6_cidr_block(v6.then(|| dest.to_string()));
-        let call = match key {
-            "nat_gateway_id" => call.nat_gateway_id(to),
-            "egress_only_internet_gateway_id" => call.egress_only_internet_gateway_id(to),
-            "vpc_peering_connection_id" => call.vpc_peering_connection_id(to),
-            "transit_gateway_id" => call.transit_gateway_id(to),
-            "network_interface_id" => call.network_interface_id(to),
-            _ => call.gateway_id(to),
-        };
-        call.send().await.map(|_| ()).map_err(aws_err)
+        let call = aws.ec2.replace_route().route_table_id(table).set_destination_cidr_block(v4).set_destination_ipv6_cidr_block(v6);
+        with_target!(call, key, to).send().await.map(|_| ()).map_err(aws_err)
     }
     async fn delete(&self, aws: &Aws, _address: &Address, id: &str, _attrs: &Attrs) -> Result<(), ProviderError> {
         let Some((table, dest)) = parse(id) else { return Ok(()) };
-        let v6 = dest.contains(':');
+        let (v4, v6) = families(dest);
         aws.call(Call::Mutate).await;
-        let call = aws
-            .ec2
-            .delete_route()
-            .route_table_id(table)
-            .set_destination_cidr_block((!v6).then(|| dest.to_string()))
-            .set_destination_ipv6_cidr_block(v6.then(|| dest.to_string()));
+        let call = aws.ec2.delete_route().route_table_id(table).set_destination_cidr_block(v4).set_destination_ipv6_cidr_block(v6);
         match call.send().await.map_err(aws_err) {
             Ok(_) => Ok(()),
             Err(e) if is_code(&e, NOT_FOUND) => Ok(()),
             Err(e) => Err(e),
         }
     }
-    async fn sync_tags(&self, _aws: &Aws, _id: &str, _before: Option<&Value>, _after: Option<&Value>) -> Result<(), ProviderError> {
-        Ok(())
-    }
     fn found_by(&self) -> FoundBy {
         FoundBy::Nothing("a route of a table trellis does not own is its own object: `trellis import` it by `<table id>_<destination>`")
     }
 }
 
-fn with_target(
-    call: aws_sdk_ec2::operation::create_route::builders::CreateRouteFluentBuilder,
-    key: &str,
-    to: &str,
-) -> aws_sdk_ec2::operation::create_route::builders::CreateRouteFluentBuilder {
-    match key {
-        "nat_gateway_id" => call.nat_gateway_id(to),
-        "egress_only_internet_gateway_id" => call.egress_only_internet_gateway_id(to),
-        "vpc_peering_connection_id" => call.vpc_peering_connection_id(to),
-        "transit_gateway_id" => call.transit_gateway_id(to),
-        "network_interface_id" => call.network_interface_id(to),
-        _ => call.gateway_id(to),
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -228,7 +215,7 @@ mod tests {
             .route_table_id("rtb-1")
             .set_destination_cidr_block((!v6).then(|| dest.clone()))
             .set_destination_ipv6_cidr_block(v6.then(|| dest.clone()));
-            let input = with_target(call, key, &to);
+            let input = with_target!(call, key, to.as_str());
             let i = input.as_input();
             let route = Route::builder()
                 .set_destination_cidr_block(i.get_destination_cidr_block().clone())

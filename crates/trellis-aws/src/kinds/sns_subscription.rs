@@ -43,7 +43,7 @@ fn setting(attrs: &Attrs, name: &str) -> Option<String> {
 #[async_trait]
 impl AwsKind for Ops {
     fn service(&self) -> &'static Service {
-        &crate::service::SNS
+        &crate::service::SNS_SUBSCRIPTIONS
     }
     /// By ARN only: a stack read finds none, having no tags to go by.
     async fn describe(&self, aws: &Aws, sel: Select<'_>) -> Result<Vec<Described>, ProviderError> {
@@ -87,9 +87,6 @@ impl AwsKind for Ops {
             Err(e) if is_code(&e, NOT_FOUND) => Ok(()),
             Err(e) => Err(e),
         }
-    }
-    async fn sync_tags(&self, _aws: &Aws, _id: &str, _before: Option<&Value>, _after: Option<&Value>) -> Result<(), ProviderError> {
-        Ok(())
     }
     fn found_by(&self) -> FoundBy {
         FoundBy::Nothing("SNS does not tag subscriptions: `trellis import` one by its ARN")

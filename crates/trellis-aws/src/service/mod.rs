@@ -83,8 +83,17 @@ pub(crate) static LOGS: Service =
 /// SNS: a topic is known by its ARN; tags by ARN (`kinds/sns_topic.rs`).
 pub(crate) static SNS: Service = Service { name: "SNS", tags: Tags::ByKind, names_are_ids: false, find_by_name: false };
 /// EFS: file systems tagged by id (`TagResource`), listed whole with their tags (no
-/// tag filter); mount targets take no tags and are known by id (`kinds/efs_*.rs`).
+/// tag filter; `kinds/efs_file_system.rs`).
 pub(crate) static EFS: Service = Service { name: "EFS", tags: Tags::ByKind, names_are_ids: false, find_by_name: false };
+/// EFS's mount targets take no tags: known by id.
+pub(crate) static EFS_MOUNT_TARGETS: Service =
+    Service { name: "EFS (mount targets)", tags: Tags::Untagged, names_are_ids: false, find_by_name: false };
+/// SNS's subscriptions take no tags: known by ARN.
+pub(crate) static SNS_SUBSCRIPTIONS: Service =
+    Service { name: "SNS (subscriptions)", tags: Tags::Untagged, names_are_ids: false, find_by_name: false };
+/// EC2's routes take no tags: known by `<table id>_<destination>`.
+pub(crate) static EC2_ROUTES: Service =
+    Service { name: "EC2 (routes)", tags: Tags::Untagged, names_are_ids: false, find_by_name: false };
 pub(crate) static CLOUDWATCH: Service =
     Service { name: "CloudWatch", tags: Tags::ByKind, names_are_ids: true, find_by_name: false };
 
