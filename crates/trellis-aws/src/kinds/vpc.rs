@@ -60,8 +60,8 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
     for page in pages {
         vpcs.extend(page.vpcs.unwrap_or_default());
     }
-    let defaults = default_groups(aws, &vpcs).await?;
     let ids: Vec<String> = vpcs.iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect();
+    let defaults = default_groups(aws, &ids).await?;
     let (acls, mains) = (default_acls(aws, &ids).await?, main_tables(aws, &ids).await?);
     // DNS settings are only offered one attribute of one VPC per call.
     let reads = vpcs.iter().map(|v| async {
@@ -76,74 +76,52 @@ pub(crate) async fn describe(aws: &Aws, sel: Select<'_>) -> Result<Vec<Described
     try_join_all(reads).await
 }
 
-/// Each VPC's default security group, and whether it has any rule, in one paged read
-/// for all of them.
-async fn default_groups(aws: &Aws, vpcs: &[Vpc]) -> Result<BTreeMap<String, (String, bool)>, ProviderError> {
-    let ids: Vec<String> = vpcs.iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect();
-    let mut out = BTreeMap::new();
-    // AWS takes up to 200 values in one filter.
-    for chunk in ids.chunks(200) {
-        let call = aws
-            .ec2
-            .describe_security_groups()
-            .filters(Filter::builder().name("vpc-id").set_values(Some(chunk.to_vec())).build())
-            .filters(Filter::builder().name("group-name").values("default").build())
-            .into_paginator()
-            .send();
-        for page in crate::util::pages(aws, call).await? {
-            for g in page.security_groups() {
-                if let (Some(vpc), Some(id)) = (g.vpc_id(), g.group_id()) {
-                    let open = !g.ip_permissions().is_empty() || !g.ip_permissions_egress().is_empty();
-                    out.insert(vpc.to_string(), (id.to_string(), open));
+/// The one object of each VPC that a describe call finds with the filter `name` =
+/// `value` (its default group, default ACL, main route table), by VPC id: paged reads
+/// of 200 VPCs a filter (AWS takes up to 200 values in one), not one call per VPC.
+macro_rules! one_per_vpc {
+    ($aws:expr, $vpcs:expr, $describe:ident, $items:ident, $name:literal, $value:literal) => {{
+        let mut out = BTreeMap::new();
+        for chunk in $vpcs.chunks(200) {
+            let call = $aws
+                .ec2
+                .$describe()
+                .filters(Filter::builder().name("vpc-id").set_values(Some(chunk.to_vec())).build())
+                .filters(Filter::builder().name($name).values($value).build())
+                .into_paginator()
+                .send();
+            for page in crate::util::pages($aws, call).await? {
+                for item in page.$items() {
+                    if let Some(vpc) = item.vpc_id() {
+                        out.insert(vpc.to_string(), item.clone());
+                    }
                 }
             }
         }
-    }
-    Ok(out)
+        out
+    }};
 }
 
-/// Each VPC's default network ACL, in one paged read for all of them (200 a filter).
+/// Each VPC's default security group, and whether it has any rule.
+async fn default_groups(aws: &Aws, vpcs: &[String]) -> Result<BTreeMap<String, (String, bool)>, ProviderError> {
+    let groups = one_per_vpc!(aws, vpcs, describe_security_groups, security_groups, "group-name", "default");
+    Ok(groups
+        .into_iter()
+        .filter_map(|(vpc, g)| {
+            let open = !g.ip_permissions().is_empty() || !g.ip_permissions_egress().is_empty();
+            Some((vpc, (g.group_id()?.to_string(), open)))
+        })
+        .collect())
+}
+
+/// Each VPC's default network ACL.
 async fn default_acls(aws: &Aws, vpcs: &[String]) -> Result<BTreeMap<String, NetworkAcl>, ProviderError> {
-    let mut out = BTreeMap::new();
-    for chunk in vpcs.chunks(200) {
-        let call = aws
-            .ec2
-            .describe_network_acls()
-            .filters(Filter::builder().name("vpc-id").set_values(Some(chunk.to_vec())).build())
-            .filters(Filter::builder().name("default").values("true").build())
-            .into_paginator()
-            .send();
-        for page in crate::util::pages(aws, call).await? {
-            for acl in page.network_acls() {
-                if let Some(vpc) = acl.vpc_id() {
-                    out.insert(vpc.to_string(), acl.clone());
-                }
-            }
-        }
-    }
-    Ok(out)
+    Ok(one_per_vpc!(aws, vpcs, describe_network_acls, network_acls, "default", "true"))
 }
 
-/// Each VPC's main route table, in one paged read for all of them.
+/// Each VPC's main route table.
 async fn main_tables(aws: &Aws, vpcs: &[String]) -> Result<BTreeMap<String, RouteTable>, ProviderError> {
-    let mut out = BTreeMap::new();
-    for chunk in vpcs.chunks(200) {
-        let call = aws
-            .ec2
-            .describe_route_tables()
-            .filters(Filter::builder().name("vpc-id").set_values(Some(chunk.to_vec())).build())
-            .filters(Filter::builder().name("association.main").values("true").build())
-            .into_paginator()
-            .send();
-        for page in crate::util::pages(aws, call).await? {
-            for t in page.route_tables() {
-                if let Some(vpc) = t.vpc_id() {
-                    out.insert(vpc.to_string(), t.clone());
-                }
-            }
-        }
-    }
-    Ok(out)
+    Ok(one_per_vpc!(aws, vpcs, describe_route_tables, route_tables, "association.main", "true"))
 }
 
 /// The default ACL's rules and the main table's routes, as the spec writes them.
@@ -318,16 +296,9 @@ pub(crate) async fn update(aws: &Aws, id: &str, before: &Attrs, after: &Attrs) -
 /// Empties the VPC's default security group (`close`), or gives it AWS's own rules
 /// back: all traffic from its members, all traffic out.
 async fn default_group_rules(aws: &Aws, vpc: &str, close: bool) -> Result<(), ProviderError> {
-    aws.call(crate::limits::Call::Describe).await;
-    let out = aws
-        .ec2
-        .describe_security_groups()
-        .filters(Filter::builder().name("vpc-id").values(vpc).build())
-        .filters(Filter::builder().name("group-name").values("default").build())
-        .send()
-        .await
-        .map_err(aws_err)?;
-    let Some(group) = out.security_groups().first() else {
+    let ids = [vpc.to_string()];
+    let groups = one_per_vpc!(aws, &ids, describe_security_groups, security_groups, "group-name", "default");
+    let Some(group) = groups.get(vpc) else {
         return Err(ProviderError::new(Some("InvalidGroup.NotFound"), format!("VPC {vpc} has no default security group")));
     };
     let id = group.group_id().unwrap_or_default();
